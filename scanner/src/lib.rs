@@ -1,0 +1,1 @@
+//! skillscan: static analysis of AI-agent skills.

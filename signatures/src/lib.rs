@@ -1,0 +1,1 @@
+//! Skill digests, minisign-compatible signatures, trust store and `skills.lock`.
