@@ -1,0 +1,1 @@
+//! Skill statements (placeholder).
