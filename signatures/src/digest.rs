@@ -639,7 +639,7 @@ mod tests {
     impl Read for Pattern {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
             self.calls += 1;
-            if self.calls % 7 == 0 {
+            if self.calls.is_multiple_of(7) {
                 return Err(io::Error::new(io::ErrorKind::Interrupted, "again"));
             }
             let n = buf

@@ -22,7 +22,7 @@ pub mod trust;
 mod validate;
 
 pub use digest::{FileDigest, Sha256Digest, TreeDiff, TreeManifest};
-// pub use lock::{LockedSkill, SkillsLock};
+pub use lock::{LockedSkill, SkillsLock};
 pub use minisign::{KeyId, PublicKey, SecretKey, SignatureFile};
-// pub use statement::{ExpectedSubject, SkillStatement};
-// pub use trust::{TrustStore, TrustedKey};
+pub use statement::{ExpectedSubject, SkillStatement};
+pub use trust::{TrustStore, TrustedKey};

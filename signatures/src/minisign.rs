@@ -522,8 +522,8 @@ impl SecretKey {
                 found: escape_bytes(&chk_alg),
             });
         }
-        let mut keynum_sk = Zeroizing::new([0u8; KEYNUM_SK_BYTES]);
-        keynum_sk.copy_from_slice(stored);
+        let mut keynum_sk =
+            Zeroizing::new(<[u8; KEYNUM_SK_BYTES]>::try_from(stored).map_err(|_| truncated())?);
         let encrypted = match kdf_alg {
             KDF_NONE => false,
             KDF_SCRYPT => {

@@ -116,6 +116,26 @@ pub(crate) fn excerpt(value: &str) -> String {
     out
 }
 
+/// A TOML basic string literal (with quotes). Escapes `"`, `\\` and every control character,
+/// so any Rust string becomes valid TOML that parses back to the same string.
+pub(crate) fn toml_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +174,25 @@ mod tests {
         assert!(canonical_u64("-1").is_err());
         assert!(canonical_u64("18446744073709551616").is_err());
         assert!(canonical_u64("").is_err());
+    }
+
+    #[test]
+    fn toml_strings_round_trip() {
+        #[derive(serde::Deserialize)]
+        struct Holder {
+            s: String,
+        }
+        for value in [
+            "plain",
+            "quote \" and \\ back",
+            "tab\tnl\ncr\r",
+            "del\u{7f} nul\0 c1\u{85}",
+            "ü 🌦",
+        ] {
+            let text = format!("s = {}", toml_string(value));
+            let parsed: Result<Holder, _> = toml::from_str(&text);
+            assert_eq!(parsed.map(|h| h.s).ok().as_deref(), Some(value), "{text}");
+        }
     }
 
     #[test]

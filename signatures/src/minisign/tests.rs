@@ -90,7 +90,8 @@ fn public_key_shapes() {
 #[test]
 fn public_key_errors() {
     let key_line = "RWTNgtcIzfhGj4i8RUGf4xpyS6uPO+8pigxjKBVil0Msk06tvjQZXKOv";
-    let cases: Vec<(String, fn(&KeyError) -> bool)> = vec![
+    type Check = fn(&KeyError) -> bool;
+    let cases: Vec<(String, Check)> = vec![
         (String::new(), |e| {
             matches!(e, KeyError::Truncated { found: 0, .. })
         }),
