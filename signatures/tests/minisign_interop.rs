@@ -49,11 +49,12 @@ fn run(binary: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn minisign");
-    if let Some(mut pipe) = child.stdin.take() {
-        if let Some(input) = stdin {
-            pipe.write_all(input.as_bytes())
-                .expect("write minisign stdin");
-        }
+    // Dropping the pipe closes minisign's stdin, so a missing password line fails fast.
+    if let Some(mut pipe) = child.stdin.take()
+        && let Some(input) = stdin
+    {
+        pipe.write_all(input.as_bytes())
+            .expect("write minisign stdin");
     }
     child.wait_with_output().expect("wait for minisign")
 }
