@@ -569,8 +569,10 @@ pub enum FingerprintScope {
     /// `.clawhub/origin.json` is out) but *including* the registry's `_meta.json`.
     Installed,
     /// The server's fingerprint used by `/api/v1/resolve` and publish de-duplication: the
-    /// stored files only, i.e. no `_meta.json` (added at download time) and no generated
-    /// `skill-card.md`.
+    /// stored files only, i.e. no root `_meta.json` (added at download time) and no
+    /// generated root `skill-card.md`. Paths with a dot-prefixed segment are excluded as
+    /// well, since `clawhub publish` never uploads them; this matters only when the file
+    /// list comes from an installed folder rather than a download zip.
     ServerFiles,
     /// The server's "generated-bundle" fingerprint: like [`Self::ServerFiles`] but with the
     /// generated `skill-card.md`. `/resolve` matches either.

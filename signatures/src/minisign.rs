@@ -568,6 +568,10 @@ impl SecretKey {
     /// given cost (a fresh random salt each time); without, `kdf_alg` is two zero bytes as
     /// with `minisign -G -W`. The result holds secret material (encrypted or not) and is
     /// wiped when dropped.
+    ///
+    /// The untrusted comment is `minisign encrypted secret key` or `minisign unencrypted
+    /// secret key` (minisign 0.11 says "encrypted" even for `-W` keys; we say what it is).
+    /// Unencrypted keys get the real BLAKE2b checksum, which minisign 0.11 accepts.
     pub fn to_file_string(
         &self,
         password: Option<&[u8]>,
