@@ -1,1 +1,7 @@
-//! Workspace-level integration tests.
+//! Workspace-level integration and end-to-end tests, linked into one test binary.
+
+mod cli_scan;
+mod hostile_inputs;
+mod sarif;
+mod threat_fixtures;
+mod util;
