@@ -1,1 +1,1 @@
-//! The vetted ClawHub mirror (work in progress: see issue 6).
+//! The vetted ClawHub mirror.
