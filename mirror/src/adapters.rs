@@ -1,0 +1,189 @@
+//! The real scanner and signer behind the [`crate::vetting`] traits.
+//!
+//! STATUS (see README "Wiring"): the `skillscan` scanner and `skillscan-signatures` crates
+//! are written in parallel and had not landed on main when this was written. Until they
+//! do:
+//! - [`default_vetter`] returns [`UnavailableVetter`]: every scan fails, so every version
+//!   is quarantined (fail closed). Nothing is ever approved without a scanner.
+//! - [`open_signer`] uses [`MinisignCliSigner`], which drives the real `minisign` binary
+//!   (not a reimplementation) with an unencrypted key in `<data>/keys/`. Signatures and
+//!   keys are in the standard minisign format, so the native signer can take over the
+//!   same key files later.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::vetting::{
+    ApprovalSigner, ApprovalStatement, SignError, UnavailableSigner, UnavailableVetter, Vetter,
+};
+
+/// The scanner the binary uses.
+pub fn default_vetter() -> Arc<dyn Vetter> {
+    Arc::new(UnavailableVetter)
+}
+
+/// Open (creating on first use) the mirror's signing key under `<data>/keys/`.
+pub fn open_signer(data_dir: &Path) -> Arc<dyn ApprovalSigner> {
+    match MinisignCliSigner::open_or_create(data_dir) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            tracing::warn!("no signing key available ({e}); approvals will stay quarantined");
+            Arc::new(UnavailableSigner)
+        }
+    }
+}
+
+/// Renders the approval statement as the minisign trusted comment. One line, no tabs
+/// (minisign rejects multi-line comments), binding name, version and both digests so a
+/// signature cannot be replayed for another artifact.
+pub fn trusted_comment(st: &ApprovalStatement) -> String {
+    format!(
+        "skillscan-approval v1 slug={} version={} sha256={} tree={} timestamp={} file={}",
+        st.slug, st.version, st.archive_sha256, st.tree_digest, st.timestamp, st.file
+    )
+}
+
+pub struct MinisignCliSigner {
+    bin: PathBuf,
+    key: PathBuf,
+    pubkey_text: String,
+    tmp: PathBuf,
+    nonce: AtomicU64,
+}
+
+fn minisign_bin() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("SKILLSCAN_MIRROR_MINISIGN") {
+        return Some(PathBuf::from(p));
+    }
+    std::env::var_os("PATH")?
+        .to_string_lossy()
+        .split(':')
+        .map(|d| Path::new(d).join("minisign"))
+        .find(|p| p.is_file())
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+impl MinisignCliSigner {
+    pub fn open_or_create(data_dir: &Path) -> Result<MinisignCliSigner, String> {
+        let bin = minisign_bin().ok_or(
+            "minisign binary not found (install minisign or set SKILLSCAN_MIRROR_MINISIGN)",
+        )?;
+        let dir = data_dir.join("keys");
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
+        let key = dir.join("mirror.key");
+        let pubf = dir.join("mirror.pub");
+        if !key.exists() {
+            // Generate in a private temp dir, then publish with hard_link, which fails if
+            // another process won the race (we then use theirs).
+            let n = crate::model::now_ms() as u64 ^ (std::process::id() as u64) << 20;
+            let tmpdir = dir.join(format!("gen-{n:x}"));
+            fs::create_dir(&tmpdir).map_err(|e| e.to_string())?;
+            let (tk, tp) = (tmpdir.join("k"), tmpdir.join("p"));
+            let r = run(Command::new(&bin)
+                .arg("-G")
+                .arg("-W")
+                .arg("-s")
+                .arg(&tk)
+                .arg("-p")
+                .arg(&tp));
+            if let Err(e) = r {
+                let _ = fs::remove_dir_all(&tmpdir);
+                return Err(format!("minisign -G failed: {e}"));
+            }
+            fs::set_permissions(&tk, fs::Permissions::from_mode(0o600))
+                .map_err(|e| e.to_string())?;
+            let _ = fs::hard_link(&tk, &key);
+            let _ = fs::remove_dir_all(&tmpdir);
+            tracing::info!("generated the mirror signing key in {}", dir.display());
+        }
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
+        if !pubf.exists() {
+            // The public key is derived from the secret key, so it can always be recreated.
+            let tmp = dir.join(format!("pub-{}.tmp", std::process::id()));
+            run(Command::new(&bin)
+                .arg("-R")
+                .arg("-s")
+                .arg(&key)
+                .arg("-p")
+                .arg(&tmp))
+            .map_err(|e| format!("minisign -R failed: {e}"))?;
+            fs::rename(&tmp, &pubf).map_err(|e| e.to_string())?;
+        }
+        let pubkey_text = fs::read_to_string(&pubf).map_err(|e| e.to_string())?;
+        let tmp = data_dir.join("tmp");
+        fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+        Ok(MinisignCliSigner {
+            bin,
+            key,
+            pubkey_text,
+            tmp,
+            nonce: AtomicU64::new(0),
+        })
+    }
+
+    fn sign(&self, trusted: &str, bytes: &[u8]) -> Result<String, SignError> {
+        let n = self.nonce.fetch_add(1, Ordering::Relaxed);
+        let base = self.tmp.join(format!("sign-{}-{n}", std::process::id()));
+        let (msg, sig) = (base.with_extension("msg"), base.with_extension("minisig"));
+        let res = (|| {
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&msg)
+                .map_err(|e| SignError::Failed(e.to_string()))?;
+            f.write_all(bytes)
+                .map_err(|e| SignError::Failed(e.to_string()))?;
+            drop(f);
+            run(Command::new(&self.bin)
+                .arg("-S")
+                .arg("-s")
+                .arg(&self.key)
+                .arg("-m")
+                .arg(&msg)
+                .arg("-x")
+                .arg(&sig)
+                .arg("-c")
+                .arg("signature from skillscan-mirror")
+                .arg("-t")
+                .arg(trusted))
+            .map_err(|e| SignError::Failed(format!("minisign -S: {e}")))?;
+            fs::read_to_string(&sig).map_err(|e| SignError::Failed(e.to_string()))
+        })();
+        let _ = fs::remove_file(&msg);
+        let _ = fs::remove_file(&sig);
+        res
+    }
+}
+
+impl ApprovalSigner for MinisignCliSigner {
+    fn public_key(&self) -> String {
+        self.pubkey_text.clone()
+    }
+    fn sign_archive(&self, st: &ApprovalStatement, archive: &[u8]) -> Result<String, SignError> {
+        self.sign(&trusted_comment(st), archive)
+    }
+    fn sign_bytes(&self, trusted_comment: &str, bytes: &[u8]) -> Result<String, SignError> {
+        if trusted_comment.contains(['\n', '\r', '\t']) {
+            return Err(SignError::Failed("trusted comment must be one line".into()));
+        }
+        self.sign(trusted_comment, bytes)
+    }
+}
