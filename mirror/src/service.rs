@@ -159,17 +159,18 @@ impl Mirror {
             return self.integrity_alert(&existing, &inp.zip, &observed);
         }
 
-        let parsed = SkillArchive::read(&inp.zip, &self.archive_limits());
-        let (files, tree, fp, fp_inst, skill_md) = match &parsed {
-            Ok(a) => (
-                a.entries(),
-                digests::tree_digest(&a.file_hashes(true)),
-                digests::clawhub_fingerprint(&a.file_hashes(false)),
-                digests::clawhub_fingerprint(&a.file_hashes(true)),
-                a.skill_md().map(archive::front_matter),
-            ),
-            Err(_) => (vec![], "invalid".into(), String::new(), String::new(), None),
-        };
+        // An archive that is not a valid flat skill is refused before anything is stored
+        // or pinned: a truncated or lying upstream body must not pin garbage for the
+        // version (the caller records a sync failure and can retry later).
+        let a = SkillArchive::read(&inp.zip, &self.archive_limits())
+            .map_err(|e| MirrorError::Invalid(format!("invalid archive: {e}")))?;
+        let (files, tree, fp, fp_inst, skill_md) = (
+            a.entries(),
+            digests::tree_digest(&a.file_hashes(true)),
+            digests::clawhub_fingerprint(&a.file_hashes(false)),
+            digests::clawhub_fingerprint(&a.file_hashes(true)),
+            a.skill_md().map(archive::front_matter),
+        );
         let (fm_name, fm_desc) = skill_md.unwrap_or((None, None));
         let display_name = inp
             .display_name
@@ -202,8 +203,7 @@ impl Mirror {
         // Crash-safety order: blob durable first, then the row.
         let stored = self.blobs.put(&inp.zip)?;
         debug_assert_eq!(stored, observed);
-        let id = self
-            .meta
+        self.meta
             .insert_version(&new, actor, &format!("fetched from {}", inp.source))?;
         self.bump();
         let rec = self
@@ -211,22 +211,6 @@ impl Mirror {
             .get_version(&inp.slug, &inp.version)?
             .ok_or_else(|| MirrorError::NotFound(new_key(&new)))?;
 
-        if let Err(e) = parsed {
-            let reason = format!("invalid archive: {e}");
-            self.apply(
-                &rec,
-                State::Fetched,
-                Decision::Reject(reason.clone()),
-                None,
-                actor,
-                "policy",
-            )?;
-            return Ok(IngestOutcome::New {
-                state: State::Rejected,
-                reason,
-            });
-        }
-        let _ = id;
         let (state, reason) = self.scan_and_decide(&rec, actor, Arc::new(inp.zip))?;
         Ok(IngestOutcome::New { state, reason })
     }
@@ -494,7 +478,7 @@ impl Mirror {
                 to
             )));
         }
-        if rec.state == State::Fetched || (to == State::Approved && rec.tree_digest == "invalid") {
+        if rec.state == State::Fetched {
             return Err(MirrorError::Conflict(format!(
                 "{} has no usable scan ({}); rescan it first",
                 rec.key(),
@@ -584,7 +568,7 @@ impl Mirror {
         let mut out = Vec::new();
         for rec in self.meta.versions(None)? {
             let eligible = rec.state == State::Approved || (all && rec.state.is_pending());
-            if !eligible || rec.tree_digest == "invalid" {
+            if !eligible {
                 continue;
             }
             let zip = match self.blobs.get(&rec.archive_sha256) {
