@@ -1,1 +1,2 @@
 //! Workspace-level integration tests.
+mod mirror_e2e;
