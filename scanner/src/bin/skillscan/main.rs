@@ -1,1 +1,56 @@
-fn main() {}
+//! The `skillscan` command line. Errors are reported here, at the edge, with anyhow; the library
+//! returns typed errors.
+
+mod exit;
+mod rules_cmd;
+mod scan_cmd;
+mod shared;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use exit::Exit;
+
+/// Stops malicious AI-agent skills before they reach a machine.
+#[derive(Parser)]
+#[command(name = "skillscan", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan skills (directories, SKILL.md files, .zip/.tar.gz archives, `-` for stdin).
+    Scan(scan_cmd::ScanArgs),
+    /// List, explain and test the rules.
+    #[command(subcommand)]
+    Rules(rules_cmd::RulesCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => scan_cmd::run(args),
+        Command::Rules(command) => rules_cmd::run(command),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("skillscan: error: {error:#}");
+            Exit::Error.into()
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,310 @@
+//! One file, parsed once: its text, language, Markdown structure, syntax trees, and the
+//! segments (views) rules run on.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tree_sitter::Tree;
+
+use crate::lang::markdown::{self, MarkdownDoc, YamlBudget};
+use crate::lang::{Lang, syntax};
+use crate::package::LoadedFile;
+use crate::package::sniff::{Magic, sniff};
+use crate::rules::View;
+use crate::text::{Encoding, LineIndex, decode_text};
+
+/// Budgets for the parsers.
+#[derive(Debug, Clone)]
+pub struct ParseLimits {
+    /// Larger code is matched as text only (no syntax tree).
+    pub max_tree_bytes: usize,
+    pub tree_time: Duration,
+    pub yaml: YamlBudget,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        ParseLimits {
+            max_tree_bytes: 2 * 1024 * 1024,
+            tree_time: Duration::from_secs(2),
+            yaml: YamlBudget::default(),
+        }
+    }
+}
+
+/// Where a segment's text comes from, and so how its offsets map back to the file.
+#[derive(Debug, Clone)]
+pub enum SegmentBody {
+    /// A slice of the file text.
+    Range(Range<usize>),
+    /// Text rewritten by normalisation; `map[i]` is the file offset of byte `i` (len + 1 entries).
+    Mapped {
+        text: String,
+        map: Vec<u32>,
+        step: String,
+    },
+    /// Text recovered by decoding the file text at `span`.
+    Decoded {
+        text: String,
+        span: Range<usize>,
+        chain: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub view: View,
+    pub lang: Lang,
+    pub body: SegmentBody,
+}
+
+impl Segment {
+    pub fn text<'a>(&'a self, file_text: &'a str) -> &'a str {
+        match &self.body {
+            SegmentBody::Range(range) => file_text.get(range.clone()).unwrap_or(""),
+            SegmentBody::Mapped { text, .. } | SegmentBody::Decoded { text, .. } => text,
+        }
+    }
+
+    /// The file byte range that a range of this segment's text stands for.
+    pub fn file_range(&self, range: Range<usize>) -> Range<usize> {
+        match &self.body {
+            SegmentBody::Range(base) => base.start + range.start..base.start + range.end,
+            SegmentBody::Mapped { map, .. } => {
+                let at = |i: usize| {
+                    map.get(i.min(map.len().saturating_sub(1)))
+                        .copied()
+                        .unwrap_or(0) as usize
+                };
+                let start = at(range.start);
+                let end = if range.end > range.start {
+                    at(range.end - 1) + 1
+                } else {
+                    start
+                };
+                start..end.max(start)
+            }
+            SegmentBody::Decoded { span, .. } => span.clone(),
+        }
+    }
+}
+
+/// A syntax tree of a segment (a script file, or a code block).
+pub struct SegmentTree {
+    pub segment: usize,
+    pub lang: Lang,
+    pub tree: Tree,
+}
+
+/// A parse that could not be done, reported as a coverage finding.
+#[derive(Debug, Clone)]
+pub struct CoverageNote {
+    pub rule_id: &'static str,
+    pub range: Option<Range<usize>>,
+    pub detail: String,
+}
+
+pub struct FileAnalysis {
+    pub path: String,
+    pub bytes: Arc<[u8]>,
+    pub truncated: bool,
+    pub magic: Option<Magic>,
+    pub lang: Lang,
+    /// `None` for binary files.
+    pub text: Option<String>,
+    pub encoding: Option<Encoding>,
+    pub lines: LineIndex,
+    pub markdown: Option<MarkdownDoc>,
+    pub segments: Vec<Segment>,
+    pub trees: Vec<SegmentTree>,
+    pub notes: Vec<CoverageNote>,
+}
+
+impl FileAnalysis {
+    pub fn text(&self) -> &str {
+        self.text.as_deref().unwrap_or("")
+    }
+
+    pub fn is_manifest(&self) -> bool {
+        !self.path.contains('/') && crate::package::is_manifest_name(&self.path)
+    }
+
+    pub fn segment_text(&self, index: usize) -> &str {
+        self.segments.get(index).map_or("", |s| s.text(self.text()))
+    }
+}
+
+/// Inline code that reads like a command (for the code view): has a space and no sentence shape.
+fn is_command_like(code: &str) -> bool {
+    code.len() >= 6 && code.contains(' ') && !code.ends_with('.')
+}
+
+pub fn analyze(file: &LoadedFile, limits: &ParseLimits) -> FileAnalysis {
+    let magic = sniff(&file.bytes);
+    let decoded = if magic.is_some_and(|m| !matches!(m, Magic::Script)) {
+        None
+    } else {
+        decode_text(&file.bytes)
+    };
+    let (text, encoding) = match decoded {
+        Some((text, encoding)) => (Some(text.into_owned()), Some(encoding)),
+        None => (None, None),
+    };
+    let lang = text
+        .as_deref()
+        .map_or(Lang::Text, |t| Lang::of_file(&file.path, t));
+    let lines = LineIndex::new(text.as_deref().unwrap_or(""));
+    let mut analysis = FileAnalysis {
+        path: file.path.clone(),
+        bytes: file.bytes.clone(),
+        truncated: file.truncated,
+        magic,
+        lang,
+        text,
+        encoding,
+        lines,
+        markdown: None,
+        segments: Vec::new(),
+        trees: Vec::new(),
+        notes: Vec::new(),
+    };
+    let Some(text) = analysis.text.take() else {
+        return analysis;
+    };
+    let whole = 0..text.len();
+    analysis.segments.push(Segment {
+        view: View::Raw,
+        lang,
+        body: SegmentBody::Range(whole.clone()),
+    });
+    match lang {
+        Lang::Markdown => {
+            let doc = markdown::parse(&text, &limits.yaml);
+            if let Some(range) = &doc.frontmatter {
+                analysis.segments.push(Segment {
+                    view: View::Frontmatter,
+                    lang: Lang::Yaml,
+                    body: SegmentBody::Range(range.clone()),
+                });
+            }
+            for range in &doc.prose {
+                analysis.segments.push(Segment {
+                    view: View::Prose,
+                    lang: Lang::Markdown,
+                    body: SegmentBody::Range(range.clone()),
+                });
+            }
+            for range in &doc.comments {
+                analysis.segments.push(Segment {
+                    view: View::Comments,
+                    lang: Lang::Markdown,
+                    body: SegmentBody::Range(range.clone()),
+                });
+            }
+            for range in &doc.inline_code {
+                if is_command_like(&text[range.clone()]) {
+                    analysis.segments.push(Segment {
+                        view: View::Code,
+                        lang: Lang::Shell,
+                        body: SegmentBody::Range(range.clone()),
+                    });
+                }
+            }
+            for block in &doc.code_blocks {
+                let index = analysis.segments.len();
+                analysis.segments.push(Segment {
+                    view: View::Code,
+                    lang: block.lang,
+                    body: SegmentBody::Range(block.content.clone()),
+                });
+                add_tree(
+                    &mut analysis,
+                    &text,
+                    index,
+                    block.lang,
+                    block.content.clone(),
+                    limits,
+                );
+            }
+            analysis.markdown = Some(doc);
+        }
+        lang if lang.is_script() => {
+            let index = analysis.segments.len();
+            analysis.segments.push(Segment {
+                view: View::Code,
+                lang,
+                body: SegmentBody::Range(whole.clone()),
+            });
+            add_tree(&mut analysis, &text, index, lang, whole, limits);
+        }
+        Lang::Html => {
+            let mut pos = 0;
+            while let Some(i) = memchr::memmem::find(&text.as_bytes()[pos..], b"<!--") {
+                let start = pos + i;
+                let end = memchr::memmem::find(&text.as_bytes()[start..], b"-->")
+                    .map_or(text.len(), |j| start + j + 3);
+                analysis.segments.push(Segment {
+                    view: View::Comments,
+                    lang: Lang::Html,
+                    body: SegmentBody::Range(start..end),
+                });
+                pos = end;
+            }
+        }
+        Lang::Text => {
+            analysis.segments.push(Segment {
+                view: View::Prose,
+                lang: Lang::Text,
+                body: SegmentBody::Range(whole),
+            });
+        }
+        _ => {}
+    }
+    analysis.text = Some(text);
+    analysis
+}
+
+fn add_tree(
+    analysis: &mut FileAnalysis,
+    text: &str,
+    segment: usize,
+    lang: Lang,
+    range: Range<usize>,
+    limits: &ParseLimits,
+) {
+    let code = &text[range.clone()];
+    match syntax::parse(lang, code, limits.max_tree_bytes, limits.tree_time) {
+        Ok(Some(tree)) => {
+            let (comments, strings) = syntax::comments_and_strings(lang, &tree, code);
+            for r in comments {
+                analysis.segments.push(Segment {
+                    view: View::Comments,
+                    lang,
+                    body: SegmentBody::Range(range.start + r.start..range.start + r.end),
+                });
+            }
+            for r in strings {
+                analysis.segments.push(Segment {
+                    view: View::Strings,
+                    lang,
+                    body: SegmentBody::Range(range.start + r.start..range.start + r.end),
+                });
+            }
+            analysis.trees.push(SegmentTree { segment, lang, tree });
+        }
+        Ok(None) => {}
+        Err(skip) => analysis.notes.push(CoverageNote {
+            rule_id: "syntax-tree-skipped",
+            range: Some(range),
+            detail: match skip {
+                syntax::ParseSkip::TooLarge { bytes, limit } => {
+                    format!("{} code of {bytes} bytes is over the {limit} byte syntax-tree budget; it was matched as text only", lang.as_str())
+                }
+                syntax::ParseSkip::TimedOut { after } => {
+                    format!("{} parser gave up after {:?}; the code was matched as text only", lang.as_str(), after)
+                }
+            },
+        }),
+    }
+}

@@ -1,0 +1,170 @@
+//! Options several commands share: rules, config, limits, output.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use skillscan::package::Limits;
+use skillscan::rules::RuleSources;
+use skillscan::{Config, RuleSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RuleArgs {
+    /// Directory of extra rule files; a rule with a built-in rule's id replaces it.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Indicator file replacing the built-in indicators of compromise.
+    #[arg(long, value_name = "FILE")]
+    pub ioc: Option<PathBuf>,
+}
+
+impl RuleArgs {
+    pub fn load(&self) -> anyhow::Result<RuleSet> {
+        let mut sources = RuleSources::builtin();
+        if let Some(dir) = &self.rules {
+            sources
+                .add_dir(dir)
+                .with_context(|| format!("loading rules from {}", dir.display()))?;
+        }
+        if let Some(ioc) = &self.ioc {
+            sources
+                .set_indicators(ioc)
+                .with_context(|| format!("loading indicators from {}", ioc.display()))?;
+        }
+        Ok(sources.compile()?)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Most files and links read from one input (nested archives included).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_entries)]
+    pub max_entries: usize,
+    /// Bytes read from one file; the rest is reported as not analysed.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_file_bytes)]
+    pub max_file_bytes: u64,
+    /// Bytes read from one input in total.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_total_bytes)]
+    pub max_total_bytes: u64,
+    /// Compression ratio above which an archive entry is reported as a bomb.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio)]
+    pub max_ratio: u64,
+    /// Archives inside archives opened before giving up.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
+    pub max_depth: u32,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_entries: self.max_entries,
+            max_file_bytes: self.max_file_bytes,
+            max_total_bytes: self.max_total_bytes,
+            max_ratio: self.max_ratio,
+            max_depth: self.max_depth,
+            ..Limits::default()
+        }
+    }
+}
+
+/// `--config FILE`, else `./skillscan.toml` when present, else defaults. Never a file inside
+/// the scanned skills: those are written by the party being checked.
+pub fn load_config(explicit: Option<&Path>) -> anyhow::Result<(Config, Option<PathBuf>)> {
+    if let Some(path) = explicit {
+        return Ok((Config::load(path)?, Some(path.to_path_buf())));
+    }
+    let default = PathBuf::from("skillscan.toml");
+    if default.is_file() {
+        return Ok((Config::load(&default)?, Some(default)));
+    }
+    Ok((Config::default(), None))
+}
+
+/// Where output goes: a file (written whole at the end) or stdout.
+pub fn write_output(output: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(bytes)?;
+            stdout.flush()?;
+            Ok(())
+        }
+    }
+}
+
+pub fn use_color(color: Color, output: Option<&Path>) -> bool {
+    match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
+    }
+}
+
+/// A one-line progress indicator on stderr, only on a terminal and only for long scans.
+pub struct Progress {
+    enabled: bool,
+    started: Instant,
+    last: Mutex<Instant>,
+}
+
+impl Progress {
+    pub fn new(enabled: bool) -> Self {
+        let now = Instant::now();
+        Progress {
+            enabled: enabled && std::io::stderr().is_terminal(),
+            started: now,
+            last: Mutex::new(now),
+        }
+    }
+
+    pub fn tick(&self, done: usize, total: usize) {
+        if !self.enabled || self.started.elapsed() < Duration::from_millis(300) {
+            return;
+        }
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        if last.elapsed() < Duration::from_millis(100) && done < total {
+            return;
+        }
+        *last = Instant::now();
+        let width = 30;
+        let filled = (done * width).checked_div(total).unwrap_or(width);
+        eprint!(
+            "\r[{}{}] {done}/{total} inputs",
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
+    }
+
+    pub fn finish(&self) {
+        if self.enabled && self.started.elapsed() >= Duration::from_millis(300) {
+            eprint!("\r{}\r", " ".repeat(60));
+        }
+    }
+}

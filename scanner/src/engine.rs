@@ -1,0 +1,544 @@
+//! Running compiled rules over analysed files: one Aho-Corasick pass per segment selects the
+//! regex rules that can match, one query cursor per syntax tree runs every query rule of that
+//! language, then analyzers and correlations add what needs more than one match.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+
+use regex::Captures;
+use tree_sitter::{QueryCursor, StreamingIterator};
+
+use crate::analysis::{FileAnalysis, Segment, SegmentBody};
+use crate::finding::{Decoded, Finding, RelatedLocation, SourceContext};
+use crate::rules::{LiteralRole, Matcher, Rule, RuleSet, View};
+use crate::text::{escape_snippet, excerpt, floor_char_boundary};
+use crate::urls;
+
+/// Findings of one rule in one file beyond this many are counted, not listed.
+const MAX_FINDINGS_PER_RULE_AND_FILE: usize = 10;
+
+/// Where a hit is.
+#[derive(Debug, Clone)]
+pub enum HitLocation {
+    /// A byte range of a segment's text.
+    Segment {
+        file: usize,
+        segment: usize,
+        range: Range<usize>,
+    },
+    /// A byte range of a file's text, or the whole file.
+    File {
+        file: usize,
+        range: Option<Range<usize>>,
+    },
+    /// An archive entry or path that is not an analysed file (a link entry…).
+    Path(String),
+}
+
+/// A rule matched: the raw material of a finding and of a capability fact.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub rule: usize,
+    pub location: HitLocation,
+    pub captures: Vec<(String, String)>,
+    /// Appended to the rule message.
+    pub detail: Option<String>,
+    pub related: Vec<RelatedLocation>,
+}
+
+impl Hit {
+    pub fn capture(&self, name: &str) -> Option<&str> {
+        self.captures
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn file(&self) -> Option<usize> {
+        match &self.location {
+            HitLocation::Segment { file, .. } | HitLocation::File { file, .. } => Some(*file),
+            HitLocation::Path(_) => None,
+        }
+    }
+}
+
+/// Per-scan rule switches (from the config).
+pub struct Matching<'r> {
+    pub rules: &'r RuleSet,
+    pub enabled: &'r [bool],
+}
+
+impl Matching<'_> {
+    fn active(&self, rule: usize, view: View, lang: crate::lang::Lang) -> bool {
+        self.enabled.get(rule).copied().unwrap_or(false)
+            && self.rules.rules[rule].applies_to(view, lang)
+    }
+
+    /// Runs every text and query rule over one file.
+    pub fn match_file(&self, file_index: usize, file: &FileAnalysis, hits: &mut Vec<Hit>) {
+        let text = file.text();
+        let mut marks = vec![false; self.rules.rules.len()];
+        for (seg_index, segment) in file.segments.iter().enumerate() {
+            self.match_segment(file_index, file, seg_index, segment, text, &mut marks, hits);
+        }
+        for tree in &file.trees {
+            self.match_tree(file_index, file, tree, hits);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn match_segment(
+        &self,
+        file_index: usize,
+        file: &FileAnalysis,
+        seg_index: usize,
+        segment: &Segment,
+        file_text: &str,
+        marks: &mut [bool],
+        hits: &mut Vec<Hit>,
+    ) {
+        let text = segment.text(file_text);
+        if text.is_empty() {
+            return;
+        }
+        let mut marked = Vec::new();
+        if let Some(automaton) = &self.rules.literals {
+            for m in automaton.find_overlapping_iter(text) {
+                for &(rule, role) in &self.rules.literal_owners[m.pattern().as_usize()] {
+                    if !self.active(rule, segment.view, segment.lang) {
+                        continue;
+                    }
+                    match role {
+                        LiteralRole::Prefilter => {
+                            if !marks[rule] {
+                                marks[rule] = true;
+                                marked.push(rule);
+                            }
+                        }
+                        LiteralRole::Literal => {
+                            let word = matches!(
+                                self.rules.rules[rule].matcher,
+                                Matcher::Literals { word: true, .. }
+                            );
+                            if !word || at_word_boundaries(text, m.start(), m.end()) {
+                                self.accept(
+                                    rule,
+                                    file_index,
+                                    file,
+                                    seg_index,
+                                    m.start()..m.end(),
+                                    Vec::new(),
+                                    hits,
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for &rule in &self.rules.unfiltered {
+            if self.active(rule, segment.view, segment.lang) && !marks[rule] {
+                marks[rule] = true;
+                marked.push(rule);
+            }
+        }
+        marked.sort_unstable();
+        for rule in marked {
+            marks[rule] = false;
+            let Matcher::Regex(regex) = &self.rules.rules[rule].matcher else {
+                continue;
+            };
+            for caps in regex.captures_iter(text) {
+                let Some(whole) = caps.get(0) else { continue };
+                if whole.is_empty() {
+                    continue;
+                }
+                let captures = named_captures(regex, &caps);
+                self.accept(
+                    rule,
+                    file_index,
+                    file,
+                    seg_index,
+                    whole.range(),
+                    captures,
+                    hits,
+                );
+            }
+        }
+    }
+
+    fn match_tree(
+        &self,
+        file_index: usize,
+        file: &FileAnalysis,
+        tree: &crate::analysis::SegmentTree,
+        hits: &mut Vec<Hit>,
+    ) {
+        let Some(queries) = self.rules.queries.get(&tree.lang) else {
+            return;
+        };
+        let text = file.segment_text(tree.segment);
+        let mut cursor = QueryCursor::new();
+        cursor.set_match_limit(4096);
+        let names = queries.query.capture_names();
+        let mut matches = cursor.matches(&queries.query, tree.tree.root_node(), text.as_bytes());
+        while let Some(m) = matches.next() {
+            let Some(&rule) = queries.pattern_rule.get(m.pattern_index) else {
+                continue;
+            };
+            if !self.enabled.get(rule).copied().unwrap_or(false) {
+                continue;
+            }
+            let reported = m
+                .captures
+                .iter()
+                .find(|c| Some(c.index) == queries.match_capture)
+                .or_else(|| m.captures.first());
+            let Some(reported) = reported else { continue };
+            let captures = m
+                .captures
+                .iter()
+                .filter(|c| Some(c.index) != queries.match_capture)
+                .filter_map(|c| {
+                    let name = names.get(c.index as usize)?;
+                    let value = text.get(c.node.byte_range())?;
+                    Some((name.to_string(), value.to_string()))
+                })
+                .collect();
+            self.accept(
+                rule,
+                file_index,
+                file,
+                tree.segment,
+                reported.node.byte_range(),
+                captures,
+                hits,
+            );
+        }
+    }
+
+    /// Applies the rule's `unless` conditions, then records the hit.
+    #[allow(clippy::too_many_arguments)]
+    fn accept(
+        &self,
+        rule: usize,
+        file_index: usize,
+        file: &FileAnalysis,
+        segment: usize,
+        range: Range<usize>,
+        captures: Vec<(String, String)>,
+        hits: &mut Vec<Hit>,
+    ) {
+        let r = &self.rules.rules[rule];
+        let seg = &file.segments[segment];
+        let seg_text = seg.text(file.text());
+        if excluded(
+            self.rules,
+            r,
+            &file.path,
+            seg,
+            seg_text,
+            file.text(),
+            range.clone(),
+            &captures,
+        ) {
+            return;
+        }
+        hits.push(Hit {
+            rule,
+            location: HitLocation::Segment {
+                file: file_index,
+                segment,
+                range,
+            },
+            captures,
+            detail: None,
+            related: Vec::new(),
+        });
+    }
+}
+
+fn named_captures(regex: &regex::Regex, caps: &Captures<'_>) -> Vec<(String, String)> {
+    regex
+        .capture_names()
+        .flatten()
+        .filter_map(|name| {
+            caps.name(name)
+                .map(|m| (name.to_string(), m.as_str().to_string()))
+        })
+        .collect()
+}
+
+fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    !before.is_some_and(is_word) && !after.is_some_and(is_word)
+}
+
+/// The line of `text` around `offset`.
+fn line_around(text: &str, offset: usize) -> &str {
+    let offset = floor_char_boundary(text, offset);
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    &text[start..end]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn excluded(
+    rules: &RuleSet,
+    rule: &Rule,
+    path: &str,
+    segment: &Segment,
+    seg_text: &str,
+    file_text: &str,
+    range: Range<usize>,
+    captures: &[(String, String)],
+) -> bool {
+    let unless = &rule.unless;
+    if let Some(paths) = &unless.paths {
+        if paths.is_match(path) {
+            return true;
+        }
+    }
+    let matched = seg_text.get(range.clone()).unwrap_or("");
+    if let Some(regex) = &unless.matched {
+        if regex.is_match(matched) {
+            return true;
+        }
+    }
+    if let Some(regex) = &unless.line {
+        // The line as the reader sees it: for decoded text the decoded line, otherwise the
+        // file line (a code block's line is a file line too).
+        let line = match &segment.body {
+            SegmentBody::Decoded { .. } | SegmentBody::Mapped { .. } => {
+                line_around(seg_text, range.start)
+            }
+            SegmentBody::Range(_) => {
+                line_around(file_text, segment.file_range(range.clone()).start)
+            }
+        };
+        if regex.is_match(line) {
+            return true;
+        }
+    }
+    if !unless.host_in.is_empty() {
+        let target = captures
+            .iter()
+            .find(|(n, _)| n == "url" || n == "host")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or(matched);
+        let hosts: Vec<(String, String)> = match urls::host_and_path(target) {
+            Some(hp) => vec![hp],
+            None => urls::find_urls(matched)
+                .filter_map(|(_, u)| urls::host_and_path(u))
+                .collect(),
+        };
+        let lists: Vec<&str> = unless.host_in.iter().map(String::as_str).collect();
+        if !hosts.is_empty()
+            && hosts
+                .iter()
+                .all(|(host, path)| rules.lists.which(&lists, host, path).is_some())
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Renders the rule message with `{capture}` placeholders filled in.
+pub fn render_message(rule: &Rule, hit: &Hit) -> String {
+    let mut message = rule.message.clone();
+    if message.contains('{') {
+        for (name, value) in &hit.captures {
+            let placeholder = format!("{{{name}}}");
+            if message.contains(&placeholder) {
+                message =
+                    message.replace(&placeholder, &crate::text::escape_snippet(value.trim(), 80));
+            }
+        }
+        if message.contains("{host}") {
+            if let Some((host, _)) = hit.capture("url").and_then(urls::host_and_path) {
+                message = message.replace("{host}", &host);
+            }
+        }
+    }
+    match &hit.detail {
+        Some(detail) => format!("{message}: {detail}"),
+        None => message,
+    }
+}
+
+/// Turns hits into findings: locations, snippets, decoded text, de-duplication and caps.
+pub fn findings_of(rules: &RuleSet, files: &[FileAnalysis], hits: &[Hit]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut seen: BTreeSet<(usize, String, u32, u32, u32, u32)> = BTreeSet::new();
+    let mut per_rule_file: HashMap<(usize, String), usize> = HashMap::new();
+    let mut overflow: HashMap<(usize, String), usize> = HashMap::new();
+    for hit in hits {
+        let rule = &rules.rules[hit.rule];
+        let Some(severity) = rule.severity else {
+            continue;
+        };
+        let Located {
+            file,
+            line,
+            column,
+            end_line,
+            end_column,
+            snippet,
+            decoded,
+            context,
+        } = locate(files, hit);
+        if !seen.insert((hit.rule, file.clone(), line, column, end_line, end_column)) {
+            continue;
+        }
+        let key = (hit.rule, file.clone());
+        let count = per_rule_file.entry(key.clone()).or_insert(0);
+        *count += 1;
+        if *count > MAX_FINDINGS_PER_RULE_AND_FILE {
+            *overflow.entry(key).or_insert(0) += 1;
+            continue;
+        }
+        findings.push(Finding {
+            rule_id: rule.id.clone(),
+            severity,
+            category: rule.category,
+            confidence: rule.confidence,
+            message: render_message(rule, hit),
+            file,
+            line,
+            column,
+            end_line,
+            end_column,
+            snippet,
+            decoded,
+            related: hit.related.clone(),
+            suppressed: None,
+            context,
+        });
+    }
+    for ((rule, file), extra) in overflow {
+        let id = &rules.rules[rule].id;
+        if let Some(last) = findings
+            .iter_mut()
+            .rev()
+            .find(|f| &f.rule_id == id && f.file == file)
+        {
+            last.message.push_str(&format!(
+                " (and {extra} more matches of this rule in this file, not listed)"
+            ));
+        }
+    }
+    findings
+}
+
+/// Where a hit is, in the terms of a finding.
+#[derive(Debug, Clone, Default)]
+pub struct Located {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub snippet: String,
+    pub decoded: Option<Decoded>,
+    pub context: Option<SourceContext>,
+}
+
+/// Snippets show at most this many characters of the matched text.
+const SNIPPET_CHARS: usize = 200;
+/// Source lines in human output are cut to a window of this many characters.
+const CONTEXT_CHARS: usize = 160;
+
+fn source_context(f: &FileAnalysis, range: &Range<usize>) -> SourceContext {
+    let text = f.text();
+    let line = f.lines.line_of(floor_char_boundary(text, range.start));
+    let line_range = f.lines.line_range(text, line);
+    let start = range.start.clamp(line_range.start, line_range.end);
+    let end = range.end.clamp(start, line_range.end);
+    let before = &text[line_range.start..start];
+    let skip = before.chars().count().saturating_sub(CONTEXT_CHARS / 3);
+    let window_start = before
+        .char_indices()
+        .nth(skip)
+        .map_or(start, |(i, _)| line_range.start + i);
+    let prefix = escape_snippet(&text[window_start..start], CONTEXT_CHARS);
+    let marked = escape_snippet(&text[start..end], CONTEXT_CHARS);
+    let mut shown = escape_snippet(&text[window_start..line_range.end], CONTEXT_CHARS);
+    if window_start > line_range.start {
+        shown.insert(0, '…');
+    }
+    let offset = usize::from(window_start > line_range.start);
+    let marker_start = prefix.chars().count() + offset;
+    let visible = shown.chars().count().saturating_sub(marker_start).max(1);
+    SourceContext {
+        line: shown,
+        marker_start,
+        marker_len: marked.chars().count().clamp(1, visible),
+    }
+}
+
+fn located_range(f: &FileAnalysis, range: Range<usize>, decoded: Option<Decoded>) -> Located {
+    let text = f.text();
+    let (line, column) = f.lines.line_col(text, range.start);
+    let (end_line, end_column) = f.lines.line_col(text, range.end);
+    let matched = text
+        .get(floor_char_boundary(text, range.start)..floor_char_boundary(text, range.end))
+        .unwrap_or("");
+    Located {
+        file: f.path.clone(),
+        line,
+        column,
+        end_line,
+        end_column,
+        snippet: escape_snippet(matched, SNIPPET_CHARS),
+        decoded,
+        context: Some(source_context(f, &range)),
+    }
+}
+
+pub fn locate(files: &[FileAnalysis], hit: &Hit) -> Located {
+    match &hit.location {
+        HitLocation::Path(path) => Located {
+            file: path.clone(),
+            ..Default::default()
+        },
+        HitLocation::File { file, range: None } => Located {
+            file: files[*file].path.clone(),
+            ..Default::default()
+        },
+        HitLocation::File {
+            file,
+            range: Some(range),
+        } => located_range(&files[*file], range.clone(), None),
+        HitLocation::Segment {
+            file,
+            segment,
+            range,
+        } => {
+            let f = &files[*file];
+            let seg = &f.segments[*segment];
+            let decoded = match &seg.body {
+                SegmentBody::Range(_) => None,
+                SegmentBody::Mapped {
+                    text: normalised,
+                    step,
+                    ..
+                } => Some(Decoded {
+                    chain: vec![step.clone()],
+                    text: excerpt(normalised, range.clone(), 200),
+                }),
+                SegmentBody::Decoded {
+                    text: decoded,
+                    chain,
+                    ..
+                } => Some(Decoded {
+                    chain: chain.clone(),
+                    text: excerpt(decoded, range.clone(), 200),
+                }),
+            };
+            located_range(f, seg.file_range(range.clone()), decoded)
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Output formats. JSON is [`crate::ScanReport`] serialised; the others render it.
+
+pub mod github;
+pub mod human;
+pub mod sarif;
