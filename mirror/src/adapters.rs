@@ -1,15 +1,15 @@
 //! The real scanner and signer behind the [`crate::vetting`] traits.
 //!
-//! STATUS (see README "Wiring"): the `skillscan` scanner and `skillscan-signatures` crates
-//! are written in parallel and had not landed on main when this was written. Until they
-//! do:
-//! - [`default_vetter`] returns [`UnavailableVetter`]: every scan fails, so every version
-//!   is quarantined (fail closed). Nothing is ever approved without a scanner.
-//! - [`open_signer`] uses [`MinisignCliSigner`], which drives the real `minisign` binary
-//!   (not a reimplementation) with an unencrypted key in `<data>/keys/`. Signatures and
-//!   keys are in the standard minisign format, so the native signer can take over the
-//!   same key files later.
+//! - [`SkillscanVetter`] wraps `skillscan::Scanner` with the built-in rules and inline
+//!   ignores **off** (skill authors are untrusted: a `skillscan-ignore` comment inside a
+//!   skill must not silence the mirror). If the rules fail to load, [`default_vetter`]
+//!   falls back to [`UnavailableVetter`], so every version is quarantined (fail closed).
+//! - [`open_signer`]: see [`MinisignCliSigner`] (interim, until `skillscan-signatures`
+//!   lands on main; README "Wiring"). It drives the real `minisign` binary (not a
+//!   reimplementation) with an unencrypted key in `<data>/keys/`; signatures and keys are
+//!   standard minisign files, so the native signer can take over the same key files.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -18,13 +18,143 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::model::Verdict;
 use crate::vetting::{
-    ApprovalSigner, ApprovalStatement, SignError, UnavailableSigner, UnavailableVetter, Vetter,
+    ApprovalSigner, ApprovalStatement, CapabilitySet, Privilege, SignError, UnavailableSigner,
+    UnavailableVetter, VetError, VetOutcome, Vetter,
 };
 
 /// The scanner the binary uses.
 pub fn default_vetter() -> Arc<dyn Vetter> {
-    Arc::new(UnavailableVetter)
+    match SkillscanVetter::new() {
+        Ok(v) => Arc::new(v),
+        Err(e) => {
+            tracing::error!(
+                "scanner rules failed to load ({e}); every version will be quarantined"
+            );
+            Arc::new(UnavailableVetter)
+        }
+    }
+}
+
+/// `skillscan::Scanner` behind the [`Vetter`] trait.
+pub struct SkillscanVetter {
+    scanner: skillscan::Scanner,
+}
+
+impl SkillscanVetter {
+    pub fn new() -> Result<SkillscanVetter, String> {
+        let scanner = skillscan::Scanner::with_builtin_rules().map_err(|e| e.to_string())?;
+        Ok(SkillscanVetter { scanner })
+    }
+}
+
+fn verdict_of(v: skillscan::Verdict) -> Verdict {
+    match v {
+        skillscan::Verdict::Clean => Verdict::Clean,
+        skillscan::Verdict::Caution => Verdict::Caution,
+        skillscan::Verdict::Suspicious => Verdict::Suspicious,
+        skillscan::Verdict::Malicious => Verdict::Malicious,
+    }
+}
+
+fn privilege_of(p: skillscan::Privilege) -> Privilege {
+    match p {
+        skillscan::Privilege::ReadOnly => Privilege::ReadOnly,
+        skillscan::Privilege::Workspace => Privilege::Workspace,
+        skillscan::Privilege::Network => Privilege::Network,
+        skillscan::Privilege::Shell => Privilege::Shell,
+        skillscan::Privilege::HostWide => Privilege::HostWide,
+    }
+}
+
+impl Vetter for SkillscanVetter {
+    fn vet(&self, display_name: &str, zip: &[u8]) -> Result<VetOutcome, VetError> {
+        let opts = skillscan::ScanOptions {
+            inline_ignores: false,
+            ..Default::default()
+        };
+        let report = self.scanner.scan_archive_bytes(display_name, zip, &opts);
+        if report.skills.is_empty() {
+            // Nothing recognisable as a skill: not "clean", a scan failure (fail closed).
+            return Err(VetError::Failed(
+                "the scanner found no skill in the archive".into(),
+            ));
+        }
+        let verdict = report
+            .skills
+            .iter()
+            .map(|s| verdict_of(s.verdict))
+            .max()
+            .unwrap_or(Verdict::Malicious);
+        let score = report.skills.iter().map(|s| s.score).max().unwrap_or(0);
+        let mut active: Vec<&skillscan::Finding> = report
+            .skills
+            .iter()
+            .flat_map(|s| s.findings.iter())
+            .filter(|f| f.is_active())
+            .collect();
+        active.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.rule_id.cmp(&b.rule_id))
+        });
+        let mut seen = BTreeSet::new();
+        let reason_codes: Vec<String> = active
+            .iter()
+            .filter(|f| seen.insert(f.rule_id.clone()))
+            .map(|f| f.rule_id.clone())
+            .collect();
+        let top: Vec<String> = active
+            .iter()
+            .take(3)
+            .map(|f| {
+                let msg: String = f.message.chars().take(120).collect();
+                if f.line > 0 {
+                    format!("{} {msg} ({}:{})", f.rule_id, f.file, f.line)
+                } else {
+                    format!("{} {msg} ({})", f.rule_id, f.file)
+                }
+            })
+            .collect();
+        let summary = if top.is_empty() {
+            format!("no findings (rules {})", report.tool.rules_version)
+        } else {
+            let more = active.len().saturating_sub(top.len());
+            let tail = if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            };
+            format!("{}{tail}", top.join("; "))
+        };
+        let mut caps = CapabilitySet::default();
+        for s in &report.skills {
+            let c = &s.capabilities;
+            caps.hosts.extend(c.hosts.iter().cloned());
+            caps.binaries.extend(c.binaries.iter().cloned());
+            caps.env_vars.extend(c.env_vars.iter().cloned());
+            caps.credential_paths
+                .extend(c.credential_paths.iter().cloned());
+            caps.paths_written.extend(c.paths_written.iter().cloned());
+            caps.persistence.extend(c.persistence.iter().cloned());
+            caps.install_specs.extend(c.install_specs.iter().cloned());
+            caps.privilege = caps.privilege.max(privilege_of(c.privilege));
+        }
+        Ok(VetOutcome {
+            verdict,
+            score,
+            rules_version: report.tool.rules_version.clone(),
+            reason_codes,
+            summary,
+            capabilities: caps,
+            report_json: report.to_json(),
+        })
+    }
+
+    fn rules_version(&self) -> String {
+        self.scanner.rules().version.clone()
+    }
 }
 
 /// Open (creating on first use) the mirror's signing key under `<data>/keys/`.
