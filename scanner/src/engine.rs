@@ -232,6 +232,16 @@ impl Matching<'_> {
         let r = &self.rules.rules[rule];
         let seg = &file.segments[segment];
         let seg_text = seg.text(file.text());
+        let mut captures = captures;
+        if !captures.iter().any(|(name, _)| name == "url") {
+            // Rules name the host in messages and host lists look at it: take the first URL.
+            if let Some((_, url)) = seg_text
+                .get(range.clone())
+                .and_then(|m| urls::find_urls(m).next())
+            {
+                captures.push(("url".to_string(), url.to_string()));
+            }
+        }
         if excluded(
             self.rules,
             r,
@@ -322,28 +332,38 @@ fn excluded(
             return true;
         }
     }
-    if !unless.host_in.is_empty() {
-        let target = captures
-            .iter()
-            .find(|(n, _)| n == "url" || n == "host")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or(matched);
-        let hosts: Vec<(String, String)> = match urls::host_and_path(target) {
-            Some(hp) => vec![hp],
-            None => urls::find_urls(matched)
-                .filter_map(|(_, u)| urls::host_and_path(u))
-                .collect(),
+    if !unless.host_in.is_empty() || !unless.require_host_in.is_empty() {
+        let hosts = match_hosts(matched, captures);
+        let in_any = |lists: &[String], (host, path): &(String, String)| {
+            lists.iter().any(|l| rules.lists.contains(l, host, path))
         };
-        let lists: Vec<&str> = unless.host_in.iter().map(String::as_str).collect();
-        if !hosts.is_empty()
-            && hosts
-                .iter()
-                .all(|(host, path)| rules.lists.which(&lists, host, path).is_some())
+        if !unless.require_host_in.is_empty()
+            && !hosts.iter().any(|h| in_any(&unless.require_host_in, h))
+        {
+            return true;
+        }
+        if !unless.host_in.is_empty()
+            && !hosts.is_empty()
+            && hosts.iter().all(|h| in_any(&unless.host_in, h))
         {
             return true;
         }
     }
     false
+}
+
+/// The (host, path) pairs a match talks about: its `url`/`host` capture, else every URL in it.
+fn match_hosts(matched: &str, captures: &[(String, String)]) -> Vec<(String, String)> {
+    let target = captures
+        .iter()
+        .find(|(n, _)| n == "url" || n == "host")
+        .map(|(_, v)| v.as_str());
+    match target.and_then(urls::host_and_path) {
+        Some(hp) => vec![hp],
+        None => urls::find_urls(matched)
+            .filter_map(|(_, u)| urls::host_and_path(u))
+            .collect(),
+    }
 }
 
 /// Renders the rule message with `{capture}` placeholders filled in.

@@ -96,6 +96,8 @@ pub enum Matcher {
 
 #[derive(Debug, Default)]
 pub struct CompiledUnless {
+    /// Positive condition (from `match.host_in`): a URL host of the match must be in one of these.
+    pub require_host_in: Vec<String>,
     pub line: Option<Regex>,
     pub matched: Option<Regex>,
     pub host_in: Vec<String>,
@@ -504,7 +506,7 @@ fn compile_rule(
     } else {
         return Err(invalid(&file, "`match` is empty"));
     };
-    for list in &spec.unless.host_in {
+    for list in spec.unless.host_in.iter().chain(&m.host_in) {
         if !lists.has(list) {
             return Err(invalid(
                 &file,
@@ -531,6 +533,7 @@ fn compile_rule(
         )
     };
     let unless = CompiledUnless {
+        require_host_in: m.host_in.clone(),
         line: spec
             .unless
             .line

@@ -138,6 +138,10 @@ pub struct MatchSpec {
     /// Capabilities that must co-occur (in one file, or across the skill).
     #[serde(default)]
     pub correlate: Option<Correlate>,
+    /// With `regex` or `literals`: the host of the `url`/`host` capture (or of a URL in the
+    /// match) must be in one of these lists (`rules/lists/<name>.txt`).
+    #[serde(default)]
+    pub host_in: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
