@@ -253,7 +253,7 @@ pub async fn background(state: AppState, mut shutdown: tokio::sync::watch::Recei
         if let Ok(Err(e)) = r {
             tracing::error!("snapshot refresh failed (serving the previous one): {e}");
         }
-        if n % 8 == 0 {
+        if n.is_multiple_of(8) {
             let (d, f) = crate::webhooks::deliver_due(&state.mirror, &client).await;
             state
                 .metrics

@@ -58,15 +58,15 @@ impl State {
     /// revoked version is allowed but must be an explicit, audited human decision.
     pub fn can_transition(self, to: State) -> bool {
         use State::*;
-        match (self, to) {
-            (Fetched, Scanned | Quarantined | Rejected) => true,
-            (Scanned, Quarantined | Approved | Rejected) => true,
-            (Quarantined, Approved | Rejected) => true,
-            (Rejected, Approved | Quarantined) => true,
-            (Approved, Revoked) => true,
-            (Revoked, Approved) => true,
-            _ => false,
-        }
+        matches!(
+            (self, to),
+            (Fetched, Scanned | Quarantined | Rejected)
+                | (Scanned, Quarantined | Approved | Rejected)
+                | (Quarantined, Approved | Rejected)
+                | (Rejected, Approved | Quarantined)
+                | (Approved, Revoked)
+                | (Revoked, Approved)
+        )
     }
 }
 

@@ -206,7 +206,7 @@ impl Snapshot {
         slugs.sort();
         for slug in slugs {
             let mut versions = by_slug.remove(&slug).unwrap_or_default();
-            versions.sort_by(|a, b| semver_of(b).cmp(&semver_of(a)));
+            versions.sort_by_key(|v| std::cmp::Reverse(semver_of(v)));
             let mut approved = Vec::new();
             for v in &versions {
                 if v.state == State::Approved {

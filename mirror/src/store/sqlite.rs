@@ -217,22 +217,35 @@ impl SqliteStore {
     }
 }
 
-fn insert_audit(
-    tx: &rusqlite::Transaction<'_>,
-    actor: &str,
-    action: &str,
-    slug: &str,
-    version: &str,
+/// One audit row (the `audit` table is append-only, enforced by triggers).
+struct AuditRow<'a> {
+    actor: &'a str,
+    action: &'a str,
+    slug: &'a str,
+    version: &'a str,
     from: Option<State>,
     to: Option<State>,
-    reason: &str,
-    verdict: Option<&str>,
-    rules: Option<&str>,
-) -> rusqlite::Result<()> {
+    reason: &'a str,
+    verdict: Option<&'a str>,
+    rules: Option<&'a str>,
+}
+
+fn insert_audit(tx: &rusqlite::Transaction<'_>, a: AuditRow<'_>) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO audit (at, actor, action, slug, version, from_state, to_state, reason, verdict, rules_version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![now_ms(), actor, action, slug, version, from.map(State::as_str), to.map(State::as_str), reason, verdict, rules],
+        params![
+            now_ms(),
+            a.actor,
+            a.action,
+            a.slug,
+            a.version,
+            a.from.map(State::as_str),
+            a.to.map(State::as_str),
+            a.reason,
+            a.verdict,
+            a.rules
+        ],
     )?;
     Ok(())
 }
@@ -274,7 +287,20 @@ impl MetaStore for SqliteStore {
                 r => r?,
             };
             let id = tx.last_insert_rowid();
-            insert_audit(&tx, actor, "fetch", &v.slug, &v.version, None, Some(State::Fetched), reason, None, None)?;
+            insert_audit(
+                &tx,
+                AuditRow {
+                    actor,
+                    action: "fetch",
+                    slug: &v.slug,
+                    version: &v.version,
+                    from: None,
+                    to: Some(State::Fetched),
+                    reason,
+                    verdict: None,
+                    rules: None,
+                },
+            )?;
             tx.commit()?;
             Ok(id)
         })
@@ -348,15 +374,17 @@ impl MetaStore for SqliteStore {
                 })?;
             insert_audit(
                 &tx,
-                t.actor,
-                t.action,
-                &slug,
-                &version,
-                Some(t.from),
-                Some(t.to),
-                t.reason,
-                verdict.as_deref(),
-                rules.as_deref(),
+                AuditRow {
+                    actor: t.actor,
+                    action: t.action,
+                    slug: &slug,
+                    version: &version,
+                    from: Some(t.from),
+                    to: Some(t.to),
+                    reason: t.reason,
+                    verdict: verdict.as_deref(),
+                    rules: rules.as_deref(),
+                },
             )?;
             enqueue(&tx, &t.webhooks)?;
             tx.commit()?;
@@ -384,15 +412,17 @@ impl MetaStore for SqliteStore {
             let st: State = state.parse().map_err(StoreError::Malformed)?;
             insert_audit(
                 &tx,
-                actor,
-                "rescan",
-                &slug,
-                &version,
-                Some(st),
-                Some(st),
-                &format!("rescanned: {}", s.verdict),
-                Some(s.verdict.as_str()),
-                Some(&s.rules_version),
+                AuditRow {
+                    actor,
+                    action: "rescan",
+                    slug: &slug,
+                    version: &version,
+                    from: Some(st),
+                    to: Some(st),
+                    reason: &format!("rescanned: {}", s.verdict),
+                    verdict: Some(s.verdict.as_str()),
+                    rules: Some(&s.rules_version),
+                },
             )?;
             tx.commit()?;
             Ok(())
@@ -434,7 +464,20 @@ impl MetaStore for SqliteStore {
                 params![a.at, a.kind, a.slug, a.version, a.pinned_sha256, a.observed_sha256, a.detail],
             )?;
             let id = tx.last_insert_rowid();
-            insert_audit(&tx, "sync", "integrity-alert", &a.slug, &a.version, None, None, &a.detail, None, None)?;
+            insert_audit(
+                &tx,
+                AuditRow {
+                    actor: "sync",
+                    action: "integrity-alert",
+                    slug: &a.slug,
+                    version: &a.version,
+                    from: None,
+                    to: None,
+                    reason: &a.detail,
+                    verdict: None,
+                    rules: None,
+                },
+            )?;
             enqueue(&tx, &webhooks)?;
             tx.commit()?;
             Ok(id)
