@@ -469,3 +469,103 @@ async fn retries_then_gives_up_on_5xx() {
     let err = upstream(&base).get("/x", 1024).await.unwrap_err();
     assert_eq!(err, SyncError::Http(503, "down".into()));
 }
+
+#[tokio::test]
+async fn webhooks_are_posted_and_retried() {
+    use skillscan_mirror::config::{Config, WebhookConfig};
+    use skillscan_mirror::policy::Policy;
+    // A receiver that fails the first delivery (500) and accepts the next one.
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", l.local_addr().unwrap());
+    let rec = received.clone();
+    tokio::spawn(async move {
+        let mut n = 0;
+        loop {
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
+            n += 1;
+            let mut buf = vec![0u8; 65536];
+            let mut len = 0;
+            // Read head + body (Content-Length bounded, small).
+            loop {
+                let k = s.read(&mut buf[len..]).await.unwrap_or(0);
+                if k == 0 {
+                    break;
+                }
+                len += k;
+                let text = String::from_utf8_lossy(&buf[..len]).to_string();
+                if let Some(i) = text.find("\r\n\r\n") {
+                    let cl: usize = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if len >= i + 4 + cl {
+                        rec.lock()
+                            .unwrap()
+                            .push(text[i + 4..i + 4 + cl].to_string());
+                        break;
+                    }
+                }
+            }
+            let status = if n == 1 {
+                "500 Internal Server Error"
+            } else {
+                "204 No Content"
+            };
+            let _ = s
+                .write_all(
+                    format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .as_bytes(),
+                )
+                .await;
+        }
+    });
+    let cfg = Config {
+        webhooks: vec![WebhookConfig {
+            url,
+            events: vec!["reject".into()],
+        }],
+        ..Config::default()
+    };
+    let e = env_with(Policy::default(), cfg);
+    e.ingest(
+        "crypto-tracker",
+        "1.0.0",
+        "mallory",
+        &[("SKILL.md", "# c\nMALICIOUS\n")],
+    );
+    e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    let client = skillscan_mirror::webhooks::client();
+    let (ok, failed) = skillscan_mirror::webhooks::deliver_due(&e.mirror, &client).await;
+    assert_eq!((ok, failed), (0, 1));
+    // Backoff: not due yet, then due after ~1 s.
+    assert_eq!(
+        skillscan_mirror::webhooks::deliver_due(&e.mirror, &client).await,
+        (0, 0)
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        skillscan_mirror::webhooks::deliver_due(&e.mirror, &client).await,
+        (1, 0)
+    );
+    let got = received.lock().unwrap().clone();
+    assert_eq!(
+        got.len(),
+        2,
+        "one failed attempt, one delivery, and nothing for the approval"
+    );
+    let v: serde_json::Value = serde_json::from_str(&got[1]).unwrap();
+    assert_eq!(v["event"], "reject");
+    assert_eq!(v["slug"], "crypto-tracker");
+    assert_eq!(v["state"], "rejected");
+    assert_eq!(
+        skillscan_mirror::webhooks::deliver_due(&e.mirror, &client).await,
+        (0, 0)
+    );
+}
