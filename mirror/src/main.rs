@@ -403,14 +403,23 @@ async fn serve(m: Arc<Mirror>, listen: Option<String>) -> Result<ExitCode> {
     // Machine-readable line for scripts and tests that pass port 0.
     println!("skillscan-mirror listening on http://{local}");
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let bg = tokio::spawn(skillscan_mirror::app::background(state.clone(), rx));
+    let bg = tokio::spawn(skillscan_mirror::app::background(state.clone(), rx.clone()));
     let app = build_router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: finishing in-flight requests");
-        })
-        .await?;
+    let stop = tx.clone();
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests (at most 10 s)");
+        let _ = stop.send(true);
+    });
+    // Graceful, but bounded: a client holding a connection open cannot keep the process alive.
+    let mut drained = rx.clone();
+    tokio::select! {
+        r = serve => r?,
+        _ = async {
+            let _ = drained.wait_for(|v| *v).await;
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        } => tracing::warn!("drain timeout: closing remaining connections"),
+    }
     let _ = tx.send(true);
     let _ = bg.await;
     Ok(ExitCode::SUCCESS)
