@@ -456,7 +456,7 @@ fn clawhub_cli_against_the_mirror() {
     assert!(o.status.success(), "minisign -V failed:\n{text}");
     let sha = states["weather-brief"]["archiveSha256"].as_str().unwrap();
     assert!(
-        text.contains("slug=weather-brief") && text.contains(sha),
+        text.contains("slug:weather-brief") && text.contains(sha),
         "trusted comment:\n{text}"
     );
 

@@ -168,13 +168,19 @@ pub fn open_signer(data_dir: &Path) -> Arc<dyn ApprovalSigner> {
     }
 }
 
-/// Renders the approval statement as the minisign trusted comment. One line, no tabs
-/// (minisign rejects multi-line comments), binding name, version and both digests so a
-/// signature cannot be replayed for another artifact.
+/// Renders the approval statement as the minisign trusted comment, in the
+/// `skillscan-signatures` statement format (`key:value` fields separated by tabs, one line),
+/// so installers parse it the same way whichever signer produced it. It binds name,
+/// version and both digests, so a signature cannot be replayed for another artifact.
 pub fn trusted_comment(st: &ApprovalStatement) -> String {
     format!(
-        "skillscan-approval v1 slug={} version={} sha256={} tree={} timestamp={} file={}",
-        st.slug, st.version, st.archive_sha256, st.tree_digest, st.timestamp, st.file
+        "timestamp:{}\tfile:{}\tskillscan:1\tslug:{}\tversion:{}\tsha256:{}\ttree:{}",
+        st.timestamp,
+        st.file,
+        st.slug,
+        st.version,
+        st.archive_sha256,
+        st.tree_digest.trim_start_matches("sha256:")
     )
 }
 
