@@ -175,12 +175,7 @@ pub fn open_signer(data_dir: &Path) -> Arc<dyn ApprovalSigner> {
 pub fn trusted_comment(st: &ApprovalStatement) -> String {
     format!(
         "timestamp:{}\tfile:{}\tskillscan:1\tslug:{}\tversion:{}\tsha256:{}\ttree:{}",
-        st.timestamp,
-        st.file,
-        st.slug,
-        st.version,
-        st.archive_sha256,
-        st.tree_digest.trim_start_matches("sha256:")
+        st.timestamp, st.file, st.slug, st.version, st.archive_sha256, st.tree_digest
     )
 }
 

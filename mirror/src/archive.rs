@@ -167,14 +167,6 @@ impl SkillArchive {
         v
     }
 
-    pub fn file_hashes(&self, include_meta: bool) -> Vec<(String, String)> {
-        self.files
-            .iter()
-            .filter(|(p, _)| include_meta || p.as_str() != "_meta.json")
-            .map(|(p, b)| (p.clone(), sha256_hex(b)))
-            .collect()
-    }
-
     /// The text of the root `SKILL.md`, when it is UTF-8.
     pub fn skill_md(&self) -> Option<&str> {
         SKILL_FILES

@@ -8,6 +8,7 @@
 //! rest of the mirror only calls these functions.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
@@ -43,9 +44,21 @@ pub fn locale_cmp(a: &str, b: &str) -> Ordering {
     })
 }
 
+fn hashes(files: &BTreeMap<String, Vec<u8>>, keep: impl Fn(&str) -> bool) -> Vec<(String, String)> {
+    files
+        .iter()
+        .filter(|(p, _)| keep(p))
+        .map(|(p, b)| (p.clone(), hex::encode(Sha256::digest(b))))
+        .collect()
+}
+
+fn dot_segment(path: &str) -> bool {
+    path.split('/').any(|s| s.starts_with('.'))
+}
+
 /// ClawHub `buildSkillFingerprint`: lines `path:sha256` sorted by `localeCompare`, joined
 /// with `\n`, sha256 hex.
-pub fn clawhub_fingerprint(files: &[(String, String)]) -> String {
+fn fingerprint_of(files: &[(String, String)]) -> String {
     let mut v: Vec<&(String, String)> = files
         .iter()
         .filter(|(p, h)| !p.is_empty() && !h.is_empty())
@@ -59,19 +72,35 @@ pub fn clawhub_fingerprint(files: &[(String, String)]) -> String {
     hex::encode(Sha256::digest(joined.as_bytes()))
 }
 
-/// Tree digest over every file (`_meta.json` included): `sha256:<hex>` of the byte-sorted
-/// lines `<path>\0<sha256 hex>\n`. Independent of zip ordering, compression and timestamps.
-pub fn tree_digest(files: &[(String, String)]) -> String {
-    let mut v: Vec<&(String, String)> = files.iter().collect();
-    v.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+/// The server's files-only fingerprint (what `/api/v1/resolve` matches): no `_meta.json`,
+/// no generated `skill-card.md`, no dot-paths.
+pub fn server_fingerprint(files: &BTreeMap<String, Vec<u8>>) -> String {
+    fingerprint_of(&hashes(files, |p| {
+        !dot_segment(p) && p != "_meta.json" && p != "skill-card.md"
+    }))
+}
+
+/// What `clawhub install` records in `origin.json`: the installed folder, `_meta.json`
+/// included, dot-paths excluded.
+pub fn installed_fingerprint(files: &BTreeMap<String, Vec<u8>>) -> String {
+    fingerprint_of(&hashes(files, |p| !dot_segment(p)))
+}
+
+/// Tree digest of the skill's own files (install metadata such as `_meta.json` excluded):
+/// sha256 hex of the byte-sorted lines `<path>\0<sha256 hex>\n`. Independent of zip
+/// ordering, compression and timestamps.
+pub fn tree_digest(files: &BTreeMap<String, Vec<u8>>) -> Result<String, String> {
+    let v = hashes(files, |p| {
+        p != "_meta.json" && !p.split('/').any(|s| s == ".clawhub" || s == ".clawdhub")
+    });
     let mut h = Sha256::new();
-    for (p, d) in v {
+    for (p, d) in &v {
         h.update(p.as_bytes());
         h.update([0u8]);
         h.update(d.as_bytes());
         h.update(b"\n");
     }
-    format!("sha256:{}", hex::encode(h.finalize()))
+    Ok(hex::encode(h.finalize()))
 }
 
 #[cfg(test)]
@@ -93,17 +122,12 @@ mod tests {
         // weather-brief 1.0.0 from fake_registry.py, files only.
         let skill = "---\nname: weather-brief\ndescription: Short weather briefings for a city.\nversion: 1.0.0\nmetadata: {\"openclaw\":{\"emoji\":\"\u{1F326}\",\"requires\":{\"bins\":[\"python3\"]}}}\n---\n# Weather brief\n\nRun `python3 scripts/forecast.py <city>` and summarise the output.\n";
         let fc = "#!/usr/bin/env python3\nimport sys\n\ndef main():\n    city = sys.argv[1] if len(sys.argv) > 1 else \"Berlin\"\n    print(f\"{city}: 18C, light rain\")\n\nif __name__ == \"__main__\":\n    main()\n";
-        let files = vec![
-            (
-                "SKILL.md".to_string(),
-                hex::encode(Sha256::digest(skill.as_bytes())),
-            ),
-            (
-                "scripts/forecast.py".to_string(),
-                hex::encode(Sha256::digest(fc.as_bytes())),
-            ),
-        ];
+        let mut files = BTreeMap::new();
+        files.insert("SKILL.md".to_string(), skill.as_bytes().to_vec());
+        files.insert("scripts/forecast.py".to_string(), fc.as_bytes().to_vec());
+        files.insert("_meta.json".to_string(), b"{}".to_vec());
         // Value recorded in clawhub-cli-trace.md §6.2 (files-only fingerprint).
-        assert!(clawhub_fingerprint(&files).starts_with("becefa"));
+        assert!(server_fingerprint(&files).starts_with("becefa"));
+        assert_ne!(installed_fingerprint(&files), server_fingerprint(&files));
     }
 }

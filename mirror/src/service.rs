@@ -164,11 +164,12 @@ impl Mirror {
         // version (the caller records a sync failure and can retry later).
         let a = SkillArchive::read(&inp.zip, &self.archive_limits())
             .map_err(|e| MirrorError::Invalid(format!("invalid archive: {e}")))?;
-        let (files, tree, fp, fp_inst, skill_md) = (
+        let tree = digests::tree_digest(&a.files)
+            .map_err(|e| MirrorError::Invalid(format!("invalid archive: {e}")))?;
+        let (files, fp, fp_inst, skill_md) = (
             a.entries(),
-            digests::tree_digest(&a.file_hashes(true)),
-            digests::clawhub_fingerprint(&a.file_hashes(false)),
-            digests::clawhub_fingerprint(&a.file_hashes(true)),
+            digests::server_fingerprint(&a.files),
+            digests::installed_fingerprint(&a.files),
             a.skill_md().map(archive::front_matter),
         );
         let (fm_name, fm_desc) = skill_md.unwrap_or((None, None));
@@ -224,7 +225,10 @@ impl Mirror {
         // Keep the different bytes as evidence (content-addressed, never served).
         let evidence_kept = self.blobs.put(zip).is_ok();
         let tree_note = match SkillArchive::read(zip, &self.archive_limits()) {
-            Ok(a) if digests::tree_digest(&a.file_hashes(true)) == existing.tree_digest => {
+            Ok(a)
+                if digests::tree_digest(&a.files).as_deref()
+                    == Ok(existing.tree_digest.as_str()) =>
+            {
                 "same file tree, different archive bytes"
             }
             Ok(_) => "file contents differ",
