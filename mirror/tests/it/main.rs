@@ -4,5 +4,6 @@
 mod api;
 mod common;
 mod crash;
+mod fuzz;
 mod snapshots;
 mod sync;
