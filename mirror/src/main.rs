@@ -346,8 +346,37 @@ fn show(m: &Mirror, key: &str, diff: bool, json: bool) -> Result<ExitCode> {
     for f in &rec.files {
         println!("  {:>8}  {}  {}", f.size, f.sha256, f.path);
     }
-    if let Some(r) = &rec.report_json {
-        println!("scan report:\n{r}");
+    // Human output lists the findings; `--json` carries the full versioned scan report.
+    if let Some(report) = rec
+        .report_json
+        .as_deref()
+        .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+    {
+        let findings: Vec<&serde_json::Value> = report["skills"]
+            .as_array()
+            .map(|skills| {
+                skills
+                    .iter()
+                    .flat_map(|s| s["findings"].as_array().into_iter().flatten())
+                    .collect()
+            })
+            .unwrap_or_default();
+        println!("scan findings ({}):", findings.len());
+        for f in findings {
+            let suppressed = if f.get("suppressed").is_some_and(|x| !x.is_null()) {
+                " (suppressed)"
+            } else {
+                ""
+            };
+            println!(
+                "  {:<8} {:<28} {}:{}  {}{suppressed}",
+                f["severity"].as_str().unwrap_or("?"),
+                f["rule_id"].as_str().unwrap_or("?"),
+                f["file"].as_str().unwrap_or("?"),
+                f["line"].as_u64().unwrap_or(0),
+                f["message"].as_str().unwrap_or("")
+            );
+        }
     }
     if let Some(rv) = review {
         println!();
