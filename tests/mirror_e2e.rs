@@ -168,7 +168,9 @@ fn upstream_reply(fixtures: &[Fixture], target: &str) -> (String, &'static str, 
         .trim_start_matches("/api/v1/skills/")
         .split('/')
         .collect();
-    let Some(f) = fixtures.iter().find(|f| f.slug == parts[0]) else {
+    // Versions of this slug, oldest first (fixtures are pushed in publish order).
+    let versions: Vec<&Fixture> = fixtures.iter().filter(|f| f.slug == parts[0]).collect();
+    let Some(f) = versions.last() else {
         return (
             "404 Not Found".into(),
             "text/plain",
@@ -178,21 +180,23 @@ fn upstream_reply(fixtures: &[Fixture], target: &str) -> (String, &'static str, 
     match parts.as_slice() {
         [_] => json(serde_json::json!({
             "skill": {"slug": f.slug, "displayName": f.slug, "summary": format!("{} fixture", f.slug), "tags": {"latest": f.version},
-                      "stats": {"downloads": 1, "stars": 0, "versions": 1, "comments": 0}, "createdAt": T0, "updatedAt": T0},
-            "latestVersion": {"version": f.version, "createdAt": T0, "changelog": "Initial release.", "license": "MIT-0"},
+                      "stats": {"downloads": 1, "stars": 0, "versions": versions.len(), "comments": 0}, "createdAt": T0, "updatedAt": T0},
+            "latestVersion": {"version": f.version, "createdAt": T0, "changelog": format!("Release {}.", f.version), "license": "MIT-0"},
             "metadata": null, "owner": {"handle": f.owner, "displayName": f.owner, "image": null}, "moderation": null,
         })),
         [_, "versions"] => json(serde_json::json!({
-            "items": [{"version": f.version, "createdAt": T0, "changelog": "Initial release."}], "nextCursor": null,
+            "items": versions.iter().rev().map(|v| serde_json::json!({"version": v.version, "createdAt": T0, "changelog": format!("Release {}.", v.version)})).collect::<Vec<_>>(),
+            "nextCursor": null,
         })),
         _ => ("404 Not Found".into(), "text/plain", b"Not found".to_vec()),
     }
 }
 
-fn start_upstream(fixtures: Vec<Fixture>) -> String {
+type Upstream = Arc<std::sync::Mutex<Vec<Fixture>>>;
+
+fn start_upstream(fixtures: Upstream) -> String {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
-    let fixtures = Arc::new(fixtures);
     std::thread::spawn(move || {
         for s in l.incoming() {
             let Ok(mut s) = s else { return };
@@ -210,7 +214,10 @@ fn start_upstream(fixtures: Vec<Fixture>) -> String {
                     }
                 }
                 let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let (st, ct, body) = upstream_reply(&fx, &target);
+                let (st, ct, body) = {
+                    let fx = fx.lock().unwrap_or_else(|p| p.into_inner());
+                    upstream_reply(&fx, &target)
+                };
                 respond(&mut s, &st, ct, &body);
             });
         }
@@ -299,7 +306,8 @@ fn clawhub_cli_against_the_mirror() {
     let benign = fixture("benign", "weather-brief", "acme", "1.0.0");
     let malicious = fixture("malicious", "crypto-tracker", "mallory", "1.0.0");
     let benign_files = benign.files.clone();
-    let upstream = start_upstream(vec![benign, malicious]);
+    let published: Upstream = Arc::new(std::sync::Mutex::new(vec![benign, malicious]));
+    let upstream = start_upstream(published.clone());
     let bin = mirror_bin();
     let mirror = |args: &[&str]| -> Output {
         Command::new(&bin)
@@ -477,4 +485,85 @@ fn clawhub_cli_against_the_mirror() {
     let idx: serde_json::Value = serde_json::from_slice(&index).unwrap();
     assert_eq!(idx["versions"].as_array().unwrap().len(), 1);
     assert_eq!(idx["versions"][0]["archiveSha256"], sha);
+
+    // 5. Rug-pull defence: upstream publishes 1.0.1, which now talks to a new host. The
+    //    scan is clean, but the update review finds a new capability, so it is held.
+    published
+        .lock()
+        .unwrap()
+        .push(fixture("update", "weather-brief", "acme", "1.0.1"));
+    let update_files = published.lock().unwrap().last().unwrap().files.clone();
+    let o = mirror(&["sync", "--upstream", &upstream, "--slug", "weather-brief"]);
+    let text = out_text(&o);
+    assert!(o.status.success(), "second sync:\n{text}");
+    assert!(
+        text.contains("weather-brief@1.0.0: unchanged")
+            && text.contains("weather-brief@1.0.1: quarantined")
+            && text.contains("api.weather.example.invalid"),
+        "update review:\n{text}"
+    );
+    let o = mirror(&["show", "weather-brief@1.0.1", "--diff"]);
+    let text = out_text(&o);
+    assert!(
+        text.contains("+ host: api.weather.example.invalid")
+            && text.contains("~ scripts/forecast.py"),
+        "show --diff:\n{text}"
+    );
+    // Clients stay on the approved version and cannot fetch the held one.
+    let o = cli(&["update", "--all", "--workdir", w]);
+    assert!(
+        o.status.success() && out_text(&o).contains("up to date"),
+        "update while held:\n{}",
+        out_text(&o)
+    );
+    let o = cli(&[
+        "install",
+        "weather-brief",
+        "--version",
+        "1.0.1",
+        "--force",
+        "--workdir",
+        w,
+    ]);
+    assert!(
+        !o.status.success() && out_text(&o).contains("pending security review"),
+        "install of a held version:\n{}",
+        out_text(&o)
+    );
+
+    // 6. A reviewer approves it; the running server picks the decision up; clients update.
+    let o = mirror(&[
+        "approve",
+        "weather-brief@1.0.1",
+        "--reason",
+        "new host is the vendor API",
+        "--by",
+        "reviewer",
+    ]);
+    assert!(o.status.success(), "approve:\n{}", out_text(&o));
+    for _ in 0..50 {
+        if http_get(&base, "/api/v1/download?slug=weather-brief&version=1.0.1").0 == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let o = cli(&["update", "--all", "--workdir", w]);
+    assert!(
+        o.status.success() && out_text(&o).contains("1.0.1"),
+        "update after approval:\n{}",
+        out_text(&o)
+    );
+    for (path, bytes) in &update_files {
+        let got = std::fs::read(installed.join(path))
+            .unwrap_or_else(|e| panic!("{path} not updated: {e}"));
+        assert_eq!(&got, bytes, "{path} differs from upstream 1.0.1");
+    }
+    let o = mirror(&["audit", "--json"]);
+    let audit = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        audit.lines().any(|l| l.contains("\"actor\":\"reviewer\"")
+            && l.contains("\"version\":\"1.0.1\"")
+            && l.contains("\"toState\":\"approved\"")),
+        "audit:\n{audit}"
+    );
 }
