@@ -19,8 +19,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let manifest_dir =
-        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let rules_dir = manifest_dir.join("../rules");
     println!("cargo:rerun-if-changed={}", rules_dir.display());
     let mut files = Vec::new();
@@ -31,26 +30,16 @@ fn main() {
     );
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
-        let rel = file
-            .strip_prefix(&rules_dir)
-            .expect("collected under rules_dir");
+        let rel = file.strip_prefix(&rules_dir).expect("collected under rules_dir");
         let rel = rel.to_string_lossy().replace('\\', "/");
-        let keep = rel.ends_with(".yaml")
-            || rel.ends_with(".yml")
-            || rel.ends_with(".txt")
-            || rel.ends_with(".toml");
+        let keep = rel.ends_with(".yaml") || rel.ends_with(".yml") || rel.ends_with(".txt") || rel.ends_with(".toml");
         if !keep {
             continue;
         }
-        writeln!(
-            code,
-            "    ({rel:?}, include_str!({:?})),",
-            file.canonicalize().expect("rule file exists").display()
-        )
-        .expect("write to String");
+        writeln!(code, "    ({rel:?}, include_str!({:?})),", file.canonicalize().expect("rule file exists").display())
+            .expect("write to String");
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("embedded_rules.rs");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded_rules.rs");
     std::fs::write(out, code).expect("write embedded_rules.rs");
 }

@@ -25,11 +25,7 @@ pub struct ParseLimits {
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        ParseLimits {
-            max_tree_bytes: 2 * 1024 * 1024,
-            tree_time: Duration::from_secs(2),
-            yaml: YamlBudget::default(),
-        }
+        ParseLimits { max_tree_bytes: 2 * 1024 * 1024, tree_time: Duration::from_secs(2), yaml: YamlBudget::default() }
     }
 }
 
@@ -39,17 +35,9 @@ pub enum SegmentBody {
     /// A slice of the file text.
     Range(Range<usize>),
     /// Text rewritten by normalisation; `map[i]` is the file offset of byte `i` (len + 1 entries).
-    Mapped {
-        text: String,
-        map: Vec<u32>,
-        step: String,
-    },
+    Mapped { text: String, map: Vec<u32>, step: String },
     /// Text recovered by decoding the file text at `span`.
-    Decoded {
-        text: String,
-        span: Range<usize>,
-        chain: Vec<String>,
-    },
+    Decoded { text: String, span: Range<usize>, chain: Vec<String> },
 }
 
 #[derive(Debug, Clone)]
@@ -72,17 +60,9 @@ impl Segment {
         match &self.body {
             SegmentBody::Range(base) => base.start + range.start..base.start + range.end,
             SegmentBody::Mapped { map, .. } => {
-                let at = |i: usize| {
-                    map.get(i.min(map.len().saturating_sub(1)))
-                        .copied()
-                        .unwrap_or(0) as usize
-                };
+                let at = |i: usize| map.get(i.min(map.len().saturating_sub(1))).copied().unwrap_or(0) as usize;
                 let start = at(range.start);
-                let end = if range.end > range.start {
-                    at(range.end - 1) + 1
-                } else {
-                    start
-                };
+                let end = if range.end > range.start { at(range.end - 1) + 1 } else { start };
                 start..end.max(start)
             }
             SegmentBody::Decoded { span, .. } => span.clone(),
@@ -117,6 +97,9 @@ pub struct FileAnalysis {
     pub lines: LineIndex,
     pub markdown: Option<MarkdownDoc>,
     pub segments: Vec<Segment>,
+    /// Code segments that can be parsed (script files, tagged or shell-looking code blocks);
+    /// they are parsed on demand, when a rule or analyzer needs their syntax tree.
+    pub tree_candidates: Vec<usize>,
     pub trees: Vec<SegmentTree>,
     pub notes: Vec<CoverageNote>,
 }
@@ -135,6 +118,85 @@ impl FileAnalysis {
     }
 }
 
+/// Whether an untagged code block is shell worth parsing: its first line is a prompt or starts
+/// with a common command. Untagged blocks also hold output, tables and ASCII art, and parsing
+/// those as bash is slow error recovery for nothing (they are still matched as text).
+fn looks_like_shell(code: &str) -> bool {
+    const COMMANDS: &[&str] = &[
+        "$",
+        "#!",
+        "curl",
+        "wget",
+        "npm",
+        "npx",
+        "pnpm",
+        "yarn",
+        "bun",
+        "pip",
+        "pip3",
+        "pipx",
+        "uv",
+        "uvx",
+        "python",
+        "python3",
+        "node",
+        "deno",
+        "cd",
+        "git",
+        "brew",
+        "export",
+        "sudo",
+        "echo",
+        "printf",
+        "chmod",
+        "bash",
+        "sh",
+        "zsh",
+        "apt",
+        "apt-get",
+        "docker",
+        "cargo",
+        "go",
+        "make",
+        "openclaw",
+        "clawhub",
+        "mkdir",
+        "cp",
+        "mv",
+        "rm",
+        "ls",
+        "cat",
+        "source",
+        "eval",
+        "exec",
+        "crontab",
+        "launchctl",
+        "systemctl",
+        "tar",
+        "unzip",
+        "base64",
+        "ssh",
+        "scp",
+        "nc",
+        "openssl",
+        "gh",
+        "kubectl",
+        "aws",
+        "gcloud",
+        "az",
+        "set",
+        "for",
+        "if",
+        "while",
+        "function",
+    ];
+    code.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("# "))
+        .and_then(|l| l.split_whitespace().next())
+        .is_some_and(|word| COMMANDS.contains(&word) || word.contains('='))
+}
+
 /// Inline code that reads like a command (for the code view): has a space and no sentence shape.
 fn is_command_like(code: &str) -> bool {
     code.len() >= 6 && code.contains(' ') && !code.ends_with('.')
@@ -142,18 +204,12 @@ fn is_command_like(code: &str) -> bool {
 
 pub fn analyze(file: &LoadedFile, limits: &ParseLimits) -> FileAnalysis {
     let magic = sniff(&file.bytes);
-    let decoded = if magic.is_some_and(|m| !matches!(m, Magic::Script)) {
-        None
-    } else {
-        decode_text(&file.bytes)
-    };
+    let decoded = if magic.is_some_and(|m| !matches!(m, Magic::Script)) { None } else { decode_text(&file.bytes) };
     let (text, encoding) = match decoded {
         Some((text, encoding)) => (Some(text.into_owned()), Some(encoding)),
         None => (None, None),
     };
-    let lang = text
-        .as_deref()
-        .map_or(Lang::Text, |t| Lang::of_file(&file.path, t));
+    let lang = text.as_deref().map_or(Lang::Text, |t| Lang::of_file(&file.path, t));
     let lines = LineIndex::new(text.as_deref().unwrap_or(""));
     let mut analysis = FileAnalysis {
         path: file.path.clone(),
@@ -166,6 +222,7 @@ pub fn analyze(file: &LoadedFile, limits: &ParseLimits) -> FileAnalysis {
         lines,
         markdown: None,
         segments: Vec::new(),
+        tree_candidates: Vec::new(),
         trees: Vec::new(),
         notes: Vec::new(),
     };
@@ -173,11 +230,7 @@ pub fn analyze(file: &LoadedFile, limits: &ParseLimits) -> FileAnalysis {
         return analysis;
     };
     let whole = 0..text.len();
-    analysis.segments.push(Segment {
-        view: View::Raw,
-        lang,
-        body: SegmentBody::Range(whole.clone()),
-    });
+    analysis.segments.push(Segment { view: View::Raw, lang, body: SegmentBody::Range(whole.clone()) });
     match lang {
         Lang::Markdown => {
             let doc = markdown::parse(&text, &limits.yaml);
@@ -218,32 +271,25 @@ pub fn analyze(file: &LoadedFile, limits: &ParseLimits) -> FileAnalysis {
                     lang: block.lang,
                     body: SegmentBody::Range(block.content.clone()),
                 });
-                add_tree(
-                    &mut analysis,
-                    &text,
-                    index,
-                    block.lang,
-                    block.content.clone(),
-                    limits,
-                );
+                let tagged = !block.info.trim().is_empty();
+                if syntax::grammar(block.lang).is_some() && (tagged || looks_like_shell(&text[block.content.clone()])) {
+                    analysis.tree_candidates.push(index);
+                }
             }
             analysis.markdown = Some(doc);
         }
         lang if lang.is_script() => {
             let index = analysis.segments.len();
-            analysis.segments.push(Segment {
-                view: View::Code,
-                lang,
-                body: SegmentBody::Range(whole.clone()),
-            });
-            add_tree(&mut analysis, &text, index, lang, whole, limits);
+            analysis.segments.push(Segment { view: View::Code, lang, body: SegmentBody::Range(whole.clone()) });
+            if syntax::grammar(lang).is_some() {
+                analysis.tree_candidates.push(index);
+            }
         }
         Lang::Html => {
             let mut pos = 0;
             while let Some(i) = memchr::memmem::find(&text.as_bytes()[pos..], b"<!--") {
                 let start = pos + i;
-                let end = memchr::memmem::find(&text.as_bytes()[start..], b"-->")
-                    .map_or(text.len(), |j| start + j + 3);
+                let end = memchr::memmem::find(&text.as_bytes()[start..], b"-->").map_or(text.len(), |j| start + j + 3);
                 analysis.segments.push(Segment {
                     view: View::Comments,
                     lang: Lang::Html,
@@ -253,11 +299,7 @@ pub fn analyze(file: &LoadedFile, limits: &ParseLimits) -> FileAnalysis {
             }
         }
         Lang::Text => {
-            analysis.segments.push(Segment {
-                view: View::Prose,
-                lang: Lang::Text,
-                body: SegmentBody::Range(whole),
-            });
+            analysis.segments.push(Segment { view: View::Prose, lang: Lang::Text, body: SegmentBody::Range(whole) });
         }
         _ => {}
     }
@@ -265,46 +307,53 @@ pub fn analyze(file: &LoadedFile, limits: &ParseLimits) -> FileAnalysis {
     analysis
 }
 
-fn add_tree(
-    analysis: &mut FileAnalysis,
-    text: &str,
-    segment: usize,
-    lang: Lang,
-    range: Range<usize>,
-    limits: &ParseLimits,
-) {
-    let code = &text[range.clone()];
-    match syntax::parse(lang, code, limits.max_tree_bytes, limits.tree_time) {
-        Ok(Some(tree)) => {
-            let (comments, strings) = syntax::comments_and_strings(lang, &tree, code);
-            for r in comments {
-                analysis.segments.push(Segment {
-                    view: View::Comments,
-                    lang,
-                    body: SegmentBody::Range(range.start + r.start..range.start + r.end),
-                });
+impl FileAnalysis {
+    /// Parses the candidate segments `wanted` selects, adding their comment and string-literal
+    /// segments and their trees. Each segment is parsed at most once.
+    pub fn parse_trees(&mut self, limits: &ParseLimits, wanted: impl Fn(&Segment) -> bool) {
+        let Some(text) = self.text.take() else { return };
+        for index in std::mem::take(&mut self.tree_candidates) {
+            let segment = &self.segments[index];
+            let (lang, body, want) = (segment.lang, segment.body.clone(), wanted(segment));
+            if let (true, SegmentBody::Range(range)) = (want, body) {
+                self.add_tree(&text, index, lang, range, limits);
             }
-            for r in strings {
-                analysis.segments.push(Segment {
-                    view: View::Strings,
-                    lang,
-                    body: SegmentBody::Range(range.start + r.start..range.start + r.end),
-                });
-            }
-            analysis.trees.push(SegmentTree { segment, lang, tree });
         }
-        Ok(None) => {}
-        Err(skip) => analysis.notes.push(CoverageNote {
-            rule_id: "syntax-tree-skipped",
-            range: Some(range),
-            detail: match skip {
-                syntax::ParseSkip::TooLarge { bytes, limit } => {
-                    format!("{} code of {bytes} bytes is over the {limit} byte syntax-tree budget; it was matched as text only", lang.as_str())
+        self.text = Some(text);
+    }
+
+    fn add_tree(&mut self, text: &str, segment: usize, lang: Lang, range: Range<usize>, limits: &ParseLimits) {
+        let code = &text[range.clone()];
+        match syntax::parse(lang, code, limits.max_tree_bytes, limits.tree_time) {
+            Ok(Some(tree)) => {
+                let (comments, strings) = syntax::comments_and_strings(lang, &tree, code);
+                for (view, ranges) in [(View::Comments, comments), (View::Strings, strings)] {
+                    for r in ranges {
+                        self.segments.push(Segment {
+                            view,
+                            lang,
+                            body: SegmentBody::Range(range.start + r.start..range.start + r.end),
+                        });
+                    }
                 }
-                syntax::ParseSkip::TimedOut { after } => {
-                    format!("{} parser gave up after {:?}; the code was matched as text only", lang.as_str(), after)
-                }
-            },
-        }),
+                self.trees.push(SegmentTree { segment, lang, tree });
+            }
+            Ok(None) => {}
+            Err(skip) => self.notes.push(CoverageNote {
+                rule_id: "syntax-tree-skipped",
+                range: Some(range),
+                detail: match skip {
+                    syntax::ParseSkip::TooLarge { bytes, limit } => format!(
+                        "{} code of {bytes} bytes is over the {limit} byte syntax-tree budget; it was matched as text only",
+                        lang.as_str()
+                    ),
+                    syntax::ParseSkip::TimedOut { after } => format!(
+                        "{} parser gave up after {:?}; the code was matched as text only",
+                        lang.as_str(),
+                        after
+                    ),
+                },
+            }),
+        }
     }
 }

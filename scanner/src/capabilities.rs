@@ -12,9 +12,7 @@ use crate::rules::RuleSet;
 use crate::urls;
 
 /// Least privilege a skill needs, in increasing order.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Privilege {
     /// Reads its own files only.
@@ -67,8 +65,7 @@ impl Capabilities {
 
     /// What `newer` can do that `self` could not (the update review of the mirror).
     pub fn added_in(&self, newer: &Capabilities) -> Capabilities {
-        let diff =
-            |old: &BTreeSet<String>, new: &BTreeSet<String>| new.difference(old).cloned().collect();
+        let diff = |old: &BTreeSet<String>, new: &BTreeSet<String>| new.difference(old).cloned().collect();
         Capabilities {
             hosts: diff(&self.hosts, &newer.hosts),
             binaries: diff(&self.binaries, &newer.binaries),
@@ -76,17 +73,8 @@ impl Capabilities {
             credential_paths: diff(&self.credential_paths, &newer.credential_paths),
             paths_written: diff(&self.paths_written, &newer.paths_written),
             persistence: diff(&self.persistence, &newer.persistence),
-            install_specs: newer
-                .install_specs
-                .iter()
-                .filter(|s| !self.install_specs.contains(s))
-                .cloned()
-                .collect(),
-            privilege: if newer.privilege > self.privilege {
-                newer.privilege
-            } else {
-                Privilege::ReadOnly
-            },
+            install_specs: newer.install_specs.iter().filter(|s| !self.install_specs.contains(s)).cloned().collect(),
+            privilege: if newer.privilege > self.privilege { newer.privilege } else { Privilege::ReadOnly },
         }
     }
 }
@@ -106,33 +94,18 @@ fn fact_value(files: &[FileAnalysis], hit: &Hit, kind: &str) -> String {
         return value.trim().trim_matches(['"', '\'', '`']).to_string();
     }
     let matched = match &hit.location {
-        HitLocation::Segment {
-            file,
-            segment,
-            range,
-        } => {
+        HitLocation::Segment { file, segment, range } => {
             let f = &files[*file];
-            f.segments[*segment]
-                .text(f.text())
-                .get(range.clone())
-                .unwrap_or("")
-                .to_string()
+            f.segments[*segment].text(f.text()).get(range.clone()).unwrap_or("").to_string()
         }
-        HitLocation::File {
-            file,
-            range: Some(range),
-        } => files[*file]
-            .text()
-            .get(range.clone())
-            .unwrap_or("")
-            .to_string(),
+        HitLocation::File { file, range: Some(range) } => {
+            files[*file].text().get(range.clone()).unwrap_or("").to_string()
+        }
         HitLocation::File { file, range: None } => files[*file].path.clone(),
         HitLocation::Path(path) => path.clone(),
     };
     if kind.starts_with("network") {
-        let url = hit
-            .capture("url")
-            .or_else(|| urls::find_urls(&matched).map(|(_, u)| u).next());
+        let url = hit.capture("url").or_else(|| urls::find_urls(&matched).map(|(_, u)| u).next());
         if let Some((host, _)) = url.and_then(urls::host_and_path) {
             return host;
         }
@@ -147,20 +120,13 @@ pub fn facts<'h>(rules: &'h RuleSet, files: &[FileAnalysis], hits: &'h [Hit]) ->
     hits.iter()
         .filter_map(|hit| {
             let kind = rules.rules[hit.rule].capability.as_deref()?;
-            Some(Fact {
-                kind,
-                value: fact_value(files, hit, kind),
-                hit,
-            })
+            Some(Fact { kind, value: fact_value(files, hit, kind), hit })
         })
         .collect()
 }
 
 pub fn build(facts: &[Fact<'_>], install_specs: Vec<String>) -> Capabilities {
-    let mut caps = Capabilities {
-        install_specs,
-        ..Default::default()
-    };
+    let mut caps = Capabilities { install_specs, ..Default::default() };
     for fact in facts {
         let value = fact.value.clone();
         if value.is_empty() {
@@ -188,22 +154,19 @@ pub fn build(facts: &[Fact<'_>], install_specs: Vec<String>) -> Capabilities {
             _ => {}
         }
     }
-    let outside_workspace = caps
-        .paths_written
-        .iter()
-        .any(|p| p.starts_with('/') || p.starts_with('~') || p.starts_with("$HOME"));
-    caps.privilege =
-        if !caps.credential_paths.is_empty() || !caps.persistence.is_empty() || outside_workspace {
-            Privilege::HostWide
-        } else if !caps.binaries.is_empty() || facts.iter().any(|f| f.kind.starts_with("exec")) {
-            Privilege::Shell
-        } else if !caps.hosts.is_empty() {
-            Privilege::Network
-        } else if !caps.paths_written.is_empty() {
-            Privilege::Workspace
-        } else {
-            Privilege::ReadOnly
-        };
+    let outside_workspace =
+        caps.paths_written.iter().any(|p| p.starts_with('/') || p.starts_with('~') || p.starts_with("$HOME"));
+    caps.privilege = if !caps.credential_paths.is_empty() || !caps.persistence.is_empty() || outside_workspace {
+        Privilege::HostWide
+    } else if !caps.binaries.is_empty() || facts.iter().any(|f| f.kind.starts_with("exec")) {
+        Privilege::Shell
+    } else if !caps.hosts.is_empty() {
+        Privilege::Network
+    } else if !caps.paths_written.is_empty() {
+        Privilege::Workspace
+    } else {
+        Privilege::ReadOnly
+    };
     caps
 }
 
@@ -219,11 +182,7 @@ mod tests {
             ..Default::default()
         };
         let new = Capabilities {
-            hosts: [
-                "api.example.com".to_string(),
-                "drop.example.invalid".to_string(),
-            ]
-            .into(),
+            hosts: ["api.example.com".to_string(), "drop.example.invalid".to_string()].into(),
             credential_paths: ["~/.ssh".to_string()].into(),
             privilege: Privilege::HostWide,
             ..Default::default()

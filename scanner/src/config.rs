@@ -60,9 +60,7 @@ impl std::str::FromStr for FailOn {
                 Ok(Severity::Medium) => Ok(FailOn::Medium),
                 Ok(Severity::High) => Ok(FailOn::High),
                 Ok(Severity::Critical) => Ok(FailOn::Critical),
-                Err(_) => Err(format!(
-                    "unknown threshold `{s}` (info, low, medium, high, critical or never)"
-                )),
+                Err(_) => Err(format!("unknown threshold `{s}` (info, low, medium, high, critical or never)")),
             },
         }
     }
@@ -133,37 +131,26 @@ pub struct CiConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
 }
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Io { path: path.display().to_string(), source })?;
         Config::parse(&path.display().to_string(), &text)
     }
 
     pub fn parse(origin: &str, text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
-            path: origin.to_string(),
-            message: e.to_string(),
-        })?;
+        let config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Invalid { path: origin.to_string(), message: e.to_string() })?;
         for (i, entry) in config.ignore.iter().enumerate() {
             if entry.reason.trim().is_empty() {
                 return Err(ConfigError::Invalid {
                     path: origin.to_string(),
-                    message: format!(
-                        "ignore #{} (rule `{}`): a non-empty `reason` is required",
-                        i + 1,
-                        entry.rule
-                    ),
+                    message: format!("ignore #{} (rule `{}`): a non-empty `reason` is required", i + 1, entry.rule),
                 });
             }
             if let Err(e) = globset::Glob::new(&entry.path) {
@@ -172,16 +159,13 @@ impl Config {
                     message: format!("ignore #{}: {e}", i + 1),
                 });
             }
-            if let Some(date) = &entry.expires {
-                if date.date.is_none() {
-                    return Err(ConfigError::Invalid {
-                        path: origin.to_string(),
-                        message: format!(
-                            "ignore #{}: `expires` must be a date like 2027-06-30",
-                            i + 1
-                        ),
-                    });
-                }
+            if let Some(date) = &entry.expires
+                && date.date.is_none()
+            {
+                return Err(ConfigError::Invalid {
+                    path: origin.to_string(),
+                    message: format!("ignore #{}: `expires` must be a date like 2027-06-30", i + 1),
+                });
             }
         }
         Ok(config)
@@ -190,9 +174,7 @@ impl Config {
 
 /// Today's date (UTC) as (year, month, day), for ignore expiry.
 pub fn today() -> (i64, u32, u32) {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     civil_from_days(secs.div_euclid(86_400))
 }
 
@@ -216,11 +198,7 @@ impl IgnoreEntry {
         let Some(date) = self.expires.as_ref().and_then(|d| d.date) else {
             return false;
         };
-        (
-            i64::from(date.year),
-            u32::from(date.month),
-            u32::from(date.day),
-        ) < today
+        (i64::from(date.year), u32::from(date.month), u32::from(date.day)) < today
     }
 }
 

@@ -25,8 +25,7 @@ pub fn instructed_files(files: &[FileAnalysis]) -> BTreeSet<usize> {
             continue;
         }
         let name = file.path.rsplit('/').next().unwrap_or(&file.path);
-        let distinctive =
-            name.len() >= 5 && name.contains('.') && !name.eq_ignore_ascii_case("readme.md");
+        let distinctive = name.len() >= 5 && name.contains('.') && !name.eq_ignore_ascii_case("readme.md");
         if text.contains(file.path.as_str()) || (distinctive && text.contains(name)) {
             out.insert(index);
         }
@@ -45,12 +44,7 @@ fn related(files: &[FileAnalysis], fact: &Fact<'_>) -> RelatedLocation {
     }
 }
 
-pub fn correlate(
-    rules: &RuleSet,
-    enabled: &[bool],
-    files: &[FileAnalysis],
-    facts: &[Fact<'_>],
-) -> Vec<Hit> {
+pub fn correlate(rules: &RuleSet, enabled: &[bool], files: &[FileAnalysis], facts: &[Fact<'_>]) -> Vec<Hit> {
     let mut hits = Vec::new();
     let instructed = instructed_files(files);
     for (index, rule) in rules.rules.iter().enumerate() {
@@ -71,25 +65,16 @@ pub fn correlate(
                 by_file.into_values().collect()
             }
             CorrelateScope::Skill => {
-                let group: Vec<&Fact<'_>> = facts
-                    .iter()
-                    .filter(|f| f.hit.file().is_some_and(|file| instructed.contains(&file)))
-                    .collect();
+                let group: Vec<&Fact<'_>> =
+                    facts.iter().filter(|f| f.hit.file().is_some_and(|file| instructed.contains(&file))).collect();
                 // Within one file the file-scope rules already speak; this rule is about spread.
-                let files_involved: BTreeSet<usize> =
-                    group.iter().filter_map(|f| f.hit.file()).collect();
-                if files_involved.len() < 2 {
-                    vec![]
-                } else {
-                    vec![group]
-                }
+                let files_involved: BTreeSet<usize> = group.iter().filter_map(|f| f.hit.file()).collect();
+                if files_involved.len() < 2 { vec![] } else { vec![group] }
             }
         };
         for group in groups {
-            let chosen: Option<Vec<&Fact<'_>>> = all
-                .iter()
-                .map(|kind| group.iter().copied().find(|f| f.kind == kind))
-                .collect();
+            let chosen: Option<Vec<&Fact<'_>>> =
+                all.iter().map(|kind| group.iter().copied().find(|f| f.kind == kind)).collect();
             let Some(chosen) = chosen else { continue };
             if *scope == CorrelateScope::Skill {
                 let spread: BTreeSet<usize> = chosen.iter().filter_map(|f| f.hit.file()).collect();
@@ -103,11 +88,7 @@ pub fn correlate(
                 location: primary.hit.location.clone(),
                 captures: primary.hit.captures.clone(),
                 detail: Some(
-                    chosen
-                        .iter()
-                        .map(|f| format!("{} `{}`", f.kind, f.value))
-                        .collect::<Vec<_>>()
-                        .join(" + "),
+                    chosen.iter().map(|f| format!("{} `{}`", f.kind, f.value)).collect::<Vec<_>>().join(" + "),
                 ),
                 related: chosen[1..].iter().map(|f| related(files, f)).collect(),
             });

@@ -21,16 +21,9 @@ const MAX_FINDINGS_PER_RULE_AND_FILE: usize = 10;
 #[derive(Debug, Clone)]
 pub enum HitLocation {
     /// A byte range of a segment's text.
-    Segment {
-        file: usize,
-        segment: usize,
-        range: Range<usize>,
-    },
+    Segment { file: usize, segment: usize, range: Range<usize> },
     /// A byte range of a file's text, or the whole file.
-    File {
-        file: usize,
-        range: Option<Range<usize>>,
-    },
+    File { file: usize, range: Option<Range<usize>> },
     /// An archive entry or path that is not an analysed file (a link entry…).
     Path(String),
 }
@@ -48,10 +41,7 @@ pub struct Hit {
 
 impl Hit {
     pub fn capture(&self, name: &str) -> Option<&str> {
-        self.captures
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.captures.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     pub fn file(&self) -> Option<usize> {
@@ -62,6 +52,13 @@ impl Hit {
     }
 }
 
+/// A literal of the automaton found in a text.
+pub struct LiteralMatch {
+    start: usize,
+    end: usize,
+    pattern: usize,
+}
+
 /// Per-scan rule switches (from the config).
 pub struct Matching<'r> {
     pub rules: &'r RuleSet,
@@ -70,16 +67,96 @@ pub struct Matching<'r> {
 
 impl Matching<'_> {
     fn active(&self, rule: usize, view: View, lang: crate::lang::Lang) -> bool {
-        self.enabled.get(rule).copied().unwrap_or(false)
-            && self.rules.rules[rule].applies_to(view, lang)
+        self.enabled.get(rule).copied().unwrap_or(false) && self.rules.rules[rule].applies_to(view, lang)
     }
 
-    /// Runs every text and query rule over one file.
-    pub fn match_file(&self, file_index: usize, file: &FileAnalysis, hits: &mut Vec<Hit>) {
+    /// The literal automaton's matches over a file's text, once per file.
+    pub fn file_literals(&self, text: &str) -> Vec<LiteralMatch> {
+        match &self.rules.literals {
+            Some(automaton) if !text.is_empty() => automaton
+                .find_overlapping_iter(text)
+                .map(|m| LiteralMatch { start: m.start(), end: m.end(), pattern: m.pattern().as_usize() })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Parses the code segments some rule needs a syntax tree of (see [`crate::rules::TreeDemand`]).
+    pub fn parse_wanted_trees(
+        &self,
+        file: &mut FileAnalysis,
+        literals: &[LiteralMatch],
+        limits: &crate::analysis::ParseLimits,
+    ) {
+        if file.tree_candidates.is_empty() {
+            return;
+        }
+        let text = file.text.clone().unwrap_or_default();
+        file.parse_trees(limits, |segment| {
+            let Some(demand) = self.rules.tree_demand.get(&segment.lang) else { return false };
+            if demand.always {
+                return true;
+            }
+            let SegmentBody::Range(range) = &segment.body else { return false };
+            let code = text.get(range.clone()).unwrap_or("");
+            let first = literals.partition_point(|m| m.start < range.start);
+            let present: Vec<usize> = literals[first..]
+                .iter()
+                .take_while(|m| m.start < range.end)
+                .flat_map(|m| self.rules.literal_owners[m.pattern].iter().map(|(rule, _)| *rule))
+                .collect();
+            demand.rules.iter().any(|&rule| {
+                if !self.enabled.get(rule).copied().unwrap_or(false) {
+                    return false;
+                }
+                let filtered = !self.rules.unfiltered.contains(&rule) && !self.rules.non_ascii.contains(&rule);
+                if filtered && !present.contains(&rule) {
+                    return false;
+                }
+                match &self.rules.rules[rule].matcher {
+                    Matcher::Regex(regex) => regex.is_match(code),
+                    _ => true,
+                }
+            })
+        });
+    }
+
+    /// Runs every text and query rule over one file. The literal automaton ran once over the
+    /// file text (`file_literals`); segments that are slices of it (most of them) take their
+    /// matches from that pass, decoded and normalised text gets a pass of its own.
+    pub fn match_file(
+        &self,
+        file_index: usize,
+        file: &FileAnalysis,
+        file_literals: &[LiteralMatch],
+        hits: &mut Vec<Hit>,
+    ) {
         let text = file.text();
         let mut marks = vec![false; self.rules.rules.len()];
         for (seg_index, segment) in file.segments.iter().enumerate() {
-            self.match_segment(file_index, file, seg_index, segment, text, &mut marks, hits);
+            let seg_text = segment.text(text);
+            if seg_text.is_empty() {
+                continue;
+            }
+            let own;
+            let (literals, offset): (&[LiteralMatch], usize) = match &segment.body {
+                SegmentBody::Range(range) => {
+                    let first = file_literals.partition_point(|m| m.start < range.start);
+                    let last = file_literals.partition_point(|m| m.start < range.end);
+                    (&file_literals[first..last], range.start)
+                }
+                _ => {
+                    own = match &self.rules.literals {
+                        Some(automaton) => automaton
+                            .find_overlapping_iter(seg_text)
+                            .map(|m| LiteralMatch { start: m.start(), end: m.end(), pattern: m.pattern().as_usize() })
+                            .collect(),
+                        None => Vec::new(),
+                    };
+                    (&own[..], 0)
+                }
+            };
+            self.match_segment(file_index, file, seg_index, segment, seg_text, literals, offset, &mut marks, hits);
         }
         for tree in &file.trees {
             self.match_tree(file_index, file, tree, hits);
@@ -93,50 +170,41 @@ impl Matching<'_> {
         file: &FileAnalysis,
         seg_index: usize,
         segment: &Segment,
-        file_text: &str,
+        text: &str,
+        literals: &[LiteralMatch],
+        offset: usize,
         marks: &mut [bool],
         hits: &mut Vec<Hit>,
     ) {
-        let text = segment.text(file_text);
-        if text.is_empty() {
-            return;
-        }
         let mut marked = Vec::new();
-        if let Some(automaton) = &self.rules.literals {
-            for m in automaton.find_overlapping_iter(text) {
-                for &(rule, role) in &self.rules.literal_owners[m.pattern().as_usize()] {
-                    if !self.active(rule, segment.view, segment.lang) {
-                        continue;
-                    }
-                    match role {
-                        LiteralRole::Prefilter => {
-                            if !marks[rule] {
-                                marks[rule] = true;
-                                marked.push(rule);
-                            }
+        for m in literals {
+            if m.end - offset > text.len() {
+                continue;
+            }
+            for &(rule, role) in &self.rules.literal_owners[m.pattern] {
+                if !self.active(rule, segment.view, segment.lang) {
+                    continue;
+                }
+                match role {
+                    LiteralRole::Prefilter => {
+                        if !marks[rule] {
+                            marks[rule] = true;
+                            marked.push(rule);
                         }
-                        LiteralRole::Literal => {
-                            let word = matches!(
-                                self.rules.rules[rule].matcher,
-                                Matcher::Literals { word: true, .. }
-                            );
-                            if !word || at_word_boundaries(text, m.start(), m.end()) {
-                                self.accept(
-                                    rule,
-                                    file_index,
-                                    file,
-                                    seg_index,
-                                    m.start()..m.end(),
-                                    Vec::new(),
-                                    hits,
-                                );
-                            }
+                    }
+                    LiteralRole::Literal => {
+                        let (start, end) = (m.start - offset, m.end - offset);
+                        let word = matches!(self.rules.rules[rule].matcher, Matcher::Literals { word: true, .. });
+                        if !word || at_word_boundaries(text, start, end) {
+                            self.accept(rule, file_index, file, seg_index, start..end, Vec::new(), hits);
                         }
                     }
                 }
             }
         }
-        for &rule in &self.rules.unfiltered {
+        let always = self.rules.unfiltered.iter();
+        let non_ascii = if text.is_ascii() { [].iter() } else { self.rules.non_ascii.iter() };
+        for &rule in always.chain(non_ascii) {
             if self.active(rule, segment.view, segment.lang) && !marks[rule] {
                 marks[rule] = true;
                 marked.push(rule);
@@ -145,24 +213,14 @@ impl Matching<'_> {
         marked.sort_unstable();
         for rule in marked {
             marks[rule] = false;
-            let Matcher::Regex(regex) = &self.rules.rules[rule].matcher else {
-                continue;
-            };
+            let Matcher::Regex(regex) = &self.rules.rules[rule].matcher else { continue };
             for caps in regex.captures_iter(text) {
                 let Some(whole) = caps.get(0) else { continue };
                 if whole.is_empty() {
                     continue;
                 }
                 let captures = named_captures(regex, &caps);
-                self.accept(
-                    rule,
-                    file_index,
-                    file,
-                    seg_index,
-                    whole.range(),
-                    captures,
-                    hits,
-                );
+                self.accept(rule, file_index, file, seg_index, whole.range(), captures, hits);
             }
         }
     }
@@ -189,11 +247,8 @@ impl Matching<'_> {
             if !self.enabled.get(rule).copied().unwrap_or(false) {
                 continue;
             }
-            let reported = m
-                .captures
-                .iter()
-                .find(|c| Some(c.index) == queries.match_capture)
-                .or_else(|| m.captures.first());
+            let reported =
+                m.captures.iter().find(|c| Some(c.index) == queries.match_capture).or_else(|| m.captures.first());
             let Some(reported) = reported else { continue };
             let captures = m
                 .captures
@@ -205,15 +260,7 @@ impl Matching<'_> {
                     Some((name.to_string(), value.to_string()))
                 })
                 .collect();
-            self.accept(
-                rule,
-                file_index,
-                file,
-                tree.segment,
-                reported.node.byte_range(),
-                captures,
-                hits,
-            );
+            self.accept(rule, file_index, file, tree.segment, reported.node.byte_range(), captures, hits);
         }
     }
 
@@ -235,32 +282,16 @@ impl Matching<'_> {
         let mut captures = captures;
         if !captures.iter().any(|(name, _)| name == "url") {
             // Rules name the host in messages and host lists look at it: take the first URL.
-            if let Some((_, url)) = seg_text
-                .get(range.clone())
-                .and_then(|m| urls::find_urls(m).next())
-            {
+            if let Some((_, url)) = seg_text.get(range.clone()).and_then(|m| urls::find_urls(m).next()) {
                 captures.push(("url".to_string(), url.to_string()));
             }
         }
-        if excluded(
-            self.rules,
-            r,
-            &file.path,
-            seg,
-            seg_text,
-            file.text(),
-            range.clone(),
-            &captures,
-        ) {
+        if excluded(self.rules, r, &file.path, seg, seg_text, file.text(), range.clone(), &captures) {
             return;
         }
         hits.push(Hit {
             rule,
-            location: HitLocation::Segment {
-                file: file_index,
-                segment,
-                range,
-            },
+            location: HitLocation::Segment { file: file_index, segment, range },
             captures,
             detail: None,
             related: Vec::new(),
@@ -272,10 +303,7 @@ fn named_captures(regex: &regex::Regex, caps: &Captures<'_>) -> Vec<(String, Str
     regex
         .capture_names()
         .flatten()
-        .filter_map(|name| {
-            caps.name(name)
-                .map(|m| (name.to_string(), m.as_str().to_string()))
-        })
+        .filter_map(|name| caps.name(name).map(|m| (name.to_string(), m.as_str().to_string())))
         .collect()
 }
 
@@ -306,27 +334,23 @@ fn excluded(
     captures: &[(String, String)],
 ) -> bool {
     let unless = &rule.unless;
-    if let Some(paths) = &unless.paths {
-        if paths.is_match(path) {
-            return true;
-        }
+    if let Some(paths) = &unless.paths
+        && paths.is_match(path)
+    {
+        return true;
     }
     let matched = seg_text.get(range.clone()).unwrap_or("");
-    if let Some(regex) = &unless.matched {
-        if regex.is_match(matched) {
-            return true;
-        }
+    if let Some(regex) = &unless.matched
+        && regex.is_match(matched)
+    {
+        return true;
     }
     if let Some(regex) = &unless.line {
         // The line as the reader sees it: for decoded text the decoded line, otherwise the
         // file line (a code block's line is a file line too).
         let line = match &segment.body {
-            SegmentBody::Decoded { .. } | SegmentBody::Mapped { .. } => {
-                line_around(seg_text, range.start)
-            }
-            SegmentBody::Range(_) => {
-                line_around(file_text, segment.file_range(range.clone()).start)
-            }
+            SegmentBody::Decoded { .. } | SegmentBody::Mapped { .. } => line_around(seg_text, range.start),
+            SegmentBody::Range(_) => line_around(file_text, segment.file_range(range.clone()).start),
         };
         if regex.is_match(line) {
             return true;
@@ -337,15 +361,10 @@ fn excluded(
         let in_any = |lists: &[String], (host, path): &(String, String)| {
             lists.iter().any(|l| rules.lists.contains(l, host, path))
         };
-        if !unless.require_host_in.is_empty()
-            && !hosts.iter().any(|h| in_any(&unless.require_host_in, h))
-        {
+        if !unless.require_host_in.is_empty() && !hosts.iter().any(|h| in_any(&unless.require_host_in, h)) {
             return true;
         }
-        if !unless.host_in.is_empty()
-            && !hosts.is_empty()
-            && hosts.iter().all(|h| in_any(&unless.host_in, h))
-        {
+        if !unless.host_in.is_empty() && !hosts.is_empty() && hosts.iter().all(|h| in_any(&unless.host_in, h)) {
             return true;
         }
     }
@@ -354,15 +373,10 @@ fn excluded(
 
 /// The (host, path) pairs a match talks about: its `url`/`host` capture, else every URL in it.
 fn match_hosts(matched: &str, captures: &[(String, String)]) -> Vec<(String, String)> {
-    let target = captures
-        .iter()
-        .find(|(n, _)| n == "url" || n == "host")
-        .map(|(_, v)| v.as_str());
+    let target = captures.iter().find(|(n, _)| n == "url" || n == "host").map(|(_, v)| v.as_str());
     match target.and_then(urls::host_and_path) {
         Some(hp) => vec![hp],
-        None => urls::find_urls(matched)
-            .filter_map(|(_, u)| urls::host_and_path(u))
-            .collect(),
+        None => urls::find_urls(matched).filter_map(|(_, u)| urls::host_and_path(u)).collect(),
     }
 }
 
@@ -373,14 +387,13 @@ pub fn render_message(rule: &Rule, hit: &Hit) -> String {
         for (name, value) in &hit.captures {
             let placeholder = format!("{{{name}}}");
             if message.contains(&placeholder) {
-                message =
-                    message.replace(&placeholder, &crate::text::escape_snippet(value.trim(), 80));
+                message = message.replace(&placeholder, &crate::text::escape_snippet(value.trim(), 80));
             }
         }
-        if message.contains("{host}") {
-            if let Some((host, _)) = hit.capture("url").and_then(urls::host_and_path) {
-                message = message.replace("{host}", &host);
-            }
+        if message.contains("{host}")
+            && let Some((host, _)) = hit.capture("url").and_then(urls::host_and_path)
+        {
+            message = message.replace("{host}", &host);
         }
     }
     match &hit.detail {
@@ -400,16 +413,7 @@ pub fn findings_of(rules: &RuleSet, files: &[FileAnalysis], hits: &[Hit]) -> Vec
         let Some(severity) = rule.severity else {
             continue;
         };
-        let Located {
-            file,
-            line,
-            column,
-            end_line,
-            end_column,
-            snippet,
-            decoded,
-            context,
-        } = locate(files, hit);
+        let Located { file, line, column, end_line, end_column, snippet, decoded, context } = locate(files, hit);
         if !seen.insert((hit.rule, file.clone(), line, column, end_line, end_column)) {
             continue;
         }
@@ -440,14 +444,8 @@ pub fn findings_of(rules: &RuleSet, files: &[FileAnalysis], hits: &[Hit]) -> Vec
     }
     for ((rule, file), extra) in overflow {
         let id = &rules.rules[rule].id;
-        if let Some(last) = findings
-            .iter_mut()
-            .rev()
-            .find(|f| &f.rule_id == id && f.file == file)
-        {
-            last.message.push_str(&format!(
-                " (and {extra} more matches of this rule in this file, not listed)"
-            ));
+        if let Some(last) = findings.iter_mut().rev().find(|f| &f.rule_id == id && f.file == file) {
+            last.message.push_str(&format!(" (and {extra} more matches of this rule in this file, not listed)"));
         }
     }
     findings
@@ -479,10 +477,7 @@ fn source_context(f: &FileAnalysis, range: &Range<usize>) -> SourceContext {
     let end = range.end.clamp(start, line_range.end);
     let before = &text[line_range.start..start];
     let skip = before.chars().count().saturating_sub(CONTEXT_CHARS / 3);
-    let window_start = before
-        .char_indices()
-        .nth(skip)
-        .map_or(start, |(i, _)| line_range.start + i);
+    let window_start = before.char_indices().nth(skip).map_or(start, |(i, _)| line_range.start + i);
     let prefix = escape_snippet(&text[window_start..start], CONTEXT_CHARS);
     let marked = escape_snippet(&text[start..end], CONTEXT_CHARS);
     let mut shown = escape_snippet(&text[window_start..line_range.end], CONTEXT_CHARS);
@@ -492,20 +487,14 @@ fn source_context(f: &FileAnalysis, range: &Range<usize>) -> SourceContext {
     let offset = usize::from(window_start > line_range.start);
     let marker_start = prefix.chars().count() + offset;
     let visible = shown.chars().count().saturating_sub(marker_start).max(1);
-    SourceContext {
-        line: shown,
-        marker_start,
-        marker_len: marked.chars().count().clamp(1, visible),
-    }
+    SourceContext { line: shown, marker_start, marker_len: marked.chars().count().clamp(1, visible) }
 }
 
 fn located_range(f: &FileAnalysis, range: Range<usize>, decoded: Option<Decoded>) -> Located {
     let text = f.text();
     let (line, column) = f.lines.line_col(text, range.start);
     let (end_line, end_column) = f.lines.line_col(text, range.end);
-    let matched = text
-        .get(floor_char_boundary(text, range.start)..floor_char_boundary(text, range.end))
-        .unwrap_or("");
+    let matched = text.get(floor_char_boundary(text, range.start)..floor_char_boundary(text, range.end)).unwrap_or("");
     Located {
         file: f.path.clone(),
         line,
@@ -520,43 +509,20 @@ fn located_range(f: &FileAnalysis, range: Range<usize>, decoded: Option<Decoded>
 
 pub fn locate(files: &[FileAnalysis], hit: &Hit) -> Located {
     match &hit.location {
-        HitLocation::Path(path) => Located {
-            file: path.clone(),
-            ..Default::default()
-        },
-        HitLocation::File { file, range: None } => Located {
-            file: files[*file].path.clone(),
-            ..Default::default()
-        },
-        HitLocation::File {
-            file,
-            range: Some(range),
-        } => located_range(&files[*file], range.clone(), None),
-        HitLocation::Segment {
-            file,
-            segment,
-            range,
-        } => {
+        HitLocation::Path(path) => Located { file: path.clone(), ..Default::default() },
+        HitLocation::File { file, range: None } => Located { file: files[*file].path.clone(), ..Default::default() },
+        HitLocation::File { file, range: Some(range) } => located_range(&files[*file], range.clone(), None),
+        HitLocation::Segment { file, segment, range } => {
             let f = &files[*file];
             let seg = &f.segments[*segment];
             let decoded = match &seg.body {
                 SegmentBody::Range(_) => None,
-                SegmentBody::Mapped {
-                    text: normalised,
-                    step,
-                    ..
-                } => Some(Decoded {
-                    chain: vec![step.clone()],
-                    text: excerpt(normalised, range.clone(), 200),
-                }),
-                SegmentBody::Decoded {
-                    text: decoded,
-                    chain,
-                    ..
-                } => Some(Decoded {
-                    chain: chain.clone(),
-                    text: excerpt(decoded, range.clone(), 200),
-                }),
+                SegmentBody::Mapped { text: normalised, step, .. } => {
+                    Some(Decoded { chain: vec![step.clone()], text: excerpt(normalised, range.clone(), 200) })
+                }
+                SegmentBody::Decoded { text: decoded, chain, .. } => {
+                    Some(Decoded { chain: chain.clone(), text: excerpt(decoded, range.clone(), 200) })
+                }
             };
             located_range(f, seg.file_range(range.clone()), decoded)
         }

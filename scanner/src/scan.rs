@@ -34,11 +34,7 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions {
-            limits: Limits::default(),
-            parse: ParseLimits::default(),
-            inline_ignores: true,
-        }
+        ScanOptions { limits: Limits::default(), parse: ParseLimits::default(), inline_ignores: true }
     }
 }
 
@@ -136,9 +132,7 @@ impl Scanner {
             for id in ids {
                 match rules.index_of(id) {
                     Some(i) => enabled[i] = on,
-                    None => {
-                        warnings.push(format!("config: rules.{what} names unknown rule `{id}`"))
-                    }
+                    None => warnings.push(format!("config: rules.{what} names unknown rule `{id}`")),
                 }
             }
         };
@@ -153,20 +147,11 @@ impl Scanner {
         }
         for entry in &config.ignore {
             if entry.rule != "*" && rules.index_of(&entry.rule).is_none() {
-                warnings.push(format!(
-                    "config: ignore names unknown rule `{}`",
-                    entry.rule
-                ));
+                warnings.push(format!("config: ignore names unknown rule `{}`", entry.rule));
             }
         }
         let ignores = Ignores::new(&config.ignore);
-        Scanner {
-            rules,
-            enabled,
-            severity_overrides,
-            ignores,
-            config_warnings: warnings,
-        }
+        Scanner { rules, enabled, severity_overrides, ignores, config_warnings: warnings }
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -208,12 +193,7 @@ impl Scanner {
                     return Ok(Vec::new());
                 }
                 let loaded = package::load(source, &options.limits);
-                let reports = loaded.map(|skills| {
-                    skills
-                        .into_iter()
-                        .map(|s| self.scan_loaded(s, options))
-                        .collect()
-                });
+                let reports = loaded.map(|skills| skills.into_iter().map(|s| self.scan_loaded(s, options)).collect());
                 if reports.is_err() {
                     failed.store(true, Ordering::Relaxed);
                 }
@@ -229,25 +209,14 @@ impl Scanner {
     }
 
     /// Scans an archive held in memory (the mirror and the installer use this).
-    pub fn scan_archive_bytes(
-        &self,
-        display_name: &str,
-        bytes: &[u8],
-        options: &ScanOptions,
-    ) -> ScanReport {
+    pub fn scan_archive_bytes(&self, display_name: &str, bytes: &[u8], options: &ScanOptions) -> ScanReport {
         let started = Instant::now();
         let source = SkillSource {
             display: display_name.to_string(),
-            source: Source::Bytes {
-                name: display_name.to_string(),
-                bytes: Arc::from(bytes),
-            },
+            source: Source::Bytes { name: display_name.to_string(), bytes: Arc::from(bytes) },
         };
         let skills = match package::load(&source, &options.limits) {
-            Ok(skills) => skills
-                .into_iter()
-                .map(|s| self.scan_loaded(s, options))
-                .collect(),
+            Ok(skills) => skills.into_iter().map(|s| self.scan_loaded(s, options)).collect(),
             // Loading bytes cannot fail with an I/O error; keep the type honest anyway.
             Err(_) => Vec::new(),
         };
@@ -256,8 +225,7 @@ impl Scanner {
 
     fn report(&self, mut skills: Vec<SkillReport>, started: Instant) -> ScanReport {
         skills.sort_by(|a, b| a.root.cmp(&b.root));
-        let mut findings_by_severity: BTreeMap<Severity, usize> =
-            Severity::ALL.iter().map(|s| (*s, 0)).collect();
+        let mut findings_by_severity: BTreeMap<Severity, usize> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
         let mut verdicts: BTreeMap<Verdict, usize> = BTreeMap::new();
         for skill in &skills {
             for (severity, count) in &skill.counts {
@@ -294,35 +262,28 @@ impl Scanner {
 
     /// Scans one loaded skill; also returns the ids of every rule that hit, including
     /// capability-only rules that produce no finding (the rule self-tests need them).
-    pub fn scan_loaded_with_hits(
-        &self,
-        skill: LoadedSkill,
-        options: &ScanOptions,
-    ) -> (SkillReport, Vec<String>) {
-        let files: Vec<FileAnalysis> = skill
+    pub fn scan_loaded_with_hits(&self, skill: LoadedSkill, options: &ScanOptions) -> (SkillReport, Vec<String>) {
+        let matching = Matching { rules: &self.rules, enabled: &self.enabled };
+        let analysed: Vec<(FileAnalysis, Vec<engine::Hit>)> = skill
             .files
             .par_iter()
-            .map(|f| analysis::analyze(f, &options.parse))
-            .collect();
-        let matching = Matching {
-            rules: &self.rules,
-            enabled: &self.enabled,
-        };
-        let mut hits: Vec<engine::Hit> = files
-            .par_iter()
             .enumerate()
-            .flat_map_iter(|(index, file)| {
+            .map(|(index, file)| {
+                let mut analysis = analysis::analyze(file, &options.parse);
+                let literals = matching.file_literals(analysis.text());
+                matching.parse_wanted_trees(&mut analysis, &literals, &options.parse);
                 let mut hits = Vec::new();
-                matching.match_file(index, file, &mut hits);
-                hits
+                matching.match_file(index, &analysis, &literals, &mut hits);
+                (analysis, hits)
             })
             .collect();
-        let input = SkillInput {
-            root: &skill.root,
-            files: &files,
-            issues: &skill.issues,
-            rules: &self.rules,
-        };
+        let mut files = Vec::with_capacity(analysed.len());
+        let mut hits = Vec::new();
+        for (analysis, file_hits) in analysed {
+            files.push(analysis);
+            hits.extend(file_hits);
+        }
+        let input = SkillInput { root: &skill.root, files: &files, issues: &skill.issues, rules: &self.rules };
         hits.extend(analyzers::run(&input, &|name| self.analyzer_wanted(name)));
         hits.retain(|h| self.enabled.get(h.rule).copied().unwrap_or(false));
 
@@ -331,20 +292,13 @@ impl Scanner {
         let capabilities = capabilities::build(&facts, Vec::new());
         drop(facts);
         hits.extend(correlated);
-        let mut hit_rules: Vec<String> = hits
-            .iter()
-            .map(|h| self.rules.rules[h.rule].id.clone())
-            .collect();
+        let mut hit_rules: Vec<String> = hits.iter().map(|h| self.rules.rules[h.rule].id.clone()).collect();
         hit_rules.sort();
         hit_rules.dedup();
 
         let mut findings = engine::findings_of(&self.rules, &files, &hits);
         for finding in &mut findings {
-            if let Some(Some(severity)) = self
-                .rules
-                .index_of(&finding.rule_id)
-                .map(|i| self.severity_overrides[i])
-            {
+            if let Some(Some(severity)) = self.rules.index_of(&finding.rule_id).map(|i| self.severity_overrides[i]) {
                 finding.severity = severity;
             }
         }

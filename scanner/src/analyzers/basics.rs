@@ -46,35 +46,20 @@ pub fn loader(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
             Some(file) => HitLocation::File { file, range: None },
             None => HitLocation::Path(issue.path.clone()),
         };
-        out.emit(
-            loader_rule(issue.kind),
-            location,
-            Some(issue.detail.clone()),
-        );
+        out.emit(loader_rule(issue.kind), location, Some(issue.detail.clone()));
     }
 }
 
-pub const FILE_TYPE_RULES: &[&str] = &[
-    "content-type-mismatch",
-    "bundled-executable",
-    "pyc-without-source",
-];
+pub const FILE_TYPE_RULES: &[&str] = &["content-type-mismatch", "bundled-executable", "pyc-without-source"];
 
 pub fn file_type(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     for (index, file) in input.files.iter().enumerate() {
         let Some(magic) = file.magic else { continue };
-        let location = || HitLocation::File {
-            file: index,
-            range: None,
-        };
+        let location = || HitLocation::File { file: index, range: None };
         if let Some(what) = extension_mismatch(&file.path, magic) {
             out.emit("content-type-mismatch", location(), Some(what));
         } else if magic.is_native_executable() {
-            out.emit(
-                "bundled-executable",
-                location(),
-                Some(magic.name().to_string()),
-            );
+            out.emit("bundled-executable", location(), Some(magic.name().to_string()));
         }
         if magic == Magic::Pyc && !has_python_source(input, &file.path) {
             out.emit(
@@ -90,65 +75,37 @@ pub fn file_type(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
 fn has_python_source(input: &SkillInput<'_>, pyc_path: &str) -> bool {
     let (dir, name) = pyc_path.rsplit_once('/').unwrap_or(("", pyc_path));
     let module = name.split('.').next().unwrap_or(name);
-    let dir = dir
-        .strip_suffix("__pycache__")
-        .map(|d| d.trim_end_matches('/'))
-        .unwrap_or(dir);
-    let source = if dir.is_empty() {
-        format!("{module}.py")
-    } else {
-        format!("{dir}/{module}.py")
-    };
+    let dir = dir.strip_suffix("__pycache__").map(|d| d.trim_end_matches('/')).unwrap_or(dir);
+    let source = if dir.is_empty() { format!("{module}.py") } else { format!("{dir}/{module}.py") };
     input.files.iter().any(|f| f.path == source)
 }
 
-pub const COVERAGE_RULES: &[&str] = &[
-    "text-undecodable",
-    "text-unusual-encoding",
-    "syntax-tree-skipped",
-    "manifest-not-text",
-];
+pub const COVERAGE_RULES: &[&str] =
+    &["text-undecodable", "text-unusual-encoding", "syntax-tree-skipped", "manifest-not-text"];
 
 pub fn coverage(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     for (index, file) in input.files.iter().enumerate() {
-        let whole = HitLocation::File {
-            file: index,
-            range: None,
-        };
+        let whole = HitLocation::File { file: index, range: None };
         match file.encoding {
             Some(Encoding::Lossy) => {
                 out.emit(
                     "text-undecodable",
                     whole.clone(),
-                    Some(
-                        "invalid UTF-8 sequences were replaced with U+FFFD before matching"
-                            .to_string(),
-                    ),
+                    Some("invalid UTF-8 sequences were replaced with U+FFFD before matching".to_string()),
                 );
             }
             Some(encoding @ (Encoding::Utf16Le | Encoding::Utf16Be)) => {
-                out.emit(
-                    "text-unusual-encoding",
-                    whole.clone(),
-                    Some(format!("{} text", encoding.as_str())),
-                );
+                out.emit("text-unusual-encoding", whole.clone(), Some(format!("{} text", encoding.as_str())));
             }
             _ => {}
         }
         if file.text.is_none() && file.is_manifest() {
-            out.emit(
-                "manifest-not-text",
-                whole,
-                Some(file.magic.map_or("binary data", |m| m.name()).to_string()),
-            );
+            out.emit("manifest-not-text", whole, Some(file.magic.map_or("binary data", |m| m.name()).to_string()));
         }
         for note in &file.notes {
             out.emit(
                 note.rule_id,
-                HitLocation::File {
-                    file: index,
-                    range: note.range.clone(),
-                },
+                HitLocation::File { file: index, range: note.range.clone() },
                 Some(note.detail.clone()),
             );
         }
@@ -164,29 +121,18 @@ pub fn frontmatter(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     let Some(doc) = &manifest.markdown else {
         return;
     };
-    let location = || HitLocation::File {
-        file: index,
-        range: doc.frontmatter.clone().map(|r| r.start..r.start),
-    };
+    let location = || HitLocation::File { file: index, range: doc.frontmatter.clone().map(|r| r.start..r.start) };
     if doc.frontmatter_unclosed {
-        out.emit(
-            "frontmatter-malformed",
-            location(),
-            Some("the front matter has no closing `---` line".to_string()),
-        );
+        out.emit("frontmatter-malformed", location(), Some("the front matter has no closing `---` line".to_string()));
     } else if let Some(Err(error)) = &doc.frontmatter_value {
+        out.emit("frontmatter-malformed", location(), Some(crate::text::escape_snippet(error, 300)));
+    } else if let Some(Ok(value)) = &doc.frontmatter_value
+        && !value.is_object()
+    {
         out.emit(
             "frontmatter-malformed",
             location(),
-            Some(crate::text::escape_snippet(error, 300)),
+            Some("the front matter is not a mapping of keys to values".to_string()),
         );
-    } else if let Some(Ok(value)) = &doc.frontmatter_value {
-        if !value.is_object() {
-            out.emit(
-                "frontmatter-malformed",
-                location(),
-                Some("the front matter is not a mapping of keys to values".to_string()),
-            );
-        }
     }
 }

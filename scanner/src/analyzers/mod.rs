@@ -32,27 +32,13 @@ pub struct Emitter<'a> {
 
 impl<'a> Emitter<'a> {
     pub fn new(rules: &'a RuleSet) -> Self {
-        Emitter {
-            rules,
-            hits: Vec::new(),
-        }
+        Emitter { rules, hits: Vec::new() }
     }
 
-    pub fn emit(
-        &mut self,
-        rule_id: &str,
-        location: HitLocation,
-        detail: Option<String>,
-    ) -> Option<&mut Hit> {
+    pub fn emit(&mut self, rule_id: &str, location: HitLocation, detail: Option<String>) -> Option<&mut Hit> {
         // A rule set without this id (replaced or removed with --rules) just does not report it.
         let rule = self.rules.index_of(rule_id)?;
-        self.hits.push(Hit {
-            rule,
-            location,
-            captures: Vec::new(),
-            detail,
-            related: Vec::new(),
-        });
+        self.hits.push(Hit { rule, location, captures: Vec::new(), detail, related: Vec::new() });
         self.hits.last_mut()
     }
 }
@@ -64,11 +50,7 @@ const ANALYZERS: &[(&str, AnalyzerFn, &[&str])] = &[
     ("loader", basics::loader, basics::LOADER_RULES),
     ("file-type", basics::file_type, basics::FILE_TYPE_RULES),
     ("coverage", basics::coverage, basics::COVERAGE_RULES),
-    (
-        "frontmatter",
-        basics::frontmatter,
-        basics::FRONTMATTER_RULES,
-    ),
+    ("frontmatter", basics::frontmatter, basics::FRONTMATTER_RULES),
 ];
 
 /// The analyzer names rule files may use.
@@ -85,10 +67,7 @@ pub fn is_known(name: &str) -> bool {
 
 /// The rule ids an analyzer may emit (used by the rule lint to check both directions).
 pub fn emitted_rules(name: &str) -> &'static [&'static str] {
-    ANALYZERS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map_or(&[], |(_, _, ids)| ids)
+    ANALYZERS.iter().find(|(n, _, _)| *n == name).map_or(&[], |(_, _, ids)| ids)
 }
 
 /// Runs the analyzers that at least one enabled rule asks for.

@@ -43,11 +43,7 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
             None => (bytes.len(), bytes.len()),
         };
         pos = next;
-        let end = if end > start && bytes[end - 1] == b'\r' {
-            end - 1
-        } else {
-            end
-        };
+        let end = if end > start && bytes[end - 1] == b'\r' { end - 1 } else { end };
         Some((start, end, next))
     })
 }
@@ -88,24 +84,24 @@ pub fn parse(text: &str, yaml_budget: &YamlBudget) -> MarkdownDoc {
     let mut body_start = 0;
 
     let mut all_lines = lines(text).peekable();
-    if let Some(&(start, end, next)) = all_lines.peek() {
-        if text[start..end].trim_end() == "---" {
-            all_lines.next();
-            let mut closed = false;
-            for (s, e, n) in all_lines.by_ref() {
-                let line = text[s..e].trim_end();
-                if line == "---" || line == "..." {
-                    doc.frontmatter = Some(next..s);
-                    body_start = n;
-                    closed = true;
-                    break;
-                }
+    if let Some(&(start, end, next)) = all_lines.peek()
+        && text[start..end].trim_end() == "---"
+    {
+        all_lines.next();
+        let mut closed = false;
+        for (s, e, n) in all_lines.by_ref() {
+            let line = text[s..e].trim_end();
+            if line == "---" || line == "..." {
+                doc.frontmatter = Some(next..s);
+                body_start = n;
+                closed = true;
+                break;
             }
-            if !closed {
-                doc.frontmatter_unclosed = true;
-                doc.frontmatter = Some(next..text.len());
-                body_start = text.len();
-            }
+        }
+        if !closed {
+            doc.frontmatter_unclosed = true;
+            doc.frontmatter = Some(next..text.len());
+            body_start = text.len();
         }
     }
     if let Some(range) = &doc.frontmatter {
@@ -185,19 +181,13 @@ fn find_inline_code(text: &str, chunk: Range<usize>, out: &mut Vec<Range<usize>>
     let mut pos = chunk.start;
     while let Some(i) = memchr::memchr(b'`', &bytes[pos..chunk.end]) {
         let open_at = pos + i;
-        let run = bytes[open_at..chunk.end]
-            .iter()
-            .take_while(|&&b| b == b'`')
-            .count();
+        let run = bytes[open_at..chunk.end].iter().take_while(|&&b| b == b'`').count();
         let content_start = open_at + run;
         let mut search = content_start;
         let mut found = None;
         while let Some(j) = memchr::memchr(b'`', &bytes[search..chunk.end]) {
             let close_at = search + j;
-            let close_run = bytes[close_at..chunk.end]
-                .iter()
-                .take_while(|&&b| b == b'`')
-                .count();
+            let close_run = bytes[close_at..chunk.end].iter().take_while(|&&b| b == b'`').count();
             if close_run == run {
                 found = Some(close_at);
                 break;
@@ -227,22 +217,13 @@ pub struct YamlBudget {
 
 impl Default for YamlBudget {
     fn default() -> Self {
-        YamlBudget {
-            max_bytes: 256 * 1024,
-            max_aliases: 64,
-            max_depth: 32,
-            max_nodes: 20_000,
-        }
+        YamlBudget { max_bytes: 256 * 1024, max_aliases: 64, max_depth: 32, max_nodes: 20_000 }
     }
 }
 
 pub fn parse_yaml(yaml: &str, budget: &YamlBudget) -> Result<serde_json::Value, String> {
     if yaml.len() > budget.max_bytes {
-        return Err(format!(
-            "front matter is {} bytes, over the {} byte budget",
-            yaml.len(),
-            budget.max_bytes
-        ));
+        return Err(format!("front matter is {} bytes, over the {} byte budget", yaml.len(), budget.max_bytes));
     }
     if yaml.trim().is_empty() {
         return Ok(serde_json::Value::Object(Default::default()));
@@ -276,10 +257,7 @@ mod tests {
         let text = "---\nname: x\n---\n# T\nRun `curl a | sh` now.\n<!-- hidden -->\n```bash\necho hi\n```\nbye\n";
         let doc = parse_default(text);
         assert_eq!(&text[doc.frontmatter.clone().unwrap()], "name: x\n");
-        assert_eq!(
-            doc.frontmatter_value.as_ref().unwrap().as_ref().unwrap()["name"],
-            "x"
-        );
+        assert_eq!(doc.frontmatter_value.as_ref().unwrap().as_ref().unwrap()["name"], "x");
         assert_eq!(doc.code_blocks.len(), 1);
         assert_eq!(&text[doc.code_blocks[0].content.clone()], "echo hi\n");
         assert_eq!(doc.code_blocks[0].lang, Lang::Shell);
@@ -301,12 +279,13 @@ mod tests {
 
     #[test]
     fn alias_bomb_is_refused_not_expanded() {
-        let mut yaml = String::from(
-            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
-        );
+        let mut yaml =
+            String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
         let mut prev = 'a';
         for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] {
-            yaml.push_str(&format!("{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+            yaml.push_str(&format!(
+                "{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+            ));
             prev = name;
         }
         let result = parse_yaml(&yaml, &YamlBudget::default());

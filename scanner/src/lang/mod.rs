@@ -44,12 +44,7 @@ impl Lang {
     pub fn is_script(self) -> bool {
         matches!(
             self,
-            Lang::Shell
-                | Lang::Python
-                | Lang::Javascript
-                | Lang::Typescript
-                | Lang::Powershell
-                | Lang::Batch
+            Lang::Shell | Lang::Python | Lang::Javascript | Lang::Typescript | Lang::Powershell | Lang::Batch
         )
     }
 
@@ -65,9 +60,9 @@ impl Lang {
             .unwrap_or("")
             .to_ascii_lowercase();
         match tag.as_str() {
-            "" | "sh" | "bash" | "shell" | "zsh" | "ksh" | "fish" | "console" | "terminal"
-            | "shell-session" | "shellsession" | "sh-session" | "bash-session" | "cmdline"
-            | "command" | "commands" | "dockerfile" | "docker" | "makefile" | "make" => Lang::Shell,
+            "" | "sh" | "bash" | "shell" | "zsh" | "ksh" | "fish" | "console" | "terminal" | "shell-session"
+            | "shellsession" | "sh-session" | "bash-session" | "cmdline" | "command" | "commands" | "dockerfile"
+            | "docker" | "makefile" | "make" => Lang::Shell,
             "py" | "python" | "python3" | "py3" | "pycon" | "ipython" => Lang::Python,
             "js" | "javascript" | "node" | "jsx" | "mjs" | "cjs" => Lang::Javascript,
             "ts" | "typescript" | "tsx" | "mts" => Lang::Typescript,
@@ -84,11 +79,7 @@ impl Lang {
 
     /// The language of a file, from its name, then from a `#!` line.
     pub fn of_file(path: &str, text: &str) -> Lang {
-        let name = path
-            .rsplit(['/', '!'])
-            .next()
-            .unwrap_or(path)
-            .to_ascii_lowercase();
+        let name = path.rsplit(['/', '!']).next().unwrap_or(path).to_ascii_lowercase();
         let by_name = match name.rsplit_once('.').map(|(_, ext)| ext) {
             Some("md" | "markdown" | "mdx") => Some(Lang::Markdown),
             Some("sh" | "bash" | "zsh" | "ksh" | "command" | "tool") => Some(Lang::Shell),
@@ -106,10 +97,8 @@ impl Lang {
         if let Some(lang) = by_name {
             return lang;
         }
-        if matches!(
-            name.as_str(),
-            "makefile" | "dockerfile" | "containerfile" | ".bashrc" | ".zshrc" | ".profile"
-        ) || name.starts_with("dockerfile.")
+        if matches!(name.as_str(), "makefile" | "dockerfile" | "containerfile" | ".bashrc" | ".zshrc" | ".profile")
+            || name.starts_with("dockerfile.")
         {
             return Lang::Shell;
         }
@@ -147,10 +136,7 @@ mod tests {
     #[test]
     fn files_map_by_name_then_shebang() {
         assert_eq!(Lang::of_file("scripts/run.sh", ""), Lang::Shell);
-        assert_eq!(
-            Lang::of_file("bin/tool", "#!/usr/bin/env python3\n"),
-            Lang::Python
-        );
+        assert_eq!(Lang::of_file("bin/tool", "#!/usr/bin/env python3\n"), Lang::Python);
         assert_eq!(Lang::of_file("bin/tool", "#!/bin/bash\n"), Lang::Shell);
         assert_eq!(Lang::of_file("SKILL.md", "#!/bin/bash\n"), Lang::Markdown);
         assert_eq!(Lang::of_file("notes", "hello"), Lang::Text);

@@ -34,20 +34,12 @@ pub enum ParseSkip {
 
 /// Parses `text`; refuses texts over `max_bytes` and gives up after `budget`, so a 50 MB
 /// minified file or a pathological input cannot stall the scan.
-pub fn parse(
-    lang: Lang,
-    text: &str,
-    max_bytes: usize,
-    budget: Duration,
-) -> Result<Option<Tree>, ParseSkip> {
+pub fn parse(lang: Lang, text: &str, max_bytes: usize, budget: Duration) -> Result<Option<Tree>, ParseSkip> {
     let Some(language) = grammar(lang) else {
         return Ok(None);
     };
     if text.len() > max_bytes {
-        return Err(ParseSkip::TooLarge {
-            bytes: text.len(),
-            limit: max_bytes,
-        });
+        return Err(ParseSkip::TooLarge { bytes: text.len(), limit: max_bytes });
     }
     PARSERS.with(|parsers| {
         let mut parsers = parsers.borrow_mut();
@@ -89,10 +81,7 @@ fn is_comment(kind: &str) -> bool {
 /// Node kinds that are string literals (whole literal, quotes included), per grammar.
 fn is_string(lang: Lang, kind: &str) -> bool {
     match lang {
-        Lang::Shell => matches!(
-            kind,
-            "string" | "raw_string" | "ansi_c_string" | "heredoc_body"
-        ),
+        Lang::Shell => matches!(kind, "string" | "raw_string" | "ansi_c_string" | "heredoc_body"),
         Lang::Python => kind == "string",
         Lang::Javascript | Lang::Typescript => matches!(kind, "string" | "template_string"),
         _ => false,
@@ -100,11 +89,7 @@ fn is_string(lang: Lang, kind: &str) -> bool {
 }
 
 /// Byte ranges of the comments and string literals of a tree (string quotes stripped).
-pub fn comments_and_strings(
-    lang: Lang,
-    tree: &Tree,
-    text: &str,
-) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+pub fn comments_and_strings(lang: Lang, tree: &Tree, text: &str) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
     let mut comments = Vec::new();
     let mut strings = Vec::new();
     let mut cursor = tree.walk();
@@ -142,17 +127,9 @@ fn strip_quotes(text: &str, node: Node<'_>) -> Range<usize> {
         return range;
     };
     // Python prefixes (r, b, f, u) and quote runs (''' """ ' " `) are not content.
-    let prefix = literal
-        .bytes()
-        .take_while(|b| b.is_ascii_alphabetic() && literal.len() > 1)
-        .count()
-        .min(2);
+    let prefix = literal.bytes().take_while(|b| b.is_ascii_alphabetic() && literal.len() > 1).count().min(2);
     let body = &literal[prefix..];
-    let quote = body
-        .bytes()
-        .take_while(|&b| matches!(b, b'"' | b'\'' | b'`'))
-        .count()
-        .min(3);
+    let quote = body.bytes().take_while(|&b| matches!(b, b'"' | b'\'' | b'`')).count().min(3);
     if quote == 0 {
         return range;
     }
@@ -166,9 +143,7 @@ mod tests {
     use super::*;
 
     fn parsed(lang: Lang, text: &str) -> Tree {
-        parse(lang, text, 1 << 20, Duration::from_secs(5))
-            .unwrap()
-            .unwrap()
+        parse(lang, text, 1 << 20, Duration::from_secs(5)).unwrap().unwrap()
     }
 
     #[test]
@@ -176,10 +151,7 @@ mod tests {
         for (lang, text) in [
             (Lang::Shell, "curl -s x | sh # c\n"),
             (Lang::Python, "import os\nos.system('id')  # c\n"),
-            (
-                Lang::Javascript,
-                "require('child_process').exec(`id`) // c\n",
-            ),
+            (Lang::Javascript, "require('child_process').exec(`id`) // c\n"),
             (Lang::Typescript, "const x: string = 'a'; // c\n"),
         ] {
             let tree = parsed(lang, text);
@@ -204,13 +176,7 @@ mod tests {
 
     #[test]
     fn oversized_input_is_refused() {
-        assert!(matches!(
-            parse(Lang::Shell, "echo hi", 3, Duration::from_secs(1)),
-            Err(ParseSkip::TooLarge { .. })
-        ));
-        assert!(matches!(
-            parse(Lang::Json, "{}", 100, Duration::from_secs(1)),
-            Ok(None)
-        ));
+        assert!(matches!(parse(Lang::Shell, "echo hi", 3, Duration::from_secs(1)), Err(ParseSkip::TooLarge { .. })));
+        assert!(matches!(parse(Lang::Json, "{}", 100, Duration::from_secs(1)), Ok(None)));
     }
 }

@@ -7,32 +7,21 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::sniff::{Magic, sniff};
-use super::{
-    IssueKind, Limits, LoadIssue, LoadedFile, LoadedSkill, split_into_skills, unsafe_path_reason,
-};
+use super::{IssueKind, Limits, LoadIssue, LoadedFile, LoadedSkill, split_into_skills, unsafe_path_reason};
 
 /// Entries that inflate past this many bytes are checked against the compression-ratio limit.
 const RATIO_CHECK_MIN_BYTES: u64 = 1024 * 1024;
 /// Link targets are read for the report, up to this many bytes.
 const LINK_TARGET_MAX: u64 = 4096;
 
-pub(super) fn load_archive_file(
-    display: &str,
-    file: std::fs::File,
-    size: u64,
-    limits: &Limits,
-) -> Vec<LoadedSkill> {
+pub(super) fn load_archive_file(display: &str, file: std::fs::File, size: u64, limits: &Limits) -> Vec<LoadedSkill> {
     let mut collector = Collector::new(limits);
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut head = [0u8; 512];
     let head_len = read_up_to(&mut reader, &mut head);
     let magic = sniff(&head[..head_len]);
     if reader.rewind().is_err() {
-        collector.issue(
-            IssueKind::Unreadable,
-            "",
-            "cannot re-read the archive file".to_string(),
-        );
+        collector.issue(IssueKind::Unreadable, "", "cannot re-read the archive file".to_string());
         return split_into_skills(display, collector.files, collector.issues);
     }
     match magic {
@@ -57,38 +46,21 @@ pub(super) fn load_archive_bytes(display: &str, bytes: &[u8], limits: &Limits) -
         Some(Magic::Zip) => collect_zip(&mut collector, Cursor::new(bytes), "", 0),
         Some(Magic::Gzip) => collect_gzip(&mut collector, Cursor::new(bytes), "", display, 0),
         Some(Magic::Tar) => collect_tar(&mut collector, Cursor::new(bytes), "", 0),
-        _ if bytes.is_empty() => collector.issue(
-            IssueKind::EmptyArchive,
-            "",
-            "the input is empty".to_string(),
-        ),
+        _ if bytes.is_empty() => collector.issue(IssueKind::EmptyArchive, "", "the input is empty".to_string()),
         _ => {
             collector.issue(
                 IssueKind::Unreadable,
                 "",
-                format!(
-                    "not a zip or tar archive ({} bytes); scanned as a single file",
-                    bytes.len()
-                ),
+                format!("not a zip or tar archive ({} bytes); scanned as a single file", bytes.len()),
             );
-            collector.read_file(
-                file_name(display),
-                Cursor::new(bytes),
-                bytes.len() as u64,
-                None,
-                u32::MAX,
-            );
+            collector.read_file(file_name(display), Cursor::new(bytes), bytes.len() as u64, None, u32::MAX);
         }
     }
     split_into_skills(display, collector.files, collector.issues)
 }
 
 fn file_name(display: &str) -> String {
-    display
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or(display)
-        .to_string()
+    display.rsplit(['/', '\\']).next().unwrap_or(display).to_string()
 }
 
 fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> usize {
@@ -127,11 +99,7 @@ impl<'l> Collector<'l> {
     }
 
     pub(super) fn issue(&mut self, kind: IssueKind, path: &str, detail: String) {
-        self.issues.push(LoadIssue {
-            kind,
-            path: path.to_string(),
-            detail,
-        });
+        self.issues.push(LoadIssue { kind, path: path.to_string(), detail });
     }
 
     pub(super) fn stopped(&self) -> bool {
@@ -146,16 +114,11 @@ impl<'l> Collector<'l> {
         self.entries += 1;
         if self.entries > self.limits.max_entries {
             self.entry_limit_hit = true;
-            let rest = remaining_hint
-                .map(|n| format!(" ({n} more entries were not read)"))
-                .unwrap_or_default();
+            let rest = remaining_hint.map(|n| format!(" ({n} more entries were not read)")).unwrap_or_default();
             self.issue(
                 IssueKind::TooManyEntries,
                 "",
-                format!(
-                    "more than {} entries; analysis stopped there{rest}",
-                    self.limits.max_entries
-                ),
+                format!("more than {} entries; analysis stopped there{rest}", self.limits.max_entries),
             );
             return false;
         }
@@ -185,8 +148,7 @@ impl<'l> Collector<'l> {
             return;
         }
         let cap = self.limits.max_file_bytes.min(remaining_total);
-        let mut bytes =
-            Vec::with_capacity(usize::try_from(declared.min(cap).min(1 << 20)).unwrap_or(0));
+        let mut bytes = Vec::with_capacity(usize::try_from(declared.min(cap).min(1 << 20)).unwrap_or(0));
         let read_result = reader.take(cap.saturating_add(1)).read_to_end(&mut bytes);
         let truncated = bytes.len() as u64 > cap;
         if truncated {
@@ -197,38 +159,35 @@ impl<'l> Collector<'l> {
             self.issue(
                 IssueKind::Unreadable,
                 &path,
-                format!(
-                    "could not read the whole entry: {e}; {} bytes were scanned",
-                    bytes.len()
-                ),
+                format!("could not read the whole entry: {e}; {} bytes were scanned", bytes.len()),
             );
         }
-        let size = if truncated {
-            declared.max(cap + 1)
-        } else {
-            bytes.len() as u64
-        };
+        let size = if truncated { declared.max(cap + 1) } else { bytes.len() as u64 };
         if truncated {
             if cap == self.limits.max_file_bytes {
                 self.issue(
                     IssueKind::FileTooLarge,
                     &path,
-                    format!("larger than the {} byte per-file limit; only the first {cap} bytes were scanned", self.limits.max_file_bytes),
+                    format!(
+                        "larger than the {} byte per-file limit; only the first {cap} bytes were scanned",
+                        self.limits.max_file_bytes
+                    ),
                 );
             } else {
                 self.total_limit_hit = true;
                 self.issue(
                     IssueKind::TotalTooLarge,
                     &path,
-                    format!("total size limit of {} bytes reached inside this file; the rest of the input was not read", self.limits.max_total_bytes),
+                    format!(
+                        "total size limit of {} bytes reached inside this file; the rest of the input was not read",
+                        self.limits.max_total_bytes
+                    ),
                 );
             }
         }
         if let Some(compressed) = compressed {
             let inflated = bytes.len() as u64 + u64::from(truncated);
-            if inflated >= RATIO_CHECK_MIN_BYTES
-                && inflated / compressed.max(1) > self.limits.max_ratio
-            {
+            if inflated >= RATIO_CHECK_MIN_BYTES && inflated / compressed.max(1) > self.limits.max_ratio {
                 self.issue(
                     IssueKind::CompressionRatio,
                     &path,
@@ -242,32 +201,26 @@ impl<'l> Collector<'l> {
             }
         }
         let bytes: Arc<[u8]> = Arc::from(bytes);
-        let nested = if truncated {
-            None
-        } else {
-            sniff(&bytes).filter(|m| matches!(m, Magic::Zip | Magic::Gzip | Magic::Tar))
-        };
-        self.files.push(LoadedFile {
-            path: path.clone(),
-            bytes: bytes.clone(),
-            size,
-            truncated,
-        });
+        let nested =
+            if truncated { None } else { sniff(&bytes).filter(|m| matches!(m, Magic::Zip | Magic::Gzip | Magic::Tar)) };
+        self.files.push(LoadedFile { path: path.clone(), bytes: bytes.clone(), size, truncated });
         if let Some(magic) = nested {
             if depth >= self.limits.max_depth {
                 self.issue(
                     IssueKind::NestingDepth,
                     &path,
-                    format!("archive nested {} levels deep; the nesting limit is {}, so it was not opened", depth.saturating_add(1), self.limits.max_depth),
+                    format!(
+                        "archive nested {} levels deep; the nesting limit is {}, so it was not opened",
+                        depth.saturating_add(1),
+                        self.limits.max_depth
+                    ),
                 );
                 return;
             }
             let prefix = format!("{path}!/");
             match magic {
                 Magic::Zip => collect_zip(self, Cursor::new(&bytes[..]), &prefix, depth + 1),
-                Magic::Gzip => {
-                    collect_gzip(self, Cursor::new(&bytes[..]), &prefix, &path, depth + 1)
-                }
+                Magic::Gzip => collect_gzip(self, Cursor::new(&bytes[..]), &prefix, &path, depth + 1),
                 _ => collect_tar(self, Cursor::new(&bytes[..]), &prefix, depth + 1),
             }
         }
@@ -311,12 +264,7 @@ impl ZipEntryMeta {
         }
     }
 
-    fn action(
-        &self,
-        collector: &mut Collector<'_>,
-        prefix: &str,
-        remaining: Option<usize>,
-    ) -> EntryAction {
+    fn action(&self, collector: &mut Collector<'_>, prefix: &str, remaining: Option<usize>) -> EntryAction {
         let file_type = self.mode.map(|m| m & S_IFMT);
         if self.is_dir || file_type == Some(S_IFDIR) {
             return EntryAction::Skip;
@@ -327,11 +275,7 @@ impl ZipEntryMeta {
         let path = format!("{prefix}{}", self.name);
         if let Some(reason) = unsafe_path_reason(&self.name) {
             let shown = crate::text::escape_snippet(&self.name, 200);
-            collector.issue(
-                IssueKind::UnsafePath,
-                &path,
-                format!("entry path `{shown}`: {reason}"),
-            );
+            collector.issue(IssueKind::UnsafePath, &path, format!("entry path `{shown}`: {reason}"));
         }
         if self.encrypted {
             collector.issue(
@@ -359,37 +303,22 @@ fn finish_zip_entry(
     depth: u32,
 ) {
     match action {
-        EntryAction::File(path) => {
-            collector.read_file(path, content, meta.size, Some(meta.compressed), depth)
-        }
+        EntryAction::File(path) => collector.read_file(path, content, meta.size, Some(meta.compressed), depth),
         EntryAction::Link(path) => {
             let mut target = Vec::new();
             let _ = content.take(LINK_TARGET_MAX).read_to_end(&mut target);
             let target = crate::text::escape_snippet(&String::from_utf8_lossy(&target), 200);
-            collector.issue(
-                IssueKind::Link,
-                &path,
-                format!("symbolic link entry pointing to `{target}`"),
-            );
+            collector.issue(IssueKind::Link, &path, format!("symbolic link entry pointing to `{target}`"));
         }
         EntryAction::Special(path) => {
             let mode = meta.mode.unwrap_or(0);
-            collector.issue(
-                IssueKind::SpecialFile,
-                &path,
-                format!("special file entry (mode {mode:o})"),
-            );
+            collector.issue(IssueKind::SpecialFile, &path, format!("special file entry (mode {mode:o})"));
         }
         EntryAction::Skip | EntryAction::Stop => {}
     }
 }
 
-fn collect_zip<R: Read + Seek>(
-    collector: &mut Collector<'_>,
-    mut reader: R,
-    prefix: &str,
-    depth: u32,
-) {
+fn collect_zip<R: Read + Seek>(collector: &mut Collector<'_>, mut reader: R, prefix: &str, depth: u32) {
     let where_ = prefix.trim_end_matches("!/").to_string();
     let mut archive = match zip::ZipArchive::new(&mut reader) {
         Ok(archive) => archive,
@@ -405,11 +334,7 @@ fn collect_zip<R: Read + Seek>(
     };
     let count = archive.len();
     if count == 0 {
-        collector.issue(
-            IssueKind::EmptyArchive,
-            &where_,
-            "the zip archive has no entries".to_string(),
-        );
+        collector.issue(IssueKind::EmptyArchive, &where_, "the zip archive has no entries".to_string());
     }
     for index in 0..count {
         if collector.stopped() {
@@ -418,11 +343,7 @@ fn collect_zip<R: Read + Seek>(
         let meta = match archive.by_index_raw(index) {
             Ok(entry) => ZipEntryMeta::of(&entry),
             Err(error) => {
-                collector.issue(
-                    IssueKind::Unreadable,
-                    &where_,
-                    format!("zip entry {index} unreadable: {error}"),
-                );
+                collector.issue(IssueKind::Unreadable, &where_, format!("zip entry {index} unreadable: {error}"));
                 continue;
             }
         };
@@ -434,11 +355,7 @@ fn collect_zip<R: Read + Seek>(
                 Ok(entry) => finish_zip_entry(collector, action, &meta, entry, depth),
                 Err(error) => {
                     let path = format!("{prefix}{}", meta.name);
-                    collector.issue(
-                        IssueKind::Unreadable,
-                        &path,
-                        format!("zip entry unreadable: {error}"),
-                    );
+                    collector.issue(IssueKind::Unreadable, &path, format!("zip entry unreadable: {error}"));
                 }
             },
         }
@@ -447,12 +364,7 @@ fn collect_zip<R: Read + Seek>(
 
 /// Recovers the entries of a zip whose central directory cannot be read (truncated, or lying)
 /// by walking its local headers from the start, as a streaming extractor would.
-fn drop_into_local_headers<R: Read + Seek>(
-    collector: &mut Collector<'_>,
-    mut reader: R,
-    prefix: &str,
-    depth: u32,
-) {
+fn drop_into_local_headers<R: Read + Seek>(collector: &mut Collector<'_>, mut reader: R, prefix: &str, depth: u32) {
     if reader.rewind().is_err() {
         return;
     }
@@ -464,10 +376,7 @@ fn drop_into_local_headers<R: Read + Seek>(
                     EntryAction::Stop => break,
                     EntryAction::Skip => {
                         // Reading the entry to its end positions the stream at the next header.
-                        let _ = io::copy(
-                            &mut entry.take(collector.limits.max_file_bytes),
-                            &mut io::sink(),
-                        );
+                        let _ = io::copy(&mut entry.take(collector.limits.max_file_bytes), &mut io::sink());
                     }
                     action => finish_zip_entry(collector, action, &meta, entry, depth),
                 }
@@ -491,9 +400,7 @@ impl<R: Read> Read for StreamCap<R> {
             self.hit.set(true);
             return Err(io::Error::other("decompressed size limit reached"));
         }
-        let want = buf
-            .len()
-            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let want = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;
         self.remaining -= n as u64;
         Ok(n)
@@ -514,25 +421,13 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-fn collect_gzip<R: Read>(
-    collector: &mut Collector<'_>,
-    reader: R,
-    prefix: &str,
-    name: &str,
-    depth: u32,
-) {
+fn collect_gzip<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str, name: &str, depth: u32) {
     let compressed = Rc::new(Cell::new(0u64));
     let hit = Rc::new(Cell::new(false));
-    let stream_budget = collector
-        .limits
-        .max_total_bytes
-        .saturating_sub(collector.total)
-        .saturating_add(16 * 1024 * 1024);
+    let stream_budget =
+        collector.limits.max_total_bytes.saturating_sub(collector.total).saturating_add(16 * 1024 * 1024);
     let mut stream = StreamCap {
-        inner: flate2::read::MultiGzDecoder::new(Counted {
-            inner: reader,
-            count: compressed.clone(),
-        }),
+        inner: flate2::read::MultiGzDecoder::new(Counted { inner: reader, count: compressed.clone() }),
         remaining: stream_budget,
         hit: hit.clone(),
     };
@@ -552,10 +447,7 @@ fn collect_gzip<R: Read>(
         );
     } else if collector.admit_entry(None) {
         let inner_name = file_name(name);
-        let inner_name = inner_name
-            .strip_suffix(".gz")
-            .unwrap_or(&inner_name)
-            .to_string();
+        let inner_name = inner_name.strip_suffix(".gz").unwrap_or(&inner_name).to_string();
         collector.read_file(format!("{prefix}{inner_name}"), &mut whole, 0, None, depth);
     }
     let inflated = collector.total - before;
@@ -568,16 +460,11 @@ fn collect_gzip<R: Read>(
             format!("the gzip stream inflates past {stream_budget} bytes; the rest was not read"),
         );
     }
-    if inflated >= RATIO_CHECK_MIN_BYTES
-        && inflated / compressed.get().max(1) > collector.limits.max_ratio
-    {
+    if inflated >= RATIO_CHECK_MIN_BYTES && inflated / compressed.get().max(1) > collector.limits.max_ratio {
         collector.issue(
             IssueKind::CompressionRatio,
             where_,
-            format!(
-                "{} compressed bytes inflate to at least {inflated} bytes: a decompression bomb",
-                compressed.get()
-            ),
+            format!("{} compressed bytes inflate to at least {inflated} bytes: a decompression bomb", compressed.get()),
         );
     }
 }
@@ -607,10 +494,7 @@ fn collect_tar<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str, 
                     collector.issue(
                         IssueKind::Unreadable,
                         prefix.trim_end_matches("!/"),
-                        format!(
-                            "tar archive truncated or corrupt after {} entries: {error}",
-                            collector.entries
-                        ),
+                        format!("tar archive truncated or corrupt after {} entries: {error}", collector.entries),
                     );
                 }
                 break;
@@ -619,10 +503,7 @@ fn collect_tar<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str, 
         seen_any = true;
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let entry_type = entry.header().entry_type();
-        if entry_type.is_dir()
-            || entry_type.is_pax_global_extensions()
-            || entry_type.is_pax_local_extensions()
-        {
+        if entry_type.is_dir() || entry_type.is_pax_global_extensions() || entry_type.is_pax_local_extensions() {
             continue;
         }
         if !collector.admit_entry(None) {
@@ -633,10 +514,7 @@ fn collect_tar<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str, 
             collector.issue(
                 IssueKind::UnsafePath,
                 &path,
-                format!(
-                    "entry path `{}`: {reason}",
-                    crate::text::escape_snippet(&name, 200)
-                ),
+                format!("entry path `{}`: {reason}", crate::text::escape_snippet(&name, 200)),
             );
         }
         let link_target = || {
@@ -647,44 +525,21 @@ fn collect_tar<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str, 
         };
         if entry_type.is_symlink() {
             let target = link_target();
-            collector.issue(
-                IssueKind::Link,
-                &path,
-                format!("symbolic link entry pointing to `{target}`"),
-            );
+            collector.issue(IssueKind::Link, &path, format!("symbolic link entry pointing to `{target}`"));
         } else if entry_type.is_hard_link() {
             let target = link_target();
-            collector.issue(
-                IssueKind::Link,
-                &path,
-                format!("hard link entry to `{target}`"),
-            );
-        } else if entry_type.is_character_special()
-            || entry_type.is_block_special()
-            || entry_type.is_fifo()
-        {
-            let what = if entry_type.is_fifo() {
-                "FIFO"
-            } else {
-                "device file"
-            };
+            collector.issue(IssueKind::Link, &path, format!("hard link entry to `{target}`"));
+        } else if entry_type.is_character_special() || entry_type.is_block_special() || entry_type.is_fifo() {
+            let what = if entry_type.is_fifo() { "FIFO" } else { "device file" };
             collector.issue(IssueKind::SpecialFile, &path, format!("{what} entry"));
         } else if entry_type.is_file() || entry_type.is_contiguous() || entry_type.is_gnu_sparse() {
             let size = entry.size();
             collector.read_file(path, &mut entry, size, None, depth);
         } else {
-            collector.issue(
-                IssueKind::Unreadable,
-                &path,
-                format!("unsupported tar entry type {:?}", entry_type),
-            );
+            collector.issue(IssueKind::Unreadable, &path, format!("unsupported tar entry type {:?}", entry_type));
         }
     }
     if !seen_any && prefix.is_empty() && collector.issues.is_empty() {
-        collector.issue(
-            IssueKind::EmptyArchive,
-            "",
-            "the tar archive has no entries".to_string(),
-        );
+        collector.issue(IssueKind::EmptyArchive, "", "the tar archive has no entries".to_string());
     }
 }

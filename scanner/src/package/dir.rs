@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use super::archive::Collector;
 use super::sniff::{Magic, sniff};
 use super::{
-    IssueKind, Limits, LoadError, LoadedSkill, SkillSource, Source, io_error, is_archive_name,
-    is_manifest_name,
+    IssueKind, Limits, LoadError, LoadedSkill, SkillSource, Source, io_error, is_archive_name, is_manifest_name,
 };
 
 /// How deep below the scanned directory skill roots are looked for (OpenClaw's own limit).
@@ -18,18 +17,12 @@ const MAX_DISCOVERY_DEPTH: usize = 6;
 /// outside them; a file is an archive or a lone skill file. `-` is standard input.
 pub fn discover(path: &Path) -> Result<Vec<SkillSource>, LoadError> {
     if path.as_os_str() == "-" {
-        return Ok(vec![SkillSource {
-            display: "-".to_string(),
-            source: Source::Stdin,
-        }]);
+        return Ok(vec![SkillSource { display: "-".to_string(), source: Source::Stdin }]);
     }
     let display = path.display().to_string();
     let meta = fs::metadata(path).map_err(|e| io_error(path, e))?;
     if meta.is_file() {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let source = if is_archive_name(&name) || sniffs_as_archive(path) {
             Source::Archive(path.to_path_buf())
         } else {
@@ -38,27 +31,17 @@ pub fn discover(path: &Path) -> Result<Vec<SkillSource>, LoadError> {
         return Ok(vec![SkillSource { display, source }]);
     }
     if !meta.is_dir() {
-        return Err(LoadError::Io {
-            path: display,
-            source: std::io::Error::other("not a regular file or directory"),
-        });
+        return Err(LoadError::Io { path: display, source: std::io::Error::other("not a regular file or directory") });
     }
 
     let mut roots = Vec::new();
     let mut archives = Vec::new();
     find_roots(path, 0, &mut roots, &mut archives).map_err(|e| io_error(path, e))?;
     if roots.is_empty() && archives.is_empty() {
-        return Ok(vec![SkillSource {
-            display,
-            source: Source::Dir {
-                path: path.to_path_buf(),
-                exclude: vec![],
-            },
-        }]);
+        return Ok(vec![SkillSource { display, source: Source::Dir { path: path.to_path_buf(), exclude: vec![] } }]);
     }
     // Archives inside a skill are that skill's files; only loose archives are inputs of their own.
-    archives
-        .retain(|archive: &PathBuf| !roots.iter().any(|root: &PathBuf| archive.starts_with(root)));
+    archives.retain(|archive: &PathBuf| !roots.iter().any(|root: &PathBuf| archive.starts_with(root)));
     let shown = |p: &Path| -> String {
         match p.strip_prefix(path) {
             Ok(rel) if rel.as_os_str().is_empty() => display.clone(),
@@ -66,27 +49,17 @@ pub fn discover(path: &Path) -> Result<Vec<SkillSource>, LoadError> {
             Err(_) => p.display().to_string(),
         }
     };
+    // Sorted component-wise, the roots nested in a root follow it directly.
+    roots.sort();
     let mut sources: Vec<SkillSource> = roots
         .iter()
-        .map(|root| {
-            let exclude = roots
-                .iter()
-                .filter(|other| *other != root && other.starts_with(root))
-                .cloned()
-                .collect();
-            SkillSource {
-                display: shown(root),
-                source: Source::Dir {
-                    path: root.clone(),
-                    exclude,
-                },
-            }
+        .enumerate()
+        .map(|(i, root)| {
+            let exclude = roots[i + 1..].iter().take_while(|other| other.starts_with(root)).cloned().collect();
+            SkillSource { display: shown(root), source: Source::Dir { path: root.clone(), exclude } }
         })
         .collect();
-    sources.extend(archives.iter().map(|a| SkillSource {
-        display: shown(a),
-        source: Source::Archive(a.clone()),
-    }));
+    sources.extend(archives.iter().map(|a| SkillSource { display: shown(a), source: Source::Archive(a.clone()) }));
     sources.sort_by(|a, b| a.display.cmp(&b.display));
     Ok(sources)
 }
@@ -97,10 +70,7 @@ fn sniffs_as_archive(path: &Path) -> bool {
         return false;
     };
     let n = std::io::Read::read(&mut file, &mut head).unwrap_or(0);
-    matches!(
-        sniff(&head[..n]),
-        Some(Magic::Zip | Magic::Gzip | Magic::Tar)
-    )
+    matches!(sniff(&head[..n]), Some(Magic::Zip | Magic::Gzip | Magic::Tar))
 }
 
 fn sorted_entries(dir: &Path) -> std::io::Result<Vec<fs::DirEntry>> {
@@ -109,17 +79,12 @@ fn sorted_entries(dir: &Path) -> std::io::Result<Vec<fs::DirEntry>> {
     Ok(entries)
 }
 
-fn find_roots(
-    dir: &Path,
-    depth: usize,
-    roots: &mut Vec<PathBuf>,
-    archives: &mut Vec<PathBuf>,
-) -> std::io::Result<()> {
+fn find_roots(dir: &Path, depth: usize, roots: &mut Vec<PathBuf>, archives: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let entries = sorted_entries(dir)?;
-    if entries.iter().any(|e| {
-        is_manifest_name(&e.file_name().to_string_lossy())
-            && e.file_type().is_ok_and(|t| t.is_file())
-    }) {
+    if entries
+        .iter()
+        .any(|e| is_manifest_name(&e.file_name().to_string_lossy()) && e.file_type().is_ok_and(|t| t.is_file()))
+    {
         roots.push(dir.to_path_buf());
     }
     for entry in entries {
@@ -138,12 +103,7 @@ fn find_roots(
 }
 
 /// Loads every file below `root` (except nested skill roots and `.git`), without following links.
-pub(super) fn load_dir(
-    display: &str,
-    root: &Path,
-    exclude: &[PathBuf],
-    limits: &Limits,
-) -> LoadedSkill {
+pub(super) fn load_dir(display: &str, root: &Path, exclude: &[PathBuf], limits: &Limits) -> LoadedSkill {
     let mut collector = Collector::new(limits);
     let mut has_manifest = false;
     walk(&mut collector, root, "", exclude, &mut has_manifest);
@@ -154,28 +114,14 @@ pub(super) fn load_dir(
             "no SKILL.md in this folder; its files were scanned as one skill".to_string(),
         );
     }
-    LoadedSkill {
-        root: display.to_string(),
-        files: collector.files,
-        issues: collector.issues,
-    }
+    LoadedSkill { root: display.to_string(), files: collector.files, issues: collector.issues }
 }
 
-fn walk(
-    collector: &mut Collector<'_>,
-    dir: &Path,
-    rel: &str,
-    exclude: &[PathBuf],
-    has_manifest: &mut bool,
-) {
+fn walk(collector: &mut Collector<'_>, dir: &Path, rel: &str, exclude: &[PathBuf], has_manifest: &mut bool) {
     let entries = match sorted_entries(dir) {
         Ok(entries) => entries,
         Err(error) => {
-            collector.issue(
-                IssueKind::Unreadable,
-                rel,
-                format!("directory unreadable: {error}"),
-            );
+            collector.issue(IssueKind::Unreadable, rel, format!("directory unreadable: {error}"));
             return;
         }
     };
@@ -185,19 +131,11 @@ fn walk(
         }
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
-        let rel_path = if rel.is_empty() {
-            name.clone()
-        } else {
-            format!("{rel}/{name}")
-        };
+        let rel_path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
         let meta = match fs::symlink_metadata(&path) {
             Ok(meta) => meta,
             Err(error) => {
-                collector.issue(
-                    IssueKind::Unreadable,
-                    &rel_path,
-                    format!("cannot stat: {error}"),
-                );
+                collector.issue(IssueKind::Unreadable, &rel_path, format!("cannot stat: {error}"));
                 continue;
             }
         };
@@ -213,15 +151,9 @@ fn walk(
             return;
         }
         if file_type.is_symlink() {
-            let target = fs::read_link(&path)
-                .map(|t| t.display().to_string())
-                .unwrap_or_default();
+            let target = fs::read_link(&path).map(|t| t.display().to_string()).unwrap_or_default();
             let target = crate::text::escape_snippet(&target, 200);
-            collector.issue(
-                IssueKind::Link,
-                &rel_path,
-                format!("symbolic link to `{target}` (not followed)"),
-            );
+            collector.issue(IssueKind::Link, &rel_path, format!("symbolic link to `{target}` (not followed)"));
             continue;
         }
         if !file_type.is_file() {
@@ -238,33 +170,18 @@ fn walk(
         }
         match fs::File::open(&path) {
             Ok(file) => collector.read_file(rel_path, file, meta.len(), None, 0),
-            Err(error) => collector.issue(
-                IssueKind::Unreadable,
-                &rel_path,
-                format!("cannot open: {error}"),
-            ),
+            Err(error) => collector.issue(IssueKind::Unreadable, &rel_path, format!("cannot open: {error}")),
         }
     }
 }
 
 /// Loads a lone file (typically a `SKILL.md`) as a one-file skill.
-pub(super) fn load_single_file(
-    display: &str,
-    path: &Path,
-    limits: &Limits,
-) -> Result<LoadedSkill, LoadError> {
+pub(super) fn load_single_file(display: &str, path: &Path, limits: &Limits) -> Result<LoadedSkill, LoadError> {
     let file = fs::File::open(path).map_err(|e| io_error(path, e))?;
     let size = file.metadata().map_err(|e| io_error(path, e))?.len();
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "SKILL.md".to_string());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "SKILL.md".to_string());
     let mut collector = Collector::new(limits);
     collector.admit_entry(None);
     collector.read_file(name, file, size, None, 0);
-    Ok(LoadedSkill {
-        root: display.to_string(),
-        files: collector.files,
-        issues: collector.issues,
-    })
+    Ok(LoadedSkill { root: display.to_string(), files: collector.files, issues: collector.issues })
 }

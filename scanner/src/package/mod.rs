@@ -108,10 +108,7 @@ impl LoadedSkill {
 #[derive(Clone, Debug)]
 pub enum Source {
     /// A skill directory; `exclude` lists nested skill roots that are reported on their own.
-    Dir {
-        path: PathBuf,
-        exclude: Vec<PathBuf>,
-    },
+    Dir { path: PathBuf, exclude: Vec<PathBuf> },
     /// A lone `SKILL.md` (or any single file).
     File(PathBuf),
     /// A zip, tar, tar.gz or tgz file.
@@ -135,10 +132,7 @@ pub enum LoadError {
     #[error("{path}: no such file or directory")]
     NotFound { path: String },
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("standard input: {0}")]
     Stdin(std::io::Error),
 }
@@ -151,27 +145,18 @@ pub fn is_manifest_name(name: &str) -> bool {
 /// File names treated as archives when given directly on the command line.
 pub fn is_archive_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    [".zip", ".tar", ".tar.gz", ".tgz"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
+    [".zip", ".tar", ".tar.gz", ".tgz"].iter().any(|ext| lower.ends_with(ext))
 }
 
 /// Loads one source. Archives may hold several skills, so this returns a list.
 pub fn load(source: &SkillSource, limits: &Limits) -> Result<Vec<LoadedSkill>, LoadError> {
     match &source.source {
-        Source::Dir { path, exclude } => {
-            Ok(vec![dir::load_dir(&source.display, path, exclude, limits)])
-        }
+        Source::Dir { path, exclude } => Ok(vec![dir::load_dir(&source.display, path, exclude, limits)]),
         Source::File(path) => Ok(vec![dir::load_single_file(&source.display, path, limits)?]),
         Source::Archive(path) => {
             let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
             let size = file.metadata().map_err(|e| io_error(path, e))?.len();
-            Ok(archive::load_archive_file(
-                &source.display,
-                file,
-                size,
-                limits,
-            ))
+            Ok(archive::load_archive_file(&source.display, file, size, limits))
         }
         Source::Stdin => {
             let mut bytes = Vec::new();
@@ -182,17 +167,15 @@ pub fn load(source: &SkillSource, limits: &Limits) -> Result<Vec<LoadedSkill>, L
                 .map_err(LoadError::Stdin)?;
             let too_large = bytes.len() as u64 > limits.max_archive_bytes;
             let mut skills = archive::load_archive_bytes(&source.display, &bytes, limits);
-            if too_large {
-                if let Some(first) = skills.first_mut() {
-                    first.issues.push(LoadIssue {
-                        kind: IssueKind::TotalTooLarge,
-                        path: String::new(),
-                        detail: format!(
-                            "standard input is larger than {} bytes; only that much was read",
-                            limits.max_archive_bytes
-                        ),
-                    });
-                }
+            if too_large && let Some(first) = skills.first_mut() {
+                first.issues.push(LoadIssue {
+                    kind: IssueKind::TotalTooLarge,
+                    path: String::new(),
+                    detail: format!(
+                        "standard input is larger than {} bytes; only that much was read",
+                        limits.max_archive_bytes
+                    ),
+                });
             }
             Ok(skills)
         }
@@ -202,14 +185,9 @@ pub fn load(source: &SkillSource, limits: &Limits) -> Result<Vec<LoadedSkill>, L
 
 fn io_error(path: &Path, source: std::io::Error) -> LoadError {
     if source.kind() == std::io::ErrorKind::NotFound {
-        LoadError::NotFound {
-            path: path.display().to_string(),
-        }
+        LoadError::NotFound { path: path.display().to_string() }
     } else {
-        LoadError::Io {
-            path: path.display().to_string(),
-            source,
-        }
+        LoadError::Io { path: path.display().to_string(), source }
     }
 }
 
@@ -235,23 +213,14 @@ pub fn unsafe_path_reason(path: &str) -> Option<&'static str> {
 /// deep) is a skill root, and each file belongs to the deepest root above it. Files of nested
 /// archives stay with the skill that carries the archive. Files outside every root form a
 /// pseudo-skill at the input's root (with a `NoManifest` issue), so nothing goes unscanned.
-pub(crate) fn split_into_skills(
-    display: &str,
-    files: Vec<LoadedFile>,
-    issues: Vec<LoadIssue>,
-) -> Vec<LoadedSkill> {
+pub(crate) fn split_into_skills(display: &str, files: Vec<LoadedFile>, issues: Vec<LoadIssue>) -> Vec<LoadedSkill> {
     let mut roots: Vec<String> = files
         .iter()
         .filter(|f| !f.path.contains('!'))
         .filter_map(|f| {
             let (dir, name) = f.path.rsplit_once('/').unwrap_or(("", f.path.as_str()));
-            let depth = if dir.is_empty() {
-                0
-            } else {
-                dir.split('/').count()
-            };
-            (is_manifest_name(name) && depth <= 6 && unsafe_path_reason(&f.path).is_none())
-                .then(|| dir.to_string())
+            let depth = if dir.is_empty() { 0 } else { dir.split('/').count() };
+            (is_manifest_name(name) && depth <= 6 && unsafe_path_reason(&f.path).is_none()).then(|| dir.to_string())
         })
         .collect();
     roots.sort();
@@ -261,20 +230,12 @@ pub(crate) fn split_into_skills(
     let mut skills: Vec<LoadedSkill> = roots
         .iter()
         .map(|root| LoadedSkill {
-            root: if root.is_empty() {
-                display.to_string()
-            } else {
-                format!("{display}!/{root}")
-            },
+            root: if root.is_empty() { display.to_string() } else { format!("{display}!/{root}") },
             files: Vec::new(),
             issues: Vec::new(),
         })
         .collect();
-    let mut orphans = LoadedSkill {
-        root: display.to_string(),
-        files: Vec::new(),
-        issues: Vec::new(),
-    };
+    let mut orphans = LoadedSkill { root: display.to_string(), files: Vec::new(), issues: Vec::new() };
 
     let owner_of = |path: &str| -> Option<usize> {
         roots
@@ -285,11 +246,7 @@ pub(crate) fn split_into_skills(
             .map(|(i, _)| i)
     };
     let relative = |path: &str, root: &str| -> String {
-        if root.is_empty() {
-            path.to_string()
-        } else {
-            path[root.len() + 1..].to_string()
-        }
+        if root.is_empty() { path.to_string() } else { path[root.len() + 1..].to_string() }
     };
 
     for mut file in files {
@@ -315,19 +272,14 @@ pub(crate) fn split_into_skills(
 
     // With a manifest at the top, every file has an owner; otherwise the files outside every
     // root (or all files, when there is no manifest at all) are scanned as a pseudo-skill.
-    if !has_top_root
-        && (!orphans.files.is_empty() || !orphans.issues.is_empty() || skills.is_empty())
-    {
+    if !has_top_root && (!orphans.files.is_empty() || !orphans.issues.is_empty() || skills.is_empty()) {
         orphans.issues.push(LoadIssue {
             kind: IssueKind::NoManifest,
             path: String::new(),
             detail: if skills.is_empty() {
                 "no SKILL.md found; the files were scanned as one skill".to_string()
             } else {
-                format!(
-                    "{} file(s) lie outside every skill folder (no SKILL.md above them)",
-                    orphans.files.len()
-                )
+                format!("{} file(s) lie outside every skill folder (no SKILL.md above them)", orphans.files.len())
             },
         });
         skills.insert(0, orphans);
@@ -344,12 +296,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str) -> LoadedFile {
-        LoadedFile {
-            path: path.into(),
-            bytes: Arc::from(&b"x"[..]),
-            size: 1,
-            truncated: false,
-        }
+        LoadedFile { path: path.into(), bytes: Arc::from(&b"x"[..]), size: 1, truncated: false }
     }
 
     #[test]
@@ -364,11 +311,7 @@ mod tests {
 
     #[test]
     fn flat_archive_is_one_skill() {
-        let skills = split_into_skills(
-            "x.zip",
-            vec![file("SKILL.md"), file("scripts/a.sh")],
-            vec![],
-        );
+        let skills = split_into_skills("x.zip", vec![file("SKILL.md"), file("scripts/a.sh")], vec![]);
         assert_eq!(skills.len(), 1);
         assert_eq!(skills[0].root, "x.zip");
         assert_eq!(skills[0].files.len(), 2);
@@ -378,24 +321,13 @@ mod tests {
     fn nested_roots_are_separate_and_orphans_are_kept() {
         let skills = split_into_skills(
             "x.tgz",
-            vec![
-                file("README.md"),
-                file("a/SKILL.md"),
-                file("a/run.sh"),
-                file("a/sub/skill.md"),
-                file("a/sub/t.py"),
-            ],
+            vec![file("README.md"), file("a/SKILL.md"), file("a/run.sh"), file("a/sub/skill.md"), file("a/sub/t.py")],
             vec![],
         );
         let roots: Vec<_> = skills.iter().map(|s| s.root.as_str()).collect();
         assert_eq!(roots, ["x.tgz", "x.tgz!/a", "x.tgz!/a/sub"]);
         assert_eq!(skills[0].files[0].path, "README.md");
-        assert!(
-            skills[0]
-                .issues
-                .iter()
-                .any(|i| i.kind == IssueKind::NoManifest)
-        );
+        assert!(skills[0].issues.iter().any(|i| i.kind == IssueKind::NoManifest));
         let paths: Vec<_> = skills[2].files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, ["skill.md", "t.py"]);
     }

@@ -57,16 +57,7 @@ impl Magic {
     }
 
     pub fn is_archive(self) -> bool {
-        matches!(
-            self,
-            Magic::Zip
-                | Magic::Gzip
-                | Magic::Tar
-                | Magic::SevenZip
-                | Magic::Rar
-                | Magic::Bzip2
-                | Magic::Xz
-        )
+        matches!(self, Magic::Zip | Magic::Gzip | Magic::Tar | Magic::SevenZip | Magic::Rar | Magic::Bzip2 | Magic::Xz)
     }
 }
 
@@ -85,9 +76,7 @@ pub fn sniff(bytes: &[u8]) -> Option<Magic> {
     if starts(&[0xCA, 0xFE, 0xBA, 0xBE]) {
         // Mach-O universal binaries and Java classes share this magic; a fat header's next word
         // is a small architecture count, a class file's is its (>= 45) major version.
-        let next = bytes
-            .get(4..8)
-            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        let next = bytes.get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
         return Some(match next {
             Some(n) if n < 45 => Magic::MachO,
             _ => Magic::JavaClass,
@@ -162,14 +151,14 @@ fn is_pyc_magic(bytes: &[u8]) -> bool {
 
 /// File extensions whose content should be inert data, never a program.
 const DATA_EXTENSIONS: &[&str] = &[
-    "png", "jpg", "jpeg", "gif", "bmp", "ico", "webp", "tif", "tiff", "pdf", "mp3", "mp4", "wav",
-    "ogg", "webm", "mov", "avi", "ttf", "otf", "woff", "woff2", "txt", "md", "markdown", "json",
-    "yaml", "yml", "csv", "tsv", "log", "svg", "html", "css", "xml", "toml", "ini",
+    "png", "jpg", "jpeg", "gif", "bmp", "ico", "webp", "tif", "tiff", "pdf", "mp3", "mp4", "wav", "ogg", "webm", "mov",
+    "avi", "ttf", "otf", "woff", "woff2", "txt", "md", "markdown", "json", "yaml", "yml", "csv", "tsv", "log", "svg",
+    "html", "css", "xml", "toml", "ini",
 ];
 
 const ARCHIVE_EXTENSIONS: &[&str] = &[
-    "zip", "gz", "tgz", "tar", "7z", "rar", "bz2", "xz", "jar", "docx", "xlsx", "pptx", "odt",
-    "ods", "odp", "apk", "whl", "egg", "nupkg", "vsix", "crx", "xpi", "epub",
+    "zip", "gz", "tgz", "tar", "7z", "rar", "bz2", "xz", "jar", "docx", "xlsx", "pptx", "odt", "ods", "odp", "apk",
+    "whl", "egg", "nupkg", "vsix", "crx", "xpi", "epub",
 ];
 
 pub fn extension(path: &str) -> Option<String> {
@@ -187,17 +176,9 @@ pub fn extension_mismatch(path: &str, magic: Magic) -> Option<String> {
     let data_ext = DATA_EXTENSIONS.contains(&ext.as_str());
     let archive_ext = ARCHIVE_EXTENSIONS.contains(&ext.as_str());
     let contradiction = match magic {
-        Magic::Elf | Magic::MachO | Magic::Pe | Magic::Wasm | Magic::JavaClass | Magic::Pyc => {
-            data_ext || archive_ext
-        }
+        Magic::Elf | Magic::MachO | Magic::Pe | Magic::Wasm | Magic::JavaClass | Magic::Pyc => data_ext || archive_ext,
         // A `#!` line is normal at the top of a script, odd at the top of an image or a PDF.
-        Magic::Script => {
-            data_ext
-                && !matches!(
-                    ext.as_str(),
-                    "txt" | "md" | "markdown" | "log" | "html" | "xml"
-                )
-        }
+        Magic::Script => data_ext && !matches!(ext.as_str(), "txt" | "md" | "markdown" | "log" | "html" | "xml"),
         m if m.is_archive() => data_ext,
         _ => false,
     };
@@ -213,10 +194,7 @@ mod tests {
         assert_eq!(sniff(b"\x7fELF\x02\x01"), Some(Magic::Elf));
         assert_eq!(sniff(b"#!/bin/sh\n"), Some(Magic::Script));
         assert_eq!(sniff(b"PK\x03\x04rest"), Some(Magic::Zip));
-        assert_eq!(
-            sniff(&[0xCF, 0xFA, 0xED, 0xFE, 7, 0, 0, 1]),
-            Some(Magic::MachO)
-        );
+        assert_eq!(sniff(&[0xCF, 0xFA, 0xED, 0xFE, 7, 0, 0, 1]), Some(Magic::MachO));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(Magic::Png));
         assert_eq!(sniff(b"plain text"), None);
     }

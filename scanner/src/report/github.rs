@@ -6,9 +6,7 @@ use crate::finding::Severity;
 use crate::scan::ScanReport;
 
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 fn escape_property(text: &str) -> String {
@@ -35,10 +33,7 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
                 Severity::Medium => "warning",
                 Severity::Low | Severity::Info => "notice",
             };
-            let mut props = vec![format!(
-                "file={}",
-                escape_property(&full_path(&skill.root, &finding.file))
-            )];
+            let mut props = vec![format!("file={}", escape_property(&full_path(&skill.root, &finding.file)))];
             if finding.line > 0 {
                 props.push(format!("line={}", finding.line));
                 props.push(format!("col={}", finding.column));
@@ -47,25 +42,13 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             }
             props.push(format!(
                 "title={}",
-                escape_property(&format!(
-                    "skillscan {} ({})",
-                    finding.rule_id, finding.severity
-                ))
+                escape_property(&format!("skillscan {} ({})", finding.rule_id, finding.severity))
             ));
             let mut message = finding.message.clone();
             if let Some(decoded) = &finding.decoded {
-                message.push_str(&format!(
-                    "\ndecoded ({}): {}",
-                    decoded.chain.join(" → "),
-                    decoded.text
-                ));
+                message.push_str(&format!("\ndecoded ({}): {}", decoded.chain.join(" → "), decoded.text));
             }
-            writeln!(
-                out,
-                "::{level} {}::{}",
-                props.join(","),
-                escape_data(&message)
-            )?;
+            writeln!(out, "::{level} {}::{}", props.join(","), escape_data(&message))?;
         }
     }
     let s = &report.summary;
@@ -74,9 +57,7 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
         "::notice title=skillscan summary::{} skill(s), {} file(s); {} critical, {} high, {} medium findings",
         s.skills,
         s.files,
-        s.findings_by_severity
-            .get(&Severity::Critical)
-            .unwrap_or(&0),
+        s.findings_by_severity.get(&Severity::Critical).unwrap_or(&0),
         s.findings_by_severity.get(&Severity::High).unwrap_or(&0),
         s.findings_by_severity.get(&Severity::Medium).unwrap_or(&0),
     )

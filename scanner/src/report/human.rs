@@ -21,11 +21,7 @@ struct Paint {
 
 impl Paint {
     fn wrap(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }
     fn severity(&self, severity: Severity) -> String {
         let code = match severity {
@@ -63,31 +59,17 @@ pub fn render(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Res
         writeln!(out, "{} {warning}", paint.wrap("33", "warning:"))?;
     }
     let s = &report.summary;
-    let verdicts = [
-        Verdict::Malicious,
-        Verdict::Suspicious,
-        Verdict::Caution,
-        Verdict::Clean,
-    ]
-    .iter()
-    .map(|v| format!("{} {}", s.verdicts.get(v).copied().unwrap_or(0), v.as_str()))
-    .collect::<Vec<_>>()
-    .join(", ");
+    let verdicts = [Verdict::Malicious, Verdict::Suspicious, Verdict::Caution, Verdict::Clean]
+        .iter()
+        .map(|v| format!("{} {}", s.verdicts.get(v).copied().unwrap_or(0), v.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let findings = Severity::ALL
         .iter()
         .rev()
-        .filter_map(|sev| {
-            s.findings_by_severity
-                .get(sev)
-                .filter(|n| **n > 0)
-                .map(|n| format!("{n} {sev}"))
-        })
+        .filter_map(|sev| s.findings_by_severity.get(sev).filter(|n| **n > 0).map(|n| format!("{n} {sev}")))
         .collect::<Vec<_>>();
-    let findings = if findings.is_empty() {
-        "no findings".to_string()
-    } else {
-        findings.join(", ")
-    };
+    let findings = if findings.is_empty() { "no findings".to_string() } else { findings.join(", ") };
     writeln!(
         out,
         "{} {} skill(s) ({verdicts}); {} file(s), {} bytes; {findings}; {} ms; rules {}",
@@ -100,20 +82,9 @@ pub fn render(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Res
     )
 }
 
-fn render_skill(
-    skill: &SkillReport,
-    paint: &Paint,
-    style: Style,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    let name = skill
-        .name
-        .as_deref()
-        .map(|n| format!(" ({n})"))
-        .unwrap_or_default();
-    let max = skill
-        .max_severity
-        .map_or("none".to_string(), |s| s.to_string());
+fn render_skill(skill: &SkillReport, paint: &Paint, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let name = skill.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+    let max = skill.max_severity.map_or("none".to_string(), |s| s.to_string());
     writeln!(
         out,
         "{}{name}  {}  score {}  max severity {max}",
@@ -121,31 +92,19 @@ fn render_skill(
         paint.verdict(skill.verdict),
         skill.score
     )?;
-    for finding in skill
-        .findings
-        .iter()
-        .filter(|f| style.show_suppressed || f.is_active())
-    {
+    for finding in skill.findings.iter().filter(|f| style.show_suppressed || f.is_active()) {
         render_finding(finding, paint, out)?;
     }
     let suppressed = skill.findings.iter().filter(|f| !f.is_active()).count();
     if suppressed > 0 && !style.show_suppressed {
-        writeln!(
-            out,
-            "  {}",
-            paint.dim(&format!("{suppressed} suppressed finding(s) not shown"))
-        )?;
+        writeln!(out, "  {}", paint.dim(&format!("{suppressed} suppressed finding(s) not shown")))?;
     }
     let caps = &skill.capabilities;
     if !caps.is_empty() {
         let mut parts = Vec::new();
         let list = |label: &str, set: &std::collections::BTreeSet<String>| {
-            (!set.is_empty()).then(|| {
-                format!(
-                    "{label}: {}",
-                    set.iter().take(8).cloned().collect::<Vec<_>>().join(", ")
-                )
-            })
+            (!set.is_empty())
+                .then(|| format!("{label}: {}", set.iter().take(8).cloned().collect::<Vec<_>>().join(", ")))
         };
         parts.extend(list("hosts", &caps.hosts));
         parts.extend(list("runs", &caps.binaries));
@@ -175,11 +134,8 @@ fn render_finding(finding: &Finding, paint: &Paint, out: &mut dyn Write) -> io::
     } else {
         finding.file.clone()
     };
-    let suppressed = finding
-        .suppressed
-        .as_ref()
-        .map(|s| paint.dim(&format!(" [suppressed: {}]", s.reason)))
-        .unwrap_or_default();
+    let suppressed =
+        finding.suppressed.as_ref().map(|s| paint.dim(&format!(" [suppressed: {}]", s.reason))).unwrap_or_default();
     writeln!(
         out,
         "  {}  {}  {}{suppressed}",
@@ -192,19 +148,10 @@ fn render_finding(finding: &Finding, paint: &Paint, out: &mut dyn Write) -> io::
         let gutter = format!("{} | ", finding.line);
         writeln!(out, "      {}{}", paint.dim(&gutter), context.line)?;
         let pad = " ".repeat(gutter.chars().count() + context.marker_start);
-        writeln!(
-            out,
-            "      {pad}{}",
-            paint.wrap("31", &"^".repeat(context.marker_len))
-        )?;
+        writeln!(out, "      {pad}{}", paint.wrap("31", &"^".repeat(context.marker_len)))?;
     }
     if let Some(decoded) = &finding.decoded {
-        writeln!(
-            out,
-            "      {} {}",
-            paint.dim(&format!("decoded ({}):", decoded.chain.join(" → "))),
-            decoded.text
-        )?;
+        writeln!(out, "      {} {}", paint.dim(&format!("decoded ({}):", decoded.chain.join(" → "))), decoded.text)?;
     }
     for related in &finding.related {
         writeln!(

@@ -45,10 +45,7 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
     for rule in &rules.rules {
         rule_index.insert(rule.id.as_str(), sarif_rules.len());
         let severity = rule.severity.unwrap_or(Severity::Info);
-        let mut help = format!(
-            "{}\n\n## Remediation\n{}",
-            rule.description, rule.remediation
-        );
+        let mut help = format!("{}\n\n## Remediation\n{}", rule.description, rule.remediation);
         if !rule.references.is_empty() {
             help.push_str("\n\n## References\n");
             for reference in &rule.references {
@@ -114,8 +111,7 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
             );
             let occurrence = occurrences.entry(key.clone()).or_insert(0);
             *occurrence += 1;
-            let fingerprint =
-                hex::encode(&Sha256::digest(format!("{key}\0{occurrence}").as_bytes())[..16]);
+            let fingerprint = hex::encode(&Sha256::digest(format!("{key}\0{occurrence}").as_bytes())[..16]);
             let mut result = json!({
                 "ruleId": finding.rule_id,
                 "level": level(finding.severity),
@@ -134,8 +130,7 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
                 result["ruleIndex"] = json!(index);
             }
             if let Some(decoded) = &finding.decoded {
-                result["properties"]["decoded"] =
-                    json!({ "chain": decoded.chain, "text": decoded.text });
+                result["properties"]["decoded"] = json!({ "chain": decoded.chain, "text": decoded.text });
             }
             if !finding.related.is_empty() {
                 result["relatedLocations"] = Value::Array(
@@ -162,16 +157,15 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
                     SuppressionKind::Config => "external",
                     SuppressionKind::Inline => "inSource",
                 };
-                result["suppressions"] = json!([{ "kind": kind, "status": "accepted", "justification": suppression.reason }]);
+                result["suppressions"] =
+                    json!([{ "kind": kind, "status": "accepted", "justification": suppression.reason }]);
             }
             results.push(result);
         }
     }
     let mut original_uri_base_ids = serde_json::Map::new();
-    original_uri_base_ids.insert(
-        "SCANROOT".into(),
-        json!({ "description": { "text": "the path given to skillscan" } }),
-    );
+    original_uri_base_ids
+        .insert("SCANROOT".into(), json!({ "description": { "text": "the path given to skillscan" } }));
     for (id, value) in base_ids {
         original_uri_base_ids.insert(id, value);
     }

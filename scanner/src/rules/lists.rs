@@ -21,9 +21,7 @@ pub struct HostEntry {
 
 impl HostLists {
     /// Parses list files: one entry per line, `#` starts a comment.
-    pub fn parse<'a>(
-        files: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
-    ) -> Result<Self, RuleError> {
+    pub fn parse<'a>(files: impl Iterator<Item = (&'a str, &'a str, &'a str)>) -> Result<Self, RuleError> {
         let mut lists = BTreeMap::new();
         for (name, origin, text) in files {
             let mut entries = Vec::new();
@@ -42,10 +40,7 @@ impl HostLists {
                         message: format!("line {}: `{line}` is not a host", number + 1),
                     });
                 }
-                entries.push(HostEntry {
-                    host: host.to_ascii_lowercase(),
-                    path_prefix: path,
-                });
+                entries.push(HostEntry { host: host.to_ascii_lowercase(), path_prefix: path });
             }
             lists.insert(name.to_string(), entries);
         }
@@ -65,23 +60,19 @@ impl HostLists {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         self.lists.get(list).is_some_and(|entries| {
             entries.iter().any(|entry| {
-                let host_matches =
-                    host == entry.host || host.ends_with(&format!(".{}", entry.host));
+                let host_matches = host == entry.host || host.ends_with(&format!(".{}", entry.host));
                 host_matches
-                    && entry.path_prefix.as_deref().is_none_or(|prefix| {
-                        path.to_ascii_lowercase()
-                            .starts_with(&prefix.to_ascii_lowercase())
-                    })
+                    && entry
+                        .path_prefix
+                        .as_deref()
+                        .is_none_or(|prefix| path.to_ascii_lowercase().starts_with(&prefix.to_ascii_lowercase()))
             })
         })
     }
 
     /// The first list (of `lists`) containing the host, if any.
     pub fn which<'l>(&self, lists: &'l [&'l str], host: &str, path: &str) -> Option<&'l str> {
-        lists
-            .iter()
-            .copied()
-            .find(|list| self.contains(list, host, path))
+        lists.iter().copied().find(|list| self.contains(list, host, path))
     }
 }
 
@@ -116,10 +107,7 @@ impl Indicators {
             file: origin.to_string(),
             message: format!("invalid indicator file: {e}"),
         })?;
-        let mut indicators = Indicators {
-            source: origin.to_string(),
-            ..Default::default()
-        };
+        let mut indicators = Indicators { source: origin.to_string(), ..Default::default() };
         let mut seen = HashSet::new();
         for entry in file.indicator {
             let value = entry.value.trim().to_ascii_lowercase();
@@ -130,11 +118,7 @@ impl Indicators {
             if !seen.insert((entry.kind.clone(), value.clone())) {
                 return Err(bad("listed twice"));
             }
-            let note = if entry.note.is_empty() {
-                "listed indicator".to_string()
-            } else {
-                entry.note
-            };
+            let note = if entry.note.is_empty() { "listed indicator".to_string() } else { entry.note };
             match entry.kind.as_str() {
                 "host" => {
                     if value.is_empty() || value.contains(['/', ' ', ':']) {
@@ -190,32 +174,20 @@ mod tests {
     #[test]
     fn host_lists_match_subdomains_and_path_prefixes() {
         let lists = HostLists::parse(
-            [(
-                "installers",
-                "t",
-                "# vendors\nbun.sh\nraw.githubusercontent.com/Homebrew/  # brew\n",
-            )]
-            .into_iter(),
+            [("installers", "t", "# vendors\nbun.sh\nraw.githubusercontent.com/Homebrew/  # brew\n")].into_iter(),
         )
         .unwrap();
         assert!(lists.contains("installers", "bun.sh", "/install"));
         assert!(lists.contains("installers", "cdn.bun.sh", "/"));
         assert!(!lists.contains("installers", "evilbun.sh", "/"));
-        assert!(lists.contains(
-            "installers",
-            "raw.githubusercontent.com",
-            "/Homebrew/install/HEAD/install.sh"
-        ));
-        assert!(!lists.contains(
-            "installers",
-            "raw.githubusercontent.com",
-            "/mallory/x/main/i.sh"
-        ));
+        assert!(lists.contains("installers", "raw.githubusercontent.com", "/Homebrew/install/HEAD/install.sh"));
+        assert!(!lists.contains("installers", "raw.githubusercontent.com", "/mallory/x/main/i.sh"));
     }
 
     #[test]
     fn indicators_validate_and_match_parents() {
-        let text = "[[indicator]]\nkind='host'\nvalue='bad.example.invalid'\n[[indicator]]\nkind='ip'\nvalue='203.0.113.7'\n";
+        let text =
+            "[[indicator]]\nkind='host'\nvalue='bad.example.invalid'\n[[indicator]]\nkind='ip'\nvalue='203.0.113.7'\n";
         let ind = Indicators::parse("t", text).unwrap();
         assert!(ind.host("x.bad.example.invalid").is_some());
         assert!(ind.host("203.0.113.7").is_some());

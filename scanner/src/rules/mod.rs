@@ -3,6 +3,7 @@
 //! language for all query rules.
 
 pub mod lists;
+pub mod prefilter;
 pub mod schema;
 pub mod selftest;
 
@@ -29,23 +30,13 @@ pub enum RuleError {
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("rule `{id}` is defined twice: {first} and {second}")]
-    Duplicate {
-        id: String,
-        first: String,
-        second: String,
-    },
+    Duplicate { id: String, first: String, second: String },
 }
 
 fn invalid(file: &str, message: impl Into<String>) -> RuleError {
-    RuleError::Invalid {
-        file: file.to_string(),
-        message: message.into(),
-    }
+    RuleError::Invalid { file: file.to_string(), message: message.into() }
 }
 
 /// Where a rule was loaded from.
@@ -158,6 +149,16 @@ pub struct LanguageQueries {
     pub match_capture: Option<u32>,
 }
 
+/// When code of one language needs a syntax tree: always (a query rule looks at trees), or when
+/// one of `rules` (regex rules on the strings or comments view) matches the code's text — a
+/// match inside a comment or string is a match in the code too, so the text test is cheap and
+/// exact enough, and most code is never parsed for nothing.
+#[derive(Debug, Default, Clone)]
+pub struct TreeDemand {
+    pub always: bool,
+    pub rules: Vec<usize>,
+}
+
 /// The compiled rules, lists and indicators a scan runs with.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
@@ -166,7 +167,11 @@ pub struct RuleSet {
     pub literal_owners: Vec<Vec<(usize, LiteralRole)>>,
     /// Regex rules without a usable prefilter literal: run on every applicable segment.
     pub unfiltered: Vec<usize>,
+    /// Regex rules that can only match non-ASCII text: run on segments that have some.
+    pub non_ascii: Vec<usize>,
     pub queries: HashMap<Lang, LanguageQueries>,
+    /// Per language: when a code segment is worth a syntax tree.
+    pub tree_demand: HashMap<Lang, TreeDemand>,
     pub lists: HostLists,
     pub indicators: Indicators,
     pub version: String,
@@ -174,10 +179,7 @@ pub struct RuleSet {
 
 impl std::fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RuleSet")
-            .field("rules", &self.rules.len())
-            .field("version", &self.version)
-            .finish()
+        f.debug_struct("RuleSet").field("rules", &self.rules.len()).field("version", &self.version).finish()
     }
 }
 
@@ -196,11 +198,7 @@ impl RuleSources {
             files: embedded::EMBEDDED
                 .iter()
                 .map(|(path, text)| {
-                    (
-                        RuleOrigin::Builtin((*path).to_string()),
-                        (*path).to_string(),
-                        (*text).to_string(),
-                    )
+                    (RuleOrigin::Builtin((*path).to_string()), (*path).to_string(), (*text).to_string())
                 })
                 .collect(),
             indicators_override: None,
@@ -213,10 +211,8 @@ impl RuleSources {
         let mut found = Vec::new();
         collect_files(dir, dir, &mut found)?;
         for (path, rel) in found {
-            let text = std::fs::read_to_string(&path).map_err(|source| RuleError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|source| RuleError::Io { path: path.display().to_string(), source })?;
             self.files.push((RuleOrigin::File(path), rel, text));
         }
         Ok(())
@@ -224,21 +220,15 @@ impl RuleSources {
 
     /// Replaces the indicator file (`--ioc FILE`).
     pub fn set_indicators(&mut self, path: &Path) -> Result<(), RuleError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RuleError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| RuleError::Io { path: path.display().to_string(), source })?;
         self.indicators_override = Some((path.display().to_string(), text));
         Ok(())
     }
 
     /// Adds one rule from text (used by tests and `rules test` on single files).
     pub fn add_text(&mut self, rel: &str, text: &str) {
-        self.files.push((
-            RuleOrigin::File(PathBuf::from(rel)),
-            rel.to_string(),
-            text.to_string(),
-        ));
+        self.files.push((RuleOrigin::File(PathBuf::from(rel)), rel.to_string(), text.to_string()));
     }
 
     pub fn compile(&self) -> Result<RuleSet, RuleError> {
@@ -246,30 +236,19 @@ impl RuleSources {
     }
 }
 
-fn collect_files(
-    root: &Path,
-    dir: &Path,
-    out: &mut Vec<(PathBuf, String)>,
-) -> Result<(), RuleError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| RuleError::Io {
-        path: dir.display().to_string(),
-        source,
-    })?;
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> Result<(), RuleError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| RuleError::Io { path: dir.display().to_string(), source })?;
     let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
         if path.is_dir() {
             collect_files(root, &path, out)?;
-        } else if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-            if matches!(ext, "yaml" | "yml" | "txt" | "toml") {
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((path, rel));
-            }
+        } else if let Some(ext) = path.extension().and_then(|e| e.to_str())
+            && matches!(ext, "yaml" | "yml" | "txt" | "toml")
+        {
+            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            out.push((path, rel));
         }
     }
     Ok(())
@@ -295,27 +274,15 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
     let mut seen_in_source: HashMap<(bool, String), String> = HashMap::new();
     for (origin, rel, text) in &sources.files {
         if is_list_file(rel) {
-            let name = rel
-                .trim_start_matches("lists/")
-                .trim_end_matches(".txt")
-                .to_string();
+            let name = rel.trim_start_matches("lists/").trim_end_matches(".txt").to_string();
             list_files.insert(name, (origin.to_string(), text.clone()));
         } else if is_indicator_file(rel) {
             indicators_text = Some((origin.to_string(), text.clone()));
         } else if is_rule_file(rel) {
-            let stem = Path::new(rel)
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("")
-                .to_string();
+            let stem = Path::new(rel).file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
             let builtin = matches!(origin, RuleOrigin::Builtin(_));
-            if let Some(first) = seen_in_source.insert((builtin, stem.clone()), origin.to_string())
-            {
-                return Err(RuleError::Duplicate {
-                    id: stem,
-                    first,
-                    second: origin.to_string(),
-                });
+            if let Some(first) = seen_in_source.insert((builtin, stem.clone()), origin.to_string()) {
+                return Err(RuleError::Duplicate { id: stem, first, second: origin.to_string() });
             }
             rule_files.insert(stem, (origin.clone(), rel.clone(), text.clone()));
         }
@@ -325,9 +292,7 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
     }
 
     let lists = HostLists::parse(
-        list_files
-            .iter()
-            .map(|(name, (origin, text))| (name.as_str(), origin.as_str(), text.as_str())),
+        list_files.iter().map(|(name, (origin, text))| (name.as_str(), origin.as_str(), text.as_str())),
     )?;
     let indicators = match &indicators_text {
         Some((origin, text)) => Indicators::parse(origin, text)?,
@@ -351,22 +316,11 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         hasher.update(text.as_bytes());
     }
     let digest = hasher.finalize();
-    let version = format!(
-        "{}+{}",
-        env!("CARGO_PKG_VERSION"),
-        &hex::encode(digest)[..12]
-    );
+    let version = format!("{}+{}", env!("CARGO_PKG_VERSION"), &hex::encode(digest)[..12]);
 
-    let by_id = rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.clone(), i))
-        .collect();
-    let capabilities: std::collections::HashSet<&str> = rules
-        .iter()
-        .filter_map(|r| r.capability.as_deref())
-        .chain(analyzers::CAPABILITIES.iter().copied())
-        .collect();
+    let by_id = rules.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+    let capabilities: std::collections::HashSet<&str> =
+        rules.iter().filter_map(|r| r.capability.as_deref()).chain(analyzers::CAPABILITIES.iter().copied()).collect();
     for rule in &rules {
         if let Matcher::Correlate { all, .. } = &rule.matcher {
             for cap in all {
@@ -380,76 +334,51 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         }
     }
 
-    let (literals, literal_owners, unfiltered) = build_literal_engine(&rules)?;
+    let (literals, literal_owners, unfiltered, non_ascii) = build_literal_engine(&rules)?;
     let queries = build_queries(&rules)?;
+    let tree_demand = build_tree_demand(&rules);
     Ok(RuleSet {
         rules,
         by_id,
         literals,
         literal_owners,
         unfiltered,
+        non_ascii,
         queries,
+        tree_demand,
         lists,
         indicators,
         version,
     })
 }
 
-fn compile_rule(
-    stem: &str,
-    origin: &RuleOrigin,
-    text: &str,
-    lists: &HostLists,
-) -> Result<Rule, RuleError> {
+fn compile_rule(stem: &str, origin: &RuleOrigin, text: &str, lists: &HostLists) -> Result<Rule, RuleError> {
     let file = origin.to_string();
-    let spec: RuleFile = serde_saphyr::from_str(text)
-        .map_err(|e| invalid(&file, format!("invalid rule file: {e}")))?;
+    let spec: RuleFile = serde_saphyr::from_str(text).map_err(|e| invalid(&file, format!("invalid rule file: {e}")))?;
     if spec.id != stem {
-        return Err(invalid(
-            &file,
-            format!("the id `{}` must equal the file stem `{stem}`", spec.id),
-        ));
+        return Err(invalid(&file, format!("the id `{}` must equal the file stem `{stem}`", spec.id)));
     }
     let id_ok = spec.id.len() >= 3
-        && spec
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && spec.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && spec.id.as_bytes()[0].is_ascii_lowercase();
     if !id_ok {
-        return Err(invalid(
-            &file,
-            "ids are kebab-case: lowercase letters, digits and `-`, starting with a letter",
-        ));
+        return Err(invalid(&file, "ids are kebab-case: lowercase letters, digits and `-`, starting with a letter"));
     }
     if spec.examples.positive.is_empty() || spec.examples.negative.is_empty() {
-        return Err(invalid(
-            &file,
-            "every rule needs at least one `match` and one `no_match` example",
-        ));
+        return Err(invalid(&file, "every rule needs at least one `match` and one `no_match` example"));
     }
-    for (field, value) in [
-        ("message", &spec.message),
-        ("description", &spec.description),
-        ("remediation", &spec.remediation),
-    ] {
+    for (field, value) in
+        [("message", &spec.message), ("description", &spec.description), ("remediation", &spec.remediation)]
+    {
         if value.trim().is_empty() {
             return Err(invalid(&file, format!("`{field}` must not be empty")));
         }
     }
     let m = &spec.matcher;
-    let kinds = [
-        m.regex.is_some(),
-        m.literals.is_some(),
-        m.query.is_some(),
-        m.analyzer.is_some(),
-        m.correlate.is_some(),
-    ];
+    let kinds =
+        [m.regex.is_some(), m.literals.is_some(), m.query.is_some(), m.analyzer.is_some(), m.correlate.is_some()];
     if kinds.iter().filter(|k| **k).count() != 1 {
-        return Err(invalid(
-            &file,
-            "`match` needs exactly one of regex, literals, query, analyzer, correlate",
-        ));
+        return Err(invalid(&file, "`match` needs exactly one of regex, literals, query, analyzer, correlate"));
     }
     let matcher = if let Some(pattern) = &m.regex {
         Matcher::Regex(compile_regex(&file, "match.regex", pattern)?)
@@ -457,26 +386,17 @@ fn compile_rule(
         if literals.is_empty() || literals.iter().any(|l| l.is_empty()) {
             return Err(invalid(&file, "`literals` must be non-empty strings"));
         }
-        Matcher::Literals {
-            words: literals.iter().map(|l| l.to_lowercase()).collect(),
-            word: m.word,
-        }
+        Matcher::Literals { words: literals.iter().map(|l| l.to_lowercase()).collect(), word: m.word }
     } else if let Some(queries) = &m.query {
         let mut compiled = BTreeMap::new();
         for (lang, source) in queries {
             let Some(language) = syntax::grammar(*lang) else {
-                return Err(invalid(
-                    &file,
-                    format!("no tree-sitter grammar for `{}`", lang.as_str()),
-                ));
+                return Err(invalid(&file, format!("no tree-sitter grammar for `{}`", lang.as_str())));
             };
             let query = tree_sitter::Query::new(&language, source)
                 .map_err(|e| invalid(&file, format!("query for {}: {e}", lang.as_str())))?;
             if query.capture_index_for_name("match").is_none() {
-                return Err(invalid(
-                    &file,
-                    format!("query for {} needs a `@match` capture", lang.as_str()),
-                ));
+                return Err(invalid(&file, format!("query for {} needs a `@match` capture", lang.as_str())));
             }
             compiled.insert(*lang, (source.clone(), query.pattern_count()));
         }
@@ -485,24 +405,15 @@ fn compile_rule(
         if !analyzers::is_known(name) {
             return Err(invalid(
                 &file,
-                format!(
-                    "unknown analyzer `{name}` (known: {})",
-                    analyzers::names().join(", ")
-                ),
+                format!("unknown analyzer `{name}` (known: {})", analyzers::names().join(", ")),
             ));
         }
         Matcher::Analyzer(name.clone())
     } else if let Some(correlate) = &m.correlate {
         if correlate.all.len() < 2 {
-            return Err(invalid(
-                &file,
-                "`correlate.all` needs at least two capabilities",
-            ));
+            return Err(invalid(&file, "`correlate.all` needs at least two capabilities"));
         }
-        Matcher::Correlate {
-            all: correlate.all.clone(),
-            scope: correlate.scope,
-        }
+        Matcher::Correlate { all: correlate.all.clone(), scope: correlate.scope }
     } else {
         return Err(invalid(&file, "`match` is empty"));
     };
@@ -510,9 +421,7 @@ fn compile_rule(
         if !lists.has(list) {
             return Err(invalid(
                 &file,
-                format!(
-                    "unless.host_in: unknown list `{list}` (lists live in rules/lists/<name>.txt)"
-                ),
+                format!("unless.host_in: unknown list `{list}` (lists live in rules/lists/<name>.txt)"),
             ));
         }
     }
@@ -521,31 +430,14 @@ fn compile_rule(
     } else {
         let mut builder = globset::GlobSetBuilder::new();
         for glob in &spec.unless.paths {
-            builder.add(
-                globset::Glob::new(glob)
-                    .map_err(|e| invalid(&file, format!("unless.paths: {e}")))?,
-            );
+            builder.add(globset::Glob::new(glob).map_err(|e| invalid(&file, format!("unless.paths: {e}")))?);
         }
-        Some(
-            builder
-                .build()
-                .map_err(|e| invalid(&file, format!("unless.paths: {e}")))?,
-        )
+        Some(builder.build().map_err(|e| invalid(&file, format!("unless.paths: {e}")))?)
     };
     let unless = CompiledUnless {
         require_host_in: m.host_in.clone(),
-        line: spec
-            .unless
-            .line
-            .as_deref()
-            .map(|p| compile_regex(&file, "unless.line", p))
-            .transpose()?,
-        matched: spec
-            .unless
-            .matched
-            .as_deref()
-            .map(|p| compile_regex(&file, "unless.matched", p))
-            .transpose()?,
+        line: spec.unless.line.as_deref().map(|p| compile_regex(&file, "unless.line", p)).transpose()?,
+        matched: spec.unless.matched.as_deref().map(|p| compile_regex(&file, "unless.matched", p)).transpose()?,
         host_in: spec.unless.host_in.clone(),
         paths,
     };
@@ -571,70 +463,51 @@ fn compile_rule(
     })
 }
 
-fn compile_regex(file: &str, field: &str, pattern: &str) -> Result<Regex, RuleError> {
-    regex::RegexBuilder::new(pattern)
-        .size_limit(8 << 20)
-        .build()
-        .map_err(|e| invalid(file, format!("{field}: {e}")))
-}
-
-/// Literals at least one of which must occur (case-insensitively) wherever `pattern` matches.
-/// `None` when no such set can be derived; the rule then runs on every applicable segment.
-pub fn prefilter_literals(pattern: &str) -> Option<Vec<String>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    // Matching is case-insensitive, so a leading (?i) only multiplies case variants.
-    let stripped = pattern.strip_prefix("(?i)").unwrap_or(pattern);
-    let hir = regex_syntax::ParserBuilder::new()
-        .build()
-        .parse(stripped)
-        .ok()?;
-    let mut best: Option<Vec<String>> = None;
-    for kind in [ExtractKind::Prefix, ExtractKind::Suffix] {
-        let mut extractor = Extractor::new();
-        extractor
-            .kind(kind)
-            .limit_class(4)
-            .limit_total(64)
-            .limit_literal_len(12);
-        let seq = extractor.extract(&hir);
-        let Some(literals) = seq.literals() else {
-            continue;
-        };
-        if literals.is_empty() {
+/// Rewrites `\b` to the ASCII word boundary `(?-u:\b)`. Unicode word boundaries make the regex
+/// engine abandon its DFA on the first non-ASCII byte and fall back to a far slower NFA, and
+/// every rule keyword is ASCII anyway.
+pub fn ascii_word_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
             continue;
         }
-        let mut words: Vec<String> = literals
-            .iter()
-            .map(|l| String::from_utf8_lossy(l.as_bytes()).to_lowercase())
-            .collect();
-        if words.iter().any(|w| w.trim().len() < 2) {
-            continue;
-        }
-        words.sort();
-        words.dedup();
-        let shortest = words.iter().map(|w| w.len()).min().unwrap_or(0);
-        let better = match &best {
-            None => true,
-            Some(b) => shortest > b.iter().map(|w| w.len()).min().unwrap_or(0),
-        };
-        if better {
-            best = Some(words);
+        match chars.next() {
+            Some('b') => out.push_str("(?-u:\\b)"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
         }
     }
-    best
+    out
 }
 
-type LiteralEngine = (
-    Option<AhoCorasick>,
-    Vec<Vec<(usize, LiteralRole)>>,
-    Vec<usize>,
-);
+fn compile_regex(file: &str, field: &str, pattern: &str) -> Result<Regex, RuleError> {
+    let pattern = ascii_word_boundaries(pattern);
+    regex::RegexBuilder::new(&pattern).size_limit(8 << 20).build().map_err(|e| invalid(file, format!("{field}: {e}")))
+}
+
+/// Literals at least one of which must occur (case-insensitively) wherever `pattern` matches;
+/// `None` when there are none (see [`prefilter`]).
+pub fn prefilter_literals(pattern: &str) -> Option<Vec<String>> {
+    match prefilter::prefilter(pattern)? {
+        prefilter::Prefilter::Literals(set) => Some(set),
+        prefilter::Prefilter::NonAscii => None,
+    }
+}
+
+type LiteralEngine = (Option<AhoCorasick>, Vec<Vec<(usize, LiteralRole)>>, Vec<usize>, Vec<usize>);
 
 fn build_literal_engine(rules: &[Rule]) -> Result<LiteralEngine, RuleError> {
     let mut patterns: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut owners: Vec<Vec<(usize, LiteralRole)>> = Vec::new();
     let mut unfiltered = Vec::new();
+    let mut non_ascii = Vec::new();
     let mut add = |pattern: String,
                    owner: (usize, LiteralRole),
                    patterns: &mut Vec<String>,
@@ -650,36 +523,51 @@ fn build_literal_engine(rules: &[Rule]) -> Result<LiteralEngine, RuleError> {
     };
     for (i, rule) in rules.iter().enumerate() {
         match &rule.matcher {
-            Matcher::Regex(regex) => match prefilter_literals(regex.as_str()) {
-                Some(words) => {
+            Matcher::Regex(regex) => match prefilter::prefilter(regex.as_str()) {
+                Some(prefilter::Prefilter::Literals(words)) => {
                     for w in words {
                         add(w, (i, LiteralRole::Prefilter), &mut patterns, &mut owners);
                     }
                 }
+                Some(prefilter::Prefilter::NonAscii) => non_ascii.push(i),
                 None => unfiltered.push(i),
             },
             Matcher::Literals { words, .. } => {
                 for literal in words {
-                    add(
-                        literal.clone(),
-                        (i, LiteralRole::Literal),
-                        &mut patterns,
-                        &mut owners,
-                    );
+                    add(literal.clone(), (i, LiteralRole::Literal), &mut patterns, &mut owners);
                 }
             }
             _ => {}
         }
     }
     if patterns.is_empty() {
-        return Ok((None, owners, unfiltered));
+        return Ok((None, owners, unfiltered, non_ascii));
     }
     let automaton = aho_corasick::AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(aho_corasick::MatchKind::Standard)
         .build(&patterns)
         .map_err(|e| invalid("rules", format!("literal automaton: {e}")))?;
-    Ok((Some(automaton), owners, unfiltered))
+    Ok((Some(automaton), owners, unfiltered, non_ascii))
+}
+
+fn build_tree_demand(rules: &[Rule]) -> HashMap<Lang, TreeDemand> {
+    let mut demand: HashMap<Lang, TreeDemand> = HashMap::new();
+    for lang in [Lang::Shell, Lang::Python, Lang::Javascript, Lang::Typescript] {
+        let entry = demand.entry(lang).or_default();
+        for (index, rule) in rules.iter().enumerate() {
+            match &rule.matcher {
+                Matcher::Query(by_lang) if by_lang.contains_key(&lang) => entry.always = true,
+                Matcher::Regex(_) | Matcher::Literals { .. }
+                    if rule.applies_to(View::Strings, lang) || rule.applies_to(View::Comments, lang) =>
+                {
+                    entry.rules.push(index);
+                }
+                _ => {}
+            }
+        }
+    }
+    demand
 }
 
 fn build_queries(rules: &[Rule]) -> Result<HashMap<Lang, LanguageQueries>, RuleError> {
@@ -704,14 +592,7 @@ fn build_queries(rules: &[Rule]) -> Result<HashMap<Lang, LanguageQueries>, RuleE
         let query = tree_sitter::Query::new(&language, &source)
             .map_err(|e| invalid("rules", format!("combined {} query: {e}", lang.as_str())))?;
         let match_capture = query.capture_index_for_name("match");
-        queries.insert(
-            lang,
-            LanguageQueries {
-                query,
-                pattern_rule,
-                match_capture,
-            },
-        );
+        queries.insert(lang, LanguageQueries { query, pattern_rule, match_capture });
     }
     Ok(queries)
 }
@@ -728,5 +609,26 @@ impl RuleSet {
 
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_boundaries_become_ascii_but_escapes_survive() {
+        assert_eq!(ascii_word_boundaries(r"\bcurl\b"), r"(?-u:\b)curl(?-u:\b)");
+        assert_eq!(ascii_word_boundaries(r"a\\b"), r"a\\b");
+        assert_eq!(ascii_word_boundaries(r"\d+\.\b"), r"\d+\.(?-u:\b)");
+    }
+
+    #[test]
+    fn prefilters_are_derived_and_lowercased() {
+        assert_eq!(
+            prefilter_literals(r"(?i)\b(?:curl|wget)\b.*\|\s*sh"),
+            Some(vec!["curl".to_string(), "wget".to_string()])
+        );
+        assert_eq!(prefilter_literals(r"[A-Za-z]+"), None);
     }
 }

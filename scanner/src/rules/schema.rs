@@ -75,9 +75,7 @@ impl RuleSeverity {
 }
 
 /// The parts of a file a rule can look at.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum View {
     /// The whole text of any text file.
@@ -197,7 +195,7 @@ pub struct Examples {
 #[serde(untagged)]
 pub enum Example {
     Text(String),
-    Spec(ExampleSpec),
+    Spec(Box<ExampleSpec>),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -68,30 +68,17 @@ pub fn default_file(rule: &Rule) -> &'static str {
         return by_lang(*lang);
     }
     let markdown_views = [View::Prose, View::Frontmatter, View::Comments, View::Raw];
-    if rule.view_list.iter().any(|v| markdown_views.contains(v)) {
-        "SKILL.md"
-    } else {
-        "scripts/example.sh"
-    }
+    if rule.view_list.iter().any(|v| markdown_views.contains(v)) { "SKILL.md" } else { "scripts/example.sh" }
 }
 
-fn files_of(
-    rule: &Rule,
-    example: &Example,
-) -> Result<(ExampleSpec, BTreeMap<String, Vec<u8>>), String> {
+fn files_of(rule: &Rule, example: &Example) -> Result<(ExampleSpec, BTreeMap<String, Vec<u8>>), String> {
     let spec = match example {
-        Example::Text(text) => ExampleSpec {
-            code: Some(text.clone()),
-            ..Default::default()
-        },
-        Example::Spec(spec) => spec.clone(),
+        Example::Text(text) => ExampleSpec { code: Some(text.clone()), ..Default::default() },
+        Example::Spec(spec) => (**spec).clone(),
     };
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     if let Some(code) = &spec.code {
-        let name = spec
-            .file
-            .clone()
-            .unwrap_or_else(|| default_file(rule).to_string());
+        let name = spec.file.clone().unwrap_or_else(|| default_file(rule).to_string());
         files.insert(name, code.clone().into_bytes());
     }
     for (path, content) in &spec.files {
@@ -104,21 +91,12 @@ fn files_of(
     }
     for (path, generated) in &spec.generated_files {
         if generated.fill.is_empty() || generated.size > 64 * 1024 * 1024 {
-            return Err(format!(
-                "generated_files `{path}`: fill must be non-empty and size at most 64 MiB"
-            ));
+            return Err(format!("generated_files `{path}`: fill must be non-empty and size at most 64 MiB"));
         }
-        let bytes: Vec<u8> = generated
-            .fill
-            .bytes()
-            .cycle()
-            .take(generated.size)
-            .collect();
+        let bytes: Vec<u8> = generated.fill.bytes().cycle().take(generated.size).collect();
         files.insert(path.clone(), bytes);
     }
-    let has_manifest = files
-        .keys()
-        .any(|p| !p.contains('/') && package::is_manifest_name(p));
+    let has_manifest = files.keys().any(|p| !p.contains('/') && package::is_manifest_name(p));
     if !has_manifest && spec.archive_base64.is_none() && !spec.no_manifest {
         files.insert("SKILL.md".to_string(), STUB_MANIFEST.as_bytes().to_vec());
     }
@@ -132,9 +110,7 @@ fn tar_bytes(spec: &ExampleSpec, files: &BTreeMap<String, Vec<u8>>) -> Result<Ve
         header.set_size(bytes.len() as u64);
         header.set_mode(0o644);
         header.set_entry_type(tar::EntryType::Regular);
-        builder
-            .append_data(&mut header, path, bytes.as_slice())
-            .map_err(|e| format!("tar `{path}`: {e}"))?;
+        builder.append_data(&mut header, path, bytes.as_slice()).map_err(|e| format!("tar `{path}`: {e}"))?;
     }
     for (path, kind) in &spec.special_files {
         let mut header = tar::Header::new_gnu();
@@ -144,40 +120,28 @@ fn tar_bytes(spec: &ExampleSpec, files: &BTreeMap<String, Vec<u8>>) -> Result<Ve
             "block" => tar::EntryType::Block,
             "fifo" => tar::EntryType::Fifo,
             other => {
-                return Err(format!(
-                    "special_files `{path}`: unknown kind `{other}` (char, block or fifo)"
-                ));
+                return Err(format!("special_files `{path}`: unknown kind `{other}` (char, block or fifo)"));
             }
         });
-        builder
-            .append_data(&mut header, path, std::io::empty())
-            .map_err(|e| format!("tar `{path}`: {e}"))?;
+        builder.append_data(&mut header, path, std::io::empty()).map_err(|e| format!("tar `{path}`: {e}"))?;
     }
     for (path, target) in &spec.symlinks {
         let mut header = tar::Header::new_gnu();
         header.set_size(0);
         header.set_entry_type(tar::EntryType::Symlink);
-        builder
-            .append_link(&mut header, path, target)
-            .map_err(|e| format!("tar link `{path}`: {e}"))?;
+        builder.append_link(&mut header, path, target).map_err(|e| format!("tar link `{path}`: {e}"))?;
     }
     builder.into_inner().map_err(|e| e.to_string())
 }
 
 fn zip_bytes(files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, String> {
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (path, bytes) in files {
-        writer
-            .start_file(path.as_str(), options)
-            .map_err(|e| format!("zip `{path}`: {e}"))?;
+        writer.start_file(path.as_str(), options).map_err(|e| format!("zip `{path}`: {e}"))?;
         writer.write_all(bytes).map_err(|e| e.to_string())?;
     }
-    writer
-        .finish()
-        .map(|c| c.into_inner())
-        .map_err(|e| e.to_string())
+    writer.finish().map(|c| c.into_inner()).map_err(|e| e.to_string())
 }
 
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
@@ -199,18 +163,14 @@ pub fn example_input(rule: &Rule, example: &Example) -> Result<(Vec<u8>, Limits)
     }
     let bytes = if let Some(b64) = &spec.archive_base64 {
         let compact: String = b64.split_whitespace().collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .map_err(|e| format!("archive_base64: {e}"))?
+        base64::engine::general_purpose::STANDARD.decode(compact).map_err(|e| format!("archive_base64: {e}"))?
     } else {
         match spec.archive.as_deref() {
             None | Some("tar") => tar_bytes(&spec, &files)?,
             Some("tar.gz") | Some("tgz") => gzip(&tar_bytes(&spec, &files)?)?,
             Some("zip") => zip_bytes(&files)?,
             Some(other) => {
-                return Err(format!(
-                    "unknown archive kind `{other}` (tar, tar.gz or zip)"
-                ));
+                return Err(format!("unknown archive kind `{other}` (tar, tar.gz or zip)"));
             }
         }
     };
@@ -232,13 +192,7 @@ pub fn run(scanner: &Scanner, only: Option<&[String]>) -> SelfTestReport {
             .iter()
             .map(|e| ("match", e))
             .enumerate()
-            .chain(
-                rule.examples
-                    .negative
-                    .iter()
-                    .map(|e| ("no_match", e))
-                    .enumerate(),
-            );
+            .chain(rule.examples.negative.iter().map(|e| ("no_match", e)).enumerate());
         for (index, (expectation, example)) in cases {
             report.examples += 1;
             let failure = |detail: String| ExampleFailure {
@@ -251,30 +205,19 @@ pub fn run(scanner: &Scanner, only: Option<&[String]>) -> SelfTestReport {
             let (bytes, limits) = match example_input(rule, example) {
                 Ok(input) => input,
                 Err(error) => {
-                    report
-                        .failures
-                        .push(failure(format!("cannot build the example: {error}")));
+                    report.failures.push(failure(format!("cannot build the example: {error}")));
                     continue;
                 }
             };
-            let options = ScanOptions {
-                limits,
-                inline_ignores: false,
-                ..Default::default()
-            };
+            let options = ScanOptions { limits, inline_ignores: false, ..Default::default() };
             let source = SkillSource {
                 display: "example".to_string(),
-                source: Source::Bytes {
-                    name: "example".to_string(),
-                    bytes: Arc::from(bytes),
-                },
+                source: Source::Bytes { name: "example".to_string(), bytes: Arc::from(bytes) },
             };
             let skills = match package::load(&source, &options.limits) {
                 Ok(skills) => skills,
                 Err(error) => {
-                    report
-                        .failures
-                        .push(failure(format!("cannot load the example: {error}")));
+                    report.failures.push(failure(format!("cannot load the example: {error}")));
                     continue;
                 }
             };
@@ -283,12 +226,7 @@ pub fn run(scanner: &Scanner, only: Option<&[String]>) -> SelfTestReport {
             for skill in skills {
                 let (skill_report, hits) = scanner.scan_loaded_with_hits(skill, &options);
                 hit_rules.extend(hits);
-                seen.extend(
-                    skill_report
-                        .findings
-                        .iter()
-                        .map(|f| format!("{}@{}:{}", f.rule_id, f.file, f.line)),
-                );
+                seen.extend(skill_report.findings.iter().map(|f| format!("{}@{}:{}", f.rule_id, f.file, f.line)));
             }
             let matched = hit_rules.iter().any(|id| id == &rule.id);
             let wanted = expectation == "match";
@@ -300,9 +238,7 @@ pub fn run(scanner: &Scanner, only: Option<&[String]>) -> SelfTestReport {
                 };
                 seen.sort();
                 seen.dedup();
-                report
-                    .failures
-                    .push(failure(format!("{what}; findings: [{}]", seen.join(", "))));
+                report.failures.push(failure(format!("{what}; findings: [{}]", seen.join(", "))));
             }
         }
     }

@@ -46,32 +46,22 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
                             "id": r.id, "name": r.name, "severity": r.severity, "category": r.category.code(),
                             "confidence": r.confidence.as_str(), "views": r.view_list, "capability": r.capability,
                             "enabled": !r.disabled_by_default, "origin": r.origin.to_string(),
+                            "prefilter": match &r.matcher {
+                                Matcher::Regex(re) => serde_json::json!(skillscan::rules::prefilter_literals(re.as_str())),
+                                _ => serde_json::Value::Null,
+                            },
                         })
                     })
                     .collect();
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({ "rules_version": set.version, "rules": list })
-                    )?
+                    serde_json::to_string_pretty(&serde_json::json!({ "rules_version": set.version, "rules": list }))?
                 );
             } else {
                 for r in &set.rules {
-                    let severity = r
-                        .severity
-                        .map_or("capability".to_string(), |s| s.to_string());
-                    let off = if r.disabled_by_default {
-                        "  (off by default)"
-                    } else {
-                        ""
-                    };
-                    println!(
-                        "{:<34} {:<10} {:<8} {}{off}",
-                        r.id,
-                        severity,
-                        r.category.code(),
-                        r.name
-                    );
+                    let severity = r.severity.map_or("capability".to_string(), |s| s.to_string());
+                    let off = if r.disabled_by_default { "  (off by default)" } else { "" };
+                    println!("{:<34} {:<10} {:<8} {}{off}", r.id, severity, r.category.code(), r.name);
                 }
                 println!("{} rules, version {}", set.rules.len(), set.version);
             }
@@ -79,12 +69,8 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
         }
         RulesCommand::Explain { id, rules } => {
             let set = rules.load()?;
-            let Some(r) = set.get(&id) else {
-                bail!("no rule `{id}` (see `skillscan rules list`)")
-            };
-            let severity = r
-                .severity
-                .map_or("none (records a capability)".to_string(), |s| s.to_string());
+            let Some(r) = set.get(&id) else { bail!("no rule `{id}` (see `skillscan rules list`)") };
+            let severity = r.severity.map_or("none (records a capability)".to_string(), |s| s.to_string());
             println!("{} — {}\n", r.id, r.name);
             println!(
                 "severity: {severity}   category: {} ({})   confidence: {}",
@@ -97,19 +83,14 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
             println!(
                 "looks at: {}{}",
                 views.join(", "),
-                if langs.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", langs.join(", "))
-                }
+                if langs.is_empty() { String::new() } else { format!(" ({})", langs.join(", ")) }
             );
             let how = match &r.matcher {
                 Matcher::Regex(re) => format!("regex `{}`", re.as_str()),
                 Matcher::Literals { words, .. } => format!("literals {words:?}"),
-                Matcher::Query(q) => format!(
-                    "tree-sitter query ({})",
-                    q.keys().map(|l| l.as_str()).collect::<Vec<_>>().join(", ")
-                ),
+                Matcher::Query(q) => {
+                    format!("tree-sitter query ({})", q.keys().map(|l| l.as_str()).collect::<Vec<_>>().join(", "))
+                }
                 Matcher::Analyzer(name) => format!("analyzer `{name}`"),
                 Matcher::Correlate { all, scope } => {
                     format!("co-occurrence of {} ({scope:?} scope)", all.join(" + "))
@@ -145,17 +126,8 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
             for failure in &report.failures {
                 eprintln!("FAIL {failure}");
             }
-            println!(
-                "{} rules, {} examples, {} failures",
-                report.rules,
-                report.examples,
-                report.failures.len()
-            );
-            Ok(if report.failures.is_empty() {
-                Exit::Clean
-            } else {
-                Exit::Findings
-            })
+            println!("{} rules, {} examples, {} failures", report.rules, report.examples, report.failures.len());
+            Ok(if report.failures.is_empty() { Exit::Clean } else { Exit::Findings })
         }
     }
 }

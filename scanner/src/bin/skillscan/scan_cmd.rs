@@ -8,9 +8,7 @@ use skillscan::report::{github, human, sarif};
 use skillscan::{FailOn, ScanOptions, Scanner};
 
 use crate::exit::Exit;
-use crate::shared::{
-    Color, Format, LimitArgs, Progress, RuleArgs, load_config, use_color, write_output,
-};
+use crate::shared::{Color, Format, LimitArgs, Progress, RuleArgs, load_config, use_color, write_output};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -60,11 +58,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         .build()
         .context("starting worker threads")?;
     let progress = Progress::new(args.format == Format::Human || args.output.is_some());
-    let report = pool.install(|| {
-        scanner.scan_paths(&args.paths, &options, &|done, total| {
-            progress.tick(done, total)
-        })
-    });
+    let report = pool.install(|| scanner.scan_paths(&args.paths, &options, &|done, total| progress.tick(done, total)));
     progress.finish();
     let report = report?;
 
@@ -75,11 +69,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             text.into_bytes()
         }
         Format::Sarif => {
-            let mut text = serde_json::to_string_pretty(&sarif::render(
-                &report,
-                scanner.rules(),
-                sarif::Paths::SkillRelative,
-            ))?;
+            let mut text =
+                serde_json::to_string_pretty(&sarif::render(&report, scanner.rules(), sarif::Paths::SkillRelative))?;
             text.push('\n');
             text.into_bytes()
         }
@@ -104,9 +95,5 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             eprintln!("skillscan: warning: {warning}");
         }
     }
-    Ok(if report.fails(fail_on) {
-        Exit::Findings
-    } else {
-        Exit::Clean
-    })
+    Ok(if report.fails(fail_on) { Exit::Findings } else { Exit::Clean })
 }

@@ -40,14 +40,10 @@ impl RuleArgs {
     pub fn load(&self) -> anyhow::Result<RuleSet> {
         let mut sources = RuleSources::builtin();
         if let Some(dir) = &self.rules {
-            sources
-                .add_dir(dir)
-                .with_context(|| format!("loading rules from {}", dir.display()))?;
+            sources.add_dir(dir).with_context(|| format!("loading rules from {}", dir.display()))?;
         }
         if let Some(ioc) = &self.ioc {
-            sources
-                .set_indicators(ioc)
-                .with_context(|| format!("loading indicators from {}", ioc.display()))?;
+            sources.set_indicators(ioc).with_context(|| format!("loading indicators from {}", ioc.display()))?;
         }
         Ok(sources.compile()?)
     }
@@ -101,9 +97,7 @@ pub fn load_config(explicit: Option<&Path>) -> anyhow::Result<(Config, Option<Pa
 /// Where output goes: a file (written whole at the end) or stdout.
 pub fn write_output(output: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     match output {
-        Some(path) => {
-            std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
-        }
+        Some(path) => std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display())),
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(bytes)?;
@@ -117,11 +111,7 @@ pub fn use_color(color: Color, output: Option<&Path>) -> bool {
     match color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => {
-            output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
-        }
+        Color::Auto => output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     }
 }
 
@@ -135,11 +125,7 @@ pub struct Progress {
 impl Progress {
     pub fn new(enabled: bool) -> Self {
         let now = Instant::now();
-        Progress {
-            enabled: enabled && std::io::stderr().is_terminal(),
-            started: now,
-            last: Mutex::new(now),
-        }
+        Progress { enabled: enabled && std::io::stderr().is_terminal(), started: now, last: Mutex::new(now) }
     }
 
     pub fn tick(&self, done: usize, total: usize) {
@@ -155,11 +141,7 @@ impl Progress {
         *last = Instant::now();
         let width = 30;
         let filled = (done * width).checked_div(total).unwrap_or(width);
-        eprint!(
-            "\r[{}{}] {done}/{total} inputs",
-            "#".repeat(filled),
-            " ".repeat(width - filled)
-        );
+        eprint!("\r[{}{}] {done}/{total} inputs", "#".repeat(filled), " ".repeat(width - filled));
     }
 
     pub fn finish(&self) {

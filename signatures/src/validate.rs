@@ -1,0 +1,204 @@
+//! Shared validators for identifiers that end up inside signed statements and the lock.
+//!
+//! They return a short reason (`&'static str`) so each caller can wrap it in its own
+//! error naming the field and the entry.
+
+/// Longest accepted slug, in bytes: one leading character plus 127 more.
+pub(crate) const MAX_SLUG_LEN: usize = 128;
+/// Longest accepted version string. Semver strings and 40-hex commit ids fit comfortably.
+pub(crate) const MAX_VERSION_LEN: usize = 128;
+/// Longest accepted owner handle.
+pub(crate) const MAX_OWNER_LEN: usize = 128;
+/// Longest accepted free-text value (file names, sources, rule versions).
+pub(crate) const MAX_TEXT_LEN: usize = 4096;
+
+/// `^[a-z0-9][a-z0-9._-]{0,127}$`: ClawHub slugs are lowercase; `.`/`_` are allowed for
+/// other registries' names. No tab, colon or newline can appear, so a slug is safe in a
+/// tab-separated statement and as a TOML string.
+pub(crate) fn slug(value: &str) -> Result<(), &'static str> {
+    let mut chars = value.chars();
+    match chars.next() {
+        None => return Err("must not be empty"),
+        Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit() => {}
+        Some(_) => return Err("must start with a lowercase letter or a digit"),
+    }
+    if value.len() > MAX_SLUG_LEN {
+        return Err("is longer than 128 characters");
+    }
+    if chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
+        Ok(())
+    } else {
+        Err("may only contain a-z, 0-9, '.', '_' and '-'")
+    }
+}
+
+/// Versions: `^[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}$`. This covers semver (with pre-release and
+/// build metadata) and git commit ids, which ClawHub stores as the version of GitHub-backed
+/// installs. We deliberately do not require semver: the registry decides what a version is.
+pub(crate) fn version(value: &str) -> Result<(), &'static str> {
+    let mut chars = value.chars();
+    match chars.next() {
+        None => return Err("must not be empty"),
+        Some(c) if c.is_ascii_alphanumeric() => {}
+        Some(_) => return Err("must start with a letter or a digit"),
+    }
+    if value.len() > MAX_VERSION_LEN {
+        return Err("is longer than 128 characters");
+    }
+    if chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '_' | '-')) {
+        Ok(())
+    } else {
+        Err("may only contain letters, digits, '.', '+', '_' and '-'")
+    }
+}
+
+/// Owner handles (GitHub-style, case preserved): `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`.
+pub(crate) fn owner(value: &str) -> Result<(), &'static str> {
+    let mut chars = value.chars();
+    match chars.next() {
+        None => return Err("must not be empty"),
+        Some(c) if c.is_ascii_alphanumeric() => {}
+        Some(_) => return Err("must start with a letter or a digit"),
+    }
+    if value.len() > MAX_OWNER_LEN {
+        return Err("is longer than 128 characters");
+    }
+    if chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        Ok(())
+    } else {
+        Err("may only contain letters, digits, '.', '_' and '-'")
+    }
+}
+
+/// Free text on one line: non-empty, at most [`MAX_TEXT_LEN`] bytes, no control characters
+/// (so no tab, CR or LF either).
+pub(crate) fn single_line_text(value: &str) -> Result<(), &'static str> {
+    if value.is_empty() {
+        return Err("must not be empty");
+    }
+    if value.len() > MAX_TEXT_LEN {
+        return Err("is longer than 4096 bytes");
+    }
+    if value.chars().any(char::is_control) {
+        return Err("must not contain control characters (tab, newline, ...)");
+    }
+    Ok(())
+}
+
+/// A canonical unsigned decimal: digits only, no sign, no leading zero (except `0` itself),
+/// fits in `u64`. Rust's `u64::from_str` accepts a leading `+`, which would break
+/// byte-identical round trips, hence this helper.
+pub(crate) fn canonical_u64(value: &str) -> Result<u64, &'static str> {
+    if value.is_empty() {
+        return Err("must not be empty");
+    }
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("must be a decimal number");
+    }
+    if value.len() > 1 && value.starts_with('0') {
+        return Err("must not have leading zeros");
+    }
+    value.parse().map_err(|_| "is too large")
+}
+
+/// Shortens and escapes untrusted input before it goes into an error message, so a hostile
+/// file cannot flood a terminal or inject control sequences through our errors.
+pub(crate) fn excerpt(value: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    let mut out = String::new();
+    for (count, c) in value.chars().enumerate() {
+        if count == MAX_CHARS {
+            out.push('…');
+            break;
+        }
+        out.extend(c.escape_debug());
+    }
+    out
+}
+
+/// A TOML basic string literal (with quotes). Escapes `"`, `\\` and every control character,
+/// so any Rust string becomes valid TOML that parses back to the same string.
+pub(crate) fn toml_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(slug("weather-brief").is_ok());
+        assert!(slug("a").is_ok());
+        assert!(slug("0x.y_z").is_ok());
+        assert!(slug("").is_err());
+        assert!(slug("-a").is_err());
+        assert!(slug("Weather").is_err());
+        assert!(slug("a b").is_err());
+        assert!(slug("a\tb").is_err());
+        assert!(slug(&"a".repeat(128)).is_ok());
+        assert!(slug(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn versions() {
+        assert!(version("1.0.0").is_ok());
+        assert!(version("1.0.0-rc.1+build.5").is_ok());
+        assert!(version("0123abcdef").is_ok());
+        assert!(version("").is_err());
+        assert!(version(".1").is_err());
+        assert!(version("1.0 ").is_err());
+        assert!(version("1:0").is_err());
+    }
+
+    #[test]
+    fn canonical_numbers() {
+        assert_eq!(canonical_u64("0"), Ok(0));
+        assert_eq!(canonical_u64("1767225600"), Ok(1_767_225_600));
+        assert!(canonical_u64("+1").is_err());
+        assert!(canonical_u64("01").is_err());
+        assert!(canonical_u64("-1").is_err());
+        assert!(canonical_u64("18446744073709551616").is_err());
+        assert!(canonical_u64("").is_err());
+    }
+
+    #[test]
+    fn toml_strings_round_trip() {
+        #[derive(serde::Deserialize)]
+        struct Holder {
+            s: String,
+        }
+        for value in [
+            "plain",
+            "quote \" and \\ back",
+            "tab\tnl\ncr\r",
+            "del\u{7f} nul\0 c1\u{85}",
+            "ü 🌦",
+        ] {
+            let text = format!("s = {}", toml_string(value));
+            let parsed: Result<Holder, _> = toml::from_str(&text);
+            assert_eq!(parsed.map(|h| h.s).ok().as_deref(), Some(value), "{text}");
+        }
+    }
+
+    #[test]
+    fn excerpts_escape_and_truncate() {
+        assert_eq!(excerpt("a\nb"), "a\\nb");
+        let long = "x".repeat(200);
+        assert_eq!(excerpt(&long).chars().count(), 81);
+    }
+}
