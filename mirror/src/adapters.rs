@@ -4,10 +4,11 @@
 //!   ignores **off** (skill authors are untrusted: a `skillscan-ignore` comment inside a
 //!   skill must not silence the mirror). If the rules fail to load, [`default_vetter`]
 //!   falls back to [`UnavailableVetter`], so every version is quarantined (fail closed).
-//! - [`open_signer`]: see [`MinisignCliSigner`] (interim, until `skillscan-signatures`
-//!   lands on main; README "Wiring"). It drives the real `minisign` binary (not a
-//!   reimplementation) with an unencrypted key in `<data>/keys/`; signatures and keys are
-//!   standard minisign files, so the native signer can take over the same key files.
+//! - [`open_signer`] returns [`NativeSigner`]: `skillscan-signatures` minisign keys and
+//!   signatures, with the statement rendered by `SkillStatement::to_trusted_comment`.
+//!   The key is `<data>/keys/mirror.key` (unencrypted minisign secret key, 0600; the
+//!   server must sign unattended) and `mirror.pub`. Keys made by the earlier interim
+//!   signer (`minisign -G -W`) are read as they are.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -159,12 +160,113 @@ impl Vetter for SkillscanVetter {
 
 /// Open (creating on first use) the mirror's signing key under `<data>/keys/`.
 pub fn open_signer(data_dir: &Path) -> Arc<dyn ApprovalSigner> {
-    match MinisignCliSigner::open_or_create(data_dir) {
+    match NativeSigner::open_or_create(data_dir) {
         Ok(s) => Arc::new(s),
         Err(e) => {
             tracing::warn!("no signing key available ({e}); approvals will stay quarantined");
             Arc::new(UnavailableSigner)
         }
+    }
+}
+
+/// Minisign signing with `skillscan-signatures`.
+pub struct NativeSigner {
+    secret: skillscan_signatures::minisign::SecretKey,
+    pubkey_text: String,
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+impl NativeSigner {
+    pub fn open_or_create(data_dir: &Path) -> Result<NativeSigner, String> {
+        use skillscan_signatures::minisign::{KdfParams, SecretKey};
+        let dir = data_dir.join("keys");
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
+        let key = dir.join("mirror.key");
+        let pubf = dir.join("mirror.pub");
+        if !key.exists() {
+            // Write a private temp file, then publish it with hard_link, which fails if
+            // another process won the race (we then load theirs).
+            let (secret, _) = SecretKey::generate().map_err(|e| e.to_string())?;
+            let text = secret
+                .to_file_string(None, KdfParams::default())
+                .map_err(|e| e.to_string())?;
+            let tmp = dir.join(format!("mirror.key.{}.tmp", std::process::id()));
+            let _ = fs::remove_file(&tmp);
+            write_private(&tmp, &text)?;
+            let _ = fs::hard_link(&tmp, &key);
+            let _ = fs::remove_file(&tmp);
+            if let Ok(d) = fs::File::open(&dir) {
+                let _ = d.sync_all();
+            }
+            tracing::info!("generated the mirror signing key in {}", dir.display());
+        }
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
+        let text = fs::read_to_string(&key).map_err(|e| format!("{}: {e}", key.display()))?;
+        let secret =
+            SecretKey::parse(&text, None).map_err(|e| format!("{}: {e}", key.display()))?;
+        let public = secret.public_key();
+        let pubkey_text = public.to_file_string(&public.default_comment());
+        // The public key is derived from the secret key: (re)write it if missing or stale.
+        if fs::read_to_string(&pubf).ok().as_deref() != Some(pubkey_text.as_str()) {
+            let tmp = dir.join(format!("mirror.pub.{}.tmp", std::process::id()));
+            fs::write(&tmp, &pubkey_text)
+                .and_then(|_| fs::rename(&tmp, &pubf))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(NativeSigner {
+            secret,
+            pubkey_text,
+        })
+    }
+}
+
+impl ApprovalSigner for NativeSigner {
+    fn public_key(&self) -> String {
+        self.pubkey_text.clone()
+    }
+
+    fn sign_archive(&self, st: &ApprovalStatement, archive: &[u8]) -> Result<String, SignError> {
+        use skillscan_signatures::digest::{Sha256Digest, sha256};
+        use skillscan_signatures::statement::SkillStatement;
+        let tree: Sha256Digest = st
+            .tree_digest
+            .parse()
+            .map_err(|e| SignError::Failed(format!("tree digest: {e}")))?;
+        let statement = SkillStatement {
+            slug: st.slug.clone(),
+            version: st.version.clone(),
+            archive_sha256: Some(sha256(archive)),
+            tree_digest: tree,
+            timestamp: st.timestamp.max(0) as u64,
+            file: Some(st.file.clone()),
+        };
+        let tc = statement
+            .to_trusted_comment()
+            .map_err(|e| SignError::Failed(e.to_string()))?;
+        self.sign_bytes(&tc, archive)
+    }
+
+    fn sign_bytes(&self, trusted_comment: &str, bytes: &[u8]) -> Result<String, SignError> {
+        skillscan_signatures::minisign::sign(
+            &self.secret,
+            bytes,
+            trusted_comment,
+            "signature from skillscan-mirror",
+        )
+        .map(|s| s.to_file_string())
+        .map_err(|e| SignError::Failed(e.to_string()))
     }
 }
 
