@@ -26,46 +26,25 @@ fn find_tool(env: &str, candidates: &[PathBuf], name: &str) -> Option<PathBuf> {
         return Some(PathBuf::from(p));
     }
     let on_path = std::env::var_os("PATH")
-        .map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join(name))
-                .collect::<Vec<_>>()
-        })
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect::<Vec<_>>())
         .unwrap_or_default();
-    candidates
-        .iter()
-        .chain(on_path.iter())
-        .find(|p| p.is_file())
-        .cloned()
+    candidates.iter().chain(on_path.iter()).find(|p| p.is_file()).cloned()
 }
 
 /// `target/<profile>/skillscan-mirror`, next to this test executable's parent directory;
 /// built on demand when the test runs alone.
 fn mirror_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
     let bin = profile_dir.join("skillscan-mirror");
     if !bin.is_file() {
         let release = profile_dir.file_name().is_some_and(|n| n == "release");
         let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        c.args([
-            "build",
-            "-p",
-            "skillscan-mirror",
-            "--bin",
-            "skillscan-mirror",
-        ])
-        .current_dir(workspace());
+        c.args(["build", "-p", "skillscan-mirror", "--bin", "skillscan-mirror"]).current_dir(workspace());
         if release {
             c.arg("--release");
         }
-        assert!(
-            c.status().expect("cargo build").success(),
-            "building skillscan-mirror failed"
-        );
+        assert!(c.status().expect("cargo build").success(), "building skillscan-mirror failed");
     }
     bin
 }
@@ -86,11 +65,7 @@ fn read_dir_files(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) 
         if p.is_dir() {
             read_dir_files(root, &p, out);
         } else {
-            let rel = p
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
             out.insert(rel, std::fs::read(&p).unwrap());
         }
     }
@@ -98,10 +73,7 @@ fn read_dir_files(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) 
 
 /// A flat ClawHub-style zip: root-level files plus `_meta.json`, fixed timestamps.
 fn fixture(kind: &str, slug: &'static str, owner: &'static str, version: &'static str) -> Fixture {
-    let dir = workspace()
-        .join("tests/fixtures/mirror")
-        .join(kind)
-        .join(slug);
+    let dir = workspace().join("tests/fixtures/mirror").join(kind).join(slug);
     let mut files = BTreeMap::new();
     read_dir_files(&dir, &dir, &mut files);
     let meta = serde_json::to_vec_pretty(&serde_json::json!({
@@ -118,13 +90,7 @@ fn fixture(kind: &str, slug: &'static str, owner: &'static str, version: &'stati
         w.write_all(b).unwrap();
     }
     let zip = w.finish().unwrap().into_inner();
-    Fixture {
-        slug,
-        owner,
-        version,
-        files,
-        zip,
-    }
+    Fixture { slug, owner, version, files, zip }
 }
 
 // ---------------------------------------------------------------- fake upstream
@@ -140,42 +106,19 @@ fn respond(s: &mut TcpStream, status: &str, ctype: &str, body: &[u8]) {
 
 fn upstream_reply(fixtures: &[Fixture], target: &str) -> (String, &'static str, Vec<u8>) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let q: BTreeMap<&str, &str> = query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .collect();
-    let json = |v: serde_json::Value| {
-        (
-            "200 OK".to_string(),
-            "application/json",
-            v.to_string().into_bytes(),
-        )
-    };
+    let q: BTreeMap<&str, &str> = query.split('&').filter_map(|kv| kv.split_once('=')).collect();
+    let json = |v: serde_json::Value| ("200 OK".to_string(), "application/json", v.to_string().into_bytes());
     if path == "/api/v1/download" {
-        return match fixtures
-            .iter()
-            .find(|f| Some(&f.slug) == q.get("slug") && Some(&f.version) == q.get("version"))
-        {
+        return match fixtures.iter().find(|f| Some(&f.slug) == q.get("slug") && Some(&f.version) == q.get("version")) {
             Some(f) => ("200 OK".into(), "application/zip", f.zip.clone()),
-            None => (
-                "404 Not Found".into(),
-                "text/plain",
-                b"Version not found".to_vec(),
-            ),
+            None => ("404 Not Found".into(), "text/plain", b"Version not found".to_vec()),
         };
     }
-    let parts: Vec<&str> = path
-        .trim_start_matches("/api/v1/skills/")
-        .split('/')
-        .collect();
+    let parts: Vec<&str> = path.trim_start_matches("/api/v1/skills/").split('/').collect();
     // Versions of this slug, oldest first (fixtures are pushed in publish order).
     let versions: Vec<&Fixture> = fixtures.iter().filter(|f| f.slug == parts[0]).collect();
     let Some(f) = versions.last() else {
-        return (
-            "404 Not Found".into(),
-            "text/plain",
-            b"Skill not found".to_vec(),
-        );
+        return ("404 Not Found".into(), "text/plain", b"Skill not found".to_vec());
     };
     match parts.as_slice() {
         [_] => json(serde_json::json!({
@@ -232,26 +175,14 @@ fn http_get(base: &str, path: &str) -> (u16, Vec<u8>) {
     let hostport = base.trim_start_matches("http://");
     let mut s = TcpStream::connect(hostport).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n").unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("http head");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("http head");
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     let body = raw[split + 4..].to_vec();
-    assert!(
-        !head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked"),
-        "unexpected chunked body"
-    );
+    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "unexpected chunked body");
     (status, body)
 }
 
@@ -265,11 +196,7 @@ impl Drop for Server {
 }
 
 fn out_text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 #[test]
@@ -278,22 +205,12 @@ fn clawhub_cli_against_the_mirror() {
     let required = std::env::var("SKILLSCAN_E2E").is_ok_and(|v| v == "1");
     let clawhub = find_tool(
         "CLAWHUB_BIN",
-        &[
-            ws.join(".ci/node/node_modules/.bin/clawhub"),
-            PathBuf::from("/tmp/clawhub-cli/node_modules/.bin/clawhub"),
-        ],
+        &[ws.join(".ci/node/node_modules/.bin/clawhub"), PathBuf::from("/tmp/clawhub-cli/node_modules/.bin/clawhub")],
         "clawhub",
     );
-    let minisign = find_tool(
-        "MINISIGN_BIN",
-        &[PathBuf::from("/usr/bin/minisign")],
-        "minisign",
-    );
+    let minisign = find_tool("MINISIGN_BIN", &[PathBuf::from("/usr/bin/minisign")], "minisign");
     let (Some(clawhub), Some(minisign)) = (clawhub.clone(), minisign.clone()) else {
-        let msg = format!(
-            "mirror e2e: clawhub found: {:?}, minisign found: {:?}",
-            clawhub, minisign
-        );
+        let msg = format!("mirror e2e: clawhub found: {:?}, minisign found: {:?}", clawhub, minisign);
         if required {
             panic!("{msg}; SKILLSCAN_E2E=1 requires both");
         }
@@ -310,25 +227,11 @@ fn clawhub_cli_against_the_mirror() {
     let upstream = start_upstream(published.clone());
     let bin = mirror_bin();
     let mirror = |args: &[&str]| -> Output {
-        Command::new(&bin)
-            .arg("--data")
-            .arg(&data)
-            .args(args)
-            .env_remove("SKILLSCAN_MIRROR_CONFIG")
-            .output()
-            .unwrap()
+        Command::new(&bin).arg("--data").arg(&data).args(args).env_remove("SKILLSCAN_MIRROR_CONFIG").output().unwrap()
     };
 
     // 1. sync: every version is fetched, scanned and decided by the default policy.
-    let o = mirror(&[
-        "sync",
-        "--upstream",
-        &upstream,
-        "--slug",
-        "weather-brief",
-        "--slug",
-        "crypto-tracker",
-    ]);
+    let o = mirror(&["sync", "--upstream", &upstream, "--slug", "weather-brief", "--slug", "crypto-tracker"]);
     let sync_out = out_text(&o);
     assert!(o.status.success(), "sync failed:\n{sync_out}");
     let o = mirror(&["list", "--json"]);
@@ -341,10 +244,7 @@ fn clawhub_cli_against_the_mirror() {
         states["weather-brief"]["state"], "approved",
         "benign fixture not approved (is the scanner wired into the mirror? see mirror/README.md, Wiring):\n{sync_out}"
     );
-    assert_eq!(
-        states["crypto-tracker"]["state"], "rejected",
-        "malicious fixture not rejected:\n{sync_out}"
-    );
+    assert_eq!(states["crypto-tracker"]["state"], "rejected", "malicious fixture not rejected:\n{sync_out}");
 
     // 2. serve on an ephemeral port; the first stdout line gives the address.
     let mut child = Command::new(&bin)
@@ -356,15 +256,10 @@ fn clawhub_cli_against_the_mirror() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let _server = Server(child);
     let base = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(
-        base.starts_with("http://127.0.0.1:"),
-        "unexpected serve output: {line:?}"
-    );
+    assert!(base.starts_with("http://127.0.0.1:"), "unexpected serve output: {line:?}");
 
     // 3. the real CLI, with its own HOME/XDG_CONFIG_HOME (it persists the registry there).
     let home = tmp.path().join("home");
@@ -385,54 +280,31 @@ fn clawhub_cli_against_the_mirror() {
             .unwrap()
     };
     let o = cli(&["search", "weather"]);
-    assert!(
-        o.status.success() && out_text(&o).contains("weather-brief"),
-        "search:\n{}",
-        out_text(&o)
-    );
+    assert!(o.status.success() && out_text(&o).contains("weather-brief"), "search:\n{}", out_text(&o));
     let o = cli(&["search", "crypto"]);
-    assert!(
-        !out_text(&o).contains("crypto-tracker"),
-        "refused skills are not listed:\n{}",
-        out_text(&o)
-    );
+    assert!(!out_text(&o).contains("crypto-tracker"), "refused skills are not listed:\n{}", out_text(&o));
     let o = cli(&["inspect", "weather-brief"]);
-    assert!(
-        o.status.success() && out_text(&o).contains("acme"),
-        "inspect:\n{}",
-        out_text(&o)
-    );
+    assert!(o.status.success() && out_text(&o).contains("acme"), "inspect:\n{}", out_text(&o));
 
     let w = work.to_str().unwrap();
     let o = cli(&["install", "weather-brief", "--workdir", w]);
     assert!(o.status.success(), "install benign:\n{}", out_text(&o));
     let installed = work.join("skills/weather-brief");
     for (path, bytes) in &benign_files {
-        let got = std::fs::read(installed.join(path))
-            .unwrap_or_else(|e| panic!("{path} not installed: {e}"));
+        let got = std::fs::read(installed.join(path)).unwrap_or_else(|e| panic!("{path} not installed: {e}"));
         assert_eq!(&got, bytes, "{path} differs from upstream");
     }
 
     let o = cli(&["install", "crypto-tracker", "--workdir", w]);
     let text = out_text(&o);
     assert!(!o.status.success(), "malicious install must fail:\n{text}");
-    assert!(
-        text.contains("flagged as malware"),
-        "install refusal:\n{text}"
-    );
+    assert!(text.contains("flagged as malware"), "install refusal:\n{text}");
     assert!(!work.join("skills/crypto-tracker/SKILL.md").exists());
     let o = cli(&["install", "crypto-tracker", "--force", "--workdir", w]);
-    assert!(
-        !o.status.success(),
-        "--force cannot bypass the block:\n{}",
-        out_text(&o)
-    );
+    assert!(!o.status.success(), "--force cannot bypass the block:\n{}", out_text(&o));
     let o = cli(&["inspect", "crypto-tracker"]);
     let text = out_text(&o);
-    assert!(
-        text.contains("rejected by the skillscan mirror"),
-        "inspect shows the mirror's reason:\n{text}"
-    );
+    assert!(text.contains("rejected by the skillscan mirror"), "inspect shows the mirror's reason:\n{text}");
     // Other clients (OpenClaw) that skip the detail check get a 403 with the reason.
     let (status, body) = http_get(&base, "/api/v1/download?slug=crypto-tracker&version=1.0.0");
     assert_eq!(status, 403);
@@ -442,10 +314,7 @@ fn clawhub_cli_against_the_mirror() {
     //    the trusted comment binds slug, version and sha256.
     let (s, zip) = http_get(&base, "/api/v1/download?slug=weather-brief&version=1.0.0");
     assert_eq!(s, 200);
-    let (s, sig) = http_get(
-        &base,
-        "/api/v1/download/signature?slug=weather-brief&version=1.0.0",
-    );
+    let (s, sig) = http_get(&base, "/api/v1/download/signature?slug=weather-brief&version=1.0.0");
     assert_eq!(s, 200);
     let (s, pubkey) = http_get(&base, "/.well-known/skillscan.pub");
     assert_eq!(s, 200);
@@ -463,10 +332,7 @@ fn clawhub_cli_against_the_mirror() {
     let text = out_text(&o);
     assert!(o.status.success(), "minisign -V failed:\n{text}");
     let sha = states["weather-brief"]["archiveSha256"].as_str().unwrap();
-    assert!(
-        text.contains("slug:weather-brief") && text.contains(sha),
-        "trusted comment:\n{text}"
-    );
+    assert!(text.contains("slug:weather-brief") && text.contains(sha), "trusted comment:\n{text}");
 
     // The signed index of approved versions verifies too and lists exactly the benign one.
     let (_, index) = http_get(&base, "/api/v1/skillscan/index.json");
@@ -488,10 +354,7 @@ fn clawhub_cli_against_the_mirror() {
 
     // 5. Rug-pull defence: upstream publishes 1.0.1, which now talks to a new host. The
     //    scan is clean, but the update review finds a new capability, so it is held.
-    published
-        .lock()
-        .unwrap()
-        .push(fixture("update", "weather-brief", "acme", "1.0.1"));
+    published.lock().unwrap().push(fixture("update", "weather-brief", "acme", "1.0.1"));
     let update_files = published.lock().unwrap().last().unwrap().files.clone();
     let o = mirror(&["sync", "--upstream", &upstream, "--slug", "weather-brief"]);
     let text = out_text(&o);
@@ -505,26 +368,13 @@ fn clawhub_cli_against_the_mirror() {
     let o = mirror(&["show", "weather-brief@1.0.1", "--diff"]);
     let text = out_text(&o);
     assert!(
-        text.contains("+ host: api.weather.example.invalid")
-            && text.contains("~ scripts/forecast.py"),
+        text.contains("+ host: api.weather.example.invalid") && text.contains("~ scripts/forecast.py"),
         "show --diff:\n{text}"
     );
     // Clients stay on the approved version and cannot fetch the held one.
     let o = cli(&["update", "--all", "--workdir", w]);
-    assert!(
-        o.status.success() && out_text(&o).contains("up to date"),
-        "update while held:\n{}",
-        out_text(&o)
-    );
-    let o = cli(&[
-        "install",
-        "weather-brief",
-        "--version",
-        "1.0.1",
-        "--force",
-        "--workdir",
-        w,
-    ]);
+    assert!(o.status.success() && out_text(&o).contains("up to date"), "update while held:\n{}", out_text(&o));
+    let o = cli(&["install", "weather-brief", "--version", "1.0.1", "--force", "--workdir", w]);
     assert!(
         !o.status.success() && out_text(&o).contains("pending security review"),
         "install of a held version:\n{}",
@@ -532,14 +382,7 @@ fn clawhub_cli_against_the_mirror() {
     );
 
     // 6. A reviewer approves it; the running server picks the decision up; clients update.
-    let o = mirror(&[
-        "approve",
-        "weather-brief@1.0.1",
-        "--reason",
-        "new host is the vendor API",
-        "--by",
-        "reviewer",
-    ]);
+    let o = mirror(&["approve", "weather-brief@1.0.1", "--reason", "new host is the vendor API", "--by", "reviewer"]);
     assert!(o.status.success(), "approve:\n{}", out_text(&o));
     for _ in 0..50 {
         if http_get(&base, "/api/v1/download?slug=weather-brief&version=1.0.1").0 == 200 {
@@ -548,14 +391,9 @@ fn clawhub_cli_against_the_mirror() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let o = cli(&["update", "--all", "--workdir", w]);
-    assert!(
-        o.status.success() && out_text(&o).contains("1.0.1"),
-        "update after approval:\n{}",
-        out_text(&o)
-    );
+    assert!(o.status.success() && out_text(&o).contains("1.0.1"), "update after approval:\n{}", out_text(&o));
     for (path, bytes) in &update_files {
-        let got = std::fs::read(installed.join(path))
-            .unwrap_or_else(|e| panic!("{path} not updated: {e}"));
+        let got = std::fs::read(installed.join(path)).unwrap_or_else(|e| panic!("{path} not updated: {e}"));
         assert_eq!(&got, bytes, "{path} differs from upstream 1.0.1");
     }
     let o = mirror(&["audit", "--json"]);

@@ -38,34 +38,22 @@ fn main() {
             let path = args[3].clone();
             let conc: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(64);
             let secs: u64 = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(10);
-            let max: u64 = args
-                .get(6)
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(2_000_000);
+            let max: u64 = args.get(6).and_then(|s| s.parse().ok()).unwrap_or(2_000_000);
             assert!(
                 url.starts_with("http://127.")
                     || url.starts_with("http://localhost")
                     || url.starts_with("http://[::1]"),
                 "loopback targets only"
             );
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
             rt.block_on(run(url, path, conc, Duration::from_secs(secs), max));
         }
-        _ => eprintln!(
-            "usage: mirror-load seed DIR | mirror-load run URL PATH [CONCURRENCY] [SECONDS] [MAX_REQUESTS]"
-        ),
+        _ => eprintln!("usage: mirror-load seed DIR | mirror-load run URL PATH [CONCURRENCY] [SECONDS] [MAX_REQUESTS]"),
     }
 }
 
 async fn run(url: String, path: String, conc: usize, dur: Duration, max: u64) {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(conc)
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(conc).build().unwrap();
     let target = format!("{url}{path}");
     // Warm-up: open the connections.
     for _ in 0..conc {
@@ -78,13 +66,8 @@ async fn run(url: String, path: String, conc: usize, dur: Duration, max: u64) {
     let deadline = start + dur;
     let mut tasks = Vec::new();
     for _ in 0..conc {
-        let (client, target, issued, errors, bytes) = (
-            client.clone(),
-            target.clone(),
-            issued.clone(),
-            errors.clone(),
-            bytes.clone(),
-        );
+        let (client, target, issued, errors, bytes) =
+            (client.clone(), target.clone(), issued.clone(), errors.clone(), bytes.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
             while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < max {
@@ -113,11 +96,8 @@ async fn run(url: String, path: String, conc: usize, dur: Duration, max: u64) {
     }
     let elapsed = start.elapsed().as_secs_f64();
     all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0)
-    };
+    let pct =
+        |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0);
     println!(
         "{path}: {} requests in {elapsed:.2}s = {:.0} req/s, concurrency {conc}, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}, {:.1} MB/s",
         all.len(),

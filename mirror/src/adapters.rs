@@ -14,15 +14,13 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::Verdict;
 use crate::vetting::{
-    ApprovalSigner, ApprovalStatement, CapabilitySet, Privilege, SignError, UnavailableSigner,
-    UnavailableVetter, VetError, VetOutcome, Vetter,
+    ApprovalSigner, ApprovalStatement, CapabilitySet, Privilege, SignError, UnavailableSigner, UnavailableVetter,
+    VetError, VetOutcome, Vetter,
 };
 
 /// The scanner the binary uses.
@@ -30,9 +28,7 @@ pub fn default_vetter() -> Arc<dyn Vetter> {
     match SkillscanVetter::new() {
         Ok(v) => Arc::new(v),
         Err(e) => {
-            tracing::error!(
-                "scanner rules failed to load ({e}); every version will be quarantined"
-            );
+            tracing::error!("scanner rules failed to load ({e}); every version will be quarantined");
             Arc::new(UnavailableVetter)
         }
     }
@@ -71,41 +67,20 @@ fn privilege_of(p: skillscan::Privilege) -> Privilege {
 
 impl Vetter for SkillscanVetter {
     fn vet(&self, display_name: &str, zip: &[u8]) -> Result<VetOutcome, VetError> {
-        let opts = skillscan::ScanOptions {
-            inline_ignores: false,
-            ..Default::default()
-        };
+        let opts = skillscan::ScanOptions { inline_ignores: false, ..Default::default() };
         let report = self.scanner.scan_archive_bytes(display_name, zip, &opts);
         if report.skills.is_empty() {
             // Nothing recognisable as a skill: not "clean", a scan failure (fail closed).
-            return Err(VetError::Failed(
-                "the scanner found no skill in the archive".into(),
-            ));
+            return Err(VetError::Failed("the scanner found no skill in the archive".into()));
         }
-        let verdict = report
-            .skills
-            .iter()
-            .map(|s| verdict_of(s.verdict))
-            .max()
-            .unwrap_or(Verdict::Malicious);
+        let verdict = report.skills.iter().map(|s| verdict_of(s.verdict)).max().unwrap_or(Verdict::Malicious);
         let score = report.skills.iter().map(|s| s.score).max().unwrap_or(0);
-        let mut active: Vec<&skillscan::Finding> = report
-            .skills
-            .iter()
-            .flat_map(|s| s.findings.iter())
-            .filter(|f| f.is_active())
-            .collect();
-        active.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| a.rule_id.cmp(&b.rule_id))
-        });
+        let mut active: Vec<&skillscan::Finding> =
+            report.skills.iter().flat_map(|s| s.findings.iter()).filter(|f| f.is_active()).collect();
+        active.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.rule_id.cmp(&b.rule_id)));
         let mut seen = BTreeSet::new();
-        let reason_codes: Vec<String> = active
-            .iter()
-            .filter(|f| seen.insert(f.rule_id.clone()))
-            .map(|f| f.rule_id.clone())
-            .collect();
+        let reason_codes: Vec<String> =
+            active.iter().filter(|f| seen.insert(f.rule_id.clone())).map(|f| f.rule_id.clone()).collect();
         let top: Vec<String> = active
             .iter()
             .take(3)
@@ -122,11 +97,7 @@ impl Vetter for SkillscanVetter {
             format!("no findings (rules {})", report.tool.rules_version)
         } else {
             let more = active.len().saturating_sub(top.len());
-            let tail = if more > 0 {
-                format!("; and {more} more")
-            } else {
-                String::new()
-            };
+            let tail = if more > 0 { format!("; and {more} more") } else { String::new() };
             format!("{}{tail}", top.join("; "))
         };
         let mut caps = CapabilitySet::default();
@@ -135,8 +106,7 @@ impl Vetter for SkillscanVetter {
             caps.hosts.extend(c.hosts.iter().cloned());
             caps.binaries.extend(c.binaries.iter().cloned());
             caps.env_vars.extend(c.env_vars.iter().cloned());
-            caps.credential_paths
-                .extend(c.credential_paths.iter().cloned());
+            caps.credential_paths.extend(c.credential_paths.iter().cloned());
             caps.paths_written.extend(c.paths_written.iter().cloned());
             caps.persistence.extend(c.persistence.iter().cloned());
             caps.install_specs.extend(c.install_specs.iter().cloned());
@@ -182,9 +152,7 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
         .mode(0o600)
         .open(path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(|e| format!("{}: {e}", path.display()))
+    f.write_all(text.as_bytes()).and_then(|_| f.sync_all()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 impl NativeSigner {
@@ -199,9 +167,7 @@ impl NativeSigner {
             // Write a private temp file, then publish it with hard_link, which fails if
             // another process won the race (we then load theirs).
             let (secret, _) = SecretKey::generate().map_err(|e| e.to_string())?;
-            let text = secret
-                .to_file_string(None, KdfParams::default())
-                .map_err(|e| e.to_string())?;
+            let text = secret.to_file_string(None, KdfParams::default()).map_err(|e| e.to_string())?;
             let tmp = dir.join(format!("mirror.key.{}.tmp", std::process::id()));
             let _ = fs::remove_file(&tmp);
             write_private(&tmp, &text)?;
@@ -214,21 +180,15 @@ impl NativeSigner {
         }
         fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
         let text = fs::read_to_string(&key).map_err(|e| format!("{}: {e}", key.display()))?;
-        let secret =
-            SecretKey::parse(&text, None).map_err(|e| format!("{}: {e}", key.display()))?;
+        let secret = SecretKey::parse(&text, None).map_err(|e| format!("{}: {e}", key.display()))?;
         let public = secret.public_key();
         let pubkey_text = public.to_file_string(&public.default_comment());
         // The public key is derived from the secret key: (re)write it if missing or stale.
         if fs::read_to_string(&pubf).ok().as_deref() != Some(pubkey_text.as_str()) {
             let tmp = dir.join(format!("mirror.pub.{}.tmp", std::process::id()));
-            fs::write(&tmp, &pubkey_text)
-                .and_then(|_| fs::rename(&tmp, &pubf))
-                .map_err(|e| e.to_string())?;
+            fs::write(&tmp, &pubkey_text).and_then(|_| fs::rename(&tmp, &pubf)).map_err(|e| e.to_string())?;
         }
-        Ok(NativeSigner {
-            secret,
-            pubkey_text,
-        })
+        Ok(NativeSigner { secret, pubkey_text })
     }
 }
 
@@ -240,10 +200,7 @@ impl ApprovalSigner for NativeSigner {
     fn sign_archive(&self, st: &ApprovalStatement, archive: &[u8]) -> Result<String, SignError> {
         use skillscan_signatures::digest::{Sha256Digest, sha256};
         use skillscan_signatures::statement::SkillStatement;
-        let tree: Sha256Digest = st
-            .tree_digest
-            .parse()
-            .map_err(|e| SignError::Failed(format!("tree digest: {e}")))?;
+        let tree: Sha256Digest = st.tree_digest.parse().map_err(|e| SignError::Failed(format!("tree digest: {e}")))?;
         let statement = SkillStatement {
             slug: st.slug.clone(),
             version: st.version.clone(),
@@ -252,171 +209,57 @@ impl ApprovalSigner for NativeSigner {
             timestamp: st.timestamp.max(0) as u64,
             file: Some(st.file.clone()),
         };
-        let tc = statement
-            .to_trusted_comment()
-            .map_err(|e| SignError::Failed(e.to_string()))?;
+        let tc = statement.to_trusted_comment().map_err(|e| SignError::Failed(e.to_string()))?;
         self.sign_bytes(&tc, archive)
     }
 
     fn sign_bytes(&self, trusted_comment: &str, bytes: &[u8]) -> Result<String, SignError> {
-        skillscan_signatures::minisign::sign(
-            &self.secret,
-            bytes,
-            trusted_comment,
-            "signature from skillscan-mirror",
-        )
-        .map(|s| s.to_file_string())
-        .map_err(|e| SignError::Failed(e.to_string()))
+        skillscan_signatures::minisign::sign(&self.secret, bytes, trusted_comment, "signature from skillscan-mirror")
+            .map(|s| s.to_file_string())
+            .map_err(|e| SignError::Failed(e.to_string()))
     }
 }
 
-/// Renders the approval statement as the minisign trusted comment, in the
-/// `skillscan-signatures` statement format (`key:value` fields separated by tabs, one line),
-/// so installers parse it the same way whichever signer produced it. It binds name,
-/// version and both digests, so a signature cannot be replayed for another artifact.
-pub fn trusted_comment(st: &ApprovalStatement) -> String {
-    format!(
-        "timestamp:{}\tfile:{}\tskillscan:1\tslug:{}\tversion:{}\tsha256:{}\ttree:{}",
-        st.timestamp, st.file, st.slug, st.version, st.archive_sha256, st.tree_digest
-    )
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skillscan_signatures::digest::sha256;
+    use skillscan_signatures::minisign::{PublicKey, SignatureFile, verify};
+    use skillscan_signatures::statement::{ExpectedSubject, SkillStatement};
 
-pub struct MinisignCliSigner {
-    bin: PathBuf,
-    key: PathBuf,
-    pubkey_text: String,
-    tmp: PathBuf,
-    nonce: AtomicU64,
-}
-
-fn minisign_bin() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("SKILLSCAN_MIRROR_MINISIGN") {
-        return Some(PathBuf::from(p));
-    }
-    std::env::var_os("PATH")?
-        .to_string_lossy()
-        .split(':')
-        .map(|d| Path::new(d).join("minisign"))
-        .find(|p| p.is_file())
-}
-
-fn run(cmd: &mut Command) -> Result<(), String> {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
-}
-
-impl MinisignCliSigner {
-    pub fn open_or_create(data_dir: &Path) -> Result<MinisignCliSigner, String> {
-        let bin = minisign_bin().ok_or(
-            "minisign binary not found (install minisign or set SKILLSCAN_MIRROR_MINISIGN)",
-        )?;
-        let dir = data_dir.join("keys");
-        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
-        let key = dir.join("mirror.key");
-        let pubf = dir.join("mirror.pub");
-        if !key.exists() {
-            // Generate in a private temp dir, then publish with hard_link, which fails if
-            // another process won the race (we then use theirs).
-            let n = crate::model::now_ms() as u64 ^ (std::process::id() as u64) << 20;
-            let tmpdir = dir.join(format!("gen-{n:x}"));
-            fs::create_dir(&tmpdir).map_err(|e| e.to_string())?;
-            let (tk, tp) = (tmpdir.join("k"), tmpdir.join("p"));
-            let r = run(Command::new(&bin)
-                .arg("-G")
-                .arg("-W")
-                .arg("-s")
-                .arg(&tk)
-                .arg("-p")
-                .arg(&tp));
-            if let Err(e) = r {
-                let _ = fs::remove_dir_all(&tmpdir);
-                return Err(format!("minisign -G failed: {e}"));
-            }
-            fs::set_permissions(&tk, fs::Permissions::from_mode(0o600))
-                .map_err(|e| e.to_string())?;
-            let _ = fs::hard_link(&tk, &key);
-            let _ = fs::remove_dir_all(&tmpdir);
-            tracing::info!("generated the mirror signing key in {}", dir.display());
-        }
-        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
-        if !pubf.exists() {
-            // The public key is derived from the secret key, so it can always be recreated.
-            let tmp = dir.join(format!("pub-{}.tmp", std::process::id()));
-            run(Command::new(&bin)
-                .arg("-R")
-                .arg("-s")
-                .arg(&key)
-                .arg("-p")
-                .arg(&tmp))
-            .map_err(|e| format!("minisign -R failed: {e}"))?;
-            fs::rename(&tmp, &pubf).map_err(|e| e.to_string())?;
-        }
-        let pubkey_text = fs::read_to_string(&pubf).map_err(|e| e.to_string())?;
-        let tmp = data_dir.join("tmp");
-        fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
-        Ok(MinisignCliSigner {
-            bin,
-            key,
-            pubkey_text,
-            tmp,
-            nonce: AtomicU64::new(0),
-        })
-    }
-
-    fn sign(&self, trusted: &str, bytes: &[u8]) -> Result<String, SignError> {
-        let n = self.nonce.fetch_add(1, Ordering::Relaxed);
-        let base = self.tmp.join(format!("sign-{}-{n}", std::process::id()));
-        let (msg, sig) = (base.with_extension("msg"), base.with_extension("minisig"));
-        let res = (|| {
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&msg)
-                .map_err(|e| SignError::Failed(e.to_string()))?;
-            f.write_all(bytes)
-                .map_err(|e| SignError::Failed(e.to_string()))?;
-            drop(f);
-            run(Command::new(&self.bin)
-                .arg("-S")
-                .arg("-s")
-                .arg(&self.key)
-                .arg("-m")
-                .arg(&msg)
-                .arg("-x")
-                .arg(&sig)
-                .arg("-c")
-                .arg("signature from skillscan-mirror")
-                .arg("-t")
-                .arg(trusted))
-            .map_err(|e| SignError::Failed(format!("minisign -S: {e}")))?;
-            fs::read_to_string(&sig).map_err(|e| SignError::Failed(e.to_string()))
-        })();
-        let _ = fs::remove_file(&msg);
-        let _ = fs::remove_file(&sig);
-        res
-    }
-}
-
-impl ApprovalSigner for MinisignCliSigner {
-    fn public_key(&self) -> String {
-        self.pubkey_text.clone()
-    }
-    fn sign_archive(&self, st: &ApprovalStatement, archive: &[u8]) -> Result<String, SignError> {
-        self.sign(&trusted_comment(st), archive)
-    }
-    fn sign_bytes(&self, trusted_comment: &str, bytes: &[u8]) -> Result<String, SignError> {
-        if trusted_comment.contains(['\n', '\r', '\t']) {
-            return Err(SignError::Failed("trusted comment must be one line".into()));
-        }
-        self.sign(trusted_comment, bytes)
+    #[test]
+    fn native_signer_generates_a_private_key_and_signs_verifiable_statements() {
+        let d = tempfile::tempdir().unwrap();
+        let s = NativeSigner::open_or_create(d.path()).unwrap();
+        let key = d.path().join("keys/mirror.key");
+        assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::metadata(d.path().join("keys")).unwrap().permissions().mode() & 0o777, 0o700);
+        let archive = b"PK\x03\x04 zip bytes";
+        let tree = "ab".repeat(32);
+        let st = ApprovalStatement {
+            slug: "weather-brief".into(),
+            version: "1.0.0".into(),
+            archive_sha256: sha256(archive).to_string(),
+            tree_digest: tree.clone(),
+            timestamp: 1_767_225_600,
+            file: "weather-brief-1.0.0.zip".into(),
+        };
+        let sig = SignatureFile::parse(&s.sign_archive(&st, archive).unwrap()).unwrap();
+        let public = PublicKey::parse(&s.public_key()).unwrap();
+        verify(&public, &archive[..], &sig).unwrap();
+        assert!(verify(&public, &b"other bytes"[..], &sig).is_err());
+        SkillStatement::parse(&sig.trusted_comment)
+            .unwrap()
+            .check(&ExpectedSubject {
+                slug: "weather-brief".into(),
+                version: "1.0.0".into(),
+                archive_sha256: Some(sha256(archive)),
+                tree_digest: Some(tree.parse().unwrap()),
+            })
+            .unwrap();
+        // Reopening uses the same key.
+        let again = NativeSigner::open_or_create(d.path()).unwrap();
+        assert_eq!(again.public_key(), s.public_key());
+        assert!(s.sign_bytes("two\nlines", b"x").is_err());
     }
 }

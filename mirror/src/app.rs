@@ -99,16 +99,12 @@ impl AppState {
         match Snapshot::build(&self.mirror, generation, Some(&prev)) {
             Ok(s) => {
                 self.snapshot.store(Arc::new(s));
-                self.metrics
-                    .snapshot_rebuilds
-                    .fetch_add(1, Ordering::Relaxed);
+                self.metrics.snapshot_rebuilds.fetch_add(1, Ordering::Relaxed);
                 *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = (local, store);
                 Ok(())
             }
             Err(e) => {
-                self.metrics
-                    .snapshot_rebuild_failures
-                    .fetch_add(1, Ordering::Relaxed);
+                self.metrics.snapshot_rebuild_failures.fetch_add(1, Ordering::Relaxed);
                 Err(e)
             }
         }
@@ -129,10 +125,7 @@ impl AppState {
     /// Role of the bearer token in `headers`, if valid (checked against the snapshot).
     pub fn token_role(&self, headers: &HeaderMap) -> Option<String> {
         let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let tok = v
-            .strip_prefix("Bearer ")
-            .or_else(|| v.strip_prefix("bearer "))?
-            .trim();
+        let tok = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))?.trim();
         let h = crate::auth::hash_token(tok);
         self.snapshot.load().tokens.get(&h).cloned()
     }
@@ -140,13 +133,9 @@ impl AppState {
 
 async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
     let resp = next.run(req).await;
-    st.metrics
-        .record(route.as_deref(), resp.status().as_u16(), start.elapsed());
+    st.metrics.record(route.as_deref(), resp.status().as_u16(), start.elapsed());
     resp
 }
 
@@ -155,10 +144,8 @@ async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response
 async fn read_auth(State(st): State<AppState>, req: Request, next: Next) -> Response {
     if st.mirror.config.require_read_token {
         let p = req.uri().path();
-        let exempt = p == "/healthz"
-            || p == "/metrics"
-            || p.starts_with("/.well-known/")
-            || p.starts_with("/api/v1/admin/");
+        let exempt =
+            p == "/healthz" || p == "/metrics" || p.starts_with("/.well-known/") || p.starts_with("/api/v1/admin/");
         if !exempt && st.token_role(req.headers()).is_none() {
             return ApiError::Unauthorized.into_response();
         }
@@ -187,9 +174,9 @@ pub fn build_router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         // Spans carry method and path only: never headers (Authorization) or query strings.
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-        }))
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &Request| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()),
+        ))
         .with_state(state)
 }
 
@@ -229,10 +216,7 @@ impl Params {
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
     type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
         Params::parse(parts.uri.query())
     }
 }
@@ -255,10 +239,7 @@ pub async fn background(state: AppState, mut shutdown: tokio::sync::watch::Recei
         }
         if n.is_multiple_of(8) {
             let (d, f) = crate::webhooks::deliver_due(&state.mirror, &client).await;
-            state
-                .metrics
-                .webhook_delivered
-                .fetch_add(d, Ordering::Relaxed);
+            state.metrics.webhook_delivered.fetch_add(d, Ordering::Relaxed);
             state.metrics.webhook_failed.fetch_add(f, Ordering::Relaxed);
         }
     }

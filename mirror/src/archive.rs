@@ -83,30 +83,24 @@ impl SkillArchive {
         if bytes.len() as u64 > limits.max_archive_bytes {
             return Err(ArchiveError::TooLarge(limits.max_archive_bytes));
         }
-        let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| ArchiveError::NotZip(e.to_string()))?;
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ArchiveError::NotZip(e.to_string()))?;
         if zip.len() > limits.max_entries {
             return Err(ArchiveError::TooManyEntries(limits.max_entries));
         }
         let mut files = BTreeMap::new();
         let mut total: u64 = 0;
         for i in 0..zip.len() {
-            let mut entry = zip
-                .by_index(i)
-                .map_err(|e| ArchiveError::Corrupt(format!("#{i}"), e.to_string()))?;
-            let raw_name = String::from_utf8(entry.name_raw().to_vec()).map_err(|_| {
-                ArchiveError::UnsafeName(String::from_utf8_lossy(entry.name_raw()).into_owned())
-            })?;
+            let mut entry = zip.by_index(i).map_err(|e| ArchiveError::Corrupt(format!("#{i}"), e.to_string()))?;
+            let raw_name = String::from_utf8(entry.name_raw().to_vec())
+                .map_err(|_| ArchiveError::UnsafeName(String::from_utf8_lossy(entry.name_raw()).into_owned()))?;
             if entry.is_dir() {
                 // Directory entries carry no content; clients skip them too. Still refuse
                 // hostile names so nothing odd is ever listed.
                 let trimmed = raw_name.trim_end_matches('/');
-                validate::file_path(trimmed)
-                    .map_err(|_| ArchiveError::UnsafeName(raw_name.clone()))?;
+                validate::file_path(trimmed).map_err(|_| ArchiveError::UnsafeName(raw_name.clone()))?;
                 continue;
             }
-            validate::file_path(&raw_name)
-                .map_err(|_| ArchiveError::UnsafeName(raw_name.clone()))?;
+            validate::file_path(&raw_name).map_err(|_| ArchiveError::UnsafeName(raw_name.clone()))?;
             if entry.encrypted() {
                 return Err(ArchiveError::Encrypted(raw_name));
             }
@@ -130,10 +124,7 @@ impl SkillArchive {
                 return Err(ArchiveError::TotalTooLarge(limits.max_total_bytes));
             }
             // Case-insensitive duplicates would overwrite each other on macOS/Windows.
-            if files
-                .keys()
-                .any(|k: &String| k.eq_ignore_ascii_case(&raw_name))
-            {
+            if files.keys().any(|k: &String| k.eq_ignore_ascii_case(&raw_name)) {
                 return Err(ArchiveError::Duplicate(raw_name));
             }
             files.insert(raw_name, buf);
@@ -144,11 +135,7 @@ impl SkillArchive {
         if !SKILL_FILES.iter().any(|n| files.contains_key(*n)) {
             return Err(ArchiveError::NoSkillMd);
         }
-        Ok(SkillArchive {
-            files,
-            archive_sha256: sha256_hex(bytes),
-            archive_size: bytes.len() as u64,
-        })
+        Ok(SkillArchive { files, archive_sha256: sha256_hex(bytes), archive_size: bytes.len() as u64 })
     }
 
     /// The file list served by `versions/{v}.files[]`, in ClawHub's `localeCompare` order.
@@ -169,10 +156,7 @@ impl SkillArchive {
 
     /// The text of the root `SKILL.md`, when it is UTF-8.
     pub fn skill_md(&self) -> Option<&str> {
-        SKILL_FILES
-            .iter()
-            .find_map(|n| self.files.get(*n))
-            .and_then(|b| std::str::from_utf8(b).ok())
+        SKILL_FILES.iter().find_map(|n| self.files.get(*n)).and_then(|b| std::str::from_utf8(b).ok())
     }
 }
 
@@ -182,10 +166,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Content type by extension, as ClawHub lists them in `files[]`.
 pub fn content_type(path: &str) -> &'static str {
-    let ext = path
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     match ext.as_str() {
         "md" | "markdown" => "text/markdown",
         "txt" => "text/plain",
@@ -219,14 +200,8 @@ pub fn front_matter(md: &str) -> (Option<String>, Option<String>) {
         }
         let unquote = |v: &str| -> String {
             let v = v.trim();
-            let v = v
-                .strip_prefix('"')
-                .and_then(|s| s.strip_suffix('"'))
-                .unwrap_or(v);
-            let v = v
-                .strip_prefix('\'')
-                .and_then(|s| s.strip_suffix('\''))
-                .unwrap_or(v);
+            let v = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(v);
+            let v = v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')).unwrap_or(v);
             v.chars().take(300).collect()
         };
         if let Some(v) = line.strip_prefix("name:") {
@@ -253,9 +228,7 @@ pub fn build_zip(files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, ArchiveEr
         w.start_file(p.as_str(), opts).map_err(|e| err(&e))?;
         w.write_all(&files[p]).map_err(|e| err(&e))?;
     }
-    let cur = w
-        .finish()
-        .map_err(|e| ArchiveError::Corrupt(String::new(), e.to_string()))?;
+    let cur = w.finish().map_err(|e| ArchiveError::Corrupt(String::new(), e.to_string()))?;
     Ok(cur.into_inner())
 }
 
@@ -286,59 +259,29 @@ mod tests {
 
     #[test]
     fn accepts_flat_skill() {
-        let z = zip_of(&[
-            ("SKILL.md", b"---\nname: x\ndescription: d\n---\n"),
-            ("scripts/a.py", b"print(1)"),
-        ]);
+        let z = zip_of(&[("SKILL.md", b"---\nname: x\ndescription: d\n---\n"), ("scripts/a.py", b"print(1)")]);
         let a = SkillArchive::read(&z, &Limits::default()).unwrap();
         assert_eq!(a.files.len(), 2);
-        assert_eq!(
-            front_matter(a.skill_md().unwrap()),
-            (Some("x".into()), Some("d".into()))
-        );
+        assert_eq!(front_matter(a.skill_md().unwrap()), (Some("x".into()), Some("d".into())));
         let e = a.entries();
-        assert_eq!(
-            e[0].path, "scripts/a.py",
-            "localeCompare puts scripts/ before SKILL.md"
-        );
+        assert_eq!(e[0].path, "scripts/a.py", "localeCompare puts scripts/ before SKILL.md");
     }
 
     #[test]
     fn refuses_hostile_archives() {
         let lim = Limits::default();
-        assert!(matches!(
-            SkillArchive::read(b"not a zip", &lim),
-            Err(ArchiveError::NotZip(_))
-        ));
+        assert!(matches!(SkillArchive::read(b"not a zip", &lim), Err(ArchiveError::NotZip(_))));
         let nested = zip_of(&[("x/SKILL.md", b"a")]);
-        assert_eq!(
-            SkillArchive::read(&nested, &lim).unwrap_err(),
-            ArchiveError::NoSkillMd
-        );
+        assert_eq!(SkillArchive::read(&nested, &lim).unwrap_err(), ArchiveError::NoSkillMd);
         let trav = zip_of(&[("SKILL.md", b"a"), ("../evil", b"b")]);
-        assert!(matches!(
-            SkillArchive::read(&trav, &lim),
-            Err(ArchiveError::UnsafeName(_))
-        ));
+        assert!(matches!(SkillArchive::read(&trav, &lim), Err(ArchiveError::UnsafeName(_))));
         let abs = zip_of(&[("SKILL.md", b"a"), ("/etc/x", b"b")]);
-        assert!(matches!(
-            SkillArchive::read(&abs, &lim),
-            Err(ArchiveError::UnsafeName(_))
-        ));
+        assert!(matches!(SkillArchive::read(&abs, &lim), Err(ArchiveError::UnsafeName(_))));
         let dup = zip_of(&[("SKILL.md", b"a"), ("skill.MD", b"b")]);
-        assert!(matches!(
-            SkillArchive::read(&dup, &lim),
-            Err(ArchiveError::Duplicate(_))
-        ));
-        let small = Limits {
-            max_file_bytes: 4,
-            ..Limits::default()
-        };
+        assert!(matches!(SkillArchive::read(&dup, &lim), Err(ArchiveError::Duplicate(_))));
+        let small = Limits { max_file_bytes: 4, ..Limits::default() };
         let big = zip_of(&[("SKILL.md", b"0123456789")]);
-        assert!(matches!(
-            SkillArchive::read(&big, &small),
-            Err(ArchiveError::FileTooLarge(..))
-        ));
+        assert!(matches!(SkillArchive::read(&big, &small), Err(ArchiveError::FileTooLarge(..))));
         let truncated = &zip_of(&[("SKILL.md", b"abc")])[..20];
         assert!(SkillArchive::read(truncated, &lim).is_err());
     }

@@ -5,11 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "skillscan-mirror",
-    version,
-    about = "Vetted ClawHub-compatible registry mirror"
-)]
+#[command(name = "skillscan-mirror", version, about = "Vetted ClawHub-compatible registry mirror")]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -20,12 +16,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Data directory (database, blobs, keys).
-    #[arg(
-        long,
-        global = true,
-        env = "SKILLSCAN_MIRROR_DATA",
-        default_value = "./skillscan-mirror-data"
-    )]
+    #[arg(long, global = true, env = "SKILLSCAN_MIRROR_DATA", default_value = "./skillscan-mirror-data")]
     pub data: PathBuf,
     /// Configuration file (default: <data>/config.toml if present).
     #[arg(long, global = true, env = "SKILLSCAN_MIRROR_CONFIG")]

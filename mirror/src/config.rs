@@ -41,10 +41,7 @@ use crate::policy::parse_duration;
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("cannot read config {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("invalid config: {0}")]
     Parse(String),
 }
@@ -152,10 +149,8 @@ impl Config {
         });
         let mut c = match path {
             Some(p) => {
-                let text = std::fs::read_to_string(&p).map_err(|e| ConfigError::Read {
-                    path: p.display().to_string(),
-                    source: e,
-                })?;
+                let text = std::fs::read_to_string(&p)
+                    .map_err(|e| ConfigError::Read { path: p.display().to_string(), source: e })?;
                 Config::parse(&text)?
             }
             None => Config::default(),
@@ -181,10 +176,7 @@ impl Config {
             self.require_read_token = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = get("SKILLSCAN_MIRROR_WEBHOOK_URL") {
-            self.webhooks.push(WebhookConfig {
-                url: v,
-                events: default_events(),
-            });
+            self.webhooks.push(WebhookConfig { url: v, events: default_events() });
         }
         Ok(())
     }
@@ -196,10 +188,7 @@ impl Config {
         dur(&self.upstream.max_retry_after, "upstream.max_retry_after")?;
         for w in &self.webhooks {
             if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
-                return Err(ConfigError::Parse(format!(
-                    "webhook url must be http(s): {}",
-                    w.url
-                )));
+                return Err(ConfigError::Parse(format!("webhook url must be http(s): {}", w.url)));
             }
             for e in &w.events {
                 if !WEBHOOK_EVENTS.contains(&e.as_str()) {
@@ -210,9 +199,7 @@ impl Config {
         if let Some(u) = &self.public_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {
-            return Err(ConfigError::Parse(
-                "public_url must be an http(s) URL".into(),
-            ));
+            return Err(ConfigError::Parse("public_url must be an http(s) URL".into()));
         }
         Ok(())
     }
@@ -249,13 +236,10 @@ mod tests {
 
     #[test]
     fn parse_and_env() {
-        let mut c = Config::parse(
-            "listen = \"0.0.0.0:1\"\n[[webhooks]]\nurl = \"http://h.example.invalid/\"\n",
-        )
-        .unwrap();
+        let mut c =
+            Config::parse("listen = \"0.0.0.0:1\"\n[[webhooks]]\nurl = \"http://h.example.invalid/\"\n").unwrap();
         assert_eq!(c.webhooks[0].events.len(), 4);
-        c.apply_env(|k| (k == "SKILLSCAN_MIRROR_LISTEN").then(|| "127.0.0.1:9".to_string()))
-            .unwrap();
+        c.apply_env(|k| (k == "SKILLSCAN_MIRROR_LISTEN").then(|| "127.0.0.1:9".to_string())).unwrap();
         assert_eq!(c.listen, "127.0.0.1:9");
         assert!(Config::parse("nope = 1").is_err());
         assert!(Config::parse("[[webhooks]]\nurl = \"ftp://x\"").is_err());

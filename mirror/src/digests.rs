@@ -5,9 +5,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use skillscan_signatures::digest::{
-    self as sd, FileDigest, FingerprintScope, Sha256Digest, TreeManifest,
-};
+use skillscan_signatures::digest::{self as sd, FileDigest, FingerprintScope, Sha256Digest, TreeManifest};
 
 /// JS `localeCompare` order (what ClawHub sorts paths by).
 pub fn locale_cmp(a: &str, b: &str) -> Ordering {
@@ -15,11 +13,8 @@ pub fn locale_cmp(a: &str, b: &str) -> Ordering {
 }
 
 fn fingerprint(files: &BTreeMap<String, Vec<u8>>, scope: FingerprintScope) -> String {
-    let digests: Vec<(&str, Sha256Digest)> = files
-        .iter()
-        .filter(|(p, _)| scope.includes(p))
-        .map(|(p, b)| (p.as_str(), sd::sha256(b)))
-        .collect();
+    let digests: Vec<(&str, Sha256Digest)> =
+        files.iter().filter(|(p, _)| scope.includes(p)).map(|(p, b)| (p.as_str(), sd::sha256(b))).collect();
     sd::clawhub_fingerprint(digests.iter().map(|(p, d)| (*p, d))).to_string()
 }
 
@@ -35,13 +30,9 @@ pub fn installed_fingerprint(files: &BTreeMap<String, Vec<u8>>) -> String {
 
 /// The signing crate's tree digest (install metadata such as `_meta.json` excluded), hex.
 pub fn tree_digest(files: &BTreeMap<String, Vec<u8>>) -> Result<String, String> {
-    TreeManifest::new(
-        files
-            .iter()
-            .map(|(p, b)| FileDigest::from_bytes(p.as_str(), b)),
-    )
-    .map(|m| m.tree_digest().to_string())
-    .map_err(|e| e.to_string())
+    TreeManifest::new(files.iter().map(|(p, b)| FileDigest::from_bytes(p.as_str(), b)))
+        .map(|m| m.tree_digest().to_string())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

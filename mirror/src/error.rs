@@ -52,8 +52,7 @@ impl ApiError {
             | ApiError::Unavailable(m) => m.clone(),
             ApiError::NotFound(m) => (*m).to_string(),
             ApiError::Unauthorized => {
-                "Unauthorized: a valid mirror token is required (Authorization: Bearer <token>)"
-                    .into()
+                "Unauthorized: a valid mirror token is required (Authorization: Bearer <token>)".into()
             }
             ApiError::PayloadTooLarge => "Request body too large".into(),
             ApiError::Internal(_) => "Internal error".into(),
@@ -68,10 +67,7 @@ impl IntoResponse for ApiError {
         }
         let mut r = (self.status(), self.body()).into_response();
         let h = r.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if matches!(self, ApiError::Unauthorized) {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -114,10 +110,7 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge
         } else {
-            ApiError::BadRequest(format!(
-                "Invalid JSON body: {}",
-                e.body_text().chars().take(200).collect::<String>()
-            ))
+            ApiError::BadRequest(format!("Invalid JSON body: {}", e.body_text().chars().take(200).collect::<String>()))
         }
     }
 }

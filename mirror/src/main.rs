@@ -19,10 +19,7 @@ use skillscan_mirror::{AppState, Mirror, adapters, auth, build_router, service, 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start runtime: {e}");
@@ -39,16 +36,10 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(cli: &Cli) {
-    let default = if matches!(cli.command, Command::Serve { .. }) {
-        "info"
-    } else {
-        "warn"
-    };
+    let default = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SKILLSCAN_MIRROR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if cli.global.log_json {
         b.json().init();
     } else {
@@ -57,16 +48,14 @@ fn init_logging(cli: &Cli) {
 }
 
 fn open(data: &Path, config: Option<&Path>) -> Result<Mirror> {
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("cannot create data directory {}", data.display()))?;
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create data directory {}", data.display()))?;
     let config = Config::load(config, data)?;
     // Fail closed: an unreadable or invalid policy stops everything.
     let policy = match config.policy_path(data) {
         Some(p) => Policy::load(&p).with_context(|| format!("policy {}", p.display()))?,
         None => Policy::default(),
     };
-    let meta =
-        SqliteStore::open(&data.join("mirror.db")).context("opening the metadata database")?;
+    let meta = SqliteStore::open(&data.join("mirror.db")).context("opening the metadata database")?;
     let blobs = FsBlobStore::open(data).context("opening the blob store")?;
     Ok(Mirror {
         data_dir: data.to_path_buf(),
@@ -90,9 +79,7 @@ async fn flush_hooks(m: &Mirror) {
     }
     let (ok, failed) = webhooks::flush(m, Duration::from_secs(15)).await;
     if failed > 0 {
-        eprintln!(
-            "webhooks: {ok} delivered, {failed} failed attempts (will be retried by `serve`)"
-        );
+        eprintln!("webhooks: {ok} delivered, {failed} failed attempts (will be retried by `serve`)");
     }
 }
 
@@ -102,20 +89,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let m = Arc::new(open(&data, cfg.as_deref())?);
     match cli.command {
         Command::Serve { listen } => serve(m, listen).await,
-        Command::Sync {
-            upstream,
-            slugs,
-            all,
-        } => {
-            let report = sync::run(
-                m.clone(),
-                sync::SyncOptions {
-                    upstream,
-                    slugs,
-                    all,
-                },
-            )
-            .await?;
+        Command::Sync { upstream, slugs, all } => {
+            let report = sync::run(m.clone(), sync::SyncOptions { upstream, slugs, all }).await?;
             for (key, outcome) in &report.results {
                 match outcome {
                     IngestOutcome::New { state, reason } => println!("{key}: {state} ({reason})"),
@@ -131,26 +106,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 println!(
                     "{}{}: FAILED: {}",
                     f.slug,
-                    f.version
-                        .as_deref()
-                        .map(|v| format!("@{v}"))
-                        .unwrap_or_default(),
+                    f.version.as_deref().map(|v| format!("@{v}")).unwrap_or_default(),
                     f.error
                 );
             }
             flush_hooks(&m).await;
-            Ok(if report.failures.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Import {
-            path,
-            slug,
-            version,
-            owner,
-        } => {
+        Command::Import { path, slug, version, owner } => {
             let m2 = m.clone();
             let outcome = blocking(move || {
                 let input = Mirror::import_input(&path, &slug, &version, owner.as_deref())?;
@@ -165,10 +128,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Reject(d) => decide(m, d, State::Rejected).await,
         Command::Revoke(d) => decide(m, d, State::Revoked).await,
         Command::List { state, json } => {
-            let st = state
-                .map(|s| s.parse::<State>())
-                .transpose()
-                .map_err(anyhow::Error::msg)?;
+            let st = state.map(|s| s.parse::<State>()).transpose().map_err(anyhow::Error::msg)?;
             for v in m.meta.versions(st)? {
                 if json {
                     println!(
@@ -181,9 +141,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         "{:<40} {:<12} {:<11} {}",
                         v.key(),
                         v.state,
-                        v.verdict
-                            .map(|x| x.to_string())
-                            .unwrap_or_else(|| "-".into()),
+                        v.verdict.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
                         v.state_reason
                     );
                 }
@@ -212,9 +170,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     println!(
                         "#{} {} {} {} {}@{} {} -> {} verdict={} rules={} : {}",
                         e.id,
-                        httpdate::fmt_http_date(
-                            std::time::UNIX_EPOCH + Duration::from_millis(e.at.max(0) as u64)
-                        ),
+                        httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_millis(e.at.max(0) as u64)),
                         e.actor,
                         e.action,
                         e.slug,
@@ -234,20 +190,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 if json {
                     println!("{}", serde_json::to_string(&a)?);
                 } else {
-                    println!(
-                        "ALERT #{} {}@{} {}: {}",
-                        a.id, a.slug, a.version, a.kind, a.detail
-                    );
+                    println!("ALERT #{} {}@{} {}: {}", a.id, a.slug, a.version, a.kind, a.detail);
                 }
             }
             for f in m.meta.sync_failures(100)? {
                 if json {
                     println!("{}", serde_json::to_string(&f)?);
                 } else {
-                    println!(
-                        "sync failure #{} {} {} {:?}: {}",
-                        f.id, f.upstream, f.slug, f.version, f.error
-                    );
+                    println!("sync failure #{} {} {} {:?}: {}", f.id, f.upstream, f.slug, f.version, f.error);
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -261,12 +211,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 TokenAction::List => {
                     for t in m.meta.tokens()? {
-                        println!(
-                            "{:<24} {:<6} {}",
-                            t.name,
-                            t.role,
-                            if t.revoked { "revoked" } else { "active" }
-                        );
+                        println!("{:<24} {:<6} {}", t.name, t.role, if t.revoked { "revoked" } else { "active" });
                     }
                 }
                 TokenAction::Revoke { name } => {
@@ -293,46 +238,27 @@ async fn decide(m: Arc<Mirror>, d: Decision, to: State) -> Result<ExitCode> {
 fn show(m: &Mirror, key: &str, diff: bool, json: bool) -> Result<ExitCode> {
     let (slug, version) = parse_key(key)?;
     let rec = m.get(&slug, &version)?;
-    let review = if diff {
-        Some(m.review(&slug, &version)?)
-    } else {
-        None
-    };
+    let review = if diff { Some(m.review(&slug, &version)?) } else { None };
     if json {
-        let report: serde_json::Value = rec
-            .report_json
-            .as_deref()
-            .and_then(|r| serde_json::from_str(r).ok())
-            .unwrap_or(serde_json::Value::Null);
+        let report: serde_json::Value =
+            rec.report_json.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or(serde_json::Value::Null);
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"version": rec, "report": report, "review": review})
-            )?
+            serde_json::to_string_pretty(&serde_json::json!({"version": rec, "report": report, "review": review}))?
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "{}  owner={}  state={}",
-        rec.key(),
-        rec.owner.as_deref().unwrap_or("-"),
-        rec.state
-    );
+    println!("{}  owner={}  state={}", rec.key(), rec.owner.as_deref().unwrap_or("-"), rec.state);
     println!("reason:   {}", rec.state_reason);
     println!(
         "verdict:  {} (rules {})",
-        rec.verdict
-            .map(|v| v.to_string())
-            .unwrap_or_else(|| "-".into()),
+        rec.verdict.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
         rec.rules_version.as_deref().unwrap_or("-")
     );
     println!("sha256:   {}", rec.archive_sha256);
     println!("tree:     {}", rec.tree_digest);
     println!("source:   {}", rec.source);
-    println!(
-        "signed:   {}",
-        if rec.signature.is_some() { "yes" } else { "no" }
-    );
+    println!("signed:   {}", if rec.signature.is_some() { "yes" } else { "no" });
     if !rec.reason_codes.is_empty() {
         println!("findings: {}", rec.reason_codes.join(", "));
     }
@@ -347,27 +273,14 @@ fn show(m: &Mirror, key: &str, diff: bool, json: bool) -> Result<ExitCode> {
         println!("  {:>8}  {}  {}", f.size, f.sha256, f.path);
     }
     // Human output lists the findings; `--json` carries the full versioned scan report.
-    if let Some(report) = rec
-        .report_json
-        .as_deref()
-        .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
-    {
+    if let Some(report) = rec.report_json.as_deref().and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok()) {
         let findings: Vec<&serde_json::Value> = report["skills"]
             .as_array()
-            .map(|skills| {
-                skills
-                    .iter()
-                    .flat_map(|s| s["findings"].as_array().into_iter().flatten())
-                    .collect()
-            })
+            .map(|skills| skills.iter().flat_map(|s| s["findings"].as_array().into_iter().flatten()).collect())
             .unwrap_or_default();
         println!("scan findings ({}):", findings.len());
         for f in findings {
-            let suppressed = if f.get("suppressed").is_some_and(|x| !x.is_null()) {
-                " (suppressed)"
-            } else {
-                ""
-            };
+            let suppressed = if f.get("suppressed").is_some_and(|x| !x.is_null()) { " (suppressed)" } else { "" };
             println!(
                 "  {:<8} {:<28} {}:{}  {}{suppressed}",
                 f["severity"].as_str().unwrap_or("?"),
@@ -415,19 +328,13 @@ async fn serve(m: Arc<Mirror>, listen: Option<String>) -> Result<ExitCode> {
     let addr = listen.unwrap_or_else(|| m.config.listen.clone());
     let m2 = m.clone();
     let state = blocking(move || Ok(AppState::new(m2)?)).await?;
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     let snap = state.snapshot.load();
     tracing::info!(
         "serving {} approved skills on http://{local} (signing: {})",
         snap.skills.len(),
-        if snap.pubkey.is_empty() {
-            "unavailable"
-        } else {
-            "minisign"
-        }
+        if snap.pubkey.is_empty() { "unavailable" } else { "minisign" }
     );
     // Machine-readable line for scripts and tests that pass port 0.
     println!("skillscan-mirror listening on http://{local}");
@@ -458,14 +365,13 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

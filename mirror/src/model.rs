@@ -23,14 +23,8 @@ pub enum State {
 }
 
 impl State {
-    pub const ALL: [State; 6] = [
-        State::Fetched,
-        State::Scanned,
-        State::Quarantined,
-        State::Approved,
-        State::Rejected,
-        State::Revoked,
-    ];
+    pub const ALL: [State; 6] =
+        [State::Fetched, State::Scanned, State::Quarantined, State::Approved, State::Rejected, State::Revoked];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -79,10 +73,9 @@ impl fmt::Display for State {
 impl FromStr for State {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        State::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| format!("unknown state `{s}` (expected one of fetched, scanned, quarantined, approved, rejected, revoked)"))
+        State::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| {
+            format!("unknown state `{s}` (expected one of fetched, scanned, quarantined, approved, rejected, revoked)")
+        })
     }
 }
 
@@ -227,8 +220,5 @@ pub struct SyncFailure {
 
 /// Milliseconds since the Unix epoch (ClawHub's time unit).
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

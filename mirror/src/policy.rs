@@ -77,10 +77,7 @@ pub struct UpdateRules {
 
 impl Default for UpdateRules {
     fn default() -> Self {
-        UpdateRules {
-            hold_new_capabilities: true,
-            auto_approve_unchanged: false,
-        }
+        UpdateRules { hold_new_capabilities: true, auto_approve_unchanged: false }
     }
 }
 
@@ -122,10 +119,7 @@ impl Default for PolicyFile {
 #[derive(Debug, Error)]
 pub enum PolicyError {
     #[error("cannot read policy {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("invalid policy: {0}")]
     Parse(String),
 }
@@ -141,9 +135,7 @@ struct Rule {
 impl Rule {
     fn compile(e: &RuleEntry, kind: &str) -> Result<Rule, PolicyError> {
         if e.owner.is_none() && e.slug.is_none() && e.versions.is_none() {
-            return Err(PolicyError::Parse(format!(
-                "a [[{kind}]] entry needs at least one of owner, slug, versions"
-            )));
+            return Err(PolicyError::Parse(format!("a [[{kind}]] entry needs at least one of owner, slug, versions")));
         }
         let slug = e
             .slug
@@ -158,23 +150,15 @@ impl Rule {
             .transpose()
             .map_err(|err| PolicyError::Parse(format!("[[{kind}]] versions: {err}")))?;
         Ok(Rule {
-            owner: e
-                .owner
-                .as_deref()
-                .map(|o| o.trim_start_matches('@').to_ascii_lowercase()),
+            owner: e.owner.as_deref().map(|o| o.trim_start_matches('@').to_ascii_lowercase()),
             slug,
             versions,
-            reason: e
-                .reason
-                .clone()
-                .unwrap_or_else(|| format!("matched a [[{kind}]] entry")),
+            reason: e.reason.clone().unwrap_or_else(|| format!("matched a [[{kind}]] entry")),
         })
     }
 
     fn matches(&self, slug: &str, version: &semver::Version, owner: Option<&str>) -> bool {
-        self.owner
-            .as_deref()
-            .is_none_or(|o| owner.is_some_and(|x| x.eq_ignore_ascii_case(o)))
+        self.owner.as_deref().is_none_or(|o| owner.is_some_and(|x| x.eq_ignore_ascii_case(o)))
             && self.slug.as_ref().is_none_or(|g| g.is_match(slug))
             && self.versions.as_ref().is_none_or(|r| r.matches(version))
     }
@@ -196,12 +180,7 @@ impl Default for Policy {
 }
 
 fn unreachable_default() -> Policy {
-    Policy {
-        file: PolicyFile::default(),
-        min_age: Duration::ZERO,
-        allow: vec![],
-        deny: vec![],
-    }
+    Policy { file: PolicyFile::default(), min_age: Duration::ZERO, allow: vec![], deny: vec![] }
 }
 
 /// Everything `decide` looks at.
@@ -249,35 +228,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 impl Policy {
     pub fn from_file(file: PolicyFile) -> Result<Policy, PolicyError> {
         let min_age = parse_duration(&file.min_age).map_err(PolicyError::Parse)?;
-        let allow = file
-            .allow
-            .iter()
-            .map(|e| Rule::compile(e, "allow"))
-            .collect::<Result<_, _>>()?;
-        let deny = file
-            .deny
-            .iter()
-            .map(|e| Rule::compile(e, "deny"))
-            .collect::<Result<_, _>>()?;
-        Ok(Policy {
-            file,
-            min_age,
-            allow,
-            deny,
-        })
+        let allow = file.allow.iter().map(|e| Rule::compile(e, "allow")).collect::<Result<_, _>>()?;
+        let deny = file.deny.iter().map(|e| Rule::compile(e, "deny")).collect::<Result<_, _>>()?;
+        Ok(Policy { file, min_age, allow, deny })
     }
 
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
-        let file: PolicyFile =
-            toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        let file: PolicyFile = toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
         Policy::from_file(file)
     }
 
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PolicyError::Read { path: path.display().to_string(), source: e })?;
         Policy::parse(&text)
     }
 
@@ -291,16 +254,8 @@ impl Policy {
     }
 
     /// The deny entry matching this version, if any.
-    pub fn denied(
-        &self,
-        slug: &str,
-        version: &semver::Version,
-        owner: Option<&str>,
-    ) -> Option<&str> {
-        self.deny
-            .iter()
-            .find(|r| r.matches(slug, version, owner))
-            .map(|r| r.reason.as_str())
+    pub fn denied(&self, slug: &str, version: &semver::Version, owner: Option<&str>) -> Option<&str> {
+        self.deny.iter().find(|r| r.matches(slug, version, owner)).map(|r| r.reason.as_str())
     }
 
     pub fn decide(&self, f: &Facts<'_>) -> Decision {
@@ -311,10 +266,7 @@ impl Policy {
         if action == Action::Reject {
             return Decision::Reject(format!("scanner verdict {}: {}", f.verdict, f.scan_summary));
         }
-        let allowed = self
-            .allow
-            .iter()
-            .any(|r| r.matches(f.slug, f.version, f.owner));
+        let allowed = self.allow.iter().any(|r| r.matches(f.slug, f.version, f.owner));
         if self.file.require_allowlist && !allowed {
             return Decision::Quarantine("not on the policy allowlist: held for review".into());
         }
@@ -326,17 +278,11 @@ impl Policy {
                 ));
             }
             if delta.is_empty() && self.file.updates.auto_approve_unchanged {
-                return Decision::Approve(format!(
-                    "update with no new capability (verdict {})",
-                    f.verdict
-                ));
+                return Decision::Approve(format!("update with no new capability (verdict {})", f.verdict));
             }
         }
         if action == Action::Quarantine {
-            return Decision::Quarantine(format!(
-                "scanner verdict {}: held for review: {}",
-                f.verdict, f.scan_summary
-            ));
+            return Decision::Quarantine(format!("scanner verdict {}: held for review: {}", f.verdict, f.scan_summary));
         }
         if !allowed && self.file.review_unseen_publishers && !f.owner_seen {
             return Decision::Quarantine(format!(
@@ -379,22 +325,10 @@ mod tests {
     fn defaults() {
         let p = Policy::default();
         let v = semver::Version::new(1, 0, 0);
-        assert!(matches!(
-            p.decide(&facts(&v, Verdict::Clean)),
-            Decision::Approve(_)
-        ));
-        assert!(matches!(
-            p.decide(&facts(&v, Verdict::Caution)),
-            Decision::Quarantine(_)
-        ));
-        assert!(matches!(
-            p.decide(&facts(&v, Verdict::Suspicious)),
-            Decision::Reject(_)
-        ));
-        assert!(matches!(
-            p.decide(&facts(&v, Verdict::Malicious)),
-            Decision::Reject(_)
-        ));
+        assert!(matches!(p.decide(&facts(&v, Verdict::Clean)), Decision::Approve(_)));
+        assert!(matches!(p.decide(&facts(&v, Verdict::Caution)), Decision::Quarantine(_)));
+        assert!(matches!(p.decide(&facts(&v, Verdict::Suspicious)), Decision::Reject(_)));
+        assert!(matches!(p.decide(&facts(&v, Verdict::Malicious)), Decision::Reject(_)));
     }
 
     #[test]
@@ -417,10 +351,7 @@ mod tests {
         let v = semver::Version::new(1, 2, 0);
         let mut f = facts(&v, Verdict::Clean);
         f.slug = "crypto-tracker";
-        assert_eq!(
-            p.decide(&f),
-            Decision::Reject("denied by policy: no miners".into())
-        );
+        assert_eq!(p.decide(&f), Decision::Reject("denied by policy: no miners".into()));
         f.slug = "weather-brief";
         assert!(matches!(p.decide(&f), Decision::Quarantine(r) if r.contains("minimum age")));
         f.now = 8 * 86_400_000;
@@ -429,10 +360,7 @@ mod tests {
         assert!(matches!(p.decide(&f), Decision::Quarantine(r) if r.contains("not seen before")));
         f.owner = Some("trusted");
         f.now = 1;
-        assert!(
-            matches!(p.decide(&f), Decision::Approve(_)),
-            "allowlisted owner skips age and review"
-        );
+        assert!(matches!(p.decide(&f), Decision::Approve(_)), "allowlisted owner skips age and review");
         // Updates: unchanged capabilities auto-approve even a caution verdict; new ones hold.
         let empty = CapabilityDelta::default();
         let mut f = facts(&v, Verdict::Caution);
@@ -441,9 +369,7 @@ mod tests {
         let mut grown = CapabilityDelta::default();
         grown.new_hosts.insert("evil.example.invalid".into());
         f.update_delta = Some(&grown);
-        assert!(
-            matches!(p.decide(&f), Decision::Quarantine(r) if r.contains("evil.example.invalid"))
-        );
+        assert!(matches!(p.decide(&f), Decision::Quarantine(r) if r.contains("evil.example.invalid")));
         f.verdict = Verdict::Malicious;
         assert!(matches!(p.decide(&f), Decision::Reject(_)));
     }

@@ -18,8 +18,7 @@ use crate::policy::{Decision, Facts, Policy};
 use crate::store::{BlobStore, MetaStore, NewVersion, StoreError, Transition};
 use crate::validate;
 use crate::vetting::{
-    ApprovalSigner, ApprovalStatement, CapabilityDelta, CapabilitySet, VetOutcome, Vetter,
-    vet_with_timeout,
+    ApprovalSigner, ApprovalStatement, CapabilityDelta, CapabilitySet, VetOutcome, Vetter, vet_with_timeout,
 };
 
 #[derive(Debug, Error)]
@@ -93,13 +92,7 @@ pub struct Mirror {
     pub local_changes: Arc<AtomicU64>,
 }
 
-fn webhook_payload(
-    event: &str,
-    rec: &VersionRecord,
-    to: State,
-    reason: &str,
-    verdict: Option<&str>,
-) -> String {
+fn webhook_payload(event: &str, rec: &VersionRecord, to: State, reason: &str, verdict: Option<&str>) -> String {
     serde_json::json!({
         "event": event,
         "slug": rec.slug,
@@ -129,32 +122,21 @@ impl Mirror {
     }
 
     fn archive_limits(&self) -> archive::Limits {
-        archive::Limits {
-            max_archive_bytes: self.config.limits.max_archive_bytes,
-            ..Default::default()
-        }
+        archive::Limits { max_archive_bytes: self.config.limits.max_archive_bytes, ..Default::default() }
     }
 
     /// Offer a version to the mirror. See the module docs for the pipeline.
     pub fn ingest(&self, inp: IngestInput, actor: &str) -> Result<IngestOutcome, MirrorError> {
-        validate::slug(&inp.slug)
-            .map_err(|e| MirrorError::Invalid(format!("{e}: {:?}", trunc(&inp.slug))))?;
-        validate::version(&inp.version)
-            .map_err(|e| MirrorError::Invalid(format!("{e}: {:?}", trunc(&inp.version))))?;
-        let owner = inp
-            .owner
-            .as_deref()
-            .map(validate::owner)
-            .transpose()
-            .map_err(|e| MirrorError::Invalid(e.to_string()))?;
+        validate::slug(&inp.slug).map_err(|e| MirrorError::Invalid(format!("{e}: {:?}", trunc(&inp.slug))))?;
+        validate::version(&inp.version).map_err(|e| MirrorError::Invalid(format!("{e}: {:?}", trunc(&inp.version))))?;
+        let owner =
+            inp.owner.as_deref().map(validate::owner).transpose().map_err(|e| MirrorError::Invalid(e.to_string()))?;
         let observed = archive::sha256_hex(&inp.zip);
 
         // Pinning: the first bytes accepted for slug@version are final.
         if let Some(existing) = self.meta.get_version(&inp.slug, &inp.version)? {
             if existing.archive_sha256 == observed {
-                return Ok(IngestOutcome::Unchanged {
-                    state: existing.state,
-                });
+                return Ok(IngestOutcome::Unchanged { state: existing.state });
             }
             return self.integrity_alert(&existing, &inp.zip, &observed);
         }
@@ -164,8 +146,7 @@ impl Mirror {
         // version (the caller records a sync failure and can retry later).
         let a = SkillArchive::read(&inp.zip, &self.archive_limits())
             .map_err(|e| MirrorError::Invalid(format!("invalid archive: {e}")))?;
-        let tree = digests::tree_digest(&a.files)
-            .map_err(|e| MirrorError::Invalid(format!("invalid archive: {e}")))?;
+        let tree = digests::tree_digest(&a.files).map_err(|e| MirrorError::Invalid(format!("invalid archive: {e}")))?;
         let (files, fp, fp_inst, skill_md) = (
             a.entries(),
             digests::server_fingerprint(&a.files),
@@ -173,21 +154,13 @@ impl Mirror {
             a.skill_md().map(archive::front_matter),
         );
         let (fm_name, fm_desc) = skill_md.unwrap_or((None, None));
-        let display_name = inp
-            .display_name
-            .clone()
-            .or(fm_name)
-            .unwrap_or_else(|| inp.slug.clone());
+        let display_name = inp.display_name.clone().or(fm_name).unwrap_or_else(|| inp.slug.clone());
         let new = NewVersion {
             slug: inp.slug.clone(),
             version: inp.version.clone(),
             owner: owner.clone(),
             display_name: display_name.chars().take(200).collect(),
-            summary: inp
-                .summary
-                .clone()
-                .or(fm_desc)
-                .map(|s| s.chars().take(1000).collect()),
+            summary: inp.summary.clone().or(fm_desc).map(|s| s.chars().take(1000).collect()),
             changelog: inp.changelog.chars().take(10_000).collect(),
             published_at: inp.published_at,
             source: inp.source.clone(),
@@ -204,13 +177,10 @@ impl Mirror {
         // Crash-safety order: blob durable first, then the row.
         let stored = self.blobs.put(&inp.zip)?;
         debug_assert_eq!(stored, observed);
-        self.meta
-            .insert_version(&new, actor, &format!("fetched from {}", inp.source))?;
+        self.meta.insert_version(&new, actor, &format!("fetched from {}", inp.source))?;
         self.bump();
-        let rec = self
-            .meta
-            .get_version(&inp.slug, &inp.version)?
-            .ok_or_else(|| MirrorError::NotFound(new_key(&new)))?;
+        let rec =
+            self.meta.get_version(&inp.slug, &inp.version)?.ok_or_else(|| MirrorError::NotFound(new_key(&new)))?;
 
         let (state, reason) = self.scan_and_decide(&rec, actor, Arc::new(inp.zip))?;
         Ok(IngestOutcome::New { state, reason })
@@ -225,10 +195,7 @@ impl Mirror {
         // Keep the different bytes as evidence (content-addressed, never served).
         let evidence_kept = self.blobs.put(zip).is_ok();
         let tree_note = match SkillArchive::read(zip, &self.archive_limits()) {
-            Ok(a)
-                if digests::tree_digest(&a.files).as_deref()
-                    == Ok(existing.tree_digest.as_str()) =>
-            {
+            Ok(a) if digests::tree_digest(&a.files).as_deref() == Ok(existing.tree_digest.as_str()) => {
                 "same file tree, different archive bytes"
             }
             Ok(_) => "file contents differ",
@@ -240,11 +207,7 @@ impl Mirror {
             existing.version,
             existing.archive_sha256,
             observed,
-            if evidence_kept {
-                " (stored as evidence)"
-            } else {
-                ""
-            }
+            if evidence_kept { " (stored as evidence)" } else { "" }
         );
         let alert = IntegrityAlert {
             id: 0,
@@ -261,14 +224,10 @@ impl Mirror {
             "pinnedSha256": existing.archive_sha256, "observedSha256": observed, "detail": detail, "at": alert.at,
         })
         .to_string();
-        self.meta
-            .record_alert(&alert, self.hooks("integrity_alert", payload))?;
+        self.meta.record_alert(&alert, self.hooks("integrity_alert", payload))?;
         self.bump();
         tracing::warn!(slug = %existing.slug, version = %existing.version, "integrity alert: {detail}");
-        Ok(IngestOutcome::IntegrityAlert {
-            pinned: existing.archive_sha256.clone(),
-            observed: observed.to_string(),
-        })
+        Ok(IngestOutcome::IntegrityAlert { pinned: existing.archive_sha256.clone(), observed: observed.to_string() })
     }
 
     /// The last approved version of `slug` other than `except`, preferring the highest
@@ -283,13 +242,7 @@ impl Mirror {
             .filter_map(|v| semver::Version::parse(&v.version).ok().map(|s| (s, v)))
             .collect();
         approved.sort_by(|a, b| a.0.cmp(&b.0));
-        let below = target.as_ref().and_then(|t| {
-            approved
-                .iter()
-                .rev()
-                .find(|(s, _)| s < t)
-                .map(|(_, v)| v.clone())
-        });
+        let below = target.as_ref().and_then(|t| approved.iter().rev().find(|(s, _)| s < t).map(|(_, v)| v.clone()));
         Ok(below.or_else(|| approved.last().map(|(_, v)| v.clone())))
     }
 
@@ -299,34 +252,15 @@ impl Mirror {
         actor: &str,
         zip: Arc<Vec<u8>>,
     ) -> Result<(State, String), MirrorError> {
-        match vet_with_timeout(
-            &self.vetter,
-            &rec.display_name,
-            zip,
-            self.config.scan_timeout(),
-        ) {
+        match vet_with_timeout(&self.vetter, &rec.display_name, zip, self.config.scan_timeout()) {
             Err(e) => {
                 let reason = format!("{e}: held in quarantine (fail closed)");
-                self.apply(
-                    rec,
-                    rec.state,
-                    Decision::Quarantine(reason.clone()),
-                    None,
-                    actor,
-                    "scan",
-                )?;
+                self.apply(rec, rec.state, Decision::Quarantine(reason.clone()), None, actor, "scan")?;
                 Ok((State::Quarantined, reason))
             }
             Ok(outcome) => {
                 let decision = self.policy_decision(rec, &outcome)?;
-                let to = self.apply(
-                    rec,
-                    rec.state,
-                    decision.clone(),
-                    Some(&outcome),
-                    actor,
-                    "policy",
-                )?;
+                let to = self.apply(rec, rec.state, decision.clone(), Some(&outcome), actor, "policy")?;
                 let reason = match decision {
                     Decision::Approve(r) | Decision::Quarantine(r) | Decision::Reject(r) => r,
                 };
@@ -335,13 +269,8 @@ impl Mirror {
         }
     }
 
-    fn policy_decision(
-        &self,
-        rec: &VersionRecord,
-        outcome: &VetOutcome,
-    ) -> Result<Decision, MirrorError> {
-        let version =
-            validate::version(&rec.version).map_err(|e| MirrorError::Invalid(e.to_string()))?;
+    fn policy_decision(&self, rec: &VersionRecord, outcome: &VetOutcome) -> Result<Decision, MirrorError> {
+        let version = validate::version(&rec.version).map_err(|e| MirrorError::Invalid(e.to_string()))?;
         let base = self.base_version(&rec.slug, &rec.version)?;
         if let Some(b) = &base
             && b.owner != rec.owner
@@ -352,12 +281,9 @@ impl Mirror {
                 rec.owner.as_deref().unwrap_or("(none)")
             )));
         }
-        let delta = base.as_ref().map(|b| {
-            CapabilityDelta::between(
-                &b.capabilities.clone().unwrap_or_default(),
-                &outcome.capabilities,
-            )
-        });
+        let delta = base
+            .as_ref()
+            .map(|b| CapabilityDelta::between(&b.capabilities.clone().unwrap_or_default(), &outcome.capabilities));
         let owner_seen = match &rec.owner {
             Some(o) => self.meta.owner_has_approved(o)?,
             None => false,
@@ -404,18 +330,13 @@ impl Mirror {
             })?;
             from = State::Scanned;
         }
-        let verdict = scan
-            .map(|s| s.verdict.as_str())
-            .or(rec.verdict.map(|v| v.as_str()));
+        let verdict = scan.map(|s| s.verdict.as_str()).or(rec.verdict.map(|v| v.as_str()));
         let (to, reason, signature, event) = match decision {
             Decision::Approve(reason) => match self.sign(rec) {
                 Ok(sig) => (State::Approved, reason, Some(sig), None),
-                Err(e) => (
-                    State::Quarantined,
-                    format!("{reason}; but {e}: held (fail closed)"),
-                    None,
-                    Some("quarantine"),
-                ),
+                Err(e) => {
+                    (State::Quarantined, format!("{reason}; but {e}: held (fail closed)"), None, Some("quarantine"))
+                }
             },
             Decision::Quarantine(reason) => (State::Quarantined, reason, None, Some("quarantine")),
             Decision::Reject(reason) => (State::Rejected, reason, None, Some("reject")),
@@ -423,9 +344,7 @@ impl Mirror {
         if to == from {
             return Ok(to);
         }
-        let webhooks = event
-            .map(|e| self.hooks(e, webhook_payload(e, rec, to, &reason, verdict)))
-            .unwrap_or_default();
+        let webhooks = event.map(|e| self.hooks(e, webhook_payload(e, rec, to, &reason, verdict))).unwrap_or_default();
         self.meta.transition(&Transition {
             id: rec.id,
             from,
@@ -452,9 +371,7 @@ impl Mirror {
             timestamp: now_ms() / 1000,
             file: format!("{}-{}.zip", rec.slug, rec.version),
         };
-        self.signer
-            .sign_archive(&st, &bytes)
-            .map_err(|e| MirrorError::Sign(e.to_string()))
+        self.signer.sign_archive(&st, &bytes).map_err(|e| MirrorError::Sign(e.to_string()))
     }
 
     /// `approve|reject|revoke SLUG@VERSION --reason TEXT --by NAME`.
@@ -468,19 +385,10 @@ impl Mirror {
     ) -> Result<VersionRecord, MirrorError> {
         let rec = self.get(slug, version)?;
         if reason.trim().is_empty() || by.trim().is_empty() {
-            return Err(MirrorError::Invalid(
-                "a decision needs --reason and --by".into(),
-            ));
+            return Err(MirrorError::Invalid("a decision needs --reason and --by".into()));
         }
-        if !rec.state.can_transition(to)
-            || !matches!(to, State::Approved | State::Rejected | State::Revoked)
-        {
-            return Err(MirrorError::Conflict(format!(
-                "cannot move {} from {} to {}",
-                rec.key(),
-                rec.state,
-                to
-            )));
+        if !rec.state.can_transition(to) || !matches!(to, State::Approved | State::Rejected | State::Revoked) {
+            return Err(MirrorError::Conflict(format!("cannot move {} from {} to {}", rec.key(), rec.state, to)));
         }
         if rec.state == State::Fetched {
             return Err(MirrorError::Conflict(format!(
@@ -493,52 +401,21 @@ impl Mirror {
         match to {
             State::Revoked => self.revoke(&rec, &reason, by, "revoke")?,
             State::Approved => {
-                let st = self.apply(
-                    &rec,
-                    rec.state,
-                    Decision::Approve(reason),
-                    None,
-                    by,
-                    "approve",
-                )?;
+                let st = self.apply(&rec, rec.state, Decision::Approve(reason), None, by, "approve")?;
                 if st != State::Approved {
-                    return Err(MirrorError::Sign(format!(
-                        "{} could not be signed; left quarantined",
-                        rec.key()
-                    )));
+                    return Err(MirrorError::Sign(format!("{} could not be signed; left quarantined", rec.key())));
                 }
             }
             _ => {
-                self.apply(
-                    &rec,
-                    rec.state,
-                    Decision::Reject(reason),
-                    None,
-                    by,
-                    "reject",
-                )?;
+                self.apply(&rec, rec.state, Decision::Reject(reason), None, by, "reject")?;
             }
         }
         self.get(slug, version)
     }
 
-    fn revoke(
-        &self,
-        rec: &VersionRecord,
-        reason: &str,
-        actor: &str,
-        action: &str,
-    ) -> Result<(), MirrorError> {
-        let hooks = self.hooks(
-            "revoke",
-            webhook_payload(
-                "revoke",
-                rec,
-                State::Revoked,
-                reason,
-                rec.verdict.map(|v| v.as_str()),
-            ),
-        );
+    fn revoke(&self, rec: &VersionRecord, reason: &str, actor: &str, action: &str) -> Result<(), MirrorError> {
+        let hooks = self
+            .hooks("revoke", webhook_payload("revoke", rec, State::Revoked, reason, rec.verdict.map(|v| v.as_str())));
         self.meta.transition(&Transition {
             id: rec.id,
             from: State::Approved,
@@ -556,19 +433,13 @@ impl Mirror {
 
     pub fn get(&self, slug: &str, version: &str) -> Result<VersionRecord, MirrorError> {
         validate::slug(slug).map_err(|e| MirrorError::Invalid(e.to_string()))?;
-        self.meta
-            .get_version(slug, version)?
-            .ok_or_else(|| MirrorError::NotFound(format!("{slug}@{version}")))
+        self.meta.get_version(slug, version)?.ok_or_else(|| MirrorError::NotFound(format!("{slug}@{version}")))
     }
 
     /// Retro-hunt: re-run the current rules over approved versions (and, with `all`, over
     /// pending ones, which re-enter the policy: this is how a version quarantined by a
     /// scanner outage or `min_age` gets approved later).
-    pub fn rescan(
-        &self,
-        all: bool,
-        actor: &str,
-    ) -> Result<Vec<(String, State, State, String)>, MirrorError> {
+    pub fn rescan(&self, all: bool, actor: &str) -> Result<Vec<(String, State, State, String)>, MirrorError> {
         let mut out = Vec::new();
         for rec in self.meta.versions(None)? {
             let eligible = rec.state == State::Approved || (all && rec.state.is_pending());
@@ -578,46 +449,28 @@ impl Mirror {
             let zip = match self.blobs.get(&rec.archive_sha256) {
                 Ok(z) => Arc::new(z),
                 Err(e) => {
-                    out.push((
-                        rec.key(),
-                        rec.state,
-                        rec.state,
-                        format!("blob unreadable: {e}"),
-                    ));
+                    out.push((rec.key(), rec.state, rec.state, format!("blob unreadable: {e}")));
                     continue;
                 }
             };
-            let r = vet_with_timeout(
-                &self.vetter,
-                &rec.display_name,
-                zip.clone(),
-                self.config.scan_timeout(),
-            );
+            let r = vet_with_timeout(&self.vetter, &rec.display_name, zip.clone(), self.config.scan_timeout());
             match (rec.state, r) {
                 (State::Approved, Err(e)) => {
                     // A scanner outage must not revoke everything; it is reported instead.
-                    out.push((
-                        rec.key(),
-                        rec.state,
-                        rec.state,
-                        format!("rescan failed: {e} (kept)"),
-                    ));
+                    out.push((rec.key(), rec.state, rec.state, format!("rescan failed: {e} (kept)")));
                 }
                 (State::Approved, Ok(o)) => {
                     let action = self.policy.action_for(o.verdict);
-                    let denied = validate::version(&rec.version).ok().and_then(|v| {
-                        self.policy
-                            .denied(&rec.slug, &v, rec.owner.as_deref())
-                            .map(str::to_string)
-                    });
+                    let denied = validate::version(&rec.version)
+                        .ok()
+                        .and_then(|v| self.policy.denied(&rec.slug, &v, rec.owner.as_deref()).map(str::to_string));
                     self.meta.update_scan(rec.id, &o, actor)?;
                     if action == crate::policy::Action::Reject || denied.is_some() {
                         let reason = match denied {
                             Some(d) => format!("retro-hunt: now denied by policy: {d}"),
-                            None => format!(
-                                "retro-hunt: rules {} now say {}: {}",
-                                o.rules_version, o.verdict, o.summary
-                            ),
+                            None => {
+                                format!("retro-hunt: rules {} now say {}: {}", o.rules_version, o.verdict, o.summary)
+                            }
                         };
                         self.revoke(&rec, &reason, actor, "rescan")?;
                         out.push((rec.key(), State::Approved, State::Revoked, reason));
@@ -631,12 +484,7 @@ impl Mirror {
                         ));
                     }
                 }
-                (_, Err(e)) => out.push((
-                    rec.key(),
-                    rec.state,
-                    rec.state,
-                    format!("rescan failed: {e} (kept)"),
-                )),
+                (_, Err(e)) => out.push((rec.key(), rec.state, rec.state, format!("rescan failed: {e} (kept)"))),
                 (from, Ok(o)) => {
                     let decision = self.policy_decision(&rec, &o)?;
                     let to = self.apply(&rec, from, decision.clone(), Some(&o), actor, "rescan")?;
@@ -654,55 +502,29 @@ impl Mirror {
     pub fn review(&self, slug: &str, version: &str) -> Result<UpdateReview, MirrorError> {
         let rec = self.get(slug, version)?;
         let base = self.base_version(slug, version)?;
-        let new_files: BTreeMap<String, String> = rec
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), f.sha256.clone()))
-            .collect();
+        let new_files: BTreeMap<String, String> =
+            rec.files.iter().map(|f| (f.path.clone(), f.sha256.clone())).collect();
         let old_files: BTreeMap<String, String> = base
             .as_ref()
-            .map(|b| {
-                b.files
-                    .iter()
-                    .map(|f| (f.path.clone(), f.sha256.clone()))
-                    .collect()
-            })
+            .map(|b| b.files.iter().map(|f| (f.path.clone(), f.sha256.clone())).collect())
             .unwrap_or_default();
-        let added: Vec<String> = new_files
-            .keys()
-            .filter(|p| !old_files.contains_key(*p))
-            .cloned()
-            .collect();
-        let removed: Vec<String> = old_files
-            .keys()
-            .filter(|p| !new_files.contains_key(*p))
-            .cloned()
-            .collect();
+        let added: Vec<String> = new_files.keys().filter(|p| !old_files.contains_key(*p)).cloned().collect();
+        let removed: Vec<String> = old_files.keys().filter(|p| !new_files.contains_key(*p)).cloned().collect();
         let changed: Vec<String> = new_files
             .iter()
             .filter(|(p, h)| old_files.get(*p).is_some_and(|o| o != *h))
             .map(|(p, _)| p.clone())
             .collect();
         let delta = CapabilityDelta::between(
-            &base
-                .as_ref()
-                .and_then(|b| b.capabilities.clone())
-                .unwrap_or_default(),
-            &rec.capabilities
-                .clone()
-                .unwrap_or_else(CapabilitySet::default),
+            &base.as_ref().and_then(|b| b.capabilities.clone()).unwrap_or_default(),
+            &rec.capabilities.clone().unwrap_or_else(CapabilitySet::default),
         );
         let mut text_diffs = BTreeMap::new();
         if let Some(b) = &base {
-            let (old_zip, new_zip) = (
-                self.blobs.get(&b.archive_sha256),
-                self.blobs.get(&rec.archive_sha256),
-            );
+            let (old_zip, new_zip) = (self.blobs.get(&b.archive_sha256), self.blobs.get(&rec.archive_sha256));
             if let (Ok(oz), Ok(nz)) = (old_zip, new_zip) {
                 let lim = self.archive_limits();
-                if let (Ok(oa), Ok(na)) =
-                    (SkillArchive::read(&oz, &lim), SkillArchive::read(&nz, &lim))
-                {
+                if let (Ok(oa), Ok(na)) = (SkillArchive::read(&oz, &lim), SkillArchive::read(&nz, &lim)) {
                     let empty = Vec::new();
                     for p in added.iter().chain(&changed).chain(&removed) {
                         let o = oa.files.get(p).unwrap_or(&empty);
@@ -744,14 +566,10 @@ impl Mirror {
         let zip = if path.is_dir() {
             let mut files = BTreeMap::new();
             collect_dir(path, path, &mut files)?;
-            files.insert(
-                "_meta.json".to_string(),
-                archive::meta_json(owner, slug, version, now),
-            );
+            files.insert("_meta.json".to_string(), archive::meta_json(owner, slug, version, now));
             archive::build_zip(&files).map_err(|e| MirrorError::Invalid(e.to_string()))?
         } else {
-            std::fs::read(path)
-                .map_err(|e| MirrorError::Invalid(format!("cannot read {}: {e}", path.display())))?
+            std::fs::read(path).map_err(|e| MirrorError::Invalid(format!("cannot read {}: {e}", path.display())))?
         };
         Ok(IngestInput {
             slug: slug.to_string(),
@@ -771,13 +589,8 @@ impl Mirror {
 
 /// Directory walk for imports: regular files only (symlinks skipped, as `clawhub publish`
 /// does), dot-segments skipped, paths relative with `/`.
-fn collect_dir(
-    root: &Path,
-    dir: &Path,
-    out: &mut BTreeMap<String, Vec<u8>>,
-) -> Result<(), MirrorError> {
-    let rd = std::fs::read_dir(dir)
-        .map_err(|e| MirrorError::Invalid(format!("cannot read {}: {e}", dir.display())))?;
+fn collect_dir(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) -> Result<(), MirrorError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| MirrorError::Invalid(format!("cannot read {}: {e}", dir.display())))?;
     let mut entries: Vec<_> = rd.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -785,19 +598,12 @@ fn collect_dir(
         if name.starts_with('.') || name == "_meta.json" && dir == root {
             continue;
         }
-        let ft = e
-            .file_type()
-            .map_err(|err| MirrorError::Invalid(err.to_string()))?;
+        let ft = e.file_type().map_err(|err| MirrorError::Invalid(err.to_string()))?;
         if ft.is_dir() {
             collect_dir(root, &e.path(), out)?;
         } else if ft.is_file() {
-            let rel = e
-                .path()
-                .strip_prefix(root)
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-                .unwrap_or(name);
-            let bytes =
-                std::fs::read(e.path()).map_err(|err| MirrorError::Invalid(err.to_string()))?;
+            let rel = e.path().strip_prefix(root).map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or(name);
+            let bytes = std::fs::read(e.path()).map_err(|err| MirrorError::Invalid(err.to_string()))?;
             out.insert(rel, bytes);
         }
     }
@@ -820,9 +626,8 @@ fn new_key(n: &NewVersion) -> String {
 
 /// A parsed `SLUG@VERSION` argument.
 pub fn parse_key(s: &str) -> Result<(String, String), MirrorError> {
-    let (slug, version) = s.rsplit_once('@').ok_or_else(|| {
-        MirrorError::Invalid(format!("expected SLUG@VERSION, got {:?}", trunc(s)))
-    })?;
+    let (slug, version) =
+        s.rsplit_once('@').ok_or_else(|| MirrorError::Invalid(format!("expected SLUG@VERSION, got {:?}", trunc(s))))?;
     validate::slug(slug).map_err(|e| MirrorError::Invalid(e.to_string()))?;
     validate::version(version).map_err(|e| MirrorError::Invalid(e.to_string()))?;
     Ok((slug.to_string(), version.to_string()))
@@ -833,10 +638,7 @@ pub fn caps_lines(c: &CapabilitySet) -> Vec<String> {
     let mut out = vec![format!("privilege: {:?}", c.privilege)];
     let mut push = |label: &str, s: &BTreeSet<String>| {
         if !s.is_empty() {
-            out.push(format!(
-                "{label}: {}",
-                s.iter().cloned().collect::<Vec<_>>().join(", ")
-            ));
+            out.push(format!("{label}: {}", s.iter().cloned().collect::<Vec<_>>().join(", ")));
         }
     };
     push("hosts", &c.hosts);

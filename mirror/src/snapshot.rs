@@ -99,9 +99,7 @@ impl Gate {
             State::Revoked => {
                 format!("Blocked: {slug}@{version} was revoked by the skillscan mirror: {reason}")
             }
-            _ => format!(
-                "{slug}@{version} is pending security review on the skillscan mirror: {reason}"
-            ),
+            _ => format!("{slug}@{version} is pending security review on the skillscan mirror: {reason}"),
         }
     }
 }
@@ -327,11 +325,7 @@ impl Snapshot {
             }
             let latest_rec = approved[0];
             let latest = &views[0];
-            let created_at = approved
-                .iter()
-                .map(|v| v.published_at)
-                .min()
-                .unwrap_or(latest.created_at);
+            let created_at = approved.iter().map(|v| v.published_at).min().unwrap_or(latest.created_at);
             let updated_at = latest.created_at;
             let skill_obj = json!({
                 "slug": slug, "displayName": latest_rec.display_name, "summary": latest_rec.summary, "icon": null,
@@ -378,11 +372,7 @@ impl Snapshot {
             );
         }
         let mut by_updated: Vec<Arc<SkillView>> = skills.values().cloned().collect();
-        by_updated.sort_by(|a, b| {
-            b.updated_at
-                .cmp(&a.updated_at)
-                .then_with(|| a.slug.cmp(&b.slug))
-        });
+        by_updated.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.slug.cmp(&b.slug)));
 
         let index = json!({
             "schema": "skillscan.mirror.index.v1",

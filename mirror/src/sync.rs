@@ -53,19 +53,11 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
         return Some(Duration::from_secs(s));
     }
     let t = httpdate::parse_http_date(v).ok()?;
-    Some(
-        t.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    Some(t.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
 impl Upstream {
-    pub fn new(
-        base: &str,
-        timeout: Duration,
-        retries: u32,
-        max_retry_after: Duration,
-    ) -> Result<Upstream, SyncError> {
+    pub fn new(base: &str, timeout: Duration, retries: u32, max_retry_after: Duration) -> Result<Upstream, SyncError> {
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() > 2048 {
             return Err(SyncError::Invalid("upstream must be an http(s) URL".into()));
         }
@@ -93,10 +85,8 @@ impl Upstream {
             let delay = match self.try_once(&url, cap).await {
                 Ok(b) => return Ok(b),
                 Err((e, retry_after)) => {
-                    let retryable = matches!(
-                        &e,
-                        SyncError::Network(_) | SyncError::Truncated { .. }
-                    ) || matches!(&e, SyncError::Http(s, _) if *s == 408 || *s == 429 || *s >= 500);
+                    let retryable = matches!(&e, SyncError::Network(_) | SyncError::Truncated { .. })
+                        || matches!(&e, SyncError::Http(s, _) if *s == 408 || *s == 429 || *s >= 500);
                     if !retryable || attempt >= self.retries {
                         return Err(e);
                     }
@@ -115,28 +105,17 @@ impl Upstream {
         }
     }
 
-    async fn try_once(
-        &self,
-        url: &str,
-        cap: u64,
-    ) -> Result<Vec<u8>, (SyncError, Option<Duration>)> {
+    async fn try_once(&self, url: &str, cap: u64) -> Result<Vec<u8>, (SyncError, Option<Duration>)> {
         let mut resp = self
             .client
             .get(url)
-            .header(
-                "accept",
-                "application/json, application/zip;q=0.9, */*;q=0.1",
-            )
+            .header("accept", "application/json, application/zip;q=0.9, */*;q=0.1")
             .send()
             .await
             .map_err(|e| (SyncError::Network(e.without_url().to_string()), None))?;
         let status = resp.status();
         if !status.is_success() {
-            let ra = resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
+            let ra = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
             let mut text = Vec::new();
             while let Ok(Some(c)) = resp.chunk().await {
                 text.extend_from_slice(&c);
@@ -145,11 +124,7 @@ impl Upstream {
                 }
             }
             let msg: String = String::from_utf8_lossy(&text).chars().take(200).collect();
-            let ra = if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-                ra
-            } else {
-                None
-            };
+            let ra = if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() { ra } else { None };
             return Err((SyncError::Http(status.as_u16(), msg.trim().to_string()), ra));
         }
         let declared = resp.content_length();
@@ -170,13 +145,7 @@ impl Upstream {
                     // hyper reports a body shorter than Content-Length as an error here.
                     let received = body.len() as u64;
                     return Err(match declared {
-                        Some(d) if d != received => (
-                            SyncError::Truncated {
-                                declared: d,
-                                received,
-                            },
-                            None,
-                        ),
+                        Some(d) if d != received => (SyncError::Truncated { declared: d, received }, None),
                         _ => (SyncError::Network(e.without_url().to_string()), None),
                     });
                 }
@@ -185,13 +154,7 @@ impl Upstream {
         if let Some(d) = declared
             && d != body.len() as u64
         {
-            return Err((
-                SyncError::Truncated {
-                    declared: d,
-                    received: body.len() as u64,
-                },
-                None,
-            ));
+            return Err((SyncError::Truncated { declared: d, received: body.len() as u64 }, None));
         }
         Ok(body)
     }
@@ -227,32 +190,23 @@ struct Detail {
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter()
-        .try_fold(v, |v, k| v.get(*k))
-        .and_then(Value::as_str)
+    path.iter().try_fold(v, |v, k| v.get(*k)).and_then(Value::as_str)
 }
 
 fn parse_detail(slug: &str, v: &Value) -> Result<Detail, SyncError> {
     if !v.is_object() || v.get("skill").is_none() {
-        return Err(SyncError::Malformed(
-            "detail response has no `skill`".into(),
-        ));
+        return Err(SyncError::Malformed("detail response has no `skill`".into()));
     }
     if let Some(canonical) = str_at(v, &["skill", "slug"])
         && canonical != slug
     {
-        return Err(SyncError::Invalid(format!(
-            "upstream canonical slug {canonical:?} differs from {slug:?}"
-        )));
+        return Err(SyncError::Invalid(format!("upstream canonical slug {canonical:?} differs from {slug:?}")));
     }
     let owner = match str_at(v, &["owner", "handle"]) {
         Some(h) => Some(validate::owner(h).map_err(|e| SyncError::Invalid(e.to_string()))?),
         None => None,
     };
-    let metadata_json = v
-        .get("metadata")
-        .filter(|m| m.get("setup").is_some_and(Value::is_array))
-        .map(Value::to_string);
+    let metadata_json = v.get("metadata").filter(|m| m.get("setup").is_some_and(Value::is_array)).map(Value::to_string);
     Ok(Detail {
         owner,
         display_name: str_at(v, &["skill", "displayName"]).map(str::to_string),
@@ -283,15 +237,8 @@ fn parse_versions(v: &Value) -> Result<Vec<UpVersion>, SyncError> {
                 .ok_or_else(|| SyncError::Malformed("version item without `version`".into()))?;
             Ok(UpVersion {
                 version: version.to_string(),
-                created_at: it
-                    .get("createdAt")
-                    .and_then(Value::as_i64)
-                    .unwrap_or_else(now_ms),
-                changelog: it
-                    .get("changelog")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
+                created_at: it.get("createdAt").and_then(Value::as_i64).unwrap_or_else(now_ms),
+                changelog: it.get("changelog").and_then(Value::as_str).unwrap_or("").to_string(),
             })
         })
         .collect()
@@ -329,49 +276,22 @@ async fn list_all(up: &Upstream, max: usize) -> Result<Vec<String>, SyncError> {
 /// Run a sync. Never fails as a whole for one bad skill: per-item failures are recorded.
 pub async fn run(mirror: Arc<Mirror>, opts: SyncOptions) -> Result<SyncReport, SyncError> {
     let cfg = &mirror.config;
-    let up = Upstream::new(
-        &opts.upstream,
-        cfg.upstream_timeout(),
-        cfg.upstream.retries,
-        cfg.max_retry_after(),
-    )?;
+    let up = Upstream::new(&opts.upstream, cfg.upstream_timeout(), cfg.upstream.retries, cfg.max_retry_after())?;
     run_with(mirror, &up, opts).await
 }
 
-pub async fn run_with(
-    mirror: Arc<Mirror>,
-    up: &Upstream,
-    opts: SyncOptions,
-) -> Result<SyncReport, SyncError> {
+pub async fn run_with(mirror: Arc<Mirror>, up: &Upstream, opts: SyncOptions) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
-    let slugs = if opts.all {
-        list_all(up, mirror.config.upstream.max_skills).await?
-    } else {
-        opts.slugs.clone()
-    };
+    let slugs = if opts.all { list_all(up, mirror.config.upstream.max_skills).await? } else { opts.slugs.clone() };
     for slug in slugs {
         if let Err(e) = sync_skill(&mirror, up, &opts.upstream, &slug, &mut report).await {
-            fail(
-                &mirror,
-                &opts.upstream,
-                &slug,
-                None,
-                &e.to_string(),
-                &mut report,
-            );
+            fail(&mirror, &opts.upstream, &slug, None, &e.to_string(), &mut report);
         }
     }
     Ok(report)
 }
 
-fn fail(
-    mirror: &Mirror,
-    upstream: &str,
-    slug: &str,
-    version: Option<&str>,
-    error: &str,
-    report: &mut SyncReport,
-) {
+fn fail(mirror: &Mirror, upstream: &str, slug: &str, version: Option<&str>, error: &str, report: &mut SyncReport) {
     let f = SyncFailure {
         id: 0,
         at: now_ms(),
@@ -397,13 +317,7 @@ async fn sync_skill(
     validate::slug(slug).map_err(|e| SyncError::Invalid(e.to_string()))?;
     let detail = parse_detail(slug, &up.get_json(&format!("/api/v1/skills/{slug}")).await?)?;
     let max = mirror.config.upstream.max_versions.max(1);
-    let mut versions = match up
-        .get_json(&format!(
-            "/api/v1/skills/{slug}/versions?limit={}",
-            max.min(200)
-        ))
-        .await
-    {
+    let mut versions = match up.get_json(&format!("/api/v1/skills/{slug}/versions?limit={}", max.min(200))).await {
         Ok(v) => parse_versions(&v)?,
         // Older registries may lack the list; fall back to the latest version only.
         Err(SyncError::Http(404, _)) => vec![],
@@ -412,24 +326,13 @@ async fn sync_skill(
     if versions.is_empty()
         && let Some(l) = &detail.latest
     {
-        versions.push(UpVersion {
-            version: l.clone(),
-            created_at: now_ms(),
-            changelog: String::new(),
-        });
+        versions.push(UpVersion { version: l.clone(), created_at: now_ms(), changelog: String::new() });
     }
     let mut parsed: Vec<(semver::Version, UpVersion)> = Vec::new();
     for v in versions {
         match validate::version(&v.version) {
             Ok(s) => parsed.push((s, v)),
-            Err(e) => fail(
-                mirror,
-                upstream,
-                slug,
-                Some(&v.version),
-                &format!("{e}"),
-                report,
-            ),
+            Err(e) => fail(mirror, upstream, slug, Some(&v.version), &format!("{e}"), report),
         }
     }
     parsed.sort_by(|a, b| b.0.cmp(&a.0));
@@ -437,24 +340,14 @@ async fn sync_skill(
     // Oldest first, so an update is reviewed against an already-decided base version.
     parsed.reverse();
     for (_, v) in parsed {
-        let mut path = format!(
-            "/api/v1/download?slug={slug}&version={}",
-            urlencoding::encode(&v.version)
-        );
+        let mut path = format!("/api/v1/download?slug={slug}&version={}", urlencoding::encode(&v.version));
         if let Some(o) = &detail.owner {
             path.push_str(&format!("&ownerHandle={o}"));
         }
         let zip = match up.get(&path, mirror.config.limits.max_archive_bytes).await {
             Ok(z) => z,
             Err(e) => {
-                fail(
-                    mirror,
-                    upstream,
-                    slug,
-                    Some(&v.version),
-                    &e.to_string(),
-                    report,
-                );
+                fail(mirror, upstream, slug, Some(&v.version), &e.to_string(), report);
                 continue;
             }
         };
@@ -474,25 +367,9 @@ async fn sync_skill(
         let m = mirror.clone();
         let r = tokio::task::spawn_blocking(move || m.ingest(input, "sync")).await;
         match r {
-            Ok(Ok(outcome)) => report
-                .results
-                .push((format!("{slug}@{}", v.version), outcome)),
-            Ok(Err(e)) => fail(
-                mirror,
-                upstream,
-                slug,
-                Some(&v.version),
-                &e.to_string(),
-                report,
-            ),
-            Err(e) => fail(
-                mirror,
-                upstream,
-                slug,
-                Some(&v.version),
-                &format!("ingest task failed: {e}"),
-                report,
-            ),
+            Ok(Ok(outcome)) => report.results.push((format!("{slug}@{}", v.version), outcome)),
+            Ok(Err(e)) => fail(mirror, upstream, slug, Some(&v.version), &e.to_string(), report),
+            Err(e) => fail(mirror, upstream, slug, Some(&v.version), &format!("ingest task failed: {e}"), report),
         }
     }
     Ok(())
@@ -505,10 +382,7 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon"), None);
     }
 }

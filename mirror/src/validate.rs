@@ -30,8 +30,7 @@ pub fn slug(s: &str) -> Result<&str, InvalidInput> {
     let ok = !s.is_empty()
         && s.len() <= MAX_SLUG_LEN
         && s.as_bytes()[0].is_ascii_alphanumeric()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if ok { Ok(s) } else { Err(InvalidInput::Slug) }
 }
 
@@ -49,13 +48,8 @@ pub fn owner(s: &str) -> Result<String, InvalidInput> {
     let s = s.strip_prefix('@').unwrap_or(s);
     let ok = !s.is_empty()
         && s.len() <= MAX_OWNER_LEN
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(s.to_ascii_lowercase())
-    } else {
-        Err(InvalidInput::Owner)
-    }
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok { Ok(s.to_ascii_lowercase()) } else { Err(InvalidInput::Owner) }
 }
 
 /// A relative file path inside a skill: no NUL or control characters, no backslash, no
@@ -67,9 +61,7 @@ pub fn file_path(s: &str) -> Result<&str, InvalidInput> {
     if s.chars().any(|c| c.is_control() || c == '\\') {
         return Err(InvalidInput::Path);
     }
-    if s.split('/')
-        .any(|seg| seg.is_empty() || seg == "." || seg == "..")
-    {
+    if s.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..") {
         return Err(InvalidInput::Path);
     }
     Ok(s)
@@ -77,9 +69,7 @@ pub fn file_path(s: &str) -> Result<&str, InvalidInput> {
 
 /// A lowercase 64-hex sha256.
 pub fn sha256_hex(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]
@@ -90,17 +80,7 @@ mod tests {
     fn slugs() {
         assert!(slug("weather-brief").is_ok());
         assert!(slug("a").is_ok());
-        for bad in [
-            "",
-            "-x",
-            "A",
-            "a/b",
-            "..",
-            "a\0b",
-            "a b",
-            &"a".repeat(97),
-            "ä",
-        ] {
+        for bad in ["", "-x", "A", "a/b", "..", "a\0b", "a b", &"a".repeat(97), "ä"] {
             assert!(slug(bad).is_err(), "{bad:?}");
         }
     }
@@ -118,17 +98,7 @@ mod tests {
     fn paths() {
         assert!(file_path("SKILL.md").is_ok());
         assert!(file_path("scripts/a.py").is_ok());
-        for bad in [
-            "",
-            "/etc/passwd",
-            "../x",
-            "a/../b",
-            "a//b",
-            "a\\b",
-            "a\0b",
-            "./a",
-            "a/",
-        ] {
+        for bad in ["", "/etc/passwd", "../x", "a/../b", "a//b", "a\\b", "a\0b", "./a", "a/"] {
             assert!(file_path(bad).is_err(), "{bad:?}");
         }
         assert!(file_path(&"a".repeat(10_000)).is_err());

@@ -1,9 +1,10 @@
 //! Everything that touches the scanner (`skillscan`) and the signing crate
 //! (`skillscan-signatures`) goes through the two traits in this module.
 //!
-//! Why traits: both crates are written in parallel with the mirror, and the mirror must be
-//! testable without them (test doubles below). The real adapters live in
-//! [`crate::adapters`]; nothing else in the mirror names the other crates' types.
+//! Why traits: both crates were written in parallel with the mirror, and the mirror must be
+//! testable without them (test doubles below) and with a scanner that fails (fail closed).
+//! The real adapters live in [`crate::adapters`]; nothing else in the mirror names the
+//! other crates' types.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -15,9 +16,7 @@ use thiserror::Error;
 use crate::model::Verdict;
 
 /// Privilege level a skill needs, in increasing order (mirrors `skillscan::Privilege`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default, Hash,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Privilege {
     #[default]
@@ -68,8 +67,7 @@ impl CapabilityDelta {
             new_paths_written: d(&old.paths_written, &new.paths_written),
             new_persistence: d(&old.persistence, &new.persistence),
             new_install_specs: d(&old.install_specs, &new.install_specs),
-            privilege_raised: (new.privilege > old.privilege)
-                .then_some((old.privilege, new.privilege)),
+            privilege_raised: (new.privilege > old.privilege).then_some((old.privilege, new.privilege)),
         }
     }
 
@@ -192,11 +190,7 @@ pub trait ApprovalSigner: Send + Sync {
     /// The minisign public key file (`untrusted comment: …\nRW…\n`).
     fn public_key(&self) -> String;
     /// Signs an approved archive; returns the `.minisig` text.
-    fn sign_archive(
-        &self,
-        statement: &ApprovalStatement,
-        archive: &[u8],
-    ) -> Result<String, SignError>;
+    fn sign_archive(&self, statement: &ApprovalStatement, archive: &[u8]) -> Result<String, SignError>;
     /// Signs arbitrary bytes (the approved-versions index) with a trusted comment.
     fn sign_bytes(&self, trusted_comment: &str, bytes: &[u8]) -> Result<String, SignError>;
 }
@@ -207,9 +201,7 @@ pub struct UnavailableVetter;
 
 impl Vetter for UnavailableVetter {
     fn vet(&self, _: &str, _: &[u8]) -> Result<VetOutcome, VetError> {
-        Err(VetError::Unavailable(
-            "no scanner built into this skillscan-mirror".into(),
-        ))
+        Err(VetError::Unavailable("no scanner built into this skillscan-mirror".into()))
     }
     fn rules_version(&self) -> String {
         "none".into()
@@ -261,9 +253,7 @@ pub mod doubles {
 
     impl Default for MarkerVetter {
         fn default() -> Self {
-            MarkerVetter {
-                rules_version: Mutex::new("test-rules-1".into()),
-            }
+            MarkerVetter { rules_version: Mutex::new("test-rules-1".into()) }
         }
     }
 
@@ -286,18 +276,10 @@ pub mod doubles {
 
     impl Vetter for MarkerVetter {
         fn vet(&self, _: &str, zip: &[u8]) -> Result<VetOutcome, VetError> {
-            let rules = self
-                .rules_version
-                .lock()
-                .map(|g| g.clone())
-                .unwrap_or_default();
+            let rules = self.rules_version.lock().map(|g| g.clone()).unwrap_or_default();
             let arch = crate::archive::SkillArchive::read(zip, &Default::default())
                 .map_err(|e| VetError::Failed(e.to_string()))?;
-            let text: String = arch
-                .files
-                .values()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .collect();
+            let text: String = arch.files.values().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
             if text.contains("SCANFAIL") {
                 return Err(VetError::Failed("marker SCANFAIL".into()));
             }
@@ -324,10 +306,7 @@ pub mod doubles {
             Ok(o)
         }
         fn rules_version(&self) -> String {
-            self.rules_version
-                .lock()
-                .map(|g| g.clone())
-                .unwrap_or_default()
+            self.rules_version.lock().map(|g| g.clone()).unwrap_or_default()
         }
     }
 
@@ -338,11 +317,7 @@ pub mod doubles {
         fn public_key(&self) -> String {
             "untrusted comment: fake test key\nRWFAKE\n".into()
         }
-        fn sign_archive(
-            &self,
-            st: &ApprovalStatement,
-            archive: &[u8],
-        ) -> Result<String, SignError> {
+        fn sign_archive(&self, st: &ApprovalStatement, archive: &[u8]) -> Result<String, SignError> {
             Ok(format!(
                 "untrusted comment: fake\nFAKESIG\ntrusted comment: {}@{} sha256={} len={}\nFAKEGLOBAL\n",
                 st.slug,
@@ -352,10 +327,7 @@ pub mod doubles {
             ))
         }
         fn sign_bytes(&self, tc: &str, bytes: &[u8]) -> Result<String, SignError> {
-            Ok(format!(
-                "untrusted comment: fake\nFAKESIG\ntrusted comment: {tc} len={}\nFAKEGLOBAL\n",
-                bytes.len()
-            ))
+            Ok(format!("untrusted comment: fake\nFAKESIG\ntrusted comment: {tc} len={}\nFAKEGLOBAL\n", bytes.len()))
         }
     }
 }
@@ -374,13 +346,7 @@ mod tests {
         b.privilege = Privilege::Shell;
         let d = CapabilityDelta::between(&a, &b);
         assert!(!d.is_empty());
-        assert_eq!(
-            d.lines(),
-            vec![
-                "+ host: evil.example.invalid",
-                "+ privilege: ReadOnly -> Shell"
-            ]
-        );
+        assert_eq!(d.lines(), vec!["+ host: evil.example.invalid", "+ privilege: ReadOnly -> Shell"]);
         // Removing capabilities is never "new".
         assert!(CapabilityDelta::between(&b, &a).is_empty());
     }

@@ -51,9 +51,7 @@ pub async fn deliver_due(mirror: &Mirror, client: &reqwest::Client) -> (u64, u64
                 failed += 1;
                 // 1 s, 2 s, 4 s … capped at 10 min.
                 let backoff = 1000i64 << item.attempts.min(10);
-                let _ = mirror
-                    .meta
-                    .webhook_failed(item.id, now_ms() + backoff.min(600_000), &e);
+                let _ = mirror.meta.webhook_failed(item.id, now_ms() + backoff.min(600_000), &e);
                 tracing::warn!(event = %item.event, attempt = item.attempts + 1, "webhook delivery failed: {e}");
             }
         }
@@ -70,11 +68,7 @@ pub async fn flush(mirror: &Mirror, budget: Duration) -> (u64, u64) {
         let (o, f) = deliver_due(mirror, &client).await;
         ok += o;
         failed += f;
-        let pending = mirror
-            .meta
-            .due_webhooks(i64::MAX, MAX_ATTEMPTS)
-            .map(|v| v.len())
-            .unwrap_or(0);
+        let pending = mirror.meta.due_webhooks(i64::MAX, MAX_ATTEMPTS).map(|v| v.len()).unwrap_or(0);
         if pending == 0 || tokio::time::Instant::now() >= deadline {
             return (ok, failed);
         }

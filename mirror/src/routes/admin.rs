@@ -22,10 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/admin/versions", get(list))
         .route("/api/v1/admin/versions/{slug}/{version}", get(show))
-        .route(
-            "/api/v1/admin/versions/{slug}/{version}/{action}",
-            post(decide),
-        )
+        .route("/api/v1/admin/versions/{slug}/{version}/{action}", post(decide))
         .route("/api/v1/admin/audit", get(audit))
         .route("/api/v1/admin/alerts", get(alerts))
         .route("/api/v1/admin/sync-failures", get(sync_failures))
@@ -37,14 +34,8 @@ pub struct Admin(pub String);
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
-        let v = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let tok = v
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(ApiError::Unauthorized)?;
+        let v = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let tok = v.and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or(ApiError::Unauthorized)?;
         let hash = crate::auth::hash_token(tok);
         let snap = st.snapshot.load();
         match snap.tokens.get(&hash).map(String::as_str) {
@@ -61,28 +52,18 @@ impl FromRequestParts<AppState> for Admin {
                     .ok_or(ApiError::Unauthorized)?;
                 Ok(Admin(format!("token:{name}")))
             }
-            Some(_) => Err(ApiError::Forbidden(
-                "This token does not have the admin role".into(),
-            )),
+            Some(_) => Err(ApiError::Forbidden("This token does not have the admin role".into())),
             None => Err(ApiError::Unauthorized),
         }
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 async fn list(_: Admin, State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let state = p
-        .get("state")
-        .map(|s| s.parse::<VState>())
-        .transpose()
-        .map_err(ApiError::BadRequest)?;
+    let state = p.get("state").map(|s| s.parse::<VState>()).transpose().map_err(ApiError::BadRequest)?;
     let m = st.mirror.clone();
     let rows = blocking(move || Ok(m.meta.versions(state)?)).await?;
     let items: Vec<_> = rows
@@ -109,14 +90,9 @@ async fn show(
         Ok((rec, review))
     })
     .await?;
-    let report: serde_json::Value = rec
-        .report_json
-        .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok())
-        .unwrap_or(serde_json::Value::Null);
-    Ok(json_value(
-        &json!({"version": rec, "report": report, "review": review}),
-    ))
+    let report: serde_json::Value =
+        rec.report_json.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or(serde_json::Value::Null);
+    Ok(json_value(&json!({"version": rec, "report": report, "review": review})))
 }
 
 #[derive(Deserialize)]
@@ -140,31 +116,22 @@ async fn decide(
         _ => return Err(ApiError::NotFound("Not found")),
     };
     if body.reason.trim().is_empty() || body.reason.len() > 2000 {
-        return Err(ApiError::BadRequest(
-            "reason must be 1..2000 characters".into(),
-        ));
+        return Err(ApiError::BadRequest("reason must be 1..2000 characters".into()));
     }
     let s2 = st.clone();
     let rec = blocking(move || {
-        let rec = s2
-            .mirror
-            .decide(&slug, &version, to, &body.reason, &actor)?;
+        let rec = s2.mirror.decide(&slug, &version, to, &body.reason, &actor)?;
         // Read-your-writes: the next request already sees the decision.
         s2.rebuild()?;
         Ok(rec)
     })
     .await?;
-    Ok(json_value(
-        &json!({"slug": rec.slug, "version": rec.version, "state": rec.state, "reason": rec.state_reason}),
-    ))
+    Ok(json_value(&json!({"slug": rec.slug, "version": rec.version, "state": rec.state, "reason": rec.state_reason})))
 }
 
 async fn audit(_: Admin, State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let limit = match p.get("limit") {
-        Some(l) => Some(
-            l.parse::<usize>()
-                .map_err(|_| ApiError::BadRequest("Invalid limit".into()))?,
-        ),
+        Some(l) => Some(l.parse::<usize>().map_err(|_| ApiError::BadRequest("Invalid limit".into()))?),
         None => Some(1000),
     };
     let m = st.mirror.clone();

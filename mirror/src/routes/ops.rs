@@ -50,10 +50,7 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
     ));
     let body = st.metrics.render(&gauges);
     let mut r = body.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
     r
 }
 

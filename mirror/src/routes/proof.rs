@@ -23,12 +23,8 @@ pub fn router() -> Router<AppState> {
 
 fn text(body: bytes::Bytes) -> Response {
     let mut r = body.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
@@ -41,9 +37,7 @@ async fn pubkey(State(st): State<AppState>) -> Result<Response, ApiError> {
 }
 
 async fn signature(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let slug = p
-        .get("slug")
-        .ok_or_else(|| ApiError::BadRequest("Missing slug".into()))?;
+    let slug = p.get("slug").ok_or_else(|| ApiError::BadRequest("Missing slug".into()))?;
     validate::slug(slug)?;
     let snap = st.snapshot.load();
     let skill = snap.skills.get(slug);
@@ -55,24 +49,15 @@ async fn signature(State(st): State<AppState>, p: Params) -> Result<Response, Ap
         None => skill.map(|s| s.latest()),
     };
     match v {
-        Some(v) => v
-            .signature
-            .clone()
-            .map(text)
-            .ok_or(ApiError::NotFound("Signature not found")),
+        Some(v) => v.signature.clone().map(text).ok_or(ApiError::NotFound("Signature not found")),
         None => {
             // Same refusal semantics as the download route.
             let ver = p
                 .get("version")
                 .map(str::to_string)
                 .or_else(|| snap.blocked.get(slug).map(|b| b.newest_version.clone()));
-            match ver
-                .as_deref()
-                .and_then(|v| snap.gate(slug, v).map(|g| (v, g)))
-            {
-                Some((v, g)) if g.state.is_refused() => {
-                    Err(ApiError::Forbidden(g.message(slug, v)))
-                }
+            match ver.as_deref().and_then(|v| snap.gate(slug, v).map(|g| (v, g))) {
+                Some((v, g)) if g.state.is_refused() => Err(ApiError::Forbidden(g.message(slug, v))),
                 Some((v, g)) => Err(ApiError::Locked(g.message(slug, v))),
                 None => Err(ApiError::NotFound("Version not found")),
             }
@@ -85,10 +70,5 @@ async fn index(State(st): State<AppState>) -> Response {
 }
 
 async fn index_sig(State(st): State<AppState>) -> Result<Response, ApiError> {
-    st.snapshot
-        .load()
-        .index_sig
-        .clone()
-        .map(text)
-        .ok_or(ApiError::NotFound("Index signature not available"))
+    st.snapshot.load().index_sig.clone().map(text).ok_or(ApiError::NotFound("Index signature not available"))
 }

@@ -31,10 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/skills", get(list))
         .route("/api/v1/skills/resolve", get(resolve))
         .route("/api/v1/resolve", get(resolve))
-        .route(
-            "/api/v1/skills/-/security-verdicts",
-            post(security_verdicts),
-        )
+        .route("/api/v1/skills/-/security-verdicts", post(security_verdicts))
         .route("/api/v1/skills/{slug}", get(detail))
         .route("/api/v1/skills/{slug}/versions", get(versions))
         .route("/api/v1/skills/{slug}/versions/{version}", get(version))
@@ -51,11 +48,7 @@ const VERSION_NOT_FOUND: &str = "Version not found";
 
 /// `ownerHandle` (alias `owner`), validated; a mismatch hides the skill.
 fn owner_param(p: &Params) -> Result<Option<String>, ApiError> {
-    p.get("ownerHandle")
-        .or_else(|| p.get("owner"))
-        .map(validate::owner)
-        .transpose()
-        .map_err(Into::into)
+    p.get("ownerHandle").or_else(|| p.get("owner")).map(validate::owner).transpose().map_err(Into::into)
 }
 
 fn owner_matches(want: &Option<String>, have: &Option<String>) -> bool {
@@ -80,12 +73,7 @@ fn refusal(gate: &Gate, slug: &str, version: &str, st: &AppState) -> ApiError {
     }
 }
 
-fn resolve_target(
-    st: &AppState,
-    snap: &Snapshot,
-    slug: &str,
-    p: &Params,
-) -> Result<Target, ApiError> {
+fn resolve_target(st: &AppState, snap: &Snapshot, slug: &str, p: &Params) -> Result<Target, ApiError> {
     validate::slug(slug)?;
     let owner = owner_param(p)?;
     let version = match p.get("version") {
@@ -136,11 +124,7 @@ async fn well_known(State(st): State<AppState>, headers: axum::http::HeaderMap) 
             let host = headers
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok())
-                .filter(|h| {
-                    h.len() <= 255
-                        && h.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-                })
+                .filter(|h| h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
                 .map(str::to_string)
                 .unwrap_or_else(|| st.mirror.config.listen.clone());
             format!("http://{host}")
@@ -208,9 +192,7 @@ fn parse_limit(v: Option<&str>, default: usize, max: usize) -> Result<usize, Api
 fn parse_cursor(v: Option<&str>) -> Result<usize, ApiError> {
     match v {
         None => Ok(0),
-        Some(s) if s.len() <= 12 => s
-            .parse()
-            .map_err(|_| ApiError::BadRequest("Invalid cursor".into())),
+        Some(s) if s.len() <= 12 => s.parse().map_err(|_| ApiError::BadRequest("Invalid cursor".into())),
         Some(_) => Err(ApiError::BadRequest("Invalid cursor".into())),
     }
 }
@@ -220,43 +202,27 @@ async fn list(State(st): State<AppState>, p: Params) -> Result<Response, ApiErro
     let offset = parse_cursor(p.get("cursor"))?;
     let sort = p.get("sort").unwrap_or("updated");
     let prefix = match p.get("prefix") {
-        Some(x) => {
-            Some(validate::slug(x).map_err(|_| ApiError::BadRequest("Invalid prefix".into()))?)
-        }
+        Some(x) => Some(validate::slug(x).map_err(|_| ApiError::BadRequest("Invalid prefix".into()))?),
         None => None,
     };
     let snap = st.snapshot.load();
-    let mut items: Vec<&Arc<SkillView>> = snap
-        .by_updated
-        .iter()
-        .filter(|s| prefix.is_none_or(|x| s.slug.starts_with(x)))
-        .collect();
+    let mut items: Vec<&Arc<SkillView>> =
+        snap.by_updated.iter().filter(|s| prefix.is_none_or(|x| s.slug.starts_with(x))).collect();
     match sort {
-        "updated" | "recommended" | "default" | "downloads" | "installs" | "installsCurrent"
-        | "installsAllTime" | "stars" | "rating" | "trending" => {}
-        "createdAt" | "newest" => items.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| a.slug.cmp(&b.slug))
-        }),
+        "updated" | "recommended" | "default" | "downloads" | "installs" | "installsCurrent" | "installsAllTime"
+        | "stars" | "rating" | "trending" => {}
+        "createdAt" | "newest" => {
+            items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.slug.cmp(&b.slug)))
+        }
         "name" => items.sort_by(|a, b| a.slug.cmp(&b.slug)),
         _ => return Err(ApiError::BadRequest("Invalid sort".into())),
     }
-    let page: Vec<&Value> = items
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .map(|s| &s.list_item)
-        .collect();
+    let page: Vec<&Value> = items.iter().skip(offset).take(limit).map(|s| &s.list_item).collect();
     let next = (offset + limit < items.len()).then(|| (offset + limit).to_string());
     Ok(json_value(&json!({"items": page, "nextCursor": next})))
 }
 
-async fn detail(
-    State(st): State<AppState>,
-    Path(slug): Path<String>,
-    p: Params,
-) -> Result<Response, ApiError> {
+async fn detail(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
     validate::slug(&slug)?;
     let owner = owner_param(&p)?;
     let snap = st.snapshot.load();
@@ -273,26 +239,14 @@ async fn detail(
     Err(ApiError::NotFound(SKILL_NOT_FOUND))
 }
 
-async fn versions(
-    State(st): State<AppState>,
-    Path(slug): Path<String>,
-    p: Params,
-) -> Result<Response, ApiError> {
+async fn versions(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
     validate::slug(&slug)?;
     let limit = parse_limit(p.get("limit"), 25, 200)?;
     let offset = parse_cursor(p.get("cursor"))?;
     let owner = owner_param(&p)?;
     let snap = st.snapshot.load();
-    let Some(s) = snap
-        .skills
-        .get(&slug)
-        .filter(|s| owner_matches(&owner, &s.owner))
-    else {
-        if snap
-            .blocked
-            .get(&slug)
-            .is_some_and(|b| owner_matches(&owner, &b.owner))
-        {
+    let Some(s) = snap.skills.get(&slug).filter(|s| owner_matches(&owner, &s.owner)) else {
+        if snap.blocked.get(&slug).is_some_and(|b| owner_matches(&owner, &b.owner)) {
             return Ok(json_value(&json!({"items": [], "nextCursor": null})));
         }
         return Err(ApiError::NotFound(SKILL_NOT_FOUND));
@@ -335,15 +289,8 @@ async fn zip_bytes(st: &AppState, v: &VersionView) -> Result<Bytes, ApiError> {
     }
 }
 
-async fn file(
-    State(st): State<AppState>,
-    Path(slug): Path<String>,
-    p: Params,
-) -> Result<Response, ApiError> {
-    let path = p
-        .get("path")
-        .ok_or_else(|| ApiError::BadRequest("Missing path".into()))?
-        .to_string();
+async fn file(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
+    let path = p.get("path").ok_or_else(|| ApiError::BadRequest("Missing path".into()))?.to_string();
     validate::file_path(&path)?;
     let snap = st.snapshot.load();
     let Target::Served(_, v) = resolve_target(&st, &snap, &slug, &p)?;
@@ -358,21 +305,16 @@ async fn file(
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         let a = crate::archive::SkillArchive::read(&zip, &Default::default())
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        a.files
-            .get(&entry.path)
-            .cloned()
-            .ok_or(ApiError::NotFound("File not found"))
+        a.files.get(&entry.path).cloned().ok_or(ApiError::NotFound("File not found"))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     let preview = p.get("preview").is_some_and(|x| x == "1" || x == "true");
     let ctype = if preview {
-        let s = std::str::from_utf8(&bytes)
-            .map_err(|_| ApiError::UnsupportedMediaType("File is not UTF-8 text".into()))?;
+        let s =
+            std::str::from_utf8(&bytes).map_err(|_| ApiError::UnsupportedMediaType("File is not UTF-8 text".into()))?;
         if s.len() > 200 * 1024 {
-            return Err(ApiError::UnsupportedMediaType(
-                "File too large to preview".into(),
-            ));
+            return Err(ApiError::UnsupportedMediaType("File too large to preview".into()));
         }
         "text/plain; charset=utf-8"
     } else if entry.content_type.starts_with("text/") {
@@ -386,23 +328,13 @@ async fn file(
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        "x-content-sha256",
-        HeaderValue::from_str(&sha).unwrap_or(HeaderValue::from_static("")),
-    );
+    h.insert("x-content-sha256", HeaderValue::from_str(&sha).unwrap_or(HeaderValue::from_static("")));
     h.insert("x-content-size", HeaderValue::from(len));
-    h.insert(
-        header::ETAG,
-        HeaderValue::from_str(&format!("\"{sha}\"")).unwrap_or(HeaderValue::from_static("")),
-    );
+    h.insert(header::ETAG, HeaderValue::from_str(&format!("\"{sha}\"")).unwrap_or(HeaderValue::from_static("")));
     Ok(r)
 }
 
-async fn install(
-    State(st): State<AppState>,
-    Path(slug): Path<String>,
-    p: Params,
-) -> Result<Response, ApiError> {
+async fn install(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
     let snap = st.snapshot.load();
     match resolve_target(&st, &snap, &slug, &p) {
         Ok(Target::Served(s, v)) => Ok(json_value(&json!({
@@ -416,11 +348,8 @@ async fn install(
                 ApiError::Forbidden(m) | ApiError::Locked(m) => m.clone(),
                 _ => String::new(),
             };
-            let reason = if status == StatusCode::FORBIDDEN {
-                "github_scan_failed"
-            } else {
-                "github_verification_pending"
-            };
+            let reason =
+                if status == StatusCode::FORBIDDEN { "github_scan_failed" } else { "github_verification_pending" };
             Ok(json_with_status(
                 status,
                 &json!({"ok": false, "slug": slug, "reason": reason, "message": msg, "status": status.as_u16()}),
@@ -440,17 +369,10 @@ async fn resolve(State(st): State<AppState>, p: Params) -> Result<Response, ApiE
     validate::slug(slug)?;
     let owner = owner_param(&p)?;
     let snap = st.snapshot.load();
-    let Some(s) = snap
-        .skills
-        .get(slug)
-        .filter(|s| owner_matches(&owner, &s.owner))
-    else {
+    let Some(s) = snap.skills.get(slug).filter(|s| owner_matches(&owner, &s.owner)) else {
         return Err(ApiError::NotFound(SKILL_NOT_FOUND));
     };
-    let m = s
-        .versions
-        .iter()
-        .find(|v| v.fingerprint == hash || v.fingerprint_installed == hash);
+    let m = s.versions.iter().find(|v| v.fingerprint == hash || v.fingerprint_installed == hash);
     Ok(json_value(&json!({
         "slug": s.slug,
         "match": m.map(|v| json!({"version": v.version})),
@@ -459,32 +381,18 @@ async fn resolve(State(st): State<AppState>, p: Params) -> Result<Response, ApiE
 }
 
 async fn download(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let slug = p
-        .get("slug")
-        .ok_or_else(|| ApiError::BadRequest("Missing slug".into()))?
-        .to_string();
+    let slug = p.get("slug").ok_or_else(|| ApiError::BadRequest("Missing slug".into()))?.to_string();
     let snap = st.snapshot.load();
     // The approval check happens here, on the download route itself, not only in listings.
     let Target::Served(s, v) = resolve_target(&st, &snap, &slug, &p)?;
     let bytes = zip_bytes(&st, &v).await?;
     st.metrics.downloads.fetch_add(1, Ordering::Relaxed);
-    st.metrics
-        .download_bytes
-        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    st.metrics.download_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
     let mut r = bytes.into_response();
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=60"),
-    );
-    if let Ok(d) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}-{}.zip\"",
-        s.slug, v.version
-    )) {
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
+    if let Ok(d) = HeaderValue::from_str(&format!("attachment; filename=\"{}-{}.zip\"", s.slug, v.version)) {
         h.insert(header::CONTENT_DISPOSITION, d);
     }
     if let Ok(x) = HeaderValue::from_str(&v.archive_sha256) {
@@ -495,21 +403,14 @@ async fn download(State(st): State<AppState>, p: Params) -> Result<Response, Api
     }
     h.insert(
         "x-skillscan-signature-url",
-        HeaderValue::from_str(&format!(
-            "/api/v1/download/signature?slug={}&version={}",
-            s.slug, v.version
-        ))
-        .unwrap_or(HeaderValue::from_static("")),
+        HeaderValue::from_str(&format!("/api/v1/download/signature?slug={}&version={}", s.slug, v.version))
+            .unwrap_or(HeaderValue::from_static("")),
     );
     Ok(r)
 }
 
 /// `clawhub.skill.verify.v1`: ok/fail with the mirror's reasons and the proof material.
-async fn verify(
-    State(st): State<AppState>,
-    Path(slug): Path<String>,
-    p: Params,
-) -> Result<Response, ApiError> {
+async fn verify(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
     let snap = st.snapshot.load();
     match resolve_target(&st, &snap, &slug, &p) {
         Ok(Target::Served(s, v)) => Ok(json_value(&json!({
@@ -538,16 +439,13 @@ async fn verify(
     }
 }
 
-async fn moderation(
-    State(st): State<AppState>,
-    Path(slug): Path<String>,
-) -> Result<Response, ApiError> {
+async fn moderation(State(st): State<AppState>, Path(slug): Path<String>) -> Result<Response, ApiError> {
     validate::slug(&slug)?;
     let snap = st.snapshot.load();
     match snap.blocked.get(&slug) {
-        Some(b) if b.gate.state.is_refused() => Ok(json_value(
-            &json!({"moderation": moderation_blocked(&b.gate, &slug, &b.newest_version)}),
-        )),
+        Some(b) if b.gate.state.is_refused() => {
+            Ok(json_value(&json!({"moderation": moderation_blocked(&b.gate, &slug, &b.newest_version)})))
+        }
         _ => Err(ApiError::NotFound("Moderation details unavailable")),
     }
 }
@@ -577,9 +475,7 @@ async fn security_verdicts(
 ) -> Result<Response, ApiError> {
     let axum::Json(body) = body?;
     if body.items.is_empty() || body.items.len() > 100 {
-        return Err(ApiError::BadRequest(
-            "items must have 1 to 100 entries".into(),
-        ));
+        return Err(ApiError::BadRequest("items must have 1 to 100 entries".into()));
     }
     let snap = st.snapshot.load();
     let items: Vec<Value> = body
@@ -613,7 +509,5 @@ async fn security_verdicts(
             }
         })
         .collect();
-    Ok(json_value(
-        &json!({"schema": "clawhub.skill.security-verdicts.v1", "items": items}),
-    ))
+    Ok(json_value(&json!({"schema": "clawhub.skill.security-verdicts.v1", "items": items})))
 }

@@ -42,35 +42,20 @@ impl FsBlobStore {
             }
         }
         let seed = crate::model::now_ms() as u64 ^ std::process::id() as u64;
-        Ok(FsBlobStore {
-            root,
-            nonce: AtomicU64::new(seed),
-        })
+        Ok(FsBlobStore { root, nonce: AtomicU64::new(seed) })
     }
 
     /// Final path of a blob.
     pub fn path_of(&self, sha256: &str) -> PathBuf {
-        self.root
-            .join("blobs")
-            .join("sha256")
-            .join(&sha256[0..2])
-            .join(&sha256[2..4])
-            .join(sha256)
+        self.root.join("blobs").join("sha256").join(&sha256[0..2]).join(&sha256[2..4]).join(sha256)
     }
 
     /// Write to a temp file and fsync it, without renaming it into place. Exposed so
     /// crash tests can stop the protocol half-way.
     pub fn write_temp(&self, bytes: &[u8]) -> Result<PathBuf, StoreError> {
         let n = self.nonce.fetch_add(1, Ordering::Relaxed);
-        let tmp = self
-            .root
-            .join("tmp")
-            .join(format!("{}.{n:x}", sha256_hex(bytes)));
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| StoreError::io(&tmp, e))?;
+        let tmp = self.root.join("tmp").join(format!("{}.{n:x}", sha256_hex(bytes)));
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
         f.write_all(bytes).map_err(|e| StoreError::io(&tmp, e))?;
         f.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
         Ok(tmp)
@@ -78,9 +63,7 @@ impl FsBlobStore {
 }
 
 fn fsync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| StoreError::io(dir, e))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| StoreError::io(dir, e))
 }
 
 /// `create_dir_all` that also fsyncs each parent whose entry list changed.
@@ -153,21 +136,12 @@ mod tests {
         assert_eq!(h, sha256_hex(b"hello"));
         assert_eq!(s.put(b"hello").unwrap(), h);
         assert_eq!(s.get(&h).unwrap(), b"hello");
-        assert!(
-            s.path_of(&h)
-                .starts_with(d.path().join("blobs/sha256").join(&h[..2]).join(&h[2..4]))
-        );
+        assert!(s.path_of(&h).starts_with(d.path().join("blobs/sha256").join(&h[..2]).join(&h[2..4])));
         // Tampering is detected on read.
         fs::write(s.path_of(&h), b"evil").unwrap();
         assert!(matches!(s.get(&h), Err(StoreError::BlobCorrupt(_))));
-        assert!(matches!(
-            s.get(&"0".repeat(64)),
-            Err(StoreError::BlobMissing(_))
-        ));
-        assert!(matches!(
-            s.get("../../etc/passwd"),
-            Err(StoreError::BlobMissing(_))
-        ));
+        assert!(matches!(s.get(&"0".repeat(64)), Err(StoreError::BlobMissing(_))));
+        assert!(matches!(s.get("../../etc/passwd"), Err(StoreError::BlobMissing(_))));
     }
 
     #[test]

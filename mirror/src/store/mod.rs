@@ -23,10 +23,7 @@ use crate::vetting::VetOutcome;
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("I/O error on {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("database error: {0}")]
     Db(#[from] rusqlite::Error),
     #[error("blob {0} not found")]
@@ -45,10 +42,7 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> StoreError {
-        StoreError::Io {
-            path: path.as_ref().display().to_string(),
-            source,
-        }
+        StoreError::Io { path: path.as_ref().display().to_string(), source }
     }
 }
 
@@ -128,11 +122,7 @@ pub trait MetaStore: Send + Sync {
     fn update_scan(&self, id: i64, scan: &VetOutcome, actor: &str) -> Result<(), StoreError>;
     fn owner_has_approved(&self, owner: &str) -> Result<bool, StoreError>;
     fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError>;
-    fn record_alert(
-        &self,
-        a: &IntegrityAlert,
-        webhooks: Vec<(String, String, String)>,
-    ) -> Result<i64, StoreError>;
+    fn record_alert(&self, a: &IntegrityAlert, webhooks: Vec<(String, String, String)>) -> Result<i64, StoreError>;
     fn alerts(&self) -> Result<Vec<IntegrityAlert>, StoreError>;
     fn record_sync_failure(&self, f: &SyncFailure) -> Result<(), StoreError>;
     fn sync_failures(&self, limit: usize) -> Result<Vec<SyncFailure>, StoreError>;

@@ -156,10 +156,7 @@ fn row_to_version(r: &Row<'_>) -> rusqlite::Result<VersionRecord> {
         verdict: verdict.map(|v| v.parse()).transpose().map_err(malformed)?,
         rules_version: r.get(20)?,
         reason_codes: serde_json::from_str(&codes).map_err(malformed)?,
-        capabilities: caps
-            .map(|c| serde_json::from_str(&c))
-            .transpose()
-            .map_err(malformed)?,
+        capabilities: caps.map(|c| serde_json::from_str(&c)).transpose().map_err(malformed)?,
         report_json: r.get(23)?,
         signature: r.get(24)?,
         metadata_json: r.get(25)?,
@@ -201,15 +198,10 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(SqliteStore {
-            conn: Mutex::new(conn),
-        })
+        Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         // A poisoned mutex only means another thread panicked mid-call; SQLite itself
         // rolled back any open transaction, so the connection is still usable.
         let mut g = self.conn.lock().unwrap_or_else(|p| p.into_inner());
@@ -250,10 +242,7 @@ fn insert_audit(tx: &rusqlite::Transaction<'_>, a: AuditRow<'_>) -> rusqlite::Re
     Ok(())
 }
 
-fn enqueue(
-    tx: &rusqlite::Transaction<'_>,
-    hooks: &[(String, String, String)],
-) -> rusqlite::Result<()> {
+fn enqueue(tx: &rusqlite::Transaction<'_>, hooks: &[(String, String, String)]) -> rusqlite::Result<()> {
     let now = now_ms();
     for (url, event, payload) in hooks {
         tx.execute(
@@ -329,9 +318,7 @@ impl MetaStore for SqliteStore {
 
     fn versions_of(&self, slug: &str) -> Result<Vec<VersionRecord>, StoreError> {
         self.with(|c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {VERSION_COLS} FROM versions WHERE slug = ?1 ORDER BY id"
-            ))?;
+            let mut st = c.prepare(&format!("SELECT {VERSION_COLS} FROM versions WHERE slug = ?1 ORDER BY id"))?;
             let rows = st.query_map(params![slug], row_to_version)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
@@ -405,8 +392,8 @@ impl MetaStore for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound(format!("version id {id}")));
             }
-            let (slug, version, state): (String, String, String) = tx
-                .query_row("SELECT slug, version, state FROM versions WHERE id = ?1", params![id], |r| {
+            let (slug, version, state): (String, String, String) =
+                tx.query_row("SELECT slug, version, state FROM versions WHERE id = ?1", params![id], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })?;
             let st: State = state.parse().map_err(StoreError::Malformed)?;
@@ -451,11 +438,7 @@ impl MetaStore for SqliteStore {
         })
     }
 
-    fn record_alert(
-        &self,
-        a: &IntegrityAlert,
-        webhooks: Vec<(String, String, String)>,
-    ) -> Result<i64, StoreError> {
+    fn record_alert(&self, a: &IntegrityAlert, webhooks: Vec<(String, String, String)>) -> Result<i64, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -540,9 +523,7 @@ impl MetaStore for SqliteStore {
                 "INSERT INTO tokens (name, role, token_sha256, created_at) VALUES (?1, ?2, ?3, ?4)",
                 params![name, role, token_sha256, now_ms()],
             ) {
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
                     Err(StoreError::AlreadyExists(format!("token {name}")))
                 }
                 r => {
@@ -574,9 +555,8 @@ impl MetaStore for SqliteStore {
 
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
         self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT id, name, role, created_at, revoked_at IS NOT NULL FROM tokens ORDER BY id",
-            )?;
+            let mut st =
+                c.prepare("SELECT id, name, role, created_at, revoked_at IS NOT NULL FROM tokens ORDER BY id")?;
             let rows = st.query_map([], |r| {
                 Ok(TokenRecord {
                     id: r.get(0)?,
@@ -601,8 +581,7 @@ impl MetaStore for SqliteStore {
 
     fn tokens_with_hashes(&self) -> Result<Vec<(String, String)>, StoreError> {
         self.with(|c| {
-            let mut st =
-                c.prepare("SELECT token_sha256, role FROM tokens WHERE revoked_at IS NULL")?;
+            let mut st = c.prepare("SELECT token_sha256, role FROM tokens WHERE revoked_at IS NULL")?;
             let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
@@ -615,7 +594,13 @@ impl MetaStore for SqliteStore {
                  WHERE delivered_at IS NULL AND next_attempt_at <= ?1 AND attempts < ?2 ORDER BY id LIMIT 100",
             )?;
             let rows = st.query_map(params![now, max_attempts], |r| {
-                Ok(OutboxItem { id: r.get(0)?, url: r.get(1)?, event: r.get(2)?, payload: r.get(3)?, attempts: r.get(4)? })
+                Ok(OutboxItem {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    event: r.get(2)?,
+                    payload: r.get(3)?,
+                    attempts: r.get(4)?,
+                })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
@@ -676,20 +661,12 @@ mod tests {
     #[test]
     fn audit_is_append_only_and_pins_immutable() {
         let s = SqliteStore::open_in_memory().unwrap();
-        let id = s
-            .insert_version(&new_version("a", "1.0.0"), "t", "r")
-            .unwrap();
-        assert!(matches!(
-            s.insert_version(&new_version("a", "1.0.0"), "t", "r"),
-            Err(StoreError::AlreadyExists(_))
-        ));
+        let id = s.insert_version(&new_version("a", "1.0.0"), "t", "r").unwrap();
+        assert!(matches!(s.insert_version(&new_version("a", "1.0.0"), "t", "r"), Err(StoreError::AlreadyExists(_))));
         s.with(|c| {
             assert!(c.execute("DELETE FROM audit", []).is_err());
             assert!(c.execute("UPDATE audit SET reason = 'x'", []).is_err());
-            assert!(
-                c.execute("UPDATE versions SET archive_sha256 = 'b'", [])
-                    .is_err()
-            );
+            assert!(c.execute("UPDATE versions SET archive_sha256 = 'b'", []).is_err());
             assert!(c.execute("DELETE FROM versions", []).is_err());
             Ok(())
         })
@@ -706,16 +683,9 @@ mod tests {
             webhooks: vec![],
         };
         assert!(matches!(s.transition(&t), Err(StoreError::Conflict { .. })));
-        let t = Transition {
-            from: State::Fetched,
-            to: State::Quarantined,
-            ..t
-        };
+        let t = Transition { from: State::Fetched, to: State::Quarantined, ..t };
         s.transition(&t).unwrap();
-        assert_eq!(
-            s.get_version("a", "1.0.0").unwrap().unwrap().state,
-            State::Quarantined
-        );
+        assert_eq!(s.get_version("a", "1.0.0").unwrap().unwrap().state, State::Quarantined);
         assert_eq!(s.audit(None).unwrap().len(), 2);
     }
 }

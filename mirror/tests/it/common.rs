@@ -49,21 +49,9 @@ pub fn env_with(policy: Policy, config: Config) -> Env {
     let vetter = Arc::new(MarkerVetter::default());
     let meta = Arc::new(SqliteStore::open(&dir.path().join("mirror.db")).unwrap());
     let blobs = Arc::new(FsBlobStore::open(dir.path()).unwrap());
-    let m = Arc::new(mirror_with(
-        dir.path(),
-        policy,
-        config,
-        vetter.clone(),
-        blobs,
-        meta,
-    ));
+    let m = Arc::new(mirror_with(dir.path(), policy, config, vetter.clone(), blobs, meta));
     let state = AppState::new(m.clone()).unwrap();
-    Env {
-        _dir: dir,
-        mirror: m,
-        state,
-        vetter,
-    }
+    Env { _dir: dir, mirror: m, state, vetter }
 }
 
 pub fn env() -> Env {
@@ -75,17 +63,8 @@ impl Env {
         build_router(self.state.clone())
     }
 
-    pub fn ingest(
-        &self,
-        slug: &str,
-        version: &str,
-        owner: &str,
-        files: &[(&str, &str)],
-    ) -> IngestOutcome {
-        let out = self
-            .mirror
-            .ingest(input(slug, version, owner, files), "test")
-            .unwrap();
+    pub fn ingest(&self, slug: &str, version: &str, owner: &str, files: &[(&str, &str)]) -> IngestOutcome {
+        let out = self.mirror.ingest(input(slug, version, owner, files), "test").unwrap();
         self.state.rebuild().unwrap();
         out
     }
@@ -109,18 +88,13 @@ pub fn input(slug: &str, version: &str, owner: &str, files: &[(&str, &str)]) -> 
 
 /// A flat ClawHub-style zip with `_meta.json`.
 pub fn zip(slug: &str, version: &str, files: &[(&str, &str)]) -> Vec<u8> {
-    let mut m: BTreeMap<String, Vec<u8>> = files
-        .iter()
-        .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
-        .collect();
-    m.insert(
-        "_meta.json".into(),
-        archive::meta_json(Some("acme"), slug, version, 1),
-    );
+    let mut m: BTreeMap<String, Vec<u8>> = files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect();
+    m.insert("_meta.json".into(), archive::meta_json(Some("acme"), slug, version, 1));
     archive::build_zip(&m).unwrap()
 }
 
-pub const BENIGN_MD: &str = "---\nname: weather-brief\ndescription: Short weather briefings.\n---\n# Weather\nRun the script.\n";
+pub const BENIGN_MD: &str =
+    "---\nname: weather-brief\ndescription: Short weather briefings.\n---\n# Weather\nRun the script.\n";
 
 pub async fn call(app: Router, req: Request<Body>) -> (StatusCode, HeaderMap, Bytes) {
     let resp = app.oneshot(req).await.unwrap();

@@ -8,9 +8,7 @@ use skillscan_mirror::config::Config;
 use skillscan_mirror::model::State;
 use skillscan_mirror::policy::Policy;
 use skillscan_mirror::service::IngestOutcome;
-use skillscan_mirror::store::{
-    BlobStore, FsBlobStore, MetaStore, NewVersion, SqliteStore, StoreError,
-};
+use skillscan_mirror::store::{BlobStore, FsBlobStore, MetaStore, NewVersion, SqliteStore, StoreError};
 use skillscan_mirror::vetting::doubles::MarkerVetter;
 
 use crate::common::*;
@@ -84,28 +82,21 @@ impl MetaStore for FailingInsert {
 }
 
 fn rusqlite_err() -> rusqlite::Error {
-    rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(13),
-        Some("database or disk is full".into()),
-    )
+    rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(13), Some("database or disk is full".into()))
 }
 
 /// The invariant: every row's blob exists and verifies.
 fn assert_no_dangling_rows(meta: &dyn MetaStore, blobs: &dyn BlobStore) {
     for v in meta.versions(None).unwrap() {
-        blobs
-            .get(&v.archive_sha256)
-            .unwrap_or_else(|e| panic!("{} points at a bad blob: {e}", v.key()));
+        blobs.get(&v.archive_sha256).unwrap_or_else(|e| panic!("{} points at a bad blob: {e}", v.key()));
     }
 }
 
 #[test]
 fn crash_between_blob_and_row_then_retry() {
     let dir = tempfile::tempdir().unwrap();
-    let blobs = Arc::new(CrashAfterBlob {
-        inner: FsBlobStore::open(dir.path()).unwrap(),
-        armed: AtomicBool::new(true),
-    });
+    let blobs =
+        Arc::new(CrashAfterBlob { inner: FsBlobStore::open(dir.path()).unwrap(), armed: AtomicBool::new(true) });
     let meta = Arc::new(SqliteStore::open(&dir.path().join("mirror.db")).unwrap());
     let m = mirror_with(
         dir.path(),
@@ -117,12 +108,7 @@ fn crash_between_blob_and_row_then_retry() {
     );
     let inp = input("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
     assert!(m.ingest(inp.clone(), "t").is_err());
-    assert!(
-        meta.get_version("weather-brief", "1.0.0")
-            .unwrap()
-            .is_none(),
-        "no row after the crash"
-    );
+    assert!(meta.get_version("weather-brief", "1.0.0").unwrap().is_none(), "no row after the crash");
     assert_no_dangling_rows(meta.as_ref(), blobs.as_ref());
     // "Restart": reopen everything from disk and retry; the orphan blob is reused.
     drop(m);
@@ -136,13 +122,7 @@ fn crash_between_blob_and_row_then_retry() {
         blobs.clone(),
         meta.clone(),
     );
-    assert!(matches!(
-        m.ingest(inp, "t").unwrap(),
-        IngestOutcome::New {
-            state: State::Approved,
-            ..
-        }
-    ));
+    assert!(matches!(m.ingest(inp, "t").unwrap(), IngestOutcome::New { state: State::Approved, .. }));
     assert_no_dangling_rows(meta.as_ref(), blobs.as_ref());
 }
 
@@ -165,19 +145,8 @@ fn failed_row_commit_leaves_only_an_orphan_blob() {
     let inp = input("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
     assert!(m.ingest(inp.clone(), "t").is_err());
     assert!(meta.versions(None).unwrap().is_empty());
-    assert!(
-        blobs
-            .contains(&skillscan_mirror::archive::sha256_hex(&inp.zip))
-            .unwrap(),
-        "blob was written first"
-    );
-    assert!(matches!(
-        m.ingest(inp, "t").unwrap(),
-        IngestOutcome::New {
-            state: State::Approved,
-            ..
-        }
-    ));
+    assert!(blobs.contains(&skillscan_mirror::archive::sha256_hex(&inp.zip)).unwrap(), "blob was written first");
+    assert!(matches!(m.ingest(inp, "t").unwrap(), IngestOutcome::New { state: State::Approved, .. }));
     assert_no_dangling_rows(meta.as_ref(), blobs.as_ref());
 }
 
@@ -195,11 +164,7 @@ fn approved_versions_survive_reopen_and_blob_tampering_is_caught() {
             blobs,
             meta,
         );
-        m.ingest(
-            input("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]),
-            "t",
-        )
-        .unwrap();
+        m.ingest(input("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]), "t").unwrap();
     }
     let meta = Arc::new(SqliteStore::open(&dir.path().join("mirror.db")).unwrap());
     let blobs = Arc::new(FsBlobStore::open(dir.path()).unwrap());
@@ -215,10 +180,7 @@ fn approved_versions_survive_reopen_and_blob_tampering_is_caught() {
         .join(&v.archive_sha256);
     assert!(p.is_file());
     std::fs::write(&p, b"tampered").unwrap();
-    assert!(matches!(
-        blobs.get(&v.archive_sha256),
-        Err(StoreError::BlobCorrupt(_))
-    ));
+    assert!(matches!(blobs.get(&v.archive_sha256), Err(StoreError::BlobCorrupt(_))));
     // A corrupt approved blob is left out of the served snapshot, never served.
     let m = Arc::new(mirror_with(
         dir.path(),
