@@ -46,6 +46,21 @@ pub struct Upstream {
     pub backoff: Duration,
 }
 
+/// An error with its causes ("error sending request: connection refused"), without URLs.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = c.source();
+    }
+    s
+}
+
 /// `Retry-After`: delta-seconds or an HTTP date.
 pub fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
@@ -112,7 +127,7 @@ impl Upstream {
             .header("accept", "application/json, application/zip;q=0.9, */*;q=0.1")
             .send()
             .await
-            .map_err(|e| (SyncError::Network(e.without_url().to_string()), None))?;
+            .map_err(|e| (SyncError::Network(chain(&e.without_url())), None))?;
         let status = resp.status();
         if !status.is_success() {
             let ra = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
@@ -146,7 +161,7 @@ impl Upstream {
                     let received = body.len() as u64;
                     return Err(match declared {
                         Some(d) if d != received => (SyncError::Truncated { declared: d, received }, None),
-                        _ => (SyncError::Network(e.without_url().to_string()), None),
+                        _ => (SyncError::Network(chain(&e.without_url())), None),
                     });
                 }
             }
