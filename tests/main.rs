@@ -1,2 +1,8 @@
-//! Workspace-level integration tests.
+//! Workspace-level integration and end-to-end tests, linked into one test binary.
+
+mod cli_scan;
+mod hostile_inputs;
 mod mirror_e2e;
+mod sarif;
+mod threat_fixtures;
+mod util;

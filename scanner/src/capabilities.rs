@@ -104,14 +104,13 @@ fn fact_value(files: &[FileAnalysis], hit: &Hit, kind: &str) -> String {
         HitLocation::File { file, range: None } => files[*file].path.clone(),
         HitLocation::Path(path) => path.clone(),
     };
-    if kind.starts_with("network") {
+    // Network facts are hosts; a fact without one says nothing the manifest can use.
+    if kind.starts_with("network") || kind == "exec-remote" {
         let url = hit.capture("url").or_else(|| urls::find_urls(&matched).map(|(_, u)| u).next());
-        if let Some((host, _)) = url.and_then(urls::host_and_path) {
-            return host;
-        }
-        if let Some(host) = hit.capture("host") {
-            return host.to_ascii_lowercase();
-        }
+        return match url.and_then(urls::host_and_path) {
+            Some((host, _)) => host,
+            None => hit.capture("host").map(str::to_ascii_lowercase).unwrap_or_default(),
+        };
     }
     crate::text::escape_snippet(matched.trim(), 120)
 }
@@ -136,7 +135,10 @@ pub fn build(facts: &[Fact<'_>], install_specs: Vec<String>) -> Capabilities {
             "network" | "network-send" | "network-fetch" => {
                 caps.hosts.insert(value);
             }
-            "exec" | "exec-remote" => {
+            "exec-remote" => {
+                caps.hosts.insert(value);
+            }
+            "exec" => {
                 caps.binaries.insert(value);
             }
             "env-read" => {
@@ -159,6 +161,7 @@ pub fn build(facts: &[Fact<'_>], install_specs: Vec<String>) -> Capabilities {
     caps.privilege = if !caps.credential_paths.is_empty() || !caps.persistence.is_empty() || outside_workspace {
         Privilege::HostWide
     } else if !caps.binaries.is_empty() || facts.iter().any(|f| f.kind.starts_with("exec")) {
+        // Running anything (including a fetched script) needs a shell.
         Privilege::Shell
     } else if !caps.hosts.is_empty() {
         Privilege::Network

@@ -281,8 +281,13 @@ impl Matching<'_> {
         let seg_text = seg.text(file.text());
         let mut captures = captures;
         if !captures.iter().any(|(name, _)| name == "url") {
-            // Rules name the host in messages and host lists look at it: take the first URL.
-            if let Some((_, url)) = seg_text.get(range.clone()).and_then(|m| urls::find_urls(m).next()) {
+            // Rules name the host in messages and host lists look at it: take the first URL of
+            // the match, or else of the rest of its line (`curl -F f=@x https://host/…`).
+            let line_end =
+                seg_text[range.end.min(seg_text.len())..].find('\n').map_or(seg_text.len(), |i| range.end + i);
+            let in_match = seg_text.get(range.clone()).and_then(|m| urls::find_urls(m).next());
+            let on_line = || seg_text.get(range.start..line_end).and_then(|m| urls::find_urls(m).next());
+            if let Some((_, url)) = in_match.or_else(on_line) {
                 captures.push(("url".to_string(), url.to_string()));
             }
         }

@@ -70,26 +70,19 @@ impl Sha256Digest {
     /// matters (inside signed statements) so one statement has one spelling.
     pub fn parse_canonical_hex(input: &str) -> Result<Self, ParseDigestError> {
         if input.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(ParseDigestError {
-                input: input.to_owned(),
-                reason: "must be lowercase hex",
-            });
+            return Err(ParseDigestError { input: input.to_owned(), reason: "must be lowercase hex" });
         }
         parse_hex(input)
     }
 }
 
 fn parse_hex(input: &str) -> Result<Sha256Digest, ParseDigestError> {
-    let error = |reason| ParseDigestError {
-        input: input.to_owned(),
-        reason,
-    };
+    let error = |reason| ParseDigestError { input: input.to_owned(), reason };
     if input.len() != 64 {
         return Err(error("expected 64 hexadecimal digits"));
     }
     let mut bytes = [0u8; 32];
-    hex::decode_to_slice(input, &mut bytes)
-        .map_err(|_| error("expected only hexadecimal digits"))?;
+    hex::decode_to_slice(input, &mut bytes).map_err(|_| error("expected only hexadecimal digits"))?;
     Ok(Sha256Digest(bytes))
 }
 
@@ -117,10 +110,7 @@ impl FromStr for Sha256Digest {
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let hex_part = input.strip_prefix("sha256:").unwrap_or(input);
-        parse_hex(hex_part).map_err(|e| ParseDigestError {
-            input: input.to_owned(),
-            reason: e.reason,
-        })
+        parse_hex(hex_part).map_err(|e| ParseDigestError { input: input.to_owned(), reason: e.reason })
     }
 }
 
@@ -169,9 +159,7 @@ impl Sha256Stream {
 
 impl fmt::Debug for Sha256Stream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sha256Stream")
-            .field("bytes", &self.bytes)
-            .finish_non_exhaustive()
+        f.debug_struct("Sha256Stream").field("bytes", &self.bytes).finish_non_exhaustive()
     }
 }
 
@@ -219,10 +207,7 @@ pub fn sha256_reader(mut reader: impl Read) -> io::Result<(Sha256Digest, u64)> {
 /// Unicode is taken as is (no NFC/NFD folding) and case is preserved: `SKILL.md` and
 /// `skill.md` are different files, as on Linux.
 pub fn normalize_path(path: &str) -> Result<String, PathError> {
-    let error = |reason| PathError {
-        path: path.to_owned(),
-        reason,
-    };
+    let error = |reason| PathError { path: path.to_owned(), reason };
     for c in path.chars() {
         let problem = match c {
             '\\' => PathProblem::Backslash,
@@ -293,21 +278,13 @@ pub struct FileDigest {
 impl FileDigest {
     /// Hashes in-memory content.
     pub fn from_bytes(path: impl Into<String>, content: &[u8]) -> Self {
-        Self {
-            path: path.into(),
-            sha256: sha256(content),
-            size: content.len() as u64,
-        }
+        Self { path: path.into(), sha256: sha256(content), size: content.len() as u64 }
     }
 
     /// Streams a reader (see [`sha256_reader`]).
     pub fn from_reader(path: impl Into<String>, reader: impl Read) -> io::Result<Self> {
         let (sha256, size) = sha256_reader(reader)?;
-        Ok(Self {
-            path: path.into(),
-            sha256,
-            size,
-        })
+        Ok(Self { path: path.into(), sha256, size })
     }
 }
 
@@ -355,10 +332,7 @@ impl TreeManifest {
         }
         excluded.sort();
         // BTreeMap<String, _> iterates in byte order of the keys, which is the order we hash.
-        Ok(Self {
-            files: by_path.into_values().collect(),
-            excluded,
-        })
+        Ok(Self { files: by_path.into_values().collect(), excluded })
     }
 
     /// The files, sorted by the byte order of their paths.
@@ -373,25 +347,17 @@ impl TreeManifest {
 
     /// Looks a file up by its normalised path.
     pub fn get(&self, path: &str) -> Option<&FileDigest> {
-        self.files
-            .binary_search_by(|f| f.path.as_str().cmp(path))
-            .ok()
-            .and_then(|i| self.files.get(i))
+        self.files.binary_search_by(|f| f.path.as_str().cmp(path)).ok().and_then(|i| self.files.get(i))
     }
 
     /// Sum of the file sizes.
     pub fn total_size(&self) -> u64 {
-        self.files
-            .iter()
-            .fold(0u64, |sum, f| sum.saturating_add(f.size))
+        self.files.iter().fold(0u64, |sum, f| sum.saturating_add(f.size))
     }
 
     /// Path → digest, the shape `skills.lock` stores.
     pub fn file_map(&self) -> BTreeMap<String, Sha256Digest> {
-        self.files
-            .iter()
-            .map(|f| (f.path.clone(), f.sha256))
-            .collect()
+        self.files.iter().map(|f| (f.path.clone(), f.sha256)).collect()
     }
 
     /// The hashed text: one line `"<sha256-hex>  <path>\n"` per file, in path byte order.
@@ -454,9 +420,7 @@ impl TreeManifest {
 }
 
 /// Tree digest of `(path, digest)` pairs that are already sorted by path bytes.
-pub(crate) fn tree_digest_of<'a>(
-    sorted: impl Iterator<Item = (&'a str, &'a Sha256Digest)>,
-) -> Sha256Digest {
+pub(crate) fn tree_digest_of<'a>(sorted: impl Iterator<Item = (&'a str, &'a Sha256Digest)>) -> Sha256Digest {
     let mut stream = Sha256Stream::new();
     for (path, digest) in sorted {
         stream.update(digest.to_string().as_bytes());
@@ -471,7 +435,8 @@ pub(crate) fn tree_digest_of<'a>(
 /// punctuation, then digits, then letters with case ignored at the primary level.
 /// Copied from `locale_compare_key` in the reference `fake_registry.py`, which was checked
 /// against Node.
-const ICU_ASCII_ORDER: &str = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789aAbBcCdDeEfFgGhHiIjJkKlLmMnNoOpPqQrRsStTuUvVwWxXyYzZ";
+const ICU_ASCII_ORDER: &str =
+    " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789aAbBcCdDeEfFgGhHiIjJkKlLmMnNoOpPqQrRsStTuUvVwWxXyYzZ";
 
 /// Primary rank of each ASCII character (index = byte), `u16::MAX` for characters that are
 /// not in [`ICU_ASCII_ORDER`]. Ranks count distinct lowercased characters, exactly like
@@ -499,10 +464,7 @@ const ASCII_PRIMARY_RANKS: [u16; 128] = {
 fn primary_rank(c: char) -> u32 {
     let mut lower = c.to_lowercase();
     if let (Some(l), None) = (lower.next(), lower.next()) {
-        let rank = usize::try_from(u32::from(l))
-            .ok()
-            .and_then(|i| ASCII_PRIMARY_RANKS.get(i))
-            .copied();
+        let rank = usize::try_from(u32::from(l)).ok().and_then(|i| ASCII_PRIMARY_RANKS.get(i)).copied();
         if let Some(rank) = rank.filter(|r| *r != u16::MAX) {
             return u32::from(rank);
         }
@@ -528,11 +490,7 @@ pub fn locale_compare(a: &str, b: &str) -> Ordering {
     a.chars()
         .map(primary_rank)
         .cmp(b.chars().map(primary_rank))
-        .then_with(|| {
-            a.chars()
-                .map(char::is_uppercase)
-                .cmp(b.chars().map(char::is_uppercase))
-        })
+        .then_with(|| a.chars().map(char::is_uppercase).cmp(b.chars().map(char::is_uppercase)))
         .then_with(|| a.cmp(b))
 }
 
@@ -540,13 +498,8 @@ pub fn locale_compare(a: &str, b: &str) -> Ordering {
 /// `\n` (no trailing newline), sorted with [`locale_compare`]. Entries with an empty path
 /// are dropped, as the CLI does. Paths are used exactly as given: pick the files with a
 /// [`FingerprintScope`] first.
-pub fn clawhub_fingerprint<'a>(
-    files: impl IntoIterator<Item = (&'a str, &'a Sha256Digest)>,
-) -> Sha256Digest {
-    let mut entries: Vec<(&str, &Sha256Digest)> = files
-        .into_iter()
-        .filter(|(path, _)| !path.is_empty())
-        .collect();
+pub fn clawhub_fingerprint<'a>(files: impl IntoIterator<Item = (&'a str, &'a Sha256Digest)>) -> Sha256Digest {
+    let mut entries: Vec<(&str, &Sha256Digest)> = files.into_iter().filter(|(path, _)| !path.is_empty()).collect();
     entries.sort_by(|(a, _), (b, _)| locale_compare(a, b));
     let mut stream = Sha256Stream::new();
     for (index, (path, digest)) in entries.iter().enumerate() {
@@ -613,14 +566,8 @@ mod tests {
 
     #[test]
     fn sha256_known_answers() {
-        assert_eq!(
-            sha256(b"").to_string(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        assert_eq!(
-            sha256(b"abc").to_string(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256(b"").to_string(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(sha256(b"abc").to_string(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         let (digest, size) = sha256_reader(&b"abc"[..]).unwrap_or((Sha256Digest([0; 32]), 0));
         assert_eq!(digest, sha256(b"abc"));
         assert_eq!(size, 3);
@@ -644,10 +591,7 @@ mod tests {
             if self.calls.is_multiple_of(7) {
                 return Err(io::Error::new(io::ErrorKind::Interrupted, "again"));
             }
-            let n = buf
-                .len()
-                .min(10_007)
-                .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+            let n = buf.len().min(10_007).min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
             for b in buf.iter_mut().take(n) {
                 *b = (self.offset % 251) as u8;
                 self.offset += 1;
@@ -661,18 +605,9 @@ mod tests {
     fn streaming_matches_one_shot_across_buffer_boundaries() {
         let total = 3 * READ_BUFFER_BYTES as u64 + 12_345;
         let mut all = Vec::new();
-        let _ = Pattern {
-            remaining: total,
-            offset: 0,
-            calls: 0,
-        }
-        .read_to_end(&mut all);
-        let (digest, size) = sha256_reader(Pattern {
-            remaining: total,
-            offset: 0,
-            calls: 0,
-        })
-        .unwrap_or((Sha256Digest([0; 32]), 0));
+        let _ = Pattern { remaining: total, offset: 0, calls: 0 }.read_to_end(&mut all);
+        let (digest, size) =
+            sha256_reader(Pattern { remaining: total, offset: 0, calls: 0 }).unwrap_or((Sha256Digest([0; 32]), 0));
         assert_eq!(size, total);
         assert_eq!(digest, sha256(&all));
     }
@@ -693,25 +628,13 @@ mod tests {
         let text = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         let digest: Sha256Digest = text.parse().unwrap_or(Sha256Digest([0; 32]));
         assert_eq!(digest, sha256(b"abc"));
-        assert_eq!(
-            format!("sha256:{text}").parse::<Sha256Digest>().ok(),
-            Some(digest)
-        );
-        assert_eq!(
-            text.to_uppercase().parse::<Sha256Digest>().ok(),
-            Some(digest)
-        );
+        assert_eq!(format!("sha256:{text}").parse::<Sha256Digest>().ok(), Some(digest));
+        assert_eq!(text.to_uppercase().parse::<Sha256Digest>().ok(), Some(digest));
         assert_eq!(format!("{digest:?}"), "Sha256Digest(ba7816bf8f01…)");
         assert!(Sha256Digest::parse_canonical_hex(&text.to_uppercase()).is_err());
         assert!(Sha256Digest::parse_canonical_hex(text).is_ok());
-        for bad in [
-            "",
-            "sha256:",
-            &text[1..],
-            &format!("{text}0"),
-            &format!("sha512:{text}"),
-            &text.replace('a', "g"),
-        ] {
+        for bad in ["", "sha256:", &text[1..], &format!("{text}0"), &format!("sha512:{text}"), &text.replace('a', "g")]
+        {
             assert!(bad.parse::<Sha256Digest>().is_err(), "{bad}");
         }
         // Multi-byte characters must not cause slicing panics.
@@ -725,10 +648,7 @@ mod tests {
             d: Sha256Digest,
         }
         let text = toml::to_string(&Holder { d: sha256(b"abc") }).unwrap_or_default();
-        assert_eq!(
-            text,
-            "d = \"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"\n"
-        );
+        assert_eq!(text, "d = \"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"\n");
         let back: Result<Holder, _> = toml::from_str(&text);
         assert_eq!(back.map(|h| h.d).ok(), Some(sha256(b"abc")));
         assert!(toml::from_str::<Holder>("d = \"zz\"").is_err());
@@ -737,10 +657,7 @@ mod tests {
     #[test]
     fn normalize_accepts_and_strips() {
         assert_eq!(normalize_path("SKILL.md").ok().as_deref(), Some("SKILL.md"));
-        assert_eq!(
-            normalize_path("./scripts/x.py").ok().as_deref(),
-            Some("scripts/x.py")
-        );
+        assert_eq!(normalize_path("./scripts/x.py").ok().as_deref(), Some("scripts/x.py"));
         assert_eq!(normalize_path("a b/ü.md").ok().as_deref(), Some("a b/ü.md"));
         assert_eq!(normalize_path("..a/b..").ok().as_deref(), Some("..a/b.."));
         assert_eq!(normalize_path("ab:c").ok().as_deref(), Some("ab:c"));
@@ -776,18 +693,9 @@ mod tests {
             assert_eq!(err.as_ref().map(|e| e.reason), Some(reason), "{input:?}");
         }
         let long = "a/".repeat(2048) + "b";
-        assert_eq!(
-            normalize_path(&long).err().map(|e| e.reason),
-            Some(PathProblem::TooLong)
-        );
-        let message = normalize_path("../x")
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert_eq!(
-            message,
-            "invalid path \"../x\": `..` segments are not allowed"
-        );
+        assert_eq!(normalize_path(&long).err().map(|e| e.reason), Some(PathProblem::TooLong));
+        let message = normalize_path("../x").err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(message, "invalid path \"../x\": `..` segments are not allowed");
     }
 
     #[test]
@@ -824,19 +732,14 @@ mod tests {
             "4f1a28478715b92f390376590d7c4746f555ff87c2ef224c5ffef947882ff3d7"
         );
         assert_eq!(manifest.total_size(), 53);
-        assert_eq!(
-            manifest.get("scripts/forecast.py").map(|f| f.size),
-            Some(15)
-        );
+        assert_eq!(manifest.get("scripts/forecast.py").map(|f| f.size), Some(15));
         assert!(manifest.get("_meta.json").is_none());
     }
 
     #[test]
     fn tree_digest_ignores_input_order_and_metadata() {
         let mut files = weather_files();
-        let forward = TreeManifest::new(files.clone())
-            .unwrap_or_default()
-            .tree_digest();
+        let forward = TreeManifest::new(files.clone()).unwrap_or_default().tree_digest();
         files.reverse();
         files.push(FileDigest::from_bytes(".clawhub/origin.json", b"{}"));
         let backward = TreeManifest::new(files).unwrap_or_default().tree_digest();
@@ -860,29 +763,15 @@ mod tests {
 
     #[test]
     fn manifest_rejects_duplicates_and_bad_paths() {
-        let dup = TreeManifest::new([
-            FileDigest::from_bytes("a", b"1"),
-            FileDigest::from_bytes("./a", b"2"),
-        ]);
-        assert_eq!(
-            dup,
-            Err(DigestError::DuplicatePath {
-                path: "a".to_owned()
-            })
-        );
+        let dup = TreeManifest::new([FileDigest::from_bytes("a", b"1"), FileDigest::from_bytes("./a", b"2")]);
+        assert_eq!(dup, Err(DigestError::DuplicatePath { path: "a".to_owned() }));
         let dup_meta = TreeManifest::new([
             FileDigest::from_bytes("_meta.json", b"1"),
             FileDigest::from_bytes("./_meta.json", b"2"),
         ]);
         assert!(matches!(dup_meta, Err(DigestError::DuplicatePath { .. })));
         let bad = TreeManifest::new([FileDigest::from_bytes("../evil", b"")]);
-        assert!(matches!(
-            bad,
-            Err(DigestError::InvalidPath(PathError {
-                reason: PathProblem::ParentSegment,
-                ..
-            }))
-        ));
+        assert!(matches!(bad, Err(DigestError::InvalidPath(PathError { reason: PathProblem::ParentSegment, .. }))));
     }
 
     #[test]
@@ -919,17 +808,9 @@ mod tests {
         mixed.sort_by(|a, b| locale_compare(a, b));
         assert_eq!(mixed, ["a.md", "A.md", "a/b", "a1"]);
         // Same list as sorted by the Python `locale_compare_key`.
-        let mut more = vec![
-            "a1", "a/b", "A.md", "a.md", "B", "b", "_x", "-x", "x.y", "x-y", "x_y", "X", "~", "é",
-        ];
+        let mut more = vec!["a1", "a/b", "A.md", "a.md", "B", "b", "_x", "-x", "x.y", "x-y", "x_y", "X", "~", "é"];
         more.sort_by(|a, b| locale_compare(a, b));
-        assert_eq!(
-            more,
-            [
-                "_x", "-x", "~", "a.md", "A.md", "a/b", "a1", "b", "B", "X", "x_y", "x-y", "x.y",
-                "é"
-            ]
-        );
+        assert_eq!(more, ["_x", "-x", "~", "a.md", "A.md", "a/b", "a1", "b", "B", "X", "x_y", "x-y", "x.y", "é"]);
         assert_eq!(locale_compare("a", "a"), Ordering::Equal);
         assert_eq!(locale_compare("a", "ab"), Ordering::Less);
         // Kelvin sign lowercases to `k`: equal at both ICU levels, ordered by bytes.
@@ -940,32 +821,16 @@ mod tests {
     fn fingerprint_matches_python_reference() {
         // fake_registry.py `fingerprint()` over these bytes gives 84a6b270…
         let files = weather_files();
-        let pairs: Vec<(String, Sha256Digest)> = files
-            .iter()
-            .map(|f| (f.path.trim_start_matches("./").to_owned(), f.sha256))
-            .collect();
+        let pairs: Vec<(String, Sha256Digest)> =
+            files.iter().map(|f| (f.path.trim_start_matches("./").to_owned(), f.sha256)).collect();
         let fp = clawhub_fingerprint(pairs.iter().map(|(p, d)| (p.as_str(), d)));
-        assert_eq!(
-            fp.to_string(),
-            "84a6b2708ccf956a22c16ce561f3a01ca79396d2a1159a6f60168755c2d6d953"
-        );
+        assert_eq!(fp.to_string(), "84a6b2708ccf956a22c16ce561f3a01ca79396d2a1159a6f60168755c2d6d953");
         let without_meta = clawhub_fingerprint(
-            pairs
-                .iter()
-                .filter(|(p, _)| server_fingerprint_paths(p))
-                .map(|(p, d)| (p.as_str(), d)),
+            pairs.iter().filter(|(p, _)| server_fingerprint_paths(p)).map(|(p, d)| (p.as_str(), d)),
         );
-        assert_eq!(
-            without_meta.to_string(),
-            "15cdf13aba62fd4b3c7f7ce4f5d527f5ce1c0109ecaf62f32e32df2bd1d9c4e6"
-        );
+        assert_eq!(without_meta.to_string(), "15cdf13aba62fd4b3c7f7ce4f5d527f5ce1c0109ecaf62f32e32df2bd1d9c4e6");
         let empty_path = hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        let with_empty = clawhub_fingerprint(
-            pairs
-                .iter()
-                .map(|(p, d)| (p.as_str(), d))
-                .chain([("", &empty_path)]),
-        );
+        let with_empty = clawhub_fingerprint(pairs.iter().map(|(p, d)| (p.as_str(), d)).chain([("", &empty_path)]));
         assert_eq!(with_empty, fp);
     }
 
@@ -987,10 +852,7 @@ print(f\"{city}: 18C, light rain\")\n\nif __name__ == \"__main__\":\n    main()\
         ];
         let pick = |scope: FingerprintScope| {
             clawhub_fingerprint(
-                installed
-                    .iter()
-                    .filter(|f| scope.includes(&f.path))
-                    .map(|f| (f.path.as_str(), &f.sha256)),
+                installed.iter().filter(|f| scope.includes(&f.path)).map(|f| (f.path.as_str(), &f.sha256)),
             )
         };
         assert_eq!(

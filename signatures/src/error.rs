@@ -76,10 +76,7 @@ pub enum DigestError {
     #[error(transparent)]
     InvalidPath(#[from] PathError),
     /// Two entries normalise to the same path.
-    #[error(
-        "the file list contains \"{}\" twice (after normalising the paths)",
-        excerpt(path)
-    )]
+    #[error("the file list contains \"{}\" twice (after normalising the paths)", excerpt(path))]
     DuplicatePath {
         /// The normalised path.
         path: String,
@@ -99,10 +96,7 @@ pub struct ParseDigestError {
 
 /// A string is not a minisign key id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "invalid key id \"{}\": expected 1 to 16 hexadecimal digits, as minisign prints it",
-    excerpt(input)
-)]
+#[error("invalid key id \"{}\": expected 1 to 16 hexadecimal digits, as minisign prints it", excerpt(input))]
 #[non_exhaustive]
 pub struct ParseKeyIdError {
     /// The rejected input.
@@ -156,9 +150,7 @@ pub enum KeyError {
         found: usize,
     },
     /// The signature algorithm is not minisign's `Ed`.
-    #[error(
-        "{what} uses the unsupported signature algorithm \"{found}\" (only Ed25519, \"Ed\", is supported)"
-    )]
+    #[error("{what} uses the unsupported signature algorithm \"{found}\" (only Ed25519, \"Ed\", is supported)")]
     UnsupportedAlgorithm {
         /// `public key` or `secret key`.
         what: &'static str,
@@ -166,9 +158,7 @@ pub enum KeyError {
         found: String,
     },
     /// The secret key's KDF is neither none nor scrypt (`Sc`).
-    #[error(
-        "secret key uses the unsupported key derivation \"{found}\" (only scrypt, \"Sc\", or none)"
-    )]
+    #[error("secret key uses the unsupported key derivation \"{found}\" (only scrypt, \"Sc\", or none)")]
     UnsupportedKdf {
         /// The two KDF bytes, escaped.
         found: String,
@@ -282,9 +272,7 @@ pub struct CommentError {
 #[non_exhaustive]
 pub enum VerifyError {
     /// The signature names another key than the one given.
-    #[error(
-        "the signature was made with key {signature_key_id}, but the public key is {public_key_id}"
-    )]
+    #[error("the signature was made with key {signature_key_id}, but the public key is {public_key_id}")]
     KeyIdMismatch {
         /// Key id recorded in the signature.
         signature_key_id: KeyId,
@@ -298,9 +286,7 @@ pub enum VerifyError {
     #[error("the trusted comment's signature is invalid: the trusted comment was modified")]
     InvalidGlobalSignature,
     /// A legacy (non-prehashed) signature over more data than we are willing to buffer.
-    #[error(
-        "the data is larger than {limit} bytes, the limit for legacy (non-prehashed) signatures"
-    )]
+    #[error("the data is larger than {limit} bytes, the limit for legacy (non-prehashed) signatures")]
     MessageTooLarge {
         /// The limit in bytes.
         limit: u64,
@@ -343,10 +329,7 @@ pub enum StatementError {
         reason: &'static str,
     },
     /// `skillscan:<n>` names a format this version does not know.
-    #[error(
-        "statement format skillscan:{} is not supported (this version reads skillscan:1)",
-        excerpt(found)
-    )]
+    #[error("statement format skillscan:{} is not supported (this version reads skillscan:1)", excerpt(found))]
     UnsupportedFormat {
         /// The value found.
         found: String,
@@ -432,20 +415,13 @@ pub enum TrustError {
         reason: String,
     },
     /// `not_before` is after `not_after`.
-    #[error(
-        "trust store key \"{}\": `not_before` is after `not_after`",
-        excerpt(name)
-    )]
+    #[error("trust store key \"{}\": `not_before` is after `not_after`", excerpt(name))]
     EmptyWindow {
         /// The key's name.
         name: String,
     },
     /// Two entries have the same key id.
-    #[error(
-        "trust store lists key {key_id} twice (\"{}\" and \"{}\")",
-        excerpt(first),
-        excerpt(second)
-    )]
+    #[error("trust store lists key {key_id} twice (\"{}\" and \"{}\")", excerpt(first), excerpt(second))]
     DuplicateKey {
         /// The id.
         key_id: KeyId,
@@ -464,10 +440,7 @@ pub enum TrustError {
         key_id: KeyId,
     },
     /// The signing key is revoked.
-    #[error(
-        "the signature was made with key {key_id} (\"{}\"), which is revoked",
-        excerpt(name)
-    )]
+    #[error("the signature was made with key {key_id} (\"{}\"), which is revoked", excerpt(name))]
     Revoked {
         /// The key id.
         key_id: KeyId,
@@ -475,10 +448,7 @@ pub enum TrustError {
         name: String,
     },
     /// The key is not valid yet at the given instant.
-    #[error(
-        "key {key_id} (\"{}\") is not valid before {not_before}; the {instant_kind} is {instant}",
-        excerpt(name)
-    )]
+    #[error("key {key_id} (\"{}\") is not valid before {not_before}; the {instant_kind} is {instant}", excerpt(name))]
     NotYetValid {
         /// The key id.
         key_id: KeyId,
@@ -492,10 +462,7 @@ pub enum TrustError {
         instant: String,
     },
     /// The key has expired at the given instant.
-    #[error(
-        "key {key_id} (\"{}\") expired at {not_after}; the {instant_kind} is {instant}",
-        excerpt(name)
-    )]
+    #[error("key {key_id} (\"{}\") expired at {not_after}; the {instant_kind} is {instant}", excerpt(name))]
     Expired {
         /// The key id.
         key_id: KeyId,
@@ -509,19 +476,13 @@ pub enum TrustError {
         instant: String,
     },
     /// The trusted comment has a `timestamp:` field that is not a number.
-    #[error(
-        "the trusted comment's timestamp \"{}\" is not a valid Unix time",
-        excerpt(value)
-    )]
+    #[error("the trusted comment's timestamp \"{}\" is not a valid Unix time", excerpt(value))]
     InvalidTimestamp {
         /// The value found.
         value: String,
     },
     /// The signature itself does not verify.
-    #[error(
-        "signature by key {key_id} (\"{}\") does not verify: {source}",
-        excerpt(name)
-    )]
+    #[error("signature by key {key_id} (\"{}\") does not verify: {source}", excerpt(name))]
     Signature {
         /// The key id.
         key_id: KeyId,
@@ -584,9 +545,7 @@ pub enum IntegrityError {
         removed: Vec<String>,
     },
     /// The lock has no file list and the tree digest differs.
-    #[error(
-        "skill \"{slug}\" does not match skills.lock: tree digest is {found}, the lock pins {expected}"
-    )]
+    #[error("skill \"{slug}\" does not match skills.lock: tree digest is {found}, the lock pins {expected}")]
     TreeDigestMismatch {
         /// The skill.
         slug: String,
@@ -600,12 +559,7 @@ pub enum IntegrityError {
 /// Lists at most this many paths per category in an integrity message.
 const MAX_LISTED_PATHS: usize = 20;
 
-fn describe_tree_mismatch(
-    slug: &str,
-    changed: &[String],
-    added: &[String],
-    removed: &[String],
-) -> String {
+fn describe_tree_mismatch(slug: &str, changed: &[String], added: &[String], removed: &[String]) -> String {
     let mut out = format!("skill \"{}\" does not match skills.lock:", excerpt(slug));
     for (label, paths) in [("changed", changed), ("added", added), ("removed", removed)] {
         if paths.is_empty() {
@@ -632,10 +586,7 @@ mod tests {
 
     #[test]
     fn path_errors_escape_the_path() {
-        let err = PathError {
-            path: "a\nb\u{1b}[31m".to_owned(),
-            reason: PathProblem::LineBreak,
-        };
+        let err = PathError { path: "a\nb\u{1b}[31m".to_owned(), reason: PathProblem::LineBreak };
         let text = err.to_string();
         assert!(!text.contains('\n'));
         assert!(!text.contains('\u{1b}'));
@@ -659,12 +610,7 @@ mod tests {
     #[test]
     fn integrity_message_truncates_long_lists() {
         let many: Vec<String> = (0..25).map(|i| format!("f{i}")).collect();
-        let err = IntegrityError::FilesChanged {
-            slug: "s".to_owned(),
-            changed: vec![],
-            added: many,
-            removed: vec![],
-        };
+        let err = IntegrityError::FilesChanged { slug: "s".to_owned(), changed: vec![], added: many, removed: vec![] };
         assert!(err.to_string().ends_with("\"f19\" and 5 more"));
     }
 }

@@ -45,9 +45,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::digest::{
-    Sha256Digest, TreeManifest, is_install_metadata, normalize_path, tree_digest_of,
-};
+use crate::digest::{Sha256Digest, TreeManifest, is_install_metadata, normalize_path, tree_digest_of};
 use crate::error::{IntegrityError, LockError};
 use crate::minisign::KeyId;
 use crate::validate;
@@ -97,10 +95,7 @@ pub struct SkillsLock {
 
 impl Default for SkillsLock {
     fn default() -> Self {
-        Self {
-            version: LOCK_FORMAT_VERSION,
-            skills: Vec::new(),
-        }
+        Self { version: LOCK_FORMAT_VERSION, skills: Vec::new() }
     }
 }
 
@@ -161,22 +156,15 @@ impl RawSkill {
             let field = format!("files.{}", validate::toml_string(path));
             files.insert(path.clone(), digest(&field, value)?);
         }
-        let pinned_at = u64::try_from(self.pinned_at)
-            .map_err(|_| invalid("pinned_at", "must not be negative".to_owned()))?;
+        let pinned_at =
+            u64::try_from(self.pinned_at).map_err(|_| invalid("pinned_at", "must not be negative".to_owned()))?;
         let signing_key_id = self
             .signing_key_id
             .as_deref()
-            .map(|text| {
-                text.parse::<KeyId>()
-                    .map_err(|e| invalid("signing_key_id", e.to_string()))
-            })
+            .map(|text| text.parse::<KeyId>().map_err(|e| invalid("signing_key_id", e.to_string())))
             .transpose()?;
         Ok(LockedSkill {
-            archive_sha256: self
-                .archive_sha256
-                .as_deref()
-                .map(|v| digest("archive_sha256", v))
-                .transpose()?,
+            archive_sha256: self.archive_sha256.as_deref().map(|v| digest("archive_sha256", v)).transpose()?,
             tree_digest: digest("tree_digest", &self.tree_digest)?,
             clawhub_fingerprint: self
                 .clawhub_fingerprint
@@ -210,47 +198,29 @@ impl LockedSkill {
         }
         validate::version(&self.version).map_err(|r| invalid("version", r))?;
         validate::single_line_text(&self.source).map_err(|r| invalid("source", r))?;
-        if !["http://", "https://", "local:"]
-            .iter()
-            .any(|prefix| self.source.starts_with(prefix))
-        {
-            return Err(invalid(
-                "source",
-                "must be an http(s):// registry URL or local:<path>",
-            ));
+        if !["http://", "https://", "local:"].iter().any(|prefix| self.source.starts_with(prefix)) {
+            return Err(invalid("source", "must be an http(s):// registry URL or local:<path>"));
         }
         validate::single_line_text(&self.verdict).map_err(|r| invalid("verdict", r))?;
         validate::single_line_text(&self.rules_version).map_err(|r| invalid("rules_version", r))?;
         if i64::try_from(self.pinned_at).is_err() {
-            return Err(invalid(
-                "pinned_at",
-                "is larger than a TOML integer can hold",
-            ));
+            return Err(invalid("pinned_at", "is larger than a TOML integer can hold"));
         }
         for path in self.files.keys() {
             let field = format!("files.{}", validate::toml_string(path));
             match normalize_path(path) {
                 Err(e) => return Err(invalid(&field, &e.reason.to_string())),
                 Ok(normalized) if normalized != *path => {
-                    return Err(invalid(
-                        &field,
-                        "is not in normalised form (no leading `./`)",
-                    ));
+                    return Err(invalid(&field, "is not in normalised form (no leading `./`)"));
                 }
                 Ok(_) => {}
             }
             if is_install_metadata(path) {
-                return Err(invalid(
-                    &field,
-                    "is install metadata, which the tree digest excludes",
-                ));
+                return Err(invalid(&field, "is install metadata, which the tree digest excludes"));
             }
         }
         if !self.files.is_empty() && self.files_tree_digest() != self.tree_digest {
-            return Err(invalid(
-                "tree_digest",
-                "does not match the digest of [skill.files] (was the file edited?)",
-            ));
+            return Err(invalid("tree_digest", "does not match the digest of [skill.files] (was the file edited?)"));
         }
         Ok(())
     }
@@ -262,11 +232,7 @@ impl LockedSkill {
 
     /// Tree digest recomputed from [`Self::files`].
     fn files_tree_digest(&self) -> Sha256Digest {
-        tree_digest_of(
-            self.files
-                .iter()
-                .map(|(path, digest)| (path.as_str(), digest)),
-        )
+        tree_digest_of(self.files.iter().map(|(path, digest)| (path.as_str(), digest)))
     }
 
     /// Compares the files on disk (`manifest`) with what this entry pinned.
@@ -294,19 +260,9 @@ impl LockedSkill {
                 Some(_) => {}
             }
         }
-        let removed: Vec<String> = self
-            .files
-            .keys()
-            .filter(|path| manifest.get(path).is_none())
-            .cloned()
-            .collect();
+        let removed: Vec<String> = self.files.keys().filter(|path| manifest.get(path).is_none()).cloned().collect();
         if !(changed.is_empty() && added.is_empty() && removed.is_empty()) {
-            return Err(IntegrityError::FilesChanged {
-                slug: self.slug.clone(),
-                changed,
-                added,
-                removed,
-            });
+            return Err(IntegrityError::FilesChanged { slug: self.slug.clone(), changed, added, removed });
         }
         let found = manifest.tree_digest();
         if found != self.tree_digest {
@@ -363,9 +319,7 @@ impl SkillsLock {
 
     /// Parses and validates a lock (see the module docs for what is rejected).
     pub fn parse(text: &str) -> Result<Self, LockError> {
-        let raw: RawLock = toml::from_str(text).map_err(|e| LockError::Toml {
-            message: e.to_string(),
-        })?;
+        let raw: RawLock = toml::from_str(text).map_err(|e| LockError::Toml { message: e.to_string() })?;
         if raw.version != i64::from(LOCK_FORMAT_VERSION) {
             return Err(LockError::UnsupportedVersion { found: raw.version });
         }
@@ -374,19 +328,13 @@ impl SkillsLock {
             let entry = entry_label(Some(index), &raw_skill.slug, raw_skill.owner.as_deref());
             let skill = raw_skill.into_locked(&entry)?;
             skill.validate_as(&entry)?;
-            if skills
-                .iter()
-                .any(|other: &LockedSkill| sort_key(other) == sort_key(&skill))
-            {
+            if skills.iter().any(|other: &LockedSkill| sort_key(other) == sort_key(&skill)) {
                 return Err(LockError::DuplicateEntry { entry });
             }
             skills.push(skill);
         }
         skills.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-        Ok(Self {
-            version: LOCK_FORMAT_VERSION,
-            skills,
-        })
+        Ok(Self { version: LOCK_FORMAT_VERSION, skills })
     }
 
     /// The canonical text (see the module docs). Entries are written sorted even if
@@ -408,10 +356,7 @@ impl SkillsLock {
     /// Returns the replaced entry, so callers can tell a new pin from an update.
     pub fn upsert(&mut self, skill: LockedSkill) -> Result<Option<LockedSkill>, LockError> {
         skill.validate()?;
-        let position = self
-            .skills
-            .iter()
-            .position(|other| sort_key(other) == sort_key(&skill));
+        let position = self.skills.iter().position(|other| sort_key(other) == sort_key(&skill));
         let replaced = match position.and_then(|i| self.skills.get_mut(i)) {
             Some(existing) => Some(std::mem::replace(existing, skill)),
             None => {
@@ -426,9 +371,7 @@ impl SkillsLock {
     /// The entry with exactly this slug and owner (`None` matches only entries without an
     /// owner: an owner-qualified pin is a different pin).
     pub fn find(&self, slug: &str, owner: Option<&str>) -> Option<&LockedSkill> {
-        self.skills
-            .iter()
-            .find(|skill| sort_key(skill) == (slug, owner))
+        self.skills.iter().find(|skill| sort_key(skill) == (slug, owner))
     }
 
     /// All entries for a slug, whatever the owner.
@@ -438,10 +381,7 @@ impl SkillsLock {
 
     /// Removes and returns the entry with this slug and owner.
     pub fn remove(&mut self, slug: &str, owner: Option<&str>) -> Option<LockedSkill> {
-        let position = self
-            .skills
-            .iter()
-            .position(|skill| sort_key(skill) == (slug, owner))?;
+        let position = self.skills.iter().position(|skill| sort_key(skill) == (slug, owner))?;
         Some(self.skills.remove(position))
     }
 }
@@ -512,14 +452,8 @@ pinned_at = 1767225600\n\
             zip = sha256(b"zip"),
             tree = manifest().tree_digest(),
             fp = sha256(b"fp"),
-            skill = files
-                .get("SKILL.md")
-                .copied()
-                .unwrap_or(Sha256Digest([0; 32])),
-            script = files
-                .get("scripts/forecast.py")
-                .copied()
-                .unwrap_or(Sha256Digest([0; 32])),
+            skill = files.get("SKILL.md").copied().unwrap_or(Sha256Digest([0; 32])),
+            script = files.get("scripts/forecast.py").copied().unwrap_or(Sha256Digest([0; 32])),
         )
     }
 
@@ -536,10 +470,7 @@ pinned_at = 1767225600\n\
         assert_eq!(parsed.find("weather-brief", Some("acme")), Some(&entry()));
         assert_eq!(parsed.find("weather-brief", None), None);
         assert_eq!(parsed.find_by_slug("weather-brief").count(), 1);
-        assert_eq!(
-            parsed.find("local-tool", None).map(|s| s.files.len()),
-            Some(0)
-        );
+        assert_eq!(parsed.find("local-tool", None).map(|s| s.files.len()), Some(0));
     }
 
     #[test]
@@ -557,37 +488,22 @@ pinned_at = 1767225600\n\
         assert_eq!(reparsed.to_toml_string(), text);
         // Same content, keys scrambled and no header: parses, writes canonically.
         let scrambled = text
-            .replace(
-                "# skills.lock: written by skillscan; do not edit by hand\n",
-                "",
-            )
+            .replace("# skills.lock: written by skillscan; do not edit by hand\n", "")
             .replace("verdict = \"clean\"\n", "")
             .replace("slug = ", "verdict = \"clean\"\nslug = ");
-        assert_eq!(
-            SkillsLock::parse(&scrambled).map(|l| l.to_toml_string()),
-            Ok(text)
-        );
-        assert_eq!(
-            SkillsLock::new().to_toml_string(),
-            format!("{LOCK_HEADER}version = 1\n")
-        );
+        assert_eq!(SkillsLock::parse(&scrambled).map(|l| l.to_toml_string()), Ok(text));
+        assert_eq!(SkillsLock::new().to_toml_string(), format!("{LOCK_HEADER}version = 1\n"));
     }
 
     #[test]
     fn upsert_replaces_and_validates() {
         let mut lock = SkillsLock::new();
         assert_eq!(lock.upsert(entry()), Ok(None));
-        let newer = LockedSkill {
-            version: "1.0.1".to_owned(),
-            ..entry()
-        };
+        let newer = LockedSkill { version: "1.0.1".to_owned(), ..entry() };
         assert_eq!(lock.upsert(newer.clone()), Ok(Some(entry())));
         assert_eq!(lock.skills.len(), 1);
         assert_eq!(lock.find("weather-brief", Some("acme")), Some(&newer));
-        let other_owner = LockedSkill {
-            owner: Some("mallory".to_owned()),
-            ..entry()
-        };
+        let other_owner = LockedSkill { owner: Some("mallory".to_owned()), ..entry() };
         assert_eq!(lock.upsert(other_owner), Ok(None));
         assert_eq!(lock.skills.len(), 2);
         assert!(matches!(
@@ -619,21 +535,20 @@ pinned_at = 1767225600\n\
             (text.replace("version = \"1.0.0\"", "version = \"1.0.0 beta\""), "version"),
             (text.replace("source = \"http://127.0.0.1:8080\"", "source = \"ftp://x\""), "source"),
             (text.replace("pinned_at = 1767225600\n\n[skill.files]", "pinned_at = -1\n\n[skill.files]"), "pinned_at"),
-            (text.replace("verdict = \"clean\"\nrules_version = \"2026.01.1\"\npinned_at = 1767225600\n\n[skill.files]", "verdict = \"\"\nrules_version = \"2026.01.1\"\npinned_at = 1767225600\n\n[skill.files]"), "verdict"),
+            (
+                text.replace(
+                    "verdict = \"clean\"\nrules_version = \"2026.01.1\"\npinned_at = 1767225600\n\n[skill.files]",
+                    "verdict = \"\"\nrules_version = \"2026.01.1\"\npinned_at = 1767225600\n\n[skill.files]",
+                ),
+                "verdict",
+            ),
         ];
         for (edited, field) in cases {
-            assert_eq!(
-                field_error(edited),
-                Some((weather.clone(), field.to_owned())),
-                "{field}"
-            );
+            assert_eq!(field_error(edited), Some((weather.clone(), field.to_owned())), "{field}");
         }
         assert_eq!(
             field_error(text.replace("owner = \"acme\"", "owner = \"-acme\"")),
-            Some((
-                "skill #2 \"weather-brief\" (owner \"-acme\")".to_owned(),
-                "owner".to_owned()
-            ))
+            Some(("skill #2 \"weather-brief\" (owner \"-acme\")".to_owned(), "owner".to_owned()))
         );
         let duplicate = format!(
             "{text}\n[[skill]]\nslug = \"local-tool\"\nversion = \"9\"\nsource = \"local:x\"\ntree_digest = \"{}\"\nverdict = \"clean\"\nrules_version = \"r\"\npinned_at = 1\n",
@@ -641,14 +556,9 @@ pinned_at = 1767225600\n\
         );
         assert_eq!(
             SkillsLock::parse(&duplicate),
-            Err(LockError::DuplicateEntry {
-                entry: "skill #3 \"local-tool\"".to_owned()
-            })
+            Err(LockError::DuplicateEntry { entry: "skill #3 \"local-tool\"".to_owned() })
         );
-        assert_eq!(
-            SkillsLock::parse("version = 2"),
-            Err(LockError::UnsupportedVersion { found: 2 })
-        );
+        assert_eq!(SkillsLock::parse("version = 2"), Err(LockError::UnsupportedVersion { found: 2 }));
         for bad in [
             "",
             "version = \"1\"",
@@ -656,10 +566,7 @@ pinned_at = 1767225600\n\
             "version = 1\n[[skill]]\nslug = \"x\"",
             &text.replace("verdict", "verdikt"),
         ] {
-            assert!(
-                matches!(SkillsLock::parse(bad), Err(LockError::Toml { .. })),
-                "{bad}"
-            );
+            assert!(matches!(SkillsLock::parse(bad), Err(LockError::Toml { .. })), "{bad}");
         }
     }
 
@@ -682,23 +589,11 @@ pinned_at = 1767225600\n\
                 removed: vec!["scripts/forecast.py".to_owned()],
             })
         );
-        let digest_only = LockedSkill {
-            files: BTreeMap::new(),
-            ..entry()
-        };
+        let digest_only = LockedSkill { files: BTreeMap::new(), ..entry() };
         assert_eq!(digest_only.check_tree(&manifest()), Ok(()));
-        assert!(matches!(
-            digest_only.check_tree(&on_disk),
-            Err(IntegrityError::TreeDigestMismatch { .. })
-        ));
-        let inconsistent = LockedSkill {
-            tree_digest: sha256(b"wrong"),
-            ..entry()
-        };
-        assert!(matches!(
-            inconsistent.check_tree(&manifest()),
-            Err(IntegrityError::TreeDigestMismatch { .. })
-        ));
+        assert!(matches!(digest_only.check_tree(&on_disk), Err(IntegrityError::TreeDigestMismatch { .. })));
+        let inconsistent = LockedSkill { tree_digest: sha256(b"wrong"), ..entry() };
+        assert!(matches!(inconsistent.check_tree(&manifest()), Err(IntegrityError::TreeDigestMismatch { .. })));
         assert!(inconsistent.validate().is_err());
     }
 
@@ -710,11 +605,7 @@ pinned_at = 1767225600\n\
             FileDigest::from_bytes("a = b.toml", b"3"),
         ])
         .unwrap_or_default();
-        let skill = LockedSkill {
-            tree_digest: odd.tree_digest(),
-            files: odd.file_map(),
-            ..entry()
-        };
+        let skill = LockedSkill { tree_digest: odd.tree_digest(), files: odd.file_map(), ..entry() };
         let mut lock = SkillsLock::new();
         assert_eq!(lock.upsert(skill), Ok(None));
         let text = lock.to_toml_string();

@@ -89,9 +89,7 @@ impl FromStr for KeyId {
 
     /// Accepts what [`fmt::Display`] prints (1 to 16 hex digits, any case).
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let error = || ParseKeyIdError {
-            input: input.to_owned(),
-        };
+        let error = || ParseKeyIdError { input: input.to_owned() };
         if input.is_empty() || input.len() > 16 || !input.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(error());
         }
@@ -121,17 +119,12 @@ fn split_lines(text: &str) -> Vec<&str> {
         Some(rest) => rest.strip_suffix('\r').unwrap_or(rest),
         None => text,
     };
-    body.split('\n')
-        .map(|line| line.strip_suffix('\r').unwrap_or(line))
-        .collect()
+    body.split('\n').map(|line| line.strip_suffix('\r').unwrap_or(line)).collect()
 }
 
 /// Makes free text safe for an untrusted-comment line by replacing control characters.
 fn one_line(comment: &str) -> String {
-    comment
-        .chars()
-        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
-        .collect()
+    comment.chars().map(|c| if c.is_control() && c != '\t' { ' ' } else { c }).collect()
 }
 
 fn escape_bytes(bytes: &[u8]) -> String {
@@ -165,10 +158,7 @@ pub struct PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PublicKey")
-            .field("key_id", &self.key_id)
-            .field("base64", &self.to_base64())
-            .finish()
+        f.debug_struct("PublicKey").field("key_id", &self.key_id).field("base64", &self.to_base64()).finish()
     }
 }
 
@@ -180,11 +170,7 @@ impl PublicKey {
         let lines = split_lines(text);
         let key_line = match lines.as_slice() {
             [single] if single.starts_with(UNTRUSTED_COMMENT_PREFIX) => {
-                return Err(KeyError::LineCount {
-                    what: WHAT,
-                    expected: "a key line after the comment",
-                    found: 1,
-                });
+                return Err(KeyError::LineCount { what: WHAT, expected: "a key line after the comment", found: 1 });
             }
             [single] => single.trim(),
             [comment, key] => {
@@ -201,9 +187,7 @@ impl PublicKey {
                 });
             }
         };
-        let bytes = BASE64
-            .decode(key_line)
-            .map_err(|_| KeyError::Base64 { what: WHAT })?;
+        let bytes = BASE64.decode(key_line).map_err(|_| KeyError::Base64 { what: WHAT })?;
         Self::from_bytes(&bytes)
     }
 
@@ -211,17 +195,9 @@ impl PublicKey {
         const WHAT: &str = "public key";
         let length_error = |found: usize| {
             if found < PUBLIC_KEY_FILE_BYTES {
-                KeyError::Truncated {
-                    what: WHAT,
-                    expected: PUBLIC_KEY_FILE_BYTES,
-                    found,
-                }
+                KeyError::Truncated { what: WHAT, expected: PUBLIC_KEY_FILE_BYTES, found }
             } else {
-                KeyError::TrailingData {
-                    what: WHAT,
-                    expected: PUBLIC_KEY_FILE_BYTES,
-                    found,
-                }
+                KeyError::TrailingData { what: WHAT, expected: PUBLIC_KEY_FILE_BYTES, found }
             }
         };
         if bytes.len() != PUBLIC_KEY_FILE_BYTES {
@@ -232,20 +208,13 @@ impl PublicKey {
         let key_id: [u8; 8] = take_array(&mut rest).ok_or_else(|| length_error(bytes.len()))?;
         let key: [u8; 32] = take_array(&mut rest).ok_or_else(|| length_error(bytes.len()))?;
         if algorithm != SIG_ALG_LEGACY {
-            return Err(KeyError::UnsupportedAlgorithm {
-                what: WHAT,
-                found: escape_bytes(&algorithm),
-            });
+            return Err(KeyError::UnsupportedAlgorithm { what: WHAT, found: escape_bytes(&algorithm) });
         }
-        let ed25519 = VerifyingKey::from_bytes(&key)
-            .map_err(|_| KeyError::InvalidPublicKey { what: WHAT })?;
+        let ed25519 = VerifyingKey::from_bytes(&key).map_err(|_| KeyError::InvalidPublicKey { what: WHAT })?;
         if ed25519.is_weak() {
             return Err(KeyError::WeakPublicKey);
         }
-        Ok(Self {
-            key_id: KeyId(key_id),
-            ed25519,
-        })
+        Ok(Self { key_id: KeyId(key_id), ed25519 })
     }
 
     /// The key line: `base64("Ed" ‖ keynum ‖ pk)`, what `minisign -P` takes.
@@ -260,11 +229,7 @@ impl PublicKey {
     /// The two-line public key file. Control characters in the comment become spaces (the
     /// comment is free text and must stay on one line).
     pub fn to_file_string(&self, untrusted_comment: &str) -> String {
-        format!(
-            "{UNTRUSTED_COMMENT_PREFIX}{}\n{}\n",
-            one_line(untrusted_comment),
-            self.to_base64()
-        )
+        format!("{UNTRUSTED_COMMENT_PREFIX}{}\n{}\n", one_line(untrusted_comment), self.to_base64())
     }
 
     /// minisign's own comment for a public key file: `minisign public key <ID>`.
@@ -289,10 +254,7 @@ impl Default for KdfParams {
     /// minisign's defaults: `OPSLIMIT_SENSITIVE` (33554432) and `MEMLIMIT_SENSITIVE` (1 GiB),
     /// i.e. scrypt N = 2^20, r = 8, p = 1: about a second and 1 GiB of memory.
     fn default() -> Self {
-        Self {
-            opslimit: 33_554_432,
-            memlimit: 1_073_741_824,
-        }
+        Self { opslimit: 33_554_432, memlimit: 1_073_741_824 }
     }
 }
 
@@ -315,19 +277,13 @@ const MAX_SCRYPT_WORK: u64 = 4 << 20;
 impl KdfParams {
     /// libsodium's `OPSLIMIT_INTERACTIVE`/`MEMLIMIT_INTERACTIVE` (N = 2^14, 16 MiB).
     pub const fn interactive() -> Self {
-        Self {
-            opslimit: 524_288,
-            memlimit: 16_777_216,
-        }
+        Self { opslimit: 524_288, memlimit: 16_777_216 }
     }
 
     /// The cheapest setting libsodium allows (N = 2^10, 1 MiB). Only for tests: it protects
     /// a password hardly at all.
     pub const fn insecure_for_tests() -> Self {
-        Self {
-            opslimit: 32_768,
-            memlimit: 1_048_576,
-        }
+        Self { opslimit: 32_768, memlimit: 1_048_576 }
     }
 
     /// Port of libsodium's `pickparams()` (crypto_pwhash/scryptsalsa208sha256): r is always
@@ -360,26 +316,17 @@ impl KdfParams {
 
     /// Runs scrypt for these limits, refusing parameters far above minisign's defaults so a
     /// hostile key file cannot make us allocate or compute without bound.
-    fn derive_keystream(
-        self,
-        password: &[u8],
-        salt: &[u8],
-    ) -> Result<Zeroizing<[u8; KEYNUM_SK_BYTES]>, KeyError> {
+    fn derive_keystream(self, password: &[u8], salt: &[u8]) -> Result<Zeroizing<[u8; KEYNUM_SK_BYTES]>, KeyError> {
         let cost = self.scrypt_cost();
         let n = 1u64 << cost.log_n;
         let memory = n.saturating_mul(128).saturating_mul(u64::from(cost.r));
         let work = n.saturating_mul(u64::from(cost.p));
         if memory > MAX_SCRYPT_MEMORY || work > MAX_SCRYPT_WORK {
-            return Err(KeyError::KdfTooExpensive {
-                opslimit: self.opslimit,
-                memlimit: self.memlimit,
-            });
+            return Err(KeyError::KdfTooExpensive { opslimit: self.opslimit, memlimit: self.memlimit });
         }
-        let params =
-            scrypt::Params::new(cost.log_n, cost.r, cost.p).map_err(|_| KeyError::KdfFailed)?;
+        let params = scrypt::Params::new(cost.log_n, cost.r, cost.p).map_err(|_| KeyError::KdfFailed)?;
         let mut keystream = Zeroizing::new([0u8; KEYNUM_SK_BYTES]);
-        scrypt::scrypt(password, salt, &params, keystream.as_mut_slice())
-            .map_err(|_| KeyError::KdfFailed)?;
+        scrypt::scrypt(password, salt, &params, keystream.as_mut_slice()).map_err(|_| KeyError::KdfFailed)?;
         Ok(keystream)
     }
 }
@@ -395,9 +342,7 @@ fn secret_key_checksum(key_id: &KeyId, keypair: &[u8; 64]) -> [u8; CHECKSUM_BYTE
 
 fn random_bytes<const N: usize>() -> Result<Zeroizing<[u8; N]>, KeyError> {
     let mut bytes = Zeroizing::new([0u8; N]);
-    getrandom::fill(bytes.as_mut_slice()).map_err(|e| KeyError::Random {
-        reason: e.to_string(),
-    })?;
+    getrandom::fill(bytes.as_mut_slice()).map_err(|e| KeyError::Random { reason: e.to_string() })?;
     Ok(bytes)
 }
 
@@ -410,9 +355,7 @@ pub struct SecretKey {
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretKey")
-            .field("key_id", &self.key_id)
-            .finish_non_exhaustive()
+        f.debug_struct("SecretKey").field("key_id", &self.key_id).finish_non_exhaustive()
     }
 }
 
@@ -424,10 +367,7 @@ impl SecretKey {
     pub fn generate() -> Result<(SecretKey, PublicKey), KeyError> {
         let seed = random_bytes::<32>()?;
         let key_id = KeyId(*random_bytes::<8>()?);
-        let secret = SecretKey {
-            key_id,
-            signing_key: SigningKey::from_bytes(&seed),
-        };
+        let secret = SecretKey { key_id, signing_key: SigningKey::from_bytes(&seed) };
         let public = secret.public_key();
         Ok((secret, public))
     }
@@ -439,10 +379,7 @@ impl SecretKey {
 
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
-        PublicKey {
-            key_id: self.key_id,
-            ed25519: self.signing_key.verifying_key(),
-        }
+        PublicKey { key_id: self.key_id, ed25519: self.signing_key.verifying_key() }
     }
 
     /// Parses (and, if encrypted, decrypts) a minisign secret key file.
@@ -461,11 +398,7 @@ impl SecretKey {
                 *key
             }
             [single] if single.starts_with(UNTRUSTED_COMMENT_PREFIX) => {
-                return Err(KeyError::Truncated {
-                    what: WHAT,
-                    expected: SECRET_KEY_FILE_BYTES,
-                    found: 0,
-                });
+                return Err(KeyError::Truncated { what: WHAT, expected: SECRET_KEY_FILE_BYTES, found: 0 });
             }
             [first, ..] if !first.starts_with(UNTRUSTED_COMMENT_PREFIX) => {
                 return Err(KeyError::MissingComment { what: WHAT });
@@ -478,30 +411,14 @@ impl SecretKey {
                 });
             }
         };
-        let bytes = Zeroizing::new(
-            BASE64
-                .decode(key_line)
-                .map_err(|_| KeyError::Base64 { what: WHAT })?,
-        );
+        let bytes = Zeroizing::new(BASE64.decode(key_line).map_err(|_| KeyError::Base64 { what: WHAT })?);
         if bytes.len() < SECRET_KEY_FILE_BYTES {
-            return Err(KeyError::Truncated {
-                what: WHAT,
-                expected: SECRET_KEY_FILE_BYTES,
-                found: bytes.len(),
-            });
+            return Err(KeyError::Truncated { what: WHAT, expected: SECRET_KEY_FILE_BYTES, found: bytes.len() });
         }
         if bytes.len() > SECRET_KEY_FILE_BYTES {
-            return Err(KeyError::TrailingData {
-                what: WHAT,
-                expected: SECRET_KEY_FILE_BYTES,
-                found: bytes.len(),
-            });
+            return Err(KeyError::TrailingData { what: WHAT, expected: SECRET_KEY_FILE_BYTES, found: bytes.len() });
         }
-        let truncated = || KeyError::Truncated {
-            what: WHAT,
-            expected: SECRET_KEY_FILE_BYTES,
-            found: bytes.len(),
-        };
+        let truncated = || KeyError::Truncated { what: WHAT, expected: SECRET_KEY_FILE_BYTES, found: bytes.len() };
         let mut rest: &[u8] = &bytes;
         let sig_alg: [u8; 2] = take_array(&mut rest).ok_or_else(truncated)?;
         let kdf_alg: [u8; 2] = take_array(&mut rest).ok_or_else(truncated)?;
@@ -512,33 +429,24 @@ impl SecretKey {
         let stored = take(&mut rest, KEYNUM_SK_BYTES).ok_or_else(truncated)?;
 
         if sig_alg != SIG_ALG_LEGACY {
-            return Err(KeyError::UnsupportedAlgorithm {
-                what: WHAT,
-                found: escape_bytes(&sig_alg),
-            });
+            return Err(KeyError::UnsupportedAlgorithm { what: WHAT, found: escape_bytes(&sig_alg) });
         }
         if chk_alg != CHK_BLAKE2B {
-            return Err(KeyError::UnsupportedChecksum {
-                found: escape_bytes(&chk_alg),
-            });
+            return Err(KeyError::UnsupportedChecksum { found: escape_bytes(&chk_alg) });
         }
-        let mut keynum_sk =
-            Zeroizing::new(<[u8; KEYNUM_SK_BYTES]>::try_from(stored).map_err(|_| truncated())?);
+        let mut keynum_sk = Zeroizing::new(<[u8; KEYNUM_SK_BYTES]>::try_from(stored).map_err(|_| truncated())?);
         let encrypted = match kdf_alg {
             KDF_NONE => false,
             KDF_SCRYPT => {
                 let password = password.ok_or(KeyError::PasswordRequired)?;
-                let keystream =
-                    KdfParams { opslimit, memlimit }.derive_keystream(password, salt)?;
+                let keystream = KdfParams { opslimit, memlimit }.derive_keystream(password, salt)?;
                 for (byte, key) in keynum_sk.iter_mut().zip(keystream.iter()) {
                     *byte ^= key;
                 }
                 true
             }
             other => {
-                return Err(KeyError::UnsupportedKdf {
-                    found: escape_bytes(&other),
-                });
+                return Err(KeyError::UnsupportedKdf { found: escape_bytes(&other) });
             }
         };
 
@@ -550,18 +458,10 @@ impl SecretKey {
         // minisign 0.11 writes an all-zero checksum for unencrypted (`-W`) keys.
         let unencrypted_without_checksum = !encrypted && checksum.iter().all(|b| *b == 0);
         if !unencrypted_without_checksum && !constant_time_eq(checksum, &expected) {
-            return Err(if encrypted {
-                KeyError::WrongPassword
-            } else {
-                KeyError::ChecksumMismatch
-            });
+            return Err(if encrypted { KeyError::WrongPassword } else { KeyError::ChecksumMismatch });
         }
-        let signing_key =
-            SigningKey::from_keypair_bytes(&keypair).map_err(|_| KeyError::InconsistentKeyPair)?;
-        Ok(Self {
-            key_id,
-            signing_key,
-        })
+        let signing_key = SigningKey::from_keypair_bytes(&keypair).map_err(|_| KeyError::InconsistentKeyPair)?;
+        Ok(Self { key_id, signing_key })
     }
 
     /// Writes the secret key file. With a password, the key is encrypted with scrypt at the
@@ -572,11 +472,7 @@ impl SecretKey {
     /// The untrusted comment is `minisign encrypted secret key` or `minisign unencrypted
     /// secret key` (minisign 0.11 says "encrypted" even for `-W` keys; we say what it is).
     /// Unencrypted keys get the real BLAKE2b checksum, which minisign 0.11 accepts.
-    pub fn to_file_string(
-        &self,
-        password: Option<&[u8]>,
-        kdf: KdfParams,
-    ) -> Result<Zeroizing<String>, KeyError> {
+    pub fn to_file_string(&self, password: Option<&[u8]>, kdf: KdfParams) -> Result<Zeroizing<String>, KeyError> {
         let keypair = Zeroizing::new(self.signing_key.to_keypair_bytes());
         let checksum = secret_key_checksum(&self.key_id, &keypair);
         let mut keynum_sk = Zeroizing::new(Vec::with_capacity(KEYNUM_SK_BYTES));
@@ -606,16 +502,10 @@ impl SecretKey {
             }
         }
         bytes.extend_from_slice(&keynum_sk);
-        let comment = if password.is_some() {
-            "minisign encrypted secret key"
-        } else {
-            "minisign unencrypted secret key"
-        };
+        let comment =
+            if password.is_some() { "minisign encrypted secret key" } else { "minisign unencrypted secret key" };
         let encoded = Zeroizing::new(BASE64.encode(bytes.as_slice()));
-        Ok(Zeroizing::new(format!(
-            "{UNTRUSTED_COMMENT_PREFIX}{comment}\n{}\n",
-            encoded.as_str()
-        )))
+        Ok(Zeroizing::new(format!("{UNTRUSTED_COMMENT_PREFIX}{comment}\n{}\n", encoded.as_str())))
     }
 }
 
@@ -663,53 +553,35 @@ impl SignatureFile {
         let [untrusted, signature_line, trusted, global_line] = lines.as_slice() else {
             return Err(SignatureParseError::LineCount { found: lines.len() });
         };
-        let untrusted_comment = untrusted
-            .strip_prefix(UNTRUSTED_COMMENT_PREFIX)
-            .ok_or(SignatureParseError::MissingUntrustedComment)?;
-        let trusted_comment = trusted
-            .strip_prefix(TRUSTED_COMMENT_PREFIX)
-            .ok_or(SignatureParseError::MissingTrustedComment)?;
+        let untrusted_comment =
+            untrusted.strip_prefix(UNTRUSTED_COMMENT_PREFIX).ok_or(SignatureParseError::MissingUntrustedComment)?;
+        let trusted_comment =
+            trusted.strip_prefix(TRUSTED_COMMENT_PREFIX).ok_or(SignatureParseError::MissingTrustedComment)?;
         for (line, comment) in [(1u8, untrusted_comment), (3u8, trusted_comment)] {
             if comment.contains(['\r', '\0']) {
                 return Err(SignatureParseError::ControlCharacter { line });
             }
         }
 
-        let decoded = BASE64
-            .decode(signature_line)
-            .map_err(|_| SignatureParseError::Base64 { line: 2 })?;
-        let length_error = |line, expected, found| SignatureParseError::Length {
-            line,
-            expected,
-            found,
-        };
+        let decoded = BASE64.decode(signature_line).map_err(|_| SignatureParseError::Base64 { line: 2 })?;
+        let length_error = |line, expected, found| SignatureParseError::Length { line, expected, found };
         if decoded.len() != SIGNATURE_LINE_BYTES {
             return Err(length_error(2, SIGNATURE_LINE_BYTES, decoded.len()));
         }
         let mut rest: &[u8] = &decoded;
-        let algorithm: [u8; 2] =
-            take_array(&mut rest).ok_or_else(|| length_error(2, SIGNATURE_LINE_BYTES, 0))?;
-        let key_id: [u8; 8] =
-            take_array(&mut rest).ok_or_else(|| length_error(2, SIGNATURE_LINE_BYTES, 0))?;
-        let signature: [u8; 64] =
-            take_array(&mut rest).ok_or_else(|| length_error(2, SIGNATURE_LINE_BYTES, 0))?;
+        let algorithm: [u8; 2] = take_array(&mut rest).ok_or_else(|| length_error(2, SIGNATURE_LINE_BYTES, 0))?;
+        let key_id: [u8; 8] = take_array(&mut rest).ok_or_else(|| length_error(2, SIGNATURE_LINE_BYTES, 0))?;
+        let signature: [u8; 64] = take_array(&mut rest).ok_or_else(|| length_error(2, SIGNATURE_LINE_BYTES, 0))?;
         let algorithm = match algorithm {
             SIG_ALG_PREHASHED => SignatureAlgorithm::Prehashed,
             SIG_ALG_LEGACY => SignatureAlgorithm::Legacy,
             other => {
-                return Err(SignatureParseError::UnsupportedAlgorithm {
-                    found: escape_bytes(&other),
-                });
+                return Err(SignatureParseError::UnsupportedAlgorithm { found: escape_bytes(&other) });
             }
         };
 
-        let global = BASE64
-            .decode(global_line)
-            .map_err(|_| SignatureParseError::Base64 { line: 4 })?;
-        let global_signature: [u8; 64] = global
-            .as_slice()
-            .try_into()
-            .map_err(|_| length_error(4, 64, global.len()))?;
+        let global = BASE64.decode(global_line).map_err(|_| SignatureParseError::Base64 { line: 4 })?;
+        let global_signature: [u8; 64] = global.as_slice().try_into().map_err(|_| length_error(4, 64, global.len()))?;
 
         Ok(Self {
             untrusted_comment: untrusted_comment.to_owned(),
@@ -762,10 +634,7 @@ fn blake2b512_reader(mut reader: impl Read) -> io::Result<[u8; 64]> {
 
 fn check_comment(comment: &str, which: &'static str) -> io::Result<()> {
     if comment.contains(['\n', '\r', '\0']) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            CommentError { which },
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, CommentError { which }));
     }
     Ok(())
 }
@@ -793,10 +662,7 @@ pub fn sign(
         trusted_comment: trusted_comment.to_owned(),
         global_signature: [0; 64],
     };
-    file.global_signature = secret_key
-        .signing_key
-        .sign(&file.global_message())
-        .to_bytes();
+    file.global_signature = secret_key.signing_key.sign(&file.global_message()).to_bytes();
     Ok(file)
 }
 
@@ -805,11 +671,7 @@ pub fn sign(
 /// Checks, in minisign's order: the key id, the signature over the message, then the global
 /// signature over `signature ‖ trusted_comment`. Legacy signatures need the whole message
 /// in memory; messages above [`LEGACY_MESSAGE_LIMIT`] are refused.
-pub fn verify(
-    public_key: &PublicKey,
-    message: impl Read,
-    signature: &SignatureFile,
-) -> Result<(), VerifyError> {
+pub fn verify(public_key: &PublicKey, message: impl Read, signature: &SignatureFile) -> Result<(), VerifyError> {
     verify_with_legacy_limit(public_key, message, signature, LEGACY_MESSAGE_LIMIT)
 }
 
@@ -829,25 +691,15 @@ pub(crate) fn verify_with_legacy_limit(
     let valid = match signature.algorithm {
         SignatureAlgorithm::Prehashed => {
             let hash = blake2b512_reader(message)?;
-            public_key
-                .ed25519
-                .verify_strict(&hash, &ed_signature)
-                .is_ok()
+            public_key.ed25519.verify_strict(&hash, &ed_signature).is_ok()
         }
         SignatureAlgorithm::Legacy => {
             let mut buffered = Vec::new();
-            message
-                .take(legacy_limit.saturating_add(1))
-                .read_to_end(&mut buffered)?;
+            message.take(legacy_limit.saturating_add(1)).read_to_end(&mut buffered)?;
             if buffered.len() as u64 > legacy_limit {
-                return Err(VerifyError::MessageTooLarge {
-                    limit: legacy_limit,
-                });
+                return Err(VerifyError::MessageTooLarge { limit: legacy_limit });
             }
-            public_key
-                .ed25519
-                .verify_strict(&buffered, &ed_signature)
-                .is_ok()
+            public_key.ed25519.verify_strict(&buffered, &ed_signature).is_ok()
         }
     };
     if !valid {

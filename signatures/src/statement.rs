@@ -68,11 +68,7 @@ pub struct ExpectedSubject {
 impl SkillStatement {
     /// Checks every field against the rules in the module docs.
     pub fn validate(&self) -> Result<(), StatementError> {
-        let invalid = |key, value: &str, reason| StatementError::InvalidValue {
-            key,
-            value: value.to_owned(),
-            reason,
-        };
+        let invalid = |key, value: &str, reason| StatementError::InvalidValue { key, value: value.to_owned(), reason };
         validate::slug(&self.slug).map_err(|r| invalid("slug", &self.slug, r))?;
         validate::version(&self.version).map_err(|r| invalid("version", &self.version, r))?;
         if let Some(file) = &self.file {
@@ -108,24 +104,16 @@ impl SkillStatement {
                 None => (field, None),
             };
             if key.is_empty() {
-                return Err(StatementError::MalformedField {
-                    field: field.to_owned(),
-                });
+                return Err(StatementError::MalformedField { field: field.to_owned() });
             }
             if fields.insert(key, value).is_some() {
-                return Err(StatementError::DuplicateKey {
-                    key: key.to_owned(),
-                });
+                return Err(StatementError::DuplicateKey { key: key.to_owned() });
             }
         }
         let required = |key: &'static str| -> Result<&str, StatementError> {
             match fields.get(key) {
                 None => Err(StatementError::MissingKey { key }),
-                Some(None) => Err(StatementError::InvalidValue {
-                    key,
-                    value: String::new(),
-                    reason: "has no value",
-                }),
+                Some(None) => Err(StatementError::InvalidValue { key, value: String::new(), reason: "has no value" }),
                 Some(Some(value)) => Ok(value),
             }
         };
@@ -135,30 +123,20 @@ impl SkillStatement {
                 Some(_) => required(key).map(Some),
             }
         };
-        let invalid = |key, value: &str, reason| StatementError::InvalidValue {
-            key,
-            value: value.to_owned(),
-            reason,
-        };
-        let digest = |key, value: &str| {
-            Sha256Digest::parse_canonical_hex(value).map_err(|e| invalid(key, value, e.reason))
-        };
+        let invalid = |key, value: &str, reason| StatementError::InvalidValue { key, value: value.to_owned(), reason };
+        let digest =
+            |key, value: &str| Sha256Digest::parse_canonical_hex(value).map_err(|e| invalid(key, value, e.reason));
 
         let format = required("skillscan")?;
         if format != STATEMENT_FORMAT_VERSION {
-            return Err(StatementError::UnsupportedFormat {
-                found: format.to_owned(),
-            });
+            return Err(StatementError::UnsupportedFormat { found: format.to_owned() });
         }
         let timestamp_text = required("timestamp")?;
-        let timestamp = validate::canonical_u64(timestamp_text)
-            .map_err(|r| invalid("timestamp", timestamp_text, r))?;
+        let timestamp = validate::canonical_u64(timestamp_text).map_err(|r| invalid("timestamp", timestamp_text, r))?;
         let statement = Self {
             slug: required("slug")?.to_owned(),
             version: required("version")?.to_owned(),
-            archive_sha256: optional("sha256")?
-                .map(|v| digest("sha256", v))
-                .transpose()?,
+            archive_sha256: optional("sha256")?.map(|v| digest("sha256", v)).transpose()?,
             tree_digest: digest("tree", required("tree")?)?,
             timestamp,
             file: optional("file")?.map(str::to_owned),
@@ -176,16 +154,10 @@ impl SkillStatement {
     /// content, so that is an error too ([`StatementMismatch::NoDigestToCompare`]).
     pub fn check(&self, expected: &ExpectedSubject) -> Result<(), StatementMismatch> {
         if self.slug != expected.slug {
-            return Err(StatementMismatch::Slug {
-                expected: expected.slug.clone(),
-                found: self.slug.clone(),
-            });
+            return Err(StatementMismatch::Slug { expected: expected.slug.clone(), found: self.slug.clone() });
         }
         if self.version != expected.version {
-            return Err(StatementMismatch::Version {
-                expected: expected.version.clone(),
-                found: self.version.clone(),
-            });
+            return Err(StatementMismatch::Version { expected: expected.version.clone(), found: self.version.clone() });
         }
         if expected.archive_sha256.is_none() && expected.tree_digest.is_none() {
             return Err(StatementMismatch::NoDigestToCompare);
@@ -193,18 +165,12 @@ impl SkillStatement {
         if let Some(archive) = expected.archive_sha256
             && self.archive_sha256 != Some(archive)
         {
-            return Err(StatementMismatch::ArchiveSha256 {
-                expected: archive,
-                found: self.archive_sha256,
-            });
+            return Err(StatementMismatch::ArchiveSha256 { expected: archive, found: self.archive_sha256 });
         }
         if let Some(tree) = expected.tree_digest
             && self.tree_digest != tree
         {
-            return Err(StatementMismatch::Tree {
-                expected: tree,
-                found: self.tree_digest,
-            });
+            return Err(StatementMismatch::Tree { expected: tree, found: self.tree_digest });
         }
         Ok(())
     }
@@ -240,42 +206,22 @@ sha256:{}\ttree:{}",
             sha256(b"tree")
         );
         assert_eq!(text, expected);
-        let minimal = SkillStatement {
-            archive_sha256: None,
-            file: None,
-            ..example()
-        };
+        let minimal = SkillStatement { archive_sha256: None, file: None, ..example() };
         assert_eq!(
             minimal.to_trusted_comment().unwrap_or_default(),
-            format!(
-                "timestamp:1767225600\tskillscan:1\tslug:weather-brief\tversion:1.0.0\ttree:{}",
-                sha256(b"tree")
-            )
+            format!("timestamp:1767225600\tskillscan:1\tslug:weather-brief\tversion:1.0.0\ttree:{}", sha256(b"tree"))
         );
     }
 
     #[test]
     fn round_trips() {
-        for statement in [
-            example(),
-            SkillStatement {
-                archive_sha256: None,
-                file: None,
-                ..example()
-            },
-        ] {
+        for statement in [example(), SkillStatement { archive_sha256: None, file: None, ..example() }] {
             let text = statement.to_trusted_comment().unwrap_or_default();
             assert_eq!(SkillStatement::parse(&text), Ok(statement));
         }
         let parsed = SkillStatement::parse(EXAMPLE_TEXT);
-        assert_eq!(
-            parsed.as_ref().map(|s| s.slug.as_str()),
-            Ok("weather-brief")
-        );
-        assert_eq!(
-            parsed.and_then(|s| s.to_trusted_comment()).as_deref(),
-            Ok(EXAMPLE_TEXT)
-        );
+        assert_eq!(parsed.as_ref().map(|s| s.slug.as_str()), Ok("weather-brief"));
+        assert_eq!(parsed.and_then(|s| s.to_trusted_comment()).as_deref(), Ok(EXAMPLE_TEXT));
     }
 
     #[test]
@@ -289,62 +235,17 @@ sha256:{}\ttree:{}",
         let tree = sha256(b"tree");
         let base = format!("timestamp:1\tskillscan:1\tslug:s\tversion:1\ttree:{tree}");
         let cases: Vec<(String, StatementError)> = vec![
-            (
-                String::new(),
-                StatementError::MalformedField {
-                    field: String::new(),
-                },
-            ),
-            (
-                format!("{base}\t"),
-                StatementError::MalformedField {
-                    field: String::new(),
-                },
-            ),
-            (
-                format!("{base}\t:x"),
-                StatementError::MalformedField {
-                    field: ":x".to_owned(),
-                },
-            ),
-            (
-                format!("{base}\tslug:t"),
-                StatementError::DuplicateKey {
-                    key: "slug".to_owned(),
-                },
-            ),
-            (
-                format!("{base}\tx:1\tx:2"),
-                StatementError::DuplicateKey {
-                    key: "x".to_owned(),
-                },
-            ),
-            (
-                base.replace("skillscan:1\t", ""),
-                StatementError::MissingKey { key: "skillscan" },
-            ),
-            (
-                base.replace("skillscan:1", "skillscan:2"),
-                StatementError::UnsupportedFormat {
-                    found: "2".to_owned(),
-                },
-            ),
-            (
-                base.replace("slug:s\t", ""),
-                StatementError::MissingKey { key: "slug" },
-            ),
-            (
-                base.replace("version:1\t", ""),
-                StatementError::MissingKey { key: "version" },
-            ),
-            (
-                "timestamp:1\tskillscan:1\tslug:s\tversion:1".to_owned(),
-                StatementError::MissingKey { key: "tree" },
-            ),
-            (
-                base.replace("timestamp:1\t", ""),
-                StatementError::MissingKey { key: "timestamp" },
-            ),
+            (String::new(), StatementError::MalformedField { field: String::new() }),
+            (format!("{base}\t"), StatementError::MalformedField { field: String::new() }),
+            (format!("{base}\t:x"), StatementError::MalformedField { field: ":x".to_owned() }),
+            (format!("{base}\tslug:t"), StatementError::DuplicateKey { key: "slug".to_owned() }),
+            (format!("{base}\tx:1\tx:2"), StatementError::DuplicateKey { key: "x".to_owned() }),
+            (base.replace("skillscan:1\t", ""), StatementError::MissingKey { key: "skillscan" }),
+            (base.replace("skillscan:1", "skillscan:2"), StatementError::UnsupportedFormat { found: "2".to_owned() }),
+            (base.replace("slug:s\t", ""), StatementError::MissingKey { key: "slug" }),
+            (base.replace("version:1\t", ""), StatementError::MissingKey { key: "version" }),
+            ("timestamp:1\tskillscan:1\tslug:s\tversion:1".to_owned(), StatementError::MissingKey { key: "tree" }),
+            (base.replace("timestamp:1\t", ""), StatementError::MissingKey { key: "timestamp" }),
             (
                 base.replace("timestamp:1", "timestamp:+1"),
                 StatementError::InvalidValue {
@@ -363,11 +264,7 @@ sha256:{}\ttree:{}",
             ),
             (
                 base.replace("slug:s", "slug"),
-                StatementError::InvalidValue {
-                    key: "slug",
-                    value: String::new(),
-                    reason: "has no value",
-                },
+                StatementError::InvalidValue { key: "slug", value: String::new(), reason: "has no value" },
             ),
             (
                 base.replace("slug:s", "slug:S"),
@@ -403,11 +300,7 @@ sha256:{}\ttree:{}",
             ),
             (
                 format!("{base}\tfile:"),
-                StatementError::InvalidValue {
-                    key: "file",
-                    value: String::new(),
-                    reason: "must not be empty",
-                },
+                StatementError::InvalidValue { key: "file", value: String::new(), reason: "must not be empty" },
             ),
         ];
         for (text, expected) in cases {
@@ -422,30 +315,12 @@ sha256:{}\ttree:{}",
 
     #[test]
     fn render_refuses_invalid_values() {
-        let bad_slug = SkillStatement {
-            slug: "a\tb".to_owned(),
-            ..example()
-        };
-        assert!(matches!(
-            bad_slug.to_trusted_comment(),
-            Err(StatementError::InvalidValue { key: "slug", .. })
-        ));
-        let bad_file = SkillStatement {
-            file: Some("x\ny".to_owned()),
-            ..example()
-        };
-        assert!(matches!(
-            bad_file.to_trusted_comment(),
-            Err(StatementError::InvalidValue { key: "file", .. })
-        ));
-        let bad_version = SkillStatement {
-            version: String::new(),
-            ..example()
-        };
-        assert!(matches!(
-            bad_version.to_trusted_comment(),
-            Err(StatementError::InvalidValue { key: "version", .. })
-        ));
+        let bad_slug = SkillStatement { slug: "a\tb".to_owned(), ..example() };
+        assert!(matches!(bad_slug.to_trusted_comment(), Err(StatementError::InvalidValue { key: "slug", .. })));
+        let bad_file = SkillStatement { file: Some("x\ny".to_owned()), ..example() };
+        assert!(matches!(bad_file.to_trusted_comment(), Err(StatementError::InvalidValue { key: "file", .. })));
+        let bad_version = SkillStatement { version: String::new(), ..example() };
+        assert!(matches!(bad_version.to_trusted_comment(), Err(StatementError::InvalidValue { key: "version", .. })));
     }
 
     fn expected() -> ExpectedSubject {
@@ -461,89 +336,37 @@ sha256:{}\ttree:{}",
     fn check_names_the_differing_field() {
         let statement = example();
         assert_eq!(statement.check(&expected()), Ok(()));
+        assert_eq!(statement.check(&ExpectedSubject { archive_sha256: None, ..expected() }), Ok(()));
+        assert_eq!(statement.check(&ExpectedSubject { tree_digest: None, ..expected() }), Ok(()));
         assert_eq!(
-            statement.check(&ExpectedSubject {
-                archive_sha256: None,
-                ..expected()
-            }),
-            Ok(())
+            statement.check(&ExpectedSubject { slug: "other".to_owned(), ..expected() }),
+            Err(StatementMismatch::Slug { expected: "other".to_owned(), found: "weather-brief".to_owned() })
         );
         assert_eq!(
-            statement.check(&ExpectedSubject {
-                tree_digest: None,
-                ..expected()
-            }),
-            Ok(())
+            statement.check(&ExpectedSubject { version: "0.9.0".to_owned(), ..expected() }),
+            Err(StatementMismatch::Version { expected: "0.9.0".to_owned(), found: "1.0.0".to_owned() })
         );
         assert_eq!(
-            statement.check(&ExpectedSubject {
-                slug: "other".to_owned(),
-                ..expected()
-            }),
-            Err(StatementMismatch::Slug {
-                expected: "other".to_owned(),
-                found: "weather-brief".to_owned()
-            })
+            statement.check(&ExpectedSubject { archive_sha256: Some(sha256(b"other")), ..expected() }),
+            Err(StatementMismatch::ArchiveSha256 { expected: sha256(b"other"), found: Some(sha256(b"zip")) })
         );
         assert_eq!(
-            statement.check(&ExpectedSubject {
-                version: "0.9.0".to_owned(),
-                ..expected()
-            }),
-            Err(StatementMismatch::Version {
-                expected: "0.9.0".to_owned(),
-                found: "1.0.0".to_owned()
-            })
+            statement.check(&ExpectedSubject { tree_digest: Some(sha256(b"other")), ..expected() }),
+            Err(StatementMismatch::Tree { expected: sha256(b"other"), found: sha256(b"tree") })
         );
-        assert_eq!(
-            statement.check(&ExpectedSubject {
-                archive_sha256: Some(sha256(b"other")),
-                ..expected()
-            }),
-            Err(StatementMismatch::ArchiveSha256 {
-                expected: sha256(b"other"),
-                found: Some(sha256(b"zip"))
-            })
-        );
-        assert_eq!(
-            statement.check(&ExpectedSubject {
-                tree_digest: Some(sha256(b"other")),
-                ..expected()
-            }),
-            Err(StatementMismatch::Tree {
-                expected: sha256(b"other"),
-                found: sha256(b"tree")
-            })
-        );
-        let directory_statement = SkillStatement {
-            archive_sha256: None,
-            ..example()
-        };
+        let directory_statement = SkillStatement { archive_sha256: None, ..example() };
         assert_eq!(
             directory_statement.check(&expected()),
-            Err(StatementMismatch::ArchiveSha256 {
-                expected: sha256(b"zip"),
-                found: None
-            })
+            Err(StatementMismatch::ArchiveSha256 { expected: sha256(b"zip"), found: None })
         );
         assert_eq!(
-            statement.check(&ExpectedSubject {
-                archive_sha256: None,
-                tree_digest: None,
-                ..expected()
-            }),
+            statement.check(&ExpectedSubject { archive_sha256: None, tree_digest: None, ..expected() }),
             Err(StatementMismatch::NoDigestToCompare)
         );
         let message = statement
-            .check(&ExpectedSubject {
-                version: "0.9.0".to_owned(),
-                ..expected()
-            })
+            .check(&ExpectedSubject { version: "0.9.0".to_owned(), ..expected() })
             .err()
             .map(|e| e.to_string());
-        assert_eq!(
-            message.as_deref(),
-            Some("the signature is for version 1.0.0, not 0.9.0")
-        );
+        assert_eq!(message.as_deref(), Some("the signature is for version 1.0.0, not 0.9.0"));
     }
 }

@@ -57,12 +57,7 @@ pub struct TrustedKey {
 impl TrustedKey {
     /// A key valid at all times.
     pub fn new(name: impl Into<String>, public_key: PublicKey) -> Self {
-        Self {
-            name: name.into(),
-            public_key,
-            not_before: None,
-            not_after: None,
-        }
+        Self { name: name.into(), public_key, not_before: None, not_after: None }
     }
 
     /// The key's id.
@@ -135,57 +130,33 @@ struct RawRevoked {
 impl TrustStore {
     /// An empty store (no key will verify).
     pub fn new(require_signature: bool) -> Self {
-        Self {
-            require_signature,
-            keys: Vec::new(),
-            revoked: BTreeSet::new(),
-        }
+        Self { require_signature, keys: Vec::new(), revoked: BTreeSet::new() }
     }
 
     /// A store with one key, valid at all times, signatures required.
     pub fn single(public_key: PublicKey, name: impl Into<String>) -> Self {
-        Self {
-            require_signature: true,
-            keys: vec![TrustedKey::new(name, public_key)],
-            revoked: BTreeSet::new(),
-        }
+        Self { require_signature: true, keys: vec![TrustedKey::new(name, public_key)], revoked: BTreeSet::new() }
     }
 
     /// Parses the TOML trust store (format and decisions in the module docs).
     pub fn parse(text: &str) -> Result<Self, TrustError> {
-        let raw: RawTrustStore = toml::from_str(text).map_err(|e| TrustError::Toml {
-            message: e.to_string(),
-        })?;
+        let raw: RawTrustStore = toml::from_str(text).map_err(|e| TrustError::Toml { message: e.to_string() })?;
         let mut store = Self::new(raw.require_signature.unwrap_or(true));
         for (index, key) in raw.key.into_iter().enumerate() {
-            validate::single_line_text(&key.name).map_err(|reason| TrustError::InvalidName {
-                index: index + 1,
-                reason,
-            })?;
-            let public_key = PublicKey::parse(key.public_key.trim()).map_err(|source| {
-                TrustError::InvalidKey {
-                    name: key.name.clone(),
-                    source,
-                }
-            })?;
+            validate::single_line_text(&key.name)
+                .map_err(|reason| TrustError::InvalidName { index: index + 1, reason })?;
+            let public_key = PublicKey::parse(key.public_key.trim())
+                .map_err(|source| TrustError::InvalidKey { name: key.name.clone(), source })?;
             let date = |field, value: Option<toml::Value>| {
-                value
-                    .map(|v| parse_instant(&v))
-                    .transpose()
-                    .map_err(|reason| TrustError::InvalidDate {
-                        name: key.name.clone(),
-                        field,
-                        reason,
-                    })
+                value.map(|v| parse_instant(&v)).transpose().map_err(|reason| TrustError::InvalidDate {
+                    name: key.name.clone(),
+                    field,
+                    reason,
+                })
             };
             let not_before = date("not_before", key.not_before)?;
             let not_after = date("not_after", key.not_after)?;
-            store.add_key(TrustedKey {
-                name: key.name,
-                public_key,
-                not_before,
-                not_after,
-            })?;
+            store.add_key(TrustedKey { name: key.name, public_key, not_before, not_after })?;
         }
         for key_id in raw.revoked.key_ids {
             store.revoke(key_id.trim().parse()?);
@@ -195,10 +166,8 @@ impl TrustStore {
 
     /// Adds a key. Fails if its id is already present or its window is empty.
     pub fn add_key(&mut self, key: TrustedKey) -> Result<(), TrustError> {
-        validate::single_line_text(&key.name).map_err(|reason| TrustError::InvalidName {
-            index: self.keys.len() + 1,
-            reason,
-        })?;
+        validate::single_line_text(&key.name)
+            .map_err(|reason| TrustError::InvalidName { index: self.keys.len() + 1, reason })?;
         for (field, value) in [("not_before", key.not_before), ("not_after", key.not_after)] {
             if value.is_some_and(|v| v > MAX_INSTANT) {
                 return Err(TrustError::InvalidDate {
@@ -270,18 +239,15 @@ impl TrustStore {
         let key_id = signature.key_id;
         let key = self.find(key_id);
         if self.is_revoked(key_id) {
-            let name =
-                key.map_or_else(|| "not listed under [[key]]".to_owned(), |k| k.name.clone());
+            let name = key.map_or_else(|| "not listed under [[key]]".to_owned(), |k| k.name.clone());
             return Err(TrustError::Revoked { key_id, name });
         }
         let key = key.ok_or(TrustError::UnknownKey { key_id })?;
         key.check_window(now_unix, "current time")?;
-        minisign::verify(&key.public_key, message, signature).map_err(|source: VerifyError| {
-            TrustError::Signature {
-                key_id,
-                name: key.name.clone(),
-                source,
-            }
+        minisign::verify(&key.public_key, message, signature).map_err(|source: VerifyError| TrustError::Signature {
+            key_id,
+            name: key.name.clone(),
+            source,
         })?;
         if let Some(timestamp) = trusted_comment_timestamp(&signature.trusted_comment)? {
             key.check_window(timestamp, "statement timestamp")?;
@@ -297,10 +263,7 @@ impl TrustStore {
         for key in &self.keys {
             out.push_str("\n[[key]]\n");
             out.push_str(&format!("name = {}\n", validate::toml_string(&key.name)));
-            out.push_str(&format!(
-                "public_key = {}\n",
-                validate::toml_string(&key.public_key.to_base64())
-            ));
+            out.push_str(&format!("public_key = {}\n", validate::toml_string(&key.public_key.to_base64())));
             if let Some(instant) = key.not_before {
                 out.push_str(&format!("not_before = {}\n", format_rfc3339(instant)));
             }
@@ -309,11 +272,7 @@ impl TrustStore {
             }
         }
         if !self.revoked.is_empty() {
-            let ids: Vec<String> = self
-                .revoked
-                .iter()
-                .map(|id| validate::toml_string(&id.to_string()))
-                .collect();
+            let ids: Vec<String> = self.revoked.iter().map(|id| validate::toml_string(&id.to_string())).collect();
             out.push_str(&format!("\n[revoked]\nkey_ids = [{}]\n", ids.join(", ")));
         }
         out
@@ -322,22 +281,14 @@ impl TrustStore {
 
 /// The `timestamp:` field of a tab-separated trusted comment, if there is exactly one.
 fn trusted_comment_timestamp(comment: &str) -> Result<Option<u64>, TrustError> {
-    let mut values = comment
-        .split('\t')
-        .filter_map(|field| field.strip_prefix("timestamp:"));
+    let mut values = comment.split('\t').filter_map(|field| field.strip_prefix("timestamp:"));
     let Some(value) = values.next() else {
         return Ok(None);
     };
     if values.next().is_some() {
-        return Err(TrustError::InvalidTimestamp {
-            value: "(more than one timestamp field)".to_owned(),
-        });
+        return Err(TrustError::InvalidTimestamp { value: "(more than one timestamp field)".to_owned() });
     }
-    validate::canonical_u64(value)
-        .map(Some)
-        .map_err(|_| TrustError::InvalidTimestamp {
-            value: value.to_owned(),
-        })
+    validate::canonical_u64(value).map(Some).map_err(|_| TrustError::InvalidTimestamp { value: value.to_owned() })
 }
 
 /// 9999-12-31T23:59:59Z: the largest instant RFC 3339 (four-digit years) can write.
@@ -359,16 +310,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let shifted = days + 719_468;
     let era = shifted.div_euclid(146_097);
     let day_of_era = shifted - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -378,23 +324,14 @@ pub fn format_rfc3339(unix: u64) -> String {
     let unix = i64::try_from(unix.min(MAX_INSTANT)).unwrap_or(0);
     let (days, seconds) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
     let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", seconds / 3600, seconds % 3600 / 60, seconds % 60)
 }
 
 /// Parses an RFC 3339 date-time with offset, or a bare date (midnight UTC), into Unix
 /// seconds. Accepts what TOML accepts (`T`, `t` or space between date and time).
 pub fn parse_rfc3339(text: &str) -> Result<u64, String> {
-    let datetime: toml::value::Datetime = text.trim().parse().map_err(|_| {
-        format!(
-            "\"{}\" is not an RFC 3339 date-time",
-            validate::excerpt(text)
-        )
-    })?;
+    let datetime: toml::value::Datetime =
+        text.trim().parse().map_err(|_| format!("\"{}\" is not an RFC 3339 date-time", validate::excerpt(text)))?;
     datetime_to_unix(&datetime)
 }
 
@@ -411,10 +348,7 @@ fn datetime_to_unix(datetime: &toml::value::Datetime) -> Result<u64, String> {
     let (seconds_of_day, offset_minutes) = match (datetime.time, datetime.offset) {
         (None, None) => (0, 0),
         (Some(_), None) => {
-            return Err(
-                "must include a UTC offset such as `Z` (a local time depends on the machine)"
-                    .to_owned(),
-            );
+            return Err("must include a UTC offset such as `Z` (a local time depends on the machine)".to_owned());
         }
         (None, Some(_)) => return Err("has an offset but no time".to_owned()),
         (Some(time), Some(offset)) => {
@@ -422,16 +356,11 @@ fn datetime_to_unix(datetime: &toml::value::Datetime) -> Result<u64, String> {
                 toml::value::Offset::Z => 0,
                 toml::value::Offset::Custom { minutes } => i64::from(minutes),
             };
-            let seconds =
-                i64::from(time.hour) * 3600 + i64::from(time.minute) * 60 + i64::from(time.second);
+            let seconds = i64::from(time.hour) * 3600 + i64::from(time.minute) * 60 + i64::from(time.second);
             (seconds, minutes)
         }
     };
-    let days = days_from_civil(
-        i64::from(date.year),
-        i64::from(date.month),
-        i64::from(date.day),
-    );
+    let days = days_from_civil(i64::from(date.year), i64::from(date.month), i64::from(date.day));
     let unix = days * 86_400 + seconds_of_day - offset_minutes * 60;
     u64::try_from(unix).map_err(|_| "is before 1970-01-01T00:00:00Z".to_owned())
 }
@@ -465,14 +394,8 @@ mod tests {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Ok(0));
         assert_eq!(parse_rfc3339("2000-02-29T12:34:56Z"), Ok(951_827_696));
         assert_eq!(parse_rfc3339("9999-12-31T23:59:59Z"), Ok(MAX_INSTANT));
-        for bad in [
-            "",
-            "yesterday",
-            "2026-01-01T00:00:00",
-            "1969-12-31T23:59:59Z",
-            "2026-02-30T00:00:00Z",
-            "12:00:00Z",
-        ] {
+        for bad in ["", "yesterday", "2026-01-01T00:00:00", "1969-12-31T23:59:59Z", "2026-02-30T00:00:00Z", "12:00:00Z"]
+        {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
         assert_eq!(format_rfc3339(NOW), "2026-01-01T00:00:00Z");
@@ -503,10 +426,7 @@ mod tests {
         assert_eq!(key.not_after, Some(1_798_761_600));
         let revoked: Vec<String> = parsed.revoked_key_ids().map(|id| id.to_string()).collect();
         assert_eq!(revoked, ["8F46F8CD08D782CD"]);
-        assert_eq!(
-            TrustStore::parse(&parsed.to_toml_string()).ok(),
-            Some(parsed)
-        );
+        assert_eq!(TrustStore::parse(&parsed.to_toml_string()).ok(), Some(parsed));
         // Defaults: signatures required, no keys.
         let empty = store("");
         assert!(empty.require_signature());
@@ -518,79 +438,29 @@ mod tests {
     fn parse_errors() {
         let (_, public) = pair();
         let key = public.to_base64();
-        let with_key =
-            |extra: &str| format!("[[key]]\nname = \"k\"\npublic_key = \"{key}\"\n{extra}");
+        let with_key = |extra: &str| format!("[[key]]\nname = \"k\"\npublic_key = \"{key}\"\n{extra}");
         type Check = fn(&TrustError) -> bool;
         let cases: Vec<(String, Check)> = vec![
-            ("require_signature = \"yes\"".into(), |e| {
-                matches!(e, TrustError::Toml { .. })
+            ("require_signature = \"yes\"".into(), |e| matches!(e, TrustError::Toml { .. })),
+            ("requires_signature = true".into(), |e| matches!(e, TrustError::Toml { .. })),
+            (with_key("not_afer = 2026-01-01"), |e| matches!(e, TrustError::Toml { .. })),
+            ("[[key]]\nname = \"k\"\npublic_key = \"RWnope\"".into(), |e| matches!(e, TrustError::InvalidKey { .. })),
+            ("[[key]]\nname = \"k\"".into(), |e| matches!(e, TrustError::Toml { .. })),
+            (format!("[[key]]\nname = \"\"\npublic_key = \"{key}\""), |e| {
+                matches!(e, TrustError::InvalidName { index: 1, .. })
             }),
-            ("requires_signature = true".into(), |e| {
-                matches!(e, TrustError::Toml { .. })
-            }),
-            (with_key("not_afer = 2026-01-01"), |e| {
-                matches!(e, TrustError::Toml { .. })
-            }),
-            (
-                "[[key]]\nname = \"k\"\npublic_key = \"RWnope\"".into(),
-                |e| matches!(e, TrustError::InvalidKey { .. }),
-            ),
-            ("[[key]]\nname = \"k\"".into(), |e| {
-                matches!(e, TrustError::Toml { .. })
-            }),
-            (
-                format!("[[key]]\nname = \"\"\npublic_key = \"{key}\""),
-                |e| matches!(e, TrustError::InvalidName { index: 1, .. }),
-            ),
             (with_key("not_before = 2026-01-01T00:00:00"), |e| {
-                matches!(
-                    e,
-                    TrustError::InvalidDate {
-                        field: "not_before",
-                        ..
-                    }
-                )
+                matches!(e, TrustError::InvalidDate { field: "not_before", .. })
             }),
-            (with_key("not_after = \"soon\""), |e| {
-                matches!(
-                    e,
-                    TrustError::InvalidDate {
-                        field: "not_after",
-                        ..
-                    }
-                )
+            (with_key("not_after = \"soon\""), |e| matches!(e, TrustError::InvalidDate { field: "not_after", .. })),
+            (with_key("not_after = 5"), |e| matches!(e, TrustError::InvalidDate { field: "not_after", .. })),
+            (with_key("not_after = 12:00:00"), |e| matches!(e, TrustError::InvalidDate { field: "not_after", .. })),
+            (with_key("not_before = 2027-01-01T00:00:00Z\nnot_after = 2026-01-01T00:00:00Z"), |e| {
+                matches!(e, TrustError::EmptyWindow { .. })
             }),
-            (with_key("not_after = 5"), |e| {
-                matches!(
-                    e,
-                    TrustError::InvalidDate {
-                        field: "not_after",
-                        ..
-                    }
-                )
-            }),
-            (with_key("not_after = 12:00:00"), |e| {
-                matches!(
-                    e,
-                    TrustError::InvalidDate {
-                        field: "not_after",
-                        ..
-                    }
-                )
-            }),
-            (
-                with_key("not_before = 2027-01-01T00:00:00Z\nnot_after = 2026-01-01T00:00:00Z"),
-                |e| matches!(e, TrustError::EmptyWindow { .. }),
-            ),
-            (format!("{}\n{}", with_key(""), with_key("")), |e| {
-                matches!(e, TrustError::DuplicateKey { .. })
-            }),
-            ("[revoked]\nkey_ids = [\"XYZ\"]".into(), |e| {
-                matches!(e, TrustError::InvalidRevokedKeyId(_))
-            }),
-            ("[revoked]\nkeys = []".into(), |e| {
-                matches!(e, TrustError::Toml { .. })
-            }),
+            (format!("{}\n{}", with_key(""), with_key("")), |e| matches!(e, TrustError::DuplicateKey { .. })),
+            ("[revoked]\nkey_ids = [\"XYZ\"]".into(), |e| matches!(e, TrustError::InvalidRevokedKeyId(_))),
+            ("[revoked]\nkeys = []".into(), |e| matches!(e, TrustError::Toml { .. })),
         ];
         for (text, check) in cases {
             let err = TrustStore::parse(&text).err();
@@ -623,104 +493,60 @@ mod tests {
         assert!(trust.verify(&b"zip"[..], &good, NOW + 1000).is_ok());
 
         let unknown = signed(&other_secret, b"zip", "x");
-        assert!(matches!(
-            trust.verify(&b"zip"[..], &unknown, NOW),
-            Err(TrustError::UnknownKey { .. })
-        ));
+        assert!(matches!(trust.verify(&b"zip"[..], &unknown, NOW), Err(TrustError::UnknownKey { .. })));
 
         assert!(matches!(
             trust.verify(&b"zip"[..], &good, NOW - 1),
-            Err(TrustError::NotYetValid {
-                instant_kind: "current time",
-                ..
-            })
+            Err(TrustError::NotYetValid { instant_kind: "current time", .. })
         ));
         assert!(matches!(
             trust.verify(&b"zip"[..], &good, NOW + 1001),
-            Err(TrustError::Expired {
-                instant_kind: "current time",
-                ..
-            })
+            Err(TrustError::Expired { instant_kind: "current time", .. })
         ));
 
         let backdated = signed(&secret, b"zip", &format!("timestamp:{}", NOW - 5));
         assert!(matches!(
             trust.verify(&b"zip"[..], &backdated, NOW + 10),
-            Err(TrustError::NotYetValid {
-                instant_kind: "statement timestamp",
-                ..
-            })
+            Err(TrustError::NotYetValid { instant_kind: "statement timestamp", .. })
         ));
         let future = signed(&secret, b"zip", &format!("timestamp:{}", NOW + 5000));
         assert!(matches!(
             trust.verify(&b"zip"[..], &future, NOW + 10),
-            Err(TrustError::Expired {
-                instant_kind: "statement timestamp",
-                ..
-            })
+            Err(TrustError::Expired { instant_kind: "statement timestamp", .. })
         ));
         let garbled = signed(&secret, b"zip", "timestamp:soon");
-        assert!(matches!(
-            trust.verify(&b"zip"[..], &garbled, NOW + 10),
-            Err(TrustError::InvalidTimestamp { .. })
-        ));
-        let twice = signed(
-            &secret,
-            b"zip",
-            &format!("timestamp:{NOW}\ttimestamp:{NOW}"),
-        );
-        assert!(matches!(
-            trust.verify(&b"zip"[..], &twice, NOW + 10),
-            Err(TrustError::InvalidTimestamp { .. })
-        ));
+        assert!(matches!(trust.verify(&b"zip"[..], &garbled, NOW + 10), Err(TrustError::InvalidTimestamp { .. })));
+        let twice = signed(&secret, b"zip", &format!("timestamp:{NOW}\ttimestamp:{NOW}"));
+        assert!(matches!(trust.verify(&b"zip"[..], &twice, NOW + 10), Err(TrustError::InvalidTimestamp { .. })));
         let no_timestamp = signed(&secret, b"zip", "slug:x");
         assert!(trust.verify(&b"zip"[..], &no_timestamp, NOW + 10).is_ok());
 
         assert!(matches!(
             trust.verify(&b"zap"[..], &good, NOW + 10),
-            Err(TrustError::Signature {
-                source: VerifyError::InvalidSignature,
-                ..
-            })
+            Err(TrustError::Signature { source: VerifyError::InvalidSignature, .. })
         ));
         let mut tampered = good.clone();
         tampered.trusted_comment = format!("timestamp:{}", NOW + 11);
         assert!(matches!(
             trust.verify(&b"zip"[..], &tampered, NOW + 10),
-            Err(TrustError::Signature {
-                source: VerifyError::InvalidGlobalSignature,
-                ..
-            })
+            Err(TrustError::Signature { source: VerifyError::InvalidGlobalSignature, .. })
         ));
 
         trust.revoke(public.key_id);
         let err = trust.verify(&b"zip"[..], &good, NOW + 10).err();
-        assert!(
-            matches!(err, Some(TrustError::Revoked { ref name, .. }) if name == "windowed"),
-            "{err:?}"
-        );
+        assert!(matches!(err, Some(TrustError::Revoked { ref name, .. }) if name == "windowed"), "{err:?}");
         let mut only_revoked = TrustStore::new(true);
         only_revoked.revoke(public.key_id);
-        assert!(matches!(
-            only_revoked.verify(&b"zip"[..], &good, NOW),
-            Err(TrustError::Revoked { .. })
-        ));
+        assert!(matches!(only_revoked.verify(&b"zip"[..], &good, NOW), Err(TrustError::Revoked { .. })));
     }
 
     #[test]
     fn error_messages_name_the_key() {
         let (secret, public) = pair();
         let mut trust = TrustStore::new(true);
-        let _ = trust.add_key(TrustedKey {
-            not_after: Some(NOW),
-            ..TrustedKey::new("acme mirror", public)
-        });
+        let _ = trust.add_key(TrustedKey { not_after: Some(NOW), ..TrustedKey::new("acme mirror", public) });
         let sig = signed(&secret, b"x", "c");
-        let message = trust
-            .verify(&b"x"[..], &sig, NOW + 86_400)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let message = trust.verify(&b"x"[..], &sig, NOW + 86_400).err().map(|e| e.to_string()).unwrap_or_default();
         assert_eq!(
             message,
             format!(

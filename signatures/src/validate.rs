@@ -182,13 +182,7 @@ mod tests {
         struct Holder {
             s: String,
         }
-        for value in [
-            "plain",
-            "quote \" and \\ back",
-            "tab\tnl\ncr\r",
-            "del\u{7f} nul\0 c1\u{85}",
-            "ü 🌦",
-        ] {
+        for value in ["plain", "quote \" and \\ back", "tab\tnl\ncr\r", "del\u{7f} nul\0 c1\u{85}", "ü 🌦"] {
             let text = format!("s = {}", toml_string(value));
             let parsed: Result<Holder, _> = toml::from_str(&text);
             assert_eq!(parsed.map(|h| h.s).ok().as_deref(), Some(value), "{text}");

@@ -11,9 +11,7 @@ use skillscan_signatures::digest::{
     FileDigest, Sha256Digest, TreeManifest, is_install_metadata, locale_compare, normalize_path,
 };
 use skillscan_signatures::lock::{LockedSkill, SkillsLock};
-use skillscan_signatures::minisign::{
-    KdfParams, KeyId, PublicKey, SecretKey, SignatureAlgorithm, SignatureFile,
-};
+use skillscan_signatures::minisign::{KdfParams, KeyId, PublicKey, SecretKey, SignatureAlgorithm, SignatureFile};
 use skillscan_signatures::statement::SkillStatement;
 use skillscan_signatures::trust::{TrustStore, TrustedKey};
 
@@ -26,10 +24,8 @@ fn key_id() -> impl Strategy<Value = KeyId> {
 }
 
 fn public_key() -> impl Strategy<Value = PublicKey> {
-    (key_id(), any::<[u8; 32]>()).prop_map(|(key_id, seed)| PublicKey {
-        key_id,
-        ed25519: SigningKey::from_bytes(&seed).verifying_key(),
-    })
+    (key_id(), any::<[u8; 32]>())
+        .prop_map(|(key_id, seed)| PublicKey { key_id, ed25519: SigningKey::from_bytes(&seed).verifying_key() })
 }
 
 fn slug() -> impl Strategy<Value = String> {
@@ -83,50 +79,35 @@ fn mutated(valid: String) -> impl Strategy<Value = String> {
 }
 
 fn statement() -> impl Strategy<Value = SkillStatement> {
-    (
-        slug(),
-        version(),
-        prop::option::of(digest()),
-        digest(),
-        any::<u64>(),
-        prop::option::of(text_line()),
+    (slug(), version(), prop::option::of(digest()), digest(), any::<u64>(), prop::option::of(text_line())).prop_map(
+        |(slug, version, archive_sha256, tree_digest, timestamp, file)| SkillStatement {
+            slug,
+            version,
+            archive_sha256,
+            tree_digest,
+            timestamp,
+            file,
+        },
     )
-        .prop_map(
-            |(slug, version, archive_sha256, tree_digest, timestamp, file)| SkillStatement {
-                slug,
-                version,
-                archive_sha256,
-                tree_digest,
-                timestamp,
-                file,
-            },
-        )
 }
 
 fn signature_file() -> impl Strategy<Value = SignatureFile> {
     (
         comment(),
-        prop_oneof![
-            Just(SignatureAlgorithm::Prehashed),
-            Just(SignatureAlgorithm::Legacy)
-        ],
+        prop_oneof![Just(SignatureAlgorithm::Prehashed), Just(SignatureAlgorithm::Legacy)],
         key_id(),
         prop::collection::vec(any::<u8>(), 64),
         comment(),
         prop::collection::vec(any::<u8>(), 64),
     )
-        .prop_map(
-            |(untrusted_comment, algorithm, key_id, signature, trusted_comment, global)| {
-                SignatureFile {
-                    untrusted_comment,
-                    algorithm,
-                    key_id,
-                    signature: signature.try_into().unwrap_or([0; 64]),
-                    trusted_comment,
-                    global_signature: global.try_into().unwrap_or([0; 64]),
-                }
-            },
-        )
+        .prop_map(|(untrusted_comment, algorithm, key_id, signature, trusted_comment, global)| SignatureFile {
+            untrusted_comment,
+            algorithm,
+            key_id,
+            signature: signature.try_into().unwrap_or([0; 64]),
+            trusted_comment,
+            global_signature: global.try_into().unwrap_or([0; 64]),
+        })
 }
 
 /// Unix seconds that RFC 3339 can write (years up to 9999).
@@ -135,34 +116,21 @@ fn instant() -> impl Strategy<Value = u64> {
 }
 
 fn trusted_key() -> impl Strategy<Value = TrustedKey> {
-    (
-        text_line(),
-        public_key(),
-        prop::option::of(instant()),
-        prop::option::of(instant()),
-    )
-        .prop_map(|(name, public_key, a, b)| {
+    (text_line(), public_key(), prop::option::of(instant()), prop::option::of(instant())).prop_map(
+        |(name, public_key, a, b)| {
             // Keep the window non-empty.
             let (not_before, not_after) = match (a, b) {
                 (Some(a), Some(b)) => (Some(a.min(b)), Some(a.max(b))),
                 other => other,
             };
-            TrustedKey {
-                name,
-                public_key,
-                not_before,
-                not_after,
-            }
-        })
+            TrustedKey { name, public_key, not_before, not_after }
+        },
+    )
 }
 
 fn trust_store() -> impl Strategy<Value = TrustStore> {
-    (
-        any::<bool>(),
-        prop::collection::vec(trusted_key(), 0..4),
-        prop::collection::btree_set(key_id(), 0..4),
-    )
-        .prop_map(|(require, keys, revoked)| {
+    (any::<bool>(), prop::collection::vec(trusted_key(), 0..4), prop::collection::btree_set(key_id(), 0..4)).prop_map(
+        |(require, keys, revoked)| {
             let mut store = TrustStore::new(require);
             for key in keys {
                 // Colliding random key ids are astronomically unlikely; skip them if they happen.
@@ -172,7 +140,8 @@ fn trust_store() -> impl Strategy<Value = TrustStore> {
                 store.revoke(id);
             }
             store
-        })
+        },
+    )
 }
 
 fn locked_skill() -> impl Strategy<Value = LockedSkill> {
@@ -181,16 +150,9 @@ fn locked_skill() -> impl Strategy<Value = LockedSkill> {
             slug(),
             prop::option::of(owner()),
             version(),
-            prop_oneof![
-                "https?://[a-z0-9.:-]{1,20}(/[a-z0-9/]{0,10})?",
-                "local:[^\\p{Cc}]{1,20}"
-            ],
+            prop_oneof!["https?://[a-z0-9.:-]{1,20}(/[a-z0-9/]{0,10})?", "local:[^\\p{Cc}]{1,20}"],
         ),
-        (
-            prop::option::of(digest()),
-            prop::option::of(digest()),
-            prop::option::of(key_id()),
-        ),
+        (prop::option::of(digest()), prop::option::of(digest()), prop::option::of(key_id())),
         ("[a-z_-]{1,12}", text_line(), 0u64..=i64::MAX as u64),
         prop::collection::btree_map(path(), digest(), 0..5),
         digest(),
@@ -206,15 +168,12 @@ fn locked_skill() -> impl Strategy<Value = LockedSkill> {
                 let tree_digest = if files.is_empty() {
                     digest_without_files
                 } else {
-                    let manifest =
-                        TreeManifest::new(files.iter().map(|(path, sha256)| FileDigest {
-                            path: path.clone(),
-                            sha256: *sha256,
-                            size: 0,
-                        }));
-                    manifest
-                        .map(|m| m.tree_digest())
-                        .unwrap_or(digest_without_files)
+                    let manifest = TreeManifest::new(files.iter().map(|(path, sha256)| FileDigest {
+                        path: path.clone(),
+                        sha256: *sha256,
+                        size: 0,
+                    }));
+                    manifest.map(|m| m.tree_digest()).unwrap_or(digest_without_files)
                 };
                 LockedSkill {
                     slug,
@@ -416,20 +375,10 @@ proptest! {
 fn secret_keys_round_trip() {
     for _ in 0..8 {
         let (secret, public) = SecretKey::generate().expect("generate");
-        let plain = secret
-            .to_file_string(None, KdfParams::default())
-            .expect("write");
-        assert_eq!(
-            SecretKey::parse(&plain, None).map(|s| s.public_key()),
-            Ok(public)
-        );
-        let encrypted = secret
-            .to_file_string(Some(b"pw"), KdfParams::insecure_for_tests())
-            .expect("encrypt");
-        assert_eq!(
-            SecretKey::parse(&encrypted, Some(b"pw")).map(|s| s.public_key()),
-            Ok(public)
-        );
+        let plain = secret.to_file_string(None, KdfParams::default()).expect("write");
+        assert_eq!(SecretKey::parse(&plain, None).map(|s| s.public_key()), Ok(public));
+        let encrypted = secret.to_file_string(Some(b"pw"), KdfParams::insecure_for_tests()).expect("encrypt");
+        assert_eq!(SecretKey::parse(&encrypted, Some(b"pw")).map(|s| s.public_key()), Ok(public));
     }
 }
 
@@ -439,18 +388,12 @@ fn lock_duplicates_depend_on_owner() {
     let entry = |owner: Option<&str>| {
         format!(
             "\n[[skill]]\nslug = \"s\"\n{}version = \"1\"\nsource = \"local:x\"\ntree_digest = \"{}\"\nverdict = \"clean\"\nrules_version = \"r\"\npinned_at = 1\n",
-            owner
-                .map(|o| format!("owner = \"{o}\"\n"))
-                .unwrap_or_default(),
+            owner.map(|o| format!("owner = \"{o}\"\n")).unwrap_or_default(),
             "0".repeat(64)
         )
     };
     let two_owners = format!("version = 1\n{}{}", entry(None), entry(Some("acme")));
     assert!(SkillsLock::parse(&two_owners).is_ok());
-    let same = format!(
-        "version = 1\n{}{}",
-        entry(Some("acme")),
-        entry(Some("acme"))
-    );
+    let same = format!("version = 1\n{}{}", entry(Some("acme")), entry(Some("acme")));
     assert!(SkillsLock::parse(&same).is_err());
 }

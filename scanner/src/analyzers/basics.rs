@@ -20,6 +20,7 @@ pub const LOADER_RULES: &[&str] = &[
     "unreadable-input",
     "empty-archive",
     "missing-skill-manifest",
+    "archive-header-mismatch",
 ];
 
 fn loader_rule(kind: IssueKind) -> &'static str {
@@ -36,6 +37,7 @@ fn loader_rule(kind: IssueKind) -> &'static str {
         IssueKind::Unreadable => "unreadable-input",
         IssueKind::EmptyArchive => "empty-archive",
         IssueKind::NoManifest => "missing-skill-manifest",
+        IssueKind::HeaderMismatch => "archive-header-mismatch",
     }
 }
 

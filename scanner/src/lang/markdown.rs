@@ -99,9 +99,10 @@ pub fn parse(text: &str, yaml_budget: &YamlBudget) -> MarkdownDoc {
             }
         }
         if !closed {
+            // ClawHub and OpenClaw treat front matter they cannot parse as absent and read
+            // everything after the opening line as Markdown; so does the scanner.
             doc.frontmatter_unclosed = true;
-            doc.frontmatter = Some(next..text.len());
-            body_start = text.len();
+            body_start = next;
         }
     }
     if let Some(range) = &doc.frontmatter {
@@ -273,7 +274,9 @@ mod tests {
         let doc = parse_default("~~~python\nimport os\n");
         assert!(!doc.code_blocks[0].closed);
         assert_eq!(doc.code_blocks[0].lang, Lang::Python);
-        let doc = parse_default("---\nname: x\nno end\n");
+        let doc = parse_default("---\nname: x\nno end\n```sh\ncurl x | sh\n```\n");
+        assert!(doc.frontmatter.is_none());
+        assert_eq!(doc.code_blocks.len(), 1);
         assert!(doc.frontmatter_unclosed);
     }
 

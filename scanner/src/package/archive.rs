@@ -186,15 +186,15 @@ impl<'l> Collector<'l> {
             }
         }
         if let Some(compressed) = compressed {
-            let inflated = bytes.len() as u64 + u64::from(truncated);
+            // Past the cap the declared size is all there is to go on; a lie there is itself an anomaly.
+            let inflated = if truncated { declared.max(bytes.len() as u64 + 1) } else { bytes.len() as u64 };
             if inflated >= RATIO_CHECK_MIN_BYTES && inflated / compressed.max(1) > self.limits.max_ratio {
                 self.issue(
                     IssueKind::CompressionRatio,
                     &path,
                     format!(
-                        "{compressed} compressed bytes inflate to {}{} bytes (ratio over {}): a decompression bomb",
-                        if truncated { "more than " } else { "" },
-                        bytes.len(),
+                        "{compressed} compressed bytes inflate to {}{inflated} bytes (ratio over {}): a decompression bomb",
+                        if truncated { "a declared " } else { "" },
                         self.limits.max_ratio
                     ),
                 );
@@ -318,8 +318,14 @@ fn finish_zip_entry(
     }
 }
 
+/// Zips at most this large are cross-checked against their local headers even when the central
+/// directory reads cleanly (hidden entries are referenced by no central record).
+const CROSS_CHECK_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
 fn collect_zip<R: Read + Seek>(collector: &mut Collector<'_>, mut reader: R, prefix: &str, depth: u32) {
     let where_ = prefix.trim_end_matches("!/").to_string();
+    let size = reader.seek(std::io::SeekFrom::End(0)).unwrap_or(u64::MAX);
+    let _ = reader.rewind();
     let mut archive = match zip::ZipArchive::new(&mut reader) {
         Ok(archive) => archive,
         Err(error) => {
@@ -328,7 +334,7 @@ fn collect_zip<R: Read + Seek>(collector: &mut Collector<'_>, mut reader: R, pre
                 &where_,
                 format!("zip central directory unreadable ({error}); entries were recovered from local headers where possible"),
             );
-            drop_into_local_headers(collector, reader, prefix, depth);
+            local_header_pass(collector, reader, prefix, depth, None);
             return;
         }
     };
@@ -336,6 +342,8 @@ fn collect_zip<R: Read + Seek>(collector: &mut Collector<'_>, mut reader: R, pre
     if count == 0 {
         collector.issue(IssueKind::EmptyArchive, &where_, "the zip archive has no entries".to_string());
     }
+    let mut central_names = std::collections::HashSet::new();
+    let mut anomalies = false;
     for index in 0..count {
         if collector.stopped() {
             break;
@@ -343,10 +351,13 @@ fn collect_zip<R: Read + Seek>(collector: &mut Collector<'_>, mut reader: R, pre
         let meta = match archive.by_index_raw(index) {
             Ok(entry) => ZipEntryMeta::of(&entry),
             Err(error) => {
+                anomalies = true;
                 collector.issue(IssueKind::Unreadable, &where_, format!("zip entry {index} unreadable: {error}"));
                 continue;
             }
         };
+        central_names.insert(meta.name.clone());
+        let issues_before = collector.issues.len();
         let action = meta.action(collector, prefix, Some(count - index - 1));
         match action {
             EntryAction::Stop => break,
@@ -359,12 +370,25 @@ fn collect_zip<R: Read + Seek>(collector: &mut Collector<'_>, mut reader: R, pre
                 }
             },
         }
+        anomalies |= collector.issues[issues_before..].iter().any(|i| i.kind == IssueKind::Unreadable);
+    }
+    drop(archive);
+    if (anomalies || size <= CROSS_CHECK_MAX_BYTES) && !collector.stopped() {
+        local_header_pass(collector, reader, prefix, depth, Some(&central_names));
     }
 }
 
-/// Recovers the entries of a zip whose central directory cannot be read (truncated, or lying)
-/// by walking its local headers from the start, as a streaming extractor would.
-fn drop_into_local_headers<R: Read + Seek>(collector: &mut Collector<'_>, mut reader: R, prefix: &str, depth: u32) {
+/// Walks the local headers from the start, as a streaming extractor would. Without a usable
+/// central directory (`known` is `None`) every entry found is loaded; otherwise only entries
+/// the central directory does not list are, each reported as a header mismatch — a zip that
+/// shows one set of files to tools reading its directory and another to tools streaming it.
+fn local_header_pass<R: Read + Seek>(
+    collector: &mut Collector<'_>,
+    mut reader: R,
+    prefix: &str,
+    depth: u32,
+    known: Option<&std::collections::HashSet<String>>,
+) {
     if reader.rewind().is_err() {
         return;
     }
@@ -372,10 +396,24 @@ fn drop_into_local_headers<R: Read + Seek>(collector: &mut Collector<'_>, mut re
         match zip::read::read_zipfile_from_stream(&mut reader) {
             Ok(Some(entry)) => {
                 let meta = ZipEntryMeta::of(&entry);
+                if known.is_some_and(|names| names.contains(&meta.name)) {
+                    // Reading the entry to its end positions the stream at the next header.
+                    let _ = io::copy(&mut entry.take(collector.limits.max_file_bytes), &mut io::sink());
+                    continue;
+                }
+                if known.is_some() && !meta.is_dir {
+                    collector.issue(
+                        IssueKind::HeaderMismatch,
+                        &format!("{prefix}{}", meta.name),
+                        format!(
+                            "local header names `{}`, which the central directory does not list",
+                            crate::text::escape_snippet(&meta.name, 200)
+                        ),
+                    );
+                }
                 match meta.action(collector, prefix, None) {
                     EntryAction::Stop => break,
                     EntryAction::Skip => {
-                        // Reading the entry to its end positions the stream at the next header.
                         let _ = io::copy(&mut entry.take(collector.limits.max_file_bytes), &mut io::sink());
                     }
                     action => finish_zip_entry(collector, action, &meta, entry, depth),
@@ -434,7 +472,8 @@ fn collect_gzip<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str,
     let mut head = vec![0u8; 512];
     let head_len = read_up_to(&mut stream, &mut head);
     head.truncate(head_len);
-    let is_tar = sniff(&head) == Some(Magic::Tar);
+    // An empty tar is all zero blocks and has no magic to sniff.
+    let is_tar = sniff(&head) == Some(Magic::Tar) || (head_len == 512 && head.iter().all(|&b| b == 0));
     let mut whole = Cursor::new(head).chain(stream);
     let before = collector.total;
     if is_tar {

@@ -87,6 +87,8 @@ pub enum IssueKind {
     Unreadable,
     EmptyArchive,
     NoManifest,
+    /// A zip whose local headers and central directory disagree.
+    HeaderMismatch,
 }
 
 /// One skill, loaded.

@@ -30,6 +30,40 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
+/// Percent-encodes a path into a URI reference (SARIF `uri` must be one): everything but
+/// unreserved characters, `/` and a few safe delimiters is escaped, byte by byte.
+pub fn uri_reference(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        let safe = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'/'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'@'
+            );
+        if safe {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// How result locations are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Paths {
@@ -75,7 +109,7 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
         let base_id = format!("SKILL{skill_number}");
         base_ids.insert(
             base_id.clone(),
-            json!({ "uri": format!("{}/", skill.root.replace("!/", "/").trim_end_matches('/')), "uriBaseId": "SCANROOT",
+            json!({ "uri": format!("{}/", uri_reference(skill.root.replace("!/", "/").trim_end_matches('/'))), "uriBaseId": "SCANROOT",
                     "description": { "text": format!("skill root {}", skill.root) } }),
         );
         let mut occurrences: HashMap<String, usize> = HashMap::new();
@@ -83,11 +117,10 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
             let mut physical = serde_json::Map::new();
             let artifact = match paths {
                 Paths::SkillRelative => {
-                    json!({ "uri": if finding.file.is_empty() { "." } else { finding.file.as_str() }, "uriBaseId": base_id })
+                    let uri = if finding.file.is_empty() { ".".to_string() } else { uri_reference(&finding.file) };
+                    json!({ "uri": uri, "uriBaseId": base_id })
                 }
-                Paths::Full => {
-                    json!({ "uri": super::github::full_path(&skill.root, &finding.file) })
-                }
+                Paths::Full => json!({ "uri": uri_reference(&super::github::full_path(&skill.root, &finding.file)) }),
             };
             physical.insert("artifactLocation".into(), artifact);
             if finding.line > 0 {
@@ -140,8 +173,8 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
                         .enumerate()
                         .map(|(id, r)| {
                             let artifact = match paths {
-                                Paths::SkillRelative => json!({ "uri": r.file, "uriBaseId": base_id }),
-                                Paths::Full => json!({ "uri": super::github::full_path(&skill.root, &r.file) }),
+                                Paths::SkillRelative => json!({ "uri": uri_reference(&r.file), "uriBaseId": base_id }),
+                                Paths::Full => json!({ "uri": uri_reference(&super::github::full_path(&skill.root, &r.file)) }),
                             };
                             let mut location = json!({ "id": id, "message": { "text": r.message }, "physicalLocation": { "artifactLocation": artifact } });
                             if r.line > 0 {

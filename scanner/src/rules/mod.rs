@@ -226,6 +226,12 @@ impl RuleSources {
         Ok(())
     }
 
+    /// Replaces the indicators with `text` (an empty text means no indicators: the tests check
+    /// that every family is caught by behaviour alone).
+    pub fn set_indicators_text(&mut self, origin: &str, text: &str) {
+        self.indicators_override = Some((origin.to_string(), text.to_string()));
+    }
+
     /// Adds one rule from text (used by tests and `rules test` on single files).
     pub fn add_text(&mut self, rel: &str, text: &str) {
         self.files.push((RuleOrigin::File(PathBuf::from(rel)), rel.to_string(), text.to_string()));

@@ -1,0 +1,111 @@
+//! The threat, evasion and hostile-skill fixtures against the expectations of
+//! `tests/fixtures/README.md`, scanned with an empty indicator list (no family may be caught by
+//! an indicator alone).
+//!
+//! `tests/fixtures/known-gaps.txt` lists fixtures the scanner does not handle yet, each with a
+//! reason. The test fails on any other miss, and also when a listed fixture starts passing, so
+//! the list can only shrink.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use skillscan::rules::RuleSources;
+use skillscan::{Category, Config, ScanOptions, Scanner, Severity, SkillReport};
+
+use crate::util::fixtures;
+
+fn scanner() -> Scanner {
+    let mut sources = RuleSources::builtin();
+    sources.set_indicators_text("empty", "");
+    let rules = sources.compile().expect("built-in rules compile");
+    assert!(rules.indicators.is_empty());
+    Scanner::new(rules, &Config::default())
+}
+
+fn scan(scanner: &Scanner, dir: &Path) -> Vec<SkillReport> {
+    let options = ScanOptions { inline_ignores: false, ..ScanOptions::default() };
+    scanner.scan_paths(&[dir.to_path_buf()], &options, &|_, _| {}).expect("fixture scans").skills
+}
+
+fn high(skills: &[SkillReport]) -> Vec<(&str, Severity, Category)> {
+    skills
+        .iter()
+        .flat_map(|s| &s.findings)
+        .filter(|f| f.is_active() && f.severity >= Severity::High)
+        .map(|f| (f.rule_id.as_str(), f.severity, f.category))
+        .collect()
+}
+
+fn dirs(parent: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(parent)
+        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn known_gaps() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(fixtures().join("known-gaps.txt")).unwrap_or_default();
+    text.lines().map(|l| l.split('#').next().unwrap_or("").trim().to_string()).filter(|l| !l.is_empty()).collect()
+}
+
+#[test]
+fn every_fixture_meets_its_expectation() {
+    let scanner = scanner();
+    let root = fixtures();
+    let mut failures: Vec<(String, String)> = Vec::new();
+    let mut checked = 0;
+    for category_dir in dirs(&root.join("threats")) {
+        let code = category_dir.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let category: Category = code
+            .trim_start_matches('B')
+            .trim_start_matches('0')
+            .parse::<u8>()
+            .ok()
+            .and_then(|n| format!("B{n}").parse().ok())
+            .unwrap_or_else(|| panic!("category directory {code}"));
+        for fixture in dirs(&category_dir.join("positive")) {
+            checked += 1;
+            let skills = scan(&scanner, &fixture);
+            let findings = high(&skills);
+            if !findings.iter().any(|(_, _, c)| *c == category) {
+                failures.push((rel(&root, &fixture), format!("no high/critical {category} finding; got {findings:?}")));
+            }
+        }
+        for fixture in dirs(&category_dir.join("negative")) {
+            checked += 1;
+            let findings_owned = scan(&scanner, &fixture);
+            let findings = high(&findings_owned);
+            if !findings.is_empty() {
+                failures.push((rel(&root, &fixture), format!("benign skill got {findings:?}")));
+            }
+        }
+    }
+    for fixture in dirs(&root.join("evasion")) {
+        checked += 1;
+        let skills = scan(&scanner, &fixture);
+        if high(&skills).is_empty() {
+            let all: Vec<_> = skills.iter().flat_map(|s| &s.findings).map(|f| (&f.rule_id, f.severity)).collect();
+            failures.push((rel(&root, &fixture), format!("evasion not caught; findings {all:?}")));
+        }
+    }
+    assert!(checked > 200, "only {checked} fixtures found");
+
+    let gaps = known_gaps();
+    let failed: BTreeSet<String> = failures.iter().map(|(f, _)| f.clone()).collect();
+    let unexpected: Vec<String> =
+        failures.iter().filter(|(f, _)| !gaps.contains(f)).map(|(f, why)| format!("{f}: {why}")).collect();
+    let fixed: Vec<&String> = gaps.iter().filter(|g| !failed.contains(*g)).collect();
+    assert!(
+        unexpected.is_empty() && fixed.is_empty(),
+        "{} fixture(s) fail their expectation:\n  {}\n{} fixture(s) in known-gaps.txt now pass (remove them):\n  {}",
+        unexpected.len(),
+        unexpected.join("\n  "),
+        fixed.len(),
+        fixed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n  ")
+    );
+}
+
+fn rel(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
+}
