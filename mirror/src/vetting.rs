@@ -228,10 +228,7 @@ pub mod doubles {
     use super::*;
     use std::sync::Mutex;
 
-    /// Decides the verdict from marker strings in the archive bytes (the fixtures are
-    /// stored uncompressed-enough for this to work only if the caller builds them with
-    /// `Stored`; otherwise use [`FnVetter`]). Markers: `MALICIOUS`, `SUSPICIOUS`, `CAUTION`,
-    /// `SCANFAIL`, `HOST:<name>`.
+    /// A vetter backed by a closure over the archive bytes.
     pub struct FnVetter<F>(pub F);
 
     impl<F> Vetter for FnVetter<F>
@@ -246,7 +243,10 @@ pub mod doubles {
         }
     }
 
-    /// A vetter that reads the archive's files and looks for markers in them.
+    /// A vetter that reads the archive's files and decides from marker words in them:
+    /// `MALICIOUS`, `SUSPICIOUS`, `CAUTION`, `SCANFAIL` (scanner error), `HOST:<name>` (a
+    /// network capability), and `RETRO` (malicious once the rules version contains
+    /// `strict`, for retro-hunt tests).
     pub struct MarkerVetter {
         pub rules_version: Mutex<String>,
     }
