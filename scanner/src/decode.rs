@@ -76,7 +76,7 @@ fn has_signal(text: &str) -> bool {
 /// Whether decoded bytes read as text: valid UTF-8 (or UTF-16LE with a zero every other byte),
 /// mostly printable, with some letters.
 fn as_text(bytes: &[u8]) -> Option<(String, bool)> {
-    if bytes.len() >= 8 && bytes.len() % 2 == 0 {
+    if bytes.len() >= 8 && bytes.len().is_multiple_of(2) {
         let odd_zeros = bytes.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
         if odd_zeros * 10 >= bytes.len() / 2 * 9 {
             let units: Vec<u16> = bytes.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
@@ -148,14 +148,14 @@ fn decode_base32(run: &str) -> Option<Vec<u8>> {
         return None;
     }
     let mut padded = upper.to_string();
-    while padded.len() % 8 != 0 {
+    while !padded.len().is_multiple_of(8) {
         padded.push('=');
     }
     data_encoding::BASE32.decode(padded.as_bytes()).ok()
 }
 
 fn decode_hex(run: &str) -> Option<Vec<u8>> {
-    if run.len() % 2 != 0 || !run.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !run.len().is_multiple_of(2) || !run.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     hex::decode(run).ok()
@@ -238,12 +238,11 @@ fn finish(bytes: Vec<u8>, step: &str, xor_hint: bool, limits: &DecodeLimits) -> 
         }
         return Some((chain, text));
     }
-    if xor_hint {
-        if let Some((text, key)) = xor_guess(&bytes) {
+    if xor_hint
+        && let Some((text, key)) = xor_guess(&bytes) {
             chain.push(format!("xor(0x{key:02x})"));
             return Some((chain, text));
         }
-    }
     None
 }
 
@@ -367,11 +366,10 @@ fn percent_runs(text: &str) -> Vec<(Range<usize>, String)> {
                 break;
             }
         }
-        if escapes >= 4 {
-            if let Ok(text) = String::from_utf8(decoded) {
+        if escapes >= 4
+            && let Ok(text) = String::from_utf8(decoded) {
                 out.push((start..i, text));
             }
-        }
         i = i.max(start + 1);
     }
     out

@@ -116,7 +116,7 @@ fn fold_confusable(c: char) -> Option<char> {
 }
 
 fn is_cyrillic_or_greek(c: char) -> bool {
-    matches!(c as u32, 0x0370..=0x03FF | 0x0400..=0x052F)
+    matches!(c as u32, 0x0370..=0x052F)
 }
 
 /// Removes invisible controls and folds confusables in mixed-script words. `None` when the
@@ -225,16 +225,14 @@ pub fn shell(code: &str) -> Option<Rewrite> {
             i += 1;
             continue;
         }
-        if c == b'$' {
-            if let Some((name, len)) = variable_at(&code[i..]) {
-                if let Some(value) = aliases.iter().find(|(n, _)| n == name).map(|(_, v)| v) {
+        if c == b'$'
+            && let Some((name, len)) = variable_at(&code[i..])
+                && let Some(value) = aliases.iter().find(|(n, _)| n == name).map(|(_, v)| v) {
                     changed = true;
                     out.push_str(value, i);
                     i += len;
                     continue;
                 }
-            }
-        }
         let ch = code[i..].chars().next().unwrap_or('\u{FFFD}');
         out.push(ch, i);
         i += ch.len_utf8().max(1);
