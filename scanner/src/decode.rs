@@ -238,11 +238,10 @@ fn finish(bytes: Vec<u8>, step: &str, xor_hint: bool, limits: &DecodeLimits) -> 
         }
         return Some((chain, text));
     }
-    if xor_hint
-        && let Some((text, key)) = xor_guess(&bytes) {
-            chain.push(format!("xor(0x{key:02x})"));
-            return Some((chain, text));
-        }
+    if xor_hint && let Some((text, key)) = xor_guess(&bytes) {
+        chain.push(format!("xor(0x{key:02x})"));
+        return Some((chain, text));
+    }
     None
 }
 
@@ -367,9 +366,10 @@ fn percent_runs(text: &str) -> Vec<(Range<usize>, String)> {
             }
         }
         if escapes >= 4
-            && let Ok(text) = String::from_utf8(decoded) {
-                out.push((start..i, text));
-            }
+            && let Ok(text) = String::from_utf8(decoded)
+        {
+            out.push((start..i, text));
+        }
         i = i.max(start + 1);
     }
     out

@@ -227,12 +227,13 @@ pub fn shell(code: &str) -> Option<Rewrite> {
         }
         if c == b'$'
             && let Some((name, len)) = variable_at(&code[i..])
-                && let Some(value) = aliases.iter().find(|(n, _)| n == name).map(|(_, v)| v) {
-                    changed = true;
-                    out.push_str(value, i);
-                    i += len;
-                    continue;
-                }
+            && let Some(value) = aliases.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        {
+            changed = true;
+            out.push_str(value, i);
+            i += len;
+            continue;
+        }
         let ch = code[i..].chars().next().unwrap_or('\u{FFFD}');
         out.push(ch, i);
         i += ch.len_utf8().max(1);
