@@ -10,6 +10,7 @@ pub mod analyzers;
 pub mod capabilities;
 pub mod config;
 pub mod correlate;
+pub mod corroborate;
 pub mod decode;
 pub mod engine;
 pub mod finding;
