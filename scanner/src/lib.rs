@@ -12,6 +12,7 @@ pub mod config;
 pub mod correlate;
 pub mod engine;
 pub mod finding;
+pub mod integrity;
 pub mod lang;
 pub mod package;
 pub mod report;
