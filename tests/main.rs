@@ -3,5 +3,6 @@
 mod cli_scan;
 mod hostile_inputs;
 mod sarif;
+mod signatures_cli;
 mod threat_fixtures;
 mod util;
