@@ -440,6 +440,15 @@ fn pin_records_several_skills_and_their_verdicts() {
     assert_eq!(slugs, ["\"alpha\"", "\"beta\"", "\"weather-brief\""], "entries sorted by slug:\n{lock}");
     assert!(lock.contains("verdict = \"malicious\"") || lock.contains("verdict = \"suspicious\""), "{lock}");
     assert_stderr_has(&out, "pinned anyway");
+    // A folder of skills verifies each against its own entry; only the changed one fails.
+    assert_exit(&work.run(&["verify", "many", "--lock", "team.lock"]), 0);
+    work.write("many/a/notes.md", "new file\n");
+    let out = work.run(&["verify", "many", "--lock", "team.lock"]);
+    assert_exit(&out, 3);
+    assert_stderr_has(&out, "many/a: skill \"alpha\" does not match skills.lock: added 1: \"notes.md\"");
+    assert!(stdout(&out).contains("verified many/b"), "{}", stdout(&out));
+    std::fs::remove_file(work.path("many/a/notes.md")).unwrap();
+
     // A skill without a version is refused, and the lock is left alone.
     work.write("many/c/SKILL.md", "# no front matter\n");
     let out = work.run(&["pin", "many", "--lock", "team.lock"]);
