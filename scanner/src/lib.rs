@@ -14,6 +14,7 @@ pub mod corroborate;
 pub mod decode;
 pub mod engine;
 pub mod finding;
+pub mod integrity;
 pub mod lang;
 pub mod normalize;
 pub mod package;
