@@ -13,6 +13,7 @@ pub mod correlate;
 pub mod decode;
 pub mod engine;
 pub mod finding;
+pub mod integrity;
 pub mod lang;
 pub mod normalize;
 pub mod package;
