@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod analyzers;
 pub mod capabilities;
+pub mod clawhub;
 pub mod config;
 pub mod correlate;
 pub mod decode;
@@ -17,6 +18,7 @@ pub mod integrity;
 pub mod lang;
 pub mod normalize;
 pub mod package;
+pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod scan;
