@@ -440,6 +440,11 @@ fn describe(value: &OrderedJson) -> String {
 /// Reads a small state file without following a link at its last component: `Ok(None)` when
 /// it does not exist, an error when it is a link, not a regular file, too large or not UTF-8.
 pub fn read_state_file(path: &Path) -> Result<Option<String>, ClawhubError> {
+    read_state_file_limited(path, MAX_STATE_FILE_BYTES)
+}
+
+/// [`read_state_file`] with another size limit (`skills.lock` lists every file of every skill).
+pub fn read_state_file_limited(path: &Path, limit: u64) -> Result<Option<String>, ClawhubError> {
     let shown = path.display().to_string();
     let unreadable = |reason: String| ClawhubError::Unreadable { path: shown.clone(), reason };
     let meta = match std::fs::symlink_metadata(path) {
@@ -454,11 +459,11 @@ pub fn read_state_file(path: &Path) -> Result<Option<String>, ClawhubError> {
     if !meta.is_file() {
         return Err(unreadable("is not a regular file".to_owned()));
     }
-    if meta.len() > MAX_STATE_FILE_BYTES {
-        return Err(unreadable(format!("is {} bytes; a ClawHub state file is a few kilobytes", meta.len())));
+    if meta.len() > limit {
+        return Err(unreadable(format!("is {} bytes, more than the {limit} a state file may have", meta.len())));
     }
     let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
-    if bytes.len() as u64 > MAX_STATE_FILE_BYTES {
+    if bytes.len() as u64 > limit {
         return Err(unreadable("grew while being read".to_owned()));
     }
     String::from_utf8(bytes).map(Some).map_err(|_| unreadable("is not UTF-8 text".to_owned()))

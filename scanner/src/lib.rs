@@ -14,6 +14,7 @@ pub mod correlate;
 pub mod decode;
 pub mod engine;
 pub mod finding;
+pub mod install;
 pub mod integrity;
 pub mod lang;
 pub mod normalize;
