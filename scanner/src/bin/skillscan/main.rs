@@ -2,6 +2,7 @@
 //! returns typed errors.
 
 mod exit;
+mod install_cmd;
 mod rules_cmd;
 mod scan_cmd;
 mod shared;
@@ -27,6 +28,8 @@ enum Command {
     /// List, explain and test the rules.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
+    /// Download a skill from a ClawHub registry, verify, scan, and only then install it.
+    Install(Box<install_cmd::InstallArgs>),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::run(args),
         Command::Rules(command) => rules_cmd::run(command),
+        Command::Install(args) => install_cmd::run(*args),
     };
     match result {
         Ok(exit) => exit.into(),
