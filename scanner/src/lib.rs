@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod analyzers;
 pub mod capabilities;
+pub mod ci;
 pub mod clawhub;
 pub mod config;
 pub mod correlate;

@@ -176,11 +176,8 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
         Err(e) => return registry_failure(&what, e),
     };
     if let Some(moderation) = detail.moderation.as_ref().filter(|m| m.is_malware_blocked) {
-        let mut reason = format!(
-            "the registry blocks {} as {}",
-            reference.slug,
-            moderation.verdict.as_deref().unwrap_or("malware")
-        );
+        let mut reason =
+            format!("the registry blocks {} as {}", reference.slug, moderation.verdict.as_deref().unwrap_or("malware"));
         if let Some(summary) = &moderation.summary {
             reason.push_str(&format!(": {summary}"));
         }
@@ -222,7 +219,10 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
         },
     };
     if !skillscan::integrity::hints::is_valid_version(&version) {
-        bail!("the registry names version \"{}\", which is not a valid version", skillscan::text::escape_snippet(&version, 80));
+        bail!(
+            "the registry names version \"{}\", which is not a valid version",
+            skillscan::text::escape_snippet(&version, 80)
+        );
     }
     let what = format!("{}@{version}", reference.lock_key());
     let owner = detail.owner_handle.clone();
@@ -274,7 +274,9 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     }
     let signed = match &verified.signer {
         Some((key_id, name)) => format!("signed by key {key_id} (\"{name}\")"),
-        None if verified.signature.is_some() => "signature kept, not checked (no --public-key or --trusted-keys)".into(),
+        None if verified.signature.is_some() => {
+            "signature kept, not checked (no --public-key or --trusted-keys)".into()
+        }
         None => "unsigned".to_owned(),
     };
     let record = InstallRecord {

@@ -1,6 +1,7 @@
 //! The `skillscan` command line. Errors are reported here, at the edge, with anyhow; the library
 //! returns typed errors.
 
+mod ci_cmd;
 mod exit;
 mod install_cmd;
 mod rules_cmd;
@@ -30,6 +31,8 @@ enum Command {
     Rules(rules_cmd::RulesCommand),
     /// Download a skill from a ClawHub registry, verify, scan, and only then install it.
     Install(Box<install_cmd::InstallArgs>),
+    /// Check every skill of a repository: pinned, unmodified, signed if required, passes the scan.
+    Ci(Box<ci_cmd::CiArgs>),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan_cmd::run(args),
         Command::Rules(command) => rules_cmd::run(command),
         Command::Install(args) => install_cmd::run(*args),
+        Command::Ci(args) => ci_cmd::run(*args),
     };
     match result {
         Ok(exit) => exit.into(),
