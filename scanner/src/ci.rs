@@ -582,7 +582,7 @@ fn check_clawhub_lock(root: &Path, skills: &[SkillCheck], lock: Option<&SkillsLo
         match skills.iter().find(|s| s.root == rel) {
             None => out.warnings.push(format!("{shown} lists {} but {rel} has no skill", entry.key)),
             Some(skill) => {
-                if let (Some(listed), Some(pinned)) = (&entry.version, lock.and_then(|_| skill.version.as_ref()))
+                if let (Some(listed), Some(pinned)) = (&entry.version, lock.and(skill.version.as_ref()))
                     && listed != pinned
                     && skill.pin != "unpinned"
                 {
