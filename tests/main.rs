@@ -4,5 +4,6 @@ mod cli_scan;
 mod hostile_inputs;
 mod mirror_e2e;
 mod sarif;
+mod signatures_cli;
 mod threat_fixtures;
 mod util;

@@ -211,10 +211,22 @@ struct StreamLimit<R> {
     remaining: u64,
 }
 
+/// The error [`StreamLimit`] returns, recognised again by type (the tar crate passes it through).
+#[derive(Debug)]
+struct StreamLimitHit;
+
+impl std::fmt::Display for StreamLimitHit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("archive stream limit reached")
+    }
+}
+
+impl std::error::Error for StreamLimitHit {}
+
 impl<R: Read> Read for StreamLimit<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.remaining == 0 {
-            return Err(io::Error::other(STREAM_LIMIT_MESSAGE));
+            return Err(io::Error::other(StreamLimitHit));
         }
         let len = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let n = self.inner.read(buf.get_mut(..len).unwrap_or_default())?;
@@ -223,10 +235,8 @@ impl<R: Read> Read for StreamLimit<R> {
     }
 }
 
-const STREAM_LIMIT_MESSAGE: &str = "archive stream limit reached";
-
 fn is_stream_limit(error: &io::Error) -> bool {
-    error.kind() == io::ErrorKind::Other && error.to_string() == STREAM_LIMIT_MESSAGE
+    error.get_ref().is_some_and(|inner| inner.is::<StreamLimitHit>())
 }
 
 fn read_tar<R: Read>(

@@ -17,8 +17,6 @@
 //! edit the skill, and `origin.json` and `_meta.json` are outside the tree digest: hints choose
 //! defaults and lock entries, they never vouch for anything.
 
-use std::path::Path;
-
 use serde_json::{Map, Value};
 use skillscan_signatures::digest::Sha256Digest;
 use skillscan_signatures::{LockedSkill, SkillStatement};
@@ -148,37 +146,6 @@ impl IdentityHints {
             meta: meta.map(|content| parse_meta("_meta.json", content)),
             front_matter: manifests.first().map(|(name, content)| parse_front_matter(name, *content)),
         }
-    }
-
-    /// Reads the hints of a skill folder from disk (for callers that did not digest it).
-    pub fn from_dir(root: &Path) -> Self {
-        let mut files: Vec<(String, Result<Vec<u8>, u64>)> = Vec::new();
-        let mut names: Vec<String> =
-            [".clawhub/origin.json", ".clawdhub/origin.json", "_meta.json"].map(String::from).to_vec();
-        if let Ok(entries) = std::fs::read_dir(root) {
-            names.extend(
-                entries
-                    .filter_map(Result::ok)
-                    .filter_map(|e| e.file_name().to_str().map(str::to_owned))
-                    .filter(|n| crate::package::is_manifest_name(n)),
-            );
-        }
-        for name in names {
-            let path = root.join(&name);
-            // Only regular files, never through a link.
-            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
-            if !meta.is_file() {
-                continue;
-            }
-            if meta.len() > super::MAX_HINT_FILE_BYTES {
-                files.push((name, Err(meta.len())));
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                files.push((name, Ok(bytes)));
-            }
-        }
-        Self::from_files(
-            files.iter().map(|(name, content)| (name.as_str(), content.as_ref().map(Vec::as_slice).map_err(|s| *s))),
-        )
     }
 
     fn origin(&self) -> Option<&OriginHints> {

@@ -275,6 +275,27 @@ fn archive_bombs_stop_at_the_limits() {
 }
 
 #[test]
+fn data_the_hasher_skips_still_counts_against_the_stream_limit() {
+    // A directory entry that declares 16 MiB of data: nothing is hashed, but the tar reader must
+    // read past it, and that is bounded too.
+    let mut header = tar::Header::new_gnu();
+    header.set_path("dir/").unwrap();
+    header.set_entry_type(tar::EntryType::Directory);
+    header.set_size(16 << 20);
+    header.set_cksum();
+    let mut tar = header.as_bytes().to_vec();
+    tar.resize(512 + (16 << 20), 0);
+    tar.extend_from_slice(&tar_bytes(&[("SKILL.md", b"# x")]));
+    let tgz = gzip(&tar);
+    let small = IntegrityLimits { max_entries: 4, max_total_bytes: 1 << 20 };
+    let err = digest_archive_bytes("skip.tgz", &tgz, &small).unwrap_err();
+    assert!(matches!(err, TreeError::TooManyBytes { .. }), "{err}");
+    // With room for it, the same archive reads fine.
+    let digest = digest_archive_bytes("skip.tgz", &tgz, &limits()).unwrap();
+    assert_eq!(digest.manifest.files().len(), 1);
+}
+
+#[test]
 fn a_large_sparse_file_is_refused_before_it_is_read() {
     let dir = tempfile::tempdir().unwrap();
     write_tree(dir.path(), &skill_files());

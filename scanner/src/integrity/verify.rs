@@ -386,10 +386,14 @@ fn check_signature(
     };
     match statement.check(&expected) {
         Ok(()) => report.passed.push(format!(
-            "statement: slug {}, version {}, {} match",
+            "statement: slug {}, version {}{} match",
             statement.slug,
             statement.version,
-            if digest.kind.is_archive() { "archive sha256 and tree digest" } else { "tree digest" }
+            match (files_failed, digest.kind.is_archive()) {
+                (true, _) => "",
+                (false, true) => ", archive sha256 and tree digest",
+                (false, false) => ", tree digest",
+            }
         )),
         Err(mismatch) => report
             .failures
