@@ -18,7 +18,7 @@
 //! - *signature*: with trusted keys, a signature is verified when present and required when
 //!   `[ci] require_signatures` (or the trust store's `require_signature`) says so. Two places are
 //!   looked at: `<skill>.minisig` next to the folder, as `skillscan sign DIR` writes it (full
-//!   minisign verification over the signed manifest, `<skill>.minisig.manifest`), and
+//!   minisign verification over the signed manifest `<skill>.manifest` beside it), and
 //!   `<skill>/.clawhub/skillscan.minisig`, the mirror's signature that `skillscan install` keeps.
 //!   The latter was made over the archive, which is gone: its trusted comment is verified
 //!   ([`TrustStore::verify_trusted_comment`]) and the tree digest it binds must equal the folder's.
@@ -377,11 +377,9 @@ fn check_skill(found: &Found, options: &CiOptions<'_>) -> SkillCheck {
     }
 
     // Signatures: next to the folder (skillscan sign DIR), or kept by skillscan install.
-    let sibling = found.path.with_file_name(format!(
-        "{}.minisig",
-        found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-    ));
-    let sibling_manifest = PathBuf::from(format!("{}.manifest", sibling.display()));
+    let folder_name = found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let sibling = found.path.with_file_name(format!("{folder_name}.minisig"));
+    let sibling_manifest = found.path.with_file_name(format!("{folder_name}.manifest"));
     let installed_sig = found.path.join(SIGNATURE_FILE);
     let load_signature = |path: &Path| -> Result<Option<SignatureFile>, String> {
         match read_small(path, MAX_SIGNATURE_BYTES)? {

@@ -471,7 +471,9 @@ impl InstallPlan {
         };
         let pin = LockedSkill {
             slug: record.expected.slug.clone(),
-            owner: record.reference.owner.clone(),
+            // The owner the registry reports, as `skillscan pin` records it from origin.json, so
+            // both commands write the same entry for the same skill.
+            owner: record.expected.owner_handle.clone().or_else(|| record.reference.owner.clone()),
             version: record.expected.version.clone(),
             source: record.registry.trim_end_matches('/').to_owned(),
             archive_sha256: verified.digest.archive_sha256,

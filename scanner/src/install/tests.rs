@@ -336,7 +336,7 @@ fn commit_writes_the_cli_layout_and_the_pin() {
     assert_eq!(installed.hints.origin_fingerprint(), Some(installed.clawhub_fingerprint()));
     let skills_lock = SkillsLock::parse(&fs::read_to_string(root.join("skills.lock")).unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}"));
-    let pin = skills_lock.find("weather-brief", None).unwrap_or_else(|| panic!("not pinned"));
+    let pin = skills_lock.find("weather-brief", Some("acme")).unwrap_or_else(|| panic!("not pinned"));
     assert!(pin.check_tree(&installed.manifest).is_ok());
     assert_eq!(pin.source, "http://127.0.0.1:9");
 

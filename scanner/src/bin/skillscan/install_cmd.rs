@@ -204,6 +204,18 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     {
         bail!("the registry says {} is owned by \"{answered}\", not \"{asked}\"", reference.slug);
     }
+    // A pin records who published the skill; the same slug from someone else is a transferred or
+    // re-registered skill, the classic rug pull.
+    if let Some(pin) = &pin
+        && let (Some(pinned), Some(now)) = (&pin.owner, &detail.owner_handle)
+        && pinned != now
+    {
+        let reason = format!(
+            "skills.lock pins {} as published by \"{pinned}\", but the registry now says \"{now}\" owns it",
+            pin.slug
+        );
+        return refuse(&reference.to_string(), &[reason], Exit::Integrity);
+    }
     let version = match (&reference.version, &pin) {
         (Some(version), _) => version.clone(),
         (None, Some(pin)) => {
