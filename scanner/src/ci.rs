@@ -38,15 +38,13 @@ use skillscan_signatures::error::IntegrityError;
 use skillscan_signatures::minisign::SignatureFile;
 use skillscan_signatures::{ExpectedSubject, LockedSkill, SkillStatement, SkillsLock, TrustStore};
 
-use crate::clawhub::{LockJson, STATE_DIR};
+use crate::clawhub::LockJson;
 use crate::config::FailOn;
 use crate::install::SIGNATURE_FILE;
 use crate::integrity::verify::{IntegrityFailure, SignatureEvidence, Trust, VerifyOptions, verify_skill};
 use crate::integrity::{IntegrityLimits, SkillDigest, digest_dir};
 use crate::scan::{ScanOptions, ScanReport, Scanner};
 
-/// OpenClaw discovers `SKILL.md` this deep below a skills folder.
-pub const MAX_DEPTH: usize = 6;
 /// A signed manifest lists files; far above any real skill.
 const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 const MAX_SIGNATURE_BYTES: u64 = 64 << 10;
@@ -172,9 +170,10 @@ pub struct CiOptions<'a> {
 
 /// A skill folder found in the repository.
 #[derive(Debug, Clone)]
-struct Found {
-    rel: String,
-    path: PathBuf,
+pub(crate) struct Found {
+    /// How reports name it (relative to the checked path, `/`-separated).
+    pub rel: String,
+    pub path: PathBuf,
 }
 
 fn rel_string(root: &Path, path: &Path) -> String {
@@ -192,7 +191,10 @@ fn discover(root: &Path, problems: &mut Vec<Problem>) -> (Vec<String>, Vec<Found
             Ok(meta) if meta.file_type().is_symlink() => problems.push(
                 Problem::integrity(
                     "unsafe-content",
-                    format!("{base} is a symbolic link (to \"{}\"); not followed", link_target(&path)),
+                    format!(
+                        "{base} is a symbolic link (to \"{}\"); not followed",
+                        crate::skill_dirs::link_target(&path)
+                    ),
                 )
                 .about(base),
             ),
@@ -200,71 +202,48 @@ fn discover(root: &Path, problems: &mut Vec<Problem>) -> (Vec<String>, Vec<Found
             _ => {}
         }
     }
+    let mut found = Vec::new();
     if bases.is_empty() {
+        // The path is a skill folder itself: check just it.
+        if fs::read_dir(root).is_ok_and(|entries| {
+            entries.filter_map(Result::ok).any(|e| {
+                crate::package::is_manifest_name(&e.file_name().to_string_lossy())
+                    && e.file_type().is_ok_and(|t| t.is_file())
+            })
+        }) {
+            found.push(Found { rel: ".".to_owned(), path: root.to_path_buf() });
+            return (vec![".".to_owned()], found);
+        }
         bases.push((".".to_owned(), root.to_path_buf()));
     }
-    let mut found = Vec::new();
     for (_, base) in &bases {
-        walk(root, base, 0, &mut found, problems);
+        walk(root, base, &mut found, problems);
     }
     found.sort_by(|a, b| a.rel.cmp(&b.rel));
     found.dedup_by(|a, b| a.rel == b.rel);
     (bases.into_iter().map(|(name, _)| name).collect(), found)
 }
 
-fn link_target(path: &Path) -> String {
-    fs::read_link(path).map(|t| crate::text::escape_snippet(&t.display().to_string(), 200)).unwrap_or_default()
-}
-
-fn walk(root: &Path, dir: &Path, depth: usize, found: &mut Vec<Found>, problems: &mut Vec<Problem>) {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            problems.push(
-                Problem::error("unreadable", format!("{}: {e}", rel_string(root, dir))).about(rel_string(root, dir)),
-            );
-            return;
-        }
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    let is_skill = entries.iter().any(|e| {
-        crate::package::is_manifest_name(&e.file_name().to_string_lossy()) && e.file_type().is_ok_and(|t| t.is_file())
-    });
-    if is_skill && dir != root {
-        found.push(Found { rel: rel_string(root, dir), path: dir.to_path_buf() });
-        return;
+fn walk(root: &Path, base: &Path, found: &mut Vec<Found>, problems: &mut Vec<Problem>) {
+    let walk = crate::skill_dirs::find(base);
+    for (dir, reason) in walk.unreadable {
+        let rel = rel_string(root, &dir);
+        problems.push(Problem::error("unreadable", format!("{rel}: {reason}")).about(rel));
     }
-    if depth >= MAX_DEPTH {
-        return;
+    for (path, target) in walk.links {
+        let rel = rel_string(root, &path);
+        problems.push(
+            Problem::integrity(
+                "unsafe-content",
+                format!(
+                    "{rel} is a symbolic link to a folder (\"{target}\"); skill folders must be real folders, a pin \
+                     cannot cover what a link points to"
+                ),
+            )
+            .about(rel),
+        );
     }
-    for entry in entries {
-        let Ok(file_type) = entry.file_type() else { continue };
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if matches!(name.as_str(), ".git" | "node_modules" | STATE_DIR | crate::clawhub::LEGACY_STATE_DIR) {
-            continue;
-        }
-        let path = entry.path();
-        if file_type.is_symlink() {
-            // Only links that would be a skill folder matter: a link to a folder.
-            if fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
-                problems.push(
-                    Problem::integrity(
-                        "unsafe-content",
-                        format!(
-                            "{} is a symbolic link to a folder (\"{}\"); skill folders must be real folders, a pin \
-                             cannot cover what a link points to",
-                            rel_string(root, &path),
-                            link_target(&path)
-                        ),
-                    )
-                    .about(rel_string(root, &path)),
-                );
-            }
-        } else if file_type.is_dir() {
-            walk(root, &path, depth + 1, found, problems);
-        }
-    }
+    found.extend(walk.skills.into_iter().map(|path| Found { rel: rel_string(root, &path), path }));
 }
 
 /// Picks the lock entry for a skill; see the module docs.
@@ -325,8 +304,9 @@ fn read_small(path: &Path, limit: u64) -> Result<Option<String>, String> {
     crate::clawhub::read_state_file_limited(path, limit).map_err(|e| e.to_string())
 }
 
-/// Checks one skill folder (everything but the scan).
-fn check_skill(found: &Found, options: &CiOptions<'_>) -> SkillCheck {
+/// Checks one skill folder (everything but the scan); also returns its digest when it could be
+/// computed. `skillscan inventory` uses this too.
+pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck, Option<SkillDigest>) {
     let mut check = SkillCheck {
         root: found.rel.clone(),
         slug: None,
@@ -355,11 +335,11 @@ fn check_skill(found: &Found, options: &CiOptions<'_>) -> SkillCheck {
         Ok(digest) => digest,
         Err(e) if e.is_integrity() => {
             check.problems.push(Problem::integrity("unsafe-content", format!("cannot be pinned: {e}")));
-            return check;
+            return (check, None);
         }
         Err(e) => {
             check.problems.push(Problem::error("unreadable", e.to_string()));
-            return check;
+            return (check, None);
         }
     };
     check.installed = digest.hints.origin.is_some();
@@ -492,7 +472,7 @@ fn check_skill(found: &Found, options: &CiOptions<'_>) -> SkillCheck {
             "signatures are required but no trusted keys are configured ([ci] trusted_keys)",
         ));
     }
-    check
+    (check, Some(digest))
 }
 
 /// The mirror's signature kept by `skillscan install`: its trusted comment must come from a
@@ -602,7 +582,7 @@ pub fn check_repository(
     let started = std::time::Instant::now();
     let mut problems = Vec::new();
     let (searched, found) = discover(root, &mut problems);
-    let skills: Vec<SkillCheck> = found.iter().map(|f| check_skill(f, options)).collect();
+    let skills: Vec<SkillCheck> = found.iter().map(|f| check_skill(f, options).0).collect();
 
     // Pins without a folder.
     let mut warnings = Vec::new();

@@ -24,6 +24,7 @@ pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod skill_dirs;
 pub mod suppress;
 pub mod text;
 pub mod urls;

@@ -73,9 +73,9 @@ fn located(report: &CiReport) -> Vec<(&Problem, Vec<String>)> {
     for skill in &report.skills {
         for problem in &skill.problems {
             let files = if problem.files.is_empty() {
-                vec![format!("{}/{}", skill.root, skill.manifest)]
+                vec![github::full_path(&skill.root, &skill.manifest)]
             } else {
-                problem.files.iter().map(|f| format!("{}/{f}", skill.root)).collect()
+                problem.files.iter().map(|f| github::full_path(&skill.root, f)).collect()
             };
             out.push((problem, files));
         }
