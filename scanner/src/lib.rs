@@ -17,6 +17,7 @@ pub mod engine;
 pub mod finding;
 pub mod install;
 pub mod integrity;
+pub mod inventory;
 pub mod lang;
 pub mod normalize;
 pub mod package;

@@ -6,6 +6,7 @@ mod digest_cmd;
 mod exit;
 mod files;
 mod install_cmd;
+mod inventory_cmd;
 mod key_cmd;
 mod password;
 mod pin_cmd;
@@ -55,6 +56,8 @@ enum Command {
     Install(Box<install_cmd::InstallArgs>),
     /// Check every skill of a repository: pinned, unmodified, signed if required, passes the scan.
     Ci(Box<ci_cmd::CiArgs>),
+    /// List the agent skills installed on this host, with source, pin, signature and scan status.
+    Inventory(Box<inventory_cmd::InventoryArgs>),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Digest(args) => digest_cmd::run(args),
         Command::Install(args) => install_cmd::run(*args),
         Command::Ci(args) => ci_cmd::run(*args),
+        Command::Inventory(args) => inventory_cmd::run(*args),
     };
     match result {
         Ok(exit) => exit.into(),
