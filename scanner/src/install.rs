@@ -340,12 +340,10 @@ pub enum InstallError {
     State(#[from] crate::clawhub::ClawhubError),
     #[error("{path}: {reason}")]
     Lock { path: String, reason: String },
+    // The source is part of the message (and deliberately not `#[source]`, so that error
+    // chains do not print it twice).
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     /// What was written to the staging folder is not what was verified (should not happen; a
     /// case-insensitive file system folding two names into one would do it).
     #[error("the staged files differ from the verified archive: {0}")]
@@ -535,8 +533,17 @@ impl InstallPlan {
             }
             Ok(())
         };
-        // The workdir itself may be new (the CLI creates it too); its parents must exist.
-        create(&self.workdir)?;
+        // The workdir may be new, with parents (the CLI creates it too): create the missing
+        // ones top-down so a failure removes exactly those.
+        let missing: Vec<PathBuf> = self
+            .workdir
+            .ancestors()
+            .take_while(|p| !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err())
+            .map(Path::to_path_buf)
+            .collect();
+        for dir in missing.iter().rev() {
+            create(dir)?;
+        }
         let state_dir = self.workdir.join(STATE_DIR);
         create(&state_dir)?;
         let target = self.target();
