@@ -440,6 +440,15 @@ fn pin_records_several_skills_and_their_verdicts() {
     assert_eq!(slugs, ["\"alpha\"", "\"beta\"", "\"weather-brief\""], "entries sorted by slug:\n{lock}");
     assert!(lock.contains("verdict = \"malicious\"") || lock.contains("verdict = \"suspicious\""), "{lock}");
     assert_stderr_has(&out, "pinned anyway");
+    // A folder of skills verifies each against its own entry; only the changed one fails.
+    assert_exit(&work.run(&["verify", "many", "--lock", "team.lock"]), 0);
+    work.write("many/a/notes.md", "new file\n");
+    let out = work.run(&["verify", "many", "--lock", "team.lock"]);
+    assert_exit(&out, 3);
+    assert_stderr_has(&out, "many/a: skill \"alpha\" does not match skills.lock: added 1: \"notes.md\"");
+    assert!(stdout(&out).contains("verified many/b"), "{}", stdout(&out));
+    std::fs::remove_file(work.path("many/a/notes.md")).unwrap();
+
     // A skill without a version is refused, and the lock is left alone.
     work.write("many/c/SKILL.md", "# no front matter\n");
     let out = work.run(&["pin", "many", "--lock", "team.lock"]);
@@ -625,6 +634,24 @@ fn minisign_accepts_our_signatures() {
     assert!(stdout(&out).contains("slug:weather-brief"), "{}", stdout(&out));
     let out = run(&["-Vm", "weather-brief.manifest", "-x", "weather-brief.minisig", "-p", "k.pub"]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    // The other way: minisign signs with our secret key. With a skillscan statement as its trusted
+    // comment, `skillscan verify` accepts it; with minisign's default comment it binds no slug or
+    // version, so verify refuses it (exit 3) even though the signature itself is good.
+    let tree = json(&work.run(&["digest", "wb.zip", "--format", "json"]))["skills"][0].clone();
+    let statement = format!(
+        "timestamp:1767225600\tfile:wb.zip\tskillscan:1\tslug:weather-brief\tversion:1.0.0\tsha256:{}\ttree:{}",
+        tree["archive_sha256"].as_str().unwrap(),
+        tree["tree_digest"].as_str().unwrap()
+    );
+    let out = run(&["-S", "-W", "-s", "k.sec", "-m", "wb.zip", "-x", "stock.minisig", "-t", &statement]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert_exit(&work.run(&["verify", "wb.zip", "--public-key", "k.pub", "--signature", "stock.minisig"]), 0);
+    let out = run(&["-S", "-W", "-s", "k.sec", "-m", "wb.zip", "-x", "plain.minisig"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let out = work.run(&["verify", "wb.zip", "--public-key", "k.pub", "--signature", "plain.minisig"]);
+    assert_exit(&out, 3);
+    assert_stderr_has(&out, "not a skillscan statement");
+
     // And rejects it once the zip changes.
     let mut bytes = std::fs::read(work.path("wb.zip")).unwrap();
     bytes.push(0);

@@ -166,7 +166,8 @@ impl SkillDigest {
 
 /// Why a digest could not be computed. [`TreeError::is_integrity`] separates what the input
 /// itself is guilty of (links, unsafe paths, bombs, corrupt archives: exit 3) from trouble
-/// reading it (missing path, permissions: exit 2).
+/// reading it (missing path, permissions: exit 2). Paths and link targets come from the input,
+/// so messages show them Rust-escaped (`"a\u{1b}[31m"`): a hostile name cannot drive the terminal.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TreeError {
@@ -180,21 +181,21 @@ pub enum TreeError {
     },
     #[error("{path}: not a skill folder or a zip, tar or tar.gz archive")]
     NotASkill { path: String },
-    #[error("\"{path}\" is a symbolic link (to \"{target}\"); links are not allowed in a skill")]
+    #[error("{path:?} is a symbolic link (to {target:?}); links are not allowed in a skill")]
     Link { path: String, target: String },
-    #[error("\"{path}\" is a hard link entry; links are not allowed in a skill")]
+    #[error("{path:?} is a hard link entry; links are not allowed in a skill")]
     HardLink { path: String },
-    #[error("\"{path}\" is {what}, not a regular file; special files are not allowed in a skill")]
+    #[error("{path:?} is {what}, not a regular file; special files are not allowed in a skill")]
     SpecialFile { path: String, what: &'static str },
-    #[error("\"{path}\": the name is not valid UTF-8")]
+    #[error("{path:?}: the name is not valid UTF-8")]
     NonUtf8Path { path: String },
     #[error(transparent)]
     UnsafePath(#[from] PathError),
-    #[error("\"{path}\" appears twice in the archive (after normalising the paths)")]
+    #[error("{path:?} appears twice in the archive (after normalising the paths)")]
     Duplicate { path: String },
-    #[error("\"{path}\" is an encrypted zip entry; its content cannot be checked")]
+    #[error("{path:?} is an encrypted zip entry; its content cannot be checked")]
     Encrypted { path: String },
-    #[error("\"{path}\": unsupported archive entry ({detail})")]
+    #[error("{path:?}: unsupported archive entry ({detail})")]
     UnsupportedEntry { path: String, detail: String },
     #[error("{path}: more than {limit} entries; no skill is that large (archive bomb?)")]
     TooManyEntries { path: String, limit: usize },

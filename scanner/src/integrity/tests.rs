@@ -134,6 +134,13 @@ fn symlinks_in_a_folder_are_rejected_naming_the_path() {
     assert!(err.is_integrity());
     assert!(err.to_string().contains("scripts/passwd"), "{err}");
 
+    // A hostile link target cannot put control sequences into the message.
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), &skill_files());
+    std::os::unix::fs::symlink("\u{1b}[2J\u{1b}]0;owned\u{7}", dir.path().join("x")).unwrap();
+    let message = digest_path(dir.path(), &limits()).unwrap_err().to_string();
+    assert!(!message.chars().any(char::is_control), "{message:?}");
+
     // A link to a folder is not followed either.
     let dir = tempfile::tempdir().unwrap();
     write_tree(dir.path(), &skill_files());

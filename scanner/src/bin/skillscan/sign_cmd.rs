@@ -17,6 +17,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use skillscan::integrity::{self, IntegrityLimits, SkillDigest, hints};
 use skillscan_signatures::SkillStatement;
+use skillscan_signatures::digest::sha256_reader;
 use skillscan_signatures::error::KeyError;
 use skillscan_signatures::minisign::{SecretKey, sign};
 
@@ -137,9 +138,10 @@ pub fn run(args: SignArgs) -> anyhow::Result<Exit> {
 
     // A signature over bytes that changed while we read them would verify nothing useful.
     if digest.kind.is_archive() {
-        let again = integrity::digest_path(&args.path, &IntegrityLimits::default())
-            .map_err(|e| anyhow::anyhow!("{}: {e}", args.path.display()))?;
-        if again.archive_sha256 != digest.archive_sha256 {
+        let file =
+            std::fs::File::open(&digest.path).with_context(|| format!("cannot read {}", digest.path.display()))?;
+        let (again, _) = sha256_reader(file).with_context(|| format!("cannot read {}", digest.path.display()))?;
+        if Some(again) != digest.archive_sha256 {
             bail!("{} changed while it was being signed; nothing was written", args.path.display());
         }
     }
