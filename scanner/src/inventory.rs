@@ -706,6 +706,29 @@ fn inspect(
             .and_then(|f| f.name.as_ref())
             .map(|n| crate::text::escape_snippet(n, 100));
         if let Some(Ok(origin)) = &digest.hints.origin {
+            // origin.json is written by whoever can write the folder: its values are checked
+            // before anything is shown or compared, and never used as a path.
+            if let Some(slug) = origin.slug.as_deref().filter(|s| !crate::integrity::hints::is_valid_slug(s)) {
+                skill.problems.push(format!(
+                    "origin: {} names slug \"{}\", which is not a valid slug (a path?); ignored",
+                    origin.file,
+                    crate::text::escape_snippet(slug, 120)
+                ));
+                skill.integrity_failure = true;
+            } else if let Some(slug) = &origin.slug
+                && path.file_name().is_some_and(|n| n.to_string_lossy() != slug.as_str())
+            {
+                skill.notes.push(format!("{} names slug {slug}, but the folder is named otherwise", origin.file));
+            }
+            if let Some(registry) =
+                origin.registry.as_deref().filter(|r| crate::registry::validate_registry_url(r).is_err())
+            {
+                skill.problems.push(format!(
+                    "origin: {} names registry \"{}\", which is not an http(s) registry URL",
+                    origin.file,
+                    crate::text::escape_snippet(registry, 120)
+                ));
+            }
             skill.registry = origin.registry.as_ref().map(|r| crate::text::escape_snippet(r, 300));
             skill.modified_since_install = origin.fingerprint.and_then(|recorded| {
                 if recorded == digest.clawhub_fingerprint() {

@@ -69,6 +69,11 @@ fn a_fake_home_is_inventoried_and_contained() {
     write(home, ".openclaw/skills/bad-origin/SKILL.md", "# B\n");
     write(home, ".openclaw/skills/bad-origin/.clawhub/origin.json", "[1,2");
     write(home, ".openclaw/agents/ops/agent/workshop-skills/draft/SKILL.md", "# Draft\n");
+    write(
+        home,
+        ".openclaw/agents/ops/agent/workshop-skills/draft/.clawhub/origin.json",
+        "{\"version\":1,\"registry\":\"file:///etc\",\"slug\":\"../../../etc\",\"installedVersion\":\"1\",\"installedAt\":1}",
+    );
     write(home, ".clawdbot/clawdbot.json", "{ this is not json5");
     write(home, "ws/skills.lock", "version = 1\n[[skill]]\nslug = \"x\"\n");
 
@@ -94,6 +99,9 @@ fn a_fake_home_is_inventoried_and_contained() {
     assert_eq!(inv.skills[2].registry, None);
     assert_eq!(inv.skills[2].pin.status, "no-lock");
     assert_eq!(inv.skills[1].location_kind, "workshop");
+    let draft = inv.skills[1].problems.join("\n");
+    assert!(draft.contains("names slug \"../../../etc\", which is not a valid slug"), "{draft}");
+    assert!(draft.contains("not an http(s) registry URL"), "{draft}");
     // A corrupt origin.json: reported, not a guess either way.
     assert_eq!(inv.skills[0].modified_since_install, None);
     assert!(inv.skills[0].problems.iter().any(|p| p.contains("origin.json")), "{:?}", inv.skills[0].problems);
