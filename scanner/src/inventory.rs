@@ -686,8 +686,14 @@ fn inspect(
         Ok(None) => {}
         Ok(Some(_)) => skill.pin.status = check.pin,
     }
+    if skill.signature == "missing" {
+        // A listing, not a gate: an unsigned skill is shown as such, whatever the trust store's
+        // `require_signature` says (that is for install and ci).
+        skill.signature = "none";
+    }
     for problem in &check.problems {
-        if problem.code == "not-pinned" {
+        let missing_signature = problem.code == "signature" && check.signature == "missing";
+        if problem.code == "not-pinned" || missing_signature {
             continue;
         }
         if matches!(problem.code, "files-changed" | "pin-mismatch") {

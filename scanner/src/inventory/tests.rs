@@ -163,3 +163,44 @@ fn unreadable_files_are_reported_not_fatal() {
     assert_eq!(inv.skills.len(), 1);
     assert!(inv.skills[0].problems.iter().any(|p| p.contains("unreadable")), "{:?}", inv.skills[0].problems);
 }
+
+#[test]
+fn signatures_are_a_status_not_a_requirement() {
+    use skillscan_signatures::SkillStatement;
+    use skillscan_signatures::minisign::{SecretKey, sign};
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let home = dir.path();
+    write(home, ".agents/skills/signed/SKILL.md", "# Signed\n");
+    write(home, ".agents/skills/unsigned/SKILL.md", "# Unsigned\n");
+    let skill = home.join(".agents/skills/signed");
+    let digest = crate::integrity::digest_dir(&skill, &IntegrityLimits::default()).unwrap_or_else(|e| panic!("{e}"));
+    let statement = SkillStatement {
+        slug: "signed".into(),
+        version: "1.0.0".into(),
+        archive_sha256: None,
+        tree_digest: digest.tree_digest(),
+        timestamp: 1,
+        file: None,
+    };
+    let (secret, public) = SecretKey::generate().unwrap_or_else(|e| panic!("{e}"));
+    let comment = statement.to_trusted_comment().unwrap_or_else(|e| panic!("{e}"));
+    let signature = sign(&secret, &b"archive"[..], &comment, "mirror").unwrap_or_else(|e| panic!("{e}"));
+    write(home, ".agents/skills/signed/.clawhub/skillscan.minisig", &signature.to_file_string());
+    // TrustStore::single requires signatures; the inventory still only reports their absence.
+    let trust = TrustStore::single(public, "mirror");
+    let options = InventoryOptions {
+        home: home.to_path_buf(),
+        contained: true,
+        extra_state_dirs: Vec::new(),
+        mirror: None,
+        trust: Some(&trust),
+        scanner: None,
+        scan_options: ScanOptions::default(),
+        fail_on: FailOn::High,
+        now: 2,
+    };
+    let inv = inventory(&options).unwrap_or_else(|e| panic!("{e}"));
+    let status: Vec<(&str, &str)> = inv.skills.iter().map(|s| (s.path.as_str(), s.signature)).collect();
+    assert_eq!(status, [("~/.agents/skills/signed", "verified"), ("~/.agents/skills/unsigned", "none")]);
+    assert_eq!(inv.exit_code(), 0, "{:?}", inv.skills);
+}
