@@ -1,9 +1,12 @@
 //! The `skillscan` command line. Errors are reported here, at the edge, with anyhow; the library
 //! returns typed errors.
 
+mod ci_cmd;
 mod digest_cmd;
 mod exit;
 mod files;
+mod install_cmd;
+mod inventory_cmd;
 mod key_cmd;
 mod password;
 mod pin_cmd;
@@ -49,6 +52,12 @@ enum Command {
     Pin(pin_cmd::PinArgs),
     /// Print tree digests, archive sha256 and ClawHub fingerprints.
     Digest(digest_cmd::DigestArgs),
+    /// Download a skill from a ClawHub registry, verify, scan, and only then install it.
+    Install(Box<install_cmd::InstallArgs>),
+    /// Check every skill of a repository: pinned, unmodified, signed if required, passes the scan.
+    Ci(Box<ci_cmd::CiArgs>),
+    /// List the agent skills installed on this host, with source, pin, signature and scan status.
+    Inventory(Box<inventory_cmd::InventoryArgs>),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +70,9 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify_cmd::run(args),
         Command::Pin(args) => pin_cmd::run(args),
         Command::Digest(args) => digest_cmd::run(args),
+        Command::Install(args) => install_cmd::run(*args),
+        Command::Ci(args) => ci_cmd::run(*args),
+        Command::Inventory(args) => inventory_cmd::run(*args),
     };
     match result {
         Ok(exit) => exit.into(),
