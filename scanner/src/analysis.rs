@@ -384,6 +384,9 @@ fn guess_lang(text: &str) -> Lang {
 /// Adds the decoded and normalised versions of the file's text as segments of their own, so
 /// every rule also sees what the obfuscation hides (see [`crate::decode`], [`crate::normalize`]).
 fn add_rewrites(analysis: &mut FileAnalysis, text: &str, limits: &ParseLimits) {
+    if analysis.path.rsplit('/').next() == Some("package.json") {
+        add_lifecycle_scripts(analysis, text);
+    }
     for payload in decode::decode_all(text, &limits.decode) {
         let lang = guess_lang(&payload.text);
         analysis.segments.push(Segment {
@@ -482,4 +485,24 @@ fn add_binary_strings(analysis: &mut FileAnalysis) {
         lang: guess_lang(&strings),
         body: SegmentBody::Decoded { text: strings, span: 0..0, chain: vec!["strings".to_string()] },
     });
+}
+
+/// npm lifecycle scripts (`postinstall`…) run on `npm install` without anybody typing them; their
+/// values are shell code, so they join the code view.
+fn add_lifecycle_scripts(analysis: &mut FileAnalysis, text: &str) {
+    use std::sync::OnceLock;
+    static HOOK: OnceLock<regex::Regex> = OnceLock::new();
+    let hook = HOOK.get_or_init(|| {
+        regex::Regex::new(r#""(?:pre|post)?(?:install|uninstall|prepare|prepublish)"\s*:\s*"((?:[^"\\\n]|\\.)*)""#)
+            .expect("valid lifecycle regex")
+    });
+    for caps in hook.captures_iter(text) {
+        if let Some(value) = caps.get(1) {
+            analysis.segments.push(Segment {
+                view: View::Code,
+                lang: Lang::Shell,
+                body: SegmentBody::Range(value.range()),
+            });
+        }
+    }
 }

@@ -111,7 +111,10 @@ fn collect_urls(value: &serde_json::Value, out: &mut Vec<String>) {
     match value {
         serde_json::Value::String(s) => out.extend(urls::find_urls(s).map(|(_, u)| u.to_string())),
         serde_json::Value::Array(items) => items.iter().for_each(|v| collect_urls(v, out)),
-        serde_json::Value::Object(map) => map.values().for_each(|v| collect_urls(v, out)),
+        // Install specs are what is being vetted; they cannot vouch for themselves.
+        serde_json::Value::Object(map) => {
+            map.iter().filter(|(k, _)| k.as_str() != "install").for_each(|(_, v)| collect_urls(v, out))
+        }
         _ => {}
     }
 }

@@ -300,7 +300,12 @@ impl Scanner {
 
         let facts = capabilities::facts(&self.rules, &files, &hits);
         let correlated = correlate::correlate(&self.rules, &self.enabled, &files, &facts);
-        let capabilities = capabilities::build(&facts, Vec::new());
+        let install_specs = files
+            .iter()
+            .find(|f| f.is_manifest())
+            .map(|m| analyzers::meta::SkillMeta::of(m).install.iter().map(|spec| spec.label()).collect())
+            .unwrap_or_default();
+        let capabilities = capabilities::build(&facts, install_specs);
         drop(facts);
         hits.extend(correlated);
         let mut hit_rules: Vec<String> = hits.iter().map(|h| self.rules.rules[h.rule].id.clone()).collect();

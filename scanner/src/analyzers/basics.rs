@@ -176,28 +176,3 @@ pub fn coverage(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
         }
     }
 }
-
-pub const FRONTMATTER_RULES: &[&str] = &["frontmatter-malformed"];
-
-pub fn frontmatter(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
-    let Some((index, manifest)) = input.manifest() else {
-        return;
-    };
-    let Some(doc) = &manifest.markdown else {
-        return;
-    };
-    let location = || HitLocation::File { file: index, range: doc.frontmatter.clone().map(|r| r.start..r.start) };
-    if doc.frontmatter_unclosed {
-        out.emit("frontmatter-malformed", location(), Some("the front matter has no closing `---` line".to_string()));
-    } else if let Some(Err(error)) = &doc.frontmatter_value {
-        out.emit("frontmatter-malformed", location(), Some(crate::text::escape_snippet(error, 300)));
-    } else if let Some(Ok(value)) = &doc.frontmatter_value
-        && !value.is_object()
-    {
-        out.emit(
-            "frontmatter-malformed",
-            location(),
-            Some("the front matter is not a mapping of keys to values".to_string()),
-        );
-    }
-}
