@@ -99,6 +99,10 @@ impl Matching<'_> {
             }
             let SegmentBody::Range(range) = &segment.body else { return false };
             let code = text.get(range.clone()).unwrap_or("");
+            // The dataflow analyzer follows sources through the tree; most code has none.
+            if self.rules.tree_demand_dataflow && crate::analyzers::dataflow::has_source(code) {
+                return true;
+            }
             let first = literals.partition_point(|m| m.start < range.start);
             let present: Vec<usize> = literals[first..]
                 .iter()

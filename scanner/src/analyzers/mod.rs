@@ -4,6 +4,7 @@
 //! the rule file still carries the documentation, severity and examples.
 
 mod basics;
+pub mod dataflow;
 mod frontmatter;
 mod identity;
 mod manifests;
@@ -57,6 +58,7 @@ const ANALYZERS: &[(&str, AnalyzerFn, &[&str])] = &[
     ("frontmatter", frontmatter::frontmatter, frontmatter::RULES),
     ("identity", identity::identity, identity::RULES),
     ("manifests", manifests::manifests, manifests::RULES),
+    ("dataflow", dataflow::dataflow, dataflow::RULES),
 ];
 
 /// The analyzer names rule files may use.

@@ -176,6 +176,8 @@ pub struct RuleSet {
     pub queries: HashMap<Lang, LanguageQueries>,
     /// Per language: when a code segment is worth a syntax tree.
     pub tree_demand: HashMap<Lang, TreeDemand>,
+    /// An analyzer-based rule needs syntax trees of code with dataflow sources.
+    pub tree_demand_dataflow: bool,
     pub lists: HostLists,
     pub indicators: Indicators,
     pub version: String,
@@ -347,6 +349,7 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
     let (literals, literal_owners, unfiltered, non_ascii) = build_literal_engine(&rules)?;
     let queries = build_queries(&rules)?;
     let tree_demand = build_tree_demand(&rules);
+    let tree_demand_dataflow = rules.iter().any(|r| matches!(&r.matcher, Matcher::Analyzer(a) if a == "dataflow"));
     Ok(RuleSet {
         rules,
         by_id,
@@ -355,6 +358,7 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         unfiltered,
         non_ascii,
         queries,
+        tree_demand_dataflow,
         tree_demand,
         lists,
         indicators,
