@@ -2,6 +2,7 @@
 
 mod cli_scan;
 mod hostile_inputs;
+mod mirror_e2e;
 mod sarif;
 mod threat_fixtures;
 mod util;

@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use tree_sitter::Tree;
 
+use crate::decode::{self, DecodeLimits};
 use crate::lang::markdown::{self, MarkdownDoc, YamlBudget};
 use crate::lang::{Lang, syntax};
+use crate::normalize;
 use crate::package::LoadedFile;
 use crate::package::sniff::{Magic, sniff};
 use crate::rules::View;
@@ -21,11 +23,17 @@ pub struct ParseLimits {
     pub max_tree_bytes: usize,
     pub tree_time: Duration,
     pub yaml: YamlBudget,
+    pub decode: DecodeLimits,
 }
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        ParseLimits { max_tree_bytes: 2 * 1024 * 1024, tree_time: Duration::from_secs(2), yaml: YamlBudget::default() }
+        ParseLimits {
+            max_tree_bytes: 2 * 1024 * 1024,
+            tree_time: Duration::from_secs(2),
+            yaml: YamlBudget::default(),
+            decode: DecodeLimits::default(),
+        }
     }
 }
 
@@ -303,6 +311,7 @@ pub fn analyze(file: &LoadedFile, limits: &ParseLimits) -> FileAnalysis {
         }
         _ => {}
     }
+    add_rewrites(&mut analysis, &text, limits);
     analysis.text = Some(text);
     analysis
 }
@@ -354,6 +363,71 @@ impl FileAnalysis {
                     ),
                 },
             }),
+        }
+    }
+}
+
+/// A decoded payload's language, for the rules that care (most rules on decoded text do not).
+fn guess_lang(text: &str) -> Lang {
+    if text.contains("import ") || text.contains("def ") || text.contains("exec(") || text.contains("urlopen") {
+        Lang::Python
+    } else if text.contains("require(") || text.contains("=>") || text.contains("function") || text.contains("const ") {
+        Lang::Javascript
+    } else if text.contains("Invoke-") || text.contains("iex ") || text.contains("New-Object") {
+        Lang::Powershell
+    } else {
+        Lang::Shell
+    }
+}
+
+/// Adds the decoded and normalised versions of the file's text as segments of their own, so
+/// every rule also sees what the obfuscation hides (see [`crate::decode`], [`crate::normalize`]).
+fn add_rewrites(analysis: &mut FileAnalysis, text: &str, limits: &ParseLimits) {
+    for payload in decode::decode_all(text, &limits.decode) {
+        let lang = guess_lang(&payload.text);
+        analysis.segments.push(Segment {
+            view: View::Decoded,
+            lang,
+            body: SegmentBody::Decoded { text: payload.text, span: payload.span, chain: payload.chain },
+        });
+    }
+    for (span, hidden) in normalize::tag_runs(text) {
+        analysis.segments.push(Segment {
+            view: View::Decoded,
+            lang: Lang::Text,
+            body: SegmentBody::Decoded { text: hidden, span, chain: vec!["unicode-tags".to_string()] },
+        });
+    }
+    let originals = analysis.segments.len();
+    for index in 0..originals {
+        let segment = &analysis.segments[index];
+        let SegmentBody::Range(range) = &segment.body else { continue };
+        let (view, lang, range) = (segment.view, segment.lang, range.clone());
+        let Some(slice) = text.get(range.clone()) else { continue };
+        let rewrites = [
+            ("unicode-normalized", normalize::unicode(slice)),
+            (
+                "shell-normalized",
+                if view == View::Code && lang == Lang::Shell { normalize::shell(slice) } else { None },
+            ),
+            (
+                "string-concat",
+                if view == View::Code && matches!(lang, Lang::Python | Lang::Javascript | Lang::Typescript) {
+                    normalize::string_concat(slice)
+                } else {
+                    None
+                },
+            ),
+        ];
+        for (step, rewrite) in rewrites {
+            let Some(rewrite) = rewrite else { continue };
+            let base = u32::try_from(range.start).unwrap_or(u32::MAX);
+            let map = rewrite.map.iter().map(|offset| offset.saturating_add(base)).collect();
+            analysis.segments.push(Segment {
+                view,
+                lang,
+                body: SegmentBody::Mapped { text: rewrite.text, map, step: step.to_string() },
+            });
         }
     }
 }

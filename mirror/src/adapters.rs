@@ -1,0 +1,265 @@
+//! The real scanner and signer behind the [`crate::vetting`] traits.
+//!
+//! - [`SkillscanVetter`] wraps `skillscan::Scanner` with the built-in rules and inline
+//!   ignores **off** (skill authors are untrusted: a `skillscan-ignore` comment inside a
+//!   skill must not silence the mirror). If the rules fail to load, [`default_vetter`]
+//!   falls back to [`UnavailableVetter`], so every version is quarantined (fail closed).
+//! - [`open_signer`] returns [`NativeSigner`]: `skillscan-signatures` minisign keys and
+//!   signatures, with the statement rendered by `SkillStatement::to_trusted_comment`.
+//!   The key is `<data>/keys/mirror.key` (unencrypted minisign secret key, 0600; the
+//!   server must sign unattended) and `mirror.pub`. Keys made by the earlier interim
+//!   signer (`minisign -G -W`) are read as they are.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::model::Verdict;
+use crate::vetting::{
+    ApprovalSigner, ApprovalStatement, CapabilitySet, Privilege, SignError, UnavailableSigner, UnavailableVetter,
+    VetError, VetOutcome, Vetter,
+};
+
+/// The scanner the binary uses.
+pub fn default_vetter() -> Arc<dyn Vetter> {
+    match SkillscanVetter::new() {
+        Ok(v) => Arc::new(v),
+        Err(e) => {
+            tracing::error!("scanner rules failed to load ({e}); every version will be quarantined");
+            Arc::new(UnavailableVetter)
+        }
+    }
+}
+
+/// `skillscan::Scanner` behind the [`Vetter`] trait.
+pub struct SkillscanVetter {
+    scanner: skillscan::Scanner,
+}
+
+impl SkillscanVetter {
+    pub fn new() -> Result<SkillscanVetter, String> {
+        let scanner = skillscan::Scanner::with_builtin_rules().map_err(|e| e.to_string())?;
+        Ok(SkillscanVetter { scanner })
+    }
+}
+
+fn verdict_of(v: skillscan::Verdict) -> Verdict {
+    match v {
+        skillscan::Verdict::Clean => Verdict::Clean,
+        skillscan::Verdict::Caution => Verdict::Caution,
+        skillscan::Verdict::Suspicious => Verdict::Suspicious,
+        skillscan::Verdict::Malicious => Verdict::Malicious,
+    }
+}
+
+fn privilege_of(p: skillscan::Privilege) -> Privilege {
+    match p {
+        skillscan::Privilege::ReadOnly => Privilege::ReadOnly,
+        skillscan::Privilege::Workspace => Privilege::Workspace,
+        skillscan::Privilege::Network => Privilege::Network,
+        skillscan::Privilege::Shell => Privilege::Shell,
+        skillscan::Privilege::HostWide => Privilege::HostWide,
+    }
+}
+
+impl Vetter for SkillscanVetter {
+    fn vet(&self, display_name: &str, zip: &[u8]) -> Result<VetOutcome, VetError> {
+        let opts = skillscan::ScanOptions { inline_ignores: false, ..Default::default() };
+        let report = self.scanner.scan_archive_bytes(display_name, zip, &opts);
+        if report.skills.is_empty() {
+            // Nothing recognisable as a skill: not "clean", a scan failure (fail closed).
+            return Err(VetError::Failed("the scanner found no skill in the archive".into()));
+        }
+        let verdict = report.skills.iter().map(|s| verdict_of(s.verdict)).max().unwrap_or(Verdict::Malicious);
+        let score = report.skills.iter().map(|s| s.score).max().unwrap_or(0);
+        let mut active: Vec<&skillscan::Finding> =
+            report.skills.iter().flat_map(|s| s.findings.iter()).filter(|f| f.is_active()).collect();
+        active.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.rule_id.cmp(&b.rule_id)));
+        let mut seen = BTreeSet::new();
+        let reason_codes: Vec<String> =
+            active.iter().filter(|f| seen.insert(f.rule_id.clone())).map(|f| f.rule_id.clone()).collect();
+        let top: Vec<String> = active
+            .iter()
+            .take(3)
+            .map(|f| {
+                let msg: String = f.message.chars().take(120).collect();
+                if f.line > 0 {
+                    format!("{} {msg} ({}:{})", f.rule_id, f.file, f.line)
+                } else {
+                    format!("{} {msg} ({})", f.rule_id, f.file)
+                }
+            })
+            .collect();
+        let summary = if top.is_empty() {
+            format!("no findings (rules {})", report.tool.rules_version)
+        } else {
+            let more = active.len().saturating_sub(top.len());
+            let tail = if more > 0 { format!("; and {more} more") } else { String::new() };
+            format!("{}{tail}", top.join("; "))
+        };
+        let mut caps = CapabilitySet::default();
+        for s in &report.skills {
+            let c = &s.capabilities;
+            caps.hosts.extend(c.hosts.iter().cloned());
+            caps.binaries.extend(c.binaries.iter().cloned());
+            caps.env_vars.extend(c.env_vars.iter().cloned());
+            caps.credential_paths.extend(c.credential_paths.iter().cloned());
+            caps.paths_written.extend(c.paths_written.iter().cloned());
+            caps.persistence.extend(c.persistence.iter().cloned());
+            caps.install_specs.extend(c.install_specs.iter().cloned());
+            caps.privilege = caps.privilege.max(privilege_of(c.privilege));
+        }
+        Ok(VetOutcome {
+            verdict,
+            score,
+            rules_version: report.tool.rules_version.clone(),
+            reason_codes,
+            summary,
+            capabilities: caps,
+            report_json: report.to_json(),
+        })
+    }
+
+    fn rules_version(&self) -> String {
+        self.scanner.rules().version.clone()
+    }
+}
+
+/// Open (creating on first use) the mirror's signing key under `<data>/keys/`.
+pub fn open_signer(data_dir: &Path) -> Arc<dyn ApprovalSigner> {
+    match NativeSigner::open_or_create(data_dir) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            tracing::warn!("no signing key available ({e}); approvals will stay quarantined");
+            Arc::new(UnavailableSigner)
+        }
+    }
+}
+
+/// Minisign signing with `skillscan-signatures`.
+pub struct NativeSigner {
+    secret: skillscan_signatures::minisign::SecretKey,
+    pubkey_text: String,
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(text.as_bytes()).and_then(|_| f.sync_all()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+impl NativeSigner {
+    pub fn open_or_create(data_dir: &Path) -> Result<NativeSigner, String> {
+        use skillscan_signatures::minisign::{KdfParams, SecretKey};
+        let dir = data_dir.join("keys");
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
+        let key = dir.join("mirror.key");
+        let pubf = dir.join("mirror.pub");
+        if !key.exists() {
+            // Write a private temp file, then publish it with hard_link, which fails if
+            // another process won the race (we then load theirs).
+            let (secret, _) = SecretKey::generate().map_err(|e| e.to_string())?;
+            let text = secret.to_file_string(None, KdfParams::default()).map_err(|e| e.to_string())?;
+            let tmp = dir.join(format!("mirror.key.{}.tmp", std::process::id()));
+            let _ = fs::remove_file(&tmp);
+            write_private(&tmp, &text)?;
+            let _ = fs::hard_link(&tmp, &key);
+            let _ = fs::remove_file(&tmp);
+            if let Ok(d) = fs::File::open(&dir) {
+                let _ = d.sync_all();
+            }
+            tracing::info!("generated the mirror signing key in {}", dir.display());
+        }
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
+        let text = fs::read_to_string(&key).map_err(|e| format!("{}: {e}", key.display()))?;
+        let secret = SecretKey::parse(&text, None).map_err(|e| format!("{}: {e}", key.display()))?;
+        let public = secret.public_key();
+        let pubkey_text = public.to_file_string(&public.default_comment());
+        // The public key is derived from the secret key: (re)write it if missing or stale.
+        if fs::read_to_string(&pubf).ok().as_deref() != Some(pubkey_text.as_str()) {
+            let tmp = dir.join(format!("mirror.pub.{}.tmp", std::process::id()));
+            fs::write(&tmp, &pubkey_text).and_then(|_| fs::rename(&tmp, &pubf)).map_err(|e| e.to_string())?;
+        }
+        Ok(NativeSigner { secret, pubkey_text })
+    }
+}
+
+impl ApprovalSigner for NativeSigner {
+    fn public_key(&self) -> String {
+        self.pubkey_text.clone()
+    }
+
+    fn sign_archive(&self, st: &ApprovalStatement, archive: &[u8]) -> Result<String, SignError> {
+        use skillscan_signatures::digest::{Sha256Digest, sha256};
+        use skillscan_signatures::statement::SkillStatement;
+        let tree: Sha256Digest = st.tree_digest.parse().map_err(|e| SignError::Failed(format!("tree digest: {e}")))?;
+        let statement = SkillStatement {
+            slug: st.slug.clone(),
+            version: st.version.clone(),
+            archive_sha256: Some(sha256(archive)),
+            tree_digest: tree,
+            timestamp: st.timestamp.max(0) as u64,
+            file: Some(st.file.clone()),
+        };
+        let tc = statement.to_trusted_comment().map_err(|e| SignError::Failed(e.to_string()))?;
+        self.sign_bytes(&tc, archive)
+    }
+
+    fn sign_bytes(&self, trusted_comment: &str, bytes: &[u8]) -> Result<String, SignError> {
+        skillscan_signatures::minisign::sign(&self.secret, bytes, trusted_comment, "signature from skillscan-mirror")
+            .map(|s| s.to_file_string())
+            .map_err(|e| SignError::Failed(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use skillscan_signatures::digest::sha256;
+    use skillscan_signatures::minisign::{PublicKey, SignatureFile, verify};
+    use skillscan_signatures::statement::{ExpectedSubject, SkillStatement};
+
+    #[test]
+    fn native_signer_generates_a_private_key_and_signs_verifiable_statements() {
+        let d = tempfile::tempdir().unwrap();
+        let s = NativeSigner::open_or_create(d.path()).unwrap();
+        let key = d.path().join("keys/mirror.key");
+        assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::metadata(d.path().join("keys")).unwrap().permissions().mode() & 0o777, 0o700);
+        let archive = b"PK\x03\x04 zip bytes";
+        let tree = "ab".repeat(32);
+        let st = ApprovalStatement {
+            slug: "weather-brief".into(),
+            version: "1.0.0".into(),
+            archive_sha256: sha256(archive).to_string(),
+            tree_digest: tree.clone(),
+            timestamp: 1_767_225_600,
+            file: "weather-brief-1.0.0.zip".into(),
+        };
+        let sig = SignatureFile::parse(&s.sign_archive(&st, archive).unwrap()).unwrap();
+        let public = PublicKey::parse(&s.public_key()).unwrap();
+        verify(&public, &archive[..], &sig).unwrap();
+        assert!(verify(&public, &b"other bytes"[..], &sig).is_err());
+        SkillStatement::parse(&sig.trusted_comment)
+            .unwrap()
+            .check(&ExpectedSubject {
+                slug: "weather-brief".into(),
+                version: "1.0.0".into(),
+                archive_sha256: Some(sha256(archive)),
+                tree_digest: Some(tree.parse().unwrap()),
+            })
+            .unwrap();
+        // Reopening uses the same key.
+        let again = NativeSigner::open_or_create(d.path()).unwrap();
+        assert_eq!(again.public_key(), s.public_key());
+        assert!(s.sign_bytes("two\nlines", b"x").is_err());
+    }
+}

@@ -1,0 +1,248 @@
+//! Server and curator configuration: an optional TOML file plus environment overrides.
+//!
+//! Lookup: `--config FILE` (or `SKILLSCAN_MIRROR_CONFIG`), else `<data>/config.toml` if it
+//! exists, else built-in defaults, so `skillscan-mirror serve` runs with no configuration
+//! at all. The policy is looked up the same way (`policy = "…"` in the config, else
+//! `<data>/policy.toml`, else the default policy).
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"
+//! public_url = "https://skills.example.invalid"   # apiBase in /.well-known/clawhub.json
+//! policy = "policy.toml"                          # relative to the data directory
+//! require_read_token = false                      # true: reads need a `read` or `admin` token
+//!
+//! [limits]
+//! max_body_bytes = 65536        # request bodies (admin API, telemetry)
+//! request_timeout = "30s"
+//! scan_timeout = "120s"         # a slower scan is a scanner error: the version stays quarantined
+//! hot_cache_bytes = 268435456   # approved zips kept in memory for the download route
+//! max_archive_bytes = 52428800  # larger upstream archives are refused
+//!
+//! [upstream]
+//! timeout = "30s"
+//! retries = 3
+//! max_retry_after = "120s"      # a longer Retry-After fails the item instead of sleeping
+//! max_versions = 5              # newest versions fetched per skill
+//! max_skills = 10000            # cap for `sync --all`
+//!
+//! [[webhooks]]
+//! url = "https://hooks.example.invalid/skillscan"
+//! events = ["quarantine", "reject", "revoke", "integrity_alert"]   # the default
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::policy::parse_duration;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid config: {0}")]
+    Parse(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub request_timeout: String,
+    pub scan_timeout: String,
+    pub hot_cache_bytes: u64,
+    pub max_archive_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 64 * 1024,
+            request_timeout: "30s".into(),
+            scan_timeout: "120s".into(),
+            hot_cache_bytes: 256 * 1024 * 1024,
+            max_archive_bytes: 50 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamConfig {
+    pub timeout: String,
+    pub retries: u32,
+    pub max_retry_after: String,
+    pub max_versions: usize,
+    pub max_skills: usize,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        UpstreamConfig {
+            timeout: "30s".into(),
+            retries: 3,
+            max_retry_after: "120s".into(),
+            max_versions: 5,
+            max_skills: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: String,
+    #[serde(default = "default_events")]
+    pub events: Vec<String>,
+}
+
+pub const WEBHOOK_EVENTS: [&str; 4] = ["quarantine", "reject", "revoke", "integrity_alert"];
+
+fn default_events() -> Vec<String> {
+    WEBHOOK_EVENTS.iter().map(|s| s.to_string()).collect()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub listen: String,
+    pub public_url: Option<String>,
+    pub policy: Option<PathBuf>,
+    pub require_read_token: bool,
+    pub limits: Limits,
+    pub upstream: UpstreamConfig,
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            policy: None,
+            require_read_token: false,
+            limits: Limits::default(),
+            upstream: UpstreamConfig::default(),
+            webhooks: vec![],
+        }
+    }
+}
+
+fn dur(s: &str, what: &str) -> Result<Duration, ConfigError> {
+    parse_duration(s).map_err(|e| ConfigError::Parse(format!("{what}: {e}")))
+}
+
+impl Config {
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let c: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Load per the lookup order above, then apply environment overrides.
+    pub fn load(explicit: Option<&Path>, data_dir: &Path) -> Result<Config, ConfigError> {
+        let path = explicit.map(Path::to_path_buf).or_else(|| {
+            let p = data_dir.join("config.toml");
+            p.is_file().then_some(p)
+        });
+        let mut c = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(&p)
+                    .map_err(|e| ConfigError::Read { path: p.display().to_string(), source: e })?;
+                Config::parse(&text)?
+            }
+            None => Config::default(),
+        };
+        c.apply_env(|k| std::env::var(k).ok())?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// `SKILLSCAN_MIRROR_LISTEN`, `SKILLSCAN_MIRROR_PUBLIC_URL`, `SKILLSCAN_MIRROR_POLICY`,
+    /// `SKILLSCAN_MIRROR_REQUIRE_READ_TOKEN` (`1`/`true`), `SKILLSCAN_MIRROR_WEBHOOK_URL`.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = get("SKILLSCAN_MIRROR_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_POLICY") {
+            self.policy = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_REQUIRE_READ_TOKEN") {
+            self.require_read_token = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_WEBHOOK_URL") {
+            self.webhooks.push(WebhookConfig { url: v, events: default_events() });
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        dur(&self.limits.request_timeout, "limits.request_timeout")?;
+        dur(&self.limits.scan_timeout, "limits.scan_timeout")?;
+        dur(&self.upstream.timeout, "upstream.timeout")?;
+        dur(&self.upstream.max_retry_after, "upstream.max_retry_after")?;
+        for w in &self.webhooks {
+            if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+                return Err(ConfigError::Parse(format!("webhook url must be http(s): {}", w.url)));
+            }
+            for e in &w.events {
+                if !WEBHOOK_EVENTS.contains(&e.as_str()) {
+                    return Err(ConfigError::Parse(format!("unknown webhook event `{e}`")));
+                }
+            }
+        }
+        if let Some(u) = &self.public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return Err(ConfigError::Parse("public_url must be an http(s) URL".into()));
+        }
+        Ok(())
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        dur(&self.limits.request_timeout, "").unwrap_or(Duration::from_secs(30))
+    }
+    pub fn scan_timeout(&self) -> Duration {
+        dur(&self.limits.scan_timeout, "").unwrap_or(Duration::from_secs(120))
+    }
+    pub fn upstream_timeout(&self) -> Duration {
+        dur(&self.upstream.timeout, "").unwrap_or(Duration::from_secs(30))
+    }
+    pub fn max_retry_after(&self) -> Duration {
+        dur(&self.upstream.max_retry_after, "").unwrap_or(Duration::from_secs(120))
+    }
+
+    /// The policy file to use, if any (config value relative to the data dir).
+    pub fn policy_path(&self, data_dir: &Path) -> Option<PathBuf> {
+        match &self.policy {
+            Some(p) if p.is_absolute() => Some(p.clone()),
+            Some(p) => Some(data_dir.join(p)),
+            None => {
+                let p = data_dir.join("policy.toml");
+                p.is_file().then_some(p)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_env() {
+        let mut c =
+            Config::parse("listen = \"0.0.0.0:1\"\n[[webhooks]]\nurl = \"http://h.example.invalid/\"\n").unwrap();
+        assert_eq!(c.webhooks[0].events.len(), 4);
+        c.apply_env(|k| (k == "SKILLSCAN_MIRROR_LISTEN").then(|| "127.0.0.1:9".to_string())).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9");
+        assert!(Config::parse("nope = 1").is_err());
+        assert!(Config::parse("[[webhooks]]\nurl = \"ftp://x\"").is_err());
+        assert!(Config::parse("[limits]\nrequest_timeout = \"soon\"").is_err());
+    }
+}

@@ -1,0 +1,224 @@
+//! Domain types shared by storage, the curator service and the read API.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Lifecycle of one `slug@version` in the mirror.
+///
+/// `fetched → scanned → quarantined | approved | rejected`, and `approved → revoked`.
+/// A quarantined version can be approved or rejected by a human; a rejected one can be
+/// approved by a human too (an explicit override, audited). Nothing is ever deleted: the
+/// pinned bytes stay as evidence whatever the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Fetched,
+    Scanned,
+    Quarantined,
+    Approved,
+    Rejected,
+    Revoked,
+}
+
+impl State {
+    pub const ALL: [State; 6] =
+        [State::Fetched, State::Scanned, State::Quarantined, State::Approved, State::Rejected, State::Revoked];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Fetched => "fetched",
+            State::Scanned => "scanned",
+            State::Quarantined => "quarantined",
+            State::Approved => "approved",
+            State::Rejected => "rejected",
+            State::Revoked => "revoked",
+        }
+    }
+
+    /// Not yet decided: the read API answers 423 for these.
+    pub fn is_pending(self) -> bool {
+        matches!(self, State::Fetched | State::Scanned | State::Quarantined)
+    }
+
+    /// Refused by policy or a human: the read API answers 403 for these.
+    pub fn is_refused(self) -> bool {
+        matches!(self, State::Rejected | State::Revoked)
+    }
+
+    /// Which manual transitions are allowed. Revocation only applies to approved
+    /// versions (it is the "we shipped it and now take it back" event); re-approving a
+    /// revoked version is allowed but must be an explicit, audited human decision.
+    pub fn can_transition(self, to: State) -> bool {
+        use State::*;
+        matches!(
+            (self, to),
+            (Fetched, Scanned | Quarantined | Rejected)
+                | (Scanned, Quarantined | Approved | Rejected)
+                | (Quarantined, Approved | Rejected)
+                | (Rejected, Approved | Quarantined)
+                | (Approved, Revoked)
+                | (Revoked, Approved)
+        )
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for State {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        State::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| {
+            format!("unknown state `{s}` (expected one of fetched, scanned, quarantined, approved, rejected, revoked)")
+        })
+    }
+}
+
+/// The scanner's verdict, mirrored locally so the mirror does not need the scanner's
+/// types everywhere (and so tests can use a test-double vetter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Clean,
+    Caution,
+    Suspicious,
+    Malicious,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Clean => "clean",
+            Verdict::Caution => "caution",
+            Verdict::Suspicious => "suspicious",
+            Verdict::Malicious => "malicious",
+        }
+    }
+}
+
+impl FromStr for Verdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "clean" => Ok(Verdict::Clean),
+            "caution" => Ok(Verdict::Caution),
+            "suspicious" => Ok(Verdict::Suspicious),
+            "malicious" => Ok(Verdict::Malicious),
+            other => Err(format!("unknown verdict `{other}`")),
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One file inside a stored skill archive, as listed by `versions/{v}.files[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileEntry {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    pub content_type: String,
+}
+
+/// A stored version row. Digests are pinned at first ingest and never change.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionRecord {
+    pub id: i64,
+    pub slug: String,
+    pub version: String,
+    pub owner: Option<String>,
+    pub display_name: String,
+    pub summary: Option<String>,
+    pub changelog: String,
+    /// Upstream publish time (ms since epoch); the import time for imports.
+    pub published_at: i64,
+    pub fetched_at: i64,
+    pub decided_at: Option<i64>,
+    pub source: String,
+    pub archive_sha256: String,
+    pub archive_size: u64,
+    /// `sha256:<hex>` over the sorted `path\0sha256\n` lines of every file (`_meta.json` included).
+    pub tree_digest: String,
+    /// ClawHub bundle fingerprint over the files without `_meta.json` (what `/resolve` matches).
+    pub fingerprint: String,
+    /// The same fingerprint including `_meta.json`, i.e. what `clawhub` computes for a pristine install.
+    pub fingerprint_installed: String,
+    pub files: Vec<FileEntry>,
+    pub state: State,
+    pub state_reason: String,
+    pub verdict: Option<Verdict>,
+    pub rules_version: Option<String>,
+    pub reason_codes: Vec<String>,
+    pub capabilities: Option<crate::vetting::CapabilitySet>,
+    pub report_json: Option<String>,
+    /// minisign signature (`.minisig` text) over the archive bytes; present iff approved once.
+    pub signature: Option<String>,
+    /// Upstream `metadata` object (must carry `setup`), kept verbatim for the detail route.
+    pub metadata_json: Option<String>,
+    pub license: Option<String>,
+}
+
+impl VersionRecord {
+    pub fn key(&self) -> String {
+        format!("{}@{}", self.slug, self.version)
+    }
+}
+
+/// One append-only audit event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub slug: String,
+    pub version: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub reason: String,
+    pub verdict: Option<String>,
+    pub rules_version: Option<String>,
+}
+
+/// Recorded when upstream serves different bytes for a version that is already pinned.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrityAlert {
+    pub id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub slug: String,
+    pub version: String,
+    pub pinned_sha256: String,
+    pub observed_sha256: String,
+    pub detail: String,
+}
+
+/// Recorded when a sync item fails (network, malformed upstream data, size caps...).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncFailure {
+    pub id: i64,
+    pub at: i64,
+    pub upstream: String,
+    pub slug: String,
+    pub version: Option<String>,
+    pub error: String,
+}
+
+/// Milliseconds since the Unix epoch (ClawHub's time unit).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}

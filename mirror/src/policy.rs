@@ -1,0 +1,385 @@
+//! The admission policy (TOML). Pure: [`Policy::decide`] maps facts to a decision, so it is
+//! tested without storage or a scanner.
+//!
+//! Fail closed everywhere: a policy file that does not parse stops the mirror from
+//! starting, a scanner error never reaches `decide` (the caller quarantines), and anything
+//! not explicitly auto-approvable is held for review.
+//!
+//! ```toml
+//! min_age = "7d"                  # hold versions younger than this (upstream publish time)
+//! review_unseen_publishers = true # first version from an owner never auto-approves
+//! require_allowlist = false       # only versions matching an [[allow]] entry auto-approve
+//!
+//! [verdicts]                      # approve | quarantine | reject
+//! clean = "approve"
+//! caution = "quarantine"
+//! suspicious = "reject"
+//! malicious = "reject"
+//!
+//! [updates]                       # new versions of a skill that already has an approved one
+//! hold_new_capabilities = true    # any new host/binary/credential path/persistence/privilege → review
+//! auto_approve_unchanged = false  # no new capability and not rejected → approve (skips min_age etc.)
+//!
+//! [[deny]]                        # matching versions are rejected whatever the scan says
+//! owner = "mallory"               # all keys optional; an entry matches when all given keys match
+//! slug = "crypto-*"               # glob
+//! versions = ">=1.0.0, <2.0.0"    # semver requirement
+//! reason = "known bad publisher"
+//!
+//! [[allow]]                       # trusted: skips min_age, unseen-publisher review and require_allowlist
+//! owner = "acme"
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use globset::{Glob, GlobMatcher};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::model::Verdict;
+use crate::vetting::CapabilityDelta;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Approve,
+    Quarantine,
+    Reject,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerdictActions {
+    pub clean: Action,
+    pub caution: Action,
+    pub suspicious: Action,
+    pub malicious: Action,
+}
+
+impl Default for VerdictActions {
+    fn default() -> Self {
+        VerdictActions {
+            clean: Action::Approve,
+            caution: Action::Quarantine,
+            suspicious: Action::Reject,
+            malicious: Action::Reject,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdateRules {
+    pub hold_new_capabilities: bool,
+    pub auto_approve_unchanged: bool,
+}
+
+impl Default for UpdateRules {
+    fn default() -> Self {
+        UpdateRules { hold_new_capabilities: true, auto_approve_unchanged: false }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleEntry {
+    pub owner: Option<String>,
+    pub slug: Option<String>,
+    pub versions: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyFile {
+    pub min_age: String,
+    pub review_unseen_publishers: bool,
+    pub require_allowlist: bool,
+    pub verdicts: VerdictActions,
+    pub updates: UpdateRules,
+    pub allow: Vec<RuleEntry>,
+    pub deny: Vec<RuleEntry>,
+}
+
+impl Default for PolicyFile {
+    fn default() -> Self {
+        PolicyFile {
+            min_age: "0s".into(),
+            review_unseen_publishers: false,
+            require_allowlist: false,
+            verdicts: VerdictActions::default(),
+            updates: UpdateRules::default(),
+            allow: vec![],
+            deny: vec![],
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum PolicyError {
+    #[error("cannot read policy {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid policy: {0}")]
+    Parse(String),
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    owner: Option<String>,
+    slug: Option<GlobMatcher>,
+    versions: Option<semver::VersionReq>,
+    reason: String,
+}
+
+impl Rule {
+    fn compile(e: &RuleEntry, kind: &str) -> Result<Rule, PolicyError> {
+        if e.owner.is_none() && e.slug.is_none() && e.versions.is_none() {
+            return Err(PolicyError::Parse(format!("a [[{kind}]] entry needs at least one of owner, slug, versions")));
+        }
+        let slug = e
+            .slug
+            .as_deref()
+            .map(|g| Glob::new(g).map(|g| g.compile_matcher()))
+            .transpose()
+            .map_err(|err| PolicyError::Parse(format!("[[{kind}]] slug glob: {err}")))?;
+        let versions = e
+            .versions
+            .as_deref()
+            .map(semver::VersionReq::parse)
+            .transpose()
+            .map_err(|err| PolicyError::Parse(format!("[[{kind}]] versions: {err}")))?;
+        Ok(Rule {
+            owner: e.owner.as_deref().map(|o| o.trim_start_matches('@').to_ascii_lowercase()),
+            slug,
+            versions,
+            reason: e.reason.clone().unwrap_or_else(|| format!("matched a [[{kind}]] entry")),
+        })
+    }
+
+    fn matches(&self, slug: &str, version: &semver::Version, owner: Option<&str>) -> bool {
+        self.owner.as_deref().is_none_or(|o| owner.is_some_and(|x| x.eq_ignore_ascii_case(o)))
+            && self.slug.as_ref().is_none_or(|g| g.is_match(slug))
+            && self.versions.as_ref().is_none_or(|r| r.matches(version))
+    }
+}
+
+/// A compiled policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub file: PolicyFile,
+    min_age: Duration,
+    allow: Vec<Rule>,
+    deny: Vec<Rule>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::from_file(PolicyFile::default()).unwrap_or_else(|_| unreachable_default())
+    }
+}
+
+fn unreachable_default() -> Policy {
+    Policy { file: PolicyFile::default(), min_age: Duration::ZERO, allow: vec![], deny: vec![] }
+}
+
+/// Everything `decide` looks at.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    pub slug: &'a str,
+    pub version: &'a semver::Version,
+    pub owner: Option<&'a str>,
+    pub published_at: i64,
+    pub now: i64,
+    pub verdict: Verdict,
+    pub scan_summary: &'a str,
+    /// Whether the owner already has an approved (or once-approved) version here.
+    pub owner_seen: bool,
+    /// For an update of a skill with an approved version: what it adds.
+    pub update_delta: Option<&'a CapabilityDelta>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Approve(String),
+    Quarantine(String),
+    Reject(String),
+}
+
+/// `"7d"`, `"12h"`, `"30m"`, `"45s"`, `"0"`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().map_err(|_| format!("invalid duration `{s}`"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        "w" => n * 7 * 86_400,
+        _ => return Err(format!("invalid duration `{s}` (use s, m, h, d or w)")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+impl Policy {
+    pub fn from_file(file: PolicyFile) -> Result<Policy, PolicyError> {
+        let min_age = parse_duration(&file.min_age).map_err(PolicyError::Parse)?;
+        let allow = file.allow.iter().map(|e| Rule::compile(e, "allow")).collect::<Result<_, _>>()?;
+        let deny = file.deny.iter().map(|e| Rule::compile(e, "deny")).collect::<Result<_, _>>()?;
+        Ok(Policy { file, min_age, allow, deny })
+    }
+
+    pub fn parse(text: &str) -> Result<Policy, PolicyError> {
+        let file: PolicyFile = toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        Policy::from_file(file)
+    }
+
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PolicyError::Read { path: path.display().to_string(), source: e })?;
+        Policy::parse(&text)
+    }
+
+    pub fn action_for(&self, v: Verdict) -> Action {
+        match v {
+            Verdict::Clean => self.file.verdicts.clean,
+            Verdict::Caution => self.file.verdicts.caution,
+            Verdict::Suspicious => self.file.verdicts.suspicious,
+            Verdict::Malicious => self.file.verdicts.malicious,
+        }
+    }
+
+    /// The deny entry matching this version, if any.
+    pub fn denied(&self, slug: &str, version: &semver::Version, owner: Option<&str>) -> Option<&str> {
+        self.deny.iter().find(|r| r.matches(slug, version, owner)).map(|r| r.reason.as_str())
+    }
+
+    pub fn decide(&self, f: &Facts<'_>) -> Decision {
+        if let Some(reason) = self.denied(f.slug, f.version, f.owner) {
+            return Decision::Reject(format!("denied by policy: {reason}"));
+        }
+        let action = self.action_for(f.verdict);
+        if action == Action::Reject {
+            return Decision::Reject(format!("scanner verdict {}: {}", f.verdict, f.scan_summary));
+        }
+        let allowed = self.allow.iter().any(|r| r.matches(f.slug, f.version, f.owner));
+        if self.file.require_allowlist && !allowed {
+            return Decision::Quarantine("not on the policy allowlist: held for review".into());
+        }
+        if let Some(delta) = f.update_delta {
+            if !delta.is_empty() && self.file.updates.hold_new_capabilities {
+                return Decision::Quarantine(format!(
+                    "update adds capabilities over the last approved version: {}",
+                    delta.lines().join(", ")
+                ));
+            }
+            if delta.is_empty() && self.file.updates.auto_approve_unchanged {
+                return Decision::Approve(format!("update with no new capability (verdict {})", f.verdict));
+            }
+        }
+        if action == Action::Quarantine {
+            return Decision::Quarantine(format!("scanner verdict {}: held for review: {}", f.verdict, f.scan_summary));
+        }
+        if !allowed && self.file.review_unseen_publishers && !f.owner_seen {
+            return Decision::Quarantine(format!(
+                "publisher {} not seen before: mandatory review",
+                f.owner.unwrap_or("(unknown)")
+            ));
+        }
+        if !allowed && !self.min_age.is_zero() {
+            let age_ms = f.now.saturating_sub(f.published_at);
+            if age_ms < self.min_age.as_millis() as i64 {
+                return Decision::Quarantine(format!(
+                    "younger than the policy minimum age ({}): held",
+                    self.file.min_age
+                ));
+            }
+        }
+        Decision::Approve(format!("scanner verdict {}; approved by policy", f.verdict))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts<'a>(v: &'a semver::Version, verdict: Verdict) -> Facts<'a> {
+        Facts {
+            slug: "weather-brief",
+            version: v,
+            owner: Some("acme"),
+            published_at: 0,
+            now: 1_000,
+            verdict,
+            scan_summary: "s",
+            owner_seen: true,
+            update_delta: None,
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let p = Policy::default();
+        let v = semver::Version::new(1, 0, 0);
+        assert!(matches!(p.decide(&facts(&v, Verdict::Clean)), Decision::Approve(_)));
+        assert!(matches!(p.decide(&facts(&v, Verdict::Caution)), Decision::Quarantine(_)));
+        assert!(matches!(p.decide(&facts(&v, Verdict::Suspicious)), Decision::Reject(_)));
+        assert!(matches!(p.decide(&facts(&v, Verdict::Malicious)), Decision::Reject(_)));
+    }
+
+    #[test]
+    fn rules() {
+        let p = Policy::parse(
+            r#"
+            min_age = "7d"
+            review_unseen_publishers = true
+            [updates]
+            auto_approve_unchanged = true
+            [[deny]]
+            slug = "crypto-*"
+            versions = ">=1.0.0"
+            reason = "no miners"
+            [[allow]]
+            owner = "@Trusted"
+            "#,
+        )
+        .unwrap();
+        let v = semver::Version::new(1, 2, 0);
+        let mut f = facts(&v, Verdict::Clean);
+        f.slug = "crypto-tracker";
+        assert_eq!(p.decide(&f), Decision::Reject("denied by policy: no miners".into()));
+        f.slug = "weather-brief";
+        assert!(matches!(p.decide(&f), Decision::Quarantine(r) if r.contains("minimum age")));
+        f.now = 8 * 86_400_000;
+        assert!(matches!(p.decide(&f), Decision::Approve(_)));
+        f.owner_seen = false;
+        assert!(matches!(p.decide(&f), Decision::Quarantine(r) if r.contains("not seen before")));
+        f.owner = Some("trusted");
+        f.now = 1;
+        assert!(matches!(p.decide(&f), Decision::Approve(_)), "allowlisted owner skips age and review");
+        // Updates: unchanged capabilities auto-approve even a caution verdict; new ones hold.
+        let empty = CapabilityDelta::default();
+        let mut f = facts(&v, Verdict::Caution);
+        f.update_delta = Some(&empty);
+        assert!(matches!(p.decide(&f), Decision::Approve(_)));
+        let mut grown = CapabilityDelta::default();
+        grown.new_hosts.insert("evil.example.invalid".into());
+        f.update_delta = Some(&grown);
+        assert!(matches!(p.decide(&f), Decision::Quarantine(r) if r.contains("evil.example.invalid")));
+        f.verdict = Verdict::Malicious;
+        assert!(matches!(p.decide(&f), Decision::Reject(_)));
+    }
+
+    #[test]
+    fn bad_policies_fail() {
+        assert!(Policy::parse("min_age = \"7 days\"").is_err());
+        assert!(Policy::parse("[verdicts]\nclean = \"yes\"").is_err());
+        assert!(Policy::parse("unknown = 1").is_err());
+        assert!(Policy::parse("[[deny]]\nreason = \"x\"").is_err());
+        assert!(Policy::parse("[[deny]]\nversions = \"not a req\"").is_err());
+    }
+}

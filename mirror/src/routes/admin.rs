@@ -1,0 +1,152 @@
+//! Admin API (bearer token with role `admin`): the same decisions as the CLI.
+//!
+//! `POST /api/v1/admin/versions/{slug}/{version}/{approve|reject|revoke}` with
+//! `{"reason": "…"}`; the actor recorded in the audit log is `token:<name>`, so a token
+//! holder cannot impersonate someone else.
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::json_value;
+use crate::app::{AppState, Params};
+use crate::error::ApiError;
+use crate::model::State as VState;
+use crate::validate;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/admin/versions", get(list))
+        .route("/api/v1/admin/versions/{slug}/{version}", get(show))
+        .route("/api/v1/admin/versions/{slug}/{version}/{action}", post(decide))
+        .route("/api/v1/admin/audit", get(audit))
+        .route("/api/v1/admin/alerts", get(alerts))
+        .route("/api/v1/admin/sync-failures", get(sync_failures))
+}
+
+/// An authenticated admin; the token's name becomes the audit actor.
+pub struct Admin(pub String);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let v = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let tok = v.and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or(ApiError::Unauthorized)?;
+        let hash = crate::auth::hash_token(tok);
+        let snap = st.snapshot.load();
+        match snap.tokens.get(&hash).map(String::as_str) {
+            Some("admin") => {
+                // Names are resolved from the store (not on the hot path).
+                let name = st
+                    .mirror
+                    .meta
+                    .find_token(&hash)
+                    .ok()
+                    .flatten()
+                    .filter(|t| !t.revoked)
+                    .map(|t| t.name)
+                    .ok_or(ApiError::Unauthorized)?;
+                Ok(Admin(format!("token:{name}")))
+            }
+            Some(_) => Err(ApiError::Forbidden("This token does not have the admin role".into())),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+async fn list(_: Admin, State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let state = p.get("state").map(|s| s.parse::<VState>()).transpose().map_err(ApiError::BadRequest)?;
+    let m = st.mirror.clone();
+    let rows = blocking(move || Ok(m.meta.versions(state)?)).await?;
+    let items: Vec<_> = rows
+        .iter()
+        .map(|v| {
+            json!({"slug": v.slug, "version": v.version, "owner": v.owner, "state": v.state, "reason": v.state_reason,
+                   "verdict": v.verdict, "rulesVersion": v.rules_version, "archiveSha256": v.archive_sha256})
+        })
+        .collect();
+    Ok(json_value(&json!({ "items": items })))
+}
+
+async fn show(
+    _: Admin,
+    State(st): State<AppState>,
+    Path((slug, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    validate::slug(&slug)?;
+    validate::version(&version)?;
+    let m = st.mirror.clone();
+    let (rec, review) = blocking(move || {
+        let rec = m.get(&slug, &version)?;
+        let review = m.review(&slug, &version)?;
+        Ok((rec, review))
+    })
+    .await?;
+    let report: serde_json::Value =
+        rec.report_json.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or(serde_json::Value::Null);
+    Ok(json_value(&json!({"version": rec, "report": report, "review": review})))
+}
+
+#[derive(Deserialize)]
+struct DecisionBody {
+    reason: String,
+}
+
+async fn decide(
+    Admin(actor): Admin,
+    State(st): State<AppState>,
+    Path((slug, version, action)): Path<(String, String, String)>,
+    body: Result<axum::Json<DecisionBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let axum::Json(body) = body?;
+    validate::slug(&slug)?;
+    validate::version(&version)?;
+    let to = match action.as_str() {
+        "approve" => VState::Approved,
+        "reject" => VState::Rejected,
+        "revoke" => VState::Revoked,
+        _ => return Err(ApiError::NotFound("Not found")),
+    };
+    if body.reason.trim().is_empty() || body.reason.len() > 2000 {
+        return Err(ApiError::BadRequest("reason must be 1..2000 characters".into()));
+    }
+    let s2 = st.clone();
+    let rec = blocking(move || {
+        let rec = s2.mirror.decide(&slug, &version, to, &body.reason, &actor)?;
+        // Read-your-writes: the next request already sees the decision.
+        s2.rebuild()?;
+        Ok(rec)
+    })
+    .await?;
+    Ok(json_value(&json!({"slug": rec.slug, "version": rec.version, "state": rec.state, "reason": rec.state_reason})))
+}
+
+async fn audit(_: Admin, State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let limit = match p.get("limit") {
+        Some(l) => Some(l.parse::<usize>().map_err(|_| ApiError::BadRequest("Invalid limit".into()))?),
+        None => Some(1000),
+    };
+    let m = st.mirror.clone();
+    let ev = blocking(move || Ok(m.meta.audit(limit)?)).await?;
+    Ok(json_value(&json!({ "items": ev })))
+}
+
+async fn alerts(_: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
+    let m = st.mirror.clone();
+    let a = blocking(move || Ok(m.meta.alerts()?)).await?;
+    Ok(json_value(&json!({ "items": a })))
+}
+
+async fn sync_failures(_: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
+    let m = st.mirror.clone();
+    let a = blocking(move || Ok(m.meta.sync_failures(1000)?)).await?;
+    Ok(json_value(&json!({ "items": a })))
+}

@@ -1,0 +1,513 @@
+//! The ClawHub-compatible read API (`shared/reference/clawhub-protocol.md` §2, with the
+//! shapes CLI 0.23.3 actually requires from `clawhub-cli-trace.md`).
+//!
+//! Only approved versions are listed or served. For anything else the answer is decided
+//! by [`resolve_target`] and is the same on every route, the download route included:
+//! 404 unknown, 403 rejected/revoked (plain-text reason), 423 pending review.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{json_bytes, json_value, json_with_status};
+use crate::app::{AppState, Params};
+use crate::error::ApiError;
+use crate::snapshot::{Gate, SkillView, Snapshot, VersionView, ZipBytes, moderation_blocked};
+use crate::validate;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/clawhub.json", get(well_known))
+        .route("/.well-known/clawdhub.json", get(well_known))
+        .route("/api/v1/search", get(search))
+        .route("/api/v1/skills", get(list))
+        .route("/api/v1/skills/resolve", get(resolve))
+        .route("/api/v1/resolve", get(resolve))
+        .route("/api/v1/skills/-/security-verdicts", post(security_verdicts))
+        .route("/api/v1/skills/{slug}", get(detail))
+        .route("/api/v1/skills/{slug}/versions", get(versions))
+        .route("/api/v1/skills/{slug}/versions/{version}", get(version))
+        .route("/api/v1/skills/{slug}/file", get(file))
+        .route("/api/v1/skills/{slug}/install", get(install))
+        .route("/api/v1/skills/{slug}/verify", get(verify))
+        .route("/api/v1/skills/{slug}/moderation", get(moderation))
+        .route("/api/v1/skills/{slug}/card", get(card))
+        .route("/api/v1/download", get(download))
+}
+
+const SKILL_NOT_FOUND: &str = "Skill not found";
+const VERSION_NOT_FOUND: &str = "Version not found";
+
+/// `ownerHandle` (alias `owner`), validated; a mismatch hides the skill.
+fn owner_param(p: &Params) -> Result<Option<String>, ApiError> {
+    p.get("ownerHandle").or_else(|| p.get("owner")).map(validate::owner).transpose().map_err(Into::into)
+}
+
+fn owner_matches(want: &Option<String>, have: &Option<String>) -> bool {
+    match want {
+        None => true,
+        Some(w) => have.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(w)),
+    }
+}
+
+/// Outcome of resolving `slug` + optional `version`/`tag` against the snapshot.
+enum Target {
+    Served(Arc<SkillView>, Arc<VersionView>),
+}
+
+fn refusal(gate: &Gate, slug: &str, version: &str, st: &AppState) -> ApiError {
+    if gate.state.is_refused() {
+        st.metrics.refused_403.fetch_add(1, Ordering::Relaxed);
+        ApiError::Forbidden(gate.message(slug, version))
+    } else {
+        st.metrics.refused_423.fetch_add(1, Ordering::Relaxed);
+        ApiError::Locked(gate.message(slug, version))
+    }
+}
+
+fn resolve_target(st: &AppState, snap: &Snapshot, slug: &str, p: &Params) -> Result<Target, ApiError> {
+    validate::slug(slug)?;
+    let owner = owner_param(p)?;
+    let version = match p.get("version") {
+        Some(v) => {
+            validate::version(v)?;
+            Some(v.to_string())
+        }
+        None => match p.get("tag") {
+            Some("latest") | None => None,
+            Some(t) if t.len() > 64 => return Err(ApiError::BadRequest("Invalid tag".into())),
+            // The mirror only maintains the `latest` tag.
+            Some(_) => return Err(ApiError::NotFound(VERSION_NOT_FOUND)),
+        },
+    };
+    if let Some(skill) = snap.skills.get(slug) {
+        if !owner_matches(&owner, &skill.owner) {
+            return Err(ApiError::NotFound(SKILL_NOT_FOUND));
+        }
+        return match version {
+            None => Ok(Target::Served(skill.clone(), skill.latest().clone())),
+            Some(v) => match skill.version(&v) {
+                Some(vv) => Ok(Target::Served(skill.clone(), vv.clone())),
+                None => match snap.gate(slug, &v) {
+                    Some(g) => Err(refusal(g, slug, &v, st)),
+                    None => Err(ApiError::NotFound(VERSION_NOT_FOUND)),
+                },
+            },
+        };
+    }
+    if let Some(b) = snap.blocked.get(slug) {
+        if !owner_matches(&owner, &b.owner) {
+            return Err(ApiError::NotFound(SKILL_NOT_FOUND));
+        }
+        let v = version.unwrap_or_else(|| b.newest_version.clone());
+        return match snap.gate(slug, &v) {
+            Some(g) => Err(refusal(g, slug, &v, st)),
+            None => Err(ApiError::NotFound(VERSION_NOT_FOUND)),
+        };
+    }
+    Err(ApiError::NotFound(SKILL_NOT_FOUND))
+}
+
+async fn well_known(State(st): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let base = match &st.mirror.config.public_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => {
+            // Only echo a Host header that looks like a host; otherwise use the listen address.
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+                .map(str::to_string)
+                .unwrap_or_else(|| st.mirror.config.listen.clone());
+            format!("http://{host}")
+        }
+    };
+    json_value(&json!({"apiBase": base, "registry": base, "minCliVersion": "0.1.0"}))
+}
+
+async fn search(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    if let Some(m) = p.get("mode")
+        && !matches!(m, "exact" | "semantic" | "hybrid" | "default")
+    {
+        return Err(ApiError::BadRequest("Invalid search mode".into()));
+    }
+    let limit = parse_limit(p.get("limit"), 25, 200)?;
+    let q = p.get("q").unwrap_or("").trim().to_lowercase();
+    if q.is_empty() {
+        return Ok(json_value(&json!({"results": []})));
+    }
+    let words: Vec<&str> = q.split_whitespace().take(16).collect();
+    let snap = st.snapshot.load();
+    let mut hits: Vec<(f64, &Arc<SkillView>)> = snap
+        .by_updated
+        .iter()
+        .filter_map(|s| {
+            let matched = words.iter().filter(|w| s.haystack.contains(*w)).count();
+            if matched == 0 {
+                return None;
+            }
+            let mut score = matched as f64 / words.len() as f64;
+            if s.slug == q {
+                score += 1.0;
+            }
+            Some((score, s))
+        })
+        .collect();
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.slug.cmp(&b.1.slug)));
+    let results: Vec<Value> = hits
+        .into_iter()
+        .take(limit)
+        .map(|(score, s)| {
+            json!({
+                "score": (score * 1000.0).round() / 1000.0,
+                "slug": s.slug, "displayName": s.display_name, "summary": s.summary, "icon": null,
+                "version": s.latest().version, "downloads": 0, "updatedAt": s.updated_at,
+                "ownerHandle": s.owner,
+                "owner": s.owner.as_ref().map(|h| json!({"handle": h, "displayName": h, "image": null})),
+            })
+        })
+        .collect();
+    Ok(json_value(&json!({ "results": results })))
+}
+
+fn parse_limit(v: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
+    match v {
+        None => Ok(default),
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::BadRequest(format!("Invalid limit (1..{max})"))),
+        },
+    }
+}
+
+/// Cursors are opaque to clients; here they are a decimal offset into the snapshot order.
+fn parse_cursor(v: Option<&str>) -> Result<usize, ApiError> {
+    match v {
+        None => Ok(0),
+        Some(s) if s.len() <= 12 => s.parse().map_err(|_| ApiError::BadRequest("Invalid cursor".into())),
+        Some(_) => Err(ApiError::BadRequest("Invalid cursor".into())),
+    }
+}
+
+async fn list(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let limit = parse_limit(p.get("limit"), 25, 200)?;
+    let offset = parse_cursor(p.get("cursor"))?;
+    let sort = p.get("sort").unwrap_or("updated");
+    let prefix = match p.get("prefix") {
+        Some(x) => Some(validate::slug(x).map_err(|_| ApiError::BadRequest("Invalid prefix".into()))?),
+        None => None,
+    };
+    let snap = st.snapshot.load();
+    let mut items: Vec<&Arc<SkillView>> =
+        snap.by_updated.iter().filter(|s| prefix.is_none_or(|x| s.slug.starts_with(x))).collect();
+    match sort {
+        "updated" | "recommended" | "default" | "downloads" | "installs" | "installsCurrent" | "installsAllTime"
+        | "stars" | "rating" | "trending" => {}
+        "createdAt" | "newest" => {
+            items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.slug.cmp(&b.slug)))
+        }
+        "name" => items.sort_by(|a, b| a.slug.cmp(&b.slug)),
+        _ => return Err(ApiError::BadRequest("Invalid sort".into())),
+    }
+    let page: Vec<&Value> = items.iter().skip(offset).take(limit).map(|s| &s.list_item).collect();
+    let next = (offset + limit < items.len()).then(|| (offset + limit).to_string());
+    Ok(json_value(&json!({"items": page, "nextCursor": next})))
+}
+
+async fn detail(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
+    validate::slug(&slug)?;
+    let owner = owner_param(&p)?;
+    let snap = st.snapshot.load();
+    if let Some(s) = snap.skills.get(&slug)
+        && owner_matches(&owner, &s.owner)
+    {
+        return Ok(json_bytes(s.detail_json.clone()));
+    }
+    if let Some(b) = snap.blocked.get(&slug)
+        && owner_matches(&owner, &b.owner)
+    {
+        return Ok(json_bytes(b.detail_json.clone()));
+    }
+    Err(ApiError::NotFound(SKILL_NOT_FOUND))
+}
+
+async fn versions(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
+    validate::slug(&slug)?;
+    let limit = parse_limit(p.get("limit"), 25, 200)?;
+    let offset = parse_cursor(p.get("cursor"))?;
+    let owner = owner_param(&p)?;
+    let snap = st.snapshot.load();
+    let Some(s) = snap.skills.get(&slug).filter(|s| owner_matches(&owner, &s.owner)) else {
+        if snap.blocked.get(&slug).is_some_and(|b| owner_matches(&owner, &b.owner)) {
+            return Ok(json_value(&json!({"items": [], "nextCursor": null})));
+        }
+        return Err(ApiError::NotFound(SKILL_NOT_FOUND));
+    };
+    let items: Vec<Value> = s
+        .versions
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|v| json!({"version": v.version, "createdAt": v.created_at, "changelog": v.changelog, "changelogSource": "user"}))
+        .collect();
+    let next = (offset + limit < s.versions.len()).then(|| (offset + limit).to_string());
+    Ok(json_value(&json!({"items": items, "nextCursor": next})))
+}
+
+async fn version(
+    State(st): State<AppState>,
+    Path((slug, version)): Path<(String, String)>,
+    mut p: Params,
+) -> Result<Response, ApiError> {
+    p.0.insert("version".into(), version);
+    let snap = st.snapshot.load();
+    let Target::Served(_, v) = resolve_target(&st, &snap, &slug, &p)?;
+    Ok(json_bytes(v.version_json.clone()))
+}
+
+/// Bytes of an approved archive: from memory, or from the blob store (verified).
+async fn zip_bytes(st: &AppState, v: &VersionView) -> Result<Bytes, ApiError> {
+    match &v.zip {
+        ZipBytes::Hot(b) => Ok(b.clone()),
+        ZipBytes::Cold => {
+            let m = st.mirror.clone();
+            let sha = v.archive_sha256.clone();
+            tokio::task::spawn_blocking(move || m.blobs.get(&sha))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map(Bytes::from)
+                .map_err(Into::into)
+        }
+    }
+}
+
+async fn file(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
+    let path = p.get("path").ok_or_else(|| ApiError::BadRequest("Missing path".into()))?.to_string();
+    validate::file_path(&path)?;
+    let snap = st.snapshot.load();
+    let Target::Served(_, v) = resolve_target(&st, &snap, &slug, &p)?;
+    let entry = v
+        .files
+        .iter()
+        .find(|f| f.path == path)
+        .or_else(|| v.files.iter().find(|f| f.path.eq_ignore_ascii_case(&path)))
+        .ok_or(ApiError::NotFound("File not found"))?
+        .clone();
+    let zip = zip_bytes(&st, &v).await?;
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+        let a = crate::archive::SkillArchive::read(&zip, &Default::default())
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        a.files.get(&entry.path).cloned().ok_or(ApiError::NotFound("File not found"))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let preview = p.get("preview").is_some_and(|x| x == "1" || x == "true");
+    let ctype = if preview {
+        let s =
+            std::str::from_utf8(&bytes).map_err(|_| ApiError::UnsupportedMediaType("File is not UTF-8 text".into()))?;
+        if s.len() > 200 * 1024 {
+            return Err(ApiError::UnsupportedMediaType("File too large to preview".into()));
+        }
+        "text/plain; charset=utf-8"
+    } else if entry.content_type.starts_with("text/") {
+        "text/plain; charset=utf-8"
+    } else {
+        "application/octet-stream"
+    };
+    let sha = crate::archive::sha256_hex(&bytes);
+    let len = bytes.len();
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-content-sha256", HeaderValue::from_str(&sha).unwrap_or(HeaderValue::from_static("")));
+    h.insert("x-content-size", HeaderValue::from(len));
+    h.insert(header::ETAG, HeaderValue::from_str(&format!("\"{sha}\"")).unwrap_or(HeaderValue::from_static("")));
+    Ok(r)
+}
+
+async fn install(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
+    let snap = st.snapshot.load();
+    match resolve_target(&st, &snap, &slug, &p) {
+        Ok(Target::Served(s, v)) => Ok(json_value(&json!({
+            "ok": true, "slug": s.slug, "installKind": "archive",
+            "archive": {"version": v.version, "downloadUrl": format!("/api/v1/download?slug={}&version={}", s.slug, v.version)},
+        }))),
+        // The CLI reads 403/423 resolver answers as JSON (protocol §2.3).
+        Err(e @ (ApiError::Forbidden(_) | ApiError::Locked(_))) => {
+            let status = e.status();
+            let msg = match &e {
+                ApiError::Forbidden(m) | ApiError::Locked(m) => m.clone(),
+                _ => String::new(),
+            };
+            let reason =
+                if status == StatusCode::FORBIDDEN { "github_scan_failed" } else { "github_verification_pending" };
+            Ok(json_with_status(
+                status,
+                &json!({"ok": false, "slug": slug, "reason": reason, "message": msg, "status": status.as_u16()}),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn resolve(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let (Some(slug), Some(hash)) = (p.get("slug"), p.get("hash")) else {
+        return Err(ApiError::BadRequest("Missing slug or hash".into()));
+    };
+    if !validate::sha256_hex(hash) {
+        return Err(ApiError::BadRequest("Invalid hash".into()));
+    }
+    validate::slug(slug)?;
+    let owner = owner_param(&p)?;
+    let snap = st.snapshot.load();
+    let Some(s) = snap.skills.get(slug).filter(|s| owner_matches(&owner, &s.owner)) else {
+        return Err(ApiError::NotFound(SKILL_NOT_FOUND));
+    };
+    let m = s.versions.iter().find(|v| v.fingerprint == hash || v.fingerprint_installed == hash);
+    Ok(json_value(&json!({
+        "slug": s.slug,
+        "match": m.map(|v| json!({"version": v.version})),
+        "latestVersion": {"version": s.latest().version},
+    })))
+}
+
+async fn download(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let slug = p.get("slug").ok_or_else(|| ApiError::BadRequest("Missing slug".into()))?.to_string();
+    let snap = st.snapshot.load();
+    // The approval check happens here, on the download route itself, not only in listings.
+    let Target::Served(s, v) = resolve_target(&st, &snap, &slug, &p)?;
+    let bytes = zip_bytes(&st, &v).await?;
+    st.metrics.downloads.fetch_add(1, Ordering::Relaxed);
+    st.metrics.download_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=60"));
+    if let Ok(d) = HeaderValue::from_str(&format!("attachment; filename=\"{}-{}.zip\"", s.slug, v.version)) {
+        h.insert(header::CONTENT_DISPOSITION, d);
+    }
+    if let Ok(x) = HeaderValue::from_str(&v.archive_sha256) {
+        h.insert("x-skillscan-sha256", x);
+    }
+    if let Ok(x) = HeaderValue::from_str(&v.tree_digest) {
+        h.insert("x-skillscan-tree-digest", x);
+    }
+    h.insert(
+        "x-skillscan-signature-url",
+        HeaderValue::from_str(&format!("/api/v1/download/signature?slug={}&version={}", s.slug, v.version))
+            .unwrap_or(HeaderValue::from_static("")),
+    );
+    Ok(r)
+}
+
+/// `clawhub.skill.verify.v1`: ok/fail with the mirror's reasons and the proof material.
+async fn verify(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
+    let snap = st.snapshot.load();
+    match resolve_target(&st, &snap, &slug, &p) {
+        Ok(Target::Served(s, v)) => Ok(json_value(&json!({
+            "schema": "clawhub.skill.verify.v1", "ok": true, "decision": "pass", "reasons": [],
+            "slug": s.slug, "displayName": s.display_name, "pageUrl": null, "publisherHandle": s.owner,
+            "version": v.version, "resolvedFrom": if p.get("version").is_some() { "version" } else { "latest" },
+            "tag": if p.get("version").is_some() { Value::Null } else { json!("latest") },
+            "createdAt": v.created_at, "card": null,
+            "artifact": {"sha256": v.archive_sha256, "size": v.archive_size, "treeDigest": v.tree_digest,
+                         "signatureUrl": format!("/api/v1/download/signature?slug={}&version={}", s.slug, v.version)},
+            "provenance": {"mirror": "skillscan-mirror", "approvedAt": v.decided_at},
+            "security": {"status": v.verdict.clone().unwrap_or_else(|| "clean".into()), "passed": true, "rulesVersion": v.rules_version},
+            "signature": {"format": "minisign", "publicKeyUrl": "/.well-known/skillscan.pub", "present": v.signature.is_some()},
+        }))),
+        Err(e @ (ApiError::Forbidden(_) | ApiError::Locked(_))) => {
+            let msg = match &e {
+                ApiError::Forbidden(m) | ApiError::Locked(m) => m.clone(),
+                _ => String::new(),
+            };
+            Ok(json_value(&json!({
+                "schema": "clawhub.skill.verify.v1", "ok": false, "decision": "fail", "reasons": [msg],
+                "slug": slug, "version": p.get("version"), "security": {"status": if e.status() == StatusCode::FORBIDDEN { "malicious" } else { "pending" }, "passed": false},
+            })))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn moderation(State(st): State<AppState>, Path(slug): Path<String>) -> Result<Response, ApiError> {
+    validate::slug(&slug)?;
+    let snap = st.snapshot.load();
+    match snap.blocked.get(&slug) {
+        Some(b) if b.gate.state.is_refused() => {
+            Ok(json_value(&json!({"moderation": moderation_blocked(&b.gate, &slug, &b.newest_version)})))
+        }
+        _ => Err(ApiError::NotFound("Moderation details unavailable")),
+    }
+}
+
+async fn card(Path(slug): Path<String>) -> Result<Response, ApiError> {
+    validate::slug(&slug)?;
+    Err(ApiError::NotFound("Card not available"))
+}
+
+#[derive(Deserialize)]
+struct VerdictsBody {
+    items: Vec<VerdictItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerdictItem {
+    slug: String,
+    owner_handle: Option<String>,
+    version: Option<String>,
+}
+
+/// OpenClaw Control UI batch lookup (protocol §2.1).
+async fn security_verdicts(
+    State(st): State<AppState>,
+    body: Result<axum::Json<VerdictsBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let axum::Json(body) = body?;
+    if body.items.is_empty() || body.items.len() > 100 {
+        return Err(ApiError::BadRequest("items must have 1 to 100 entries".into()));
+    }
+    let snap = st.snapshot.load();
+    let items: Vec<Value> = body
+        .items
+        .iter()
+        .map(|it| {
+            let mut p = Params::default();
+            if let Some(v) = &it.version {
+                p.0.insert("version".into(), v.clone());
+            }
+            if let Some(o) = &it.owner_handle {
+                p.0.insert("ownerHandle".into(), o.clone());
+            }
+            match resolve_target(&st, &snap, &it.slug, &p) {
+                Ok(Target::Served(s, v)) => json!({
+                    "ok": true, "decision": "pass", "reasons": [], "requestedSlug": it.slug, "requestedVersion": it.version,
+                    "slug": s.slug, "version": v.version, "publisherHandle": s.owner, "skillUrl": null, "securityAuditUrl": null,
+                    "security": {"status": "clean", "passed": true, "signals": {"staticScan": v.verdict, "virusTotal": null, "skillSpector": null, "dependencyRegistry": null}},
+                }),
+                Err(e) => {
+                    let (code, msg) = match &e {
+                        ApiError::Forbidden(m) => ("blocked", m.clone()),
+                        ApiError::Locked(m) => ("pending", m.clone()),
+                        ApiError::NotFound(m) => ("not_found", (*m).to_string()),
+                        ApiError::BadRequest(m) => ("invalid", m.clone()),
+                        _ => ("error", "error".to_string()),
+                    };
+                    json!({"ok": false, "decision": "fail", "reasons": [msg.clone()], "requestedSlug": it.slug,
+                           "requestedVersion": it.version, "error": {"code": code, "message": msg}, "security": null})
+                }
+            }
+        })
+        .collect();
+    Ok(json_value(&json!({"schema": "clawhub.skill.security-verdicts.v1", "items": items})))
+}

@@ -1,0 +1,652 @@
+//! The curator: ingest → pin → scan → policy → sign, manual decisions, retro-hunt and
+//! update review. Synchronous on purpose: it is driven by CLI commands and, in the
+//! server, from `spawn_blocking`; the hot read path never calls into it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::archive::{self, SkillArchive};
+use crate::config::Config;
+use crate::digests;
+use crate::model::{IntegrityAlert, State, VersionRecord, now_ms};
+use crate::policy::{Decision, Facts, Policy};
+use crate::store::{BlobStore, MetaStore, NewVersion, StoreError, Transition};
+use crate::validate;
+use crate::vetting::{
+    ApprovalSigner, ApprovalStatement, CapabilityDelta, CapabilitySet, VetOutcome, Vetter, vet_with_timeout,
+};
+
+#[derive(Debug, Error)]
+pub enum MirrorError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Sign(String),
+    #[error("{0}")]
+    Upstream(String),
+}
+
+/// A version offered to the mirror (from upstream or an import).
+#[derive(Debug, Clone)]
+pub struct IngestInput {
+    pub slug: String,
+    pub version: String,
+    pub owner: Option<String>,
+    pub display_name: Option<String>,
+    pub summary: Option<String>,
+    pub changelog: String,
+    pub published_at: i64,
+    pub source: String,
+    pub metadata_json: Option<String>,
+    pub license: Option<String>,
+    pub zip: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum IngestOutcome {
+    /// A new version, now in `state`.
+    New { state: State, reason: String },
+    /// The same bytes are already pinned.
+    Unchanged { state: State },
+    /// Different bytes for a pinned version: alert recorded, original kept.
+    IntegrityAlert { pinned: String, observed: String },
+}
+
+/// Result of comparing a version with the last approved version of the same skill.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateReview {
+    pub slug: String,
+    pub version: String,
+    pub base_version: Option<String>,
+    pub files_added: Vec<String>,
+    pub files_removed: Vec<String>,
+    pub files_changed: Vec<String>,
+    pub capability_delta: CapabilityDelta,
+    /// Unified diffs of changed UTF-8 files (bounded), for reviewers.
+    pub text_diffs: BTreeMap<String, String>,
+}
+
+pub struct Mirror {
+    pub data_dir: PathBuf,
+    pub config: Config,
+    pub policy: Policy,
+    pub meta: Arc<dyn MetaStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub vetter: Arc<dyn Vetter>,
+    pub signer: Arc<dyn ApprovalSigner>,
+    /// Bumped after every committed change made through this instance; the server's
+    /// snapshot refresher watches it (and the store's cross-process change counter).
+    pub local_changes: Arc<AtomicU64>,
+}
+
+fn webhook_payload(event: &str, rec: &VersionRecord, to: State, reason: &str, verdict: Option<&str>) -> String {
+    serde_json::json!({
+        "event": event,
+        "slug": rec.slug,
+        "version": rec.version,
+        "owner": rec.owner,
+        "state": to,
+        "reason": reason,
+        "verdict": verdict,
+        "archiveSha256": rec.archive_sha256,
+        "at": now_ms(),
+    })
+    .to_string()
+}
+
+impl Mirror {
+    fn hooks(&self, event: &str, payload: String) -> Vec<(String, String, String)> {
+        self.config
+            .webhooks
+            .iter()
+            .filter(|w| w.events.iter().any(|e| e == event))
+            .map(|w| (w.url.clone(), event.to_string(), payload.clone()))
+            .collect()
+    }
+
+    fn bump(&self) {
+        self.local_changes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn archive_limits(&self) -> archive::Limits {
+        archive::Limits { max_archive_bytes: self.config.limits.max_archive_bytes, ..Default::default() }
+    }
+
+    /// Offer a version to the mirror. See the module docs for the pipeline.
+    pub fn ingest(&self, inp: IngestInput, actor: &str) -> Result<IngestOutcome, MirrorError> {
+        validate::slug(&inp.slug).map_err(|e| MirrorError::Invalid(format!("{e}: {:?}", trunc(&inp.slug))))?;
+        validate::version(&inp.version).map_err(|e| MirrorError::Invalid(format!("{e}: {:?}", trunc(&inp.version))))?;
+        let owner =
+            inp.owner.as_deref().map(validate::owner).transpose().map_err(|e| MirrorError::Invalid(e.to_string()))?;
+        let observed = archive::sha256_hex(&inp.zip);
+
+        // Pinning: the first bytes accepted for slug@version are final.
+        if let Some(existing) = self.meta.get_version(&inp.slug, &inp.version)? {
+            if existing.archive_sha256 == observed {
+                return Ok(IngestOutcome::Unchanged { state: existing.state });
+            }
+            return self.integrity_alert(&existing, &inp.zip, &observed);
+        }
+
+        // An archive that is not a valid flat skill is refused before anything is stored
+        // or pinned: a truncated or lying upstream body must not pin garbage for the
+        // version (the caller records a sync failure and can retry later).
+        let a = SkillArchive::read(&inp.zip, &self.archive_limits())
+            .map_err(|e| MirrorError::Invalid(format!("invalid archive: {e}")))?;
+        let tree = digests::tree_digest(&a.files).map_err(|e| MirrorError::Invalid(format!("invalid archive: {e}")))?;
+        let (files, fp, fp_inst, skill_md) = (
+            a.entries(),
+            digests::server_fingerprint(&a.files),
+            digests::installed_fingerprint(&a.files),
+            a.skill_md().map(archive::front_matter),
+        );
+        let (fm_name, fm_desc) = skill_md.unwrap_or((None, None));
+        let display_name = inp.display_name.clone().or(fm_name).unwrap_or_else(|| inp.slug.clone());
+        let new = NewVersion {
+            slug: inp.slug.clone(),
+            version: inp.version.clone(),
+            owner: owner.clone(),
+            display_name: display_name.chars().take(200).collect(),
+            summary: inp.summary.clone().or(fm_desc).map(|s| s.chars().take(1000).collect()),
+            changelog: inp.changelog.chars().take(10_000).collect(),
+            published_at: inp.published_at,
+            source: inp.source.clone(),
+            archive_sha256: observed.clone(),
+            archive_size: inp.zip.len() as u64,
+            tree_digest: tree,
+            fingerprint: fp,
+            fingerprint_installed: fp_inst,
+            files,
+            metadata_json: inp.metadata_json.clone(),
+            license: inp.license.clone(),
+        };
+
+        // Crash-safety order: blob durable first, then the row.
+        let stored = self.blobs.put(&inp.zip)?;
+        debug_assert_eq!(stored, observed);
+        self.meta.insert_version(&new, actor, &format!("fetched from {}", inp.source))?;
+        self.bump();
+        let rec =
+            self.meta.get_version(&inp.slug, &inp.version)?.ok_or_else(|| MirrorError::NotFound(new_key(&new)))?;
+
+        let (state, reason) = self.scan_and_decide(&rec, actor, Arc::new(inp.zip))?;
+        Ok(IngestOutcome::New { state, reason })
+    }
+
+    fn integrity_alert(
+        &self,
+        existing: &VersionRecord,
+        zip: &[u8],
+        observed: &str,
+    ) -> Result<IngestOutcome, MirrorError> {
+        // Keep the different bytes as evidence (content-addressed, never served).
+        let evidence_kept = self.blobs.put(zip).is_ok();
+        let tree_note = match SkillArchive::read(zip, &self.archive_limits()) {
+            Ok(a) if digests::tree_digest(&a.files).as_deref() == Ok(existing.tree_digest.as_str()) => {
+                "same file tree, different archive bytes"
+            }
+            Ok(_) => "file contents differ",
+            Err(_) => "new bytes are not a valid skill archive",
+        };
+        let detail = format!(
+            "upstream served different bytes for pinned {}@{} ({tree_note}); pinned sha256 {} kept, observed {}{}",
+            existing.slug,
+            existing.version,
+            existing.archive_sha256,
+            observed,
+            if evidence_kept { " (stored as evidence)" } else { "" }
+        );
+        let alert = IntegrityAlert {
+            id: 0,
+            at: now_ms(),
+            kind: "pinned-bytes-changed".into(),
+            slug: existing.slug.clone(),
+            version: existing.version.clone(),
+            pinned_sha256: existing.archive_sha256.clone(),
+            observed_sha256: observed.to_string(),
+            detail: detail.clone(),
+        };
+        let payload = serde_json::json!({
+            "event": "integrity_alert", "slug": existing.slug, "version": existing.version,
+            "pinnedSha256": existing.archive_sha256, "observedSha256": observed, "detail": detail, "at": alert.at,
+        })
+        .to_string();
+        self.meta.record_alert(&alert, self.hooks("integrity_alert", payload))?;
+        self.bump();
+        tracing::warn!(slug = %existing.slug, version = %existing.version, "integrity alert: {detail}");
+        Ok(IngestOutcome::IntegrityAlert { pinned: existing.archive_sha256.clone(), observed: observed.to_string() })
+    }
+
+    /// The last approved version of `slug` other than `except`, preferring the highest
+    /// semver below `except`.
+    fn base_version(&self, slug: &str, except: &str) -> Result<Option<VersionRecord>, MirrorError> {
+        let target = semver::Version::parse(except).ok();
+        let mut approved: Vec<(semver::Version, VersionRecord)> = self
+            .meta
+            .versions_of(slug)?
+            .into_iter()
+            .filter(|v| v.state == State::Approved && v.version != except)
+            .filter_map(|v| semver::Version::parse(&v.version).ok().map(|s| (s, v)))
+            .collect();
+        approved.sort_by(|a, b| a.0.cmp(&b.0));
+        let below = target.as_ref().and_then(|t| approved.iter().rev().find(|(s, _)| s < t).map(|(_, v)| v.clone()));
+        Ok(below.or_else(|| approved.last().map(|(_, v)| v.clone())))
+    }
+
+    fn scan_and_decide(
+        &self,
+        rec: &VersionRecord,
+        actor: &str,
+        zip: Arc<Vec<u8>>,
+    ) -> Result<(State, String), MirrorError> {
+        match vet_with_timeout(&self.vetter, &rec.display_name, zip, self.config.scan_timeout()) {
+            Err(e) => {
+                let reason = format!("{e}: held in quarantine (fail closed)");
+                self.apply(rec, rec.state, Decision::Quarantine(reason.clone()), None, actor, "scan")?;
+                Ok((State::Quarantined, reason))
+            }
+            Ok(outcome) => {
+                let decision = self.policy_decision(rec, &outcome)?;
+                let to = self.apply(rec, rec.state, decision.clone(), Some(&outcome), actor, "policy")?;
+                let reason = match decision {
+                    Decision::Approve(r) | Decision::Quarantine(r) | Decision::Reject(r) => r,
+                };
+                Ok((to, reason))
+            }
+        }
+    }
+
+    fn policy_decision(&self, rec: &VersionRecord, outcome: &VetOutcome) -> Result<Decision, MirrorError> {
+        let version = validate::version(&rec.version).map_err(|e| MirrorError::Invalid(e.to_string()))?;
+        let base = self.base_version(&rec.slug, &rec.version)?;
+        if let Some(b) = &base
+            && b.owner != rec.owner
+        {
+            return Ok(Decision::Quarantine(format!(
+                "owner changed from {} to {} since the last approved version: held for review",
+                b.owner.as_deref().unwrap_or("(none)"),
+                rec.owner.as_deref().unwrap_or("(none)")
+            )));
+        }
+        let delta = base
+            .as_ref()
+            .map(|b| CapabilityDelta::between(&b.capabilities.clone().unwrap_or_default(), &outcome.capabilities));
+        let owner_seen = match &rec.owner {
+            Some(o) => self.meta.owner_has_approved(o)?,
+            None => false,
+        };
+        Ok(self.policy.decide(&Facts {
+            slug: &rec.slug,
+            version: &version,
+            owner: rec.owner.as_deref(),
+            published_at: rec.published_at,
+            now: now_ms(),
+            verdict: outcome.verdict,
+            scan_summary: &outcome.summary,
+            owner_seen,
+            update_delta: delta.as_ref(),
+        }))
+    }
+
+    /// Apply a decision to a version currently in `from`. Approval signs first and falls
+    /// back to quarantine if signing fails (fail closed). Returns the new state.
+    fn apply(
+        &self,
+        rec: &VersionRecord,
+        from: State,
+        decision: Decision,
+        scan: Option<&VetOutcome>,
+        actor: &str,
+        action: &str,
+    ) -> Result<State, MirrorError> {
+        let mut from = from;
+        // Record the scan as its own step so the audit log shows fetched → scanned → decision.
+        if let Some(s) = scan
+            && from == State::Fetched
+        {
+            self.meta.transition(&Transition {
+                id: rec.id,
+                from,
+                to: State::Scanned,
+                actor,
+                action: "scan",
+                reason: &format!("scanned: verdict {} (score {})", s.verdict, s.score),
+                scan: Some(s),
+                signature: None,
+                webhooks: vec![],
+            })?;
+            from = State::Scanned;
+        }
+        let verdict = scan.map(|s| s.verdict.as_str()).or(rec.verdict.map(|v| v.as_str()));
+        let (to, reason, signature, event) = match decision {
+            Decision::Approve(reason) => match self.sign(rec) {
+                Ok(sig) => (State::Approved, reason, Some(sig), None),
+                Err(e) => {
+                    (State::Quarantined, format!("{reason}; but {e}: held (fail closed)"), None, Some("quarantine"))
+                }
+            },
+            Decision::Quarantine(reason) => (State::Quarantined, reason, None, Some("quarantine")),
+            Decision::Reject(reason) => (State::Rejected, reason, None, Some("reject")),
+        };
+        if to == from {
+            return Ok(to);
+        }
+        let webhooks = event.map(|e| self.hooks(e, webhook_payload(e, rec, to, &reason, verdict))).unwrap_or_default();
+        self.meta.transition(&Transition {
+            id: rec.id,
+            from,
+            to,
+            actor,
+            action,
+            reason: &reason,
+            scan: None,
+            signature: signature.as_deref(),
+            webhooks,
+        })?;
+        self.bump();
+        tracing::info!(slug = %rec.slug, version = %rec.version, %from, %to, "{reason}");
+        Ok(to)
+    }
+
+    fn sign(&self, rec: &VersionRecord) -> Result<String, MirrorError> {
+        let bytes = self.blobs.get(&rec.archive_sha256)?;
+        let st = ApprovalStatement {
+            slug: rec.slug.clone(),
+            version: rec.version.clone(),
+            archive_sha256: rec.archive_sha256.clone(),
+            tree_digest: rec.tree_digest.clone(),
+            timestamp: now_ms() / 1000,
+            file: format!("{}-{}.zip", rec.slug, rec.version),
+        };
+        self.signer.sign_archive(&st, &bytes).map_err(|e| MirrorError::Sign(e.to_string()))
+    }
+
+    /// `approve|reject|revoke SLUG@VERSION --reason TEXT --by NAME`.
+    pub fn decide(
+        &self,
+        slug: &str,
+        version: &str,
+        to: State,
+        reason: &str,
+        by: &str,
+    ) -> Result<VersionRecord, MirrorError> {
+        let rec = self.get(slug, version)?;
+        if reason.trim().is_empty() || by.trim().is_empty() {
+            return Err(MirrorError::Invalid("a decision needs --reason and --by".into()));
+        }
+        if !rec.state.can_transition(to) || !matches!(to, State::Approved | State::Rejected | State::Revoked) {
+            return Err(MirrorError::Conflict(format!("cannot move {} from {} to {}", rec.key(), rec.state, to)));
+        }
+        if rec.state == State::Fetched {
+            return Err(MirrorError::Conflict(format!(
+                "{} has no usable scan ({}); rescan it first",
+                rec.key(),
+                rec.state_reason
+            )));
+        }
+        let reason = format!("{} (by {by})", reason.trim());
+        match to {
+            State::Revoked => self.revoke(&rec, &reason, by, "revoke")?,
+            State::Approved => {
+                let st = self.apply(&rec, rec.state, Decision::Approve(reason), None, by, "approve")?;
+                if st != State::Approved {
+                    return Err(MirrorError::Sign(format!("{} could not be signed; left quarantined", rec.key())));
+                }
+            }
+            _ => {
+                self.apply(&rec, rec.state, Decision::Reject(reason), None, by, "reject")?;
+            }
+        }
+        self.get(slug, version)
+    }
+
+    fn revoke(&self, rec: &VersionRecord, reason: &str, actor: &str, action: &str) -> Result<(), MirrorError> {
+        let hooks = self
+            .hooks("revoke", webhook_payload("revoke", rec, State::Revoked, reason, rec.verdict.map(|v| v.as_str())));
+        self.meta.transition(&Transition {
+            id: rec.id,
+            from: State::Approved,
+            to: State::Revoked,
+            actor,
+            action,
+            reason,
+            scan: None,
+            signature: None,
+            webhooks: hooks,
+        })?;
+        self.bump();
+        Ok(())
+    }
+
+    pub fn get(&self, slug: &str, version: &str) -> Result<VersionRecord, MirrorError> {
+        validate::slug(slug).map_err(|e| MirrorError::Invalid(e.to_string()))?;
+        self.meta.get_version(slug, version)?.ok_or_else(|| MirrorError::NotFound(format!("{slug}@{version}")))
+    }
+
+    /// Retro-hunt: re-run the current rules over approved versions (and, with `all`, over
+    /// pending ones, which re-enter the policy: this is how a version quarantined by a
+    /// scanner outage or `min_age` gets approved later).
+    pub fn rescan(&self, all: bool, actor: &str) -> Result<Vec<(String, State, State, String)>, MirrorError> {
+        let mut out = Vec::new();
+        for rec in self.meta.versions(None)? {
+            let eligible = rec.state == State::Approved || (all && rec.state.is_pending());
+            if !eligible {
+                continue;
+            }
+            let zip = match self.blobs.get(&rec.archive_sha256) {
+                Ok(z) => Arc::new(z),
+                Err(e) => {
+                    out.push((rec.key(), rec.state, rec.state, format!("blob unreadable: {e}")));
+                    continue;
+                }
+            };
+            let r = vet_with_timeout(&self.vetter, &rec.display_name, zip.clone(), self.config.scan_timeout());
+            match (rec.state, r) {
+                (State::Approved, Err(e)) => {
+                    // A scanner outage must not revoke everything; it is reported instead.
+                    out.push((rec.key(), rec.state, rec.state, format!("rescan failed: {e} (kept)")));
+                }
+                (State::Approved, Ok(o)) => {
+                    let action = self.policy.action_for(o.verdict);
+                    let denied = validate::version(&rec.version)
+                        .ok()
+                        .and_then(|v| self.policy.denied(&rec.slug, &v, rec.owner.as_deref()).map(str::to_string));
+                    self.meta.update_scan(rec.id, &o, actor)?;
+                    if action == crate::policy::Action::Reject || denied.is_some() {
+                        let reason = match denied {
+                            Some(d) => format!("retro-hunt: now denied by policy: {d}"),
+                            None => {
+                                format!("retro-hunt: rules {} now say {}: {}", o.rules_version, o.verdict, o.summary)
+                            }
+                        };
+                        self.revoke(&rec, &reason, actor, "rescan")?;
+                        out.push((rec.key(), State::Approved, State::Revoked, reason));
+                    } else {
+                        self.bump();
+                        out.push((
+                            rec.key(),
+                            rec.state,
+                            rec.state,
+                            format!("still {} ({})", o.verdict, o.rules_version),
+                        ));
+                    }
+                }
+                (_, Err(e)) => out.push((rec.key(), rec.state, rec.state, format!("rescan failed: {e} (kept)"))),
+                (from, Ok(o)) => {
+                    let decision = self.policy_decision(&rec, &o)?;
+                    let to = self.apply(&rec, from, decision.clone(), Some(&o), actor, "rescan")?;
+                    if to == from {
+                        self.meta.update_scan(rec.id, &o, actor)?;
+                    }
+                    out.push((rec.key(), from, to, reason_of(&decision).to_string()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Update review: file diff and capability delta against the last approved version.
+    pub fn review(&self, slug: &str, version: &str) -> Result<UpdateReview, MirrorError> {
+        let rec = self.get(slug, version)?;
+        let base = self.base_version(slug, version)?;
+        let new_files: BTreeMap<String, String> =
+            rec.files.iter().map(|f| (f.path.clone(), f.sha256.clone())).collect();
+        let old_files: BTreeMap<String, String> = base
+            .as_ref()
+            .map(|b| b.files.iter().map(|f| (f.path.clone(), f.sha256.clone())).collect())
+            .unwrap_or_default();
+        let added: Vec<String> = new_files.keys().filter(|p| !old_files.contains_key(*p)).cloned().collect();
+        let removed: Vec<String> = old_files.keys().filter(|p| !new_files.contains_key(*p)).cloned().collect();
+        let changed: Vec<String> = new_files
+            .iter()
+            .filter(|(p, h)| old_files.get(*p).is_some_and(|o| o != *h))
+            .map(|(p, _)| p.clone())
+            .collect();
+        let delta = CapabilityDelta::between(
+            &base.as_ref().and_then(|b| b.capabilities.clone()).unwrap_or_default(),
+            &rec.capabilities.clone().unwrap_or_else(CapabilitySet::default),
+        );
+        let mut text_diffs = BTreeMap::new();
+        if let Some(b) = &base {
+            let (old_zip, new_zip) = (self.blobs.get(&b.archive_sha256), self.blobs.get(&rec.archive_sha256));
+            if let (Ok(oz), Ok(nz)) = (old_zip, new_zip) {
+                let lim = self.archive_limits();
+                if let (Ok(oa), Ok(na)) = (SkillArchive::read(&oz, &lim), SkillArchive::read(&nz, &lim)) {
+                    let empty = Vec::new();
+                    for p in added.iter().chain(&changed).chain(&removed) {
+                        let o = oa.files.get(p).unwrap_or(&empty);
+                        let n = na.files.get(p).unwrap_or(&empty);
+                        if let (Ok(os), Ok(ns)) = (std::str::from_utf8(o), std::str::from_utf8(n))
+                            && os.len() + ns.len() < 512 * 1024
+                        {
+                            let d = similar::TextDiff::from_lines(os, ns)
+                                .unified_diff()
+                                .header(&format!("a/{p}"), &format!("b/{p}"))
+                                .to_string();
+                            text_diffs.insert(p.clone(), d);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(UpdateReview {
+            slug: rec.slug,
+            version: rec.version,
+            base_version: base.map(|b| b.version),
+            files_added: added,
+            files_removed: removed,
+            files_changed: changed,
+            capability_delta: delta,
+            text_diffs,
+        })
+    }
+
+    /// Build the ingest input for `import PATH` (a zip file, stored byte-for-byte, or a
+    /// directory, packed into a flat ClawHub-style zip with `_meta.json`).
+    pub fn import_input(
+        path: &Path,
+        slug: &str,
+        version: &str,
+        owner: Option<&str>,
+    ) -> Result<IngestInput, MirrorError> {
+        let now = now_ms();
+        let zip = if path.is_dir() {
+            let mut files = BTreeMap::new();
+            collect_dir(path, path, &mut files)?;
+            files.insert("_meta.json".to_string(), archive::meta_json(owner, slug, version, now));
+            archive::build_zip(&files).map_err(|e| MirrorError::Invalid(e.to_string()))?
+        } else {
+            std::fs::read(path).map_err(|e| MirrorError::Invalid(format!("cannot read {}: {e}", path.display())))?
+        };
+        Ok(IngestInput {
+            slug: slug.to_string(),
+            version: version.to_string(),
+            owner: owner.map(str::to_string),
+            display_name: None,
+            summary: None,
+            changelog: String::new(),
+            published_at: now,
+            source: format!("import:{}", path.display()),
+            metadata_json: None,
+            license: None,
+            zip,
+        })
+    }
+}
+
+/// Directory walk for imports: regular files only (symlinks skipped, as `clawhub publish`
+/// does), dot-segments skipped, paths relative with `/`.
+fn collect_dir(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) -> Result<(), MirrorError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| MirrorError::Invalid(format!("cannot read {}: {e}", dir.display())))?;
+    let mut entries: Vec<_> = rd.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || name == "_meta.json" && dir == root {
+            continue;
+        }
+        let ft = e.file_type().map_err(|err| MirrorError::Invalid(err.to_string()))?;
+        if ft.is_dir() {
+            collect_dir(root, &e.path(), out)?;
+        } else if ft.is_file() {
+            let rel = e.path().strip_prefix(root).map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or(name);
+            let bytes = std::fs::read(e.path()).map_err(|err| MirrorError::Invalid(err.to_string()))?;
+            out.insert(rel, bytes);
+        }
+    }
+    Ok(())
+}
+
+fn reason_of(d: &Decision) -> &str {
+    match d {
+        Decision::Approve(r) | Decision::Quarantine(r) | Decision::Reject(r) => r,
+    }
+}
+
+fn trunc(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+fn new_key(n: &NewVersion) -> String {
+    format!("{}@{}", n.slug, n.version)
+}
+
+/// A parsed `SLUG@VERSION` argument.
+pub fn parse_key(s: &str) -> Result<(String, String), MirrorError> {
+    let (slug, version) =
+        s.rsplit_once('@').ok_or_else(|| MirrorError::Invalid(format!("expected SLUG@VERSION, got {:?}", trunc(s))))?;
+    validate::slug(slug).map_err(|e| MirrorError::Invalid(e.to_string()))?;
+    validate::version(version).map_err(|e| MirrorError::Invalid(e.to_string()))?;
+    Ok((slug.to_string(), version.to_string()))
+}
+
+/// Sets of capabilities as sorted lists, for printing.
+pub fn caps_lines(c: &CapabilitySet) -> Vec<String> {
+    let mut out = vec![format!("privilege: {:?}", c.privilege)];
+    let mut push = |label: &str, s: &BTreeSet<String>| {
+        if !s.is_empty() {
+            out.push(format!("{label}: {}", s.iter().cloned().collect::<Vec<_>>().join(", ")));
+        }
+    };
+    push("hosts", &c.hosts);
+    push("binaries", &c.binaries);
+    push("env vars", &c.env_vars);
+    push("credential paths", &c.credential_paths);
+    push("paths written", &c.paths_written);
+    push("persistence", &c.persistence);
+    push("install specs", &c.install_specs);
+    out
+}

@@ -1,0 +1,141 @@
+//! Storage behind traits: [`BlobStore`] for immutable, content-addressed archive bytes and
+//! [`MetaStore`] for everything else. The embedded defaults are [`FsBlobStore`] and
+//! [`SqliteStore`]; a shared SQL database and S3-compatible object storage (with
+//! conditional create, so blobs stay write-once) can implement the same traits to run
+//! several replicas.
+//!
+//! Crash-safety contract: a blob is durable (fsynced and renamed into place, directory
+//! fsynced) *before* any row referencing it is committed, and rows are committed with
+//! `synchronous=FULL`. So a crash at any instant leaves at worst an orphan blob, never a
+//! row pointing at a missing blob, and never loses a committed approval.
+
+pub mod blobs;
+pub mod sqlite;
+
+pub use blobs::FsBlobStore;
+pub use sqlite::SqliteStore;
+
+use thiserror::Error;
+
+use crate::model::{AuditEvent, IntegrityAlert, State, SyncFailure, VersionRecord};
+use crate::vetting::VetOutcome;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("I/O error on {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("database error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("blob {0} not found")]
+    BlobMissing(String),
+    #[error("blob {0} is corrupt (hash mismatch)")]
+    BlobCorrupt(String),
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("state of {key} changed concurrently (expected {expected})")]
+    Conflict { key: String, expected: State },
+    #[error("stored data is malformed: {0}")]
+    Malformed(String),
+}
+
+impl StoreError {
+    pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> StoreError {
+        StoreError::Io { path: path.as_ref().display().to_string(), source }
+    }
+}
+
+/// Immutable, content-addressed bytes.
+pub trait BlobStore: Send + Sync {
+    /// Store `bytes`; returns their sha256 hex. Durable when this returns.
+    fn put(&self, bytes: &[u8]) -> Result<String, StoreError>;
+    /// Read and verify the bytes whose sha256 is `sha256`.
+    fn get(&self, sha256: &str) -> Result<Vec<u8>, StoreError>;
+    fn contains(&self, sha256: &str) -> Result<bool, StoreError>;
+}
+
+/// A version as first seen, before any decision.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub slug: String,
+    pub version: String,
+    pub owner: Option<String>,
+    pub display_name: String,
+    pub summary: Option<String>,
+    pub changelog: String,
+    pub published_at: i64,
+    pub source: String,
+    pub archive_sha256: String,
+    pub archive_size: u64,
+    pub tree_digest: String,
+    pub fingerprint: String,
+    pub fingerprint_installed: String,
+    pub files: Vec<crate::model::FileEntry>,
+    pub metadata_json: Option<String>,
+    pub license: Option<String>,
+}
+
+/// A queued webhook delivery, written in the same transaction as the state change that
+/// caused it (transactional outbox: an alert is never lost and never sent for a change
+/// that did not commit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub url: String,
+    pub event: String,
+    pub payload: String,
+    pub attempts: u32,
+}
+
+/// One state change, applied atomically with its audit event and webhooks.
+#[derive(Debug, Clone)]
+pub struct Transition<'a> {
+    pub id: i64,
+    pub from: State,
+    pub to: State,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub reason: &'a str,
+    pub scan: Option<&'a VetOutcome>,
+    pub signature: Option<&'a str>,
+    pub webhooks: Vec<(String, String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
+/// Metadata storage.
+pub trait MetaStore: Send + Sync {
+    fn insert_version(&self, v: &NewVersion, actor: &str, reason: &str) -> Result<i64, StoreError>;
+    fn get_version(&self, slug: &str, version: &str) -> Result<Option<VersionRecord>, StoreError>;
+    fn versions(&self, state: Option<State>) -> Result<Vec<VersionRecord>, StoreError>;
+    fn versions_of(&self, slug: &str) -> Result<Vec<VersionRecord>, StoreError>;
+    fn transition(&self, t: &Transition<'_>) -> Result<(), StoreError>;
+    /// Record a new scan result without changing state (retro-hunt that still passes).
+    fn update_scan(&self, id: i64, scan: &VetOutcome, actor: &str) -> Result<(), StoreError>;
+    fn owner_has_approved(&self, owner: &str) -> Result<bool, StoreError>;
+    fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError>;
+    fn record_alert(&self, a: &IntegrityAlert, webhooks: Vec<(String, String, String)>) -> Result<i64, StoreError>;
+    fn alerts(&self) -> Result<Vec<IntegrityAlert>, StoreError>;
+    fn record_sync_failure(&self, f: &SyncFailure) -> Result<(), StoreError>;
+    fn sync_failures(&self, limit: usize) -> Result<Vec<SyncFailure>, StoreError>;
+    fn insert_token(&self, name: &str, role: &str, token_sha256: &str) -> Result<i64, StoreError>;
+    fn find_token(&self, token_sha256: &str) -> Result<Option<TokenRecord>, StoreError>;
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
+    fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
+    /// `(sha256(token), role)` of every live token, for the server's in-memory check.
+    fn tokens_with_hashes(&self) -> Result<Vec<(String, String)>, StoreError>;
+    fn due_webhooks(&self, now: i64, max_attempts: u32) -> Result<Vec<OutboxItem>, StoreError>;
+    fn webhook_delivered(&self, id: i64, now: i64) -> Result<(), StoreError>;
+    fn webhook_failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<(), StoreError>;
+    /// Changes whenever any connection (any process) commits; the server polls it to
+    /// rebuild its read snapshot after CLI-driven changes.
+    fn change_counter(&self) -> Result<i64, StoreError>;
+}

@@ -1,0 +1,691 @@
+//! SQLite metadata store: WAL, `synchronous=FULL`, `foreign_keys=ON`.
+//!
+//! One connection behind a mutex per process. Writes are rare (sync, decisions); the read
+//! API never touches SQLite (it serves an in-memory snapshot), so a mutex is not a
+//! bottleneck. Several processes (the server and CLI commands) may open the same file;
+//! SQLite's locking plus `busy_timeout` serialises them, and every state change is a
+//! compare-and-set on the current state so concurrent deciders cannot clobber each other.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{MetaStore, NewVersion, OutboxItem, StoreError, TokenRecord, Transition};
+use crate::model::{AuditEvent, IntegrityAlert, State, SyncFailure, VersionRecord, now_ms};
+use crate::vetting::VetOutcome;
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    slug TEXT NOT NULL,
+    version TEXT NOT NULL,
+    owner TEXT,
+    display_name TEXT NOT NULL,
+    summary TEXT,
+    changelog TEXT NOT NULL,
+    published_at INTEGER NOT NULL,
+    fetched_at INTEGER NOT NULL,
+    decided_at INTEGER,
+    source TEXT NOT NULL,
+    archive_sha256 TEXT NOT NULL,
+    archive_size INTEGER NOT NULL,
+    tree_digest TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    fingerprint_installed TEXT NOT NULL,
+    files_json TEXT NOT NULL,
+    state TEXT NOT NULL,
+    state_reason TEXT NOT NULL,
+    verdict TEXT,
+    rules_version TEXT,
+    reason_codes_json TEXT NOT NULL DEFAULT '[]',
+    capabilities_json TEXT,
+    report_json TEXT,
+    signature TEXT,
+    metadata_json TEXT,
+    license TEXT,
+    UNIQUE (slug, version)
+);
+-- Pins are immutable: the digests of a version can never change once committed.
+CREATE TRIGGER IF NOT EXISTS versions_pin_immutable
+BEFORE UPDATE OF slug, version, archive_sha256, tree_digest, archive_size ON versions
+BEGIN SELECT RAISE(ABORT, 'pinned digests are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS versions_never_deleted
+BEFORE DELETE ON versions
+BEGIN SELECT RAISE(ABORT, 'versions are never deleted'); END;
+
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    version TEXT NOT NULL,
+    from_state TEXT,
+    to_state TEXT,
+    reason TEXT NOT NULL,
+    verdict TEXT,
+    rules_version TEXT
+);
+-- Append-only, enforced by the database itself.
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    version TEXT NOT NULL,
+    pinned_sha256 TEXT NOT NULL,
+    observed_sha256 TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_failures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    upstream TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    version TEXT,
+    error TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'read')),
+    token_sha256 TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    event TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    delivered_at INTEGER,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS webhook_due ON webhook_outbox (delivered_at, next_attempt_at);
+"#;
+
+const VERSION_COLS: &str = "id, slug, version, owner, display_name, summary, changelog, published_at, \
+    fetched_at, decided_at, source, archive_sha256, archive_size, tree_digest, fingerprint, \
+    fingerprint_installed, files_json, state, state_reason, verdict, rules_version, reason_codes_json, \
+    capabilities_json, report_json, signature, metadata_json, license";
+
+fn malformed(e: impl std::fmt::Display) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.to_string().into())
+}
+
+fn row_to_version(r: &Row<'_>) -> rusqlite::Result<VersionRecord> {
+    let files: String = r.get(16)?;
+    let state: String = r.get(17)?;
+    let verdict: Option<String> = r.get(19)?;
+    let codes: String = r.get(21)?;
+    let caps: Option<String> = r.get(22)?;
+    Ok(VersionRecord {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        version: r.get(2)?,
+        owner: r.get(3)?,
+        display_name: r.get(4)?,
+        summary: r.get(5)?,
+        changelog: r.get(6)?,
+        published_at: r.get(7)?,
+        fetched_at: r.get(8)?,
+        decided_at: r.get(9)?,
+        source: r.get(10)?,
+        archive_sha256: r.get(11)?,
+        archive_size: r.get::<_, i64>(12)? as u64,
+        tree_digest: r.get(13)?,
+        fingerprint: r.get(14)?,
+        fingerprint_installed: r.get(15)?,
+        files: serde_json::from_str(&files).map_err(malformed)?,
+        state: state.parse().map_err(malformed)?,
+        state_reason: r.get(18)?,
+        verdict: verdict.map(|v| v.parse()).transpose().map_err(malformed)?,
+        rules_version: r.get(20)?,
+        reason_codes: serde_json::from_str(&codes).map_err(malformed)?,
+        capabilities: caps.map(|c| serde_json::from_str(&c)).transpose().map_err(malformed)?,
+        report_json: r.get(23)?,
+        signature: r.get(24)?,
+        metadata_json: r.get(25)?,
+        license: r.get(26)?,
+    })
+}
+
+fn row_to_audit(r: &Row<'_>) -> rusqlite::Result<AuditEvent> {
+    Ok(AuditEvent {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        slug: r.get(4)?,
+        version: r.get(5)?,
+        from_state: r.get(6)?,
+        to_state: r.get(7)?,
+        reason: r.get(8)?,
+        verdict: r.get(9)?,
+        rules_version: r.get(10)?,
+    })
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore, StoreError> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        // WAL so readers never block the writer; FULL so a committed decision survives
+        // power loss (NORMAL may lose the last commits); foreign keys for hygiene.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore { conn: Mutex::new(conn) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        // A poisoned mutex only means another thread panicked mid-call; SQLite itself
+        // rolled back any open transaction, so the connection is still usable.
+        let mut g = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut g)
+    }
+}
+
+/// One audit row (the `audit` table is append-only, enforced by triggers).
+struct AuditRow<'a> {
+    actor: &'a str,
+    action: &'a str,
+    slug: &'a str,
+    version: &'a str,
+    from: Option<State>,
+    to: Option<State>,
+    reason: &'a str,
+    verdict: Option<&'a str>,
+    rules: Option<&'a str>,
+}
+
+fn insert_audit(tx: &rusqlite::Transaction<'_>, a: AuditRow<'_>) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, slug, version, from_state, to_state, reason, verdict, rules_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            now_ms(),
+            a.actor,
+            a.action,
+            a.slug,
+            a.version,
+            a.from.map(State::as_str),
+            a.to.map(State::as_str),
+            a.reason,
+            a.verdict,
+            a.rules
+        ],
+    )?;
+    Ok(())
+}
+
+fn enqueue(tx: &rusqlite::Transaction<'_>, hooks: &[(String, String, String)]) -> rusqlite::Result<()> {
+    let now = now_ms();
+    for (url, event, payload) in hooks {
+        tx.execute(
+            "INSERT INTO webhook_outbox (created_at, url, event, payload, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?1)",
+            params![now, url, event, payload],
+        )?;
+    }
+    Ok(())
+}
+
+impl MetaStore for SqliteStore {
+    fn insert_version(&self, v: &NewVersion, actor: &str, reason: &str) -> Result<i64, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let files = serde_json::to_string(&v.files).map_err(|e| StoreError::Malformed(e.to_string()))?;
+            let r = tx.execute(
+                "INSERT INTO versions (slug, version, owner, display_name, summary, changelog, published_at, fetched_at,
+                   source, archive_sha256, archive_size, tree_digest, fingerprint, fingerprint_installed, files_json,
+                   state, state_reason, metadata_json, license)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'fetched', ?16, ?17, ?18)",
+                params![
+                    v.slug, v.version, v.owner, v.display_name, v.summary, v.changelog, v.published_at, now_ms(),
+                    v.source, v.archive_sha256, v.archive_size as i64, v.tree_digest, v.fingerprint,
+                    v.fingerprint_installed, files, reason, v.metadata_json, v.license
+                ],
+            );
+            match r {
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    return Err(StoreError::AlreadyExists(format!("{}@{}", v.slug, v.version)));
+                }
+                r => r?,
+            };
+            let id = tx.last_insert_rowid();
+            insert_audit(
+                &tx,
+                AuditRow {
+                    actor,
+                    action: "fetch",
+                    slug: &v.slug,
+                    version: &v.version,
+                    from: None,
+                    to: Some(State::Fetched),
+                    reason,
+                    verdict: None,
+                    rules: None,
+                },
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    fn get_version(&self, slug: &str, version: &str) -> Result<Option<VersionRecord>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_row(
+                &format!("SELECT {VERSION_COLS} FROM versions WHERE slug = ?1 AND version = ?2"),
+                params![slug, version],
+                row_to_version,
+            )
+            .optional()?)
+        })
+    }
+
+    fn versions(&self, state: Option<State>) -> Result<Vec<VersionRecord>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare(&format!(
+                "SELECT {VERSION_COLS} FROM versions WHERE (?1 IS NULL OR state = ?1) ORDER BY slug, id"
+            ))?;
+            let rows = st.query_map(params![state.map(State::as_str)], row_to_version)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn versions_of(&self, slug: &str) -> Result<Vec<VersionRecord>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare(&format!("SELECT {VERSION_COLS} FROM versions WHERE slug = ?1 ORDER BY id"))?;
+            let rows = st.query_map(params![slug], row_to_version)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn transition(&self, t: &Transition<'_>) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let row: Option<(String, String, String)> = tx
+                .query_row("SELECT slug, version, state FROM versions WHERE id = ?1", params![t.id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            let Some((slug, version, cur)) = row else {
+                return Err(StoreError::NotFound(format!("version id {}", t.id)));
+            };
+            if cur != t.from.as_str() {
+                return Err(StoreError::Conflict { key: format!("{slug}@{version}"), expected: t.from });
+            }
+            if let Some(s) = t.scan {
+                let caps = serde_json::to_string(&s.capabilities).map_err(|e| StoreError::Malformed(e.to_string()))?;
+                let codes = serde_json::to_string(&s.reason_codes).map_err(|e| StoreError::Malformed(e.to_string()))?;
+                tx.execute(
+                    "UPDATE versions SET verdict = ?2, rules_version = ?3, reason_codes_json = ?4, capabilities_json = ?5,
+                       report_json = ?6 WHERE id = ?1",
+                    params![t.id, s.verdict.as_str(), s.rules_version, codes, caps, s.report_json],
+                )?;
+            }
+            if let Some(sig) = t.signature {
+                tx.execute("UPDATE versions SET signature = ?2 WHERE id = ?1", params![t.id, sig])?;
+            }
+            let decided = (!t.to.is_pending()).then(now_ms);
+            tx.execute(
+                "UPDATE versions SET state = ?2, state_reason = ?3, decided_at = COALESCE(?4, decided_at) WHERE id = ?1",
+                params![t.id, t.to.as_str(), t.reason, decided],
+            )?;
+            let (verdict, rules): (Option<String>, Option<String>) =
+                tx.query_row("SELECT verdict, rules_version FROM versions WHERE id = ?1", params![t.id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            insert_audit(
+                &tx,
+                AuditRow {
+                    actor: t.actor,
+                    action: t.action,
+                    slug: &slug,
+                    version: &version,
+                    from: Some(t.from),
+                    to: Some(t.to),
+                    reason: t.reason,
+                    verdict: verdict.as_deref(),
+                    rules: rules.as_deref(),
+                },
+            )?;
+            enqueue(&tx, &t.webhooks)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn update_scan(&self, id: i64, s: &VetOutcome, actor: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let caps = serde_json::to_string(&s.capabilities).map_err(|e| StoreError::Malformed(e.to_string()))?;
+            let codes = serde_json::to_string(&s.reason_codes).map_err(|e| StoreError::Malformed(e.to_string()))?;
+            let n = tx.execute(
+                "UPDATE versions SET verdict = ?2, rules_version = ?3, reason_codes_json = ?4, capabilities_json = ?5,
+                   report_json = ?6 WHERE id = ?1",
+                params![id, s.verdict.as_str(), s.rules_version, codes, caps, s.report_json],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("version id {id}")));
+            }
+            let (slug, version, state): (String, String, String) =
+                tx.query_row("SELECT slug, version, state FROM versions WHERE id = ?1", params![id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            let st: State = state.parse().map_err(StoreError::Malformed)?;
+            insert_audit(
+                &tx,
+                AuditRow {
+                    actor,
+                    action: "rescan",
+                    slug: &slug,
+                    version: &version,
+                    from: Some(st),
+                    to: Some(st),
+                    reason: &format!("rescanned: {}", s.verdict),
+                    verdict: Some(s.verdict.as_str()),
+                    rules: Some(&s.rules_version),
+                },
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn owner_has_approved(&self, owner: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM versions WHERE owner = ?1 AND state IN ('approved', 'revoked'))",
+                params![owner],
+                |r| r.get::<_, bool>(0),
+            )?)
+        })
+    }
+
+    fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError> {
+        self.with(|c| {
+            let lim = limit.map(|l| l as i64).unwrap_or(-1);
+            let mut st = c.prepare(
+                "SELECT id, at, actor, action, slug, version, from_state, to_state, reason, verdict, rules_version
+                 FROM (SELECT * FROM audit ORDER BY id DESC LIMIT ?1) ORDER BY id",
+            )?;
+            let rows = st.query_map(params![lim], row_to_audit)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn record_alert(&self, a: &IntegrityAlert, webhooks: Vec<(String, String, String)>) -> Result<i64, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO alerts (at, kind, slug, version, pinned_sha256, observed_sha256, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![a.at, a.kind, a.slug, a.version, a.pinned_sha256, a.observed_sha256, a.detail],
+            )?;
+            let id = tx.last_insert_rowid();
+            insert_audit(
+                &tx,
+                AuditRow {
+                    actor: "sync",
+                    action: "integrity-alert",
+                    slug: &a.slug,
+                    version: &a.version,
+                    from: None,
+                    to: None,
+                    reason: &a.detail,
+                    verdict: None,
+                    rules: None,
+                },
+            )?;
+            enqueue(&tx, &webhooks)?;
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    fn alerts(&self) -> Result<Vec<IntegrityAlert>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT id, at, kind, slug, version, pinned_sha256, observed_sha256, detail FROM alerts ORDER BY id",
+            )?;
+            let rows = st.query_map([], |r| {
+                Ok(IntegrityAlert {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    kind: r.get(2)?,
+                    slug: r.get(3)?,
+                    version: r.get(4)?,
+                    pinned_sha256: r.get(5)?,
+                    observed_sha256: r.get(6)?,
+                    detail: r.get(7)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn record_sync_failure(&self, f: &SyncFailure) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO sync_failures (at, upstream, slug, version, error) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![f.at, f.upstream, f.slug, f.version, f.error],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn sync_failures(&self, limit: usize) -> Result<Vec<SyncFailure>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT id, at, upstream, slug, version, error FROM sync_failures ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = st.query_map(params![limit as i64], |r| {
+                Ok(SyncFailure {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    upstream: r.get(2)?,
+                    slug: r.get(3)?,
+                    version: r.get(4)?,
+                    error: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn insert_token(&self, name: &str, role: &str, token_sha256: &str) -> Result<i64, StoreError> {
+        self.with(|c| {
+            match c.execute(
+                "INSERT INTO tokens (name, role, token_sha256, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![name, role, token_sha256, now_ms()],
+            ) {
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    Err(StoreError::AlreadyExists(format!("token {name}")))
+                }
+                r => {
+                    r?;
+                    Ok(c.last_insert_rowid())
+                }
+            }
+        })
+    }
+
+    fn find_token(&self, token_sha256: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT id, name, role, created_at, revoked_at IS NOT NULL FROM tokens WHERE token_sha256 = ?1",
+                params![token_sha256],
+                |r| {
+                    Ok(TokenRecord {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        role: r.get(2)?,
+                        created_at: r.get(3)?,
+                        revoked: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.with(|c| {
+            let mut st =
+                c.prepare("SELECT id, name, role, created_at, revoked_at IS NOT NULL FROM tokens ORDER BY id")?;
+            let rows = st.query_map([], |r| {
+                Ok(TokenRecord {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    role: r.get(2)?,
+                    created_at: r.get(3)?,
+                    revoked: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            Ok(c.execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+                params![name, now_ms()],
+            )? > 0)
+        })
+    }
+
+    fn tokens_with_hashes(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT token_sha256, role FROM tokens WHERE revoked_at IS NULL")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn due_webhooks(&self, now: i64, max_attempts: u32) -> Result<Vec<OutboxItem>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT id, url, event, payload, attempts FROM webhook_outbox
+                 WHERE delivered_at IS NULL AND next_attempt_at <= ?1 AND attempts < ?2 ORDER BY id LIMIT 100",
+            )?;
+            let rows = st.query_map(params![now, max_attempts], |r| {
+                Ok(OutboxItem {
+                    id: r.get(0)?,
+                    url: r.get(1)?,
+                    event: r.get(2)?,
+                    payload: r.get(3)?,
+                    attempts: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn webhook_delivered(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+                params![id, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn webhook_failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
+                params![id, next_attempt_at, error],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn change_counter(&self) -> Result<i64, StoreError> {
+        // `data_version` changes when *another* connection commits; our own commits are
+        // signalled in-process by the service, so both paths trigger a snapshot rebuild.
+        self.with(|c| Ok(c.query_row("PRAGMA data_version", [], |r| r.get(0))?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn new_version(slug: &str, version: &str) -> NewVersion {
+        NewVersion {
+            slug: slug.into(),
+            version: version.into(),
+            owner: Some("acme".into()),
+            display_name: "X".into(),
+            summary: None,
+            changelog: String::new(),
+            published_at: 1,
+            source: "test".into(),
+            archive_sha256: "a".repeat(64),
+            archive_size: 1,
+            tree_digest: "sha256:x".into(),
+            fingerprint: "f".into(),
+            fingerprint_installed: "g".into(),
+            files: vec![],
+            metadata_json: None,
+            license: None,
+        }
+    }
+
+    #[test]
+    fn audit_is_append_only_and_pins_immutable() {
+        let s = SqliteStore::open_in_memory().unwrap();
+        let id = s.insert_version(&new_version("a", "1.0.0"), "t", "r").unwrap();
+        assert!(matches!(s.insert_version(&new_version("a", "1.0.0"), "t", "r"), Err(StoreError::AlreadyExists(_))));
+        s.with(|c| {
+            assert!(c.execute("DELETE FROM audit", []).is_err());
+            assert!(c.execute("UPDATE audit SET reason = 'x'", []).is_err());
+            assert!(c.execute("UPDATE versions SET archive_sha256 = 'b'", []).is_err());
+            assert!(c.execute("DELETE FROM versions", []).is_err());
+            Ok(())
+        })
+        .unwrap();
+        let t = Transition {
+            id,
+            from: State::Scanned,
+            to: State::Approved,
+            actor: "t",
+            action: "approve",
+            reason: "r",
+            scan: None,
+            signature: None,
+            webhooks: vec![],
+        };
+        assert!(matches!(s.transition(&t), Err(StoreError::Conflict { .. })));
+        let t = Transition { from: State::Fetched, to: State::Quarantined, ..t };
+        s.transition(&t).unwrap();
+        assert_eq!(s.get_version("a", "1.0.0").unwrap().unwrap().state, State::Quarantined);
+        assert_eq!(s.audit(None).unwrap().len(), 2);
+    }
+}

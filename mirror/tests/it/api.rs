@@ -1,0 +1,476 @@
+//! Handler tests: every route, every refusal path, hostile input.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use skillscan_mirror::config::Config;
+use skillscan_mirror::model::State;
+use skillscan_mirror::policy::Policy;
+use skillscan_mirror::service::IngestOutcome;
+
+use crate::common::*;
+
+fn seeded() -> Env {
+    let e = env();
+    let o = e.ingest(
+        "weather-brief",
+        "1.0.0",
+        "acme",
+        &[("SKILL.md", BENIGN_MD), ("scripts/forecast.py", "print('18C')\n")],
+    );
+    assert!(matches!(o, IngestOutcome::New { state: State::Approved, .. }), "{o:?}");
+    let o = e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# Crypto\nMALICIOUS payload\n")]);
+    assert!(matches!(o, IngestOutcome::New { state: State::Rejected, .. }), "{o:?}");
+    let o = e.ingest("careful-skill", "0.1.0", "bob", &[("SKILL.md", "# Careful\nCAUTION shell\n")]);
+    assert!(matches!(o, IngestOutcome::New { state: State::Quarantined, .. }), "{o:?}");
+    e
+}
+
+#[tokio::test]
+async fn well_known_and_health() {
+    let e = seeded();
+    let (s, h, b) = get(e.app(), "/.well-known/clawhub.json").await;
+    assert_eq!(s, 200);
+    assert_eq!(h["content-type"], "application/json");
+    assert!(json(&b)["apiBase"].is_string());
+    let (s, _, b) = get(e.app(), "/healthz").await;
+    assert_eq!(s, 200);
+    assert_eq!(json(&b)["approvedVersions"], 1);
+    let (s, _, b) = get(e.app(), "/.well-known/skillscan.pub").await;
+    assert_eq!(s, 200);
+    assert!(text(&b).contains("RWFAKE"));
+    let (s, _, b) = get(e.app(), "/metrics").await;
+    assert_eq!(s, 200);
+    let m = text(&b);
+    assert!(m.contains("skillscan_mirror_versions{state=\"approved\"} 1"), "{m}");
+    assert!(m.contains("skillscan_mirror_http_requests_total{route=\"/healthz\",status=\"2xx\"} 1"), "{m}");
+}
+
+#[tokio::test]
+async fn search_list_detail_versions() {
+    let e = seeded();
+    let (s, _, b) = get(e.app(), "/api/v1/search?q=weather&limit=25").await;
+    assert_eq!(s, 200);
+    let v = json(&b);
+    assert_eq!(v["results"].as_array().unwrap().len(), 1);
+    assert!(v["results"][0]["score"].is_number());
+    assert_eq!(v["results"][0]["slug"], "weather-brief");
+    // Refused and pending skills are never listed or found.
+    let (_, _, b) = get(e.app(), "/api/v1/search?q=crypto").await;
+    assert_eq!(json(&b)["results"].as_array().unwrap().len(), 0);
+    let (_, _, b) = get(e.app(), "/api/v1/search?q=").await;
+    assert_eq!(json(&b), serde_json::json!({"results": []}));
+    let (s, _, b) = get(e.app(), "/api/v1/search?q=x&mode=bogus").await;
+    assert_eq!((s, text(&b).as_str()), (StatusCode::BAD_REQUEST, "Invalid search mode"));
+
+    let (s, _, b) = get(e.app(), "/api/v1/skills?limit=200").await;
+    assert_eq!(s, 200);
+    let v = json(&b);
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert!(v["nextCursor"].is_null());
+    let item = &v["items"][0];
+    for k in ["slug", "displayName", "tags", "stats", "createdAt", "updatedAt", "latestVersion"] {
+        assert!(item.get(k).is_some(), "list item lacks {k}");
+    }
+    assert!(item["latestVersion"]["changelog"].is_string());
+    let (s, _, _) = get(e.app(), "/api/v1/skills?limit=201").await;
+    assert_eq!(s, 400);
+    let (s, _, _) = get(e.app(), "/api/v1/skills?sort=chaos").await;
+    assert_eq!(s, 400);
+    let (s, _, _) = get(e.app(), "/api/v1/skills?cursor=abc").await;
+    assert_eq!(s, 400);
+
+    let (s, _, b) = get(e.app(), "/api/v1/skills/weather-brief").await;
+    assert_eq!(s, 200);
+    let d = json(&b);
+    for k in ["slug", "displayName", "tags", "stats", "createdAt", "updatedAt"] {
+        assert!(d["skill"].get(k).is_some(), "detail.skill lacks {k}");
+    }
+    assert_eq!(d["latestVersion"]["version"], "1.0.0");
+    assert!(d["latestVersion"]["changelog"].is_string());
+    assert_eq!(d["latestVersion"]["license"], "MIT-0");
+    assert_eq!(d["owner"]["handle"], "acme");
+    assert!(d["metadata"].is_null());
+    assert!(d["moderation"].is_null());
+    assert_eq!(d["skill"]["displayName"], "weather-brief");
+    // ownerHandle scoping.
+    assert_eq!(get(e.app(), "/api/v1/skills/weather-brief?ownerHandle=@ACME").await.0, 200);
+    let (s, _, b) = get(e.app(), "/api/v1/skills/weather-brief?ownerHandle=other").await;
+    assert_eq!((s, text(&b).as_str()), (StatusCode::NOT_FOUND, "Skill not found"));
+
+    let (s, _, b) = get(e.app(), "/api/v1/skills/weather-brief/versions?limit=25").await;
+    assert_eq!(s, 200);
+    let v = json(&b);
+    assert_eq!(v["items"][0]["version"], "1.0.0");
+    assert!(v.get("nextCursor").is_some());
+
+    let (s, _, b) = get(e.app(), "/api/v1/skills/weather-brief/versions/1.0.0").await;
+    assert_eq!(s, 200);
+    let v = json(&b);
+    assert_eq!(v["skill"]["slug"], "weather-brief");
+    let files = v["version"]["files"].as_array().unwrap();
+    let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["_meta.json", "scripts/forecast.py", "SKILL.md"], "localeCompare order");
+    for f in files {
+        for k in ["path", "size", "sha256", "contentType"] {
+            assert!(f.get(k).is_some());
+        }
+    }
+    let (s, _, b) = get(e.app(), "/api/v1/skills/weather-brief/versions/9.9.9").await;
+    assert_eq!((s, text(&b).as_str()), (StatusCode::NOT_FOUND, "Version not found"));
+}
+
+#[tokio::test]
+async fn download_is_byte_identical_and_signed() {
+    let e = seeded();
+    let stored = e.mirror.get("weather-brief", "1.0.0").unwrap();
+    let expected = e.mirror.blobs.get(&stored.archive_sha256).unwrap();
+    let (s, h, b) = get(e.app(), "/api/v1/download?slug=weather-brief&ownerHandle=acme&version=1.0.0").await;
+    assert_eq!(s, 200);
+    assert_eq!(b.as_ref(), expected.as_slice());
+    assert_eq!(h["x-skillscan-sha256"], stored.archive_sha256.as_str());
+    assert_eq!(h["content-type"], "application/zip");
+    // Without a version: the latest approved one.
+    assert_eq!(get(e.app(), "/api/v1/download?slug=weather-brief").await.2, b);
+    assert_eq!(get(e.app(), "/api/v1/download?slug=weather-brief&tag=latest").await.2, b);
+    assert_eq!(get(e.app(), "/api/v1/download?slug=weather-brief&tag=beta").await.0, 404);
+
+    let (s, _, sig) = get(e.app(), "/api/v1/download/signature?slug=weather-brief&version=1.0.0").await;
+    assert_eq!(s, 200);
+    assert!(text(&sig).contains(&stored.archive_sha256));
+    let (s, _, idx) = get(e.app(), "/api/v1/skillscan/index.json").await;
+    assert_eq!(s, 200);
+    let idx = json(&idx);
+    assert_eq!(idx["versions"].as_array().unwrap().len(), 1, "only approved versions are indexed");
+    assert_eq!(idx["versions"][0]["archiveSha256"], stored.archive_sha256.as_str());
+    assert_eq!(idx["versions"][0]["treeDigest"], stored.tree_digest.as_str());
+    assert_eq!(get(e.app(), "/api/v1/skillscan/index.json.minisig").await.0, 200);
+}
+
+#[tokio::test]
+async fn file_install_resolve_verify_telemetry() {
+    let e = seeded();
+    let (s, h, b) = get(e.app(), "/api/v1/skills/weather-brief/file?path=scripts/forecast.py&version=1.0.0").await;
+    assert_eq!(s, 200);
+    assert_eq!(text(&b), "print('18C')\n");
+    assert_eq!(h["x-content-size"], "13");
+    assert_eq!(
+        get(e.app(), "/api/v1/skills/weather-brief/file?path=skill.md").await.0,
+        200,
+        "case-insensitive fallback"
+    );
+    assert_eq!(get(e.app(), "/api/v1/skills/weather-brief/file?path=nope.md").await.0, 404);
+    assert_eq!(get(e.app(), "/api/v1/skills/weather-brief/file").await.0, 400);
+
+    let (s, _, b) = get(e.app(), "/api/v1/skills/weather-brief/install").await;
+    assert_eq!(s, 200);
+    let v = json(&b);
+    assert_eq!(v["installKind"], "archive");
+    assert_eq!(v["archive"]["version"], "1.0.0");
+    assert!(v["archive"]["downloadUrl"].is_string());
+    let (s, _, b) = get(e.app(), "/api/v1/skills/crypto-tracker/install").await;
+    assert_eq!(s, 403);
+    assert_eq!(json(&b)["ok"], false);
+
+    let rec = e.mirror.get("weather-brief", "1.0.0").unwrap();
+    let (s, _, b) = get(e.app(), &format!("/api/v1/resolve?slug=weather-brief&hash={}", rec.fingerprint)).await;
+    assert_eq!(s, 200);
+    assert_eq!(json(&b)["match"]["version"], "1.0.0");
+    let (_, _, b) =
+        get(e.app(), &format!("/api/v1/skills/resolve?slug=weather-brief&hash={}", rec.fingerprint_installed)).await;
+    assert_eq!(json(&b)["match"]["version"], "1.0.0");
+    let (_, _, b) = get(e.app(), &format!("/api/v1/resolve?slug=weather-brief&hash={}", "0".repeat(64))).await;
+    assert!(json(&b)["match"].is_null());
+    assert_eq!(json(&b)["latestVersion"]["version"], "1.0.0");
+    let (s, _, b) = get(e.app(), "/api/v1/resolve?slug=weather-brief").await;
+    assert_eq!((s, text(&b).as_str()), (StatusCode::BAD_REQUEST, "Missing slug or hash"));
+    let (s, _, b) = get(e.app(), "/api/v1/resolve?slug=weather-brief&hash=xyz").await;
+    assert_eq!((s, text(&b).as_str()), (StatusCode::BAD_REQUEST, "Invalid hash"));
+    assert_eq!(get(e.app(), &format!("/api/v1/resolve?slug=crypto-tracker&hash={}", "0".repeat(64))).await.0, 404);
+
+    let (s, _, b) = get(e.app(), "/api/v1/skills/weather-brief/verify").await;
+    assert_eq!(s, 200);
+    assert_eq!(json(&b)["decision"], "pass");
+    let (_, _, b) = get(e.app(), "/api/v1/skills/crypto-tracker/verify").await;
+    assert_eq!(json(&b)["decision"], "fail");
+    assert_eq!(get(e.app(), "/api/v1/skills/weather-brief/card").await.0, 404);
+
+    let req = Request::post("/api/cli/telemetry/install")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"event":"install","slug":"weather-brief"}"#))
+        .unwrap();
+    let (s, _, b) = call(e.app(), req).await;
+    assert_eq!((s, json(&b)), (StatusCode::OK, serde_json::json!({"ok": true})));
+
+    let req = Request::post("/api/v1/skills/-/security-verdicts")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            r#"{"items":[{"slug":"weather-brief"},{"slug":"crypto-tracker","version":"1.0.0"},{"slug":"nope"}]}"#,
+        ))
+        .unwrap();
+    let (s, _, b) = call(e.app(), req).await;
+    assert_eq!(s, 200);
+    let v = json(&b);
+    assert_eq!(v["items"][0]["ok"], true);
+    assert_eq!(v["items"][1]["error"]["code"], "blocked");
+    assert_eq!(v["items"][2]["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn refusals_are_enforced_on_every_route() {
+    let e = seeded();
+    // Malicious: detail says malware-blocked (the refusal --force cannot bypass)...
+    let (s, _, b) = get(e.app(), "/api/v1/skills/crypto-tracker").await;
+    assert_eq!(s, 200);
+    let d = json(&b);
+    assert_eq!(d["moderation"]["isMalwareBlocked"], true);
+    assert_eq!(d["moderation"]["isSuspicious"], true);
+    assert_eq!(d["moderation"]["verdict"], "malicious");
+    assert!(d["moderation"]["reasonCodes"].as_array().is_some_and(|a| !a.is_empty()));
+    assert!(d["moderation"]["summary"].as_str().unwrap().contains("rejected"));
+    // ...and the download route itself answers 403 with a plain-text reason.
+    let (s, h, b) = get(e.app(), "/api/v1/download?slug=crypto-tracker&version=1.0.0").await;
+    assert_eq!(s, 403);
+    assert_eq!(h["content-type"], "text/plain; charset=utf-8");
+    let msg = text(&b);
+    assert!(msg.starts_with("Blocked: crypto-tracker@1.0.0 was rejected by the skillscan mirror"), "{msg}");
+    assert_eq!(get(e.app(), "/api/v1/download?slug=crypto-tracker").await.0, 403);
+    assert_eq!(get(e.app(), "/api/v1/skills/crypto-tracker/versions/1.0.0").await.0, 403);
+    assert_eq!(get(e.app(), "/api/v1/skills/crypto-tracker/file?path=SKILL.md").await.0, 403);
+    assert_eq!(get(e.app(), "/api/v1/download/signature?slug=crypto-tracker&version=1.0.0").await.0, 403);
+    let (s, _, b) = get(e.app(), "/api/v1/skills/crypto-tracker/moderation").await;
+    assert_eq!(s, 200);
+    assert_eq!(json(&b)["moderation"]["isMalwareBlocked"], true);
+    assert_eq!(get(e.app(), "/api/v1/skills/weather-brief/moderation").await.0, 404);
+
+    // Pending review: 423, never a 5xx.
+    let (s, _, b) = get(e.app(), "/api/v1/download?slug=careful-skill&version=0.1.0").await;
+    assert_eq!(s, StatusCode::LOCKED);
+    assert!(text(&b).contains("pending security review"));
+    assert_eq!(get(e.app(), "/api/v1/skills/careful-skill/install").await.0, 423);
+    let (_, _, b) = get(e.app(), "/api/v1/skills/careful-skill").await;
+    assert!(json(&b)["moderation"].is_null());
+
+    // Unknown.
+    let (s, _, b) = get(e.app(), "/api/v1/download?slug=nothing-here").await;
+    assert_eq!((s, text(&b).as_str()), (StatusCode::NOT_FOUND, "Skill not found"));
+    let (s, _, b) = get(e.app(), "/api/v1/download").await;
+    assert_eq!((s, text(&b).as_str()), (StatusCode::BAD_REQUEST, "Missing slug"));
+
+    // A rejected update of an approved skill: the skill stays served at its approved
+    // version, the bad version is refused on download.
+    e.ingest("weather-brief", "1.0.1", "acme", &[("SKILL.md", "# Weather\nMALICIOUS now\n")]);
+    let (_, _, b) = get(e.app(), "/api/v1/skills/weather-brief").await;
+    assert_eq!(json(&b)["latestVersion"]["version"], "1.0.0");
+    assert_eq!(get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.1").await.0, 403);
+    assert_eq!(get(e.app(), "/api/v1/download?slug=weather-brief").await.0, 200);
+
+    // Revocation takes effect on the next request.
+    e.mirror.decide("weather-brief", "1.0.0", State::Revoked, "bad actor", "alice").unwrap();
+    e.state.rebuild().unwrap();
+    let (s, _, b) = get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.0").await;
+    assert_eq!(s, 403);
+    assert!(text(&b).contains("revoked"), "{}", text(&b));
+    let (_, _, b) = get(e.app(), "/api/v1/skills/weather-brief").await;
+    assert_eq!(json(&b)["moderation"]["isMalwareBlocked"], true);
+    assert_eq!(json(&get(e.app(), "/api/v1/skills").await.2)["items"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn hostile_input_gets_clear_errors() {
+    let e = seeded();
+    let long = "a".repeat(10 * 1024);
+    let cases = [
+        "/api/v1/skills/..%2F..%2Fetc%2Fpasswd".to_string(),
+        "/api/v1/skills/a%00b".to_string(),
+        format!("/api/v1/skills/{long}"),
+        "/api/v1/skills/Weather-Brief".to_string(),
+        format!("/api/v1/download?slug={long}"),
+        "/api/v1/download?slug=weather-brief%00".to_string(),
+        "/api/v1/download?slug=weather-brief&version=../../1.0.0".to_string(),
+        format!("/api/v1/download?slug=weather-brief&version=1.0.{long}"),
+        "/api/v1/download?slug=weather-brief&version=1.0.0%00".to_string(),
+        "/api/v1/skills/weather-brief/file?path=../../etc/passwd".to_string(),
+        "/api/v1/skills/weather-brief/file?path=%2Fetc%2Fpasswd".to_string(),
+        "/api/v1/skills/weather-brief/file?path=SKILL.md%00.png".to_string(),
+        "/api/v1/skills/weather-brief/file?path=a%5Cb".to_string(),
+        format!("/api/v1/skills/weather-brief/file?path={long}"),
+        "/api/v1/download?slug=%ZZ".to_string(),
+        "/api/v1/download?slug=%C3%28".to_string(),
+        "/api/v1/skills/weather-brief?ownerHandle=a/b".to_string(),
+        "/api/v1/skills/weather-brief/versions?limit=-1".to_string(),
+        "/api/v1/skills/weather-brief/versions?limit=99999999999999999999".to_string(),
+    ];
+    for uri in &cases {
+        let (s, h, b) = get(e.app(), uri).await;
+        assert!(s == 400 || s == 404, "{uri}: {s}");
+        assert_eq!(h["content-type"], "text/plain; charset=utf-8", "{uri}");
+        assert!(b.len() < 200, "{uri}: error body echoes input");
+    }
+    // Unknown routes and methods.
+    assert_eq!(get(e.app(), "/api/v1/nope").await.0, 404);
+    let (s, _, _) = call(e.app(), Request::delete("/api/v1/skills/weather-brief").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    // Oversized and malformed bodies.
+    let big = vec![b'x'; 1024 * 1024];
+    let req = Request::post("/api/cli/telemetry/install").body(Body::from(big)).unwrap();
+    assert_eq!(call(e.app(), req).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    let req = Request::post("/api/v1/skills/-/security-verdicts")
+        .header("content-type", "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    assert_eq!(call(e.app(), req).await.0, 400);
+    let items: Vec<String> = (0..101).map(|_| r#"{"slug":"a"}"#.to_string()).collect();
+    let req = Request::post("/api/v1/skills/-/security-verdicts")
+        .header("content-type", "application/json")
+        .body(Body::from(format!(r#"{{"items":[{}]}}"#, items.join(","))))
+        .unwrap();
+    assert_eq!(call(e.app(), req).await.0, 400);
+}
+
+#[tokio::test]
+async fn admin_api_needs_an_admin_token() {
+    let e = seeded();
+    let admin = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "alice", "admin").unwrap();
+    let reader = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "ci", "read").unwrap();
+    e.state.rebuild().unwrap();
+    let post = |tok: Option<&str>, uri: &str, body: &str| {
+        let mut r = Request::post(uri).header("content-type", "application/json");
+        if let Some(t) = tok {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        r.body(Body::from(body.to_string())).unwrap()
+    };
+    let uri = "/api/v1/admin/versions/careful-skill/0.1.0/approve";
+    assert_eq!(call(e.app(), post(None, uri, r#"{"reason":"ok"}"#)).await.0, 401);
+    assert_eq!(call(e.app(), post(Some("ssm_wrong"), uri, r#"{"reason":"ok"}"#)).await.0, 401);
+    assert_eq!(call(e.app(), post(Some(&reader), uri, r#"{"reason":"ok"}"#)).await.0, 403);
+    assert_eq!(call(e.app(), post(Some(&admin), uri, r#"{"reason":""}"#)).await.0, 400);
+    assert_eq!(
+        call(e.app(), post(Some(&admin), "/api/v1/admin/versions/careful-skill/0.1.0/bless", r#"{"reason":"x"}"#))
+            .await
+            .0,
+        404
+    );
+    let (s, _, b) = call(e.app(), post(Some(&admin), uri, r#"{"reason":"reviewed the shell usage"}"#)).await;
+    assert_eq!(s, 200, "{}", text(&b));
+    assert_eq!(json(&b)["state"], "approved");
+    // Read-your-writes: served immediately.
+    assert_eq!(get(e.app(), "/api/v1/download?slug=careful-skill&version=0.1.0").await.0, 200);
+    // A revoke of something not approved is a conflict, not a 5xx.
+    let (s, _, _) =
+        call(e.app(), post(Some(&admin), "/api/v1/admin/versions/crypto-tracker/1.0.0/revoke", r#"{"reason":"x"}"#))
+            .await;
+    assert_eq!(s, 409);
+
+    let auth_get =
+        |uri: &str| Request::get(uri).header("authorization", format!("Bearer {admin}")).body(Body::empty()).unwrap();
+    let (s, _, b) = call(e.app(), auth_get("/api/v1/admin/audit")).await;
+    assert_eq!(s, 200);
+    let items = json(&b)["items"].as_array().unwrap().clone();
+    let last = items.last().unwrap();
+    assert_eq!(last["actor"], "token:alice");
+    assert_eq!(last["toState"], "approved");
+    let (s, _, b) = call(e.app(), auth_get("/api/v1/admin/versions?state=quarantined")).await;
+    assert_eq!(s, 200);
+    assert_eq!(json(&b)["items"].as_array().unwrap().len(), 0);
+    assert_eq!(call(e.app(), auth_get("/api/v1/admin/versions?state=weird")).await.0, 400);
+    let (s, _, b) = call(e.app(), auth_get("/api/v1/admin/versions/crypto-tracker/1.0.0")).await;
+    assert_eq!(s, 200);
+    assert_eq!(json(&b)["version"]["state"], "rejected");
+    assert_eq!(call(e.app(), auth_get("/api/v1/admin/alerts")).await.0, 200);
+    assert_eq!(call(e.app(), auth_get("/api/v1/admin/sync-failures")).await.0, 200);
+}
+
+#[tokio::test]
+async fn read_tokens_when_required() {
+    let cfg = Config { require_read_token: true, ..Config::default() };
+    let e = env_with(Policy::default(), cfg);
+    e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    let tok = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "dev", "read").unwrap();
+    e.state.rebuild().unwrap();
+    assert_eq!(get(e.app(), "/api/v1/skills/weather-brief").await.0, 401);
+    assert_eq!(get(e.app(), "/healthz").await.0, 200);
+    let r = Request::get("/api/v1/skills/weather-brief")
+        .header("authorization", format!("Bearer {tok}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(call(e.app(), r).await.0, 200);
+    e.mirror.meta.revoke_token("dev").unwrap();
+    e.state.rebuild().unwrap();
+    let r = Request::get("/api/v1/skills/weather-brief")
+        .header("authorization", format!("Bearer {tok}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(call(e.app(), r).await.0, 401);
+}
+
+#[tokio::test]
+async fn update_review_and_retro_hunt() {
+    let p = Policy::parse("[updates]\nauto_approve_unchanged = true\n").unwrap();
+    let e = env_with(p, Config::default());
+    e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", "# W\nHOST:api.example.invalid RETRO\n")]);
+    // Same capabilities, even with a caution verdict: auto-approved as an update.
+    let o = e.ingest("weather-brief", "1.0.1", "acme", &[("SKILL.md", "# W\nHOST:api.example.invalid CAUTION\n")]);
+    assert!(matches!(o, IngestOutcome::New { state: State::Approved, .. }), "{o:?}");
+    // A new host: held for review, with the delta in the reason.
+    let o = e.ingest(
+        "weather-brief",
+        "1.1.0",
+        "acme",
+        &[("SKILL.md", "# W\nHOST:api.example.invalid HOST:exfil.example.invalid\n"), ("x.sh", "echo\n")],
+    );
+    match o {
+        IngestOutcome::New { state: State::Quarantined, reason } => {
+            assert!(reason.contains("exfil.example.invalid"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let rv = e.mirror.review("weather-brief", "1.1.0").unwrap();
+    assert_eq!(rv.base_version.as_deref(), Some("1.0.1"));
+    assert_eq!(rv.files_added, ["x.sh"]);
+    assert!(rv.files_changed.contains(&"SKILL.md".to_string()));
+    assert!(rv.capability_delta.new_hosts.contains("exfil.example.invalid"));
+    assert!(rv.text_diffs["SKILL.md"].contains("+HOST:api.example.invalid HOST:exfil.example.invalid"));
+    // An owner change is held too.
+    let o = e.ingest("weather-brief", "1.2.0", "mallory", &[("SKILL.md", "# W\nHOST:api.example.invalid\n")]);
+    assert!(
+        matches!(o, IngestOutcome::New { state: State::Quarantined, ref reason } if reason.contains("owner changed")),
+        "{o:?}"
+    );
+
+    // Retro-hunt: new rules flag 1.0.0 (marker RETRO) -> revoked with an audit entry.
+    *e.vetter.rules_version.lock().unwrap() = "test-rules-2-strict".into();
+    let res = e.mirror.rescan(false, "retro").unwrap();
+    assert!(
+        res.iter().any(|(k, f, t, _)| k == "weather-brief@1.0.0" && *f == State::Approved && *t == State::Revoked),
+        "{res:?}"
+    );
+    assert!(res.iter().any(|(k, f, t, _)| k == "weather-brief@1.0.1" && f == t));
+    e.state.rebuild().unwrap();
+    assert_eq!(get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.0").await.0, 403);
+    let audit = e.mirror.meta.audit(None).unwrap();
+    let last = audit.iter().rev().find(|a| a.action == "rescan" && a.to_state.as_deref() == Some("revoked")).unwrap();
+    assert_eq!(last.rules_version.as_deref(), Some("test-rules-2-strict"));
+}
+
+#[tokio::test]
+async fn fail_closed_on_scanner_error_and_recovery_by_rescan() {
+    let e = env();
+    let o = e.ingest("flaky", "1.0.0", "acme", &[("SKILL.md", "# F\nSCANFAIL\n")]);
+    assert!(
+        matches!(o, IngestOutcome::New { state: State::Quarantined, ref reason } if reason.contains("fail closed")),
+        "{o:?}"
+    );
+    assert_eq!(get(e.app(), "/api/v1/download?slug=flaky").await.0, 423);
+    // Approving needs a human; a rescan --all of a still-failing scanner keeps it held.
+    let res = e.mirror.rescan(true, "t").unwrap();
+    assert!(res.iter().all(|(_, f, t, _)| f == t));
+    // Re-ingesting the same bytes is a no-op (pinned).
+    assert!(matches!(
+        e.ingest("flaky", "1.0.0", "acme", &[("SKILL.md", "# F\nSCANFAIL\n")]),
+        IngestOutcome::Unchanged { .. }
+    ));
+    let audit = e.mirror.meta.audit(None).unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, ["fetch", "scan"]);
+}

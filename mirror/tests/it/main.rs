@@ -1,0 +1,9 @@
+//! Integration tests of the mirror library: handlers (via `oneshot`), storage crash
+//! safety, and sync against hostile fake upstreams. One test binary (fast to link).
+
+mod api;
+mod common;
+mod crash;
+mod fuzz;
+mod snapshots;
+mod sync;

