@@ -1,8 +1,10 @@
 //! Workspace-level integration and end-to-end tests, linked into one test binary.
 
 mod cli_scan;
+mod gates;
 mod hostile_inputs;
 mod mirror_e2e;
 mod sarif;
+mod signatures_cli;
 mod threat_fixtures;
 mod util;

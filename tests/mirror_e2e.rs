@@ -17,11 +17,11 @@ use std::time::Duration;
 
 const T0: i64 = 1_767_225_600_000;
 
-fn workspace() -> PathBuf {
+pub(crate) fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn find_tool(env: &str, candidates: &[PathBuf], name: &str) -> Option<PathBuf> {
+pub(crate) fn find_tool(env: &str, candidates: &[PathBuf], name: &str) -> Option<PathBuf> {
     if let Ok(p) = std::env::var(env) {
         return Some(PathBuf::from(p));
     }
@@ -33,7 +33,7 @@ fn find_tool(env: &str, candidates: &[PathBuf], name: &str) -> Option<PathBuf> {
 
 /// `target/<profile>/skillscan-mirror`, next to this test executable's parent directory;
 /// built on demand when the test runs alone.
-fn mirror_bin() -> PathBuf {
+pub(crate) fn mirror_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
     let bin = profile_dir.join("skillscan-mirror");
@@ -51,12 +51,12 @@ fn mirror_bin() -> PathBuf {
 
 // ---------------------------------------------------------------- fixtures and zips
 
-struct Fixture {
-    slug: &'static str,
-    owner: &'static str,
-    version: &'static str,
-    files: BTreeMap<String, Vec<u8>>,
-    zip: Vec<u8>,
+pub(crate) struct Fixture {
+    pub(crate) slug: &'static str,
+    pub(crate) owner: &'static str,
+    pub(crate) version: &'static str,
+    pub(crate) files: BTreeMap<String, Vec<u8>>,
+    pub(crate) zip: Vec<u8>,
 }
 
 fn read_dir_files(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
@@ -72,7 +72,7 @@ fn read_dir_files(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) 
 }
 
 /// A flat ClawHub-style zip: root-level files plus `_meta.json`, fixed timestamps.
-fn fixture(kind: &str, slug: &'static str, owner: &'static str, version: &'static str) -> Fixture {
+pub(crate) fn fixture(kind: &str, slug: &'static str, owner: &'static str, version: &'static str) -> Fixture {
     let dir = workspace().join("tests/fixtures/mirror").join(kind).join(slug);
     let mut files = BTreeMap::new();
     read_dir_files(&dir, &dir, &mut files);
@@ -131,13 +131,20 @@ fn upstream_reply(fixtures: &[Fixture], target: &str) -> (String, &'static str, 
             "items": versions.iter().rev().map(|v| serde_json::json!({"version": v.version, "createdAt": T0, "changelog": format!("Release {}.", v.version)})).collect::<Vec<_>>(),
             "nextCursor": null,
         })),
+        [_, "versions", v] => match versions.iter().find(|f| f.version == *v) {
+            Some(f) => json(serde_json::json!({
+                "skill": {"slug": f.slug, "displayName": f.slug},
+                "version": {"version": f.version, "createdAt": T0, "changelog": format!("Release {}.", f.version)},
+            })),
+            None => ("404 Not Found".into(), "text/plain", b"Version not found".to_vec()),
+        },
         _ => ("404 Not Found".into(), "text/plain", b"Not found".to_vec()),
     }
 }
 
-type Upstream = Arc<std::sync::Mutex<Vec<Fixture>>>;
+pub(crate) type Upstream = Arc<std::sync::Mutex<Vec<Fixture>>>;
 
-fn start_upstream(fixtures: Upstream) -> String {
+pub(crate) fn start_upstream(fixtures: Upstream) -> String {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -171,7 +178,7 @@ fn start_upstream(fixtures: Upstream) -> String {
 // ---------------------------------------------------------------- helpers
 
 /// Minimal HTTP/1.1 GET (Connection: close) returning (status, body).
-fn http_get(base: &str, path: &str) -> (u16, Vec<u8>) {
+pub(crate) fn http_get(base: &str, path: &str) -> (u16, Vec<u8>) {
     let hostport = base.trim_start_matches("http://");
     let mut s = TcpStream::connect(hostport).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -186,7 +193,7 @@ fn http_get(base: &str, path: &str) -> (u16, Vec<u8>) {
     (status, body)
 }
 
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -195,7 +202,27 @@ impl Drop for Server {
     }
 }
 
-fn out_text(o: &Output) -> String {
+/// `skillscan-mirror serve` on an ephemeral port of loopback; the first stdout line gives the
+/// address. The server stops when the returned guard is dropped.
+pub(crate) fn serve_mirror(data: &Path) -> (Server, String) {
+    let mut child = Command::new(mirror_bin())
+        .arg("--data")
+        .arg(data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("SKILLSCAN_MIRROR_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let server = Server(child);
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "unexpected serve output: {line:?}");
+    (server, base)
+}
+
+pub(crate) fn out_text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
@@ -246,20 +273,8 @@ fn clawhub_cli_against_the_mirror() {
     );
     assert_eq!(states["crypto-tracker"]["state"], "rejected", "malicious fixture not rejected:\n{sync_out}");
 
-    // 2. serve on an ephemeral port; the first stdout line gives the address.
-    let mut child = Command::new(&bin)
-        .arg("--data")
-        .arg(&data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let _server = Server(child);
-    let base = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(base.starts_with("http://127.0.0.1:"), "unexpected serve output: {line:?}");
+    // 2. serve on an ephemeral port.
+    let (_server, base) = serve_mirror(&data);
 
     // 3. the real CLI, with its own HOME/XDG_CONFIG_HOME (it persists the registry there).
     let home = tmp.path().join("home");

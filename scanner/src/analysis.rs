@@ -235,6 +235,7 @@ pub fn analyze(file: &LoadedFile, limits: &ParseLimits) -> FileAnalysis {
         notes: Vec::new(),
     };
     let Some(text) = analysis.text.take() else {
+        add_binary_strings(&mut analysis);
         return analysis;
     };
     let whole = 0..text.len();
@@ -383,6 +384,9 @@ fn guess_lang(text: &str) -> Lang {
 /// Adds the decoded and normalised versions of the file's text as segments of their own, so
 /// every rule also sees what the obfuscation hides (see [`crate::decode`], [`crate::normalize`]).
 fn add_rewrites(analysis: &mut FileAnalysis, text: &str, limits: &ParseLimits) {
+    if analysis.path.rsplit('/').next() == Some("package.json") {
+        add_lifecycle_scripts(analysis, text);
+    }
     for payload in decode::decode_all(text, &limits.decode) {
         let lang = guess_lang(&payload.text);
         analysis.segments.push(Segment {
@@ -427,6 +431,77 @@ fn add_rewrites(analysis: &mut FileAnalysis, text: &str, limits: &ParseLimits) {
                 view,
                 lang,
                 body: SegmentBody::Mapped { text: rewrite.text, map, step: step.to_string() },
+            });
+        }
+    }
+}
+
+/// Printable runs (at least 6 ASCII characters) of a binary file, at most `max` bytes of them:
+/// what `strings` shows, and what a script smuggled in an executable or bytecode still contains.
+pub fn printable_strings(bytes: &[u8], max: usize) -> String {
+    let mut out = String::new();
+    let mut run_start = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        let printable = (0x20..0x7f).contains(&b) || b == b'\t';
+        match (printable, run_start) {
+            (true, None) => run_start = Some(i),
+            (false, Some(start)) => {
+                if i - start >= 6 {
+                    out.push_str(&String::from_utf8_lossy(&bytes[start..i]));
+                    out.push('\n');
+                    if out.len() >= max {
+                        break;
+                    }
+                }
+                run_start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(start) = run_start.filter(|s| bytes.len() - s >= 6 && out.len() < max) {
+        out.push_str(&String::from_utf8_lossy(&bytes[start..]));
+    }
+    out.truncate(crate::text::floor_char_boundary(&out, max));
+    out
+}
+
+/// Executables, bytecode and unknown binaries get their printable strings as a decoded segment,
+/// so a dropper hidden in an ELF or a `.pyc` still meets the rules. Images, archives and
+/// documents do not: their strings are noise, and archives are opened as archives.
+fn add_binary_strings(analysis: &mut FileAnalysis) {
+    let worth_it = match analysis.magic {
+        Some(m) => m.is_native_executable() || matches!(m, Magic::Pyc | Magic::JavaClass | Magic::Wasm | Magic::Ole),
+        None => true,
+    };
+    if !worth_it {
+        return;
+    }
+    let strings = printable_strings(&analysis.bytes[..analysis.bytes.len().min(4 * 1024 * 1024)], 256 * 1024);
+    if strings.len() < 6 {
+        return;
+    }
+    analysis.segments.push(Segment {
+        view: View::Decoded,
+        lang: guess_lang(&strings),
+        body: SegmentBody::Decoded { text: strings, span: 0..0, chain: vec!["strings".to_string()] },
+    });
+}
+
+/// npm lifecycle scripts (`postinstall`…) run on `npm install` without anybody typing them; their
+/// values are shell code, so they join the code view.
+fn add_lifecycle_scripts(analysis: &mut FileAnalysis, text: &str) {
+    use std::sync::OnceLock;
+    static HOOK: OnceLock<regex::Regex> = OnceLock::new();
+    let hook = HOOK.get_or_init(|| {
+        regex::Regex::new(r#""(?:pre|post)?(?:install|uninstall|prepare|prepublish)"\s*:\s*"((?:[^"\\\n]|\\.)*)""#)
+            .expect("valid lifecycle regex")
+    });
+    for caps in hook.captures_iter(text) {
+        if let Some(value) = caps.get(1) {
+            analysis.segments.push(Segment {
+                view: View::Code,
+                lang: Lang::Shell,
+                body: SegmentBody::Range(value.range()),
             });
         }
     }

@@ -82,6 +82,20 @@ pub struct Config {
     /// Settings for `skillscan ci` (see README).
     #[serde(default)]
     pub ci: CiConfig,
+    /// Settings for `skillscan inventory` (see README).
+    #[serde(default)]
+    pub inventory: InventoryConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryConfig {
+    /// URL of the vetted mirror: skills whose origin.json names another registry are flagged.
+    #[serde(default)]
+    pub mirror: Option<String>,
+    /// Trust store for signature checks (relative to the config file).
+    #[serde(default)]
+    pub trusted_keys: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -15,6 +15,7 @@ use crate::analyzers::{self, SkillInput};
 use crate::capabilities::{self, Capabilities};
 use crate::config::{Config, FailOn};
 use crate::correlate;
+use crate::corroborate::Corroboration;
 use crate::engine::{self, Matching};
 use crate::finding::{Finding, Severity};
 use crate::package::{self, Limits, LoadError, LoadedSkill, SkillSource, Source};
@@ -286,10 +287,25 @@ impl Scanner {
         let input = SkillInput { root: &skill.root, files: &files, issues: &skill.issues, rules: &self.rules };
         hits.extend(analyzers::run(&input, &|name| self.analyzer_wanted(name)));
         hits.retain(|h| self.enabled.get(h.rule).copied().unwrap_or(false));
+        let vouched = Corroboration::of(&files, &self.rules.lists);
+        hits.retain(|hit| {
+            let unless = &self.rules.rules[hit.rule].unless;
+            if !unless.corroborated && !unless.require_corroborated {
+                return true;
+            }
+            let vouched = hit.capture("url").is_some_and(|url| vouched.vouches_for(url, &self.rules.lists));
+            // Kept unless the host's standing contradicts the rule's condition on it.
+            if vouched { !unless.corroborated } else { !unless.require_corroborated }
+        });
 
         let facts = capabilities::facts(&self.rules, &files, &hits);
         let correlated = correlate::correlate(&self.rules, &self.enabled, &files, &facts);
-        let capabilities = capabilities::build(&facts, Vec::new());
+        let install_specs = files
+            .iter()
+            .find(|f| f.is_manifest())
+            .map(|m| analyzers::meta::SkillMeta::of(m).install.iter().map(|spec| spec.label()).collect())
+            .unwrap_or_default();
+        let capabilities = capabilities::build(&facts, install_specs);
         drop(facts);
         hits.extend(correlated);
         let mut hit_rules: Vec<String> = hits.iter().map(|h| self.rules.rules[h.rule].id.clone()).collect();

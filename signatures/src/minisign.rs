@@ -675,6 +675,29 @@ pub fn verify(public_key: &PublicKey, message: impl Read, signature: &SignatureF
     verify_with_legacy_limit(public_key, message, signature, LEGACY_MESSAGE_LIMIT)
 }
 
+/// Verifies only the trusted comment of a signature: the key id and the global signature over
+/// `signature ‖ trusted_comment`, without the signed message.
+///
+/// This proves that the key holder wrote this trusted comment for *some* message, nothing
+/// about the message itself. It is enough when the trusted comment names the content by digest
+/// (a skillscan statement carries the tree digest) and the caller compares that digest with the
+/// content it holds: that is how an installed skill folder is checked against the signature
+/// the mirror made over the archive it was extracted from, once the archive is gone. Anything
+/// else should use [`verify`].
+pub fn verify_trusted_comment(public_key: &PublicKey, signature: &SignatureFile) -> Result<(), VerifyError> {
+    if signature.key_id != public_key.key_id {
+        return Err(VerifyError::KeyIdMismatch {
+            signature_key_id: signature.key_id,
+            public_key_id: public_key.key_id,
+        });
+    }
+    let global = Signature::from_bytes(&signature.global_signature);
+    public_key
+        .ed25519
+        .verify_strict(&signature.global_message(), &global)
+        .map_err(|_| VerifyError::InvalidGlobalSignature)
+}
+
 pub(crate) fn verify_with_legacy_limit(
     public_key: &PublicKey,
     message: impl Read,

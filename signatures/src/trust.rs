@@ -236,6 +236,22 @@ impl TrustStore {
         signature: &SignatureFile,
         now_unix: u64,
     ) -> Result<&TrustedKey, TrustError> {
+        self.verify_with(signature, now_unix, |key| minisign::verify(key, message, signature))
+    }
+
+    /// Like [`Self::verify`] but checks only the trusted comment (see
+    /// [`minisign::verify_trusted_comment`] for when that is enough): the same key lookup,
+    /// revocation and validity-window checks, then the global signature.
+    pub fn verify_trusted_comment(&self, signature: &SignatureFile, now_unix: u64) -> Result<&TrustedKey, TrustError> {
+        self.verify_with(signature, now_unix, |key| minisign::verify_trusted_comment(key, signature))
+    }
+
+    fn verify_with(
+        &self,
+        signature: &SignatureFile,
+        now_unix: u64,
+        check: impl FnOnce(&PublicKey) -> Result<(), VerifyError>,
+    ) -> Result<&TrustedKey, TrustError> {
         let key_id = signature.key_id;
         let key = self.find(key_id);
         if self.is_revoked(key_id) {
@@ -244,7 +260,7 @@ impl TrustStore {
         }
         let key = key.ok_or(TrustError::UnknownKey { key_id })?;
         key.check_window(now_unix, "current time")?;
-        minisign::verify(&key.public_key, message, signature).map_err(|source: VerifyError| TrustError::Signature {
+        check(&key.public_key).map_err(|source: VerifyError| TrustError::Signature {
             key_id,
             name: key.name.clone(),
             source,
@@ -538,6 +554,27 @@ mod tests {
         let mut only_revoked = TrustStore::new(true);
         only_revoked.revoke(public.key_id);
         assert!(matches!(only_revoked.verify(&b"zip"[..], &good, NOW), Err(TrustError::Revoked { .. })));
+    }
+
+    #[test]
+    fn verify_trusted_comment_applies_the_same_key_checks() {
+        let (secret, public) = pair();
+        let (other_secret, _) = pair();
+        let mut trust = TrustStore::new(true);
+        let _ = trust.add_key(TrustedKey { not_after: Some(NOW + 1000), ..TrustedKey::new("mirror", public) });
+        let good = signed(&secret, b"archive no longer at hand", &format!("timestamp:{NOW}\tslug:x"));
+        assert_eq!(trust.verify_trusted_comment(&good, NOW).map(|k| k.name.clone()).ok().as_deref(), Some("mirror"));
+        let mut edited = good.clone();
+        edited.trusted_comment = format!("timestamp:{NOW}\tslug:y");
+        assert!(matches!(
+            trust.verify_trusted_comment(&edited, NOW),
+            Err(TrustError::Signature { source: VerifyError::InvalidGlobalSignature, .. })
+        ));
+        let unknown = signed(&other_secret, b"x", "x");
+        assert!(matches!(trust.verify_trusted_comment(&unknown, NOW), Err(TrustError::UnknownKey { .. })));
+        assert!(matches!(trust.verify_trusted_comment(&good, NOW + 1001), Err(TrustError::Expired { .. })));
+        trust.revoke(public.key_id);
+        assert!(matches!(trust.verify_trusted_comment(&good, NOW), Err(TrustError::Revoked { .. })));
     }
 
     #[test]

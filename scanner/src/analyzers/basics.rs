@@ -52,34 +52,97 @@ pub fn loader(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     }
 }
 
-pub const FILE_TYPE_RULES: &[&str] = &["content-type-mismatch", "bundled-executable", "pyc-without-source"];
+pub const FILE_TYPE_RULES: &[&str] = &[
+    "content-type-mismatch",
+    "bundled-executable",
+    "archived-executable",
+    "archived-script",
+    "pyc-without-source",
+    "pyc-unchecked-hash",
+    "pyc-source-mismatch",
+];
 
 pub fn file_type(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     for (index, file) in input.files.iter().enumerate() {
-        let Some(magic) = file.magic else { continue };
         let location = || HitLocation::File { file: index, range: None };
+        let nested = file.path.contains("!/");
+        if nested && file.text.is_some() && file.lang.is_script() {
+            // A script inside a document or archive inside the skill: hidden from reviewers,
+            // there only to be unpacked and run (`unzip -p doc.docx word/x.sh | sh`).
+            out.emit("archived-script", location(), Some(format!("{} script inside an archive", file.lang.as_str())));
+        }
+        let Some(magic) = file.magic else { continue };
         if let Some(what) = extension_mismatch(&file.path, magic) {
             out.emit("content-type-mismatch", location(), Some(what));
         } else if magic.is_native_executable() {
-            out.emit("bundled-executable", location(), Some(magic.name().to_string()));
+            let rule = if nested { "archived-executable" } else { "bundled-executable" };
+            out.emit(rule, location(), Some(magic.name().to_string()));
+        } else if magic == Magic::Script && nested {
+            out.emit("archived-script", location(), Some("script with a #! line inside an archive".to_string()));
         }
-        if magic == Magic::Pyc && !has_python_source(input, &file.path) {
+        if magic == Magic::Pyc {
+            pyc_checks(input, index, out);
+        }
+    }
+}
+
+/// `.pyc` checks: no source; an unchecked-hash header (CPython runs it without looking at the
+/// source, PEP 552); string constants the source does not contain (compiled from other code).
+fn pyc_checks(input: &SkillInput<'_>, index: usize, out: &mut Emitter<'_>) {
+    let file = &input.files[index];
+    let location = || HitLocation::File { file: index, range: None };
+    let flags = file.bytes.get(4..8).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    if flags & 0b01 != 0 && flags & 0b10 == 0 {
+        out.emit(
+            "pyc-unchecked-hash",
+            location(),
+            Some("hash-based .pyc with check_source off: Python loads it even when the .py says otherwise".to_string()),
+        );
+    }
+    match python_source(input, &file.path) {
+        None => {
             out.emit(
                 "pyc-without-source",
                 location(),
                 Some("no matching .py file in the skill; the bytecode cannot be reviewed against source".to_string()),
             );
         }
+        Some(source) => {
+            let strings = crate::analysis::printable_strings(&file.bytes, 64 * 1024);
+            // Marshal type codes sit right next to string bytes; split them off and compare
+            // only phrases (with a space) or URLs: names alone are too weak a signal.
+            let foreign: Vec<&str> = strings
+                .lines()
+                .flat_map(|line| {
+                    line.split(|c: char| !(c.is_ascii_alphanumeric() || " /:._%-|$&>'\"=+,@~".contains(c)))
+                })
+                .map(str::trim)
+                .filter(|s| s.len() >= 8 && (s.contains(' ') || s.contains("://")))
+                .filter(|s| !source.text().contains(*s))
+                .collect();
+            if foreign.len() >= 2 {
+                let sample: Vec<&str> = foreign.iter().take(3).copied().collect();
+                out.emit(
+                    "pyc-source-mismatch",
+                    location(),
+                    Some(format!(
+                        "the bytecode holds strings its source `{}` does not: {}",
+                        source.path,
+                        crate::text::escape_snippet(&sample.join(" | "), 200)
+                    )),
+                );
+            }
+        }
     }
 }
 
 /// `pkg/__pycache__/mod.cpython-311.pyc` and `pkg/mod.pyc` both come from `pkg/mod.py`.
-fn has_python_source(input: &SkillInput<'_>, pyc_path: &str) -> bool {
+fn python_source<'a>(input: &'a SkillInput<'_>, pyc_path: &str) -> Option<&'a crate::analysis::FileAnalysis> {
     let (dir, name) = pyc_path.rsplit_once('/').unwrap_or(("", pyc_path));
     let module = name.split('.').next().unwrap_or(name);
     let dir = dir.strip_suffix("__pycache__").map(|d| d.trim_end_matches('/')).unwrap_or(dir);
     let source = if dir.is_empty() { format!("{module}.py") } else { format!("{dir}/{module}.py") };
-    input.files.iter().any(|f| f.path == source)
+    input.files.iter().find(|f| f.path == source)
 }
 
 pub const COVERAGE_RULES: &[&str] =
@@ -111,30 +174,5 @@ pub fn coverage(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
                 Some(note.detail.clone()),
             );
         }
-    }
-}
-
-pub const FRONTMATTER_RULES: &[&str] = &["frontmatter-malformed"];
-
-pub fn frontmatter(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
-    let Some((index, manifest)) = input.manifest() else {
-        return;
-    };
-    let Some(doc) = &manifest.markdown else {
-        return;
-    };
-    let location = || HitLocation::File { file: index, range: doc.frontmatter.clone().map(|r| r.start..r.start) };
-    if doc.frontmatter_unclosed {
-        out.emit("frontmatter-malformed", location(), Some("the front matter has no closing `---` line".to_string()));
-    } else if let Some(Err(error)) = &doc.frontmatter_value {
-        out.emit("frontmatter-malformed", location(), Some(crate::text::escape_snippet(error, 300)));
-    } else if let Some(Ok(value)) = &doc.frontmatter_value
-        && !value.is_object()
-    {
-        out.emit(
-            "frontmatter-malformed",
-            location(),
-            Some("the front matter is not a mapping of keys to values".to_string()),
-        );
     }
 }

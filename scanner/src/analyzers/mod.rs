@@ -4,6 +4,10 @@
 //! the rule file still carries the documentation, severity and examples.
 
 mod basics;
+mod frontmatter;
+mod identity;
+mod manifests;
+pub mod meta;
 
 use crate::analysis::FileAnalysis;
 use crate::engine::{Hit, HitLocation};
@@ -50,7 +54,9 @@ const ANALYZERS: &[(&str, AnalyzerFn, &[&str])] = &[
     ("loader", basics::loader, basics::LOADER_RULES),
     ("file-type", basics::file_type, basics::FILE_TYPE_RULES),
     ("coverage", basics::coverage, basics::COVERAGE_RULES),
-    ("frontmatter", basics::frontmatter, basics::FRONTMATTER_RULES),
+    ("frontmatter", frontmatter::frontmatter, frontmatter::RULES),
+    ("identity", identity::identity, identity::RULES),
+    ("manifests", manifests::manifests, manifests::RULES),
 ];
 
 /// The analyzer names rule files may use.

@@ -11,6 +11,8 @@ use super::RuleError;
 #[derive(Debug, Default, Clone)]
 pub struct HostLists {
     lists: BTreeMap<String, Vec<HostEntry>>,
+    /// The same entries as written (lowercase), for lists of names rather than hosts.
+    raw: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +25,10 @@ impl HostLists {
     /// Parses list files: one entry per line, `#` starts a comment.
     pub fn parse<'a>(files: impl Iterator<Item = (&'a str, &'a str, &'a str)>) -> Result<Self, RuleError> {
         let mut lists = BTreeMap::new();
+        let mut raw = BTreeMap::new();
         for (name, origin, text) in files {
             let mut entries = Vec::new();
+            let mut names = Vec::new();
             for (number, line) in text.lines().enumerate() {
                 let line = line.split('#').next().unwrap_or("").trim();
                 if line.is_empty() {
@@ -41,10 +45,17 @@ impl HostLists {
                     });
                 }
                 entries.push(HostEntry { host: host.to_ascii_lowercase(), path_prefix: path });
+                names.push(line.to_ascii_lowercase());
             }
             lists.insert(name.to_string(), entries);
+            raw.insert(name.to_string(), names);
         }
-        Ok(HostLists { lists })
+        Ok(HostLists { lists, raw })
+    }
+
+    /// The entries of a list as written (lowercase): for name lists.
+    pub fn entries(&self, list: &str) -> &[String] {
+        self.raw.get(list).map_or(&[], Vec::as_slice)
     }
 
     pub fn has(&self, list: &str) -> bool {

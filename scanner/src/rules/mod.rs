@@ -93,6 +93,10 @@ pub struct CompiledUnless {
     pub matched: Option<Regex>,
     pub host_in: Vec<String>,
     pub paths: Option<globset::GlobSet>,
+    /// Not a finding when the URL host is corroborated by the skill itself.
+    pub corroborated: bool,
+    /// Only a finding when the URL host is corroborated (from `match.corroborated`).
+    pub require_corroborated: bool,
 }
 
 /// A compiled rule.
@@ -446,6 +450,8 @@ fn compile_rule(stem: &str, origin: &RuleOrigin, text: &str, lists: &HostLists) 
         matched: spec.unless.matched.as_deref().map(|p| compile_regex(&file, "unless.matched", p)).transpose()?,
         host_in: spec.unless.host_in.clone(),
         paths,
+        corroborated: spec.unless.corroborated,
+        require_corroborated: m.corroborated,
     };
     Ok(Rule {
         id: spec.id,

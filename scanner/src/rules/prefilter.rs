@@ -119,6 +119,12 @@ fn req(hir: &Hir) -> Req {
                 return Req::Any;
             }
             match req(&repetition.sub) {
+                // `x{16,}` needs sixteen x's in a row: a much better literal than one x.
+                Req::Lits { set, exact: true } if set.len() == 1 && repetition.min >= 2 => {
+                    let times = repetition.min.min(16) as usize;
+                    let exact = repetition.max == Some(repetition.min) && times == repetition.min as usize;
+                    Req::Lits { set: vec![set[0].repeat(times)], exact }
+                }
                 Req::Lits { set, exact } => {
                     Req::Lits { set, exact: exact && repetition.max == Some(1) && repetition.min == 1 }
                 }
@@ -240,6 +246,12 @@ mod tests {
         assert_eq!(lits(r"(?:foo)?barbaz"), ["barbaz"]);
         assert_eq!(prefilter(r"(?:foo)?b"), None);
         assert_eq!(prefilter(r"a|[a-z]+"), None);
+    }
+
+    #[test]
+    fn repetitions_of_one_literal_become_longer_literals() {
+        assert_eq!(lits(r" {200,}\S"), [" ".repeat(16)]);
+        assert_eq!(lits(r"(?:ab){3}c"), ["abababc"]);
     }
 
     #[test]

@@ -140,6 +140,10 @@ pub struct MatchSpec {
     /// match) must be in one of these lists (`rules/lists/<name>.txt`).
     #[serde(default)]
     pub host_in: Vec<String>,
+    /// With `regex` or `literals`: the URL host must be one the skill vouches for (the inverse
+    /// of `unless.corroborated`).
+    #[serde(default)]
+    pub corroborated: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -178,6 +182,10 @@ pub struct Unless {
     /// The file path matches one of these globs.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// The URL host is one the skill itself vouches for (its homepage or repository, a domain
+    /// its documents link repeatedly, or a domain named after the skill): see `corroborate.rs`.
+    #[serde(default)]
+    pub corroborated: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -230,6 +230,27 @@ fn sign_then_verify_and_tamper() {
 }
 
 #[test]
+fn trusted_comment_alone_verifies_without_the_message() {
+    // The stock tool's signature (its comment is authentic whatever the message).
+    assert!(verify_trusted_comment(&public(), &signature_file(MINISIGN_SIG)).is_ok());
+    let (secret, public) = fresh_pair();
+    let sig = signed(&secret, b"an archive that is gone", "timestamp:1\tslug:x");
+    assert!(verify_trusted_comment(&public, &sig).is_ok());
+
+    let mut bad_comment = sig.clone();
+    bad_comment.trusted_comment = "timestamp:1\tslug:y".to_owned();
+    assert!(matches!(verify_trusted_comment(&public, &bad_comment), Err(VerifyError::InvalidGlobalSignature)));
+    // The message signature is part of the global message: swapping it breaks the comment.
+    let mut other_message = sig.clone();
+    other_message.signature = signed(&secret, b"another archive", "timestamp:1\tslug:x").signature;
+    assert!(matches!(verify_trusted_comment(&public, &other_message), Err(VerifyError::InvalidGlobalSignature)));
+    let (_, stranger) = fresh_pair();
+    assert!(matches!(verify_trusted_comment(&stranger, &sig), Err(VerifyError::KeyIdMismatch { .. })));
+    let impostor = PublicKey { key_id: public.key_id, ed25519: stranger.ed25519 };
+    assert!(matches!(verify_trusted_comment(&impostor, &sig), Err(VerifyError::InvalidGlobalSignature)));
+}
+
+#[test]
 fn sign_rejects_multi_line_comments() {
     let (secret, _) = fresh_pair();
     for (trusted, untrusted) in [("a\nb", "x"), ("a\rb", "x"), ("a\0b", "x"), ("ok", "x\ny")] {

@@ -9,7 +9,6 @@ pub enum Exit {
     Clean = 0,
     Findings = 1,
     Error = 2,
-    #[allow(dead_code)]
     Integrity = 3,
 }
 

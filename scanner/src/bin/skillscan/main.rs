@@ -1,10 +1,21 @@
 //! The `skillscan` command line. Errors are reported here, at the edge, with anyhow; the library
 //! returns typed errors.
 
+mod ci_cmd;
+mod digest_cmd;
 mod exit;
+mod files;
+mod install_cmd;
+mod inventory_cmd;
+mod key_cmd;
+mod password;
+mod pin_cmd;
 mod rules_cmd;
 mod scan_cmd;
 mod shared;
+mod sign_cmd;
+mod skills;
+mod verify_cmd;
 
 use std::process::ExitCode;
 
@@ -27,6 +38,26 @@ enum Command {
     /// List, explain and test the rules.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Key(key_cmd::KeyCommand),
+    /// Sign a skill archive or folder (writes PATH.minisig; a folder also gets PATH.manifest).
+    // `--version` is the skill's version here (issue 3's interface), not the tool's.
+    #[command(disable_version_flag = true)]
+    Sign(sign_cmd::SignArgs),
+    /// Verify a skill against its signature, its skills.lock pin and its origin.json fingerprint.
+    Verify(verify_cmd::VerifyArgs),
+    /// Pin skills in skills.lock: digests, identity, scan verdict.
+    #[command(disable_version_flag = true)]
+    Pin(pin_cmd::PinArgs),
+    /// Print tree digests, archive sha256 and ClawHub fingerprints.
+    Digest(digest_cmd::DigestArgs),
+    /// Download a skill from a ClawHub registry, verify, scan, and only then install it.
+    Install(Box<install_cmd::InstallArgs>),
+    /// Check every skill of a repository: pinned, unmodified, signed if required, passes the scan.
+    Ci(Box<ci_cmd::CiArgs>),
+    /// List the agent skills installed on this host, with source, pin, signature and scan status.
+    Inventory(Box<inventory_cmd::InventoryArgs>),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +65,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::run(args),
         Command::Rules(command) => rules_cmd::run(command),
+        Command::Key(command) => key_cmd::run(command),
+        Command::Sign(args) => sign_cmd::run(args),
+        Command::Verify(args) => verify_cmd::run(args),
+        Command::Pin(args) => pin_cmd::run(args),
+        Command::Digest(args) => digest_cmd::run(args),
+        Command::Install(args) => install_cmd::run(*args),
+        Command::Ci(args) => ci_cmd::run(*args),
+        Command::Inventory(args) => inventory_cmd::run(*args),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -51,4 +90,15 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error
         .chain()
         .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks the whole command tree (duplicate flags such as `--version`) only at runtime.
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -1,0 +1,167 @@
+//! `skillscan ci`: pins, signatures and the scan for every skill of a repository or workspace.
+//! The checks are [`skillscan::ci`]; this file finds the configuration, lock and keys, and prints.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use skillscan::ci::{CiOptions, check_repository, render};
+use skillscan::integrity::IntegrityLimits;
+use skillscan::report::human;
+use skillscan::{Config, FailOn, ScanOptions, Scanner};
+use skillscan_signatures::{SkillsLock, TrustStore};
+
+use crate::exit::Exit;
+use crate::shared::{Color, Format, LimitArgs, RuleArgs, use_color, write_output};
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// Repository or workspace root [default: the current folder].
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Configuration file [default: PATH/skillscan.toml if present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Exit 1 when an active finding is at or above this severity [default: high, or the config's].
+    #[arg(long, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+    /// The pins [default: the config's [ci] lock, else skills.lock next to the config, else PATH/skills.lock].
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// Trust store for signatures [default: the config's [ci] trusted_keys].
+    #[arg(long, value_name = "FILE")]
+    pub trusted_keys: Option<PathBuf>,
+    /// Every skill must carry a signature by a trusted key (also `[ci] require_signatures`).
+    #[arg(long)]
+    pub require_signatures: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+const MAX_LOCK_BYTES: u64 = 64 << 20;
+const MAX_TRUST_BYTES: u64 = 1 << 20;
+
+pub fn run(args: CiArgs) -> anyhow::Result<Exit> {
+    let root = &args.path;
+    if !root.is_dir() {
+        bail!("{}: not a folder", root.display());
+    }
+    // The repository's own config, not the one of the folder the command runs in.
+    let config_path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => Some(root.join("skillscan.toml")).filter(|p| p.is_file()),
+    };
+    let config = match &config_path {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let config_dir = config_path.as_deref().and_then(Path::parent).unwrap_or(root).to_path_buf();
+    let relative_to_config = |value: &str| {
+        let path = Path::new(value);
+        if path.is_absolute() { path.to_path_buf() } else { config_dir.join(path) }
+    };
+
+    let lock_path = match (&args.lock, &config.ci.lock) {
+        (Some(path), _) => path.clone(),
+        (None, Some(value)) => relative_to_config(value),
+        (None, None) => config_dir.join("skills.lock"),
+    };
+    let lock = match skillscan::clawhub::read_state_file_limited(&lock_path, MAX_LOCK_BYTES)
+        .with_context(|| "reading the pins".to_owned())?
+    {
+        Some(text) => Some(SkillsLock::parse(&text).with_context(|| format!("{}", lock_path.display()))?),
+        None if args.lock.is_some() || config.ci.lock.is_some() => {
+            bail!(
+                "{}: no such file (named by {})",
+                lock_path.display(),
+                if args.lock.is_some() { "--lock" } else { "[ci] lock" }
+            )
+        }
+        None => None,
+    };
+
+    let trust_path = match (&args.trusted_keys, &config.ci.trusted_keys) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(value)) => Some(relative_to_config(value)),
+        (None, None) => None,
+    };
+    let trust = match &trust_path {
+        Some(path) => {
+            let text = skillscan::clawhub::read_state_file_limited(path, MAX_TRUST_BYTES)
+                .context("reading the trust store")?
+                .with_context(|| format!("trust store {}: no such file", path.display()))?;
+            Some(TrustStore::parse(&text).with_context(|| format!("trust store {}", path.display()))?)
+        }
+        None => None,
+    };
+    let require_signatures = args.require_signatures || config.ci.require_signatures;
+    if require_signatures && trust.is_none() {
+        bail!("signatures are required but no trusted keys are configured (--trusted-keys or [ci] trusted_keys)");
+    }
+
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::High);
+    let scanner = Scanner::new(args.rules.load()?, &config);
+    let scan_options = ScanOptions {
+        limits: args.limits.limits(),
+        inline_ignores: config.inline_ignores.unwrap_or(true),
+        ..ScanOptions::default()
+    };
+    let options = CiOptions {
+        lock: lock.as_ref().map(|l| (l, lock_path.as_path())),
+        trust: trust.as_ref(),
+        require_signatures,
+        now: skillscan::clawhub::now_millis() / 1000,
+        limits: IntegrityLimits::default(),
+    };
+    let report = check_repository(root, &root.display().to_string(), &scanner, &scan_options, &options)?;
+
+    let bytes = match args.format {
+        Format::Json => render::json(&report, fail_on).into_bytes(),
+        Format::Sarif => {
+            let mut text = serde_json::to_string_pretty(&render::sarif(&report, scanner.rules()))?;
+            text.push('\n');
+            text.into_bytes()
+        }
+        Format::Github => {
+            let mut out = Vec::new();
+            render::github(&report, &mut out)?;
+            out
+        }
+        Format::Human => {
+            let mut out = Vec::new();
+            let style = human::Style { color: use_color(args.color, args.output.as_deref()), show_suppressed: false };
+            render::human(&report, style, fail_on, &mut out)?;
+            out
+        }
+    };
+    write_output(args.output.as_deref(), &bytes)?;
+    if args.format != Format::Human {
+        for warning in report.warnings.iter().chain(&report.scan.warnings) {
+            eprintln!("skillscan: warning: {warning}");
+        }
+        // The reason for a failing exit, even when the report went to a file.
+        for skill in &report.skills {
+            for problem in &skill.problems {
+                eprintln!("skillscan: {}: {}: {}", skill.root, problem.code, problem.message);
+            }
+        }
+        for problem in &report.problems {
+            eprintln!("skillscan: {}: {}", problem.code, problem.message);
+        }
+    }
+    Ok(match report.exit_code(fail_on) {
+        3 => Exit::Integrity,
+        2 => Exit::Error,
+        1 => Exit::Findings,
+        _ => Exit::Clean,
+    })
+}

@@ -1,0 +1,117 @@
+//! `skillscan inventory`: list the agent skills installed on this host ([`skillscan::inventory`]).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use skillscan::inventory::{InventoryOptions, inventory, render};
+use skillscan::{FailOn, ScanOptions, Scanner};
+use skillscan_signatures::TrustStore;
+
+use crate::exit::Exit;
+use crate::shared::{Color, RuleArgs, load_config, use_color, write_output};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Treat DIR as the home directory and inspect nothing outside it (a fake or mounted home).
+    /// Default: $HOME, and $OPENCLAW_STATE_DIR when set.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = InventoryFormat::Human)]
+    pub format: InventoryFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The vetted mirror's URL; skills installed from any other registry are flagged
+    /// [default: the config's [inventory] mirror].
+    #[arg(long, value_name = "URL")]
+    pub mirror: Option<String>,
+    /// Trust store for signature checks [default: the config's [inventory] trusted_keys].
+    #[arg(long, value_name = "FILE")]
+    pub trusted_keys: Option<PathBuf>,
+    /// Configuration file [default: ./skillscan.toml if present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Exit 1 when a skill has an active finding at or above this severity [default: high, or the config's].
+    #[arg(long, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+    /// List and verify only; do not scan the skills.
+    #[arg(long)]
+    pub no_scan: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+pub fn run(args: InventoryArgs) -> anyhow::Result<Exit> {
+    let (config, config_path) = load_config(args.config.as_deref())?;
+    let config_dir = config_path.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let (home, contained) = match &args.root {
+        Some(root) => (root.clone(), true),
+        None => match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+            Some(home) => (PathBuf::from(home), false),
+            None => bail!("HOME is not set; pass --root DIR"),
+        },
+    };
+    if !home.is_dir() {
+        bail!("{}: not a folder", home.display());
+    }
+    // On a real host OpenClaw may keep its state elsewhere; a fake root stays self-contained.
+    let extra_state_dirs = if contained {
+        Vec::new()
+    } else {
+        std::env::var_os("OPENCLAW_STATE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from).into_iter().collect()
+    };
+    let trust_path = match (&args.trusted_keys, &config.inventory.trusted_keys) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(value)) => Some(config_dir.join(value)),
+        (None, None) => None,
+    };
+    let trust = match &trust_path {
+        Some(path) => {
+            let text = skillscan::clawhub::read_state_file_limited(path, 1 << 20)
+                .context("reading the trust store")?
+                .with_context(|| format!("trust store {}: no such file", path.display()))?;
+            Some(TrustStore::parse(&text).with_context(|| format!("trust store {}", path.display()))?)
+        }
+        None => None,
+    };
+    let mirror = args.mirror.clone().or(config.inventory.mirror.clone());
+    if let Some(url) = &mirror {
+        skillscan::registry::validate_registry_url(url)?;
+    }
+    let scanner = if args.no_scan { None } else { Some(Scanner::new(args.rules.load()?, &config)) };
+    let options = InventoryOptions {
+        home,
+        contained,
+        extra_state_dirs,
+        mirror,
+        trust: trust.as_ref(),
+        scanner: scanner.as_ref(),
+        scan_options: ScanOptions::default(),
+        fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::High),
+        now: skillscan::clawhub::now_millis() / 1000,
+    };
+    let result = inventory(&options)?;
+    let bytes = match args.format {
+        InventoryFormat::Json => render::json(&result).into_bytes(),
+        InventoryFormat::Human => {
+            let mut out = Vec::new();
+            render::human(&result, use_color(args.color, args.output.as_deref()), &mut out)?;
+            out
+        }
+    };
+    write_output(args.output.as_deref(), &bytes)?;
+    Ok(match result.exit_code() {
+        3 => Exit::Integrity,
+        1 => Exit::Findings,
+        _ => Exit::Clean,
+    })
+}

@@ -1,0 +1,213 @@
+//! `skillscan pin`: record skills in `skills.lock` — digests, identity, and the scanner's verdict.
+//!
+//! Decisions:
+//! - **Identity**: slug, owner and version come from the skill's identity files (see
+//!   `skillscan::integrity::hints`); a folder without a slug hint falls back to its folder name
+//!   when that is a valid slug. `--slug`/`--version` override them and are allowed only when the
+//!   paths name exactly one skill. A skill with no version anywhere is refused (exit 2): a pin
+//!   without a version could not be checked against a signature's statement.
+//! - **source**: the `registry` of `.clawhub/origin.json` when it is an `http(s)://` URL (the
+//!   skill was installed from there), else `local:<path>` with the path as found under the
+//!   command-line path (so run `pin` and `verify` from the same directory, like the lock).
+//! - **Verdict**: the built-in rules, default configuration, inline `skillscan-ignore` comments
+//!   off (the skill's author does not get to silence the scan that approves it); for an archive
+//!   holding several skill folders, the worst verdict. A suspicious or malicious verdict is pinned
+//!   as such, with a warning: the lock records what was vetted, policy is for `ci`/`install`.
+//! - **All or nothing**: if any skill cannot be pinned, the lock is not written.
+//! - `signing_key_id` is left out: `pin` does not check signatures (`verify` does).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use rayon::prelude::*;
+use skillscan::integrity::{self, IntegrityLimits, SkillDigest, SkillTarget, hints};
+use skillscan::package::{self, Limits, SkillSource, Source};
+use skillscan::{Config, RuleSet, ScanOptions, Scanner, Verdict};
+use skillscan_signatures::{LockedSkill, SkillsLock};
+
+use crate::exit::Exit;
+use crate::files::{MAX_LIST_FILE, local_source, now, read_text_if_exists, write_atomic};
+use crate::skills::{report_tree_error, targets, worse};
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Skill folders or archives; a folder holding several skills pins each (as `scan` finds them).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The lock file to create or update.
+    #[arg(long, value_name = "FILE", default_value = "skills.lock")]
+    pub lock: PathBuf,
+    /// Slug to pin as (only when pinning a single skill) [default: from its identity files].
+    #[arg(long, value_name = "SLUG")]
+    pub slug: Option<String>,
+    /// Version to pin as (only when pinning a single skill) [default: from its identity files].
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+}
+
+pub fn run(args: PinArgs) -> anyhow::Result<Exit> {
+    let mut lock = match read_text_if_exists(&args.lock, "lock file", MAX_LIST_FILE)? {
+        Some(text) => SkillsLock::parse(&text).with_context(|| format!("lock file {}", args.lock.display()))?,
+        None => SkillsLock::new(),
+    };
+    let mut exit = Exit::Clean;
+    let mut found: Vec<SkillTarget> = Vec::new();
+    for path in &args.paths {
+        match targets(path, true) {
+            Ok(more) => found.extend(more),
+            Err(e) => exit = worse(exit, report_tree_error(&path.display().to_string(), &e)),
+        }
+    }
+    if found.len() != 1 && (args.slug.is_some() || args.version.is_some()) {
+        bail!("--slug and --version apply to one skill; the paths name {}", found.len());
+    }
+    let scanner = Scanner::new(RuleSet::builtin()?, &Config::default());
+    let options = ScanOptions { inline_ignores: false, ..ScanOptions::default() };
+    let rules_version = scanner.rules().version.clone();
+    let pinned_at = now();
+
+    let results: Vec<(&SkillTarget, Result<LockedSkill, Exit>)> = found
+        .par_iter()
+        .map(|target| (target, pin_one(&scanner, &options, target, &args, &rules_version, pinned_at)))
+        .collect();
+    let mut entries = Vec::new();
+    for (target, result) in results {
+        match result {
+            Ok(entry) => entries.push((target, entry)),
+            Err(code) => exit = worse(exit, code),
+        }
+    }
+    let mut seen: Vec<(String, Option<String>, &str)> = Vec::new();
+    for (target, entry) in &entries {
+        if let Some((_, _, other)) = seen.iter().find(|(s, o, _)| *s == entry.slug && *o == entry.owner) {
+            eprintln!(
+                "skillscan: error: {} and {} both pin as slug \"{}\"; pin them separately with --slug",
+                other, target.display, entry.slug
+            );
+            exit = worse(exit, Exit::Error);
+        }
+        seen.push((entry.slug.clone(), entry.owner.clone(), &target.display));
+    }
+    if exit != Exit::Clean {
+        eprintln!("skillscan: {} not written", args.lock.display());
+        return Ok(exit);
+    }
+    for (target, entry) in entries {
+        let line = format!(
+            "{} {} from {} (tree {}, {} files, verdict {})",
+            entry.slug,
+            entry.version,
+            target.display,
+            entry.tree_digest,
+            entry.files.len(),
+            entry.verdict
+        );
+        if matches!(entry.verdict.as_str(), "suspicious" | "malicious") {
+            eprintln!(
+                "skillscan: warning: {} is {}; pinned anyway (run `skillscan scan {}` to see why)",
+                target.display, entry.verdict, target.display
+            );
+        }
+        let tree = entry.tree_digest;
+        let replaced = lock.upsert(entry).with_context(|| format!("pinning {}", target.display))?;
+        let verb = match replaced {
+            None => "pinned",
+            Some(old) if old.tree_digest == tree => "re-pinned",
+            Some(_) => "updated",
+        };
+        println!("{verb} {line}");
+    }
+    write_atomic(&args.lock, lock.to_toml_string().as_bytes(), 0o644)?;
+    println!("wrote {}", args.lock.display());
+    Ok(Exit::Clean)
+}
+
+/// Digest, scan and describe one skill; failures are printed here and become an exit code.
+fn pin_one(
+    scanner: &Scanner,
+    options: &ScanOptions,
+    target: &SkillTarget,
+    args: &PinArgs,
+    rules_version: &str,
+    pinned_at: u64,
+) -> Result<LockedSkill, Exit> {
+    let digest = integrity::digest_path(&target.path, &IntegrityLimits::default())
+        .map_err(|e| report_tree_error(&target.display, &e))?;
+    let verdict = scan_verdict(scanner, options, target)?;
+    entry_for(&digest, target, args, verdict, rules_version, pinned_at).map_err(|error| {
+        eprintln!("skillscan: error: {error:#}");
+        Exit::Error
+    })
+}
+
+fn scan_verdict(scanner: &Scanner, options: &ScanOptions, target: &SkillTarget) -> Result<Verdict, Exit> {
+    let source = if target.is_archive {
+        Source::Archive(target.path.clone())
+    } else {
+        Source::Dir { path: target.path.clone(), exclude: Vec::new() }
+    };
+    let skills =
+        package::load(&SkillSource { display: target.display.clone(), source }, &Limits::default()).map_err(|e| {
+            eprintln!("skillscan: error: {e}");
+            Exit::Error
+        })?;
+    Ok(skills.into_iter().map(|skill| scanner.scan_loaded(skill, options).verdict).max().unwrap_or(Verdict::Clean))
+}
+
+fn entry_for(
+    digest: &SkillDigest,
+    target: &SkillTarget,
+    args: &PinArgs,
+    verdict: Verdict,
+    rules_version: &str,
+    pinned_at: u64,
+) -> anyhow::Result<LockedSkill> {
+    let shown = &target.display;
+    let folder_name = (!target.is_archive)
+        .then(|| target.path.canonicalize().ok()?.file_name()?.to_str().map(str::to_owned))
+        .flatten()
+        .filter(|name| hints::is_valid_slug(name));
+    let slug = match &args.slug {
+        Some(slug) if hints::is_valid_slug(slug) => slug.clone(),
+        Some(slug) => bail!("--slug {slug:?} is not a valid slug"),
+        None => match digest.hints.slug().map(|h| h.value.to_owned()).or(folder_name) {
+            Some(slug) => slug,
+            None => bail!("{shown}: no slug in its identity files or folder name; pin it alone with --slug"),
+        },
+    };
+    let version = match &args.version {
+        Some(version) if hints::is_valid_version(version) => version.clone(),
+        Some(version) => bail!("--version {version:?} is not a valid version"),
+        None => match digest.hints.version() {
+            Some(hint) => hint.value.to_owned(),
+            None => bail!(
+                "{shown}: no version in .clawhub/origin.json, _meta.json or the front matter; \
+                 add `version:` to the front matter or pin it alone with --version"
+            ),
+        },
+    };
+    for problem in digest.hints.problems() {
+        eprintln!("skillscan: warning: {shown}: ignored {problem}");
+    }
+    let source = match digest.hints.registry() {
+        Some(registry) if registry.starts_with("https://") || registry.starts_with("http://") => registry.to_owned(),
+        _ => local_source(shown),
+    };
+    let entry = LockedSkill {
+        slug,
+        owner: digest.hints.owner().map(|h| h.value.to_owned()),
+        version,
+        source,
+        archive_sha256: digest.archive_sha256,
+        tree_digest: digest.tree_digest(),
+        clawhub_fingerprint: Some(digest.clawhub_fingerprint()),
+        signing_key_id: None,
+        verdict: verdict.as_str().to_owned(),
+        rules_version: rules_version.to_owned(),
+        pinned_at,
+        files: digest.manifest.file_map(),
+    };
+    entry.validate().with_context(|| format!("pinning {shown}"))?;
+    Ok(entry)
+}

@@ -1,0 +1,172 @@
+//! `skillscan verify`: check a skill against its signature, its `skills.lock` pin and its
+//! `origin.json` fingerprint (see `skillscan::integrity::verify` for what each check compares).
+//!
+//! Exit codes: 0 every check that applied passed; 3 an integrity failure (each printed on
+//! stderr, naming what differs); 2 an error — a key, trust store, signature or lock file that is
+//! missing, unreadable or garbled, or nothing to verify against. A signature file that parses
+//! but does not verify is an integrity failure (3), not an error.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use skillscan::integrity::{self, IntegrityLimits, SignatureEvidence, SkillTarget, Trust, VerifyOptions};
+use skillscan_signatures::minisign::{PublicKey, SignatureFile};
+use skillscan_signatures::{SkillsLock, TrustStore};
+
+use crate::exit::Exit;
+use crate::files::{
+    MAX_LIST_FILE, MAX_SMALL_FILE, default_signature_path, local_source, manifest_path_for, now, read_text,
+    read_text_if_exists,
+};
+use crate::skills::{report_tree_error, targets, worse};
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A skill folder or archive; a folder without SKILL.md verifies every skill found below it.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// Check the skill against its entry in this lock file (files, version, archive sha256).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// The signature [default: PATH.minisig beside PATH, if present].
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
+    /// A folder's signed manifest [default: beside the signature, `NAME.manifest`].
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Trust store (TOML): keys with validity windows, revocations, whether signatures are required.
+    #[arg(long, value_name = "FILE", conflicts_with = "public_key")]
+    pub trusted_keys: Option<PathBuf>,
+    /// A single trusted public key (minisign format); a signature is then required.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+}
+
+enum LoadedTrust {
+    Store(TrustStore),
+    Key(PublicKey),
+}
+
+pub fn run(args: VerifyArgs) -> anyhow::Result<Exit> {
+    let trust = match (&args.trusted_keys, &args.public_key) {
+        (Some(path), _) => {
+            let text = read_text(path, "trust store", MAX_SMALL_FILE)?;
+            Some(LoadedTrust::Store(
+                TrustStore::parse(&text).with_context(|| format!("trust store {}", path.display()))?,
+            ))
+        }
+        (None, Some(path)) => {
+            let text = read_text(path, "public key", MAX_SMALL_FILE)?;
+            Some(LoadedTrust::Key(PublicKey::parse(&text).with_context(|| format!("public key {}", path.display()))?))
+        }
+        (None, None) => None,
+    };
+    if trust.is_none() && args.signature.is_some() {
+        bail!("--signature needs --public-key or --trusted-keys to check it against");
+    }
+    let lock = match &args.lock {
+        Some(path) => {
+            let text = read_text(path, "lock file", MAX_LIST_FILE)?;
+            Some(SkillsLock::parse(&text).with_context(|| format!("lock file {}", path.display()))?)
+        }
+        None => None,
+    };
+    let found = match targets(&args.path, false) {
+        Ok(found) => found,
+        Err(e) => return Ok(report_tree_error(&args.path.display().to_string(), &e)),
+    };
+    if found.len() > 1 && (args.signature.is_some() || args.manifest.is_some()) {
+        bail!(
+            "{} holds {} skills; --signature and --manifest name the files of one skill",
+            args.path.display(),
+            found.len()
+        );
+    }
+    let trust = trust.as_ref().map(|t| match t {
+        LoadedTrust::Store(store) => Trust::Store(store),
+        LoadedTrust::Key(key) => Trust::Key(key),
+    });
+    let mut exit = Exit::Clean;
+    for target in &found {
+        let code = verify_one(target, &args, trust, lock.as_ref())?;
+        exit = worse(exit, code);
+    }
+    Ok(exit)
+}
+
+fn verify_one(
+    target: &SkillTarget,
+    args: &VerifyArgs,
+    trust: Option<Trust<'_>>,
+    lock: Option<&SkillsLock>,
+) -> anyhow::Result<Exit> {
+    let display = &target.display;
+    let digest = match integrity::digest_path(&target.path, &IntegrityLimits::default()) {
+        Ok(digest) => digest,
+        Err(e) => return Ok(report_tree_error(display, &e)),
+    };
+    let signature_path = match &args.signature {
+        Some(path) => path.clone(),
+        None => default_signature_path(&target.path)?,
+    };
+    // An explicit --signature must exist; the default one is optional (the trust store decides).
+    let signature_text = if args.signature.is_some() {
+        Some(read_text(&signature_path, "signature", MAX_SMALL_FILE)?)
+    } else if trust.is_some() {
+        read_text_if_exists(&signature_path, "signature", MAX_SMALL_FILE)?
+    } else {
+        None
+    };
+    let signature = signature_text
+        .as_deref()
+        .map(|text| SignatureFile::parse(text).with_context(|| format!("signature {}", signature_path.display())))
+        .transpose()?;
+    let manifest_path = args.manifest.clone().unwrap_or_else(|| manifest_path_for(&signature_path));
+    let manifest_text = if signature.is_none() || digest.kind.is_archive() {
+        None
+    } else if args.manifest.is_some() {
+        Some(read_text(&manifest_path, "signed manifest", MAX_LIST_FILE)?)
+    } else {
+        read_text_if_exists(&manifest_path, "signed manifest", MAX_LIST_FILE)?
+    };
+    let signature_location = signature_path.display().to_string();
+    let manifest_location = manifest_path.display().to_string();
+    let local = local_source(display);
+    let options = VerifyOptions {
+        trust,
+        signature: signature.as_ref().map(|signature| SignatureEvidence {
+            signature,
+            location: &signature_location,
+            signed_manifest: manifest_text.as_deref(),
+            manifest_location: Some(&manifest_location),
+        }),
+        signature_location: Some(&signature_location),
+        lock,
+        local_source: Some(&local),
+        archive_bytes: None,
+        now: now(),
+    };
+    let report = integrity::verify_skill(&digest, &options).map_err(anyhow::Error::new)?;
+    for note in &report.notes {
+        eprintln!("skillscan: note: {display}: {note}");
+    }
+    if report.checks_run() == 0 {
+        bail!(
+            "{display}: nothing to verify against: give --lock, --public-key or --trusted-keys \
+             (and there is no .clawhub/origin.json fingerprint)"
+        );
+    }
+    for failure in &report.failures {
+        eprintln!("skillscan: integrity: {display}: {failure}");
+    }
+    for passed in &report.passed {
+        println!("ok {display}: {passed}");
+    }
+    if report.is_ok() {
+        println!("verified {display} (tree {})", digest.tree_digest());
+        Ok(Exit::Clean)
+    } else {
+        Ok(Exit::Integrity)
+    }
+}

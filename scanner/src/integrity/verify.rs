@@ -1,0 +1,559 @@
+//! The checks behind `skillscan verify` (and, later, `install` and `ci`): a signature and its
+//! statement, a `skills.lock` pin, and `origin.json`'s fingerprint, against a [`SkillDigest`].
+//!
+//! Every check that applies runs, and every failure is collected, so one run names everything
+//! that differs. Failures are [`IntegrityFailure`]s (the input does not match what was vouched
+//! for: exit 3); a [`VerifyIoError`] means the check could not run (exit 2). Reading and parsing
+//! the key, signature, trust-store and lock files is the caller's job, so that a garbled file is
+//! an error of its own (exit 2) and not confused with tampering.
+//!
+//! Order and what each check compares:
+//!
+//! 1. **Which pin**: the lock entry for the slug the skill's hints give (and the owner, when the
+//!    lock has several entries for that slug), else the entry whose `source` is `local:<path>`.
+//! 2. **Expected identity**: slug and version from that lock entry, else from the hints. Without
+//!    either, the statement's own slug and version are accepted and reported (the signature then
+//!    proves "a trusted key signed these bytes as slug@version", nothing about which skill the
+//!    caller meant).
+//! 3. **Signature**: made by a trusted key (trust store: known, not revoked, inside its validity
+//!    window now and at the statement's timestamp), over the archive bytes, or for a folder over
+//!    the signed manifest text (`<sig>.manifest` next to the signature) or, without one, over the
+//!    manifest text computed now. With the signed manifest, a tampered folder names the files that
+//!    changed, appeared or disappeared. Then the trusted comment must be a skillscan statement
+//!    whose `slug`, `version`, `sha256` (archives) and `tree` match; the first differing field
+//!    is named.
+//! 4. **Pin**: files against the lock's file list (changed, added, removed), the version the
+//!    hints give, the archive sha256 (archives), and the signing key the lock recorded.
+//! 5. **origin.json**: its `fingerprint` against the files' ClawHub fingerprint.
+
+use std::fmt;
+use std::io::{self, Read};
+
+use skillscan_signatures::digest::{FingerprintScope, Sha256Digest, TreeManifest, sha256};
+use skillscan_signatures::error::{
+    IntegrityError, StatementError, StatementMismatch, TrustError, VerifyError as SignatureVerifyError,
+};
+use skillscan_signatures::minisign::{self, KeyId, PublicKey, SignatureFile};
+use skillscan_signatures::{ExpectedSubject, LockedSkill, SkillStatement, SkillsLock, TrustStore};
+
+use super::SkillDigest;
+use super::hints::HintError;
+
+/// Who may sign.
+#[derive(Debug, Clone, Copy)]
+pub enum Trust<'a> {
+    /// A trust store (`--trusted-keys`): named keys, validity windows, revocations, and whether a
+    /// signature is required.
+    Store(&'a TrustStore),
+    /// One public key (`--public-key`): a signature is required; no window, no revocation list.
+    Key(&'a PublicKey),
+}
+
+impl Trust<'_> {
+    fn requires_signature(&self) -> bool {
+        match self {
+            Self::Store(store) => store.require_signature(),
+            Self::Key(_) => true,
+        }
+    }
+}
+
+/// A parsed signature and what goes with it.
+#[derive(Debug, Clone, Copy)]
+pub struct SignatureEvidence<'a> {
+    pub signature: &'a SignatureFile,
+    /// Where it was read from, for messages.
+    pub location: &'a str,
+    /// For a folder: the signed manifest text, when the `.manifest` file was found.
+    pub signed_manifest: Option<&'a str>,
+    /// For a folder: where the signed manifest was looked for, for messages.
+    pub manifest_location: Option<&'a str>,
+}
+
+/// What to check a digest against.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifyOptions<'a> {
+    pub trust: Option<Trust<'a>>,
+    pub signature: Option<SignatureEvidence<'a>>,
+    /// Where a signature was looked for when there is none, for the "missing" message.
+    pub signature_location: Option<&'a str>,
+    pub lock: Option<&'a SkillsLock>,
+    /// `local:<path>`, the source `skillscan pin` records for a skill pinned from disk.
+    pub local_source: Option<&'a str>,
+    /// For an archive held in memory: its bytes (otherwise the archive file is read again).
+    pub archive_bytes: Option<&'a [u8]>,
+    /// Unix time used for key validity windows.
+    pub now: u64,
+}
+
+/// A check could not run.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+pub struct VerifyIoError {
+    pub path: String,
+    #[source]
+    pub source: io::Error,
+}
+
+/// Something does not match what was signed or pinned. Each message names what differs.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IntegrityFailure {
+    #[error("no signature at {location}, and {required_by} requires one")]
+    SignatureMissing { location: String, required_by: &'static str },
+    #[error("{0}")]
+    Trust(TrustError),
+    #[error("{source}{context}")]
+    Signature { source: SignatureVerifyError, context: String },
+    #[error("the signature's trusted comment is not a skillscan statement: {0}")]
+    Statement(StatementError),
+    #[error("trusted comment field `{field}` does not match: {source}")]
+    StatementField { field: &'static str, source: StatementMismatch },
+    #[error("signed manifest {location}: {message}")]
+    SignedManifest { location: String, message: String },
+    #[error("files differ from what was signed:{}", describe_files(changed, added, removed))]
+    SignedFiles { changed: Vec<String>, added: Vec<String>, removed: Vec<String> },
+    #[error("{what} is not pinned in skills.lock")]
+    NotPinned { what: String },
+    #[error("skills.lock has {count} entries for slug \"{slug}\" and the skill names no owner to tell them apart")]
+    AmbiguousPin { slug: String, count: usize },
+    #[error("{0}")]
+    Lock(IntegrityError),
+    #[error("skills.lock field `{field}` pins {expected}, but {found_in} has {found}")]
+    LockField { field: &'static str, expected: String, found: String, found_in: String },
+    #[error("{0} (cannot check its fingerprint)")]
+    OriginUnreadable(HintError),
+    #[error("{file} records ClawHub fingerprint {recorded}, but the files' fingerprint is {computed}")]
+    OriginFingerprint { file: String, recorded: Sha256Digest, computed: Sha256Digest },
+}
+
+/// Lists at most this many paths per category in a message.
+const MAX_LISTED_PATHS: usize = 20;
+
+fn describe_files(changed: &[String], added: &[String], removed: &[String]) -> String {
+    let mut out = String::new();
+    for (label, paths) in [("changed", changed), ("added", added), ("removed", removed)] {
+        if paths.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(';');
+        }
+        out.push_str(&format!(" {label} {}:", paths.len()));
+        for path in paths.iter().take(MAX_LISTED_PATHS) {
+            out.push_str(&format!(" {path:?}"));
+        }
+        if paths.len() > MAX_LISTED_PATHS {
+            out.push_str(&format!(" and {} more", paths.len() - MAX_LISTED_PATHS));
+        }
+    }
+    out
+}
+
+/// The outcome: failures (empty when everything checked out), what passed, and notes.
+#[derive(Debug, Default)]
+pub struct VerifyReport {
+    pub failures: Vec<IntegrityFailure>,
+    /// One line per check that passed.
+    pub passed: Vec<String>,
+    /// Things worth knowing that are not failures (unreadable `_meta.json`, unchecked signature).
+    pub notes: Vec<String>,
+    /// The verified statement, when a signature verified.
+    pub statement: Option<SkillStatement>,
+    /// The key that vouched: id and name.
+    pub signer: Option<(KeyId, String)>,
+    /// The lock entry the skill was compared with.
+    pub lock_entry: Option<LockedSkill>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// Checks that ran (passed or failed). Zero means there was nothing to verify against.
+    pub fn checks_run(&self) -> usize {
+        self.passed.len() + self.failures.len()
+    }
+}
+
+/// Runs every check that `options` makes possible; see the module docs.
+pub fn verify_skill(digest: &SkillDigest, options: &VerifyOptions<'_>) -> Result<VerifyReport, VerifyIoError> {
+    let mut report = VerifyReport::default();
+    for problem in digest.hints.problems() {
+        if !problem.file.ends_with("origin.json") {
+            report.notes.push(format!("ignored {problem}"));
+        }
+    }
+
+    let entry = options.lock.and_then(|lock| find_entry(lock, digest, options.local_source, &mut report));
+    let expected_slug = entry.map(|e| e.slug.clone()).or_else(|| digest.hints.slug().map(|h| h.value.to_owned()));
+    let expected_version =
+        entry.map(|e| e.version.clone()).or_else(|| digest.hints.version().map(|h| h.value.to_owned()));
+
+    check_signature(digest, options, expected_slug.as_deref(), expected_version.as_deref(), entry, &mut report)?;
+    if let Some(entry) = entry {
+        check_lock(digest, entry, &mut report);
+        report.lock_entry = Some(entry.clone());
+    }
+    check_origin(digest, &mut report);
+    Ok(report)
+}
+
+fn find_entry<'l>(
+    lock: &'l SkillsLock,
+    digest: &SkillDigest,
+    local_source: Option<&str>,
+    report: &mut VerifyReport,
+) -> Option<&'l LockedSkill> {
+    if let Some(slug) = digest.hints.slug() {
+        let candidates: Vec<&LockedSkill> = lock.skills.iter().filter(|e| e.slug == slug.value).collect();
+        let owner = digest.hints.owner().map(|h| h.value);
+        match candidates.as_slice() {
+            [] => {}
+            [only] => return Some(only),
+            several => {
+                if let Some(found) = several.iter().find(|e| e.owner.as_deref() == owner) {
+                    return Some(found);
+                }
+                if let Some(found) = local_source.and_then(|s| several.iter().find(|e| e.source == s)) {
+                    return Some(found);
+                }
+                report
+                    .failures
+                    .push(IntegrityFailure::AmbiguousPin { slug: slug.value.to_owned(), count: several.len() });
+                return None;
+            }
+        }
+    }
+    if let Some(found) = local_source.and_then(|source| lock.skills.iter().find(|e| e.source == source)) {
+        return Some(found);
+    }
+    let what = match digest.hints.slug() {
+        Some(slug) => format!("skill \"{}\" ({})", slug.value, digest.path.display()),
+        None => format!(
+            "{} (no slug in origin.json, _meta.json or the front matter, and no `local:` entry for it)",
+            digest.path.display()
+        ),
+    };
+    report.failures.push(IntegrityFailure::NotPinned { what });
+    None
+}
+
+/// The name of the statement field a mismatch is about.
+fn mismatch_field(mismatch: &StatementMismatch) -> &'static str {
+    match mismatch {
+        StatementMismatch::Slug { .. } => "slug",
+        StatementMismatch::Version { .. } => "version",
+        StatementMismatch::ArchiveSha256 { .. } => "sha256",
+        StatementMismatch::Tree { .. } => "tree",
+        _ => "tree",
+    }
+}
+
+fn check_signature(
+    digest: &SkillDigest,
+    options: &VerifyOptions<'_>,
+    expected_slug: Option<&str>,
+    expected_version: Option<&str>,
+    entry: Option<&LockedSkill>,
+    report: &mut VerifyReport,
+) -> Result<(), VerifyIoError> {
+    let (Some(trust), Some(evidence)) = (options.trust, options.signature) else {
+        match (options.trust, options.signature) {
+            (Some(trust), None) if trust.requires_signature() => {
+                report.failures.push(IntegrityFailure::SignatureMissing {
+                    location: options.signature_location.unwrap_or("the default location").to_owned(),
+                    required_by: match trust {
+                        Trust::Store(_) => "the trust store",
+                        Trust::Key(_) => "--public-key",
+                    },
+                });
+            }
+            (Some(_), None) => report.notes.push("no signature; the trust store does not require one".to_owned()),
+            (None, Some(evidence)) => report
+                .notes
+                .push(format!("signature {} not checked: no --public-key or --trusted-keys given", evidence.location)),
+            _ => {}
+        }
+        return Ok(());
+    };
+
+    // The message: the archive bytes, or for a folder the signed (else the computed) manifest.
+    let computed_text;
+    let (message, what): (Box<dyn Read + '_>, String) = if digest.kind.is_archive() {
+        match options.archive_bytes {
+            Some(bytes) => (Box::new(bytes), "the archive".to_owned()),
+            None => {
+                let file = std::fs::File::open(&digest.path)
+                    .map_err(|source| VerifyIoError { path: digest.path.display().to_string(), source })?;
+                (Box::new(file), "the archive".to_owned())
+            }
+        }
+    } else if let Some(text) = evidence.signed_manifest {
+        (Box::new(text.as_bytes()), format!("the signed manifest {}", evidence.manifest_location.unwrap_or("")))
+    } else {
+        computed_text = digest.manifest.manifest_text();
+        (Box::new(computed_text.as_bytes()), "the manifest of the files".to_owned())
+    };
+    let context = if digest.kind.is_archive() {
+        " (the archive's bytes differ from what was signed)".to_owned()
+    } else if evidence.signed_manifest.is_none() {
+        format!(
+            " (the files differ from what was signed; the signed manifest {} was not found, so the files cannot be named)",
+            evidence.manifest_location.unwrap_or("(none given)")
+        )
+    } else {
+        " (the signed manifest file was modified)".to_owned()
+    };
+    let io_error = |source| VerifyIoError { path: digest.path.display().to_string(), source };
+    let signature = evidence.signature;
+    let signer = match trust {
+        Trust::Store(store) => match store.verify(message, signature, options.now) {
+            Ok(key) => (key.key_id(), key.name.clone()),
+            Err(TrustError::Signature { source: SignatureVerifyError::Io(e), .. }) => return Err(io_error(e)),
+            Err(TrustError::Signature { source, key_id, name }) => {
+                let context = format!("{context}; signing key {key_id} (\"{name}\")");
+                report.failures.push(IntegrityFailure::Signature { source, context });
+                return Ok(());
+            }
+            Err(other) => {
+                report.failures.push(IntegrityFailure::Trust(other));
+                return Ok(());
+            }
+        },
+        Trust::Key(key) => match minisign::verify(key, message, signature) {
+            Ok(()) => (key.key_id, "--public-key".to_owned()),
+            Err(SignatureVerifyError::Io(e)) => return Err(io_error(e)),
+            Err(source @ SignatureVerifyError::KeyIdMismatch { .. }) => {
+                report.failures.push(IntegrityFailure::Signature { source, context: String::new() });
+                return Ok(());
+            }
+            Err(source) => {
+                report.failures.push(IntegrityFailure::Signature { source, context });
+                return Ok(());
+            }
+        },
+    };
+    report.passed.push(format!("signature by key {} (\"{}\") over {what}", signer.0, signer.1));
+    report.signer = Some(signer.clone());
+
+    let statement = match SkillStatement::parse(&signature.trusted_comment) {
+        Ok(statement) => statement,
+        Err(e) => {
+            report.failures.push(IntegrityFailure::Statement(e));
+            return Ok(());
+        }
+    };
+
+    let mut files_failed = false;
+    if !digest.kind.is_archive()
+        && let Some(text) = evidence.signed_manifest
+    {
+        let location = evidence.manifest_location.unwrap_or("").to_owned();
+        if sha256(text.as_bytes()) != statement.tree_digest {
+            report.failures.push(IntegrityFailure::SignedManifest {
+                location: location.clone(),
+                message: "its digest is not the statement's tree digest".to_owned(),
+            });
+            files_failed = true;
+        }
+        match parse_manifest(text) {
+            Ok(signed) => {
+                let diff = signed.diff_by_digest(&digest.manifest);
+                if !(diff.0.is_empty() && diff.1.is_empty() && diff.2.is_empty()) {
+                    report.failures.push(IntegrityFailure::SignedFiles {
+                        changed: diff.0,
+                        added: diff.1,
+                        removed: diff.2,
+                    });
+                    files_failed = true;
+                }
+            }
+            Err(message) => {
+                report.failures.push(IntegrityFailure::SignedManifest { location, message });
+                files_failed = true;
+            }
+        }
+    }
+
+    let expected = ExpectedSubject {
+        slug: expected_slug.unwrap_or(&statement.slug).to_owned(),
+        version: expected_version.unwrap_or(&statement.version).to_owned(),
+        archive_sha256: digest.archive_sha256,
+        // A files failure already says what differs; do not report the tree digest twice.
+        tree_digest: Some(if files_failed { statement.tree_digest } else { digest.tree_digest() }),
+    };
+    match statement.check(&expected) {
+        Ok(()) => report.passed.push(format!(
+            "statement: slug {}, version {}{} match",
+            statement.slug,
+            statement.version,
+            match (files_failed, digest.kind.is_archive()) {
+                (true, _) => "",
+                (false, true) => ", archive sha256 and tree digest",
+                (false, false) => ", tree digest",
+            }
+        )),
+        Err(mismatch) => report
+            .failures
+            .push(IntegrityFailure::StatementField { field: mismatch_field(&mismatch), source: mismatch }),
+    }
+    if expected_slug.is_none() || expected_version.is_none() {
+        report.notes.push(format!(
+            "no pin or identity file says which skill this is; the signature is for {} {}",
+            statement.slug, statement.version
+        ));
+    }
+    if let Some(pinned) = entry.and_then(|e| e.signing_key_id)
+        && pinned != signer.0
+    {
+        report.failures.push(IntegrityFailure::LockField {
+            field: "signing_key_id",
+            expected: pinned.to_string(),
+            found: signer.0.to_string(),
+            found_in: "the signature".to_owned(),
+        });
+    }
+    report.statement = Some(statement);
+    Ok(())
+}
+
+/// A signed manifest, parsed: path → digest.
+struct SignedManifest {
+    files: std::collections::BTreeMap<String, Sha256Digest>,
+}
+
+impl SignedManifest {
+    /// (changed, added, removed) from the signed list to the files now, by digest only (the
+    /// manifest text has no sizes).
+    fn diff_by_digest(&self, now: &TreeManifest) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let mut changed = Vec::new();
+        let mut added = Vec::new();
+        for file in now.files() {
+            match self.files.get(&file.path) {
+                None => added.push(file.path.clone()),
+                Some(signed) if *signed != file.sha256 => changed.push(file.path.clone()),
+                Some(_) => {}
+            }
+        }
+        let removed = self.files.keys().filter(|path| now.get(path).is_none()).cloned().collect();
+        (changed, added, removed)
+    }
+}
+
+/// Parses manifest text (`"<64 hex>  <path>\n"` lines, as [`TreeManifest::manifest_text`] writes).
+fn parse_manifest(text: &str) -> Result<SignedManifest, String> {
+    let mut files = std::collections::BTreeMap::new();
+    if text.is_empty() {
+        return Ok(SignedManifest { files });
+    }
+    let body = text.strip_suffix('\n').ok_or("does not end with a newline")?;
+    for (index, line) in body.split('\n').enumerate() {
+        let (hex, path) =
+            line.split_once("  ").ok_or_else(|| format!("line {}: expected \"<sha256>  <path>\"", index + 1))?;
+        let digest = Sha256Digest::parse_canonical_hex(hex).map_err(|e| format!("line {}: {e}", index + 1))?;
+        if files.insert(path.to_owned(), digest).is_some() {
+            return Err(format!("line {}: {path:?} is listed twice", index + 1));
+        }
+    }
+    Ok(SignedManifest { files })
+}
+
+fn check_lock(digest: &SkillDigest, entry: &LockedSkill, report: &mut VerifyReport) {
+    let before = report.failures.len();
+    if let Err(e) = entry.check_tree(&digest.manifest) {
+        report.failures.push(IntegrityFailure::Lock(e));
+    }
+    if let Some(slug) = digest.hints.slug()
+        && slug.value != entry.slug
+    {
+        report.failures.push(IntegrityFailure::LockField {
+            field: "slug",
+            expected: entry.slug.clone(),
+            found: slug.value.to_owned(),
+            found_in: slug.source.to_owned(),
+        });
+    }
+    if let Some(version) = digest.hints.version()
+        && version.value != entry.version
+    {
+        report.failures.push(IntegrityFailure::LockField {
+            field: "version",
+            expected: entry.version.clone(),
+            found: version.value.to_owned(),
+            found_in: version.source.to_owned(),
+        });
+    }
+    if let (Some(pinned), Some(found)) = (entry.archive_sha256, digest.archive_sha256)
+        && pinned != found
+    {
+        report.failures.push(IntegrityFailure::LockField {
+            field: "archive_sha256",
+            expected: pinned.to_string(),
+            found: found.to_string(),
+            found_in: "the archive".to_owned(),
+        });
+    }
+    if let Some(pinned) = entry.clawhub_fingerprint
+        && pinned != digest.clawhub_fingerprint()
+        && report.failures.len() == before
+    {
+        // Same tree, different fingerprint: only `_meta.json` differs (it is in ClawHub's
+        // fingerprint but not in the tree digest). Worth saying, not a failure.
+        report.notes.push(format!(
+            "ClawHub fingerprint differs from the pin ({pinned}): only _meta.json can differ when the tree matches"
+        ));
+    }
+    if report.failures.len() == before {
+        report.passed.push(format!(
+            "skills.lock entry {} {}: {} files match",
+            entry.slug,
+            entry.version,
+            digest.manifest.files().len()
+        ));
+    }
+}
+
+fn check_origin(digest: &SkillDigest, report: &mut VerifyReport) {
+    match &digest.hints.origin {
+        None => {}
+        Some(Err(e)) => report.failures.push(IntegrityFailure::OriginUnreadable(e.clone())),
+        Some(Ok(origin)) => {
+            let Some(recorded) = origin.fingerprint else { return };
+            let computed = digest.fingerprint(FingerprintScope::Installed);
+            if recorded == computed {
+                report.passed.push(format!("{} fingerprint matches", origin.file));
+            } else if digest.all_files.iter().any(|f| !f.path.is_ascii()) {
+                // Our port of JS localeCompare is exact for ASCII only (signatures crate docs):
+                // with other paths a difference may be ours, not the files'.
+                report.notes.push(format!(
+                    "{} fingerprint differs, but non-ASCII file names make our ClawHub fingerprint approximate",
+                    origin.file
+                ));
+            } else {
+                report.failures.push(IntegrityFailure::OriginFingerprint {
+                    file: origin.file.clone(),
+                    recorded,
+                    computed,
+                });
+            }
+        }
+    }
+}
+
+impl fmt::Display for VerifyReport {
+    /// One line per failure, then passed checks and notes (for logs).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for failure in &self.failures {
+            writeln!(f, "FAIL {failure}")?;
+        }
+        for passed in &self.passed {
+            writeln!(f, "ok   {passed}")?;
+        }
+        for note in &self.notes {
+            writeln!(f, "note {note}")?;
+        }
+        Ok(())
+    }
+}
