@@ -298,6 +298,11 @@ impl Matching<'_> {
         if excluded(self.rules, r, &file.path, seg, seg_text, file.text(), range.clone(), &captures) {
             return;
         }
+        // Rules consume a boundary character (`(?:^|\s)unzip`) since the regex engine has no
+        // look-behind; the evidence starts at the first visible character.
+        let matched = seg_text.get(range.clone()).unwrap_or("");
+        let visible = matched.trim_start();
+        let range = if visible.is_empty() { range } else { range.start + (matched.len() - visible.len())..range.end };
         hits.push(Hit {
             rule,
             location: HitLocation::Segment { file: file_index, segment, range },
@@ -321,6 +326,46 @@ fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
     !before.is_some_and(is_word) && !after.is_some_and(is_word)
+}
+
+/// The text that introduces the line at `offset`: the earlier lines of its paragraph (and of its
+/// code block), then — past a fence opener and at most one blank line — the paragraph above
+/// the fence. At most `LEAD_IN_LINES` lines, so a label far above cannot excuse a match.
+fn lead_in(text: &str, offset: usize) -> String {
+    const LEAD_IN_LINES: usize = 6;
+    let offset = floor_char_boundary(text, offset);
+    let mut end = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let (mut lines, mut skipped_blank, mut past_fence) = (Vec::<&str>::new(), false, false);
+    while end > 0 && lines.len() < LEAD_IN_LINES {
+        let line_end = end - 1;
+        let start = text[..line_end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[start..line_end];
+        end = start;
+        if line.trim().is_empty() {
+            // One blank line may separate a block's label from its opening fence.
+            if is_fence(lines.last().copied()) && !skipped_blank {
+                skipped_blank = true;
+                continue;
+            }
+            break;
+        }
+        if is_fence(Some(line)) {
+            if past_fence {
+                break; // the closing fence of an earlier block
+            }
+            past_fence = true;
+        }
+        lines.push(line);
+    }
+    lines.reverse();
+    lines.join("\n")
+}
+
+fn is_fence(line: Option<&str>) -> bool {
+    line.is_some_and(|l| {
+        let t = l.trim_start();
+        t.starts_with("```") || t.starts_with("~~~")
+    })
 }
 
 /// The line of `text` around `offset`.
@@ -364,6 +409,11 @@ fn excluded(
         if regex.is_match(line) {
             return true;
         }
+    }
+    if let Some(regex) = &unless.lead_in
+        && regex.is_match(&lead_in(file_text, segment.file_range(range.clone()).start))
+    {
+        return true;
     }
     if !unless.host_in.is_empty() || !unless.require_host_in.is_empty() {
         let hosts = match_hosts(matched, captures);
@@ -535,5 +585,39 @@ pub fn locate(files: &[FileAnalysis], hit: &Hit) -> Located {
             };
             located_range(f, seg.file_range(range.clone()), decoded)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lead_in;
+
+    fn lead_in_of(text: &str, needle: &str) -> String {
+        lead_in(text, text.find(needle).expect("needle in text"))
+    }
+
+    #[test]
+    fn lead_in_is_the_paragraph_so_far() {
+        let text = "Intro.\n\nFirst line of the paragraph,\nsecond line,\nMATCH here\nafter\n";
+        assert_eq!(lead_in_of(text, "MATCH"), "First line of the paragraph,\nsecond line,");
+    }
+
+    #[test]
+    fn lead_in_of_a_code_block_reaches_the_label_above_the_fence() {
+        let text = "Unrelated.\n\n❌ Malicious:\n\n```bash\necho one\nMATCH\n```\n";
+        assert_eq!(lead_in_of(text, "MATCH"), "❌ Malicious:\n```bash\necho one");
+    }
+
+    #[test]
+    fn lead_in_stops_at_an_earlier_block_and_after_six_lines() {
+        let text = "```\nold block\n```\n```sh\nMATCH\n```\n";
+        assert_eq!(lead_in_of(text, "MATCH"), "```sh");
+        let long = "label\n1\n2\n3\n4\n5\n6\nMATCH\n";
+        assert_eq!(lead_in_of(long, "MATCH"), "1\n2\n3\n4\n5\n6");
+    }
+
+    #[test]
+    fn lead_in_of_the_first_line_is_empty() {
+        assert_eq!(lead_in_of("MATCH at start", "MATCH"), "");
     }
 }

@@ -91,6 +91,7 @@ pub struct CompiledUnless {
     pub require_host_in: Vec<String>,
     pub line: Option<Regex>,
     pub matched: Option<Regex>,
+    pub lead_in: Option<Regex>,
     pub host_in: Vec<String>,
     pub paths: Option<globset::GlobSet>,
     /// Not a finding when the URL host is corroborated by the skill itself.
@@ -452,6 +453,7 @@ fn compile_rule(stem: &str, origin: &RuleOrigin, text: &str, lists: &HostLists) 
         require_host_in: m.host_in.clone(),
         line: spec.unless.line.as_deref().map(|p| compile_regex(&file, "unless.line", p)).transpose()?,
         matched: spec.unless.matched.as_deref().map(|p| compile_regex(&file, "unless.matched", p)).transpose()?,
+        lead_in: spec.unless.lead_in.as_deref().map(|p| compile_regex(&file, "unless.lead_in", p)).transpose()?,
         host_in: spec.unless.host_in.clone(),
         paths,
         corroborated: spec.unless.corroborated,

@@ -175,6 +175,11 @@ pub struct Unless {
     /// The matched text matches this regex.
     #[serde(default)]
     pub matched: Option<String>,
+    /// The lines that introduce the match match this regex: the earlier lines of its paragraph,
+    /// and for a fenced code block the label above the fence ("❌ Malicious:", "Never run:").
+    /// See `engine::lead_in`.
+    #[serde(default)]
+    pub lead_in: Option<String>,
     /// The host of the `url`/`host` capture (or of the first URL in the match) is in one of
     /// these lists (`rules/lists/<name>.txt`).
     #[serde(default)]
