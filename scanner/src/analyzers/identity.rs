@@ -48,6 +48,11 @@ fn typo_edit(a: &str, b: &str) -> bool {
 
 /// Whether `candidate` looks like `target` without being it.
 pub fn lookalike(candidate: &str, target: &str) -> bool {
+    // Folding keeps the length and every accepted edit distance is at most 2, so names whose
+    // lengths differ more cannot match; this check spares the edit distance for most pairs.
+    if candidate.len().abs_diff(target.len()) > 2 && candidate.chars().count().abs_diff(target.chars().count()) > 2 {
+        return false;
+    }
     let candidate = candidate.to_ascii_lowercase();
     if candidate == target || target.len() < 4 {
         return false;
@@ -107,8 +112,7 @@ fn installed_packages(text: &str) -> Vec<(&'static str, String, usize)> {
     use std::sync::OnceLock;
     static COMMAND: OnceLock<regex::Regex> = OnceLock::new();
     let command = COMMAND.get_or_init(|| {
-        regex::Regex::new(r"(?m)\b(pip3?\s+install|uv\s+pip\s+install|pipx\s+install|uv\s+tool\s+install|uvx|npm\s+(?:i|install|add)|pnpm\s+(?:i|install|add)|yarn\s+add|bun\s+(?:i|install|add)|npx(?:\s+(?:-y|--yes))?)\s+([^\n;&|#`]*)")
-            .expect("valid install regex")
+        crate::rules::builtin_regex(r"(?m)\b(pip3?\s+install|uv\s+pip\s+install|pipx\s+install|uv\s+tool\s+install|uvx|npm\s+(?:i|install|add)|pnpm\s+(?:i|install|add)|yarn\s+add|bun\s+(?:i|install|add)|npx(?:\s+(?:-y|--yes))?)\s+([^\n;&|#`]*)")
     });
     let mut out = Vec::new();
     for caps in command.captures_iter(text) {

@@ -15,8 +15,7 @@ fn runs_code(command: &str) -> bool {
     static RISKY: OnceLock<regex::Regex> = OnceLock::new();
     RISKY
         .get_or_init(|| {
-            regex::Regex::new(r"(?i)\b(?:curl|wget|https?://|https?\.get|fetch\(|eval|node\s+-e|python3?\s+-c|bash\s+-c|sh\s+-c|require\(|powershell|iex)\b|\|\s*(?:ba)?sh\b")
-                .expect("valid lifecycle regex")
+            crate::rules::builtin_regex(r"(?i)\b(?:curl|wget|https?://|https?\.get|fetch\(|eval|node\s+-e|python3?\s+-c|bash\s+-c|sh\s+-c|require\(|powershell|iex)\b|\|\s*(?:ba)?sh\b")
         })
         .is_match(command)
 }

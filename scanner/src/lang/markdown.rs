@@ -196,10 +196,9 @@ fn find_hidden(text: &str, chunk: Range<usize>, out: &mut Vec<Range<usize>>) {
     }
     if slice.contains('<') {
         let hidden = HIDDEN.get_or_init(|| {
-            regex::Regex::new(
+            crate::rules::builtin_regex(
                 r#"(?i)<(div|span|p|section|aside|details|font|small|td|li)\b[^>]*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em)?\s*[;"']|opacity\s*:\s*0(?:\.0+)?\s*[;"']|\shidden[\s>=]|aria-hidden\s*=\s*["']?true)[^>]*>"#,
             )
-            .expect("valid hidden-element regex")
         });
         for m in hidden.captures_iter(slice) {
             let (Some(whole), Some(tag)) = (m.get(0), m.get(1)) else { continue };

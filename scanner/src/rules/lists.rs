@@ -58,6 +58,11 @@ impl HostLists {
         self.raw.get(list).map_or(&[], Vec::as_slice)
     }
 
+    /// The hosts of a list (without path prefixes).
+    pub fn hosts(&self, list: &str) -> impl Iterator<Item = &str> {
+        self.lists.get(list).into_iter().flatten().map(|entry| entry.host.as_str())
+    }
+
     pub fn has(&self, list: &str) -> bool {
         self.lists.contains_key(list)
     }

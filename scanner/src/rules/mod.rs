@@ -347,7 +347,7 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         }
     }
 
-    let (literals, literal_owners, unfiltered, non_ascii) = build_literal_engine(&rules)?;
+    let (literals, literal_owners, unfiltered, non_ascii) = build_literal_engine(&rules, &lists)?;
     let queries = build_queries(&rules)?;
     let tree_demand = build_tree_demand(&rules);
     let tree_demand_dataflow = rules.iter().any(|r| matches!(&r.matcher, Matcher::Analyzer(a) if a == "dataflow"));
@@ -504,6 +504,13 @@ pub fn ascii_word_boundaries(pattern: &str) -> String {
     out
 }
 
+/// A regex the scanner itself uses (not a rule's), with the same ASCII `\b`: a Unicode word
+/// boundary makes the regex engine leave its DFA for a far slower one on any non-ASCII text.
+/// Panics on an invalid pattern, so only for patterns written in the source.
+pub fn builtin_regex(pattern: &str) -> Regex {
+    Regex::new(&ascii_word_boundaries(pattern)).unwrap_or_else(|e| panic!("invalid built-in regex {pattern:?}: {e}"))
+}
+
 fn compile_regex(file: &str, field: &str, pattern: &str) -> Result<Regex, RuleError> {
     let pattern = ascii_word_boundaries(pattern);
     regex::RegexBuilder::new(&pattern).size_limit(8 << 20).build().map_err(|e| invalid(file, format!("{field}: {e}")))
@@ -520,7 +527,7 @@ pub fn prefilter_literals(pattern: &str) -> Option<Vec<String>> {
 
 type LiteralEngine = (Option<AhoCorasick>, Vec<Vec<(usize, LiteralRole)>>, Vec<usize>, Vec<usize>);
 
-fn build_literal_engine(rules: &[Rule]) -> Result<LiteralEngine, RuleError> {
+fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngine, RuleError> {
     let mut patterns: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut owners: Vec<Vec<(usize, LiteralRole)>> = Vec::new();
@@ -540,6 +547,17 @@ fn build_literal_engine(rules: &[Rule]) -> Result<LiteralEngine, RuleError> {
         }
     };
     for (i, rule) in rules.iter().enumerate() {
+        // A rule whose URL host must be in a list cannot match where none of the list's hosts
+        // occurs (hosts are compared as written, lowercased): those are its literals, far
+        // rarer than anything in a URL-shaped regex.
+        let required_hosts: Vec<&str> =
+            rule.unless.require_host_in.iter().flat_map(|list| lists.hosts(list)).filter(|h| !h.is_empty()).collect();
+        if matches!(rule.matcher, Matcher::Regex(_)) && !required_hosts.is_empty() {
+            for host in required_hosts {
+                add(host.to_string(), (i, LiteralRole::Prefilter), &mut patterns, &mut owners);
+            }
+            continue;
+        }
         match &rule.matcher {
             Matcher::Regex(regex) => match prefilter::prefilter(regex.as_str()) {
                 Some(prefilter::Prefilter::Literals(words)) => {
