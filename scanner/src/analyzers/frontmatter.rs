@@ -12,10 +12,17 @@ pub const RULES: &[&str] = &[
     "frontmatter-malformed",
     "install-download-untrusted",
     "install-download-unverified",
+    "install-package-from-url",
     "install-spec-command",
     "always-enabled",
     "sensitive-env-request",
 ];
+
+/// `…#<40 hex>` or `…/commit/<40 hex>`: a git source fixed to one commit.
+fn pinned_to_commit(url: &str) -> bool {
+    let tail = url.rsplit(['#', '/', '@']).next().unwrap_or("");
+    tail.len() == 40 && tail.bytes().all(|b| b.is_ascii_hexdigit())
+}
 
 /// Environment variables that hold keys to money or to everything (wallets, cloud roots).
 const CRITICAL_ENV: &[&str] = &["PRIVATE_KEY", "MNEMONIC", "SEED_PHRASE", "SEED", "WALLET_KEY", "SECRET_RECOVERY"];
@@ -85,6 +92,21 @@ pub fn frontmatter(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
             } else {
                 None
             };
+            // A package manager pointed at a repository (`kind: node` with a GitHub URL) builds
+            // unreviewed source, which is supply-chain risk, not a dropper — unless the URL
+            // itself is one (plain HTTP, raw IP, paste site…). A commit hash pins the source.
+            let package_from_repo =
+                spec.kind != "download" && why.as_deref().is_none_or(|w| w.starts_with("from a host"));
+            if package_from_repo {
+                if !pinned_to_commit(url) {
+                    out.emit(
+                        "install-package-from-url",
+                        location,
+                        Some(format!("`{}` installs `{url}` from outside its registry", spec.kind)),
+                    );
+                }
+                continue;
+            }
             match (why, &spec.sha256) {
                 (Some(why), _) => out.emit("install-download-untrusted", location, Some(format!("`{url}` is {why}"))),
                 (None, None) => {
