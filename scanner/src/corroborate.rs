@@ -7,7 +7,8 @@
 //! - the domain of the skill's `homepage`, `repository`, `links.*` or `metadata.*.homepage`
 //!   (for GitHub: the same account, so `raw.githubusercontent.com/acme/…` is corroborated by a
 //!   homepage `github.com/acme/…`);
-//! - linked from the skill's Markdown at least twice besides the installer line; or
+//! - linked from the skill's Markdown at least twice besides the installer line (for code
+//!   hosts: the same account); or
 //! - named after the skill (`pinchwork.dev` for a skill named `pinchwork`).
 //!
 //! Never corroborated, whatever the skill says: raw IP addresses, plain `http://`, and hosts on
@@ -158,21 +159,31 @@ impl Corroboration {
             }
         }
         // Domains the skill's documents link repeatedly (an installer line counts once).
+        // Only documentation links count: an installer line repeated three times vouches for
+        // nothing. Code hosts count per account: `github.com/acme/…` vouches for acme, not for
+        // every GitHub user.
         let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut account_counts: HashMap<String, usize> = HashMap::new();
         for file in files.iter().filter(|f| f.markdown.is_some()) {
-            for (_, url) in urls::find_urls(file.text()) {
-                if !url.starts_with("https://") {
+            let text = file.text();
+            for (at, url) in urls::find_urls(text) {
+                if !url.starts_with("https://") || is_fetch_line(line_around(text, at)) {
                     continue;
                 }
                 if let Some((host, path)) = urls::host_and_path(url) {
-                    if urls::is_ip(&host) || untrustworthy(&host, &path) || CODE_HOSTS.contains(&host.as_str()) {
+                    if urls::is_ip(&host) || untrustworthy(&host, &path) {
                         continue;
                     }
-                    *counts.entry(registrable(&host)).or_insert(0) += 1;
+                    match code_account(&host, &path) {
+                        Some(account) => *account_counts.entry(account).or_insert(0) += 1,
+                        None if CODE_HOSTS.contains(&host.as_str()) => {}
+                        None => *counts.entry(registrable(&host)).or_insert(0) += 1,
+                    }
                 }
             }
         }
-        c.domains.extend(counts.into_iter().filter(|(_, n)| *n >= 3).map(|(domain, _)| domain));
+        c.domains.extend(counts.into_iter().filter(|(_, n)| *n >= 2).map(|(domain, _)| domain));
+        c.accounts.extend(account_counts.into_iter().filter(|(_, n)| *n >= 2).map(|(account, _)| account));
         c
     }
 
@@ -194,6 +205,20 @@ impl Corroboration {
         let first_label = domain.split('.').next().unwrap_or("");
         self.domains.contains(&domain) || (first_label.len() >= 4 && self.name_tokens.contains(first_label))
     }
+}
+
+fn line_around(text: &str, at: usize) -> &str {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    &text[start..end]
+}
+
+/// A line that downloads something: an installer command, not a link to documentation.
+fn is_fetch_line(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    ["curl ", "wget ", "iwr ", "irm ", "invoke-webrequest", "invoke-restmethod", "| bash", "|bash", "| sh", "|sh"]
+        .iter()
+        .any(|word| lower.contains(word))
 }
 
 /// Distinctive words of a skill name (`opencode-acp-control` → `opencode`, `opencodeacpcontrol`):
