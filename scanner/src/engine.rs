@@ -59,6 +59,13 @@ pub struct LiteralMatch {
     pattern: usize,
 }
 
+/// Per-file buffers of `match_segment`, indexed by rule: whether the rule is queued, and which
+/// prefilter groups were seen in the segment.
+struct Scratch<'a> {
+    marks: &'a mut [bool],
+    seen: &'a mut [u32],
+}
+
 /// Per-scan rule switches (from the config).
 pub struct Matching<'r> {
     pub rules: &'r RuleSet,
@@ -104,17 +111,28 @@ impl Matching<'_> {
                 return true;
             }
             let first = literals.partition_point(|m| m.start < range.start);
-            let present: Vec<usize> = literals[first..]
-                .iter()
-                .take_while(|m| m.start < range.end)
-                .flat_map(|m| self.rules.literal_owners[m.pattern].iter().map(|(rule, _)| *rule))
-                .collect();
+            let mut seen: HashMap<usize, u32> = HashMap::new();
+            for m in literals[first..].iter().take_while(|m| m.start < range.end) {
+                for &(rule, role) in &self.rules.literal_owners[m.pattern] {
+                    *seen.entry(rule).or_default() |= match role {
+                        LiteralRole::Prefilter(bit) => 1 << bit,
+                        LiteralRole::Literal => 1,
+                    };
+                }
+            }
+            let present = |rule: usize| {
+                let groups = seen.get(&rule).copied().unwrap_or(0);
+                match self.rules.rules[rule].matcher {
+                    Matcher::Literals { .. } => groups != 0,
+                    _ => self.rules.prefilter_satisfied(rule, groups),
+                }
+            };
             demand.rules.iter().any(|&rule| {
                 if !self.enabled.get(rule).copied().unwrap_or(false) {
                     return false;
                 }
                 let filtered = !self.rules.unfiltered.contains(&rule) && !self.rules.non_ascii.contains(&rule);
-                if filtered && !present.contains(&rule) {
+                if filtered && !present(rule) {
                     return false;
                 }
                 match &self.rules.rules[rule].matcher {
@@ -137,6 +155,7 @@ impl Matching<'_> {
     ) {
         let text = file.text();
         let mut marks = vec![false; self.rules.rules.len()];
+        let mut seen = vec![0u32; self.rules.rules.len()];
         for (seg_index, segment) in file.segments.iter().enumerate() {
             let seg_text = segment.text(text);
             if seg_text.is_empty() {
@@ -160,7 +179,8 @@ impl Matching<'_> {
                     (&own[..], 0)
                 }
             };
-            self.match_segment(file_index, file, seg_index, segment, seg_text, literals, offset, &mut marks, hits);
+            let scratch = Scratch { marks: &mut marks, seen: &mut seen };
+            self.match_segment(file_index, file, seg_index, segment, seg_text, literals, offset, scratch, hits);
         }
         for tree in &file.trees {
             self.match_tree(file_index, file, tree, hits);
@@ -177,10 +197,12 @@ impl Matching<'_> {
         text: &str,
         literals: &[LiteralMatch],
         offset: usize,
-        marks: &mut [bool],
+        scratch: Scratch<'_>,
         hits: &mut Vec<Hit>,
     ) {
+        let Scratch { marks, seen } = scratch;
         let mut marked = Vec::new();
+        let mut touched = Vec::new();
         for m in literals {
             if m.end - offset > text.len() {
                 continue;
@@ -190,11 +212,11 @@ impl Matching<'_> {
                     continue;
                 }
                 match role {
-                    LiteralRole::Prefilter => {
-                        if !marks[rule] {
-                            marks[rule] = true;
-                            marked.push(rule);
+                    LiteralRole::Prefilter(bit) => {
+                        if seen[rule] == 0 {
+                            touched.push(rule);
                         }
+                        seen[rule] |= 1 << bit;
                     }
                     LiteralRole::Literal => {
                         let (start, end) = (m.start - offset, m.end - offset);
@@ -204,6 +226,13 @@ impl Matching<'_> {
                         }
                     }
                 }
+            }
+        }
+        for rule in touched {
+            let groups = std::mem::take(&mut seen[rule]);
+            if self.rules.prefilter_satisfied(rule, groups) && !marks[rule] {
+                marks[rule] = true;
+                marked.push(rule);
             }
         }
         let always = self.rules.unfiltered.iter();

@@ -190,6 +190,9 @@ pub fn identity(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
             check_package(input, out, index, ecosystem, &package_name(&spec.target), protected);
         }
     }
+    // The same few hosts recur in every file of a skill: judge each domain and account once.
+    let mut judged: std::collections::HashMap<(String, Option<String>), Option<String>> =
+        std::collections::HashMap::new();
     for (index, file) in input.files.iter().enumerate() {
         let Some(text) = file.text.as_deref() else { continue };
         let name = file.path.rsplit('/').next().unwrap_or("");
@@ -226,20 +229,22 @@ pub fn identity(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
                 }
                 _ => None,
             };
-            let known_domain = domains.contains(&domain);
-            let detail = domains
-                .iter()
-                .filter(|_| !known_domain)
-                .find(|known| domain_lookalike(&domain, known))
-                .map(|known| format!("`{domain}` imitates `{known}`"))
-                .or_else(|| {
-                    let account = account.as_deref().filter(|a| !protected.iter().any(|p| p == a))?;
-                    protected
-                        .iter()
-                        .find(|p| lookalike(account, p))
-                        .map(|p| format!("account `{account}` imitates `{p}`"))
-                });
-            if let Some(detail) = detail {
+            let detail = judged.entry((domain, account)).or_insert_with_key(|(domain, account)| {
+                let known_domain = domains.contains(domain);
+                domains
+                    .iter()
+                    .filter(|_| !known_domain)
+                    .find(|known| domain_lookalike(domain, known))
+                    .map(|known| format!("`{domain}` imitates `{known}`"))
+                    .or_else(|| {
+                        let account = account.as_deref().filter(|a| !protected.iter().any(|p| p == a))?;
+                        protected
+                            .iter()
+                            .find(|p| lookalike(account, p))
+                            .map(|p| format!("account `{account}` imitates `{p}`"))
+                    })
+            });
+            if let Some(detail) = detail.clone() {
                 out.emit(
                     "lookalike-source",
                     HitLocation::File { file: index, range: Some(offset..offset + url.len()) },

@@ -140,8 +140,9 @@ impl Rule {
 /// Why an Aho-Corasick pattern is in the automaton.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LiteralRole {
-    /// The rule's regex cannot match without this literal.
-    Prefilter,
+    /// The rule's regex cannot match without this literal: it is in the group whose bit this
+    /// is (see [`prefilter::prefilter_branches`] and `RuleSet::prefilter_masks`).
+    Prefilter(u8),
     /// A `literals` rule: the pattern is the match.
     Literal,
 }
@@ -155,7 +156,8 @@ pub struct LanguageQueries {
 }
 
 /// When code of one language needs a syntax tree: always (a query rule looks at trees), or when
-/// one of `rules` (regex rules on the strings or comments view) matches the code's text — a
+/// one of `rules` (regex rules on the strings or comments view but not on the code view) matches
+/// the code's text — a
 /// match inside a comment or string is a match in the code too, so the text test is cheap and
 /// exact enough, and most code is never parsed for nothing.
 #[derive(Debug, Default, Clone)]
@@ -170,6 +172,9 @@ pub struct RuleSet {
     by_id: HashMap<String, usize>,
     pub literals: Option<AhoCorasick>,
     pub literal_owners: Vec<Vec<(usize, LiteralRole)>>,
+    /// Per rule: the branches of its prefilter as bit masks over `LiteralRole::Prefilter` bits;
+    /// the regex runs when all bits of one branch were seen in a segment.
+    pub prefilter_masks: Vec<Vec<u32>>,
     /// Regex rules without a usable prefilter literal: run on every applicable segment.
     pub unfiltered: Vec<usize>,
     /// Regex rules that can only match non-ASCII text: run on segments that have some.
@@ -182,6 +187,19 @@ pub struct RuleSet {
     pub lists: HostLists,
     pub indicators: Indicators,
     pub version: String,
+}
+
+impl RuleSet {
+    /// Whether the prefilter groups seen in a segment (`LiteralRole::Prefilter` bits) complete
+    /// one branch of the rule's prefilter.
+    pub fn prefilter_satisfied(&self, rule: usize, groups: u32) -> bool {
+        for &mask in &self.prefilter_masks[rule] {
+            if groups & mask == mask {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -312,14 +330,21 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         None => Indicators::default(),
     };
 
+    // Regex compilation is most of the start-up time: rules compile on all cores.
+    let rules = {
+        use rayon::prelude::*;
+        let files: Vec<_> = rule_files.iter().collect();
+        files
+            .par_iter()
+            .map(|(stem, (origin, _, text))| compile_rule(stem, origin, text, &lists))
+            .collect::<Result<Vec<_>, _>>()?
+    };
     let mut hasher = Sha256::new();
-    let mut rules = Vec::with_capacity(rule_files.len());
-    for (stem, (origin, rel, text)) in &rule_files {
+    for (rel, text) in rule_files.values().map(|(_, rel, text)| (rel, text)) {
         hasher.update(rel.as_bytes());
         hasher.update([0]);
         hasher.update(text.as_bytes());
         hasher.update([0]);
-        rules.push(compile_rule(stem, origin, text, &lists)?);
     }
     for (name, (_, text)) in &list_files {
         hasher.update(name.as_bytes());
@@ -347,7 +372,8 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         }
     }
 
-    let (literals, literal_owners, unfiltered, non_ascii) = build_literal_engine(&rules, &lists)?;
+    let LiteralEngine { automaton: literals, owners: literal_owners, prefilter_masks, unfiltered, non_ascii } =
+        build_literal_engine(&rules, &lists)?;
     let queries = build_queries(&rules)?;
     let tree_demand = build_tree_demand(&rules);
     let tree_demand_dataflow = rules.iter().any(|r| matches!(&r.matcher, Matcher::Analyzer(a) if a == "dataflow"));
@@ -356,6 +382,7 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         by_id,
         literals,
         literal_owners,
+        prefilter_masks,
         unfiltered,
         non_ascii,
         queries,
@@ -525,7 +552,13 @@ pub fn prefilter_literals(pattern: &str) -> Option<Vec<String>> {
     }
 }
 
-type LiteralEngine = (Option<AhoCorasick>, Vec<Vec<(usize, LiteralRole)>>, Vec<usize>, Vec<usize>);
+struct LiteralEngine {
+    automaton: Option<AhoCorasick>,
+    owners: Vec<Vec<(usize, LiteralRole)>>,
+    prefilter_masks: Vec<Vec<u32>>,
+    unfiltered: Vec<usize>,
+    non_ascii: Vec<usize>,
+}
 
 fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngine, RuleError> {
     let mut patterns: Vec<String> = Vec::new();
@@ -533,6 +566,7 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
     let mut owners: Vec<Vec<(usize, LiteralRole)>> = Vec::new();
     let mut unfiltered = Vec::new();
     let mut non_ascii = Vec::new();
+    let mut prefilter_masks = vec![Vec::new(); rules.len()];
     let mut add = |pattern: String,
                    owner: (usize, LiteralRole),
                    patterns: &mut Vec<String>,
@@ -554,20 +588,38 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
             rule.unless.require_host_in.iter().flat_map(|list| lists.hosts(list)).filter(|h| !h.is_empty()).collect();
         if matches!(rule.matcher, Matcher::Regex(_)) && !required_hosts.is_empty() {
             for host in required_hosts {
-                add(host.to_string(), (i, LiteralRole::Prefilter), &mut patterns, &mut owners);
+                add(host.to_string(), (i, LiteralRole::Prefilter(0)), &mut patterns, &mut owners);
             }
+            prefilter_masks[i] = vec![1];
             continue;
         }
         match &rule.matcher {
-            Matcher::Regex(regex) => match prefilter::prefilter(regex.as_str()) {
-                Some(prefilter::Prefilter::Literals(words)) => {
-                    for w in words {
-                        add(w, (i, LiteralRole::Prefilter), &mut patterns, &mut owners);
+            Matcher::Regex(regex) => {
+                if let Some(branches) = prefilter::prefilter_branches(regex.as_str()) {
+                    for (b, groups) in branches.into_iter().enumerate() {
+                        let mut mask = 0u32;
+                        for (g, words) in groups.into_iter().enumerate() {
+                            let bit = (2 * b + g) as u8;
+                            mask |= 1 << bit;
+                            for w in words {
+                                add(w, (i, LiteralRole::Prefilter(bit)), &mut patterns, &mut owners);
+                            }
+                        }
+                        prefilter_masks[i].push(mask);
                     }
+                    continue;
                 }
-                Some(prefilter::Prefilter::NonAscii) => non_ascii.push(i),
-                None => unfiltered.push(i),
-            },
+                match prefilter::prefilter(regex.as_str()) {
+                    Some(prefilter::Prefilter::Literals(words)) => {
+                        for w in words {
+                            add(w, (i, LiteralRole::Prefilter(0)), &mut patterns, &mut owners);
+                        }
+                        prefilter_masks[i] = vec![1];
+                    }
+                    Some(prefilter::Prefilter::NonAscii) => non_ascii.push(i),
+                    None => unfiltered.push(i),
+                }
+            }
             Matcher::Literals { words, .. } => {
                 for literal in words {
                     add(literal.clone(), (i, LiteralRole::Literal), &mut patterns, &mut owners);
@@ -577,14 +629,17 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
         }
     }
     if patterns.is_empty() {
-        return Ok((None, owners, unfiltered, non_ascii));
+        return Ok(LiteralEngine { automaton: None, owners, prefilter_masks, unfiltered, non_ascii });
     }
     let automaton = aho_corasick::AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(aho_corasick::MatchKind::Standard)
+        // Overlapping search cannot use the packed prefilter; a full DFA has no failure
+        // transitions to chase and makes the per-file literal pass about twice as fast.
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(&patterns)
         .map_err(|e| invalid("rules", format!("literal automaton: {e}")))?;
-    Ok((Some(automaton), owners, unfiltered, non_ascii))
+    Ok(LiteralEngine { automaton: Some(automaton), owners, prefilter_masks, unfiltered, non_ascii })
 }
 
 fn build_tree_demand(rules: &[Rule]) -> HashMap<Lang, TreeDemand> {
@@ -594,8 +649,11 @@ fn build_tree_demand(rules: &[Rule]) -> HashMap<Lang, TreeDemand> {
         for (index, rule) in rules.iter().enumerate() {
             match &rule.matcher {
                 Matcher::Query(by_lang) if by_lang.contains_key(&lang) => entry.always = true,
+                // A rule that also reads the code itself sees every comment and string in it:
+                // it needs no tree for them.
                 Matcher::Regex(_) | Matcher::Literals { .. }
-                    if rule.applies_to(View::Strings, lang) || rule.applies_to(View::Comments, lang) =>
+                    if (rule.applies_to(View::Strings, lang) || rule.applies_to(View::Comments, lang))
+                        && !rule.applies_to(View::Code, lang) =>
                 {
                     entry.rules.push(index);
                 }

@@ -105,6 +105,45 @@ fn cross(a: &[String], b: &[String]) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// The requirements of a concatenation's parts, in order: `Ok` with one exact set when the
+/// whole concatenation is literal, else every part's requirement (literal runs joined).
+fn concat_parts(children: &[Hir]) -> Result<Vec<String>, Vec<Req>> {
+    let mut candidates: Vec<Req> = Vec::new();
+    let mut run: Option<Vec<String>> = Some(vec![String::new()]);
+    let mut all_exact = true;
+    for child in children {
+        match req(child) {
+            Req::Lits { set, exact: true } => {
+                run = match run.take() {
+                    Some(current) => match cross(&current, &set) {
+                        Some(next) => Some(next),
+                        None => {
+                            candidates.push(Req::Lits { set: current, exact: false });
+                            Some(set)
+                        }
+                    },
+                    None => Some(set),
+                };
+            }
+            other => {
+                all_exact = false;
+                if let Some(current) = run.take() {
+                    candidates.push(Req::Lits { set: current, exact: false });
+                }
+                candidates.push(other);
+                run = Some(vec![String::new()]);
+            }
+        }
+    }
+    if all_exact && let Some(set) = run {
+        return Ok(set);
+    }
+    if let Some(current) = run {
+        candidates.push(Req::Lits { set: current, exact: false });
+    }
+    Err(candidates)
+}
+
 fn req(hir: &Hir) -> Req {
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => Req::Lits { set: vec![String::new()], exact: true },
@@ -159,39 +198,10 @@ fn req(hir: &Hir) -> Req {
             Req::Lits { set: union, exact }
         }
         HirKind::Concat(children) => {
-            let mut candidates: Vec<Req> = Vec::new();
-            let mut run: Option<Vec<String>> = Some(vec![String::new()]);
-            let mut all_exact = true;
-            for child in children {
-                match req(child) {
-                    Req::Lits { set, exact: true } => {
-                        run = match run.take() {
-                            Some(current) => match cross(&current, &set) {
-                                Some(next) => Some(next),
-                                None => {
-                                    candidates.push(Req::Lits { set: current, exact: false });
-                                    Some(set)
-                                }
-                            },
-                            None => Some(set),
-                        };
-                    }
-                    other => {
-                        all_exact = false;
-                        if let Some(current) = run.take() {
-                            candidates.push(Req::Lits { set: current, exact: false });
-                        }
-                        candidates.push(other);
-                        run = Some(vec![String::new()]);
-                    }
-                }
-            }
-            if all_exact && let Some(set) = run {
-                return Req::Lits { set, exact: true };
-            }
-            if let Some(current) = run {
-                candidates.push(Req::Lits { set: current, exact: false });
-            }
+            let candidates = match concat_parts(children) {
+                Ok(set) => return Req::Lits { set, exact: true },
+                Err(candidates) => candidates,
+            };
             candidates
                 .into_iter()
                 .filter(|c| !matches!(c, Req::Lits { set, .. } if set.iter().any(String::is_empty)))
@@ -203,6 +213,77 @@ fn req(hir: &Hir) -> Req {
                 .unwrap_or(Req::Any)
         }
     }
+}
+
+/// Branches of required literal groups: the regex can match only where, for at least one
+/// branch, every group of that branch has a literal present. A top-level alternation gives one
+/// branch per alternative; each branch keeps the two best literal sets of distinct parts of its
+/// concatenation (`(?:print|echo)…(?:api key|token)` needs a verb *and* a secret word), which
+/// rules out far more text than either set alone. `None` when some branch has no usable set.
+pub type Branches = Vec<Vec<Vec<String>>>;
+
+/// At most this many branches (each takes two bits of a `u32` mask in the engine).
+pub const MAX_BRANCHES: usize = 16;
+
+pub fn prefilter_branches(pattern: &str) -> Option<Branches> {
+    let hir = regex_syntax::ParserBuilder::new().build().parse(pattern).ok()?;
+    let hir = strip_captures(&hir);
+    // The parser lifts a prefix common to all alternatives (`\b` mostly) out of the alternation.
+    let inner = match hir.kind() {
+        HirKind::Concat(children) => {
+            let mut rest = children.iter().filter(|c| !matches!(c.kind(), HirKind::Look(_) | HirKind::Empty));
+            match (rest.next().map(strip_captures), rest.next()) {
+                (Some(only), None) if matches!(only.kind(), HirKind::Alternation(_)) => only,
+                _ => hir,
+            }
+        }
+        _ => hir,
+    };
+    let branches: Vec<&Hir> = match inner.kind() {
+        HirKind::Alternation(branches) => branches.iter().collect(),
+        _ => vec![hir],
+    };
+    if branches.len() > MAX_BRANCHES {
+        return None;
+    }
+    branches.into_iter().map(branch_groups).collect()
+}
+
+fn strip_captures(hir: &Hir) -> &Hir {
+    match hir.kind() {
+        HirKind::Capture(capture) => strip_captures(&capture.sub),
+        _ => hir,
+    }
+}
+
+fn usable(set: &[String]) -> bool {
+    !set.is_empty()
+        && !set.iter().any(String::is_empty)
+        && (set.iter().all(|s| s.len() >= 2) || set.iter().all(|s| !s.is_ascii()))
+}
+
+fn branch_groups(hir: &Hir) -> Option<Vec<Vec<String>>> {
+    let hir = strip_captures(hir);
+    let HirKind::Concat(children) = hir.kind() else {
+        return match req(hir) {
+            Req::Lits { set, .. } if usable(&set) => Some(vec![set]),
+            _ => None,
+        };
+    };
+    let mut sets: Vec<Vec<String>> = match concat_parts(children) {
+        Ok(set) => vec![set],
+        Err(candidates) => candidates
+            .into_iter()
+            .filter_map(|c| match c {
+                Req::Lits { set, .. } => Some(set),
+                _ => None,
+            })
+            .collect(),
+    };
+    sets.retain(|set| usable(set));
+    sets.sort_by_key(|set| std::cmp::Reverse(score(&Req::Lits { set: set.clone(), exact: false })));
+    sets.truncate(2);
+    (!sets.is_empty()).then_some(sets)
 }
 
 /// The prefilter of a pattern, or `None` when there is no useful one.
@@ -260,6 +341,38 @@ mod tests {
         assert_eq!(prefilter(r"\p{Latin}\p{Cyrillic}"), Some(Prefilter::NonAscii));
         let zw = lits(r"[A-Za-z][\x{200B}-\x{200D}]+[A-Za-z]");
         assert_eq!(zw.len(), 3);
+    }
+
+    #[test]
+    fn branches_keep_two_groups_per_alternative() {
+        let branches =
+            prefilter_branches(r"(?i)\b(?:print|echo)\b[^\n]{0,40}\b(?:api\s+key|token)\b|\bask\s+the\s+user\b")
+                .unwrap();
+        assert_eq!(branches.len(), 2);
+        assert_eq!(branches[0].len(), 2, "{branches:?}");
+        assert!(branches[0].contains(&vec!["echo".to_string(), "print".to_string()]), "{branches:?}");
+        assert!(
+            branches[0].contains(&vec!["token".to_string()])
+                || branches[0].iter().any(|g| g.contains(&"token".to_string()))
+        );
+        // A branch without any literal makes the whole pattern unfilterable this way.
+        assert_eq!(prefilter_branches(r"foo\d+|[a-z]+"), None);
+    }
+
+    #[test]
+    fn every_group_of_a_matching_branch_is_in_the_match() {
+        for (pattern, text) in [
+            (r"(?i)\b(?:print|echo)\b[^\n]{0,40}\b(?:api\s+key|token)\b|\bask\s+the\s+user\b", "Echo the API key"),
+            (r"(?i)\b(?:curl|wget)\b[^\n|]*\|\s*(?:ba)?sh\b", "wget -qO- x | sh"),
+            (r"(?i)\bnever\s+tell\s+the\s+(?:user|owner)\b", "NEVER tell the owner"),
+        ] {
+            let m = regex::Regex::new(pattern).unwrap().find(text).unwrap().as_str().to_lowercase();
+            let branches = prefilter_branches(pattern).unwrap();
+            assert!(
+                branches.iter().any(|groups| groups.iter().all(|g| g.iter().any(|l| m.contains(l.as_str())))),
+                "{pattern}: {branches:?}"
+            );
+        }
     }
 
     #[test]
