@@ -189,19 +189,6 @@ pub struct RuleSet {
     pub version: String,
 }
 
-impl RuleSet {
-    /// Whether the prefilter groups seen in a segment (`LiteralRole::Prefilter` bits) complete
-    /// one branch of the rule's prefilter.
-    pub fn prefilter_satisfied(&self, rule: usize, groups: u32) -> bool {
-        for &mask in &self.prefilter_masks[rule] {
-            if groups & mask == mask {
-                return true;
-            }
-        }
-        false
-    }
-}
-
 impl std::fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RuleSet").field("rules", &self.rules.len()).field("version", &self.version).finish()
@@ -703,6 +690,17 @@ impl RuleSet {
 
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
+    }
+
+    /// Whether the prefilter groups seen in a segment (`LiteralRole::Prefilter` bits) complete
+    /// one branch of the rule's prefilter.
+    pub fn prefilter_satisfied(&self, rule: usize, groups: u32) -> bool {
+        for &mask in &self.prefilter_masks[rule] {
+            if groups & mask == mask {
+                return true;
+            }
+        }
+        false
     }
 }
 
