@@ -14,6 +14,8 @@
 //! [limits]
 //! max_body_bytes = 65536        # request bodies (admin API, telemetry)
 //! request_timeout = "30s"
+//! header_timeout = "10s"        # a client must send its request headers within this time
+//! max_connections = 1024        # open connections at once; more wait to be accepted
 //! scan_timeout = "120s"         # a slower scan is a scanner error: the version stays quarantined
 //! hot_cache_bytes = 268435456   # approved zips kept in memory for the download route
 //! max_archive_bytes = 52428800  # larger upstream archives are refused
@@ -51,6 +53,8 @@ pub enum ConfigError {
 pub struct Limits {
     pub max_body_bytes: usize,
     pub request_timeout: String,
+    pub header_timeout: String,
+    pub max_connections: usize,
     pub scan_timeout: String,
     pub hot_cache_bytes: u64,
     pub max_archive_bytes: u64,
@@ -61,6 +65,8 @@ impl Default for Limits {
         Limits {
             max_body_bytes: 64 * 1024,
             request_timeout: "30s".into(),
+            header_timeout: "10s".into(),
+            max_connections: 1024,
             scan_timeout: "120s".into(),
             hot_cache_bytes: 256 * 1024 * 1024,
             max_archive_bytes: 50 * 1024 * 1024,
@@ -184,6 +190,10 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         dur(&self.limits.request_timeout, "limits.request_timeout")?;
         dur(&self.limits.scan_timeout, "limits.scan_timeout")?;
+        dur(&self.limits.header_timeout, "limits.header_timeout")?;
+        if self.limits.max_connections == 0 {
+            return Err(ConfigError::Parse("limits.max_connections must be at least 1".into()));
+        }
         dur(&self.upstream.timeout, "upstream.timeout")?;
         dur(&self.upstream.max_retry_after, "upstream.max_retry_after")?;
         for w in &self.webhooks {
@@ -206,6 +216,9 @@ impl Config {
 
     pub fn request_timeout(&self) -> Duration {
         dur(&self.limits.request_timeout, "").unwrap_or(Duration::from_secs(30))
+    }
+    pub fn header_timeout(&self) -> Duration {
+        dur(&self.limits.header_timeout, "").unwrap_or(Duration::from_secs(10))
     }
     pub fn scan_timeout(&self) -> Duration {
         dur(&self.limits.scan_timeout, "").unwrap_or(Duration::from_secs(120))

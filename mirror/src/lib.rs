@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod model;
 pub mod policy;
 pub mod routes;
+pub mod server;
 pub mod service;
 pub mod snapshot;
 pub mod store;

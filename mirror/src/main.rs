@@ -342,7 +342,8 @@ async fn serve(m: Arc<Mirror>, listen: Option<String>) -> Result<ExitCode> {
     let bg = tokio::spawn(skillscan_mirror::app::background(state.clone(), rx.clone()));
     let app = build_router(state);
     let stop = tx.clone();
-    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let limits = skillscan_mirror::server::ConnectionLimits::of(&m.config);
+    let serve = skillscan_mirror::server::serve(listener, app, limits, async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight requests (at most 10 s)");
         let _ = stop.send(true);

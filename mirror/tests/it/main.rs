@@ -5,5 +5,6 @@ mod api;
 mod common;
 mod crash;
 mod fuzz;
+mod server;
 mod snapshots;
 mod sync;
