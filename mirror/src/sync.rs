@@ -297,7 +297,18 @@ pub async fn run(mirror: Arc<Mirror>, opts: SyncOptions) -> Result<SyncReport, S
 
 pub async fn run_with(mirror: Arc<Mirror>, up: &Upstream, opts: SyncOptions) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
-    let slugs = if opts.all { list_all(up, mirror.config.upstream.max_skills).await? } else { opts.slugs.clone() };
+    let slugs = if opts.all {
+        match list_all(up, mirror.config.upstream.max_skills).await {
+            Ok(slugs) => slugs,
+            Err(e) => {
+                // A broken listing is a sync failure like any other: recorded, then reported.
+                fail(&mirror, &opts.upstream, "*", None, &format!("listing skills: {e}"), &mut report);
+                return Err(e);
+            }
+        }
+    } else {
+        opts.slugs.clone()
+    };
     for slug in slugs {
         if let Err(e) = sync_skill(&mirror, up, &opts.upstream, &slug, &mut report).await {
             fail(&mirror, &opts.upstream, &slug, None, &e.to_string(), &mut report);

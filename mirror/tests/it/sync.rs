@@ -265,6 +265,20 @@ async fn hostile_upstreams_are_recorded_failures() {
 }
 
 #[tokio::test]
+async fn a_broken_skill_listing_is_a_recorded_failure() {
+    let e = env();
+    let r = routes(vec![("/api/v1/skills?limit=200".into(), Reply::Raw(http("200 OK", &[], b"{\"items\": [tru")))]);
+    let base = fake_upstream(r).await;
+    let all = SyncOptions { upstream: base.clone(), slugs: vec![], all: true };
+    let err = run_with(e.mirror.clone(), &upstream(&base), all).await.unwrap_err();
+    assert!(err.to_string().contains("malformed upstream JSON"), "{err}");
+    let failures = e.mirror.meta.sync_failures(10).unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].slug, "*");
+    assert!(failures[0].error.starts_with("listing skills: "), "{}", failures[0].error);
+}
+
+#[tokio::test]
 async fn retries_then_gives_up_on_5xx() {
     let r = routes(vec![("/x".into(), Reply::Raw(http("503 Service Unavailable", &[], b"down")))]);
     let base = fake_upstream(r).await;
