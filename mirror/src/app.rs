@@ -157,6 +157,10 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("Not found")
 }
 
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
 pub fn build_router(state: AppState) -> Router {
     let cfg = &state.mirror.config;
     let body_limit = cfg.limits.max_body_bytes;
@@ -169,6 +173,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/metrics", get(routes::ops::metrics))
         .route("/api/cli/telemetry/install", post(routes::ops::telemetry))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), read_auth))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(DefaultBodyLimit::max(body_limit))

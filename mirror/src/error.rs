@@ -20,6 +20,7 @@ pub enum ApiError {
     NotFound(&'static str),
     Conflict(String),
     Locked(String),
+    MethodNotAllowed,
     PayloadTooLarge,
     UnsupportedMediaType(String),
     Internal(String),
@@ -35,6 +36,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Locked(_) => StatusCode::LOCKED,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -54,6 +56,7 @@ impl ApiError {
             ApiError::Unauthorized => {
                 "Unauthorized: a valid mirror token is required (Authorization: Bearer <token>)".into()
             }
+            ApiError::MethodNotAllowed => "Method not allowed".into(),
             ApiError::PayloadTooLarge => "Request body too large".into(),
             ApiError::Internal(_) => "Internal error".into(),
         }

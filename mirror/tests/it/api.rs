@@ -276,6 +276,16 @@ async fn refusals_are_enforced_on_every_route() {
 }
 
 #[tokio::test]
+async fn a_wrong_method_gets_the_plain_text_error_of_every_other_refusal() {
+    let e = seeded();
+    let req = Request::delete("/api/v1/download?slug=weather-brief&version=1.0.0").body(Body::empty()).unwrap();
+    let (s, h, b) = call(e.app(), req).await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(h["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(text(&b), "Method not allowed");
+}
+
+#[tokio::test]
 async fn hostile_input_gets_clear_errors() {
     let e = seeded();
     let long = "a".repeat(10 * 1024);
@@ -379,6 +389,56 @@ async fn admin_api_needs_an_admin_token() {
     assert_eq!(json(&b)["version"]["state"], "rejected");
     assert_eq!(call(e.app(), auth_get("/api/v1/admin/alerts")).await.0, 200);
     assert_eq!(call(e.app(), auth_get("/api/v1/admin/sync-failures")).await.0, 200);
+}
+
+/// Everything the server logs during a test, at every level.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_never_contain_tokens_or_authorization_headers() {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // Global: handlers run blocking work on other threads. Logs of tests running alongside land
+    // here too, and must not contain their tokens either.
+    tracing::subscriber::set_global_default(subscriber).expect("no other test installs a subscriber");
+    let e = seeded();
+    let admin = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "alice", "admin").unwrap();
+    e.state.rebuild().unwrap();
+    let with_token = |method: &str, uri: &str, token: &str| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"reason":"reviewed"}"#))
+            .unwrap()
+    };
+    let approve = "/api/v1/admin/versions/careful-skill/0.1.0/approve";
+    assert_eq!(call(e.app(), with_token("POST", approve, &admin)).await.0, 200);
+    assert_eq!(call(e.app(), with_token("POST", approve, "ssm_not_a_real_token_0123456789")).await.0, 401);
+    assert_eq!(call(e.app(), with_token("GET", "/api/v1/skills/careful-skill", &admin)).await.0, 200);
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("/api/v1/admin/versions"), "the capture saw no request: {logged}");
+    assert!(!logged.contains(&admin), "the admin token was logged");
+    assert!(!logged.contains("ssm_not_a_real_token"), "a presented token was logged");
+    assert!(!logged.to_ascii_lowercase().contains("authorization"), "a header was logged: {logged}");
+    assert!(!logged.contains("Bearer"), "a header was logged");
 }
 
 #[tokio::test]

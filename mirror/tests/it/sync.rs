@@ -286,6 +286,27 @@ async fn retries_then_gives_up_on_5xx() {
     assert_eq!(err, SyncError::Http(503, "down".into()));
 }
 
+#[test]
+fn every_alerting_event_is_queued_for_the_webhooks() {
+    use skillscan_mirror::config::{Config, WebhookConfig};
+    use skillscan_mirror::policy::Policy;
+    let hook = WebhookConfig {
+        url: "http://127.0.0.1:9/hook".into(),
+        events: ["quarantine", "reject", "revoke", "integrity_alert"].map(String::from).to_vec(),
+    };
+    let e = env_with(Policy::default(), Config { webhooks: vec![hook], ..Config::default() });
+    e.ingest("careful-skill", "0.1.0", "acme", &[("SKILL.md", "# c\nCAUTION\n")]);
+    e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# c\nMALICIOUS\n")]);
+    e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    e.mirror.decide("weather-brief", "1.0.0", State::Revoked, "pulled by the vendor", "alice").unwrap();
+    // Different bytes for a pinned version.
+    e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# c\nMALICIOUS\nchanged\n")]);
+    let queued: Vec<String> = e.mirror.meta.due_webhooks(i64::MAX, 8).unwrap().into_iter().map(|w| w.event).collect();
+    for event in ["quarantine", "reject", "revoke", "integrity_alert"] {
+        assert!(queued.iter().any(|q| q == event), "no {event} webhook queued: {queued:?}");
+    }
+}
+
 #[tokio::test]
 async fn webhooks_are_posted_and_retried() {
     use skillscan_mirror::config::{Config, WebhookConfig};
