@@ -437,6 +437,40 @@ fn pinned_repository() -> (tempfile::TempDir, String) {
 }
 
 #[test]
+fn ci_config_requires_signatures_and_a_signed_folder_changed_afterwards_is_not_verified() {
+    let (repo, _) = pinned_repository();
+    let r = repo.path();
+    let o = skillscan(r, &["key", "generate", "--secret-key", "team.key", "--public-key", "team.pub", "--unencrypted"]);
+    assert_eq!(code(&o), 0, "{}", out_text(&o));
+    let public = std::fs::read_to_string(r.join("team.pub")).unwrap();
+    let public = public.lines().find(|l| l.starts_with("RW")).unwrap();
+    std::fs::write(
+        r.join("trusted-keys.toml"),
+        format!("require_signature = false\n\n[[key]]\nname = \"team\"\npublic_key = \"{public}\"\n"),
+    )
+    .unwrap();
+    // The [ci] table of skillscan.toml, not a flag, asks for signatures.
+    std::fs::write(r.join("skillscan.toml"), "[ci]\nrequire_signatures = true\ntrusted_keys = \"trusted-keys.toml\"\n")
+        .unwrap();
+    let o = skillscan(r, &["sign", "--secret-key", "team.key", "skills/team-notes"]);
+    assert_eq!(code(&o), 0, "{}", out_text(&o));
+    let json_of = |o: &Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap();
+    let signature_of = |report: &serde_json::Value| {
+        report["skills"].as_array().unwrap().iter().find(|s| s["root"] == "skills/team-notes").unwrap()["signature"]
+            .clone()
+    };
+    let o = skillscan(r, &["ci", "--format", "json"]);
+    let report = json_of(&o);
+    assert_eq!(signature_of(&report), "verified", "{}", out_text(&o));
+
+    std::fs::write(r.join("skills/team-notes/SKILL.md"), "---\nname: team-notes\nversion: 0.1.0\n---\n# Changed\n")
+        .unwrap();
+    let o = skillscan(r, &["ci", "--format", "json"]);
+    assert_eq!(code(&o), 3, "{}", out_text(&o));
+    assert_eq!(signature_of(&json_of(&o)), "invalid", "{}", out_text(&o));
+}
+
+#[test]
 fn ci_reports_in_every_format_with_repository_relative_paths() {
     let (repo, _) = pinned_repository();
     let r = repo.path();

@@ -420,7 +420,8 @@ pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck
                         None => "not pinned: there is no skills.lock".to_owned(),
                     };
                 }
-                if problem.code == "signature" {
+                // An authentic signature over other files does not vouch for these ones.
+                if problem.code == "signature" || matches!(failure, IntegrityFailure::SignedFiles { .. }) {
                     check.signature = "invalid";
                 }
                 check.problems.push(problem);

@@ -183,7 +183,12 @@ fn read_zip<R: Read + Seek>(path: &Path, reader: R, budget: &mut Budget<'_>) -> 
             return Err(TreeError::Encrypted { path: relative });
         }
         if link || mode == Some(S_IFLNK) {
-            return Err(TreeError::Link { path: relative, target: String::new() });
+            // A zip symlink's target is its content: a bounded prefix names it in the message.
+            let mut target = Vec::new();
+            if let Ok(entry) = archive.by_index(index) {
+                let _ = entry.take(1024).read_to_end(&mut target);
+            }
+            return Err(TreeError::Link { path: relative, target: String::from_utf8_lossy(&target).into_owned() });
         }
         if let Some(mode) = mode.filter(|m| *m != 0 && *m != S_IFREG) {
             return Err(TreeError::SpecialFile { path: relative, what: special_mode(mode) });
