@@ -336,7 +336,7 @@ pub enum InstallError {
     Link { path: String },
     #[error("{path} exists and is not a folder")]
     NotADirectory { path: String },
-    #[error("{0}")]
+    #[error(transparent)]
     State(#[from] crate::clawhub::ClawhubError),
     #[error("{path}: {reason}")]
     Lock { path: String, reason: String },

@@ -524,8 +524,10 @@ pub fn inventory(options: &InventoryOptions<'_>) -> Result<Inventory, InventoryE
         if !seen.insert(real.clone()) {
             continue;
         }
+        // Several skills folders can share one skills.lock: its problem is reported once.
+        let first_look = !locks.contains_key(&lock_path);
         let lock = locks.entry(lock_path.clone()).or_insert_with(|| load_lock(&lock_path)).clone();
-        if let Err(reason) = &lock {
+        if let (true, Err(reason)) = (first_look, &lock) {
             walker.problem(&lock_path, "warning", reason.clone());
         }
         let walk = crate::skill_dirs::find(&plan.path);
