@@ -161,6 +161,16 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
+/// The timeout and body-limit layers answer on their own (an empty 408, axum's "Failed to
+/// buffer the request body" 413): their answers go through the one error mapping too.
+async fn framework_errors(response: Response) -> Response {
+    match response.status() {
+        StatusCode::REQUEST_TIMEOUT => ApiError::Timeout.into_response(),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge.into_response(),
+        _ => response,
+    }
+}
+
 pub fn build_router(state: AppState) -> Router {
     let cfg = &state.mirror.config;
     let body_limit = cfg.limits.max_body_bytes;
@@ -178,6 +188,7 @@ pub fn build_router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(middleware::map_response(framework_errors))
         // Spans carry method and path only: never headers (Authorization) or query strings.
         .layer(TraceLayer::new_for_http().make_span_with(
             |req: &Request| tracing::info_span!("http", method = %req.method(), path = %req.uri().path()),

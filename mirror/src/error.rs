@@ -21,6 +21,7 @@ pub enum ApiError {
     Conflict(String),
     Locked(String),
     MethodNotAllowed,
+    Timeout,
     PayloadTooLarge,
     UnsupportedMediaType(String),
     Internal(String),
@@ -37,6 +38,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Locked(_) => StatusCode::LOCKED,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -57,6 +59,7 @@ impl ApiError {
                 "Unauthorized: a valid mirror token is required (Authorization: Bearer <token>)".into()
             }
             ApiError::MethodNotAllowed => "Method not allowed".into(),
+            ApiError::Timeout => "Request timed out".into(),
             ApiError::PayloadTooLarge => "Request body too large".into(),
             ApiError::Internal(_) => "Internal error".into(),
         }

@@ -323,7 +323,12 @@ async fn hostile_input_gets_clear_errors() {
     // Oversized and malformed bodies.
     let big = vec![b'x'; 1024 * 1024];
     let req = Request::post("/api/cli/telemetry/install").body(Body::from(big)).unwrap();
-    assert_eq!(call(e.app(), req).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+    let (s, h, b) = call(e.app(), req).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        (h["content-type"].to_str().unwrap(), text(&b).as_str()),
+        ("text/plain; charset=utf-8", "Request body too large")
+    );
     let req = Request::post("/api/v1/skills/-/security-verdicts")
         .header("content-type", "application/json")
         .body(Body::from("{not json"))
