@@ -158,10 +158,9 @@ impl Corroboration {
                 c.name_tokens.extend(name_tokens(name));
             }
         }
-        // Domains the skill's documents link repeatedly (an installer line counts once).
-        // Only documentation links count: an installer line repeated three times vouches for
-        // nothing. Code hosts count per account: `github.com/acme/…` vouches for acme, not for
-        // every GitHub user.
+        // Domains the skill's documents link at least twice. Only documentation links count: an
+        // installer line repeated three times vouches for nothing. Code hosts count per account:
+        // `github.com/acme/…` vouches for acme, not for every GitHub user.
         let mut counts: HashMap<String, usize> = HashMap::new();
         let mut account_counts: HashMap<String, usize> = HashMap::new();
         for file in files.iter().filter(|f| f.markdown.is_some()) {
