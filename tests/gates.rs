@@ -8,7 +8,7 @@
 //! so the binaries are not stale.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -246,18 +246,7 @@ fn start_proxy(mirror: String, mode: Tamper, forged_signature: Arc<String>) -> S
             let mirror = mirror.clone();
             let forged = forged_signature.clone();
             std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                if reader.read_line(&mut line).is_err() {
-                    return;
-                }
-                loop {
-                    let mut header = String::new();
-                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                        break;
-                    }
-                }
-                let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let Some(target) = crate::util::read_request_target(&stream) else { return };
                 let hostport = mirror.trim_start_matches("http://");
                 let mut upstream = TcpStream::connect(hostport).unwrap();
                 upstream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();

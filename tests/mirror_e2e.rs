@@ -152,18 +152,7 @@ pub(crate) fn start_upstream(fixtures: Upstream) -> String {
             let Ok(mut s) = s else { return };
             let fx = fixtures.clone();
             std::thread::spawn(move || {
-                let mut r = BufReader::new(s.try_clone().unwrap());
-                let mut line = String::new();
-                if r.read_line(&mut line).is_err() {
-                    return;
-                }
-                loop {
-                    let mut h = String::new();
-                    if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                        break;
-                    }
-                }
-                let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let Some(target) = crate::util::read_request_target(&s) else { return };
                 let (st, ct, body) = {
                     let fx = fx.lock().unwrap_or_else(|p| p.into_inner());
                     upstream_reply(&fx, &target)

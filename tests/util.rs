@@ -1,6 +1,8 @@
 //! Helpers shared by the workspace-level tests: locating the binaries cargo built, running them,
 //! and paths into the repository.
 
+use std::io::BufRead;
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -54,4 +56,19 @@ pub fn skill_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
         std::fs::write(full, contents).expect("write");
     }
     dir
+}
+
+/// Reads one HTTP request head from a test server's connection and returns its target
+/// (`/api/v1/…?…`); the headers are skipped. `None` when the client sent nothing.
+pub fn read_request_target(stream: &TcpStream) -> Option<String> {
+    let mut reader = std::io::BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+            break;
+        }
+    }
+    Some(line.split_whitespace().nth(1).unwrap_or("/").to_string())
 }
