@@ -388,6 +388,17 @@ fn a_signature_for_slug_a_replayed_on_skill_b_names_the_slug() {
     let out = work.run(&["verify", "weather-pro", "--public-key", "k.pub"]);
     assert_exit(&out, 3);
     assert_stderr_has(&out, "trusted comment field `version`");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("field `slug`"), "only the version differs");
+
+    // When slug and version both differ, both are named, not just the first.
+    work.write("weather-pro/_meta.json", "{\"slug\":\"weather-pro\",\"version\":\"2.0.0\"}");
+    let out = work.run(&["verify", "weather-pro", "--public-key", "k.pub"]);
+    assert_exit(&out, 3);
+    assert_stderr_has(&out, "trusted comment field `slug`");
+    assert_stderr_has(
+        &out,
+        "trusted comment field `version` does not match: the signature is for version 1.0.0, not 2.0.0",
+    );
 }
 
 #[test]

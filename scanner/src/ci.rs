@@ -504,8 +504,10 @@ fn check_installed_signature(
         archive_sha256: None,
         tree_digest: Some(digest.tree_digest()),
     };
-    if let Err(mismatch) = statement.check(&expected) {
-        return fail(check, format!("signed statement does not match the folder: {mismatch}"));
+    let mismatches = statement.mismatches(&expected);
+    if !mismatches.is_empty() {
+        let described: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+        return fail(check, format!("signed statement does not match the folder: {}", described.join("; ")));
     }
     if let Some(entry) = pin {
         if let (Some(pinned), Some(signed)) = (entry.archive_sha256, statement.archive_sha256)

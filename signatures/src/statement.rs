@@ -145,34 +145,44 @@ impl SkillStatement {
         Ok(statement)
     }
 
-    /// Checks that this (verified) statement is about `expected`, naming the first field
-    /// that differs, in the order slug, version, sha256, tree.
+    /// Checks that this (verified) statement is about `expected`; the error is the first of
+    /// [`Self::mismatches`].
+    pub fn check(&self, expected: &ExpectedSubject) -> Result<(), StatementMismatch> {
+        self.mismatches(expected).into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Every field in which this (verified) statement differs from `expected`, in the order
+    /// slug, version, sha256, tree; empty when it is about `expected`.
+    ///
+    /// All are reported, not just the first: a signature for another skill *and* version reads
+    /// differently from one for another version of the same skill.
     ///
     /// A digest is compared only when `expected` has it: a verifier holding an archive sets
     /// `archive_sha256` (and the statement must then carry one), a verifier holding a folder
     /// sets `tree_digest`. If `expected` has neither, nothing binds the signature to the
-    /// content, so that is an error too ([`StatementMismatch::NoDigestToCompare`]).
-    pub fn check(&self, expected: &ExpectedSubject) -> Result<(), StatementMismatch> {
+    /// content, so that is a mismatch too ([`StatementMismatch::NoDigestToCompare`]).
+    pub fn mismatches(&self, expected: &ExpectedSubject) -> Vec<StatementMismatch> {
+        let mut found = Vec::new();
         if self.slug != expected.slug {
-            return Err(StatementMismatch::Slug { expected: expected.slug.clone(), found: self.slug.clone() });
+            found.push(StatementMismatch::Slug { expected: expected.slug.clone(), found: self.slug.clone() });
         }
         if self.version != expected.version {
-            return Err(StatementMismatch::Version { expected: expected.version.clone(), found: self.version.clone() });
+            found.push(StatementMismatch::Version { expected: expected.version.clone(), found: self.version.clone() });
         }
         if expected.archive_sha256.is_none() && expected.tree_digest.is_none() {
-            return Err(StatementMismatch::NoDigestToCompare);
+            found.push(StatementMismatch::NoDigestToCompare);
         }
         if let Some(archive) = expected.archive_sha256
             && self.archive_sha256 != Some(archive)
         {
-            return Err(StatementMismatch::ArchiveSha256 { expected: archive, found: self.archive_sha256 });
+            found.push(StatementMismatch::ArchiveSha256 { expected: archive, found: self.archive_sha256 });
         }
         if let Some(tree) = expected.tree_digest
             && self.tree_digest != tree
         {
-            return Err(StatementMismatch::Tree { expected: tree, found: self.tree_digest });
+            found.push(StatementMismatch::Tree { expected: tree, found: self.tree_digest });
         }
-        Ok(())
+        found
     }
 }
 
@@ -368,5 +378,27 @@ sha256:{}\ttree:{}",
             .err()
             .map(|e| e.to_string());
         assert_eq!(message.as_deref(), Some("the signature is for version 1.0.0, not 0.9.0"));
+    }
+
+    #[test]
+    fn mismatches_names_every_differing_field() {
+        let statement = example();
+        assert!(statement.mismatches(&expected()).is_empty());
+        let other = ExpectedSubject {
+            slug: "other".to_owned(),
+            version: "0.9.0".to_owned(),
+            archive_sha256: Some(sha256(b"other zip")),
+            tree_digest: Some(sha256(b"other tree")),
+        };
+        assert_eq!(
+            statement.mismatches(&other),
+            vec![
+                StatementMismatch::Slug { expected: "other".to_owned(), found: "weather-brief".to_owned() },
+                StatementMismatch::Version { expected: "0.9.0".to_owned(), found: "1.0.0".to_owned() },
+                StatementMismatch::ArchiveSha256 { expected: sha256(b"other zip"), found: Some(sha256(b"zip")) },
+                StatementMismatch::Tree { expected: sha256(b"other tree"), found: sha256(b"tree") },
+            ]
+        );
+        assert_eq!(statement.check(&other), Err(statement.mismatches(&other).remove(0)));
     }
 }

@@ -384,8 +384,9 @@ fn check_signature(
         // A files failure already says what differs; do not report the tree digest twice.
         tree_digest: Some(if files_failed { statement.tree_digest } else { digest.tree_digest() }),
     };
-    match statement.check(&expected) {
-        Ok(()) => report.passed.push(format!(
+    let mismatches = statement.mismatches(&expected);
+    match mismatches.is_empty() {
+        true => report.passed.push(format!(
             "statement: slug {}, version {}{} match",
             statement.slug,
             statement.version,
@@ -395,9 +396,12 @@ fn check_signature(
                 (false, false) => ", tree digest",
             }
         )),
-        Err(mismatch) => report
-            .failures
-            .push(IntegrityFailure::StatementField { field: mismatch_field(&mismatch), source: mismatch }),
+        false => {
+            report.failures.extend(mismatches.into_iter().map(|mismatch| IntegrityFailure::StatementField {
+                field: mismatch_field(&mismatch),
+                source: mismatch,
+            }))
+        }
     }
     if expected_slug.is_none() || expected_version.is_none() {
         report.notes.push(format!(
