@@ -20,8 +20,8 @@ use skillscan_signatures::minisign::{PublicKey, SecretKey, sign};
 use skillscan_signatures::{SkillStatement, SkillsLock};
 
 use crate::mirror_e2e::{
-    Fixture, Server, Upstream, find_tool, fixture, http_get, mirror_bin, out_text, serve_mirror, start_upstream,
-    workspace,
+    Fixture, Server, Upstream, clawhub_command, find_clawhub, fixture, http_get, mirror_bin, out_text, serve_mirror,
+    start_upstream, workspace,
 };
 use crate::util::bin;
 
@@ -690,12 +690,7 @@ fn inventory_of_a_fake_home_lists_the_installed_skills_as_json() {
 #[test]
 fn install_writes_what_the_clawhub_cli_writes() {
     let required = std::env::var("SKILLSCAN_E2E").is_ok_and(|v| v == "1");
-    let ws = workspace();
-    let Some(clawhub) = find_tool(
-        "CLAWHUB_BIN",
-        &[ws.join(".ci/node/node_modules/.bin/clawhub"), PathBuf::from("/tmp/clawhub-cli/node_modules/.bin/clawhub")],
-        "clawhub",
-    ) else {
+    let Some(clawhub) = find_clawhub() else {
         if required {
             panic!("SKILLSCAN_E2E=1 requires the clawhub CLI");
         }
@@ -710,15 +705,8 @@ fn install_writes_what_the_clawhub_cli_writes() {
     std::fs::create_dir_all(&home).unwrap();
     let theirs = tmp.path().join("theirs");
     let ours = tmp.path().join("ours");
-    let o = Command::new(&clawhub)
+    let o = clawhub_command(&clawhub, &m.base, &home)
         .args(["install", "weather-brief", "--workdir", theirs.to_str().unwrap(), "--no-input"])
-        .env("CLAWHUB_REGISTRY", &m.base)
-        .env("CLAWHUB_DISABLE_TELEMETRY", "1")
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env_remove("CLAWHUB_SITE")
-        .env_remove("CLAWHUB_TOKEN")
-        .stdin(Stdio::null())
         .output()
         .unwrap();
     assert!(o.status.success(), "clawhub install:\n{}", out_text(&o));

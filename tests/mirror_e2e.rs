@@ -31,6 +31,34 @@ pub(crate) fn find_tool(env: &str, candidates: &[PathBuf], name: &str) -> Option
     candidates.iter().chain(on_path.iter()).find(|p| p.is_file()).cloned()
 }
 
+/// The pinned `clawhub` CLI: `CLAWHUB_BIN`, the one `.ci/run` installs, a hand install under
+/// `/tmp/clawhub-cli`, or `PATH`.
+pub(crate) fn find_clawhub() -> Option<PathBuf> {
+    find_tool(
+        "CLAWHUB_BIN",
+        &[
+            workspace().join(".ci/node/node_modules/.bin/clawhub"),
+            PathBuf::from("/tmp/clawhub-cli/node_modules/.bin/clawhub"),
+        ],
+        "clawhub",
+    )
+}
+
+/// `clawhub` pointed at `registry`, with its own HOME and XDG config (it persists the registry
+/// there), no telemetry, no token, no prompts; the caller adds the subcommand.
+pub(crate) fn clawhub_command(clawhub: &Path, registry: &str, home: &Path) -> Command {
+    let mut command = Command::new(clawhub);
+    command
+        .env("CLAWHUB_REGISTRY", registry)
+        .env("CLAWHUB_DISABLE_TELEMETRY", "1")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env_remove("CLAWHUB_SITE")
+        .env_remove("CLAWHUB_TOKEN")
+        .stdin(Stdio::null());
+    command
+}
+
 /// `target/<profile>/skillscan-mirror`, next to this test executable's parent directory;
 /// built on demand when the test runs alone.
 pub(crate) fn mirror_bin() -> PathBuf {
@@ -217,13 +245,8 @@ pub(crate) fn out_text(o: &Output) -> String {
 
 #[test]
 fn clawhub_cli_against_the_mirror() {
-    let ws = workspace();
     let required = std::env::var("SKILLSCAN_E2E").is_ok_and(|v| v == "1");
-    let clawhub = find_tool(
-        "CLAWHUB_BIN",
-        &[ws.join(".ci/node/node_modules/.bin/clawhub"), PathBuf::from("/tmp/clawhub-cli/node_modules/.bin/clawhub")],
-        "clawhub",
-    );
+    let clawhub = find_clawhub();
     let minisign = find_tool("MINISIGN_BIN", &[PathBuf::from("/usr/bin/minisign")], "minisign");
     let (Some(clawhub), Some(minisign)) = (clawhub.clone(), minisign.clone()) else {
         let msg = format!("mirror e2e: clawhub found: {:?}, minisign found: {:?}", clawhub, minisign);
@@ -270,18 +293,7 @@ fn clawhub_cli_against_the_mirror() {
     let work = tmp.path().join("work");
     std::fs::create_dir_all(&home).unwrap();
     let cli = |args: &[&str]| -> Output {
-        Command::new(&clawhub)
-            .args(args)
-            .arg("--no-input")
-            .env("CLAWHUB_REGISTRY", &base)
-            .env("CLAWHUB_DISABLE_TELEMETRY", "1")
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env_remove("CLAWHUB_SITE")
-            .env_remove("CLAWHUB_TOKEN")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        clawhub_command(&clawhub, &base, &home).args(args).arg("--no-input").output().unwrap()
     };
     let o = cli(&["search", "weather"]);
     assert!(o.status.success() && out_text(&o).contains("weather-brief"), "search:\n{}", out_text(&o));
