@@ -20,7 +20,7 @@
 //!    the signed manifest text (`<sig>.manifest` next to the signature) or, without one, over the
 //!    manifest text computed now. With the signed manifest, a tampered folder names the files that
 //!    changed, appeared or disappeared. Then the trusted comment must be a skillscan statement
-//!    whose `slug`, `version`, `sha256` (archives) and `tree` match; the first differing field
+//!    whose `slug`, `version`, `sha256` (archives) and `tree` match; every differing field
 //!    is named.
 //! 4. **Pin**: files against the lock's file list (changed, added, removed), the version the
 //!    hints give, the archive sha256 (archives), and the signing key the lock recorded.
