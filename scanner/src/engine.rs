@@ -11,7 +11,7 @@ use tree_sitter::{QueryCursor, StreamingIterator};
 use crate::analysis::{FileAnalysis, Segment, SegmentBody};
 use crate::finding::{Decoded, Finding, RelatedLocation, SourceContext};
 use crate::rules::{LiteralRole, Matcher, Rule, RuleSet, View};
-use crate::text::{escape_snippet, excerpt, floor_char_boundary};
+use crate::text::{ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary};
 use crate::urls;
 
 /// Findings of one rule in one file beyond this many are counted, not listed.
@@ -580,9 +580,14 @@ fn source_context(f: &FileAnalysis, range: &Range<usize>) -> SourceContext {
 
 fn located_range(f: &FileAnalysis, range: Range<usize>, decoded: Option<Decoded>) -> Located {
     let text = f.text();
+    // A range mapped back from normalised text can end inside a multi-byte character (the map
+    // records where each source character starts); widen it to whole characters once, here,
+    // so positions, snippet and context all slice on boundaries.
+    let start = floor_char_boundary(text, range.start);
+    let range = start..ceil_char_boundary(text, range.end).max(start);
     let (line, column) = f.lines.line_col(text, range.start);
     let (end_line, end_column) = f.lines.line_col(text, range.end);
-    let matched = text.get(floor_char_boundary(text, range.start)..floor_char_boundary(text, range.end)).unwrap_or("");
+    let matched = text.get(range.clone()).unwrap_or("");
     Located {
         file: f.path.clone(),
         line,
