@@ -59,7 +59,8 @@ pub fn parse(lang: Lang, text: &str, max_bytes: usize, budget: Duration) -> Resu
                 ControlFlow::Continue(())
             }
         };
-        let bytes = text.as_bytes();
+        let parsed_text = parser_safe_text(lang, text);
+        let bytes = parsed_text.as_bytes();
         let tree = parser.parse_with_options(
             &mut |offset, _| bytes.get(offset..).unwrap_or(&[]),
             None,
@@ -71,6 +72,30 @@ pub fn parse(lang: Lang, text: &str, max_bytes: usize, budget: Duration) -> Resu
         }
         Ok(tree)
     })
+}
+
+/// The text to hand to the grammar for `lang`: `text` itself, or for shell a copy in which every
+/// character above U+00FF is the same number of `x` bytes.
+///
+/// tree-sitter-bash 0.25's external scanner calls C `isdigit` on the lookahead code point, which
+/// is undefined above 255 and made glibc read out of bounds (SIGSEGV, the whole scan dies) for
+/// `{` followed by a supplementary character. A non-Latin-1 character is a word character to
+/// bash either way, so `x` parses alike; byte offsets stay valid, and everything that reads
+/// node text reads the original.
+fn parser_safe_text(lang: Lang, text: &str) -> std::borrow::Cow<'_, str> {
+    // UTF-8 lead bytes from 0xC4 on start characters above U+00FF.
+    if lang != Lang::Shell || !text.bytes().any(|b| b >= 0xC4) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        if u32::from(c) > 0xFF {
+            safe.extend(std::iter::repeat_n('x', c.len_utf8()));
+        } else {
+            safe.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(safe)
 }
 
 /// Node kinds that are comments, per grammar.
@@ -144,6 +169,18 @@ mod tests {
 
     fn parsed(lang: Lang, text: &str) -> Tree {
         parse(lang, text, 1 << 20, Duration::from_secs(5)).unwrap().unwrap()
+    }
+
+    #[test]
+    fn shell_with_supplementary_characters_parses_with_original_offsets() {
+        // Without the ASCII stand-ins this input crashed tree-sitter-bash (SIGSEGV).
+        let text = "cat ~/.ssh/id_rsa {\u{E0001}\necho \"h\u{E9}llo \u{1F600}\" # n\u{2019}t\n";
+        let tree = parsed(Lang::Shell, text);
+        let (comments, strings) = comments_and_strings(Lang::Shell, &tree, text);
+        assert_eq!(comments.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>(), ["# n\u{2019}t"]);
+        assert_eq!(strings.iter().map(|r| &text[r.clone()]).collect::<Vec<_>>(), ["h\u{E9}llo \u{1F600}"]);
+        assert!(matches!(parser_safe_text(Lang::Python, text), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(parser_safe_text(Lang::Shell, "caf\u{E9}"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]
