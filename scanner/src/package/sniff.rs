@@ -146,7 +146,11 @@ fn is_pyc_magic(bytes: &[u8]) -> bool {
     // CPython bytecode magic: a little-endian version number followed by "\r\n".
     // Known ranges: 2.x 20121..62211 and 3.x 3000..3600+; all are < 0x0F00 or in those ranges.
     let word = u16::from_le_bytes([bytes[0], bytes[1]]);
-    (3000..=4000).contains(&word) || (20000..=62300).contains(&word)
+    let known_version = (3000..=4000).contains(&word) || (20000..=62300).contains(&word);
+    // Two characters and CRLF also start plain text ("Hi\r\n"). The 12 header bytes after the
+    // magic (3.7+: flags 0, 1 or 3 as a u32; older: mtime and size) always hold a NUL; text
+    // does not.
+    known_version && bytes.get(4..16).is_some_and(|header| header.contains(&0))
 }
 
 /// File extensions whose content should be inert data, never a program.
@@ -197,6 +201,17 @@ mod tests {
         assert_eq!(sniff(&[0xCF, 0xFA, 0xED, 0xFE, 7, 0, 0, 1]), Some(Magic::MachO));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(Magic::Png));
         assert_eq!(sniff(b"plain text"), None);
+    }
+
+    #[test]
+    fn python_bytecode_needs_its_binary_header_not_just_a_crlf() {
+        // CPython 3.12 (magic 3531), flags 0, mtime, size.
+        let mut pyc = vec![0xCB, 0x0D, b'\r', b'\n', 0, 0, 0, 0];
+        pyc.extend_from_slice(&[0x10, 0x20, 0x30, 0x40, 0x99, 0x01, 0, 0]);
+        assert_eq!(sniff(&pyc), Some(Magic::Pyc));
+        // "Hi" read as a little-endian u16 is 26952, inside CPython 2's range.
+        assert_eq!(sniff(b"Hi\r\n---\r\nname: hello\r\n---\r\n"), None);
+        assert_eq!(sniff(b"ok\r\nthis is a longer line of text\r\n"), None);
     }
 
     #[test]
