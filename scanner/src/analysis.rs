@@ -14,7 +14,7 @@ use crate::normalize;
 use crate::package::LoadedFile;
 use crate::package::sniff::{Magic, sniff};
 use crate::rules::View;
-use crate::text::{Encoding, LineIndex, decode_text};
+use crate::text::{Encoding, LineIndex, decode_text, text_behind_signature};
 
 /// Budgets for the parsers.
 #[derive(Debug, Clone)]
@@ -212,7 +212,10 @@ fn is_command_like(code: &str) -> bool {
 
 pub fn analyze(file: &LoadedFile, limits: &ParseLimits) -> FileAnalysis {
     let magic = sniff(&file.bytes);
-    let decoded = if magic.is_some_and(|m| !matches!(m, Magic::Script)) { None } else { decode_text(&file.bytes) };
+    let decoded = match magic {
+        None | Some(Magic::Script) => decode_text(&file.bytes),
+        Some(_) => text_behind_signature(&file.bytes),
+    };
     let (text, encoding) = match decoded {
         Some((text, encoding)) => (Some(text.into_owned()), Some(encoding)),
         None => (None, None),
@@ -469,10 +472,19 @@ pub fn printable_strings(bytes: &[u8], max: usize) -> String {
 /// so a dropper hidden in an ELF or a `.pyc` still meets the rules. Images, archives and
 /// documents do not: their strings are noise, and archives are opened as archives.
 fn add_binary_strings(analysis: &mut FileAnalysis) {
-    let worth_it = match analysis.magic {
-        Some(m) => m.is_native_executable() || matches!(m, Magic::Pyc | Magic::JavaClass | Magic::Wasm | Magic::Ole),
-        None => true,
-    };
+    // The manifest and anything named like a script are read or run whatever their first bytes
+    // say (a PNG signature in front of a dropper), so their strings always meet the rules.
+    let read_as_instructions = analysis.is_manifest() || Lang::of_file(&analysis.path, "").is_script();
+    let worth_it = read_as_instructions
+        || match analysis.magic {
+            // A `#!` script lands here only when a NUL byte made it binary; bash still runs it
+            // past its first 80 bytes.
+            Some(m) => {
+                m.is_native_executable()
+                    || matches!(m, Magic::Script | Magic::Pyc | Magic::JavaClass | Magic::Wasm | Magic::Ole)
+            }
+            None => true,
+        };
     if !worth_it {
         return;
     }

@@ -11,6 +11,9 @@ pub enum Encoding {
     Utf16Be,
     /// Not valid UTF-8: invalid sequences were replaced with U+FFFD.
     Lossy,
+    /// A UTF-16 byte-order mark, then NUL-free valid UTF-8: read as UTF-8, the way anything that
+    /// ignores the mark (a shell, an agent's file reader) reads it.
+    Utf8BehindUtf16Bom,
 }
 
 impl Encoding {
@@ -21,6 +24,7 @@ impl Encoding {
             Encoding::Utf16Le => "utf-16le",
             Encoding::Utf16Be => "utf-16be",
             Encoding::Lossy => "invalid utf-8",
+            Encoding::Utf8BehindUtf16Bom => "utf-8 behind a utf-16 byte-order mark",
         }
     }
 }
@@ -35,11 +39,19 @@ pub fn decode_text(bytes: &[u8]) -> Option<(Cow<'_, str>, Encoding)> {
             Err(_) => (String::from_utf8_lossy(rest), Encoding::Lossy),
         });
     }
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return Some((Cow::Owned(decode_utf16(rest, u16::from_le_bytes)), Encoding::Utf16Le));
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return Some((Cow::Owned(decode_utf16(rest, u16::from_be_bytes)), Encoding::Utf16Be));
+    for (mark, from, encoding) in [
+        ([0xFF, 0xFE], u16::from_le_bytes as fn([u8; 2]) -> u16, Encoding::Utf16Le),
+        ([0xFE, 0xFF], u16::from_be_bytes as fn([u8; 2]) -> u16, Encoding::Utf16Be),
+    ] {
+        let Some(rest) = bytes.strip_prefix(&mark) else { continue };
+        // UTF-16 text with a line break or any ASCII holds NUL bytes; UTF-8 never does. A mark
+        // in front of NUL-free UTF-8 would otherwise turn a readable dropper into noise.
+        if memchr::memchr(0, rest).is_none()
+            && let Ok(text) = std::str::from_utf8(rest)
+        {
+            return Some((Cow::Borrowed(text), Encoding::Utf8BehindUtf16Bom));
+        }
+        return Some((Cow::Owned(decode_utf16(rest, from)), encoding));
     }
     if looks_binary(bytes) {
         return None;
@@ -48,6 +60,16 @@ pub fn decode_text(bytes: &[u8]) -> Option<(Cow<'_, str>, Encoding)> {
         Ok(s) => (Cow::Borrowed(s), Encoding::Utf8),
         Err(_) => (String::from_utf8_lossy(bytes), Encoding::Lossy),
     })
+}
+
+/// The text of a file that starts with a file-format signature (GIF, PDF…) yet is NUL-free valid
+/// UTF-8 throughout: a polyglot, such as a shell script whose first line `GIF89a=1` is an
+/// assignment. Whatever runs it reads text, so the rules must too.
+pub fn text_behind_signature(bytes: &[u8]) -> Option<(Cow<'_, str>, Encoding)> {
+    if looks_binary(bytes) || memchr::memchr(0, bytes).is_some() {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok().map(|text| (Cow::Borrowed(text), Encoding::Utf8))
 }
 
 fn decode_utf16(bytes: &[u8], from: fn([u8; 2]) -> u16) -> String {

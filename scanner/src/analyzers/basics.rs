@@ -79,6 +79,12 @@ pub fn file_type(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
             out.emit(rule, location(), Some(magic.name().to_string()));
         } else if magic == Magic::Script && nested {
             out.emit("archived-script", location(), Some("script with a #! line inside an archive".to_string()));
+        } else if magic != Magic::Script && file.text.is_some() {
+            out.emit(
+                "content-type-mismatch",
+                location(),
+                Some(format!("the file starts with a {} signature but is text throughout (a polyglot)", magic.name())),
+            );
         }
         if magic == Magic::Pyc {
             pyc_checks(input, index, out);
@@ -159,7 +165,7 @@ pub fn coverage(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
                     Some("invalid UTF-8 sequences were replaced with U+FFFD before matching".to_string()),
                 );
             }
-            Some(encoding @ (Encoding::Utf16Le | Encoding::Utf16Be)) => {
+            Some(encoding @ (Encoding::Utf16Le | Encoding::Utf16Be | Encoding::Utf8BehindUtf16Bom)) => {
                 out.emit("text-unusual-encoding", whole.clone(), Some(format!("{} text", encoding.as_str())));
             }
             _ => {}
