@@ -125,6 +125,27 @@ impl<'l> Collector<'l> {
         true
     }
 
+    /// Reads a root `SKILL.md` that a limit kept from being read, within the per-file limit only.
+    /// Padding entries in front of the manifest must not hide the instructions an agent follows;
+    /// nested archives in it are not opened (`depth` is the nesting limit).
+    pub(super) fn read_manifest_past_limits(
+        &mut self,
+        path: String,
+        reader: impl Read,
+        declared: u64,
+        compressed: Option<u64>,
+    ) {
+        let (entry_limit_hit, total_limit_hit, total) = (self.entry_limit_hit, self.total_limit_hit, self.total);
+        self.entry_limit_hit = false;
+        self.total_limit_hit = false;
+        self.total = self.limits.max_total_bytes.saturating_sub(self.limits.max_file_bytes);
+        let before = self.total;
+        self.read_file(path, reader, declared, compressed, self.limits.max_depth);
+        self.total = total.saturating_add(self.total - before);
+        self.entry_limit_hit = entry_limit_hit;
+        self.total_limit_hit = total_limit_hit || self.total_limit_hit;
+    }
+
     /// Reads one regular file's content (bounded), records it, and opens it if it is an archive.
     pub(super) fn read_file(
         &mut self,
@@ -358,7 +379,8 @@ fn collect_zip<R: Read + Seek>(collector: &mut Collector<'_>, mut reader: R, pre
         };
         central_names.insert(meta.name.clone());
         let issues_before = collector.issues.len();
-        let action = meta.action(collector, prefix, Some(count - index - 1));
+        // The entry being refused is not read either, so it counts among the rest.
+        let action = meta.action(collector, prefix, Some(count - index));
         match action {
             EntryAction::Stop => break,
             EntryAction::Skip => continue,
@@ -372,9 +394,32 @@ fn collect_zip<R: Read + Seek>(collector: &mut Collector<'_>, mut reader: R, pre
         }
         anomalies |= collector.issues[issues_before..].iter().any(|i| i.kind == IssueKind::Unreadable);
     }
+    if depth == 0 && collector.stopped() {
+        read_unread_root_manifests(collector, &mut archive);
+    }
     drop(archive);
     if (anomalies || size <= CROSS_CHECK_MAX_BYTES) && !collector.stopped() {
         local_header_pass(collector, reader, prefix, depth, Some(&central_names));
+    }
+}
+
+/// After a limit stopped the walk: reads root manifests (`SKILL.md` at the top of the zip) that
+/// were not reached.
+fn read_unread_root_manifests<R: Read + Seek>(collector: &mut Collector<'_>, archive: &mut zip::ZipArchive<R>) {
+    for index in 0..archive.len() {
+        let Ok(entry) = archive.by_index_raw(index) else { continue };
+        let meta = ZipEntryMeta::of(&entry);
+        drop(entry);
+        let regular = meta.mode.is_none_or(|m| matches!(m & S_IFMT, S_IFREG | 0));
+        if meta.is_dir || meta.is_symlink || meta.encrypted || !regular || !super::is_manifest_name(&meta.name) {
+            continue;
+        }
+        if collector.files.iter().any(|f| f.path == meta.name) {
+            continue;
+        }
+        if let Ok(entry) = archive.by_index(index) {
+            collector.read_manifest_past_limits(meta.name.clone(), entry, meta.size, Some(meta.compressed));
+        }
     }
 }
 
@@ -522,8 +567,11 @@ fn collect_tar<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str, 
         }
     };
     let mut seen_any = false;
+    // Headers read after a limit stopped the walk, looking only for a root manifest; bounded so
+    // that the look-ahead costs at most as much as the walk did.
+    let mut lookahead = 0usize;
     for entry in entries {
-        if collector.stopped() {
+        if collector.stopped() && (depth > 0 || lookahead >= collector.limits.max_entries) {
             break;
         }
         let mut entry = match entry {
@@ -545,8 +593,17 @@ fn collect_tar<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str, 
         if entry_type.is_dir() || entry_type.is_pax_global_extensions() || entry_type.is_pax_local_extensions() {
             continue;
         }
-        if !collector.admit_entry(None) {
-            break;
+        if collector.stopped() || !collector.admit_entry(None) {
+            if depth > 0 {
+                break;
+            }
+            lookahead += 1;
+            let regular = entry_type.is_file() || entry_type.is_contiguous();
+            if regular && super::is_manifest_name(&name) && !collector.files.iter().any(|f| f.path == name) {
+                let size = entry.size();
+                collector.read_manifest_past_limits(name, &mut entry, size, None);
+            }
+            continue;
         }
         let path = format!("{prefix}{name}");
         if let Some(reason) = unsafe_path_reason(&name) {

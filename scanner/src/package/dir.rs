@@ -107,6 +107,9 @@ pub(super) fn load_dir(display: &str, root: &Path, exclude: &[PathBuf], limits: 
     let mut collector = Collector::new(limits);
     let mut has_manifest = false;
     walk(&mut collector, root, "", exclude, &mut has_manifest);
+    if !has_manifest && collector.stopped() {
+        read_unread_root_manifest(&mut collector, root, &mut has_manifest);
+    }
     if !has_manifest {
         collector.issue(
             IssueKind::NoManifest,
@@ -115,6 +118,23 @@ pub(super) fn load_dir(display: &str, root: &Path, exclude: &[PathBuf], limits: 
         );
     }
     LoadedSkill { root: display.to_string(), files: collector.files, issues: collector.issues }
+}
+
+/// After a limit stopped the walk before the root manifest: reads it anyway (a regular file only,
+/// within the per-file limit), so files sorted ahead of `SKILL.md` cannot hide it.
+fn read_unread_root_manifest(collector: &mut Collector<'_>, root: &Path, has_manifest: &mut bool) {
+    for name in super::MANIFEST_NAMES {
+        let path = root.join(name);
+        let Ok(meta) = fs::symlink_metadata(&path) else { continue };
+        if !meta.file_type().is_file() {
+            continue;
+        }
+        if let Ok(file) = fs::File::open(&path) {
+            collector.read_manifest_past_limits((*name).to_string(), file, meta.len(), None);
+            *has_manifest = true;
+            return;
+        }
+    }
 }
 
 fn walk(collector: &mut Collector<'_>, dir: &Path, rel: &str, exclude: &[PathBuf], has_manifest: &mut bool) {
