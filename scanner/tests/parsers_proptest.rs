@@ -3,7 +3,9 @@
 //! `.clawhub/lock.json`. Whatever the bytes, they return a result, never panic, and the same
 //! files give the same tree digest in every container.
 
-use std::io::Write;
+mod common;
+
+use common::{tar_gz_of, zip_of};
 
 use proptest::prelude::*;
 use skillscan::clawhub::LockJson;
@@ -25,29 +27,6 @@ fn skill_files() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
         files.push(("SKILL.md".to_owned(), b"---\nname: prop\n---\n# Prop\n".to_vec()));
         files
     })
-}
-
-fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    for (path, content) in files {
-        writer.start_file(path.as_str(), options).unwrap();
-        writer.write_all(content).unwrap();
-    }
-    writer.finish().unwrap().into_inner()
-}
-
-fn tar_gz_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let mut builder = tar::Builder::new(gz);
-    for (path, content) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, path, content.as_slice()).unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap()
 }
 
 proptest! {

@@ -48,6 +48,9 @@
 //! tree-sitter-bash, four ways to hide a dropper, a false positive). `PROPTEST_CASES` sets the number of cases; `SKILLSCAN_PROPTEST_DUMP=FILE` writes each
 //! case to FILE before scanning it (for crashes in native code, which proptest cannot catch).
 
+mod common;
+
+use common::{tar_gz_of, zip_of};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -653,33 +656,10 @@ fn options() -> impl Strategy<Value = ScanOptions> {
     prop_oneof![4 => Just(ScanOptions::default()), 1 => tight]
 }
 
-fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    for (path, content) in files {
-        writer.start_file(path.as_str(), options).expect("zip entry");
-        writer.write_all(content).expect("zip write");
-    }
-    writer.finish().expect("zip finish").into_inner()
-}
-
 fn gzip_of(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(bytes).expect("gzip write");
     encoder.finish().expect("gzip finish")
-}
-
-fn tar_gz_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let mut builder = tar::Builder::new(gz);
-    for (path, content) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(content.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, path, content.as_slice()).expect("tar entry");
-    }
-    builder.into_inner().expect("tar finish").finish().expect("gzip finish")
 }
 
 // ---------------------------------------------------------------------------------------------
