@@ -1014,7 +1014,19 @@ fn regression_7_padding_entries_do_not_keep_skill_md_from_being_read() {
     let options = ScanOptions { limits: Limits { max_entries: 3, ..Limits::default() }, ..ScanOptions::default() };
     let mut files: Vec<(String, Vec<u8>)> = (0..3).map(|i| (format!(".pad/{i}"), Vec::new())).collect();
     files.push(("SKILL.md".to_owned(), format!("```bash\n{DROPPER}\n```\n").into_bytes()));
-    let report = scanner().scan_archive_bytes(SKILL_FOLDER, &zip_of(&files), &options);
     // The default limit is 10,000 entries: a 1 MB zip of empty files does the same.
+    for archive in [zip_of(&files), tar_gz_of(&files)] {
+        let report = scanner().scan_archive_bytes(SKILL_FOLDER, &archive, &options);
+        assert!(max_active_severity(&report) >= Some(Severity::High), "{}", listing(&report));
+    }
+    // In a folder, dotfiles sort ahead of `SKILL.md`; a lower-case `skill.md` is a manifest too.
+    let temp = tempfile::tempdir().expect("tempdir");
+    for (path, content) in files.iter().map(|(p, c)| (p.replace("SKILL.md", "skill.md"), c)) {
+        let target = temp.path().join(path);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::write(target, content).expect("write");
+    }
+    let report = scanner().scan_paths(&[temp.path().to_path_buf()], &options, &|_, _| {}).expect("scan dir");
     assert!(max_active_severity(&report) >= Some(Severity::High), "{}", listing(&report));
+    assert!(!listing(&report).contains("missing-skill-manifest"), "{}", listing(&report));
 }

@@ -385,8 +385,8 @@ fn check_signature(
         tree_digest: Some(if files_failed { statement.tree_digest } else { digest.tree_digest() }),
     };
     let mismatches = statement.mismatches(&expected);
-    match mismatches.is_empty() {
-        true => report.passed.push(format!(
+    if mismatches.is_empty() {
+        report.passed.push(format!(
             "statement: slug {}, version {}{} match",
             statement.slug,
             statement.version,
@@ -395,13 +395,14 @@ fn check_signature(
                 (false, true) => ", archive sha256 and tree digest",
                 (false, false) => ", tree digest",
             }
-        )),
-        false => {
-            report.failures.extend(mismatches.into_iter().map(|mismatch| IntegrityFailure::StatementField {
+        ));
+    } else {
+        report.failures.extend(
+            mismatches.into_iter().map(|mismatch| IntegrityFailure::StatementField {
                 field: mismatch_field(&mismatch),
                 source: mismatch,
-            }))
-        }
+            }),
+        );
     }
     if expected_slug.is_none() || expected_version.is_none() {
         report.notes.push(format!(

@@ -123,18 +123,14 @@ pub(super) fn load_dir(display: &str, root: &Path, exclude: &[PathBuf], limits: 
 /// After a limit stopped the walk before the root manifest: reads it anyway (a regular file only,
 /// within the per-file limit), so files sorted ahead of `SKILL.md` cannot hide it.
 fn read_unread_root_manifest(collector: &mut Collector<'_>, root: &Path, has_manifest: &mut bool) {
-    for name in super::MANIFEST_NAMES {
-        let path = root.join(name);
-        let Ok(meta) = fs::symlink_metadata(&path) else { continue };
-        if !meta.file_type().is_file() {
-            continue;
-        }
-        if let Ok(file) = fs::File::open(&path) {
-            collector.read_manifest_past_limits((*name).to_string(), file, meta.len(), None);
-            *has_manifest = true;
-            return;
-        }
-    }
+    let Ok(entries) = sorted_entries(root) else { return };
+    let manifest = entries
+        .into_iter()
+        .find(|e| is_manifest_name(&e.file_name().to_string_lossy()) && e.file_type().is_ok_and(|t| t.is_file()));
+    let Some(manifest) = manifest else { return };
+    let (Ok(meta), Ok(file)) = (manifest.metadata(), fs::File::open(manifest.path())) else { return };
+    collector.read_manifest_past_limits(manifest.file_name().to_string_lossy().into_owned(), file, meta.len(), None);
+    *has_manifest = true;
 }
 
 fn walk(collector: &mut Collector<'_>, dir: &Path, rel: &str, exclude: &[PathBuf], has_manifest: &mut bool) {

@@ -139,9 +139,6 @@ pub enum LoadError {
     Stdin(std::io::Error),
 }
 
-/// The spellings of a root manifest looked up by name when a limit stopped a walk before it.
-pub(crate) const MANIFEST_NAMES: &[&str] = &["SKILL.md", "skill.md", "Skill.md", "skills.md", "SKILLS.md"];
-
 /// Names that make a directory a skill root (compared case-insensitively).
 pub fn is_manifest_name(name: &str) -> bool {
     name.eq_ignore_ascii_case("SKILL.md") || name.eq_ignore_ascii_case("skills.md")
