@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use skillscan::rules::RuleSources;
+use skillscan::engine::rules::RuleSources;
 use skillscan::{Category, Config, ScanOptions, Scanner, Severity, SkillReport};
 
 use crate::util::fixtures;

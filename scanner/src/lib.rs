@@ -1,40 +1,26 @@
-//! skillscan: static analysis of AI-agent skills.
+//! skillscan: stops malicious AI-agent skills before they reach a machine.
 //!
-//! The pipeline: [`package`] loads a skill from a directory or archive into memory (hostile input
-//! becomes findings, never crashes), [`analysis`] parses each file once into views, the compiled
-//! [`rules`] run over those views ([`engine`]), [`analyzers`] and [`correlate`] add what needs more
-//! than one match, and [`verdict`] judges the findings. [`scan::Scanner`] ties it together.
+//! The crate has two halves:
+//!
+//! - the **detection engine** ([`engine`]): [`engine::package`] loads a skill from a directory or
+//!   archive into memory (hostile input becomes findings, never crashes), [`engine::analysis`]
+//!   parses each file once into views, the compiled [`engine::rules`] run over those views
+//!   ([`engine::matching`]), [`engine::analyzers`] and [`engine::correlate`] add what needs more
+//!   than one match, and [`engine::verdict`] judges the findings. [`Scanner`] ties it together.
+//! - the **protection suite** ([`guard`], on the [`clawhub`] protocol): integrity of installed
+//!   skills against pins and signatures, `skillscan install`, the `skillscan ci` gate and the host
+//!   inventory.
+//!
+//! Dependencies point one way: `clawhub` and `guard` use the engine, the engine uses neither; the
+//! `skillscan-signatures` crate below all of it owns digests, signatures and skill identity.
 
-pub mod analysis;
-pub mod analyzers;
-pub mod capabilities;
-pub mod ci;
 pub mod clawhub;
-pub mod config;
-pub mod correlate;
-pub mod corroborate;
-pub mod decode;
 pub mod engine;
-pub mod finding;
-pub mod install;
-pub mod integrity;
-pub mod inventory;
-pub mod lang;
-pub mod normalize;
-pub mod package;
-pub mod registry;
-pub mod report;
-pub mod rules;
-pub mod scan;
-pub mod skill_dirs;
-pub mod suppress;
-pub mod text;
-pub mod urls;
-pub mod verdict;
+pub mod guard;
 
-pub use capabilities::{Capabilities, Privilege};
-pub use config::{Config, FailOn};
-pub use finding::{Category, Confidence, Finding, Severity};
-pub use rules::{RuleError, RuleSet};
-pub use scan::{ScanOptions, ScanReport, Scanner, SkillReport};
-pub use verdict::Verdict;
+pub use engine::capabilities::{Capabilities, Privilege};
+pub use engine::config::{Config, FailOn};
+pub use engine::finding::{Category, Confidence, Finding, Severity};
+pub use engine::rules::{RuleError, RuleSet};
+pub use engine::scan::{ScanOptions, ScanReport, Scanner, SkillReport};
+pub use engine::verdict::Verdict;

@@ -8,8 +8,8 @@ mod common;
 use common::{tar_gz_of, zip_of};
 
 use proptest::prelude::*;
-use skillscan::clawhub::LockJson;
-use skillscan::integrity::{IntegrityLimits, digest_archive_bytes, digest_dir};
+use skillscan::clawhub::state::LockJson;
+use skillscan::guard::integrity::{IntegrityLimits, digest_archive_bytes, digest_dir};
 
 fn limits() -> IntegrityLimits {
     IntegrityLimits::default()

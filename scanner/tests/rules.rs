@@ -1,7 +1,8 @@
 //! Every rule's examples: `match` examples must hit the rule, `no_match` examples must not.
 //! All failures are reported at once (the same machinery as `skillscan rules test`).
 
-use skillscan::rules::{RuleSet, selftest};
+use skillscan::engine::rules::RuleSet;
+use skillscan::engine::selftest;
 use skillscan::{Config, Scanner};
 
 #[test]
@@ -21,25 +22,25 @@ fn every_rule_example_behaves() {
 fn every_analyzer_rule_is_emitted_by_its_analyzer_and_vice_versa() {
     let rules = RuleSet::builtin().unwrap();
     for rule in &rules.rules {
-        if let skillscan::rules::Matcher::Analyzer(name) = &rule.matcher {
+        if let skillscan::engine::rules::Matcher::Analyzer(name) = &rule.matcher {
             assert!(
-                skillscan::analyzers::emitted_rules(name).contains(&rule.id.as_str()),
+                skillscan::engine::analyzers::emitted_rules(name).contains(&rule.id.as_str()),
                 "{} names analyzer {name}, which never emits it",
                 rule.id
             );
         }
     }
-    for name in skillscan::analyzers::names() {
-        for id in skillscan::analyzers::emitted_rules(name) {
+    for name in skillscan::engine::analyzers::names() {
+        for id in skillscan::engine::analyzers::emitted_rules(name) {
             let rule = rules.get(id).unwrap_or_else(|| panic!("analyzer {name} emits {id}, which has no rule file"));
-            assert!(matches!(&rule.matcher, skillscan::rules::Matcher::Analyzer(n) if n == name), "{id}");
+            assert!(matches!(&rule.matcher, skillscan::engine::rules::Matcher::Analyzer(n) if n == name), "{id}");
         }
     }
 }
 
 #[test]
 fn a_broken_rule_file_is_a_clear_error() {
-    let mut sources = skillscan::rules::RuleSources::builtin();
+    let mut sources = skillscan::engine::rules::RuleSources::builtin();
     sources.add_text("b2/broken-rule.yaml", "id: other-id\nname: x\n");
     let error = sources.compile().unwrap_err().to_string();
     assert!(error.contains("broken-rule.yaml"), "{error}");

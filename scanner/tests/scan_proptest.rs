@@ -61,7 +61,7 @@ use base64::Engine;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use serde_json::Value;
-use skillscan::package::Limits;
+use skillscan::engine::package::Limits;
 use skillscan::{Finding, ScanOptions, ScanReport, Scanner, Severity, SkillReport};
 
 /// The skill folder on disk and the archive's display name: the same last path segment, so the
@@ -773,7 +773,7 @@ fn dump(skill: &Skill) {
 /// The lengths, in characters, of the lines positions refer to: the file's text (as the scanner
 /// decodes it) split on `\n`, `\r` kept. A binary file has one empty line.
 fn line_lengths(bytes: &[u8]) -> Vec<usize> {
-    let text = skillscan::text::decode_text(bytes).map(|(t, _)| t.into_owned()).unwrap_or_default();
+    let text = skillscan::engine::text::decode_text(bytes).map(|(t, _)| t.into_owned()).unwrap_or_default();
     text.split('\n').map(|l| l.chars().count()).collect()
 }
 
@@ -847,7 +847,7 @@ fn check_finding(skill: &Skill, whole: bool, finding: &Finding) -> Result<(), Te
         && !skill.formats.contains(&finding.file)
         && let Some(bytes) = skill.content(&finding.file)
         && std::str::from_utf8(bytes).is_ok()
-        && !skillscan::text::looks_binary(bytes)
+        && !skillscan::engine::text::looks_binary(bytes)
         && !(finding.rule_id == "content-type-mismatch" && bytes.starts_with(b"#!"))
     {
         return Err(TestCaseError::fail(format!("{what}: the file is plain text: b\"{}\"", bytes.escape_ascii())));

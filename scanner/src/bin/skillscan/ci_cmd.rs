@@ -1,13 +1,13 @@
 //! `skillscan ci`: pins, signatures and the scan for every skill of a repository or workspace.
-//! The checks are [`skillscan::ci`]; this file finds the configuration, lock and keys, and prints.
+//! The checks are [`skillscan::guard::ci`]; this file finds the configuration, lock and keys, and prints.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use skillscan::ci::{CiOptions, check_repository, render};
-use skillscan::integrity::IntegrityLimits;
-use skillscan::report::human;
+use skillscan::engine::report::human;
+use skillscan::guard::ci::{CiOptions, check_repository, render};
+use skillscan::guard::integrity::IntegrityLimits;
 use skillscan::{Config, FailOn, ScanOptions, Scanner};
 use skillscan_signatures::{SkillsLock, TrustStore};
 
@@ -75,7 +75,7 @@ pub fn run(args: CiArgs) -> anyhow::Result<Exit> {
         (None, Some(value)) => relative_to_config(value),
         (None, None) => config_dir.join("skills.lock"),
     };
-    let lock = match skillscan::clawhub::read_state_file_limited(&lock_path, MAX_LOCK_BYTES)
+    let lock = match skillscan::clawhub::state::read_state_file_limited(&lock_path, MAX_LOCK_BYTES)
         .with_context(|| "reading the pins".to_owned())?
     {
         Some(text) => Some(SkillsLock::parse(&text).with_context(|| format!("{}", lock_path.display()))?),
@@ -96,7 +96,7 @@ pub fn run(args: CiArgs) -> anyhow::Result<Exit> {
     };
     let trust = match &trust_path {
         Some(path) => {
-            let text = skillscan::clawhub::read_state_file_limited(path, MAX_TRUST_BYTES)
+            let text = skillscan::clawhub::state::read_state_file_limited(path, MAX_TRUST_BYTES)
                 .context("reading the trust store")?
                 .with_context(|| format!("trust store {}: no such file", path.display()))?;
             Some(TrustStore::parse(&text).with_context(|| format!("trust store {}", path.display()))?)
@@ -119,7 +119,7 @@ pub fn run(args: CiArgs) -> anyhow::Result<Exit> {
         lock: lock.as_ref().map(|l| (l, lock_path.as_path())),
         trust: trust.as_ref(),
         require_signatures,
-        now: skillscan::clawhub::now_millis() / 1000,
+        now: skillscan::clawhub::state::now_millis() / 1000,
         limits: IntegrityLimits::default(),
     };
     let report = check_repository(root, &root.display().to_string(), &scanner, &scan_options, &options)?;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use serde::Serialize;
-use skillscan::integrity::{self, IntegrityLimits, SkillDigest, SkillTarget, TreeError};
+use skillscan::guard::integrity::{self, IntegrityLimits, SkillDigest, SkillTarget, TreeError};
 
 use crate::exit::Exit;
 use crate::shared::write_output;

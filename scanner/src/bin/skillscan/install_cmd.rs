@@ -1,6 +1,6 @@
 //! `skillscan install`: resolve, download, verify, scan, and only then install.
 //!
-//! The library does the checks and the writing ([`skillscan::install`], [`skillscan::registry`]);
+//! The library does the checks and the writing ([`skillscan::guard::install`], [`skillscan::clawhub::client`]);
 //! this file orders them, maps outcomes to exit codes and prints. Every refusal happens before
 //! the first write, so a refused install leaves the workdir exactly as it was.
 
@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use skillscan::clawhub::{SkillRef, now_millis};
-use skillscan::install::{
+use skillscan::clawhub::client::{ClientOptions, RegistryClient, RegistryError};
+use skillscan::clawhub::state::{SkillRef, now_millis};
+use skillscan::guard::install::{
     Artifact, Expected, InstallPlan, InstallRecord, TrustInput, check_archive, check_policy, find_pin, load_skills_lock,
 };
-use skillscan::registry::{ClientOptions, RegistryClient, RegistryError};
 use skillscan::{FailOn, ScanOptions, Scanner};
 use skillscan_signatures::{PublicKey, TrustStore};
 
@@ -63,7 +63,7 @@ pub struct InstallArgs {
 const MAX_KEY_FILE: u64 = 1 << 20;
 
 fn read_small(path: &Path, what: &str) -> anyhow::Result<String> {
-    skillscan::clawhub::read_state_file_limited(path, MAX_KEY_FILE)
+    skillscan::clawhub::state::read_state_file_limited(path, MAX_KEY_FILE)
         .with_context(|| format!("reading {what}"))?
         .with_context(|| format!("{what} {}: no such file", path.display()))
 }
@@ -195,8 +195,8 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
             "the registry answers \"{}\" with skill \"{}\" (an alias?); install \"{}\" explicitly if that is the \
              skill you mean",
             reference.slug,
-            skillscan::text::escape_snippet(canonical, 80),
-            skillscan::text::escape_snippet(canonical, 80)
+            skillscan::engine::text::escape_snippet(canonical, 80),
+            skillscan::engine::text::escape_snippet(canonical, 80)
         );
     }
     if let (Some(asked), Some(answered)) = (&reference.owner, &detail.owner_handle)
@@ -230,10 +230,10 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
             ),
         },
     };
-    if !skillscan::integrity::hints::is_valid_version(&version) {
+    if !skillscan::guard::integrity::hints::is_valid_version(&version) {
         bail!(
             "the registry names version \"{}\", which is not a valid version",
-            skillscan::text::escape_snippet(&version, 80)
+            skillscan::engine::text::escape_snippet(&version, 80)
         );
     }
     let what = format!("{}@{version}", reference.lock_key());

@@ -1,10 +1,10 @@
-//! `skillscan inventory`: list the agent skills installed on this host ([`skillscan::inventory`]).
+//! `skillscan inventory`: list the agent skills installed on this host ([`skillscan::guard::inventory`]).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use skillscan::inventory::{InventoryOptions, inventory, render};
+use skillscan::guard::inventory::{InventoryOptions, inventory, render};
 use skillscan::{FailOn, ScanOptions, Scanner};
 use skillscan_signatures::TrustStore;
 
@@ -76,7 +76,7 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<Exit> {
     };
     let trust = match &trust_path {
         Some(path) => {
-            let text = skillscan::clawhub::read_state_file_limited(path, 1 << 20)
+            let text = skillscan::clawhub::state::read_state_file_limited(path, 1 << 20)
                 .context("reading the trust store")?
                 .with_context(|| format!("trust store {}: no such file", path.display()))?;
             Some(TrustStore::parse(&text).with_context(|| format!("trust store {}", path.display()))?)
@@ -85,7 +85,7 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<Exit> {
     };
     let mirror = args.mirror.clone().or(config.inventory.mirror.clone());
     if let Some(url) = &mirror {
-        skillscan::registry::validate_registry_url(url)?;
+        skillscan::clawhub::client::validate_registry_url(url)?;
     }
     let scanner = if args.no_scan { None } else { Some(Scanner::new(args.rules.load()?, &config)) };
     let options = InventoryOptions {
@@ -97,7 +97,7 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<Exit> {
         scanner: scanner.as_ref(),
         scan_options: ScanOptions::default(),
         fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::High),
-        now: skillscan::clawhub::now_millis() / 1000,
+        now: skillscan::clawhub::state::now_millis() / 1000,
     };
     let result = inventory(&options)?;
     let bytes = match args.format {

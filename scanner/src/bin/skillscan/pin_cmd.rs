@@ -2,7 +2,7 @@
 //!
 //! Decisions:
 //! - **Identity**: slug, owner and version come from the skill's identity files (see
-//!   `skillscan::integrity::hints`); a folder without a slug hint falls back to its folder name
+//!   `skillscan::guard::integrity::hints`); a folder without a slug hint falls back to its folder name
 //!   when that is a valid slug. `--slug`/`--version` override them and are allowed only when the
 //!   paths name exactly one skill. A skill with no version anywhere is refused (exit 2): a pin
 //!   without a version could not be checked against a signature's statement.
@@ -21,8 +21,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use rayon::prelude::*;
-use skillscan::integrity::{self, IntegrityLimits, SkillDigest, SkillTarget, hints};
-use skillscan::package::{self, Limits, SkillSource, Source};
+use skillscan::engine::package::{self, Limits, SkillSource, Source};
+use skillscan::guard::integrity::{self, IntegrityLimits, SkillDigest, SkillTarget, hints};
 use skillscan::{Config, RuleSet, ScanOptions, Scanner, Verdict};
 use skillscan_signatures::{LockedSkill, SkillsLock};
 

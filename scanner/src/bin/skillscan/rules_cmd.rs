@@ -3,8 +3,9 @@
 use anyhow::bail;
 use clap::Subcommand;
 use skillscan::Scanner;
-use skillscan::config::Config;
-use skillscan::rules::{Matcher, selftest};
+use skillscan::engine::config::Config;
+use skillscan::engine::rules::Matcher;
+use skillscan::engine::selftest;
 
 use crate::exit::Exit;
 use crate::shared::{Format, RuleArgs};
@@ -47,7 +48,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
                             "confidence": r.confidence.as_str(), "views": r.view_list, "capability": r.capability,
                             "enabled": !r.disabled_by_default, "origin": r.origin.to_string(),
                             "prefilter": match &r.matcher {
-                                Matcher::Regex(re) => serde_json::json!(skillscan::rules::prefilter_literals(re.as_str())),
+                                Matcher::Regex(re) => serde_json::json!(skillscan::engine::rules::prefilter_literals(re.as_str())),
                                 _ => serde_json::Value::Null,
                             },
                         })

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use skillscan::report::{github, human, sarif};
+use skillscan::engine::report::{github, human, sarif};
 use skillscan::{FailOn, ScanOptions, Scanner};
 
 use crate::exit::Exit;

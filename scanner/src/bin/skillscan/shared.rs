@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use skillscan::package::Limits;
-use skillscan::rules::RuleSources;
+use skillscan::engine::package::Limits;
+use skillscan::engine::rules::RuleSources;
 use skillscan::{Config, RuleSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use skillscan::integrity::{self, IntegrityLimits, SkillDigest, hints};
+use skillscan::guard::integrity::{self, IntegrityLimits, SkillDigest, hints};
 use skillscan_signatures::SkillStatement;
 use skillscan_signatures::digest::sha256_reader;
 use skillscan_signatures::error::KeyError;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use skillscan::integrity::{self, SkillTarget, TreeError};
+use skillscan::guard::integrity::{self, SkillTarget, TreeError};
 
 use crate::exit::Exit;
 
@@ -34,7 +34,7 @@ fn has_manifest_at_root(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|entries| {
         entries.filter_map(Result::ok).any(|entry| {
             entry.file_type().is_ok_and(|t| t.is_file())
-                && entry.file_name().to_str().is_some_and(skillscan::package::is_manifest_name)
+                && entry.file_name().to_str().is_some_and(skillscan::engine::package::is_manifest_name)
         })
     })
 }

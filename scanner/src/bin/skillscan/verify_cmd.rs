@@ -1,5 +1,5 @@
 //! `skillscan verify`: check a skill against its signature, its `skills.lock` pin and its
-//! `origin.json` fingerprint (see `skillscan::integrity::verify` for what each check compares).
+//! `origin.json` fingerprint (see `skillscan::guard::integrity::verify` for what each check compares).
 //!
 //! Exit codes: 0 every check that applied passed; 3 an integrity failure (each printed on
 //! stderr, naming what differs); 2 an error — a key, trust store, signature or lock file that is
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use skillscan::integrity::{self, IntegrityLimits, SignatureEvidence, SkillTarget, Trust, VerifyOptions};
+use skillscan::guard::integrity::{self, IntegrityLimits, SignatureEvidence, SkillTarget, Trust, VerifyOptions};
 use skillscan_signatures::minisign::{PublicKey, SignatureFile};
 use skillscan_signatures::{SkillsLock, TrustStore};
 

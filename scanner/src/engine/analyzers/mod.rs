@@ -1,0 +1,97 @@
+//! Named analyzers: checks written in Rust because a pattern cannot express them (archive
+//! structure, file types, front-matter semantics, cross-file comparisons…). A rule file names the
+//! analyzer in `match: { analyzer: NAME }`; the analyzer emits hits for the rule ids it owns, so
+//! the rule file still carries the documentation, severity and examples.
+
+mod basics;
+pub mod dataflow;
+mod frontmatter;
+mod identity;
+mod manifests;
+pub mod meta;
+
+use crate::engine::analysis::FileAnalysis;
+use crate::engine::hit::{Hit, HitLocation};
+use crate::engine::package::LoadIssue;
+use crate::engine::rules::RuleSet;
+
+/// Everything an analyzer can look at for one skill.
+pub struct SkillInput<'a> {
+    pub root: &'a str,
+    pub files: &'a [FileAnalysis],
+    pub issues: &'a [LoadIssue],
+    pub rules: &'a RuleSet,
+}
+
+impl SkillInput<'_> {
+    pub fn manifest(&self) -> Option<(usize, &FileAnalysis)> {
+        self.files.iter().enumerate().find(|(_, f)| f.is_manifest())
+    }
+}
+
+/// Collects analyzer hits for rule ids that exist in the rule set.
+pub struct Emitter<'a> {
+    rules: &'a RuleSet,
+    pub hits: Vec<Hit>,
+}
+
+impl<'a> Emitter<'a> {
+    pub fn new(rules: &'a RuleSet) -> Self {
+        Emitter { rules, hits: Vec::new() }
+    }
+
+    pub fn emit(&mut self, rule_id: &str, location: HitLocation, detail: Option<String>) -> Option<&mut Hit> {
+        // A rule set without this id (replaced or removed with --rules) just does not report it.
+        let rule = self.rules.index_of(rule_id)?;
+        self.hits.push(Hit { rule, location, captures: Vec::new(), detail, related: Vec::new() });
+        self.hits.last_mut()
+    }
+}
+
+type AnalyzerFn = fn(&SkillInput<'_>, &mut Emitter<'_>);
+
+/// Analyzer name → (function, rule ids it emits).
+const ANALYZERS: &[(&str, AnalyzerFn, &[&str])] = &[
+    ("loader", basics::loader, basics::LOADER_RULES),
+    ("file-type", basics::file_type, basics::FILE_TYPE_RULES),
+    ("coverage", basics::coverage, basics::COVERAGE_RULES),
+    ("frontmatter", frontmatter::frontmatter, frontmatter::RULES),
+    ("identity", identity::identity, identity::RULES),
+    ("manifests", manifests::manifests, manifests::RULES),
+    ("dataflow", dataflow::dataflow, dataflow::RULES),
+];
+
+/// The analyzer names rule files may use.
+pub fn names() -> Vec<&'static str> {
+    ANALYZERS.iter().map(|(name, _, _)| *name).collect()
+}
+
+pub fn is_known(name: &str) -> bool {
+    ANALYZERS.iter().any(|(n, _, _)| *n == name)
+}
+
+/// The rule ids an analyzer may emit (used by the rule lint to check both directions).
+pub fn emitted_rules(name: &str) -> &'static [&'static str] {
+    ANALYZERS.iter().find(|(n, _, _)| *n == name).map_or(&[], |(_, _, ids)| ids)
+}
+
+/// Runs the analyzers that at least one enabled rule asks for.
+pub fn run(input: &SkillInput<'_>, wanted: &dyn Fn(&str) -> bool) -> Vec<Hit> {
+    let mut emitter = Emitter::new(input.rules);
+    for (name, analyzer, _) in ANALYZERS {
+        if wanted(name) {
+            analyzer(input, &mut emitter);
+        }
+    }
+    emitter.hits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_catalog_names_exactly_these_analyzers() {
+        assert_eq!(names(), crate::engine::rules::catalog::ANALYZER_NAMES);
+    }
+}

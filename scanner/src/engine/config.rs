@@ -1,0 +1,260 @@
+//! `skillscan.toml`: the policy a team applies to scans — threshold, rule switches, severity
+//! overrides, and scoped, reasoned, expiring ignores.
+//!
+//! ```toml
+//! fail_on = "high"
+//! inline_ignores = true
+//!
+//! [rules]
+//! disable = ["syntax-tree-skipped"]
+//! enable = []
+//! severity = { "missing-skill-manifest" = "info" }
+//!
+//! [[ignore]]
+//! rule = "fetch-pipe-shell"
+//! path = "skills/installer/**"
+//! reason = "documents the vendor installer; reviewed by sec-team"
+//! expires = 2027-06-30
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::engine::finding::Severity;
+
+/// The `--fail-on` threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+    Never,
+}
+
+impl FailOn {
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::High => Some(Severity::High),
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::Never => None,
+        }
+    }
+}
+
+impl std::str::FromStr for FailOn {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "never" => Ok(FailOn::Never),
+            other => match other.parse::<Severity>() {
+                Ok(Severity::Info) => Ok(FailOn::Info),
+                Ok(Severity::Low) => Ok(FailOn::Low),
+                Ok(Severity::Medium) => Ok(FailOn::Medium),
+                Ok(Severity::High) => Ok(FailOn::High),
+                Ok(Severity::Critical) => Ok(FailOn::Critical),
+                Err(_) => Err(format!("unknown threshold `{s}` (info, low, medium, high, critical or never)")),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub fail_on: Option<FailOn>,
+    /// Honour `skillscan-ignore:` comments inside the scanned files (default true). Turn it off
+    /// when the skill author is not trusted: the mirror and `skillscan install` always do.
+    #[serde(default)]
+    pub inline_ignores: Option<bool>,
+    #[serde(default)]
+    pub rules: RulesConfig,
+    #[serde(default)]
+    pub ignore: Vec<IgnoreEntry>,
+    /// Settings for `skillscan ci` (see README).
+    #[serde(default)]
+    pub ci: CiConfig,
+    /// Settings for `skillscan inventory` (see README).
+    #[serde(default)]
+    pub inventory: InventoryConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryConfig {
+    /// URL of the vetted mirror: skills whose origin.json names another registry are flagged.
+    #[serde(default)]
+    pub mirror: Option<String>,
+    /// Trust store for signature checks (relative to the config file).
+    #[serde(default)]
+    pub trusted_keys: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesConfig {
+    #[serde(default)]
+    pub disable: Vec<String>,
+    #[serde(default)]
+    pub enable: Vec<String>,
+    #[serde(default)]
+    pub severity: BTreeMap<String, Severity>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreEntry {
+    /// A rule id, or `*` for every rule.
+    pub rule: String,
+    /// Glob over the finding's path (`<skill root>/<file>` or the file path within the skill).
+    #[serde(default = "any_path")]
+    pub path: String,
+    /// Required: why this is not a problem.
+    pub reason: String,
+    /// `YYYY-MM-DD`; after this date the ignore no longer applies and a warning says so.
+    #[serde(default)]
+    pub expires: Option<toml::value::Datetime>,
+}
+
+fn any_path() -> String {
+    "**".to_string()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CiConfig {
+    /// Every skill must carry a signature that verifies against `trusted_keys`.
+    #[serde(default)]
+    pub require_signatures: bool,
+    /// Trust store file (relative to the config file).
+    #[serde(default)]
+    pub trusted_keys: Option<String>,
+    /// Lock file (default `skills.lock` next to the config file).
+    #[serde(default)]
+    pub lock: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Io { path: path.display().to_string(), source })?;
+        Config::parse(&path.display().to_string(), &text)
+    }
+
+    pub fn parse(origin: &str, text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Invalid { path: origin.to_string(), message: e.to_string() })?;
+        for (i, entry) in config.ignore.iter().enumerate() {
+            if entry.reason.trim().is_empty() {
+                return Err(ConfigError::Invalid {
+                    path: origin.to_string(),
+                    message: format!("ignore #{} (rule `{}`): a non-empty `reason` is required", i + 1, entry.rule),
+                });
+            }
+            if let Err(e) = globset::Glob::new(&entry.path) {
+                return Err(ConfigError::Invalid {
+                    path: origin.to_string(),
+                    message: format!("ignore #{}: {e}", i + 1),
+                });
+            }
+            if let Some(date) = &entry.expires
+                && date.date.is_none()
+            {
+                return Err(ConfigError::Invalid {
+                    path: origin.to_string(),
+                    message: format!("ignore #{}: `expires` must be a date like 2027-06-30", i + 1),
+                });
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// Today's date (UTC) as (year, month, day), for ignore expiry.
+pub fn today() -> (i64, u32, u32) {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    civil_from_days(secs.div_euclid(86_400))
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+impl IgnoreEntry {
+    /// Whether the ignore's `expires` date has passed.
+    pub fn expired(&self, today: (i64, u32, u32)) -> bool {
+        let Some(date) = self.expires.as_ref().and_then(|d| d.date) else {
+            return false;
+        };
+        (i64::from(date.year), u32::from(date.month), u32::from(date.day)) < today
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config() {
+        let config = Config::parse(
+            "t",
+            r#"
+fail_on = "medium"
+inline_ignores = false
+[rules]
+disable = ["a"]
+severity = { "b" = "low" }
+[[ignore]]
+rule = "c"
+path = "skills/x/**"
+reason = "reviewed"
+expires = 2027-01-31
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.fail_on, Some(FailOn::Medium));
+        assert_eq!(config.rules.severity["b"], Severity::Low);
+        assert!(!config.ignore[0].expired((2027, 1, 31)));
+        assert!(config.ignore[0].expired((2027, 2, 1)));
+    }
+
+    #[test]
+    fn an_ignore_without_reason_is_an_error() {
+        let err = Config::parse("t", "[[ignore]]\nrule = \"c\"\nreason = \" \"\n").unwrap_err();
+        assert!(err.to_string().contains("reason"), "{err}");
+        assert!(Config::parse("t", "unknown = 1\n").is_err());
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+}

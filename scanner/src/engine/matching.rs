@@ -1,0 +1,623 @@
+//! Running compiled rules over analysed files: one Aho-Corasick pass per segment selects the
+//! regex rules that can match, one query cursor per syntax tree runs every query rule of that
+//! language, then analyzers and correlations add what needs more than one match.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+
+use regex::Captures;
+use tree_sitter::{QueryCursor, StreamingIterator};
+
+use crate::engine::analysis::{FileAnalysis, Segment, SegmentBody};
+use crate::engine::finding::{Decoded, Finding, SourceContext};
+use crate::engine::hit::{Hit, HitLocation};
+use crate::engine::rules::{LiteralRole, Matcher, Rule, RuleSet, View};
+use crate::engine::text::{ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary};
+use crate::engine::urls;
+
+/// Findings of one rule in one file beyond this many are counted, not listed.
+const MAX_FINDINGS_PER_RULE_AND_FILE: usize = 10;
+
+/// A literal of the automaton found in a text.
+pub struct LiteralMatch {
+    start: usize,
+    end: usize,
+    pattern: usize,
+}
+
+/// Per-file buffers of `match_segment`, indexed by rule: whether the rule is queued, and which
+/// prefilter groups were seen in the segment.
+struct Scratch<'a> {
+    marks: &'a mut [bool],
+    seen: &'a mut [u32],
+}
+
+/// Per-scan rule switches (from the config).
+pub struct Matching<'r> {
+    pub rules: &'r RuleSet,
+    pub enabled: &'r [bool],
+}
+
+impl Matching<'_> {
+    fn active(&self, rule: usize, view: View, lang: crate::engine::lang::Lang) -> bool {
+        self.enabled.get(rule).copied().unwrap_or(false) && self.rules.rules[rule].applies_to(view, lang)
+    }
+
+    /// The literal automaton's matches over a file's text, once per file.
+    pub fn file_literals(&self, text: &str) -> Vec<LiteralMatch> {
+        match &self.rules.literals {
+            Some(automaton) if !text.is_empty() => automaton
+                .find_overlapping_iter(text)
+                .map(|m| LiteralMatch { start: m.start(), end: m.end(), pattern: m.pattern().as_usize() })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Parses the code segments some rule needs a syntax tree of (see [`crate::engine::rules::TreeDemand`]).
+    pub fn parse_wanted_trees(
+        &self,
+        file: &mut FileAnalysis,
+        literals: &[LiteralMatch],
+        limits: &crate::engine::analysis::ParseLimits,
+    ) {
+        if file.tree_candidates.is_empty() {
+            return;
+        }
+        let text = file.text.clone().unwrap_or_default();
+        file.parse_trees(limits, |segment| {
+            let Some(demand) = self.rules.tree_demand.get(&segment.lang) else { return false };
+            if demand.always {
+                return true;
+            }
+            let SegmentBody::Range(range) = &segment.body else { return false };
+            let code = text.get(range.clone()).unwrap_or("");
+            // The dataflow analyzer follows sources through the tree; most code has none.
+            if self.rules.tree_demand_dataflow && crate::engine::analyzers::dataflow::has_source(code) {
+                return true;
+            }
+            let first = literals.partition_point(|m| m.start < range.start);
+            let mut seen: HashMap<usize, u32> = HashMap::new();
+            for m in literals[first..].iter().take_while(|m| m.start < range.end) {
+                for &(rule, role) in &self.rules.literal_owners[m.pattern] {
+                    *seen.entry(rule).or_default() |= match role {
+                        LiteralRole::Prefilter(bit) => 1 << bit,
+                        LiteralRole::Literal => 1,
+                    };
+                }
+            }
+            let present = |rule: usize| {
+                let groups = seen.get(&rule).copied().unwrap_or(0);
+                match self.rules.rules[rule].matcher {
+                    Matcher::Literals { .. } => groups != 0,
+                    _ => self.rules.prefilter_satisfied(rule, groups),
+                }
+            };
+            demand.rules.iter().any(|&rule| {
+                if !self.enabled.get(rule).copied().unwrap_or(false) {
+                    return false;
+                }
+                let filtered = !self.rules.unfiltered.contains(&rule) && !self.rules.non_ascii.contains(&rule);
+                if filtered && !present(rule) {
+                    return false;
+                }
+                match &self.rules.rules[rule].matcher {
+                    Matcher::Regex(regex) => regex.is_match(code),
+                    _ => true,
+                }
+            })
+        });
+    }
+
+    /// Runs every text and query rule over one file. The literal automaton ran once over the
+    /// file text (`file_literals`); segments that are slices of it (most of them) take their
+    /// matches from that pass, decoded and normalised text gets a pass of its own.
+    pub fn match_file(
+        &self,
+        file_index: usize,
+        file: &FileAnalysis,
+        file_literals: &[LiteralMatch],
+        hits: &mut Vec<Hit>,
+    ) {
+        let text = file.text();
+        let mut marks = vec![false; self.rules.rules.len()];
+        let mut seen = vec![0u32; self.rules.rules.len()];
+        for (seg_index, segment) in file.segments.iter().enumerate() {
+            let seg_text = segment.text(text);
+            if seg_text.is_empty() {
+                continue;
+            }
+            let own;
+            let (literals, offset): (&[LiteralMatch], usize) = match &segment.body {
+                SegmentBody::Range(range) => {
+                    let first = file_literals.partition_point(|m| m.start < range.start);
+                    let last = file_literals.partition_point(|m| m.start < range.end);
+                    (&file_literals[first..last], range.start)
+                }
+                _ => {
+                    own = match &self.rules.literals {
+                        Some(automaton) => automaton
+                            .find_overlapping_iter(seg_text)
+                            .map(|m| LiteralMatch { start: m.start(), end: m.end(), pattern: m.pattern().as_usize() })
+                            .collect(),
+                        None => Vec::new(),
+                    };
+                    (&own[..], 0)
+                }
+            };
+            let scratch = Scratch { marks: &mut marks, seen: &mut seen };
+            self.match_segment(file_index, file, seg_index, segment, seg_text, literals, offset, scratch, hits);
+        }
+        for tree in &file.trees {
+            self.match_tree(file_index, file, tree, hits);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn match_segment(
+        &self,
+        file_index: usize,
+        file: &FileAnalysis,
+        seg_index: usize,
+        segment: &Segment,
+        text: &str,
+        literals: &[LiteralMatch],
+        offset: usize,
+        scratch: Scratch<'_>,
+        hits: &mut Vec<Hit>,
+    ) {
+        let Scratch { marks, seen } = scratch;
+        let mut marked = Vec::new();
+        let mut touched = Vec::new();
+        for m in literals {
+            if m.end - offset > text.len() {
+                continue;
+            }
+            for &(rule, role) in &self.rules.literal_owners[m.pattern] {
+                if !self.active(rule, segment.view, segment.lang) {
+                    continue;
+                }
+                match role {
+                    LiteralRole::Prefilter(bit) => {
+                        if seen[rule] == 0 {
+                            touched.push(rule);
+                        }
+                        seen[rule] |= 1 << bit;
+                    }
+                    LiteralRole::Literal => {
+                        let (start, end) = (m.start - offset, m.end - offset);
+                        let word = matches!(self.rules.rules[rule].matcher, Matcher::Literals { word: true, .. });
+                        if !word || at_word_boundaries(text, start, end) {
+                            self.accept(rule, file_index, file, seg_index, start..end, Vec::new(), hits);
+                        }
+                    }
+                }
+            }
+        }
+        for rule in touched {
+            let groups = std::mem::take(&mut seen[rule]);
+            if self.rules.prefilter_satisfied(rule, groups) && !marks[rule] {
+                marks[rule] = true;
+                marked.push(rule);
+            }
+        }
+        let always = self.rules.unfiltered.iter();
+        let non_ascii = if text.is_ascii() { [].iter() } else { self.rules.non_ascii.iter() };
+        for &rule in always.chain(non_ascii) {
+            if self.active(rule, segment.view, segment.lang) && !marks[rule] {
+                marks[rule] = true;
+                marked.push(rule);
+            }
+        }
+        marked.sort_unstable();
+        for rule in marked {
+            marks[rule] = false;
+            let Matcher::Regex(regex) = &self.rules.rules[rule].matcher else { continue };
+            for caps in regex.captures_iter(text) {
+                let Some(whole) = caps.get(0) else { continue };
+                if whole.is_empty() {
+                    continue;
+                }
+                let captures = named_captures(regex, &caps);
+                self.accept(rule, file_index, file, seg_index, whole.range(), captures, hits);
+            }
+        }
+    }
+
+    fn match_tree(
+        &self,
+        file_index: usize,
+        file: &FileAnalysis,
+        tree: &crate::engine::analysis::SegmentTree,
+        hits: &mut Vec<Hit>,
+    ) {
+        let Some(queries) = self.rules.queries.get(&tree.lang) else {
+            return;
+        };
+        let text = file.segment_text(tree.segment);
+        let mut cursor = QueryCursor::new();
+        cursor.set_match_limit(4096);
+        let names = queries.query.capture_names();
+        let mut matches = cursor.matches(&queries.query, tree.tree.root_node(), text.as_bytes());
+        while let Some(m) = matches.next() {
+            let Some(&rule) = queries.pattern_rule.get(m.pattern_index) else {
+                continue;
+            };
+            if !self.enabled.get(rule).copied().unwrap_or(false) {
+                continue;
+            }
+            let reported =
+                m.captures.iter().find(|c| Some(c.index) == queries.match_capture).or_else(|| m.captures.first());
+            let Some(reported) = reported else { continue };
+            let captures = m
+                .captures
+                .iter()
+                .filter(|c| Some(c.index) != queries.match_capture)
+                .filter_map(|c| {
+                    let name = names.get(c.index as usize)?;
+                    let value = text.get(c.node.byte_range())?;
+                    Some((name.to_string(), value.to_string()))
+                })
+                .collect();
+            self.accept(rule, file_index, file, tree.segment, reported.node.byte_range(), captures, hits);
+        }
+    }
+
+    /// Applies the rule's `unless` conditions, then records the hit.
+    #[allow(clippy::too_many_arguments)]
+    fn accept(
+        &self,
+        rule: usize,
+        file_index: usize,
+        file: &FileAnalysis,
+        segment: usize,
+        range: Range<usize>,
+        captures: Vec<(String, String)>,
+        hits: &mut Vec<Hit>,
+    ) {
+        let r = &self.rules.rules[rule];
+        let seg = &file.segments[segment];
+        let seg_text = seg.text(file.text());
+        let mut captures = captures;
+        if !captures.iter().any(|(name, _)| name == "url") {
+            // Rules name the host in messages and host lists look at it: take the first URL of
+            // the match, or else of the rest of its line (`curl -F f=@x https://host/…`).
+            let line_end =
+                seg_text[range.end.min(seg_text.len())..].find('\n').map_or(seg_text.len(), |i| range.end + i);
+            let in_match = seg_text.get(range.clone()).and_then(|m| urls::find_urls(m).next());
+            let on_line = || seg_text.get(range.start..line_end).and_then(|m| urls::find_urls(m).next());
+            if let Some((_, url)) = in_match.or_else(on_line) {
+                captures.push(("url".to_string(), url.to_string()));
+            }
+        }
+        if excluded(self.rules, r, &file.path, seg, seg_text, file.text(), range.clone(), &captures) {
+            return;
+        }
+        // Rules consume a boundary character (`(?:^|\s)unzip`) since the regex engine has no
+        // look-behind; the evidence starts at the first visible character.
+        let matched = seg_text.get(range.clone()).unwrap_or("");
+        let visible = matched.trim_start();
+        let range = if visible.is_empty() { range } else { range.start + (matched.len() - visible.len())..range.end };
+        hits.push(Hit {
+            rule,
+            location: HitLocation::Segment { file: file_index, segment, range },
+            captures,
+            detail: None,
+            related: Vec::new(),
+        });
+    }
+}
+
+fn named_captures(regex: &regex::Regex, caps: &Captures<'_>) -> Vec<(String, String)> {
+    regex
+        .capture_names()
+        .flatten()
+        .filter_map(|name| caps.name(name).map(|m| (name.to_string(), m.as_str().to_string())))
+        .collect()
+}
+
+fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    !before.is_some_and(is_word) && !after.is_some_and(is_word)
+}
+
+/// The text that introduces the line at `offset`: the earlier lines of its paragraph (and of its
+/// code block), then — past a fence opener and at most one blank line — the paragraph above
+/// the fence. At most `LEAD_IN_LINES` lines, so a label far above cannot excuse a match.
+fn lead_in(text: &str, offset: usize) -> String {
+    const LEAD_IN_LINES: usize = 6;
+    let offset = floor_char_boundary(text, offset);
+    let mut end = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let (mut lines, mut skipped_blank, mut past_fence) = (Vec::<&str>::new(), false, false);
+    while end > 0 && lines.len() < LEAD_IN_LINES {
+        let line_end = end - 1;
+        let start = text[..line_end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[start..line_end];
+        end = start;
+        if line.trim().is_empty() {
+            // One blank line may separate a block's label from its opening fence.
+            if is_fence(lines.last().copied()) && !skipped_blank {
+                skipped_blank = true;
+                continue;
+            }
+            break;
+        }
+        if is_fence(Some(line)) {
+            if past_fence {
+                break; // the closing fence of an earlier block
+            }
+            past_fence = true;
+        }
+        lines.push(line);
+    }
+    lines.reverse();
+    lines.join("\n")
+}
+
+fn is_fence(line: Option<&str>) -> bool {
+    line.is_some_and(|l| {
+        let t = l.trim_start();
+        t.starts_with("```") || t.starts_with("~~~")
+    })
+}
+
+/// The line of `text` around `offset`.
+fn line_around(text: &str, offset: usize) -> &str {
+    let offset = floor_char_boundary(text, offset);
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    &text[start..end]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn excluded(
+    rules: &RuleSet,
+    rule: &Rule,
+    path: &str,
+    segment: &Segment,
+    seg_text: &str,
+    file_text: &str,
+    range: Range<usize>,
+    captures: &[(String, String)],
+) -> bool {
+    let unless = &rule.unless;
+    if let Some(paths) = &unless.paths
+        && paths.is_match(path)
+    {
+        return true;
+    }
+    let matched = seg_text.get(range.clone()).unwrap_or("");
+    if let Some(regex) = &unless.matched
+        && regex.is_match(matched)
+    {
+        return true;
+    }
+    if let Some(regex) = &unless.line {
+        // The line as the reader sees it: for decoded text the decoded line, otherwise the
+        // file line (a code block's line is a file line too).
+        let line = match &segment.body {
+            SegmentBody::Decoded { .. } | SegmentBody::Mapped { .. } => line_around(seg_text, range.start),
+            SegmentBody::Range(_) => line_around(file_text, segment.file_range(range.clone()).start),
+        };
+        if regex.is_match(line) {
+            return true;
+        }
+    }
+    if let Some(regex) = &unless.lead_in
+        && regex.is_match(&lead_in(file_text, segment.file_range(range.clone()).start))
+    {
+        return true;
+    }
+    if !unless.host_in.is_empty() || !unless.require_host_in.is_empty() {
+        let hosts = match_hosts(matched, captures);
+        let in_any = |lists: &[String], (host, path): &(String, String)| {
+            lists.iter().any(|l| rules.lists.contains(l, host, path))
+        };
+        if !unless.require_host_in.is_empty() && !hosts.iter().any(|h| in_any(&unless.require_host_in, h)) {
+            return true;
+        }
+        if !unless.host_in.is_empty() && !hosts.is_empty() && hosts.iter().all(|h| in_any(&unless.host_in, h)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The (host, path) pairs a match talks about: its `url`/`host` capture, else every URL in it.
+fn match_hosts(matched: &str, captures: &[(String, String)]) -> Vec<(String, String)> {
+    let target = captures.iter().find(|(n, _)| n == "url" || n == "host").map(|(_, v)| v.as_str());
+    match target.and_then(urls::host_and_path) {
+        Some(hp) => vec![hp],
+        None => urls::find_urls(matched).filter_map(|(_, u)| urls::host_and_path(u)).collect(),
+    }
+}
+
+/// Renders the rule message with `{capture}` placeholders filled in.
+pub fn render_message(rule: &Rule, hit: &Hit) -> String {
+    let mut message = rule.message.clone();
+    if message.contains('{') {
+        for (name, value) in &hit.captures {
+            let placeholder = format!("{{{name}}}");
+            if message.contains(&placeholder) {
+                message = message.replace(&placeholder, &crate::engine::text::escape_snippet(value.trim(), 80));
+            }
+        }
+        if message.contains("{host}")
+            && let Some((host, _)) = hit.capture("url").and_then(urls::host_and_path)
+        {
+            message = message.replace("{host}", &host);
+        }
+    }
+    match &hit.detail {
+        Some(detail) => format!("{message}: {detail}"),
+        None => message,
+    }
+}
+
+/// Turns hits into findings: locations, snippets, decoded text, de-duplication and caps.
+pub fn findings_of(rules: &RuleSet, files: &[FileAnalysis], hits: &[Hit]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut seen: BTreeSet<(usize, String, u32, u32, u32, u32)> = BTreeSet::new();
+    let mut per_rule_file: HashMap<(usize, String), usize> = HashMap::new();
+    let mut overflow: HashMap<(usize, String), usize> = HashMap::new();
+    for hit in hits {
+        let rule = &rules.rules[hit.rule];
+        let Some(severity) = rule.severity else {
+            continue;
+        };
+        let Located { file, line, column, end_line, end_column, snippet, decoded, context } = locate(files, hit);
+        if !seen.insert((hit.rule, file.clone(), line, column, end_line, end_column)) {
+            continue;
+        }
+        let key = (hit.rule, file.clone());
+        let count = per_rule_file.entry(key.clone()).or_insert(0);
+        *count += 1;
+        if *count > MAX_FINDINGS_PER_RULE_AND_FILE {
+            *overflow.entry(key).or_insert(0) += 1;
+            continue;
+        }
+        findings.push(Finding {
+            rule_id: rule.id.clone(),
+            severity,
+            category: rule.category,
+            confidence: rule.confidence,
+            message: render_message(rule, hit),
+            file,
+            line,
+            column,
+            end_line,
+            end_column,
+            snippet,
+            decoded,
+            related: hit.related.clone(),
+            suppressed: None,
+            context,
+        });
+    }
+    for ((rule, file), extra) in overflow {
+        let id = &rules.rules[rule].id;
+        if let Some(last) = findings.iter_mut().rev().find(|f| &f.rule_id == id && f.file == file) {
+            last.message.push_str(&format!(" (and {extra} more matches of this rule in this file, not listed)"));
+        }
+    }
+    findings
+}
+
+/// Where a hit is, in the terms of a finding.
+#[derive(Debug, Clone, Default)]
+pub struct Located {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub snippet: String,
+    pub decoded: Option<Decoded>,
+    pub context: Option<SourceContext>,
+}
+
+/// Snippets show at most this many characters of the matched text.
+const SNIPPET_CHARS: usize = 200;
+/// Source lines in human output are cut to a window of this many characters.
+const CONTEXT_CHARS: usize = 160;
+
+fn source_context(f: &FileAnalysis, range: &Range<usize>) -> SourceContext {
+    let text = f.text();
+    let line = f.lines.line_of(floor_char_boundary(text, range.start));
+    let line_range = f.lines.line_range(text, line);
+    let start = range.start.clamp(line_range.start, line_range.end);
+    let end = range.end.clamp(start, line_range.end);
+    let before = &text[line_range.start..start];
+    let skip = before.chars().count().saturating_sub(CONTEXT_CHARS / 3);
+    let window_start = before.char_indices().nth(skip).map_or(start, |(i, _)| line_range.start + i);
+    let prefix = escape_snippet(&text[window_start..start], CONTEXT_CHARS);
+    let marked = escape_snippet(&text[start..end], CONTEXT_CHARS);
+    let mut shown = escape_snippet(&text[window_start..line_range.end], CONTEXT_CHARS);
+    if window_start > line_range.start {
+        shown.insert(0, '…');
+    }
+    let offset = usize::from(window_start > line_range.start);
+    let marker_start = prefix.chars().count() + offset;
+    let visible = shown.chars().count().saturating_sub(marker_start).max(1);
+    SourceContext { line: shown, marker_start, marker_len: marked.chars().count().clamp(1, visible) }
+}
+
+fn located_range(f: &FileAnalysis, range: Range<usize>, decoded: Option<Decoded>) -> Located {
+    let text = f.text();
+    // A range mapped back from normalised text can end inside a multi-byte character (the map
+    // records where each source character starts); widen it to whole characters once, here,
+    // so positions, snippet and context all slice on boundaries.
+    let start = floor_char_boundary(text, range.start);
+    let range = start..ceil_char_boundary(text, range.end).max(start);
+    let (line, column) = f.lines.line_col(text, range.start);
+    let (end_line, end_column) = f.lines.line_col(text, range.end);
+    let matched = text.get(range.clone()).unwrap_or("");
+    Located {
+        file: f.path.clone(),
+        line,
+        column,
+        end_line,
+        end_column,
+        snippet: escape_snippet(matched, SNIPPET_CHARS),
+        decoded,
+        context: Some(source_context(f, &range)),
+    }
+}
+
+pub fn locate(files: &[FileAnalysis], hit: &Hit) -> Located {
+    match &hit.location {
+        HitLocation::Path(path) => Located { file: path.clone(), ..Default::default() },
+        HitLocation::File { file, range: None } => Located { file: files[*file].path.clone(), ..Default::default() },
+        HitLocation::File { file, range: Some(range) } => located_range(&files[*file], range.clone(), None),
+        HitLocation::Segment { file, segment, range } => {
+            let f = &files[*file];
+            let seg = &f.segments[*segment];
+            let decoded = match &seg.body {
+                SegmentBody::Range(_) => None,
+                SegmentBody::Mapped { text: normalised, step, .. } => {
+                    Some(Decoded { chain: vec![step.clone()], text: excerpt(normalised, range.clone(), 200) })
+                }
+                SegmentBody::Decoded { text: decoded, chain, .. } => {
+                    Some(Decoded { chain: chain.clone(), text: excerpt(decoded, range.clone(), 200) })
+                }
+            };
+            located_range(f, seg.file_range(range.clone()), decoded)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lead_in;
+
+    fn lead_in_of(text: &str, needle: &str) -> String {
+        lead_in(text, text.find(needle).expect("needle in text"))
+    }
+
+    #[test]
+    fn lead_in_is_the_paragraph_so_far() {
+        let text = "Intro.\n\nFirst line of the paragraph,\nsecond line,\nMATCH here\nafter\n";
+        assert_eq!(lead_in_of(text, "MATCH"), "First line of the paragraph,\nsecond line,");
+    }
+
+    #[test]
+    fn lead_in_of_a_code_block_reaches_the_label_above_the_fence() {
+        let text = "Unrelated.\n\n❌ Malicious:\n\n```bash\necho one\nMATCH\n```\n";
+        assert_eq!(lead_in_of(text, "MATCH"), "❌ Malicious:\n```bash\necho one");
+    }
+
+    #[test]
+    fn lead_in_stops_at_an_earlier_block_and_after_six_lines() {
+        let text = "```\nold block\n```\n```sh\nMATCH\n```\n";
+        assert_eq!(lead_in_of(text, "MATCH"), "```sh");
+        let long = "label\n1\n2\n3\n4\n5\n6\nMATCH\n";
+        assert_eq!(lead_in_of(long, "MATCH"), "1\n2\n3\n4\n5\n6");
+    }
+
+    #[test]
+    fn lead_in_of_the_first_line_is_empty() {
+        assert_eq!(lead_in_of("MATCH at start", "MATCH"), "");
+    }
+}

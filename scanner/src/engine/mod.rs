@@ -1,0 +1,38 @@
+//! The detection engine: everything between a skill's bytes and a verdict with evidence.
+//!
+//! Modules are listed from the ground up; each uses only modules listed above it:
+//!
+//! - text helpers ([`text`], [`urls`], [`normalize`], [`decode`]) and the evidence model
+//!   ([`finding`], [`hit`]);
+//! - front ends ([`lang`]: Markdown and tree-sitter syntax) and loading ([`package`]: directories,
+//!   archives and stdin into memory under limits, hostile input turned into findings);
+//! - [`analysis`]: each file parsed once into views; [`rules`]: rule files compiled into one
+//!   literal automaton and one query per language;
+//! - [`corroborate`] (what the skill vouches for), [`analyzers`] (checks written in Rust),
+//!   [`matching`] (compiled rules over the views), [`capabilities`], [`correlate`];
+//! - policy and judgement: [`config`], [`suppress`], [`verdict`];
+//! - [`scan`]: the pipeline tying them together, [`selftest`] (every rule example through the
+//!   real scanner) and [`report`] (human, SARIF and GitHub renderings of a scan report).
+
+pub mod analysis;
+pub mod analyzers;
+pub mod capabilities;
+pub mod config;
+pub mod correlate;
+pub mod corroborate;
+pub mod decode;
+pub mod finding;
+pub mod hit;
+pub mod lang;
+pub mod matching;
+pub mod normalize;
+pub mod package;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod selftest;
+pub mod suppress;
+pub mod text;
+pub mod urls;
+pub mod verdict;
+pub mod view;

