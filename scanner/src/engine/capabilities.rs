@@ -93,17 +93,7 @@ fn fact_value(files: &[FileAnalysis], hit: &Hit, kind: &str) -> String {
     if let Some(value) = hit.capture("value") {
         return value.trim().trim_matches(['"', '\'', '`']).to_string();
     }
-    let matched = match &hit.location {
-        HitLocation::Segment { file, segment, range } => {
-            let f = &files[*file];
-            f.segments[*segment].text(f.text()).get(range.clone()).unwrap_or("").to_string()
-        }
-        HitLocation::File { file, range: Some(range) } => {
-            files[*file].text().get(range.clone()).unwrap_or("").to_string()
-        }
-        HitLocation::File { file, range: None } => files[*file].path.clone(),
-        HitLocation::Path(path) => path.clone(),
-    };
+    let matched = matched_text(files, hit);
     // Network facts are hosts; a fact without one says nothing the manifest can use.
     if kind.starts_with("network") || kind == "exec-remote" {
         let url = hit.capture("url").or_else(|| urls::find_urls(&matched).map(|(_, u)| u).next());
@@ -113,6 +103,21 @@ fn fact_value(files: &[FileAnalysis], hit: &Hit, kind: &str) -> String {
         };
     }
     crate::engine::text::escape_snippet(matched.trim(), 120)
+}
+
+/// The text a hit matched (a file's path for hits about a whole file).
+pub fn matched_text(files: &[FileAnalysis], hit: &Hit) -> String {
+    match &hit.location {
+        HitLocation::Segment { file, segment, range } => {
+            let f = &files[*file];
+            f.segments[*segment].text(f.text()).get(range.clone()).unwrap_or("").to_string()
+        }
+        HitLocation::File { file, range: Some(range) } => {
+            files[*file].text().get(range.clone()).unwrap_or("").to_string()
+        }
+        HitLocation::File { file, range: None } => files[*file].path.clone(),
+        HitLocation::Path(path) => path.clone(),
+    }
 }
 
 pub fn facts<'h>(rules: &'h RuleSet, files: &[FileAnalysis], hits: &'h [Hit]) -> Vec<Fact<'h>> {

@@ -92,6 +92,7 @@ pub fn correlate(rules: &RuleSet, enabled: &[bool], files: &[FileAnalysis], fact
                     chosen.iter().map(|f| format!("{} `{}`", f.kind, f.value)).collect::<Vec<_>>().join(" + "),
                 ),
                 related: chosen[1..].iter().map(|f| related(files, f)).collect(),
+                severity: None,
             });
         }
     }

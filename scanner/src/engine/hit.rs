@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::engine::finding::RelatedLocation;
+use crate::engine::finding::{RelatedLocation, Severity};
 
 /// Where a hit is.
 #[derive(Debug, Clone)]
@@ -25,6 +25,9 @@ pub struct Hit {
     /// Appended to the rule message.
     pub detail: Option<String>,
     pub related: Vec<RelatedLocation>,
+    /// A severity other than the rule's, decided from what this hit is about (an installer from
+    /// the skill's own vendor, a generic key to an unknown host).
+    pub severity: Option<Severity>,
 }
 
 impl Hit {

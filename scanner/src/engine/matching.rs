@@ -304,6 +304,7 @@ impl Matching<'_> {
             captures,
             detail: None,
             related: Vec::new(),
+            severity: None,
         });
     }
 }
@@ -467,6 +468,7 @@ pub fn findings_of(rules: &RuleSet, files: &[FileAnalysis], hits: &[Hit]) -> Vec
         let Some(severity) = rule.severity else {
             continue;
         };
+        let severity = hit.severity.unwrap_or(severity);
         let Located { file, line, column, end_line, end_column, snippet, decoded, context } = locate(files, hit);
         if !seen.insert((hit.rule, file.clone(), line, column, end_line, end_column)) {
             continue;

@@ -16,6 +16,7 @@
 
 pub mod analysis;
 pub mod analyzers;
+pub mod behaviour;
 pub mod capabilities;
 pub mod config;
 pub mod correlate;
@@ -27,6 +28,7 @@ pub mod lang;
 pub mod matching;
 pub mod normalize;
 pub mod package;
+pub mod provenance;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -20,6 +20,7 @@ use crate::engine::finding::{Finding, Severity};
 use crate::engine::hit::Hit;
 use crate::engine::matching::{self, Matching};
 use crate::engine::package::{self, Limits, LoadError, LoadedSkill, SkillSource, Source};
+use crate::engine::provenance;
 use crate::engine::rules::{Matcher, RuleError, RuleSet};
 use crate::engine::suppress::{self, Ignores};
 use crate::engine::verdict::{self, Verdict};
@@ -298,6 +299,7 @@ impl Scanner {
             // Kept unless the host's standing contradicts the rule's condition on it.
             if vouched { !unless.corroborated } else { !unless.require_corroborated }
         });
+        provenance::apply(&mut hits, &self.rules, &vouched, |hit| capabilities::matched_text(&files, hit));
 
         let facts = capabilities::facts(&self.rules, &files, &hits);
         let correlated = correlate::correlate(&self.rules, &self.enabled, &files, &facts);

@@ -224,12 +224,31 @@ pub fn run(scanner: &Scanner, only: Option<&[String]>) -> SelfTestReport {
             };
             let mut hit_rules = Vec::new();
             let mut seen = Vec::new();
+            let mut severities = Vec::new();
             for skill in skills {
                 let (skill_report, hits) = scanner.scan_loaded_with_hits(skill, &options);
                 hit_rules.extend(hits);
-                seen.extend(skill_report.findings.iter().map(|f| format!("{}@{}:{}", f.rule_id, f.file, f.line)));
+                seen.extend(
+                    skill_report.findings.iter().map(|f| format!("{}@{}:{}:{}", f.rule_id, f.file, f.line, f.severity)),
+                );
+                severities.extend(skill_report.findings.iter().filter(|f| f.rule_id == rule.id).map(|f| f.severity));
             }
             let matched = hit_rules.iter().any(|id| id == &rule.id);
+            let expected_severity = match example {
+                Example::Spec(spec) if expectation == "match" => spec.severity.and_then(|s| s.finding_severity()),
+                _ => None,
+            };
+            if let Some(want) = expected_severity
+                && matched
+                && !severities.contains(&want)
+            {
+                seen.sort();
+                seen.dedup();
+                report
+                    .failures
+                    .push(failure(format!("expected a {want} finding of this rule; findings: [{}]", seen.join(", "))));
+                continue;
+            }
             let wanted = expectation == "match";
             if matched != wanted {
                 let what = if wanted {

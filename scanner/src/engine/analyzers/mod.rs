@@ -43,7 +43,7 @@ impl<'a> Emitter<'a> {
     pub fn emit(&mut self, rule_id: &str, location: HitLocation, detail: Option<String>) -> Option<&mut Hit> {
         // A rule set without this id (replaced or removed with --rules) just does not report it.
         let rule = self.rules.index_of(rule_id)?;
-        self.hits.push(Hit { rule, location, captures: Vec::new(), detail, related: Vec::new() });
+        self.hits.push(Hit { rule, location, captures: Vec::new(), detail, related: Vec::new(), severity: None });
         self.hits.last_mut()
     }
 }

@@ -1,5 +1,6 @@
-//! Data the rules consult: host lists (`rules/lists/<name>.txt`) and indicators of compromise
-//! (`rules/indicators.toml`, replaceable with `--ioc FILE`).
+//! Data the rules consult: host lists (`rules/lists/<name>.txt`), indicators of compromise
+//! (`rules/indicators.toml`, replaceable with `--ioc FILE`) and the services secrets belong to
+//! (`rules/services.toml`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -183,6 +184,98 @@ impl Indicators {
     }
 }
 
+/// The services secrets belong to (`rules/services.toml`): which environment-variable words and
+/// credential files name a service, and which hosts legitimately receive its secrets.
+#[derive(Debug, Default, Clone)]
+pub struct Services {
+    pub services: Vec<Service>,
+    /// Upper-case env word (or `WORD_WORD`) → index into `services`.
+    by_env: HashMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub name: String,
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub hosts: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceFile {
+    #[serde(default)]
+    service: Vec<Service>,
+}
+
+impl Services {
+    pub fn parse(origin: &str, text: &str) -> Result<Self, RuleError> {
+        let bad = |message: String| RuleError::Invalid { file: origin.to_string(), message };
+        let file: ServiceFile = toml::from_str(text).map_err(|e| bad(format!("invalid services file: {e}")))?;
+        let mut by_env = HashMap::new();
+        let mut names = HashSet::new();
+        for (index, service) in file.service.iter().enumerate() {
+            if service.name.is_empty() || !names.insert(service.name.clone()) {
+                return Err(bad(format!("service `{}`: names must be present and unique", service.name)));
+            }
+            for word in &service.env {
+                let word = word.to_ascii_uppercase();
+                if word.is_empty() || !word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                    return Err(bad(format!(
+                        "service `{}`: `{word}` is not an environment-variable word",
+                        service.name
+                    )));
+                }
+                if let Some(first) = by_env.insert(word.clone(), index) {
+                    return Err(bad(format!(
+                        "`{word}` names two services: `{}` and `{}`",
+                        file.service[first].name, service.name
+                    )));
+                }
+            }
+            if let Some(host) = service.hosts.iter().find(|h| h.is_empty() || h.contains(['/', ' ', ':'])) {
+                return Err(bad(format!("service `{}`: `{host}` is not a bare domain name", service.name)));
+            }
+        }
+        let mut services = file.service;
+        for service in &mut services {
+            service.hosts.iter_mut().for_each(|h| *h = h.to_ascii_lowercase());
+        }
+        Ok(Services { services, by_env })
+    }
+
+    /// The service an environment-variable word (or run of words, `HUGGING_FACE`) names.
+    pub fn by_env_word(&self, word: &str) -> Option<&Service> {
+        self.by_env.get(word).map(|&i| &self.services[i])
+    }
+
+    /// The service a credential file belongs to, by a fragment of its path.
+    pub fn by_file(&self, path: &str) -> Option<&Service> {
+        let lower = path.to_ascii_lowercase();
+        self.services.iter().find(|s| s.files.iter().any(|f| lower.contains(&f.to_ascii_lowercase())))
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+}
+
+impl Service {
+    /// Whether `host` is one of the service's own hosts (or a subdomain of one).
+    pub fn owns(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.hosts.iter().any(|h| host == *h || host.ends_with(&format!(".{h}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,5 +303,18 @@ mod tests {
         assert!(ind.host("example.invalid").is_none());
         assert!(Indicators::parse("t", "[[indicator]]\nkind='ip'\nvalue='nope'\n").is_err());
         assert!(Indicators::parse("t", "[[indicator]]\nkind='url'\nvalue='x'\n").is_err());
+    }
+
+    #[test]
+    fn services_parse_and_look_up() {
+        let text = "[[service]]\nname='github'\nenv=['GITHUB','GH']\nfiles=['.config/gh']\nhosts=['github.com']\n";
+        let services = Services::parse("t", text).unwrap();
+        assert_eq!(services.by_env_word("GH").map(|s| s.name.as_str()), Some("github"));
+        assert_eq!(services.by_file("~/.config/gh/hosts.yml").map(|s| s.name.as_str()), Some("github"));
+        assert!(services.by_name("github").unwrap().owns("api.github.com"));
+        assert!(!services.by_name("github").unwrap().owns("github.com.example.invalid"));
+        let twice = "[[service]]\nname='a'\nenv=['X']\n[[service]]\nname='b'\nenv=['X']\n";
+        assert!(Services::parse("t", twice).is_err());
+        assert!(Services::parse("t", "[[service]]\nname='a'\nhosts=['a.example/x']\n").is_err());
     }
 }

@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 use crate::engine::finding::{Category, Confidence, Severity};
 use crate::engine::lang::{Lang, syntax};
 use crate::engine::text::ascii_word_boundaries;
-pub use lists::{HostLists, Indicators};
-pub use schema::{Example, Examples, RuleFile, View};
+pub use lists::{HostLists, Indicators, Services};
+pub use schema::{Example, Examples, Provenance, RuleFile, View};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
@@ -117,6 +117,7 @@ pub struct Rule {
     pub view_list: Vec<View>,
     pub languages: Vec<Lang>,
     pub capability: Option<String>,
+    pub provenance: Option<Provenance>,
     pub matcher: Matcher,
     pub unless: CompiledUnless,
     pub disabled_by_default: bool,
@@ -186,6 +187,7 @@ pub struct RuleSet {
     pub tree_demand_dataflow: bool,
     pub lists: HostLists,
     pub indicators: Indicators,
+    pub services: Services,
     pub version: String,
 }
 
@@ -280,6 +282,10 @@ fn is_indicator_file(rel: &str) -> bool {
     rel == "indicators.toml"
 }
 
+fn is_services_file(rel: &str) -> bool {
+    rel == "services.toml"
+}
+
 fn is_rule_file(rel: &str) -> bool {
     (rel.ends_with(".yaml") || rel.ends_with(".yml")) && !rel.starts_with("lists/")
 }
@@ -289,6 +295,7 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
     let mut rule_files: BTreeMap<String, (RuleOrigin, String, String)> = BTreeMap::new();
     let mut list_files: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut indicators_text: Option<(String, String)> = None;
+    let mut services_text: Option<(String, String)> = None;
     let mut seen_in_source: HashMap<(bool, String), String> = HashMap::new();
     for (origin, rel, text) in &sources.files {
         if is_list_file(rel) {
@@ -296,6 +303,8 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
             list_files.insert(name, (origin.to_string(), text.clone()));
         } else if is_indicator_file(rel) {
             indicators_text = Some((origin.to_string(), text.clone()));
+        } else if is_services_file(rel) {
+            services_text = Some((origin.to_string(), text.clone()));
         } else if is_rule_file(rel) {
             let stem = Path::new(rel).file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
             let builtin = matches!(origin, RuleOrigin::Builtin(_));
@@ -315,6 +324,10 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
     let indicators = match &indicators_text {
         Some((origin, text)) => Indicators::parse(origin, text)?,
         None => Indicators::default(),
+    };
+    let services = match &services_text {
+        Some((origin, text)) => Services::parse(origin, text)?,
+        None => Services::default(),
     };
 
     // Regex compilation is most of the start-up time: rules compile on all cores.
@@ -338,6 +351,10 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         hasher.update(text.as_bytes());
     }
     if let Some((_, text)) = &indicators_text {
+        hasher.update(text.as_bytes());
+    }
+    if let Some((_, text)) = &services_text {
+        hasher.update(b"services.toml");
         hasher.update(text.as_bytes());
     }
     let digest = hasher.finalize();
@@ -380,6 +397,7 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         tree_demand,
         lists,
         indicators,
+        services,
         version,
     })
 }
@@ -490,6 +508,7 @@ fn compile_rule(stem: &str, origin: &RuleOrigin, text: &str, lists: &HostLists) 
         view_list: spec.views,
         languages: spec.languages,
         capability: spec.capability,
+        provenance: spec.provenance,
         matcher,
         unless,
         disabled_by_default: spec.disabled,

@@ -41,6 +41,11 @@ pub struct RuleFile {
     /// A fact the match contributes to the skill's capability manifest, e.g. `network`.
     #[serde(default)]
     pub capability: Option<String>,
+    /// How the source of a matched download changes the severity (`installer`: a download that
+    /// is run is low from a trusted installer host, medium from the skill's own vendor, critical
+    /// from a raw IP, paste site, file host, shortener or tunnel).
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
     #[serde(rename = "match")]
     pub matcher: MatchSpec,
     #[serde(default)]
@@ -49,6 +54,13 @@ pub struct RuleFile {
     #[serde(default)]
     pub disabled: bool,
     pub examples: Examples,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provenance {
+    /// The match downloads code and runs it: judge the download's host.
+    Installer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -181,6 +193,10 @@ pub enum Example {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExampleSpec {
+    /// For a `match` example of a rule whose severity depends on what matched (installer
+    /// provenance, a secret's owner, the context of a match): the severity the finding must have.
+    #[serde(default)]
+    pub severity: Option<RuleSeverity>,
     /// With `code`: the file name (default as for the short form).
     #[serde(default)]
     pub file: Option<String>,

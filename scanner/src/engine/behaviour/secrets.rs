@@ -1,0 +1,340 @@
+//! What counts as a secret, and whose it is.
+//!
+//! A secret is a taint source of the dataflow analysis: an environment variable whose name says
+//! it holds a credential (`*_TOKEN`, `*_API_KEY`, `*_SECRET`, `PASSWORD`…), a credential file
+//! (`~/.ssh/id_*`, `~/.aws/credentials`…), the whole environment serialised, a wallet or the
+//! clipboard. Each secret has an owner — the service it belongs to — so the analysis can tell a
+//! key sent to its own API (use) from a key sent anywhere else (theft).
+
+use std::fmt;
+
+use crate::engine::corroborate::registrable;
+use crate::engine::rules::Services;
+
+/// Where a secret comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SecretKind {
+    /// An environment variable read by name (`os.environ["GITHUB_TOKEN"]`, `$NPM_TOKEN`).
+    EnvVar,
+    /// A credential file or store (`~/.ssh/id_rsa`, `~/.aws/credentials`, a keychain dump).
+    CredentialFile,
+    /// The whole environment, serialised (`dict(os.environ)`, `env |`).
+    Environment,
+    /// The clipboard (wallet addresses, copied passwords).
+    Clipboard,
+}
+
+/// The service a secret belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Owner {
+    /// A service of `rules/services.toml`, by name.
+    Service(String),
+    /// A service the table does not know, by the distinctive word of the variable's name
+    /// (`acmeweather` for `ACMEWEATHER_API_KEY`): its hosts are expected to carry that word.
+    Named(String),
+    /// Nobody in particular (`API_KEY`, `TOKEN`, a credential file of no service, the whole
+    /// environment).
+    Unknown,
+}
+
+/// A secret a piece of code reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Secret {
+    pub kind: SecretKind,
+    /// The variable name, or the path/expression as written.
+    pub name: String,
+    pub owner: Owner,
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.owner {
+            Owner::Service(service) => write!(f, "{} ({service})", self.name),
+            Owner::Named(word) => write!(f, "{} ({word})", self.name),
+            Owner::Unknown => write!(f, "{}", self.name),
+        }
+    }
+}
+
+/// Words that make an environment variable a credential.
+const SECRET_WORDS: &[&str] = &[
+    "TOKEN",
+    "TOKENS",
+    "KEY",
+    "APIKEY",
+    "SECRET",
+    "SECRETS",
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "PWD",
+    "PAT",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "CREDS",
+    "COOKIE",
+    "SESSION",
+    "MNEMONIC",
+    "PRIVKEY",
+    "JWT",
+    "BEARER",
+    "AUTH",
+];
+
+/// Final words that make the variable *about* a credential without holding one
+/// (`GITHUB_TOKEN_URL`, `AWS_ACCESS_KEY_ID`, `SSH_KEY_PATH`).
+const NOT_SECRET_ENDINGS: &[&str] = &[
+    "ID",
+    "IDS",
+    "URL",
+    "URI",
+    "URLS",
+    "PATH",
+    "FILE",
+    "DIR",
+    "NAME",
+    "TYPE",
+    "EXPIRY",
+    "EXPIRES",
+    "EXPIRATION",
+    "TTL",
+    "LENGTH",
+    "LEN",
+    "HEADER",
+    "PREFIX",
+    "ENDPOINT",
+    "HOST",
+    "PORT",
+    "REGION",
+    "SIZE",
+    "MODE",
+    "FORMAT",
+    "VERSION",
+    "ENABLED",
+    "REQUIRED",
+    "COUNT",
+    "LIMIT",
+    "TIMEOUT",
+    "ALGORITHM",
+    "ALG",
+    "SCOPE",
+    "SCOPES",
+    "FIELD",
+    "PARAM",
+];
+
+/// Words of a variable name that say nothing about whose it is.
+const GENERIC_WORDS: &[&str] = &[
+    "API",
+    "ACCESS",
+    "REFRESH",
+    "CLIENT",
+    "APP",
+    "APPLICATION",
+    "BOT",
+    "USER",
+    "SERVICE",
+    "ACCOUNT",
+    "PRIVATE",
+    "PUBLIC",
+    "PERSONAL",
+    "SECRET",
+    "SECRETS",
+    "TOKEN",
+    "TOKENS",
+    "KEY",
+    "APIKEY",
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "PWD",
+    "PAT",
+    "AUTH",
+    "BEARER",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "CREDS",
+    "SESSION",
+    "COOKIE",
+    "MY",
+    "THE",
+    "DEFAULT",
+    "PROD",
+    "PRODUCTION",
+    "DEV",
+    "TEST",
+    "STAGING",
+    "LIVE",
+    "MASTER",
+    "ADMIN",
+    "ROOT",
+    "DB",
+    "DATABASE",
+    "SIGNING",
+    "WEBHOOK",
+    "OAUTH",
+    "OAUTH2",
+    "JWT",
+    "ENCRYPTION",
+    "SHARED",
+    "GLOBAL",
+    "LOCAL",
+    "REMOTE",
+    "SERVER",
+    "HTTP",
+    "HTTPS",
+    "REST",
+    "V1",
+    "V2",
+    "V3",
+    "ID",
+    "SEED",
+    "MNEMONIC",
+    "PRIVKEY",
+    "SIGNATURE",
+    "ORG",
+    "TEAM",
+    "PROJECT",
+    "WORKSPACE",
+    "INTEGRATION",
+];
+
+fn words(name: &str) -> Vec<String> {
+    name.split(['_', '-']).filter(|w| !w.is_empty()).map(|w| w.to_ascii_uppercase()).collect()
+}
+
+/// Whether an environment variable's name says it holds a credential.
+pub fn is_secret_env_name(name: &str) -> bool {
+    let words = words(name);
+    let Some(last) = words.last() else { return false };
+    if NOT_SECRET_ENDINGS.contains(&last.as_str()) {
+        return false;
+    }
+    // `GITHUB_TOKEN`, `OPENAI_API_KEY`, `PASSWORD`; also `APIKEY`-style glued names.
+    // A seed is a secret only as a wallet's seed phrase; `RANDOM_SEED` feeds an RNG.
+    let seed_phrase = words.iter().any(|w| w == "SEED") && words.iter().any(|w| w == "PHRASE" || w == "WORDS");
+    seed_phrase
+        || words.iter().any(|w| SECRET_WORDS.contains(&w.as_str()))
+        || words.iter().any(|w| w.ends_with("APIKEY") || w.ends_with("TOKEN") || w.ends_with("SECRET"))
+}
+
+/// The owner of a secret environment variable.
+pub fn owner_of_env(name: &str, services: &Services) -> Owner {
+    let words = words(name);
+    // Runs of words first (`HUGGING_FACE_HUB_TOKEN`), longest first, then single words.
+    for len in (1..=words.len().min(3)).rev() {
+        for start in 0..=words.len() - len {
+            let run = words[start..start + len].join("_");
+            if let Some(service) = services.by_env_word(&run) {
+                return Owner::Service(service.name.clone());
+            }
+        }
+    }
+    let distinctive: Vec<&String> =
+        words.iter().filter(|w| !GENERIC_WORDS.contains(&w.as_str()) && w.len() >= 3).collect();
+    match distinctive.first() {
+        Some(word) => Owner::Named(word.to_ascii_lowercase()),
+        None => Owner::Unknown,
+    }
+}
+
+/// The owner of a credential file or store, by its path as written.
+pub fn owner_of_file(path: &str, services: &Services) -> Owner {
+    match services.by_file(path) {
+        Some(service) if !service.hosts.is_empty() => Owner::Service(service.name.clone()),
+        _ => Owner::Unknown,
+    }
+}
+
+impl Owner {
+    /// Whether `host` is one of this owner's own hosts.
+    pub fn owns(&self, host: &str, services: &Services) -> bool {
+        match self {
+            Owner::Service(name) => services.by_name(name).is_some_and(|s| s.owns(host)),
+            Owner::Named(word) => {
+                let domain = registrable(host);
+                let squashed: String = domain.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                let first = domain.split('.').next().unwrap_or("").replace('-', "");
+                host.split('.').any(|label| label.replace('-', "").contains(word.as_str()))
+                    || squashed.contains(word.as_str())
+                    || abbreviates(word, &first)
+            }
+            Owner::Unknown => false,
+        }
+    }
+
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Owner::Unknown)
+    }
+}
+
+/// Whether `word` abbreviates `name`: same first letter, and its letters appear in `name` in
+/// order (`apca` for `alpaca`). Only for names the service table does not know, which their
+/// author chose anyway.
+fn abbreviates(word: &str, name: &str) -> bool {
+    if word.len() < 3 || word.len() >= name.len() || word.chars().next() != name.chars().next() {
+        return false;
+    }
+    let mut rest = name.chars();
+    word.chars().all(|c| rest.any(|n| n == c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn services() -> Services {
+        Services::parse(
+            "t",
+            "[[service]]\nname='github'\nenv=['GITHUB','GH']\nfiles=['.config/gh']\nhosts=['github.com']\n\
+             [[service]]\nname='huggingface'\nenv=['HF','HUGGING_FACE']\nhosts=['huggingface.co']\n\
+             [[service]]\nname='aws'\nenv=['AWS']\nfiles=['.aws/credentials']\nhosts=['amazonaws.com']\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn secret_names() {
+        for name in [
+            "GITHUB_TOKEN",
+            "OPENAI_API_KEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "DB_PASSWORD",
+            "NPM_TOKEN",
+            "STRIPEAPIKEY",
+            "WALLET_SEED_PHRASE",
+        ] {
+            assert!(is_secret_env_name(name), "{name}");
+        }
+        for name in [
+            "AWS_ACCESS_KEY_ID",
+            "GITHUB_TOKEN_URL",
+            "SSH_KEY_PATH",
+            "HOME",
+            "PATH",
+            "KEYBOARD_LAYOUT",
+            "DEBUG",
+            "RANDOM_SEED",
+        ] {
+            assert!(!is_secret_env_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn owners_by_table_and_by_name() {
+        let s = services();
+        assert_eq!(owner_of_env("GH_TOKEN", &s), Owner::Service("github".into()));
+        assert_eq!(owner_of_env("HUGGING_FACE_HUB_TOKEN", &s), Owner::Service("huggingface".into()));
+        assert_eq!(owner_of_env("AWS_SECRET_ACCESS_KEY", &s), Owner::Service("aws".into()));
+        assert_eq!(owner_of_env("ACMEWEATHER_API_KEY", &s), Owner::Named("acmeweather".into()));
+        assert_eq!(owner_of_env("API_KEY", &s), Owner::Unknown);
+        assert_eq!(owner_of_file("~/.config/gh/hosts.yml", &s), Owner::Service("github".into()));
+        assert!(Owner::Service("github".into()).owns("api.github.com", &s));
+        assert!(!Owner::Service("github".into()).owns("github.example.invalid", &s));
+        assert!(Owner::Named("acmeweather".into()).owns("api.acme-weather.example.com", &s));
+        assert!(Owner::Named("weather".into()).owns("api.openweathermap.org", &s));
+        assert!(!Owner::Named("weather".into()).owns("collector.example.invalid", &s));
+        assert!(Owner::Named("apca".into()).owns("paper-api.alpaca.markets", &s));
+        assert!(!Owner::Named("apca".into()).owns("collector.example.invalid", &s));
+    }
+}
