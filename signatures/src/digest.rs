@@ -44,7 +44,7 @@ use std::str::FromStr;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::error::{DigestError, ParseDigestError, PathError, PathProblem};
+use crate::validate::excerpt;
 
 /// Longest accepted path, in bytes (Linux `PATH_MAX`).
 pub const MAX_PATH_BYTES: usize = 4096;
@@ -556,6 +556,89 @@ pub fn server_fingerprint_paths(path: &str) -> bool {
     FingerprintScope::ServerFiles.includes(path)
 }
 
+/// Why a relative path was refused by [`crate::digest::normalize_path`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathProblem {
+    /// The path (or what is left after stripping `./`) is empty.
+    Empty,
+    /// Starts with `/`.
+    Absolute,
+    /// Starts with a Windows drive prefix such as `C:`.
+    DrivePrefix,
+    /// Contains a `..` segment.
+    ParentSegment,
+    /// Contains a `.` segment (other than one leading `./`).
+    DotSegment,
+    /// Contains `//` or ends with `/`.
+    EmptySegment,
+    /// Contains `\`.
+    Backslash,
+    /// Contains `\n` or `\r`.
+    LineBreak,
+    /// Contains a NUL character.
+    Nul,
+    /// Contains another control character.
+    ControlCharacter,
+    /// Longer than [`crate::digest::MAX_PATH_BYTES`].
+    TooLong,
+}
+
+impl fmt::Display for PathProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Empty => "the path is empty",
+            Self::Absolute => "absolute paths are not allowed",
+            Self::DrivePrefix => "drive prefixes such as `C:` are not allowed",
+            Self::ParentSegment => "`..` segments are not allowed",
+            Self::DotSegment => "`.` segments are not allowed (only one leading `./` is stripped)",
+            Self::EmptySegment => "empty segments (`//` or a trailing `/`) are not allowed",
+            Self::Backslash => "backslashes are not allowed; use `/` as the separator",
+            Self::LineBreak => "line breaks are not allowed in file names",
+            Self::Nul => "NUL characters are not allowed in file names",
+            Self::ControlCharacter => "control characters are not allowed in file names",
+            Self::TooLong => "the path is longer than 4096 bytes",
+        })
+    }
+}
+
+/// A path that cannot be part of a skill manifest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid path \"{}\": {reason}", excerpt(path))]
+#[non_exhaustive]
+pub struct PathError {
+    /// The path as given (unescaped; the message escapes it).
+    pub path: String,
+    /// What is wrong with it.
+    pub reason: PathProblem,
+}
+
+/// Building a [`crate::digest::TreeManifest`] failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DigestError {
+    /// One of the paths is not acceptable.
+    #[error(transparent)]
+    InvalidPath(#[from] PathError),
+    /// Two entries normalise to the same path.
+    #[error("the file list contains \"{}\" twice (after normalising the paths)", excerpt(path))]
+    DuplicatePath {
+        /// The normalised path.
+        path: String,
+    },
+}
+
+/// A string is not a SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid SHA-256 digest \"{}\": {reason}", excerpt(input))]
+#[non_exhaustive]
+pub struct ParseDigestError {
+    /// The rejected input.
+    pub input: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,6 +722,15 @@ mod tests {
         }
         // Multi-byte characters must not cause slicing panics.
         assert!("é".repeat(32).parse::<Sha256Digest>().is_err());
+    }
+
+    #[test]
+    fn path_errors_escape_the_path() {
+        let err = PathError { path: "a\nb\u{1b}[31m".to_owned(), reason: PathProblem::LineBreak };
+        let text = err.to_string();
+        assert!(!text.contains('\n'));
+        assert!(!text.contains('\u{1b}'));
+        assert!(text.contains("a\\nb"));
     }
 
     #[test]

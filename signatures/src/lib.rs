@@ -11,7 +11,8 @@
 //! - [`statement`]: the trusted comment that binds a signature to one skill version.
 //! - [`trust`]: the TOML trust store (keys, validity windows, revocations).
 //! - [`lock`]: the canonical `skills.lock` file.
-//! - [`error`]: every error type, with user-facing messages.
+//! - [`error`]: every error type re-exported in one place; each is defined beside the module
+//!   that returns it, with messages meant for end users.
 //!
 //! Every type is `Send + Sync`, so callers can hash files on a thread pool and build the
 //! [`TreeManifest`] from the results (input order does not matter).

@@ -46,9 +46,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::digest::{Sha256Digest, TreeManifest, is_install_metadata, normalize_path, tree_digest_of};
-use crate::error::{IntegrityError, LockError};
 use crate::minisign::KeyId;
-use crate::validate;
+use crate::validate::{self, excerpt};
 
 /// The first line of every lock we write.
 pub const LOCK_HEADER: &str = "# skills.lock: written by skillscan; do not edit by hand\n";
@@ -386,6 +385,92 @@ impl SkillsLock {
     }
 }
 
+/// A `skills.lock` file could not be read, or an entry is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockError {
+    /// The file is not valid TOML or has unknown/mistyped keys.
+    #[error("invalid skills.lock: {message}")]
+    Toml {
+        /// The TOML parser's message.
+        message: String,
+    },
+    /// The `version` is not one we can read.
+    #[error("skills.lock version {found} is not supported (this tool reads version 1)")]
+    UnsupportedVersion {
+        /// The version found.
+        found: i64,
+    },
+    /// A field of an entry is invalid.
+    #[error("skills.lock {entry}: `{field}` {reason}")]
+    InvalidField {
+        /// Which entry, e.g. `skill #2 "weather-brief"`.
+        entry: String,
+        /// The field, e.g. `archive_sha256` or `files."a/b.py"`.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two entries have the same slug and owner.
+    #[error("skills.lock has two entries for {entry}")]
+    DuplicateEntry {
+        /// Which entry.
+        entry: String,
+    },
+}
+
+/// Files on disk do not match what the lock pinned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IntegrityError {
+    /// Some files changed, appeared or disappeared.
+    #[error("{}", describe_tree_mismatch(slug, changed, added, removed))]
+    FilesChanged {
+        /// The skill.
+        slug: String,
+        /// Files whose content differs from the lock.
+        changed: Vec<String>,
+        /// Files present now but not in the lock.
+        added: Vec<String>,
+        /// Files in the lock but missing now.
+        removed: Vec<String>,
+    },
+    /// The lock has no file list and the tree digest differs.
+    #[error("skill \"{slug}\" does not match skills.lock: tree digest is {found}, the lock pins {expected}")]
+    TreeDigestMismatch {
+        /// The skill.
+        slug: String,
+        /// Pinned digest.
+        expected: Sha256Digest,
+        /// Digest of the files now.
+        found: Sha256Digest,
+    },
+}
+
+/// Lists at most this many paths per category in an integrity message.
+const MAX_LISTED_PATHS: usize = 20;
+
+fn describe_tree_mismatch(slug: &str, changed: &[String], added: &[String], removed: &[String]) -> String {
+    let mut out = format!("skill \"{}\" does not match skills.lock:", excerpt(slug));
+    for (label, paths) in [("changed", changed), ("added", added), ("removed", removed)] {
+        if paths.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(" {label} {}:", paths.len()));
+        for path in paths.iter().take(MAX_LISTED_PATHS) {
+            out.push_str(&format!(" \"{}\"", excerpt(path)));
+        }
+        if paths.len() > MAX_LISTED_PATHS {
+            out.push_str(&format!(" and {} more", paths.len() - MAX_LISTED_PATHS));
+        }
+        out.push(';');
+    }
+    if out.ends_with(';') {
+        out.pop();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,5 +697,26 @@ pinned_at = 1767225600\n\
         let back = SkillsLock::parse(&text);
         assert_eq!(back.as_ref().map(|l| l.to_toml_string()), Ok(text));
         assert_eq!(back.ok(), Some(lock));
+    }
+
+    #[test]
+    fn integrity_message_lists_files() {
+        let err = IntegrityError::FilesChanged {
+            slug: "weather-brief".to_owned(),
+            changed: vec!["SKILL.md".to_owned()],
+            added: vec!["evil.sh".to_owned()],
+            removed: vec![],
+        };
+        assert_eq!(
+            err.to_string(),
+            "skill \"weather-brief\" does not match skills.lock: changed 1: \"SKILL.md\"; added 1: \"evil.sh\""
+        );
+    }
+
+    #[test]
+    fn integrity_message_truncates_long_lists() {
+        let many: Vec<String> = (0..25).map(|i| format!("f{i}")).collect();
+        let err = IntegrityError::FilesChanged { slug: "s".to_owned(), changed: vec![], added: many, removed: vec![] };
+        assert!(err.to_string().ends_with("\"f19\" and 5 more"));
     }
 }

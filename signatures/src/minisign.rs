@@ -28,7 +28,6 @@
 
 use std::fmt;
 use std::io::{self, Read};
-use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -36,7 +35,11 @@ use blake2::{Blake2b256, Blake2b512, Digest as _};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
-use crate::error::{CommentError, KeyError, ParseKeyIdError, SignatureParseError, VerifyError};
+mod error;
+mod key_id;
+
+pub use error::{CommentError, KeyError, SignatureParseError, VerifyError};
+pub use key_id::{KeyId, ParseKeyIdError};
 
 /// Prefix of the first line of every minisign file.
 pub const UNTRUSTED_COMMENT_PREFIX: &str = "untrusted comment: ";
@@ -59,57 +62,6 @@ const KEYNUM_SK_BYTES: usize = KEY_ID_BYTES + 64 + CHECKSUM_BYTES;
 const SECRET_KEY_FILE_BYTES: usize = 2 + 2 + 2 + SALT_BYTES + 8 + 8 + KEYNUM_SK_BYTES;
 const SIGNATURE_LINE_BYTES: usize = 2 + KEY_ID_BYTES + 64;
 const READ_BUFFER_BYTES: usize = 64 * 1024;
-
-/// A minisign key id ("keynum"): 8 random bytes chosen when the key pair is generated.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct KeyId(pub [u8; 8]);
-
-impl KeyId {
-    /// The id as the little-endian integer minisign prints.
-    pub fn as_u64(self) -> u64 {
-        u64::from_le_bytes(self.0)
-    }
-}
-
-impl fmt::Display for KeyId {
-    /// Uppercase hex without leading zeros, as in `minisign public key 8F46F8CD08D782CD`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:X}", self.as_u64())
-    }
-}
-
-impl fmt::Debug for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyId({self})")
-    }
-}
-
-impl FromStr for KeyId {
-    type Err = ParseKeyIdError;
-
-    /// Accepts what [`fmt::Display`] prints (1 to 16 hex digits, any case).
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let error = || ParseKeyIdError { input: input.to_owned() };
-        if input.is_empty() || input.len() > 16 || !input.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(error());
-        }
-        let value = u64::from_str_radix(input, 16).map_err(|_| error())?;
-        Ok(Self(value.to_le_bytes()))
-    }
-}
-
-impl serde::Serialize for KeyId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for KeyId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
 
 /// Splits a text file into lines: `\n` separated, a `\r` before each `\n` tolerated, and one
 /// optional final line terminator. Anything else (blank lines, extra lines) stays visible to

@@ -29,8 +29,7 @@
 use std::collections::BTreeMap;
 
 use crate::digest::Sha256Digest;
-use crate::error::{StatementError, StatementMismatch};
-use crate::validate;
+use crate::validate::{self, excerpt};
 
 /// The value of the `skillscan:` field this version writes and reads.
 pub const STATEMENT_FORMAT_VERSION: &str = "1";
@@ -184,6 +183,87 @@ impl SkillStatement {
         }
         found
     }
+}
+
+/// A trusted comment is not a valid skill statement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatementError {
+    /// A field has an empty key (e.g. `:value` or an empty field between two tabs).
+    #[error("statement field \"{}\" has no key", excerpt(field))]
+    MalformedField {
+        /// The field as found.
+        field: String,
+    },
+    /// The same key appears twice.
+    #[error("statement key `{}` appears more than once", excerpt(key))]
+    DuplicateKey {
+        /// The key.
+        key: String,
+    },
+    /// A required key is absent.
+    #[error("statement has no `{key}` field; this is not a skillscan statement")]
+    MissingKey {
+        /// The key.
+        key: &'static str,
+    },
+    /// A value is malformed.
+    #[error("statement field `{key}` (\"{}\") {reason}", excerpt(value))]
+    InvalidValue {
+        /// The key.
+        key: &'static str,
+        /// The rejected value.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `skillscan:<n>` names a format this version does not know.
+    #[error("statement format skillscan:{} is not supported (this version reads skillscan:1)", excerpt(found))]
+    UnsupportedFormat {
+        /// The value found.
+        found: String,
+    },
+}
+
+/// A verified statement is about something else than what we hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatementMismatch {
+    /// Different slug.
+    #[error("the signature is for skill \"{found}\", not \"{expected}\"")]
+    Slug {
+        /// What we hold.
+        expected: String,
+        /// What was signed.
+        found: String,
+    },
+    /// Different version.
+    #[error("the signature is for version {found}, not {expected}")]
+    Version {
+        /// What we hold.
+        expected: String,
+        /// What was signed.
+        found: String,
+    },
+    /// Different (or missing) archive digest.
+    #[error("the signed archive sha256 is {}, but the archive's is {expected}", found.map_or_else(|| "absent".to_owned(), |d| d.to_string()))]
+    ArchiveSha256 {
+        /// What we hold.
+        expected: Sha256Digest,
+        /// What was signed.
+        found: Option<Sha256Digest>,
+    },
+    /// Different tree digest.
+    #[error("the signed tree digest is {found}, but the files' tree digest is {expected}")]
+    Tree {
+        /// What we hold.
+        expected: Sha256Digest,
+        /// What was signed.
+        found: Sha256Digest,
+    },
+    /// The caller gave neither an archive digest nor a tree digest to compare.
+    #[error("nothing to compare: expected an archive sha256 or a tree digest")]
+    NoDigestToCompare,
 }
 
 #[cfg(test)]

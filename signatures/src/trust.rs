@@ -37,9 +37,8 @@ use std::io::Read;
 
 use serde::Deserialize;
 
-use crate::error::{TrustError, VerifyError};
-use crate::minisign::{self, KeyId, PublicKey, SignatureFile};
-use crate::validate;
+use crate::minisign::{self, KeyError, KeyId, ParseKeyIdError, PublicKey, SignatureFile, VerifyError};
+use crate::validate::{self, excerpt};
 
 /// One trusted signing key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -379,6 +378,123 @@ fn datetime_to_unix(datetime: &toml::value::Datetime) -> Result<u64, String> {
     let days = days_from_civil(i64::from(date.year), i64::from(date.month), i64::from(date.day));
     let unix = days * 86_400 + seconds_of_day - offset_minutes * 60;
     u64::try_from(unix).map_err(|_| "is before 1970-01-01T00:00:00Z".to_owned())
+}
+
+/// Loading a trust store, or verifying against it, failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustError {
+    /// The file is not valid TOML or has unknown/mistyped keys.
+    #[error("invalid trust store: {message}")]
+    Toml {
+        /// The TOML parser's message.
+        message: String,
+    },
+    /// A key has an empty or multi-line name.
+    #[error("trust store key #{index}: `name` {reason}")]
+    InvalidName {
+        /// 1-based position in the file.
+        index: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A key's `public_key` does not parse.
+    #[error("trust store key \"{}\": {source}", excerpt(name))]
+    InvalidKey {
+        /// The key's name.
+        name: String,
+        /// Why.
+        #[source]
+        source: KeyError,
+    },
+    /// `not_before` or `not_after` is not a date-time we accept.
+    #[error("trust store key \"{}\": `{field}` {reason}", excerpt(name))]
+    InvalidDate {
+        /// The key's name.
+        name: String,
+        /// `not_before` or `not_after`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `not_before` is after `not_after`.
+    #[error("trust store key \"{}\": `not_before` is after `not_after`", excerpt(name))]
+    EmptyWindow {
+        /// The key's name.
+        name: String,
+    },
+    /// Two entries have the same key id.
+    #[error("trust store lists key {key_id} twice (\"{}\" and \"{}\")", excerpt(first), excerpt(second))]
+    DuplicateKey {
+        /// The id.
+        key_id: KeyId,
+        /// Name of the first entry.
+        first: String,
+        /// Name of the second entry.
+        second: String,
+    },
+    /// A `revoked.key_ids` entry does not parse.
+    #[error("trust store `revoked.key_ids`: {0}")]
+    InvalidRevokedKeyId(#[from] ParseKeyIdError),
+    /// The signing key is not in the store.
+    #[error("the signature was made with key {key_id}, which is not in the trust store")]
+    UnknownKey {
+        /// Key id from the signature.
+        key_id: KeyId,
+    },
+    /// The signing key is revoked.
+    #[error("the signature was made with key {key_id} (\"{}\"), which is revoked", excerpt(name))]
+    Revoked {
+        /// The key id.
+        key_id: KeyId,
+        /// Its name in the store, or `unknown` if it is only listed as revoked.
+        name: String,
+    },
+    /// The key is not valid yet at the given instant.
+    #[error("key {key_id} (\"{}\") is not valid before {not_before}; the {instant_kind} is {instant}", excerpt(name))]
+    NotYetValid {
+        /// The key id.
+        key_id: KeyId,
+        /// Its name.
+        name: String,
+        /// RFC 3339 rendering of `not_before`.
+        not_before: String,
+        /// `current time` or `statement timestamp`.
+        instant_kind: &'static str,
+        /// RFC 3339 rendering of the instant checked.
+        instant: String,
+    },
+    /// The key has expired at the given instant.
+    #[error("key {key_id} (\"{}\") expired at {not_after}; the {instant_kind} is {instant}", excerpt(name))]
+    Expired {
+        /// The key id.
+        key_id: KeyId,
+        /// Its name.
+        name: String,
+        /// RFC 3339 rendering of `not_after`.
+        not_after: String,
+        /// `current time` or `statement timestamp`.
+        instant_kind: &'static str,
+        /// RFC 3339 rendering of the instant checked.
+        instant: String,
+    },
+    /// The trusted comment has a `timestamp:` field that is not a number.
+    #[error("the trusted comment's timestamp \"{}\" is not a valid Unix time", excerpt(value))]
+    InvalidTimestamp {
+        /// The value found.
+        value: String,
+    },
+    /// The signature itself does not verify.
+    #[error("signature by key {key_id} (\"{}\") does not verify: {source}", excerpt(name))]
+    Signature {
+        /// The key id.
+        key_id: KeyId,
+        /// Its name.
+        name: String,
+        /// Why.
+        #[source]
+        source: VerifyError,
+    },
 }
 
 #[cfg(test)]
