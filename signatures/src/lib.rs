@@ -4,7 +4,11 @@
 //! the filesystem, opens archives or spawns tasks. The scanner crate walks folders and
 //! reads archives, then feeds [`digest::FileDigest`]s into [`digest::TreeManifest`].
 //!
-//! Modules:
+//! Modules, from the bottom up (each imports only modules listed before it; `validate` holds
+//! the crate-private text helpers everything uses):
+//! - [`identity`]: [`Slug`], [`Version`], [`Owner`], [`SkillPath`] and [`is_manifest_name`], the
+//!   one definition of a valid skill name and path for all crates, with the registry's
+//!   stricter rules by name.
 //! - [`digest`]: SHA-256 helpers, path normalisation, the tree digest (Go `h1:`-style, hex)
 //!   and the ClawHub bundle fingerprint (JS `localeCompare` order).
 //! - [`minisign`]: the exact minisign key and signature file formats, signing and verifying.
@@ -59,6 +63,7 @@
 
 pub mod digest;
 pub mod error;
+pub mod identity;
 pub mod lock;
 pub mod minisign;
 pub mod statement;
@@ -66,6 +71,7 @@ pub mod trust;
 mod validate;
 
 pub use digest::{FileDigest, Sha256Digest, TreeDiff, TreeManifest};
+pub use identity::{Owner, SkillPath, Slug, Version, is_manifest_name};
 pub use lock::{LockedSkill, SkillsLock};
 pub use minisign::{KeyId, PublicKey, SecretKey, SignatureFile};
 pub use statement::{ExpectedSubject, SkillStatement};

@@ -42,10 +42,12 @@
 //! pinned from a folder or archive on disk.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use serde::Deserialize;
 
-use crate::digest::{Sha256Digest, TreeManifest, is_install_metadata, normalize_path, tree_digest_of};
+use crate::digest::{Sha256Digest, TreeManifest, is_install_metadata, tree_digest_of};
+use crate::identity::{Owner, SkillPath, Slug, Version};
 use crate::minisign::KeyId;
 use crate::validate::{self, excerpt};
 
@@ -191,11 +193,11 @@ impl LockedSkill {
             field: field.to_owned(),
             reason: reason.to_owned(),
         };
-        validate::slug(&self.slug).map_err(|r| invalid("slug", r))?;
+        Slug::from_str(&self.slug).map_err(|e| invalid("slug", e.reason))?;
         if let Some(owner) = &self.owner {
-            validate::owner(owner).map_err(|r| invalid("owner", r))?;
+            Owner::from_str(owner).map_err(|e| invalid("owner", e.reason))?;
         }
-        validate::version(&self.version).map_err(|r| invalid("version", r))?;
+        Version::from_str(&self.version).map_err(|e| invalid("version", e.reason))?;
         validate::single_line_text(&self.source).map_err(|r| invalid("source", r))?;
         if !["http://", "https://", "local:"].iter().any(|prefix| self.source.starts_with(prefix)) {
             return Err(invalid("source", "must be an http(s):// registry URL or local:<path>"));
@@ -207,9 +209,9 @@ impl LockedSkill {
         }
         for path in self.files.keys() {
             let field = format!("files.{}", validate::toml_string(path));
-            match normalize_path(path) {
+            match SkillPath::normalize(path) {
                 Err(e) => return Err(invalid(&field, &e.reason.to_string())),
-                Ok(normalized) if normalized != *path => {
+                Ok(normalized) if normalized.as_str() != path => {
                     return Err(invalid(&field, "is not in normalised form (no leading `./`)"));
                 }
                 Ok(_) => {}

@@ -22,13 +22,16 @@
 //! Parsing ignores unknown keys (and bare flags such as minisign's `hashed`), so the format
 //! can grow, but rejects duplicated keys (which would make the statement ambiguous) and
 //! missing required keys (`timestamp`, `skillscan`, `slug`, `version`, `tree`). Values are
-//! validated so they can never contain a tab or a line break: slugs
-//! `^[a-z0-9][a-z0-9._-]{0,127}$`, versions `^[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}$`, file
-//! names any printable text up to 4096 bytes.
+//! validated so they can never contain a tab or a line break: the slug is a
+//! [`Slug`] (`^[a-z0-9][a-z0-9._-]{0,127}$`), the version a
+//! [`Version`] (`^[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}$`), the file name
+//! any printable text up to 4096 bytes.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use crate::digest::Sha256Digest;
+use crate::identity::{Slug, Version};
 use crate::validate::{self, excerpt};
 
 /// The value of the `skillscan:` field this version writes and reads.
@@ -68,8 +71,8 @@ impl SkillStatement {
     /// Checks every field against the rules in the module docs.
     pub fn validate(&self) -> Result<(), StatementError> {
         let invalid = |key, value: &str, reason| StatementError::InvalidValue { key, value: value.to_owned(), reason };
-        validate::slug(&self.slug).map_err(|r| invalid("slug", &self.slug, r))?;
-        validate::version(&self.version).map_err(|r| invalid("version", &self.version, r))?;
+        Slug::from_str(&self.slug).map_err(|e| invalid("slug", &self.slug, e.reason))?;
+        Version::from_str(&self.version).map_err(|e| invalid("version", &self.version, e.reason))?;
         if let Some(file) = &self.file {
             validate::single_line_text(file).map_err(|r| invalid("file", file, r))?;
         }
