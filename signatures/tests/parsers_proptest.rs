@@ -14,7 +14,7 @@ use skillscan_signatures::identity::{Owner, SkillPath, Slug, Version, is_manifes
 use skillscan_signatures::lock::{LockedSkill, SkillsLock};
 use skillscan_signatures::minisign::{KdfParams, KeyId, PublicKey, SecretKey, SignatureAlgorithm, SignatureFile};
 use skillscan_signatures::statement::SkillStatement;
-use skillscan_signatures::trust::{TrustStore, TrustedKey};
+use skillscan_signatures::trust::{TrustStore, TrustedKey, format_rfc3339, parse_rfc3339};
 
 fn digest() -> impl Strategy<Value = Sha256Digest> {
     any::<[u8; 32]>().prop_map(Sha256Digest)
@@ -358,6 +358,14 @@ proptest! {
         let a = TreeManifest::new(list).map(|m| m.tree_digest());
         let b = TreeManifest::new(shuffled).map(|m| m.tree_digest());
         prop_assert_eq!(a, b);
+    }
+
+    /// Every instant the trust store can write (1970 to the end of 9999) reads back unchanged.
+    #[test]
+    fn rfc3339_instants_round_trip(unix in 0u64..=253_402_300_799) {
+        let text = format_rfc3339(unix);
+        prop_assert_eq!(text.len(), 20);
+        prop_assert_eq!(parse_rfc3339(&text), Ok(unix));
     }
 
     // ---------------------------------------------------------------- identity
