@@ -298,6 +298,98 @@ fn random_bytes<const N: usize>() -> Result<Zeroizing<[u8; N]>, KeyError> {
     Ok(bytes)
 }
 
+/// `what` in secret key errors.
+const SECRET_KEY: &str = "secret key";
+
+/// The first step of [`SecretKey::parse`]: the key line of a secret key file, decoded, with
+/// exactly [`SECRET_KEY_FILE_BYTES`] bytes.
+fn decode_secret_key_file(text: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let lines = split_lines(text);
+    let key_line = match lines.as_slice() {
+        [comment, key] => {
+            if !comment.starts_with(UNTRUSTED_COMMENT_PREFIX) {
+                return Err(KeyError::MissingComment { what: SECRET_KEY });
+            }
+            *key
+        }
+        [single] if single.starts_with(UNTRUSTED_COMMENT_PREFIX) => {
+            return Err(KeyError::Truncated { what: SECRET_KEY, expected: SECRET_KEY_FILE_BYTES, found: 0 });
+        }
+        [first, ..] if !first.starts_with(UNTRUSTED_COMMENT_PREFIX) => {
+            return Err(KeyError::MissingComment { what: SECRET_KEY });
+        }
+        other => {
+            return Err(KeyError::LineCount {
+                what: SECRET_KEY,
+                expected: "a comment line and a key line",
+                found: other.len(),
+            });
+        }
+    };
+    let bytes = Zeroizing::new(BASE64.decode(key_line).map_err(|_| KeyError::Base64 { what: SECRET_KEY })?);
+    let (expected, found) = (SECRET_KEY_FILE_BYTES, bytes.len());
+    if found < expected {
+        return Err(KeyError::Truncated { what: SECRET_KEY, expected, found });
+    }
+    if found > expected {
+        return Err(KeyError::TrailingData { what: SECRET_KEY, expected, found });
+    }
+    Ok(bytes)
+}
+
+/// The fields of a decoded secret key as stored, with the signature and checksum algorithms
+/// checked. The key material (`keynum ‖ sk ‖ chk`) is still encrypted when `kdf_alg` is `Sc`.
+struct StoredSecretKey<'a> {
+    kdf_alg: [u8; 2],
+    salt: &'a [u8],
+    kdf: KdfParams,
+    keynum_sk: &'a [u8],
+}
+
+impl<'a> StoredSecretKey<'a> {
+    /// Splits the bytes from [`decode_secret_key_file`] along the layout in the module docs.
+    fn split(bytes: &'a [u8]) -> Result<Self, KeyError> {
+        // Unreachable: `bytes` has exactly the length the fields below add up to.
+        let truncated =
+            || KeyError::Truncated { what: SECRET_KEY, expected: SECRET_KEY_FILE_BYTES, found: bytes.len() };
+        let mut rest = bytes;
+        let sig_alg: [u8; 2] = take_array(&mut rest).ok_or_else(truncated)?;
+        let kdf_alg: [u8; 2] = take_array(&mut rest).ok_or_else(truncated)?;
+        let chk_alg: [u8; 2] = take_array(&mut rest).ok_or_else(truncated)?;
+        let salt = take(&mut rest, SALT_BYTES).ok_or_else(truncated)?;
+        let opslimit = u64::from_le_bytes(take_array(&mut rest).ok_or_else(truncated)?);
+        let memlimit = u64::from_le_bytes(take_array(&mut rest).ok_or_else(truncated)?);
+        let keynum_sk = take(&mut rest, KEYNUM_SK_BYTES).ok_or_else(truncated)?;
+        if sig_alg != SIG_ALG_LEGACY {
+            return Err(KeyError::UnsupportedAlgorithm { what: SECRET_KEY, found: escape_bytes(&sig_alg) });
+        }
+        if chk_alg != CHK_BLAKE2B {
+            return Err(KeyError::UnsupportedChecksum { found: escape_bytes(&chk_alg) });
+        }
+        Ok(Self { kdf_alg, salt, kdf: KdfParams { opslimit, memlimit }, keynum_sk })
+    }
+
+    /// `keynum ‖ sk ‖ chk` in the clear, and whether it was encrypted. An encrypted key needs
+    /// the password; a wrong one shows only later, as a checksum mismatch.
+    fn decrypt(&self, password: Option<&[u8]>) -> Result<(Zeroizing<[u8; KEYNUM_SK_BYTES]>, bool), KeyError> {
+        let truncated =
+            || KeyError::Truncated { what: SECRET_KEY, expected: SECRET_KEY_FILE_BYTES, found: SECRET_KEY_FILE_BYTES };
+        let mut keynum_sk = Zeroizing::new(<[u8; KEYNUM_SK_BYTES]>::try_from(self.keynum_sk).map_err(|_| truncated())?);
+        match self.kdf_alg {
+            KDF_NONE => Ok((keynum_sk, false)),
+            KDF_SCRYPT => {
+                let password = password.ok_or(KeyError::PasswordRequired)?;
+                let keystream = self.kdf.derive_keystream(password, self.salt)?;
+                for (byte, key) in keynum_sk.iter_mut().zip(keystream.iter()) {
+                    *byte ^= key;
+                }
+                Ok((keynum_sk, true))
+            }
+            other => Err(KeyError::UnsupportedKdf { found: escape_bytes(&other) }),
+        }
+    }
+}
+
 /// A minisign secret key. The key material is wiped from memory on drop (the Ed25519 key
 /// zeroizes itself; our temporary buffers are `Zeroizing`), and `Debug` shows only the id.
 pub struct SecretKey {
@@ -340,69 +432,19 @@ impl SecretKey {
     /// Errors distinguish a wrong password (checksum mismatch after decryption), unsupported
     /// algorithms, truncated keys, trailing data, and inconsistent key halves.
     pub fn parse(text: &str, password: Option<&[u8]>) -> Result<Self, KeyError> {
-        const WHAT: &str = "secret key";
-        let lines = split_lines(text);
-        let key_line = match lines.as_slice() {
-            [comment, key] => {
-                if !comment.starts_with(UNTRUSTED_COMMENT_PREFIX) {
-                    return Err(KeyError::MissingComment { what: WHAT });
-                }
-                *key
-            }
-            [single] if single.starts_with(UNTRUSTED_COMMENT_PREFIX) => {
-                return Err(KeyError::Truncated { what: WHAT, expected: SECRET_KEY_FILE_BYTES, found: 0 });
-            }
-            [first, ..] if !first.starts_with(UNTRUSTED_COMMENT_PREFIX) => {
-                return Err(KeyError::MissingComment { what: WHAT });
-            }
-            other => {
-                return Err(KeyError::LineCount {
-                    what: WHAT,
-                    expected: "a comment line and a key line",
-                    found: other.len(),
-                });
-            }
-        };
-        let bytes = Zeroizing::new(BASE64.decode(key_line).map_err(|_| KeyError::Base64 { what: WHAT })?);
-        if bytes.len() < SECRET_KEY_FILE_BYTES {
-            return Err(KeyError::Truncated { what: WHAT, expected: SECRET_KEY_FILE_BYTES, found: bytes.len() });
-        }
-        if bytes.len() > SECRET_KEY_FILE_BYTES {
-            return Err(KeyError::TrailingData { what: WHAT, expected: SECRET_KEY_FILE_BYTES, found: bytes.len() });
-        }
-        let truncated = || KeyError::Truncated { what: WHAT, expected: SECRET_KEY_FILE_BYTES, found: bytes.len() };
-        let mut rest: &[u8] = &bytes;
-        let sig_alg: [u8; 2] = take_array(&mut rest).ok_or_else(truncated)?;
-        let kdf_alg: [u8; 2] = take_array(&mut rest).ok_or_else(truncated)?;
-        let chk_alg: [u8; 2] = take_array(&mut rest).ok_or_else(truncated)?;
-        let salt = take(&mut rest, SALT_BYTES).ok_or_else(truncated)?;
-        let opslimit = u64::from_le_bytes(take_array(&mut rest).ok_or_else(truncated)?);
-        let memlimit = u64::from_le_bytes(take_array(&mut rest).ok_or_else(truncated)?);
-        let stored = take(&mut rest, KEYNUM_SK_BYTES).ok_or_else(truncated)?;
+        let bytes = decode_secret_key_file(text)?;
+        let stored = StoredSecretKey::split(&bytes)?;
+        let (keynum_sk, encrypted) = stored.decrypt(password)?;
+        Self::from_keynum_sk(&keynum_sk, encrypted)
+    }
 
-        if sig_alg != SIG_ALG_LEGACY {
-            return Err(KeyError::UnsupportedAlgorithm { what: WHAT, found: escape_bytes(&sig_alg) });
-        }
-        if chk_alg != CHK_BLAKE2B {
-            return Err(KeyError::UnsupportedChecksum { found: escape_bytes(&chk_alg) });
-        }
-        let mut keynum_sk = Zeroizing::new(<[u8; KEYNUM_SK_BYTES]>::try_from(stored).map_err(|_| truncated())?);
-        let encrypted = match kdf_alg {
-            KDF_NONE => false,
-            KDF_SCRYPT => {
-                let password = password.ok_or(KeyError::PasswordRequired)?;
-                let keystream = KdfParams { opslimit, memlimit }.derive_keystream(password, salt)?;
-                for (byte, key) in keynum_sk.iter_mut().zip(keystream.iter()) {
-                    *byte ^= key;
-                }
-                true
-            }
-            other => {
-                return Err(KeyError::UnsupportedKdf { found: escape_bytes(&other) });
-            }
-        };
-
-        let mut plain: &[u8] = keynum_sk.as_slice();
+    /// The last step of [`Self::parse`]: `keynum ‖ sk ‖ chk` in the clear becomes a key once
+    /// the checksum matches and the public half belongs to the private half.
+    fn from_keynum_sk(keynum_sk: &[u8; KEYNUM_SK_BYTES], encrypted: bool) -> Result<Self, KeyError> {
+        // Unreachable: the array has exactly the bytes taken below.
+        let truncated =
+            || KeyError::Truncated { what: SECRET_KEY, expected: SECRET_KEY_FILE_BYTES, found: SECRET_KEY_FILE_BYTES };
+        let mut plain: &[u8] = keynum_sk;
         let key_id = KeyId(take_array(&mut plain).ok_or_else(truncated)?);
         let keypair = Zeroizing::new(take_array::<64>(&mut plain).ok_or_else(truncated)?);
         let checksum = take(&mut plain, CHECKSUM_BYTES).ok_or_else(truncated)?;
