@@ -25,6 +25,31 @@
 //!
 //! All Ed25519 verification uses `verify_strict` (rejects small-order keys and
 //! non-canonical signatures, as libsodium does).
+//!
+//! # Why our own module, and not the `minisign` or `minisign-verify` crate
+//!
+//! Compared with `minisign` 0.10.0 and `minisign-verify` 0.3.0 (both by minisign's author)
+//! against what skillscan needs, we keep this module:
+//!
+//! | Need | this module | `minisign` 0.10 | `minisign-verify` 0.3 |
+//! |---|---|---|---|
+//! | sign, generate keys | yes | yes | no: verification only |
+//! | prehashed `ED` and legacy `Ed` | both, streamed; legacy buffered up to [`LEGACY_MESSAGE_LIMIT`] | both; `verify` wants `Read + Seek` and buffers a legacy message without limit | both; streaming only for `ED` |
+//! | trusted comment bound by the global signature | yes, and [`verify_trusted_comment`] checks it alone | checked, but no comment-only check | checked, but no comment-only check |
+//! | scrypt-encrypted secret keys | read and write, cost chosen by the caller, hostile costs refused ([`KeyError::KdfTooExpensive`]) | yes, fixed cost when writing, password as `String` | no secret keys |
+//! | Ed25519 | `ed25519-dalek` `verify_strict`, weak keys refused on parse | its own ref10 port: refuses only the identity key | its own ref10 port, same |
+//! | strict file parsing | exactly 4 lines, CR/NUL in comments refused, prefixes checked | lenient | ignores extra lines and the untrusted-comment prefix |
+//! | errors | typed, one variant per cause, user-facing texts the CLI tests assert on | `PError` kind plus a string | 7 variants; a bad message signature and an edited trusted comment are both `InvalidSignature` |
+//! | no file system, no terminal | yes: bytes and readers only | `from_file` helpers; a `None` password prompts on the TTY (`rpassword`); `verify` may print to stderr or copy to stdout | `from_file` helpers only |
+//! | secrets wiped | `Zeroizing` buffers, dalek's zeroizing key | not wiped | n/a |
+//! | dependencies | RustCrypto `blake2`, `scrypt` 0.12, `ed25519-dalek` 3 (already in the tree) | `scrypt` 0.11 (a second copy), `ct-codecs`, `rpassword` | none |
+//!
+//! `minisign-verify` would cover only verification and still leave us the signing half, the
+//! trusted-comment-only check and our error texts; `minisign` would bring a terminal prompt
+//! and its own Ed25519 into a crate meant to be small and audited, and lose the distinction
+//! between a tampered trusted comment and a tampered archive that our messages make. What we
+//! keep instead is proof of compatibility: files written by the real `minisign` 0.11 are
+//! known-answer tests here, and `tests/minisign_interop.rs` drives the real binary both ways.
 
 use std::fmt;
 use std::io::{self, Read};
