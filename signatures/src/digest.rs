@@ -44,10 +44,11 @@ use std::str::FromStr;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::error::{DigestError, ParseDigestError, PathError, PathProblem};
+use crate::identity::{PathError, SkillPath};
+use crate::validate::excerpt;
 
-/// Longest accepted path, in bytes (Linux `PATH_MAX`).
-pub const MAX_PATH_BYTES: usize = 4096;
+/// Longest accepted path, in bytes (Linux `PATH_MAX`): [`SkillPath::MAX_LEN`].
+pub const MAX_PATH_BYTES: usize = SkillPath::MAX_LEN;
 
 /// Read buffer for [`sha256_reader`]: large enough to keep syscalls cheap, small enough to
 /// hash many files in parallel.
@@ -199,52 +200,10 @@ pub fn sha256_reader(mut reader: impl Read) -> io::Result<(Sha256Digest, u64)> {
 /// Validates a path taken from an archive or a folder walk and returns its canonical form:
 /// relative, `/`-separated, with one leading `./` stripped.
 ///
-/// Rejected (each with its own [`PathProblem`]): empty paths, absolute paths, drive
-/// prefixes (`C:`), `..`, `.` and empty segments (so no `//` and no trailing `/`), `\`,
-/// line breaks, NUL, any other control character, and paths over [`MAX_PATH_BYTES`].
-/// Rejecting rather than "fixing" keeps one spelling per file, so a hostile archive cannot
-/// make two entries that collapse into one path after someone else normalises them.
-/// Unicode is taken as is (no NFC/NFD folding) and case is preserved: `SKILL.md` and
-/// `skill.md` are different files, as on Linux.
+/// The rule is [`SkillPath`]'s (see there for what is refused and why); this is
+/// [`SkillPath::normalize`] returning a plain `String`.
 pub fn normalize_path(path: &str) -> Result<String, PathError> {
-    let error = |reason| PathError { path: path.to_owned(), reason };
-    for c in path.chars() {
-        let problem = match c {
-            '\\' => PathProblem::Backslash,
-            '\n' | '\r' => PathProblem::LineBreak,
-            '\0' => PathProblem::Nul,
-            c if c.is_control() => PathProblem::ControlCharacter,
-            _ => continue,
-        };
-        return Err(error(problem));
-    }
-    if path.starts_with('/') {
-        return Err(error(PathProblem::Absolute));
-    }
-    let relative = path.strip_prefix("./").unwrap_or(path);
-    if relative.is_empty() {
-        return Err(error(PathProblem::Empty));
-    }
-    if relative.len() > MAX_PATH_BYTES {
-        return Err(error(PathProblem::TooLong));
-    }
-    for (index, segment) in relative.split('/').enumerate() {
-        let problem = match segment {
-            "" => PathProblem::EmptySegment,
-            ".." => PathProblem::ParentSegment,
-            "." => PathProblem::DotSegment,
-            s if index == 0 && is_drive_prefix(s) => PathProblem::DrivePrefix,
-            _ => continue,
-        };
-        return Err(error(problem));
-    }
-    Ok(relative.to_owned())
-}
-
-/// `C:` (or `C:foo`): on Windows this is drive-relative, never inside the skill folder.
-fn is_drive_prefix(segment: &str) -> bool {
-    let bytes = segment.as_bytes();
-    matches!(bytes, [letter, b':', ..] if letter.is_ascii_alphabetic())
+    SkillPath::normalize(path).map(SkillPath::into_string)
 }
 
 /// True for files a registry or installer adds next to a skill, which the tree digest
@@ -556,9 +515,36 @@ pub fn server_fingerprint_paths(path: &str) -> bool {
     FingerprintScope::ServerFiles.includes(path)
 }
 
+/// Building a [`crate::digest::TreeManifest`] failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DigestError {
+    /// One of the paths is not acceptable.
+    #[error(transparent)]
+    InvalidPath(#[from] PathError),
+    /// Two entries normalise to the same path.
+    #[error("the file list contains \"{}\" twice (after normalising the paths)", excerpt(path))]
+    DuplicatePath {
+        /// The normalised path.
+        path: String,
+    },
+}
+
+/// A string is not a SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid SHA-256 digest \"{}\": {reason}", excerpt(input))]
+#[non_exhaustive]
+pub struct ParseDigestError {
+    /// The rejected input.
+    pub input: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::PathProblem;
 
     fn hex(s: &str) -> Sha256Digest {
         s.parse().unwrap_or(Sha256Digest([0; 32]))

@@ -4,14 +4,19 @@
 //! the filesystem, opens archives or spawns tasks. The scanner crate walks folders and
 //! reads archives, then feeds [`digest::FileDigest`]s into [`digest::TreeManifest`].
 //!
-//! Modules:
+//! Modules, from the bottom up (each imports only modules listed before it; `validate` holds
+//! the crate-private text helpers everything uses):
+//! - [`identity`]: [`Slug`], [`Version`], [`Owner`], [`SkillPath`] and [`is_manifest_name`], the
+//!   one definition of a valid skill name and path for all crates, with the registry's
+//!   stricter rules by name.
 //! - [`digest`]: SHA-256 helpers, path normalisation, the tree digest (Go `h1:`-style, hex)
 //!   and the ClawHub bundle fingerprint (JS `localeCompare` order).
 //! - [`minisign`]: the exact minisign key and signature file formats, signing and verifying.
 //! - [`statement`]: the trusted comment that binds a signature to one skill version.
 //! - [`trust`]: the TOML trust store (keys, validity windows, revocations).
 //! - [`lock`]: the canonical `skills.lock` file.
-//! - [`error`]: every error type, with user-facing messages.
+//! - [`error`]: every error type re-exported in one place; each is defined beside the module
+//!   that returns it, with messages meant for end users.
 //!
 //! Every type is `Send + Sync`, so callers can hash files on a thread pool and build the
 //! [`TreeManifest`] from the results (input order does not matter).
@@ -58,6 +63,7 @@
 
 pub mod digest;
 pub mod error;
+pub mod identity;
 pub mod lock;
 pub mod minisign;
 pub mod statement;
@@ -65,6 +71,7 @@ pub mod trust;
 mod validate;
 
 pub use digest::{FileDigest, Sha256Digest, TreeDiff, TreeManifest};
+pub use identity::{Owner, SkillPath, Slug, Version, is_manifest_name};
 pub use lock::{LockedSkill, SkillsLock};
 pub use minisign::{KeyId, PublicKey, SecretKey, SignatureFile};
 pub use statement::{ExpectedSubject, SkillStatement};

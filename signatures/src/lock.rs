@@ -42,13 +42,14 @@
 //! pinned from a folder or archive on disk.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use serde::Deserialize;
 
-use crate::digest::{Sha256Digest, TreeManifest, is_install_metadata, normalize_path, tree_digest_of};
-use crate::error::{IntegrityError, LockError};
+use crate::digest::{Sha256Digest, TreeManifest, is_install_metadata, tree_digest_of};
+use crate::identity::{Owner, SkillPath, Slug, Version};
 use crate::minisign::KeyId;
-use crate::validate;
+use crate::validate::{self, excerpt};
 
 /// The first line of every lock we write.
 pub const LOCK_HEADER: &str = "# skills.lock: written by skillscan; do not edit by hand\n";
@@ -192,11 +193,11 @@ impl LockedSkill {
             field: field.to_owned(),
             reason: reason.to_owned(),
         };
-        validate::slug(&self.slug).map_err(|r| invalid("slug", r))?;
+        Slug::from_str(&self.slug).map_err(|e| invalid("slug", e.reason))?;
         if let Some(owner) = &self.owner {
-            validate::owner(owner).map_err(|r| invalid("owner", r))?;
+            Owner::from_str(owner).map_err(|e| invalid("owner", e.reason))?;
         }
-        validate::version(&self.version).map_err(|r| invalid("version", r))?;
+        Version::from_str(&self.version).map_err(|e| invalid("version", e.reason))?;
         validate::single_line_text(&self.source).map_err(|r| invalid("source", r))?;
         if !["http://", "https://", "local:"].iter().any(|prefix| self.source.starts_with(prefix)) {
             return Err(invalid("source", "must be an http(s):// registry URL or local:<path>"));
@@ -208,9 +209,9 @@ impl LockedSkill {
         }
         for path in self.files.keys() {
             let field = format!("files.{}", validate::toml_string(path));
-            match normalize_path(path) {
+            match SkillPath::normalize(path) {
                 Err(e) => return Err(invalid(&field, &e.reason.to_string())),
-                Ok(normalized) if normalized != *path => {
+                Ok(normalized) if normalized.as_str() != path => {
                     return Err(invalid(&field, "is not in normalised form (no leading `./`)"));
                 }
                 Ok(_) => {}
@@ -384,6 +385,92 @@ impl SkillsLock {
         let position = self.skills.iter().position(|skill| sort_key(skill) == (slug, owner))?;
         Some(self.skills.remove(position))
     }
+}
+
+/// A `skills.lock` file could not be read, or an entry is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockError {
+    /// The file is not valid TOML or has unknown/mistyped keys.
+    #[error("invalid skills.lock: {message}")]
+    Toml {
+        /// The TOML parser's message.
+        message: String,
+    },
+    /// The `version` is not one we can read.
+    #[error("skills.lock version {found} is not supported (this tool reads version 1)")]
+    UnsupportedVersion {
+        /// The version found.
+        found: i64,
+    },
+    /// A field of an entry is invalid.
+    #[error("skills.lock {entry}: `{field}` {reason}")]
+    InvalidField {
+        /// Which entry, e.g. `skill #2 "weather-brief"`.
+        entry: String,
+        /// The field, e.g. `archive_sha256` or `files."a/b.py"`.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two entries have the same slug and owner.
+    #[error("skills.lock has two entries for {entry}")]
+    DuplicateEntry {
+        /// Which entry.
+        entry: String,
+    },
+}
+
+/// Files on disk do not match what the lock pinned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IntegrityError {
+    /// Some files changed, appeared or disappeared.
+    #[error("{}", describe_tree_mismatch(slug, changed, added, removed))]
+    FilesChanged {
+        /// The skill.
+        slug: String,
+        /// Files whose content differs from the lock.
+        changed: Vec<String>,
+        /// Files present now but not in the lock.
+        added: Vec<String>,
+        /// Files in the lock but missing now.
+        removed: Vec<String>,
+    },
+    /// The lock has no file list and the tree digest differs.
+    #[error("skill \"{slug}\" does not match skills.lock: tree digest is {found}, the lock pins {expected}")]
+    TreeDigestMismatch {
+        /// The skill.
+        slug: String,
+        /// Pinned digest.
+        expected: Sha256Digest,
+        /// Digest of the files now.
+        found: Sha256Digest,
+    },
+}
+
+/// Lists at most this many paths per category in an integrity message.
+const MAX_LISTED_PATHS: usize = 20;
+
+fn describe_tree_mismatch(slug: &str, changed: &[String], added: &[String], removed: &[String]) -> String {
+    let mut out = format!("skill \"{}\" does not match skills.lock:", excerpt(slug));
+    for (label, paths) in [("changed", changed), ("added", added), ("removed", removed)] {
+        if paths.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(" {label} {}:", paths.len()));
+        for path in paths.iter().take(MAX_LISTED_PATHS) {
+            out.push_str(&format!(" \"{}\"", excerpt(path)));
+        }
+        if paths.len() > MAX_LISTED_PATHS {
+            out.push_str(&format!(" and {} more", paths.len() - MAX_LISTED_PATHS));
+        }
+        out.push(';');
+    }
+    if out.ends_with(';') {
+        out.pop();
+    }
+    out
 }
 
 #[cfg(test)]
@@ -612,5 +699,26 @@ pinned_at = 1767225600\n\
         let back = SkillsLock::parse(&text);
         assert_eq!(back.as_ref().map(|l| l.to_toml_string()), Ok(text));
         assert_eq!(back.ok(), Some(lock));
+    }
+
+    #[test]
+    fn integrity_message_lists_files() {
+        let err = IntegrityError::FilesChanged {
+            slug: "weather-brief".to_owned(),
+            changed: vec!["SKILL.md".to_owned()],
+            added: vec!["evil.sh".to_owned()],
+            removed: vec![],
+        };
+        assert_eq!(
+            err.to_string(),
+            "skill \"weather-brief\" does not match skills.lock: changed 1: \"SKILL.md\"; added 1: \"evil.sh\""
+        );
+    }
+
+    #[test]
+    fn integrity_message_truncates_long_lists() {
+        let many: Vec<String> = (0..25).map(|i| format!("f{i}")).collect();
+        let err = IntegrityError::FilesChanged { slug: "s".to_owned(), changed: vec![], added: many, removed: vec![] };
+        assert!(err.to_string().ends_with("\"f19\" and 5 more"));
     }
 }

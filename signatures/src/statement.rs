@@ -22,15 +22,17 @@
 //! Parsing ignores unknown keys (and bare flags such as minisign's `hashed`), so the format
 //! can grow, but rejects duplicated keys (which would make the statement ambiguous) and
 //! missing required keys (`timestamp`, `skillscan`, `slug`, `version`, `tree`). Values are
-//! validated so they can never contain a tab or a line break: slugs
-//! `^[a-z0-9][a-z0-9._-]{0,127}$`, versions `^[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}$`, file
-//! names any printable text up to 4096 bytes.
+//! validated so they can never contain a tab or a line break: the slug is a
+//! [`Slug`] (`^[a-z0-9][a-z0-9._-]{0,127}$`), the version a
+//! [`Version`] (`^[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}$`), the file name
+//! any printable text up to 4096 bytes.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use crate::digest::Sha256Digest;
-use crate::error::{StatementError, StatementMismatch};
-use crate::validate;
+use crate::identity::{Slug, Version};
+use crate::validate::{self, excerpt};
 
 /// The value of the `skillscan:` field this version writes and reads.
 pub const STATEMENT_FORMAT_VERSION: &str = "1";
@@ -69,8 +71,8 @@ impl SkillStatement {
     /// Checks every field against the rules in the module docs.
     pub fn validate(&self) -> Result<(), StatementError> {
         let invalid = |key, value: &str, reason| StatementError::InvalidValue { key, value: value.to_owned(), reason };
-        validate::slug(&self.slug).map_err(|r| invalid("slug", &self.slug, r))?;
-        validate::version(&self.version).map_err(|r| invalid("version", &self.version, r))?;
+        Slug::from_str(&self.slug).map_err(|e| invalid("slug", &self.slug, e.reason))?;
+        Version::from_str(&self.version).map_err(|e| invalid("version", &self.version, e.reason))?;
         if let Some(file) = &self.file {
             validate::single_line_text(file).map_err(|r| invalid("file", file, r))?;
         }
@@ -184,6 +186,87 @@ impl SkillStatement {
         }
         found
     }
+}
+
+/// A trusted comment is not a valid skill statement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatementError {
+    /// A field has an empty key (e.g. `:value` or an empty field between two tabs).
+    #[error("statement field \"{}\" has no key", excerpt(field))]
+    MalformedField {
+        /// The field as found.
+        field: String,
+    },
+    /// The same key appears twice.
+    #[error("statement key `{}` appears more than once", excerpt(key))]
+    DuplicateKey {
+        /// The key.
+        key: String,
+    },
+    /// A required key is absent.
+    #[error("statement has no `{key}` field; this is not a skillscan statement")]
+    MissingKey {
+        /// The key.
+        key: &'static str,
+    },
+    /// A value is malformed.
+    #[error("statement field `{key}` (\"{}\") {reason}", excerpt(value))]
+    InvalidValue {
+        /// The key.
+        key: &'static str,
+        /// The rejected value.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `skillscan:<n>` names a format this version does not know.
+    #[error("statement format skillscan:{} is not supported (this version reads skillscan:1)", excerpt(found))]
+    UnsupportedFormat {
+        /// The value found.
+        found: String,
+    },
+}
+
+/// A verified statement is about something else than what we hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatementMismatch {
+    /// Different slug.
+    #[error("the signature is for skill \"{found}\", not \"{expected}\"")]
+    Slug {
+        /// What we hold.
+        expected: String,
+        /// What was signed.
+        found: String,
+    },
+    /// Different version.
+    #[error("the signature is for version {found}, not {expected}")]
+    Version {
+        /// What we hold.
+        expected: String,
+        /// What was signed.
+        found: String,
+    },
+    /// Different (or missing) archive digest.
+    #[error("the signed archive sha256 is {}, but the archive's is {expected}", found.map_or_else(|| "absent".to_owned(), |d| d.to_string()))]
+    ArchiveSha256 {
+        /// What we hold.
+        expected: Sha256Digest,
+        /// What was signed.
+        found: Option<Sha256Digest>,
+    },
+    /// Different tree digest.
+    #[error("the signed tree digest is {found}, but the files' tree digest is {expected}")]
+    Tree {
+        /// What we hold.
+        expected: Sha256Digest,
+        /// What was signed.
+        found: Sha256Digest,
+    },
+    /// The caller gave neither an archive digest nor a tree digest to compare.
+    #[error("nothing to compare: expected an archive sha256 or a tree digest")]
+    NoDigestToCompare,
 }
 
 #[cfg(test)]

@@ -35,11 +35,12 @@
 use std::collections::BTreeSet;
 use std::io::Read;
 
+use jiff::SignedDuration;
+use jiff::civil::{Date, DateTime};
 use serde::Deserialize;
 
-use crate::error::{TrustError, VerifyError};
-use crate::minisign::{self, KeyId, PublicKey, SignatureFile};
-use crate::validate;
+use crate::minisign::{self, KeyError, KeyId, ParseKeyIdError, PublicKey, SignatureFile, VerifyError};
+use crate::validate::{self, excerpt};
 
 /// One trusted signing key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,37 +311,24 @@ fn trusted_comment_timestamp(comment: &str) -> Result<Option<u64>, TrustError> {
 /// 9999-12-31T23:59:59Z: the largest instant RFC 3339 (four-digit years) can write.
 const MAX_INSTANT: u64 = 253_402_300_799;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// Inverse of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
+/// 1970-01-01T00:00:00, the Unix epoch as a civil date-time at UTC.
+const UNIX_EPOCH: DateTime = DateTime::constant(1970, 1, 1, 0, 0, 0, 0);
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (valid TOML datetime and RFC 3339).
 pub fn format_rfc3339(unix: u64) -> String {
     let unix = i64::try_from(unix.min(MAX_INSTANT)).unwrap_or(0);
-    let (days, seconds) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", seconds / 3600, seconds % 3600 / 60, seconds % 60)
+    // Civil arithmetic at UTC (jiff's `Timestamp` stops a day short of 9999-12-31). Every
+    // instant from 0 to MAX_INSTANT is a civil date-time, so the fallback is never taken.
+    let utc = UNIX_EPOCH.checked_add(SignedDuration::from_secs(unix)).unwrap_or(UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        utc.year(),
+        utc.month(),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second()
+    )
 }
 
 /// Parses an RFC 3339 date-time with offset, or a bare date (midnight UTC), into Unix
@@ -376,9 +364,137 @@ fn datetime_to_unix(datetime: &toml::value::Datetime) -> Result<u64, String> {
             (seconds, minutes)
         }
     };
-    let days = days_from_civil(i64::from(date.year), i64::from(date.month), i64::from(date.day));
-    let unix = days * 86_400 + seconds_of_day - offset_minutes * 60;
+    let unix = midnight_utc(date)? + seconds_of_day - offset_minutes * 60;
     u64::try_from(unix).map_err(|_| "is before 1970-01-01T00:00:00Z".to_owned())
+}
+
+/// Unix time of 00:00:00 UTC on `date`. The time of day and the offset are added by the caller
+/// as plain seconds, so a leap second (`23:59:60`, which TOML allows) is the next midnight, as
+/// POSIX time has it.
+fn midnight_utc(date: toml::value::Date) -> Result<i64, String> {
+    let invalid = || format!("{:04}-{:02}-{:02} is not a valid calendar date", date.year, date.month, date.day);
+    let year = i16::try_from(date.year).map_err(|_| invalid())?;
+    let month = i8::try_from(date.month).map_err(|_| invalid())?;
+    let day = i8::try_from(date.day).map_err(|_| invalid())?;
+    let date = Date::new(year, month, day).map_err(|_| invalid())?;
+    Ok(date.duration_since(UNIX_EPOCH.date()).as_secs())
+}
+
+/// Loading a trust store, or verifying against it, failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustError {
+    /// The file is not valid TOML or has unknown/mistyped keys.
+    #[error("invalid trust store: {message}")]
+    Toml {
+        /// The TOML parser's message.
+        message: String,
+    },
+    /// A key has an empty or multi-line name.
+    #[error("trust store key #{index}: `name` {reason}")]
+    InvalidName {
+        /// 1-based position in the file.
+        index: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A key's `public_key` does not parse.
+    #[error("trust store key \"{}\": {source}", excerpt(name))]
+    InvalidKey {
+        /// The key's name.
+        name: String,
+        /// Why.
+        #[source]
+        source: KeyError,
+    },
+    /// `not_before` or `not_after` is not a date-time we accept.
+    #[error("trust store key \"{}\": `{field}` {reason}", excerpt(name))]
+    InvalidDate {
+        /// The key's name.
+        name: String,
+        /// `not_before` or `not_after`.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `not_before` is after `not_after`.
+    #[error("trust store key \"{}\": `not_before` is after `not_after`", excerpt(name))]
+    EmptyWindow {
+        /// The key's name.
+        name: String,
+    },
+    /// Two entries have the same key id.
+    #[error("trust store lists key {key_id} twice (\"{}\" and \"{}\")", excerpt(first), excerpt(second))]
+    DuplicateKey {
+        /// The id.
+        key_id: KeyId,
+        /// Name of the first entry.
+        first: String,
+        /// Name of the second entry.
+        second: String,
+    },
+    /// A `revoked.key_ids` entry does not parse.
+    #[error("trust store `revoked.key_ids`: {0}")]
+    InvalidRevokedKeyId(#[from] ParseKeyIdError),
+    /// The signing key is not in the store.
+    #[error("the signature was made with key {key_id}, which is not in the trust store")]
+    UnknownKey {
+        /// Key id from the signature.
+        key_id: KeyId,
+    },
+    /// The signing key is revoked.
+    #[error("the signature was made with key {key_id} (\"{}\"), which is revoked", excerpt(name))]
+    Revoked {
+        /// The key id.
+        key_id: KeyId,
+        /// Its name in the store, or `unknown` if it is only listed as revoked.
+        name: String,
+    },
+    /// The key is not valid yet at the given instant.
+    #[error("key {key_id} (\"{}\") is not valid before {not_before}; the {instant_kind} is {instant}", excerpt(name))]
+    NotYetValid {
+        /// The key id.
+        key_id: KeyId,
+        /// Its name.
+        name: String,
+        /// RFC 3339 rendering of `not_before`.
+        not_before: String,
+        /// `current time` or `statement timestamp`.
+        instant_kind: &'static str,
+        /// RFC 3339 rendering of the instant checked.
+        instant: String,
+    },
+    /// The key has expired at the given instant.
+    #[error("key {key_id} (\"{}\") expired at {not_after}; the {instant_kind} is {instant}", excerpt(name))]
+    Expired {
+        /// The key id.
+        key_id: KeyId,
+        /// Its name.
+        name: String,
+        /// RFC 3339 rendering of `not_after`.
+        not_after: String,
+        /// `current time` or `statement timestamp`.
+        instant_kind: &'static str,
+        /// RFC 3339 rendering of the instant checked.
+        instant: String,
+    },
+    /// The trusted comment has a `timestamp:` field that is not a number.
+    #[error("the trusted comment's timestamp \"{}\" is not a valid Unix time", excerpt(value))]
+    InvalidTimestamp {
+        /// The value found.
+        value: String,
+    },
+    /// The signature itself does not verify.
+    #[error("signature by key {key_id} (\"{}\") does not verify: {source}", excerpt(name))]
+    Signature {
+        /// The key id.
+        key_id: KeyId,
+        /// Its name.
+        name: String,
+        /// Why.
+        #[source]
+        source: VerifyError,
+    },
 }
 
 #[cfg(test)]
@@ -421,6 +537,27 @@ mod tests {
         for unix in [0, 59, 86_399, 86_400, 951_782_400, NOW, MAX_INSTANT] {
             assert_eq!(parse_rfc3339(&format_rfc3339(unix)), Ok(unix));
         }
+    }
+
+    /// Known answers from Python's `calendar.timegm`, across century and 400-year leap rules,
+    /// plus TOML's leap second, which counts as the next midnight (as it did before jiff).
+    #[test]
+    fn calendar_known_answers() {
+        let cases = [
+            ("1972-12-31T23:59:59Z", 94_694_399),
+            ("2000-03-01T00:00:00Z", 951_868_800),
+            ("2100-02-28T23:59:59Z", 4_107_542_399),
+            ("2100-03-01T00:00:00Z", 4_107_542_400),
+            ("2400-02-29T12:00:00Z", 13_574_606_400),
+            ("9999-12-31T00:00:00Z", 253_402_214_400),
+        ];
+        for (text, unix) in cases {
+            assert_eq!(parse_rfc3339(text), Ok(unix), "{text}");
+            assert_eq!(format_rfc3339(unix), text);
+        }
+        assert_eq!(parse_rfc3339("2016-12-31T23:59:60Z"), Ok(1_483_228_800));
+        assert_eq!(parse_rfc3339("2017-01-01T00:59:60+01:00"), Ok(1_483_228_800));
+        assert!(parse_rfc3339("2100-02-29T00:00:00Z").is_err());
     }
 
     #[test]

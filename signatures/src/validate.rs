@@ -1,74 +1,12 @@
-//! Shared validators for identifiers that end up inside signed statements and the lock.
+//! Text helpers shared by the file formats: one-line free text, canonical numbers, and
+//! escaping for error messages and TOML.
 //!
-//! They return a short reason (`&'static str`) so each caller can wrap it in its own
-//! error naming the field and the entry.
+//! Validators return a short reason (`&'static str`) so each caller can wrap it in its own
+//! error naming the field and the entry. Names (slugs, versions, owners, paths) have their
+//! own types in [`crate::identity`].
 
-/// Longest accepted slug, in bytes: one leading character plus 127 more.
-pub(crate) const MAX_SLUG_LEN: usize = 128;
-/// Longest accepted version string. Semver strings and 40-hex commit ids fit comfortably.
-pub(crate) const MAX_VERSION_LEN: usize = 128;
-/// Longest accepted owner handle.
-pub(crate) const MAX_OWNER_LEN: usize = 128;
 /// Longest accepted free-text value (file names, sources, rule versions).
 pub(crate) const MAX_TEXT_LEN: usize = 4096;
-
-/// `^[a-z0-9][a-z0-9._-]{0,127}$`: ClawHub slugs are lowercase; `.`/`_` are allowed for
-/// other registries' names. No tab, colon or newline can appear, so a slug is safe in a
-/// tab-separated statement and as a TOML string.
-pub(crate) fn slug(value: &str) -> Result<(), &'static str> {
-    let mut chars = value.chars();
-    match chars.next() {
-        None => return Err("must not be empty"),
-        Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit() => {}
-        Some(_) => return Err("must start with a lowercase letter or a digit"),
-    }
-    if value.len() > MAX_SLUG_LEN {
-        return Err("is longer than 128 characters");
-    }
-    if chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
-        Ok(())
-    } else {
-        Err("may only contain a-z, 0-9, '.', '_' and '-'")
-    }
-}
-
-/// Versions: `^[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}$`. This covers semver (with pre-release and
-/// build metadata) and git commit ids, which ClawHub stores as the version of GitHub-backed
-/// installs. We deliberately do not require semver: the registry decides what a version is.
-pub(crate) fn version(value: &str) -> Result<(), &'static str> {
-    let mut chars = value.chars();
-    match chars.next() {
-        None => return Err("must not be empty"),
-        Some(c) if c.is_ascii_alphanumeric() => {}
-        Some(_) => return Err("must start with a letter or a digit"),
-    }
-    if value.len() > MAX_VERSION_LEN {
-        return Err("is longer than 128 characters");
-    }
-    if chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '_' | '-')) {
-        Ok(())
-    } else {
-        Err("may only contain letters, digits, '.', '+', '_' and '-'")
-    }
-}
-
-/// Owner handles (GitHub-style, case preserved): `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`.
-pub(crate) fn owner(value: &str) -> Result<(), &'static str> {
-    let mut chars = value.chars();
-    match chars.next() {
-        None => return Err("must not be empty"),
-        Some(c) if c.is_ascii_alphanumeric() => {}
-        Some(_) => return Err("must start with a letter or a digit"),
-    }
-    if value.len() > MAX_OWNER_LEN {
-        return Err("is longer than 128 characters");
-    }
-    if chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-        Ok(())
-    } else {
-        Err("may only contain letters, digits, '.', '_' and '-'")
-    }
-}
 
 /// Free text on one line: non-empty, at most [`MAX_TEXT_LEN`] bytes, no control characters
 /// (so no tab, CR or LF either).
@@ -139,31 +77,6 @@ pub(crate) fn toml_string(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slugs() {
-        assert!(slug("weather-brief").is_ok());
-        assert!(slug("a").is_ok());
-        assert!(slug("0x.y_z").is_ok());
-        assert!(slug("").is_err());
-        assert!(slug("-a").is_err());
-        assert!(slug("Weather").is_err());
-        assert!(slug("a b").is_err());
-        assert!(slug("a\tb").is_err());
-        assert!(slug(&"a".repeat(128)).is_ok());
-        assert!(slug(&"a".repeat(129)).is_err());
-    }
-
-    #[test]
-    fn versions() {
-        assert!(version("1.0.0").is_ok());
-        assert!(version("1.0.0-rc.1+build.5").is_ok());
-        assert!(version("0123abcdef").is_ok());
-        assert!(version("").is_err());
-        assert!(version(".1").is_err());
-        assert!(version("1.0 ").is_err());
-        assert!(version("1:0").is_err());
-    }
 
     #[test]
     fn canonical_numbers() {

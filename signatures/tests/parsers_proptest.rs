@@ -10,10 +10,11 @@ use proptest::prelude::*;
 use skillscan_signatures::digest::{
     FileDigest, Sha256Digest, TreeManifest, is_install_metadata, locale_compare, normalize_path,
 };
+use skillscan_signatures::identity::{Owner, SkillPath, Slug, Version, is_manifest_name};
 use skillscan_signatures::lock::{LockedSkill, SkillsLock};
 use skillscan_signatures::minisign::{KdfParams, KeyId, PublicKey, SecretKey, SignatureAlgorithm, SignatureFile};
 use skillscan_signatures::statement::SkillStatement;
-use skillscan_signatures::trust::{TrustStore, TrustedKey};
+use skillscan_signatures::trust::{TrustStore, TrustedKey, format_rfc3339, parse_rfc3339};
 
 fn digest() -> impl Strategy<Value = Sha256Digest> {
     any::<[u8; 32]>().prop_map(Sha256Digest)
@@ -357,6 +358,96 @@ proptest! {
         let a = TreeManifest::new(list).map(|m| m.tree_digest());
         let b = TreeManifest::new(shuffled).map(|m| m.tree_digest());
         prop_assert_eq!(a, b);
+    }
+
+    /// Every instant the trust store can write (1970 to the end of 9999) reads back unchanged.
+    #[test]
+    fn rfc3339_instants_round_trip(unix in 0u64..=253_402_300_799) {
+        let text = format_rfc3339(unix);
+        prop_assert_eq!(text.len(), 20);
+        prop_assert_eq!(parse_rfc3339(&text), Ok(unix));
+    }
+
+    // ---------------------------------------------------------------- identity
+
+    #[test]
+    fn identity_parsers_never_panic(text in "(.|\n|\r|\t){0,300}") {
+        let _ = text.parse::<Slug>();
+        let _ = Slug::parse_registry(&text);
+        let _ = text.parse::<Version>();
+        let _ = text.parse::<Owner>();
+        let _ = Owner::from_handle(&text);
+        let _ = text.parse::<SkillPath>();
+        let _ = SkillPath::normalize(&text);
+        let _ = is_manifest_name(&text);
+    }
+
+    /// Every string the documented patterns allow parses, prints back unchanged, and survives
+    /// a serde (TOML) round trip.
+    #[test]
+    fn names_round_trip(
+        slug in "[a-z0-9][a-z0-9._-]{0,127}",
+        version in "[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}",
+        owner in "[A-Za-z0-9][A-Za-z0-9._-]{0,127}",
+        path in path(),
+    ) {
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Names {
+            slug: Slug,
+            version: Version,
+            owner: Owner,
+            path: SkillPath,
+        }
+        let names = Names {
+            slug: slug.parse().map_err(|e| TestCaseError::fail(format!("{e}")))?,
+            version: version.parse().map_err(|e| TestCaseError::fail(format!("{e}")))?,
+            owner: owner.parse().map_err(|e| TestCaseError::fail(format!("{e}")))?,
+            path: path.parse().map_err(|e| TestCaseError::fail(format!("{e}")))?,
+        };
+        prop_assert_eq!(names.slug.to_string(), slug);
+        prop_assert_eq!(names.version.to_string(), version);
+        prop_assert_eq!(names.owner.to_string(), owner);
+        prop_assert_eq!(names.path.to_string(), path);
+        let text = toml::to_string(&names).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        prop_assert_eq!(toml::from_str::<Names>(&text).ok(), Some(names));
+    }
+
+    /// The slug parsers accept exactly their documented patterns, and a registry slug is
+    /// always a slug.
+    #[test]
+    fn slug_rules_are_their_patterns(text in "[a-z0-9._A-Z/ -]{0,130}") {
+        let first_ok = text.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let base = first_ok
+            && text.len() <= 128
+            && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c));
+        let registry = base && text.len() <= 96 && !text.contains(['.', '_']);
+        prop_assert_eq!(text.parse::<Slug>().is_ok(), base);
+        prop_assert_eq!(Slug::parse_registry(&text).is_ok(), registry);
+        prop_assert_eq!(text.parse::<Slug>().is_ok_and(|s| s.is_registry_slug()), registry);
+    }
+
+    /// Handles read the ClawHub way are lowercase owners, and `@` changes nothing else.
+    #[test]
+    fn handles_are_lowercase_owners(owner in "[A-Za-z0-9][A-Za-z0-9._-]{0,40}") {
+        let plain = Owner::from_handle(&owner).map(Owner::into_string);
+        prop_assert_eq!(&plain, &Ok(owner.to_ascii_lowercase()));
+        prop_assert_eq!(Owner::from_handle(&format!("@{owner}")).map(Owner::into_string), plain);
+    }
+
+    /// Strict parsing and normalising agree: a canonical path is its own normal form, a
+    /// normal form is canonical, and `normalize_path` is `SkillPath::normalize`.
+    #[test]
+    fn path_parsers_agree(p in "(\\./)?[a-zA-Z0-9._/\\\\: -]{0,20}") {
+        let normalized = SkillPath::normalize(&p);
+        prop_assert_eq!(normalize_path(&p), normalized.clone().map(SkillPath::into_string));
+        if let Ok(strict) = p.parse::<SkillPath>() {
+            prop_assert_eq!(Ok(strict.clone()), normalized.clone());
+            prop_assert_eq!(strict.as_str(), p.as_str());
+        }
+        if let Ok(normal) = normalized {
+            prop_assert_eq!(normal.as_str().parse::<SkillPath>(), Ok(normal.clone()));
+            prop_assert!(!normal.as_str().starts_with("./"));
+        }
     }
 
     #[test]

@@ -1,5 +1,4 @@
 use super::*;
-use crate::error::{KeyError, SignatureParseError, VerifyError};
 
 // Files produced by the real `minisign` 0.11 binary (`minisign -G -W`, then
 // `minisign -S -t "tc here"` and `minisign -S -l -t "legacy tc"` over "hello\n").
