@@ -7,7 +7,7 @@
 //!
 //! Module map: [`service`] (curator), [`store`] (traits + SQLite/filesystem), [`vetting`]
 //! (scanner and signer traits), [`adapters`] (the real scanner/signer), [`policy`],
-//! [`snapshot`] + [`routes`] + [`app`] (HTTP), [`sync`] (upstream client), [`webhooks`].
+//! [`snapshot`] + [`state`] + [`routes`] + [`app`] (HTTP), [`sync`] (upstream client), [`webhooks`].
 
 pub mod adapters;
 pub mod app;
@@ -24,11 +24,13 @@ pub mod routes;
 pub mod server;
 pub mod service;
 pub mod snapshot;
+pub mod state;
 pub mod store;
 pub mod sync;
 pub mod validate;
 pub mod vetting;
 pub mod webhooks;
 
-pub use app::{AppState, build_router};
+pub use app::build_router;
 pub use service::Mirror;
+pub use state::AppState;

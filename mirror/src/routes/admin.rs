@@ -13,9 +13,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::json_value;
-use crate::app::{AppState, Params};
+use super::params::Params;
 use crate::error::ApiError;
 use crate::model::State as VState;
+use crate::state::AppState;
 use crate::validate;
 
 pub fn router() -> Router<AppState> {

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod ops;
+pub mod params;
 pub mod proof;
 pub mod registry;
 

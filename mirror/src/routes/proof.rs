@@ -9,8 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::json_bytes;
-use crate::app::{AppState, Params};
+use super::params::Params;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::validate;
 
 pub fn router() -> Router<AppState> {

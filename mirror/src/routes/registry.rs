@@ -17,10 +17,11 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::params::Params;
 use super::{json_bytes, json_value, json_with_status};
-use crate::app::{AppState, Params};
 use crate::error::ApiError;
 use crate::snapshot::{Gate, SkillView, Snapshot, VersionView, ZipBytes, moderation_blocked};
+use crate::state::AppState;
 use crate::validate;
 
 pub fn router() -> Router<AppState> {
