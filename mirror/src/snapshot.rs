@@ -16,7 +16,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::model::{FileEntry, State, VersionRecord};
+use crate::archive::FileEntry;
+use crate::model::{State, VersionRecord};
 use crate::service::Mirror;
 
 /// Where a download's bytes come from.
