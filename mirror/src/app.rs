@@ -34,7 +34,7 @@ async fn read_auth(State(st): State<AppState>, req: Request, next: Next) -> Resp
         let p = req.uri().path();
         let exempt =
             p == "/healthz" || p == "/metrics" || p.starts_with("/.well-known/") || p.starts_with("/api/v1/admin/");
-        if !exempt && st.token_role(req.headers()).is_none() {
+        if !exempt && st.caller(req.headers()).is_none() {
             return ApiError::Unauthorized.into_response();
         }
     }

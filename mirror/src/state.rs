@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 
+use crate::auth;
 use crate::metrics::Metrics;
 use crate::service::{Mirror, MirrorError};
 use crate::snapshot::Snapshot;
@@ -113,11 +114,20 @@ impl AppState {
         Ok(true)
     }
 
-    /// Role of the bearer token in `headers`, if valid (checked against the snapshot).
-    pub fn token_role(&self, headers: &HeaderMap) -> Option<String> {
-        let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let tok = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))?.trim();
-        let h = crate::auth::hash_token(tok);
-        self.snapshot.load().tokens.get(&h).cloned()
+    /// Who presented the bearer token in `headers`, if the token is valid (checked
+    /// against the snapshot, so no database read on the request path).
+    pub fn caller(&self, headers: &HeaderMap) -> Option<Caller> {
+        let token_hash = auth::hash_token(auth::bearer_token(headers)?);
+        let role = self.snapshot.load().tokens.get(&token_hash).cloned()?;
+        Some(Caller { token_hash, role })
     }
+}
+
+/// The holder of a valid bearer token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// sha256 of the token: the key under which the store keeps it.
+    pub token_hash: String,
+    /// `admin` or `read`.
+    pub role: String,
 }

@@ -470,6 +470,31 @@ async fn read_tokens_when_required() {
 }
 
 #[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_on_every_authenticated_route() {
+    let cfg = Config { require_read_token: true, ..Config::default() };
+    let e = env_with(Policy::default(), cfg);
+    e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    let admin = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "alice", "admin").unwrap();
+    let reader = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "dev", "read").unwrap();
+    e.state.rebuild().unwrap();
+    let with = |uri: &str, authorization: String| {
+        Request::get(uri).header("authorization", authorization).body(Body::empty()).unwrap()
+    };
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let read = with("/api/v1/skills/weather-brief", format!("{scheme} {reader}"));
+        assert_eq!(call(e.app(), read).await.0, 200, "read route, {scheme}");
+        let admin_read = with("/api/v1/admin/alerts", format!("{scheme} {admin}"));
+        assert_eq!(call(e.app(), admin_read).await.0, 200, "admin route, {scheme}");
+        let reader_on_admin = with("/api/v1/admin/alerts", format!("{scheme} {reader}"));
+        assert_eq!(call(e.app(), reader_on_admin).await.0, 403, "admin route, read token, {scheme}");
+    }
+    for authorization in [format!("Basic {admin}"), format!("Bearer{admin}"), "Bearer ".to_string()] {
+        assert_eq!(call(e.app(), with("/api/v1/admin/alerts", authorization.clone())).await.0, 401, "{authorization}");
+        assert_eq!(call(e.app(), with("/api/v1/skills/weather-brief", authorization.clone())).await.0, 401);
+    }
+}
+
+#[tokio::test]
 async fn update_review_and_retro_hunt() {
     let p = Policy::parse("[updates]\nauto_approve_unchanged = true\n").unwrap();
     let e = env_with(p, Config::default());
