@@ -8,7 +8,9 @@
 //! mix.
 //!
 //! Only approved versions are materialised as servable entries; every other version is a
-//! [`Gate`] that says which refusal to answer (403 rejected/revoked, 423 pending).
+//! [`Gate`]. [`Snapshot::resolve`] turns a request for one version into a [`Resolution`]
+//! (served, refused, pending or unknown): a domain value, which each route answers in its
+//! own wire shape.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -133,9 +135,88 @@ pub struct Snapshot {
     pub hot_bytes: u64,
 }
 
+/// One version of one skill, as a client asks for it (validated by the route).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lookup {
+    pub slug: String,
+    /// `ownerHandle`, lowercased: a skill of another owner is unknown.
+    pub owner: Option<String>,
+    /// An exact version; `None` asks for the latest approved one.
+    pub version: Option<String>,
+}
+
+/// The mirror's decision for a [`Lookup`]. Routes map it to their own wire shape: a
+/// download answers a refusal with 403 text, the install resolver with 403 JSON, `verify`
+/// with a `fail` envelope.
+#[derive(Debug, Clone)]
+pub enum Resolution {
+    /// An approved version: served.
+    Served(Arc<SkillView>, Arc<VersionView>),
+    /// Rejected or revoked; the reason is [`Gate::message`] (the same on every route).
+    Refused(String),
+    /// Not decided yet (fetched, scanned or quarantined); the reason is [`Gate::message`].
+    Pending(String),
+    /// No such skill (for this owner), or no such version of it.
+    Unknown(Unknown),
+}
+
+/// What a [`Resolution::Unknown`] did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    Skill,
+    Version,
+}
+
 impl Snapshot {
     pub fn gate(&self, slug: &str, version: &str) -> Option<&Gate> {
         self.gates.get(slug).and_then(|m| m.get(version))
+    }
+
+    /// The served skill `slug`, when `owner` (if given) owns it.
+    pub fn served_skill(&self, slug: &str, owner: Option<&str>) -> Option<&Arc<SkillView>> {
+        self.skills.get(slug).filter(|s| owner_matches(owner, s.owner.as_deref()))
+    }
+
+    /// The skill `slug` with no approved version, when `owner` (if given) owns it.
+    pub fn blocked_skill(&self, slug: &str, owner: Option<&str>) -> Option<&Arc<BlockedSkill>> {
+        self.blocked.get(slug).filter(|b| owner_matches(owner, b.owner.as_deref()))
+    }
+
+    /// Decide what to answer for `lookup`. Without a version, a skill with no approved
+    /// version is answered for its newest version.
+    pub fn resolve(&self, lookup: &Lookup) -> Resolution {
+        let (slug, owner) = (lookup.slug.as_str(), lookup.owner.as_deref());
+        if let Some(skill) = self.served_skill(slug, owner) {
+            return match &lookup.version {
+                None => Resolution::Served(skill.clone(), skill.latest().clone()),
+                Some(v) => match skill.version(v) {
+                    Some(served) => Resolution::Served(skill.clone(), served.clone()),
+                    None => self.gated(slug, v),
+                },
+            };
+        }
+        if let Some(b) = self.blocked_skill(slug, owner) {
+            return self.gated(slug, lookup.version.as_deref().unwrap_or(&b.newest_version));
+        }
+        Resolution::Unknown(Unknown::Skill)
+    }
+
+    /// A version that is not served: refused, pending, or unknown.
+    fn gated(&self, slug: &str, version: &str) -> Resolution {
+        match self.gate(slug, version) {
+            Some(g) if g.state.is_refused() => Resolution::Refused(g.message(slug, version)),
+            Some(g) => Resolution::Pending(g.message(slug, version)),
+            None => Resolution::Unknown(Unknown::Version),
+        }
+    }
+}
+
+/// `ownerHandle` scoping: no owner asked for matches every skill; handles compare
+/// case-insensitively.
+fn owner_matches(want: Option<&str>, have: Option<&str>) -> bool {
+    match want {
+        None => true,
+        Some(w) => have.is_some_and(|h| h.eq_ignore_ascii_case(w)),
     }
 }
 
