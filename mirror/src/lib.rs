@@ -13,7 +13,6 @@ pub mod adapters;
 pub mod app;
 pub mod archive;
 pub mod auth;
-pub mod cli;
 pub mod config;
 pub mod digests;
 pub mod error;
