@@ -5,9 +5,30 @@
 //! `rejected`; later `revoked` by a human or by retro-hunt. The server answers the
 //! ClawHub read API from an in-memory snapshot of approved versions only.
 //!
-//! Module map: [`service`] (curator), [`store`] (traits + SQLite/filesystem), [`vetting`]
-//! (scanner and signer traits), [`adapters`] (the real scanner/signer), [`policy`],
-//! [`snapshot`] + [`state`] + [`routes`] + [`app`] (HTTP), [`sync`] (upstream client), [`webhooks`].
+//! # Architecture
+//!
+//! Every module imports only modules listed below it (no import circles), from the edge
+//! down:
+//!
+//! - the binary (`src/bin/skillscan-mirror/`): one `*_cmd.rs` per command, exit codes in
+//!   `exit.rs`;
+//! - [`app`]: the router, its middleware and the server's background task;
+//! - [`routes`]: the HTTP handlers, one file per area, and the query [`routes::params`];
+//!   each maps a domain value (a [`snapshot::Resolution`], a record) to its wire shape,
+//!   and [`error::ApiError`] is the only way out to HTTP;
+//! - [`state`]: the shared server state (curator, snapshot, metrics, token check);
+//! - [`snapshot`]: the in-memory read model and [`snapshot::Snapshot::resolve`];
+//!   [`sync`] (upstream client), [`webhooks`] (outbox delivery), [`error`];
+//! - [`service`]: the curator ([`Mirror`]): ingest, scan, policy, sign, decide, retro-hunt;
+//!   [`server`] (connections), [`auth`] (tokens);
+//! - [`config`], [`policy`], [`store`] (traits + SQLite/filesystem), [`adapters`] (the
+//!   real scanner and signer);
+//! - [`model`] (version states and stored rows) over [`vetting`] (the scanner and signer
+//!   traits and the verdict and capability types) over [`archive`] (reading skill zips);
+//! - leaves: [`validate`], [`digests`], [`metrics`].
+//!
+//! Across crates: `skillscan-signatures` ← `skillscan` ← `skillscan-mirror`; only
+//! [`adapters`] and [`digests`] name the other crates' items.
 
 pub mod adapters;
 pub mod app;

@@ -2,9 +2,10 @@
 //! shapes CLI 0.23.3 actually requires from `clawhub-cli-trace.md`).
 //!
 //! Only approved versions are listed or served. For anything else the decision is
-//! [`Snapshot::resolve`]'s and is the same on every route, the download route included:
-//! 404 unknown, 403 rejected/revoked (plain-text reason), 423 pending review; the install
-//! resolver, `verify` and the security verdicts carry the same reason in their JSON.
+//! [`crate::snapshot::Snapshot::resolve`]'s and is the same on every route, the download
+//! route included: 404 unknown, 403 rejected/revoked (plain-text reason), 423 pending
+//! review; the install resolver, `verify` and the security verdicts carry the same reason
+//! in their JSON.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
