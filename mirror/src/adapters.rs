@@ -17,10 +17,9 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::model::Verdict;
 use crate::vetting::{
     ApprovalSigner, ApprovalStatement, CapabilitySet, Privilege, SignError, UnavailableSigner, UnavailableVetter,
-    VetError, VetOutcome, Vetter,
+    Verdict, VetError, VetOutcome, Vetter,
 };
 
 /// The scanner the binary uses.

@@ -9,11 +9,11 @@
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::digests;
-use crate::model::FileEntry;
 use crate::validate;
 
 /// Caps applied while reading an archive. Defaults follow ClawHub's publish limits
@@ -63,6 +63,16 @@ pub enum ArchiveError {
     NoSkillMd,
     #[error("archive has no files")]
     Empty,
+}
+
+/// One file inside a stored skill archive, as listed by `versions/{v}.files[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileEntry {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    pub content_type: String,
 }
 
 /// The validated content of a skill archive.

@@ -5,15 +5,35 @@
 //! `rejected`; later `revoked` by a human or by retro-hunt. The server answers the
 //! ClawHub read API from an in-memory snapshot of approved versions only.
 //!
-//! Module map: [`service`] (curator), [`store`] (traits + SQLite/filesystem), [`vetting`]
-//! (scanner and signer traits), [`adapters`] (the real scanner/signer), [`policy`],
-//! [`snapshot`] + [`routes`] + [`app`] (HTTP), [`sync`] (upstream client), [`webhooks`].
+//! # Architecture
+//!
+//! Every module imports only modules listed below it (no import circles), from the edge
+//! down:
+//!
+//! - the binary (`src/bin/skillscan-mirror/`): one `*_cmd.rs` per command, exit codes in
+//!   `exit.rs`;
+//! - [`app`]: the router, its middleware and the server's background task;
+//! - [`routes`]: the HTTP handlers, one file per area, and the query [`routes::params`];
+//!   each maps a domain value (a [`snapshot::Resolution`], a record) to its wire shape,
+//!   and [`error::ApiError`] is the only way out to HTTP;
+//! - [`state`]: the shared server state (curator, snapshot, metrics, token check);
+//! - [`snapshot`]: the in-memory read model and [`snapshot::Snapshot::resolve`];
+//!   [`sync`] (upstream client), [`webhooks`] (outbox delivery), [`error`];
+//! - [`service`]: the curator ([`Mirror`]): ingest, scan, policy, sign, decide, retro-hunt;
+//!   [`server`] (connections), [`auth`] (tokens);
+//! - [`config`], [`policy`], [`store`] (traits + SQLite/filesystem), [`adapters`] (the
+//!   real scanner and signer);
+//! - [`model`] (version states and stored rows) over [`vetting`] (the scanner and signer
+//!   traits and the verdict and capability types) over [`archive`] (reading skill zips);
+//! - leaves: [`validate`], [`digests`], [`metrics`].
+//!
+//! Across crates: `skillscan-signatures` ← `skillscan` ← `skillscan-mirror`; only
+//! [`adapters`] and [`digests`] name the other crates' items.
 
 pub mod adapters;
 pub mod app;
 pub mod archive;
 pub mod auth;
-pub mod cli;
 pub mod config;
 pub mod digests;
 pub mod error;
@@ -24,11 +44,13 @@ pub mod routes;
 pub mod server;
 pub mod service;
 pub mod snapshot;
+pub mod state;
 pub mod store;
 pub mod sync;
 pub mod validate;
 pub mod vetting;
 pub mod webhooks;
 
-pub use app::{AppState, build_router};
+pub use app::build_router;
 pub use service::Mirror;
+pub use state::AppState;

@@ -1,9 +1,15 @@
-//! Domain types shared by storage, the curator service and the read API.
+//! Domain types shared by storage, the curator service and the read API: a version's
+//! lifecycle [`State`], the stored [`VersionRecord`] and the audit, alert and sync-failure
+//! rows. They are built from the vetting outcome ([`crate::vetting`]) and the archive's
+//! file list ([`crate::archive`]), which sit below this module.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use crate::archive::FileEntry;
+use crate::vetting::{CapabilitySet, Verdict};
 
 /// Lifecycle of one `slug@version` in the mirror.
 ///
@@ -79,57 +85,6 @@ impl FromStr for State {
     }
 }
 
-/// The scanner's verdict, mirrored locally so the mirror does not need the scanner's
-/// types everywhere (and so tests can use a test-double vetter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Clean,
-    Caution,
-    Suspicious,
-    Malicious,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Clean => "clean",
-            Verdict::Caution => "caution",
-            Verdict::Suspicious => "suspicious",
-            Verdict::Malicious => "malicious",
-        }
-    }
-}
-
-impl FromStr for Verdict {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "clean" => Ok(Verdict::Clean),
-            "caution" => Ok(Verdict::Caution),
-            "suspicious" => Ok(Verdict::Suspicious),
-            "malicious" => Ok(Verdict::Malicious),
-            other => Err(format!("unknown verdict `{other}`")),
-        }
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One file inside a stored skill archive, as listed by `versions/{v}.files[]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FileEntry {
-    pub path: String,
-    pub size: u64,
-    pub sha256: String,
-    pub content_type: String,
-}
-
 /// A stored version row. Digests are pinned at first ingest and never change.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -160,7 +115,7 @@ pub struct VersionRecord {
     pub verdict: Option<Verdict>,
     pub rules_version: Option<String>,
     pub reason_codes: Vec<String>,
-    pub capabilities: Option<crate::vetting::CapabilitySet>,
+    pub capabilities: Option<CapabilitySet>,
     pub report_json: Option<String>,
     /// minisign signature (`.minisig` text) over the archive bytes; present iff approved once.
     pub signature: Option<String>,

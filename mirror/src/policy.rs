@@ -37,8 +37,7 @@ use globset::{Glob, GlobMatcher};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::model::Verdict;
-use crate::vetting::CapabilityDelta;
+use crate::vetting::{CapabilityDelta, Verdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -519,29 +519,10 @@ impl Mirror {
             &base.as_ref().and_then(|b| b.capabilities.clone()).unwrap_or_default(),
             &rec.capabilities.clone().unwrap_or_else(CapabilitySet::default),
         );
-        let mut text_diffs = BTreeMap::new();
-        if let Some(b) = &base {
-            let (old_zip, new_zip) = (self.blobs.get(&b.archive_sha256), self.blobs.get(&rec.archive_sha256));
-            if let (Ok(oz), Ok(nz)) = (old_zip, new_zip) {
-                let lim = self.archive_limits();
-                if let (Ok(oa), Ok(na)) = (SkillArchive::read(&oz, &lim), SkillArchive::read(&nz, &lim)) {
-                    let empty = Vec::new();
-                    for p in added.iter().chain(&changed).chain(&removed) {
-                        let o = oa.files.get(p).unwrap_or(&empty);
-                        let n = na.files.get(p).unwrap_or(&empty);
-                        if let (Ok(os), Ok(ns)) = (std::str::from_utf8(o), std::str::from_utf8(n))
-                            && os.len() + ns.len() < 512 * 1024
-                        {
-                            let d = similar::TextDiff::from_lines(os, ns)
-                                .unified_diff()
-                                .header(&format!("a/{p}"), &format!("b/{p}"))
-                                .to_string();
-                            text_diffs.insert(p.clone(), d);
-                        }
-                    }
-                }
-            }
-        }
+        let text_diffs = match &base {
+            Some(b) => self.text_diffs(b, &rec, added.iter().chain(&changed).chain(&removed)),
+            None => BTreeMap::new(),
+        };
         Ok(UpdateReview {
             slug: rec.slug,
             version: rec.version,
@@ -552,6 +533,37 @@ impl Mirror {
             capability_delta: delta,
             text_diffs,
         })
+    }
+
+    /// Unified diffs, `old` to `new`, of the given paths whose both sides are UTF-8 text
+    /// (bounded: 512 KiB per file pair). Empty when either archive cannot be read.
+    fn text_diffs<'p>(
+        &self,
+        old: &VersionRecord,
+        new: &VersionRecord,
+        paths: impl Iterator<Item = &'p String>,
+    ) -> BTreeMap<String, String> {
+        let mut text_diffs = BTreeMap::new();
+        let lim = self.archive_limits();
+        let read = |sha: &str| self.blobs.get(sha).ok().and_then(|zip| SkillArchive::read(&zip, &lim).ok());
+        let (Some(oa), Some(na)) = (read(&old.archive_sha256), read(&new.archive_sha256)) else {
+            return text_diffs;
+        };
+        let empty = Vec::new();
+        for p in paths {
+            let o = oa.files.get(p).unwrap_or(&empty);
+            let n = na.files.get(p).unwrap_or(&empty);
+            if let (Ok(os), Ok(ns)) = (std::str::from_utf8(o), std::str::from_utf8(n))
+                && os.len() + ns.len() < 512 * 1024
+            {
+                let d = similar::TextDiff::from_lines(os, ns)
+                    .unified_diff()
+                    .header(&format!("a/{p}"), &format!("b/{p}"))
+                    .to_string();
+                text_diffs.insert(p.clone(), d);
+            }
+        }
+        text_diffs
     }
 
     /// Build the ingest input for `import PATH` (a zip file, stored byte-for-byte, or a

@@ -13,9 +13,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::json_value;
-use crate::app::{AppState, Params};
+use super::params::Params;
 use crate::error::ApiError;
 use crate::model::State as VState;
+use crate::state::AppState;
 use crate::validate;
 
 pub fn router() -> Router<AppState> {
@@ -34,27 +35,21 @@ pub struct Admin(pub String);
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
-        let v = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let tok = v.and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or(ApiError::Unauthorized)?;
-        let hash = crate::auth::hash_token(tok);
-        let snap = st.snapshot.load();
-        match snap.tokens.get(&hash).map(String::as_str) {
-            Some("admin") => {
-                // Names are resolved from the store (not on the hot path).
-                let name = st
-                    .mirror
-                    .meta
-                    .find_token(&hash)
-                    .ok()
-                    .flatten()
-                    .filter(|t| !t.revoked)
-                    .map(|t| t.name)
-                    .ok_or(ApiError::Unauthorized)?;
-                Ok(Admin(format!("token:{name}")))
-            }
-            Some(_) => Err(ApiError::Forbidden("This token does not have the admin role".into())),
-            None => Err(ApiError::Unauthorized),
+        let caller = st.caller(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        if caller.role != "admin" {
+            return Err(ApiError::Forbidden("This token does not have the admin role".into()));
         }
+        // Names are resolved from the store (not on the hot path).
+        let name = st
+            .mirror
+            .meta
+            .find_token(&caller.token_hash)
+            .ok()
+            .flatten()
+            .filter(|t| !t.revoked)
+            .map(|t| t.name)
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(Admin(format!("token:{name}")))
     }
 }
 

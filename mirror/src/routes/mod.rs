@@ -1,13 +1,26 @@
-//! HTTP routes, one file per area.
+//! HTTP routes, one file per area, plus the helpers they share: JSON bodies with
+//! ClawHub's headers, and the one mapping of a [`Resolution`] to the plain-text answers
+//! of the routes that serve a version.
 
 pub mod admin;
 pub mod ops;
+pub mod params;
 pub mod proof;
 pub mod registry;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+
+use crate::error::ApiError;
+use crate::snapshot::{Resolution, SkillView, Unknown, VersionView};
+use crate::state::AppState;
+
+pub const SKILL_NOT_FOUND: &str = "Skill not found";
+pub const VERSION_NOT_FOUND: &str = "Version not found";
 
 /// A pre-serialised JSON body with ClawHub's headers.
 pub fn json_bytes(b: Bytes) -> Response {
@@ -26,4 +39,43 @@ pub fn json_with_status(status: axum::http::StatusCode, v: &serde_json::Value) -
     let mut r = json_value(v);
     *r.status_mut() = status;
     r
+}
+
+/// The version a route serves, or its refusal as the plain-text error every such route
+/// answers: 403 rejected or revoked, 423 pending review (both counted), 404 unknown.
+pub fn served(st: &AppState, resolution: Resolution) -> Result<(Arc<SkillView>, Arc<VersionView>), ApiError> {
+    match resolution {
+        Resolution::Served(skill, version) => Ok((skill, version)),
+        Resolution::Refused(reason) => {
+            count_refused(st);
+            Err(ApiError::Forbidden(reason))
+        }
+        Resolution::Pending(reason) => {
+            count_pending(st);
+            Err(ApiError::Locked(reason))
+        }
+        Resolution::Unknown(unknown) => Err(not_found(unknown)),
+    }
+}
+
+pub fn not_found(unknown: Unknown) -> ApiError {
+    ApiError::NotFound(unknown_text(unknown))
+}
+
+pub fn unknown_text(unknown: Unknown) -> &'static str {
+    match unknown {
+        Unknown::Skill => SKILL_NOT_FOUND,
+        Unknown::Version => VERSION_NOT_FOUND,
+    }
+}
+
+/// The refusal metrics count answers that are refusals (403, 423), not refusals reported
+/// inside a 200 answer (`verify`, security verdicts).
+pub fn count_refused(st: &AppState) {
+    st.metrics.refused_403.fetch_add(1, Ordering::Relaxed);
+}
+
+/// See [`count_refused`].
+pub fn count_pending(st: &AppState) {
+    st.metrics.refused_423.fetch_add(1, Ordering::Relaxed);
 }

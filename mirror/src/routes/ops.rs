@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::json_value;
-use crate::app::AppState;
 use crate::model::State as VState;
+use crate::state::AppState;
 
 pub async fn healthz(State(st): State<AppState>) -> Response {
     let snap = st.snapshot.load();

@@ -8,9 +8,11 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::json_bytes;
-use crate::app::{AppState, Params};
+use super::params::Params;
+use super::{VERSION_NOT_FOUND, json_bytes, served};
 use crate::error::ApiError;
+use crate::snapshot::{Lookup, Resolution};
+use crate::state::AppState;
 use crate::validate;
 
 pub fn router() -> Router<AppState> {
@@ -36,33 +38,21 @@ async fn pubkey(State(st): State<AppState>) -> Result<Response, ApiError> {
     Ok(text(snap.pubkey.clone()))
 }
 
+/// The signature of a version the client may download: the download route's resolution,
+/// asked without owner or tag, where anything unknown is a version not found.
 async fn signature(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let slug = p.get("slug").ok_or_else(|| ApiError::BadRequest("Missing slug".into()))?;
     validate::slug(slug)?;
-    let snap = st.snapshot.load();
-    let skill = snap.skills.get(slug);
-    let v = match p.get("version") {
-        Some(v) => {
-            validate::version(v)?;
-            skill.and_then(|s| s.version(v))
-        }
-        None => skill.map(|s| s.latest()),
-    };
-    match v {
-        Some(v) => v.signature.clone().map(text).ok_or(ApiError::NotFound("Signature not found")),
-        None => {
-            // Same refusal semantics as the download route.
-            let ver = p
-                .get("version")
-                .map(str::to_string)
-                .or_else(|| snap.blocked.get(slug).map(|b| b.newest_version.clone()));
-            match ver.as_deref().and_then(|v| snap.gate(slug, v).map(|g| (v, g))) {
-                Some((v, g)) if g.state.is_refused() => Err(ApiError::Forbidden(g.message(slug, v))),
-                Some((v, g)) => Err(ApiError::Locked(g.message(slug, v))),
-                None => Err(ApiError::NotFound("Version not found")),
-            }
-        }
+    let version = p.get("version");
+    if let Some(v) = version {
+        validate::version(v)?;
     }
+    let lookup = Lookup { slug: slug.to_string(), owner: None, version: version.map(str::to_string) };
+    let (_, v) = match st.snapshot.load().resolve(&lookup) {
+        Resolution::Unknown(_) => return Err(ApiError::NotFound(VERSION_NOT_FOUND)),
+        resolution => served(&st, resolution)?,
+    };
+    v.signature.clone().map(text).ok_or(ApiError::NotFound("Signature not found"))
 }
 
 async fn index(State(st): State<AppState>) -> Response {

@@ -1,9 +1,11 @@
 //! The ClawHub-compatible read API (`shared/reference/clawhub-protocol.md` §2, with the
 //! shapes CLI 0.23.3 actually requires from `clawhub-cli-trace.md`).
 //!
-//! Only approved versions are listed or served. For anything else the answer is decided
-//! by [`resolve_target`] and is the same on every route, the download route included:
-//! 404 unknown, 403 rejected/revoked (plain-text reason), 423 pending review.
+//! Only approved versions are listed or served. For anything else the decision is
+//! [`crate::snapshot::Snapshot::resolve`]'s and is the same on every route, the download
+//! route included: 404 unknown, 403 rejected/revoked (plain-text reason), 423 pending
+//! review; the install resolver, `verify` and the security verdicts carry the same reason
+//! in their JSON.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -17,11 +19,15 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{json_bytes, json_value, json_with_status};
-use crate::app::{AppState, Params};
+use super::params::Params;
+use super::{
+    SKILL_NOT_FOUND, VERSION_NOT_FOUND, count_pending, count_refused, json_bytes, json_value, json_with_status,
+    not_found, served, unknown_text,
+};
 use crate::error::ApiError;
-use crate::snapshot::{Gate, SkillView, Snapshot, VersionView, ZipBytes, moderation_blocked};
-use crate::validate;
+use crate::snapshot::{Lookup, Resolution, SkillView, VersionView, ZipBytes, moderation_blocked};
+use crate::state::AppState;
+use crate::validate::{self, InvalidInput};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -43,77 +49,38 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/download", get(download))
 }
 
-const SKILL_NOT_FOUND: &str = "Skill not found";
-const VERSION_NOT_FOUND: &str = "Version not found";
+/// `ownerHandle` (alias `owner`), unvalidated.
+fn owner_of(p: &Params) -> Option<&str> {
+    p.get("ownerHandle").or_else(|| p.get("owner"))
+}
 
 /// `ownerHandle` (alias `owner`), validated; a mismatch hides the skill.
 fn owner_param(p: &Params) -> Result<Option<String>, ApiError> {
-    p.get("ownerHandle").or_else(|| p.get("owner")).map(validate::owner).transpose().map_err(Into::into)
+    owner_of(p).map(validate::owner).transpose().map_err(Into::into)
 }
 
-fn owner_matches(want: &Option<String>, have: &Option<String>) -> bool {
-    match want {
-        None => true,
-        Some(w) => have.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(w)),
-    }
-}
-
-/// Outcome of resolving `slug` + optional `version`/`tag` against the snapshot.
-enum Target {
-    Served(Arc<SkillView>, Arc<VersionView>),
-}
-
-fn refusal(gate: &Gate, slug: &str, version: &str, st: &AppState) -> ApiError {
-    if gate.state.is_refused() {
-        st.metrics.refused_403.fetch_add(1, Ordering::Relaxed);
-        ApiError::Forbidden(gate.message(slug, version))
-    } else {
-        st.metrics.refused_423.fetch_add(1, Ordering::Relaxed);
-        ApiError::Locked(gate.message(slug, version))
-    }
-}
-
-fn resolve_target(st: &AppState, snap: &Snapshot, slug: &str, p: &Params) -> Result<Target, ApiError> {
-    validate::slug(slug)?;
-    let owner = owner_param(p)?;
-    let version = match p.get("version") {
-        Some(v) => {
-            validate::version(v)?;
-            Some(v.to_string())
-        }
-        None => match p.get("tag") {
-            Some("latest") | None => None,
+/// The version a request names: `slug`, `ownerHandle` (alias `owner`) and `version`, or
+/// `tag` (the mirror only maintains `latest`; another tag is a version it does not have).
+fn lookup(slug: &str, p: &Params) -> Result<Lookup, ApiError> {
+    let lookup = checked_lookup(slug, owner_of(p), p.get("version"))?;
+    if lookup.version.is_none() {
+        match p.get("tag") {
+            Some("latest") | None => {}
             Some(t) if t.len() > 64 => return Err(ApiError::BadRequest("Invalid tag".into())),
-            // The mirror only maintains the `latest` tag.
             Some(_) => return Err(ApiError::NotFound(VERSION_NOT_FOUND)),
-        },
-    };
-    if let Some(skill) = snap.skills.get(slug) {
-        if !owner_matches(&owner, &skill.owner) {
-            return Err(ApiError::NotFound(SKILL_NOT_FOUND));
         }
-        return match version {
-            None => Ok(Target::Served(skill.clone(), skill.latest().clone())),
-            Some(v) => match skill.version(&v) {
-                Some(vv) => Ok(Target::Served(skill.clone(), vv.clone())),
-                None => match snap.gate(slug, &v) {
-                    Some(g) => Err(refusal(g, slug, &v, st)),
-                    None => Err(ApiError::NotFound(VERSION_NOT_FOUND)),
-                },
-            },
-        };
     }
-    if let Some(b) = snap.blocked.get(slug) {
-        if !owner_matches(&owner, &b.owner) {
-            return Err(ApiError::NotFound(SKILL_NOT_FOUND));
-        }
-        let v = version.unwrap_or_else(|| b.newest_version.clone());
-        return match snap.gate(slug, &v) {
-            Some(g) => Err(refusal(g, slug, &v, st)),
-            None => Err(ApiError::NotFound(VERSION_NOT_FOUND)),
-        };
+    Ok(lookup)
+}
+
+/// A [`Lookup`] from untrusted parts, checked in this order: slug, owner, version.
+fn checked_lookup(slug: &str, owner: Option<&str>, version: Option<&str>) -> Result<Lookup, InvalidInput> {
+    validate::slug(slug)?;
+    let owner = owner.map(validate::owner).transpose()?;
+    if let Some(v) = version {
+        validate::version(v)?;
     }
-    Err(ApiError::NotFound(SKILL_NOT_FOUND))
+    Ok(Lookup { slug: slug.to_string(), owner, version: version.map(str::to_string) })
 }
 
 async fn well_known(State(st): State<AppState>, headers: axum::http::HeaderMap) -> Response {
@@ -226,14 +193,10 @@ async fn detail(State(st): State<AppState>, Path(slug): Path<String>, p: Params)
     validate::slug(&slug)?;
     let owner = owner_param(&p)?;
     let snap = st.snapshot.load();
-    if let Some(s) = snap.skills.get(&slug)
-        && owner_matches(&owner, &s.owner)
-    {
+    if let Some(s) = snap.served_skill(&slug, owner.as_deref()) {
         return Ok(json_bytes(s.detail_json.clone()));
     }
-    if let Some(b) = snap.blocked.get(&slug)
-        && owner_matches(&owner, &b.owner)
-    {
+    if let Some(b) = snap.blocked_skill(&slug, owner.as_deref()) {
         return Ok(json_bytes(b.detail_json.clone()));
     }
     Err(ApiError::NotFound(SKILL_NOT_FOUND))
@@ -245,8 +208,8 @@ async fn versions(State(st): State<AppState>, Path(slug): Path<String>, p: Param
     let offset = parse_cursor(p.get("cursor"))?;
     let owner = owner_param(&p)?;
     let snap = st.snapshot.load();
-    let Some(s) = snap.skills.get(&slug).filter(|s| owner_matches(&owner, &s.owner)) else {
-        if snap.blocked.get(&slug).is_some_and(|b| owner_matches(&owner, &b.owner)) {
+    let Some(s) = snap.served_skill(&slug, owner.as_deref()) else {
+        if snap.blocked_skill(&slug, owner.as_deref()).is_some() {
             return Ok(json_value(&json!({"items": [], "nextCursor": null})));
         }
         return Err(ApiError::NotFound(SKILL_NOT_FOUND));
@@ -268,8 +231,7 @@ async fn version(
     mut p: Params,
 ) -> Result<Response, ApiError> {
     p.0.insert("version".into(), version);
-    let snap = st.snapshot.load();
-    let Target::Served(_, v) = resolve_target(&st, &snap, &slug, &p)?;
+    let (_, v) = served(&st, st.snapshot.load().resolve(&lookup(&slug, &p)?))?;
     Ok(json_bytes(v.version_json.clone()))
 }
 
@@ -292,8 +254,7 @@ async fn zip_bytes(st: &AppState, v: &VersionView) -> Result<Bytes, ApiError> {
 async fn file(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
     let path = p.get("path").ok_or_else(|| ApiError::BadRequest("Missing path".into()))?.to_string();
     validate::file_path(&path)?;
-    let snap = st.snapshot.load();
-    let Target::Served(_, v) = resolve_target(&st, &snap, &slug, &p)?;
+    let (_, v) = served(&st, st.snapshot.load().resolve(&lookup(&slug, &p)?))?;
     let entry = v
         .files
         .iter()
@@ -335,27 +296,27 @@ async fn file(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -
 }
 
 async fn install(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
-    let snap = st.snapshot.load();
-    match resolve_target(&st, &snap, &slug, &p) {
-        Ok(Target::Served(s, v)) => Ok(json_value(&json!({
+    // The CLI reads 403/423 resolver answers as JSON (protocol §2.3).
+    let refusal = |status: StatusCode, reason: &str, message: String| {
+        json_with_status(
+            status,
+            &json!({"ok": false, "slug": slug, "reason": reason, "message": message, "status": status.as_u16()}),
+        )
+    };
+    match st.snapshot.load().resolve(&lookup(&slug, &p)?) {
+        Resolution::Served(s, v) => Ok(json_value(&json!({
             "ok": true, "slug": s.slug, "installKind": "archive",
             "archive": {"version": v.version, "downloadUrl": format!("/api/v1/download?slug={}&version={}", s.slug, v.version)},
         }))),
-        // The CLI reads 403/423 resolver answers as JSON (protocol §2.3).
-        Err(e @ (ApiError::Forbidden(_) | ApiError::Locked(_))) => {
-            let status = e.status();
-            let msg = match &e {
-                ApiError::Forbidden(m) | ApiError::Locked(m) => m.clone(),
-                _ => String::new(),
-            };
-            let reason =
-                if status == StatusCode::FORBIDDEN { "github_scan_failed" } else { "github_verification_pending" };
-            Ok(json_with_status(
-                status,
-                &json!({"ok": false, "slug": slug, "reason": reason, "message": msg, "status": status.as_u16()}),
-            ))
+        Resolution::Refused(message) => {
+            count_refused(&st);
+            Ok(refusal(StatusCode::FORBIDDEN, "github_scan_failed", message))
         }
-        Err(e) => Err(e),
+        Resolution::Pending(message) => {
+            count_pending(&st);
+            Ok(refusal(StatusCode::LOCKED, "github_verification_pending", message))
+        }
+        Resolution::Unknown(unknown) => Err(not_found(unknown)),
     }
 }
 
@@ -369,7 +330,7 @@ async fn resolve(State(st): State<AppState>, p: Params) -> Result<Response, ApiE
     validate::slug(slug)?;
     let owner = owner_param(&p)?;
     let snap = st.snapshot.load();
-    let Some(s) = snap.skills.get(slug).filter(|s| owner_matches(&owner, &s.owner)) else {
+    let Some(s) = snap.served_skill(slug, owner.as_deref()) else {
         return Err(ApiError::NotFound(SKILL_NOT_FOUND));
     };
     let m = s.versions.iter().find(|v| v.fingerprint == hash || v.fingerprint_installed == hash);
@@ -382,9 +343,8 @@ async fn resolve(State(st): State<AppState>, p: Params) -> Result<Response, ApiE
 
 async fn download(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let slug = p.get("slug").ok_or_else(|| ApiError::BadRequest("Missing slug".into()))?.to_string();
-    let snap = st.snapshot.load();
     // The approval check happens here, on the download route itself, not only in listings.
-    let Target::Served(s, v) = resolve_target(&st, &snap, &slug, &p)?;
+    let (s, v) = served(&st, st.snapshot.load().resolve(&lookup(&slug, &p)?))?;
     let bytes = zip_bytes(&st, &v).await?;
     st.metrics.downloads.fetch_add(1, Ordering::Relaxed);
     st.metrics.download_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
@@ -411,9 +371,16 @@ async fn download(State(st): State<AppState>, p: Params) -> Result<Response, Api
 
 /// `clawhub.skill.verify.v1`: ok/fail with the mirror's reasons and the proof material.
 async fn verify(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
-    let snap = st.snapshot.load();
-    match resolve_target(&st, &snap, &slug, &p) {
-        Ok(Target::Served(s, v)) => Ok(json_value(&json!({
+    // A refusal is the answer's `decision`, not an HTTP error: a 200 that is not counted
+    // as a refusal.
+    let fail = |status: &str, reason: String| {
+        json_value(&json!({
+            "schema": "clawhub.skill.verify.v1", "ok": false, "decision": "fail", "reasons": [reason],
+            "slug": slug, "version": p.get("version"), "security": {"status": status, "passed": false},
+        }))
+    };
+    match st.snapshot.load().resolve(&lookup(&slug, &p)?) {
+        Resolution::Served(s, v) => Ok(json_value(&json!({
             "schema": "clawhub.skill.verify.v1", "ok": true, "decision": "pass", "reasons": [],
             "slug": s.slug, "displayName": s.display_name, "pageUrl": null, "publisherHandle": s.owner,
             "version": v.version, "resolvedFrom": if p.get("version").is_some() { "version" } else { "latest" },
@@ -425,17 +392,9 @@ async fn verify(State(st): State<AppState>, Path(slug): Path<String>, p: Params)
             "security": {"status": v.verdict.clone().unwrap_or_else(|| "clean".into()), "passed": true, "rulesVersion": v.rules_version},
             "signature": {"format": "minisign", "publicKeyUrl": "/.well-known/skillscan.pub", "present": v.signature.is_some()},
         }))),
-        Err(e @ (ApiError::Forbidden(_) | ApiError::Locked(_))) => {
-            let msg = match &e {
-                ApiError::Forbidden(m) | ApiError::Locked(m) => m.clone(),
-                _ => String::new(),
-            };
-            Ok(json_value(&json!({
-                "schema": "clawhub.skill.verify.v1", "ok": false, "decision": "fail", "reasons": [msg],
-                "slug": slug, "version": p.get("version"), "security": {"status": if e.status() == StatusCode::FORBIDDEN { "malicious" } else { "pending" }, "passed": false},
-            })))
-        }
-        Err(e) => Err(e),
+        Resolution::Refused(reason) => Ok(fail("malicious", reason)),
+        Resolution::Pending(reason) => Ok(fail("pending", reason)),
+        Resolution::Unknown(unknown) => Err(not_found(unknown)),
     }
 }
 
@@ -482,31 +441,25 @@ async fn security_verdicts(
         .items
         .iter()
         .map(|it| {
-            let mut p = Params::default();
-            if let Some(v) = &it.version {
-                p.0.insert("version".into(), v.clone());
-            }
-            if let Some(o) = &it.owner_handle {
-                p.0.insert("ownerHandle".into(), o.clone());
-            }
-            match resolve_target(&st, &snap, &it.slug, &p) {
-                Ok(Target::Served(s, v)) => json!({
-                    "ok": true, "decision": "pass", "reasons": [], "requestedSlug": it.slug, "requestedVersion": it.version,
-                    "slug": s.slug, "version": v.version, "publisherHandle": s.owner, "skillUrl": null, "securityAuditUrl": null,
-                    "security": {"status": "clean", "passed": true, "signals": {"staticScan": v.verdict, "virusTotal": null, "skillSpector": null, "dependencyRegistry": null}},
-                }),
-                Err(e) => {
-                    let (code, msg) = match &e {
-                        ApiError::Forbidden(m) => ("blocked", m.clone()),
-                        ApiError::Locked(m) => ("pending", m.clone()),
-                        ApiError::NotFound(m) => ("not_found", (*m).to_string()),
-                        ApiError::BadRequest(m) => ("invalid", m.clone()),
-                        _ => ("error", "error".to_string()),
-                    };
-                    json!({"ok": false, "decision": "fail", "reasons": [msg.clone()], "requestedSlug": it.slug,
-                           "requestedVersion": it.version, "error": {"code": code, "message": msg}, "security": null})
+            // Empty strings are absent, as in a query string.
+            let present = |x: &Option<String>| x.as_deref().filter(|x| !x.is_empty()).map(str::to_string);
+            let resolution = checked_lookup(&it.slug, present(&it.owner_handle).as_deref(), present(&it.version).as_deref())
+                .map(|lookup| snap.resolve(&lookup));
+            let (code, msg) = match resolution {
+                Ok(Resolution::Served(s, v)) => {
+                    return json!({
+                        "ok": true, "decision": "pass", "reasons": [], "requestedSlug": it.slug, "requestedVersion": it.version,
+                        "slug": s.slug, "version": v.version, "publisherHandle": s.owner, "skillUrl": null, "securityAuditUrl": null,
+                        "security": {"status": "clean", "passed": true, "signals": {"staticScan": v.verdict, "virusTotal": null, "skillSpector": null, "dependencyRegistry": null}},
+                    });
                 }
-            }
+                Ok(Resolution::Refused(reason)) => ("blocked", reason),
+                Ok(Resolution::Pending(reason)) => ("pending", reason),
+                Ok(Resolution::Unknown(unknown)) => ("not_found", unknown_text(unknown).to_string()),
+                Err(invalid) => ("invalid", invalid.to_string()),
+            };
+            json!({"ok": false, "decision": "fail", "reasons": [msg.clone()], "requestedSlug": it.slug,
+                   "requestedVersion": it.version, "error": {"code": code, "message": msg}, "security": null})
         })
         .collect();
     Ok(json_value(&json!({"schema": "clawhub.skill.security-verdicts.v1", "items": items})))

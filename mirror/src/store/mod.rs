@@ -71,7 +71,7 @@ pub struct NewVersion {
     pub tree_digest: String,
     pub fingerprint: String,
     pub fingerprint_installed: String,
-    pub files: Vec<crate::model::FileEntry>,
+    pub files: Vec<crate::archive::FileEntry>,
     pub metadata_json: Option<String>,
     pub license: Option<String>,
 }

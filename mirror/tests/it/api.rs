@@ -275,6 +275,39 @@ async fn refusals_are_enforced_on_every_route() {
     assert_eq!(json(&get(e.app(), "/api/v1/skills").await.2)["items"].as_array().unwrap().len(), 0);
 }
 
+/// The refusal counters count answers that refuse (403, 423), not refusals reported inside a
+/// 200 (`verify`, the security verdicts).
+#[tokio::test]
+async fn refusal_metrics_count_only_refusals() {
+    let e = seeded();
+    let counters = |e: &Env| {
+        let app = e.app();
+        async move {
+            let m = text(&get(app, "/metrics").await.2);
+            let value = |name: &str| {
+                m.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' '))).map(str::to_string)
+            };
+            (value("skillscan_mirror_refusals_forbidden_total"), value("skillscan_mirror_refusals_pending_total"))
+        }
+    };
+    let zero = (Some("0".to_string()), Some("0".to_string()));
+    assert_eq!(get(e.app(), "/api/v1/skills/crypto-tracker/verify").await.0, 200);
+    assert_eq!(get(e.app(), "/api/v1/skills/careful-skill/verify").await.0, 200);
+    let req = Request::post("/api/v1/skills/-/security-verdicts")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"items":[{"slug":"crypto-tracker"},{"slug":"careful-skill"}]}"#))
+        .unwrap();
+    assert_eq!(call(e.app(), req).await.0, 200);
+    assert_eq!(get(e.app(), "/api/v1/skills/crypto-tracker").await.0, 200, "detail carries moderation");
+    assert_eq!(counters(&e).await, zero, "no refusal was answered yet");
+
+    assert_eq!(get(e.app(), "/api/v1/download?slug=crypto-tracker").await.0, 403);
+    assert_eq!(get(e.app(), "/api/v1/skills/crypto-tracker/install").await.0, 403);
+    assert_eq!(get(e.app(), "/api/v1/download/signature?slug=crypto-tracker&version=1.0.0").await.0, 403);
+    assert_eq!(get(e.app(), "/api/v1/skills/careful-skill/install").await.0, 423);
+    assert_eq!(counters(&e).await, (Some("3".to_string()), Some("1".to_string())));
+}
+
 #[tokio::test]
 async fn a_wrong_method_gets_the_plain_text_error_of_every_other_refusal() {
     let e = seeded();
@@ -467,6 +500,31 @@ async fn read_tokens_when_required() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(call(e.app(), r).await.0, 401);
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_on_every_authenticated_route() {
+    let cfg = Config { require_read_token: true, ..Config::default() };
+    let e = env_with(Policy::default(), cfg);
+    e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    let admin = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "alice", "admin").unwrap();
+    let reader = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "dev", "read").unwrap();
+    e.state.rebuild().unwrap();
+    let with = |uri: &str, authorization: String| {
+        Request::get(uri).header("authorization", authorization).body(Body::empty()).unwrap()
+    };
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let read = with("/api/v1/skills/weather-brief", format!("{scheme} {reader}"));
+        assert_eq!(call(e.app(), read).await.0, 200, "read route, {scheme}");
+        let admin_read = with("/api/v1/admin/alerts", format!("{scheme} {admin}"));
+        assert_eq!(call(e.app(), admin_read).await.0, 200, "admin route, {scheme}");
+        let reader_on_admin = with("/api/v1/admin/alerts", format!("{scheme} {reader}"));
+        assert_eq!(call(e.app(), reader_on_admin).await.0, 403, "admin route, read token, {scheme}");
+    }
+    for authorization in [format!("Basic {admin}"), format!("Bearer{admin}"), "Bearer ".to_string()] {
+        assert_eq!(call(e.app(), with("/api/v1/admin/alerts", authorization.clone())).await.0, 401, "{authorization}");
+        assert_eq!(call(e.app(), with("/api/v1/skills/weather-brief", authorization.clone())).await.0, 401);
+    }
 }
 
 #[tokio::test]

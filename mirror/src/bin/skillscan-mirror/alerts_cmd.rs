@@ -1,0 +1,31 @@
+//! `alerts`: integrity alerts and recent sync failures.
+
+use anyhow::Result;
+use clap::Args;
+use skillscan_mirror::Mirror;
+
+use crate::exit::Exit;
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(m: &Mirror, args: AlertsArgs) -> Result<Exit> {
+    for a in m.meta.alerts()? {
+        if args.json {
+            println!("{}", serde_json::to_string(&a)?);
+        } else {
+            println!("ALERT #{} {}@{} {}: {}", a.id, a.slug, a.version, a.kind, a.detail);
+        }
+    }
+    for f in m.meta.sync_failures(100)? {
+        if args.json {
+            println!("{}", serde_json::to_string(&f)?);
+        } else {
+            println!("sync failure #{} {} {} {:?}: {}", f.id, f.upstream, f.slug, f.version, f.error);
+        }
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,36 @@
+//! `import`: ingest a skill from a zip file or a directory (air-gapped use).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Result;
+use clap::Args;
+use skillscan_mirror::Mirror;
+
+use crate::exit::Exit;
+use crate::shared::{blocking, flush_hooks};
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    path: PathBuf,
+    #[arg(long)]
+    slug: String,
+    #[arg(long)]
+    version: String,
+    #[arg(long)]
+    owner: Option<String>,
+}
+
+/// Prints the ingest outcome as one JSON line.
+pub async fn run(m: Arc<Mirror>, args: ImportArgs) -> Result<Exit> {
+    let ImportArgs { path, slug, version, owner } = args;
+    let m2 = m.clone();
+    let outcome = blocking(move || {
+        let input = Mirror::import_input(&path, &slug, &version, owner.as_deref())?;
+        Ok(m2.ingest(input, "import")?)
+    })
+    .await?;
+    println!("{}", serde_json::to_string(&outcome)?);
+    flush_hooks(&m).await;
+    Ok(Exit::Success)
+}

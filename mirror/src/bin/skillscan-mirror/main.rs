@@ -1,0 +1,139 @@
+//! The `skillscan-mirror` command line: one `*_cmd.rs` per command, errors reported here,
+//! at the edge, and exit codes in [`exit`]. The library does the work.
+
+mod alerts_cmd;
+mod audit_cmd;
+mod decide_cmd;
+mod exit;
+mod import_cmd;
+mod list_cmd;
+mod rescan_cmd;
+mod serve_cmd;
+mod shared;
+mod show_cmd;
+mod sync_cmd;
+mod token_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use skillscan_mirror::model::State;
+
+use exit::Exit;
+
+#[derive(Debug, Parser)]
+#[command(name = "skillscan-mirror", version, about = "Vetted ClawHub-compatible registry mirror")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// Data directory (database, blobs, keys).
+    #[arg(long, global = true, env = "SKILLSCAN_MIRROR_DATA", default_value = "./skillscan-mirror-data")]
+    data: PathBuf,
+    /// Configuration file (default: <data>/config.toml if present).
+    #[arg(long, global = true, env = "SKILLSCAN_MIRROR_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log as JSON lines (structured logs).
+    #[arg(long, global = true)]
+    log_json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the ClawHub read API, proofs and the admin API.
+    Serve(serve_cmd::ServeArgs),
+    /// Pull skills from an upstream registry; every version is scanned and decided by policy.
+    Sync(sync_cmd::SyncArgs),
+    /// Import a skill from a zip file or a directory (air-gapped use).
+    Import(import_cmd::ImportArgs),
+    /// Approve a version (signs it).
+    Approve(decide_cmd::DecisionArgs),
+    /// Reject a version.
+    Reject(decide_cmd::DecisionArgs),
+    /// Revoke an approved version.
+    Revoke(decide_cmd::DecisionArgs),
+    /// List stored versions.
+    List(list_cmd::ListArgs),
+    /// Show a version: state, scan report, capabilities; `--diff` adds the update review.
+    Show(show_cmd::ShowArgs),
+    /// Retro-hunt: rescan approved versions with the current rules (`--all`: pending ones too).
+    Rescan(rescan_cmd::RescanArgs),
+    /// Print the append-only audit log.
+    Audit(audit_cmd::AuditArgs),
+    /// Print integrity alerts and recent sync failures.
+    Alerts(alerts_cmd::AlertsArgs),
+    /// Manage API tokens (stored hashed).
+    Token {
+        #[command(subcommand)]
+        action: token_cmd::TokenAction,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start runtime: {e}");
+            return Exit::Error.into();
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Exit::Error.into()
+        }
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let default = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SKILLSCAN_MIRROR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cli.global.log_json {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+/// Open the mirror, then hand it to the command.
+async fn run(cli: Cli) -> Result<Exit> {
+    let m = Arc::new(shared::open(&cli.global.data, cli.global.config.as_deref())?);
+    match cli.command {
+        Command::Serve(args) => serve_cmd::run(m, args).await,
+        Command::Sync(args) => sync_cmd::run(m, args).await,
+        Command::Import(args) => import_cmd::run(m, args).await,
+        Command::Approve(d) => decide_cmd::run(m, d, State::Approved).await,
+        Command::Reject(d) => decide_cmd::run(m, d, State::Rejected).await,
+        Command::Revoke(d) => decide_cmd::run(m, d, State::Revoked).await,
+        Command::List(args) => list_cmd::run(&m, args),
+        Command::Show(args) => show_cmd::run(&m, args),
+        Command::Rescan(args) => rescan_cmd::run(m, args).await,
+        Command::Audit(args) => audit_cmd::run(&m, args),
+        Command::Alerts(args) => alerts_cmd::run(&m, args),
+        Command::Token { action } => token_cmd::run(&m, action),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks the whole command tree (conflicting or missing argument ids) only at runtime.
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

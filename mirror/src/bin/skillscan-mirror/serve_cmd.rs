@@ -1,0 +1,78 @@
+//! `serve`: the read API, proofs and admin API until SIGINT/SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use skillscan_mirror::{AppState, Mirror, app, build_router, server};
+
+use crate::exit::Exit;
+use crate::shared::blocking;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides the config file and SKILLSCAN_MIRROR_LISTEN).
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+pub async fn run(m: Arc<Mirror>, args: ServeArgs) -> Result<Exit> {
+    let addr = args.listen.unwrap_or_else(|| m.config.listen.clone());
+    let m2 = m.clone();
+    let state = blocking(move || Ok(AppState::new(m2)?)).await?;
+    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    let snap = state.snapshot.load();
+    tracing::info!(
+        "serving {} approved skills on http://{local} (signing: {})",
+        snap.skills.len(),
+        if snap.pubkey.is_empty() { "unavailable" } else { "minisign" }
+    );
+    // Machine-readable line for scripts and tests that pass port 0.
+    println!("skillscan-mirror listening on http://{local}");
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let bg = tokio::spawn(app::background(state.clone(), rx.clone()));
+    let app = build_router(state);
+    let stop = tx.clone();
+    let limits = server::ConnectionLimits::of(&m.config);
+    let serve = server::serve(listener, app, limits, async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests (at most 10 s)");
+        let _ = stop.send(true);
+    });
+    // Graceful, but bounded: a client holding a connection open cannot keep the process alive.
+    let mut drained = rx.clone();
+    tokio::select! {
+        r = serve => r?,
+        _ = async {
+            let _ = drained.wait_for(|v| *v).await;
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        } => tracing::warn!("drain timeout: closing remaining connections"),
+    }
+    let _ = tx.send(true);
+    let _ = bg.await;
+    Ok(Exit::Success)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,52 @@
+//! What every command needs: the opened mirror, a way to run its synchronous work off the
+//! async runtime, and webhook delivery before the process exits.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use skillscan_mirror::config::Config;
+use skillscan_mirror::policy::Policy;
+use skillscan_mirror::store::{FsBlobStore, SqliteStore};
+use skillscan_mirror::{Mirror, adapters, webhooks};
+
+/// Open the mirror in `data` (created if missing) with its configuration and policy.
+pub fn open(data: &Path, config: Option<&Path>) -> Result<Mirror> {
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create data directory {}", data.display()))?;
+    let config = Config::load(config, data)?;
+    // Fail closed: an unreadable or invalid policy stops everything.
+    let policy = match config.policy_path(data) {
+        Some(p) => Policy::load(&p).with_context(|| format!("policy {}", p.display()))?,
+        None => Policy::default(),
+    };
+    let meta = SqliteStore::open(&data.join("mirror.db")).context("opening the metadata database")?;
+    let blobs = FsBlobStore::open(data).context("opening the blob store")?;
+    Ok(Mirror {
+        data_dir: data.to_path_buf(),
+        config,
+        policy,
+        meta: Arc::new(meta),
+        blobs: Arc::new(blobs),
+        vetter: adapters::default_vetter(),
+        signer: adapters::open_signer(data),
+        local_changes: Arc::new(AtomicU64::new(0)),
+    })
+}
+
+/// Run the curator's synchronous work on the blocking pool.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await?
+}
+
+/// Deliver the webhooks a command queued (failures stay queued for `serve`).
+pub async fn flush_hooks(m: &Mirror) {
+    if m.config.webhooks.is_empty() {
+        return;
+    }
+    let (ok, failed) = webhooks::flush(m, Duration::from_secs(15)).await;
+    if failed > 0 {
+        eprintln!("webhooks: {ok} delivered, {failed} failed attempts (will be retried by `serve`)");
+    }
+}

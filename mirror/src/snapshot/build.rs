@@ -1,0 +1,345 @@
+//! Building a [`Snapshot`] from storage, in steps: group the stored versions by skill,
+//! gate every version that is not approved, materialise the approved ones (zips held in
+//! memory while the hot-cache budget lasts), describe each skill, then sign the index of
+//! what is served.
+//!
+//! The JSON bodies are serialised here, once per build, so the read path only clones
+//! `Bytes`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use super::{BlockedSkill, Gate, SkillView, Snapshot, VersionView, ZipBytes, moderation_blocked};
+use crate::archive::sha256_hex;
+use crate::model::{State, VersionRecord, now_ms};
+use crate::service::{Mirror, MirrorError};
+
+impl Snapshot {
+    /// Build a snapshot from storage. `prev` lets unchanged hot zips be reused without
+    /// re-reading and re-hashing them, and an unchanged index keep its signature.
+    pub fn build(mirror: &Mirror, generation: u64, prev: Option<&Snapshot>) -> Result<Snapshot, MirrorError> {
+        let rows = mirror.meta.versions(None)?;
+        let counts = count_by_state(&rows);
+        let mut built = Builder::new(mirror, prev);
+        // Slugs in name order: the hot-cache budget is spent in this order.
+        for (slug, versions) in by_slug_newest_first(rows) {
+            built.add_skill(slug, &versions);
+        }
+        let by_updated = by_updated(&built.skills);
+        let (index_json, index_sig) = signed_index(mirror, prev, built.index_entries);
+        let tokens = mirror.meta.tokens_with_hashes()?.into_iter().collect();
+        Ok(Snapshot {
+            generation,
+            skills: built.skills,
+            blocked: built.blocked,
+            gates: built.gates,
+            by_updated,
+            index_json,
+            index_sig,
+            pubkey: Bytes::from(mirror.signer.public_key()),
+            tokens,
+            counts,
+            hot_bytes: built.hot_bytes,
+        })
+    }
+}
+
+fn count_by_state(rows: &[VersionRecord]) -> HashMap<State, u64> {
+    let mut counts = HashMap::new();
+    for v in rows {
+        *counts.entry(v.state).or_default() += 1;
+    }
+    counts
+}
+
+/// Versions grouped by slug (slugs in name order), each group newest (semver) first.
+fn by_slug_newest_first(rows: Vec<VersionRecord>) -> BTreeMap<String, Vec<VersionRecord>> {
+    let mut by_slug: BTreeMap<String, Vec<VersionRecord>> = BTreeMap::new();
+    for v in rows {
+        by_slug.entry(v.slug.clone()).or_default().push(v);
+    }
+    for versions in by_slug.values_mut() {
+        versions.sort_by_key(|v| std::cmp::Reverse(semver_of(v)));
+    }
+    by_slug
+}
+
+/// The parts of the snapshot that are built skill by skill.
+struct Builder<'a> {
+    mirror: &'a Mirror,
+    prev: Option<&'a Snapshot>,
+    hot_budget: u64,
+    hot_bytes: u64,
+    skills: HashMap<String, Arc<SkillView>>,
+    blocked: HashMap<String, Arc<BlockedSkill>>,
+    gates: HashMap<String, HashMap<String, Gate>>,
+    index_entries: Vec<Value>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(mirror: &'a Mirror, prev: Option<&'a Snapshot>) -> Self {
+        Builder {
+            mirror,
+            prev,
+            hot_budget: mirror.config.limits.hot_cache_bytes,
+            hot_bytes: 0,
+            skills: HashMap::new(),
+            blocked: HashMap::new(),
+            gates: HashMap::new(),
+            index_entries: Vec::new(),
+        }
+    }
+
+    /// One skill's versions, newest first: a gate for each version that is not approved;
+    /// then either a [`SkillView`] of the approved versions that can be served, or, when
+    /// none is approved, a [`BlockedSkill`] answered for the newest version.
+    fn add_skill(&mut self, slug: String, versions: &[VersionRecord]) {
+        let (approved, gated): (Vec<&VersionRecord>, Vec<&VersionRecord>) =
+            versions.iter().partition(|v| v.state == State::Approved);
+        if !gated.is_empty() {
+            self.gates.insert(slug.clone(), gated.iter().map(|v| (v.version.clone(), gate_of(v))).collect());
+        }
+        if approved.is_empty() {
+            let blocked = blocked_skill(&slug, &versions[0]);
+            self.blocked.insert(slug, Arc::new(blocked));
+            return;
+        }
+        let mut views = Vec::new();
+        for v in &approved {
+            // A blob that fails verification is not served at all: the version is left out
+            // of the snapshot (and logged) rather than served corrupt.
+            let Some(zip) = self.zip_of(&slug, v) else { continue };
+            self.index_entries.push(index_entry(&slug, v));
+            views.push(Arc::new(version_view(&slug, v, zip)));
+        }
+        if views.is_empty() {
+            return;
+        }
+        let skill = skill_view(&slug, &approved, views);
+        self.skills.insert(slug, Arc::new(skill));
+    }
+
+    /// Where an approved version's bytes are served from: memory while the hot-cache
+    /// budget lasts (the previous snapshot's verified bytes when unchanged, else read and
+    /// verified from the blob store), the blob store per request after that. `None` when
+    /// the blob fails verification.
+    fn zip_of(&mut self, slug: &str, v: &VersionRecord) -> Option<ZipBytes> {
+        if self.hot_bytes + v.archive_size > self.hot_budget {
+            return Some(ZipBytes::Cold);
+        }
+        let bytes = match self.previous_hot_zip(slug, v) {
+            Some(b) => b,
+            None => match self.mirror.blobs.get(&v.archive_sha256) {
+                Ok(b) => Bytes::from(b),
+                Err(e) => {
+                    tracing::error!(slug = %v.slug, version = %v.version, "approved blob unusable: {e}");
+                    return None;
+                }
+            },
+        };
+        self.hot_bytes += bytes.len() as u64;
+        Some(ZipBytes::Hot(bytes))
+    }
+
+    /// The bytes the previous snapshot held in memory for the same pinned archive.
+    fn previous_hot_zip(&self, slug: &str, v: &VersionRecord) -> Option<Bytes> {
+        let pv = self.prev?.skills.get(slug)?.version(&v.version)?;
+        match &pv.zip {
+            ZipBytes::Hot(b) if pv.archive_sha256 == v.archive_sha256 => Some(b.clone()),
+            _ => None,
+        }
+    }
+}
+
+fn gate_of(v: &VersionRecord) -> Gate {
+    Gate {
+        state: v.state,
+        reason: v.state_reason.clone(),
+        verdict: v.verdict.map(|x| x.as_str().to_string()),
+        reason_codes: v.reason_codes.clone(),
+        rules_version: v.rules_version.clone(),
+        decided_at: v.decided_at.unwrap_or(v.fetched_at),
+    }
+}
+
+/// A skill with no approved version, described by its newest version (`moderation` says
+/// malware-blocked when that version is refused).
+fn blocked_skill(slug: &str, newest: &VersionRecord) -> BlockedSkill {
+    let gate = gate_of(newest);
+    let moderation =
+        if gate.state.is_refused() { moderation_blocked(&gate, slug, &newest.version) } else { Value::Null };
+    let detail = json!({
+        "skill": {
+            "slug": slug, "displayName": newest.display_name, "summary": newest.summary, "icon": null,
+            "description": null, "topics": [], "tags": {"latest": newest.version},
+            "stats": {"downloads": 0, "stars": 0, "versions": 1, "comments": 0},
+            "createdAt": newest.published_at, "updatedAt": newest.published_at,
+        },
+        "latestVersion": {"version": newest.version, "createdAt": newest.published_at, "changelog": newest.changelog, "license": license_of(&newest.license)},
+        "metadata": null,
+        "owner": owner_value(&newest.owner),
+        "moderation": moderation,
+    });
+    BlockedSkill {
+        slug: slug.to_string(),
+        owner: newest.owner.clone(),
+        newest_version: newest.version.clone(),
+        gate,
+        detail_json: to_bytes(&detail),
+    }
+}
+
+/// An approved version as served, with its `versions/{version}` body.
+fn version_view(slug: &str, v: &VersionRecord, zip: ZipBytes) -> VersionView {
+    let version_json = json!({
+        "skill": {"slug": slug, "displayName": v.display_name},
+        "version": {
+            "version": v.version, "createdAt": v.published_at, "changelog": v.changelog,
+            "changelogSource": "user", "license": license_of(&v.license), "files": v.files,
+        },
+    });
+    VersionView {
+        version: v.version.clone(),
+        semver: semver_of(v),
+        created_at: v.published_at,
+        changelog: v.changelog.clone(),
+        license: license_of(&v.license),
+        files: v.files.clone(),
+        archive_sha256: v.archive_sha256.clone(),
+        archive_size: v.archive_size,
+        tree_digest: v.tree_digest.clone(),
+        fingerprint: v.fingerprint.clone(),
+        fingerprint_installed: v.fingerprint_installed.clone(),
+        zip,
+        signature: v.signature.clone().map(Bytes::from),
+        decided_at: v.decided_at.unwrap_or(v.fetched_at),
+        verdict: v.verdict.map(|x| x.as_str().to_string()),
+        rules_version: v.rules_version.clone(),
+        version_json: to_bytes(&version_json),
+    }
+}
+
+/// A served skill: its served versions (`views`, newest first, never empty), described by
+/// its newest approved version (`approved[0]`, served or not) with its detail body, its
+/// list item and its search text.
+fn skill_view(slug: &str, approved: &[&VersionRecord], views: Vec<Arc<VersionView>>) -> SkillView {
+    let latest_rec = approved[0];
+    let latest = &views[0];
+    let created_at = approved.iter().map(|v| v.published_at).min().unwrap_or(latest.created_at);
+    let updated_at = latest.created_at;
+    let skill_obj = json!({
+        "slug": slug, "displayName": latest_rec.display_name, "summary": latest_rec.summary, "icon": null,
+        "description": null, "topics": [], "tags": {"latest": latest.version},
+        "stats": {"downloads": 0, "stars": 0, "versions": views.len(), "comments": 0},
+        "createdAt": created_at, "updatedAt": updated_at,
+    });
+    let latest_obj = json!({
+        "version": latest.version, "createdAt": latest.created_at, "changelog": latest.changelog, "license": latest.license,
+    });
+    let detail = json!({
+        "skill": skill_obj,
+        "latestVersion": latest_obj,
+        "metadata": metadata_value(&latest_rec.metadata_json),
+        "owner": owner_value(&latest_rec.owner),
+        "moderation": null,
+    });
+    let mut list_item = skill_obj.clone();
+    if let Some(o) = list_item.as_object_mut() {
+        o.insert("latestVersion".into(), latest_obj);
+        o.insert("metadata".into(), metadata_value(&latest_rec.metadata_json));
+        o.insert("ownerHandle".into(), json!(latest_rec.owner));
+    }
+    let haystack = format!(
+        "{} {} {}",
+        slug,
+        latest_rec.display_name.to_lowercase(),
+        latest_rec.summary.as_deref().unwrap_or("").to_lowercase()
+    );
+    SkillView {
+        slug: slug.to_string(),
+        owner: latest_rec.owner.clone(),
+        display_name: latest_rec.display_name.clone(),
+        summary: latest_rec.summary.clone(),
+        created_at,
+        updated_at,
+        versions: views,
+        detail_json: to_bytes(&detail),
+        list_item,
+        haystack,
+    }
+}
+
+/// Skills sorted by `updatedAt` descending, then slug (the default list order).
+fn by_updated(skills: &HashMap<String, Arc<SkillView>>) -> Vec<Arc<SkillView>> {
+    let mut by_updated: Vec<Arc<SkillView>> = skills.values().cloned().collect();
+    by_updated.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.slug.cmp(&b.slug)));
+    by_updated
+}
+
+fn index_entry(slug: &str, v: &VersionRecord) -> Value {
+    json!({
+        "slug": slug, "owner": v.owner, "version": v.version, "archiveSha256": v.archive_sha256,
+        "treeDigest": v.tree_digest, "approvedAt": v.decided_at,
+    })
+}
+
+/// The index of served versions and its signature: the previous one while the index is
+/// unchanged, else a new one (none, logged, when the signer cannot sign).
+fn signed_index(mirror: &Mirror, prev: Option<&Snapshot>, entries: Vec<Value>) -> (Bytes, Option<Bytes>) {
+    let index = json!({
+        "schema": "skillscan.mirror.index.v1",
+        "count": entries.len(),
+        "versions": entries,
+    });
+    let index_json = to_bytes(&index);
+    let index_sig = match prev {
+        Some(p) if p.index_json == index_json && p.index_sig.is_some() => p.index_sig.clone(),
+        _ => {
+            let tc = format!(
+                "skillscan-mirror index v1 count={} sha256={} timestamp={}",
+                index["count"],
+                sha256_hex(&index_json),
+                now_ms() / 1000
+            );
+            match mirror.signer.sign_bytes(&tc, &index_json) {
+                Ok(s) => Some(Bytes::from(s)),
+                Err(e) => {
+                    tracing::warn!("index not signed: {e}");
+                    None
+                }
+            }
+        }
+    };
+    (index_json, index_sig)
+}
+
+fn license_of(l: &Option<String>) -> Option<&'static str> {
+    // The CLI schema accepts only "MIT-0" or null.
+    (l.as_deref() == Some("MIT-0")).then_some("MIT-0")
+}
+
+/// `metadata` must be null or an object with a `setup` array (CLI schema).
+fn metadata_value(m: &Option<String>) -> Value {
+    m.as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .filter(|v| v.get("setup").is_some_and(Value::is_array))
+        .unwrap_or(Value::Null)
+}
+
+fn owner_value(owner: &Option<String>) -> Value {
+    match owner {
+        Some(h) => json!({"handle": h, "userId": null, "displayName": h, "image": null}),
+        None => Value::Null,
+    }
+}
+
+fn to_bytes(v: &Value) -> Bytes {
+    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
+}
+
+fn semver_of(v: &VersionRecord) -> semver::Version {
+    semver::Version::parse(&v.version).unwrap_or_else(|_| semver::Version::new(0, 0, 0))
+}

@@ -1,0 +1,133 @@
+//! The server's shared state: the curator, the current read snapshot and the metrics.
+//!
+//! Routes and middleware take it as `State<AppState>`; it knows nothing about routing.
+//! The snapshot is rebuilt here (off the request path) and swapped atomically.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arc_swap::ArcSwap;
+use axum::http::HeaderMap;
+
+use crate::auth;
+use crate::metrics::Metrics;
+use crate::service::{Mirror, MirrorError};
+use crate::snapshot::Snapshot;
+
+/// Shared server state.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+pub struct Inner {
+    pub mirror: Arc<Mirror>,
+    pub snapshot: ArcSwap<Snapshot>,
+    pub metrics: Metrics,
+    generation: AtomicU64,
+    /// Last seen (local change counter, store change counter).
+    seen: std::sync::Mutex<(u64, i64)>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// Every route the router serves: the fixed label set of the per-route metrics.
+pub const ROUTES: &[&str] = &[
+    "/.well-known/clawhub.json",
+    "/.well-known/clawdhub.json",
+    "/.well-known/skillscan.pub",
+    "/api/v1/search",
+    "/api/v1/skills",
+    "/api/v1/skills/{slug}",
+    "/api/v1/skills/{slug}/versions",
+    "/api/v1/skills/{slug}/versions/{version}",
+    "/api/v1/skills/{slug}/file",
+    "/api/v1/skills/{slug}/install",
+    "/api/v1/skills/{slug}/verify",
+    "/api/v1/skills/{slug}/moderation",
+    "/api/v1/skills/{slug}/card",
+    "/api/v1/skills/-/security-verdicts",
+    "/api/v1/resolve",
+    "/api/v1/skills/resolve",
+    "/api/v1/download",
+    "/api/v1/download/signature",
+    "/api/v1/skillscan/index.json",
+    "/api/v1/skillscan/index.json.minisig",
+    "/api/cli/telemetry/install",
+    "/api/v1/admin/versions",
+    "/api/v1/admin/versions/{slug}/{version}",
+    "/api/v1/admin/versions/{slug}/{version}/{action}",
+    "/api/v1/admin/audit",
+    "/api/v1/admin/alerts",
+    "/api/v1/admin/sync-failures",
+    "/healthz",
+    "/metrics",
+];
+
+impl AppState {
+    /// Build the state and its first snapshot (fails if storage is unreadable).
+    pub fn new(mirror: Arc<Mirror>) -> Result<AppState, MirrorError> {
+        let snap = Snapshot::build(&mirror, 1, None)?;
+        let local = mirror.local_changes.load(Ordering::SeqCst);
+        let store = mirror.meta.change_counter()?;
+        Ok(AppState(Arc::new(Inner {
+            mirror,
+            snapshot: ArcSwap::from_pointee(snap),
+            metrics: Metrics::new(ROUTES),
+            generation: AtomicU64::new(1),
+            seen: std::sync::Mutex::new((local, store)),
+        })))
+    }
+
+    /// Rebuild the snapshot now (blocking; call from `spawn_blocking` in async code).
+    pub fn rebuild(&self) -> Result<(), MirrorError> {
+        let local = self.mirror.local_changes.load(Ordering::SeqCst);
+        let store = self.mirror.meta.change_counter()?;
+        let prev = self.snapshot.load_full();
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        match Snapshot::build(&self.mirror, generation, Some(&prev)) {
+            Ok(s) => {
+                self.snapshot.store(Arc::new(s));
+                self.metrics.snapshot_rebuilds.fetch_add(1, Ordering::Relaxed);
+                *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = (local, store);
+                Ok(())
+            }
+            Err(e) => {
+                self.metrics.snapshot_rebuild_failures.fetch_add(1, Ordering::Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// Rebuild if anything changed since the last build (in this process or another).
+    pub fn refresh_if_changed(&self) -> Result<bool, MirrorError> {
+        let local = self.mirror.local_changes.load(Ordering::SeqCst);
+        let store = self.mirror.meta.change_counter()?;
+        let seen = *self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen == (local, store) {
+            return Ok(false);
+        }
+        self.rebuild()?;
+        Ok(true)
+    }
+
+    /// Who presented the bearer token in `headers`, if the token is valid (checked
+    /// against the snapshot, so no database read on the request path).
+    pub fn caller(&self, headers: &HeaderMap) -> Option<Caller> {
+        let token_hash = auth::hash_token(auth::bearer_token(headers)?);
+        let role = self.snapshot.load().tokens.get(&token_hash).cloned()?;
+        Some(Caller { token_hash, role })
+    }
+}
+
+/// The holder of a valid bearer token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// sha256 of the token: the key under which the store keeps it.
+    pub token_hash: String,
+    /// `admin` or `read`.
+    pub role: String,
+}
