@@ -418,6 +418,16 @@ fn add_rewrites(analysis: &mut FileAnalysis, text: &str, limits: &ParseLimits) {
                 if view == View::Code && lang == Lang::Shell { normalize::shell(slice) } else { None },
             ),
             (
+                "prose-normalized",
+                if matches!(view, View::Prose | View::Comments)
+                    && matches!(lang, Lang::Markdown | Lang::Text | Lang::Html)
+                {
+                    normalize::prose(slice)
+                } else {
+                    None
+                },
+            ),
+            (
                 "string-concat",
                 if view == View::Code && matches!(lang, Lang::Python | Lang::Javascript | Lang::Typescript) {
                     normalize::string_concat(slice)

@@ -12,7 +12,7 @@ use crate::engine::analysis::{FileAnalysis, Segment, SegmentBody};
 use crate::engine::finding::{Decoded, Finding, SourceContext};
 use crate::engine::hit::{Hit, HitLocation};
 use crate::engine::rules::{LiteralRole, Matcher, Rule, RuleSet, View};
-use crate::engine::text::{ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary};
+use crate::engine::text::{ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary, lead_in, line_around};
 use crate::engine::urls;
 
 /// Findings of one rule in one file beyond this many are counted, not listed.
@@ -324,54 +324,6 @@ fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     !before.is_some_and(is_word) && !after.is_some_and(is_word)
 }
 
-/// The text that introduces the line at `offset`: the earlier lines of its paragraph (and of its
-/// code block), then — past a fence opener and at most one blank line — the paragraph above
-/// the fence. At most `LEAD_IN_LINES` lines, so a label far above cannot excuse a match.
-fn lead_in(text: &str, offset: usize) -> String {
-    const LEAD_IN_LINES: usize = 6;
-    let offset = floor_char_boundary(text, offset);
-    let mut end = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let (mut lines, mut skipped_blank, mut past_fence) = (Vec::<&str>::new(), false, false);
-    while end > 0 && lines.len() < LEAD_IN_LINES {
-        let line_end = end - 1;
-        let start = text[..line_end].rfind('\n').map_or(0, |i| i + 1);
-        let line = &text[start..line_end];
-        end = start;
-        if line.trim().is_empty() {
-            // One blank line may separate a block's label from its opening fence.
-            if is_fence(lines.last().copied()) && !skipped_blank {
-                skipped_blank = true;
-                continue;
-            }
-            break;
-        }
-        if is_fence(Some(line)) {
-            if past_fence {
-                break; // the closing fence of an earlier block
-            }
-            past_fence = true;
-        }
-        lines.push(line);
-    }
-    lines.reverse();
-    lines.join("\n")
-}
-
-fn is_fence(line: Option<&str>) -> bool {
-    line.is_some_and(|l| {
-        let t = l.trim_start();
-        t.starts_with("```") || t.starts_with("~~~")
-    })
-}
-
-/// The line of `text` around `offset`.
-fn line_around(text: &str, offset: usize) -> &str {
-    let offset = floor_char_boundary(text, offset);
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    &text[start..end]
-}
-
 #[allow(clippy::too_many_arguments)]
 fn excluded(
     rules: &RuleSet,
@@ -460,7 +412,9 @@ pub fn render_message(rule: &Rule, hit: &Hit) -> String {
 /// Turns hits into findings: locations, snippets, decoded text, de-duplication and caps.
 pub fn findings_of(rules: &RuleSet, files: &[FileAnalysis], hits: &[Hit]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut seen: BTreeSet<(usize, String, u32, u32, u32, u32)> = BTreeSet::new();
+    // One finding per rule and start: a match in a rewritten view (normalised prose, unicode)
+    // that starts where the original's does is the same evidence.
+    let mut seen: BTreeSet<(usize, String, u32, u32)> = BTreeSet::new();
     let mut per_rule_file: HashMap<(usize, String), usize> = HashMap::new();
     let mut overflow: HashMap<(usize, String), usize> = HashMap::new();
     for hit in hits {
@@ -470,7 +424,7 @@ pub fn findings_of(rules: &RuleSet, files: &[FileAnalysis], hits: &[Hit]) -> Vec
         };
         let severity = hit.severity.unwrap_or(severity);
         let Located { file, line, column, end_line, end_column, snippet, decoded, context } = locate(files, hit);
-        if !seen.insert((hit.rule, file.clone(), line, column, end_line, end_column)) {
+        if !seen.insert((hit.rule, file.clone(), line, column)) {
             continue;
         }
         let key = (hit.rule, file.clone());
@@ -592,7 +546,7 @@ pub fn locate(files: &[FileAnalysis], hit: &Hit) -> Located {
 
 #[cfg(test)]
 mod tests {
-    use super::lead_in;
+    use crate::engine::text::lead_in;
 
     fn lead_in_of(text: &str, needle: &str) -> String {
         lead_in(text, text.find(needle).expect("needle in text"))

@@ -19,6 +19,7 @@ pub mod analyzers;
 pub mod behaviour;
 pub mod capabilities;
 pub mod config;
+pub mod context;
 pub mod correlate;
 pub mod corroborate;
 pub mod decode;

@@ -9,6 +9,11 @@
 //!   are dropped (`cu'r'l`, `s\h`), and simple variable aliases are substituted
 //!   (`C=curl; $C …`).
 //! - Scripts: adjacent string literals joined with `+` are merged (`"ex"+"ec"` → `exec`).
+//! - Prose: the sentence a reader sees — CR LF line ends become LF, lines hard-wrapped inside a
+//!   paragraph, list item or block quote are joined, Markdown emphasis (`**`, `__`, `~~`, and
+//!   `*`/`_` around words), emoji and invisible characters are dropped — so a rule reads
+//!   "download it, extract with **password** `x`" the same whether it is wrapped, emphasised or
+//!   sprinkled with zero-width spaces.
 
 /// A rewritten text and, per byte of it, the byte offset in the original it came from
 /// (with one extra entry for the end).
@@ -341,9 +346,164 @@ pub fn string_concat(code: &str) -> Option<Rewrite> {
     changed.then(|| out.finish(code.len()))
 }
 
+/// Emoji and pictographs (and the joiners and selectors that glue them): decoration, never words.
+fn is_decoration(c: char) -> bool {
+    matches!(c,
+        '\u{1F000}'..='\u{1FAFF}' | '\u{2600}'..='\u{27BF}' | '\u{2B00}'..='\u{2BFF}' | '\u{2190}'..='\u{21FF}'
+        | '\u{FE0F}' | '\u{FE0E}' | '\u{200D}' | '\u{20E3}' | '\u{00AD}')
+}
+
+/// Whether a line starts a new block (so the line break before it is kept): blank lines,
+/// headings, list items, table rows, fences, HTML block tags.
+fn starts_block(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.is_empty() || t.starts_with('#') || t.starts_with('|') || t.starts_with("```") || t.starts_with("~~~") {
+        return true;
+    }
+    if t.starts_with("- ") || t.starts_with("* ") || t.starts_with("+ ") || t.starts_with('<') {
+        return true;
+    }
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && digits < 4 && matches!(t.as_bytes().get(digits), Some(b'.' | b')'))
+}
+
+/// Prose as a reader sees it (see the module doc); `None` when nothing changes.
+pub fn prose(text: &str) -> Option<Rewrite> {
+    let cheap = text.is_ascii()
+        && !text.contains('\r')
+        && !text.contains(['*', '_', '~'])
+        && !text.lines().zip(text.lines().skip(1)).any(|(a, b)| !a.trim().is_empty() && !starts_block(b));
+    if cheap {
+        return None;
+    }
+    let mut out = Builder::new(text.len());
+    let mut changed = false;
+    let bytes = text.as_bytes();
+    let mut previous_text_line = false;
+    let mut pos = 0;
+    while pos < text.len() {
+        let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+        let mut line_end = end;
+        if line_end > pos && bytes[line_end - 1] == b'\r' {
+            line_end -= 1;
+            changed = true;
+        }
+        let line = &text[pos..line_end];
+        // Block-quote markers of a continued quote are dropped with the break before them.
+        let quote_marker = line.len() - line.trim_start().len()
+            + if line.trim_start().starts_with('>') {
+                line.trim_start().len() - line.trim_start()[1..].trim_start().len()
+            } else {
+                0
+            };
+        let continues =
+            previous_text_line && !starts_block(&line[quote_marker.min(line.len())..]) && !line.trim().is_empty();
+        let mut start = pos;
+        if continues {
+            // The line break before this line becomes a space.
+            if out.text.ends_with('\n') {
+                out.text.pop();
+                out.map.pop();
+                out.push(' ', pos.saturating_sub(1));
+                changed = true;
+            }
+            if line.trim_start().starts_with('>') {
+                start = pos + quote_marker;
+            } else {
+                start = pos + (line.len() - line.trim_start().len());
+            }
+        }
+        push_inline(&mut out, text, start, line_end, &mut changed);
+        if end < text.len() {
+            out.push('\n', end);
+        }
+        previous_text_line = !line.trim().is_empty()
+            && !line.trim_start().starts_with('#')
+            && !line.trim_start().starts_with('|')
+            && !line.trim_start().starts_with("```");
+        pos = end + 1;
+    }
+    changed.then(|| out.finish(text.len()))
+}
+
+/// One line's inline text without emphasis markers, emoji or invisible characters.
+fn push_inline(out: &mut Builder, text: &str, start: usize, end: usize, changed: &mut bool) {
+    let line = &text[start..end];
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let word = |c: Option<&(usize, char)>| c.is_some_and(|(_, c)| c.is_alphanumeric());
+    let space_or_edge = |c: Option<&(usize, char)>| c.is_none_or(|(_, c)| !c.is_alphanumeric());
+    let mut k = 0;
+    while k < chars.len() {
+        let (i, c) = chars[k];
+        let next = chars.get(k + 1);
+        // `**`, `__`, `~~`: always markup in prose.
+        if matches!(c, '*' | '_' | '~') && next.is_some_and(|(_, n)| *n == c) {
+            *changed = true;
+            k += 2;
+            continue;
+        }
+        // A single `*` or `_` opening or closing emphasis around a word (not `snake_case`,
+        // `MY_TOKEN`, `2 * 3`).
+        if matches!(c, '*' | '_') {
+            let before = if k == 0 { None } else { chars.get(k - 1) };
+            let opening = space_or_edge(before) && word(next);
+            let closing = word(before) && space_or_edge(next);
+            if opening || closing {
+                *changed = true;
+                k += 1;
+                continue;
+            }
+        }
+        if is_removable_invisible(c) || is_decoration(c) {
+            *changed = true;
+            k += 1;
+            // `⚠️ Install` at a line start or after a space leaves no double space.
+            let after_space = out.text.is_empty() || out.text.ends_with([' ', '\n']);
+            if is_decoration(c) && after_space && chars.get(k).is_some_and(|(_, n)| *n == ' ') {
+                k += 1;
+            }
+            continue;
+        }
+        out.push(c, start + i);
+        k += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn prose_text(text: &str) -> String {
+        prose(text).map_or_else(|| text.to_string(), |r| r.text)
+    }
+
+    #[test]
+    fn prose_joins_wrapped_lines_and_drops_emphasis() {
+        let text = "Download the helper and extract it with\r\n**password**: `x9`, then _run_ the\r\n⚠️ installer.\r\n\r\n- item one\n  continued\n- item two\n";
+        assert_eq!(
+            prose_text(text),
+            "Download the helper and extract it with password: `x9`, then run the installer.\n\n- item one continued\n- item two\n"
+        );
+        let quote = "> Do not tell\n> the user.\n";
+        assert_eq!(prose_text(quote), "> Do not tell the user.\n");
+        // Identifiers keep their underscores; arithmetic keeps its star.
+        assert_eq!(
+            prose_text("Set MY_API_TOKEN and snake_case, 2 * 3.\n"),
+            "Set MY_API_TOKEN and snake_case, 2 * 3.\n"
+        );
+        assert!(prose("Plain text.\n\nAnother paragraph.\n").is_none());
+        let zw = "s\u{200B}e\u{200B}n\u{200B}d keys";
+        assert_eq!(prose_text(zw), "send keys");
+    }
+
+    #[test]
+    fn prose_offsets_map_back() {
+        let text = "read **the** key\nand send it\n";
+        let r = prose(text).unwrap();
+        let at = r.text.find("send").unwrap();
+        assert_eq!(&text[r.map[at] as usize..r.map[at] as usize + 4], "send");
+        assert_eq!(r.map.len(), r.text.len() + 1);
+    }
 
     fn back(rewrite: &Rewrite, needle: &str) -> usize {
         let at = rewrite.text.find(needle).expect("needle");

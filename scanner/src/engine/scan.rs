@@ -14,6 +14,7 @@ use crate::engine::analysis::{self, FileAnalysis, ParseLimits};
 use crate::engine::analyzers::{self, SkillInput};
 use crate::engine::capabilities::{self, Capabilities};
 use crate::engine::config::{Config, FailOn};
+use crate::engine::context;
 use crate::engine::correlate;
 use crate::engine::corroborate::Corroboration;
 use crate::engine::finding::{Finding, Severity};
@@ -311,6 +312,7 @@ impl Scanner {
         let capabilities = capabilities::build(&facts, install_specs);
         drop(facts);
         hits.extend(correlated);
+        context::apply(&mut hits, &files, &self.rules);
         let mut hit_rules: Vec<String> = hits.iter().map(|h| self.rules.rules[h.rule].id.clone()).collect();
         hit_rules.sort();
         hit_rules.dedup();

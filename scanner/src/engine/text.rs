@@ -241,6 +241,54 @@ pub fn builtin_regex(pattern: &str) -> Regex {
     Regex::new(&ascii_word_boundaries(pattern)).unwrap_or_else(|e| panic!("invalid built-in regex {pattern:?}: {e}"))
 }
 
+/// The text that introduces the line at `offset`: the earlier lines of its paragraph (and of its
+/// code block), then — past a fence opener and at most one blank line — the paragraph above
+/// the fence. At most `LEAD_IN_LINES` lines, so a label far above cannot excuse a match.
+pub fn lead_in(text: &str, offset: usize) -> String {
+    const LEAD_IN_LINES: usize = 6;
+    let offset = floor_char_boundary(text, offset);
+    let mut end = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let (mut lines, mut skipped_blank, mut past_fence) = (Vec::<&str>::new(), false, false);
+    while end > 0 && lines.len() < LEAD_IN_LINES {
+        let line_end = end - 1;
+        let start = text[..line_end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[start..line_end];
+        end = start;
+        if line.trim().is_empty() {
+            // One blank line may separate a block's label from its opening fence.
+            if is_fence(lines.last().copied()) && !skipped_blank {
+                skipped_blank = true;
+                continue;
+            }
+            break;
+        }
+        if is_fence(Some(line)) {
+            if past_fence {
+                break; // the closing fence of an earlier block
+            }
+            past_fence = true;
+        }
+        lines.push(line);
+    }
+    lines.reverse();
+    lines.join("\n")
+}
+
+pub fn is_fence(line: Option<&str>) -> bool {
+    line.is_some_and(|l| {
+        let t = l.trim_start();
+        t.starts_with("```") || t.starts_with("~~~")
+    })
+}
+
+/// The line of `text` around `offset`.
+pub fn line_around(text: &str, offset: usize) -> &str {
+    let offset = floor_char_boundary(text, offset);
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    &text[start..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
