@@ -233,16 +233,25 @@ fn rewritten_fixtures_keep_their_verdict() {
     for (_, r) in &downgraded {
         *lost_critical.entry(r).or_default() += 1;
     }
-    println!(
-        "metamorphic: {} fixtures ({} critical as they are), {} variants, {} failing",
+    use std::fmt::Write as _;
+    let mut table = String::new();
+    let _ = writeln!(
+        table,
+        "metamorphic: {} fixtures ({} critical as they are), {} variants ({:.2} per fixture), {} failing",
         fixtures.len(),
         base_critical.iter().filter(|c| **c).count(),
         variants.len(),
+        variants.len() as f64 / fixtures.len() as f64,
         failures.len()
     );
-    println!("  {:<16} {:>8} {:>8} {:>14} {:>10}", "rewrite", "variants", "failing", "critical->high", "rewrite s");
+    let _ = writeln!(
+        table,
+        "  {:<16} {:>8} {:>8} {:>14} {:>10}",
+        "rewrite", "variants", "failing", "critical->high", "rewrite s"
+    );
     for r in REWRITES {
-        println!(
+        let _ = writeln!(
+            table,
             "  {:<16} {:>8} {:>8} {:>14} {:>10.2}",
             r.name,
             applied.get(r.name).copied().unwrap_or(0),
@@ -252,17 +261,20 @@ fn rewritten_fixtures_keep_their_verdict() {
         );
     }
     for (i, r) in &downgraded {
-        println!("  critical lost (still high, not a failure): {} {r}", fixtures[*i].rel);
+        let _ = writeln!(table, "  critical lost (still high, not a failure): {} {r}", fixtures[*i].rel);
     }
-    println!(
+    let _ = writeln!(
+        table,
         "  generated in {:.1}s, scanned in {:.1}s, total {:.1}s",
         generated.as_secs_f64(),
         (elapsed - generated).as_secs_f64(),
         elapsed.as_secs_f64()
     );
     if !skipped.is_empty() {
-        println!("  skipped (known-gaps.txt): {}", skipped.iter().cloned().collect::<Vec<_>>().join(", "));
+        let _ =
+            writeln!(table, "  skipped (known-gaps.txt): {}", skipped.iter().cloned().collect::<Vec<_>>().join(", "));
     }
+    println!("{table}");
 
     let gaps = metamorphic_gaps();
     let failed_set: BTreeSet<(String, String)> =
@@ -276,8 +288,8 @@ fn rewritten_fixtures_keep_their_verdict() {
     let fixed: Vec<String> = gaps.difference(&failed_set).map(|(f, r)| format!("{f} {r}")).collect();
     assert!(
         unexpected.is_empty() && fixed.is_empty(),
-        "{} rewritten fixture(s) fail their expectation:\n  {}\n{} entr(ies) of metamorphic-gaps.txt now pass or no longer \
-         exist (remove them):\n  {}",
+        "{table}{} rewritten fixture(s) fail their expectation:\n  {}\n{} entr(ies) of metamorphic-gaps.txt now pass or \
+         no longer exist (remove them):\n  {}",
         unexpected.len(),
         unexpected.join("\n  "),
         fixed.len(),
@@ -285,7 +297,7 @@ fn rewritten_fixtures_keep_their_verdict() {
     );
     assert!(
         variants.len() >= 8 * fixtures.len(),
-        "{} variants for {} fixtures: fewer than 8 per fixture on average",
+        "{table}{} variants for {} fixtures: fewer than 8 per fixture on average",
         variants.len(),
         fixtures.len()
     );
