@@ -3,6 +3,7 @@
 mod cli_scan;
 mod gates;
 mod hostile_inputs;
+mod metamorphic;
 mod mirror_e2e;
 mod sarif;
 mod signatures_cli;

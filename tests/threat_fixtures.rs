@@ -14,7 +14,7 @@ use skillscan::{Category, Config, ScanOptions, Scanner, Severity, SkillReport};
 
 use crate::util::fixtures;
 
-fn scanner() -> Scanner {
+pub(crate) fn scanner() -> Scanner {
     let mut sources = RuleSources::builtin();
     sources.set_indicators_text("empty", "");
     let rules = sources.compile().expect("built-in rules compile");
@@ -22,12 +22,12 @@ fn scanner() -> Scanner {
     Scanner::new(rules, &Config::default())
 }
 
-fn scan(scanner: &Scanner, dir: &Path) -> Vec<SkillReport> {
+pub(crate) fn scan(scanner: &Scanner, dir: &Path) -> Vec<SkillReport> {
     let options = ScanOptions { inline_ignores: false, ..ScanOptions::default() };
     scanner.scan_paths(&[dir.to_path_buf()], &options, &|_, _| {}).expect("fixture scans").skills
 }
 
-fn high(skills: &[SkillReport]) -> Vec<(&str, Severity, Category)> {
+pub(crate) fn high(skills: &[SkillReport]) -> Vec<(&str, Severity, Category)> {
     skills
         .iter()
         .flat_map(|s| &s.findings)
@@ -36,7 +36,7 @@ fn high(skills: &[SkillReport]) -> Vec<(&str, Severity, Category)> {
         .collect()
 }
 
-fn dirs(parent: &Path) -> Vec<PathBuf> {
+pub(crate) fn dirs(parent: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(parent)
         .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
         .unwrap_or_default();
@@ -44,9 +44,19 @@ fn dirs(parent: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn known_gaps() -> BTreeSet<String> {
+pub(crate) fn known_gaps() -> BTreeSet<String> {
     let text = std::fs::read_to_string(fixtures().join("known-gaps.txt")).unwrap_or_default();
     text.lines().map(|l| l.split('#').next().unwrap_or("").trim().to_string()).filter(|l| !l.is_empty()).collect()
+}
+
+/// The category of a `threats/B<NN>` directory.
+pub(crate) fn category(code: &str) -> Category {
+    code.trim_start_matches('B')
+        .trim_start_matches('0')
+        .parse::<u8>()
+        .ok()
+        .and_then(|n| format!("B{n}").parse().ok())
+        .unwrap_or_else(|| panic!("category directory {code}"))
 }
 
 #[test]
@@ -57,13 +67,7 @@ fn every_fixture_meets_its_expectation() {
     let mut checked = 0;
     for category_dir in dirs(&root.join("threats")) {
         let code = category_dir.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
-        let category: Category = code
-            .trim_start_matches('B')
-            .trim_start_matches('0')
-            .parse::<u8>()
-            .ok()
-            .and_then(|n| format!("B{n}").parse().ok())
-            .unwrap_or_else(|| panic!("category directory {code}"));
+        let category = category(&code);
         for fixture in dirs(&category_dir.join("positive")) {
             checked += 1;
             let skills = scan(&scanner, &fixture);
@@ -106,6 +110,6 @@ fn every_fixture_meets_its_expectation() {
     );
 }
 
-fn rel(root: &Path, path: &Path) -> String {
+pub(crate) fn rel(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
