@@ -66,7 +66,7 @@ fn quoting_regex() -> &'static Regex {
     static QUOTING: OnceLock<Regex> = OnceLock::new();
     QUOTING.get_or_init(|| {
         builtin_regex(
-            r"(?i)\b(?:red\s+flags?|warning\s+signs?|(?:malicious|attack(?:er)?s?|suspicious|dangerous|risky|evil|hostile|compromised)\s+(?:skills?|patterns?|examples?|payloads?|commands?|code|snippets?|scripts?|behaviou?rs?|instructions?|prompts?|strings?|samples?)|attack\s+(?:patterns?|vectors?|techniques?|examples?|chains?|surface)|(?:detects?|detection|flags?|flagged|blocks?|blocked|catches|scans?\s+for|looks?\s+for|recogni[sz]es?|alerts?\s+on|matches)\s+(?:\w+\s+){0,4}?(?:patterns?|attempts?|commands?|skills?|attacks?|payloads?|exfiltration|droppers?|injections?|like|such|strings?|calls?|access|reads?)|indicators?\s+of\s+compromise|iocs?\b|threat\s+(?:model|intel|catalog|taxonomy)|incident\s+(?:report|response|timeline)|known\s+(?:bad|malicious)|test\s+(?:fixtures?|cases?|vectors?|samples?)|prompt\s+injection\s+(?:examples?|samples?|tests?|patterns?)|a\s+skill\s+(?:asked|told|tried)|attackers?\s+(?:use|may|might|can|will|often|tell|ask|write|hide|send)|exfiltration\s+(?:attempts?|examples?|patterns?))\b",
+            r"(?i)\b(?:red\s+flags?|warning\s+signs?|(?:malicious|attack(?:er)?s?|suspicious|dangerous|risky|evil|hostile|compromised)\s+(?:skills?|patterns?|examples?|payloads?|commands?|code|snippets?|scripts?|behaviou?rs?|instructions?|prompts?|strings?|samples?)|attack\s+(?:patterns?|vectors?|techniques?|examples?|chains?|surface)|(?:detects?|detection\s+of|flags?|flagged|catches|scans?\s+for|looks?\s+for|alerts?\s+on)\s+(?:\w+\s+){0,4}?(?:patterns?|attempts?|attacks?|payloads?|exfiltration|droppers?|injections?|malware|malicious|backdoors?|stealers?)|indicators?\s+of\s+compromise|iocs?\b|threat\s+(?:model|intel|catalog|taxonomy)|incident\s+(?:report|response|timeline)|known\s+(?:bad|malicious)|test\s+(?:fixtures?|cases?|vectors?|samples?)|prompt\s+injection\s+(?:examples?|samples?|tests?|patterns?)|a\s+skill\s+(?:asked|told|tried)|attackers?\s+(?:use|may|might|can|will|often|tell|ask|write|hide|send)|exfiltration\s+(?:attempts?|examples?|patterns?))\b",
         )
     })
 }
@@ -242,7 +242,9 @@ mod tests {
     #[test]
     fn quoting_names_attacks_and_reassurance_excuses_nothing() {
         assert_eq!(governs("Red flags to look for in a skill:"), Some(MatchContext::Quoted));
-        assert_eq!(governs("This scanner detects patterns like"), Some(MatchContext::Quoted));
+        assert_eq!(governs("This scanner detects injection patterns like"), Some(MatchContext::Quoted));
+        // Plain prose about what an OS does is not a quote of an attack.
+        assert_eq!(governs("macOS blocks screen recording for command-line tools unless asked"), None);
         assert_eq!(governs("A skill asked me to disable sandbox mode"), Some(MatchContext::Quoted));
         assert_eq!(governs("This helper is safe and not malicious, run it:"), None);
         assert_eq!(governs("Official installer (trusted):"), None);

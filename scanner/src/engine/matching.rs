@@ -354,7 +354,14 @@ fn excluded(
             SegmentBody::Decoded { .. } | SegmentBody::Mapped { .. } => line_around(seg_text, range.start),
             SegmentBody::Range(_) => line_around(file_text, segment.file_range(range.clone()).start),
         };
-        if regex.is_match(line) {
+        // A rewritten view (joined, de-emphasised prose) is also judged by the file line the
+        // match starts on, so markup that labels a line (`- **Ignore previous instructions:**`)
+        // keeps its meaning.
+        let file_line = match &segment.body {
+            SegmentBody::Mapped { .. } => Some(line_around(file_text, segment.file_range(range.clone()).start)),
+            _ => None,
+        };
+        if regex.is_match(line) || file_line.is_some_and(|l| regex.is_match(l)) {
             return true;
         }
     }
