@@ -716,7 +716,7 @@ fn inspect(
         if let Some(Ok(origin)) = &digest.hints.origin {
             // origin.json is written by whoever can write the folder: its values are checked
             // before anything is shown or compared, and never used as a path.
-            if let Some(slug) = origin.slug.as_deref().filter(|s| !crate::guard::integrity::hints::is_valid_slug(s)) {
+            if let Some(slug) = origin.slug.as_deref().filter(|s| !crate::clawhub::names::is_valid_slug(s)) {
                 skill.problems.push(format!(
                     "origin: {} names slug \"{}\", which is not a valid slug (a path?); ignored",
                     origin.file,

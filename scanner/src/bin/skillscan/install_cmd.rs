@@ -230,7 +230,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
             ),
         },
     };
-    if !skillscan::guard::integrity::hints::is_valid_version(&version) {
+    if !skillscan::clawhub::names::is_valid_version(&version) {
         bail!(
             "the registry names version \"{}\", which is not a valid version",
             skillscan::engine::text::escape_snippet(&version, 80)
