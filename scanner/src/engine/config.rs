@@ -25,8 +25,9 @@ use serde::Deserialize;
 use crate::engine::finding::Severity;
 
 /// The `--fail-on` threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::EnumString)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive, parse_err_ty = String, parse_err_fn = unknown_threshold)]
 pub enum FailOn {
     Info,
     Low,
@@ -49,21 +50,8 @@ impl FailOn {
     }
 }
 
-impl std::str::FromStr for FailOn {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "never" => Ok(FailOn::Never),
-            other => match other.parse::<Severity>() {
-                Ok(Severity::Info) => Ok(FailOn::Info),
-                Ok(Severity::Low) => Ok(FailOn::Low),
-                Ok(Severity::Medium) => Ok(FailOn::Medium),
-                Ok(Severity::High) => Ok(FailOn::High),
-                Ok(Severity::Critical) => Ok(FailOn::Critical),
-                Err(_) => Err(format!("unknown threshold `{s}` (info, low, medium, high, critical or never)")),
-            },
-        }
-    }
+fn unknown_threshold(s: &str) -> String {
+    format!("unknown threshold `{s}` (info, low, medium, high, critical or never)")
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -249,6 +237,17 @@ expires = 2027-01-31
         let err = Config::parse("t", "[[ignore]]\nrule = \"c\"\nreason = \" \"\n").unwrap_err();
         assert!(err.to_string().contains("reason"), "{err}");
         assert!(Config::parse("t", "unknown = 1\n").is_err());
+    }
+
+    #[test]
+    fn thresholds_parse_as_before() {
+        assert_eq!("never".parse::<FailOn>(), Ok(FailOn::Never));
+        assert_eq!("High".parse::<FailOn>(), Ok(FailOn::High));
+        assert_eq!("INFO".parse::<FailOn>(), Ok(FailOn::Info));
+        assert_eq!(
+            "always".parse::<FailOn>(),
+            Err("unknown threshold `always` (info, low, medium, high, critical or never)".to_owned())
+        );
     }
 
     #[test]
