@@ -35,6 +35,7 @@ use crate::engine::config::FailOn;
 use crate::engine::finding::{Category, Severity};
 use crate::engine::scan::ScanReport;
 use crate::engine::verdict::Verdict;
+use crate::guard::atomic_file;
 use crate::guard::integrity::verify::{SignatureEvidence, Trust, VerifyOptions, verify_skill};
 use crate::guard::integrity::{IntegrityLimits, SkillDigest, digest_archive_bytes, digest_dir};
 
@@ -574,10 +575,11 @@ impl InstallPlan {
         write_new(&staged.join(STATE_DIR).join("origin.json"), self.origin.as_bytes())?;
         self.check_staged(&staged)?;
 
-        let new_lock_json = staging.join("lock.json");
-        let new_skills_lock = staging.join("skills.lock");
-        write_new(&new_lock_json, self.lock_json.as_bytes())?;
-        write_new(&new_skills_lock, self.skills_lock.as_bytes())?;
+        // Mode 0o666 less the umask: what the lock files got when they were written directly.
+        let new_lock_json =
+            atomic_file::stage(staging, "lock.json", self.lock_json.as_bytes(), 0o666).map_err(io_error(staging))?;
+        let new_skills_lock = atomic_file::stage(staging, "skills.lock", self.skills_lock.as_bytes(), 0o666)
+            .map_err(io_error(staging))?;
 
         // The swap: the old folder moves into the staging area (removed with it), the new one
         // takes its place. Between the two renames the folder is briefly absent, never half
@@ -592,15 +594,20 @@ impl InstallPlan {
             }
             return Err(io_error(target)(e));
         }
-        sync_dir(target.parent());
+        // Syncing folders is best effort here: the skill is in place whether or not it succeeds.
+        if let Some(parent) = target.parent() {
+            let _ = atomic_file::fsync_dir(parent);
+        }
         // From here on the skill is in place; the locks follow it. A failure now leaves the
         // skill installed but unrecorded, and the error says so.
         let lock_json_path = LockJson::write_path(&self.workdir);
-        fs::rename(&new_lock_json, &lock_json_path).map_err(io_error(&lock_json_path))?;
+        new_lock_json.persist(&lock_json_path).map_err(io_error(&lock_json_path))?;
         let skills_lock_path = self.workdir.join("skills.lock");
-        fs::rename(&new_skills_lock, &skills_lock_path).map_err(io_error(&skills_lock_path))?;
-        sync_dir(Some(&self.workdir));
-        sync_dir(lock_json_path.parent());
+        new_skills_lock.persist(&skills_lock_path).map_err(io_error(&skills_lock_path))?;
+        let _ = atomic_file::fsync_dir(&self.workdir);
+        if let Some(parent) = lock_json_path.parent() {
+            let _ = atomic_file::fsync_dir(parent);
+        }
         Ok(())
     }
 
@@ -675,18 +682,6 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
     let mut file = fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(io_error(path))?;
     file.write_all(bytes).map_err(io_error(path))?;
     file.sync_all().map_err(io_error(path))
-}
-
-/// Best effort: makes renames in `dir` durable.
-fn sync_dir(dir: Option<&Path>) {
-    #[cfg(unix)]
-    if let Some(dir) = dir
-        && let Ok(handle) = fs::File::open(dir)
-    {
-        let _ = handle.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 fn unique_suffix() -> u128 {
