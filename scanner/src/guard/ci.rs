@@ -41,13 +41,10 @@ use skillscan_signatures::{ExpectedSubject, LockedSkill, SkillStatement, SkillsL
 use crate::clawhub::state::LockJson;
 use crate::engine::config::FailOn;
 use crate::engine::scan::{ScanOptions, ScanReport, Scanner};
+use crate::guard::caps::{MAX_FILE_LIST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use crate::guard::install::SIGNATURE_FILE;
 use crate::guard::integrity::verify::{IntegrityFailure, SignatureEvidence, Trust, VerifyOptions, verify_skill};
 use crate::guard::integrity::{IntegrityLimits, SkillDigest, digest_dir};
-
-/// A signed manifest lists files; far above any real skill.
-const MAX_MANIFEST_BYTES: u64 = 16 << 20;
-const MAX_SIGNATURE_BYTES: u64 = 64 << 10;
 
 /// How a problem affects the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -362,7 +359,7 @@ pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck
     let sibling_manifest = found.path.with_file_name(format!("{folder_name}.manifest"));
     let installed_sig = found.path.join(SIGNATURE_FILE);
     let load_signature = |path: &Path| -> Result<Option<SignatureFile>, String> {
-        match read_small(path, MAX_SIGNATURE_BYTES)? {
+        match read_small(path, MAX_SIGNATURE_FILE_BYTES)? {
             None => Ok(None),
             Some(text) => SignatureFile::parse(&text).map(Some).map_err(|e| format!("{}: {e}", path.display())),
         }
@@ -379,7 +376,7 @@ pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck
         }
     };
     let signed_manifest = match &sibling_signature {
-        Some(_) => match read_small(&sibling_manifest, MAX_MANIFEST_BYTES) {
+        Some(_) => match read_small(&sibling_manifest, MAX_FILE_LIST_BYTES) {
             Ok(text) => text,
             Err(message) => {
                 check.problems.push(Problem::error("unreadable", message));

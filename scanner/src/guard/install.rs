@@ -27,8 +27,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use skillscan_signatures::digest::{Sha256Digest, sha256};
-use skillscan_signatures::minisign::{KeyId, PublicKey, SignatureFile};
-use skillscan_signatures::{LockedSkill, SkillStatement, SkillsLock, TrustStore};
+use skillscan_signatures::minisign::{KeyId, SignatureFile};
+use skillscan_signatures::{LockedSkill, SkillStatement, SkillsLock};
 
 use crate::clawhub::state::{LockJson, Origin, STATE_DIR, SkillRef};
 use crate::engine::config::FailOn;
@@ -36,6 +36,7 @@ use crate::engine::finding::{Category, Severity};
 use crate::engine::scan::ScanReport;
 use crate::engine::verdict::Verdict;
 use crate::guard::atomic_file;
+use crate::guard::caps::MAX_FILE_LIST_BYTES;
 use crate::guard::integrity::verify::{SignatureEvidence, Trust, VerifyOptions, verify_skill};
 use crate::guard::integrity::{IntegrityLimits, SkillDigest, digest_archive_bytes, digest_dir};
 
@@ -48,15 +49,10 @@ pub const SIGNATURE_FILE: &str = ".clawhub/skillscan.minisig";
 /// is room enough, and a bomb stops after a bounded amount of work.
 pub const INSTALL_LIMITS: IntegrityLimits = IntegrityLimits { max_entries: 10_000, max_total_bytes: 100 << 20 };
 
-/// Who may sign what we install.
-#[derive(Debug, Clone, Copy)]
-pub enum TrustInput<'a> {
-    /// `--trusted-keys`: named keys, windows, revocations; `require_signature` decides whether a
-    /// missing signature is a failure.
-    Store(&'a TrustStore),
-    /// `--public-key`: one key, a signature is required.
-    Key(&'a PublicKey),
-}
+/// Who may sign what we install: the integrity library's [`Trust`] (a trust store, whose
+/// `require_signature` decides whether a missing signature is a failure, or one public key,
+/// which requires a signature), under the name install's callers know it by.
+pub type TrustInput<'a> = Trust<'a>;
 
 /// The downloaded archive and what came with it.
 #[derive(Debug, Clone, Copy)]
@@ -213,10 +209,6 @@ pub fn check_archive(
     let single_entry_lock =
         same_version_pin.map(|entry| SkillsLock { skills: vec![entry.clone()], ..SkillsLock::new() });
     let location = format!("the registry's signature of {}@{}", expected.slug, expected.version);
-    let trust = trust.map(|t| match t {
-        TrustInput::Store(store) => Trust::Store(store),
-        TrustInput::Key(key) => Trust::Key(key),
-    });
     let options = VerifyOptions {
         trust,
         signature: signature.as_ref().map(|signature| SignatureEvidence {
@@ -412,7 +404,7 @@ fn check_file_component(path: &Path) -> Result<(), InstallError> {
 /// Reads and parses `<workdir>/skills.lock`; a missing file is an empty lock.
 pub fn load_skills_lock(path: &Path) -> Result<SkillsLock, InstallError> {
     check_file_component(path)?;
-    match crate::clawhub::state::read_state_file_limited(path, 64 << 20)? {
+    match crate::clawhub::state::read_state_file_limited(path, MAX_FILE_LIST_BYTES)? {
         None => Ok(SkillsLock::new()),
         Some(text) => SkillsLock::parse(&text)
             .map_err(|e| InstallError::Lock { path: path.display().to_string(), reason: e.to_string() }),

@@ -35,6 +35,7 @@ use skillscan_signatures::{SkillsLock, TrustStore};
 use crate::clawhub::state::{LockJson, same_registry};
 use crate::engine::config::FailOn;
 use crate::engine::scan::{ScanOptions, Scanner};
+use crate::guard::caps::MAX_FILE_LIST_BYTES;
 use crate::guard::ci::{CiOptions, Found, ProblemKind, check_skill};
 use crate::guard::integrity::IntegrityLimits;
 
@@ -42,7 +43,6 @@ use crate::guard::integrity::IntegrityLimits;
 const MAX_CONFIG_BYTES: u64 = 4 << 20;
 /// JSON5 nesting accepted in a config (the parser recurses; this bounds its stack).
 const MAX_CONFIG_DEPTH: usize = 64;
-const MAX_LOCK_BYTES: u64 = 64 << 20;
 
 /// State folders under the home, the installation kind, and the config names tried in each.
 const STATE_DIRS: [(&str, &str); 3] = [(".openclaw", "openclaw"), (".clawdbot", "clawdbot"), (".moltbot", "moltbot")];
@@ -602,7 +602,7 @@ pub fn inventory(options: &InventoryOptions<'_>) -> Result<Inventory, InventoryE
 }
 
 fn load_lock(path: &Path) -> Result<Option<SkillsLock>, String> {
-    match crate::clawhub::state::read_state_file_limited(path, MAX_LOCK_BYTES) {
+    match crate::clawhub::state::read_state_file_limited(path, MAX_FILE_LIST_BYTES) {
         Err(e) => Err(e.to_string()),
         Ok(None) => Ok(None),
         Ok(Some(text)) => SkillsLock::parse(&text).map(Some).map_err(|e| e.to_string()),

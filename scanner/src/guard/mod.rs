@@ -2,6 +2,7 @@
 //!
 //! - [`skill_dirs`]: finding installed skill folders the way OpenClaw does;
 //! - [`atomic_file`]: replacing a file atomically and durably (`skills.lock`, keys, signatures);
+//! - [`caps`]: how large each kind of small file (keys, signatures, locks) may be;
 //! - [`integrity`]: digests of skill folders and archives, identity hints, and the checks behind
 //!   `skillscan verify` (signature, `skills.lock` pin, `.clawhub/origin.json` fingerprint);
 //! - [`install`]: `skillscan install` — verify, scan, then install from a registry;
@@ -13,6 +14,7 @@
 //! other way round.
 
 pub mod atomic_file;
+pub mod caps;
 pub mod ci;
 pub mod install;
 pub mod integrity;

@@ -8,12 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use skillscan::guard::atomic_file;
 
-/// Keys, signatures and trust stores are a few hundred bytes; anything this large is not one.
-pub const MAX_SMALL_FILE: u64 = 1 << 20;
-/// A lock or signed manifest lists files; 64 MiB is far above any real one.
-pub const MAX_LIST_FILE: u64 = 64 << 20;
-
-/// Reads a UTF-8 text file of at most `limit` bytes; `what` names it in errors.
+/// Reads a UTF-8 text file of at most `limit` bytes (one of [`skillscan::guard::caps`]); `what`
+/// names it in errors.
 pub fn read_text(path: &Path, what: &str, limit: u64) -> anyhow::Result<String> {
     let file = File::open(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
     let mut bytes = Vec::new();

@@ -4,20 +4,20 @@
 //! this file orders them, maps outcomes to exit codes and prints. Every refusal happens before
 //! the first write, so a refused install leaves the workdir exactly as it was.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use skillscan::clawhub::client::{ClientOptions, RegistryClient, RegistryError};
 use skillscan::clawhub::state::{SkillRef, now_millis};
 use skillscan::guard::install::{
-    Artifact, Expected, InstallPlan, InstallRecord, TrustInput, check_archive, check_policy, find_pin, load_skills_lock,
+    Artifact, Expected, InstallPlan, InstallRecord, check_archive, check_policy, find_pin, load_skills_lock,
 };
 use skillscan::{FailOn, ScanOptions, Scanner};
-use skillscan_signatures::{PublicKey, TrustStore};
 
 use crate::exit::Exit;
 use crate::shared::{RuleArgs, load_config};
+use crate::trust::{LoadedTrust, TrustArgs};
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
@@ -32,13 +32,8 @@ pub struct InstallArgs {
     /// Folder holding skills/ and .clawhub/ [default: $CLAWHUB_WORKDIR, else the current folder].
     #[arg(long, value_name = "DIR")]
     pub workdir: Option<PathBuf>,
-    /// Require a signature by this minisign public key (the mirror's /.well-known/skillscan.pub).
-    #[arg(long, value_name = "FILE", conflicts_with = "trusted_keys")]
-    pub public_key: Option<PathBuf>,
-    /// Verify signatures against this trust store (its require_signature decides whether an
-    /// unsigned skill is refused).
-    #[arg(long, value_name = "FILE")]
-    pub trusted_keys: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Refuse when an active finding is at or above this severity [default: high, or the config's].
     #[arg(long, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,
@@ -57,43 +52,6 @@ pub struct InstallArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub rules: RuleArgs,
-}
-
-/// Key and trust-store files are small; anything larger is not one.
-const MAX_KEY_FILE: u64 = 1 << 20;
-
-fn read_small(path: &Path, what: &str) -> anyhow::Result<String> {
-    skillscan::clawhub::state::read_state_file_limited(path, MAX_KEY_FILE)
-        .with_context(|| format!("reading {what}"))?
-        .with_context(|| format!("{what} {}: no such file", path.display()))
-}
-
-enum LoadedTrust {
-    Key(PublicKey),
-    Store(TrustStore),
-}
-
-impl LoadedTrust {
-    fn input(&self) -> TrustInput<'_> {
-        match self {
-            LoadedTrust::Key(key) => TrustInput::Key(key),
-            LoadedTrust::Store(store) => TrustInput::Store(store),
-        }
-    }
-}
-
-fn load_trust(args: &InstallArgs) -> anyhow::Result<Option<LoadedTrust>> {
-    if let Some(path) = &args.public_key {
-        let text = read_small(path, "public key")?;
-        let key = PublicKey::parse(&text).with_context(|| format!("public key {}", path.display()))?;
-        return Ok(Some(LoadedTrust::Key(key)));
-    }
-    if let Some(path) = &args.trusted_keys {
-        let text = read_small(path, "trust store")?;
-        let store = TrustStore::parse(&text).with_context(|| format!("trust store {}", path.display()))?;
-        return Ok(Some(LoadedTrust::Store(store)));
-    }
-    Ok(None)
 }
 
 /// `--registry`, else `CLAWHUB_REGISTRY`. Never a built-in default: an installer that silently
@@ -149,7 +107,7 @@ fn registry_failure(what: &str, error: RegistryError) -> anyhow::Result<Exit> {
 pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     let reference: SkillRef = args.reference.parse()?;
     let registry = registry_url(&args)?;
-    let trust = load_trust(&args)?;
+    let trust = args.trust.load()?;
     let (config, _) = load_config(args.config.as_deref())?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::High);
     let scanner = Scanner::new(args.rules.load()?, &config);
@@ -264,7 +222,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
         signature: signature.as_deref(),
     };
     let verified =
-        match check_archive(&artifact, &expected, pin.as_ref(), trust.as_ref().map(LoadedTrust::input), unix_now()) {
+        match check_archive(&artifact, &expected, pin.as_ref(), trust.as_ref().map(LoadedTrust::trust), unix_now()) {
             Ok(verified) => verified,
             Err(refusal) => return refuse(&what, &refusal.problems, Exit::Integrity),
         };

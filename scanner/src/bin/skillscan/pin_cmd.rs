@@ -28,8 +28,9 @@ use skillscan::{Config, RuleSet, ScanOptions, Scanner, Verdict};
 use skillscan_signatures::{LockedSkill, SkillsLock};
 
 use crate::exit::Exit;
-use crate::files::{MAX_LIST_FILE, local_source, now, read_text_if_exists, write_atomic};
+use crate::files::{local_source, now, write_atomic};
 use crate::skills::{report_tree_error, targets, worse};
+use crate::trust::load_lock_if_exists;
 
 #[derive(Debug, Args)]
 pub struct PinArgs {
@@ -48,10 +49,7 @@ pub struct PinArgs {
 }
 
 pub fn run(args: PinArgs) -> anyhow::Result<Exit> {
-    let mut lock = match read_text_if_exists(&args.lock, "lock file", MAX_LIST_FILE)? {
-        Some(text) => SkillsLock::parse(&text).with_context(|| format!("lock file {}", args.lock.display()))?,
-        None => SkillsLock::new(),
-    };
+    let mut lock = load_lock_if_exists(&args.lock)?.unwrap_or_else(SkillsLock::new);
     let mut exit = Exit::Clean;
     let mut found: Vec<SkillTarget> = Vec::new();
     for path in &args.paths {

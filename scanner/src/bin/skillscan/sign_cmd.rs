@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use skillscan::clawhub::names;
+use skillscan::guard::caps::MAX_KEY_FILE_BYTES;
 use skillscan::guard::integrity::{self, IntegrityLimits, SkillDigest};
 use skillscan_signatures::SkillStatement;
 use skillscan_signatures::digest::sha256_reader;
@@ -23,9 +24,7 @@ use skillscan_signatures::error::KeyError;
 use skillscan_signatures::minisign::{SecretKey, sign};
 
 use crate::exit::Exit;
-use crate::files::{
-    MAX_SMALL_FILE, default_signature_path, ensure_outside, manifest_path_for, now, read_text, write_atomic,
-};
+use crate::files::{default_signature_path, ensure_outside, manifest_path_for, now, read_text, write_atomic};
 use crate::password;
 use crate::skills::report_tree_error;
 
@@ -53,7 +52,7 @@ pub struct SignArgs {
 
 /// Loads a secret key, asking for its password only if it is encrypted.
 pub fn load_secret_key(path: &Path, password_file: Option<&Path>) -> anyhow::Result<SecretKey> {
-    let text = zeroize::Zeroizing::new(read_text(path, "secret key", MAX_SMALL_FILE)?);
+    let text = zeroize::Zeroizing::new(read_text(path, "secret key", MAX_KEY_FILE_BYTES)?);
     let context = || format!("secret key {}", path.display());
     match SecretKey::parse(&text, None) {
         Err(KeyError::PasswordRequired) => {}
