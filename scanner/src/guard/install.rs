@@ -3,7 +3,9 @@
 //!
 //! The order is the point. Nothing touches the disk until every check has passed:
 //!
-//! 1. [`check_archive`]: integrity. The archive's sha256 against the mirror's
+//! 1. [`resolve::resolve`], before the download: the registry's answer against the request and
+//!    the pin (malware blocks, aliases, owners, the version to install).
+//! 2. [`check_archive`]: integrity. The archive's sha256 against the mirror's
 //!    `X-Skillscan-Sha256`, its tree (read by [`crate::guard::integrity`], which refuses links, unsafe
 //!    paths, duplicates, encrypted entries and bombs) against `X-Skillscan-Tree-Digest`, the
 //!    registry's `_meta.json` against the requested slug and version, the mirror's signature
@@ -11,10 +13,10 @@
 //!    and version, so a valid signature for another skill or an older version is refused), and
 //!    the `skills.lock` pin of the same version (changed, added and removed files named). Any
 //!    failure is an [`IntegrityRefusal`] (exit 3).
-//! 2. [`check_policy`]: the scan, run by the caller in memory with inline ignores off. Findings
+//! 3. [`check_policy`]: the scan, run by the caller in memory with inline ignores off. Findings
 //!    at or above the threshold, or incomplete analysis (coverage findings at medium or above),
 //!    are a [`PolicyRefusal`] (exit 1).
-//! 3. [`InstallPlan::prepare`] validates the destination (no links on the way, no existing
+//! 4. [`InstallPlan::prepare`] validates the destination (no links on the way, no existing
 //!    folder unless forced, lock files that parse) and renders every file to write;
 //!    [`InstallPlan::commit`] stages the skill under `<workdir>/.clawhub/`, re-digests the
 //!    staged folder and compares it with the verified archive, then swaps it into place with
@@ -679,6 +681,8 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
 fn unique_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
+
+pub mod resolve;
 
 #[cfg(test)]
 mod tests;
