@@ -39,7 +39,9 @@ use crate::engine::scan::ScanReport;
 use crate::engine::verdict::Verdict;
 use crate::guard::atomic_file;
 use crate::guard::caps::MAX_FILE_LIST_BYTES;
-use crate::guard::integrity::verify::{SignatureEvidence, Trust, VerifyOptions, verify_skill};
+use crate::guard::integrity::verify::{
+    SignatureEvidence, Trust, VerifyIoError, VerifyOptions, VerifyReport, verify_skill,
+};
 use crate::guard::integrity::{IntegrityLimits, SkillDigest, digest_archive_bytes, digest_dir};
 
 /// Where an installed skill keeps the mirror's signature, so that `skillscan ci` and
@@ -120,32 +122,84 @@ pub fn check_archive(
     trust: Option<TrustInput<'_>>,
     now_unix: u64,
 ) -> Result<VerifiedArchive, IntegrityRefusal> {
-    let mut problems = Vec::new();
-    let mut passed = Vec::new();
-    let mut notes = Vec::new();
-    let refuse = |problems: Vec<String>| Err(IntegrityRefusal { problems });
-
-    let archive_sha256 = sha256(artifact.bytes);
-    match artifact.sha256_header.map(parse_digest) {
-        None => notes.push("the registry sent no X-Skillscan-Sha256 header (not a skillscan mirror?)".to_owned()),
-        Some(Err(reason)) => problems.push(format!("the registry's X-Skillscan-Sha256 header {reason}")),
-        Some(Ok(claimed)) if claimed != archive_sha256 => problems.push(format!(
-            "the archive's sha256 is {archive_sha256}, but the registry's X-Skillscan-Sha256 header says {claimed}: \
-             the bytes were changed on the way or the registry serves other bytes than it vetted"
-        )),
-        Some(Ok(_)) => passed.push(format!("archive sha256 {archive_sha256} matches X-Skillscan-Sha256")),
-    }
-
+    let mut out = Checked::default();
+    check_sha256_header(artifact, &mut out);
     let name = format!("{}-{}.zip", expected.slug, expected.version);
     let digest = match digest_archive_bytes(&name, artifact.bytes, &INSTALL_LIMITS) {
         Ok(digest) => digest,
-        Err(e) => {
-            problems.push(format!("the downloaded archive cannot be installed safely: {e}"));
-            return refuse(problems);
-        }
+        Err(e) => return Err(out.refuse(format!("the downloaded archive cannot be installed safely: {e}"))),
     };
+    check_layout(&digest, expected, &mut out);
+    check_tree_digest_header(artifact, &digest, &mut out);
+    check_meta(&digest, expected, &mut out);
+    let signature = parse_signature(artifact, expected, &mut out);
+    if let Some(entry) = pin
+        && entry.version != expected.version
+    {
+        out.notes.push(format!(
+            "skills.lock pins {} {}; installing {} replaces that pin",
+            entry.slug, entry.version, expected.version
+        ));
+    }
+    let report = match verify_with_integrity(&digest, artifact, expected, pin, trust, signature.as_ref(), now_unix) {
+        Ok(report) => report,
+        Err(e) => return Err(out.refuse(e.to_string())),
+    };
+    out.problems.extend(report.failures.iter().map(ToString::to_string));
+    out.passed.extend(report.passed.iter().cloned());
+    out.notes.extend(report.notes.iter().cloned());
+    check_statement_subject(&report, expected, &mut out);
+    if pin.is_none() {
+        out.notes.push(format!("{} is not pinned in skills.lock yet; this install pins it", expected.slug));
+    }
+    if !out.problems.is_empty() {
+        return Err(IntegrityRefusal { problems: out.problems });
+    }
+    Ok(VerifiedArchive {
+        digest,
+        signer: report.signer,
+        statement: report.statement,
+        signature: signature.map(|s| s.to_file_string()),
+        passed: out.passed,
+        notes: out.notes,
+    })
+}
+
+/// What [`check_archive`]'s steps found so far, in the order they found it.
+#[derive(Default)]
+struct Checked {
+    problems: Vec<String>,
+    passed: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Checked {
+    /// A problem that ends the checks: the refusal names it after everything found before it.
+    fn refuse(mut self, problem: String) -> IntegrityRefusal {
+        self.problems.push(problem);
+        IntegrityRefusal { problems: self.problems }
+    }
+}
+
+/// The archive's sha256 against the mirror's `X-Skillscan-Sha256` (a registry that is not a
+/// skillscan mirror sends none: a note).
+fn check_sha256_header(artifact: &Artifact<'_>, out: &mut Checked) {
+    let archive_sha256 = sha256(artifact.bytes);
+    match artifact.sha256_header.map(parse_digest) {
+        None => out.notes.push("the registry sent no X-Skillscan-Sha256 header (not a skillscan mirror?)".to_owned()),
+        Some(Err(reason)) => out.problems.push(format!("the registry's X-Skillscan-Sha256 header {reason}")),
+        Some(Ok(claimed)) if claimed != archive_sha256 => out.problems.push(format!(
+            "the archive's sha256 is {archive_sha256}, but the registry's X-Skillscan-Sha256 header says {claimed}: \
+             the bytes were changed on the way or the registry serves other bytes than it vetted"
+        )),
+        Some(Ok(_)) => out.passed.push(format!("archive sha256 {archive_sha256} matches X-Skillscan-Sha256")),
+    }
+}
+
+/// A flat ClawHub archive with `SKILL.md` at its root.
+fn check_layout(digest: &SkillDigest, expected: &Expected, out: &mut Checked) {
     if let Some(top) = &digest.top_folder {
-        problems.push(format!(
+        out.problems.push(format!(
             "the archive is not a flat ClawHub archive: every file sits under \"{}/\", which would install \
              skills/{}/{}/…",
             crate::engine::text::escape_snippet(top, 80),
@@ -154,30 +208,38 @@ pub fn check_archive(
         ));
     }
     if !digest.all_files.iter().any(|f| crate::engine::package::is_manifest_name(&f.path)) {
-        problems.push("the archive has no SKILL.md at its root; it is not a skill".to_owned());
+        out.problems.push("the archive has no SKILL.md at its root; it is not a skill".to_owned());
     }
+}
+
+/// The tree digest against the mirror's `X-Skillscan-Tree-Digest`, when it sent one.
+fn check_tree_digest_header(artifact: &Artifact<'_>, digest: &SkillDigest, out: &mut Checked) {
     let tree_digest = digest.tree_digest();
     match artifact.tree_digest_header.map(parse_digest) {
         None => {}
-        Some(Err(reason)) => problems.push(format!("the registry's X-Skillscan-Tree-Digest header {reason}")),
-        Some(Ok(claimed)) if claimed != tree_digest => problems.push(format!(
+        Some(Err(reason)) => out.problems.push(format!("the registry's X-Skillscan-Tree-Digest header {reason}")),
+        Some(Ok(claimed)) if claimed != tree_digest => out.problems.push(format!(
             "the archive's tree digest is {tree_digest}, but the registry's X-Skillscan-Tree-Digest header says {claimed}"
         )),
-        Some(Ok(_)) => passed.push(format!("tree digest {tree_digest} matches X-Skillscan-Tree-Digest")),
+        Some(Ok(_)) => out.passed.push(format!("tree digest {tree_digest} matches X-Skillscan-Tree-Digest")),
     }
+}
+
+/// The registry's `_meta.json` names the requested slug and version, if it names any.
+fn check_meta(digest: &SkillDigest, expected: &Expected, out: &mut Checked) {
     match &digest.hints.meta {
-        None => notes.push("the archive has no _meta.json".to_owned()),
-        Some(Err(e)) => notes.push(format!("ignored {e}")),
+        None => out.notes.push("the archive has no _meta.json".to_owned()),
+        Some(Err(e)) => out.notes.push(format!("ignored {e}")),
         Some(Ok(meta)) => {
             if let Some(slug) = meta.slug.as_deref().filter(|s| *s != expected.slug) {
-                problems.push(format!(
+                out.problems.push(format!(
                     "the archive's _meta.json names skill \"{}\", not \"{}\"",
                     crate::engine::text::escape_snippet(slug, 80),
                     expected.slug
                 ));
             }
             if let Some(version) = meta.version.as_deref().filter(|v| *v != expected.version) {
-                problems.push(format!(
+                out.problems.push(format!(
                     "the archive's _meta.json says version \"{}\", not \"{}\"",
                     crate::engine::text::escape_snippet(version, 80),
                     expected.version
@@ -185,35 +247,42 @@ pub fn check_archive(
             }
         }
     }
+}
 
-    let signature = match artifact.signature.map(SignatureFile::parse) {
+/// The signature the registry served, parsed; one that does not parse is a problem.
+fn parse_signature(artifact: &Artifact<'_>, expected: &Expected, out: &mut Checked) -> Option<SignatureFile> {
+    match artifact.signature.map(SignatureFile::parse) {
         None => None,
         Some(Ok(signature)) => Some(signature),
         Some(Err(e)) => {
-            problems.push(format!(
+            out.problems.push(format!(
                 "the registry's signature for {}@{} does not parse: {e}",
                 expected.slug, expected.version
             ));
             None
         }
-    };
-    // The pin is compared through the integrity library only for the same version; a pin of
-    // another version means this install is an update, which replaces the pin afterwards.
-    let same_version_pin = pin.filter(|entry| entry.version == expected.version);
-    if let Some(entry) = pin
-        && entry.version != expected.version
-    {
-        notes.push(format!(
-            "skills.lock pins {} {}; installing {} replaces that pin",
-            entry.slug, entry.version, expected.version
-        ));
     }
+}
+
+/// The integrity library's checks: the signature against the trust, and the pin when it pins
+/// this very version (a pin of another version means this install is an update, which replaces
+/// the pin afterwards).
+fn verify_with_integrity(
+    digest: &SkillDigest,
+    artifact: &Artifact<'_>,
+    expected: &Expected,
+    pin: Option<&LockedSkill>,
+    trust: Option<TrustInput<'_>>,
+    signature: Option<&SignatureFile>,
+    now_unix: u64,
+) -> Result<VerifyReport, VerifyIoError> {
+    let same_version_pin = pin.filter(|entry| entry.version == expected.version);
     let single_entry_lock =
         same_version_pin.map(|entry| SkillsLock { skills: vec![entry.clone()], ..SkillsLock::new() });
     let location = format!("the registry's signature of {}@{}", expected.slug, expected.version);
     let options = VerifyOptions {
         trust,
-        signature: signature.as_ref().map(|signature| SignatureEvidence {
+        signature: signature.map(|signature| SignatureEvidence {
             signature,
             location: &location,
             signed_manifest: None,
@@ -226,41 +295,21 @@ pub fn check_archive(
         archive_bytes: Some(artifact.bytes),
         now: now_unix,
     };
-    let report = match verify_skill(&digest, &options) {
-        Ok(report) => report,
-        Err(e) => {
-            problems.push(e.to_string());
-            return refuse(problems);
-        }
-    };
-    problems.extend(report.failures.iter().map(ToString::to_string));
-    passed.extend(report.passed.iter().cloned());
-    notes.extend(report.notes.iter().cloned());
-    if let Some(statement) = &report.statement {
-        // The integrity library compares the statement with what the archive or the pin says;
-        // what we asked for is the stronger expectation (an archive can name itself anything).
-        if statement.slug != expected.slug || statement.version != expected.version {
-            problems.push(format!(
-                "the signature is for {}@{}, not for the requested {}@{} (a signature replayed from another skill \
-                 or version)",
-                statement.slug, statement.version, expected.slug, expected.version
-            ));
-        }
+    verify_skill(digest, &options)
+}
+
+/// The integrity library compares a signed statement with what the archive or the pin says; what
+/// we asked for is the stronger expectation (an archive can name itself anything).
+fn check_statement_subject(report: &VerifyReport, expected: &Expected, out: &mut Checked) {
+    if let Some(statement) = &report.statement
+        && (statement.slug != expected.slug || statement.version != expected.version)
+    {
+        out.problems.push(format!(
+            "the signature is for {}@{}, not for the requested {}@{} (a signature replayed from another skill or \
+             version)",
+            statement.slug, statement.version, expected.slug, expected.version
+        ));
     }
-    if pin.is_none() {
-        notes.push(format!("{} is not pinned in skills.lock yet; this install pins it", expected.slug));
-    }
-    if !problems.is_empty() {
-        return refuse(problems);
-    }
-    Ok(VerifiedArchive {
-        digest,
-        signer: report.signer.clone(),
-        statement: report.statement.clone(),
-        signature: signature.map(|s| s.to_file_string()),
-        passed,
-        notes,
-    })
 }
 
 fn parse_digest(text: &str) -> Result<Sha256Digest, String> {
