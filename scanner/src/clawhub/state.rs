@@ -7,7 +7,7 @@
 //!   spaces and a trailing newline. Entries we did not write keep their keys, order and values.
 //! - `<skill>/.clawhub/origin.json`: `{"version":1,"registry","slug","ownerHandle"?,
 //!   "installedVersion","installedAt","fingerprint"}` in that key order, same layout. Reading it
-//!   is [`crate::guard::integrity::hints`]' job; this module only writes it.
+//!   is the protection suite's job (its identity hints); this module only writes it.
 //! - the install target `<workdir>/skills/<slug>` or `<workdir>/skills/@<owner>/<slug>`.
 //!
 //! Everything here is parsed defensively: a lock file someone edited into nonsense is a
@@ -23,7 +23,7 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 use skillscan_signatures::digest::Sha256Digest;
 
-use crate::guard::integrity::hints::{is_valid_owner, is_valid_slug, is_valid_version};
+use crate::clawhub::names::{is_valid_owner, is_valid_slug, is_valid_version};
 
 /// The folder the CLI keeps its state in, in a workdir and in each installed skill.
 pub const STATE_DIR: &str = ".clawhub";

@@ -20,13 +20,17 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use crate::engine::finding::Severity;
 
 /// The `--fail-on` threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::EnumString)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive, parse_err_ty = String, parse_err_fn = unknown_threshold)]
 pub enum FailOn {
     Info,
     Low,
@@ -49,21 +53,8 @@ impl FailOn {
     }
 }
 
-impl std::str::FromStr for FailOn {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "never" => Ok(FailOn::Never),
-            other => match other.parse::<Severity>() {
-                Ok(Severity::Info) => Ok(FailOn::Info),
-                Ok(Severity::Low) => Ok(FailOn::Low),
-                Ok(Severity::Medium) => Ok(FailOn::Medium),
-                Ok(Severity::High) => Ok(FailOn::High),
-                Ok(Severity::Critical) => Ok(FailOn::Critical),
-                Err(_) => Err(format!("unknown threshold `{s}` (info, low, medium, high, critical or never)")),
-            },
-        }
-    }
+fn unknown_threshold(s: &str) -> String {
+    format!("unknown threshold `{s}` (info, low, medium, high, critical or never)")
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -186,33 +177,20 @@ impl Config {
     }
 }
 
-/// Today's date (UTC) as (year, month, day), for ignore expiry.
-pub fn today() -> (i64, u32, u32) {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    civil_from_days(secs.div_euclid(86_400))
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+/// Today's date (UTC), for ignore expiry.
+pub fn today() -> Date {
+    TimeZone::UTC.to_datetime(Timestamp::now()).date()
 }
 
 impl IgnoreEntry {
-    /// Whether the ignore's `expires` date has passed.
-    pub fn expired(&self, today: (i64, u32, u32)) -> bool {
+    /// Whether the ignore's `expires` date has passed: it applies through that day (UTC).
+    pub fn expired(&self, today: Date) -> bool {
         let Some(date) = self.expires.as_ref().and_then(|d| d.date) else {
             return false;
         };
-        (i64::from(date.year), u32::from(date.month), u32::from(date.day)) < today
+        // Compared field by field, so any date TOML accepts compares, valid in jiff's calendar or not.
+        (i32::from(date.year), i32::from(date.month), i32::from(date.day))
+            < (i32::from(today.year()), i32::from(today.month()), i32::from(today.day()))
     }
 }
 
@@ -240,8 +218,8 @@ expires = 2027-01-31
         .unwrap();
         assert_eq!(config.fail_on, Some(FailOn::Medium));
         assert_eq!(config.rules.severity["b"], Severity::Low);
-        assert!(!config.ignore[0].expired((2027, 1, 31)));
-        assert!(config.ignore[0].expired((2027, 2, 1)));
+        assert!(!config.ignore[0].expired(jiff::civil::date(2027, 1, 31)));
+        assert!(config.ignore[0].expired(jiff::civil::date(2027, 2, 1)));
     }
 
     #[test]
@@ -252,9 +230,25 @@ expires = 2027-01-31
     }
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    fn thresholds_parse_as_before() {
+        assert_eq!("never".parse::<FailOn>(), Ok(FailOn::Never));
+        assert_eq!("High".parse::<FailOn>(), Ok(FailOn::High));
+        assert_eq!("INFO".parse::<FailOn>(), Ok(FailOn::Info));
+        assert_eq!(
+            "always".parse::<FailOn>(),
+            Err("unknown threshold `always` (info, low, medium, high, critical or never)".to_owned())
+        );
+    }
+
+    #[test]
+    fn ignores_expire_the_day_after_their_date() {
+        let config =
+            Config::parse("t", "[[ignore]]\nrule = \"c\"\nreason = \"reviewed\"\nexpires = 2028-02-29\n").unwrap();
+        let entry = &config.ignore[0];
+        assert!(!entry.expired(jiff::civil::date(2027, 12, 31)));
+        assert!(!entry.expired(jiff::civil::date(2028, 2, 29)));
+        assert!(entry.expired(jiff::civil::date(2028, 3, 1)));
+        assert!(entry.expired(jiff::civil::date(2029, 1, 1)));
+        assert!(today() >= jiff::civil::date(2026, 1, 1));
     }
 }

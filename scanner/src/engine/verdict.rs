@@ -21,8 +21,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::finding::{Category, Confidence, Finding, Severity};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive, parse_err_ty = String, parse_err_fn = unknown_verdict)]
 pub enum Verdict {
     Clean,
     Caution,
@@ -32,29 +47,12 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Clean => "clean",
-            Verdict::Caution => "caution",
-            Verdict::Suspicious => "suspicious",
-            Verdict::Malicious => "malicious",
-        }
+        self.into()
     }
 }
 
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Verdict {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Verdict::Clean, Verdict::Caution, Verdict::Suspicious, Verdict::Malicious]
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown verdict `{s}` (clean, caution, suspicious or malicious)"))
-    }
+fn unknown_verdict(s: &str) -> String {
+    format!("unknown verdict `{s}` (clean, caution, suspicious or malicious)")
 }
 
 fn weight(severity: Severity) -> f64 {
@@ -170,5 +168,29 @@ mod tests {
         let repeated: Vec<_> =
             (0..10).map(|_| finding("same", Severity::Medium, Category::B5, Confidence::High)).collect();
         assert_eq!(assess(&repeated).2, 16);
+    }
+
+    /// The words reports, locks and the mirror store: derived now, byte for byte what they were.
+    #[test]
+    fn the_scales_read_and_write_the_same_words() {
+        let words: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(words, ["info", "low", "medium", "high", "critical"]);
+        assert_eq!(Severity::High.to_string(), "high");
+        assert_eq!("CRITICAL".parse::<Severity>(), Ok(Severity::Critical));
+        assert_eq!(
+            "severe".parse::<Severity>(),
+            Err("unknown severity `severe` (expected info, low, medium, high or critical)".to_owned())
+        );
+        let confidences: Vec<&str> =
+            [Confidence::Low, Confidence::Medium, Confidence::High].map(Confidence::as_str).into();
+        assert_eq!(confidences, ["low", "medium", "high"]);
+        let verdicts = [Verdict::Clean, Verdict::Caution, Verdict::Suspicious, Verdict::Malicious];
+        assert_eq!(verdicts.map(Verdict::as_str), ["clean", "caution", "suspicious", "malicious"]);
+        assert_eq!(verdicts.map(|v| v.to_string()), ["clean", "caution", "suspicious", "malicious"]);
+        assert_eq!("Malicious".parse::<Verdict>(), Ok(Verdict::Malicious));
+        assert_eq!(
+            "bad".parse::<Verdict>(),
+            Err("unknown verdict `bad` (clean, caution, suspicious or malicious)".to_owned())
+        );
     }
 }

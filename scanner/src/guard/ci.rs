@@ -41,13 +41,10 @@ use skillscan_signatures::{ExpectedSubject, LockedSkill, SkillStatement, SkillsL
 use crate::clawhub::state::LockJson;
 use crate::engine::config::FailOn;
 use crate::engine::scan::{ScanOptions, ScanReport, Scanner};
+use crate::guard::caps::{MAX_FILE_LIST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use crate::guard::install::SIGNATURE_FILE;
 use crate::guard::integrity::verify::{IntegrityFailure, SignatureEvidence, Trust, VerifyOptions, verify_skill};
 use crate::guard::integrity::{IntegrityLimits, SkillDigest, digest_dir};
-
-/// A signed manifest lists files; far above any real skill.
-const MAX_MANIFEST_BYTES: u64 = 16 << 20;
-const MAX_SIGNATURE_BYTES: u64 = 64 << 10;
 
 /// How a problem affects the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -307,30 +304,7 @@ fn read_small(path: &Path, limit: u64) -> Result<Option<String>, String> {
 /// Checks one skill folder (everything but the scan); also returns its digest when it could be
 /// computed. `skillscan inventory` uses this too.
 pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck, Option<SkillDigest>) {
-    let mut check = SkillCheck {
-        root: found.rel.clone(),
-        slug: None,
-        owner: None,
-        version: None,
-        pin: "unpinned",
-        signature: "none",
-        installed: false,
-        problems: Vec::new(),
-        passed: Vec::new(),
-        notes: Vec::new(),
-        manifest: "SKILL.md".to_owned(),
-    };
-    if let Ok(entries) = fs::read_dir(&found.path) {
-        let mut names: Vec<String> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| crate::engine::package::is_manifest_name(n))
-            .collect();
-        names.sort_by_key(|n| (n != "SKILL.md", n.clone()));
-        if let Some(first) = names.into_iter().next() {
-            check.manifest = first;
-        }
-    }
+    let mut check = SkillCheck::new(found);
     let digest = match digest_dir(&found.path, &options.limits) {
         Ok(digest) => digest,
         Err(e) if e.is_integrity() => {
@@ -342,64 +316,138 @@ pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck
             return (check, None);
         }
     };
-    check.installed = digest.hints.origin.is_some();
-    check.slug = digest.hints.slug().map(|h| h.value.to_owned());
-    check.owner = digest.hints.owner().map(|h| h.value.to_owned());
-    check.version = digest.hints.version().map(|h| h.value.to_owned());
-
+    check.take_identity(&digest);
     let pin =
         options.lock.and_then(|(lock, path)| find_pin(lock, path.parent().unwrap_or(Path::new(".")), found, &digest));
     if let Some(entry) = pin {
-        check.slug = Some(entry.slug.clone());
-        check.owner = entry.owner.clone().or(check.owner.take());
-        check.version = Some(entry.version.clone());
-        check.installed |= entry.source.starts_with("http://") || entry.source.starts_with("https://");
+        check.take_pin(entry);
+    }
+    let sibling = SiblingSignature::load(found, &mut check);
+    verify_pin_and_sibling(&mut check, &digest, pin, &sibling, options);
+    if sibling.signature.is_none() {
+        check_installed_signature_file(&mut check, found, &digest, pin, options);
+    }
+    require_signature(&mut check, found, &sibling, options);
+    (check, Some(digest))
+}
+
+impl SkillCheck {
+    /// Nothing checked yet: unpinned, unsigned, shown at its manifest (`SKILL.md` unless the
+    /// folder spells it otherwise).
+    fn new(found: &Found) -> Self {
+        SkillCheck {
+            root: found.rel.clone(),
+            slug: None,
+            owner: None,
+            version: None,
+            pin: "unpinned",
+            signature: "none",
+            installed: false,
+            problems: Vec::new(),
+            passed: Vec::new(),
+            notes: Vec::new(),
+            manifest: manifest_name(&found.path).unwrap_or_else(|| "SKILL.md".to_owned()),
+        }
     }
 
-    // Signatures: next to the folder (skillscan sign DIR), or kept by skillscan install.
-    let folder_name = found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let sibling = found.path.with_file_name(format!("{folder_name}.minisig"));
-    let sibling_manifest = found.path.with_file_name(format!("{folder_name}.manifest"));
-    let installed_sig = found.path.join(SIGNATURE_FILE);
-    let load_signature = |path: &Path| -> Result<Option<SignatureFile>, String> {
-        match read_small(path, MAX_SIGNATURE_BYTES)? {
-            None => Ok(None),
-            Some(text) => SignatureFile::parse(&text).map(Some).map_err(|e| format!("{}: {e}", path.display())),
-        }
-    };
-    let signature_problem = |check: &mut SkillCheck, message: String| {
-        check.problems.push(Problem::integrity("signature", message));
-        check.signature = "invalid";
-    };
-    let sibling_signature = match load_signature(&sibling) {
-        Ok(signature) => signature,
-        Err(message) => {
-            signature_problem(&mut check, message);
-            None
-        }
-    };
-    let signed_manifest = match &sibling_signature {
-        Some(_) => match read_small(&sibling_manifest, MAX_MANIFEST_BYTES) {
-            Ok(text) => text,
+    /// Identity from the skill's own files; installed when it has an `origin.json`.
+    fn take_identity(&mut self, digest: &SkillDigest) {
+        self.installed = digest.hints.origin.is_some();
+        self.slug = digest.hints.slug().map(|h| h.value.to_owned());
+        self.owner = digest.hints.owner().map(|h| h.value.to_owned());
+        self.version = digest.hints.version().map(|h| h.value.to_owned());
+    }
+
+    /// The pin's identity wins over the files'; a pin from a registry URL means installed.
+    fn take_pin(&mut self, entry: &LockedSkill) {
+        self.slug = Some(entry.slug.clone());
+        self.owner = entry.owner.clone().or(self.owner.take());
+        self.version = Some(entry.version.clone());
+        self.installed |= entry.source.starts_with("http://") || entry.source.starts_with("https://");
+    }
+
+    fn signature_problem(&mut self, message: String) {
+        self.problems.push(Problem::integrity("signature", message));
+        self.signature = "invalid";
+    }
+}
+
+/// The manifest's file name in `dir`: `SKILL.md` first, then the other spellings in byte order.
+fn manifest_name(dir: &Path) -> Option<String> {
+    let entries = fs::read_dir(dir).ok()?;
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| crate::engine::package::is_manifest_name(n))
+        .collect();
+    names.sort_by_key(|n| (n != "SKILL.md", n.clone()));
+    names.into_iter().next()
+}
+
+/// `<skill>.minisig` next to the folder, as `skillscan sign DIR` writes it, with the signed
+/// manifest `<skill>.manifest` beside it.
+struct SiblingSignature {
+    path: PathBuf,
+    manifest_path: PathBuf,
+    signature: Option<SignatureFile>,
+    signed_manifest: Option<String>,
+}
+
+impl SiblingSignature {
+    /// Reads both files; what cannot be read or parsed is a problem of `check`.
+    fn load(found: &Found, check: &mut SkillCheck) -> Self {
+        let folder_name = found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let path = found.path.with_file_name(format!("{folder_name}.minisig"));
+        let manifest_path = found.path.with_file_name(format!("{folder_name}.manifest"));
+        let signature = match load_signature(&path) {
+            Ok(signature) => signature,
             Err(message) => {
-                check.problems.push(Problem::error("unreadable", message));
+                check.signature_problem(message);
                 None
             }
-        },
-        None => None,
-    };
-    let sibling_location = sibling.display().to_string();
-    let manifest_location = sibling_manifest.display().to_string();
+        };
+        let signed_manifest = match &signature {
+            Some(_) => match read_small(&manifest_path, MAX_FILE_LIST_BYTES) {
+                Ok(text) => text,
+                Err(message) => {
+                    check.problems.push(Problem::error("unreadable", message));
+                    None
+                }
+            },
+            None => None,
+        };
+        SiblingSignature { path, manifest_path, signature, signed_manifest }
+    }
+}
+
+fn load_signature(path: &Path) -> Result<Option<SignatureFile>, String> {
+    match read_small(path, MAX_SIGNATURE_FILE_BYTES)? {
+        None => Ok(None),
+        Some(text) => SignatureFile::parse(&text).map(Some).map_err(|e| format!("{}: {e}", path.display())),
+    }
+}
+
+/// The integrity library's checks against the pin and the sibling signature; failures become
+/// problems, and the pin and signature statuses follow from them.
+fn verify_pin_and_sibling(
+    check: &mut SkillCheck,
+    digest: &SkillDigest,
+    pin: Option<&LockedSkill>,
+    sibling: &SiblingSignature,
+    options: &CiOptions<'_>,
+) {
+    let sibling_location = sibling.path.display().to_string();
+    let manifest_location = sibling.manifest_path.display().to_string();
     let single_lock = pin.map(|entry| SkillsLock { skills: vec![entry.clone()], ..SkillsLock::new() });
     let no_pin_lock = SkillsLock::new();
     let verify_options = VerifyOptions {
         // The trust store takes part only when there is a signature for it to check here: a
         // required-but-missing signature is decided below, across both places.
-        trust: options.trust.filter(|_| sibling_signature.is_some()).map(Trust::Store),
-        signature: sibling_signature.as_ref().map(|signature| SignatureEvidence {
+        trust: options.trust.filter(|_| sibling.signature.is_some()).map(Trust::Store),
+        signature: sibling.signature.as_ref().map(|signature| SignatureEvidence {
             signature,
             location: &sibling_location,
-            signed_manifest: signed_manifest.as_deref(),
+            signed_manifest: sibling.signed_manifest.as_deref(),
             manifest_location: Some(&manifest_location),
         }),
         signature_location: Some(&sibling_location),
@@ -409,7 +457,7 @@ pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck
         archive_bytes: None,
         now: options.now,
     };
-    match verify_skill(&digest, &verify_options) {
+    match verify_skill(digest, &verify_options) {
         Err(e) => check.problems.push(Problem::error("unreadable", e.to_string())),
         Ok(report) => {
             for failure in &report.failures {
@@ -431,7 +479,7 @@ pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck
             if report.signer.is_some() && check.signature == "none" {
                 check.signature = "verified";
             }
-            if sibling_signature.is_some() && options.trust.is_none() {
+            if sibling.signature.is_some() && options.trust.is_none() {
                 check.signature = "unchecked";
             }
         }
@@ -443,17 +491,29 @@ pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck
             "pinned"
         };
     }
+}
 
-    if sibling_signature.is_none() {
-        match load_signature(&installed_sig) {
-            Err(message) => signature_problem(&mut check, message),
-            Ok(None) => {}
-            Ok(Some(signature)) => match options.trust {
-                None => check.signature = "unchecked",
-                Some(store) => check_installed_signature(&mut check, store, &signature, &digest, pin, options.now),
-            },
-        }
+/// `<skill>/.clawhub/skillscan.minisig`, the mirror's signature `skillscan install` keeps.
+fn check_installed_signature_file(
+    check: &mut SkillCheck,
+    found: &Found,
+    digest: &SkillDigest,
+    pin: Option<&LockedSkill>,
+    options: &CiOptions<'_>,
+) {
+    match load_signature(&found.path.join(SIGNATURE_FILE)) {
+        Err(message) => check.signature_problem(message),
+        Ok(None) => {}
+        Ok(Some(signature)) => match options.trust {
+            None => check.signature = "unchecked",
+            Some(store) => check_installed_signature(check, store, &signature, digest, pin, options.now),
+        },
     }
+}
+
+/// Signatures required (by `[ci] require_signatures` or the trust store) but absent, or present
+/// with no keys to check them.
+fn require_signature(check: &mut SkillCheck, found: &Found, sibling: &SiblingSignature, options: &CiOptions<'_>) {
     let required = options.require_signatures || options.trust.is_some_and(TrustStore::require_signature);
     if required && check.signature == "none" {
         check.signature = "missing";
@@ -461,7 +521,7 @@ pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck
             "signature",
             format!(
                 "no signature ({} or {}/{SIGNATURE_FILE}), and signatures are required",
-                sibling.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                sibling.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
                 found.rel
             ),
         ));
@@ -473,7 +533,6 @@ pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck
             "signatures are required but no trusted keys are configured ([ci] trusted_keys)",
         ));
     }
-    (check, Some(digest))
 }
 
 /// The mirror's signature kept by `skillscan install`: its trusted comment must come from a

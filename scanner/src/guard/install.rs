@@ -3,7 +3,9 @@
 //!
 //! The order is the point. Nothing touches the disk until every check has passed:
 //!
-//! 1. [`check_archive`]: integrity. The archive's sha256 against the mirror's
+//! 1. [`resolve::resolve`], before the download: the registry's answer against the request and
+//!    the pin (malware blocks, aliases, owners, the version to install).
+//! 2. [`check_archive`]: integrity. The archive's sha256 against the mirror's
 //!    `X-Skillscan-Sha256`, its tree (read by [`crate::guard::integrity`], which refuses links, unsafe
 //!    paths, duplicates, encrypted entries and bombs) against `X-Skillscan-Tree-Digest`, the
 //!    registry's `_meta.json` against the requested slug and version, the mirror's signature
@@ -11,10 +13,10 @@
 //!    and version, so a valid signature for another skill or an older version is refused), and
 //!    the `skills.lock` pin of the same version (changed, added and removed files named). Any
 //!    failure is an [`IntegrityRefusal`] (exit 3).
-//! 2. [`check_policy`]: the scan, run by the caller in memory with inline ignores off. Findings
+//! 3. [`check_policy`]: the scan, run by the caller in memory with inline ignores off. Findings
 //!    at or above the threshold, or incomplete analysis (coverage findings at medium or above),
 //!    are a [`PolicyRefusal`] (exit 1).
-//! 3. [`InstallPlan::prepare`] validates the destination (no links on the way, no existing
+//! 4. [`InstallPlan::prepare`] validates the destination (no links on the way, no existing
 //!    folder unless forced, lock files that parse) and renders every file to write;
 //!    [`InstallPlan::commit`] stages the skill under `<workdir>/.clawhub/`, re-digests the
 //!    staged folder and compares it with the verified archive, then swaps it into place with
@@ -27,15 +29,19 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use skillscan_signatures::digest::{Sha256Digest, sha256};
-use skillscan_signatures::minisign::{KeyId, PublicKey, SignatureFile};
-use skillscan_signatures::{LockedSkill, SkillStatement, SkillsLock, TrustStore};
+use skillscan_signatures::minisign::{KeyId, SignatureFile};
+use skillscan_signatures::{LockedSkill, SkillStatement, SkillsLock};
 
 use crate::clawhub::state::{LockJson, Origin, STATE_DIR, SkillRef};
 use crate::engine::config::FailOn;
 use crate::engine::finding::{Category, Severity};
 use crate::engine::scan::ScanReport;
 use crate::engine::verdict::Verdict;
-use crate::guard::integrity::verify::{SignatureEvidence, Trust, VerifyOptions, verify_skill};
+use crate::guard::atomic_file;
+use crate::guard::caps::MAX_FILE_LIST_BYTES;
+use crate::guard::integrity::verify::{
+    SignatureEvidence, Trust, VerifyIoError, VerifyOptions, VerifyReport, verify_skill,
+};
 use crate::guard::integrity::{IntegrityLimits, SkillDigest, digest_archive_bytes, digest_dir};
 
 /// Where an installed skill keeps the mirror's signature, so that `skillscan ci` and
@@ -47,15 +53,10 @@ pub const SIGNATURE_FILE: &str = ".clawhub/skillscan.minisig";
 /// is room enough, and a bomb stops after a bounded amount of work.
 pub const INSTALL_LIMITS: IntegrityLimits = IntegrityLimits { max_entries: 10_000, max_total_bytes: 100 << 20 };
 
-/// Who may sign what we install.
-#[derive(Debug, Clone, Copy)]
-pub enum TrustInput<'a> {
-    /// `--trusted-keys`: named keys, windows, revocations; `require_signature` decides whether a
-    /// missing signature is a failure.
-    Store(&'a TrustStore),
-    /// `--public-key`: one key, a signature is required.
-    Key(&'a PublicKey),
-}
+/// Who may sign what we install: the integrity library's [`Trust`] (a trust store, whose
+/// `require_signature` decides whether a missing signature is a failure, or one public key,
+/// which requires a signature), under the name install's callers know it by.
+pub type TrustInput<'a> = Trust<'a>;
 
 /// The downloaded archive and what came with it.
 #[derive(Debug, Clone, Copy)]
@@ -121,32 +122,84 @@ pub fn check_archive(
     trust: Option<TrustInput<'_>>,
     now_unix: u64,
 ) -> Result<VerifiedArchive, IntegrityRefusal> {
-    let mut problems = Vec::new();
-    let mut passed = Vec::new();
-    let mut notes = Vec::new();
-    let refuse = |problems: Vec<String>| Err(IntegrityRefusal { problems });
-
-    let archive_sha256 = sha256(artifact.bytes);
-    match artifact.sha256_header.map(parse_digest) {
-        None => notes.push("the registry sent no X-Skillscan-Sha256 header (not a skillscan mirror?)".to_owned()),
-        Some(Err(reason)) => problems.push(format!("the registry's X-Skillscan-Sha256 header {reason}")),
-        Some(Ok(claimed)) if claimed != archive_sha256 => problems.push(format!(
-            "the archive's sha256 is {archive_sha256}, but the registry's X-Skillscan-Sha256 header says {claimed}: \
-             the bytes were changed on the way or the registry serves other bytes than it vetted"
-        )),
-        Some(Ok(_)) => passed.push(format!("archive sha256 {archive_sha256} matches X-Skillscan-Sha256")),
-    }
-
+    let mut out = Checked::default();
+    check_sha256_header(artifact, &mut out);
     let name = format!("{}-{}.zip", expected.slug, expected.version);
     let digest = match digest_archive_bytes(&name, artifact.bytes, &INSTALL_LIMITS) {
         Ok(digest) => digest,
-        Err(e) => {
-            problems.push(format!("the downloaded archive cannot be installed safely: {e}"));
-            return refuse(problems);
-        }
+        Err(e) => return Err(out.refuse(format!("the downloaded archive cannot be installed safely: {e}"))),
     };
+    check_layout(&digest, expected, &mut out);
+    check_tree_digest_header(artifact, &digest, &mut out);
+    check_meta(&digest, expected, &mut out);
+    let signature = parse_signature(artifact, expected, &mut out);
+    if let Some(entry) = pin
+        && entry.version != expected.version
+    {
+        out.notes.push(format!(
+            "skills.lock pins {} {}; installing {} replaces that pin",
+            entry.slug, entry.version, expected.version
+        ));
+    }
+    let report = match verify_with_integrity(&digest, artifact, expected, pin, trust, signature.as_ref(), now_unix) {
+        Ok(report) => report,
+        Err(e) => return Err(out.refuse(e.to_string())),
+    };
+    out.problems.extend(report.failures.iter().map(ToString::to_string));
+    out.passed.extend(report.passed.iter().cloned());
+    out.notes.extend(report.notes.iter().cloned());
+    check_statement_subject(&report, expected, &mut out);
+    if pin.is_none() {
+        out.notes.push(format!("{} is not pinned in skills.lock yet; this install pins it", expected.slug));
+    }
+    if !out.problems.is_empty() {
+        return Err(IntegrityRefusal { problems: out.problems });
+    }
+    Ok(VerifiedArchive {
+        digest,
+        signer: report.signer,
+        statement: report.statement,
+        signature: signature.map(|s| s.to_file_string()),
+        passed: out.passed,
+        notes: out.notes,
+    })
+}
+
+/// What [`check_archive`]'s steps found so far, in the order they found it.
+#[derive(Default)]
+struct Checked {
+    problems: Vec<String>,
+    passed: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Checked {
+    /// A problem that ends the checks: the refusal names it after everything found before it.
+    fn refuse(mut self, problem: String) -> IntegrityRefusal {
+        self.problems.push(problem);
+        IntegrityRefusal { problems: self.problems }
+    }
+}
+
+/// The archive's sha256 against the mirror's `X-Skillscan-Sha256` (a registry that is not a
+/// skillscan mirror sends none: a note).
+fn check_sha256_header(artifact: &Artifact<'_>, out: &mut Checked) {
+    let archive_sha256 = sha256(artifact.bytes);
+    match artifact.sha256_header.map(parse_digest) {
+        None => out.notes.push("the registry sent no X-Skillscan-Sha256 header (not a skillscan mirror?)".to_owned()),
+        Some(Err(reason)) => out.problems.push(format!("the registry's X-Skillscan-Sha256 header {reason}")),
+        Some(Ok(claimed)) if claimed != archive_sha256 => out.problems.push(format!(
+            "the archive's sha256 is {archive_sha256}, but the registry's X-Skillscan-Sha256 header says {claimed}: \
+             the bytes were changed on the way or the registry serves other bytes than it vetted"
+        )),
+        Some(Ok(_)) => out.passed.push(format!("archive sha256 {archive_sha256} matches X-Skillscan-Sha256")),
+    }
+}
+
+/// A flat ClawHub archive with `SKILL.md` at its root.
+fn check_layout(digest: &SkillDigest, expected: &Expected, out: &mut Checked) {
     if let Some(top) = &digest.top_folder {
-        problems.push(format!(
+        out.problems.push(format!(
             "the archive is not a flat ClawHub archive: every file sits under \"{}/\", which would install \
              skills/{}/{}/…",
             crate::engine::text::escape_snippet(top, 80),
@@ -155,30 +208,38 @@ pub fn check_archive(
         ));
     }
     if !digest.all_files.iter().any(|f| crate::engine::package::is_manifest_name(&f.path)) {
-        problems.push("the archive has no SKILL.md at its root; it is not a skill".to_owned());
+        out.problems.push("the archive has no SKILL.md at its root; it is not a skill".to_owned());
     }
+}
+
+/// The tree digest against the mirror's `X-Skillscan-Tree-Digest`, when it sent one.
+fn check_tree_digest_header(artifact: &Artifact<'_>, digest: &SkillDigest, out: &mut Checked) {
     let tree_digest = digest.tree_digest();
     match artifact.tree_digest_header.map(parse_digest) {
         None => {}
-        Some(Err(reason)) => problems.push(format!("the registry's X-Skillscan-Tree-Digest header {reason}")),
-        Some(Ok(claimed)) if claimed != tree_digest => problems.push(format!(
+        Some(Err(reason)) => out.problems.push(format!("the registry's X-Skillscan-Tree-Digest header {reason}")),
+        Some(Ok(claimed)) if claimed != tree_digest => out.problems.push(format!(
             "the archive's tree digest is {tree_digest}, but the registry's X-Skillscan-Tree-Digest header says {claimed}"
         )),
-        Some(Ok(_)) => passed.push(format!("tree digest {tree_digest} matches X-Skillscan-Tree-Digest")),
+        Some(Ok(_)) => out.passed.push(format!("tree digest {tree_digest} matches X-Skillscan-Tree-Digest")),
     }
+}
+
+/// The registry's `_meta.json` names the requested slug and version, if it names any.
+fn check_meta(digest: &SkillDigest, expected: &Expected, out: &mut Checked) {
     match &digest.hints.meta {
-        None => notes.push("the archive has no _meta.json".to_owned()),
-        Some(Err(e)) => notes.push(format!("ignored {e}")),
+        None => out.notes.push("the archive has no _meta.json".to_owned()),
+        Some(Err(e)) => out.notes.push(format!("ignored {e}")),
         Some(Ok(meta)) => {
             if let Some(slug) = meta.slug.as_deref().filter(|s| *s != expected.slug) {
-                problems.push(format!(
+                out.problems.push(format!(
                     "the archive's _meta.json names skill \"{}\", not \"{}\"",
                     crate::engine::text::escape_snippet(slug, 80),
                     expected.slug
                 ));
             }
             if let Some(version) = meta.version.as_deref().filter(|v| *v != expected.version) {
-                problems.push(format!(
+                out.problems.push(format!(
                     "the archive's _meta.json says version \"{}\", not \"{}\"",
                     crate::engine::text::escape_snippet(version, 80),
                     expected.version
@@ -186,39 +247,42 @@ pub fn check_archive(
             }
         }
     }
+}
 
-    let signature = match artifact.signature.map(SignatureFile::parse) {
+/// The signature the registry served, parsed; one that does not parse is a problem.
+fn parse_signature(artifact: &Artifact<'_>, expected: &Expected, out: &mut Checked) -> Option<SignatureFile> {
+    match artifact.signature.map(SignatureFile::parse) {
         None => None,
         Some(Ok(signature)) => Some(signature),
         Some(Err(e)) => {
-            problems.push(format!(
+            out.problems.push(format!(
                 "the registry's signature for {}@{} does not parse: {e}",
                 expected.slug, expected.version
             ));
             None
         }
-    };
-    // The pin is compared through the integrity library only for the same version; a pin of
-    // another version means this install is an update, which replaces the pin afterwards.
-    let same_version_pin = pin.filter(|entry| entry.version == expected.version);
-    if let Some(entry) = pin
-        && entry.version != expected.version
-    {
-        notes.push(format!(
-            "skills.lock pins {} {}; installing {} replaces that pin",
-            entry.slug, entry.version, expected.version
-        ));
     }
+}
+
+/// The integrity library's checks: the signature against the trust, and the pin when it pins
+/// this very version (a pin of another version means this install is an update, which replaces
+/// the pin afterwards).
+fn verify_with_integrity(
+    digest: &SkillDigest,
+    artifact: &Artifact<'_>,
+    expected: &Expected,
+    pin: Option<&LockedSkill>,
+    trust: Option<TrustInput<'_>>,
+    signature: Option<&SignatureFile>,
+    now_unix: u64,
+) -> Result<VerifyReport, VerifyIoError> {
+    let same_version_pin = pin.filter(|entry| entry.version == expected.version);
     let single_entry_lock =
         same_version_pin.map(|entry| SkillsLock { skills: vec![entry.clone()], ..SkillsLock::new() });
     let location = format!("the registry's signature of {}@{}", expected.slug, expected.version);
-    let trust = trust.map(|t| match t {
-        TrustInput::Store(store) => Trust::Store(store),
-        TrustInput::Key(key) => Trust::Key(key),
-    });
     let options = VerifyOptions {
         trust,
-        signature: signature.as_ref().map(|signature| SignatureEvidence {
+        signature: signature.map(|signature| SignatureEvidence {
             signature,
             location: &location,
             signed_manifest: None,
@@ -231,41 +295,21 @@ pub fn check_archive(
         archive_bytes: Some(artifact.bytes),
         now: now_unix,
     };
-    let report = match verify_skill(&digest, &options) {
-        Ok(report) => report,
-        Err(e) => {
-            problems.push(e.to_string());
-            return refuse(problems);
-        }
-    };
-    problems.extend(report.failures.iter().map(ToString::to_string));
-    passed.extend(report.passed.iter().cloned());
-    notes.extend(report.notes.iter().cloned());
-    if let Some(statement) = &report.statement {
-        // The integrity library compares the statement with what the archive or the pin says;
-        // what we asked for is the stronger expectation (an archive can name itself anything).
-        if statement.slug != expected.slug || statement.version != expected.version {
-            problems.push(format!(
-                "the signature is for {}@{}, not for the requested {}@{} (a signature replayed from another skill \
-                 or version)",
-                statement.slug, statement.version, expected.slug, expected.version
-            ));
-        }
+    verify_skill(digest, &options)
+}
+
+/// The integrity library compares a signed statement with what the archive or the pin says; what
+/// we asked for is the stronger expectation (an archive can name itself anything).
+fn check_statement_subject(report: &VerifyReport, expected: &Expected, out: &mut Checked) {
+    if let Some(statement) = &report.statement
+        && (statement.slug != expected.slug || statement.version != expected.version)
+    {
+        out.problems.push(format!(
+            "the signature is for {}@{}, not for the requested {}@{} (a signature replayed from another skill or \
+             version)",
+            statement.slug, statement.version, expected.slug, expected.version
+        ));
     }
-    if pin.is_none() {
-        notes.push(format!("{} is not pinned in skills.lock yet; this install pins it", expected.slug));
-    }
-    if !problems.is_empty() {
-        return refuse(problems);
-    }
-    Ok(VerifiedArchive {
-        digest,
-        signer: report.signer.clone(),
-        statement: report.statement.clone(),
-        signature: signature.map(|s| s.to_file_string()),
-        passed,
-        notes,
-    })
 }
 
 fn parse_digest(text: &str) -> Result<Sha256Digest, String> {
@@ -411,7 +455,7 @@ fn check_file_component(path: &Path) -> Result<(), InstallError> {
 /// Reads and parses `<workdir>/skills.lock`; a missing file is an empty lock.
 pub fn load_skills_lock(path: &Path) -> Result<SkillsLock, InstallError> {
     check_file_component(path)?;
-    match crate::clawhub::state::read_state_file_limited(path, 64 << 20)? {
+    match crate::clawhub::state::read_state_file_limited(path, MAX_FILE_LIST_BYTES)? {
         None => Ok(SkillsLock::new()),
         Some(text) => SkillsLock::parse(&text)
             .map_err(|e| InstallError::Lock { path: path.display().to_string(), reason: e.to_string() }),
@@ -574,10 +618,11 @@ impl InstallPlan {
         write_new(&staged.join(STATE_DIR).join("origin.json"), self.origin.as_bytes())?;
         self.check_staged(&staged)?;
 
-        let new_lock_json = staging.join("lock.json");
-        let new_skills_lock = staging.join("skills.lock");
-        write_new(&new_lock_json, self.lock_json.as_bytes())?;
-        write_new(&new_skills_lock, self.skills_lock.as_bytes())?;
+        // Mode 0o666 less the umask: what the lock files got when they were written directly.
+        let new_lock_json =
+            atomic_file::stage(staging, "lock.json", self.lock_json.as_bytes(), 0o666).map_err(io_error(staging))?;
+        let new_skills_lock = atomic_file::stage(staging, "skills.lock", self.skills_lock.as_bytes(), 0o666)
+            .map_err(io_error(staging))?;
 
         // The swap: the old folder moves into the staging area (removed with it), the new one
         // takes its place. Between the two renames the folder is briefly absent, never half
@@ -592,15 +637,20 @@ impl InstallPlan {
             }
             return Err(io_error(target)(e));
         }
-        sync_dir(target.parent());
+        // Syncing folders is best effort here: the skill is in place whether or not it succeeds.
+        if let Some(parent) = target.parent() {
+            let _ = atomic_file::fsync_dir(parent);
+        }
         // From here on the skill is in place; the locks follow it. A failure now leaves the
         // skill installed but unrecorded, and the error says so.
         let lock_json_path = LockJson::write_path(&self.workdir);
-        fs::rename(&new_lock_json, &lock_json_path).map_err(io_error(&lock_json_path))?;
+        new_lock_json.persist(&lock_json_path).map_err(io_error(&lock_json_path))?;
         let skills_lock_path = self.workdir.join("skills.lock");
-        fs::rename(&new_skills_lock, &skills_lock_path).map_err(io_error(&skills_lock_path))?;
-        sync_dir(Some(&self.workdir));
-        sync_dir(lock_json_path.parent());
+        new_skills_lock.persist(&skills_lock_path).map_err(io_error(&skills_lock_path))?;
+        let _ = atomic_file::fsync_dir(&self.workdir);
+        if let Some(parent) = lock_json_path.parent() {
+            let _ = atomic_file::fsync_dir(parent);
+        }
         Ok(())
     }
 
@@ -677,21 +727,11 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), InstallError> {
     file.sync_all().map_err(io_error(path))
 }
 
-/// Best effort: makes renames in `dir` durable.
-fn sync_dir(dir: Option<&Path>) {
-    #[cfg(unix)]
-    if let Some(dir) = dir
-        && let Ok(handle) = fs::File::open(dir)
-    {
-        let _ = handle.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
 fn unique_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
+
+pub mod resolve;
 
 #[cfg(test)]
 mod tests;

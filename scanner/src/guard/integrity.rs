@@ -44,7 +44,6 @@ pub mod hints;
 pub mod verify;
 mod walk;
 
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -79,33 +78,24 @@ impl Default for IntegrityLimits {
 }
 
 /// What kind of input a digest was computed from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, strum::Display, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "lowercase")]
 pub enum InputKind {
     Directory,
     Zip,
     Tar,
+    #[strum(serialize = "tar.gz")]
     TarGz,
 }
 
 impl InputKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Directory => "directory",
-            Self::Zip => "zip",
-            Self::Tar => "tar",
-            Self::TarGz => "tar.gz",
-        }
+        self.into()
     }
 
     pub fn is_archive(self) -> bool {
         self != Self::Directory
-    }
-}
-
-impl fmt::Display for InputKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

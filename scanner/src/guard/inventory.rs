@@ -35,14 +35,14 @@ use skillscan_signatures::{SkillsLock, TrustStore};
 use crate::clawhub::state::{LockJson, same_registry};
 use crate::engine::config::FailOn;
 use crate::engine::scan::{ScanOptions, Scanner};
-use crate::guard::ci::{CiOptions, Found, ProblemKind, check_skill};
-use crate::guard::integrity::IntegrityLimits;
+use crate::guard::caps::MAX_FILE_LIST_BYTES;
+use crate::guard::ci::{CiOptions, Found, ProblemKind, SkillCheck, check_skill};
+use crate::guard::integrity::{IntegrityLimits, SkillDigest};
 
 /// A config file larger than this is not read.
 const MAX_CONFIG_BYTES: u64 = 4 << 20;
 /// JSON5 nesting accepted in a config (the parser recurses; this bounds its stack).
 const MAX_CONFIG_DEPTH: usize = 64;
-const MAX_LOCK_BYTES: u64 = 64 << 20;
 
 /// State folders under the home, the installation kind, and the config names tried in each.
 const STATE_DIRS: [(&str, &str); 3] = [(".openclaw", "openclaw"), (".clawdbot", "clawdbot"), (".moltbot", "moltbot")];
@@ -385,15 +385,40 @@ struct PlannedLocation {
     owner_dir: PathBuf,
 }
 
+impl PlannedLocation {
+    fn new(path: PathBuf, kind: &'static str, owner_dir: PathBuf) -> Self {
+        PlannedLocation { path, kind, agent: None, owner_dir }
+    }
+}
+
 /// Runs the inventory; see the module docs.
 pub fn inventory(options: &InventoryOptions<'_>) -> Result<Inventory, InventoryError> {
     let home_real = fs::canonicalize(&options.home)
         .map_err(|e| InventoryError { path: options.home.display().to_string(), reason: e.to_string() })?;
     let mut walker = Walker { options, home_real, problems: Vec::new() };
-    let mut installations = Vec::new();
-    let mut planned: Vec<PlannedLocation> = Vec::new();
-    let mut workspaces: Vec<PathBuf> = Vec::new();
+    let (installations, planned) = plan_locations(&mut walker);
+    let (locations, skills) = visit_locations(&mut walker, planned);
+    let summary = summarize(installations.len(), &skills, walker.problems.len());
+    Ok(Inventory {
+        version: 1,
+        root: options.home.display().to_string(),
+        mirror: options.mirror.clone(),
+        installations,
+        locations,
+        skills,
+        problems: walker.problems,
+        summary,
+    })
+}
 
+/// Every OpenClaw installation under the home (and the extra state folders), and the skills
+/// folders to look in, in the order they are reported: each installation's managed, workshop and
+/// extra folders, then `~/.agents/skills`, then each workspace's two.
+fn plan_locations(walker: &mut Walker<'_>) -> (Vec<Installation>, Vec<PlannedLocation>) {
+    let options = walker.options;
+    let mut installations = Vec::new();
+    let mut planned = Vec::new();
+    let mut workspaces: Vec<PathBuf> = Vec::new();
     let mut state_dirs: Vec<(PathBuf, String)> =
         STATE_DIRS.iter().map(|(dir, kind)| (options.home.join(dir), (*kind).to_owned())).collect();
     state_dirs.extend(options.extra_state_dirs.iter().map(|dir| (dir.clone(), "openclaw".to_owned())));
@@ -403,43 +428,8 @@ pub fn inventory(options: &InventoryOptions<'_>) -> Result<Inventory, InventoryE
         }
         let mut installation =
             Installation { kind, state_dir: walker.show(&state_dir), config: None, workspaces: Vec::new() };
-        let mut named_workspaces: Vec<PathBuf> = Vec::new();
-        let mut extra_dirs: Vec<PathBuf> = Vec::new();
-        for name in CONFIG_NAMES {
-            let path = state_dir.join(name);
-            if !walker.admit(&path, false, "config") {
-                continue;
-            }
-            installation.config = Some(walker.show(&path));
-            let text = match crate::clawhub::state::read_state_file_limited(
-                &fs::canonicalize(&path).unwrap_or(path.clone()),
-                MAX_CONFIG_BYTES,
-            ) {
-                Ok(Some(text)) => text,
-                Ok(None) => break,
-                Err(e) => {
-                    walker.problem(&path, "warning", e.to_string());
-                    break;
-                }
-            };
-            match parse_config(&text) {
-                Err(reason) => walker.problem(&path, "warning", format!("{reason}; its workspaces are unknown")),
-                Ok(config) => {
-                    let paths = config_paths(&config);
-                    for problem in &paths.problems {
-                        walker.problem(&path, "warning", format!("{problem}; ignored"));
-                    }
-                    if let Some(ws) = &paths.default_workspace {
-                        named_workspaces.push(walker.resolve(ws, &state_dir));
-                    }
-                    for (_, ws) in &paths.agent_workspaces {
-                        named_workspaces.push(walker.resolve(ws, &state_dir));
-                    }
-                    extra_dirs.extend(paths.extra_dirs.iter().map(|d| walker.resolve(d, &state_dir)));
-                }
-            }
-            break;
-        }
+        let named = read_installation_config(walker, &state_dir, &mut installation);
+        let mut named_workspaces = named.workspaces;
         // OpenClaw's default workspace, when the config names none.
         if named_workspaces.is_empty() {
             named_workspaces.push(state_dir.join("workspace"));
@@ -450,56 +440,108 @@ pub fn inventory(options: &InventoryOptions<'_>) -> Result<Inventory, InventoryE
                 workspaces.push(ws);
             }
         }
-        planned.push(PlannedLocation {
-            path: state_dir.join("skills"),
-            kind: "managed",
-            agent: None,
-            owner_dir: state_dir.clone(),
-        });
-        let agents_dir = state_dir.join("agents");
-        if walker.admit(&agents_dir, true, "agents folder")
-            && let Ok(entries) = fs::read_dir(&agents_dir)
-        {
-            let mut ids: Vec<String> =
-                entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-            ids.sort();
-            for id in ids {
-                let agent_dir = agents_dir.join(&id).join("agent");
-                planned.push(PlannedLocation {
-                    path: agent_dir.join("workshop-skills"),
-                    kind: "workshop",
-                    agent: Some(id),
-                    owner_dir: agent_dir,
-                });
-            }
-        }
-        for dir in extra_dirs {
+        planned.push(PlannedLocation::new(state_dir.join("skills"), "managed", state_dir.clone()));
+        planned.extend(workshop_locations(walker, &state_dir));
+        for dir in named.extra_dirs {
             let owner_dir = dir.parent().map(Path::to_path_buf).unwrap_or_else(|| dir.clone());
-            planned.push(PlannedLocation { path: dir, kind: "extra", agent: None, owner_dir });
+            planned.push(PlannedLocation::new(dir, "extra", owner_dir));
         }
         installations.push(installation);
     }
-    planned.push(PlannedLocation {
-        path: options.home.join(".agents/skills"),
-        kind: "user-agents",
-        agent: None,
-        owner_dir: options.home.join(".agents"),
-    });
+    planned.push(PlannedLocation::new(
+        options.home.join(".agents/skills"),
+        "user-agents",
+        options.home.join(".agents"),
+    ));
     for ws in &workspaces {
-        planned.push(PlannedLocation {
-            path: ws.join("skills"),
-            kind: "workspace",
-            agent: None,
-            owner_dir: ws.clone(),
-        });
-        planned.push(PlannedLocation {
-            path: ws.join(".agents/skills"),
-            kind: "workspace-agents",
-            agent: None,
-            owner_dir: ws.clone(),
-        });
+        planned.push(PlannedLocation::new(ws.join("skills"), "workspace", ws.clone()));
+        planned.push(PlannedLocation::new(ws.join(".agents/skills"), "workspace-agents", ws.clone()));
     }
+    (installations, planned)
+}
 
+/// What an installation's config names, resolved against its state folder.
+#[derive(Default)]
+struct NamedFolders {
+    workspaces: Vec<PathBuf>,
+    extra_dirs: Vec<PathBuf>,
+}
+
+/// The first config of the state folder that exists (`openclaw.json`, then the legacy names):
+/// recorded in `installation`, read and parsed, its problems reported.
+fn read_installation_config(
+    walker: &mut Walker<'_>,
+    state_dir: &Path,
+    installation: &mut Installation,
+) -> NamedFolders {
+    let mut named = NamedFolders::default();
+    for name in CONFIG_NAMES {
+        let path = state_dir.join(name);
+        if !walker.admit(&path, false, "config") {
+            continue;
+        }
+        installation.config = Some(walker.show(&path));
+        let text = match crate::clawhub::state::read_state_file_limited(
+            &fs::canonicalize(&path).unwrap_or(path.clone()),
+            MAX_CONFIG_BYTES,
+        ) {
+            Ok(Some(text)) => text,
+            Ok(None) => break,
+            Err(e) => {
+                walker.problem(&path, "warning", e.to_string());
+                break;
+            }
+        };
+        match parse_config(&text) {
+            Err(reason) => walker.problem(&path, "warning", format!("{reason}; its workspaces are unknown")),
+            Ok(config) => {
+                let paths = config_paths(&config);
+                for problem in &paths.problems {
+                    walker.problem(&path, "warning", format!("{problem}; ignored"));
+                }
+                if let Some(ws) = &paths.default_workspace {
+                    named.workspaces.push(walker.resolve(ws, state_dir));
+                }
+                for (_, ws) in &paths.agent_workspaces {
+                    named.workspaces.push(walker.resolve(ws, state_dir));
+                }
+                named.extra_dirs.extend(paths.extra_dirs.iter().map(|d| walker.resolve(d, state_dir)));
+            }
+        }
+        break;
+    }
+    named
+}
+
+/// `<state>/agents/<id>/agent/workshop-skills`, one per agent folder, by agent id.
+fn workshop_locations(walker: &mut Walker<'_>, state_dir: &Path) -> Vec<PlannedLocation> {
+    let agents_dir = state_dir.join("agents");
+    if !walker.admit(&agents_dir, true, "agents folder") {
+        return Vec::new();
+    }
+    let Ok(entries) = fs::read_dir(&agents_dir) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> =
+        entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    ids.sort();
+    ids.into_iter()
+        .map(|id| {
+            let agent_dir = agents_dir.join(&id).join("agent");
+            PlannedLocation {
+                path: agent_dir.join("workshop-skills"),
+                kind: "workshop",
+                agent: Some(id),
+                owner_dir: agent_dir,
+            }
+        })
+        .collect()
+}
+
+/// Each planned skills folder that exists (once, however many ways lead to it), its skills
+/// inspected against the `skills.lock` of its owner folder; then each owner folder's
+/// `.clawhub/lock.json` against what was found.
+fn visit_locations(walker: &mut Walker<'_>, planned: Vec<PlannedLocation>) -> (Vec<Location>, Vec<InstalledSkill>) {
     let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
     let mut locations = Vec::new();
     let mut skills = Vec::new();
@@ -530,41 +572,10 @@ pub fn inventory(options: &InventoryOptions<'_>) -> Result<Inventory, InventoryE
         if let (true, Err(reason)) = (first_look, &lock) {
             walker.problem(&lock_path, "warning", reason.clone());
         }
-        let walk = crate::guard::skill_dirs::find(&plan.path);
-        for (dir, reason) in &walk.unreadable {
-            walker.problem(dir, "warning", format!("cannot be listed: {reason}"));
-        }
-        let mut found_paths: Vec<PathBuf> = walk.skills.clone();
-        for (link, target) in &walk.links {
-            match fs::canonicalize(link) {
-                Ok(resolved) if resolved.starts_with(&real) => {
-                    // Inside its skills folder: OpenClaw loads it, and the folder it points to is
-                    // listed on its own (or will be, if it is a skill).
-                    walker.problem(
-                        link,
-                        "warning",
-                        format!("is a link to \"{target}\" inside {}; listed under its target", location.path),
-                    );
-                }
-                Ok(resolved) => walker.problem(
-                    link,
-                    "integrity",
-                    format!(
-                        "skill folder is a link to \"{target}\" ({}), outside {}; OpenClaw refuses it unless \
-                         skills.load.allowSymlinkTargets allows it; not inspected",
-                        resolved.display(),
-                        location.path
-                    ),
-                ),
-                Err(e) => {
-                    walker.problem(link, "warning", format!("is a link to \"{target}\" that does not resolve: {e}"))
-                }
-            }
-        }
-        found_paths.sort();
+        let found_paths = find_skills(walker, &plan.path, &real, &location.path);
         location.skills = found_paths.len();
         for path in found_paths {
-            skills.push(inspect(&walker, options, &plan, &location, &path, &lock, &lock_path));
+            skills.push(inspect(walker, walker.options, &plan, &location, &path, &lock, &lock_path));
         }
         if !owner_dirs.contains(&plan.owner_dir) {
             owner_dirs.push(plan.owner_dir.clone());
@@ -572,16 +583,50 @@ pub fn inventory(options: &InventoryOptions<'_>) -> Result<Inventory, InventoryE
         locations.push(location);
     }
     for owner_dir in &owner_dirs {
-        check_clawhub_lock(&mut walker, owner_dir, &skills);
+        check_clawhub_lock(walker, owner_dir, &skills);
     }
+    (locations, skills)
+}
 
-    let mut summary = InventorySummary {
-        installations: installations.len(),
-        skills: skills.len(),
-        problems: walker.problems.len(),
-        ..InventorySummary::default()
-    };
-    for skill in &skills {
+/// The skill folders in a skills folder (`real` is where it resolves to, `shown` how it is
+/// named), sorted. Links to skill folders are OpenClaw's rule: one that resolves inside the
+/// skills folder is listed under its target, one that escapes is an integrity problem.
+fn find_skills(walker: &mut Walker<'_>, dir: &Path, real: &Path, shown: &str) -> Vec<PathBuf> {
+    let walk = crate::guard::skill_dirs::find(dir);
+    for (dir, reason) in &walk.unreadable {
+        walker.problem(dir, "warning", format!("cannot be listed: {reason}"));
+    }
+    for (link, target) in &walk.links {
+        match fs::canonicalize(link) {
+            Ok(resolved) if resolved.starts_with(real) => {
+                // Inside its skills folder: OpenClaw loads it, and the folder it points to is
+                // listed on its own (or will be, if it is a skill).
+                walker.problem(
+                    link,
+                    "warning",
+                    format!("is a link to \"{target}\" inside {shown}; listed under its target"),
+                );
+            }
+            Ok(resolved) => walker.problem(
+                link,
+                "integrity",
+                format!(
+                    "skill folder is a link to \"{target}\" ({}), outside {shown}; OpenClaw refuses it unless \
+                     skills.load.allowSymlinkTargets allows it; not inspected",
+                    resolved.display(),
+                ),
+            ),
+            Err(e) => walker.problem(link, "warning", format!("is a link to \"{target}\" that does not resolve: {e}")),
+        }
+    }
+    let mut found = walk.skills;
+    found.sort();
+    found
+}
+
+fn summarize(installations: usize, skills: &[InstalledSkill], problems: usize) -> InventorySummary {
+    let mut summary = InventorySummary { installations, skills: skills.len(), problems, ..InventorySummary::default() };
+    for skill in skills {
         summary.modified_since_install += usize::from(skill.modified_since_install == Some(true));
         summary.pin_mismatch += usize::from(skill.pin.status == "modified");
         summary.unpinned += usize::from(matches!(skill.pin.status, "unpinned" | "no-lock"));
@@ -589,20 +634,11 @@ pub fn inventory(options: &InventoryOptions<'_>) -> Result<Inventory, InventoryE
         summary.unmanaged += usize::from(skill.registry.is_none());
         summary.failing_scan += usize::from(skill.scan.as_ref().is_some_and(|s| s.fails_policy));
     }
-    Ok(Inventory {
-        version: 1,
-        root: options.home.display().to_string(),
-        mirror: options.mirror.clone(),
-        installations,
-        locations,
-        skills,
-        problems: walker.problems,
-        summary,
-    })
+    summary
 }
 
 fn load_lock(path: &Path) -> Result<Option<SkillsLock>, String> {
-    match crate::clawhub::state::read_state_file_limited(path, MAX_LOCK_BYTES) {
+    match crate::clawhub::state::read_state_file_limited(path, MAX_FILE_LIST_BYTES) {
         Err(e) => Err(e.to_string()),
         Ok(None) => Ok(None),
         Ok(Some(text)) => SkillsLock::parse(&text).map(Some).map_err(|e| e.to_string()),
@@ -680,6 +716,29 @@ fn inspect(
         notes: check.notes.clone(),
         integrity_failure: false,
     };
+    take_checks(&mut skill, &check, lock);
+    if let Some(digest) = &digest {
+        take_identity_files(&mut skill, digest, path);
+    }
+    if skill.name.is_none() {
+        skill.name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    }
+    skill.from_mirror = match (&options.mirror, &skill.registry) {
+        (Some(mirror), Some(registry)) => Some(same_registry(mirror, registry)),
+        _ => None,
+    };
+    if let Some(scanner) = options.scanner {
+        match scan_summary(scanner, options, path) {
+            Ok(summary) => skill.scan = Some(summary),
+            Err(e) => skill.problems.push(format!("scan: {e}")),
+        }
+    }
+    skill
+}
+
+/// What `skillscan ci`'s checks found, as a listing shows it: the pin status, and every problem
+/// but "not pinned" and a missing signature (a listing, not a gate).
+fn take_checks(skill: &mut InstalledSkill, check: &SkillCheck, lock: &Result<Option<SkillsLock>, String>) {
     match lock {
         Err(reason) => {
             skill.pin.status = "lock-error";
@@ -705,85 +764,84 @@ fn inspect(
         skill.integrity_failure |= problem.kind == ProblemKind::Integrity;
         skill.problems.push(format!("{}: {}", problem.code, problem.message));
     }
-    if let Some(digest) = &digest {
-        skill.name = digest
-            .hints
-            .front_matter
-            .as_ref()
-            .and_then(|f| f.as_ref().ok())
-            .and_then(|f| f.name.as_ref())
-            .map(|n| crate::engine::text::escape_snippet(n, 100));
-        if let Some(Ok(origin)) = &digest.hints.origin {
-            // origin.json is written by whoever can write the folder: its values are checked
-            // before anything is shown or compared, and never used as a path.
-            if let Some(slug) = origin.slug.as_deref().filter(|s| !crate::guard::integrity::hints::is_valid_slug(s)) {
-                skill.problems.push(format!(
-                    "origin: {} names slug \"{}\", which is not a valid slug (a path?); ignored",
-                    origin.file,
-                    crate::engine::text::escape_snippet(slug, 120)
-                ));
-                skill.integrity_failure = true;
-            } else if let Some(slug) = &origin.slug
-                && path.file_name().is_some_and(|n| n.to_string_lossy() != slug.as_str())
-            {
-                skill.notes.push(format!("{} names slug {slug}, but the folder is named otherwise", origin.file));
-            }
-            if let Some(registry) =
-                origin.registry.as_deref().filter(|r| crate::clawhub::client::validate_registry_url(r).is_err())
-            {
-                skill.problems.push(format!(
-                    "origin: {} names registry \"{}\", which is not an http(s) registry URL",
-                    origin.file,
-                    crate::engine::text::escape_snippet(registry, 120)
-                ));
-            }
-            skill.registry = origin.registry.as_ref().map(|r| crate::engine::text::escape_snippet(r, 300));
-            skill.modified_since_install = origin.fingerprint.and_then(|recorded| {
-                if recorded == digest.clawhub_fingerprint() {
-                    Some(false)
-                } else if digest.all_files.iter().any(|f| !f.path.is_ascii()) {
-                    // Our port of the CLI's localeCompare order is exact for ASCII names only.
-                    None
-                } else {
-                    Some(true)
-                }
-            });
-        }
-    }
-    if skill.name.is_none() {
-        skill.name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    }
-    skill.from_mirror = match (&options.mirror, &skill.registry) {
-        (Some(mirror), Some(registry)) => Some(same_registry(mirror, registry)),
-        _ => None,
+}
+
+/// The name from the front matter, and what `origin.json` says: registry, slug, and whether the
+/// files changed since the install.
+fn take_identity_files(skill: &mut InstalledSkill, digest: &SkillDigest, path: &Path) {
+    skill.name = digest
+        .hints
+        .front_matter
+        .as_ref()
+        .and_then(|f| f.as_ref().ok())
+        .and_then(|f| f.name.as_ref())
+        .map(|n| crate::engine::text::escape_snippet(n, 100));
+    let Some(Ok(origin)) = &digest.hints.origin else {
+        return;
     };
-    if let Some(scanner) = options.scanner {
-        let scan_options = ScanOptions { inline_ignores: false, ..options.scan_options.clone() };
-        match scanner.scan_paths(&[path.to_path_buf()], &scan_options, &|_, _| {}) {
-            Err(e) => skill.problems.push(format!("scan: {e}")),
-            Ok(report) => {
-                let verdict = report.skills.iter().map(|s| s.verdict).max().unwrap_or(crate::Verdict::Clean);
-                let mut active: Vec<(crate::Severity, String)> = report
-                    .skills
-                    .iter()
-                    .flat_map(|s| s.findings.iter().filter(|f| f.is_active()))
-                    .map(|f| {
-                        let at = if f.line > 0 { format!("{}:{}", f.file, f.line) } else { f.file.clone() };
-                        (f.severity, format!("{} {} {at}", f.severity, f.rule_id))
-                    })
-                    .collect();
-                active.sort_by_key(|(severity, _)| std::cmp::Reverse(*severity));
-                skill.scan = Some(ScanSummary {
-                    verdict: verdict.as_str().to_owned(),
-                    max_severity: report.max_severity().map(|s| s.as_str().to_owned()),
-                    findings: active.len(),
-                    top: active.into_iter().take(3).map(|(_, text)| text).collect(),
-                    fails_policy: report.fails(options.fail_on),
-                });
-            }
-        }
+    // origin.json is written by whoever can write the folder: its values are checked
+    // before anything is shown or compared, and never used as a path.
+    if let Some(slug) = origin.slug.as_deref().filter(|s| !crate::clawhub::names::is_valid_slug(s)) {
+        skill.problems.push(format!(
+            "origin: {} names slug \"{}\", which is not a valid slug (a path?); ignored",
+            origin.file,
+            crate::engine::text::escape_snippet(slug, 120)
+        ));
+        skill.integrity_failure = true;
+    } else if let Some(slug) = &origin.slug
+        && path.file_name().is_some_and(|n| n.to_string_lossy() != slug.as_str())
+    {
+        skill.notes.push(format!("{} names slug {slug}, but the folder is named otherwise", origin.file));
     }
-    skill
+    if let Some(registry) =
+        origin.registry.as_deref().filter(|r| crate::clawhub::client::validate_registry_url(r).is_err())
+    {
+        skill.problems.push(format!(
+            "origin: {} names registry \"{}\", which is not an http(s) registry URL",
+            origin.file,
+            crate::engine::text::escape_snippet(registry, 120)
+        ));
+    }
+    skill.registry = origin.registry.as_ref().map(|r| crate::engine::text::escape_snippet(r, 300));
+    skill.modified_since_install = origin.fingerprint.and_then(|recorded| {
+        if recorded == digest.clawhub_fingerprint() {
+            Some(false)
+        } else if digest.all_files.iter().any(|f| !f.path.is_ascii()) {
+            // Our port of the CLI's localeCompare order is exact for ASCII names only.
+            None
+        } else {
+            Some(true)
+        }
+    });
+}
+
+/// The scan of one skill folder, inline ignores off, summed up: verdict, worst severity, the
+/// worst three active findings.
+fn scan_summary(
+    scanner: &Scanner,
+    options: &InventoryOptions<'_>,
+    path: &Path,
+) -> Result<ScanSummary, crate::engine::scan::ScanError> {
+    let scan_options = ScanOptions { inline_ignores: false, ..options.scan_options.clone() };
+    let report = scanner.scan_paths(&[path.to_path_buf()], &scan_options, &|_, _| {})?;
+    let verdict = report.skills.iter().map(|s| s.verdict).max().unwrap_or(crate::Verdict::Clean);
+    let mut active: Vec<(crate::Severity, String)> = report
+        .skills
+        .iter()
+        .flat_map(|s| s.findings.iter().filter(|f| f.is_active()))
+        .map(|f| {
+            let at = if f.line > 0 { format!("{}:{}", f.file, f.line) } else { f.file.clone() };
+            (f.severity, format!("{} {} {at}", f.severity, f.rule_id))
+        })
+        .collect();
+    active.sort_by_key(|(severity, _)| std::cmp::Reverse(*severity));
+    Ok(ScanSummary {
+        verdict: verdict.as_str().to_owned(),
+        max_severity: report.max_severity().map(|s| s.as_str().to_owned()),
+        findings: active.len(),
+        top: active.into_iter().take(3).map(|(_, text)| text).collect(),
+        fails_policy: report.fails(options.fail_on),
+    })
 }
 
 pub mod render;

@@ -3,16 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 use skillscan::engine::report::human;
 use skillscan::guard::ci::{CiOptions, check_repository, render};
 use skillscan::guard::integrity::IntegrityLimits;
 use skillscan::{Config, FailOn, ScanOptions, Scanner};
-use skillscan_signatures::{SkillsLock, TrustStore};
 
 use crate::exit::Exit;
 use crate::shared::{Color, Format, LimitArgs, RuleArgs, use_color, write_output};
+use crate::trust::{load_lock_if_exists, load_trust_store};
 
 #[derive(Debug, Args)]
 pub struct CiArgs {
@@ -47,9 +47,6 @@ pub struct CiArgs {
     pub limits: LimitArgs,
 }
 
-const MAX_LOCK_BYTES: u64 = 64 << 20;
-const MAX_TRUST_BYTES: u64 = 1 << 20;
-
 pub fn run(args: CiArgs) -> anyhow::Result<Exit> {
     let root = &args.path;
     if !root.is_dir() {
@@ -75,10 +72,8 @@ pub fn run(args: CiArgs) -> anyhow::Result<Exit> {
         (None, Some(value)) => relative_to_config(value),
         (None, None) => config_dir.join("skills.lock"),
     };
-    let lock = match skillscan::clawhub::state::read_state_file_limited(&lock_path, MAX_LOCK_BYTES)
-        .with_context(|| "reading the pins".to_owned())?
-    {
-        Some(text) => Some(SkillsLock::parse(&text).with_context(|| format!("{}", lock_path.display()))?),
+    let lock = match load_lock_if_exists(&lock_path)? {
+        Some(lock) => Some(lock),
         None if args.lock.is_some() || config.ci.lock.is_some() => {
             bail!(
                 "{}: no such file (named by {})",
@@ -94,15 +89,7 @@ pub fn run(args: CiArgs) -> anyhow::Result<Exit> {
         (None, Some(value)) => Some(relative_to_config(value)),
         (None, None) => None,
     };
-    let trust = match &trust_path {
-        Some(path) => {
-            let text = skillscan::clawhub::state::read_state_file_limited(path, MAX_TRUST_BYTES)
-                .context("reading the trust store")?
-                .with_context(|| format!("trust store {}: no such file", path.display()))?;
-            Some(TrustStore::parse(&text).with_context(|| format!("trust store {}", path.display()))?)
-        }
-        None => None,
-    };
+    let trust = trust_path.as_deref().map(load_trust_store).transpose()?;
     let require_signatures = args.require_signatures || config.ci.require_signatures;
     if require_signatures && trust.is_none() {
         bail!("signatures are required but no trusted keys are configured (--trusted-keys or [ci] trusted_keys)");

@@ -6,13 +6,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use skillscan::guard::atomic_file;
 
-/// Keys, signatures and trust stores are a few hundred bytes; anything this large is not one.
-pub const MAX_SMALL_FILE: u64 = 1 << 20;
-/// A lock or signed manifest lists files; 64 MiB is far above any real one.
-pub const MAX_LIST_FILE: u64 = 64 << 20;
-
-/// Reads a UTF-8 text file of at most `limit` bytes; `what` names it in errors.
+/// Reads a UTF-8 text file of at most `limit` bytes (one of [`skillscan::guard::caps`]); `what`
+/// names it in errors.
 pub fn read_text(path: &Path, what: &str, limit: u64) -> anyhow::Result<String> {
     let file = File::open(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
     let mut bytes = Vec::new();
@@ -31,14 +28,6 @@ pub fn read_text_if_exists(path: &Path, what: &str, limit: u64) -> anyhow::Resul
     }
 }
 
-/// A temporary name next to `path`, unique enough for one process writing a few files.
-fn temporary_sibling(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".to_owned());
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    path.with_file_name(format!(".{name}.{}-{nanos}.tmp", std::process::id()))
-}
-
 fn open_new(path: &Path, mode: u32) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
@@ -52,21 +41,10 @@ fn open_new(path: &Path, mode: u32) -> std::io::Result<File> {
     options.open(path)
 }
 
-/// Writes `contents` to `path` atomically: a new temporary file created with `mode` (so a
-/// secret is never readable by others, not even for a moment), synced, then renamed over
-/// `path`. Readers see the old file or the new one, never half of one.
+/// Writes `contents` to `path` atomically ([`skillscan::guard::atomic_file`]): readers see the
+/// old file or the new one, never half of one, and a new file is created with `mode`.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
-    let temporary = temporary_sibling(path);
-    let result = (|| -> std::io::Result<()> {
-        let mut file = open_new(&temporary, mode)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    atomic_file::write_atomic(path, contents, mode).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Writes a file that must not exist yet (unless `force`): created with `mode` in one step.

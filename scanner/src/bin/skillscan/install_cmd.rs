@@ -1,23 +1,27 @@
 //! `skillscan install`: resolve, download, verify, scan, and only then install.
 //!
-//! The library does the checks and the writing ([`skillscan::guard::install`], [`skillscan::clawhub::client`]);
-//! this file orders them, maps outcomes to exit codes and prints. Every refusal happens before
+//! The library makes the decisions and does the writing ([`skillscan::guard::install`], from
+//! [`skillscan::guard::install::resolve`] before the download to the install plan) and talks to
+//! the registry ([`skillscan::clawhub::client`]); this file orders the steps, maps outcomes to
+//! exit codes and prints. Every refusal happens before
 //! the first write, so a refused install leaves the workdir exactly as it was.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use skillscan::clawhub::client::{ClientOptions, RegistryClient, RegistryError};
+use skillscan::clawhub::client::{ClientOptions, Download, RegistryClient, RegistryError};
 use skillscan::clawhub::state::{SkillRef, now_millis};
+use skillscan::guard::install::resolve::{Decision, Refusal, RefusalKind, Target, resolve};
 use skillscan::guard::install::{
-    Artifact, Expected, InstallPlan, InstallRecord, TrustInput, check_archive, check_policy, find_pin, load_skills_lock,
+    Artifact, Expected, InstallPlan, InstallRecord, VerifiedArchive, check_archive, check_policy, find_pin,
+    load_skills_lock,
 };
 use skillscan::{FailOn, ScanOptions, Scanner};
-use skillscan_signatures::{PublicKey, TrustStore};
 
 use crate::exit::Exit;
 use crate::shared::{RuleArgs, load_config};
+use crate::trust::{LoadedTrust, TrustArgs};
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
@@ -32,13 +36,8 @@ pub struct InstallArgs {
     /// Folder holding skills/ and .clawhub/ [default: $CLAWHUB_WORKDIR, else the current folder].
     #[arg(long, value_name = "DIR")]
     pub workdir: Option<PathBuf>,
-    /// Require a signature by this minisign public key (the mirror's /.well-known/skillscan.pub).
-    #[arg(long, value_name = "FILE", conflicts_with = "trusted_keys")]
-    pub public_key: Option<PathBuf>,
-    /// Verify signatures against this trust store (its require_signature decides whether an
-    /// unsigned skill is refused).
-    #[arg(long, value_name = "FILE")]
-    pub trusted_keys: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Refuse when an active finding is at or above this severity [default: high, or the config's].
     #[arg(long, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,
@@ -57,43 +56,6 @@ pub struct InstallArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub rules: RuleArgs,
-}
-
-/// Key and trust-store files are small; anything larger is not one.
-const MAX_KEY_FILE: u64 = 1 << 20;
-
-fn read_small(path: &Path, what: &str) -> anyhow::Result<String> {
-    skillscan::clawhub::state::read_state_file_limited(path, MAX_KEY_FILE)
-        .with_context(|| format!("reading {what}"))?
-        .with_context(|| format!("{what} {}: no such file", path.display()))
-}
-
-enum LoadedTrust {
-    Key(PublicKey),
-    Store(TrustStore),
-}
-
-impl LoadedTrust {
-    fn input(&self) -> TrustInput<'_> {
-        match self {
-            LoadedTrust::Key(key) => TrustInput::Key(key),
-            LoadedTrust::Store(store) => TrustInput::Store(store),
-        }
-    }
-}
-
-fn load_trust(args: &InstallArgs) -> anyhow::Result<Option<LoadedTrust>> {
-    if let Some(path) = &args.public_key {
-        let text = read_small(path, "public key")?;
-        let key = PublicKey::parse(&text).with_context(|| format!("public key {}", path.display()))?;
-        return Ok(Some(LoadedTrust::Key(key)));
-    }
-    if let Some(path) = &args.trusted_keys {
-        let text = read_small(path, "trust store")?;
-        let store = TrustStore::parse(&text).with_context(|| format!("trust store {}", path.display()))?;
-        return Ok(Some(LoadedTrust::Store(store)));
-    }
-    Ok(None)
 }
 
 /// `--registry`, else `CLAWHUB_REGISTRY`. Never a built-in default: an installer that silently
@@ -146,10 +108,73 @@ fn registry_failure(what: &str, error: RegistryError) -> anyhow::Result<Exit> {
     Err(anyhow::Error::new(error))
 }
 
+/// Ends the command on a refusal decided before the download: policy and integrity refusals are
+/// printed and exit 1 or 3, an answer that cannot be installed as asked is an error (exit 2).
+fn refused(what: &str, refusal: Refusal) -> anyhow::Result<Exit> {
+    match refusal.kind() {
+        RefusalKind::Policy => refuse(what, &[refusal.to_string()], Exit::Findings),
+        RefusalKind::Integrity => refuse(what, &[refusal.to_string()], Exit::Integrity),
+        RefusalKind::Error => Err(refusal.into()),
+    }
+}
+
+/// The download and what comes with it.
+struct Fetched {
+    download: Download,
+    signature: Option<String>,
+}
+
+impl Fetched {
+    fn artifact(&self) -> Artifact<'_> {
+        Artifact {
+            bytes: &self.download.bytes,
+            sha256_header: self.download.sha256_header.as_deref(),
+            tree_digest_header: self.download.tree_digest_header.as_deref(),
+            signature: self.signature.as_deref(),
+        }
+    }
+}
+
+/// The version pre-check (for a version given on the command line), the archive, and the
+/// mirror's signature. A signature that cannot be fetched fails the install only when one will
+/// be checked.
+fn fetch(
+    client: &RegistryClient,
+    slug: &str,
+    target: &Target,
+    signature_checked: bool,
+) -> Result<Fetched, RegistryError> {
+    let owner = target.owner.as_deref();
+    if target.precheck_version() {
+        client.check_version(slug, &target.version, owner)?;
+    }
+    let download = client.download(slug, &target.version, owner)?;
+    let signature = match client.signature(slug, &target.version, owner) {
+        Ok(signature) => signature,
+        Err(e) if signature_checked => return Err(e),
+        Err(e) => {
+            eprintln!("skillscan: note: could not fetch a signature ({e}); none is required");
+            None
+        }
+    };
+    Ok(Fetched { download, signature })
+}
+
+/// How the archive is vouched for, in the CLI's words.
+fn signed_by(verified: &VerifiedArchive) -> String {
+    match &verified.signer {
+        Some((key_id, name)) => format!("signed by key {key_id} (\"{name}\")"),
+        None if verified.signature.is_some() => {
+            "signature kept, not checked (no --public-key or --trusted-keys)".into()
+        }
+        None => "unsigned".to_owned(),
+    }
+}
+
 pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     let reference: SkillRef = args.reference.parse()?;
     let registry = registry_url(&args)?;
-    let trust = load_trust(&args)?;
+    let trust = args.trust.load()?;
     let (config, _) = load_config(args.config.as_deref())?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::High);
     let scanner = Scanner::new(args.rules.load()?, &config);
@@ -158,121 +183,49 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     // A corrupt lock is an error before anything else happens (and it would block the write).
     let skills_lock = load_skills_lock(&skills_lock_path)?;
     let pin = find_pin(&skills_lock, &reference).cloned();
-    let target = workdir.join(reference.install_dir());
-    if !args.force && std::fs::symlink_metadata(&target).is_ok() {
+    let install_dir = workdir.join(reference.install_dir());
+    if !args.force && std::fs::symlink_metadata(&install_dir).is_ok() {
         // Checked again (with links and lock files) before writing; this only spares the download.
-        bail!("{} is already installed; pass --force to replace it", target.display());
+        bail!("{} is already installed; pass --force to replace it", install_dir.display());
     }
-
     let options = ClientOptions {
         token: std::env::var("CLAWHUB_TOKEN").ok().filter(|t| !t.trim().is_empty()),
         ..ClientOptions::default()
     };
     let client = RegistryClient::new(&registry, options)?;
-    let what = reference.to_string();
 
+    // What to download: the registry's answer against the request and the pin.
+    let what = reference.to_string();
     let detail = match client.skill_detail(&reference.slug, reference.owner.as_deref()) {
         Ok(detail) => detail,
         Err(e) => return registry_failure(&what, e),
     };
-    if let Some(moderation) = detail.moderation.as_ref().filter(|m| m.is_malware_blocked) {
-        let mut reason =
-            format!("the registry blocks {} as {}", reference.slug, moderation.verdict.as_deref().unwrap_or("malware"));
-        if let Some(summary) = &moderation.summary {
-            reason.push_str(&format!(": {summary}"));
-        }
-        if !moderation.reason_codes.is_empty() {
-            reason.push_str(&format!(" ({})", moderation.reason_codes.join(", ")));
-        }
-        return refuse(&what, &[reason], Exit::Findings);
+    let resolution = resolve(&reference, pin.as_ref(), &detail);
+    for note in &resolution.notes {
+        eprintln!("skillscan: note: {note}");
     }
-    if detail.moderation.as_ref().is_some_and(|m| m.is_suspicious) {
-        eprintln!("skillscan: note: the registry flags {} as suspicious; scanning it anyway", reference.slug);
-    }
-    // The CLI downloads whatever slug the detail names (an alias); we install only what was asked.
-    if let Some(canonical) = detail.slug.as_deref().filter(|s| *s != reference.slug) {
-        bail!(
-            "the registry answers \"{}\" with skill \"{}\" (an alias?); install \"{}\" explicitly if that is the \
-             skill you mean",
-            reference.slug,
-            skillscan::engine::text::escape_snippet(canonical, 80),
-            skillscan::engine::text::escape_snippet(canonical, 80)
-        );
-    }
-    if let (Some(asked), Some(answered)) = (&reference.owner, &detail.owner_handle)
-        && asked != answered
-    {
-        bail!("the registry says {} is owned by \"{answered}\", not \"{asked}\"", reference.slug);
-    }
-    // A pin records who published the skill; the same slug from someone else is a transferred or
-    // re-registered skill, the classic rug pull.
-    if let Some(pin) = &pin
-        && let (Some(pinned), Some(now)) = (&pin.owner, &detail.owner_handle)
-        && pinned != now
-    {
-        let reason = format!(
-            "skills.lock pins {} as published by \"{pinned}\", but the registry now says \"{now}\" owns it",
-            pin.slug
-        );
-        return refuse(&reference.to_string(), &[reason], Exit::Integrity);
-    }
-    let version = match (&reference.version, &pin) {
-        (Some(version), _) => version.clone(),
-        (None, Some(pin)) => {
-            eprintln!("skillscan: note: installing {} {}, the version skills.lock pins", pin.slug, pin.version);
-            pin.version.clone()
-        }
-        (None, None) => match &detail.latest_version {
-            Some(version) => version.clone(),
-            None => bail!(
-                "{} has no hosted version on this registry (GitHub-backed skills are not supported)",
-                reference.slug
-            ),
-        },
-    };
-    if !skillscan::guard::integrity::hints::is_valid_version(&version) {
-        bail!(
-            "the registry names version \"{}\", which is not a valid version",
-            skillscan::engine::text::escape_snippet(&version, 80)
-        );
-    }
-    let what = format!("{}@{version}", reference.lock_key());
-    let owner = detail.owner_handle.clone();
-    if reference.version.is_some()
-        && let Err(e) = client.check_version(&reference.slug, &version, owner.as_deref())
-    {
-        return registry_failure(&what, e);
-    }
-    let download = match client.download(&reference.slug, &version, owner.as_deref()) {
-        Ok(download) => download,
-        Err(e) => return registry_failure(&what, e),
-    };
-    let signature = match client.signature(&reference.slug, &version, owner.as_deref()) {
-        Ok(signature) => signature,
-        Err(e) if trust.is_some() => return registry_failure(&what, e),
-        Err(e) => {
-            eprintln!("skillscan: note: could not fetch a signature ({e}); none is required");
-            None
-        }
+    let target = match resolution.decision {
+        Decision::Download(target) => target,
+        Decision::Refuse(refusal) => return refused(&what, refusal),
     };
 
-    let expected = Expected { slug: reference.slug.clone(), owner_handle: owner.clone(), version: version.clone() };
-    let artifact = Artifact {
-        bytes: &download.bytes,
-        sha256_header: download.sha256_header.as_deref(),
-        tree_digest_header: download.tree_digest_header.as_deref(),
-        signature: signature.as_deref(),
+    let what = format!("{}@{}", reference.lock_key(), target.version);
+    let fetched = match fetch(&client, &reference.slug, &target, trust.is_some()) {
+        Ok(fetched) => fetched,
+        Err(e) => return registry_failure(&what, e),
     };
-    let verified =
-        match check_archive(&artifact, &expected, pin.as_ref(), trust.as_ref().map(LoadedTrust::input), unix_now()) {
-            Ok(verified) => verified,
-            Err(refusal) => return refuse(&what, &refusal.problems, Exit::Integrity),
-        };
+    let expected =
+        Expected { slug: reference.slug.clone(), owner_handle: target.owner.clone(), version: target.version.clone() };
+    let trust = trust.as_ref().map(LoadedTrust::trust);
+    let verified = match check_archive(&fetched.artifact(), &expected, pin.as_ref(), trust, unix_now()) {
+        Ok(verified) => verified,
+        Err(refusal) => return refuse(&what, &refusal.problems, Exit::Integrity),
+    };
 
     // Scanned in memory, before anything is extracted; the skill's own skillscan-ignore comments
     // are not honoured (its author is the party being checked).
     let scan_options = ScanOptions { inline_ignores: false, ..ScanOptions::default() };
-    let report = scanner.scan_archive_bytes(&format!("{what}.zip"), &download.bytes, &scan_options);
+    let report = scanner.scan_archive_bytes(&format!("{what}.zip"), &fetched.download.bytes, &scan_options);
     for warning in &report.warnings {
         eprintln!("skillscan: warning: {warning}");
     }
@@ -284,13 +237,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     for note in &verified.notes {
         eprintln!("skillscan: note: {note}");
     }
-    let signed = match &verified.signer {
-        Some((key_id, name)) => format!("signed by key {key_id} (\"{name}\")"),
-        None if verified.signature.is_some() => {
-            "signature kept, not checked (no --public-key or --trusted-keys)".into()
-        }
-        None => "unsigned".to_owned(),
-    };
+    let signed = signed_by(&verified);
     let record = InstallRecord {
         reference: &reference,
         expected: &expected,
@@ -301,7 +248,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
         force: args.force,
     };
     // Validates the destination (links, lock files) and renders every file; writes nothing.
-    let plan = InstallPlan::prepare(&workdir, &download.bytes, verified, &record, skills_lock)?;
+    let plan = InstallPlan::prepare(&workdir, &fetched.download.bytes, verified, &record, skills_lock)?;
     if args.dry_run {
         println!("{what}: verdict {verdict}, {signed}; every check passed (dry run: nothing written)");
         return Ok(Exit::Clean);

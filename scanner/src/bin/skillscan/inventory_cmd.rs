@@ -2,14 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use skillscan::guard::inventory::{InventoryOptions, inventory, render};
 use skillscan::{FailOn, ScanOptions, Scanner};
-use skillscan_signatures::TrustStore;
 
 use crate::exit::Exit;
 use crate::shared::{Color, RuleArgs, load_config, use_color, write_output};
+use crate::trust::load_trust_store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InventoryFormat {
@@ -74,15 +74,7 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<Exit> {
         (None, Some(value)) => Some(config_dir.join(value)),
         (None, None) => None,
     };
-    let trust = match &trust_path {
-        Some(path) => {
-            let text = skillscan::clawhub::state::read_state_file_limited(path, 1 << 20)
-                .context("reading the trust store")?
-                .with_context(|| format!("trust store {}: no such file", path.display()))?;
-            Some(TrustStore::parse(&text).with_context(|| format!("trust store {}", path.display()))?)
-        }
-        None => None,
-    };
+    let trust = trust_path.as_deref().map(load_trust_store).transpose()?;
     let mirror = args.mirror.clone().or(config.inventory.mirror.clone());
     if let Some(url) = &mirror {
         skillscan::clawhub::client::validate_registry_url(url)?;

@@ -15,6 +15,7 @@ mod scan_cmd;
 mod shared;
 mod sign_cmd;
 mod skills;
+mod trust;
 mod verify_cmd;
 
 use std::process::ExitCode;

@@ -7,12 +7,14 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use zeroize::Zeroizing;
 
-use crate::files::{MAX_SMALL_FILE, read_text};
+use skillscan::guard::caps::MAX_KEY_FILE_BYTES;
+
+use crate::files::read_text;
 
 /// Reads a password file: its whole content, less one final line break (`\n` or `\r\n`), so
 /// `echo secret > F` works. An empty password is refused.
 pub fn from_file(path: &Path) -> anyhow::Result<Zeroizing<Vec<u8>>> {
-    let text = Zeroizing::new(read_text(path, "password file", MAX_SMALL_FILE)?);
+    let text = Zeroizing::new(read_text(path, "password file", MAX_KEY_FILE_BYTES)?);
     let password = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
     if password.is_empty() {
         bail!("password file {} is empty", path.display());

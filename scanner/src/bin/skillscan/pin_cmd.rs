@@ -21,14 +21,16 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use rayon::prelude::*;
+use skillscan::clawhub::names;
 use skillscan::engine::package::{self, Limits, SkillSource, Source};
-use skillscan::guard::integrity::{self, IntegrityLimits, SkillDigest, SkillTarget, hints};
+use skillscan::guard::integrity::{self, IntegrityLimits, SkillDigest, SkillTarget};
 use skillscan::{Config, RuleSet, ScanOptions, Scanner, Verdict};
 use skillscan_signatures::{LockedSkill, SkillsLock};
 
 use crate::exit::Exit;
-use crate::files::{MAX_LIST_FILE, local_source, now, read_text_if_exists, write_atomic};
+use crate::files::{local_source, now, write_atomic};
 use crate::skills::{report_tree_error, targets, worse};
+use crate::trust::load_lock_if_exists;
 
 #[derive(Debug, Args)]
 pub struct PinArgs {
@@ -47,10 +49,7 @@ pub struct PinArgs {
 }
 
 pub fn run(args: PinArgs) -> anyhow::Result<Exit> {
-    let mut lock = match read_text_if_exists(&args.lock, "lock file", MAX_LIST_FILE)? {
-        Some(text) => SkillsLock::parse(&text).with_context(|| format!("lock file {}", args.lock.display()))?,
-        None => SkillsLock::new(),
-    };
+    let mut lock = load_lock_if_exists(&args.lock)?.unwrap_or_else(SkillsLock::new);
     let mut exit = Exit::Clean;
     let mut found: Vec<SkillTarget> = Vec::new();
     for path in &args.paths {
@@ -167,9 +166,9 @@ fn entry_for(
     let folder_name = (!target.is_archive)
         .then(|| target.path.canonicalize().ok()?.file_name()?.to_str().map(str::to_owned))
         .flatten()
-        .filter(|name| hints::is_valid_slug(name));
+        .filter(|name| names::is_valid_slug(name));
     let slug = match &args.slug {
-        Some(slug) if hints::is_valid_slug(slug) => slug.clone(),
+        Some(slug) if names::is_valid_slug(slug) => slug.clone(),
         Some(slug) => bail!("--slug {slug:?} is not a valid slug"),
         None => match digest.hints.slug().map(|h| h.value.to_owned()).or(folder_name) {
             Some(slug) => slug,
@@ -177,7 +176,7 @@ fn entry_for(
         },
     };
     let version = match &args.version {
-        Some(version) if hints::is_valid_version(version) => version.clone(),
+        Some(version) if names::is_valid_version(version) => version.clone(),
         Some(version) => bail!("--version {version:?} is not a valid version"),
         None => match digest.hints.version() {
             Some(hint) => hint.value.to_owned(),

@@ -15,16 +15,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use skillscan::guard::integrity::{self, IntegrityLimits, SkillDigest, hints};
+use skillscan::clawhub::names;
+use skillscan::guard::caps::MAX_KEY_FILE_BYTES;
+use skillscan::guard::integrity::{self, IntegrityLimits, SkillDigest};
 use skillscan_signatures::SkillStatement;
 use skillscan_signatures::digest::sha256_reader;
 use skillscan_signatures::error::KeyError;
 use skillscan_signatures::minisign::{SecretKey, sign};
 
 use crate::exit::Exit;
-use crate::files::{
-    MAX_SMALL_FILE, default_signature_path, ensure_outside, manifest_path_for, now, read_text, write_atomic,
-};
+use crate::files::{default_signature_path, ensure_outside, manifest_path_for, now, read_text, write_atomic};
 use crate::password;
 use crate::skills::report_tree_error;
 
@@ -52,7 +52,7 @@ pub struct SignArgs {
 
 /// Loads a secret key, asking for its password only if it is encrypted.
 pub fn load_secret_key(path: &Path, password_file: Option<&Path>) -> anyhow::Result<SecretKey> {
-    let text = zeroize::Zeroizing::new(read_text(path, "secret key", MAX_SMALL_FILE)?);
+    let text = zeroize::Zeroizing::new(read_text(path, "secret key", MAX_KEY_FILE_BYTES)?);
     let context = || format!("secret key {}", path.display());
     match SecretKey::parse(&text, None) {
         Err(KeyError::PasswordRequired) => {}
@@ -70,7 +70,7 @@ pub fn load_secret_key(path: &Path, password_file: Option<&Path>) -> anyhow::Res
 fn identity(digest: &SkillDigest, slug: Option<&str>, version: Option<&str>) -> anyhow::Result<(String, String)> {
     let shown = digest.path.display();
     let slug = match slug {
-        Some(slug) if hints::is_valid_slug(slug) => slug.to_owned(),
+        Some(slug) if names::is_valid_slug(slug) => slug.to_owned(),
         Some(slug) => {
             bail!("--slug {slug:?} is not a valid slug (a-z, 0-9, '.', '_', '-'; starting with a letter or digit)")
         }
@@ -80,7 +80,7 @@ fn identity(digest: &SkillDigest, slug: Option<&str>, version: Option<&str>) -> 
         },
     };
     let version = match version {
-        Some(version) if hints::is_valid_version(version) => version.to_owned(),
+        Some(version) if names::is_valid_version(version) => version.to_owned(),
         Some(version) => bail!("--version {version:?} is not a valid version (letters, digits, '.', '+', '_', '-')"),
         None => match digest.hints.version() {
             Some(hint) => hint.value.to_owned(),

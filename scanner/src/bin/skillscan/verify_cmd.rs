@@ -10,16 +10,15 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use skillscan::guard::caps::{MAX_FILE_LIST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use skillscan::guard::integrity::{self, IntegrityLimits, SignatureEvidence, SkillTarget, Trust, VerifyOptions};
-use skillscan_signatures::minisign::{PublicKey, SignatureFile};
-use skillscan_signatures::{SkillsLock, TrustStore};
+use skillscan_signatures::SkillsLock;
+use skillscan_signatures::minisign::SignatureFile;
 
 use crate::exit::Exit;
-use crate::files::{
-    MAX_LIST_FILE, MAX_SMALL_FILE, default_signature_path, local_source, manifest_path_for, now, read_text,
-    read_text_if_exists,
-};
+use crate::files::{default_signature_path, local_source, manifest_path_for, now, read_text, read_text_if_exists};
 use crate::skills::{report_tree_error, targets, worse};
+use crate::trust::{TrustArgs, load_lock};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -35,43 +34,16 @@ pub struct VerifyArgs {
     /// A folder's signed manifest [default: beside the signature, `NAME.manifest`].
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
-    /// Trust store (TOML): keys with validity windows, revocations, whether signatures are required.
-    #[arg(long, value_name = "FILE", conflicts_with = "public_key")]
-    pub trusted_keys: Option<PathBuf>,
-    /// A single trusted public key (minisign format); a signature is then required.
-    #[arg(long, value_name = "FILE")]
-    pub public_key: Option<PathBuf>,
-}
-
-enum LoadedTrust {
-    Store(TrustStore),
-    Key(PublicKey),
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<Exit> {
-    let trust = match (&args.trusted_keys, &args.public_key) {
-        (Some(path), _) => {
-            let text = read_text(path, "trust store", MAX_SMALL_FILE)?;
-            Some(LoadedTrust::Store(
-                TrustStore::parse(&text).with_context(|| format!("trust store {}", path.display()))?,
-            ))
-        }
-        (None, Some(path)) => {
-            let text = read_text(path, "public key", MAX_SMALL_FILE)?;
-            Some(LoadedTrust::Key(PublicKey::parse(&text).with_context(|| format!("public key {}", path.display()))?))
-        }
-        (None, None) => None,
-    };
+    let trust = args.trust.load()?;
     if trust.is_none() && args.signature.is_some() {
         bail!("--signature needs --public-key or --trusted-keys to check it against");
     }
-    let lock = match &args.lock {
-        Some(path) => {
-            let text = read_text(path, "lock file", MAX_LIST_FILE)?;
-            Some(SkillsLock::parse(&text).with_context(|| format!("lock file {}", path.display()))?)
-        }
-        None => None,
-    };
+    let lock = args.lock.as_deref().map(load_lock).transpose()?;
     let found = match targets(&args.path, false) {
         Ok(found) => found,
         Err(e) => return Ok(report_tree_error(&args.path.display().to_string(), &e)),
@@ -83,10 +55,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Exit> {
             found.len()
         );
     }
-    let trust = trust.as_ref().map(|t| match t {
-        LoadedTrust::Store(store) => Trust::Store(store),
-        LoadedTrust::Key(key) => Trust::Key(key),
-    });
+    let trust = trust.as_ref().map(|t| t.trust());
     let mut exit = Exit::Clean;
     for target in &found {
         let code = verify_one(target, &args, trust, lock.as_ref())?;
@@ -112,9 +81,9 @@ fn verify_one(
     };
     // An explicit --signature must exist; the default one is optional (the trust store decides).
     let signature_text = if args.signature.is_some() {
-        Some(read_text(&signature_path, "signature", MAX_SMALL_FILE)?)
+        Some(read_text(&signature_path, "signature", MAX_SIGNATURE_FILE_BYTES)?)
     } else if trust.is_some() {
-        read_text_if_exists(&signature_path, "signature", MAX_SMALL_FILE)?
+        read_text_if_exists(&signature_path, "signature", MAX_SIGNATURE_FILE_BYTES)?
     } else {
         None
     };
@@ -126,9 +95,9 @@ fn verify_one(
     let manifest_text = if signature.is_none() || digest.kind.is_archive() {
         None
     } else if args.manifest.is_some() {
-        Some(read_text(&manifest_path, "signed manifest", MAX_LIST_FILE)?)
+        Some(read_text(&manifest_path, "signed manifest", MAX_FILE_LIST_BYTES)?)
     } else {
-        read_text_if_exists(&manifest_path, "signed manifest", MAX_LIST_FILE)?
+        read_text_if_exists(&manifest_path, "signed manifest", MAX_FILE_LIST_BYTES)?
     };
     let signature_location = signature_path.display().to_string();
     let manifest_location = manifest_path.display().to_string();

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -30,38 +31,31 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
+/// What stays as it is in a SARIF `uri`: unreserved characters, `/`, and the sub-delimiters and
+/// `@` that RFC 3986 allows in a path. Everything else is percent-encoded.
+const URI_PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b'@');
+
 /// Percent-encodes a path into a URI reference (SARIF `uri` must be one): everything but
 /// unreserved characters, `/` and a few safe delimiters is escaped, byte by byte.
 pub fn uri_reference(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for byte in path.bytes() {
-        let safe = byte.is_ascii_alphanumeric()
-            || matches!(
-                byte,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'/'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b'@'
-            );
-        if safe {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(path, URI_PATH).to_string()
 }
 
 /// How result locations are written.
@@ -222,4 +216,32 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
             },
         }],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri_reference;
+
+    /// The encoder this replaced, kept as the reference: the snapshots were written with it.
+    fn hand_written(path: &str) -> String {
+        let mut out = String::new();
+        for byte in path.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&byte) {
+                out.push(byte as char);
+            } else {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn uris_encode_as_before() {
+        for c in (0u32..0x250).chain([0x200b, 0xfeff, 0x1f600]).filter_map(char::from_u32) {
+            let path = format!("skills/a{c}b/SKILL.md");
+            assert_eq!(uri_reference(&path), hand_written(&path), "{c:?}");
+        }
+        assert_eq!(uri_reference("dir with space/x#1?.md"), "dir%20with%20space/x%231%3F.md");
+        assert_eq!(uri_reference("é"), "%C3%A9");
+    }
 }

@@ -1,5 +1,6 @@
 use std::io::Write as _;
 
+use skillscan_signatures::TrustStore;
 use skillscan_signatures::digest::TreeManifest;
 use skillscan_signatures::minisign::{SecretKey, sign};
 

@@ -19,8 +19,8 @@
 
 use serde_json::{Map, Value};
 use skillscan_signatures::digest::Sha256Digest;
-use skillscan_signatures::{LockedSkill, SkillStatement};
 
+use crate::clawhub::names::{is_valid_owner, is_valid_slug, is_valid_version};
 use crate::engine::lang::markdown::{self, YamlBudget};
 
 /// An identity file that could not be read or parsed.
@@ -76,46 +76,6 @@ pub struct IdentityHints {
     pub origin: Option<Result<OriginHints, HintError>>,
     pub meta: Option<Result<MetaHints, HintError>>,
     pub front_matter: Option<Result<FrontMatterHints, HintError>>,
-}
-
-/// Whether a slug could appear in a signed statement (the signatures crate's rule).
-pub fn is_valid_slug(slug: &str) -> bool {
-    statement_with(slug, "0").validate().is_ok()
-}
-
-/// Whether a version could appear in a signed statement (the signatures crate's rule).
-pub fn is_valid_version(version: &str) -> bool {
-    statement_with("a", version).validate().is_ok()
-}
-
-/// Whether an owner handle could appear in `skills.lock` (the signatures crate's rule).
-pub fn is_valid_owner(owner: &str) -> bool {
-    let entry = LockedSkill {
-        slug: "a".to_owned(),
-        owner: Some(owner.to_owned()),
-        version: "0".to_owned(),
-        source: "local:.".to_owned(),
-        archive_sha256: None,
-        tree_digest: Sha256Digest([0; 32]),
-        clawhub_fingerprint: None,
-        signing_key_id: None,
-        verdict: "clean".to_owned(),
-        rules_version: "0".to_owned(),
-        pinned_at: 0,
-        files: Default::default(),
-    };
-    entry.validate().is_ok()
-}
-
-fn statement_with(slug: &str, version: &str) -> SkillStatement {
-    SkillStatement {
-        slug: slug.to_owned(),
-        version: version.to_owned(),
-        archive_sha256: None,
-        tree_digest: Sha256Digest([0; 32]),
-        timestamp: 0,
-        file: None,
-    }
 }
 
 impl IdentityHints {

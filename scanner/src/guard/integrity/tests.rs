@@ -570,3 +570,11 @@ fn origin_fingerprint_is_checked() {
     let report = verify_skill(&digest_path(dir.path(), &limits()).unwrap(), &VerifyOptions::default()).unwrap();
     assert!(matches!(report.failures.as_slice(), [IntegrityFailure::OriginUnreadable(_)]), "{report}");
 }
+
+#[test]
+fn input_kinds_keep_their_names() {
+    let kinds = [InputKind::Directory, InputKind::Zip, InputKind::Tar, InputKind::TarGz];
+    assert_eq!(kinds.map(InputKind::as_str), ["directory", "zip", "tar", "tar.gz"]);
+    assert_eq!(kinds.map(|k| k.to_string()), ["directory", "zip", "tar", "tar.gz"]);
+    assert_eq!(serde_json::to_value(InputKind::TarGz).ok(), Some(serde_json::json!("tar-gz")));
+}

@@ -251,6 +251,7 @@ fn mismatch_field(mismatch: &StatementMismatch) -> &'static str {
     }
 }
 
+/// Check 3 of the module docs: who signed, over what, and whether the statement matches.
 fn check_signature(
     digest: &SkillDigest,
     options: &VerifyOptions<'_>,
@@ -260,43 +261,83 @@ fn check_signature(
     report: &mut VerifyReport,
 ) -> Result<(), VerifyIoError> {
     let (Some(trust), Some(evidence)) = (options.trust, options.signature) else {
-        match (options.trust, options.signature) {
-            (Some(trust), None) if trust.requires_signature() => {
-                report.failures.push(IntegrityFailure::SignatureMissing {
-                    location: options.signature_location.unwrap_or("the default location").to_owned(),
-                    required_by: match trust {
-                        Trust::Store(_) => "the trust store",
-                        Trust::Key(_) => "--public-key",
-                    },
-                });
-            }
-            (Some(_), None) => report.notes.push("no signature; the trust store does not require one".to_owned()),
-            (None, Some(evidence)) => report
-                .notes
-                .push(format!("signature {} not checked: no --public-key or --trusted-keys given", evidence.location)),
-            _ => {}
-        }
+        report_unchecked_signature(options, report);
         return Ok(());
     };
-
-    // The message: the archive bytes, or for a folder the signed (else the computed) manifest.
-    let computed_text;
-    let (message, what): (Box<dyn Read + '_>, String) = if digest.kind.is_archive() {
-        match options.archive_bytes {
-            Some(bytes) => (Box::new(bytes), "the archive".to_owned()),
-            None => {
-                let file = std::fs::File::open(&digest.path)
-                    .map_err(|source| VerifyIoError { path: digest.path.display().to_string(), source })?;
-                (Box::new(file), "the archive".to_owned())
-            }
-        }
-    } else if let Some(text) = evidence.signed_manifest {
-        (Box::new(text.as_bytes()), format!("the signed manifest {}", evidence.manifest_location.unwrap_or("")))
-    } else {
-        computed_text = digest.manifest.manifest_text();
-        (Box::new(computed_text.as_bytes()), "the manifest of the files".to_owned())
+    let Some(signer) = verify_signer(digest, options, trust, &evidence, report)? else {
+        return Ok(());
     };
-    let context = if digest.kind.is_archive() {
+    let statement = match SkillStatement::parse(&evidence.signature.trusted_comment) {
+        Ok(statement) => statement,
+        Err(e) => {
+            report.failures.push(IntegrityFailure::Statement(e));
+            return Ok(());
+        }
+    };
+    let files_failed = check_signed_manifest(digest, &evidence, &statement, report);
+    check_statement(digest, &statement, expected_slug, expected_version, files_failed, report);
+    if let Some(pinned) = entry.and_then(|e| e.signing_key_id)
+        && pinned != signer.0
+    {
+        report.failures.push(IntegrityFailure::LockField {
+            field: "signing_key_id",
+            expected: pinned.to_string(),
+            found: signer.0.to_string(),
+            found_in: "the signature".to_owned(),
+        });
+    }
+    report.statement = Some(statement);
+    Ok(())
+}
+
+/// No trust or no signature: a failure when the trust requires one, else a note.
+fn report_unchecked_signature(options: &VerifyOptions<'_>, report: &mut VerifyReport) {
+    match (options.trust, options.signature) {
+        (Some(trust), None) if trust.requires_signature() => {
+            report.failures.push(IntegrityFailure::SignatureMissing {
+                location: options.signature_location.unwrap_or("the default location").to_owned(),
+                required_by: match trust {
+                    Trust::Store(_) => "the trust store",
+                    Trust::Key(_) => "--public-key",
+                },
+            });
+        }
+        (Some(_), None) => report.notes.push("no signature; the trust store does not require one".to_owned()),
+        (None, Some(evidence)) => report
+            .notes
+            .push(format!("signature {} not checked: no --public-key or --trusted-keys given", evidence.location)),
+        _ => {}
+    }
+}
+
+/// What was signed, and its name for messages: the archive bytes, or for a folder the signed
+/// manifest (else the manifest computed now).
+fn signed_message<'a>(
+    digest: &'a SkillDigest,
+    options: &VerifyOptions<'a>,
+    evidence: &SignatureEvidence<'a>,
+) -> Result<(Box<dyn Read + 'a>, String), VerifyIoError> {
+    if digest.kind.is_archive() {
+        let message: Box<dyn Read + 'a> = match options.archive_bytes {
+            Some(bytes) => Box::new(bytes),
+            None => Box::new(
+                std::fs::File::open(&digest.path)
+                    .map_err(|source| VerifyIoError { path: digest.path.display().to_string(), source })?,
+            ),
+        };
+        return Ok((message, "the archive".to_owned()));
+    }
+    Ok(match evidence.signed_manifest {
+        Some(text) => {
+            (Box::new(text.as_bytes()), format!("the signed manifest {}", evidence.manifest_location.unwrap_or("")))
+        }
+        None => (Box::new(io::Cursor::new(digest.manifest.manifest_text())), "the manifest of the files".to_owned()),
+    })
+}
+
+/// What a signature that does not verify says about the input.
+fn mismatch_context(digest: &SkillDigest, evidence: &SignatureEvidence<'_>) -> String {
+    if digest.kind.is_archive() {
         " (the archive's bytes differ from what was signed)".to_owned()
     } else if evidence.signed_manifest.is_none() {
         format!(
@@ -305,7 +346,20 @@ fn check_signature(
         )
     } else {
         " (the signed manifest file was modified)".to_owned()
-    };
+    }
+}
+
+/// The signing key, when the signature verifies against the trust (recorded as passed);
+/// `None` when it does not (recorded as a failure).
+fn verify_signer(
+    digest: &SkillDigest,
+    options: &VerifyOptions<'_>,
+    trust: Trust<'_>,
+    evidence: &SignatureEvidence<'_>,
+    report: &mut VerifyReport,
+) -> Result<Option<(KeyId, String)>, VerifyIoError> {
+    let (message, what) = signed_message(digest, options, evidence)?;
+    let context = mismatch_context(digest, evidence);
     let io_error = |source| VerifyIoError { path: digest.path.display().to_string(), source };
     let signature = evidence.signature;
     let signer = match trust {
@@ -315,11 +369,11 @@ fn check_signature(
             Err(TrustError::Signature { source, key_id, name }) => {
                 let context = format!("{context}; signing key {key_id} (\"{name}\")");
                 report.failures.push(IntegrityFailure::Signature { source, context });
-                return Ok(());
+                return Ok(None);
             }
             Err(other) => {
                 report.failures.push(IntegrityFailure::Trust(other));
-                return Ok(());
+                return Ok(None);
             }
         },
         Trust::Key(key) => match minisign::verify(key, message, signature) {
@@ -327,56 +381,66 @@ fn check_signature(
             Err(SignatureVerifyError::Io(e)) => return Err(io_error(e)),
             Err(source @ SignatureVerifyError::KeyIdMismatch { .. }) => {
                 report.failures.push(IntegrityFailure::Signature { source, context: String::new() });
-                return Ok(());
+                return Ok(None);
             }
             Err(source) => {
                 report.failures.push(IntegrityFailure::Signature { source, context });
-                return Ok(());
+                return Ok(None);
             }
         },
     };
     report.passed.push(format!("signature by key {} (\"{}\") over {what}", signer.0, signer.1));
     report.signer = Some(signer.clone());
+    Ok(Some(signer))
+}
 
-    let statement = match SkillStatement::parse(&signature.trusted_comment) {
-        Ok(statement) => statement,
-        Err(e) => {
-            report.failures.push(IntegrityFailure::Statement(e));
-            return Ok(());
-        }
+/// For a folder signed with its manifest: the manifest must be the one the statement binds, and
+/// the files must be the ones it lists (changed, added and removed ones named). Returns whether
+/// the files failed.
+fn check_signed_manifest(
+    digest: &SkillDigest,
+    evidence: &SignatureEvidence<'_>,
+    statement: &SkillStatement,
+    report: &mut VerifyReport,
+) -> bool {
+    let Some(text) = evidence.signed_manifest.filter(|_| !digest.kind.is_archive()) else {
+        return false;
     };
-
     let mut files_failed = false;
-    if !digest.kind.is_archive()
-        && let Some(text) = evidence.signed_manifest
-    {
-        let location = evidence.manifest_location.unwrap_or("").to_owned();
-        if sha256(text.as_bytes()) != statement.tree_digest {
-            report.failures.push(IntegrityFailure::SignedManifest {
-                location: location.clone(),
-                message: "its digest is not the statement's tree digest".to_owned(),
-            });
-            files_failed = true;
-        }
-        match parse_manifest(text) {
-            Ok(signed) => {
-                let diff = signed.diff_by_digest(&digest.manifest);
-                if !(diff.0.is_empty() && diff.1.is_empty() && diff.2.is_empty()) {
-                    report.failures.push(IntegrityFailure::SignedFiles {
-                        changed: diff.0,
-                        added: diff.1,
-                        removed: diff.2,
-                    });
-                    files_failed = true;
-                }
-            }
-            Err(message) => {
-                report.failures.push(IntegrityFailure::SignedManifest { location, message });
+    let location = evidence.manifest_location.unwrap_or("").to_owned();
+    if sha256(text.as_bytes()) != statement.tree_digest {
+        report.failures.push(IntegrityFailure::SignedManifest {
+            location: location.clone(),
+            message: "its digest is not the statement's tree digest".to_owned(),
+        });
+        files_failed = true;
+    }
+    match parse_manifest(text) {
+        Ok(signed) => {
+            let diff = signed.diff_by_digest(&digest.manifest);
+            if !(diff.0.is_empty() && diff.1.is_empty() && diff.2.is_empty()) {
+                report.failures.push(IntegrityFailure::SignedFiles { changed: diff.0, added: diff.1, removed: diff.2 });
                 files_failed = true;
             }
         }
+        Err(message) => {
+            report.failures.push(IntegrityFailure::SignedManifest { location, message });
+            files_failed = true;
+        }
     }
+    files_failed
+}
 
+/// The statement's fields against what the pin or the identity files expect (its own slug and
+/// version, with a note, when nothing does) and against the digests.
+fn check_statement(
+    digest: &SkillDigest,
+    statement: &SkillStatement,
+    expected_slug: Option<&str>,
+    expected_version: Option<&str>,
+    files_failed: bool,
+    report: &mut VerifyReport,
+) {
     let expected = ExpectedSubject {
         slug: expected_slug.unwrap_or(&statement.slug).to_owned(),
         version: expected_version.unwrap_or(&statement.version).to_owned(),
@@ -410,18 +474,6 @@ fn check_signature(
             statement.slug, statement.version
         ));
     }
-    if let Some(pinned) = entry.and_then(|e| e.signing_key_id)
-        && pinned != signer.0
-    {
-        report.failures.push(IntegrityFailure::LockField {
-            field: "signing_key_id",
-            expected: pinned.to_string(),
-            found: signer.0.to_string(),
-            found_in: "the signature".to_owned(),
-        });
-    }
-    report.statement = Some(statement);
-    Ok(())
 }
 
 /// A signed manifest, parsed: path → digest.
