@@ -27,6 +27,7 @@ use crate::engine::analysis::FileAnalysis;
 use crate::engine::correlate::instructed_files;
 use crate::engine::finding::Severity;
 use crate::engine::hit::{Hit, HitLocation};
+use crate::engine::normalize;
 use crate::engine::rules::RuleSet;
 use crate::engine::text::{builtin_regex, floor_char_boundary, lead_in, line_around};
 
@@ -136,6 +137,9 @@ fn concealment_regex() -> &'static Regex {
 }
 
 fn governs(text: &str) -> Option<MatchContext> {
+    // Read as a reader sees it: "**Never** _run_ this" is "Never run this".
+    let read = normalize::prose(text).map(|r| r.text);
+    let text = read.as_deref().unwrap_or(text);
     if concealment_regex().is_match(text) {
         return None;
     }
@@ -229,6 +233,7 @@ mod tests {
         assert_eq!(governs("Do NOT install by piping remote scripts to a shell"), Some(MatchContext::Warned));
         assert_eq!(governs("## Forbidden (never do these)"), Some(MatchContext::Warned));
         assert_eq!(governs("❌ Bad:"), Some(MatchContext::Warned));
+        assert_eq!(governs("**Never** _paste_ it"), Some(MatchContext::Warned));
         // Urgency is not a warning: "do not skip" tells the reader to do it.
         assert_eq!(governs("IMPORTANT: do not skip this step"), None);
         assert_eq!(governs("Don't forget to run the helper first"), None);

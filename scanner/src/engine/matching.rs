@@ -359,6 +359,10 @@ fn excluded(
         // keeps its meaning.
         let file_line = match &segment.body {
             SegmentBody::Mapped { .. } => Some(line_around(file_text, segment.file_range(range.clone()).start)),
+            // A hard-wrapped sentence of prose continues on the next lines.
+            SegmentBody::Range(_) if matches!(segment.view, View::Prose | View::Comments) => {
+                Some(wrapped_line(file_text, segment.file_range(range.clone()).start))
+            }
             _ => None,
         };
         if regex.is_match(line) || file_line.is_some_and(|l| regex.is_match(l)) {
@@ -386,6 +390,23 @@ fn excluded(
 }
 
 /// The (host, path) pairs a match talks about: its `url`/`host` capture, else every URL in it.
+/// The line at `offset` and the lines that continue it (a hard-wrapped paragraph or list item),
+/// at most four.
+fn wrapped_line(text: &str, offset: usize) -> &str {
+    let line = line_around(text, offset);
+    let start = line.as_ptr() as usize - text.as_ptr() as usize;
+    let mut end = start + line.len();
+    for _ in 0..3 {
+        let Some(next) = text.get(end + 1..) else { break };
+        let next_line = next.split('\n').next().unwrap_or("");
+        if next_line.trim().is_empty() || crate::engine::normalize::starts_block(next_line) {
+            break;
+        }
+        end += 1 + next_line.len();
+    }
+    &text[start..end]
+}
+
 fn match_hosts(matched: &str, captures: &[(String, String)]) -> Vec<(String, String)> {
     let target = captures.iter().find(|(n, _)| n == "url" || n == "host").map(|(_, v)| v.as_str());
     match target.and_then(urls::host_and_path) {

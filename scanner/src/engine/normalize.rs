@@ -218,6 +218,11 @@ pub fn shell(code: &str) -> Option<Rewrite> {
             i += 2;
             continue;
         }
+        if c == b'\\' && bytes.get(i + 1) == Some(&b'\r') && bytes.get(i + 2) == Some(&b'\n') {
+            changed = true;
+            i += 3;
+            continue;
+        }
         // A backslash before a letter or digit is just that letter to the shell (`s\h`).
         if c == b'\\' && bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphanumeric()) {
             changed = true;
@@ -355,7 +360,7 @@ fn is_decoration(c: char) -> bool {
 
 /// Whether a line starts a new block (so the line break before it is kept): blank lines,
 /// headings, list items, table rows, fences, HTML block tags.
-fn starts_block(line: &str) -> bool {
+pub fn starts_block(line: &str) -> bool {
     let t = line.trim_start();
     if t.is_empty() || t.starts_with('#') || t.starts_with('|') || t.starts_with("```") || t.starts_with("~~~") {
         return true;

@@ -90,16 +90,10 @@ pub fn apply(hits: &mut [Hit], rules: &RuleSet, vouched: &Corroboration, matched
         if rule.provenance != Some(Provenance::Installer) || rule.severity.is_none() {
             continue;
         }
-        let url = match hit.capture("url") {
-            Some(url) => url.to_string(),
-            None => {
-                let text = matched(hit);
-                match urls::find_urls(&text).next().map(|(_, u)| u.to_string()).or_else(|| bare_download(&text)) {
-                    Some(url) => url,
-                    None => continue,
-                }
-            }
-        };
+        // The URL as the shell reads it: quotes only join pieces (`"https://""sh.rustup.rs"`).
+        let text = matched(hit).replace(['"', '\''], "");
+        let from_text = urls::find_urls(&text).next().map(|(_, u)| u.to_string()).or_else(|| bare_download(&text));
+        let Some(url) = from_text.or_else(|| hit.capture("url").map(str::to_string)) else { continue };
         let (severity, why) = match standing(&url, vouched, &rules.lists) {
             Standing::Trusted => (Severity::Low, "a known official installer".to_string()),
             Standing::Vendor => (Severity::Medium, "the installer of the vendor this skill documents".to_string()),

@@ -6,9 +6,9 @@
 //! - a secret sent to its own service (`GITHUB_TOKEN` to api.github.com, `ACME_API_KEY` to
 //!   api.acme.example) is the secret being used: nothing;
 //! - a secret sent to a request collector, paste site, tunnel, file host, messaging webhook or
-//!   raw IP address, through DNS names or a raw socket, several services' secrets in one request,
-//!   or a credential store or the whole environment sent anywhere: `credential-dataflow`
-//!   (critical);
+//!   raw IP address, through DNS names or a raw socket, or a credential store or the whole
+//!   environment sent anywhere: `credential-dataflow` (critical);
+//! - several services' secrets in one request: `multi-service-key-forwarding` (critical);
 //! - a known service's secret sent to a host that is neither that service's nor one the skill
 //!   vouches for: `credential-dataflow` (critical); to the skill's own vouched host:
 //!   `secret-to-skill-host` (medium: a broker holds your key);
@@ -34,6 +34,7 @@ pub const RULES: &[&str] = &[
     "secret-to-unrelated-host",
     "secret-to-skill-host",
     "network-endpoint",
+    "multi-service-key-forwarding",
     "fetched-file-executed",
     "dynamic-code-exec",
 ];
@@ -161,6 +162,7 @@ fn emit_endpoints(a: &Analysed<'_>, out: &mut Emitter<'_>) {
 
 enum Verdict {
     Theft(String),
+    SeveralServices(String),
     Unrelated(String, Severity),
     Broker(String),
     Fine,
@@ -196,7 +198,14 @@ fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet) -> Verdict {
         .filter(|o| o.is_known())
         .collect();
     if owners.len() >= 2 {
-        return Verdict::Theft("several services' secrets in one request".to_string());
+        let names: Vec<String> = owners
+            .iter()
+            .map(|o| match o {
+                Owner::Service(s) | Owner::Named(s) => s.clone(),
+                Owner::Unknown => String::new(),
+            })
+            .collect();
+        return Verdict::SeveralServices(format!("secrets of {} in one request", names.join(", ")));
     }
     let url = flow.url.as_deref().unwrap_or("");
     let skill_host = !url.is_empty() && vouched.vouches_for(url, lists);
@@ -249,11 +258,21 @@ fn judge_flow(a: &Analysed<'_>, flow: &Flow, vouched: &Corroboration, rules: &Ru
     let (rule, why, severity) = match judge(flow, vouched, rules) {
         Verdict::Fine => return,
         Verdict::Theft(why) => ("credential-dataflow", why, None),
+        // Both: the request mishandles several services' credentials (B14) and takes them
+        // where at least one of them does not belong (B5).
+        Verdict::SeveralServices(why) => {
+            emit_flow(a, flow, "credential-dataflow", &why, None, out);
+            ("multi-service-key-forwarding", why, None)
+        }
         Verdict::Unrelated(why, severity) => {
             ("secret-to-unrelated-host", why, (severity != Severity::High).then_some(severity))
         }
         Verdict::Broker(why) => ("secret-to-skill-host", why, None),
     };
+    emit_flow(a, flow, rule, &why, severity, out);
+}
+
+fn emit_flow(a: &Analysed<'_>, flow: &Flow, rule: &str, why: &str, severity: Option<Severity>, out: &mut Emitter<'_>) {
     let names: Vec<String> = flow.sources.iter().map(|s| escape_snippet(&s.secret.name, 60)).collect();
     let destination = flow.host.as_deref().map_or_else(String::new, |h| format!(" for {h}"));
     let detail = format!(

@@ -53,11 +53,15 @@ pub fn lookalike(candidate: &str, target: &str) -> bool {
     if candidate.len().abs_diff(target.len()) > 2 && candidate.chars().count().abs_diff(target.chars().count()) > 2 {
         return false;
     }
+    // Package indexes treat `-`, `_` and `.` alike (`slack_sdk` is `slack-sdk` on PyPI).
+    let same_name = |a: &str, b: &str| a.replace(['_', '.'], "-") == b.replace(['_', '.'], "-");
+    // A capital I reads as a lower-case l in most fonts (`reqIuest`): fold it before case.
+    let capital_i = candidate.contains('I').then(|| candidate.replace('I', "l").to_ascii_lowercase());
     let candidate = candidate.to_ascii_lowercase();
-    if candidate == target || target.len() < 4 {
+    if same_name(&candidate, target) || target.len() < 4 {
         return false;
     }
-    if fold(&candidate) == target {
+    if fold(&candidate) == target || capital_i.is_some_and(|c| fold(&c) == target) {
         return true;
     }
     let distance = strsim::osa_distance(&candidate, target);

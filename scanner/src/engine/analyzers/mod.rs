@@ -4,6 +4,7 @@
 //! the rule file still carries the documentation, severity and examples.
 
 mod basics;
+mod campaign;
 pub mod dataflow;
 mod frontmatter;
 mod identity;
@@ -59,6 +60,7 @@ const ANALYZERS: &[(&str, AnalyzerFn, &[&str])] = &[
     ("identity", identity::identity, identity::RULES),
     ("manifests", manifests::manifests, manifests::RULES),
     ("dataflow", dataflow::dataflow, dataflow::RULES),
+    ("campaign", campaign::campaign, campaign::RULES),
 ];
 
 /// The analyzer names rule files may use.

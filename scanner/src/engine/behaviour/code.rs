@@ -274,15 +274,20 @@ fn network_sink(lang: Lang, callee: &str) -> Option<Channel> {
             if matches!(last, "sendmail" | "send_message") {
                 return Some(Channel::Mail);
             }
+            // `post`/`put`/`patch` send on any client object (`session.post`); `get`/`delete`/
+            // `head` only on one that looks like an HTTP client (`os.environ.get` and `dict.get`
+            // send nothing); `urllib.parse` helpers send nothing either.
+            let receiver = c.rsplit_once('.').map_or("", |(r, _)| r);
+            let http_receiver =
+                ["session", "client", "http", "api", "requests", "httpx", "conn", "sess", "aiohttp", "urllib3"]
+                    .iter()
+                    .any(|w| receiver.rsplit('.').next().unwrap_or("").contains(w))
+                    || receiver == "s";
             let http = c.starts_with("requests.")
                 || c.starts_with("httpx.")
-                || c.starts_with("session.")
-                || c.starts_with("client.")
-                || c.starts_with("aiohttp")
-                || c.starts_with("urllib")
                 || c.contains("urlopen")
-                || matches!(last, "post" | "put" | "patch" | "get" | "request" | "urlopen" | "delete" | "head")
-                || last == "storbinary";
+                || matches!(last, "post" | "put" | "patch" | "request" | "urlopen" | "storbinary")
+                || (matches!(last, "get" | "delete" | "head") && http_receiver);
             http.then_some(Channel::Unknown)
         }
         Lang::Javascript | Lang::Typescript => {
@@ -297,12 +302,17 @@ fn network_sink(lang: Lang, callee: &str) -> Option<Channel> {
             if last == "sendmail" {
                 return Some(Channel::Mail);
             }
+            let receiver = c.rsplit_once('.').map_or("", |(r, _)| r);
+            let http_receiver = ["axios", "http", "client", "api", "request", "got", "superagent", "instance", "ky"]
+                .iter()
+                .any(|w| receiver.rsplit('.').next().unwrap_or("").contains(w));
             let http = c == "fetch"
                 || c == "axios"
                 || c.starts_with("axios.")
                 || c.starts_with("got")
                 || c.starts_with("superagent")
-                || matches!(last, "post" | "put" | "patch" | "get" | "request" | "sendbeacon" | "delete")
+                || matches!(last, "post" | "put" | "patch" | "request" | "sendbeacon")
+                || (matches!(last, "get" | "delete") && http_receiver)
                 || matches!(c.as_str(), "http.request" | "https.request" | "http.get" | "https.get")
                 || c.ends_with("ws.send");
             http.then_some(Channel::Unknown)
@@ -556,6 +566,26 @@ struct Names<'a> {
     source_functions: HashMap<String, Vec<SourceRef>>,
 }
 
+/// Adjacent string literals joined (`"https://" + "x.example"` → `"https://x.example"`), or
+/// `None` when there are none.
+fn join_adjacent_literals(text: &str) -> Option<String> {
+    static JOIN: OnceLock<Regex> = OnceLock::new();
+    let re = JOIN.get_or_init(|| builtin_regex(r#"(["'])\s*\+?\s*(["'])"#));
+    if !text.contains("://") && !text.contains('+') {
+        return None;
+    }
+    let mut changed = false;
+    let out = re.replace_all(text, |c: &regex::Captures<'_>| {
+        if c[1] == c[2] {
+            changed = true;
+            String::new()
+        } else {
+            c[0].to_string()
+        }
+    });
+    changed.then(|| out.into_owned())
+}
+
 /// A URL whose host is spelled out (not `https://{host}/…`).
 fn clean_url(url: &str) -> Option<(String, String)> {
     let (host, _) = urls::host_and_path(url)?;
@@ -601,6 +631,9 @@ impl Names<'_> {
     }
 
     fn url_of(&self, text: &str) -> Option<(String, String, bool)> {
+        // `"https://" + "host.example"` and `'https://' 'host'` spell one literal.
+        let joined = join_adjacent_literals(text);
+        let text = joined.as_deref().unwrap_or(text);
         for (_, url) in urls::find_urls(text) {
             if let Some((url, host)) = clean_url(url) {
                 return Some((url, host, false));
@@ -732,12 +765,16 @@ pub fn analyse(
                 continue;
             }
             let text = code.get(value.clone()).unwrap_or("");
+            // What a request returns is the server's answer, not the secret the request
+            // carried: the arguments of network calls inside the value do not taint it.
+            let masked = mask_request_arguments(lang, code, value, &collected.calls);
+            let text_for_taint = masked.as_deref().unwrap_or(text);
             if let Some(env_key) = name.strip_prefix("\u{0}env:") {
                 let _ = env_key;
                 continue;
             }
             if !names.taint.contains_key(name) {
-                let mut found = names.secrets_of(text, value.start);
+                let mut found = names.secrets_of(text_for_taint, value.start);
                 // `const { GITHUB_TOKEN } = process.env`: the destructured key is the variable.
                 if text.trim() == "process.env" && secrets::is_secret_env_name(name) {
                     found.push(SourceRef {
@@ -780,13 +817,26 @@ pub fn analyse(
     // Sink functions: a function passing one of its parameters to a network call.
     let mut sink_functions: Vec<SinkFunction> = foreign.to_vec();
     for function in &collected.functions {
-        for call in
-            collected.calls.iter().filter(|c| function.body.start <= c.whole.start && c.whole.end <= function.body.end)
-        {
+        let inside = |r: &Range<usize>| function.body.start <= r.start && r.end <= function.body.end;
+        // Names in the body that carry a parameter (`payload = urlencode(fields)`).
+        let mut carried: Vec<&str> = function.params.iter().map(String::as_str).collect();
+        for _ in 0..4 {
+            let before = carried.len();
+            for (name, value) in collected.assignments.iter().filter(|(_, v)| inside(v)) {
+                let text = code.get(value.clone()).unwrap_or("");
+                if !carried.contains(&name.as_str()) && names.mentioned(text).iter().any(|n| carried.contains(n)) {
+                    carried.push(name);
+                }
+            }
+            if carried.len() == before {
+                break;
+            }
+        }
+        for call in collected.calls.iter().filter(|c| inside(&c.whole)) {
             let Some(channel) = network_sink(lang, &call.callee) else { continue };
             let args = code.get(call.args.clone()).unwrap_or("");
             let mentioned = names.mentioned(args);
-            if function.params.iter().any(|p| mentioned.contains(&p.as_str())) {
+            if carried.iter().any(|p| mentioned.contains(p)) {
                 let resolved = names.url_of(args);
                 sink_functions.push(SinkFunction {
                     name: function.name.clone(),
@@ -866,6 +916,30 @@ pub fn analyse(
         facts.fetched_runs = python_fetched_runs(&collected, &names);
     }
     facts
+}
+
+/// `code[value]` with the arguments of the network calls inside it blanked out (same length, so
+/// offsets hold), or `None` when it contains no network call.
+fn mask_request_arguments(lang: Lang, code: &str, value: &Range<usize>, calls: &[Call]) -> Option<String> {
+    let inside: Vec<&Call> = calls
+        .iter()
+        .filter(|c| value.start <= c.whole.start && c.whole.end <= value.end && network_sink(lang, &c.callee).is_some())
+        .collect();
+    if inside.is_empty() {
+        return None;
+    }
+    let mut bytes = code.get(value.clone())?.as_bytes().to_vec();
+    for call in inside {
+        for i in call.args.clone() {
+            if let Some(b) = bytes.get_mut(i - value.start)
+                && b.is_ascii()
+            {
+                *b = b' ';
+            }
+        }
+    }
+    // Only ASCII bytes were blanked, so the text is still UTF-8.
+    String::from_utf8(bytes).ok()
 }
 
 /// How the secrets travel in a request, from the words before their first mention.

