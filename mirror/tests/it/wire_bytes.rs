@@ -56,7 +56,12 @@ fn seeded() -> Env {
     e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# c\nMALICIOUS\n")]);
     e.ingest("careful-skill", "0.1.0", "acme", &[("SKILL.md", "# c\nCAUTION\n")]);
     e.ingest("net-skill", "1.0.0", "acme", &[("SKILL.md", "# n\nHOST:api.example.invalid\n")]);
-    e.ingest("net-skill", "1.1.0", "acme", &[("SKILL.md", "# n\nHOST:api.example.invalid HOST:evil.example.invalid\n")]);
+    e.ingest(
+        "net-skill",
+        "1.1.0",
+        "acme",
+        &[("SKILL.md", "# n\nHOST:api.example.invalid HOST:evil.example.invalid\n")],
+    );
     e.ingest("pulled-skill", "2.0.0", "acme", &[("SKILL.md", "# p\n")]);
     m.decide("pulled-skill", "2.0.0", State::Revoked, "pulled by the vendor", "alice").unwrap();
     m.ingest(ownerless(input("lonely-skill", "0.2.0", "x", &[("SKILL.md", "# l\n")])), "test").unwrap();
