@@ -2,7 +2,7 @@
 //! update review. Synchronous on purpose: it is driven by CLI commands and, in the
 //! server, from `spawn_blocking`; the hot read path never calls into it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +18,7 @@ use crate::policy::{Decision, Facts, Policy};
 use crate::store::{BlobStore, MetaStore, NewVersion, StoreError, Transition};
 use crate::validate;
 use crate::vetting::{
-    ApprovalSigner, ApprovalStatement, CapabilityDelta, CapabilitySet, VetOutcome, Vetter, vet_with_timeout,
+    ApprovalSigner, ApprovalStatement, Capabilities, CapabilityDelta, VetOutcome, Vetter, vet_with_timeout,
 };
 
 #[derive(Debug, Error)]
@@ -517,7 +517,7 @@ impl Mirror {
             .collect();
         let delta = CapabilityDelta::between(
             &base.as_ref().and_then(|b| b.capabilities.clone()).unwrap_or_default(),
-            &rec.capabilities.clone().unwrap_or_else(CapabilitySet::default),
+            &rec.capabilities.clone().unwrap_or_default(),
         );
         let text_diffs = match &base {
             Some(b) => self.text_diffs(b, &rec, added.iter().chain(&changed).chain(&removed)),
@@ -646,19 +646,19 @@ pub fn parse_key(s: &str) -> Result<(String, String), MirrorError> {
 }
 
 /// Sets of capabilities as sorted lists, for printing.
-pub fn caps_lines(c: &CapabilitySet) -> Vec<String> {
+pub fn caps_lines(c: &Capabilities) -> Vec<String> {
     let mut out = vec![format!("privilege: {:?}", c.privilege)];
-    let mut push = |label: &str, s: &BTreeSet<String>| {
+    let mut push = |label: &str, s: Vec<&str>| {
         if !s.is_empty() {
-            out.push(format!("{label}: {}", s.iter().cloned().collect::<Vec<_>>().join(", ")));
+            out.push(format!("{label}: {}", s.join(", ")));
         }
     };
-    push("hosts", &c.hosts);
-    push("binaries", &c.binaries);
-    push("env vars", &c.env_vars);
-    push("credential paths", &c.credential_paths);
-    push("paths written", &c.paths_written);
-    push("persistence", &c.persistence);
-    push("install specs", &c.install_specs);
+    push("hosts", c.hosts.iter().map(String::as_str).collect());
+    push("binaries", c.binaries.iter().map(String::as_str).collect());
+    push("env vars", c.env_vars.iter().map(String::as_str).collect());
+    push("credential paths", c.credential_paths.iter().map(String::as_str).collect());
+    push("paths written", c.paths_written.iter().map(String::as_str).collect());
+    push("persistence", c.persistence.iter().map(String::as_str).collect());
+    push("install specs", c.install_specs.iter().map(String::as_str).collect());
     out
 }
