@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
+use skillscan::clawhub::api::SortedKeys;
 use thiserror::Error;
 
 use crate::archive::{self, SkillArchive};
@@ -79,6 +80,23 @@ pub struct UpdateReview {
     pub text_diffs: BTreeMap<String, String>,
 }
 
+/// One version as `show --json` and the admin API show it: the record, its full scan report,
+/// and (when asked for) the update review.
+#[derive(Debug, Serialize)]
+pub struct VersionShow<'a> {
+    pub version: &'a VersionRecord,
+    /// The scanner's JSON report as stored; `null` when there is none or it does not parse.
+    pub report: serde_json::Value,
+    pub review: Option<&'a UpdateReview>,
+}
+
+impl<'a> VersionShow<'a> {
+    pub fn new(version: &'a VersionRecord, review: Option<&'a UpdateReview>) -> Self {
+        let report = version.report_json.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+        VersionShow { version, report, review }
+    }
+}
+
 pub struct Mirror {
     pub data_dir: PathBuf,
     pub config: Config,
@@ -92,19 +110,51 @@ pub struct Mirror {
     pub local_changes: Arc<AtomicU64>,
 }
 
+/// The body of a webhook about a version's new state (`quarantine`, `reject`, `revoke`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VersionEvent<'a> {
+    event: &'a str,
+    slug: &'a str,
+    version: &'a str,
+    owner: Option<&'a str>,
+    state: State,
+    reason: &'a str,
+    verdict: Option<&'a str>,
+    archive_sha256: &'a str,
+    at: i64,
+}
+
+/// The body of an `integrity_alert` webhook.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IntegrityEvent<'a> {
+    event: &'a str,
+    slug: &'a str,
+    version: &'a str,
+    pinned_sha256: &'a str,
+    observed_sha256: &'a str,
+    detail: &'a str,
+    at: i64,
+}
+
+/// A webhook body, with the sorted keys these bodies have always had.
+fn webhook_body(event: &impl Serialize) -> String {
+    serde_json::to_string(&SortedKeys(event)).unwrap_or_default()
+}
+
 fn webhook_payload(event: &str, rec: &VersionRecord, to: State, reason: &str, verdict: Option<&str>) -> String {
-    serde_json::json!({
-        "event": event,
-        "slug": rec.slug,
-        "version": rec.version,
-        "owner": rec.owner,
-        "state": to,
-        "reason": reason,
-        "verdict": verdict,
-        "archiveSha256": rec.archive_sha256,
-        "at": now_ms(),
+    webhook_body(&VersionEvent {
+        event,
+        slug: &rec.slug,
+        version: &rec.version,
+        owner: rec.owner.as_deref(),
+        state: to,
+        reason,
+        verdict,
+        archive_sha256: &rec.archive_sha256,
+        at: now_ms(),
     })
-    .to_string()
 }
 
 impl Mirror {
@@ -219,11 +269,15 @@ impl Mirror {
             observed_sha256: observed.to_string(),
             detail: detail.clone(),
         };
-        let payload = serde_json::json!({
-            "event": "integrity_alert", "slug": existing.slug, "version": existing.version,
-            "pinnedSha256": existing.archive_sha256, "observedSha256": observed, "detail": detail, "at": alert.at,
-        })
-        .to_string();
+        let payload = webhook_body(&IntegrityEvent {
+            event: "integrity_alert",
+            slug: &existing.slug,
+            version: &existing.version,
+            pinned_sha256: &existing.archive_sha256,
+            observed_sha256: observed,
+            detail: &detail,
+            at: alert.at,
+        });
         self.meta.record_alert(&alert, self.hooks("integrity_alert", payload))?;
         self.bump();
         tracing::warn!(slug = %existing.slug, version = %existing.version, "integrity alert: {detail}");
@@ -661,4 +715,46 @@ pub fn caps_lines(c: &Capabilities) -> Vec<String> {
     push("persistence", c.persistence.iter().map(String::as_str).collect());
     push("install specs", c.install_specs.iter().map(String::as_str).collect());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The webhook bodies, as they were built before they had types.
+    #[test]
+    fn webhook_bodies_keep_their_bytes() {
+        let version = VersionEvent {
+            event: "reject",
+            slug: "crypto-tracker",
+            version: "1.0.0",
+            owner: None,
+            state: State::Rejected,
+            reason: "malicious",
+            verdict: Some("malicious"),
+            archive_sha256: "ab",
+            at: 7,
+        };
+        let before = json!({
+            "event": "reject", "slug": "crypto-tracker", "version": "1.0.0", "owner": null, "state": "rejected",
+            "reason": "malicious", "verdict": "malicious", "archiveSha256": "ab", "at": 7,
+        });
+        assert_eq!(webhook_body(&version), before.to_string());
+        let integrity = IntegrityEvent {
+            event: "integrity_alert",
+            slug: "a",
+            version: "1.0.0",
+            pinned_sha256: "ab",
+            observed_sha256: "cd",
+            detail: "d",
+            at: 7,
+        };
+        let before = json!({
+            "event": "integrity_alert", "slug": "a", "version": "1.0.0",
+            "pinnedSha256": "ab", "observedSha256": "cd", "detail": "d", "at": 7,
+        });
+        assert_eq!(webhook_body(&integrity), before.to_string());
+    }
 }
