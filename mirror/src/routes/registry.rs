@@ -24,7 +24,7 @@ use super::{
     not_found, served, unknown_text,
 };
 use crate::error::ApiError;
-use crate::snapshot::{Lookup, Resolution, SkillView, VersionView, ZipBytes, moderation_blocked};
+use crate::snapshot::{CHANGELOG_SOURCE, Lookup, Resolution, SkillView, VersionView, ZipBytes, moderation_blocked};
 use crate::state::AppState;
 use crate::validate::{self, InvalidInput};
 
@@ -232,7 +232,7 @@ async fn versions(State(st): State<AppState>, Path(slug): Path<String>, p: Param
         .take(limit)
         .map(|v| api::VersionListItem {
             changelog: v.changelog.clone(),
-            changelog_source: Some("user".into()),
+            changelog_source: Some(CHANGELOG_SOURCE.into()),
             created_at: Some(v.created_at),
             version: v.version.clone(),
         })

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 use skillscan::clawhub::api;
 
-use super::{BlockedSkill, Gate, SkillView, Snapshot, VersionView, ZipBytes, moderation_blocked};
+use super::{BlockedSkill, CHANGELOG_SOURCE, Gate, SkillView, Snapshot, VersionView, ZipBytes, moderation_blocked};
 use crate::archive::{FileEntry, sha256_hex};
 use crate::model::{State, VersionRecord, now_ms};
 use crate::service::{Mirror, MirrorError};
@@ -332,10 +332,6 @@ fn license_of(l: &Option<String>) -> Option<&'static str> {
     // The CLI schema accepts only "MIT-0" or null.
     (l.as_deref() == Some("MIT-0")).then_some("MIT-0")
 }
-
-/// The changelog source of every version the mirror serves (ClawHub's word for a changelog
-/// written by the publisher).
-const CHANGELOG_SOURCE: &str = "user";
 
 /// A skill as a record describes it, at `versions` served versions.
 fn skill_of(slug: &str, v: &VersionRecord, versions: u64, created_at: i64, updated_at: i64) -> api::Skill {

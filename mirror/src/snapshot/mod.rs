@@ -25,6 +25,10 @@ use skillscan::clawhub::api;
 use crate::archive::FileEntry;
 use crate::model::State;
 
+/// The changelog source of every version the mirror serves (ClawHub's word for a changelog
+/// written by the publisher).
+pub const CHANGELOG_SOURCE: &str = "user";
+
 /// Where a download's bytes come from.
 #[derive(Debug, Clone)]
 pub enum ZipBytes {
