@@ -18,8 +18,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::vetting::{
-    ApprovalSigner, ApprovalStatement, CapabilitySet, Privilege, SignError, UnavailableSigner, UnavailableVetter,
-    Verdict, VetError, VetOutcome, Vetter,
+    ApprovalSigner, ApprovalStatement, Capabilities, SignError, UnavailableSigner, UnavailableVetter, VetError,
+    VetOutcome, Vetter,
 };
 
 /// The scanner the binary uses.
@@ -45,25 +45,6 @@ impl SkillscanVetter {
     }
 }
 
-fn verdict_of(v: skillscan::Verdict) -> Verdict {
-    match v {
-        skillscan::Verdict::Clean => Verdict::Clean,
-        skillscan::Verdict::Caution => Verdict::Caution,
-        skillscan::Verdict::Suspicious => Verdict::Suspicious,
-        skillscan::Verdict::Malicious => Verdict::Malicious,
-    }
-}
-
-fn privilege_of(p: skillscan::Privilege) -> Privilege {
-    match p {
-        skillscan::Privilege::ReadOnly => Privilege::ReadOnly,
-        skillscan::Privilege::Workspace => Privilege::Workspace,
-        skillscan::Privilege::Network => Privilege::Network,
-        skillscan::Privilege::Shell => Privilege::Shell,
-        skillscan::Privilege::HostWide => Privilege::HostWide,
-    }
-}
-
 impl Vetter for SkillscanVetter {
     fn vet(&self, display_name: &str, zip: &[u8]) -> Result<VetOutcome, VetError> {
         let opts = skillscan::ScanOptions { inline_ignores: false, ..Default::default() };
@@ -72,7 +53,7 @@ impl Vetter for SkillscanVetter {
             // Nothing recognisable as a skill: not "clean", a scan failure (fail closed).
             return Err(VetError::Failed("the scanner found no skill in the archive".into()));
         }
-        let verdict = report.skills.iter().map(|s| verdict_of(s.verdict)).max().unwrap_or(Verdict::Malicious);
+        let verdict = report.skills.iter().map(|s| s.verdict).max().unwrap_or(skillscan::Verdict::Malicious);
         let score = report.skills.iter().map(|s| s.score).max().unwrap_or(0);
         let mut active: Vec<&skillscan::Finding> =
             report.skills.iter().flat_map(|s| s.findings.iter()).filter(|f| f.is_active()).collect();
@@ -99,7 +80,9 @@ impl Vetter for SkillscanVetter {
             let tail = if more > 0 { format!("; and {more} more") } else { String::new() };
             format!("{}{tail}", top.join("; "))
         };
-        let mut caps = CapabilitySet::default();
+        // One manifest for the archive: every skill's facts, the highest privilege, and the
+        // install specs sorted without repeats (as the mirror has always stored them).
+        let mut caps = Capabilities::default();
         for s in &report.skills {
             let c = &s.capabilities;
             caps.hosts.extend(c.hosts.iter().cloned());
@@ -109,8 +92,10 @@ impl Vetter for SkillscanVetter {
             caps.paths_written.extend(c.paths_written.iter().cloned());
             caps.persistence.extend(c.persistence.iter().cloned());
             caps.install_specs.extend(c.install_specs.iter().cloned());
-            caps.privilege = caps.privilege.max(privilege_of(c.privilege));
+            caps.privilege = caps.privilege.max(c.privilege);
         }
+        caps.install_specs.sort();
+        caps.install_specs.dedup();
         Ok(VetOutcome {
             verdict,
             score,

@@ -244,18 +244,27 @@ pub fn build_zip(files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, ArchiveEr
 
 /// ClawHub's `_meta.json` (pretty-printed, 2 spaces, no trailing newline).
 pub fn meta_json(owner: Option<&str>, slug: &str, version: &str, published_at: i64) -> Vec<u8> {
-    let v = serde_json::json!({
-        "ownerId": owner.map(|o| format!("users:{o}")),
-        "slug": slug,
-        "version": version,
-        "publishedAt": published_at,
-    });
-    serde_json::to_vec_pretty(&v).unwrap_or_default()
+    let meta = skillscan::clawhub::api::ArchiveMeta {
+        owner_id: owner.map(|o| format!("users:{o}")),
+        published_at,
+        slug: slug.to_string(),
+        version: version.to_string(),
+    };
+    serde_json::to_vec_pretty(&meta).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `_meta.json` as it was built before it had a type: imported archives' digests depend on it.
+    #[test]
+    fn meta_json_keeps_its_bytes() {
+        let before = serde_json::json!({"ownerId": "users:acme", "slug": "a", "version": "1.0.0", "publishedAt": 1});
+        assert_eq!(meta_json(Some("acme"), "a", "1.0.0", 1), serde_json::to_vec_pretty(&before).unwrap());
+        let before = serde_json::json!({"ownerId": null, "slug": "a", "version": "1.0.0", "publishedAt": 1});
+        assert_eq!(meta_json(None, "a", "1.0.0", 1), serde_json::to_vec_pretty(&before).unwrap());
+    }
 
     fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));

@@ -24,11 +24,14 @@
 //! - [`config`], [`policy`], [`store`] (traits + SQLite/filesystem), [`adapters`] (the
 //!   real scanner and signer);
 //! - [`model`] (version states and stored rows) over [`vetting`] (the scanner and signer
-//!   traits and the verdict and capability types) over [`archive`] (reading skill zips);
+//!   traits; the scanner's verdict and capability types, with the mirror's JSON for them) over
+//!   [`archive`] (reading skill zips);
 //! - leaves: [`validate`], [`digests`], [`metrics`].
 //!
-//! Across crates: `skillscan-signatures` ← `skillscan` ← `skillscan-mirror`; only
-//! [`adapters`] and [`digests`] name the other crates' items.
+//! Across crates: `skillscan-signatures` ← `skillscan` ← `skillscan-mirror`. The mirror uses
+//! the scanner's vocabulary as it is (`Verdict`, `Privilege`, `Capabilities`, re-exported by
+//! [`vetting`]); only [`adapters`] runs the scanner and the signer, and [`digests`] computes
+//! with the signatures crate.
 
 pub mod adapters;
 pub mod app;

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::archive::FileEntry;
-use crate::vetting::{CapabilitySet, Verdict};
+use crate::vetting::{Capabilities, Verdict, optional_capabilities};
 
 /// Lifecycle of one `slug@version` in the mirror.
 ///
@@ -115,7 +115,8 @@ pub struct VersionRecord {
     pub verdict: Option<Verdict>,
     pub rules_version: Option<String>,
     pub reason_codes: Vec<String>,
-    pub capabilities: Option<CapabilitySet>,
+    #[serde(default, with = "optional_capabilities")]
+    pub capabilities: Option<Capabilities>,
     pub report_json: Option<String>,
     /// minisign signature (`.minisig` text) over the archive bytes; present iff approved once.
     pub signature: Option<String>,

@@ -2,12 +2,13 @@
 //! update review. Synchronous on purpose: it is driven by CLI commands and, in the
 //! server, from `spawn_blocking`; the hot read path never calls into it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
+use skillscan::clawhub::api::SortedKeys;
 use thiserror::Error;
 
 use crate::archive::{self, SkillArchive};
@@ -18,7 +19,7 @@ use crate::policy::{Decision, Facts, Policy};
 use crate::store::{BlobStore, MetaStore, NewVersion, StoreError, Transition};
 use crate::validate;
 use crate::vetting::{
-    ApprovalSigner, ApprovalStatement, CapabilityDelta, CapabilitySet, VetOutcome, Vetter, vet_with_timeout,
+    ApprovalSigner, ApprovalStatement, Capabilities, CapabilityDelta, VetOutcome, Vetter, vet_with_timeout,
 };
 
 #[derive(Debug, Error)]
@@ -79,6 +80,23 @@ pub struct UpdateReview {
     pub text_diffs: BTreeMap<String, String>,
 }
 
+/// One version as `show --json` and the admin API show it: the record, its full scan report,
+/// and (when asked for) the update review.
+#[derive(Debug, Serialize)]
+pub struct VersionShow<'a> {
+    pub version: &'a VersionRecord,
+    /// The scanner's JSON report as stored; `null` when there is none or it does not parse.
+    pub report: serde_json::Value,
+    pub review: Option<&'a UpdateReview>,
+}
+
+impl<'a> VersionShow<'a> {
+    pub fn new(version: &'a VersionRecord, review: Option<&'a UpdateReview>) -> Self {
+        let report = version.report_json.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+        VersionShow { version, report, review }
+    }
+}
+
 pub struct Mirror {
     pub data_dir: PathBuf,
     pub config: Config,
@@ -92,19 +110,51 @@ pub struct Mirror {
     pub local_changes: Arc<AtomicU64>,
 }
 
+/// The body of a webhook about a version's new state (`quarantine`, `reject`, `revoke`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VersionEvent<'a> {
+    event: &'a str,
+    slug: &'a str,
+    version: &'a str,
+    owner: Option<&'a str>,
+    state: State,
+    reason: &'a str,
+    verdict: Option<&'a str>,
+    archive_sha256: &'a str,
+    at: i64,
+}
+
+/// The body of an `integrity_alert` webhook.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IntegrityEvent<'a> {
+    event: &'a str,
+    slug: &'a str,
+    version: &'a str,
+    pinned_sha256: &'a str,
+    observed_sha256: &'a str,
+    detail: &'a str,
+    at: i64,
+}
+
+/// A webhook body, with the sorted keys these bodies have always had.
+fn webhook_body(event: &impl Serialize) -> String {
+    serde_json::to_string(&SortedKeys(event)).unwrap_or_default()
+}
+
 fn webhook_payload(event: &str, rec: &VersionRecord, to: State, reason: &str, verdict: Option<&str>) -> String {
-    serde_json::json!({
-        "event": event,
-        "slug": rec.slug,
-        "version": rec.version,
-        "owner": rec.owner,
-        "state": to,
-        "reason": reason,
-        "verdict": verdict,
-        "archiveSha256": rec.archive_sha256,
-        "at": now_ms(),
+    webhook_body(&VersionEvent {
+        event,
+        slug: &rec.slug,
+        version: &rec.version,
+        owner: rec.owner.as_deref(),
+        state: to,
+        reason,
+        verdict,
+        archive_sha256: &rec.archive_sha256,
+        at: now_ms(),
     })
-    .to_string()
 }
 
 impl Mirror {
@@ -219,11 +269,15 @@ impl Mirror {
             observed_sha256: observed.to_string(),
             detail: detail.clone(),
         };
-        let payload = serde_json::json!({
-            "event": "integrity_alert", "slug": existing.slug, "version": existing.version,
-            "pinnedSha256": existing.archive_sha256, "observedSha256": observed, "detail": detail, "at": alert.at,
-        })
-        .to_string();
+        let payload = webhook_body(&IntegrityEvent {
+            event: "integrity_alert",
+            slug: &existing.slug,
+            version: &existing.version,
+            pinned_sha256: &existing.archive_sha256,
+            observed_sha256: observed,
+            detail: &detail,
+            at: alert.at,
+        });
         self.meta.record_alert(&alert, self.hooks("integrity_alert", payload))?;
         self.bump();
         tracing::warn!(slug = %existing.slug, version = %existing.version, "integrity alert: {detail}");
@@ -517,7 +571,7 @@ impl Mirror {
             .collect();
         let delta = CapabilityDelta::between(
             &base.as_ref().and_then(|b| b.capabilities.clone()).unwrap_or_default(),
-            &rec.capabilities.clone().unwrap_or_else(CapabilitySet::default),
+            &rec.capabilities.clone().unwrap_or_default(),
         );
         let text_diffs = match &base {
             Some(b) => self.text_diffs(b, &rec, added.iter().chain(&changed).chain(&removed)),
@@ -646,19 +700,61 @@ pub fn parse_key(s: &str) -> Result<(String, String), MirrorError> {
 }
 
 /// Sets of capabilities as sorted lists, for printing.
-pub fn caps_lines(c: &CapabilitySet) -> Vec<String> {
+pub fn caps_lines(c: &Capabilities) -> Vec<String> {
     let mut out = vec![format!("privilege: {:?}", c.privilege)];
-    let mut push = |label: &str, s: &BTreeSet<String>| {
+    let mut push = |label: &str, s: Vec<&str>| {
         if !s.is_empty() {
-            out.push(format!("{label}: {}", s.iter().cloned().collect::<Vec<_>>().join(", ")));
+            out.push(format!("{label}: {}", s.join(", ")));
         }
     };
-    push("hosts", &c.hosts);
-    push("binaries", &c.binaries);
-    push("env vars", &c.env_vars);
-    push("credential paths", &c.credential_paths);
-    push("paths written", &c.paths_written);
-    push("persistence", &c.persistence);
-    push("install specs", &c.install_specs);
+    push("hosts", c.hosts.iter().map(String::as_str).collect());
+    push("binaries", c.binaries.iter().map(String::as_str).collect());
+    push("env vars", c.env_vars.iter().map(String::as_str).collect());
+    push("credential paths", c.credential_paths.iter().map(String::as_str).collect());
+    push("paths written", c.paths_written.iter().map(String::as_str).collect());
+    push("persistence", c.persistence.iter().map(String::as_str).collect());
+    push("install specs", c.install_specs.iter().map(String::as_str).collect());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The webhook bodies, as they were built before they had types.
+    #[test]
+    fn webhook_bodies_keep_their_bytes() {
+        let version = VersionEvent {
+            event: "reject",
+            slug: "crypto-tracker",
+            version: "1.0.0",
+            owner: None,
+            state: State::Rejected,
+            reason: "malicious",
+            verdict: Some("malicious"),
+            archive_sha256: "ab",
+            at: 7,
+        };
+        let before = json!({
+            "event": "reject", "slug": "crypto-tracker", "version": "1.0.0", "owner": null, "state": "rejected",
+            "reason": "malicious", "verdict": "malicious", "archiveSha256": "ab", "at": 7,
+        });
+        assert_eq!(webhook_body(&version), before.to_string());
+        let integrity = IntegrityEvent {
+            event: "integrity_alert",
+            slug: "a",
+            version: "1.0.0",
+            pinned_sha256: "ab",
+            observed_sha256: "cd",
+            detail: "d",
+            at: 7,
+        };
+        let before = json!({
+            "event": "integrity_alert", "slug": "a", "version": "1.0.0",
+            "pinnedSha256": "ab", "observedSha256": "cd", "detail": "d", "at": 7,
+        });
+        assert_eq!(webhook_body(&integrity), before.to_string());
+    }
 }

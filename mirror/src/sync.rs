@@ -1,18 +1,21 @@
 //! Upstream sync: pull metadata and archives from a ClawHub-compatible registry.
 //!
-//! Hostile-upstream posture: every request has a timeout; 408/429/5xx and network errors
-//! are retried with exponential backoff, honouring `Retry-After` (seconds or HTTP date) up
-//! to a cap (a longer wait fails the item rather than stalling the sync); bodies are
-//! size-capped while streaming and checked against `Content-Length` (a truncated or lying
-//! body is a failure); JSON is parsed strictly for the keys the mirror needs. Every failure
-//! is recorded (`sync_failures`) and reported; nothing unvetted is ever served because
+//! Hostile-upstream posture: every request has a timeout; retries follow the policy every
+//! ClawHub client shares ([`RetryPolicy`]: 408/429/5xx and network errors — a truncated
+//! body is one — retried with exponential backoff, honouring `Retry-After` up to
+//! `max_retry_after`, a longer wait failing the item rather than stalling the sync); bodies
+//! are size-capped while streaming and checked against `Content-Length` (a truncated or
+//! lying body is a failure); JSON is decoded into the ClawHub wire types ([`api`]), so a
+//! missing required key or a mistyped one is a failure naming the key. Every failure is
+//! recorded (`sync_failures`) and reported; nothing unvetted is ever served because
 //! everything fetched still goes through `Mirror::ingest`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use reqwest::StatusCode;
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use skillscan::clawhub::api;
+use skillscan::clawhub::retry::{Failure, Next, RetryPolicy, Stop, parse_retry_after};
 use thiserror::Error;
 
 use crate::model::{SyncFailure, now_ms};
@@ -40,10 +43,8 @@ pub enum SyncError {
 pub struct Upstream {
     base: String,
     client: reqwest::Client,
-    retries: u32,
-    max_retry_after: Duration,
-    /// Base backoff; tests shrink it.
-    pub backoff: Duration,
+    /// When to retry; tests shrink its backoff.
+    pub retry: RetryPolicy,
 }
 
 /// An error with its causes ("error sending request: connection refused"), without URLs.
@@ -61,16 +62,6 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// `Retry-After`: delta-seconds or an HTTP date.
-pub fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(s) = v.parse::<u64>() {
-        return Some(Duration::from_secs(s));
-    }
-    let t = httpdate::parse_http_date(v).ok()?;
-    Some(t.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
-}
-
 impl Upstream {
     pub fn new(base: &str, timeout: Duration, retries: u32, max_retry_after: Duration) -> Result<Upstream, SyncError> {
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() > 2048 {
@@ -86,36 +77,31 @@ impl Upstream {
         Ok(Upstream {
             base: base.trim_end_matches('/').to_string(),
             client,
-            retries,
-            max_retry_after,
-            backoff: Duration::from_millis(500),
+            retry: RetryPolicy { retries, max_retry_after, ..RetryPolicy::default() },
         })
     }
 
-    /// GET `path` (with query), retried per the module policy; body capped at `cap`.
+    /// GET `path` (with query), retried per [`RetryPolicy`]; body capped at `cap`.
     pub async fn get(&self, path: &str, cap: u64) -> Result<Vec<u8>, SyncError> {
         let url = format!("{}{}", self.base, path);
-        let mut attempt = 0u32;
+        let mut retries_done = 0u32;
         loop {
-            let delay = match self.try_once(&url, cap).await {
+            let (e, retry_after) = match self.try_once(&url, cap).await {
                 Ok(b) => return Ok(b),
-                Err((e, retry_after)) => {
-                    let retryable = matches!(&e, SyncError::Network(_) | SyncError::Truncated { .. })
-                        || matches!(&e, SyncError::Http(s, _) if *s == 408 || *s == 429 || *s >= 500);
-                    if !retryable || attempt >= self.retries {
-                        return Err(e);
-                    }
-                    match retry_after {
-                        Some(d) if d > self.max_retry_after => {
-                            return Err(SyncError::RetryAfterTooLong(d));
-                        }
-                        Some(d) => d,
-                        None => self.backoff * 2u32.saturating_pow(attempt),
-                    }
-                }
+                Err(failed) => failed,
             };
-            attempt += 1;
-            tracing::debug!(%url, attempt, ?delay, "retrying upstream request");
+            let failure = match &e {
+                SyncError::Network(_) | SyncError::Truncated { .. } => Failure::Network,
+                SyncError::Http(status, _) => Failure::Status(*status),
+                _ => return Err(e),
+            };
+            let delay = match self.retry.next(retries_done, failure, retry_after) {
+                Next::RetryAfter(delay) => delay,
+                Next::Stop(Stop::RetryAfterTooLong(wait)) => return Err(SyncError::RetryAfterTooLong(wait)),
+                Next::Stop(Stop::Final | Stop::Exhausted) => return Err(e),
+            };
+            retries_done += 1;
+            tracing::debug!(%url, retries_done, ?delay, "retrying upstream request");
             tokio::time::sleep(delay).await;
         }
     }
@@ -130,7 +116,11 @@ impl Upstream {
             .map_err(|e| (SyncError::Network(chain(&e.without_url())), None))?;
         let status = resp.status();
         if !status.is_success() {
-            let ra = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+            let ra = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
             let mut text = Vec::new();
             while let Ok(Some(c)) = resp.chunk().await {
                 text.extend_from_slice(&c);
@@ -139,7 +129,6 @@ impl Upstream {
                 }
             }
             let msg: String = String::from_utf8_lossy(&text).chars().take(200).collect();
-            let ra = if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() { ra } else { None };
             return Err((SyncError::Http(status.as_u16(), msg.trim().to_string()), ra));
         }
         let declared = resp.content_length();
@@ -174,9 +163,10 @@ impl Upstream {
         Ok(body)
     }
 
-    pub async fn get_json(&self, path: &str) -> Result<Value, SyncError> {
+    /// GET a JSON answer (at most 8 MiB) and decode it into its [`api`] type.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, SyncError> {
         let b = self.get(path, 8 * 1024 * 1024).await?;
-        serde_json::from_slice(&b).map_err(|e| SyncError::Malformed(e.to_string()))
+        api::from_slice(&b).map_err(|e| SyncError::Malformed(e.to_string()))
     }
 }
 
@@ -204,31 +194,28 @@ struct Detail {
     metadata_json: Option<String>,
 }
 
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(v, |v, k| v.get(*k)).and_then(Value::as_str)
-}
-
-fn parse_detail(slug: &str, v: &Value) -> Result<Detail, SyncError> {
-    if !v.is_object() || v.get("skill").is_none() {
-        return Err(SyncError::Malformed("detail response has no `skill`".into()));
+impl Detail {
+    /// What the mirror keeps of `slug`'s detail: an alias (another canonical slug) and an
+    /// invalid owner handle are refused; metadata the CLI would refuse is dropped.
+    fn of(slug: &str, detail: api::SkillDetailResponse) -> Result<Detail, SyncError> {
+        let skill = detail.skill.unwrap_or_default();
+        if let Some(canonical) = &skill.slug
+            && canonical != slug
+        {
+            return Err(SyncError::Invalid(format!("upstream canonical slug {canonical:?} differs from {slug:?}")));
+        }
+        let owner = match detail.owner.and_then(|o| o.handle) {
+            Some(h) => Some(validate::owner(&h).map_err(|e| SyncError::Invalid(e.to_string()))?),
+            None => None,
+        };
+        Ok(Detail {
+            owner,
+            display_name: skill.display_name,
+            summary: skill.summary,
+            latest: detail.latest_version.map(|l| l.version),
+            metadata_json: detail.metadata.filter(api::valid_metadata).map(|m| m.to_string()),
+        })
     }
-    if let Some(canonical) = str_at(v, &["skill", "slug"])
-        && canonical != slug
-    {
-        return Err(SyncError::Invalid(format!("upstream canonical slug {canonical:?} differs from {slug:?}")));
-    }
-    let owner = match str_at(v, &["owner", "handle"]) {
-        Some(h) => Some(validate::owner(h).map_err(|e| SyncError::Invalid(e.to_string()))?),
-        None => None,
-    };
-    let metadata_json = v.get("metadata").filter(|m| m.get("setup").is_some_and(Value::is_array)).map(Value::to_string);
-    Ok(Detail {
-        owner,
-        display_name: str_at(v, &["skill", "displayName"]).map(str::to_string),
-        summary: str_at(v, &["skill", "summary"]).map(str::to_string),
-        latest: str_at(v, &["latestVersion", "version"]).map(str::to_string),
-        metadata_json,
-    })
 }
 
 #[derive(Debug, Clone)]
@@ -238,25 +225,15 @@ struct UpVersion {
     changelog: String,
 }
 
-fn parse_versions(v: &Value) -> Result<Vec<UpVersion>, SyncError> {
-    let items = v
-        .get("items")
-        .and_then(Value::as_array)
-        .ok_or_else(|| SyncError::Malformed("versions response has no `items` array".into()))?;
-    items
-        .iter()
-        .map(|it| {
-            let version = it
-                .get("version")
-                .and_then(Value::as_str)
-                .ok_or_else(|| SyncError::Malformed("version item without `version`".into()))?;
-            Ok(UpVersion {
-                version: version.to_string(),
-                created_at: it.get("createdAt").and_then(Value::as_i64).unwrap_or_else(now_ms),
-                changelog: it.get("changelog").and_then(Value::as_str).unwrap_or("").to_string(),
-            })
-        })
-        .collect()
+impl UpVersion {
+    /// A listed version; one without a publish time is taken as published now.
+    fn of(item: api::VersionListItem) -> UpVersion {
+        UpVersion {
+            version: item.version,
+            created_at: item.created_at.unwrap_or_else(now_ms),
+            changelog: item.changelog,
+        }
+    }
 }
 
 async fn list_all(up: &Upstream, max: usize) -> Result<Vec<String>, SyncError> {
@@ -267,20 +244,12 @@ async fn list_all(up: &Upstream, max: usize) -> Result<Vec<String>, SyncError> {
             Some(c) => format!("/api/v1/skills?limit=200&cursor={}", urlencoding::encode(c)),
             None => "/api/v1/skills?limit=200".to_string(),
         };
-        let v = up.get_json(&q).await?;
-        let items = v
-            .get("items")
-            .and_then(Value::as_array)
-            .ok_or_else(|| SyncError::Malformed("list has no `items`".into()))?;
-        for it in items {
-            if let Some(s) = it.get("slug").and_then(Value::as_str) {
-                slugs.push(s.to_string());
-            }
-        }
-        match v.get("nextCursor").and_then(Value::as_str) {
-            Some(c) if slugs.len() < max && !items.is_empty() && cursor.as_deref() != Some(c) => {
-                cursor = Some(c.to_string())
-            }
+        let page: api::SkillListResponse = up.get_json(&q).await?;
+        let empty = page.items.is_empty();
+        // An item without a slug names no skill.
+        slugs.extend(page.items.into_iter().map(|it| it.slug).filter(|s| !s.is_empty()));
+        match page.next_cursor {
+            Some(c) if slugs.len() < max && !empty && cursor.as_deref() != Some(c.as_str()) => cursor = Some(c),
             _ => break,
         }
     }
@@ -341,10 +310,11 @@ async fn sync_skill(
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
     validate::slug(slug).map_err(|e| SyncError::Invalid(e.to_string()))?;
-    let detail = parse_detail(slug, &up.get_json(&format!("/api/v1/skills/{slug}")).await?)?;
+    let detail = Detail::of(slug, up.get_json(&format!("/api/v1/skills/{slug}")).await?)?;
     let max = mirror.config.upstream.max_versions.max(1);
-    let mut versions = match up.get_json(&format!("/api/v1/skills/{slug}/versions?limit={}", max.min(200))).await {
-        Ok(v) => parse_versions(&v)?,
+    let list_path = format!("/api/v1/skills/{slug}/versions?limit={}", max.min(200));
+    let mut versions = match up.get_json::<api::VersionListResponse>(&list_path).await {
+        Ok(list) => list.items.into_iter().map(UpVersion::of).collect(),
         // Older registries may lack the list; fall back to the latest version only.
         Err(SyncError::Http(404, _)) => vec![],
         Err(e) => return Err(e),
@@ -405,10 +375,36 @@ async fn sync_skill(
 mod tests {
     use super::*;
 
+    fn detail(body: &str) -> Result<Detail, SyncError> {
+        let wire = api::from_slice(body.as_bytes()).map_err(|e| SyncError::Malformed(e.to_string()))?;
+        Detail::of("weather-brief", wire)
+    }
+
     #[test]
-    fn retry_after_forms() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("soon"), None);
+    fn a_detail_is_reduced_to_what_the_mirror_keeps() {
+        let d = detail(
+            r#"{"skill":{"slug":"weather-brief","displayName":"Weather","summary":"s","stats":null},
+                "latestVersion":{"version":"1.0.1","changelog":"c","createdAt":1},"owner":{"handle":"acme"},
+                "metadata":{"setup":[],"os":["linux"]},"moderation":null,"unknown":1}"#,
+        )
+        .unwrap();
+        assert_eq!(d.owner.as_deref(), Some("acme"));
+        assert_eq!((d.display_name.as_deref(), d.summary.as_deref()), (Some("Weather"), Some("s")));
+        assert_eq!(d.latest.as_deref(), Some("1.0.1"));
+        assert_eq!(d.metadata_json.as_deref(), Some(r#"{"os":["linux"],"setup":[]}"#));
+        // Metadata the CLI refuses is dropped; a null skill and owner are allowed.
+        let d = detail(r#"{"skill":null,"latestVersion":null,"owner":null,"metadata":{}}"#).unwrap();
+        assert_eq!((d.owner, d.latest, d.metadata_json), (None, None, None));
+    }
+
+    #[test]
+    fn bad_details_are_clear_failures() {
+        let err = |body: &str| detail(body).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err(r#"{"latestVersion":null,"owner":null}"#).contains("missing field `skill`"));
+        assert!(err(r#"{"skill":{"slug":["x"]},"latestVersion":null,"owner":null}"#).contains("at `skill.slug`"));
+        assert!(err(r#"{"skill":{"slug":"other"},"latestVersion":null,"owner":null}"#).contains("canonical slug"));
+        assert!(
+            err(r#"{"skill":null,"latestVersion":null,"owner":{"handle":"../x"}}"#).contains("invalid upstream data")
+        );
     }
 }

@@ -1,85 +1,86 @@
-//! Everything that touches the scanner (`skillscan`) and the signing crate
+//! Everything the mirror asks of the scanner (`skillscan`) and the signing crate
 //! (`skillscan-signatures`) goes through the two traits in this module.
 //!
-//! Why traits: both crates were written in parallel with the mirror, and the mirror must be
-//! testable without them (test doubles below) and with a scanner that fails (fail closed).
-//! The real adapters live in [`crate::adapters`]; nothing else in the mirror names the
-//! other crates' types.
+//! Why traits: the mirror must be testable without a real scanner or key (test doubles below)
+//! and with a scanner that fails (fail closed). The real adapters live in [`crate::adapters`].
+//!
+//! The scanner's vocabulary is used as it is: its [`Verdict`], [`Privilege`] and capability
+//! manifest ([`Capabilities`]). Only their JSON differs where the mirror had its own before:
+//! the mirror stores and serves capabilities with camelCase keys (the scanner's report writes
+//! snake_case), through [`CapabilitiesJson`].
 
 use std::collections::BTreeSet;
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
-/// The scanner's verdict, mirrored locally so the mirror does not need the scanner's
-/// types everywhere (and so tests can use a test-double vetter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Clean,
-    Caution,
-    Suspicious,
-    Malicious,
-}
+pub use skillscan::{Capabilities, Privilege, Verdict};
 
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Clean => "clean",
-            Verdict::Caution => "caution",
-            Verdict::Suspicious => "suspicious",
-            Verdict::Malicious => "malicious",
-        }
-    }
-}
-
-impl FromStr for Verdict {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "clean" => Ok(Verdict::Clean),
-            "caution" => Ok(Verdict::Caution),
-            "suspicious" => Ok(Verdict::Suspicious),
-            "malicious" => Ok(Verdict::Malicious),
-            other => Err(format!("unknown verdict `{other}`")),
-        }
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Privilege level a skill needs, in increasing order (mirrors `skillscan::Privilege`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum Privilege {
-    #[default]
-    ReadOnly,
-    Workspace,
-    Network,
-    Shell,
-    HostWide,
-}
-
-/// The scanner's capability manifest for one version (mirrors `skillscan::Capabilities`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CapabilitySet {
+/// The JSON of a [`Capabilities`] in the mirror's rows and answers: camelCase keys, a missing key
+/// empty (rows written before the key existed). `install_specs` is written sorted and without
+/// repeats, as the mirror has always stored it ([`crate::adapters`] merges skills that way).
+///
+/// A serde `remote` definition: the compiler checks it field by field against the scanner's
+/// type, so the two cannot drift apart.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Capabilities", rename_all = "camelCase")]
+pub struct CapabilitiesJson {
+    #[serde(default)]
     pub hosts: BTreeSet<String>,
+    #[serde(default)]
     pub binaries: BTreeSet<String>,
+    #[serde(default)]
     pub env_vars: BTreeSet<String>,
+    #[serde(default)]
     pub credential_paths: BTreeSet<String>,
+    #[serde(default)]
     pub paths_written: BTreeSet<String>,
+    #[serde(default)]
     pub persistence: BTreeSet<String>,
-    pub install_specs: BTreeSet<String>,
+    #[serde(default)]
+    pub install_specs: Vec<String>,
+    #[serde(default)]
     pub privilege: Privilege,
+}
+
+impl CapabilitiesJson {
+    /// The stored text of a manifest.
+    pub fn to_json(caps: &Capabilities) -> serde_json::Result<String> {
+        let mut out = Vec::new();
+        CapabilitiesJson::serialize(caps, &mut serde_json::Serializer::new(&mut out))?;
+        Ok(String::from_utf8(out).unwrap_or_default())
+    }
+
+    /// A manifest from its stored text.
+    pub fn from_json(text: &str) -> serde_json::Result<Capabilities> {
+        CapabilitiesJson::deserialize(&mut serde_json::Deserializer::from_str(text))
+    }
+}
+
+/// [`CapabilitiesJson`] for an optional manifest (`#[serde(with = "…")]`).
+pub mod optional_capabilities {
+    use super::*;
+
+    struct Json<'a>(&'a Capabilities);
+
+    impl Serialize for Json<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            CapabilitiesJson::serialize(self.0, s)
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct Owned(#[serde(with = "CapabilitiesJson")] Capabilities);
+
+    pub fn serialize<S: Serializer>(caps: &Option<Capabilities>, s: S) -> Result<S::Ok, S::Error> {
+        caps.as_ref().map(Json).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Capabilities>, D::Error> {
+        Ok(Option::<Owned>::deserialize(d)?.map(|o| o.0))
+    }
 }
 
 /// What a new version adds over the last approved one.
@@ -98,16 +99,17 @@ pub struct CapabilityDelta {
 }
 
 impl CapabilityDelta {
-    pub fn between(old: &CapabilitySet, new: &CapabilitySet) -> CapabilityDelta {
-        let d = |a: &BTreeSet<String>, b: &BTreeSet<String>| b.difference(a).cloned().collect();
+    /// The scanner's [`Capabilities::added_in`], with where the privilege was raised from.
+    pub fn between(old: &Capabilities, new: &Capabilities) -> CapabilityDelta {
+        let added = old.added_in(new);
         CapabilityDelta {
-            new_hosts: d(&old.hosts, &new.hosts),
-            new_binaries: d(&old.binaries, &new.binaries),
-            new_env_vars: d(&old.env_vars, &new.env_vars),
-            new_credential_paths: d(&old.credential_paths, &new.credential_paths),
-            new_paths_written: d(&old.paths_written, &new.paths_written),
-            new_persistence: d(&old.persistence, &new.persistence),
-            new_install_specs: d(&old.install_specs, &new.install_specs),
+            new_hosts: added.hosts,
+            new_binaries: added.binaries,
+            new_env_vars: added.env_vars,
+            new_credential_paths: added.credential_paths,
+            new_paths_written: added.paths_written,
+            new_persistence: added.persistence,
+            new_install_specs: added.install_specs.into_iter().collect(),
             privilege_raised: (new.privilege > old.privilege).then_some((old.privilege, new.privilege)),
         }
     }
@@ -157,7 +159,8 @@ pub struct VetOutcome {
     pub reason_codes: Vec<String>,
     /// A one-line human summary (served as `moderation.summary` and in 403 bodies).
     pub summary: String,
-    pub capabilities: CapabilitySet,
+    #[serde(with = "CapabilitiesJson")]
+    pub capabilities: Capabilities,
     /// The scanner's full versioned JSON report, stored verbatim for `show`.
     pub report_json: String,
 }
@@ -310,7 +313,7 @@ pub mod doubles {
             rules_version: rules.into(),
             reason_codes: vec![],
             summary: format!("test scanner: {verdict}"),
-            capabilities: CapabilitySet::default(),
+            capabilities: Capabilities::default(),
             report_json: "{}".into(),
         }
     }
@@ -377,12 +380,41 @@ pub mod doubles {
 mod tests {
     use super::*;
 
+    /// The text of a row written by the mirror's own capability type before it used the
+    /// scanner's: read as it is, and written back byte for byte.
+    #[test]
+    fn stored_capabilities_keep_their_json() {
+        let stored = r#"{"hosts":["api.example.invalid"],"binaries":["curl"],"envVars":[],"credentialPaths":[],"pathsWritten":[],"persistence":[],"installSpecs":["brew:jq","npm:x"],"privilege":"network"}"#;
+        let caps = CapabilitiesJson::from_json(stored).unwrap();
+        assert_eq!(caps.privilege, Privilege::Network);
+        assert_eq!(caps.install_specs, ["brew:jq", "npm:x"]);
+        assert_eq!(CapabilitiesJson::to_json(&caps).unwrap(), stored);
+        // Keys missing from older rows are empty.
+        let old = CapabilitiesJson::from_json(r#"{"hosts":["a"]}"#).unwrap();
+        assert_eq!((old.hosts.len(), old.privilege), (1, Privilege::ReadOnly));
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct Row {
+            #[serde(default, with = "optional_capabilities")]
+            capabilities: Option<Capabilities>,
+        }
+        let row = Row { capabilities: Some(caps) };
+        let text = serde_json::to_string(&row).unwrap();
+        assert_eq!(text, format!(r#"{{"capabilities":{stored}}}"#));
+        assert_eq!(serde_json::from_str::<Row>(&text).unwrap(), row);
+        assert_eq!(serde_json::from_str::<Row>("{}").unwrap(), Row { capabilities: None });
+        assert_eq!(serde_json::from_str::<Row>(r#"{"capabilities":null}"#).unwrap(), Row { capabilities: None });
+    }
+
     #[test]
     fn delta_detects_new_capabilities() {
-        let mut a = CapabilitySet::default();
+        let mut a = Capabilities::default();
         a.hosts.insert("api.example.invalid".into());
+        a.install_specs.push("brew:jq".into());
         let mut b = a.clone();
         assert!(CapabilityDelta::between(&a, &b).is_empty());
+        b.install_specs.push("npm:x".into());
+        assert_eq!(CapabilityDelta::between(&a, &b).lines(), ["+ install spec: npm:x"]);
+        b.install_specs.pop();
         b.hosts.insert("evil.example.invalid".into());
         b.privilege = Privilege::Shell;
         let d = CapabilityDelta::between(&a, &b);

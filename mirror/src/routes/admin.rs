@@ -3,21 +3,24 @@
 //! `POST /api/v1/admin/versions/{slug}/{version}/{approve|reject|revoke}` with
 //! `{"reason": "…"}`; the actor recorded in the audit log is `token:<name>`, so a token
 //! holder cannot impersonate someone else.
+//!
+//! Answers carry stored records as they are, written with [`SortedKeys`].
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use super::json_value;
 use super::params::Params;
+use super::{SortedKeys, json_body};
 use crate::error::ApiError;
-use crate::model::State as VState;
+use crate::model::{State as VState, VersionRecord};
+use crate::service::VersionShow;
 use crate::state::AppState;
 use crate::validate;
+use crate::vetting::Verdict;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,14 +64,52 @@ async fn list(_: Admin, State(st): State<AppState>, p: Params) -> Result<Respons
     let state = p.get("state").map(|s| s.parse::<VState>()).transpose().map_err(ApiError::BadRequest)?;
     let m = st.mirror.clone();
     let rows = blocking(move || Ok(m.meta.versions(state)?)).await?;
-    let items: Vec<_> = rows
-        .iter()
-        .map(|v| {
-            json!({"slug": v.slug, "version": v.version, "owner": v.owner, "state": v.state, "reason": v.state_reason,
-                   "verdict": v.verdict, "rulesVersion": v.rules_version, "archiveSha256": v.archive_sha256})
-        })
-        .collect();
-    Ok(json_value(&json!({ "items": items })))
+    let items: Vec<VersionItem> = rows.iter().map(VersionItem::of).collect();
+    Ok(json_body(&SortedKeys(Items { items })))
+}
+
+/// A list of records: `{"items": […]}`.
+#[derive(Serialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+/// A version in `GET /api/v1/admin/versions`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VersionItem<'a> {
+    slug: &'a str,
+    version: &'a str,
+    owner: Option<&'a str>,
+    state: VState,
+    reason: &'a str,
+    verdict: Option<Verdict>,
+    rules_version: Option<&'a str>,
+    archive_sha256: &'a str,
+}
+
+impl<'a> VersionItem<'a> {
+    fn of(v: &'a VersionRecord) -> Self {
+        VersionItem {
+            slug: &v.slug,
+            version: &v.version,
+            owner: v.owner.as_deref(),
+            state: v.state,
+            reason: &v.state_reason,
+            verdict: v.verdict,
+            rules_version: v.rules_version.as_deref(),
+            archive_sha256: &v.archive_sha256,
+        }
+    }
+}
+
+/// The answer to a decision: the version's new state.
+#[derive(Serialize)]
+struct Decided {
+    slug: String,
+    version: String,
+    state: VState,
+    reason: String,
 }
 
 async fn show(
@@ -85,9 +126,7 @@ async fn show(
         Ok((rec, review))
     })
     .await?;
-    let report: serde_json::Value =
-        rec.report_json.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or(serde_json::Value::Null);
-    Ok(json_value(&json!({"version": rec, "report": report, "review": review})))
+    Ok(json_body(&SortedKeys(VersionShow::new(&rec, Some(&review)))))
 }
 
 #[derive(Deserialize)]
@@ -121,7 +160,12 @@ async fn decide(
         Ok(rec)
     })
     .await?;
-    Ok(json_value(&json!({"slug": rec.slug, "version": rec.version, "state": rec.state, "reason": rec.state_reason})))
+    Ok(json_body(&SortedKeys(Decided {
+        slug: rec.slug,
+        version: rec.version,
+        state: rec.state,
+        reason: rec.state_reason,
+    })))
 }
 
 async fn audit(_: Admin, State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
@@ -130,18 +174,18 @@ async fn audit(_: Admin, State(st): State<AppState>, p: Params) -> Result<Respon
         None => Some(1000),
     };
     let m = st.mirror.clone();
-    let ev = blocking(move || Ok(m.meta.audit(limit)?)).await?;
-    Ok(json_value(&json!({ "items": ev })))
+    let items = blocking(move || Ok(m.meta.audit(limit)?)).await?;
+    Ok(json_body(&SortedKeys(Items { items })))
 }
 
 async fn alerts(_: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
     let m = st.mirror.clone();
-    let a = blocking(move || Ok(m.meta.alerts()?)).await?;
-    Ok(json_value(&json!({ "items": a })))
+    let items = blocking(move || Ok(m.meta.alerts()?)).await?;
+    Ok(json_body(&SortedKeys(Items { items })))
 }
 
 async fn sync_failures(_: Admin, State(st): State<AppState>) -> Result<Response, ApiError> {
     let m = st.mirror.clone();
-    let a = blocking(move || Ok(m.meta.sync_failures(1000)?)).await?;
-    Ok(json_value(&json!({ "items": a })))
+    let items = blocking(move || Ok(m.meta.sync_failures(1000)?)).await?;
+    Ok(json_body(&SortedKeys(Items { items })))
 }

@@ -1,6 +1,10 @@
 //! HTTP routes, one file per area, plus the helpers they share: JSON bodies with
 //! ClawHub's headers, and the one mapping of a [`Resolution`] to the plain-text answers
 //! of the routes that serve a version.
+//!
+//! Every JSON body is a type: the ClawHub answers are `skillscan::clawhub::api`'s, the
+//! mirror's own (health, admin) are declared beside their routes and written with
+//! [`SortedKeys`], the key order these answers have always had.
 
 pub mod admin;
 pub mod ops;
@@ -14,6 +18,8 @@ use std::sync::atomic::Ordering;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use serde::Serialize;
+pub use skillscan::clawhub::api::SortedKeys;
 
 use crate::error::ApiError;
 use crate::snapshot::{Resolution, SkillView, Unknown, VersionView};
@@ -31,12 +37,13 @@ pub fn json_bytes(b: Bytes) -> Response {
     r
 }
 
-pub fn json_value(v: &serde_json::Value) -> Response {
+/// A JSON body with ClawHub's headers.
+pub fn json_body(v: &impl Serialize) -> Response {
     json_bytes(Bytes::from(serde_json::to_vec(v).unwrap_or_default()))
 }
 
-pub fn json_with_status(status: axum::http::StatusCode, v: &serde_json::Value) -> Response {
-    let mut r = json_value(v);
+pub fn json_with_status(status: axum::http::StatusCode, v: &impl Serialize) -> Response {
+    let mut r = json_body(v);
     *r.status_mut() = status;
     r
 }

@@ -4,20 +4,34 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use skillscan::clawhub::api;
 
-use super::json_value;
+use super::{SortedKeys, json_body};
 use crate::model::State as VState;
 use crate::state::AppState;
 
+/// `GET /healthz`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub ok: bool,
+    /// The read snapshot's generation.
+    pub generation: u64,
+    pub approved_versions: u64,
+    /// Whether the mirror has a signing key.
+    pub signing: bool,
+    pub rules_version: String,
+}
+
 pub async fn healthz(State(st): State<AppState>) -> Response {
     let snap = st.snapshot.load();
-    json_value(&json!({
-        "ok": true,
-        "generation": snap.generation,
-        "approvedVersions": snap.counts.get(&VState::Approved).copied().unwrap_or(0),
-        "signing": !snap.pubkey.is_empty(),
-        "rulesVersion": st.mirror.vetter.rules_version(),
+    json_body(&SortedKeys(Health {
+        ok: true,
+        generation: snap.generation,
+        approved_versions: snap.counts.get(&VState::Approved).copied().unwrap_or(0),
+        signing: !snap.pubkey.is_empty(),
+        rules_version: st.mirror.vetter.rules_version(),
     }))
 }
 
@@ -57,5 +71,5 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
 /// `POST /api/cli/telemetry/install`: accepted and dropped (the mirror keeps no per-user
 /// install data); the body is capped by the global body limit.
 pub async fn telemetry(_body: Bytes) -> Response {
-    json_value(&json!({"ok": true}))
+    json_body(&api::Ack { ok: true })
 }

@@ -16,16 +16,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use skillscan::clawhub::api;
 
 use super::params::Params;
 use super::{
-    SKILL_NOT_FOUND, VERSION_NOT_FOUND, count_pending, count_refused, json_bytes, json_value, json_with_status,
+    SKILL_NOT_FOUND, VERSION_NOT_FOUND, count_pending, count_refused, json_body, json_bytes, json_with_status,
     not_found, served, unknown_text,
 };
 use crate::error::ApiError;
-use crate::snapshot::{Lookup, Resolution, SkillView, VersionView, ZipBytes, moderation_blocked};
+use crate::snapshot::{CHANGELOG_SOURCE, Lookup, Resolution, SkillView, VersionView, ZipBytes, moderation_blocked};
 use crate::state::AppState;
 use crate::validate::{self, InvalidInput};
 
@@ -97,7 +96,12 @@ async fn well_known(State(st): State<AppState>, headers: axum::http::HeaderMap) 
             format!("http://{host}")
         }
     };
-    json_value(&json!({"apiBase": base, "registry": base, "minCliVersion": "0.1.0"}))
+    json_body(&api::WellKnownResponse {
+        api_base: Some(base.clone()),
+        auth_base: None,
+        min_cli_version: Some("0.1.0".into()),
+        registry: Some(base),
+    })
 }
 
 async fn search(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
@@ -109,7 +113,7 @@ async fn search(State(st): State<AppState>, p: Params) -> Result<Response, ApiEr
     let limit = parse_limit(p.get("limit"), 25, 200)?;
     let q = p.get("q").unwrap_or("").trim().to_lowercase();
     if q.is_empty() {
-        return Ok(json_value(&json!({"results": []})));
+        return Ok(json_body(&api::SearchResponse::default()));
     }
     let words: Vec<&str> = q.split_whitespace().take(16).collect();
     let snap = st.snapshot.load();
@@ -129,20 +133,27 @@ async fn search(State(st): State<AppState>, p: Params) -> Result<Response, ApiEr
         })
         .collect();
     hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.slug.cmp(&b.1.slug)));
-    let results: Vec<Value> = hits
+    let results = hits
         .into_iter()
         .take(limit)
-        .map(|(score, s)| {
-            json!({
-                "score": (score * 1000.0).round() / 1000.0,
-                "slug": s.slug, "displayName": s.display_name, "summary": s.summary, "icon": null,
-                "version": s.latest().version, "downloads": 0, "updatedAt": s.updated_at,
-                "ownerHandle": s.owner,
-                "owner": s.owner.as_ref().map(|h| json!({"handle": h, "displayName": h, "image": null})),
-            })
+        .map(|(score, s)| api::SearchResult {
+            display_name: Some(s.display_name.clone()),
+            downloads: Some(0),
+            icon: None,
+            owner: s.owner.as_ref().map(|h| api::SearchOwner {
+                display_name: Some(h.clone()),
+                handle: Some(h.clone()),
+                image: None,
+            }),
+            owner_handle: s.owner.clone(),
+            score: (score * 1000.0).round() / 1000.0,
+            slug: Some(s.slug.clone()),
+            summary: s.summary.clone(),
+            updated_at: Some(s.updated_at),
+            version: Some(s.latest().version.clone()),
         })
         .collect();
-    Ok(json_value(&json!({ "results": results })))
+    Ok(json_body(&api::SearchResponse { results }))
 }
 
 fn parse_limit(v: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
@@ -184,9 +195,9 @@ async fn list(State(st): State<AppState>, p: Params) -> Result<Response, ApiErro
         "name" => items.sort_by(|a, b| a.slug.cmp(&b.slug)),
         _ => return Err(ApiError::BadRequest("Invalid sort".into())),
     }
-    let page: Vec<&Value> = items.iter().skip(offset).take(limit).map(|s| &s.list_item).collect();
-    let next = (offset + limit < items.len()).then(|| (offset + limit).to_string());
-    Ok(json_value(&json!({"items": page, "nextCursor": next})))
+    let page = items.iter().skip(offset).take(limit).map(|s| s.list_item.clone()).collect();
+    let next_cursor = (offset + limit < items.len()).then(|| (offset + limit).to_string());
+    Ok(json_body(&api::SkillListResponse { items: page, next_cursor }))
 }
 
 async fn detail(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
@@ -210,19 +221,24 @@ async fn versions(State(st): State<AppState>, Path(slug): Path<String>, p: Param
     let snap = st.snapshot.load();
     let Some(s) = snap.served_skill(&slug, owner.as_deref()) else {
         if snap.blocked_skill(&slug, owner.as_deref()).is_some() {
-            return Ok(json_value(&json!({"items": [], "nextCursor": null})));
+            return Ok(json_body(&api::VersionListResponse::default()));
         }
         return Err(ApiError::NotFound(SKILL_NOT_FOUND));
     };
-    let items: Vec<Value> = s
+    let items = s
         .versions
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|v| json!({"version": v.version, "createdAt": v.created_at, "changelog": v.changelog, "changelogSource": "user"}))
+        .map(|v| api::VersionListItem {
+            changelog: v.changelog.clone(),
+            changelog_source: Some(CHANGELOG_SOURCE.into()),
+            created_at: Some(v.created_at),
+            version: v.version.clone(),
+        })
         .collect();
-    let next = (offset + limit < s.versions.len()).then(|| (offset + limit).to_string());
-    Ok(json_value(&json!({"items": items, "nextCursor": next})))
+    let next_cursor = (offset + limit < s.versions.len()).then(|| (offset + limit).to_string());
+    Ok(json_body(&api::VersionListResponse { items, next_cursor }))
 }
 
 async fn version(
@@ -300,14 +316,25 @@ async fn install(State(st): State<AppState>, Path(slug): Path<String>, p: Params
     let refusal = |status: StatusCode, reason: &str, message: String| {
         json_with_status(
             status,
-            &json!({"ok": false, "slug": slug, "reason": reason, "message": message, "status": status.as_u16()}),
+            &api::InstallRefusal {
+                message,
+                ok: false,
+                reason: reason.into(),
+                slug: slug.clone(),
+                status: status.as_u16(),
+            },
         )
     };
     match st.snapshot.load().resolve(&lookup(&slug, &p)?) {
-        Resolution::Served(s, v) => Ok(json_value(&json!({
-            "ok": true, "slug": s.slug, "installKind": "archive",
-            "archive": {"version": v.version, "downloadUrl": format!("/api/v1/download?slug={}&version={}", s.slug, v.version)},
-        }))),
+        Resolution::Served(s, v) => Ok(json_body(&api::InstallResponse {
+            archive: api::InstallArchive {
+                download_url: format!("/api/v1/download?slug={}&version={}", s.slug, v.version),
+                version: v.version.clone(),
+            },
+            install_kind: "archive".into(),
+            ok: true,
+            slug: s.slug.clone(),
+        })),
         Resolution::Refused(message) => {
             count_refused(&st);
             Ok(refusal(StatusCode::FORBIDDEN, "github_scan_failed", message))
@@ -334,11 +361,11 @@ async fn resolve(State(st): State<AppState>, p: Params) -> Result<Response, ApiE
         return Err(ApiError::NotFound(SKILL_NOT_FOUND));
     };
     let m = s.versions.iter().find(|v| v.fingerprint == hash || v.fingerprint_installed == hash);
-    Ok(json_value(&json!({
-        "slug": s.slug,
-        "match": m.map(|v| json!({"version": v.version})),
-        "latestVersion": {"version": s.latest().version},
-    })))
+    Ok(json_body(&api::ResolveResponse {
+        latest_version: Some(api::VersionRef { version: s.latest().version.clone() }),
+        matched: m.map(|v| api::VersionRef { version: v.version.clone() }),
+        slug: Some(s.slug.clone()),
+    }))
 }
 
 async fn download(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
@@ -374,24 +401,50 @@ async fn verify(State(st): State<AppState>, Path(slug): Path<String>, p: Params)
     // A refusal is the answer's `decision`, not an HTTP error: a 200 that is not counted
     // as a refusal.
     let fail = |status: &str, reason: String| {
-        json_value(&json!({
-            "schema": "clawhub.skill.verify.v1", "ok": false, "decision": "fail", "reasons": [reason],
-            "slug": slug, "version": p.get("version"), "security": {"status": status, "passed": false},
-        }))
+        json_body(&api::VerifyFail {
+            decision: "fail".into(),
+            ok: false,
+            reasons: vec![reason],
+            schema: api::VERIFY_SCHEMA.into(),
+            security: api::SecurityStatus { passed: false, status: status.into() },
+            slug: slug.clone(),
+            version: p.get("version").map(str::to_string),
+        })
     };
+    let by_version = p.get("version").is_some();
     match st.snapshot.load().resolve(&lookup(&slug, &p)?) {
-        Resolution::Served(s, v) => Ok(json_value(&json!({
-            "schema": "clawhub.skill.verify.v1", "ok": true, "decision": "pass", "reasons": [],
-            "slug": s.slug, "displayName": s.display_name, "pageUrl": null, "publisherHandle": s.owner,
-            "version": v.version, "resolvedFrom": if p.get("version").is_some() { "version" } else { "latest" },
-            "tag": if p.get("version").is_some() { Value::Null } else { json!("latest") },
-            "createdAt": v.created_at, "card": null,
-            "artifact": {"sha256": v.archive_sha256, "size": v.archive_size, "treeDigest": v.tree_digest,
-                         "signatureUrl": format!("/api/v1/download/signature?slug={}&version={}", s.slug, v.version)},
-            "provenance": {"mirror": "skillscan-mirror", "approvedAt": v.decided_at},
-            "security": {"status": v.verdict.clone().unwrap_or_else(|| "clean".into()), "passed": true, "rulesVersion": v.rules_version},
-            "signature": {"format": "minisign", "publicKeyUrl": "/.well-known/skillscan.pub", "present": v.signature.is_some()},
-        }))),
+        Resolution::Served(s, v) => Ok(json_body(&api::VerifyPass {
+            artifact: api::VerifyArtifact {
+                sha256: v.archive_sha256.clone(),
+                signature_url: format!("/api/v1/download/signature?slug={}&version={}", s.slug, v.version),
+                size: v.archive_size,
+                tree_digest: v.tree_digest.clone(),
+            },
+            card: None,
+            created_at: v.created_at,
+            decision: "pass".into(),
+            display_name: s.display_name.clone(),
+            ok: true,
+            page_url: None,
+            provenance: api::VerifyProvenance { approved_at: v.decided_at, mirror: "skillscan-mirror".into() },
+            publisher_handle: s.owner.clone(),
+            reasons: vec![],
+            resolved_from: if by_version { "version" } else { "latest" }.into(),
+            schema: api::VERIFY_SCHEMA.into(),
+            security: api::VerifySecurity {
+                passed: true,
+                rules_version: v.rules_version.clone(),
+                status: v.verdict.clone().unwrap_or_else(|| "clean".into()),
+            },
+            signature: api::VerifySignature {
+                format: "minisign".into(),
+                present: v.signature.is_some(),
+                public_key_url: "/.well-known/skillscan.pub".into(),
+            },
+            slug: s.slug.clone(),
+            tag: (!by_version).then(|| "latest".into()),
+            version: v.version.clone(),
+        })),
         Resolution::Refused(reason) => Ok(fail("malicious", reason)),
         Resolution::Pending(reason) => Ok(fail("pending", reason)),
         Resolution::Unknown(unknown) => Err(not_found(unknown)),
@@ -402,9 +455,9 @@ async fn moderation(State(st): State<AppState>, Path(slug): Path<String>) -> Res
     validate::slug(&slug)?;
     let snap = st.snapshot.load();
     match snap.blocked.get(&slug) {
-        Some(b) if b.gate.state.is_refused() => {
-            Ok(json_value(&json!({"moderation": moderation_blocked(&b.gate, &slug, &b.newest_version)})))
-        }
+        Some(b) if b.gate.state.is_refused() => Ok(json_body(&api::ModerationResponse {
+            moderation: moderation_blocked(&b.gate, &slug, &b.newest_version),
+        })),
         _ => Err(ApiError::NotFound("Moderation details unavailable")),
     }
 }
@@ -414,43 +467,43 @@ async fn card(Path(slug): Path<String>) -> Result<Response, ApiError> {
     Err(ApiError::NotFound("Card not available"))
 }
 
-#[derive(Deserialize)]
-struct VerdictsBody {
-    items: Vec<VerdictItem>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct VerdictItem {
-    slug: String,
-    owner_handle: Option<String>,
-    version: Option<String>,
-}
-
 /// OpenClaw Control UI batch lookup (protocol §2.1).
 async fn security_verdicts(
     State(st): State<AppState>,
-    body: Result<axum::Json<VerdictsBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<axum::Json<api::SecurityVerdictsRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let axum::Json(body) = body?;
     if body.items.is_empty() || body.items.len() > 100 {
         return Err(ApiError::BadRequest("items must have 1 to 100 entries".into()));
     }
     let snap = st.snapshot.load();
-    let items: Vec<Value> = body
+    let items = body
         .items
         .iter()
         .map(|it| {
             // Empty strings are absent, as in a query string.
             let present = |x: &Option<String>| x.as_deref().filter(|x| !x.is_empty()).map(str::to_string);
-            let resolution = checked_lookup(&it.slug, present(&it.owner_handle).as_deref(), present(&it.version).as_deref())
-                .map(|lookup| snap.resolve(&lookup));
+            let resolution =
+                checked_lookup(&it.slug, present(&it.owner_handle).as_deref(), present(&it.version).as_deref())
+                    .map(|lookup| snap.resolve(&lookup));
             let (code, msg) = match resolution {
                 Ok(Resolution::Served(s, v)) => {
-                    return json!({
-                        "ok": true, "decision": "pass", "reasons": [], "requestedSlug": it.slug, "requestedVersion": it.version,
-                        "slug": s.slug, "version": v.version, "publisherHandle": s.owner, "skillUrl": null, "securityAuditUrl": null,
-                        "security": {"status": "clean", "passed": true, "signals": {"staticScan": v.verdict, "virusTotal": null, "skillSpector": null, "dependencyRegistry": null}},
+                    return api::SecurityVerdict::Pass(api::SecurityVerdictPass {
+                        decision: "pass".into(),
+                        ok: true,
+                        publisher_handle: s.owner.clone(),
+                        reasons: vec![],
+                        requested_slug: it.slug.clone(),
+                        requested_version: it.version.clone(),
+                        security: api::VerdictSecurity {
+                            passed: true,
+                            signals: api::VerdictSignals { static_scan: v.verdict.clone(), ..Default::default() },
+                            status: "clean".into(),
+                        },
+                        security_audit_url: None,
+                        skill_url: None,
+                        slug: s.slug.clone(),
+                        version: v.version.clone(),
                     });
                 }
                 Ok(Resolution::Refused(reason)) => ("blocked", reason),
@@ -458,9 +511,16 @@ async fn security_verdicts(
                 Ok(Resolution::Unknown(unknown)) => ("not_found", unknown_text(unknown).to_string()),
                 Err(invalid) => ("invalid", invalid.to_string()),
             };
-            json!({"ok": false, "decision": "fail", "reasons": [msg.clone()], "requestedSlug": it.slug,
-                   "requestedVersion": it.version, "error": {"code": code, "message": msg}, "security": null})
+            api::SecurityVerdict::Fail(api::SecurityVerdictFail {
+                decision: "fail".into(),
+                error: api::VerdictError { code: code.into(), message: msg.clone() },
+                ok: false,
+                reasons: vec![msg],
+                requested_slug: it.slug.clone(),
+                requested_version: it.version.clone(),
+                security: None,
+            })
         })
         .collect();
-    Ok(json_value(&json!({"schema": "clawhub.skill.security-verdicts.v1", "items": items})))
+    Ok(json_body(&api::SecurityVerdictsResponse { items, schema: api::SECURITY_VERDICTS_SCHEMA.into() }))
 }

@@ -3,17 +3,19 @@
 //! memory while the hot-cache budget lasts), describe each skill, then sign the index of
 //! what is served.
 //!
-//! The JSON bodies are serialised here, once per build, so the read path only clones
-//! `Bytes`.
+//! The detail and version bodies ([`api`] types) are serialised here, once per build, so the
+//! read path only clones `Bytes`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
+use skillscan::clawhub::api;
 
-use super::{BlockedSkill, Gate, SkillView, Snapshot, VersionView, ZipBytes, moderation_blocked};
-use crate::archive::sha256_hex;
+use super::{BlockedSkill, CHANGELOG_SOURCE, Gate, SkillView, Snapshot, VersionView, ZipBytes, moderation_blocked};
+use crate::archive::{FileEntry, sha256_hex};
 use crate::model::{State, VersionRecord, now_ms};
 use crate::service::{Mirror, MirrorError};
 
@@ -76,7 +78,7 @@ struct Builder<'a> {
     skills: HashMap<String, Arc<SkillView>>,
     blocked: HashMap<String, Arc<BlockedSkill>>,
     gates: HashMap<String, HashMap<String, Gate>>,
-    index_entries: Vec<Value>,
+    index_entries: Vec<api::IndexEntry>,
 }
 
 impl<'a> Builder<'a> {
@@ -169,20 +171,14 @@ fn gate_of(v: &VersionRecord) -> Gate {
 /// malware-blocked when that version is refused).
 fn blocked_skill(slug: &str, newest: &VersionRecord) -> BlockedSkill {
     let gate = gate_of(newest);
-    let moderation =
-        if gate.state.is_refused() { moderation_blocked(&gate, slug, &newest.version) } else { Value::Null };
-    let detail = json!({
-        "skill": {
-            "slug": slug, "displayName": newest.display_name, "summary": newest.summary, "icon": null,
-            "description": null, "topics": [], "tags": {"latest": newest.version},
-            "stats": {"downloads": 0, "stars": 0, "versions": 1, "comments": 0},
-            "createdAt": newest.published_at, "updatedAt": newest.published_at,
-        },
-        "latestVersion": {"version": newest.version, "createdAt": newest.published_at, "changelog": newest.changelog, "license": license_of(&newest.license)},
-        "metadata": null,
-        "owner": owner_value(&newest.owner),
-        "moderation": moderation,
-    });
+    let moderation = gate.state.is_refused().then(|| moderation_blocked(&gate, slug, &newest.version));
+    let detail = api::SkillDetailResponse {
+        latest_version: Some(latest_version(newest)),
+        metadata: None,
+        moderation,
+        owner: owner_of(&newest.owner),
+        skill: Some(skill_of(slug, newest, 1, newest.published_at, newest.published_at)),
+    };
     BlockedSkill {
         slug: slug.to_string(),
         owner: newest.owner.clone(),
@@ -194,13 +190,17 @@ fn blocked_skill(slug: &str, newest: &VersionRecord) -> BlockedSkill {
 
 /// An approved version as served, with its `versions/{version}` body.
 fn version_view(slug: &str, v: &VersionRecord, zip: ZipBytes) -> VersionView {
-    let version_json = json!({
-        "skill": {"slug": slug, "displayName": v.display_name},
-        "version": {
-            "version": v.version, "createdAt": v.published_at, "changelog": v.changelog,
-            "changelogSource": "user", "license": license_of(&v.license), "files": v.files,
-        },
-    });
+    let version_json = api::VersionDetailResponse {
+        skill: Some(api::VersionSkill { display_name: Some(v.display_name.clone()), slug: Some(slug.to_string()) }),
+        version: Some(api::VersionDetail {
+            changelog: v.changelog.clone(),
+            changelog_source: Some(CHANGELOG_SOURCE.into()),
+            created_at: Some(v.published_at),
+            files: v.files.iter().map(file_of).collect(),
+            license: license_of(&v.license).map(str::to_string),
+            version: v.version.clone(),
+        }),
+    };
     VersionView {
         version: v.version.clone(),
         semver: semver_of(v),
@@ -230,28 +230,40 @@ fn skill_view(slug: &str, approved: &[&VersionRecord], views: Vec<Arc<VersionVie
     let latest = &views[0];
     let created_at = approved.iter().map(|v| v.published_at).min().unwrap_or(latest.created_at);
     let updated_at = latest.created_at;
-    let skill_obj = json!({
-        "slug": slug, "displayName": latest_rec.display_name, "summary": latest_rec.summary, "icon": null,
-        "description": null, "topics": [], "tags": {"latest": latest.version},
-        "stats": {"downloads": 0, "stars": 0, "versions": views.len(), "comments": 0},
-        "createdAt": created_at, "updatedAt": updated_at,
-    });
-    let latest_obj = json!({
-        "version": latest.version, "createdAt": latest.created_at, "changelog": latest.changelog, "license": latest.license,
-    });
-    let detail = json!({
-        "skill": skill_obj,
-        "latestVersion": latest_obj,
-        "metadata": metadata_value(&latest_rec.metadata_json),
-        "owner": owner_value(&latest_rec.owner),
-        "moderation": null,
-    });
-    let mut list_item = skill_obj.clone();
-    if let Some(o) = list_item.as_object_mut() {
-        o.insert("latestVersion".into(), latest_obj);
-        o.insert("metadata".into(), metadata_value(&latest_rec.metadata_json));
-        o.insert("ownerHandle".into(), json!(latest_rec.owner));
-    }
+    // Described by the newest approved record, versioned by the newest served one.
+    let skill = api::Skill {
+        tags: tags(&latest.version),
+        ..skill_of(slug, latest_rec, views.len() as u64, created_at, updated_at)
+    };
+    let latest_version = api::LatestVersion {
+        changelog: latest.changelog.clone(),
+        created_at: latest.created_at,
+        license: latest.license.map(str::to_string),
+        version: latest.version.clone(),
+    };
+    let metadata = metadata_of(&latest_rec.metadata_json);
+    let list_item = api::SkillListItem {
+        created_at: skill.created_at,
+        description: skill.description.clone(),
+        display_name: skill.display_name.clone(),
+        icon: skill.icon.clone(),
+        latest_version: Some(latest_version.clone()),
+        metadata: metadata.clone(),
+        owner_handle: latest_rec.owner.clone(),
+        slug: slug.to_string(),
+        stats: skill.stats.clone(),
+        summary: skill.summary.clone(),
+        tags: skill.tags.clone(),
+        topics: skill.topics.clone(),
+        updated_at: skill.updated_at,
+    };
+    let detail = api::SkillDetailResponse {
+        latest_version: Some(latest_version),
+        metadata,
+        moderation: None,
+        owner: owner_of(&latest_rec.owner),
+        skill: Some(skill),
+    };
     let haystack = format!(
         "{} {} {}",
         slug,
@@ -279,28 +291,28 @@ fn by_updated(skills: &HashMap<String, Arc<SkillView>>) -> Vec<Arc<SkillView>> {
     by_updated
 }
 
-fn index_entry(slug: &str, v: &VersionRecord) -> Value {
-    json!({
-        "slug": slug, "owner": v.owner, "version": v.version, "archiveSha256": v.archive_sha256,
-        "treeDigest": v.tree_digest, "approvedAt": v.decided_at,
-    })
+fn index_entry(slug: &str, v: &VersionRecord) -> api::IndexEntry {
+    api::IndexEntry {
+        approved_at: v.decided_at,
+        archive_sha256: v.archive_sha256.clone(),
+        owner: v.owner.clone(),
+        slug: slug.to_string(),
+        tree_digest: v.tree_digest.clone(),
+        version: v.version.clone(),
+    }
 }
 
 /// The index of served versions and its signature: the previous one while the index is
 /// unchanged, else a new one (none, logged, when the signer cannot sign).
-fn signed_index(mirror: &Mirror, prev: Option<&Snapshot>, entries: Vec<Value>) -> (Bytes, Option<Bytes>) {
-    let index = json!({
-        "schema": "skillscan.mirror.index.v1",
-        "count": entries.len(),
-        "versions": entries,
-    });
+fn signed_index(mirror: &Mirror, prev: Option<&Snapshot>, entries: Vec<api::IndexEntry>) -> (Bytes, Option<Bytes>) {
+    let index = api::IndexResponse { count: entries.len(), schema: api::INDEX_SCHEMA.into(), versions: entries };
     let index_json = to_bytes(&index);
     let index_sig = match prev {
         Some(p) if p.index_json == index_json && p.index_sig.is_some() => p.index_sig.clone(),
         _ => {
             let tc = format!(
                 "skillscan-mirror index v1 count={} sha256={} timestamp={}",
-                index["count"],
+                index.count,
                 sha256_hex(&index_json),
                 now_ms() / 1000
             );
@@ -321,22 +333,61 @@ fn license_of(l: &Option<String>) -> Option<&'static str> {
     (l.as_deref() == Some("MIT-0")).then_some("MIT-0")
 }
 
-/// `metadata` must be null or an object with a `setup` array (CLI schema).
-fn metadata_value(m: &Option<String>) -> Value {
-    m.as_deref()
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        .filter(|v| v.get("setup").is_some_and(Value::is_array))
-        .unwrap_or(Value::Null)
-}
-
-fn owner_value(owner: &Option<String>) -> Value {
-    match owner {
-        Some(h) => json!({"handle": h, "userId": null, "displayName": h, "image": null}),
-        None => Value::Null,
+/// A skill as a record describes it, at `versions` served versions.
+fn skill_of(slug: &str, v: &VersionRecord, versions: u64, created_at: i64, updated_at: i64) -> api::Skill {
+    api::Skill {
+        created_at,
+        description: None,
+        display_name: Some(v.display_name.clone()),
+        icon: None,
+        slug: Some(slug.to_string()),
+        stats: api::Stats { versions, ..api::Stats::default() },
+        summary: v.summary.clone(),
+        tags: tags(&v.version),
+        topics: vec![],
+        updated_at,
     }
 }
 
-fn to_bytes(v: &Value) -> Bytes {
+/// The only tag the mirror maintains.
+fn tags(latest: &str) -> api::Tags {
+    [("latest".to_string(), latest.to_string())].into()
+}
+
+fn latest_version(v: &VersionRecord) -> api::LatestVersion {
+    api::LatestVersion {
+        changelog: v.changelog.clone(),
+        created_at: v.published_at,
+        license: license_of(&v.license).map(str::to_string),
+        version: v.version.clone(),
+    }
+}
+
+fn file_of(f: &FileEntry) -> api::VersionFile {
+    api::VersionFile {
+        content_type: f.content_type.clone(),
+        path: f.path.clone(),
+        sha256: f.sha256.clone(),
+        size: f.size,
+    }
+}
+
+/// The stored upstream `metadata`, when it is what the CLI accepts (else none: `null`).
+fn metadata_of(m: &Option<String>) -> Option<Value> {
+    m.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()).filter(api::valid_metadata)
+}
+
+/// The owner as the detail shows it: a handle is all the mirror knows.
+fn owner_of(owner: &Option<String>) -> Option<api::Owner> {
+    owner.as_ref().map(|h| api::Owner {
+        display_name: Some(h.clone()),
+        handle: Some(h.clone()),
+        image: None,
+        user_id: None,
+    })
+}
+
+fn to_bytes(v: &impl Serialize) -> Bytes {
     Bytes::from(serde_json::to_vec(v).unwrap_or_default())
 }
 

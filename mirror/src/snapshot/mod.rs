@@ -20,10 +20,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde_json::{Value, json};
+use skillscan::clawhub::api;
 
 use crate::archive::FileEntry;
 use crate::model::State;
+
+/// The changelog source of every version the mirror serves (ClawHub's word for a changelog
+/// written by the publisher).
+pub const CHANGELOG_SOURCE: &str = "user";
 
 /// Where a download's bytes come from.
 #[derive(Debug, Clone)]
@@ -68,8 +72,8 @@ pub struct SkillView {
     pub versions: Vec<Arc<VersionView>>,
     /// `GET /api/v1/skills/{slug}` body.
     pub detail_json: Bytes,
-    /// The list-item object for `/api/v1/skills`.
-    pub list_item: Value,
+    /// The item for `/api/v1/skills`.
+    pub list_item: api::SkillListItem,
     /// Lowercased slug, name and summary for search.
     pub haystack: String,
 }
@@ -223,14 +227,21 @@ fn owner_matches(want: Option<&str>, have: Option<&str>) -> bool {
     }
 }
 
-pub fn moderation_blocked(gate: &Gate, slug: &str, version: &str) -> Value {
-    json!({
-        "isSuspicious": true,
-        "isMalwareBlocked": true,
-        "verdict": "malicious",
-        "reasonCodes": if gate.reason_codes.is_empty() { vec![format!("skillscan.{}", gate.state)] } else { gate.reason_codes.clone() },
-        "summary": gate.message(slug, version),
-        "engineVersion": gate.rules_version,
-        "updatedAt": gate.decided_at,
-    })
+/// The moderation block of a refused skill: malware-blocked, the one refusal `clawhub install
+/// --force` cannot bypass, with the mirror's reason as its summary.
+pub fn moderation_blocked(gate: &Gate, slug: &str, version: &str) -> api::Moderation {
+    let reason_codes = if gate.reason_codes.is_empty() {
+        vec![format!("skillscan.{}", gate.state)]
+    } else {
+        gate.reason_codes.clone()
+    };
+    api::Moderation {
+        engine_version: gate.rules_version.clone(),
+        is_malware_blocked: true,
+        is_suspicious: true,
+        reason_codes,
+        summary: Some(gate.message(slug, version)),
+        updated_at: Some(gate.decided_at),
+        verdict: Some("malicious".into()),
+    }
 }

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{MetaStore, NewVersion, OutboxItem, StoreError, TokenRecord, Transition};
 use crate::model::{AuditEvent, IntegrityAlert, State, SyncFailure, VersionRecord, now_ms};
-use crate::vetting::VetOutcome;
+use crate::vetting::{CapabilitiesJson, VetOutcome};
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -156,7 +156,7 @@ fn row_to_version(r: &Row<'_>) -> rusqlite::Result<VersionRecord> {
         verdict: verdict.map(|v| v.parse()).transpose().map_err(malformed)?,
         rules_version: r.get(20)?,
         reason_codes: serde_json::from_str(&codes).map_err(malformed)?,
-        capabilities: caps.map(|c| serde_json::from_str(&c)).transpose().map_err(malformed)?,
+        capabilities: caps.map(|c| CapabilitiesJson::from_json(&c)).transpose().map_err(malformed)?,
         report_json: r.get(23)?,
         signature: r.get(24)?,
         metadata_json: r.get(25)?,
@@ -339,7 +339,7 @@ impl MetaStore for SqliteStore {
                 return Err(StoreError::Conflict { key: format!("{slug}@{version}"), expected: t.from });
             }
             if let Some(s) = t.scan {
-                let caps = serde_json::to_string(&s.capabilities).map_err(|e| StoreError::Malformed(e.to_string()))?;
+                let caps = CapabilitiesJson::to_json(&s.capabilities).map_err(|e| StoreError::Malformed(e.to_string()))?;
                 let codes = serde_json::to_string(&s.reason_codes).map_err(|e| StoreError::Malformed(e.to_string()))?;
                 tx.execute(
                     "UPDATE versions SET verdict = ?2, rules_version = ?3, reason_codes_json = ?4, capabilities_json = ?5,
@@ -382,7 +382,7 @@ impl MetaStore for SqliteStore {
     fn update_scan(&self, id: i64, s: &VetOutcome, actor: &str) -> Result<(), StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
-            let caps = serde_json::to_string(&s.capabilities).map_err(|e| StoreError::Malformed(e.to_string()))?;
+            let caps = CapabilitiesJson::to_json(&s.capabilities).map_err(|e| StoreError::Malformed(e.to_string()))?;
             let codes = serde_json::to_string(&s.reason_codes).map_err(|e| StoreError::Malformed(e.to_string()))?;
             let n = tx.execute(
                 "UPDATE versions SET verdict = ?2, rules_version = ?3, reason_codes_json = ?4, capabilities_json = ?5,

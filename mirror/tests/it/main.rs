@@ -8,3 +8,4 @@ mod fuzz;
 mod server;
 mod snapshots;
 mod sync;
+mod wire_bytes;

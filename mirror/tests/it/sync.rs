@@ -112,7 +112,7 @@ fn versions(vs: &[&str]) -> Reply {
 
 fn upstream(base: &str) -> Upstream {
     let mut u = Upstream::new(base, Duration::from_millis(800), 2, Duration::from_secs(2)).unwrap();
-    u.backoff = Duration::from_millis(20);
+    u.retry.backoff = Duration::from_millis(20);
     u
 }
 

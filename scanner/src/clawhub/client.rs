@@ -3,20 +3,24 @@
 //! pre-check, the download, and the skillscan mirror's proof routes
 //! (`/api/v1/download/signature`, `X-Skillscan-Sha256`, `X-Skillscan-Tree-Digest`).
 //!
-//! The registry is not trusted to behave: every body is read under a size cap, JSON is picked
-//! apart defensively (a missing or mistyped key is a [`RegistryError::BadResponse`], never a
-//! panic), error texts are escaped and cut before anyone prints them, and requests have
-//! timeouts. Transient failures (network errors, 408, 429, 5xx) are retried with backoff,
-//! honouring `Retry-After` up to a bound; policy refusals (403, 410, 423) are not retried and
-//! come back as [`RegistryError::Refused`] with the registry's reason.
+//! The registry is not trusted to behave: every body is read under a size cap, JSON is decoded
+//! into the [`api`] types (a missing or mistyped key is a [`RegistryError::BadResponse`] naming
+//! the key, never a panic), error texts are escaped and cut before anyone prints them, and
+//! requests have timeouts. Retries follow the shared [`RetryPolicy`]: transient failures (network
+//! errors, 408, 429, 5xx) are retried with backoff, honouring `Retry-After` up to a bound; policy
+//! refusals (403, 410, 423) are not retried and come back as [`RegistryError::Refused`] with the
+//! registry's reason.
 
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+
+use crate::clawhub::api;
+use crate::clawhub::retry::{self, Failure, Next, RetryPolicy, StatusClass, Stop};
 
 /// How the client behaves. The defaults suit an interactive install.
 #[derive(Debug, Clone)]
@@ -24,12 +28,8 @@ pub struct ClientOptions {
     /// Whole-request timeout.
     pub timeout: Duration,
     pub connect_timeout: Duration,
-    /// Retries after the first attempt, on network errors, 408, 429 and 5xx.
-    pub retries: u32,
-    /// A `Retry-After` longer than this fails the request instead of stalling the install.
-    pub max_retry_after: Duration,
-    /// Base delay of the exponential backoff when the server gives no `Retry-After`.
-    pub backoff: Duration,
+    /// When to retry and how long to wait (network errors, 408, 429, 5xx).
+    pub retry: RetryPolicy,
     /// Largest archive accepted. ClawHub caps a skill at 50 MB of files; its zip is smaller.
     pub max_archive_bytes: u64,
     /// Largest JSON body accepted.
@@ -43,9 +43,7 @@ impl Default for ClientOptions {
         ClientOptions {
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
-            retries: 3,
-            max_retry_after: Duration::from_secs(30),
-            backoff: Duration::from_millis(500),
+            retry: RetryPolicy::default(),
             max_archive_bytes: 64 << 20,
             max_json_bytes: 1 << 20,
             token: None,
@@ -187,53 +185,49 @@ impl RegistryClient {
         Ok(url)
     }
 
-    /// GET with retries. Returns the response for any status that is not retried.
+    /// GET with retries (see [`RetryPolicy`]). Returns the response for any status that is not
+    /// retried, and for the last one when the retries are spent.
     fn get(&self, what: &str, url: reqwest::Url) -> Result<Response, RegistryError> {
-        let mut attempt = 0u32;
+        let policy = &self.options.retry;
+        let mut retries_done = 0u32;
         loop {
             let mut request = self.http.get(url.clone());
             if let Some(token) = &self.options.token {
                 request = request.bearer_auth(token);
             }
-            let retry_in = match request.send() {
+            let (failure, retry_after, outcome) = match request.send() {
                 Ok(response) => {
                     let status = response.status();
-                    let transient = status == StatusCode::REQUEST_TIMEOUT
-                        || status == StatusCode::TOO_MANY_REQUESTS
-                        || status.is_server_error();
-                    if !transient || attempt >= self.options.retries {
+                    if status.is_success() || retry::classify(status.as_u16()) != StatusClass::Transient {
                         return Ok(response);
                     }
-                    match retry_after(response.headers()) {
-                        Some(wait) if wait > self.options.max_retry_after => {
-                            return Err(RegistryError::Status {
-                                what: what.to_owned(),
-                                status: status.as_u16(),
-                                message: format!(
-                                    "the registry asks to retry after {}s, longer than the {}s we wait",
-                                    wait.as_secs(),
-                                    self.options.max_retry_after.as_secs()
-                                ),
-                            });
-                        }
-                        Some(wait) => wait,
-                        None => self.backoff(attempt),
-                    }
+                    (Failure::Status(status.as_u16()), retry_after(response.headers()), Ok(response))
                 }
-                Err(e) => {
-                    if attempt >= self.options.retries {
-                        return Err(RegistryError::Network { what: what.to_owned(), message: error_chain(&e) });
-                    }
-                    self.backoff(attempt)
-                }
+                Err(e) => (Failure::Network, None, Err(e)),
             };
-            std::thread::sleep(retry_in);
-            attempt += 1;
+            match policy.next(retries_done, failure, retry_after) {
+                Next::RetryAfter(wait) => std::thread::sleep(wait),
+                Next::Stop(Stop::RetryAfterTooLong(wait)) => {
+                    return Err(RegistryError::Status {
+                        what: what.to_owned(),
+                        status: match failure {
+                            Failure::Status(status) => status,
+                            Failure::Network => 0,
+                        },
+                        message: format!(
+                            "the registry asks to retry after {}s, longer than the {}s we wait",
+                            wait.as_secs(),
+                            policy.max_retry_after.as_secs()
+                        ),
+                    });
+                }
+                Next::Stop(Stop::Final | Stop::Exhausted) => {
+                    return outcome
+                        .map_err(|e| RegistryError::Network { what: what.to_owned(), message: error_chain(&e) });
+                }
+            }
+            retries_done += 1;
         }
-    }
-
-    fn backoff(&self, attempt: u32) -> Duration {
-        self.options.backoff.saturating_mul(1 << attempt.min(6))
     }
 
     /// Turns a non-2xx response into the error it means.
@@ -244,36 +238,37 @@ impl RegistryClient {
             .map(|bytes| escape(&String::from_utf8_lossy(&bytes)))
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| "(no reason given)".to_owned());
-        match status {
-            403 | 410 | 423 => RegistryError::Refused { what: what.to_owned(), status, message },
-            404 => RegistryError::NotFound { what: what.to_owned(), message },
+        match (retry::classify(status), status) {
+            (StatusClass::Refusal, _) => RegistryError::Refused { what: what.to_owned(), status, message },
+            (_, 404) => RegistryError::NotFound { what: what.to_owned(), message },
             _ => RegistryError::Status { what: what.to_owned(), status, message },
         }
     }
 
-    fn get_json(&self, what: &str, url: reqwest::Url) -> Result<Value, RegistryError> {
+    /// GET a JSON answer and decode it into its [`api`] type.
+    fn get_json<T: DeserializeOwned>(&self, what: &str, url: reqwest::Url) -> Result<T, RegistryError> {
         let response = self.get(what, url)?;
         if !response.status().is_success() {
             return Err(self.status_error(what, response));
         }
         let bytes = read_body(what, response, self.options.max_json_bytes)?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| RegistryError::BadResponse { what: what.to_owned(), message: format!("not JSON: {e}") })
+        api::from_slice(&bytes)
+            .map_err(|e| RegistryError::BadResponse { what: what.to_owned(), message: escape(&e.to_string()) })
     }
 
     /// `GET /api/v1/skills/{slug}[?ownerHandle=]`.
     pub fn skill_detail(&self, slug: &str, owner: Option<&str>) -> Result<SkillDetail, RegistryError> {
         let what = format!("skill {slug}");
         let url = self.url(&format!("/api/v1/skills/{slug}"), &[("ownerHandle", owner)])?;
-        let body = self.get_json(&what, url)?;
-        parse_detail(&body).map_err(|message| RegistryError::BadResponse { what, message })
+        self.get_json::<api::SkillDetailResponse>(&what, url).map(SkillDetail::from)
     }
 
-    /// `GET /api/v1/skills/{slug}/versions/{version}`: the CLI's pre-check that a version exists.
+    /// `GET /api/v1/skills/{slug}/versions/{version}`: the CLI's pre-check that a version exists
+    /// (a 200 with a version's shape; `version` may be `null`, as the CLI accepts).
     pub fn check_version(&self, slug: &str, version: &str, owner: Option<&str>) -> Result<(), RegistryError> {
         let what = format!("{slug}@{version}");
         let url = self.url(&format!("/api/v1/skills/{slug}/versions/{version}"), &[("ownerHandle", owner)])?;
-        self.get_json(&what, url).map(|_| ())
+        self.get_json::<api::VersionDetailResponse>(&what, url).map(|_| ())
     }
 
     /// `GET /api/v1/download?slug=&ownerHandle=&version=`.
@@ -329,14 +324,9 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     escape(&message)
 }
 
-/// `Retry-After` in seconds or as an HTTP date.
+/// The `Retry-After` header as a delay from now.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+    retry::parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, SystemTime::now())
 }
 
 fn read_capped(response: Response, limit: u64) -> std::io::Result<Vec<u8>> {
@@ -358,49 +348,23 @@ fn read_body(what: &str, response: Response, limit: u64) -> Result<Vec<u8>, Regi
     Ok(bytes)
 }
 
-fn parse_detail(body: &Value) -> Result<SkillDetail, String> {
-    let object = body.as_object().ok_or("the skill detail is not a JSON object")?;
-    let optional_str = |value: Option<&Value>, name: &str| -> Result<Option<String>, String> {
-        match value {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(format!("`{name}` is not a string")),
+impl From<api::SkillDetailResponse> for SkillDetail {
+    /// What install needs of a detail: texts that end up on a terminal are escaped and cut, the
+    /// owner handle lowercased as the CLI does.
+    fn from(detail: api::SkillDetailResponse) -> Self {
+        SkillDetail {
+            slug: detail.skill.and_then(|skill| skill.slug),
+            latest_version: detail.latest_version.map(|latest| latest.version),
+            owner_handle: detail.owner.and_then(|owner| owner.handle).map(|handle| handle.to_lowercase()),
+            moderation: detail.moderation.map(|m| Moderation {
+                is_malware_blocked: m.is_malware_blocked,
+                is_suspicious: m.is_suspicious,
+                verdict: m.verdict.map(|v| escape(&v)),
+                reason_codes: m.reason_codes.iter().take(20).map(|code| escape(code)).collect(),
+                summary: m.summary.map(|s| escape(&s)),
+            }),
         }
-    };
-    let slug = match object.get("skill") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(skill)) => optional_str(skill.get("slug"), "skill.slug")?,
-        Some(_) => return Err("`skill` is not an object".to_owned()),
-    };
-    let latest_version = match object.get("latestVersion") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(latest)) => optional_str(latest.get("version"), "latestVersion.version")?,
-        Some(_) => return Err("`latestVersion` is not an object".to_owned()),
-    };
-    let owner_handle = match object.get("owner") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(owner)) => optional_str(owner.get("handle"), "owner.handle")?.map(|h| h.to_lowercase()),
-        Some(_) => return Err("`owner` is not an object".to_owned()),
-    };
-    let moderation = match object.get("moderation") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(m)) => {
-            let flag = |name: &str| m.get(name).and_then(Value::as_bool).unwrap_or(false);
-            Some(Moderation {
-                is_malware_blocked: flag("isMalwareBlocked"),
-                is_suspicious: flag("isSuspicious"),
-                verdict: optional_str(m.get("verdict"), "moderation.verdict").ok().flatten().map(|v| escape(&v)),
-                reason_codes: m
-                    .get("reasonCodes")
-                    .and_then(Value::as_array)
-                    .map(|codes| codes.iter().filter_map(Value::as_str).take(20).map(escape).collect())
-                    .unwrap_or_default(),
-                summary: optional_str(m.get("summary"), "moderation.summary").ok().flatten().map(|s| escape(&s)),
-            })
-        }
-        Some(_) => return Err("`moderation` is not an object".to_owned()),
-    };
-    Ok(SkillDetail { slug, latest_version, owner_handle, moderation })
+    }
 }
 
 #[cfg(test)]
@@ -445,7 +409,7 @@ mod tests {
 
     fn fast() -> ClientOptions {
         ClientOptions {
-            backoff: Duration::from_millis(1),
+            retry: RetryPolicy { backoff: Duration::from_millis(1), ..RetryPolicy::default() },
             timeout: Duration::from_secs(10),
             ..ClientOptions::default()
         }
@@ -533,12 +497,12 @@ mod tests {
             let client = RegistryClient::new(&base, fast()).unwrap_or_else(|e| panic!("{e}"));
             assert!(matches!(client.skill_detail("x", None), Err(RegistryError::BadResponse { .. })), "{body}");
         }
-        let blocked = parse_detail(&serde_json::json!({
-            "skill": null, "latestVersion": null, "owner": null,
-            "moderation": {"isSuspicious": true, "isMalwareBlocked": true, "verdict": "malicious",
-                           "reasonCodes": ["malicious.crypto_mining"], "summary": "drains wallets"}
-        }));
-        let moderation = blocked.ok().and_then(|d| d.moderation).unwrap_or_default();
+        let blocked = api::from_slice::<api::SkillDetailResponse>(
+            br#"{"skill": null, "latestVersion": null, "owner": null,
+                 "moderation": {"isSuspicious": true, "isMalwareBlocked": true, "verdict": "malicious",
+                                "reasonCodes": ["malicious.crypto_mining"], "summary": "drains wallets"}}"#,
+        );
+        let moderation = blocked.ok().map(SkillDetail::from).and_then(|d| d.moderation).unwrap_or_default();
         assert!(moderation.is_malware_blocked);
         assert_eq!(moderation.reason_codes, vec!["malicious.crypto_mining".to_owned()]);
     }

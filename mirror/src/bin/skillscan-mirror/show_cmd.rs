@@ -4,9 +4,10 @@
 use anyhow::Result;
 use clap::Args;
 use serde_json::Value;
+use skillscan::clawhub::api::SortedKeys;
 use skillscan_mirror::Mirror;
 use skillscan_mirror::model::VersionRecord;
-use skillscan_mirror::service::{self, UpdateReview, parse_key};
+use skillscan_mirror::service::{self, UpdateReview, VersionShow, parse_key};
 
 use crate::exit::Exit;
 
@@ -23,16 +24,12 @@ pub fn run(m: &Mirror, args: ShowArgs) -> Result<Exit> {
     let (slug, version) = parse_key(&args.key)?;
     let rec = m.get(&slug, &version)?;
     let review = if args.diff { Some(m.review(&slug, &version)?) } else { None };
-    let report: Option<Value> = rec.report_json.as_deref().and_then(|r| serde_json::from_str(r).ok());
     if args.json {
         // `--json` carries the full versioned scan report.
-        let report = report.unwrap_or(Value::Null);
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"version": rec, "report": report, "review": review}))?
-        );
+        println!("{}", serde_json::to_string_pretty(&SortedKeys(VersionShow::new(&rec, review.as_ref())))?);
         return Ok(Exit::Success);
     }
+    let report: Option<Value> = rec.report_json.as_deref().and_then(|r| serde_json::from_str(r).ok());
     print_record(&rec);
     // Human output lists the findings.
     if let Some(report) = &report {
