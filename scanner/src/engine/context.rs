@@ -57,7 +57,7 @@ fn warning_regex() -> &'static Regex {
     static WARNING: OnceLock<Regex> = OnceLock::new();
     WARNING.get_or_init(|| {
         builtin_regex(
-            r"(?i)(?:❌|🚫|⛔|\b(?:never|do\s+not|don'?t|must\s+not|mustn'?t|should\s+not|shouldn'?t|avoid|refuse\s+to)\s+(?:(?:ever|blindly|just|directly|simply|automatically|manually|yourself|them|it|this|these|that|any|unknown|untrusted|random|unverified)\s+){0,2}(?:run(?:ning)?|pip(?:e|ing)|past(?:e|ing)|execut(?:e|ing)|install(?:ing)?|us(?:e|ing)|cop(?:y|ying)|download(?:ing)?|curl|wget|send(?:ing)?|shar(?:e|ing)|post(?:ing)?|upload(?:ing)?|trust(?:ing)?|follow(?:ing)?|click(?:ing)?|open(?:ing)?|stor(?:e|ing)|writ(?:e|ing)|expos(?:e|ing)|commit(?:ting)?|print(?:ing)?|echo(?:ing)?|log(?:ging)?|hardcod(?:e|ing)|put(?:ting)?|disabl(?:e|ing)|giv(?:e|ing)|typ(?:e|ing)|enter(?:ing)?|reveal(?:ing)?|includ(?:e|ing)|read(?:ing)?|access(?:ing)?|add(?:ing)?|grant(?:ing)?|approv(?:e|ing)|mix(?:ing)?|leak(?:ing)?|sav(?:e|ing)|keep(?:ing)?|embed(?:ding)?)\b|\b(?:forbidden|prohibited|not\s+allowed|disallowed|blocked|deny\s*list|never\s+do|do\s+not\s+do|anti-?patterns?|bad\s+examples?|what\s+not\s+to\s+do|don'?ts)\b)",
+            r"(?i)(?:❌|🚫|⛔|\b(?:never|do\s+not|don'?t|must\s+not|mustn'?t|should\s+not|shouldn'?t|avoid|refuse\s+to)\s+(?:(?:ever|blindly|just|directly|simply|automatically|manually|yourself|them|it|this|these|that|any|unknown|untrusted|random|unverified)\s+){0,2}(?:run(?:ning)?|pip(?:e|ing)|past(?:e|ing)|execut(?:e|ing)|install(?:ing)?|us(?:e|ing)|cop(?:y|ying)|download(?:ing)?|curl|wget|send(?:ing)?|shar(?:e|ing)|post(?:ing)?|upload(?:ing)?|trust(?:ing)?|follow(?:ing)?|click(?:ing)?|open(?:ing)?|stor(?:e|ing)|writ(?:e|ing)|expos(?:e|ing)|commit(?:ting)?|print(?:ing)?|echo(?:ing)?|log(?:ging)?|hardcod(?:e|ing)|put(?:ting)?|disabl(?:e|ing)|giv(?:e|ing)|typ(?:e|ing)|enter(?:ing)?|reveal(?:ing)?|includ(?:e|ing)|read(?:ing)?|access(?:ing)?|add(?:ing)?|grant(?:ing)?|approv(?:e|ing)|mix(?:ing)?|leak(?:ing)?|sav(?:e|ing)|keep(?:ing)?|embed(?:ding)?)\b|\b(?:forbidden|prohibited|not\s+allowed|disallowed|blocked|deny(?:list)?|denied|deny\s*list|never\s+do|do\s+not\s+do|anti-?patterns?|bad\s+examples?|what\s+not\s+to\s+do|don'?ts)\b)",
         )
     })
 }
@@ -137,9 +137,13 @@ fn concealment_regex() -> &'static Regex {
 }
 
 fn governs(text: &str) -> Option<MatchContext> {
-    // Read as a reader sees it: "**Never** _run_ this" is "Never run this".
+    // Read as a reader sees it too: "**Never** _run_ this" is "Never run this" (the raw text
+    // keeps the ❌ labels that reading drops).
     let read = normalize::prose(text).map(|r| r.text);
-    let text = read.as_deref().unwrap_or(text);
+    governs_text(text).or_else(|| read.as_deref().and_then(governs_text))
+}
+
+fn governs_text(text: &str) -> Option<MatchContext> {
     if concealment_regex().is_match(text) {
         return None;
     }
@@ -233,6 +237,7 @@ mod tests {
         assert_eq!(governs("Do NOT install by piping remote scripts to a shell"), Some(MatchContext::Warned));
         assert_eq!(governs("## Forbidden (never do these)"), Some(MatchContext::Warned));
         assert_eq!(governs("❌ Bad:"), Some(MatchContext::Warned));
+        assert_eq!(governs("\"deny\": [\"Read(~/.ssh/**)\", \"Read(~/.aws/**)\"]"), Some(MatchContext::Warned));
         assert_eq!(governs("**Never** _paste_ it"), Some(MatchContext::Warned));
         // Urgency is not a warning: "do not skip" tells the reader to do it.
         assert_eq!(governs("IMPORTANT: do not skip this step"), None);
