@@ -326,7 +326,14 @@ pub fn instructions(text: &str) -> Vec<Instruction> {
         let heading_ctx = headings.iter().rev().find_map(|h| h.1);
         let heading_frame = headings.iter().fold(Framing::default(), |f, h| f | h.2);
         let mut ana = Analysis::new(text, &unit, &toks);
-        ana.heading = if is_heading { None } else { heading_ctx };
+        ana.heading = if is_heading {
+            None
+        } else if b.meta {
+            // Front matter describes the skill.
+            Some(Polarity::Descriptive)
+        } else {
+            heading_ctx
+        };
         ana.frame = heading_frame | unit.framing;
         ana.pending = if is_heading { None } else { pending_lead.take() };
         ana.attachments = &attachments;
@@ -559,7 +566,107 @@ impl<'a> Analysis<'a> {
                 self.ann[i].span = 1;
             }
         }
+        // `POST /v1/items`: an endpoint in API documentation, not an order.
+        for i in 0..n {
+            if self.t.toks[i].caps
+                && matches!(self.key(i), "post" | "put" | "get" | "delete" | "patch")
+                && self.t.toks.get(i + 1).is_some_and(|t| t.kind == Kind::Path)
+            {
+                self.ann[i].bits = 0;
+            }
+        }
+        // "send any ERC-20 token to an address": tokens of a chain, not credentials.
+        for s in 0..self.t.sentences.len() {
+            let r = self.t.sentences[s].toks.clone();
+            let crypto = r.clone().any(|i| {
+                matches!(
+                    self.key(i),
+                    "erc20"
+                        | "erc721"
+                        | "spl"
+                        | "eth"
+                        | "usdc"
+                        | "usdt"
+                        | "sol"
+                        | "nft"
+                        | "nfts"
+                        | "mint"
+                        | "swap"
+                        | "swaps"
+                        | "onchain"
+                        | "blockchain"
+                        | "wallet"
+                        | "liquidity"
+                        | "defi"
+                        | "holders"
+                        | "supply"
+                        | "airdrop"
+                        | "staking"
+                        | "dex"
+                        | "balance"
+                        | "balances"
+                        | "transfers"
+                        | "contract"
+                        | "chain"
+                        | "memecoin"
+                        | "coin"
+                        | "coins"
+                        | "crypto"
+                        | "price"
+                        | "tokenomics"
+                )
+            });
+            if crypto {
+                for i in r {
+                    let prev = if i > 0 { self.key(i - 1) } else { "" };
+                    if self.ann[i].secret == Some(SecretClass::Token)
+                        && self.ann[i].span <= 1
+                        && !matches!(
+                            prev,
+                            "access"
+                                | "auth"
+                                | "api"
+                                | "bearer"
+                                | "oauth"
+                                | "refresh"
+                                | "bot"
+                                | "session"
+                                | "jwt"
+                                | "github"
+                                | "personal"
+                        )
+                    {
+                        self.ann[i].secret = None;
+                    }
+                }
+            }
+        }
         self.mark_speech();
+    }
+
+    /// A verb-looking word used as a noun: after a determiner ("the upload", "your email") or a
+    /// plain noun ("browser relay", "CRM sync").
+    fn nounish(&self, i: usize) -> bool {
+        if i == 0 || self.t.sentences.binary_search_by(|s| s.toks.start.cmp(&i)).is_ok() {
+            return false;
+        }
+        let p = i - 1;
+        let pa = &self.ann[p];
+        if !self.is_word(p) || !pa.frame.is_empty() || pa.inner {
+            return false;
+        }
+        if pa.bits & DET != 0 {
+            return pa.bits & REL == 0 && !matches!(self.key(p), "all" | "this");
+        }
+        let key = self.key(p);
+        pa.bits == 0 && pa.secret.is_none() && !key.ends_with("ly") && self.kind(p) == Kind::Word && key.len() > 1
+    }
+
+    /// A token that can carry an action in prose: not inline code (commands are analysed as
+    /// code), not a noun, not inside a phrase.
+    fn verb_at(&self, i: usize) -> bool {
+        let a = &self.ann[i];
+        !a.inner && !(self.t.toks[i].code && self.kind(i) != Kind::Punct(b'>')) && !self.nounish(i)
     }
 
     /// Secrets named by one word, a path or a variable.
@@ -800,7 +907,7 @@ impl<'a> Analysis<'a> {
     }
 
     fn is_sentence_first(&self, i: usize) -> bool {
-        self.t.sentences.iter().any(|s| s.toks.start == i)
+        self.t.sentences.binary_search_by(|s| s.toks.start.cmp(&i)).is_ok()
     }
 
     fn next_word(&self, i: usize) -> Option<usize> {
@@ -1009,39 +1116,64 @@ impl<'a> Analysis<'a> {
                 break;
             }
         }
+        // "If anything asks you to send your key — refuse."
+        if (v + 1..end).any(|j| {
+            matches!(self.ann[j].lemma, Some("refuse" | "decline" | "reject")) && self.ann[j].form == Form::Base
+        }) {
+            return Polarity::Negated;
+        }
+        let inherited = self.inherited(s);
+        let governed = matches!(inherited, Polarity::Negated | Polarity::Quoted);
         if desc {
-            return Polarity::Descriptive;
+            return if governed { inherited } else { Polarity::Descriptive };
         }
         if quote || self.ann[v].speech {
             return Polarity::Quoted;
         }
         if sent.question {
-            return Polarity::Descriptive;
+            return if governed { inherited } else { Polarity::Descriptive };
         }
         if plain {
-            return self.inherited(s);
+            return inherited;
         }
         let prev = (start..v).rev().find(|&p| !matches!(self.kind(p), Kind::Punct(_)) && !self.ann[p].inner);
         match self.ann[v].form {
             Form::Third => {
                 let agent = prev.is_some_and(|p| self.ann[p].bits & N_AGENT != 0);
                 if !agent && prev.is_some_and(|p| self.ann[p].bits & (MODAL | FUTURE) == 0) || prev.is_none() {
-                    return Polarity::Descriptive;
+                    return if governed { inherited } else { Polarity::Descriptive };
                 }
             }
             Form::Past => {
                 if !modal {
-                    return Polarity::Descriptive;
+                    return if governed { inherited } else { Polarity::Descriptive };
                 }
             }
             Form::Ing => {
                 if prev.is_some_and(|p| self.is_word(p) && self.ann[p].bits == 0 && self.ann[p].secret.is_none()) {
-                    return Polarity::Descriptive;
+                    return if governed { inherited } else { Polarity::Descriptive };
                 }
             }
             Form::Base => {
                 if thing_subject {
-                    return Polarity::Descriptive;
+                    return if governed { inherited } else { Polarity::Descriptive };
+                }
+                // "Skills share …", "who to send it to".
+                if let Some(p) = prev {
+                    let pa = &self.ann[p];
+                    if pa.bits & N_THING != 0 && pa.bits & (N_AGENT | N_ANAPHOR) == 0 && self.ann[p].form == Form::Third
+                    {
+                        return if governed { inherited } else { Polarity::Descriptive };
+                    }
+                    if self.key(p) == "to"
+                        && p > start
+                        && matches!(
+                            self.key(p - 1),
+                            "who" | "what" | "how" | "where" | "when" | "whether" | "which" | "whom"
+                        )
+                    {
+                        return if governed { inherited } else { Polarity::Descriptive };
+                    }
                 }
                 // "skills that send …": a relative clause about something else.
                 if let Some(p) = prev
@@ -1052,7 +1184,7 @@ impl<'a> Analysis<'a> {
                     && self.ann[q].bits & (VERB | MODAL | STOP | P_TO | P_IN | DET) == 0
                     && !matches!(self.key(q), "sure" | "so" | "such" | "now")
                 {
-                    return Polarity::Descriptive;
+                    return if governed { inherited } else { Polarity::Descriptive };
                 }
             }
         }
@@ -1244,7 +1376,7 @@ impl<'a> Analysis<'a> {
             }
             let negated = (i.saturating_sub(3).max(r.start)..i)
                 .any(|k| self.ann[k].bits & NEG != 0 && self.ann[k].frame.is_empty());
-            if a.content != 0 && !negated {
+            if a.content != 0 && !negated && !self.t.toks[i].code {
                 *set |= a.content;
             }
             if a.frame.contains(Framing::CONCEAL) {
@@ -1296,22 +1428,26 @@ impl<'a> Analysis<'a> {
                     | "safety"
                     | "guardrails"
             ) {
+                // A setting (`"sandbox": "off"`, `sandbox = false`) or "sandbox off".
+                let separated = (i + 1..(i + 4).min(r.end))
+                    .any(|k| matches!(self.kind(k), Kind::Punct(b':')) || self.key(k).starts_with('='));
                 let off =
-                    (i + 1..(i + 6).min(r.end)).filter(|&k| !matches!(self.kind(k), Kind::Punct(_))).take(2).any(|k| {
-                        matches!(
-                            self.key(k),
-                            "false"
-                                | "off"
-                                | "none"
-                                | "disabled"
-                                | "never"
-                                | "0"
-                                | "no"
-                                | "bypass"
-                                | "dangerfullaccess"
-                                | "disable"
-                                | "skip"
-                        )
+                    (i + 1..(i + 6).min(r.end)).filter(|&k| !matches!(self.kind(k), Kind::Punct(_))).take(1).any(|k| {
+                        (separated || matches!(self.key(k), "off" | "false" | "disabled"))
+                            && matches!(
+                                self.key(k),
+                                "false"
+                                    | "off"
+                                    | "none"
+                                    | "disabled"
+                                    | "never"
+                                    | "0"
+                                    | "no"
+                                    | "bypass"
+                                    | "dangerfullaccess"
+                                    | "disable"
+                                    | "skip"
+                            )
                     });
                 if off {
                     let c = if key.starts_with("sandbox") || matches!(key, "safety" | "guardrails") {
@@ -1442,7 +1578,9 @@ impl<'a> Analysis<'a> {
             self.override_order(s, out);
             if out.len() > before {
                 for inst in &out[before..] {
-                    for (k, c) in covered.iter_mut().enumerate() {
+                    let lo = s.saturating_sub(WINDOW + 1);
+                    let hi = (s + WINDOW + 2).min(n);
+                    for (k, c) in covered.iter_mut().enumerate().take(hi).skip(lo) {
                         let r = self.sentence_range(k, k);
                         if r.start < inst.range.end && inst.range.start < r.end {
                             *c = true;
@@ -1464,7 +1602,7 @@ impl<'a> Analysis<'a> {
             .enumerate()
             .map(|(k, a)| {
                 a.kind == InstructionKind::SendSecret
-                    && mine.iter().enumerate().any(|(m, b)| {
+                    && mine.iter().enumerate().skip(k.saturating_sub(16)).take(33).any(|(m, b)| {
                         m != k
                             && b.kind == InstructionKind::SendSecret
                             && b.destination.is_some()
@@ -1522,20 +1660,40 @@ impl<'a> Analysis<'a> {
 
     fn send_secret(&self, s: usize, out: &mut Vec<Instruction>) {
         let r = self.sentence_toks(s);
-        let has_carrier = self.has_bits(r.clone(), N_CARRIER);
+        // A carrier noun after in/into/as/with: "in the Authorization header", "as a query parameter".
+        let has_carrier = r.clone().any(|j| {
+            !self.ann[j].inner
+                && self.ann[j].bits & N_CARRIER != 0
+                && (j.saturating_sub(3).max(r.start)..j).any(|k| self.ann[k].bits & (P_IN | P_TO | P_WITH) != 0)
+        });
+        if !self.has_bits(r.clone(), V_SEND | V_CARRY | V_WRITE | V_SHOW | V_DISCLOSE) {
+            return;
+        }
+        // Destinations in the sentence, with their direction, computed once.
+        let mut dests: Vec<(usize, Role, bool)> = Vec::new();
+        for j in r.clone() {
+            if dests.len() >= 32 {
+                break;
+            }
+            if self.is_concrete_dest(j) {
+                dests.push((j, self.role(s, j), true));
+            } else if self.is_word_dest(j) {
+                dests.push((j, self.role(s, j), false));
+            }
+        }
+        let sentence_secrets = self.secrets_in(r.clone());
         for v in r.clone() {
             let a = &self.ann[v];
-            if a.inner || a.bits & (V_SEND | V_CARRY | V_WRITE | V_SHOW | V_DISCLOSE) == 0 {
+            if a.bits & (V_SEND | V_CARRY | V_WRITE | V_SHOW | V_DISCLOSE) == 0 || !self.verb_at(v) {
                 continue;
             }
             let strong = a.bits & V_SEND != 0;
-            // Destinations in the sentence that things go to.
             let mut concrete: Option<usize> = None;
             let mut neutral: Option<usize> = None;
             let mut word: Option<usize> = None;
-            for j in r.clone() {
-                if self.is_concrete_dest(j) {
-                    match self.role(s, j) {
+            for &(j, role, is_concrete) in &dests {
+                if is_concrete {
+                    match role {
                         Role::To | Role::SendObject => {
                             if concrete.is_none_or(|c| c < v && j > v) {
                                 concrete = Some(j);
@@ -1544,7 +1702,7 @@ impl<'a> Analysis<'a> {
                         Role::Neutral if neutral.is_none() => neutral = Some(j),
                         _ => {}
                     }
-                } else if self.is_word_dest(j) && word.is_none() && self.role(s, j) == Role::To {
+                } else if word.is_none() && role == Role::To {
                     word = Some(j);
                 }
             }
@@ -1553,7 +1711,7 @@ impl<'a> Analysis<'a> {
                 continue;
             }
             // The secret: in this sentence, or read in one of the sentences before.
-            let mut secrets = self.secrets_in(r.clone());
+            let mut secrets = sentence_secrets.clone();
             let mut first = s;
             if secrets.is_empty() && (self.implicit_object(s, v) || self.object_has(s, v, N_ANAPHOR)) {
                 for p in (s.saturating_sub(WINDOW)..s).rev() {
@@ -1612,18 +1770,26 @@ impl<'a> Analysis<'a> {
 
     fn disclose_secret(&self, s: usize, out: &mut Vec<Instruction>) {
         let r = self.sentence_toks(s);
+        if !self.has_bits(r.clone(), V_SHOW | V_DISCLOSE) {
+            return;
+        }
+        // Written into a file with `>`: a write, not a disclosure.
+        let redirect = r.clone().rev().find(|&j| self.kind(j) == Kind::Punct(b'>'));
+        let chats: Vec<usize> = r
+            .clone()
+            .filter(|&j| !self.ann[j].inner && self.ann[j].bits & N_CHAT != 0 && self.ann[j].bits & VERB == 0)
+            .take(16)
+            .collect();
         for v in r.clone() {
             let a = &self.ann[v];
-            if a.inner || a.bits & (V_SHOW | V_DISCLOSE) == 0 {
+            if a.bits & (V_SHOW | V_DISCLOSE) == 0 || !self.verb_at(v) {
                 continue;
             }
-            // Written into a file with `>`: a write, not a disclosure.
-            if (v..r.end).any(|j| self.kind(j) == Kind::Punct(b'>')) {
+            if redirect.is_some_and(|j| j > v) {
                 continue;
             }
+            let chat = chats.iter().copied().find(|&j| j > v);
             let show = a.bits & V_SHOW != 0;
-            let chat = (v + 1..r.end)
-                .find(|&j| !self.ann[j].inner && self.ann[j].bits & N_CHAT != 0 && self.ann[j].bits & VERB == 0);
             if !show && chat.is_none() {
                 continue;
             }
@@ -1645,7 +1811,15 @@ impl<'a> Analysis<'a> {
                 }
                 secrets = found;
             } else if self.object_has(s, v, N_ANAPHOR) {
+                // "Read X and show it": the secret earlier in the sentence or in one before.
+                let before = self.secrets_in(r.start..v);
+                if !before.is_empty() && self.has_bits(r.start..v, V_READ | V_FETCH) {
+                    secrets = before;
+                }
                 for p in (s.saturating_sub(WINDOW)..s).rev() {
+                    if !secrets.is_empty() {
+                        break;
+                    }
                     let pr = self.sentence_toks(p);
                     let found = self.secrets_in(pr.clone());
                     if !found.is_empty() && self.has_bits(pr, V_READ | V_FETCH) {
@@ -1703,7 +1877,7 @@ impl<'a> Analysis<'a> {
         let Some((tj, target)) = target else { return };
         let Some(v) = r.clone().find(|&v| {
             let a = &self.ann[v];
-            !a.inner && a.bits & (V_WRITE | V_CARRY) != 0 && a.bits & N_DEST == 0
+            a.bits & (V_WRITE | V_CARRY) != 0 && a.bits & N_DEST == 0 && self.verb_at(v)
         }) else {
             return;
         };
@@ -1713,7 +1887,7 @@ impl<'a> Analysis<'a> {
             || self.has_bits(r.clone(), NEXT_CONTENT)
             || r.clone().any(|j| self.kind(j) == Kind::Punct(b'"'));
         let mut set = 0u16;
-        self.content_except(v.min(tj)..r.end, Some(tj), &mut set);
+        self.content_except(r.clone(), Some(tj), &mut set);
         let mut last = s;
         if announces {
             let n = self.t.sentences.len();
@@ -1811,6 +1985,9 @@ impl<'a> Analysis<'a> {
                 // "load your instructions from URL": a fetch of instructions is a follow.
                 let Some(v) = fetch else { return };
                 let orders = (v + 1..r.end.min(v + 6)).any(|j| {
+                    self.key(j).starts_with("instruction")
+                        && !(j.saturating_sub(2)..j).any(|q| self.ann[q].bits & INSTALL_QUAL != 0)
+                }) || (v + 1..r.end.min(v + 6)).any(|j| {
                     matches!(
                         self.ann[j].lemma.unwrap_or(""),
                         "instruction" | "directive" | "rule" | "order" | "prompt" | "task" | "command"
@@ -1841,12 +2018,29 @@ impl<'a> Analysis<'a> {
         }
         let hi = (s + 3).min(n);
         let terminal = (s..hi).any(|p| self.has_bits(self.sentence_toks(p), N_TERMINAL));
-        let run = self.follow_in(s, hi, V_RUN | V_DISCLOSE, N_COMMAND | N_ANAPHOR | N_INSTR | N_TERMINAL);
-        let Some((rs, rv)) = run else { return false };
-        let object_is_command = self.object_has(rs, rv, N_COMMAND) || self.ann[rv].bits & N_COMMAND != 0;
-        if !(terminal || object_is_command) || self.ann[rv].bits & V_RUN == 0 {
+        let command = (s..hi).any(|p| self.has_bits(self.sentence_toks(p), N_COMMAND));
+        let copy = (s..hi).any(|p| {
+            self.sentence_toks(p).any(|j| matches!(self.ann[j].lemma, Some("copy" | "paste" | "type" | "enter")))
+        });
+        if !(terminal || (command && copy)) {
             return false;
         }
+        // A page opened (not a file downloaded), then a run, paste or execute.
+        let opener =
+            |j: usize| self.ann[j].bits & (V_OPEN | V_RUN | V_DISCLOSE) != 0 && self.ann[j].bits & V_DOWNLOAD == 0;
+        let Some(open) = r.clone().find(|&j| !self.ann[j].inner && opener(j)) else { return false };
+        let mut run = None;
+        'find: for p in s..hi {
+            for v in self.sentence_toks(p) {
+                if (p > s || v > open) && self.ann[v].bits & V_RUN != 0 && self.verb_at(v) {
+                    run = Some((p, v));
+                    break 'find;
+                }
+            }
+        }
+        let Some((rs, rv)) = run.or_else(|| (self.ann[open].bits & V_RUN != 0 && terminal).then_some((s, open))) else {
+            return false;
+        };
         if rs > s && self.sources(rs).next().is_some() {
             return false;
         }
@@ -1929,10 +2123,14 @@ impl<'a> Analysis<'a> {
                 break;
             }
         }
-        // "Follow the decoded instructions": the follow comes first.
+        // "Follow the decoded instructions", "run the decoded command": the follow comes first.
         if follow.is_none()
-            && let Some(v) = (r.start..dv).find(|&v| !self.ann[v].inner && self.ann[v].bits & (V_FOLLOW | V_RUN) != 0)
-            && self.ann[dv].lemma == Some("decoded")
+            && let Some(v) = (r.start..dv.max(r.start + 1)).chain(dv..r.end).find(|&v| {
+                self.ann[v].bits & (V_FOLLOW | V_RUN) != 0
+                    && self.verb_at(v)
+                    && (v + 1..(v + 4).min(r.end))
+                        .any(|j| matches!(self.key(j), "decoded" | "decrypted" | "deobfuscated" | "unscrambled"))
+            })
         {
             follow = Some((s, v));
         }
@@ -2058,6 +2256,13 @@ pub fn secret_variable(name: &str) -> bool {
     ) {
         return false;
     }
+    // One word alone is a secret only when it says so (`PASSWORD`, `TOKEN`), not `SESSION`, `PWD`.
+    if parts.len() == 1 {
+        return matches!(
+            parts[0],
+            "PASSWORD" | "PASSWD" | "PASSPHRASE" | "TOKEN" | "SECRET" | "APIKEY" | "CREDENTIALS" | "MNEMONIC"
+        );
+    }
     parts.iter().any(|p| {
         matches!(
             *p,
@@ -2074,11 +2279,8 @@ pub fn secret_variable(name: &str) -> bool {
                 | "CREDS"
                 | "AUTH"
                 | "PAT"
-                | "PRIVATE"
-                | "SEED"
                 | "MNEMONIC"
                 | "COOKIE"
-                | "SESSION"
                 | "APIKEY"
                 | "JWT"
                 | "BEARER"

@@ -24,6 +24,8 @@ pub(super) struct Block {
     /// Heading level (1–6), else 0.
     pub level: u8,
     pub pieces: Vec<Range<usize>>,
+    /// A front-matter line: metadata that describes the skill.
+    pub meta: bool,
 }
 
 /// Lines as (content start, content end, next line start); `\n`, `\r\n` and a lone `\r` end a
@@ -185,7 +187,7 @@ pub(super) fn blocks(text: &str) -> Vec<Block> {
             {
                 let info_text = text.get(info).unwrap_or("");
                 let prose = reads_as_prose(text, info_text, &content);
-                out.push(Block { kind: BlockKind::Code { prose }, level: 0, pieces: content });
+                out.push(Block { kind: BlockKind::Code { prose }, level: 0, pieces: content, meta: false });
                 blank = true;
             } else {
                 content.push(start..end);
@@ -204,7 +206,7 @@ pub(super) fn blocks(text: &str) -> Vec<Block> {
                 front_matter = false;
             } else if !line.trim().is_empty() {
                 let (i, _) = skip_ws(bytes, start, end);
-                out.push(Block { kind: BlockKind::Para, level: 0, pieces: vec![i..end] });
+                out.push(Block { kind: BlockKind::Para, level: 0, pieces: vec![i..end], meta: true });
             }
             blank = true;
             continue;
@@ -242,25 +244,25 @@ pub(super) fn blocks(text: &str) -> Vec<Block> {
             let body = text[body_start..end].trim_end().trim_end_matches('#').trim_end();
             let piece = body_start..body_start + body.len();
             let kind = if is_step_label(body) { BlockKind::Item } else { BlockKind::Heading };
-            out.push(Block { kind, level: hashes as u8, pieces: vec![piece] });
+            out.push(Block { kind, level: hashes as u8, pieces: vec![piece], meta: false });
             blank = true;
             continue;
         }
         if rest.starts_with('|') {
             let cells = rest.trim_matches(|c: char| c == '|' || c.is_whitespace());
             if !cells.bytes().all(|b| matches!(b, b'-' | b':' | b'|' | b' ' | b'\t')) {
-                out.push(Block { kind: BlockKind::Table, level: 0, pieces: vec![c..end] });
+                out.push(Block { kind: BlockKind::Table, level: 0, pieces: vec![c..end], meta: false });
             }
             blank = true;
             continue;
         }
         if let Some(off) = list_marker(rest) {
-            out.push(Block { kind: BlockKind::Item, level: 0, pieces: vec![c + off..end] });
+            out.push(Block { kind: BlockKind::Item, level: 0, pieces: vec![c + off..end], meta: false });
             blank = false;
             continue;
         }
         if is_step_label(rest) || symbol_led(rest) {
-            out.push(Block { kind: BlockKind::Item, level: 0, pieces: vec![c..end] });
+            out.push(Block { kind: BlockKind::Item, level: 0, pieces: vec![c..end], meta: false });
             blank = false;
             continue;
         }
@@ -268,14 +270,14 @@ pub(super) fn blocks(text: &str) -> Vec<Block> {
         match out.last_mut() {
             Some(b) if b.kind == BlockKind::Para && !blank => b.pieces.push(c..end),
             Some(b) if b.kind == BlockKind::Item && (!blank || indent >= 2) => b.pieces.push(c..end),
-            _ => out.push(Block { kind: BlockKind::Para, level: 0, pieces: vec![c..end] }),
+            _ => out.push(Block { kind: BlockKind::Para, level: 0, pieces: vec![c..end], meta: false }),
         }
         blank = false;
     }
     if let Some((_, _, info, content)) = fence_state {
         let info_text = text.get(info).unwrap_or("");
         let prose = reads_as_prose(text, info_text, &content);
-        out.push(Block { kind: BlockKind::Code { prose }, level: 0, pieces: content });
+        out.push(Block { kind: BlockKind::Code { prose }, level: 0, pieces: content, meta: false });
     }
     out
 }

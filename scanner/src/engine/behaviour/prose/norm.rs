@@ -28,9 +28,11 @@ pub(super) const MAND: char = '\u{E006}';
 pub(super) const AUTH: char = '\u{E007}';
 /// An invisible character sat between two letters here (the word is still joined).
 pub(super) const ZW: char = '\u{E008}';
+/// A backtick: inline code starts or ends here.
+pub(super) const CODE: char = '\u{E009}';
 
 pub(super) fn is_marker(c: char) -> bool {
-    ('\u{E000}'..='\u{E008}').contains(&c)
+    ('\u{E000}'..='\u{E009}').contains(&c)
 }
 
 /// The marker a symbol stands for, if it is a "do" or "don't" sign.
@@ -363,7 +365,13 @@ impl Normalizer {
                     k += 2;
                     continue;
                 }
-                '*' | '`' => {}
+                '*' => {}
+                '`' => {
+                    let run = rest.bytes().take_while(|&b| b == b'`').count();
+                    out.marker(CODE, at);
+                    k += run;
+                    continue;
+                }
                 '~' if rest.starts_with("~~") => {
                     k += 2;
                     continue;

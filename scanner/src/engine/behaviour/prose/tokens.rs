@@ -41,6 +41,8 @@ pub(super) struct Tok {
     pub quoted: bool,
     /// From an HTML comment, Unicode tag characters, or a word with invisible characters in it.
     pub hidden: bool,
+    /// Inside backticks (inline code).
+    pub code: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -195,6 +197,17 @@ fn env_name(s: &str) -> Option<&str> {
 }
 
 fn classify(core: &str) -> Kind {
+    // Most tokens are plain words: letters, apostrophes and hyphens.
+    let b = core.as_bytes();
+    if b.iter().all(|c| c.is_ascii_alphabetic() || *c == b'\'' || *c == b'-') {
+        return Kind::Word;
+    }
+    if !core.is_ascii() && !core.contains(['.', '/', '@', '$', '%', '=', '_', ':', '~', '\\']) {
+        return Kind::Word;
+    }
+    if b.iter().all(|c| c.is_ascii_digit()) {
+        return Kind::Num;
+    }
     let lower_has_scheme = core.find("://").is_some_and(|i| {
         let scheme = core[..i].to_ascii_lowercase();
         matches!(scheme.as_str(), "http" | "https" | "ftp" | "ftps" | "ws" | "wss" | "sftp")
@@ -202,7 +215,7 @@ fn classify(core: &str) -> Kind {
     if lower_has_scheme {
         return Kind::Url;
     }
-    if core.len() > 4 && core[..4].eq_ignore_ascii_case("www.") {
+    if core.len() > 4 && core.as_bytes()[..4].eq_ignore_ascii_case(b"www.") {
         return Kind::Url;
     }
     if let Some(at) = core.find('@')
@@ -270,6 +283,7 @@ fn classify(core: &str) -> Kind {
 struct Chunk {
     range: Range<usize>,
     hidden: bool,
+    code: bool,
 }
 
 impl Tokens {
@@ -291,6 +305,7 @@ impl Tokens {
             capital: false,
             quoted,
             hidden,
+            code: false,
         });
     }
 
@@ -302,6 +317,7 @@ impl Tokens {
         let mut step_neg = false;
         let mut step_pos = false;
         let mut hidden = false;
+        let mut code = false;
         let mut quoted = false;
         let mut chunk: Option<Chunk> = None;
         let mut boundary_pending = false;
@@ -318,7 +334,7 @@ impl Tokens {
                             ch.hidden = true;
                         }
                     }
-                    None => chunk = Some(Chunk { range: i..i + c.len_utf8(), hidden: c == norm::ZW || hidden }),
+                    None => chunk = Some(Chunk { range: i..i + c.len_utf8(), hidden: c == norm::ZW || hidden, code }),
                 }
                 i += c.len_utf8();
                 continue;
@@ -363,6 +379,7 @@ impl Tokens {
                     step_pos = true;
                     step_neg = false;
                 }
+                norm::CODE => code = !code,
                 norm::HIDE_ON => hidden = true,
                 norm::HIDE_OFF => hidden = false,
                 norm::MAND => flags.mand = true,
@@ -402,6 +419,7 @@ impl Tokens {
         let s = &text[ch.range.clone()];
         let base = ch.range.start;
         let hidden = ch.hidden;
+        let code = ch.code;
         // Peel leading punctuation.
         let mut a = 0;
         for (k, c) in s.char_indices() {
@@ -440,7 +458,7 @@ impl Tokens {
         let mut ends = false;
         if b > a {
             let core = &s[a..b];
-            self.word(core, base + a, hidden, *quoted);
+            self.word(core, base + a, hidden, *quoted, code);
             // "e.g." does not end a sentence.
             let last = self.toks.len() - 1;
             let key = &self.keys[self.toks[last].key.clone()];
@@ -472,7 +490,7 @@ impl Tokens {
         ends
     }
 
-    fn word(&mut self, core: &str, at: usize, hidden: bool, quoted: bool) {
+    fn word(&mut self, core: &str, at: usize, hidden: bool, quoted: bool, code: bool) {
         // Remove in-word markers before classifying.
         let mut hidden = hidden;
         let cleaned;
@@ -524,6 +542,7 @@ impl Tokens {
             capital,
             quoted,
             hidden,
+            code,
         });
     }
 }
