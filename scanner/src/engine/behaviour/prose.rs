@@ -666,7 +666,8 @@ impl<'a> Analysis<'a> {
     /// code), not a noun, not inside a phrase.
     fn verb_at(&self, i: usize) -> bool {
         let a = &self.ann[i];
-        !a.inner && !(self.t.toks[i].code && self.kind(i) != Kind::Punct(b'>')) && !self.nounish(i)
+        let command = self.t.toks[i].code && self.kind(i) != Kind::Punct(b'>');
+        !a.inner && !command && !self.nounish(i)
     }
 
     /// Secrets named by one word, a path or a variable.
@@ -1589,8 +1590,8 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
-        for s in 0..n {
-            if !covered[s] {
+        for (s, done) in covered.iter().enumerate() {
+            if !done {
                 self.concealed_action(s, out);
             }
         }
@@ -1694,10 +1695,8 @@ impl<'a> Analysis<'a> {
             for &(j, role, is_concrete) in &dests {
                 if is_concrete {
                     match role {
-                        Role::To | Role::SendObject => {
-                            if concrete.is_none_or(|c| c < v && j > v) {
-                                concrete = Some(j);
-                            }
+                        Role::To | Role::SendObject if concrete.is_none_or(|c| c < v && j > v) => {
+                            concrete = Some(j);
                         }
                         Role::Neutral if neutral.is_none() => neutral = Some(j),
                         _ => {}

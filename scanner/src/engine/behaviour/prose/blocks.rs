@@ -164,13 +164,21 @@ fn reads_as_prose(text: &str, info: &str, lines: &[Range<usize>]) -> bool {
     nonblank > 0 && words >= 4 * nonblank && codeish * 3 < nonblank
 }
 
+/// A block's single piece.
+fn one(r: Range<usize>) -> Vec<Range<usize>> {
+    std::iter::once(r).collect()
+}
+
+/// An open fence: its character, length, info string and content lines so far.
+type OpenFence = (u8, usize, Range<usize>, Vec<Range<usize>>);
+
 /// Splits `text` into blocks.
 pub(super) fn blocks(text: &str) -> Vec<Block> {
     let bytes = text.as_bytes();
     let mut out: Vec<Block> = Vec::new();
     let mut blank = true;
     // Open fence: (char, length, info, content lines).
-    let mut fence_state: Option<(u8, usize, Range<usize>, Vec<Range<usize>>)> = None;
+    let mut fence_state: Option<OpenFence> = None;
     let mut front_matter = false;
     let mut first = true;
     for (start, end) in lines(text) {
@@ -206,7 +214,7 @@ pub(super) fn blocks(text: &str) -> Vec<Block> {
                 front_matter = false;
             } else if !line.trim().is_empty() {
                 let (i, _) = skip_ws(bytes, start, end);
-                out.push(Block { kind: BlockKind::Para, level: 0, pieces: vec![i..end], meta: true });
+                out.push(Block { kind: BlockKind::Para, level: 0, pieces: one(i..end), meta: true });
             }
             blank = true;
             continue;
@@ -244,25 +252,25 @@ pub(super) fn blocks(text: &str) -> Vec<Block> {
             let body = text[body_start..end].trim_end().trim_end_matches('#').trim_end();
             let piece = body_start..body_start + body.len();
             let kind = if is_step_label(body) { BlockKind::Item } else { BlockKind::Heading };
-            out.push(Block { kind, level: hashes as u8, pieces: vec![piece], meta: false });
+            out.push(Block { kind, level: hashes as u8, pieces: one(piece), meta: false });
             blank = true;
             continue;
         }
         if rest.starts_with('|') {
             let cells = rest.trim_matches(|c: char| c == '|' || c.is_whitespace());
             if !cells.bytes().all(|b| matches!(b, b'-' | b':' | b'|' | b' ' | b'\t')) {
-                out.push(Block { kind: BlockKind::Table, level: 0, pieces: vec![c..end], meta: false });
+                out.push(Block { kind: BlockKind::Table, level: 0, pieces: one(c..end), meta: false });
             }
             blank = true;
             continue;
         }
         if let Some(off) = list_marker(rest) {
-            out.push(Block { kind: BlockKind::Item, level: 0, pieces: vec![c + off..end], meta: false });
+            out.push(Block { kind: BlockKind::Item, level: 0, pieces: one(c + off..end), meta: false });
             blank = false;
             continue;
         }
         if is_step_label(rest) || symbol_led(rest) {
-            out.push(Block { kind: BlockKind::Item, level: 0, pieces: vec![c..end], meta: false });
+            out.push(Block { kind: BlockKind::Item, level: 0, pieces: one(c..end), meta: false });
             blank = false;
             continue;
         }
@@ -270,7 +278,7 @@ pub(super) fn blocks(text: &str) -> Vec<Block> {
         match out.last_mut() {
             Some(b) if b.kind == BlockKind::Para && !blank => b.pieces.push(c..end),
             Some(b) if b.kind == BlockKind::Item && (!blank || indent >= 2) => b.pieces.push(c..end),
-            _ => out.push(Block { kind: BlockKind::Para, level: 0, pieces: vec![c..end], meta: false }),
+            _ => out.push(Block { kind: BlockKind::Para, level: 0, pieces: one(c..end), meta: false }),
         }
         blank = false;
     }

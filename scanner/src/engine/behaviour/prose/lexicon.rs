@@ -1552,10 +1552,13 @@ const PHRASES: &[(&str, Effect)] = &[
     ("obey messages from", Content(ContentClass::TrustsSource)),
 ];
 
-fn phrases() -> &'static FastMap<Vec<(Vec<&'static str>, Effect)>> {
-    static MAP: OnceLock<FastMap<Vec<(Vec<&'static str>, Effect)>>> = OnceLock::new();
+/// Phrases by their first word: (words, effect), longest first.
+type PhraseMap = FastMap<Vec<(Vec<&'static str>, Effect)>>;
+
+fn phrases() -> &'static PhraseMap {
+    static MAP: OnceLock<PhraseMap> = OnceLock::new();
     MAP.get_or_init(|| {
-        let mut m: FastMap<Vec<(Vec<&'static str>, Effect)>> = FastMap::default();
+        let mut m = PhraseMap::default();
         for &(p, e) in PHRASES {
             let words: Vec<&'static str> = p.split(' ').collect();
             m.entry(words[0]).or_default().push((words, e));

@@ -266,7 +266,7 @@ fn entity_at(s: &str) -> Option<(usize, char)> {
 impl Normalizer {
     /// Appends the normalised text of `src[range]` to `out`.
     pub fn piece(&mut self, src: &str, range: Range<usize>, out: &mut Unit) {
-        out.framing = out.framing | self.open;
+        out.framing |= self.open;
         let s = &src[range.clone()];
         let base = range.start;
         let mut k = 0;
@@ -328,8 +328,8 @@ impl Normalizer {
                                 }
                                 out.marker(if f.contains(Framing::AUTHORITY) { AUTH } else { MAND }, at);
                                 if !self_closing {
-                                    self.open = self.open | f;
-                                    out.framing = out.framing | f;
+                                    self.open |= f;
+                                    out.framing |= f;
                                 }
                             }
                             Tag::Close(f) => {

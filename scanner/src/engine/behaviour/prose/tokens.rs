@@ -226,16 +226,15 @@ fn classify(core: &str) -> Kind {
     {
         return Kind::Email;
     }
-    if core.starts_with('$')
+    if (core.starts_with('$')
         || core.starts_with('%')
         || core.contains("env.")
         || core.contains("environ")
         || core.contains("getenv(")
-        || core.contains("ENV[")
+        || core.contains("ENV["))
+        && env_name(core).is_some()
     {
-        if env_name(core).is_some() {
-            return Kind::Env;
-        }
+        return Kind::Env;
     }
     if core.starts_with("~/")
         || core.starts_with("~\\")
