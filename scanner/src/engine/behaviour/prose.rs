@@ -707,18 +707,7 @@ impl<'a> Analysis<'a> {
             "credential" | "cred" => Some(SecretClass::Credentials),
             "secret" => (!matches!(
                 next,
-                "sauce"
-                    | "weapon"
-                    | "tip"
-                    | "ingredient"
-                    | "menu"
-                    | "santa"
-                    | "garden"
-                    | "mode"
-                    | "life"
-                    | "to"
-                    | "is"
-                    | "of"
+                "sauce" | "weapon" | "tip" | "ingredient" | "menu" | "santa" | "garden" | "mode" | "life" | "is" | "of"
             ))
             .then_some(SecretClass::Secret),
             "cookie" => (!matches!(next, "banner" | "consent" | "policy" | "notice" | "popup" | "bar" | "settings"))
@@ -1151,7 +1140,9 @@ impl<'a> Analysis<'a> {
                 }
             }
             Form::Ing => {
-                if prev.is_some_and(|p| self.is_word(p) && self.ann[p].bits == 0 && self.ann[p].secret.is_none()) {
+                if prev.is_none()
+                    || prev.is_some_and(|p| self.is_word(p) && self.ann[p].bits == 0 && self.ann[p].secret.is_none())
+                {
                     return if governed { inherited } else { Polarity::Descriptive };
                 }
             }
@@ -1342,6 +1333,31 @@ impl<'a> Analysis<'a> {
             }
         }
         false
+    }
+
+    /// The object right after a verb when it is a plain noun that is not a secret, an anaphor or
+    /// a destination ("send requests", "send payments").
+    fn explicit_object(&self, s: usize, v: usize) -> Option<usize> {
+        let end = self.t.sentences[s].toks.end;
+        let j = (v + 1..end.min(v + 4)).find(|&j| self.ann[j].bits & DET == 0 || self.ann[j].bits & N_ANAPHOR != 0)?;
+        let a = &self.ann[j];
+        let plain = self.kind(j) == Kind::Word
+            && a.secret.is_none()
+            && !a.inner
+            && a.bits & (N_ANAPHOR | N_DEST | P_TO | P_FROM | P_IN | P_AT | P_WITH | STOP | CONJ | NEG | VERB) == 0
+            && !self.key(j).ends_with("ly");
+        plain.then_some(j)
+    }
+
+    /// Whether the secret at `i` rides along with the object of the verb at `v`: after it, and
+    /// after "with", "in", "including", "containing" or "as".
+    fn attached(&self, s: usize, v: usize, i: usize) -> bool {
+        let start = self.t.sentences[s].toks.start;
+        i > v
+            && (i.saturating_sub(4).max(start).max(v)..i).any(|k| {
+                self.ann[k].bits & (P_WITH | P_IN) != 0
+                    || matches!(self.key(k), "including" | "containing" | "carrying" | "plus")
+            })
     }
 
     /// A send verb with no object of its own ("POST to …", "then upload.", "send it …").
@@ -1710,7 +1726,12 @@ impl<'a> Analysis<'a> {
                 continue;
             }
             // The secret: in this sentence, or read in one of the sentences before.
-            let mut secrets = sentence_secrets.clone();
+            let mut secrets = match self.explicit_object(s, v) {
+                // "send requests … with your key in the header": only secrets attached to the
+                // object count, not ones from another clause.
+                Some(_) => sentence_secrets.iter().filter(|(i, _)| self.attached(s, v, *i)).cloned().collect(),
+                None => sentence_secrets.clone(),
+            };
             let mut first = s;
             if secrets.is_empty() && (self.implicit_object(s, v) || self.object_has(s, v, N_ANAPHOR)) {
                 for p in (s.saturating_sub(WINDOW)..s).rev() {
@@ -1752,7 +1773,7 @@ impl<'a> Analysis<'a> {
                     }
                 }
             }
-            if destination.is_none() && !strong && !carrier {
+            if destination.is_none() && (!strong || a.bits & SEND_WEAK != 0) && !carrier {
                 continue;
             }
             if destination.is_none() && a.bits & (V_SHOW | V_DISCLOSE) != 0 && self.has_bits(v..r.end, N_CHAT) {
@@ -2140,6 +2161,33 @@ impl<'a> Analysis<'a> {
 
     fn lower_guard(&self, s: usize, out: &mut Vec<Instruction>) {
         let r = self.sentence_toks(s);
+        // Cheap test first: a guard phrase, a trust verb or a setting name.
+        let hint = r.clone().any(|j| {
+            let a = &self.ann[j];
+            a.content != 0
+                || a.bits & V_TRUST != 0
+                || matches!(self.key(j).as_bytes().first(), Some(b's' | b'a' | b'p' | b'c' | b'g' | b'e' | b'b'))
+                    && matches!(
+                        self.key(j),
+                        "sandbox"
+                            | "sandboxmode"
+                            | "sandboxing"
+                            | "sandboxed"
+                            | "approvals"
+                            | "execapprovals"
+                            | "approvalmode"
+                            | "approval"
+                            | "askforapproval"
+                            | "confirmations"
+                            | "permissions"
+                            | "safety"
+                            | "guardrails"
+                    )
+                || self.key(j).starts_with("bash(")
+        });
+        if !hint {
+            return;
+        }
         let mut set = 0u16;
         self.content_of(r.clone(), &mut set);
         let guard = content_bit(ContentClass::PreApproves)
