@@ -535,6 +535,15 @@ impl<'a> Analysis<'a> {
                         }
                         Effect::Neutral => head.bits = 0,
                     }
+                    // Running "in the background" or keeping a key "secret" is how software works,
+                    // not hiding from the user: the flag stays, the concealed-action kind does not.
+                    if matches!(effect, Effect::Conceal)
+                        && (matches!(keys[0], "in" | "behind")
+                            || (keys[0] == "keep" && keys[words - 1] != "hidden")
+                            || self.t.toks[i].quoted)
+                    {
+                        self.ann[i].conceal_cond = true;
+                    }
                     if matches!(effect, Effect::Conceal) {
                         for k in i + words..(i + words + 5).min(n) {
                             if matches!(self.kind(k), Kind::Punct(b'.' | b';' | b'!' | b'?')) {
@@ -647,6 +656,13 @@ impl<'a> Analysis<'a> {
     /// A verb-looking word used as a noun: after a determiner ("the upload", "your email") or a
     /// plain noun ("browser relay", "CRM sync").
     fn nounish(&self, i: usize) -> bool {
+        // "Source: …", "Notify: …": a label.
+        if self.ann[i].span <= 1
+            && matches!(self.t.toks.get(i + 1).map(|t| t.kind), Some(Kind::Punct(b':')))
+            && self.t.toks[i].capital
+        {
+            return true;
+        }
         if i == 0 || self.t.sentences.binary_search_by(|s| s.toks.start.cmp(&i)).is_ok() {
             return false;
         }
@@ -1475,7 +1491,8 @@ impl<'a> Analysis<'a> {
                     *set |= content_bit(c);
                 }
             }
-            if key.starts_with("bash(") || key == "bash()" || key == "*" {
+            // `Bash(*)`: every shell command allowed (the `*` is gone after normalisation).
+            if key == "bash()" || key == "bash(*)" {
                 *set |= content_bit(ContentClass::PreApproves);
             }
             if a.secret.is_some() && Some(i) != skip {
@@ -2183,7 +2200,7 @@ impl<'a> Analysis<'a> {
                             | "safety"
                             | "guardrails"
                     )
-                || self.key(j).starts_with("bash(")
+                || self.key(j) == "bash()"
         });
         if !hint {
             return;

@@ -154,7 +154,14 @@ fn reads_as_prose(text: &str, info: &str, lines: &[Range<usize>]) -> bool {
         }
         nonblank += 1;
         words += line.split_whitespace().count();
-        if line.starts_with('$')
+        // `key: value` lines are YAML, not sentences.
+        let yaml_key = line.trim_start_matches("- ").split_once(": ").is_some_and(|(k, _)| {
+            !k.is_empty()
+                && k.len() <= 40
+                && k.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'"'))
+        });
+        if yaml_key
+            || line.starts_with('$')
             || line.starts_with("#!")
             || line.bytes().any(|b| matches!(b, b'{' | b'}' | b'=' | b';' | b'|' | b'&' | b'$'))
         {

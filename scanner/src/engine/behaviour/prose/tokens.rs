@@ -247,7 +247,11 @@ fn classify(core: &str) -> Kind {
         return Kind::Path;
     }
     if let Some(ip) = host_like(core) {
-        return if ip { Kind::Ip } else { Kind::Host };
+        // `Mail.app`, `Notes.app`: applications, not hosts.
+        let app = !ip && core.ends_with(".app") && core.starts_with(|c: char| c.is_ascii_uppercase());
+        if !app {
+            return if ip { Kind::Ip } else { Kind::Host };
+        }
     }
     if core.contains('=') && env_name(core).is_some() {
         return Kind::Env;
