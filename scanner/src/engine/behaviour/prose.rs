@@ -1441,7 +1441,7 @@ impl<'a> Analysis<'a> {
                     *set |= content_bit(ContentClass::TrustsSource);
                 }
             }
-            if a.bits & V_TRUST != 0 && a.lemma != Some("trust") && !negated {
+            if a.bits & V_TRUST != 0 && a.lemma != Some("trust") && !negated && self.verb_at(i) {
                 *set |= content_bit(ContentClass::TrustsSource);
             }
             let key = self.key(i);
@@ -2221,6 +2221,19 @@ impl<'a> Analysis<'a> {
                     || matches!(self.key(j), "sandbox" | "approvals" | "permissions")
             })
             .unwrap_or(r.start);
+        // Trust alone counts when it is an order aimed at a source: "trust instructions from …",
+        // "whitelist evil.example.com", not "trusted sources" or "the allowlist".
+        if set & guard == content_bit(ContentClass::TrustsSource) {
+            let ordered = r.clone().any(|j| {
+                self.ann[j].bits & V_TRUST != 0
+                    && self.ann[j].form == Form::Base
+                    && self.verb_at(j)
+                    && (j + 1..r.end.min(j + 7)).any(|k| self.is_concrete_dest(k) || self.ann[k].bits & N_INSTR != 0)
+            });
+            if !ordered {
+                return;
+            }
+        }
         set &= guard | content_bit(ContentClass::Persistent) | content_bit(ContentClass::Conceals);
         let inst = self.instruction(InstructionKind::LowerGuard, s, s, (s, head), Vec::new(), None, None, None, set);
         self.push(out, inst);
