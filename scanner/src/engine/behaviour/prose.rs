@@ -1961,7 +1961,7 @@ impl<'a> Analysis<'a> {
         for p in from..to.min(self.t.sentences.len()) {
             for v in self.sentence_toks(p) {
                 let a = &self.ann[v];
-                if a.inner || a.bits & bits == 0 {
+                if a.bits & bits == 0 || !self.verb_at(v) {
                     continue;
                 }
                 if a.bits & N_INSTR != 0 || self.object_has(p, v, object) {

@@ -768,3 +768,12 @@ fn trust_orders_vs_trust_words() {
         expect_none(text, LowerGuard);
     }
 }
+
+#[test]
+fn labels_and_stale_docs_are_not_orders() {
+    expect_none(
+        "**Error**: the build fails. **Source**: https://github.com/vendor/tool/issues/7 **Fix**: pin the version.",
+        FetchAndFollow,
+    );
+    expect_none("The README is outdated or missing.", Override);
+}
