@@ -8,6 +8,8 @@
 //!   archives and stdin into memory under limits, hostile input turned into findings);
 //! - [`analysis`]: each file parsed once into views; [`rules`]: rule files compiled into one
 //!   literal automaton and one query per language;
+//! - [`behaviour`]: facts about what a skill does and tells the agent to do ([`behaviour::prose`]:
+//!   instructions in prose);
 //! - [`corroborate`] (what the skill vouches for), [`analyzers`] (checks written in Rust),
 //!   [`matching`] (compiled rules over the views), [`capabilities`], [`correlate`];
 //! - policy and judgement: [`config`], [`suppress`], [`verdict`];
