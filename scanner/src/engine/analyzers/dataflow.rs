@@ -37,6 +37,7 @@ pub const RULES: &[&str] = &[
     "multi-service-key-forwarding",
     "fetched-file-executed",
     "dynamic-code-exec",
+    "agent-file-write",
 ];
 
 /// Lists of hosts that receive data for whoever sends it.
@@ -106,6 +107,13 @@ pub fn dataflow(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
             judge_flow(a, flow, &vouched, input.rules, out);
         }
         emit_endpoints(a, out);
+        for write in &a.facts.agent_file_writes {
+            let location =
+                HitLocation::File { file: a.file, range: Some(a.base + write.call.start..a.base + write.call.end) };
+            if let Some(hit) = out.emit("agent-file-write", location, None) {
+                hit.captures.push(("value".to_string(), write.file.clone()));
+            }
+        }
         for run in &a.facts.fetched_runs {
             let location =
                 HitLocation::File { file: a.file, range: Some(a.base + run.run.start..a.base + run.run.end) };

@@ -8,6 +8,7 @@ mod campaign;
 pub mod dataflow;
 mod frontmatter;
 mod identity;
+mod intent;
 mod manifests;
 pub mod meta;
 
@@ -61,6 +62,7 @@ const ANALYZERS: &[(&str, AnalyzerFn, &[&str])] = &[
     ("manifests", manifests::manifests, manifests::RULES),
     ("dataflow", dataflow::dataflow, dataflow::RULES),
     ("campaign", campaign::campaign, campaign::RULES),
+    ("intent", intent::intent, intent::RULES),
 ];
 
 /// The analyzer names rule files may use.

@@ -114,8 +114,17 @@ pub struct SinkFunction {
     pub channel: Channel,
 }
 
+/// A write to one of the agent's own files (instructions, memory, settings), with the path
+/// resolved through variables (`agents = root / "AGENTS.md"` … `agents.write_text(…)`).
+#[derive(Debug, Clone)]
+pub struct AgentFileWrite {
+    pub call: Range<usize>,
+    pub file: String,
+}
+
 #[derive(Debug, Default)]
 pub struct CodeFacts {
+    pub agent_file_writes: Vec<AgentFileWrite>,
     pub flows: Vec<Flow>,
     pub endpoints: Vec<Endpoint>,
     pub fetched_runs: Vec<FetchedRun>,
@@ -244,6 +253,16 @@ pub fn worth_a_tree(code: &str) -> bool {
                 "eval(",
                 "exec(",
                 "Function(",
+                "agents.md",
+                "claude.md",
+                "soul.md",
+                "memory.md",
+                "heartbeat.md",
+                "identity.md",
+                "gemini.md",
+                "cursor/rules",
+                "settings.json",
+                "config.toml",
             ])
             .expect("valid literals")
     });
@@ -910,6 +929,7 @@ pub fn analyse(
             }
         }
     }
+    facts.agent_file_writes = agent_file_writes(lang, &collected, code);
     if lang == Lang::Shell {
         facts.fetched_runs = fetched_runs(&collected, &names);
     } else if lang == Lang::Python {
@@ -940,6 +960,54 @@ fn mask_request_arguments(lang: Lang, code: &str, value: &Range<usize>, calls: &
     }
     // Only ASCII bytes were blanked, so the text is still UTF-8.
     String::from_utf8(bytes).ok()
+}
+
+fn agent_file_regex() -> &'static Regex {
+    static FILES: OnceLock<Regex> = OnceLock::new();
+    FILES.get_or_init(|| {
+        builtin_regex(
+            r"(?i)\b(?:SOUL|AGENTS|IDENTITY|BOOTSTRAP|CLAUDE|GEMINI|MEMORY|HEARTBEAT|TOOLS)\.md\b|\.cursor/rules|copilot-instructions\.md|\.claude/settings(?:\.local)?\.json|\.codex/config\.toml|\.gemini/settings\.json|\.openclaw/openclaw\.json",
+        )
+    })
+}
+
+/// Writes (`write_text`, `open(…, "a")`, `writeFileSync`…) whose path, spelled in the call or in a
+/// variable it names, is one of the agent's own files.
+fn agent_file_writes(lang: Lang, collected: &Collected, code: &str) -> Vec<AgentFileWrite> {
+    if !matches!(lang, Lang::Python | Lang::Javascript | Lang::Typescript) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for call in &collected.calls {
+        let last = last_segment(&call.callee);
+        let writes = matches!(
+            last,
+            "write_text" | "write_bytes" | "writeFile" | "writeFileSync" | "appendFile" | "appendFileSync" | "open"
+        );
+        if !writes {
+            continue;
+        }
+        let args = code.get(call.args.clone()).unwrap_or("");
+        if last == "open"
+            && !args.contains("'a")
+            && !args.contains("\"a")
+            && !args.contains("'w")
+            && !args.contains("\"w")
+        {
+            continue;
+        }
+        // The call's own text, and the values of the names it mentions (one level).
+        let mut texts = vec![call.callee.as_str(), args];
+        for name in identifiers_of(&call.callee).chain(identifiers_of(args)) {
+            texts.extend(
+                collected.assignments.iter().filter(|(n, _)| n == name).filter_map(|(_, v)| code.get(v.clone())),
+            );
+        }
+        if let Some(m) = texts.iter().find_map(|t| agent_file_regex().find(t)) {
+            out.push(AgentFileWrite { call: call.whole.clone(), file: m.as_str().to_string() });
+        }
+    }
+    out
 }
 
 /// How the secrets travel in a request, from the words before their first mention.

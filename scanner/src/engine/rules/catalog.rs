@@ -6,7 +6,7 @@
 
 /// Every analyzer name, in the order the analyzers run.
 pub const ANALYZER_NAMES: &[&str] =
-    &["loader", "file-type", "coverage", "frontmatter", "identity", "manifests", "dataflow", "campaign"];
+    &["loader", "file-type", "coverage", "frontmatter", "identity", "manifests", "dataflow", "campaign", "intent"];
 
 /// Capabilities analyzers record directly (not through a rule's `capability`).
 pub const ANALYZER_CAPABILITIES: &[&str] = &[];
