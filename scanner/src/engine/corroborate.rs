@@ -106,6 +106,9 @@ pub struct Corroboration {
     domains: HashSet<String>,
     accounts: HashSet<String>,
     name_tokens: HashSet<String>,
+    /// Every distinctive word of the skill's name and of the binaries it declares
+    /// (`requires.bins`): `hf` for `hf-cli`, `omni` for `omni-admin`.
+    brand_words: HashSet<String>,
 }
 
 fn collect_urls(value: &serde_json::Value, out: &mut Vec<String>) {
@@ -156,6 +159,12 @@ impl Corroboration {
             }
             if let Some(name) = front.get("name").and_then(|n| n.as_str()) {
                 c.name_tokens.extend(name_tokens(name));
+                c.brand_words.extend(brand_words(name));
+            }
+            let mut bins = Vec::new();
+            collect_bins(front, &mut bins, 0);
+            for bin in bins {
+                c.brand_words.extend(brand_words(&bin));
             }
         }
         // Domains the skill's documents link at least twice. Only documentation links count: an
@@ -186,6 +195,23 @@ impl Corroboration {
         c
     }
 
+    /// Whether the skill's own metadata or documentation points at this URL's host (its
+    /// homepage, repository, or a domain or account it links repeatedly) — not merely a host
+    /// named like the skill, which anybody can register.
+    pub fn documents(&self, url: &str, lists: &HostLists) -> bool {
+        if !url.starts_with("https://") {
+            return false;
+        }
+        let Some((host, path)) = urls::host_and_path(url) else { return false };
+        if urls::is_ip(&host) || UNTRUSTWORTHY_LISTS.iter().any(|l| lists.contains(l, &host, &path)) {
+            return false;
+        }
+        match code_account(&host, &path) {
+            Some(account) => self.accounts.contains(&account),
+            None => self.domains.contains(&registrable(&host)),
+        }
+    }
+
     /// Whether the skill vouches for this URL's host.
     pub fn vouches_for(&self, url: &str, lists: &HostLists) -> bool {
         if !url.starts_with("https://") {
@@ -196,13 +222,21 @@ impl Corroboration {
             return false;
         }
         if let Some(account) = code_account(&host, &path) {
+            // The vendor's organisation: named like the skill or its binary (`exploreomni` for
+            // `omni-admin`, `acme` for `acme-cli`).
+            let branded =
+                self.brand_words.iter().any(|w| *w == account || (w.len() >= 4 && account.contains(w.as_str())));
             return self.accounts.contains(&account)
                 || self.name_tokens.contains(&account)
+                || branded
                 || self.domains.iter().any(|d| d.split('.').next() == Some(account.as_str()));
         }
         let domain = registrable(&host);
         let first_label = domain.split('.').next().unwrap_or("");
-        self.domains.contains(&domain) || (first_label.len() >= 4 && self.name_tokens.contains(first_label))
+        // A short brand domain (`hf.co` for `hf-cli`) is named exactly like the skill or its binary.
+        self.domains.contains(&domain)
+            || (first_label.len() >= 4 && self.name_tokens.contains(first_label))
+            || self.brand_words.contains(first_label)
     }
 }
 
@@ -218,6 +252,94 @@ fn is_fetch_line(line: &str) -> bool {
     ["curl ", "wget ", "iwr ", "irm ", "invoke-webrequest", "invoke-restmethod", "| bash", "|bash", "| sh", "|sh"]
         .iter()
         .any(|word| lower.contains(word))
+}
+
+/// Binaries a skill declares it needs (`metadata.*.requires.bins`, any depth, bounded).
+fn collect_bins(value: &serde_json::Value, out: &mut Vec<String>, depth: usize) {
+    if depth > 6 || out.len() > 32 {
+        return;
+    }
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                if key == "bins" || key == "anyBins" {
+                    if let serde_json::Value::Array(items) = v {
+                        out.extend(items.iter().filter_map(|i| i.as_str()).map(str::to_string));
+                    }
+                } else if key != "install" {
+                    collect_bins(v, out, depth + 1);
+                }
+            }
+        }
+        serde_json::Value::String(s) if s.trim_start().starts_with('{') => {
+            if let Ok(parsed) = serde_json::from_str::<serde_json::Value>(s) {
+                collect_bins(&parsed, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every word of a name (lower case, at least two characters) but the generic ones.
+fn brand_words(name: &str) -> HashSet<String> {
+    const GENERIC: &[&str] = &[
+        "cli",
+        "api",
+        "app",
+        "sdk",
+        "mcp",
+        "bot",
+        "the",
+        "and",
+        "for",
+        "pro",
+        "dev",
+        "ai",
+        "go",
+        "js",
+        "py",
+        "rs",
+        "example",
+        "setup",
+        "install",
+        "installer",
+        "tool",
+        "tools",
+        "skill",
+        "skills",
+        "agent",
+        "agents",
+        "cloud",
+        "helper",
+        "runtime",
+        "utils",
+        "utility",
+        "manager",
+        "client",
+        "server",
+        "service",
+        "official",
+        "update",
+        "assistant",
+        "admin",
+        "core",
+        "kit",
+        "hub",
+        "lab",
+        "labs",
+        "get",
+        "my",
+        "open",
+        "new",
+        "code",
+        "data",
+        "web",
+    ];
+    name.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() >= 2 && !GENERIC.contains(w))
+        .map(String::from)
+        .collect()
 }
 
 /// Distinctive words of a skill name (`opencode-acp-control` → `opencode`, `opencodeacpcontrol`):
@@ -280,6 +402,7 @@ mod tests {
             domains: ["pinchwork.dev".to_string()].into(),
             accounts: ["acme".to_string()].into(),
             name_tokens: ["opencode".to_string()].into(),
+            brand_words: ["omni".to_string(), "hf".to_string()].into(),
         };
         assert!(c.vouches_for("https://pinchwork.dev/install.sh", &lists));
         assert!(c.vouches_for("https://raw.githubusercontent.com/Acme/tool/main/install.sh", &lists));
@@ -288,6 +411,10 @@ mod tests {
         assert!(!c.vouches_for("https://203.0.113.7/install.sh", &lists));
         assert!(!c.vouches_for("https://raw.githubusercontent.com/mallory/tool/main/i.sh", &lists));
         assert!(!c.vouches_for("https://setup.example.invalid/i.sh", &lists));
+        // The skill's brand in the organisation, or a short brand domain.
+        assert!(c.vouches_for("https://raw.githubusercontent.com/exploreomni/cli/main/install.sh", &lists));
+        assert!(c.vouches_for("https://hf.co/cli/install.sh", &lists));
+        assert!(!c.vouches_for("https://raw.githubusercontent.com/mallory/omnx/main/i.sh", &lists));
         assert!(name_tokens("rule-example").is_empty() || !name_tokens("rule-example").contains("example"));
     }
 }

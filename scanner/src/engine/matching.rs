@@ -409,10 +409,20 @@ fn wrapped_line(text: &str, offset: usize) -> &str {
 
 fn match_hosts(matched: &str, captures: &[(String, String)]) -> Vec<(String, String)> {
     let target = captures.iter().find(|(n, _)| n == "url" || n == "host").map(|(_, v)| v.as_str());
-    match target.and_then(urls::host_and_path) {
+    let mut hosts: Vec<(String, String)> = match target.and_then(urls::host_and_path) {
         Some(hp) => vec![hp],
         None => urls::find_urls(matched).filter_map(|(_, u)| urls::host_and_path(u)).collect(),
+    };
+    // The URL as a shell reads it: quotes only join pieces (`"https://""registry.npmjs.org"`).
+    if matched.contains(['"', '\'']) {
+        let joined = matched.replace(['"', '\''], "");
+        if let Some(hp) = urls::find_urls(&joined).filter_map(|(_, u)| urls::host_and_path(u)).next()
+            && !hosts.contains(&hp)
+        {
+            hosts = vec![hp];
+        }
     }
+    hosts
 }
 
 /// Renders the rule message with `{capture}` placeholders filled in.

@@ -96,7 +96,9 @@ fn required_regex() -> &'static Regex {
 fn unvouched_delivery(url: &str, vouched: &Corroboration, input: &SkillInput<'_>) -> Option<&'static str> {
     let (host, path) = urls::host_and_path(url)?;
     let lists = &input.rules.lists;
-    if lists.contains("trusted-installers", &host, &path) || vouched.vouches_for(url, lists) {
+    // Only what the skill documents excuses a download; a host or account merely named like the
+    // skill (`notionbridge-dev` for a Notion skill) is what droppers register.
+    if lists.contains("trusted-installers", &host, &path) || vouched.documents(url, lists) {
         return None;
     }
     if urls::is_ip(&host) {

@@ -177,9 +177,14 @@ type Judgement = (&'static str, Option<Severity>, String);
 /// line, a code block) switches the agent's safety off, by the `agent-safety-override` and
 /// `agent-guard-waiver` rules.
 fn carries_safety_override(instruction: &Instruction, text: &str, input: &SkillInput<'_>) -> bool {
+    // The instruction and the block that follows it (the quoted line or code block it writes),
+    // up to the second blank line.
     let start = floor_char_boundary(text, instruction.range.start);
-    let end = floor_char_boundary(text, (instruction.range.end + 600).min(text.len()));
-    let Some(window) = text.get(start..end) else { return false };
+    let after = floor_char_boundary(text, instruction.range.end.min(text.len()));
+    let limit = floor_char_boundary(text, (after + 600).min(text.len()));
+    let tail = &text[after..limit];
+    let block_end = tail.match_indices("\n\n").nth(1).map_or(limit, |(i, _)| after + i);
+    let Some(window) = text.get(start..block_end) else { return false };
     ["agent-safety-override", "agent-guard-waiver"].iter().any(|id| {
         input.rules.get(id).is_some_and(|rule| matches!(&rule.matcher, Matcher::Regex(regex) if regex.is_match(window)))
     })
@@ -190,6 +195,14 @@ fn judge(instruction: &Instruction, text: &str, vouched: &Corroboration, input: 
     match instruction.kind {
         InstructionKind::SendSecret => judge_send(instruction, vouched, input),
         InstructionKind::WriteAgentFile => {
+            // The agent's own instruction, memory and settings files; a shell profile is not one.
+            let file = instruction.target_file.as_deref().unwrap_or("");
+            let lower = file.to_ascii_lowercase();
+            let settings = [".json", ".toml", ".yaml", ".yml"].iter().any(|e| lower.ends_with(e));
+            let agent_file = file.is_empty() || lower.ends_with(".md") || lower.contains(".cursor/rules") || settings;
+            if !agent_file {
+                return None;
+            }
             let mut dangerous: Vec<&str> = instruction
                 .content
                 .iter()
@@ -197,7 +210,9 @@ fn judge(instruction: &Instruction, text: &str, vouched: &Corroboration, input: 
                     ContentClass::DisablesSandbox => Some("turns the sandbox off"),
                     ContentClass::PreApproves => Some("pre-approves commands"),
                     ContentClass::TrustsSource => Some("trusts an outside source"),
-                    ContentClass::CarriesExfiltration => Some("sends data out"),
+                    // In settings, keys and URLs are configuration (a proxy the user runs);
+                    // in instructions and memory they are orders.
+                    ContentClass::CarriesExfiltration if !settings => Some("sends data out"),
                     _ => None,
                 })
                 .collect();
@@ -207,7 +222,7 @@ fn judge(instruction: &Instruction, text: &str, vouched: &Corroboration, input: 
             if dangerous.is_empty() {
                 return None;
             }
-            let file = instruction.target_file.as_deref().unwrap_or("the agent's files");
+            let file = if file.is_empty() { "the agent's files" } else { file };
             Some((
                 "agent-instructed-memory-implant",
                 None,

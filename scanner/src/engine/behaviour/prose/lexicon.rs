@@ -153,7 +153,8 @@ const WORDS: &[(&str, u64)] = &[
     ("pipe", V_SEND | SEND_WEAK),
     ("curl", V_SEND | SEND_WEAK | V_FETCH | V_DOWNLOAD),
     ("beacon", V_SEND),
-    ("report", V_SEND | SEND_WEAK),
+    // Also the artifact secrets were compiled into ("compile them into a report … post the report").
+    ("report", V_SEND | SEND_WEAK | N_ANAPHOR),
     ("deliver", V_SEND),
     ("relay", V_SEND | SEND_WEAK),
     ("leak", V_SEND | V_SHOW),
@@ -580,6 +581,10 @@ const WORDS: &[(&str, u64)] = &[
     ("everything", N_ANAPHOR),
     ("above", N_ANAPHOR),
     ("information", N_ANAPHOR),
+    // Artifacts that gathered data is compiled into.
+    ("findings", N_ANAPHOR),
+    ("results", N_ANAPHOR),
+    ("inventory", N_ANAPHOR),
     ("info", N_ANAPHOR),
     ("detail", N_ANAPHOR),
     ("finding", N_ANAPHOR),
