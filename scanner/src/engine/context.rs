@@ -104,6 +104,8 @@ fn is_fixture_path(path: &str) -> bool {
                 | "payloads"
                 | "malicious"
                 | "bad-examples"
+                | "examples"
+                | "example"
         )
     })
 }

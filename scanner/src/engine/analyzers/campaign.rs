@@ -24,6 +24,13 @@ pub const RULES: &[&str] = &["required-helper-dropper"];
 /// text): the steps of a setup section, not the whole document.
 const WINDOW: usize = 700;
 
+fn is_archive(path: &str) -> bool {
+    const ARCHIVES: &[&str] = &[".zip", ".rar", ".7z", ".tar.gz", ".tgz", ".tar.xz", ".iso", ".dmg"];
+    let path = path.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
+    let path = path.trim_end_matches("/file").trim_end_matches("/download");
+    ARCHIVES.iter().any(|e| path.ends_with(e))
+}
+
 fn archive_or_executable(path: &str) -> bool {
     const EXTENSIONS: &[&str] = &[
         ".exe",
@@ -102,21 +109,30 @@ fn unvouched_delivery(url: &str, vouched: &Corroboration, input: &SkillInput<'_>
         return None;
     }
     if urls::is_ip(&host) {
-        return Some("a raw IP address");
+        // The user's own machine or network (a local server) delivers nothing.
+        let local = match host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) => ip.is_private() || ip.is_loopback() || ip.is_link_local(),
+            Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback(),
+            Err(_) => false,
+        };
+        return (!local).then_some("a raw IP address");
     }
     // An API endpoint of a paste service is where a client posts, not a page a reader opens.
     let api = path.contains("/api") || host.starts_with("api.");
     if lists.contains("paste-sites", &host, &path) && !api {
         return Some("a paste page");
     }
-    if lists.contains("file-sharing", &host, &path) || lists.contains("url-shorteners", &host, &path) {
+    let file_host = lists.contains("file-sharing", &host, &path) || lists.contains("url-shorteners", &host, &path);
+    if file_host && (archive_or_executable(&path) || lists.contains("url-shorteners", &host, &path)) {
         return Some("a file host");
     }
     let release = path.contains("/releases/download/") || path.contains("/-/releases/") || path.contains("/raw/");
     if release && archive_or_executable(&path) {
         return Some("a release asset of an account the skill does not name");
     }
-    if archive_or_executable(&path) {
+    // Elsewhere a domain named like the skill's vendor (`proton.me` for a Proton skill) is the
+    // vendor's.
+    if archive_or_executable(&path) && !file_host && !vouched.vouches_for(url, lists) {
         return Some("a download the skill does not vouch for");
     }
     None
@@ -152,7 +168,9 @@ pub fn campaign(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
         let paste_page = place == "a paste page";
         // A paste page delivers a command to run in a terminal; an archive needs a password or
         // an executable to launch.
-        let password = password_regex().find(window).filter(|_| !paste_page);
+        // An archive password only means something for an archive.
+        let archive = urls::host_and_path(url).is_some_and(|(_, p)| is_archive(&p));
+        let password = password_regex().find(window).filter(|_| !paste_page && archive);
         let run = run_step_regex().find(window).filter(|_| !paste_page);
         let terminal = terminal_step_regex().find(window).filter(|_| paste_page || place == "a raw IP address");
         // (what, start, end) in the normalised text.

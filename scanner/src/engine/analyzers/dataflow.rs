@@ -199,11 +199,16 @@ fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet) -> Verdict {
     if flow.channel.is_covert() {
         return Verdict::Theft(format!("through {}", flow.channel.as_str()));
     }
+    // The user's own machine or network (a local service) is not elsewhere.
+    if host.is_some_and(|h| h == "localhost" || (urls::is_ip(h) && is_private_ip(h))) {
+        return Verdict::Fine;
+    }
+    // Several *services*: the table's, not words of variable names (`BUY_`, `SELL_`).
     let owners: BTreeSet<&Owner> = foreign
         .iter()
         .filter(|s| s.secret.kind == SecretKind::EnvVar)
         .map(|s| &s.secret.owner)
-        .filter(|o| o.is_known())
+        .filter(|o| matches!(o, Owner::Service(_)))
         .collect();
     if owners.len() >= 2 {
         let names: Vec<String> = owners

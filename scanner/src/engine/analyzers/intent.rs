@@ -54,7 +54,25 @@ const HOSTILE_LISTS: &[&str] =
 
 /// Documents read as instructions: Markdown and text files (prose, HTML comments, hidden text).
 fn is_document(file: &FileAnalysis) -> bool {
-    matches!(file.lang, Lang::Markdown | Lang::Text) && file.text.is_some()
+    let lower = file.path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or("");
+    let text_file = file.lang == Lang::Text && (name.ends_with(".txt") || !name.contains('.'));
+    (file.lang == Lang::Markdown || text_file) && file.text.is_some()
+}
+
+/// Destinations written as templates for the reader's own server (`your-domain.com`,
+/// `<host>`, `example.com`): documentation of a setup, not an address to send to.
+fn placeholder(host: &str) -> bool {
+    let h = host.to_ascii_lowercase();
+    let documentation =
+        ["example.com", "example.org", "example.net"].iter().any(|d| h == *d || h.ends_with(&format!(".{d}")));
+    h.starts_with("your")
+        || h.contains('<')
+        || documentation
+        || h == "localhost"
+        || h.starts_with("127.")
+        || h.starts_with("my-")
+        || h.starts_with("mydomain")
 }
 
 pub fn intent(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
@@ -190,6 +208,24 @@ fn carries_safety_override(instruction: &Instruction, text: &str, input: &SkillI
     })
 }
 
+/// Whether content planted in an agent file sends data to a host the skill does not vouch for
+/// (a heartbeat that reports to the skill's own service is the skill working).
+fn sends_elsewhere(instruction: &Instruction, text: &str, vouched: &Corroboration, input: &SkillInput<'_>) -> bool {
+    let start = floor_char_boundary(text, instruction.range.start);
+    let end = floor_char_boundary(text, (instruction.range.end + 600).min(text.len()));
+    let window = text.get(start..end).unwrap_or("");
+    let mut any = false;
+    for (_, url) in urls::find_urls(window) {
+        any = true;
+        let host = urls::host_and_path(url).map(|(h, _)| h).unwrap_or_default();
+        if !vouched.vouches_for(url, &input.rules.lists) && !placeholder(&host) {
+            return true;
+        }
+    }
+    // No URL at all: the destination is in words ("the endpoint") — nobody vouched for it.
+    !any
+}
+
 fn judge(instruction: &Instruction, text: &str, vouched: &Corroboration, input: &SkillInput<'_>) -> Option<Judgement> {
     let framing = instruction.framing;
     match instruction.kind {
@@ -209,10 +245,15 @@ fn judge(instruction: &Instruction, text: &str, vouched: &Corroboration, input: 
                 .filter_map(|c| match c {
                     ContentClass::DisablesSandbox => Some("turns the sandbox off"),
                     ContentClass::PreApproves => Some("pre-approves commands"),
-                    ContentClass::TrustsSource => Some("trusts an outside source"),
+                    // In settings, trusted sources are permission lists: agent-safety-override's.
+                    ContentClass::TrustsSource if !settings => Some("trusts an outside source"),
                     // In settings, keys and URLs are configuration (a proxy the user runs);
                     // in instructions and memory they are orders.
-                    ContentClass::CarriesExfiltration if !settings => Some("sends data out"),
+                    ContentClass::CarriesExfiltration
+                        if !settings && sends_elsewhere(instruction, text, vouched, input) =>
+                    {
+                        Some("sends data out")
+                    }
                     _ => None,
                 })
                 .collect();
@@ -240,10 +281,15 @@ fn judge(instruction: &Instruction, text: &str, vouched: &Corroboration, input: 
             format!("decode a blob and act on it{}", framing_words(framing)),
         )),
         InstructionKind::RunFromPage => {
-            let from = instruction
-                .source
-                .as_ref()
-                .map_or_else(String::new, |s| format!(" from {}", escape_snippet(&s.text, 80)));
+            // Only a page nobody can vouch for: a paste site, a file host or shortener, a raw IP.
+            let source = instruction.source.as_ref()?;
+            let host = source.host.clone().or_else(|| urls::host_and_path(&source.text).map(|(h, _)| h))?;
+            let hostile = (urls::is_ip(&host) && !placeholder(&host))
+                || input.rules.lists.which(&["paste-sites", "file-sharing", "url-shorteners"], &host, "").is_some();
+            if !hostile {
+                return None;
+            }
+            let from = format!(" from {}", escape_snippet(&source.text, 80));
             Some((
                 "agent-instructed-decode-run",
                 None,
@@ -319,6 +365,22 @@ fn judge_send(instruction: &Instruction, vouched: &Corroboration, input: &SkillI
             format!("send {what} to {}{}", escape_snippet(to, 80), framing_words(framing)),
         ));
     };
+    // A template for the reader's own server, or a cloud store of the credentials' own cloud.
+    if placeholder(&host) {
+        return None;
+    }
+    let cloud_scheme = destination.is_some_and(|d| {
+        let t = d.text.to_ascii_lowercase();
+        t.starts_with("s3://") || t.starts_with("gs://") || t.starts_with("az://")
+    });
+    let cloud_own = instruction.secrets.iter().all(|s| s.class == SecretClass::CloudCredentials)
+        && (cloud_scheme
+            || ["aws", "google-cloud", "azure"]
+                .iter()
+                .any(|name| services.by_name(name).is_some_and(|svc| svc.owns(&host))));
+    if cloud_own {
+        return None;
+    }
     // Every named secret goes to its own service: the documentation of an API.
     let named: Vec<&Owner> = owners.iter().filter(|o| o.is_known()).collect();
     let all_own = !named.is_empty() && named.iter().all(|o| o.owns(&host, services)) && named.len() == owners.len();

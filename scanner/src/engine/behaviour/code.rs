@@ -368,6 +368,36 @@ fn exec_sink(lang: Lang, callee: &str) -> bool {
     }
 }
 
+/// Calls that run source code given as data (as opposed to starting a program).
+fn is_code_runner(lang: Lang, callee: &str) -> bool {
+    let c = callee.to_ascii_lowercase();
+    match lang {
+        Lang::Python => matches!(c.as_str(), "exec" | "eval" | "compile" | "builtins.exec"),
+        Lang::Javascript | Lang::Typescript => {
+            matches!(c.as_str(), "eval" | "function")
+                || c.ends_with("runinthiscontext")
+                || c.ends_with("runinnewcontext")
+        }
+        _ => false,
+    }
+}
+
+/// The text of a call's first argument (up to the first top-level comma).
+fn first_argument(args: &str) -> &str {
+    let inner = args.trim().strip_prefix('(').unwrap_or(args);
+    let mut depth = 0i32;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => return &inner[..i],
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => return &inner[..i],
+            _ => {}
+        }
+    }
+    inner
+}
+
 // ----------------------------------------------------------------------------------------------
 // Collection
 
@@ -915,10 +945,20 @@ pub fn analyse(
                 channel,
             });
         } else if exec_sink(lang, &call.callee) {
-            let mentioned = names.mentioned(args);
-            let origin = decoded_or_downloaded(lang, args)
+            // Code runners (`exec`, `eval`, `Function`) run whatever they are given; program
+            // runners (`subprocess.run`, `os.system`, `execSync`) only count when the program
+            // itself is the data (`os.system(cmd)`), not when the data is an argument of a
+            // program the script names (`subprocess.run(["ffmpeg", url])`).
+            let code_runner = is_code_runner(lang, &call.callee);
+            let first = first_argument(args);
+            let mentioned = if code_runner { names.mentioned(args) } else { names.mentioned(first) };
+            let bare = code_runner
+                || names.mentioned(first).len() == 1
+                    && first.trim().chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+            let origin = decoded_or_downloaded(lang, if code_runner { args } else { first })
                 .map(|what| (call.args.clone(), what))
-                .or_else(|| mentioned.iter().find_map(|n| names.dynamic.get(*n).cloned()));
+                .or_else(|| mentioned.iter().find_map(|n| names.dynamic.get(*n).cloned()))
+                .filter(|_| bare || decoded_or_downloaded(lang, first).is_some());
             if let Some((origin, what)) = origin {
                 facts.dynamic_execs.push(DynamicExec {
                     call: call.whole.clone(),

@@ -83,7 +83,56 @@ const SECRET_WORDS: &[&str] = &[
 
 /// Final words that make the variable *about* a credential without holding one
 /// (`GITHUB_TOKEN_URL`, `AWS_ACCESS_KEY_ID`, `SSH_KEY_PATH`).
+/// Words that make `TOKEN` a crypto asset (`BUY_TOKEN`, `SRC_TOKEN`, `REWARD_TOKEN`), not a credential.
+const ASSET_WORDS: &[&str] = &[
+    "BUY",
+    "SELL",
+    "SRC",
+    "SOURCE",
+    "DST",
+    "DEST",
+    "DESTINATION",
+    "FROM",
+    "TO",
+    "IN",
+    "OUT",
+    "INPUT",
+    "OUTPUT",
+    "BASE",
+    "QUOTE",
+    "FEE",
+    "SWAP",
+    "NATIVE",
+    "WRAPPED",
+    "STABLE",
+    "REWARD",
+    "TARGET",
+    "ERC20",
+    "SPL",
+    "PAY",
+    "PAYMENT",
+    "COLLATERAL",
+    "DEBT",
+    "LP",
+    "GAS",
+    "BRIDGE",
+    "USDC",
+    "USDT",
+    "WETH",
+    "WSOL",
+];
+
 const NOT_SECRET_ENDINGS: &[&str] = &[
+    "ADDRESS",
+    "ADDR",
+    "MINT",
+    "CONTRACT",
+    "SYMBOL",
+    "DECIMALS",
+    "AMOUNT",
+    "PRICE",
+    "SUPPLY",
+    "BALANCE",
     "ID",
     "IDS",
     "URL",
@@ -211,6 +260,11 @@ pub fn is_secret_env_name(name: &str) -> bool {
         return false;
     }
     // `GITHUB_TOKEN`, `OPENAI_API_KEY`, `PASSWORD`; also `APIKEY`-style glued names.
+    // `BUY_TOKEN`, `SRC_TOKEN`: a token to trade, not to authenticate with.
+    let only_token = words.iter().filter(|w| SECRET_WORDS.contains(&w.as_str())).all(|w| w == "TOKEN" || w == "TOKENS");
+    if only_token && words.iter().any(|w| ASSET_WORDS.contains(&w.as_str())) {
+        return false;
+    }
     // A seed is a secret only as a wallet's seed phrase; `RANDOM_SEED` feeds an RNG.
     let seed_phrase = words.iter().any(|w| w == "SEED") && words.iter().any(|w| w == "PHRASE" || w == "WORDS");
     seed_phrase
@@ -252,6 +306,8 @@ impl Owner {
         match self {
             Owner::Service(name) => services.by_name(name).is_some_and(|s| s.owns(host)),
             Owner::Named(word) => {
+                // Services spelled with digits (`1inch`, `0x`) are named in words in variables.
+                let word = &digits_for_number_words(word);
                 let domain = registrable(host);
                 let squashed: String = domain.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
                 let first = domain.split('.').next().unwrap_or("").replace('-', "");
@@ -266,6 +322,29 @@ impl Owner {
     pub fn is_known(&self) -> bool {
         !matches!(self, Owner::Unknown)
     }
+}
+
+fn digits_for_number_words(word: &str) -> String {
+    const NUMBERS: &[(&str, &str)] = &[
+        ("zero", "0"),
+        ("one", "1"),
+        ("two", "2"),
+        ("three", "3"),
+        ("four", "4"),
+        ("five", "5"),
+        ("six", "6"),
+        ("seven", "7"),
+        ("eight", "8"),
+        ("nine", "9"),
+        ("ten", "10"),
+    ];
+    let mut out = word.to_string();
+    for (name, digit) in NUMBERS {
+        if out.starts_with(name) {
+            out = format!("{digit}{}", &out[name.len()..]);
+        }
+    }
+    out
 }
 
 /// Whether `word` abbreviates `name`: same first letter, and its letters appear in `name` in
@@ -335,6 +414,8 @@ mod tests {
         assert!(Owner::Named("weather".into()).owns("api.openweathermap.org", &s));
         assert!(!Owner::Named("weather".into()).owns("collector.example.invalid", &s));
         assert!(Owner::Named("apca".into()).owns("paper-api.alpaca.markets", &s));
+        assert!(Owner::Named("oneinch".into()).owns("api.1inch.dev", &s));
+        assert!(Owner::Named("zerox".into()).owns("api.0x.org", &s));
         assert!(!Owner::Named("apca".into()).owns("collector.example.invalid", &s));
     }
 }
