@@ -334,6 +334,12 @@ fn brand_words(name: &str) -> HashSet<String> {
         "code",
         "data",
         "web",
+        // The platform's own name is in half the skills' names: it vouches for nobody.
+        "claw",
+        "openclaw",
+        "clawhub",
+        "clawd",
+        "moltbot",
     ];
     name.to_ascii_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())

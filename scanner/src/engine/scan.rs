@@ -291,15 +291,17 @@ impl Scanner {
         hits.extend(analyzers::run(&input, &|name| self.analyzer_wanted(name)));
         hits.retain(|h| self.enabled.get(h.rule).copied().unwrap_or(false));
         let vouched = Corroboration::of(&files, &self.rules.lists);
-        hits.retain(|hit| {
+        // Kept unless the host's standing contradicts the rule's condition on it. Hits set
+        // aside still describe what the skill does, so they feed the capability manifest.
+        let (kept, set_aside): (Vec<Hit>, Vec<Hit>) = hits.into_iter().partition(|hit| {
             let unless = &self.rules.rules[hit.rule].unless;
             if !unless.corroborated && !unless.require_corroborated {
                 return true;
             }
             let vouched = hit.capture("url").is_some_and(|url| vouched.vouches_for(url, &self.rules.lists));
-            // Kept unless the host's standing contradicts the rule's condition on it.
             if vouched { !unless.corroborated } else { !unless.require_corroborated }
         });
+        let mut hits = kept;
         provenance::apply(&mut hits, &self.rules, &vouched, |hit| capabilities::matched_text(&files, hit));
 
         let facts = capabilities::facts(&self.rules, &files, &hits);
@@ -309,7 +311,10 @@ impl Scanner {
             .find(|f| f.is_manifest())
             .map(|m| analyzers::meta::SkillMeta::of(m).install.iter().map(|spec| spec.label()).collect())
             .unwrap_or_default();
-        let capabilities = capabilities::build(&facts, install_specs);
+        let mut capability_facts = facts.clone();
+        capability_facts.extend(capabilities::facts(&self.rules, &files, &set_aside));
+        let capabilities = capabilities::build(&capability_facts, install_specs);
+        drop(capability_facts);
         drop(facts);
         hits.extend(correlated);
         context::apply(&mut hits, &files, &self.rules);

@@ -913,9 +913,9 @@ pub fn analyse(
         if let Some(channel) = direct.or(wrapper.map(|w| w.channel)) {
             let resolved =
                 names.url_of(args).or_else(|| wrapper.and_then(|w| Some((w.url.clone()?, w.host.clone()?, true))));
-            if let Some((url, host, through_variable)) = &resolved
-                && direct.is_some()
-            {
+            // A call of the skill's own wrapper (`get(API + path)` where `get` calls
+            // `urlopen`) reaches the host as surely as the library call inside it.
+            if let Some((url, host, through_variable)) = &resolved {
                 facts.endpoints.push(Endpoint {
                     call: call.whole.clone(),
                     url: url.clone(),
