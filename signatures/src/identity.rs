@@ -84,6 +84,16 @@ pub fn is_manifest_name(name: &str) -> bool {
     name.eq_ignore_ascii_case("SKILL.md") || name.eq_ignore_ascii_case("skills.md")
 }
 
+/// Which of several manifest spellings a skill is read from: `SKILL.md` when present, else the
+/// first other [manifest name](is_manifest_name) in byte order; `None` when there is none.
+///
+/// A case-sensitive file system or an archive can hold `SKILL.md` next to `skills.md` or
+/// `Skill.md`. Every crate reads the same one (the scanner's identity hints, `skillscan ci`,
+/// the mirror's listing), so they all describe the same skill. Takes file names, not paths.
+pub fn preferred_manifest<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    names.into_iter().filter(|name| is_manifest_name(name)).min_by_key(|name| (*name != "SKILL.md", *name))
+}
+
 /// The common impls of a validated string newtype: parsing (`FromStr`, `TryFrom`), `Display`,
 /// `AsRef<str>`/`Borrow<str>`, conversion back to `String`, and serde as a string that is
 /// validated on the way in. `$check` returns the error for an invalid input.
@@ -130,6 +140,16 @@ macro_rules! validated_string {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
+            }
+        }
+
+        /// Reads as the plain string (`slug.len()`, `&*slug`, `option.as_deref()`); the value
+        /// cannot be changed through it, so it stays valid.
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
             }
         }
 
@@ -470,41 +490,53 @@ fn check_path(input: &str) -> Result<(), PathError> {
 
 /// The canonical form of `path` (a suffix of it), or why there is none. With `strip_dot_slash`
 /// one leading `./` is dropped; without, it is an error.
+///
+/// A path can have several problems; the one reported is the most dangerous, in this order:
+/// leaving the folder from the start (absolute, drive prefix), characters other tools read
+/// differently (`\`, then line breaks, NUL and other control characters), `..`; only then
+/// what is merely not canonical (a leading `./`, empty, too long, empty or `.` segments). So
+/// [`PathProblem::is_unsafe_to_extract`] of the reported problem answers for the whole path:
+/// `a//../b` is refused for its `..`, not for its `//`.
 fn canonical_path(path: &str, strip_dot_slash: bool) -> Result<&str, PathError> {
-    let error = |reason| PathError { path: path.to_owned(), reason };
-    for c in path.chars() {
-        let problem = match c {
-            '\\' => PathProblem::Backslash,
-            '\n' | '\r' => PathProblem::LineBreak,
-            '\0' => PathProblem::Nul,
-            c if c.is_control() => PathProblem::ControlCharacter,
-            _ => continue,
-        };
-        return Err(error(problem));
-    }
+    let error = |reason| Err(PathError { path: path.to_owned(), reason });
+    let stripped = path.strip_prefix("./");
+    let relative = stripped.unwrap_or(path);
     if path.starts_with('/') {
-        return Err(error(PathProblem::Absolute));
+        return error(PathProblem::Absolute);
     }
-    let relative = match path.strip_prefix("./") {
-        Some(rest) if strip_dot_slash => rest,
-        Some(_) => return Err(error(PathProblem::LeadingDotSlash)),
-        None => path,
-    };
+    if relative.split('/').next().is_some_and(is_drive_prefix) {
+        return error(PathProblem::DrivePrefix);
+    }
+    if path.contains('\\') {
+        return error(PathProblem::Backslash);
+    }
+    let control = path.chars().find_map(|c| match c {
+        '\n' | '\r' => Some(PathProblem::LineBreak),
+        '\0' => Some(PathProblem::Nul),
+        c if c.is_control() => Some(PathProblem::ControlCharacter),
+        _ => None,
+    });
+    if let Some(problem) = control {
+        return error(problem);
+    }
+    if relative.split('/').any(|segment| segment == "..") {
+        return error(PathProblem::ParentSegment);
+    }
+    if stripped.is_some() && !strip_dot_slash {
+        return error(PathProblem::LeadingDotSlash);
+    }
     if relative.is_empty() {
-        return Err(error(PathProblem::Empty));
+        return error(PathProblem::Empty);
     }
     if relative.len() > SkillPath::MAX_LEN {
-        return Err(error(PathProblem::TooLong));
+        return error(PathProblem::TooLong);
     }
-    for (index, segment) in relative.split('/').enumerate() {
-        let problem = match segment {
-            "" => PathProblem::EmptySegment,
-            ".." => PathProblem::ParentSegment,
-            "." => PathProblem::DotSegment,
-            s if index == 0 && is_drive_prefix(s) => PathProblem::DrivePrefix,
-            _ => continue,
-        };
-        return Err(error(problem));
+    for segment in relative.split('/') {
+        match segment {
+            "" => return error(PathProblem::EmptySegment),
+            "." => return error(PathProblem::DotSegment),
+            _ => {}
+        }
     }
     Ok(relative)
 }
