@@ -14,6 +14,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use skillscan_signatures::identity::{PathProblem, SkillPath};
+
 pub use dir::discover;
 
 /// Resource limits for loading one input (a directory skill, or an archive with all it nests).
@@ -139,10 +141,9 @@ pub enum LoadError {
     Stdin(std::io::Error),
 }
 
-/// Names that make a directory a skill root (compared case-insensitively).
-pub fn is_manifest_name(name: &str) -> bool {
-    name.eq_ignore_ascii_case("SKILL.md") || name.eq_ignore_ascii_case("skills.md")
-}
+/// Names that make a directory a skill root: the one rule of the workspace, defined with the
+/// other skill names in the signatures crate.
+pub use skillscan_signatures::identity::is_manifest_name;
 
 /// File names treated as archives when given directly on the command line.
 pub fn is_archive_name(name: &str) -> bool {
@@ -195,20 +196,22 @@ fn io_error(path: &Path, source: std::io::Error) -> LoadError {
 
 /// Why an archive entry path is unsafe to use, if it is. Paths are never joined onto the file
 /// system by the scanner; this is about reporting what an extractor would be tricked into.
+///
+/// The rule is the workspace's path rule ([`SkillPath::normalize`]), reporting only what
+/// [`PathProblem::is_unsafe_to_extract`]: a path that is merely not canonical (`a//b`, `a/./b`,
+/// a trailing `/`) names the entry it names and is no finding. The normaliser reports the most
+/// dangerous problem of a path, so `a//../b` reads as the `..` it holds.
 pub fn unsafe_path_reason(path: &str) -> Option<&'static str> {
-    if path.starts_with('/') || path.as_bytes().get(1) == Some(&b':') {
-        return Some("absolute path");
+    let problem = SkillPath::normalize(path).err()?.reason;
+    if !problem.is_unsafe_to_extract() {
+        return None;
     }
-    if path.contains('\\') {
-        return Some("backslash in path");
-    }
-    if path.chars().any(|c| c.is_control()) {
-        return Some("control character in path");
-    }
-    if path.split('/').any(|segment| segment == "..") {
-        return Some("`..` path segment escapes the skill folder");
-    }
-    None
+    Some(match problem {
+        PathProblem::Absolute | PathProblem::DrivePrefix => "absolute path",
+        PathProblem::Backslash => "backslash in path",
+        PathProblem::ParentSegment => "`..` path segment escapes the skill folder",
+        _ => "control character in path",
+    })
 }
 
 /// Splits one loaded input into skills: every directory holding a manifest (at most 6 levels
@@ -309,6 +312,24 @@ mod tests {
         assert!(unsafe_path_reason("C:/x").is_some());
         assert!(unsafe_path_reason("scripts/..hidden/x.sh").is_none());
         assert!(unsafe_path_reason("SKILL.md").is_none());
+        // The texts findings carry, one per kind of problem.
+        let reason = |path: &str| unsafe_path_reason(path).unwrap_or_default();
+        assert_eq!(reason("/etc/passwd"), "absolute path");
+        assert_eq!(reason("C:x"), "absolute path");
+        assert_eq!(reason("a\\b"), "backslash in path");
+        assert_eq!(reason("a\nb"), "control character in path");
+        assert_eq!(reason("a\0b"), "control character in path");
+        assert_eq!(reason("../x"), "`..` path segment escapes the skill folder");
+        // Several problems: the most dangerous, as before (absolute, `\\`, control, `..`).
+        assert_eq!(reason("/a\\b"), "absolute path");
+        assert_eq!(reason("../a\\b"), "backslash in path");
+        assert_eq!(reason("../a\tb"), "control character in path");
+        // `..` behind a non-canonical spelling is still found; the spelling alone is no finding.
+        assert_eq!(reason("a//../b"), "`..` path segment escapes the skill folder");
+        assert_eq!(reason("./../x"), "`..` path segment escapes the skill folder");
+        for harmless in ["a//b", "a/./b", "a/", "./x", "ab:c", "1:x"] {
+            assert_eq!(unsafe_path_reason(harmless), None, "{harmless:?}");
+        }
     }
 
     #[test]
