@@ -8,6 +8,7 @@
 
 mod archive;
 mod dir;
+pub mod roots;
 pub mod sniff;
 
 use std::io::Read;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use skillscan_signatures::identity::{PathProblem, SkillPath};
 
 pub use dir::discover;
+pub use roots::{MAX_SKILL_DEPTH, is_skill_root, root_manifest};
 
 /// Resource limits for loading one input (a directory skill, or an archive with all it nests).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -214,19 +216,16 @@ pub fn unsafe_path_reason(path: &str) -> Option<&'static str> {
     })
 }
 
-/// Splits one loaded input into skills: every directory holding a manifest (at most 6 levels
-/// deep) is a skill root, and each file belongs to the deepest root above it. Files of nested
+/// Splits one loaded input into skills: every directory holding a manifest (at most
+/// [`MAX_SKILL_DEPTH`] levels deep, [`roots::manifest_root`]) is a skill root, and each file belongs to the deepest root above it. Files of nested
 /// archives stay with the skill that carries the archive. Files outside every root form a
 /// pseudo-skill at the input's root (with a `NoManifest` issue), so nothing goes unscanned.
 pub(crate) fn split_into_skills(display: &str, files: Vec<LoadedFile>, issues: Vec<LoadIssue>) -> Vec<LoadedSkill> {
     let mut roots: Vec<String> = files
         .iter()
         .filter(|f| !f.path.contains('!'))
-        .filter_map(|f| {
-            let (dir, name) = f.path.rsplit_once('/').unwrap_or(("", f.path.as_str()));
-            let depth = if dir.is_empty() { 0 } else { dir.split('/').count() };
-            (is_manifest_name(name) && depth <= 6 && unsafe_path_reason(&f.path).is_none()).then(|| dir.to_string())
-        })
+        .filter(|f| unsafe_path_reason(&f.path).is_none())
+        .filter_map(|f| roots::manifest_root(&f.path).map(str::to_owned))
         .collect();
     roots.sort();
     roots.dedup();
