@@ -3,12 +3,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use skillscan_signatures::identity::is_manifest_name;
+
 use super::archive::Collector;
+use super::model::{IssueKind, Limits, LoadError, LoadedSkill, SkillSource, Source, io_error, is_archive_name};
 use super::roots::{RootSearch, Visit, root_manifest};
 use super::sniff::{Magic, sniff};
-use super::{
-    IssueKind, Limits, LoadError, LoadedSkill, SkillSource, Source, io_error, is_archive_name, is_manifest_name,
-};
 
 /// Turns a command-line path into the skill sources it holds: a directory with `SKILL.md` is a
 /// skill; a directory without one is searched (up to [`super::roots::MAX_SKILL_DEPTH`] levels)

@@ -7,7 +7,8 @@
 //! `skills/@owner/slug` is found. The rule serves:
 //!
 //! - `scan`'s discovery of skills in a folder ([`super::discover`], which `pin`, `sign`, `verify`
-//!   and `digest` share) and the split of an archive into skills ([`manifest_root`]);
+//!   and `digest` share) and the split of a loaded archive into skills (`split_into_skills`,
+//!   through [`manifest_root`]);
 //! - the protection suite's search of skills folders (`guard::skill_dirs`, for `ci` and
 //!   `inventory`), and its "is this folder a skill itself" checks ([`is_skill_root`]).
 //!
@@ -21,6 +22,8 @@ use std::io;
 use std::path::Path;
 
 use skillscan_signatures::identity::{is_manifest_name, preferred_manifest};
+
+use super::model::{IssueKind, LoadIssue, LoadedFile, LoadedSkill, unsafe_path_reason};
 
 /// How many folders below the searched folder a skill root can be: OpenClaw's own limit when it
 /// discovers `SKILL.md` below a skills folder.
@@ -128,9 +131,124 @@ fn sorted_entries(dir: &Path) -> io::Result<Vec<fs::DirEntry>> {
     Ok(entries)
 }
 
+/// Splits one loaded input into skills: every directory holding a manifest (at most
+/// [`MAX_SKILL_DEPTH`] levels deep, [`manifest_root`]) is a skill root, and each file belongs to the deepest root above it. Files of nested
+/// archives stay with the skill that carries the archive. Files outside every root form a
+/// pseudo-skill at the input's root (with a `NoManifest` issue), so nothing goes unscanned.
+pub(super) fn split_into_skills(display: &str, files: Vec<LoadedFile>, issues: Vec<LoadIssue>) -> Vec<LoadedSkill> {
+    let mut roots: Vec<String> = files
+        .iter()
+        .filter(|f| !f.path.contains('!'))
+        .filter(|f| unsafe_path_reason(&f.path).is_none())
+        .filter_map(|f| manifest_root(&f.path).map(str::to_owned))
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let has_top_root = roots.iter().any(|r| r.is_empty());
+
+    let mut skills: Vec<LoadedSkill> = roots
+        .iter()
+        .map(|root| LoadedSkill {
+            root: if root.is_empty() { display.to_string() } else { format!("{display}!/{root}") },
+            files: Vec::new(),
+            issues: Vec::new(),
+        })
+        .collect();
+    let mut orphans = LoadedSkill { root: display.to_string(), files: Vec::new(), issues: Vec::new() };
+
+    let owner_of = |path: &str| -> Option<usize> {
+        roots
+            .iter()
+            .enumerate()
+            .filter(|(_, root)| root.is_empty() || path.starts_with(&format!("{root}/")))
+            .max_by_key(|(_, root)| root.len())
+            .map(|(i, _)| i)
+    };
+    let relative = |path: &str, root: &str| -> String {
+        if root.is_empty() { path.to_string() } else { path[root.len() + 1..].to_string() }
+    };
+
+    for mut file in files {
+        match owner_of(&file.path) {
+            Some(i) => {
+                file.path = relative(&file.path, &roots[i]);
+                skills[i].files.push(file);
+            }
+            None => orphans.files.push(file),
+        }
+    }
+    let mut input_wide = Vec::new();
+    for mut issue in issues {
+        match owner_of(&issue.path) {
+            Some(i) if !issue.path.is_empty() || roots[i].is_empty() => {
+                issue.path = relative(&issue.path, &roots[i]);
+                skills[i].issues.push(issue);
+            }
+            _ if issue.path.is_empty() => input_wide.push(issue),
+            _ => orphans.issues.push(issue),
+        }
+    }
+
+    // With a manifest at the top, every file has an owner; otherwise the files outside every
+    // root (or all files, when there is no manifest at all) are scanned as a pseudo-skill.
+    if !has_top_root && (!orphans.files.is_empty() || !orphans.issues.is_empty() || skills.is_empty()) {
+        orphans.issues.push(LoadIssue {
+            kind: IssueKind::NoManifest,
+            path: String::new(),
+            detail: if skills.is_empty() {
+                "no SKILL.md found; the files were scanned as one skill".to_string()
+            } else {
+                format!("{} file(s) lie outside every skill folder (no SKILL.md above them)", orphans.files.len())
+            },
+        });
+        skills.insert(0, orphans);
+    }
+    // Input-wide issues (a truncated archive…) go to the first skill reported.
+    if let Some(first) = skills.first_mut() {
+        first.issues.append(&mut input_wide);
+    }
+    skills
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+
+    fn file(path: &str) -> LoadedFile {
+        LoadedFile { path: path.into(), bytes: Arc::from(&b"x"[..]), size: 1, truncated: false }
+    }
+
+    #[test]
+    fn flat_archive_is_one_skill() {
+        let skills = split_into_skills("x.zip", vec![file("SKILL.md"), file("scripts/a.sh")], vec![]);
+        assert_eq!(skills.len(), 1);
+        assert_eq!(skills[0].root, "x.zip");
+        assert_eq!(skills[0].files.len(), 2);
+    }
+
+    #[test]
+    fn nested_roots_are_separate_and_orphans_are_kept() {
+        let skills = split_into_skills(
+            "x.tgz",
+            vec![file("README.md"), file("a/SKILL.md"), file("a/run.sh"), file("a/sub/skill.md"), file("a/sub/t.py")],
+            vec![],
+        );
+        let roots: Vec<_> = skills.iter().map(|s| s.root.as_str()).collect();
+        assert_eq!(roots, ["x.tgz", "x.tgz!/a", "x.tgz!/a/sub"]);
+        assert_eq!(skills[0].files[0].path, "README.md");
+        assert!(skills[0].issues.iter().any(|i| i.kind == IssueKind::NoManifest));
+        let paths: Vec<_> = skills[2].files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["skill.md", "t.py"]);
+    }
+
+    #[test]
+    fn empty_input_is_reported_as_a_skill_without_manifest() {
+        let skills = split_into_skills("e.zip", vec![], vec![]);
+        assert_eq!(skills.len(), 1);
+        assert_eq!(skills[0].issues[0].kind, IssueKind::NoManifest);
+    }
 
     #[test]
     fn manifest_roots_of_paths() {
