@@ -163,7 +163,7 @@ impl SkillArchive {
         v
     }
 
-    /// The text of the root `SKILL.md` (the spelling [`root_manifest`] picks), when it is UTF-8.
+    /// The text of the root `SKILL.md` (or the other spelling `root_manifest` picks), when it is UTF-8.
     pub fn skill_md(&self) -> Option<&str> {
         root_manifest(&self.files).and_then(|name| self.files.get(name)).and_then(|b| std::str::from_utf8(b).ok())
     }
