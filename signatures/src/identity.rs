@@ -19,7 +19,7 @@
 //! | version | `^[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}$` | none here; the mirror parses semver 2.0 on top |
 //! | owner | `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`, case kept | [`Owner::is_registry_handle`]: no `.`, ≤ 64; [`Owner::from_handle`]: strip `@`, lowercase |
 //! | path | relative, `/`-separated, one spelling, ≤ 4096 bytes ([`SkillPath`]) | [`SkillPath::normalize`]: one leading `./` stripped first; [`PathProblem::is_unsafe_to_extract`] |
-//! | manifest | `SKILL.md` or `skills.md`, any ASCII case ([`is_manifest_name`]) | none: one rule everywhere |
+//! | manifest | `SKILL.md` or `skills.md`, any ASCII case ([`is_manifest_name`]) | none: one rule everywhere; [`preferred_manifest`] says which spelling is read when several exist |
 //!
 //! Why the base rules are as they are:
 //! - **Slug.** A slug goes into a tab-separated statement, a TOML string and a folder name
@@ -35,28 +35,27 @@
 //! - **Path.** See [`SkillPath`]: one spelling per file, nothing that leaves the skill folder.
 //! - **Manifest.** See [`is_manifest_name`].
 //!
-//! # Where the crates' own checks differ (until they call these types)
+//! # Who uses them
 //!
-//! - Slugs: the mirror's `validate::slug` is `[a-z0-9-]`, ≤ 96, which is exactly
-//!   [`Slug::is_registry_slug`]; the scanner's `guard::integrity::hints::is_valid_slug` builds
-//!   a dummy `SkillStatement` to reach the base rule (which lived in this crate's
-//!   `validate::slug`).
-//! - Versions: the mirror's `validate::version` is `semver::Version::parse` with at most 64
-//!   bytes, a subset of the base rule; the scanner's `is_valid_version` goes through a dummy
-//!   statement too.
-//! - Owners: the mirror's `validate::owner` strips one `@`, allows `[A-Za-z0-9_-]` (so also a
-//!   leading `-` or `_`, which GitHub never issues and the base rule refuses), ≤ 64, and
-//!   lowercases; the scanner's `is_valid_owner` builds a dummy `LockedSkill`, and its
-//!   `SkillRef` lowercases by hand. [`Owner::from_handle`] plus [`Owner::is_registry_handle`]
-//!   is the mirror's rule with the base rule's first character.
-//! - Paths: [`crate::digest::normalize_path`] is [`SkillPath::normalize`]; the mirror's
-//!   `validate::file_path` has the same segment rules but no drive-prefix check (`C:/x` passes)
-//!   and a 1024-byte cap; the scanner's `engine::package::unsafe_path_reason` reports only what
-//!   could trick an extractor (absolute or `X:` paths, `\`, control characters, `..`), which is
+//! Every crate asks these types; none keeps a copy of a rule.
+//!
+//! - This crate: `skills.lock` entries and signed statements validate their names with them;
+//!   [`crate::digest::normalize_path`] is [`SkillPath::normalize`].
+//! - The scanner: install references (`@owner/slug@version`) are `Slug`, `Owner`
+//!   (through [`Owner::from_handle`]) and `Version`; the identity hints that `pin`, `sign`,
+//!   `verify`, `ci` and `inventory` read, and `--slug`/`--version`, parse them;
+//!   `engine::package::is_manifest_name` re-exports [`is_manifest_name`], root manifests are
+//!   [`SkillPath::is_root_manifest`], the spelling read is [`preferred_manifest`], and the
+//!   loader's unsafe-path finding is [`SkillPath::normalize`] reporting what
 //!   [`PathProblem::is_unsafe_to_extract`].
-//! - Manifest names: the scanner's `engine::package::is_manifest_name` is this rule; the
-//!   mirror's `archive::SKILL_FILES` lists OpenClaw's four spellings and so refuses a
-//!   `Skill.md`.
+//! - The mirror: `validate` is these types plus its registry rules by name
+//!   ([`Slug::parse_registry`], [`Owner::is_registry_handle`], semver on top of [`Version`],
+//!   its own length caps), and its archives find their manifest with [`is_manifest_name`] and
+//!   [`preferred_manifest`].
+//!
+//! The workspace test `tests/identity.rs` feeds one list of names to the scanner, the
+//! installer and the mirror and expects the same answers, except where the mirror is stricter
+//! by one of those names.
 
 use std::borrow::Borrow;
 use std::fmt;
