@@ -3,6 +3,7 @@
 mod cli_scan;
 mod gates;
 mod hostile_inputs;
+mod identity;
 mod metamorphic;
 mod mirror_e2e;
 mod sarif;

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use skillscan_signatures::identity::{is_manifest_name, preferred_manifest};
+
 use crate::digests;
 use crate::validate;
 
@@ -84,9 +86,6 @@ pub struct SkillArchive {
     pub archive_size: u64,
 }
 
-/// Names of the root skill file that ClawHub and OpenClaw accept.
-const SKILL_FILES: [&str; 4] = ["SKILL.md", "skill.md", "skills.md", "SKILL.MD"];
-
 impl SkillArchive {
     /// Parse and validate `bytes`.
     pub fn read(bytes: &[u8], limits: &Limits) -> Result<SkillArchive, ArchiveError> {
@@ -142,7 +141,7 @@ impl SkillArchive {
         if files.is_empty() {
             return Err(ArchiveError::Empty);
         }
-        if !SKILL_FILES.iter().any(|n| files.contains_key(*n)) {
+        if root_manifest(&files).is_none() {
             return Err(ArchiveError::NoSkillMd);
         }
         Ok(SkillArchive { files, archive_sha256: sha256_hex(bytes), archive_size: bytes.len() as u64 })
@@ -164,10 +163,18 @@ impl SkillArchive {
         v
     }
 
-    /// The text of the root `SKILL.md`, when it is UTF-8.
+    /// The text of the root `SKILL.md` (or the other spelling `root_manifest` picks), when it is UTF-8.
     pub fn skill_md(&self) -> Option<&str> {
-        SKILL_FILES.iter().find_map(|n| self.files.get(*n)).and_then(|b| std::str::from_utf8(b).ok())
+        root_manifest(&self.files).and_then(|name| self.files.get(name)).and_then(|b| std::str::from_utf8(b).ok())
     }
+}
+
+/// The root manifest among an archive's files: a [manifest name](is_manifest_name) at the root
+/// (`SKILL.md` or `skills.md`, any case: the workspace's one rule, so the mirror accepts what
+/// ClawHub publishes and the scanner reads), `SKILL.md` when several spellings are present
+/// ([`preferred_manifest`]). Paths are canonical here, so a name without `/` is at the root.
+fn root_manifest(files: &BTreeMap<String, Vec<u8>>) -> Option<&str> {
+    preferred_manifest(files.keys().map(String::as_str).filter(|path| !path.contains('/') && is_manifest_name(path)))
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -284,6 +291,23 @@ mod tests {
         assert_eq!(front_matter(a.skill_md().unwrap()), (Some("x".into()), Some("d".into())));
         let e = a.entries();
         assert_eq!(e[0].path, "scripts/a.py", "localeCompare puts scripts/ before SKILL.md");
+    }
+
+    /// Every spelling ClawHub publishes and the scanner reads is a manifest; `SKILL.md` wins.
+    #[test]
+    fn manifest_spellings_are_the_workspace_rule() {
+        let lim = Limits::default();
+        for name in ["SKILL.md", "skill.md", "Skill.md", "SKILL.MD", "skills.md", "Skills.MD"] {
+            let z = zip_of(&[(name, b"---\nname: x\n---\n")]);
+            let read = SkillArchive::read(&z, &lim);
+            assert!(read.as_ref().is_ok_and(|a| a.skill_md().is_some()), "{name}: {:?}", read.err());
+        }
+        for not_a_manifest in ["SKILL.markdown", "README.md", "docs/SKILL.md"] {
+            let z = zip_of(&[(not_a_manifest, b"x")]);
+            assert_eq!(SkillArchive::read(&z, &lim).err(), Some(ArchiveError::NoSkillMd), "{not_a_manifest}");
+        }
+        let both = zip_of(&[("skills.md", b"second"), ("SKILL.md", b"first"), ("Skill.md.bak", b"no")]);
+        assert_eq!(SkillArchive::read(&both, &lim).ok().as_ref().and_then(SkillArchive::skill_md), Some("first"));
     }
 
     #[test]

@@ -205,23 +205,40 @@ pub enum Decision {
     Reject(String),
 }
 
-/// `"7d"`, `"12h"`, `"30m"`, `"45s"`, `"0"`.
+/// A duration of the config and policy files: `"0"` or a number and one unit, `s`, `m`, `h`, `d`
+/// (24 hours) or `w` (7 days): `"7d"`, `"12h"`, `"30m"`, `"45s"`. Nothing else (`"7 days"` is
+/// refused, as the documented grammar says).
+///
+/// The number and unit become a `jiff::Span`, whose units are bounded (about 20,000 years
+/// each), and jiff turns it into a duration. So a number too large (`"99999999999999999d"`) is
+/// an error naming the input and the allowed range, where the hand-written parser this replaced
+/// multiplied `u64`s and overflowed (a panic in debug builds, a wrapped `min_age` in release
+/// ones); and every duration accepted here also fits the millisecond timestamps and the timers
+/// it is added to. jiff's own friendly format is not used as the grammar: it also reads
+/// `"7 days"`, `"1d 12h"` and ISO 8601, which would widen what a config file may say.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s == "0" {
         return Ok(Duration::ZERO);
     }
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().map_err(|_| format!("invalid duration `{s}`"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        "w" => n * 7 * 86_400,
+    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = match number.parse() {
+        Ok(n) => n,
+        Err(_) if number.is_empty() => return Err(format!("invalid duration `{s}`")),
+        Err(_) => return Err(format!("invalid duration `{s}`: the number is too large")),
+    };
+    let span = match unit {
+        "s" => jiff::Span::new().try_seconds(n),
+        "m" => jiff::Span::new().try_minutes(n),
+        "h" => jiff::Span::new().try_hours(n),
+        "d" => jiff::Span::new().try_days(n),
+        "w" => jiff::Span::new().try_weeks(n),
         _ => return Err(format!("invalid duration `{s}` (use s, m, h, d or w)")),
     };
-    Ok(Duration::from_secs(secs))
+    let duration = span
+        .and_then(|span| span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()))
+        .map_err(|e| format!("invalid duration `{s}`: {e}"))?;
+    Duration::try_from(duration).map_err(|e| format!("invalid duration `{s}`: {e}"))
 }
 
 impl Policy {
@@ -305,6 +322,35 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        let secs = |s: &str| parse_duration(s).map(|d| d.as_secs());
+        for (text, expected) in [
+            ("0", 0),
+            ("0s", 0),
+            ("45s", 45),
+            ("30m", 1_800),
+            ("12h", 43_200),
+            ("7d", 604_800),
+            ("2w", 1_209_600),
+            (" 7d ", 604_800),
+        ] {
+            assert_eq!(secs(text), Ok(expected), "{text:?}");
+        }
+        for bad in ["", "7", "7x", "-7d", "+7d", "1mo", "1y", "d", "7 days", "1d 12h", "P7D"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// Regression: `n * 86_400` on `u64` overflowed (a panic in debug builds).
+    #[test]
+    fn huge_durations_are_errors_not_overflows() {
+        for huge in ["99999999999999999d", "18446744073709551615s", "99999999999999999w", "9999999999999999999999h"] {
+            let error = parse_duration(huge).err().unwrap_or_default();
+            assert!(error.starts_with(&format!("invalid duration `{huge}`: ")), "{huge}: {error}");
+        }
+    }
 
     fn facts<'a>(v: &'a semver::Version, verdict: Verdict) -> Facts<'a> {
         Facts {

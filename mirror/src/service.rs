@@ -179,8 +179,13 @@ impl Mirror {
     pub fn ingest(&self, inp: IngestInput, actor: &str) -> Result<IngestOutcome, MirrorError> {
         validate::slug(&inp.slug).map_err(|e| MirrorError::Invalid(format!("{e}: {:?}", trunc(&inp.slug))))?;
         validate::version(&inp.version).map_err(|e| MirrorError::Invalid(format!("{e}: {:?}", trunc(&inp.version))))?;
-        let owner =
-            inp.owner.as_deref().map(validate::owner).transpose().map_err(|e| MirrorError::Invalid(e.to_string()))?;
+        let owner = inp
+            .owner
+            .as_deref()
+            .map(validate::owner)
+            .transpose()
+            .map_err(|e| MirrorError::Invalid(e.to_string()))?
+            .map(String::from);
         let observed = archive::sha256_hex(&inp.zip);
 
         // Pinning: the first bytes accepted for slug@version are final.

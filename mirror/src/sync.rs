@@ -205,7 +205,7 @@ impl Detail {
             return Err(SyncError::Invalid(format!("upstream canonical slug {canonical:?} differs from {slug:?}")));
         }
         let owner = match detail.owner.and_then(|o| o.handle) {
-            Some(h) => Some(validate::owner(&h).map_err(|e| SyncError::Invalid(e.to_string()))?),
+            Some(h) => Some(validate::owner(&h).map_err(|e| SyncError::Invalid(e.to_string()))?.into_string()),
             None => None,
         };
         Ok(Detail {

@@ -19,7 +19,7 @@
 //! | version | `^[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}$` | none here; the mirror parses semver 2.0 on top |
 //! | owner | `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`, case kept | [`Owner::is_registry_handle`]: no `.`, ≤ 64; [`Owner::from_handle`]: strip `@`, lowercase |
 //! | path | relative, `/`-separated, one spelling, ≤ 4096 bytes ([`SkillPath`]) | [`SkillPath::normalize`]: one leading `./` stripped first; [`PathProblem::is_unsafe_to_extract`] |
-//! | manifest | `SKILL.md` or `skills.md`, any ASCII case ([`is_manifest_name`]) | none: one rule everywhere |
+//! | manifest | `SKILL.md` or `skills.md`, any ASCII case ([`is_manifest_name`]) | none: one rule everywhere; [`preferred_manifest`] says which spelling is read when several exist |
 //!
 //! Why the base rules are as they are:
 //! - **Slug.** A slug goes into a tab-separated statement, a TOML string and a folder name
@@ -35,28 +35,27 @@
 //! - **Path.** See [`SkillPath`]: one spelling per file, nothing that leaves the skill folder.
 //! - **Manifest.** See [`is_manifest_name`].
 //!
-//! # Where the crates' own checks differ (until they call these types)
+//! # Who uses them
 //!
-//! - Slugs: the mirror's `validate::slug` is `[a-z0-9-]`, ≤ 96, which is exactly
-//!   [`Slug::is_registry_slug`]; the scanner's `guard::integrity::hints::is_valid_slug` builds
-//!   a dummy `SkillStatement` to reach the base rule (which lived in this crate's
-//!   `validate::slug`).
-//! - Versions: the mirror's `validate::version` is `semver::Version::parse` with at most 64
-//!   bytes, a subset of the base rule; the scanner's `is_valid_version` goes through a dummy
-//!   statement too.
-//! - Owners: the mirror's `validate::owner` strips one `@`, allows `[A-Za-z0-9_-]` (so also a
-//!   leading `-` or `_`, which GitHub never issues and the base rule refuses), ≤ 64, and
-//!   lowercases; the scanner's `is_valid_owner` builds a dummy `LockedSkill`, and its
-//!   `SkillRef` lowercases by hand. [`Owner::from_handle`] plus [`Owner::is_registry_handle`]
-//!   is the mirror's rule with the base rule's first character.
-//! - Paths: [`crate::digest::normalize_path`] is [`SkillPath::normalize`]; the mirror's
-//!   `validate::file_path` has the same segment rules but no drive-prefix check (`C:/x` passes)
-//!   and a 1024-byte cap; the scanner's `engine::package::unsafe_path_reason` reports only what
-//!   could trick an extractor (absolute or `X:` paths, `\`, control characters, `..`), which is
+//! Every crate asks these types; none keeps a copy of a rule.
+//!
+//! - This crate: `skills.lock` entries and signed statements validate their names with them;
+//!   [`crate::digest::normalize_path`] is [`SkillPath::normalize`].
+//! - The scanner: install references (`@owner/slug@version`) are `Slug`, `Owner`
+//!   (through [`Owner::from_handle`]) and `Version`; the identity hints that `pin`, `sign`,
+//!   `verify`, `ci` and `inventory` read, and `--slug`/`--version`, parse them;
+//!   `engine::package::is_manifest_name` re-exports [`is_manifest_name`], root manifests are
+//!   [`SkillPath::is_root_manifest`], the spelling read is [`preferred_manifest`], and the
+//!   loader's unsafe-path finding is [`SkillPath::normalize`] reporting what
 //!   [`PathProblem::is_unsafe_to_extract`].
-//! - Manifest names: the scanner's `engine::package::is_manifest_name` is this rule; the
-//!   mirror's `archive::SKILL_FILES` lists OpenClaw's four spellings and so refuses a
-//!   `Skill.md`.
+//! - The mirror: `validate` is these types plus its registry rules by name
+//!   ([`Slug::parse_registry`], [`Owner::is_registry_handle`], semver on top of [`Version`],
+//!   its own length caps), and its archives find their manifest with [`is_manifest_name`] and
+//!   [`preferred_manifest`].
+//!
+//! The workspace test `tests/identity.rs` feeds one list of names to the scanner, the
+//! installer and the mirror and expects the same answers, except where the mirror is stricter
+//! by one of those names.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -82,6 +81,16 @@ use crate::validate::excerpt;
 /// registry it mirrors and with the scanner, so the narrower list is not kept as a rule.
 pub fn is_manifest_name(name: &str) -> bool {
     name.eq_ignore_ascii_case("SKILL.md") || name.eq_ignore_ascii_case("skills.md")
+}
+
+/// Which of several manifest spellings a skill is read from: `SKILL.md` when present, else the
+/// first other [manifest name](is_manifest_name) in byte order; `None` when there is none.
+///
+/// A case-sensitive file system or an archive can hold `SKILL.md` next to `skills.md` or
+/// `Skill.md`. Every crate reads the same one (the scanner's identity hints, `skillscan ci`,
+/// the mirror's listing), so they all describe the same skill. Takes file names, not paths.
+pub fn preferred_manifest<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    names.into_iter().filter(|name| is_manifest_name(name)).min_by_key(|name| (*name != "SKILL.md", *name))
 }
 
 /// The common impls of a validated string newtype: parsing (`FromStr`, `TryFrom`), `Display`,
@@ -130,6 +139,16 @@ macro_rules! validated_string {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
+            }
+        }
+
+        /// Reads as the plain string (`slug.len()`, `&*slug`, `option.as_deref()`); the value
+        /// cannot be changed through it, so it stays valid.
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
             }
         }
 
@@ -470,41 +489,53 @@ fn check_path(input: &str) -> Result<(), PathError> {
 
 /// The canonical form of `path` (a suffix of it), or why there is none. With `strip_dot_slash`
 /// one leading `./` is dropped; without, it is an error.
+///
+/// A path can have several problems; the one reported is the most dangerous, in this order:
+/// leaving the folder from the start (absolute, drive prefix), characters other tools read
+/// differently (`\`, then line breaks, NUL and other control characters), `..`; only then
+/// what is merely not canonical (a leading `./`, empty, too long, empty or `.` segments). So
+/// [`PathProblem::is_unsafe_to_extract`] of the reported problem answers for the whole path:
+/// `a//../b` is refused for its `..`, not for its `//`.
 fn canonical_path(path: &str, strip_dot_slash: bool) -> Result<&str, PathError> {
-    let error = |reason| PathError { path: path.to_owned(), reason };
-    for c in path.chars() {
-        let problem = match c {
-            '\\' => PathProblem::Backslash,
-            '\n' | '\r' => PathProblem::LineBreak,
-            '\0' => PathProblem::Nul,
-            c if c.is_control() => PathProblem::ControlCharacter,
-            _ => continue,
-        };
-        return Err(error(problem));
-    }
+    let error = |reason| Err(PathError { path: path.to_owned(), reason });
+    let stripped = path.strip_prefix("./");
+    let relative = stripped.unwrap_or(path);
     if path.starts_with('/') {
-        return Err(error(PathProblem::Absolute));
+        return error(PathProblem::Absolute);
     }
-    let relative = match path.strip_prefix("./") {
-        Some(rest) if strip_dot_slash => rest,
-        Some(_) => return Err(error(PathProblem::LeadingDotSlash)),
-        None => path,
-    };
+    if relative.split('/').next().is_some_and(is_drive_prefix) {
+        return error(PathProblem::DrivePrefix);
+    }
+    if path.contains('\\') {
+        return error(PathProblem::Backslash);
+    }
+    let control = path.chars().find_map(|c| match c {
+        '\n' | '\r' => Some(PathProblem::LineBreak),
+        '\0' => Some(PathProblem::Nul),
+        c if c.is_control() => Some(PathProblem::ControlCharacter),
+        _ => None,
+    });
+    if let Some(problem) = control {
+        return error(problem);
+    }
+    if relative.split('/').any(|segment| segment == "..") {
+        return error(PathProblem::ParentSegment);
+    }
+    if stripped.is_some() && !strip_dot_slash {
+        return error(PathProblem::LeadingDotSlash);
+    }
     if relative.is_empty() {
-        return Err(error(PathProblem::Empty));
+        return error(PathProblem::Empty);
     }
     if relative.len() > SkillPath::MAX_LEN {
-        return Err(error(PathProblem::TooLong));
+        return error(PathProblem::TooLong);
     }
-    for (index, segment) in relative.split('/').enumerate() {
-        let problem = match segment {
-            "" => PathProblem::EmptySegment,
-            ".." => PathProblem::ParentSegment,
-            "." => PathProblem::DotSegment,
-            s if index == 0 && is_drive_prefix(s) => PathProblem::DrivePrefix,
-            _ => continue,
-        };
-        return Err(error(problem));
+    for segment in relative.split('/') {
+        match segment {
+            "" => return error(PathProblem::EmptySegment),
+            "." => return error(PathProblem::DotSegment),
+            _ => {}
+        }
     }
     Ok(relative)
 }

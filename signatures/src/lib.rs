@@ -71,7 +71,7 @@ pub mod trust;
 mod validate;
 
 pub use digest::{FileDigest, Sha256Digest, TreeDiff, TreeManifest};
-pub use identity::{Owner, SkillPath, Slug, Version, is_manifest_name};
+pub use identity::{Owner, SkillPath, Slug, Version, is_manifest_name, preferred_manifest};
 pub use lock::{LockedSkill, SkillsLock};
 pub use minisign::{KeyId, PublicKey, SecretKey, SignatureFile};
 pub use statement::{ExpectedSubject, SkillStatement};

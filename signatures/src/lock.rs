@@ -32,6 +32,21 @@
 //! `[skill.files]` table. [`SkillsLock::to_toml_string`] writes exactly this, and for a
 //! canonical file `parse` then `to_toml_string` gives back the same bytes.
 //!
+//! # Why the layout is written here, not by serde or `toml_edit`
+//!
+//! Reading is serde (`toml::from_str` into `deny_unknown_fields` structs). Writing keeps its
+//! own short layout code, because neither `toml::to_string` nor `toml_edit` (0.25) can give
+//! these bytes: both choose each string's style and each key's quoting themselves, and only
+//! `toml_edit`'s parser can set a representation. With the serde shape of this file,
+//! `toml::to_string` writes a root file without a dot unquoted (`LICENSE = "…"`, where every
+//! lock so far has `"LICENSE" = "…"`), and any value with a `"` or `\` as a literal string
+//! (`source = 'local:C:\skills\x'`, a path `'say "hi".md'`). Both are valid TOML with the same
+//! data, but every existing lock holding such a name would be rewritten on the next `pin`, a
+//! diff in every repository, for nothing. So the layout (header, blank lines, key order,
+//! always-quoted file keys, basic strings) stays this module's; the encoding of every string
+//! and quoted key is `toml_writer`'s basic style (the encoder `toml` itself uses), through
+//! `validate::toml_string`; integers and digests are plain.
+//!
 //! Parsing is strict, because a lock that silently accepts a typo pins nothing: unknown
 //! keys, digests that are not 64 lowercase hex digits, paths that are not in normalised form
 //! or that are install metadata (which the tree digest excludes), a `tree_digest` that does
@@ -699,6 +714,35 @@ pinned_at = 1767225600\n\
         let back = SkillsLock::parse(&text);
         assert_eq!(back.as_ref().map(|l| l.to_toml_string()), Ok(text));
         assert_eq!(back.ok(), Some(lock));
+    }
+
+    /// The reason the layout is written here (module docs): `toml`'s serde writer would quote
+    /// file names and strings its own way, changing the bytes of existing locks.
+    #[test]
+    fn serde_writer_would_change_the_bytes() {
+        #[derive(serde::Serialize)]
+        struct Shape<'a> {
+            source: &'a str,
+            files: BTreeMap<&'a str, &'a str>,
+        }
+        let shape = Shape { source: "local:C:\\skills\\x", files: BTreeMap::from([("LICENSE", "h")]) };
+        let serde_text = toml::to_string(&shape).unwrap_or_default();
+        assert!(serde_text.contains("source = 'local:C:\\skills\\x'\n"), "{serde_text}");
+        assert!(serde_text.contains("\nLICENSE = \"h\"\n"), "{serde_text}");
+
+        let license = TreeManifest::new([FileDigest::from_bytes("LICENSE", b"MIT")]).unwrap_or_default();
+        let skill = LockedSkill {
+            source: "local:C:\\skills\\x".to_owned(),
+            tree_digest: license.tree_digest(),
+            files: license.file_map(),
+            ..entry()
+        };
+        let mut lock = SkillsLock::new();
+        assert_eq!(lock.upsert(skill), Ok(None));
+        let text = lock.to_toml_string();
+        assert!(text.contains("source = \"local:C:\\\\skills\\\\x\"\n"), "{text}");
+        assert!(text.contains("\n\"LICENSE\" = \""), "{text}");
+        assert_eq!(SkillsLock::parse(&text).map(|l| l.to_toml_string()), Ok(text));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! error naming the field and the entry. Names (slugs, versions, owners, paths) have their
 //! own types in [`crate::identity`].
 
+use toml_writer::{ToTomlValue as _, TomlStringBuilder};
+
 /// Longest accepted free-text value (file names, sources, rule versions).
 pub(crate) const MAX_TEXT_LEN: usize = 4096;
 
@@ -54,24 +56,17 @@ pub(crate) fn excerpt(value: &str) -> String {
     out
 }
 
-/// A TOML basic string literal (with quotes). Escapes `"`, `\\` and every control character,
-/// so any Rust string becomes valid TOML that parses back to the same string.
+/// A TOML basic string (with its quotes), as the canonical files write every string and
+/// every quoted key: encoded by `toml_writer`, the encoder the `toml` crate writes with, forced
+/// to the basic style. `"` and `\` are escaped, control characters become escapes (`\n`,
+/// `\u007F`, ...), everything else is kept as is, so any Rust string becomes valid TOML that
+/// parses back to the same string.
+///
+/// This replaced a hand-written escaper with the same output for every string a valid lock or
+/// trust store can hold (their text fields refuse control characters, which were the only place
+/// the two escaped differently: `\b` and `\f` for `\u0008` and `\u000C`, C1 controls kept).
 pub(crate) fn toml_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    TomlStringBuilder::new(value).as_basic().to_toml_value()
 }
 
 #[cfg(test)]
@@ -95,10 +90,28 @@ mod tests {
         struct Holder {
             s: String,
         }
-        for value in ["plain", "quote \" and \\ back", "tab\tnl\ncr\r", "del\u{7f} nul\0 c1\u{85}", "ü 🌦"] {
+        for value in
+            ["plain", "quote \" and \\ back", "tab\tnl\ncr\r", "del\u{7f} nul\0 c1\u{85} bs\u{8} ff\u{c}", "ü 🌦"]
+        {
             let text = format!("s = {}", toml_string(value));
             let parsed: Result<Holder, _> = toml::from_str(&text);
             assert_eq!(parsed.map(|h| h.s).ok().as_deref(), Some(value), "{text}");
+        }
+    }
+
+    /// The bytes the canonical files had before `toml_writer` wrote their strings.
+    #[test]
+    fn toml_strings_keep_their_bytes() {
+        let cases = [
+            ("weather-brief", r#""weather-brief""#),
+            (r#"local:C:\skills\"odd""#, r#""local:C:\\skills\\\"odd\"""#),
+            ("docs/say \"hi\".md", r#""docs/say \"hi\".md""#),
+            ("ü/🌦.txt", "\"ü/🌦.txt\""),
+            ("it's", r#""it's""#),
+            ("tab\tnl\ncr\r del\u{7f} nul\0", r#""tab\tnl\ncr\r del\u007F nul\u0000""#),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(toml_string(value), expected, "{value:?}");
         }
     }
 

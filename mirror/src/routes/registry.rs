@@ -55,7 +55,7 @@ fn owner_of(p: &Params) -> Option<&str> {
 
 /// `ownerHandle` (alias `owner`), validated; a mismatch hides the skill.
 fn owner_param(p: &Params) -> Result<Option<String>, ApiError> {
-    owner_of(p).map(validate::owner).transpose().map_err(Into::into)
+    Ok(owner_of(p).map(validate::owner).transpose()?.map(String::from))
 }
 
 /// The version a request names: `slug`, `ownerHandle` (alias `owner`) and `version`, or
@@ -75,7 +75,7 @@ fn lookup(slug: &str, p: &Params) -> Result<Lookup, ApiError> {
 /// A [`Lookup`] from untrusted parts, checked in this order: slug, owner, version.
 fn checked_lookup(slug: &str, owner: Option<&str>, version: Option<&str>) -> Result<Lookup, InvalidInput> {
     validate::slug(slug)?;
-    let owner = owner.map(validate::owner).transpose()?;
+    let owner = owner.map(validate::owner).transpose()?.map(String::from);
     if let Some(v) = version {
         validate::version(v)?;
     }
@@ -185,7 +185,7 @@ async fn list(State(st): State<AppState>, p: Params) -> Result<Response, ApiErro
     };
     let snap = st.snapshot.load();
     let mut items: Vec<&Arc<SkillView>> =
-        snap.by_updated.iter().filter(|s| prefix.is_none_or(|x| s.slug.starts_with(x))).collect();
+        snap.by_updated.iter().filter(|s| prefix.as_ref().is_none_or(|x| s.slug.starts_with(x.as_str()))).collect();
     match sort {
         "updated" | "recommended" | "default" | "downloads" | "installs" | "installsCurrent" | "installsAllTime"
         | "stars" | "rating" | "trending" => {}

@@ -6,7 +6,7 @@
 //! directory. Only after `put` returns may a database row reference the blob. Leftover
 //! temp files from a crash are removed on open; they are never referenced.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -62,8 +62,10 @@ impl FsBlobStore {
     }
 }
 
+/// The workspace's one folder sync (the scanner's `atomic_file::fsync_dir`, a no-op where a
+/// folder cannot be opened to be synced), with the store's error naming the folder.
 fn fsync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| StoreError::io(dir, e))
+    skillscan::guard::atomic_file::fsync_dir(dir).map_err(|e| StoreError::io(dir, e))
 }
 
 /// `create_dir_all` that also fsyncs each parent whose entry list changed.

@@ -1,6 +1,6 @@
 //! Storage behind traits: [`BlobStore`] for immutable, content-addressed archive bytes and
-//! [`MetaStore`] for everything else. The embedded defaults are [`FsBlobStore`] and
-//! [`SqliteStore`]; a shared SQL database and S3-compatible object storage (with
+//! [`MetaStore`] for everything else. The embedded defaults are [`blobs::FsBlobStore`] and
+//! [`sqlite::SqliteStore`]; a shared SQL database and S3-compatible object storage (with
 //! conditional create, so blobs stay write-once) can implement the same traits to run
 //! several replicas.
 //!
@@ -11,9 +11,6 @@
 
 pub mod blobs;
 pub mod sqlite;
-
-pub use blobs::FsBlobStore;
-pub use sqlite::SqliteStore;
 
 use thiserror::Error;
 

@@ -8,7 +8,9 @@ use skillscan_mirror::config::Config;
 use skillscan_mirror::model::State;
 use skillscan_mirror::policy::Policy;
 use skillscan_mirror::service::IngestOutcome;
-use skillscan_mirror::store::{BlobStore, FsBlobStore, MetaStore, NewVersion, SqliteStore, StoreError};
+use skillscan_mirror::store::blobs::FsBlobStore;
+use skillscan_mirror::store::sqlite::SqliteStore;
+use skillscan_mirror::store::{BlobStore, MetaStore, NewVersion, StoreError};
 use skillscan_mirror::vetting::doubles::MarkerVetter;
 
 use crate::common::*;

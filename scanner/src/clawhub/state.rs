@@ -22,8 +22,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 use skillscan_signatures::digest::Sha256Digest;
-
-use crate::clawhub::names::{is_valid_owner, is_valid_slug, is_valid_version};
+use skillscan_signatures::identity::{Owner, Slug, Version};
 
 /// The folder the CLI keeps its state in, in a workdir and in each installed skill.
 pub const STATE_DIR: &str = ".clawhub";
@@ -46,13 +45,17 @@ pub enum ClawhubError {
 }
 
 /// `SLUG`, `SLUG@VERSION`, `@OWNER/SLUG` or `@OWNER/SLUG@VERSION`.
+///
+/// Each part is the workspace's identity type, so a reference that parses can be signed, pinned
+/// and installed: slug and owner are single path segments (never `.` or `..`), and the owner is
+/// lowercased as ClawHub compares it ([`Owner::from_handle`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkillRef {
     /// Set when the user qualified the slug with an owner: the skill then installs under
     /// `skills/@owner/slug` and its lock key is `@owner/slug`, as the CLI does.
-    pub owner: Option<String>,
-    pub slug: String,
-    pub version: Option<String>,
+    pub owner: Option<Owner>,
+    pub slug: Slug,
+    pub version: Option<Version>,
 }
 
 impl FromStr for SkillRef {
@@ -63,29 +66,27 @@ impl FromStr for SkillRef {
             reference: crate::engine::text::escape_snippet(reference, 120),
             reason: reason.to_owned(),
         };
-        let (owner, rest) = match reference.strip_prefix('@') {
-            Some(qualified) => {
-                let (owner, rest) = qualified.split_once('/').ok_or_else(|| bad("expected @owner/slug"))?;
-                if !is_valid_owner(owner) {
-                    return Err(bad("the owner may only contain letters, digits, '.', '_' and '-'"));
-                }
-                (Some(owner.to_ascii_lowercase()), rest)
+        let (owner, rest) = match reference.split_once('/') {
+            Some((handle, rest)) if handle.starts_with('@') => {
+                let owner = Owner::from_handle(handle)
+                    .map_err(|_| bad("the owner may only contain letters, digits, '.', '_' and '-'"))?;
+                (Some(owner), rest)
             }
-            None => (None, reference),
+            _ if reference.starts_with('@') => return Err(bad("expected @owner/slug")),
+            _ => (None, reference),
         };
         let (slug, version) = match rest.split_once('@') {
             Some((slug, version)) => (slug, Some(version)),
             None => (rest, None),
         };
-        if !is_valid_slug(slug) {
-            return Err(bad("a slug is lowercase letters, digits, '.', '_' and '-', starting with a letter or digit"));
-        }
-        if let Some(version) = version
-            && !is_valid_version(version)
-        {
-            return Err(bad("the version may only contain letters, digits, '.', '+', '_' and '-'"));
-        }
-        Ok(SkillRef { owner, slug: slug.to_owned(), version: version.map(str::to_owned) })
+        let slug: Slug = slug.parse().map_err(|_| {
+            bad("a slug is lowercase letters, digits, '.', '_' and '-', starting with a letter or digit")
+        })?;
+        let version = version
+            .map(str::parse::<Version>)
+            .transpose()
+            .map_err(|_| bad("the version may only contain letters, digits, '.', '+', '_' and '-'"))?;
+        Ok(SkillRef { owner, slug, version })
     }
 }
 
@@ -104,7 +105,7 @@ impl SkillRef {
     pub fn lock_key(&self) -> String {
         match &self.owner {
             Some(owner) => format!("@{owner}/{}", self.slug),
-            None => self.slug.clone(),
+            None => self.slug.to_string(),
         }
     }
 
@@ -115,7 +116,7 @@ impl SkillRef {
         if let Some(owner) = &self.owner {
             path.push(format!("@{owner}"));
         }
-        path.push(&self.slug);
+        path.push(self.slug.as_str());
         path
     }
 }

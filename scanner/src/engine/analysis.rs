@@ -118,7 +118,7 @@ impl FileAnalysis {
     }
 
     pub fn is_manifest(&self) -> bool {
-        !self.path.contains('/') && crate::engine::package::is_manifest_name(&self.path)
+        self.path.parse::<skillscan_signatures::SkillPath>().is_ok_and(|path| path.is_root_manifest())
     }
 
     pub fn segment_text(&self, index: usize) -> &str {

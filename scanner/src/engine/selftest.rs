@@ -7,6 +7,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use base64::Engine as _;
+use skillscan_signatures::SkillPath;
 
 use crate::engine::lang::Lang;
 use crate::engine::package::{self, Limits, SkillSource, Source};
@@ -97,7 +98,7 @@ fn files_of(rule: &Rule, example: &Example) -> Result<(ExampleSpec, BTreeMap<Str
         let bytes: Vec<u8> = generated.fill.bytes().cycle().take(generated.size).collect();
         files.insert(path.clone(), bytes);
     }
-    let has_manifest = files.keys().any(|p| !p.contains('/') && package::is_manifest_name(p));
+    let has_manifest = files.keys().any(|p| p.parse::<SkillPath>().is_ok_and(|path| path.is_root_manifest()));
     if !has_manifest && spec.archive_base64.is_none() && !spec.no_manifest {
         files.insert("SKILL.md".to_string(), STUB_MANIFEST.as_bytes().to_vec());
     }

@@ -202,12 +202,7 @@ fn discover(root: &Path, problems: &mut Vec<Problem>) -> (Vec<String>, Vec<Found
     let mut found = Vec::new();
     if bases.is_empty() {
         // The path is a skill folder itself: check just it.
-        if fs::read_dir(root).is_ok_and(|entries| {
-            entries.filter_map(Result::ok).any(|e| {
-                crate::engine::package::is_manifest_name(&e.file_name().to_string_lossy())
-                    && e.file_type().is_ok_and(|t| t.is_file())
-            })
-        }) {
+        if crate::engine::package::is_skill_root(root) {
             found.push(Found { rel: ".".to_owned(), path: root.to_path_buf() });
             return (vec![".".to_owned()], found);
         }
@@ -346,7 +341,7 @@ impl SkillCheck {
             problems: Vec::new(),
             passed: Vec::new(),
             notes: Vec::new(),
-            manifest: manifest_name(&found.path).unwrap_or_else(|| "SKILL.md".to_owned()),
+            manifest: crate::engine::package::root_manifest(&found.path).unwrap_or_else(|| "SKILL.md".to_owned()),
         }
     }
 
@@ -370,18 +365,6 @@ impl SkillCheck {
         self.problems.push(Problem::integrity("signature", message));
         self.signature = "invalid";
     }
-}
-
-/// The manifest's file name in `dir`: `SKILL.md` first, then the other spellings in byte order.
-fn manifest_name(dir: &Path) -> Option<String> {
-    let entries = fs::read_dir(dir).ok()?;
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| crate::engine::package::is_manifest_name(n))
-        .collect();
-    names.sort_by_key(|n| (n != "SKILL.md", n.clone()));
-    names.into_iter().next()
 }
 
 /// `<skill>.minisig` next to the folder, as `skillscan sign DIR` writes it, with the signed

@@ -515,7 +515,11 @@ impl InstallPlan {
             slug: record.expected.slug.clone(),
             // The owner the registry reports, as `skillscan pin` records it from origin.json, so
             // both commands write the same entry for the same skill.
-            owner: record.expected.owner_handle.clone().or_else(|| record.reference.owner.clone()),
+            owner: record
+                .expected
+                .owner_handle
+                .clone()
+                .or_else(|| record.reference.owner.as_deref().map(str::to_owned)),
             version: record.expected.version.clone(),
             source: record.registry.trim_end_matches('/').to_owned(),
             archive_sha256: verified.digest.archive_sha256,

@@ -781,7 +781,7 @@ fn take_identity_files(skill: &mut InstalledSkill, digest: &SkillDigest, path: &
     };
     // origin.json is written by whoever can write the folder: its values are checked
     // before anything is shown or compared, and never used as a path.
-    if let Some(slug) = origin.slug.as_deref().filter(|s| !crate::clawhub::names::is_valid_slug(s)) {
+    if let Some(slug) = origin.slug.as_deref().filter(|s| s.parse::<skillscan_signatures::Slug>().is_err()) {
         skill.problems.push(format!(
             "origin: {} names slug \"{}\", which is not a valid slug (a path?); ignored",
             origin.file,

@@ -133,6 +133,25 @@ fn strict_paths_have_one_spelling() {
 }
 
 #[test]
+fn the_most_dangerous_problem_is_reported() {
+    let problem = |input: &str| SkillPath::normalize(input).err().map(|e| e.reason);
+    // `..` behind a merely non-canonical spelling is still refused as `..`.
+    assert_eq!(problem("a//../b"), Some(PathProblem::ParentSegment));
+    assert_eq!(problem("a/./../b"), Some(PathProblem::ParentSegment));
+    assert_eq!(problem(&format!("{}/../x", "a".repeat(SkillPath::MAX_LEN))), Some(PathProblem::ParentSegment));
+    assert_eq!(SkillPath::from_str("./../x").err().map(|e| e.reason), Some(PathProblem::ParentSegment));
+    // Absolute before characters, `\` before control characters, characters before `..`.
+    assert_eq!(problem("/a\\b"), Some(PathProblem::Absolute));
+    assert_eq!(problem("C:\\x"), Some(PathProblem::DrivePrefix));
+    assert_eq!(problem("./C:x"), Some(PathProblem::DrivePrefix));
+    assert_eq!(problem("a\nb\\c"), Some(PathProblem::Backslash));
+    assert_eq!(problem("../a\tb"), Some(PathProblem::ControlCharacter));
+    for input in ["a//../b", "/a\nb", "../a\\b", "a/./C:/..", "./../x"] {
+        assert!(problem(input).is_some_and(PathProblem::is_unsafe_to_extract), "{input:?}");
+    }
+}
+
+#[test]
 fn path_errors_escape_the_path() {
     let err = PathError { path: "a\nb\u{1b}[31m".to_owned(), reason: PathProblem::LineBreak };
     let text = err.to_string();
@@ -179,6 +198,14 @@ fn manifest_names() {
 }
 
 #[test]
+fn the_preferred_manifest_is_skill_md() {
+    assert_eq!(preferred_manifest(["skills.md", "SKILL.md", "Skill.md"]), Some("SKILL.md"));
+    assert_eq!(preferred_manifest(["skills.md", "README.md", "Skill.md"]), Some("Skill.md"));
+    assert_eq!(preferred_manifest(["SKILL.md.bak", "README.md"]), None);
+    assert_eq!(preferred_manifest([]), None);
+}
+
+#[test]
 fn conversions_and_serde() {
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct Holder {
@@ -209,6 +236,8 @@ fn conversions_and_serde() {
     let slug = Slug::try_from("a").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(slug.to_string(), "a");
     assert_eq!(slug.as_ref(), "a");
+    assert_eq!(&*slug, "a");
+    assert_eq!(Some(&slug).map(|s| s.len()), Some(1));
     assert_eq!(String::from(slug.clone()), "a");
     let by_slug: BTreeMap<Slug, u8> = BTreeMap::from([(slug, 1)]);
     assert_eq!(by_slug.get("a"), Some(&1));

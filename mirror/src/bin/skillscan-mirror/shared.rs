@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use skillscan_mirror::config::Config;
 use skillscan_mirror::policy::Policy;
-use skillscan_mirror::store::{FsBlobStore, SqliteStore};
+use skillscan_mirror::store::blobs::FsBlobStore;
+use skillscan_mirror::store::sqlite::SqliteStore;
 use skillscan_mirror::{Mirror, adapters, webhooks};
 
 /// Open the mirror in `data` (created if missing) with its configuration and policy.

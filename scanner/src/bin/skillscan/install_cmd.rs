@@ -214,8 +214,11 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
         Ok(fetched) => fetched,
         Err(e) => return registry_failure(&what, e),
     };
-    let expected =
-        Expected { slug: reference.slug.clone(), owner_handle: target.owner.clone(), version: target.version.clone() };
+    let expected = Expected {
+        slug: reference.slug.to_string(),
+        owner_handle: target.owner.clone(),
+        version: target.version.clone(),
+    };
     let trust = trust.as_ref().map(LoadedTrust::trust);
     let verified = match check_archive(&fetched.artifact(), &expected, pin.as_ref(), trust, unix_now()) {
         Ok(verified) => verified,

@@ -21,11 +21,11 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use rayon::prelude::*;
-use skillscan::clawhub::names;
+
 use skillscan::engine::package::{self, Limits, SkillSource, Source};
 use skillscan::guard::integrity::{self, IntegrityLimits, SkillDigest, SkillTarget};
 use skillscan::{Config, RuleSet, ScanOptions, Scanner, Verdict};
-use skillscan_signatures::{LockedSkill, SkillsLock};
+use skillscan_signatures::{LockedSkill, SkillsLock, Slug, Version};
 
 use crate::exit::Exit;
 use crate::files::{local_source, now, write_atomic};
@@ -166,9 +166,9 @@ fn entry_for(
     let folder_name = (!target.is_archive)
         .then(|| target.path.canonicalize().ok()?.file_name()?.to_str().map(str::to_owned))
         .flatten()
-        .filter(|name| names::is_valid_slug(name));
+        .filter(|name| name.parse::<Slug>().is_ok());
     let slug = match &args.slug {
-        Some(slug) if names::is_valid_slug(slug) => slug.clone(),
+        Some(slug) if slug.parse::<Slug>().is_ok() => slug.clone(),
         Some(slug) => bail!("--slug {slug:?} is not a valid slug"),
         None => match digest.hints.slug().map(|h| h.value.to_owned()).or(folder_name) {
             Some(slug) => slug,
@@ -176,7 +176,7 @@ fn entry_for(
         },
     };
     let version = match &args.version {
-        Some(version) if names::is_valid_version(version) => version.clone(),
+        Some(version) if version.parse::<Version>().is_ok() => version.clone(),
         Some(version) => bail!("--version {version:?} is not a valid version"),
         None => match digest.hints.version() {
             Some(hint) => hint.value.to_owned(),

@@ -15,13 +15,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use skillscan::clawhub::names;
+
 use skillscan::guard::caps::MAX_KEY_FILE_BYTES;
 use skillscan::guard::integrity::{self, IntegrityLimits, SkillDigest};
-use skillscan_signatures::SkillStatement;
 use skillscan_signatures::digest::sha256_reader;
 use skillscan_signatures::error::KeyError;
 use skillscan_signatures::minisign::{SecretKey, sign};
+use skillscan_signatures::{SkillStatement, Slug, Version};
 
 use crate::exit::Exit;
 use crate::files::{default_signature_path, ensure_outside, manifest_path_for, now, read_text, write_atomic};
@@ -70,7 +70,7 @@ pub fn load_secret_key(path: &Path, password_file: Option<&Path>) -> anyhow::Res
 fn identity(digest: &SkillDigest, slug: Option<&str>, version: Option<&str>) -> anyhow::Result<(String, String)> {
     let shown = digest.path.display();
     let slug = match slug {
-        Some(slug) if names::is_valid_slug(slug) => slug.to_owned(),
+        Some(slug) if slug.parse::<Slug>().is_ok() => slug.to_owned(),
         Some(slug) => {
             bail!("--slug {slug:?} is not a valid slug (a-z, 0-9, '.', '_', '-'; starting with a letter or digit)")
         }
@@ -80,7 +80,7 @@ fn identity(digest: &SkillDigest, slug: Option<&str>, version: Option<&str>) -> 
         },
     };
     let version = match version {
-        Some(version) if names::is_valid_version(version) => version.to_owned(),
+        Some(version) if version.parse::<Version>().is_ok() => version.to_owned(),
         Some(version) => bail!("--version {version:?} is not a valid version (letters, digits, '.', '+', '_', '-')"),
         None => match digest.hints.version() {
             Some(hint) => hint.value.to_owned(),

@@ -30,15 +30,6 @@ pub fn worse(a: Exit, b: Exit) -> Exit {
     if rank(b) > rank(a) { b } else { a }
 }
 
-fn has_manifest_at_root(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries.filter_map(Result::ok).any(|entry| {
-            entry.file_type().is_ok_and(|t| t.is_file())
-                && entry.file_name().to_str().is_some_and(skillscan::engine::package::is_manifest_name)
-        })
-    })
-}
-
 /// The skills under `path`: the path itself when it is an archive or a folder with `SKILL.md`
 /// at its root (nested skill folders stay part of it), otherwise every skill folder and loose
 /// archive found below it, as `scan` finds them (or the folder itself when it holds none).
@@ -51,7 +42,7 @@ pub fn targets(path: &Path, search_below_skills: bool) -> Result<Vec<SkillTarget
     if meta.is_file() {
         return Ok(vec![SkillTarget { display, path: path.to_path_buf(), is_archive: true }]);
     }
-    if !search_below_skills && has_manifest_at_root(path) {
+    if !search_below_skills && skillscan::engine::package::is_skill_root(path) {
         return Ok(vec![SkillTarget { display, path: path.to_path_buf(), is_archive: false }]);
     }
     integrity::discover(path)

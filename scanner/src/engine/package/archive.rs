@@ -6,8 +6,11 @@ use std::io::{self, BufReader, Cursor, Read, Seek};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use skillscan_signatures::identity::is_manifest_name;
+
+use super::model::{IssueKind, Limits, LoadIssue, LoadedFile, LoadedSkill, unsafe_path_reason};
+use super::roots::split_into_skills;
 use super::sniff::{Magic, sniff};
-use super::{IssueKind, Limits, LoadIssue, LoadedFile, LoadedSkill, split_into_skills, unsafe_path_reason};
 
 /// Entries that inflate past this many bytes are checked against the compression-ratio limit.
 const RATIO_CHECK_MIN_BYTES: u64 = 1024 * 1024;
@@ -411,7 +414,7 @@ fn read_unread_root_manifests<R: Read + Seek>(collector: &mut Collector<'_>, arc
         let meta = ZipEntryMeta::of(&entry);
         drop(entry);
         let regular = meta.mode.is_none_or(|m| matches!(m & S_IFMT, S_IFREG | 0));
-        if meta.is_dir || meta.is_symlink || meta.encrypted || !regular || !super::is_manifest_name(&meta.name) {
+        if meta.is_dir || meta.is_symlink || meta.encrypted || !regular || !is_manifest_name(&meta.name) {
             continue;
         }
         if collector.files.iter().any(|f| f.path == meta.name) {
@@ -599,7 +602,7 @@ fn collect_tar<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str, 
             }
             lookahead += 1;
             let regular = entry_type.is_file() || entry_type.is_contiguous();
-            if regular && super::is_manifest_name(&name) && !collector.files.iter().any(|f| f.path == name) {
+            if regular && is_manifest_name(&name) && !collector.files.iter().any(|f| f.path == name) {
                 let size = entry.size();
                 collector.read_manifest_past_limits(name, &mut entry, size, None);
             }

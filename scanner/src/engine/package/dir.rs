@@ -3,18 +3,17 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::archive::Collector;
-use super::sniff::{Magic, sniff};
-use super::{
-    IssueKind, Limits, LoadError, LoadedSkill, SkillSource, Source, io_error, is_archive_name, is_manifest_name,
-};
+use skillscan_signatures::identity::is_manifest_name;
 
-/// How deep below the scanned directory skill roots are looked for (OpenClaw's own limit).
-const MAX_DISCOVERY_DEPTH: usize = 6;
+use super::archive::Collector;
+use super::model::{IssueKind, Limits, LoadError, LoadedSkill, SkillSource, Source, io_error, is_archive_name};
+use super::roots::{RootSearch, Visit, root_manifest};
+use super::sniff::{Magic, sniff};
 
 /// Turns a command-line path into the skill sources it holds: a directory with `SKILL.md` is a
-/// skill; a directory without one is searched (up to 6 levels) for skill roots and for archives
-/// outside them; a file is an archive or a lone skill file. `-` is standard input.
+/// skill; a directory without one is searched (up to [`super::roots::MAX_SKILL_DEPTH`] levels)
+/// for skill roots and for archives outside them; a file is an archive or a lone skill file. `-`
+/// is standard input.
 pub fn discover(path: &Path) -> Result<Vec<SkillSource>, LoadError> {
     if path.as_os_str() == "-" {
         return Ok(vec![SkillSource { display: "-".to_string(), source: Source::Stdin }]);
@@ -36,7 +35,16 @@ pub fn discover(path: &Path) -> Result<Vec<SkillSource>, LoadError> {
 
     let mut roots = Vec::new();
     let mut archives = Vec::new();
-    find_roots(path, 0, &mut roots, &mut archives).map_err(|e| io_error(path, e))?;
+    // Nested skill roots are reported on their own; unreadable subfolders are reported when the
+    // skill holding them is loaded.
+    let search = RootSearch { skip: &[".git"], start_can_be_root: true, search_inside_roots: true };
+    search
+        .walk(path, &mut |visit| match visit {
+            Visit::Root(root) => roots.push(root.to_path_buf()),
+            Visit::File(entry) if is_archive_name(&entry.file_name().to_string_lossy()) => archives.push(entry.path()),
+            Visit::File(_) | Visit::Link(_) | Visit::Unreadable(..) => {}
+        })
+        .map_err(|e| io_error(path, e))?;
     if roots.is_empty() && archives.is_empty() {
         return Ok(vec![SkillSource { display, source: Source::Dir { path: path.to_path_buf(), exclude: vec![] } }]);
     }
@@ -79,29 +87,6 @@ fn sorted_entries(dir: &Path) -> std::io::Result<Vec<fs::DirEntry>> {
     Ok(entries)
 }
 
-fn find_roots(dir: &Path, depth: usize, roots: &mut Vec<PathBuf>, archives: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let entries = sorted_entries(dir)?;
-    if entries
-        .iter()
-        .any(|e| is_manifest_name(&e.file_name().to_string_lossy()) && e.file_type().is_ok_and(|t| t.is_file()))
-    {
-        roots.push(dir.to_path_buf());
-    }
-    for entry in entries {
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if file_type.is_dir() && depth < MAX_DISCOVERY_DEPTH && name != ".git" {
-            // Unreadable subdirectories are reported when the skill holding them is loaded.
-            let _ = find_roots(&entry.path(), depth + 1, roots, archives);
-        } else if file_type.is_file() && is_archive_name(&name) {
-            archives.push(entry.path());
-        }
-    }
-    Ok(())
-}
-
 /// Loads every file below `root` (except nested skill roots and `.git`), without following links.
 pub(super) fn load_dir(display: &str, root: &Path, exclude: &[PathBuf], limits: &Limits) -> LoadedSkill {
     let mut collector = Collector::new(limits);
@@ -123,13 +108,13 @@ pub(super) fn load_dir(display: &str, root: &Path, exclude: &[PathBuf], limits: 
 /// After a limit stopped the walk before the root manifest: reads it anyway (a regular file only,
 /// within the per-file limit), so files sorted ahead of `SKILL.md` cannot hide it.
 fn read_unread_root_manifest(collector: &mut Collector<'_>, root: &Path, has_manifest: &mut bool) {
-    let Ok(entries) = sorted_entries(root) else { return };
-    let manifest = entries
-        .into_iter()
-        .find(|e| is_manifest_name(&e.file_name().to_string_lossy()) && e.file_type().is_ok_and(|t| t.is_file()));
-    let Some(manifest) = manifest else { return };
-    let (Ok(meta), Ok(file)) = (manifest.metadata(), fs::File::open(manifest.path())) else { return };
-    collector.read_manifest_past_limits(manifest.file_name().to_string_lossy().into_owned(), file, meta.len(), None);
+    let Some(name) = root_manifest(root) else { return };
+    let path = root.join(&name);
+    let (Ok(meta), Ok(file)) = (fs::symlink_metadata(&path), fs::File::open(&path)) else { return };
+    if !meta.is_file() {
+        return;
+    }
+    collector.read_manifest_past_limits(name, file, meta.len(), None);
     *has_manifest = true;
 }
 

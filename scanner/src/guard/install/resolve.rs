@@ -17,10 +17,9 @@
 //! A registry that flags the skill as suspicious (without blocking it) only earns a note: the
 //! scan decides.
 
-use skillscan_signatures::LockedSkill;
+use skillscan_signatures::{LockedSkill, Version};
 
 use crate::clawhub::client::SkillDetail;
-use crate::clawhub::names::is_valid_version;
 use crate::clawhub::state::SkillRef;
 use crate::engine::text::escape_snippet;
 
@@ -146,7 +145,7 @@ fn check_moderation(reference: &SkillRef, detail: &SkillDetail, notes: &mut Vec<
     };
     if moderation.is_malware_blocked {
         return Err(Refusal::Blocked {
-            slug: reference.slug.clone(),
+            slug: reference.slug.to_string(),
             verdict: moderation.verdict.clone().unwrap_or_else(|| "malware".to_owned()),
             summary: moderation.summary.clone(),
             reason_codes: moderation.reason_codes.clone(),
@@ -160,15 +159,15 @@ fn check_moderation(reference: &SkillRef, detail: &SkillDetail, notes: &mut Vec<
 
 /// The skill the registry describes is the one asked for, from the owner asked for and pinned.
 fn check_identity(reference: &SkillRef, pin: Option<&LockedSkill>, detail: &SkillDetail) -> Result<(), Refusal> {
-    if let Some(canonical) = detail.slug.as_deref().filter(|s| *s != reference.slug) {
-        return Err(Refusal::Alias { asked: reference.slug.clone(), answered: escape_snippet(canonical, 80) });
+    if let Some(canonical) = detail.slug.as_deref().filter(|s| *s != reference.slug.as_str()) {
+        return Err(Refusal::Alias { asked: reference.slug.to_string(), answered: escape_snippet(canonical, 80) });
     }
     if let (Some(asked), Some(answered)) = (&reference.owner, &detail.owner_handle)
-        && asked != answered
+        && asked.as_str() != answered
     {
         return Err(Refusal::OwnerMismatch {
-            slug: reference.slug.clone(),
-            asked: asked.clone(),
+            slug: reference.slug.to_string(),
+            asked: asked.to_string(),
             answered: answered.clone(),
         });
     }
@@ -188,17 +187,17 @@ fn choose_version(
     notes: &mut Vec<String>,
 ) -> Result<(String, VersionSource), Refusal> {
     let chosen = match (&reference.version, pin) {
-        (Some(version), _) => (version.clone(), VersionSource::Requested),
+        (Some(version), _) => (version.to_string(), VersionSource::Requested),
         (None, Some(pin)) => {
             notes.push(format!("installing {} {}, the version skills.lock pins", pin.slug, pin.version));
             (pin.version.clone(), VersionSource::Pinned)
         }
         (None, None) => match &detail.latest_version {
             Some(version) => (version.clone(), VersionSource::Latest),
-            None => return Err(Refusal::NoHostedVersion { slug: reference.slug.clone() }),
+            None => return Err(Refusal::NoHostedVersion { slug: reference.slug.to_string() }),
         },
     };
-    if !is_valid_version(&chosen.0) {
+    if chosen.0.parse::<Version>().is_err() {
         return Err(Refusal::InvalidVersion { version: escape_snippet(&chosen.0, 80) });
     }
     Ok(chosen)

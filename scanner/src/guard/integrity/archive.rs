@@ -6,7 +6,7 @@ use std::path::Path;
 
 use skillscan_signatures::digest::{FileDigest, Sha256Digest, normalize_path, sha256, sha256_reader};
 
-use super::{
+use super::digest::{
     HashedFile, InputKind, IntegrityLimits, MAX_CAPTURED_FILES, MAX_HINT_FILE_BYTES, SkillDigest, TreeError, assemble,
     is_hint_candidate,
 };

@@ -17,11 +17,10 @@
 //! edit the skill, and `origin.json` and `_meta.json` are outside the tree digest: hints choose
 //! defaults and lock entries, they never vouch for anything.
 
+use crate::engine::lang::markdown::{self, YamlBudget};
 use serde_json::{Map, Value};
 use skillscan_signatures::digest::Sha256Digest;
-
-use crate::clawhub::names::{is_valid_owner, is_valid_slug, is_valid_version};
-use crate::engine::lang::markdown::{self, YamlBudget};
+use skillscan_signatures::identity::{Owner, SkillPath, Slug, Version, preferred_manifest};
 
 /// An identity file that could not be read or parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,19 +91,20 @@ impl IdentityHints {
                 ".clawhub/origin.json" => origin = Some(content),
                 ".clawdhub/origin.json" => legacy_origin = Some(content),
                 "_meta.json" => meta = Some(content),
-                name if !name.contains('/') && crate::engine::package::is_manifest_name(name) => {
+                name if name.parse::<SkillPath>().is_ok_and(|path| path.is_root_manifest()) => {
                     manifests.push((name, content))
                 }
                 _ => {}
             }
         }
-        // `SKILL.md` first, then the other accepted spellings in byte order.
-        manifests.sort_by_key(|(name, _)| (*name != "SKILL.md", *name));
+        // The spelling every crate reads: `SKILL.md` first, then the others in byte order.
+        let preferred = preferred_manifest(manifests.iter().map(|(name, _)| *name));
+        let manifest = manifests.iter().find(|(name, _)| Some(*name) == preferred);
         let origin_file = if origin.is_some() { ".clawhub/origin.json" } else { ".clawdhub/origin.json" };
         Self {
             origin: origin.or(legacy_origin).map(|content| parse_origin(origin_file, content)),
             meta: meta.map(|content| parse_meta("_meta.json", content)),
-            front_matter: manifests.first().map(|(name, content)| parse_front_matter(name, *content)),
+            front_matter: manifest.map(|(name, content)| parse_front_matter(name, *content)),
         }
     }
 
@@ -125,7 +125,7 @@ impl IdentityHints {
         let origin = self.origin().and_then(|o| Some(Hint { value: o.slug.as_deref()?, source: &o.file }));
         let meta = self.meta().and_then(|m| Some(Hint { value: m.slug.as_deref()?, source: "_meta.json" }));
         let front = self.front_matter().and_then(|f| Some(Hint { value: f.name.as_deref()?, source: &f.file }));
-        [origin, meta, front].into_iter().flatten().find(|h| is_valid_slug(h.value))
+        [origin, meta, front].into_iter().flatten().find(|h| h.value.parse::<Slug>().is_ok())
     }
 
     /// The version, from the first source that has a valid one.
@@ -133,14 +133,14 @@ impl IdentityHints {
         let origin = self.origin().and_then(|o| Some(Hint { value: o.installed_version.as_deref()?, source: &o.file }));
         let meta = self.meta().and_then(|m| Some(Hint { value: m.version.as_deref()?, source: "_meta.json" }));
         let front = self.front_matter().and_then(|f| Some(Hint { value: f.version.as_deref()?, source: &f.file }));
-        [origin, meta, front].into_iter().flatten().find(|h| is_valid_version(h.value))
+        [origin, meta, front].into_iter().flatten().find(|h| h.value.parse::<Version>().is_ok())
     }
 
     /// The owner handle, from the first source that has a valid one.
     pub fn owner(&self) -> Option<Hint<'_>> {
         let origin = self.origin().and_then(|o| Some(Hint { value: o.owner_handle.as_deref()?, source: &o.file }));
         let meta = self.meta().and_then(|m| Some(Hint { value: m.owner.as_deref()?, source: "_meta.json" }));
-        [origin, meta].into_iter().flatten().find(|h| is_valid_owner(h.value))
+        [origin, meta].into_iter().flatten().find(|h| h.value.parse::<Owner>().is_ok())
     }
 
     /// The registry URL from `origin.json`.

@@ -36,7 +36,7 @@ use skillscan_signatures::error::{
 use skillscan_signatures::minisign::{self, KeyId, PublicKey, SignatureFile};
 use skillscan_signatures::{ExpectedSubject, LockedSkill, SkillStatement, SkillsLock, TrustStore};
 
-use super::SkillDigest;
+use super::digest::SkillDigest;
 use super::hints::HintError;
 
 /// Who may sign.

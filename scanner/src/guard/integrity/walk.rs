@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use skillscan_signatures::digest::{FileDigest, normalize_path, sha256, sha256_reader};
 
-use super::{
+use super::digest::{
     HashedFile, InputKind, IntegrityLimits, MAX_CAPTURED_FILES, MAX_HINT_FILE_BYTES, SkillDigest, TreeError, assemble,
     is_hint_candidate,
 };
