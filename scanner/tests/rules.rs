@@ -45,3 +45,68 @@ fn a_broken_rule_file_is_a_clear_error() {
     let error = sources.compile().unwrap_err().to_string();
     assert!(error.contains("broken-rule.yaml"), "{error}");
 }
+
+/// An `at_least` rule with an inline list counting across a whole segment: its examples run
+/// through the same self-test as the built-in rules.
+const AT_LEAST_SEGMENT_RULE: &str = r#"
+id: test-at-least-segment
+name: Three distinct tools in one script
+severity: medium
+category: B15
+confidence: low
+message: Names {members}
+description: Test rule.
+remediation: None.
+views: [code]
+match:
+  at_least: { count: 3, list: ["nmap", "hydra | thc-hydra", "john{,-the-ripper}"], within: segment }
+examples:
+  match:
+    - file: scripts/a.sh
+      code: "nmap -sS 10.0.0.0/24\nthc-hydra -l admin 10.0.0.5 ssh\njohn-the-ripper hashes.txt\n"
+  no_match:
+    - file: scripts/a.sh
+      note: one member three times
+      code: "nmap -sS a\nnmap -sV b\nnmap -O c\n"
+    - file: scripts/a.sh
+      note: two of three, and a longer word that only contains a member
+      code: "nmap -sS a\nhydra -l x b\njohnny c\n"
+"#;
+
+fn with_rule(text: &str) -> Result<RuleSet, String> {
+    let mut sources = skillscan::engine::rules::RuleSources::builtin();
+    let id = text.lines().find_map(|l| l.strip_prefix("id: ")).expect("an id line");
+    sources.add_text(&format!("b1/{id}.yaml"), text);
+    sources.compile().map_err(|e| e.to_string())
+}
+
+#[test]
+fn at_least_counts_distinct_members_across_a_segment() {
+    let rules = with_rule(AT_LEAST_SEGMENT_RULE).expect("the test rule compiles");
+    let mut scanner = Scanner::new(rules, &Config::default());
+    scanner.enable_all();
+    let only = ["test-at-least-segment".to_string()];
+    let report = selftest::run(&scanner, Some(&only));
+    assert_eq!(report.examples, 3);
+    let failures: Vec<String> = report.failures.iter().map(ToString::to_string).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn at_least_rejects_impossible_counts_unknown_lists_and_bad_members() {
+    let base = AT_LEAST_SEGMENT_RULE;
+    let cases = [
+        ("count: 3", "count: 4", "between 2 and the number of members (3)"),
+        ("count: 3", "count: 1", "between 2"),
+        (r#"list: ["nmap", "hydra | thc-hydra", "john{,-the-ripper}"]"#, "list: no-such-list", "unknown term list"),
+        (r#""john{,-the-ripper}""#, r#""john{,-the-ripper""#, "without its `}`"),
+        (r#""john{,-the-ripper}""#, r#""nmap | john""#, "also a spelling of `nmap`"),
+        ("within: segment", "within: file", "within"),
+    ];
+    for (from, to, expected) in cases {
+        let text = base.replace(from, to);
+        assert_ne!(text, base, "{from}");
+        let error = with_rule(&text).expect_err(to);
+        assert!(error.contains(expected), "{to}: {error}");
+    }
+}

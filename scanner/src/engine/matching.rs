@@ -11,7 +11,7 @@ use tree_sitter::{QueryCursor, StreamingIterator};
 use crate::engine::analysis::{FileAnalysis, Segment, SegmentBody};
 use crate::engine::finding::{Decoded, Finding, SourceContext};
 use crate::engine::hit::{Hit, HitLocation};
-use crate::engine::rules::{LiteralRole, Matcher, Rule, RuleSet, View};
+use crate::engine::rules::{LiteralRole, Matcher, Rule, RuleSet, View, Within};
 use crate::engine::text::{ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary, lead_in, line_around};
 use crate::engine::urls;
 
@@ -82,14 +82,14 @@ impl Matching<'_> {
                 for &(rule, role) in &self.rules.literal_owners[m.pattern] {
                     *seen.entry(rule).or_default() |= match role {
                         LiteralRole::Prefilter(bit) => 1 << bit,
-                        LiteralRole::Literal => 1,
+                        LiteralRole::Literal | LiteralRole::Member(_) => 1,
                     };
                 }
             }
             let present = |rule: usize| {
                 let groups = seen.get(&rule).copied().unwrap_or(0);
                 match self.rules.rules[rule].matcher {
-                    Matcher::Literals { .. } => groups != 0,
+                    Matcher::Literals { .. } | Matcher::AtLeast { .. } => groups != 0,
                     _ => self.rules.prefilter_satisfied(rule, groups),
                 }
             };
@@ -169,6 +169,7 @@ impl Matching<'_> {
         let Scratch { marks, seen } = scratch;
         let mut marked = Vec::new();
         let mut touched = Vec::new();
+        let mut mentions: Vec<Mention> = Vec::new();
         for m in literals {
             if m.end - offset > text.len() {
                 continue;
@@ -191,7 +192,19 @@ impl Matching<'_> {
                             self.accept(rule, file_index, file, seg_index, start..end, Vec::new(), hits);
                         }
                     }
+                    LiteralRole::Member(member) => {
+                        let (start, end) = (m.start - offset, m.end - offset);
+                        if word_edges_free(text, start, end) {
+                            mentions.push(Mention { rule, member, start, end });
+                        }
+                    }
                 }
+            }
+        }
+        if !mentions.is_empty() {
+            mentions.sort_unstable_by_key(|m| (m.rule, m.start, std::cmp::Reverse(m.end)));
+            for group in mentions.chunk_by(|a, b| a.rule == b.rule) {
+                self.match_at_least(group, file_index, file, seg_index, text, hits);
             }
         }
         for rule in touched {
@@ -221,6 +234,68 @@ impl Matching<'_> {
                 let captures = named_captures(regex, &caps);
                 self.accept(rule, file_index, file, seg_index, whole.range(), captures, hits);
             }
+        }
+    }
+
+    /// One `at_least` rule's member mentions in a segment (sorted by start, longest first):
+    /// each region with `count` distinct members is a match, from its first mention to the one
+    /// that completes the count; counting starts afresh after a match, as a regex's next match
+    /// starts after the last.
+    fn match_at_least(
+        &self,
+        mentions: &[Mention],
+        file_index: usize,
+        file: &FileAnalysis,
+        seg_index: usize,
+        text: &str,
+        hits: &mut Vec<Hit>,
+    ) {
+        let rule = mentions[0].rule;
+        let Matcher::AtLeast { count, members, within } = &self.rules.rules[rule].matcher else { return };
+        // A mention inside a longer one (of another member) is part of that one.
+        let mut outer: Vec<&Mention> = Vec::with_capacity(mentions.len());
+        for m in mentions {
+            if outer.last().is_none_or(|last| m.end > last.end) {
+                outer.push(m);
+            }
+        }
+        let region_end = |start: usize| match within {
+            Within::Line => text[start..].find('\n').map_or(text.len(), |i| start + i),
+            Within::Segment => text.len(),
+        };
+        let mut i = 0;
+        while i < outer.len() {
+            let first = outer[i];
+            let end_of_region = region_end(first.start);
+            let mut distinct: Vec<u32> = Vec::with_capacity(*count);
+            let mut next = i;
+            let mut matched = None;
+            while next < outer.len() && outer[next].start < end_of_region {
+                let m = outer[next];
+                next += 1;
+                if !distinct.contains(&m.member) {
+                    distinct.push(m.member);
+                    if distinct.len() == *count {
+                        matched = Some(m.end);
+                        break;
+                    }
+                }
+            }
+            let Some(end) = matched else {
+                // No match starts in this region: go on with the next one.
+                i = next;
+                continue;
+            };
+            let names = distinct
+                .iter()
+                .filter_map(|&m| members.get(m as usize))
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let captures =
+                vec![("value".to_string(), text[first.start..end].to_string()), ("members".to_string(), names)];
+            self.accept(rule, file_index, file, seg_index, first.start..end, captures, hits);
+            i = next;
         }
     }
 
@@ -315,6 +390,26 @@ fn named_captures(regex: &regex::Regex, caps: &Captures<'_>) -> Vec<(String, Str
         .flatten()
         .filter_map(|name| caps.name(name).map(|m| (name.to_string(), m.as_str().to_string())))
         .collect()
+}
+
+/// A mention of an `at_least` member in a segment.
+struct Mention {
+    rule: usize,
+    member: u32,
+    start: usize,
+    end: usize,
+}
+
+/// Whether the match does not continue a word: an edge of it that is a word character has no
+/// word character next to it (`.ssh` in `~/.ssh/id`, not in `~/.sshd`).
+fn word_edges_free(text: &str, start: usize, end: usize) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let matched = &text[start..end];
+    let starts_word = matched.chars().next().is_some_and(is_word);
+    let ends_word = matched.chars().next_back().is_some_and(is_word);
+    let joined_before = starts_word && text[..start].chars().next_back().is_some_and(is_word);
+    let joined_after = ends_word && text[end..].chars().next().is_some_and(is_word);
+    !joined_before && !joined_after
 }
 
 fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {

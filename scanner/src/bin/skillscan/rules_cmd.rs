@@ -92,6 +92,10 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
                 Matcher::Query(q) => {
                     format!("tree-sitter query ({})", q.keys().map(|l| l.as_str()).collect::<Vec<_>>().join(", "))
                 }
+                Matcher::AtLeast { count, members, within } => {
+                    let names = members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ");
+                    format!("at least {count} distinct of [{names}] in one {}", within.as_str())
+                }
                 Matcher::Analyzer(name) => format!("analyzer `{name}`"),
                 Matcher::Correlate { all, scope } => {
                     format!("co-occurrence of {} ({scope:?} scope)", all.join(" + "))

@@ -1,6 +1,6 @@
-//! Data the rules consult: host lists (`rules/lists/<name>.txt`), indicators of compromise
-//! (`rules/indicators.toml`, replaceable with `--ioc FILE`) and the services secrets belong to
-//! (`rules/services.toml`).
+//! Data the rules consult: host lists (`rules/lists/<name>.txt`), term lists for `at_least`
+//! rules (`rules/lists/terms/<name>.txt`), indicators of compromise (`rules/indicators.toml`,
+//! replaceable with `--ioc FILE`) and the services secrets belong to (`rules/services.toml`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -90,6 +90,130 @@ impl HostLists {
     /// The first list (of `lists`) containing the host, if any.
     pub fn which<'l>(&self, lists: &'l [&'l str], host: &str, path: &str) -> Option<&'l str> {
         lists.iter().copied().find(|list| self.contains(list, host, path))
+    }
+}
+
+/// Named lists of terms (`rules/lists/terms/<name>.txt`) that `at_least` rules count distinct
+/// members of: one member per line, `#` starts a comment (see [`Member::parse`]).
+#[derive(Debug, Default, Clone)]
+pub struct TermLists {
+    lists: BTreeMap<String, Vec<Member>>,
+}
+
+/// One member of a term list: the spellings that all name the same thing (`.config/gcloud |
+/// application_default_credentials.json` are both the gcloud credential store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// How findings name the member: its first spelling as written.
+    pub name: String,
+    /// Every spelling, braces expanded, ASCII-lowercased, without duplicates.
+    pub spellings: Vec<String>,
+}
+
+/// A member with more spellings than this is a list of its own, or a brace typo.
+const MAX_SPELLINGS: usize = 64;
+
+impl Member {
+    /// Parses one entry: spellings separated by `|`, each with optional `{a,b,…}` alternatives
+    /// (not nested; an empty alternative is allowed, `seed{,s}.txt`).
+    pub fn parse(entry: &str) -> Result<Member, String> {
+        let mut written = Vec::new();
+        for spelling in entry.split('|') {
+            let spelling = spelling.trim();
+            if spelling.is_empty() {
+                return Err(format!("`{entry}` has an empty spelling"));
+            }
+            expand_braces(spelling, &mut written).map_err(|why| format!("`{spelling}`: {why}"))?;
+            if written.len() > MAX_SPELLINGS {
+                return Err(format!("`{entry}` expands to more than {MAX_SPELLINGS} spellings"));
+            }
+        }
+        if let Some(bad) = written.iter().find(|s| s.trim().is_empty() || s.contains(['\n', '\r'])) {
+            return Err(format!("`{entry}`: `{bad}` is not a spelling (empty, or it spans lines)"));
+        }
+        let mut spellings: Vec<String> = Vec::with_capacity(written.len());
+        for spelling in &written {
+            let lower = spelling.to_ascii_lowercase();
+            if !spellings.contains(&lower) {
+                spellings.push(lower);
+            }
+        }
+        Ok(Member { name: written[0].clone(), spellings })
+    }
+
+    /// Parses a whole list, rejecting a spelling that names two members.
+    pub fn parse_all<'a>(entries: impl IntoIterator<Item = (usize, &'a str)>) -> Result<Vec<Member>, String> {
+        let mut members: Vec<Member> = Vec::new();
+        let mut owner: HashMap<String, usize> = HashMap::new();
+        for (number, entry) in entries {
+            let member = Member::parse(entry).map_err(|why| format!("line {number}: {why}"))?;
+            for spelling in &member.spellings {
+                if let Some(&first) = owner.get(spelling) {
+                    return Err(format!("line {number}: `{spelling}` is also a spelling of `{}`", members[first].name));
+                }
+                owner.insert(spelling.clone(), members.len());
+            }
+            members.push(member);
+        }
+        Ok(members)
+    }
+}
+
+fn expand_braces(pattern: &str, out: &mut Vec<String>) -> Result<(), String> {
+    let Some(open) = pattern.find('{') else {
+        if pattern.contains('}') {
+            return Err("a `}` without its `{`".to_string());
+        }
+        out.push(pattern.to_string());
+        return Ok(());
+    };
+    let (head, rest) = (&pattern[..open], &pattern[open + 1..]);
+    if head.contains('}') {
+        return Err("a `}` without its `{`".to_string());
+    }
+    let close = rest.find('}').ok_or("a `{` without its `}`")?;
+    let (inner, tail) = (&rest[..close], &rest[close + 1..]);
+    if inner.contains('{') {
+        return Err("braces do not nest".to_string());
+    }
+    for option in inner.split(',') {
+        expand_braces(&format!("{head}{option}{tail}"), out)?;
+        if out.len() > MAX_SPELLINGS {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+impl TermLists {
+    /// Parses term list files: (name, origin, text).
+    pub fn parse<'a>(files: impl Iterator<Item = (&'a str, &'a str, &'a str)>) -> Result<Self, RuleError> {
+        let mut lists = BTreeMap::new();
+        for (name, origin, text) in files {
+            let entries = text
+                .lines()
+                .enumerate()
+                .map(|(number, line)| (number + 1, line.split('#').next().unwrap_or("").trim()))
+                .filter(|(_, line)| !line.is_empty());
+            let members = Member::parse_all(entries)
+                .map_err(|message| RuleError::Invalid { file: origin.to_string(), message })?;
+            if members.len() < 2 {
+                return Err(RuleError::Invalid {
+                    file: origin.to_string(),
+                    message: "a term list needs at least two members".to_string(),
+                });
+            }
+            lists.insert(name.to_string(), members);
+        }
+        Ok(TermLists { lists })
+    }
+
+    pub fn get(&self, list: &str) -> Option<&[Member]> {
+        self.lists.get(list).map(Vec::as_slice)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.lists.keys().map(String::as_str)
     }
 }
 
@@ -291,6 +415,30 @@ mod tests {
         assert!(!lists.contains("installers", "evilbun.sh", "/"));
         assert!(lists.contains("installers", "raw.githubusercontent.com", "/Homebrew/install/HEAD/install.sh"));
         assert!(!lists.contains("installers", "raw.githubusercontent.com", "/mallory/x/main/i.sh"));
+    }
+
+    #[test]
+    fn term_members_expand_braces_and_alternatives() {
+        let member = Member::parse(".config/gcloud | Application_Default_Credentials.json").unwrap();
+        assert_eq!(member.name, ".config/gcloud");
+        assert_eq!(member.spellings, [".config/gcloud", "application_default_credentials.json"]);
+        let member = Member::parse("{seed,mnemonic}{,-phrase}.txt").unwrap();
+        assert_eq!(member.spellings, ["seed.txt", "seed-phrase.txt", "mnemonic.txt", "mnemonic-phrase.txt"]);
+        assert_eq!(member.name, "seed.txt");
+        for bad in ["a | ", "{a,b", "a}b", "{a,{b}}", "{,}", "{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}"] {
+            assert!(Member::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn term_lists_reject_a_spelling_of_two_members_and_one_member_lists() {
+        let lists =
+            TermLists::parse([("stores", "t", "# stores\n.ssh\n.aws | .config/aws  # both\n")].into_iter()).unwrap();
+        let stores = lists.get("stores").unwrap();
+        assert_eq!(stores.len(), 2);
+        assert_eq!(stores[1].spellings, [".aws", ".config/aws"]);
+        assert!(TermLists::parse([("t", "t", ".ssh\n.aws | .SSH\n")].into_iter()).is_err());
+        assert!(TermLists::parse([("t", "t", ".ssh\n")].into_iter()).is_err());
     }
 
     #[test]

@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 use crate::engine::finding::{Category, Confidence, Severity};
 use crate::engine::lang::{Lang, syntax};
 use crate::engine::text::ascii_word_boundaries;
-pub use lists::{HostLists, Indicators, Services};
-pub use schema::{Example, Examples, Provenance, RuleFile, View};
+pub use lists::{HostLists, Indicators, Member, Services, TermLists};
+pub use schema::{Example, Examples, Provenance, RuleFile, View, Within};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
@@ -78,6 +78,12 @@ pub enum Matcher {
     /// Tree-sitter query source and its pattern count, by language (compiled together into
     /// [`RuleSet::queries`]).
     Query(BTreeMap<Lang, (String, usize)>),
+    /// At least `count` distinct `members` in one `within` region (see [`schema::AtLeast`]).
+    AtLeast {
+        count: usize,
+        members: Vec<Member>,
+        within: Within,
+    },
     Analyzer(String),
     Correlate {
         all: Vec<String>,
@@ -146,6 +152,8 @@ pub enum LiteralRole {
     Prefilter(u8),
     /// A `literals` rule: the pattern is the match.
     Literal,
+    /// An `at_least` rule: the pattern is a spelling of the member with this index.
+    Member(u32),
 }
 
 /// All query patterns of one language, in one query.
@@ -186,6 +194,7 @@ pub struct RuleSet {
     /// An analyzer-based rule needs syntax trees of code with dataflow sources.
     pub tree_demand_dataflow: bool,
     pub lists: HostLists,
+    pub terms: TermLists,
     pub indicators: Indicators,
     pub services: Services,
     pub version: String,
@@ -274,8 +283,12 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> R
     Ok(())
 }
 
+fn is_term_list_file(rel: &str) -> bool {
+    rel.starts_with("lists/terms/") && rel.ends_with(".txt")
+}
+
 fn is_list_file(rel: &str) -> bool {
-    rel.starts_with("lists/") && rel.ends_with(".txt")
+    rel.starts_with("lists/") && rel.ends_with(".txt") && !is_term_list_file(rel)
 }
 
 fn is_indicator_file(rel: &str) -> bool {
@@ -294,11 +307,15 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
     // Later files override earlier ones with the same id or list name.
     let mut rule_files: BTreeMap<String, (RuleOrigin, String, String)> = BTreeMap::new();
     let mut list_files: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut term_files: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut indicators_text: Option<(String, String)> = None;
     let mut services_text: Option<(String, String)> = None;
     let mut seen_in_source: HashMap<(bool, String), String> = HashMap::new();
     for (origin, rel, text) in &sources.files {
-        if is_list_file(rel) {
+        if is_term_list_file(rel) {
+            let name = rel.trim_start_matches("lists/terms/").trim_end_matches(".txt").to_string();
+            term_files.insert(name, (origin.to_string(), text.clone()));
+        } else if is_list_file(rel) {
             let name = rel.trim_start_matches("lists/").trim_end_matches(".txt").to_string();
             list_files.insert(name, (origin.to_string(), text.clone()));
         } else if is_indicator_file(rel) {
@@ -321,6 +338,9 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
     let lists = HostLists::parse(
         list_files.iter().map(|(name, (origin, text))| (name.as_str(), origin.as_str(), text.as_str())),
     )?;
+    let terms = TermLists::parse(
+        term_files.iter().map(|(name, (origin, text))| (name.as_str(), origin.as_str(), text.as_str())),
+    )?;
     let indicators = match &indicators_text {
         Some((origin, text)) => Indicators::parse(origin, text)?,
         None => Indicators::default(),
@@ -336,7 +356,7 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         let files: Vec<_> = rule_files.iter().collect();
         files
             .par_iter()
-            .map(|(stem, (origin, _, text))| compile_rule(stem, origin, text, &lists))
+            .map(|(stem, (origin, _, text))| compile_rule(stem, origin, text, &lists, &terms))
             .collect::<Result<Vec<_>, _>>()?
     };
     let mut hasher = Sha256::new();
@@ -347,6 +367,11 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         hasher.update([0]);
     }
     for (name, (_, text)) in &list_files {
+        hasher.update(name.as_bytes());
+        hasher.update(text.as_bytes());
+    }
+    for (name, (_, text)) in &term_files {
+        hasher.update(b"terms/");
         hasher.update(name.as_bytes());
         hasher.update(text.as_bytes());
     }
@@ -396,13 +421,20 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         tree_demand_dataflow,
         tree_demand,
         lists,
+        terms,
         indicators,
         services,
         version,
     })
 }
 
-fn compile_rule(stem: &str, origin: &RuleOrigin, text: &str, lists: &HostLists) -> Result<Rule, RuleError> {
+fn compile_rule(
+    stem: &str,
+    origin: &RuleOrigin,
+    text: &str,
+    lists: &HostLists,
+    terms: &TermLists,
+) -> Result<Rule, RuleError> {
     let file = origin.to_string();
     let spec: RuleFile = serde_saphyr::from_str(text).map_err(|e| invalid(&file, format!("invalid rule file: {e}")))?;
     if spec.id != stem {
@@ -425,10 +457,19 @@ fn compile_rule(stem: &str, origin: &RuleOrigin, text: &str, lists: &HostLists) 
         }
     }
     let m = &spec.matcher;
-    let kinds =
-        [m.regex.is_some(), m.literals.is_some(), m.query.is_some(), m.analyzer.is_some(), m.correlate.is_some()];
+    let kinds = [
+        m.regex.is_some(),
+        m.literals.is_some(),
+        m.query.is_some(),
+        m.at_least.is_some(),
+        m.analyzer.is_some(),
+        m.correlate.is_some(),
+    ];
     if kinds.iter().filter(|k| **k).count() != 1 {
-        return Err(invalid(&file, "`match` needs exactly one of regex, literals, query, analyzer, correlate"));
+        return Err(invalid(
+            &file,
+            "`match` needs exactly one of regex, literals, query, at_least, analyzer, correlate",
+        ));
     }
     let matcher = if let Some(pattern) = &m.regex {
         Matcher::Regex(compile_regex(&file, "match.regex", pattern)?)
@@ -451,6 +492,8 @@ fn compile_rule(stem: &str, origin: &RuleOrigin, text: &str, lists: &HostLists) 
             compiled.insert(*lang, (source.clone(), query.pattern_count()));
         }
         Matcher::Query(compiled)
+    } else if let Some(at_least) = &m.at_least {
+        compile_at_least(&file, at_least, terms)?
     } else if let Some(name) = &m.analyzer {
         if !catalog::is_known_analyzer(name) {
             return Err(invalid(
@@ -515,6 +558,36 @@ fn compile_rule(stem: &str, origin: &RuleOrigin, text: &str, lists: &HostLists) 
         examples: spec.examples,
         origin: origin.clone(),
     })
+}
+
+fn compile_at_least(file: &str, spec: &schema::AtLeast, terms: &TermLists) -> Result<Matcher, RuleError> {
+    let members = match &spec.list {
+        schema::MemberList::Named(name) => terms
+            .get(name)
+            .ok_or_else(|| {
+                let known = terms.names().collect::<Vec<_>>().join(", ");
+                invalid(
+                    file,
+                    format!("at_least.list: unknown term list `{name}` (rules/lists/terms/<name>.txt; known: {known})"),
+                )
+            })?
+            .to_vec(),
+        schema::MemberList::Inline(entries) => {
+            Member::parse_all(entries.iter().enumerate().map(|(i, e)| (i + 1, e.as_str())))
+                .map_err(|why| invalid(file, format!("at_least.list: {}", why.replacen("line", "member", 1))))?
+        }
+    };
+    if spec.count < 2 || spec.count > members.len() {
+        return Err(invalid(
+            file,
+            format!(
+                "at_least.count must be between 2 and the number of members ({}), not {}",
+                members.len(),
+                spec.count
+            ),
+        ));
+    }
+    Ok(Matcher::AtLeast { count: spec.count, members, within: spec.within })
 }
 
 fn compile_regex(file: &str, field: &str, pattern: &str) -> Result<Regex, RuleError> {
@@ -604,6 +677,14 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
                     add(literal.clone(), (i, LiteralRole::Literal), &mut patterns, &mut owners);
                 }
             }
+            Matcher::AtLeast { members, .. } => {
+                for (m, member) in members.iter().enumerate() {
+                    let role = LiteralRole::Member(u32::try_from(m).unwrap_or(u32::MAX));
+                    for spelling in &member.spellings {
+                        add(spelling.clone(), (i, role), &mut patterns, &mut owners);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -630,7 +711,7 @@ fn build_tree_demand(rules: &[Rule]) -> HashMap<Lang, TreeDemand> {
                 Matcher::Query(by_lang) if by_lang.contains_key(&lang) => entry.always = true,
                 // A rule that also reads the code itself sees every comment and string in it:
                 // it needs no tree for them.
-                Matcher::Regex(_) | Matcher::Literals { .. }
+                Matcher::Regex(_) | Matcher::Literals { .. } | Matcher::AtLeast { .. }
                     if (rule.applies_to(View::Strings, lang) || rule.applies_to(View::Comments, lang))
                         && !rule.applies_to(View::Code, lang) =>
                 {

@@ -109,6 +109,9 @@ pub struct MatchSpec {
     /// Tree-sitter queries by language; the capture `@match` is the reported node.
     #[serde(default)]
     pub query: Option<BTreeMap<Lang, String>>,
+    /// At least `count` distinct members of a term list in one line (or one segment).
+    #[serde(default)]
+    pub at_least: Option<AtLeast>,
     /// A named analyzer implemented in Rust.
     #[serde(default)]
     pub analyzer: Option<String>,
@@ -123,6 +126,56 @@ pub struct MatchSpec {
     /// of `unless.corroborated`).
     #[serde(default)]
     pub corroborated: bool,
+}
+
+/// `match: { at_least: { count: 2, list: credential-stores, within: line } }`: fires where a
+/// region holds `count` or more *distinct* members of a list; one member named many times counts
+/// once. The finding spans from the first member of the region to the one that completes the
+/// count; the capture `value` is that text, `members` the distinct members found (by their first
+/// spelling, comma-separated).
+///
+/// A member is one entry of the list: its spellings separated by `|`, each spelling with
+/// optional `{a,b}` alternatives (`.{openclaw,clawdbot}/.env`). Spellings match ASCII
+/// case-insensitively, and an edge of a spelling that is a word character must not touch another
+/// word character (`.ssh` matches in `~/.ssh/id_rsa`, not in `~/.sshd`; `wallet.dat` not in
+/// `mywallet.dat`). A mention inside a longer mention of another member counts only for the
+/// longer one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AtLeast {
+    /// How many distinct members make a match (at least 2).
+    pub count: usize,
+    /// A term list by name (`rules/lists/terms/<name>.txt`), or the members inline.
+    pub list: MemberList,
+    /// The region the members must share.
+    #[serde(default)]
+    pub within: Within,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum MemberList {
+    Named(String),
+    Inline(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Within {
+    /// One line of the segment (one command, one array literal written on a line).
+    #[default]
+    Line,
+    /// The whole segment: a script, one fenced code block, one decoded payload.
+    Segment,
+}
+
+impl Within {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Within::Line => "line",
+            Within::Segment => "segment",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
