@@ -58,9 +58,15 @@ fn json_contract_has_the_documented_keys() {
         assert!(!skill[key].is_null(), "skills[].{key}");
     }
     for finding in skill["findings"].as_array().unwrap() {
-        for key in ["rule_id", "severity", "category", "message", "file", "line", "column", "snippet"] {
+        for key in ["rule_id", "severity", "category", "category_name", "message", "file", "line", "column", "snippet"]
+        {
             assert!(!finding[key].is_null(), "finding.{key} in {finding}");
         }
+        // `category` stays the code other tools key on; the name is an addition.
+        let code = finding["category"].as_str().unwrap();
+        assert!(code == "coverage" || (code.starts_with('B') && code[1..].parse::<u8>().is_ok()), "{finding}");
+        let name = finding["category_name"].as_str().unwrap();
+        assert_eq!(code.parse::<skillscan::Category>().ok(), name.parse::<skillscan::Category>().ok(), "{finding}");
     }
     for key in ["skills", "files", "bytes", "findings_by_severity", "elapsed_ms"] {
         assert!(!report["summary"][key].is_null(), "summary.{key}");

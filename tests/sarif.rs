@@ -26,6 +26,13 @@ fn sarif_validates_against_the_2_1_0_schema() {
             assert_eq!(rules[index]["id"], result["ruleId"]);
             assert!(rules[index]["help"]["text"].as_str().unwrap().len() > 40);
             assert!(result["partialFingerprints"]["skillscan/v1"].as_str().unwrap().len() == 32);
+            let (code, name) = (&result["properties"]["category"], &result["properties"]["categoryName"]);
+            assert_eq!(
+                (&rules[index]["properties"]["category"], &rules[index]["properties"]["categoryName"]),
+                (code, name)
+            );
+            let category: skillscan::Category = code.as_str().unwrap().parse().unwrap();
+            assert_eq!(name.as_str(), Some(category.name()), "{result}");
         }
     }
 }

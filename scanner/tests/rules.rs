@@ -52,7 +52,7 @@ const AT_LEAST_SEGMENT_RULE: &str = r#"
 id: test-at-least-segment
 name: Three distinct tools in one script
 severity: medium
-category: B15
+category: destruction-and-abuse
 confidence: low
 message: Names {members}
 description: Test rule.

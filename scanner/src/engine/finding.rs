@@ -65,26 +65,55 @@ impl Confidence {
 
 /// The threat taxonomy of `threats.md` (B1–B16), plus `coverage` for findings that say the
 /// scanner could not fully analyse something (a limit was hit, a file could not be decoded).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// Each category has a stable code (`B4`, what JSON's `category` and SARIF carry) and a readable
+/// kebab-case name (`credential-theft`, what rule files and human output use). Rule files may
+/// give either; parsing ignores ASCII case.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, strum::IntoStaticStr, strum::EnumString,
+)]
+#[strum(ascii_case_insensitive, parse_err_ty = String, parse_err_fn = unknown_category)]
 pub enum Category {
+    #[strum(to_string = "fake-prerequisite", serialize = "B1")]
     B1,
+    #[strum(to_string = "fetch-and-execute", serialize = "B2")]
     B2,
+    #[strum(to_string = "obfuscated-payload", serialize = "B3")]
     B3,
+    #[strum(to_string = "credential-theft", serialize = "B4")]
     B4,
+    #[strum(to_string = "exfiltration", serialize = "B5")]
     B5,
+    #[strum(to_string = "remote-access", serialize = "B6")]
     B6,
+    #[strum(to_string = "persistence", serialize = "B7")]
     B7,
+    #[strum(to_string = "prompt-injection", serialize = "B8")]
     B8,
+    #[strum(to_string = "hidden-content", serialize = "B9")]
     B9,
+    #[strum(to_string = "agent-tampering", serialize = "B10")]
     B10,
+    #[strum(to_string = "remote-instructions", serialize = "B11")]
     B11,
+    #[strum(to_string = "impersonation", serialize = "B12")]
     B12,
+    #[strum(to_string = "binary-smuggling", serialize = "B13")]
     B13,
+    #[strum(to_string = "insecure-credentials", serialize = "B14")]
     B14,
+    #[strum(to_string = "destruction-and-abuse", serialize = "B15")]
     B15,
+    #[strum(to_string = "financial-theft", serialize = "B16")]
     B16,
     #[serde(rename = "coverage")]
+    #[strum(to_string = "coverage")]
     Coverage,
+}
+
+fn unknown_category(s: &str) -> String {
+    let names = Category::ALL.iter().map(|c| c.name()).collect::<Vec<_>>().join(", ");
+    format!("unknown category `{s}` (expected one of {names}, or a code B1..B16)")
 }
 
 impl Category {
@@ -108,6 +137,7 @@ impl Category {
         Category::Coverage,
     ];
 
+    /// The stable code: `B1`..`B16` or `coverage` (JSON `category`, SARIF, `rules list`).
     pub fn code(self) -> &'static str {
         match self {
             Category::B1 => "B1",
@@ -128,6 +158,12 @@ impl Category {
             Category::B16 => "B16",
             Category::Coverage => "coverage",
         }
+    }
+
+    /// The readable kebab-case name: `credential-theft` (rule files, human output, JSON
+    /// `category_name`).
+    pub fn name(self) -> &'static str {
+        self.into()
     }
 
     pub fn title(self) -> &'static str {
@@ -159,13 +195,39 @@ impl fmt::Display for Category {
     }
 }
 
-impl FromStr for Category {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Category::ALL
-            .into_iter()
-            .find(|c| c.code().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown category `{s}` (expected B1..B16 or coverage)"))
+/// A name or a code, as [`FromStr`] parses them (rule files say `category: credential-theft`;
+/// older ones and reports say `B4`).
+impl<'de> Deserialize<'de> for Category {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        Category::from_str(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A finding's category in JSON: the code as `category` (unchanged for existing consumers) and
+/// the readable name next to it as `category_name`.
+mod category_fields {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Category;
+
+    #[derive(Serialize)]
+    struct Written {
+        category: Category,
+        category_name: &'static str,
+    }
+
+    #[derive(Deserialize)]
+    struct Read {
+        category: Category,
+    }
+
+    pub fn serialize<S: Serializer>(category: &Category, serializer: S) -> Result<S::Ok, S::Error> {
+        Written { category: *category, category_name: category.name() }.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Category, D::Error> {
+        Read::deserialize(deserializer).map(|read| read.category)
     }
 }
 
@@ -208,6 +270,8 @@ pub struct RelatedLocation {
 pub struct Finding {
     pub rule_id: String,
     pub severity: Severity,
+    /// Serialised as `category` (the code) and `category_name`.
+    #[serde(flatten, with = "category_fields")]
     pub category: Category,
     pub confidence: Confidence,
     pub message: String,
@@ -244,5 +308,57 @@ pub struct SourceContext {
 impl Finding {
     pub fn is_active(&self) -> bool {
         self.suppressed.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_parse_by_name_or_code_and_names_are_unique_kebab_case() {
+        for category in Category::ALL {
+            assert_eq!(category.code().parse::<Category>(), Ok(category));
+            assert_eq!(category.name().parse::<Category>(), Ok(category));
+            assert_eq!(category.name().to_ascii_uppercase().parse::<Category>(), Ok(category));
+            assert!(category.name().bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", category.name());
+        }
+        let names: std::collections::BTreeSet<_> = Category::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(names.len(), Category::ALL.len());
+        assert_eq!(Category::B4.name(), "credential-theft");
+        let error = "B17".parse::<Category>().unwrap_err();
+        assert!(error.contains("credential-theft") && error.contains("B1..B16"), "{error}");
+    }
+
+    #[test]
+    fn findings_serialise_the_code_and_the_name_and_read_back() {
+        let finding = Finding {
+            rule_id: "credential-sweep".to_string(),
+            severity: Severity::High,
+            category: Category::B4,
+            confidence: Confidence::Medium,
+            message: "m".to_string(),
+            file: "scripts/a.sh".to_string(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 2,
+            snippet: "x".to_string(),
+            decoded: None,
+            related: Vec::new(),
+            suppressed: None,
+            context: None,
+        };
+        let json = serde_json::to_string(&finding).unwrap();
+        assert!(
+            json.contains(r#""severity":"high","category":"B4","category_name":"credential-theft","confidence""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Finding>(&json).unwrap(), finding);
+        let coverage = serde_json::to_value(Finding { category: Category::Coverage, ..finding }).unwrap();
+        assert_eq!(
+            (coverage["category"].as_str(), coverage["category_name"].as_str()),
+            (Some("coverage"), Some("coverage"))
+        );
     }
 }

@@ -45,6 +45,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
                     .map(|r| {
                         serde_json::json!({
                             "id": r.id, "name": r.name, "severity": r.severity, "category": r.category.code(),
+                            "category_name": r.category.name(),
                             "confidence": r.confidence.as_str(), "views": r.view_list, "capability": r.capability,
                             "enabled": !r.disabled_by_default, "origin": r.origin.to_string(),
                             "prefilter": match &r.matcher {
@@ -62,7 +63,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
                 for r in &set.rules {
                     let severity = r.severity.map_or("capability".to_string(), |s| s.to_string());
                     let off = if r.disabled_by_default { "  (off by default)" } else { "" };
-                    println!("{:<34} {:<10} {:<8} {}{off}", r.id, severity, r.category.code(), r.name);
+                    println!("{:<34} {:<10} {:<21} {}{off}", r.id, severity, r.category.name(), r.name);
                 }
                 println!("{} rules, version {}", set.rules.len(), set.version);
             }
@@ -74,7 +75,8 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
             let severity = r.severity.map_or("none (records a capability)".to_string(), |s| s.to_string());
             println!("{} — {}\n", r.id, r.name);
             println!(
-                "severity: {severity}   category: {} ({})   confidence: {}",
+                "severity: {severity}   category: {} ({}, {})   confidence: {}",
+                r.category.name(),
                 r.category.code(),
                 r.category.title(),
                 r.confidence.as_str()

@@ -1,5 +1,5 @@
 //! Human output: one block per skill with its verdict, each finding as `file:line:col`, severity,
-//! rule and message, the source line with a marker under the match, decoded text when there is
+//! rule, category name and message, the source line with a marker under the match, decoded text when there is
 //! some, the capability manifest, and a summary line. Colour only when asked (on a TTY).
 
 use std::io::{self, Write};
@@ -141,7 +141,7 @@ fn render_finding(finding: &Finding, paint: &Paint, out: &mut dyn Write) -> io::
         "  {}  {}  {}{suppressed}",
         paint.severity(finding.severity),
         paint.bold(&place),
-        paint.dim(&finding.rule_id)
+        paint.dim(&format!("{} [{}]", finding.rule_id, finding.category.name()))
     )?;
     writeln!(out, "      {}", finding.message)?;
     if let Some(context) = &finding.context {

@@ -89,6 +89,7 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
             "defaultConfiguration": { "level": level(severity), "enabled": !rule.disabled_by_default },
             "properties": {
                 "category": rule.category.code(),
+                "categoryName": rule.category.name(),
                 "categoryTitle": rule.category.title(),
                 "confidence": rule.confidence.as_str(),
                 "security-severity": security_severity(severity),
@@ -148,6 +149,7 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
                 "properties": {
                     "severity": finding.severity.as_str(),
                     "category": finding.category.code(),
+                    "categoryName": finding.category.name(),
                     "confidence": finding.confidence.as_str(),
                     "skillRoot": skill.root,
                     "verdict": skill.verdict.as_str(),
