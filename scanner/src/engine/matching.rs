@@ -1,12 +1,11 @@
 //! Running compiled rules over analysed files: one Aho-Corasick pass per segment selects the
-//! regex rules that can match, one query cursor per syntax tree runs every query rule of that
-//! language, then analyzers and correlations add what needs more than one match.
+//! regex rules that can match and finds the members of `at_least` lists, then analyzers and
+//! correlations add what needs more than one match.
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
 use regex::Captures;
-use tree_sitter::{QueryCursor, StreamingIterator};
 
 use crate::engine::analysis::{FileAnalysis, Segment, SegmentBody};
 use crate::engine::finding::{Decoded, Finding, SourceContext};
@@ -67,9 +66,6 @@ impl Matching<'_> {
         let text = file.text.clone().unwrap_or_default();
         file.parse_trees(limits, |segment| {
             let Some(demand) = self.rules.tree_demand.get(&segment.lang) else { return false };
-            if demand.always {
-                return true;
-            }
             let SegmentBody::Range(range) = &segment.body else { return false };
             let code = text.get(range.clone()).unwrap_or("");
             // The dataflow analyzer follows sources through the tree; most code has none.
@@ -82,14 +78,14 @@ impl Matching<'_> {
                 for &(rule, role) in &self.rules.literal_owners[m.pattern] {
                     *seen.entry(rule).or_default() |= match role {
                         LiteralRole::Prefilter(bit) => 1 << bit,
-                        LiteralRole::Literal | LiteralRole::Member(_) => 1,
+                        LiteralRole::Member(_) => 1,
                     };
                 }
             }
             let present = |rule: usize| {
                 let groups = seen.get(&rule).copied().unwrap_or(0);
                 match self.rules.rules[rule].matcher {
-                    Matcher::Literals { .. } | Matcher::AtLeast { .. } => groups != 0,
+                    Matcher::AtLeast { .. } => groups != 0,
                     _ => self.rules.prefilter_satisfied(rule, groups),
                 }
             };
@@ -109,7 +105,7 @@ impl Matching<'_> {
         });
     }
 
-    /// Runs every text and query rule over one file. The literal automaton ran once over the
+    /// Runs every text rule (regex, at_least) over one file. The literal automaton ran once over the
     /// file text (`file_literals`); segments that are slices of it (most of them) take their
     /// matches from that pass, decoded and normalised text gets a pass of its own.
     pub fn match_file(
@@ -148,9 +144,6 @@ impl Matching<'_> {
             let scratch = Scratch { marks: &mut marks, seen: &mut seen };
             self.match_segment(file_index, file, seg_index, segment, seg_text, literals, offset, scratch, hits);
         }
-        for tree in &file.trees {
-            self.match_tree(file_index, file, tree, hits);
-        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -184,13 +177,6 @@ impl Matching<'_> {
                             touched.push(rule);
                         }
                         seen[rule] |= 1 << bit;
-                    }
-                    LiteralRole::Literal => {
-                        let (start, end) = (m.start - offset, m.end - offset);
-                        let word = matches!(self.rules.rules[rule].matcher, Matcher::Literals { word: true, .. });
-                        if !word || at_word_boundaries(text, start, end) {
-                            self.accept(rule, file_index, file, seg_index, start..end, Vec::new(), hits);
-                        }
                     }
                     LiteralRole::Member(member) => {
                         let (start, end) = (m.start - offset, m.end - offset);
@@ -299,45 +285,6 @@ impl Matching<'_> {
         }
     }
 
-    fn match_tree(
-        &self,
-        file_index: usize,
-        file: &FileAnalysis,
-        tree: &crate::engine::analysis::SegmentTree,
-        hits: &mut Vec<Hit>,
-    ) {
-        let Some(queries) = self.rules.queries.get(&tree.lang) else {
-            return;
-        };
-        let text = file.segment_text(tree.segment);
-        let mut cursor = QueryCursor::new();
-        cursor.set_match_limit(4096);
-        let names = queries.query.capture_names();
-        let mut matches = cursor.matches(&queries.query, tree.tree.root_node(), text.as_bytes());
-        while let Some(m) = matches.next() {
-            let Some(&rule) = queries.pattern_rule.get(m.pattern_index) else {
-                continue;
-            };
-            if !self.enabled.get(rule).copied().unwrap_or(false) {
-                continue;
-            }
-            let reported =
-                m.captures.iter().find(|c| Some(c.index) == queries.match_capture).or_else(|| m.captures.first());
-            let Some(reported) = reported else { continue };
-            let captures = m
-                .captures
-                .iter()
-                .filter(|c| Some(c.index) != queries.match_capture)
-                .filter_map(|c| {
-                    let name = names.get(c.index as usize)?;
-                    let value = text.get(c.node.byte_range())?;
-                    Some((name.to_string(), value.to_string()))
-                })
-                .collect();
-            self.accept(rule, file_index, file, tree.segment, reported.node.byte_range(), captures, hits);
-        }
-    }
-
     /// Applies the rule's `unless` conditions, then records the hit.
     #[allow(clippy::too_many_arguments)]
     fn accept(
@@ -410,13 +357,6 @@ fn word_edges_free(text: &str, start: usize, end: usize) -> bool {
     let joined_before = starts_word && text[..start].chars().next_back().is_some_and(is_word);
     let joined_after = ends_word && text[end..].chars().next().is_some_and(is_word);
     !joined_before && !joined_after
-}
-
-fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    let before = text[..start].chars().next_back();
-    let after = text[end..].chars().next();
-    !before.is_some_and(is_word) && !after.is_some_and(is_word)
 }
 
 #[allow(clippy::too_many_arguments)]

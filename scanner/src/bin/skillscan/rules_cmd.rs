@@ -90,10 +90,6 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
             );
             let how = match &r.matcher {
                 Matcher::Regex(re) => format!("regex `{}`", re.as_str()),
-                Matcher::Literals { words, .. } => format!("literals {words:?}"),
-                Matcher::Query(q) => {
-                    format!("tree-sitter query ({})", q.keys().map(|l| l.as_str()).collect::<Vec<_>>().join(", "))
-                }
                 Matcher::AtLeast { count, members, within } => {
                     let names = members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ");
                     format!("at least {count} distinct of [{names}] in one {}", within.as_str())

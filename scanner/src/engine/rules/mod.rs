@@ -1,6 +1,5 @@
 //! Rules as data: loading the rule files, validating them, and compiling every matcher once —
-//! one Aho-Corasick automaton for all literals and regex prefilters, one tree-sitter query per
-//! language for all query rules.
+//! one Aho-Corasick automaton for the regex prefilters and the spellings of `at_least` lists.
 
 pub mod catalog;
 pub mod lists;
@@ -15,7 +14,7 @@ use regex::Regex;
 use sha2::{Digest, Sha256};
 
 use crate::engine::finding::{Category, Confidence, Severity};
-use crate::engine::lang::{Lang, syntax};
+use crate::engine::lang::Lang;
 use crate::engine::text::ascii_word_boundaries;
 pub use lists::{HostLists, Indicators, Member, Services, TermLists};
 pub use schema::{Example, Examples, Provenance, RuleFile, View, Within};
@@ -71,13 +70,6 @@ impl ViewSet {
 #[derive(Debug)]
 pub enum Matcher {
     Regex(Regex),
-    Literals {
-        words: Vec<String>,
-        word: bool,
-    },
-    /// Tree-sitter query source and its pattern count, by language (compiled together into
-    /// [`RuleSet::queries`]).
-    Query(BTreeMap<Lang, (String, usize)>),
     /// At least `count` distinct `members` in one `within` region (see [`schema::AtLeast`]).
     AtLeast {
         count: usize,
@@ -150,28 +142,16 @@ pub enum LiteralRole {
     /// The rule's regex cannot match without this literal: it is in the group whose bit this
     /// is (see [`prefilter::prefilter_branches`] and `RuleSet::prefilter_masks`).
     Prefilter(u8),
-    /// A `literals` rule: the pattern is the match.
-    Literal,
     /// An `at_least` rule: the pattern is a spelling of the member with this index.
     Member(u32),
 }
 
-/// All query patterns of one language, in one query.
-pub struct LanguageQueries {
-    pub query: tree_sitter::Query,
-    /// Query pattern index → rule index.
-    pub pattern_rule: Vec<usize>,
-    pub match_capture: Option<u32>,
-}
-
-/// When code of one language needs a syntax tree: always (a query rule looks at trees), or when
-/// one of `rules` (regex rules on the strings or comments view but not on the code view) matches
-/// the code's text — a
-/// match inside a comment or string is a match in the code too, so the text test is cheap and
-/// exact enough, and most code is never parsed for nothing.
+/// When code of one language needs a syntax tree for the rules: when one of `rules` (text rules
+/// on the strings or comments view but not on the code view) matches the code's text — a match
+/// inside a comment or string is a match in the code too, so the text test is cheap and exact
+/// enough, and most code is never parsed for nothing.
 #[derive(Debug, Default, Clone)]
 pub struct TreeDemand {
-    pub always: bool,
     pub rules: Vec<usize>,
 }
 
@@ -188,7 +168,6 @@ pub struct RuleSet {
     pub unfiltered: Vec<usize>,
     /// Regex rules that can only match non-ASCII text: run on segments that have some.
     pub non_ascii: Vec<usize>,
-    pub queries: HashMap<Lang, LanguageQueries>,
     /// Per language: when a code segment is worth a syntax tree.
     pub tree_demand: HashMap<Lang, TreeDemand>,
     /// An analyzer-based rule needs syntax trees of code with dataflow sources.
@@ -406,7 +385,6 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
 
     let LiteralEngine { automaton: literals, owners: literal_owners, prefilter_masks, unfiltered, non_ascii } =
         build_literal_engine(&rules, &lists)?;
-    let queries = build_queries(&rules)?;
     let tree_demand = build_tree_demand(&rules);
     let tree_demand_dataflow = rules.iter().any(|r| matches!(&r.matcher, Matcher::Analyzer(a) if a == "dataflow"));
     Ok(RuleSet {
@@ -417,7 +395,6 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         prefilter_masks,
         unfiltered,
         non_ascii,
-        queries,
         tree_demand_dataflow,
         tree_demand,
         lists,
@@ -457,41 +434,12 @@ fn compile_rule(
         }
     }
     let m = &spec.matcher;
-    let kinds = [
-        m.regex.is_some(),
-        m.literals.is_some(),
-        m.query.is_some(),
-        m.at_least.is_some(),
-        m.analyzer.is_some(),
-        m.correlate.is_some(),
-    ];
+    let kinds = [m.regex.is_some(), m.at_least.is_some(), m.analyzer.is_some(), m.correlate.is_some()];
     if kinds.iter().filter(|k| **k).count() != 1 {
-        return Err(invalid(
-            &file,
-            "`match` needs exactly one of regex, literals, query, at_least, analyzer, correlate",
-        ));
+        return Err(invalid(&file, "`match` needs exactly one of regex, at_least, analyzer, correlate"));
     }
     let matcher = if let Some(pattern) = &m.regex {
         Matcher::Regex(compile_regex(&file, "match.regex", pattern)?)
-    } else if let Some(literals) = &m.literals {
-        if literals.is_empty() || literals.iter().any(|l| l.is_empty()) {
-            return Err(invalid(&file, "`literals` must be non-empty strings"));
-        }
-        Matcher::Literals { words: literals.iter().map(|l| l.to_lowercase()).collect(), word: m.word }
-    } else if let Some(queries) = &m.query {
-        let mut compiled = BTreeMap::new();
-        for (lang, source) in queries {
-            let Some(language) = syntax::grammar(*lang) else {
-                return Err(invalid(&file, format!("no tree-sitter grammar for `{}`", lang.as_str())));
-            };
-            let query = tree_sitter::Query::new(&language, source)
-                .map_err(|e| invalid(&file, format!("query for {}: {e}", lang.as_str())))?;
-            if query.capture_index_for_name("match").is_none() {
-                return Err(invalid(&file, format!("query for {} needs a `@match` capture", lang.as_str())));
-            }
-            compiled.insert(*lang, (source.clone(), query.pattern_count()));
-        }
-        Matcher::Query(compiled)
     } else if let Some(at_least) = &m.at_least {
         compile_at_least(&file, at_least, terms)?
     } else if let Some(name) = &m.analyzer {
@@ -672,11 +620,6 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
                     None => unfiltered.push(i),
                 }
             }
-            Matcher::Literals { words, .. } => {
-                for literal in words {
-                    add(literal.clone(), (i, LiteralRole::Literal), &mut patterns, &mut owners);
-                }
-            }
             Matcher::AtLeast { members, .. } => {
                 for (m, member) in members.iter().enumerate() {
                     let role = LiteralRole::Member(u32::try_from(m).unwrap_or(u32::MAX));
@@ -708,10 +651,9 @@ fn build_tree_demand(rules: &[Rule]) -> HashMap<Lang, TreeDemand> {
         let entry = demand.entry(lang).or_default();
         for (index, rule) in rules.iter().enumerate() {
             match &rule.matcher {
-                Matcher::Query(by_lang) if by_lang.contains_key(&lang) => entry.always = true,
                 // A rule that also reads the code itself sees every comment and string in it:
                 // it needs no tree for them.
-                Matcher::Regex(_) | Matcher::Literals { .. } | Matcher::AtLeast { .. }
+                Matcher::Regex(_) | Matcher::AtLeast { .. }
                     if (rule.applies_to(View::Strings, lang) || rule.applies_to(View::Comments, lang))
                         && !rule.applies_to(View::Code, lang) =>
                 {
@@ -722,33 +664,6 @@ fn build_tree_demand(rules: &[Rule]) -> HashMap<Lang, TreeDemand> {
         }
     }
     demand
-}
-
-fn build_queries(rules: &[Rule]) -> Result<HashMap<Lang, LanguageQueries>, RuleError> {
-    let mut sources: HashMap<Lang, (String, Vec<usize>)> = HashMap::new();
-    for (i, rule) in rules.iter().enumerate() {
-        let Matcher::Query(by_lang) = &rule.matcher else {
-            continue;
-        };
-        for (&lang, (source, count)) in by_lang {
-            let count = *count;
-            let entry = sources.entry(lang).or_default();
-            entry.0.push_str(source);
-            entry.0.push('\n');
-            entry.1.extend(std::iter::repeat_n(i, count));
-        }
-    }
-    let mut queries = HashMap::new();
-    for (lang, (source, pattern_rule)) in sources {
-        let Some(language) = syntax::grammar(lang) else {
-            continue;
-        };
-        let query = tree_sitter::Query::new(&language, &source)
-            .map_err(|e| invalid("rules", format!("combined {} query: {e}", lang.as_str())))?;
-        let match_capture = query.capture_index_for_name("match");
-        queries.insert(lang, LanguageQueries { query, pattern_rule, match_capture });
-    }
-    Ok(queries)
 }
 
 impl RuleSet {

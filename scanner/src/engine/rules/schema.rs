@@ -100,15 +100,6 @@ pub struct MatchSpec {
     /// against host lists.
     #[serde(default)]
     pub regex: Option<String>,
-    /// Literal strings, matched case-insensitively with one Aho-Corasick pass.
-    #[serde(default)]
-    pub literals: Option<Vec<String>>,
-    /// With `literals`: the match must not be inside a longer word.
-    #[serde(default)]
-    pub word: bool,
-    /// Tree-sitter queries by language; the capture `@match` is the reported node.
-    #[serde(default)]
-    pub query: Option<BTreeMap<Lang, String>>,
     /// At least `count` distinct members of a term list in one line (or one segment).
     #[serde(default)]
     pub at_least: Option<AtLeast>,
@@ -118,11 +109,11 @@ pub struct MatchSpec {
     /// Capabilities that must co-occur (in one file, or across the skill).
     #[serde(default)]
     pub correlate: Option<Correlate>,
-    /// With `regex` or `literals`: the host of the `url`/`host` capture (or of a URL in the
+    /// With `regex`: the host of the `url`/`host` capture (or of a URL in the
     /// match) must be in one of these lists (`rules/lists/<name>.txt`).
     #[serde(default)]
     pub host_in: Vec<String>,
-    /// With `regex` or `literals`: the URL host must be one the skill vouches for (the inverse
+    /// With `regex`: the URL host must be one the skill vouches for (the inverse
     /// of `unless.corroborated`).
     #[serde(default)]
     pub corroborated: bool,
