@@ -161,3 +161,47 @@ fn github_annotations_snapshot() {
     let out = skillscan_in(&repo(), &["scan", "examples/skills/notes-sync", "--format", "github"]);
     insta::assert_snapshot!("scan_notes_sync_github", normalise(&stdout(&out)));
 }
+
+/// (rule id, line) of every finding, sorted.
+fn rule_lines(report: &serde_json::Value) -> Vec<(String, u64)> {
+    let mut found: Vec<(String, u64)> = report["skills"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule_id"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap()))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn a_skill_md_on_stdin_is_scanned_like_the_same_file_in_a_folder() {
+    use std::io::Write;
+    let manifest = std::fs::read(repo().join("examples/skills/claw-runtime-setup/SKILL.md")).unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    let folder = copy.path().join("claw-runtime-setup");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("SKILL.md"), &manifest).unwrap();
+    let from_folder = json(&skillscan(&["scan", folder.to_str().unwrap(), "--format", "json", "--fail-on", "never"]));
+
+    let mut child = std::process::Command::new(crate::util::bin("skillscan"))
+        .args(["scan", "-", "--format", "json", "--fail-on", "never"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&manifest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let from_stdin = json(&out);
+
+    assert_eq!(from_stdin["skills"][0]["root"], "-");
+    let findings = rule_lines(&from_stdin);
+    assert!(findings.len() >= 5, "the example is malicious in its SKILL.md alone: {findings:?}");
+    assert_eq!(findings, rule_lines(&from_folder));
+    for finding in from_stdin["skills"][0]["findings"].as_array().unwrap() {
+        assert_eq!(finding["file"], "SKILL.md", "{finding}");
+        assert_ne!(finding["category"], "coverage", "no unreadable-input finding: {finding}");
+    }
+    assert_eq!(from_stdin["skills"][0]["verdict"], from_folder["skills"][0]["verdict"]);
+}

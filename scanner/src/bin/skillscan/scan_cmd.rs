@@ -12,7 +12,7 @@ use crate::shared::{Color, Format, LimitArgs, Progress, RuleArgs, load_config, u
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Skill directories, SKILL.md files, .zip/.tar.gz/.tgz/.tar archives, or `-` (an archive on stdin).
+    /// Skill directories, SKILL.md files, .zip/.tar.gz/.tgz/.tar archives, or `-` (an archive, or a SKILL.md, on stdin).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]

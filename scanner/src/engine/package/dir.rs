@@ -181,8 +181,20 @@ pub(super) fn load_single_file(display: &str, path: &Path, limits: &Limits) -> R
     let file = fs::File::open(path).map_err(|e| io_error(path, e))?;
     let size = file.metadata().map_err(|e| io_error(path, e))?.len();
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "SKILL.md".to_string());
+    Ok(load_single_reader(display, name, file, size, limits))
+}
+
+/// Loads one file's content as a one-file skill whose only file is `name`: a lone file given by
+/// path, or a `SKILL.md` piped to standard input.
+pub(super) fn load_single_reader(
+    display: &str,
+    name: String,
+    reader: impl std::io::Read,
+    size: u64,
+    limits: &Limits,
+) -> LoadedSkill {
     let mut collector = Collector::new(limits);
     collector.admit_entry(None);
-    collector.read_file(name, file, size, None, 0);
-    Ok(LoadedSkill { root: display.to_string(), files: collector.files, issues: collector.issues })
+    collector.read_file(name, reader, size, None, 0);
+    LoadedSkill { root: display.to_string(), files: collector.files, issues: collector.issues }
 }

@@ -1,4 +1,5 @@
-//! Loading skills from directories, lone `SKILL.md` files, zip and tar archives, or stdin —
+//! Loading skills from directories, lone `SKILL.md` files, zip and tar archives, or stdin (an
+//! archive or a `SKILL.md`) —
 //! into memory, never onto disk, within limits, turning every anomaly into a [`LoadIssue`].
 //!
 //! An attacker writes the input. So: symlinks and special files are reported, never followed or
@@ -49,7 +50,16 @@ pub fn load(source: &SkillSource, limits: &Limits) -> Result<Vec<LoadedSkill>, L
                 .read_to_end(&mut bytes)
                 .map_err(LoadError::Stdin)?;
             let too_large = bytes.len() as u64 > limits.max_archive_bytes;
-            let mut skills = archive::load_archive_bytes(&source.display, &bytes, limits);
+            // Standard input is an archive, or else the text of one `SKILL.md`: loaded exactly as
+            // that file alone in a folder would be (`skillscan scan - < SKILL.md`).
+            let archive =
+                matches!(sniff::sniff(&bytes), Some(sniff::Magic::Zip | sniff::Magic::Gzip | sniff::Magic::Tar));
+            let mut skills = if archive || bytes.is_empty() {
+                archive::load_archive_bytes(&source.display, &bytes, limits)
+            } else {
+                let name = "SKILL.md".to_string();
+                vec![dir::load_single_reader(&source.display, name, &bytes[..], bytes.len() as u64, limits)]
+            };
             if too_large && let Some(first) = skills.first_mut() {
                 first.issues.push(LoadIssue {
                     kind: IssueKind::TotalTooLarge,
