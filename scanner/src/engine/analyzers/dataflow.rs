@@ -25,6 +25,7 @@ use crate::engine::behaviour::secrets::{Owner, SecretKind};
 use crate::engine::corroborate::Corroboration;
 use crate::engine::finding::{RelatedLocation, Severity};
 use crate::engine::hit::HitLocation;
+use crate::engine::lang::Lang;
 use crate::engine::rules::RuleSet;
 use crate::engine::text::escape_snippet;
 use crate::engine::urls;
@@ -182,8 +183,12 @@ fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet) -> Verdict {
     let host = flow.host.as_deref();
     // A secret sent to its own service is being used, whatever else that service is (a paste
     // site's own API key to the paste site, a bot token to its messenger).
+    let own = |s: &code::SourceRef| host.is_some_and(|h| s.secret.owner.owns(h, services));
+    // Alternatives (`OPENAI_KEY || ELEVEN_KEY`, the branches of a key-choosing function) are
+    // one value: when one of them is the destination's own key, that is the one being sent.
+    let chosen: BTreeSet<usize> = flow.sources.iter().filter(|s| own(s)).filter_map(|s| s.alternative).collect();
     let foreign: Vec<&code::SourceRef> =
-        flow.sources.iter().filter(|s| !host.is_some_and(|h| s.secret.owner.owns(h, services))).collect();
+        flow.sources.iter().filter(|s| !own(s) && !s.alternative.is_some_and(|a| chosen.contains(&a))).collect();
     if foreign.is_empty() {
         return Verdict::Fine;
     }
@@ -204,13 +209,17 @@ fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet) -> Verdict {
         return Verdict::Fine;
     }
     // Several *services*: the table's, not words of variable names (`BUY_`, `SELL_`).
-    let owners: BTreeSet<&Owner> = foreign
+    let keyed: Vec<&code::SourceRef> = foreign
         .iter()
-        .filter(|s| s.secret.kind == SecretKind::EnvVar)
-        .map(|s| &s.secret.owner)
-        .filter(|o| matches!(o, Owner::Service(_)))
+        .copied()
+        .filter(|s| s.secret.kind == SecretKind::EnvVar && matches!(s.secret.owner, Owner::Service(_)))
         .collect();
-    if owners.len() >= 2 {
+    let owners: BTreeSet<&Owner> = keyed.iter().map(|s| &s.secret.owner).collect();
+    // Alternatives (`OPENAI_KEY || ANTHROPIC_KEY`) fill one slot of the request: the value is
+    // one key or the other.
+    let slots: BTreeSet<usize> =
+        keyed.iter().enumerate().map(|(i, s)| s.alternative.unwrap_or(usize::MAX - i)).collect();
+    if owners.len() >= 2 && slots.len() >= 2 {
         let names: Vec<String> = owners
             .iter()
             .map(|o| match o {
@@ -227,10 +236,27 @@ fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet) -> Verdict {
         match secret.kind {
             // A credential store, the whole environment or the clipboard has no business leaving
             // except to its own service.
-            SecretKind::CredentialFile | SecretKind::Environment | SecretKind::Clipboard => {
+            // The agent's per-agent auth profiles hold the model providers' tokens: sent to a
+            // service of the table it is the agent's own login being used, still worth a look.
+            SecretKind::CredentialFile
+                if is_agent_auth_profile(&secret.name)
+                    && host.and_then(|h| services.by_host(h)).is_some()
+                    && !skill_host =>
+            {
+                let service = host.and_then(|h| services.by_host(h)).map_or("", |s| s.name.as_str());
+                return Verdict::Unrelated(
+                    format!("the agent's stored logins (`{}`) go to {service}", escape_snippet(&secret.name, 60)),
+                    Severity::Medium,
+                );
+            }
+            SecretKind::CredentialFile | SecretKind::Environment | SecretKind::Clipboard
+                if !secret.owner.is_known() =>
+            {
                 return Verdict::Theft(format!("`{}` leaves the machine", escape_snippet(&secret.name, 60)));
             }
-            SecretKind::EnvVar => {
+            // A credential file of a known service (the skill's own entry in the agent's
+            // store, `~/.config/gh/hosts.yml`) is judged like that service's key.
+            SecretKind::CredentialFile | SecretKind::Environment | SecretKind::Clipboard | SecretKind::EnvVar => {
                 let Some(h) = host else { continue };
                 match &secret.owner {
                     Owner::Service(service) if skill_host => {
@@ -242,10 +268,14 @@ fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet) -> Verdict {
                     Owner::Service(service) => {
                         return Verdict::Theft(format!("{} belongs to {service}, not to {h}", secret.name));
                     }
+                    // A vendor the service table does not know: the host may be its API under
+                    // another name (a product and its parent company's domain), so the flow is
+                    // shown, not called theft. Known services, credential stores, hostile hosts,
+                    // raw addresses and covert channels are judged above.
                     Owner::Named(word) if !skill_host => {
                         return Verdict::Unrelated(
-                            format!("{} (a {word} secret) goes to {h}", secret.name),
-                            Severity::High,
+                            format!("{} (a {} secret) goes to {h}", secret.name, word.replace('_', "/")),
+                            Severity::Medium,
                         );
                     }
                     Owner::Unknown if !skill_host => {
@@ -259,6 +289,11 @@ fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet) -> Verdict {
     Verdict::Fine
 }
 
+fn is_agent_auth_profile(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    ["openclaw/agents", "clawdbot/agents", "moltbot/agents"].iter().any(|store| lower.contains(store))
+}
+
 fn is_private_ip(host: &str) -> bool {
     match host.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V4(ip)) => ip.is_private() || ip.is_loopback() || ip.is_link_local(),
@@ -268,7 +303,19 @@ fn is_private_ip(host: &str) -> bool {
 }
 
 fn judge_flow(a: &Analysed<'_>, flow: &Flow, vouched: &Corroboration, rules: &RuleSet, out: &mut Emitter<'_>) {
-    let (rule, why, severity) = match judge(flow, vouched, rules) {
+    // A request to a documentation host shows how to call an API: nobody receives what goes
+    // to `example.com`, and `your-server.com` in a Markdown example is the reader's own. In a
+    // script only the reserved names count; any other "placeholder" there is a real host.
+    let placeholder = flow.host.as_deref().is_some_and(|h| {
+        urls::is_reserved_example_host(h) || (a.analysis.lang == Lang::Markdown && urls::is_placeholder_host(h))
+    });
+    let verdict = match judge(flow, vouched, rules) {
+        Verdict::Theft(why) | Verdict::SeveralServices(why) | Verdict::Unrelated(why, _) if placeholder => {
+            Verdict::Unrelated(format!("{why} (a placeholder host of an example)"), Severity::Medium)
+        }
+        verdict => verdict,
+    };
+    let (rule, why, severity) = match verdict {
         Verdict::Fine => return,
         Verdict::Theft(why) => ("credential-dataflow", why, None),
         // Both: the request mishandles several services' credentials (B14) and takes them

@@ -60,21 +60,6 @@ fn is_document(file: &FileAnalysis) -> bool {
     (file.lang == Lang::Markdown || text_file) && file.text.is_some()
 }
 
-/// Destinations written as templates for the reader's own server (`your-domain.com`,
-/// `<host>`, `example.com`): documentation of a setup, not an address to send to.
-fn placeholder(host: &str) -> bool {
-    let h = host.to_ascii_lowercase();
-    let documentation =
-        ["example.com", "example.org", "example.net"].iter().any(|d| h == *d || h.ends_with(&format!(".{d}")));
-    h.starts_with("your")
-        || h.contains('<')
-        || documentation
-        || h == "localhost"
-        || h.starts_with("127.")
-        || h.starts_with("my-")
-        || h.starts_with("mydomain")
-}
-
 pub fn intent(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     let mut vouched: Option<Corroboration> = None;
     for (index, file) in input.files.iter().enumerate() {
@@ -218,7 +203,7 @@ fn sends_elsewhere(instruction: &Instruction, text: &str, vouched: &Corroboratio
     for (_, url) in urls::find_urls(window) {
         any = true;
         let host = urls::host_and_path(url).map(|(h, _)| h).unwrap_or_default();
-        if !vouched.vouches_for(url, &input.rules.lists) && !placeholder(&host) {
+        if !vouched.vouches_for(url, &input.rules.lists) && !urls::is_placeholder_host(&host) {
             return true;
         }
     }
@@ -284,7 +269,7 @@ fn judge(instruction: &Instruction, text: &str, vouched: &Corroboration, input: 
             // Only a page nobody can vouch for: a paste site, a file host or shortener, a raw IP.
             let source = instruction.source.as_ref()?;
             let host = source.host.clone().or_else(|| urls::host_and_path(&source.text).map(|(h, _)| h))?;
-            let hostile = (urls::is_ip(&host) && !placeholder(&host))
+            let hostile = (urls::is_ip(&host) && !urls::is_placeholder_host(&host))
                 || input.rules.lists.which(&["paste-sites", "file-sharing", "url-shorteners"], &host, "").is_some();
             if !hostile {
                 return None;
@@ -366,7 +351,7 @@ fn judge_send(instruction: &Instruction, vouched: &Corroboration, input: &SkillI
         ));
     };
     // A template for the reader's own server, or a cloud store of the credentials' own cloud.
-    if placeholder(&host) {
+    if urls::is_placeholder_host(&host) {
         return None;
     }
     let cloud_scheme = destination.is_some_and(|d| {

@@ -11,7 +11,7 @@
 //! taking the data as a parameter, in this file or another file of the skill). What reaches a
 //! sink is reported with both ends named, and the destination resolved where the code says it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -30,6 +30,9 @@ pub struct SourceRef {
     /// Byte range of the read, in the analysed code.
     pub range: Range<usize>,
     pub secret: Secret,
+    /// Set when the secret is one of alternatives (`OPENAI_KEY || ANTHROPIC_KEY`): the value
+    /// holds one of the secrets sharing this mark, never several at once.
+    pub alternative: Option<usize>,
 }
 
 /// How data leaves in a request.
@@ -139,7 +142,7 @@ fn credential_regex() -> &'static Regex {
     static SOURCE: OnceLock<Regex> = OnceLock::new();
     SOURCE.get_or_init(|| {
         builtin_regex(
-            r"(?i)\.ssh/(?:id_\w+|identity)|\.aws/credentials|\.config/gcloud|\.kube/config|\.docker/config\.json|\.npmrc|\.pypirc|\.netrc|\.git-credentials|\.config/gh/hosts|\.gnupg|\.password-store|/etc/shadow|Login Data|\.(?:openclaw|clawdbot|moltbot)/(?:\.env|openclaw\.json|credentials|agents)|wallet\.dat|solana/id\.json|\.electrum|dump-keychain",
+            r"(?i)\.ssh/(?:id_\w+|identity)|\.aws/credentials|\.config/gcloud|\.kube/config|\.docker/config\.json|\.npmrc|\.pypirc|\.netrc|\.git-credentials|\.config/gh/hosts|\.gnupg|\.password-store|/etc/shadow|Login Data|\.(?:openclaw|clawdbot|moltbot)/(?:\.env|openclaw\.json|credentials(?:/[\w.-]+)?|agents)|wallet\.dat|solana/id\.json|\.electrum|dump-keychain",
         )
     })
 }
@@ -148,7 +151,7 @@ fn environment_regex() -> &'static Regex {
     static ENV: OnceLock<Regex> = OnceLock::new();
     ENV.get_or_init(|| {
         builtin_regex(
-            r"(?i)(?:dict|str|repr|list|json\.dumps)\s*\(\s*os\.environ\b|os\.environ\.items\s*\(|(?:JSON\.stringify|Object\.(?:entries|keys|values))\s*\(\s*process\.env\s*\)|\{\s*\.\.\.process\.env\s*\}|\bprintenv\b|\benv\s*\||Get-ChildItem\s+env:|\bgci\s+env:",
+            r"(?i)(?:dict|str|repr|list|json\.dumps)\s*\(\s*os\.environ\b|os\.environ\.items\s*\(|(?:JSON\.stringify|Object\.(?:entries|keys|values))\s*\(\s*process\.env\s*\)|\{\s*\.\.\.process\.env\s*\}|\bprintenv\b|(?:^|[\s;&(|`])env\s*\||Get-ChildItem\s+env:|\bgci\s+env:",
         )
     })
 }
@@ -184,6 +187,7 @@ fn sources_in(lang: Lang, text: &str, services: &Services) -> Vec<SourceRef> {
     for m in credential_regex().find_iter(text) {
         out.push(SourceRef {
             range: m.range(),
+            alternative: None,
             secret: Secret {
                 kind: SecretKind::CredentialFile,
                 name: m.as_str().to_string(),
@@ -194,12 +198,14 @@ fn sources_in(lang: Lang, text: &str, services: &Services) -> Vec<SourceRef> {
     for m in environment_regex().find_iter(text) {
         out.push(SourceRef {
             range: m.range(),
+            alternative: None,
             secret: Secret { kind: SecretKind::Environment, name: m.as_str().to_string(), owner: Owner::Unknown },
         });
     }
     for m in clipboard_regex().find_iter(text) {
         out.push(SourceRef {
             range: m.range(),
+            alternative: None,
             secret: Secret { kind: SecretKind::Clipboard, name: m.as_str().to_string(), owner: Owner::Unknown },
         });
     }
@@ -211,6 +217,7 @@ fn sources_in(lang: Lang, text: &str, services: &Services) -> Vec<SourceRef> {
         let whole = caps.get(0).map_or(name.range(), |m| m.range());
         out.push(SourceRef {
             range: whole,
+            alternative: None,
             secret: Secret {
                 kind: SecretKind::EnvVar,
                 name: name.as_str().to_string(),
@@ -279,6 +286,14 @@ fn last_segment(callee: &str) -> &str {
 fn network_sink(lang: Lang, callee: &str) -> Option<Channel> {
     let c = callee.to_ascii_lowercase();
     let last = last_segment(&c);
+    // `app.post("/hook", handler)` registers a route of the skill's own server (Express,
+    // Fastify, Flask, FastAPI): it receives requests, it sends nothing.
+    let receiver = c.rsplit_once('.').map_or("", |(r, _)| r.rsplit('.').next().unwrap_or(""));
+    if matches!(receiver, "app" | "router" | "server" | "fastify" | "express" | "bp" | "blueprint" | "routes")
+        && matches!(last, "get" | "post" | "put" | "patch" | "delete" | "route" | "all" | "use")
+    {
+        return None;
+    }
     match lang {
         Lang::Python => {
             if matches!(last, "gethostbyname" | "gethostbyname_ex" | "getaddrinfo" | "resolve" | "query")
@@ -430,14 +445,96 @@ fn node_text<'c>(code: &'c str, node: Node<'_>) -> &'c str {
     code.get(node.byte_range()).unwrap_or("")
 }
 
+/// Identifiers of Python or JavaScript code, outside string literals: the words of a URL or a
+/// message are not names (`"https://x.example/search"` does not mention a function `search`),
+/// but the expressions of f-strings and template literals are.
+fn code_identifiers(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut code_from = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !matches!(b, b'\'' | b'"' | b'`') {
+            i += 1;
+            continue;
+        }
+        let prefix = text[..i].bytes().rev().take_while(u8::is_ascii_alphabetic).collect::<Vec<_>>();
+        // `f"…"`, `rb'…'`: the letters are the literal's prefix, not a name.
+        let string_prefix = prefix.len() <= 2 && prefix.iter().all(|c| b"fFrRbBuU".contains(c));
+        let code_end = if string_prefix && b != b'`' { i - prefix.len() } else { i };
+        out.extend(references_of(&text[code_from.min(code_end)..code_end]));
+        let interpolates = b == b'`' || (string_prefix && prefix.iter().any(|c| matches!(c, b'f' | b'F')));
+        let quote: &[u8] = if bytes[i..].starts_with(&[b, b, b]) { &bytes[i..i + 3] } else { &bytes[i..=i] };
+        i += quote.len();
+        while i < bytes.len() && !bytes[i..].starts_with(quote) {
+            match bytes[i] {
+                b'\\' => i += 2,
+                b'{' if interpolates => {
+                    let start = i + 1;
+                    let mut depth = 1;
+                    i += 1;
+                    while i < bytes.len() && depth > 0 {
+                        match bytes[i] {
+                            b'{' => depth += 1,
+                            b'}' => depth -= 1,
+                            _ => {}
+                        }
+                        i += 1;
+                    }
+                    out.extend(references_of(text.get(start..i.saturating_sub(1)).unwrap_or("")));
+                }
+                _ => i += 1,
+            }
+        }
+        i = (i + quote.len()).min(bytes.len());
+        code_from = i;
+    }
+    out.extend(references_of(text.get(code_from..).unwrap_or("")));
+    out
+}
+
+/// Identifiers of a piece of code that refer to values: not the name of a keyword argument
+/// (`headers=` in `post(url, headers=h)`) nor an object key (`{ headers: h }`), which are
+/// labels of the call or the object, not the variables of that name.
+fn references_of(text: &str) -> impl Iterator<Item = &str> {
+    let base = text.as_ptr() as usize;
+    identifiers_of(text).filter(move |word| {
+        let start = word.as_ptr() as usize - base;
+        let after = text[start + word.len()..].trim_start();
+        let keyword_argument = after.starts_with('=') && !after.starts_with("==") && !after.starts_with("=>");
+        let before = text[..start].trim_end();
+        let object_key = after.starts_with(':')
+            && !after.starts_with("::")
+            && (before.ends_with('{') || before.ends_with(','))
+            && text[start + word.len()..].starts_with(':');
+        !(keyword_argument || object_key)
+    })
+}
+
 fn identifiers_of(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty())
 }
 
-fn collect(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected, depth: usize) {
-    if depth > MAX_DEPTH {
-        return;
+/// Visits the tree in document order with an explicit stack: hostile code nests thousands of
+/// brackets deep, and a recursive walk would run out of thread stack long before `MAX_DEPTH`
+/// bounds the work.
+fn collect(lang: Lang, root: Node<'_>, code: &str, out: &mut Collected) {
+    let mut stack = vec![(root, 0usize)];
+    let mut children = Vec::new();
+    while let Some((node, depth)) = stack.pop() {
+        visit(lang, node, code, out);
+        if depth >= MAX_DEPTH {
+            continue;
+        }
+        let mut cursor = node.walk();
+        children.clear();
+        children.extend(node.children(&mut cursor));
+        stack.extend(children.drain(..).rev().map(|child| (child, depth + 1)));
     }
+}
+
+fn visit(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected) {
     match (lang, node.kind()) {
         (Lang::Python, "assignment" | "augmented_assignment")
         | (Lang::Javascript | Lang::Typescript, "assignment_expression" | "augmented_assignment_expression") => {
@@ -569,10 +666,6 @@ fn collect(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected, depth: u
         }
         _ => {}
     }
-    let mut cursor = node.walk();
-    for child in node.children(&mut cursor) {
-        collect(lang, child, code, out, depth + 1);
-    }
 }
 
 fn push_function(lang: Lang, name: &str, node: Node<'_>, code: &str, out: &mut Collected) {
@@ -605,14 +698,107 @@ struct Names<'a> {
     lang: Lang,
     code: &'a str,
     services: &'a Services,
+    /// Function bodies, for the scope of a name.
+    scopes: Scopes<'a>,
     /// Name → the secrets it holds.
-    taint: HashMap<String, Vec<SourceRef>>,
+    taint: ScopedMap<Vec<SourceRef>>,
     /// Name → the URL it holds.
-    url: HashMap<String, String>,
+    url: ScopedMap<String>,
     /// Name → where it was given decoded or downloaded data.
     dynamic: HashMap<String, (Range<usize>, &'static str)>,
     /// Functions returning a secret (`def token(): return os.environ["GH_TOKEN"]`).
     source_functions: HashMap<String, Vec<SourceRef>>,
+}
+
+const MAX_SCOPED_FUNCTIONS: usize = 1500;
+
+/// The scopes of a piece of code: `0` is the module, `i + 1` the body of function `i`.
+struct Scopes<'a> {
+    functions: &'a [Function],
+    /// Every (name, scope) an assignment gives a value, tainted or not.
+    assigned: HashSet<(&'a str, usize)>,
+}
+
+impl<'a> Scopes<'a> {
+    /// Whether `scope` holds the position `at` (the module holds everything).
+    fn holds(&self, scope: usize, at: usize) -> bool {
+        scope == 0 || self.functions.get(scope - 1).is_some_and(|f| f.body.start <= at && at < f.body.end)
+    }
+
+    fn size(&self, scope: usize) -> usize {
+        if scope == 0 { usize::MAX } else { self.functions.get(scope - 1).map_or(usize::MAX, |f| f.body.len()) }
+    }
+
+    /// The innermost scope holding `at`.
+    fn of(&self, at: usize) -> usize {
+        (1..=self.functions.len())
+            .filter(|&scope| self.holds(scope, at))
+            .min_by_key(|&scope| self.size(scope))
+            .unwrap_or(0)
+    }
+
+    fn new(functions: &'a [Function], assignments: &'a [(String, Range<usize>)]) -> Self {
+        // Looking a scope up is linear in the functions: generated bundles with thousands of
+        // them are read as one scope, as they were before scopes.
+        let functions = if functions.len() > MAX_SCOPED_FUNCTIONS { &[] } else { functions };
+        let mut scopes = Scopes { functions, assigned: HashSet::new() };
+        let assigned =
+            assignments.iter().map(|(name, value)| (name.as_str(), scopes.of(value.start))).collect::<HashSet<_>>();
+        scopes.assigned = assigned;
+        scopes
+    }
+
+    /// Whether `name` is given a value (or is a parameter) in a scope around `at`: then what
+    /// it holds there is that value, even when it carries nothing.
+    fn binds_around(&self, name: &str, at: usize) -> bool {
+        let innermost = self.of(at);
+        self.is_parameter(innermost, name)
+            || (0..=self.functions.len()).any(|scope| self.holds(scope, at) && self.assigned.contains(&(name, scope)))
+    }
+
+    fn is_parameter(&self, scope: usize, name: &str) -> bool {
+        scope > 0 && self.functions.get(scope - 1).is_some_and(|f| f.params.iter().any(|p| p == name))
+    }
+}
+
+/// What names hold, per scope: a function's own `headers` is not another function's.
+struct ScopedMap<T> {
+    by_name: HashMap<String, Vec<(usize, T)>>,
+}
+
+impl<T> ScopedMap<T> {
+    fn new() -> Self {
+        Self { by_name: HashMap::new() }
+    }
+
+    fn contains_name(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    fn contains(&self, name: &str, scope: usize) -> bool {
+        self.by_name.get(name).is_some_and(|entries| entries.iter().any(|(s, _)| *s == scope))
+    }
+
+    fn insert(&mut self, name: String, scope: usize, value: T) {
+        self.by_name.entry(name).or_default().push((scope, value));
+    }
+
+    /// What `name` holds where it is used at `at`: the innermost scope around `at` that gives
+    /// it a value; nothing when a scope around `at` binds it to a value that carries nothing
+    /// (or it is a parameter there); otherwise any scope's value (a global assigned inside
+    /// another function).
+    fn get(&self, name: &str, at: usize, scopes: &Scopes<'_>) -> Option<&T> {
+        let entries = self.by_name.get(name)?;
+        let around = entries
+            .iter()
+            .filter(|(scope, _)| scopes.holds(*scope, at))
+            .min_by_key(|(scope, _)| scopes.size(*scope))
+            .map(|(_, value)| value);
+        if around.is_some() || scopes.binds_around(name, at) {
+            return around;
+        }
+        entries.first().map(|(_, value)| value)
+    }
 }
 
 /// Adjacent string literals joined (`"https://" + "x.example"` → `"https://x.example"`), or
@@ -675,11 +861,11 @@ impl Names<'_> {
             }
             out
         } else {
-            identifiers_of(text).collect()
+            code_identifiers(text)
         }
     }
 
-    fn url_of(&self, text: &str) -> Option<(String, String, bool)> {
+    fn url_of(&self, text: &str, at: usize) -> Option<(String, String, bool)> {
         // `"https://" + "host.example"` and `'https://' 'host'` spell one literal.
         let joined = join_adjacent_literals(text);
         let text = joined.as_deref().unwrap_or(text);
@@ -693,7 +879,7 @@ impl Names<'_> {
             return Some((url, host, false));
         }
         for name in self.mentioned(text) {
-            if let Some(url) = self.url.get(name)
+            if let Some(url) = self.url.get(name, at, &self.scopes)
                 && let Some((url, host)) = clean_url(url)
             {
                 return Some((url, host, true));
@@ -709,7 +895,7 @@ impl Names<'_> {
         let named = self
             .mentioned(text)
             .into_iter()
-            .filter(|n| self.taint.contains_key(*n) || self.source_functions.contains_key(*n))
+            .filter(|n| self.taint.contains_name(n) || self.source_functions.contains_key(*n))
             .map(|n| n.as_ptr() as usize - base)
             .min();
         match (direct, named) {
@@ -727,7 +913,7 @@ impl Names<'_> {
             })
             .collect();
         for name in self.mentioned(text) {
-            if let Some(sources) = self.taint.get(name) {
+            if let Some(sources) = self.taint.get(name, base, &self.scopes) {
                 out.extend(sources.iter().cloned());
             }
             if let Some(sources) = self.source_functions.get(name) {
@@ -736,6 +922,146 @@ impl Names<'_> {
         }
         out
     }
+}
+
+/// Names given a constructed object (`new Client(…)`, `OpenAI(api_key=…)`,
+/// `genai.Client(…)`): service clients, whose methods answer with the service's data.
+fn client_objects<'c>(code: &str, assignments: &'c [(String, Range<usize>)]) -> HashSet<&'c str> {
+    assignments
+        .iter()
+        .filter(|(_, value)| {
+            let text = code.get(value.clone()).unwrap_or("").trim_start();
+            let text = text.strip_prefix("await ").unwrap_or(text).trim_start();
+            let (constructor, rest) = match text.strip_prefix("new ") {
+                Some(rest) => (true, rest),
+                None => (false, text),
+            };
+            let callee = &rest[..rest.find('(').unwrap_or(0)];
+            let last = callee.rsplit('.').next().unwrap_or("");
+            !callee.is_empty()
+                && callee.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                && (constructor || last.starts_with(|c: char| c.is_ascii_uppercase()))
+                // Value types built from a secret carry it.
+                && !matches!(last, "Buffer" | "URL" | "URLSearchParams" | "String" | "Blob" | "TextEncoder" | "Headers" | "FormData" | "Request")
+        })
+        .map(|(name, _)| name.as_str())
+        .collect()
+}
+
+/// The arguments of `client.method(…)` when the value is one call of a method of a client
+/// object; `None` for anything else (including the string methods that transform a secret).
+fn client_call_arguments<'t>(text: &'t str, clients: &HashSet<&str>) -> Option<&'t str> {
+    let trimmed = text.trim_start();
+    let trimmed = trimmed.strip_prefix("await ").unwrap_or(trimmed).trim_start();
+    let open = trimmed.find('(')?;
+    let callee = &trimmed[..open];
+    let (receiver, method) = callee.split_once('.')?;
+    let method = method.rsplit('.').next().unwrap_or(method);
+    if !clients.contains(receiver)
+        || !callee.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        || matches!(
+            method,
+            "toString" | "encode" | "decode" | "strip" | "trim" | "replace" | "format" | "split" | "join" | "get"
+        )
+    {
+        return None;
+    }
+    let inner = &trimmed[open + 1..];
+    let close = inner.rfind(')')?;
+    // One call only: `client.a(x).b(y)` or `client.a(x) + token` is not.
+    let after = inner[close + 1..].trim();
+    (after.is_empty() || after == ";").then(|| &inner[..close])
+}
+
+/// Whether a function's `return` hands out a secret it reads: directly, or through a local
+/// name whose value reads one (`key = os.environ[…]; …; return url, key`). A function that
+/// reads a key to call its API and returns the answer does not.
+fn returns_a_secret(
+    lang: Lang,
+    code: &str,
+    function: &Function,
+    collected: &Collected,
+    services: &Services,
+) -> bool {
+    let inside = |r: &Range<usize>| function.body.start <= r.start && r.end <= function.body.end;
+    let mut carrying: HashSet<&str> = HashSet::new();
+    for _ in 0..4 {
+        let before = carrying.len();
+        for (name, value) in collected.assignments.iter().filter(|(_, v)| inside(v)) {
+            // What a request returns is the server's answer, not the key it carried.
+            let masked = mask_request_arguments(lang, code, value, &collected.calls);
+            let text = masked.as_deref().unwrap_or_else(|| code.get(value.clone()).unwrap_or(""));
+            if !carrying.contains(name.as_str())
+                && (!sources_in(lang, text, services).is_empty()
+                    || code_identifiers(text).iter().any(|n| carrying.contains(n)))
+            {
+                carrying.insert(name);
+            }
+        }
+        if carrying.len() == before {
+            break;
+        }
+    }
+    let body = code.get(function.body.clone()).unwrap_or("");
+    body.match_indices("return").any(|(at, _)| {
+        let before_ok = body[..at].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let rest = &body[at + "return".len()..];
+        let after_ok = rest.chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        if !before_ok || !after_ok {
+            return false;
+        }
+        let returned = statement_text(rest);
+        !sources_in(lang, returned, services).is_empty()
+            || code_identifiers(returned).iter().any(|n| carrying.contains(n))
+    })
+}
+
+/// The text of one statement: up to the end of the line, or past it while brackets are open.
+fn statement_text(text: &str) -> &str {
+    let mut depth = 0i32;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => return &text[..i],
+            ')' | ']' | '}' => depth -= 1,
+            '\n' | ';' if depth == 0 => return &text[..i],
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Whether a value is a choice between alternatives at its top level (`a || b`, `a ?? b`,
+/// `a or b`): it holds one of them, not all of them together.
+fn is_alternation(lang: Lang, text: &str) -> bool {
+    let separators: &[&str] = match lang {
+        Lang::Python => &[" or "],
+        Lang::Javascript | Lang::Typescript => &["||", "??"],
+        _ => return false,
+    };
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(_) if b == b'\\' => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'\'' | b'"' | b'`' => quote = Some(b),
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                _ if depth == 0 && separators.iter().any(|sep| bytes[i..].starts_with(sep.as_bytes())) => {
+                    return true;
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    false
 }
 
 fn decoded_or_downloaded(lang: Lang, text: &str) -> Option<&'static str> {
@@ -774,13 +1100,14 @@ pub fn analyse(
     foreign: &[SinkFunction],
 ) -> CodeFacts {
     let mut collected = Collected::default();
-    collect(lang, tree.root_node(), code, &mut collected, 0);
+    collect(lang, tree.root_node(), code, &mut collected);
     let mut names = Names {
         lang,
         code,
         services,
-        taint: HashMap::new(),
-        url: HashMap::new(),
+        scopes: Scopes::new(&collected.functions, &collected.assignments),
+        taint: ScopedMap::new(),
+        url: ScopedMap::new(),
         dynamic: HashMap::new(),
         source_functions: HashMap::new(),
     };
@@ -790,14 +1117,19 @@ pub fn analyse(
         let body = code.get(function.body.clone()).unwrap_or("");
         if body.contains("return") || lang == Lang::Shell {
             let found = sources_in(lang, body, services);
-            if !found.is_empty() {
+            if !found.is_empty()
+                && (lang == Lang::Shell || returns_a_secret(lang, code, function, &collected, services))
+            {
                 let base = function.body.start;
+                // A call returns one value: the keys of its branches are alternatives
+                // (`if openai { return OPENAI_KEY } return ELEVEN_KEY`), one slot of a request.
                 names.source_functions.insert(
                     function.name.clone(),
                     found
                         .into_iter()
                         .map(|mut s| {
                             s.range = base + s.range.start..base + s.range.end;
+                            s.alternative.get_or_insert(base);
                             s
                         })
                         .collect(),
@@ -805,6 +1137,8 @@ pub fn analyse(
             }
         }
     }
+
+    let clients = client_objects(code, &collected.assignments);
 
     // Fixed point over assignments (bounded: each round adds at least one fact).
     for _ in 0..8 {
@@ -822,12 +1156,27 @@ pub fn analyse(
                 let _ = env_key;
                 continue;
             }
-            if !names.taint.contains_key(name) {
-                let mut found = names.secrets_of(text_for_taint, value.start);
+            let scope = names.scopes.of(value.start);
+            if !names.taint.contains(name, scope) {
+                // A client built with a key (`genai = Client(key)`) answers its method calls
+                // with the service's data: `genai.generate(prompt)` carries the prompt, not the key.
+                let mut found = match client_call_arguments(text_for_taint, &clients) {
+                    Some(args) => {
+                        let offset = args.as_ptr() as usize - text_for_taint.as_ptr() as usize;
+                        names.secrets_of(args, value.start + offset)
+                    }
+                    None => names.secrets_of(text_for_taint, value.start),
+                };
+                if is_alternation(lang, text) {
+                    for source in &mut found {
+                        source.alternative.get_or_insert(value.start);
+                    }
+                }
                 // `const { GITHUB_TOKEN } = process.env`: the destructured key is the variable.
                 if text.trim() == "process.env" && secrets::is_secret_env_name(name) {
                     found.push(SourceRef {
                         range: value.clone(),
+                        alternative: None,
                         secret: Secret {
                             kind: SecretKind::EnvVar,
                             name: name.clone(),
@@ -836,14 +1185,14 @@ pub fn analyse(
                     });
                 }
                 if !found.is_empty() {
-                    names.taint.insert(name.clone(), found);
+                    names.taint.insert(name.clone(), scope, found);
                     changed = true;
                 }
             }
-            if !names.url.contains_key(name)
-                && let Some((url, _, _)) = names.url_of(text)
+            if !names.url.contains(name, scope)
+                && let Some((url, _, _)) = names.url_of(text, value.start)
             {
-                names.url.insert(name.clone(), url);
+                names.url.insert(name.clone(), scope, url);
                 changed = true;
             }
             if !names.dynamic.contains_key(name) {
@@ -886,7 +1235,7 @@ pub fn analyse(
             let args = code.get(call.args.clone()).unwrap_or("");
             let mentioned = names.mentioned(args);
             if carried.iter().any(|p| mentioned.contains(p)) {
-                let resolved = names.url_of(args);
+                let resolved = names.url_of(args, call.args.start);
                 sink_functions.push(SinkFunction {
                     name: function.name.clone(),
                     url: resolved.as_ref().map(|r| r.0.clone()),
@@ -911,10 +1260,12 @@ pub fn analyse(
             None
         };
         if let Some(channel) = direct.or(wrapper.map(|w| w.channel)) {
-            let resolved =
-                names.url_of(args).or_else(|| wrapper.and_then(|w| Some((w.url.clone()?, w.host.clone()?, true))));
             // A call of the skill's own wrapper (`get(API + path)` where `get` calls
-            // `urlopen`) reaches the host as surely as the library call inside it.
+            // `urlopen`) reaches the host as surely as the library call inside it. A wrapper
+            // whose body names its destination (`post(payload)` calling `fetch(HOOK, …)`) sends
+            // there whatever its arguments are: they are the data, not the address.
+            let own = wrapper.and_then(|w| Some((w.url.clone()?, w.host.clone()?, true)));
+            let resolved = own.or_else(|| names.url_of(args, call.args.start));
             if let Some((url, host, through_variable)) = &resolved {
                 facts.endpoints.push(Endpoint {
                     call: call.whole.clone(),
@@ -1122,8 +1473,9 @@ fn shell_words(args: &str) -> Vec<String> {
 
 fn expand(word: &str, names: &Names<'_>) -> String {
     let mut out = word.to_string();
+    let at = (word.as_ptr() as usize).checked_sub(names.code.as_ptr() as usize).unwrap_or(0);
     for name in names.mentioned(word) {
-        if let Some(url) = names.url.get(name) {
+        if let Some(url) = names.url.get(name, at, &names.scopes) {
             out = out.replace(&format!("${{{name}}}"), url).replace(&format!("${name}"), url);
         }
     }
@@ -1275,7 +1627,7 @@ fn python_fetched_runs(collected: &Collected, names: &Names<'_>) -> Vec<FetchedR
             continue;
         }
         let args = code.get(call.args.clone()).unwrap_or("");
-        let Some((url, _, _)) = names.url_of(args) else { continue };
+        let Some((url, _, _)) = names.url_of(args, call.args.start) else { continue };
         let second = args.trim_start_matches('(').split_once(',').map_or("", |x| x.1).trim().trim_end_matches(')');
         let file = string_value(second, collected, code).unwrap_or_else(|| second.to_string());
         downloads.push((call.whole.clone(), url, file));

@@ -256,6 +256,11 @@ fn words(name: &str) -> Vec<String> {
 pub fn is_secret_env_name(name: &str) -> bool {
     let words = words(name);
     let Some(last) = words.last() else { return false };
+    // A lone plural (`TOKENS`, `KEYS`) is a count or a list of names in scripts: the token
+    // budget of a model, the keys of a map.
+    if words.len() == 1 && matches!(last.as_str(), "TOKENS" | "KEYS") {
+        return false;
+    }
     if NOT_SECRET_ENDINGS.contains(&last.as_str()) {
         return false;
     }
@@ -286,18 +291,53 @@ pub fn owner_of_env(name: &str, services: &Services) -> Owner {
     }
     let distinctive: Vec<&String> =
         words.iter().filter(|w| !GENERIC_WORDS.contains(&w.as_str()) && w.len() >= 3).collect();
-    match distinctive.first() {
-        Some(word) => Owner::Named(word.to_ascii_lowercase()),
-        None => Owner::Unknown,
+    // Every distinctive word may name the service (`BAGS_MOLTBOOK_API_KEY` is used with
+    // moltbook): they are kept together, joined by `_`.
+    match distinctive.is_empty() {
+        false => Owner::Named(
+            distinctive
+                .iter()
+                .enumerate()
+                .filter(|(i, w)| *i == 0 || w.len() >= 4)
+                .map(|(_, w)| w.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join("_"),
+        ),
+        true => Owner::Unknown,
     }
 }
 
 /// The owner of a credential file or store, by its path as written.
 pub fn owner_of_file(path: &str, services: &Services) -> Owner {
+    if let Some(entry) = agent_store_entry(path) {
+        return owner_of_env(entry, services);
+    }
+    // The agent's own files (its `.env`, its config) hold every service's keys.
+    if is_agent_home(path) {
+        return Owner::Unknown;
+    }
     match services.by_file(path) {
         Some(service) if !service.hosts.is_empty() => Owner::Service(service.name.clone()),
         _ => Owner::Unknown,
     }
+}
+
+fn is_agent_home(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    [".openclaw", ".clawdbot", ".moltbot"].iter().any(|home| lower.contains(home))
+}
+
+/// The service a skill's own entry in the agent's credential store is named after
+/// (`~/.openclaw/credentials/<service>/config.json`): the store is shared, but one named entry
+/// holds that service's key, like `<SERVICE>_API_KEY` does. The store itself, the agent's
+/// `.env` and its config stay nobody's: they hold every service's keys.
+fn agent_store_entry(path: &str) -> Option<&str> {
+    let lower = path.to_ascii_lowercase();
+    let at = ["openclaw/credentials/", "clawdbot/credentials/", "moltbot/credentials/"]
+        .iter()
+        .find_map(|store| lower.find(store).map(|i| i + store.len()))?;
+    let entry = path[at..].split('/').next()?.trim_end_matches(".json");
+    (entry.len() >= 3 && entry.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')).then_some(entry)
 }
 
 impl Owner {
@@ -305,15 +345,19 @@ impl Owner {
     pub fn owns(&self, host: &str, services: &Services) -> bool {
         match self {
             Owner::Service(name) => services.by_name(name).is_some_and(|s| s.owns(host)),
-            Owner::Named(word) => {
-                // Services spelled with digits (`1inch`, `0x`) are named in words in variables.
-                let word = &digits_for_number_words(word);
-                let domain = registrable(host);
-                let squashed: String = domain.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-                let first = domain.split('.').next().unwrap_or("").replace('-', "");
-                host.split('.').any(|label| label.replace('-', "").contains(word.as_str()))
-                    || squashed.contains(word.as_str())
-                    || abbreviates(word, &first)
+            Owner::Named(words) => {
+                words.split('_').any(|word| {
+                    // Services spelled with digits (`1inch`, `0x`) are named in words in variables,
+                    // and a name cannot start with a digit (`TRACK17_` for `17track`).
+                    let word = &digits_for_number_words(word);
+                    let rotated = rotate_trailing_digits(word);
+                    let domain = registrable(host);
+                    let squashed: String = domain.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                    let first = domain.split('.').next().unwrap_or("").replace('-', "");
+                    [word.as_str(), rotated.as_str()].iter().filter(|w| !w.is_empty()).any(|w| {
+                        host.split('.').any(|label| label.replace('-', "").contains(w)) || squashed.contains(w)
+                    }) || abbreviates(word, &first)
+                })
             }
             Owner::Unknown => false,
         }
@@ -322,6 +366,15 @@ impl Owner {
     pub fn is_known(&self) -> bool {
         !matches!(self, Owner::Unknown)
     }
+}
+
+/// `track17` → `17track`; empty when the word does not end in digits after letters.
+fn rotate_trailing_digits(word: &str) -> String {
+    let letters = word.trim_end_matches(|c: char| c.is_ascii_digit());
+    if letters.len() == word.len() || letters.is_empty() {
+        return String::new();
+    }
+    format!("{}{letters}", &word[letters.len()..])
 }
 
 fn digits_for_number_words(word: &str) -> String {
@@ -408,6 +461,9 @@ mod tests {
         assert_eq!(owner_of_env("ACMEWEATHER_API_KEY", &s), Owner::Named("acmeweather".into()));
         assert_eq!(owner_of_env("API_KEY", &s), Owner::Unknown);
         assert_eq!(owner_of_file("~/.config/gh/hosts.yml", &s), Owner::Service("github".into()));
+        assert_eq!(owner_of_file("~/.clawdbot/.env", &s), Owner::Unknown);
+        assert_eq!(owner_of_file("~/.openclaw/openclaw.json", &s), Owner::Unknown);
+        assert_eq!(owner_of_file("~/.openclaw/credentials/github/token.json", &s), Owner::Service("github".into()));
         assert!(Owner::Service("github".into()).owns("api.github.com", &s));
         assert!(!Owner::Service("github".into()).owns("github.example.invalid", &s));
         assert!(Owner::Named("acmeweather".into()).owns("api.acme-weather.example.com", &s));
@@ -417,5 +473,10 @@ mod tests {
         assert!(Owner::Named("oneinch".into()).owns("api.1inch.dev", &s));
         assert!(Owner::Named("zerox".into()).owns("api.0x.org", &s));
         assert!(!Owner::Named("apca".into()).owns("collector.example.invalid", &s));
+        assert_eq!(owner_of_env("SHOPLY_MARKETPLACE_API_KEY", &s), Owner::Named("shoply_marketplace".into()));
+        assert!(Owner::Named("shoply_marketplace".into()).owns("api.marketplace.example.org", &s));
+        assert!(!Owner::Named("shoply_marketplace".into()).owns("collector.example.invalid", &s));
+        assert!(Owner::Named("parcel24".into()).owns("api.24parcel.example.net", &s));
+        assert!(!Owner::Named("parcel24".into()).owns("api.42parcel.example.net", &s));
     }
 }

