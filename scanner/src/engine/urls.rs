@@ -58,6 +58,29 @@ pub fn is_ip(host: &str) -> bool {
     host.parse::<std::net::IpAddr>().is_ok()
 }
 
+/// Destinations written as templates for the reader's own server (`your-domain.com`,
+/// `<host>`, `example.com`, `wiki.company.com`): documentation of a setup, not an address to
+/// send to. Only documents may use this as an excuse: in code a "placeholder" host is a host.
+pub fn is_placeholder_host(host: &str) -> bool {
+    let h = host.to_ascii_lowercase();
+    let documentation = ["example.com", "example.org", "example.net", "company.com"]
+        .iter()
+        .any(|d| h == *d || h.ends_with(&format!(".{d}")));
+    h.starts_with("your")
+        || h.contains('<')
+        || documentation
+        || h == "localhost"
+        || h.starts_with("127.")
+        || h.starts_with("my-")
+        || h.starts_with("mydomain")
+}
+
+/// Hosts reserved for documentation (RFC 2606): nobody can receive what is sent there.
+pub fn is_reserved_example_host(host: &str) -> bool {
+    let h = host.to_ascii_lowercase();
+    ["example.com", "example.org", "example.net"].iter().any(|d| h == *d || h.ends_with(&format!(".{d}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,27 +105,4 @@ mod tests {
         assert!(is_ip("203.0.113.9"));
         assert!(!is_ip("example.com"));
     }
-}
-
-/// Destinations written as templates for the reader's own server (`your-domain.com`,
-/// `<host>`, `example.com`, `wiki.company.com`): documentation of a setup, not an address to
-/// send to. Only documents may use this as an excuse: in code a "placeholder" host is a host.
-pub fn is_placeholder_host(host: &str) -> bool {
-    let h = host.to_ascii_lowercase();
-    let documentation = ["example.com", "example.org", "example.net", "company.com"]
-        .iter()
-        .any(|d| h == *d || h.ends_with(&format!(".{d}")));
-    h.starts_with("your")
-        || h.contains('<')
-        || documentation
-        || h == "localhost"
-        || h.starts_with("127.")
-        || h.starts_with("my-")
-        || h.starts_with("mydomain")
-}
-
-/// Hosts reserved for documentation (RFC 2606): nobody can receive what is sent there.
-pub fn is_reserved_example_host(host: &str) -> bool {
-    let h = host.to_ascii_lowercase();
-    ["example.com", "example.org", "example.net"].iter().any(|d| h == *d || h.ends_with(&format!(".{d}")))
 }

@@ -976,13 +976,7 @@ fn client_call_arguments<'t>(text: &'t str, clients: &HashSet<&str>) -> Option<&
 /// Whether a function's `return` hands out a secret it reads: directly, or through a local
 /// name whose value reads one (`key = os.environ[…]; …; return url, key`). A function that
 /// reads a key to call its API and returns the answer does not.
-fn returns_a_secret(
-    lang: Lang,
-    code: &str,
-    function: &Function,
-    collected: &Collected,
-    services: &Services,
-) -> bool {
+fn returns_a_secret(lang: Lang, code: &str, function: &Function, collected: &Collected, services: &Services) -> bool {
     let inside = |r: &Range<usize>| function.body.start <= r.start && r.end <= function.body.end;
     let mut carrying: HashSet<&str> = HashSet::new();
     for _ in 0..4 {
@@ -1473,7 +1467,7 @@ fn shell_words(args: &str) -> Vec<String> {
 
 fn expand(word: &str, names: &Names<'_>) -> String {
     let mut out = word.to_string();
-    let at = (word.as_ptr() as usize).checked_sub(names.code.as_ptr() as usize).unwrap_or(0);
+    let at = (word.as_ptr() as usize).saturating_sub(names.code.as_ptr() as usize);
     for name in names.mentioned(word) {
         if let Some(url) = names.url.get(name, at, &names.scopes) {
             out = out.replace(&format!("${{{name}}}"), url).replace(&format!("${name}"), url);
