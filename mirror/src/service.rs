@@ -331,15 +331,6 @@ impl Mirror {
     fn policy_decision(&self, rec: &VersionRecord, outcome: &VetOutcome) -> Result<Decision, MirrorError> {
         let version = validate::version(&rec.version).map_err(|e| MirrorError::Invalid(e.to_string()))?;
         let base = self.base_version(&rec.slug, &rec.version)?;
-        if let Some(b) = &base
-            && b.owner != rec.owner
-        {
-            return Ok(Decision::Quarantine(format!(
-                "owner changed from {} to {} since the last approved version: held for review",
-                b.owner.as_deref().unwrap_or("(none)"),
-                rec.owner.as_deref().unwrap_or("(none)")
-            )));
-        }
         let delta = base
             .as_ref()
             .map(|b| CapabilityDelta::between(&b.capabilities.clone().unwrap_or_default(), &outcome.capabilities));
@@ -347,7 +338,7 @@ impl Mirror {
             Some(o) => self.meta.owner_has_approved(o)?,
             None => false,
         };
-        Ok(self.policy.decide(&Facts {
+        let decision = self.policy.decide(&Facts {
             slug: &rec.slug,
             version: &version,
             owner: rec.owner.as_deref(),
@@ -357,7 +348,18 @@ impl Mirror {
             scan_summary: &outcome.summary,
             owner_seen,
             update_delta: delta.as_ref(),
-        }))
+        });
+        // A slug transfer is a classic rug-pull, so an owner change holds an update for
+        // review. It comes after the policy and only ever downgrades an approval: a deny
+        // entry or a verdict that maps to reject stays a rejection.
+        Ok(match (decision, &base) {
+            (Decision::Approve(_), Some(b)) if b.owner != rec.owner => Decision::Quarantine(format!(
+                "owner changed from {} to {} since the last approved version: held for review",
+                b.owner.as_deref().unwrap_or("(none)"),
+                rec.owner.as_deref().unwrap_or("(none)")
+            )),
+            (decision, _) => decision,
+        })
     }
 
     /// Apply a decision to a version currently in `from`. Approval signs first and falls
