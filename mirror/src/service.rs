@@ -435,7 +435,26 @@ impl Mirror {
         self.signer.sign_archive(&st, &bytes).map_err(|e| MirrorError::Sign(e.to_string()))
     }
 
-    /// `approve|reject|revoke SLUG@VERSION --reason TEXT --by NAME`.
+    /// Why the policy refuses this version, if it does: a `[[deny]]` entry matches it, or
+    /// its stored verdict maps to `reject`. Approving such a version needs an override.
+    pub fn policy_objection(&self, rec: &VersionRecord) -> Option<String> {
+        let denied = validate::version(&rec.version)
+            .ok()
+            .and_then(|v| self.policy.denied(&rec.slug, &v, rec.owner.as_deref()).map(str::to_string));
+        let rejected = rec.verdict.filter(|v| self.policy.action_for(*v) == crate::policy::Action::Reject);
+        let findings = findings_count(rec);
+        let verdict = rec.verdict.map_or_else(|| "none".to_string(), |v| v.to_string());
+        let counted = format!("verdict {verdict} with {findings} finding{}", if findings == 1 { "" } else { "s" });
+        match (denied, rejected) {
+            (Some(d), _) => Some(format!("denied by policy: {d}; {counted}")),
+            (None, Some(_)) => Some(format!("{counted}, which the policy maps to reject")),
+            (None, None) => None,
+        }
+    }
+
+    /// `approve|reject|revoke SLUG@VERSION --reason TEXT --by NAME`. Approving a version
+    /// the policy refuses ([`Mirror::policy_objection`]) needs `override_policy` and is
+    /// audited as `override` with the verdict and the findings count.
     pub fn decide(
         &self,
         slug: &str,
@@ -443,6 +462,7 @@ impl Mirror {
         to: State,
         reason: &str,
         by: &str,
+        override_policy: bool,
     ) -> Result<VersionRecord, MirrorError> {
         let rec = self.get(slug, version)?;
         if reason.trim().is_empty() || by.trim().is_empty() {
@@ -462,7 +482,17 @@ impl Mirror {
         match to {
             State::Revoked => self.revoke(&rec, &reason, by, "revoke")?,
             State::Approved => {
-                let st = self.apply(&rec, rec.state, Decision::Approve(reason), None, by, "approve")?;
+                let (reason, action) = match (self.policy_objection(&rec), override_policy) {
+                    (Some(why), false) => {
+                        return Err(MirrorError::Conflict(format!(
+                            "{} is refused by policy ({why}); approving it needs --override",
+                            rec.key()
+                        )));
+                    }
+                    (Some(why), true) => (format!("override: {why}; {reason}"), "override"),
+                    (None, _) => (reason, "approve"),
+                };
+                let st = self.apply(&rec, rec.state, Decision::Approve(reason), None, by, action)?;
                 if st != State::Approved {
                     return Err(MirrorError::Sign(format!("{} could not be signed; left quarantined", rec.key())));
                 }
@@ -525,8 +555,36 @@ impl Mirror {
                     let denied = validate::version(&rec.version)
                         .ok()
                         .and_then(|v| self.policy.denied(&rec.slug, &v, rec.owner.as_deref()).map(str::to_string));
+                    let refused = action == crate::policy::Action::Reject || denied.is_some();
+                    // A human approved this over the policy's objection: only new rules that
+                    // find something the approval did not see take it back.
+                    let overridden = self.meta.approval_action(&rec.slug, &rec.version)?.as_deref() == Some("override");
+                    let unseen: Vec<&str> =
+                        o.reason_codes.iter().filter(|c| !rec.reason_codes.contains(c)).map(String::as_str).collect();
+                    let rules_changed = rec.rules_version.as_deref() != Some(o.rules_version.as_str());
                     self.meta.update_scan(rec.id, &o, actor)?;
-                    if action == crate::policy::Action::Reject || denied.is_some() {
+                    let finds_new = rules_changed && !unseen.is_empty();
+                    if refused && overridden && !finds_new {
+                        self.bump();
+                        out.push((
+                            rec.key(),
+                            rec.state,
+                            rec.state,
+                            format!(
+                                "still {} ({}); kept: approved with --override, nothing new found",
+                                o.verdict, o.rules_version
+                            ),
+                        ));
+                    } else if refused && overridden {
+                        let reason = format!(
+                            "retro-hunt: rules {} found what the override did not see: {}: {}",
+                            o.rules_version,
+                            unseen.join(", "),
+                            o.summary
+                        );
+                        self.revoke(&rec, &reason, actor, "rescan")?;
+                        out.push((rec.key(), State::Approved, State::Revoked, reason));
+                    } else if refused {
                         let reason = match denied {
                             Some(d) => format!("retro-hunt: now denied by policy: {d}"),
                             None => {
@@ -681,6 +739,22 @@ fn collect_dir(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) -> 
         }
     }
     Ok(())
+}
+
+/// The active findings of the stored scan report; the number of distinct rule ids when the
+/// report does not list them.
+fn findings_count(rec: &VersionRecord) -> usize {
+    let report: Option<serde_json::Value> = rec.report_json.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    let skills = report.as_ref().and_then(|r| r.get("skills")).and_then(serde_json::Value::as_array);
+    match skills {
+        Some(skills) => skills
+            .iter()
+            .filter_map(|s| s.get("findings").and_then(serde_json::Value::as_array))
+            .flatten()
+            .filter(|f| f.get("suppressed").is_none_or(serde_json::Value::is_null))
+            .count(),
+        None => rec.reason_codes.len(),
+    }
 }
 
 fn reason_of(d: &Decision) -> &str {

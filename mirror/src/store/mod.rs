@@ -118,6 +118,9 @@ pub trait MetaStore: Send + Sync {
     /// Record a new scan result without changing state (retro-hunt that still passes).
     fn update_scan(&self, id: i64, scan: &VetOutcome, actor: &str) -> Result<(), StoreError>;
     fn owner_has_approved(&self, owner: &str) -> Result<bool, StoreError>;
+    /// The audit action (`approve`, `override`, `policy`, …) of the latest move of
+    /// `slug@version` into `approved`.
+    fn approval_action(&self, slug: &str, version: &str) -> Result<Option<String>, StoreError>;
     fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError>;
     fn record_alert(&self, a: &IntegrityAlert, webhooks: Vec<(String, String, String)>) -> Result<i64, StoreError>;
     fn alerts(&self) -> Result<Vec<IntegrityAlert>, StoreError>;

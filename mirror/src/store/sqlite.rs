@@ -426,6 +426,18 @@ impl MetaStore for SqliteStore {
         })
     }
 
+    fn approval_action(&self, slug: &str, version: &str) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT action FROM audit WHERE slug = ?1 AND version = ?2 AND to_state = 'approved'
+                   AND (from_state IS NULL OR from_state != 'approved') ORDER BY id DESC LIMIT 1",
+                params![slug, version],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?)
+        })
+    }
+
     fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError> {
         self.with(|c| {
             let lim = limit.map(|l| l as i64).unwrap_or(-1);

@@ -48,3 +48,63 @@ async fn defect1_policy_precedence_owner_change_never_softens_reject() {
     );
     assert_eq!(get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.3").await.0, 423);
 }
+
+fn admin_post(uri: &str, token: &str, body: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::post(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// Defect 2: approving a version whose verdict maps to reject, or that a deny entry
+/// matches, succeeded silently; and `rescan` with unchanged rules revoked the human's
+/// explicit approval again.
+#[tokio::test]
+async fn defect2_approve_of_rejected_needs_override_and_rescan_keeps_it() {
+    let p = Policy::parse("[[deny]]\nslug = \"denied-*\"\nreason = \"no denied skills\"\n").unwrap();
+    let e = env_with(p, Config::default());
+    let o = e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# C\nMALICIOUS payload RETRO\n")]);
+    assert_eq!(state_of(&o), Some(State::Rejected), "{o:?}");
+    let o = e.ingest("denied-skill", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    assert_eq!(state_of(&o), Some(State::Rejected), "{o:?}");
+    let admin = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "alice", "admin").unwrap();
+    e.state.rebuild().unwrap();
+
+    // Without an override: refused with the reason, nothing changes.
+    let approve = "/api/v1/admin/versions/crypto-tracker/1.0.0/approve";
+    let (s, _, b) = call(e.app(), admin_post(approve, &admin, r#"{"reason":"looks fine"}"#)).await;
+    assert_eq!(s, 409, "{}", text(&b));
+    assert!(text(&b).contains("override") && text(&b).contains("malicious"), "{}", text(&b));
+    let denied = "/api/v1/admin/versions/denied-skill/1.0.0/approve";
+    let (s, _, b) = call(e.app(), admin_post(denied, &admin, r#"{"reason":"looks fine"}"#)).await;
+    assert_eq!(s, 409, "{}", text(&b));
+    assert!(text(&b).contains("no denied skills"), "{}", text(&b));
+    assert_eq!(e.mirror.get("crypto-tracker", "1.0.0").unwrap().state, State::Rejected);
+
+    // With an override: approved, audited as `override` with the verdict and findings count.
+    let body = r#"{"reason":"false positive","override":true}"#;
+    let (s, _, b) = call(e.app(), admin_post(approve, &admin, body)).await;
+    assert_eq!(s, 200, "{}", text(&b));
+    assert_eq!(e.mirror.get("crypto-tracker", "1.0.0").unwrap().state, State::Approved);
+    let audit = e.mirror.meta.audit(None).unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(last.action, "override");
+    assert_eq!(last.actor, "token:alice");
+    assert_eq!(last.verdict.as_deref(), Some("malicious"));
+    assert!(last.reason.contains("verdict malicious") && last.reason.contains("1 finding"), "{}", last.reason);
+
+    // rescan with the same rules keeps the override; so do new rules that find nothing new.
+    let res = e.mirror.rescan(false, "retro").unwrap();
+    assert!(res.iter().any(|(k, f, t, _)| k == "crypto-tracker@1.0.0" && *f == State::Approved && f == t), "{res:?}");
+    *e.vetter.rules_version.lock().unwrap() = "test-rules-2".into();
+    let res = e.mirror.rescan(false, "retro").unwrap();
+    assert!(res.iter().any(|(k, f, t, _)| k == "crypto-tracker@1.0.0" && *f == State::Approved && f == t), "{res:?}");
+    // New rules that find something the approval did not see: revoked.
+    *e.vetter.rules_version.lock().unwrap() = "test-rules-3-strict".into();
+    let res = e.mirror.rescan(false, "retro").unwrap();
+    assert!(
+        res.iter().any(|(k, f, t, _)| k == "crypto-tracker@1.0.0" && *f == State::Approved && *t == State::Revoked),
+        "{res:?}"
+    );
+}

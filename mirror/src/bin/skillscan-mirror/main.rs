@@ -54,8 +54,8 @@ enum Command {
     Sync(sync_cmd::SyncArgs),
     /// Import a skill from a zip file or a directory (air-gapped use).
     Import(import_cmd::ImportArgs),
-    /// Approve a version (signs it).
-    Approve(decide_cmd::DecisionArgs),
+    /// Approve a version (signs it); `--override` for a version the policy refuses.
+    Approve(decide_cmd::ApproveArgs),
     /// Reject a version.
     Reject(decide_cmd::DecisionArgs),
     /// Revoke an approved version.
@@ -115,7 +115,7 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Serve(args) => serve_cmd::run(m, args).await,
         Command::Sync(args) => sync_cmd::run(m, args).await,
         Command::Import(args) => import_cmd::run(m, args).await,
-        Command::Approve(d) => decide_cmd::run(m, d, State::Approved).await,
+        Command::Approve(a) => decide_cmd::approve(m, a).await,
         Command::Reject(d) => decide_cmd::run(m, d, State::Rejected).await,
         Command::Revoke(d) => decide_cmd::run(m, d, State::Revoked).await,
         Command::List(args) => list_cmd::run(&m, args),
