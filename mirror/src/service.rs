@@ -193,7 +193,7 @@ impl Mirror {
             if existing.archive_sha256 == observed {
                 return Ok(IngestOutcome::Unchanged { state: existing.state });
             }
-            return self.integrity_alert(&existing, &inp.zip, &observed);
+            return self.integrity_alert(&existing, &inp, &observed, actor);
         }
 
         // An archive that is not a valid flat skill is refused before anything is stored
@@ -244,9 +244,11 @@ impl Mirror {
     fn integrity_alert(
         &self,
         existing: &VersionRecord,
-        zip: &[u8],
+        inp: &IngestInput,
         observed: &str,
+        actor: &str,
     ) -> Result<IngestOutcome, MirrorError> {
+        let zip = &inp.zip;
         // Keep the different bytes as evidence (content-addressed, never served).
         let evidence_kept = self.blobs.put(zip).is_ok();
         let tree_note = match SkillArchive::read(zip, &self.archive_limits()) {
@@ -256,8 +258,10 @@ impl Mirror {
             Ok(_) => "file contents differ",
             Err(_) => "new bytes are not a valid skill archive",
         };
+        // Say where the bytes came from: a sync (upstream) or an import (a local file or folder).
+        let origin = if inp.source.starts_with(IMPORT_SOURCE) { "the import gave" } else { "upstream served" };
         let detail = format!(
-            "upstream served different bytes for pinned {}@{} ({tree_note}); pinned sha256 {} kept, observed {}{}",
+            "{origin} different bytes for pinned {}@{} ({tree_note}); pinned sha256 {} kept, observed {}{}",
             existing.slug,
             existing.version,
             existing.archive_sha256,
@@ -283,7 +287,7 @@ impl Mirror {
             detail: &detail,
             at: alert.at,
         });
-        self.meta.record_alert(&alert, self.hooks("integrity_alert", payload))?;
+        self.meta.record_alert(&alert, actor, self.hooks("integrity_alert", payload))?;
         self.bump();
         tracing::warn!(slug = %existing.slug, version = %existing.version, "integrity alert: {detail}");
         Ok(IngestOutcome::IntegrityAlert { pinned: existing.archive_sha256.clone(), observed: observed.to_string() })
@@ -687,6 +691,11 @@ impl Mirror {
 
     /// Build the ingest input for `import PATH` (a zip file, stored byte-for-byte, or a
     /// directory, packed into a flat ClawHub-style zip with `_meta.json`).
+    ///
+    /// Packing a directory is deterministic: entries sorted, fixed zip timestamps and
+    /// modes, and `_meta.json`'s `publishedAt` fixed at [`IMPORT_PUBLISHED_AT`], so the
+    /// same folder always gives the same bytes (re-importing it is `unchanged`, not an
+    /// integrity alert). The import time is recorded on the version row instead.
     pub fn import_input(
         path: &Path,
         slug: &str,
@@ -697,7 +706,7 @@ impl Mirror {
         let zip = if path.is_dir() {
             let mut files = BTreeMap::new();
             collect_dir(path, path, &mut files)?;
-            files.insert("_meta.json".to_string(), archive::meta_json(owner, slug, version, now));
+            files.insert("_meta.json".to_string(), archive::meta_json(owner, slug, version, IMPORT_PUBLISHED_AT));
             archive::build_zip(&files).map_err(|e| MirrorError::Invalid(e.to_string()))?
         } else {
             std::fs::read(path).map_err(|e| MirrorError::Invalid(format!("cannot read {}: {e}", path.display())))?
@@ -710,13 +719,20 @@ impl Mirror {
             summary: None,
             changelog: String::new(),
             published_at: now,
-            source: format!("import:{}", path.display()),
+            source: format!("{IMPORT_SOURCE}{}", path.display()),
             metadata_json: None,
             license: None,
             zip,
         })
     }
 }
+
+/// `publishedAt` in the `_meta.json` of a packed directory: 1980-01-01T00:00:00Z in
+/// milliseconds, the zip epoch that the packed entries' timestamps use too.
+pub const IMPORT_PUBLISHED_AT: i64 = 315_532_800_000;
+
+/// The `source` prefix of imported versions.
+const IMPORT_SOURCE: &str = "import:";
 
 /// Directory walk for imports: regular files only (symlinks skipped, as `clawhub publish`
 /// does), dot-segments skipped, paths relative with `/`.

@@ -122,7 +122,13 @@ pub trait MetaStore: Send + Sync {
     /// `slug@version` into `approved`.
     fn approval_action(&self, slug: &str, version: &str) -> Result<Option<String>, StoreError>;
     fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError>;
-    fn record_alert(&self, a: &IntegrityAlert, webhooks: Vec<(String, String, String)>) -> Result<i64, StoreError>;
+    /// Record an integrity alert, audited under `actor` (the command that saw it).
+    fn record_alert(
+        &self,
+        a: &IntegrityAlert,
+        actor: &str,
+        webhooks: Vec<(String, String, String)>,
+    ) -> Result<i64, StoreError>;
     fn alerts(&self) -> Result<Vec<IntegrityAlert>, StoreError>;
     fn record_sync_failure(&self, f: &SyncFailure) -> Result<(), StoreError>;
     fn sync_failures(&self, limit: usize) -> Result<Vec<SyncFailure>, StoreError>;

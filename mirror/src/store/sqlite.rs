@@ -450,7 +450,12 @@ impl MetaStore for SqliteStore {
         })
     }
 
-    fn record_alert(&self, a: &IntegrityAlert, webhooks: Vec<(String, String, String)>) -> Result<i64, StoreError> {
+    fn record_alert(
+        &self,
+        a: &IntegrityAlert,
+        actor: &str,
+        webhooks: Vec<(String, String, String)>,
+    ) -> Result<i64, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -462,7 +467,7 @@ impl MetaStore for SqliteStore {
             insert_audit(
                 &tx,
                 AuditRow {
-                    actor: "sync",
+                    actor,
                     action: "integrity-alert",
                     slug: &a.slug,
                     version: &a.version,

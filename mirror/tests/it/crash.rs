@@ -68,7 +68,7 @@ impl MetaStore for FailingInsert {
         owner_has_approved(owner: &str) -> Result<bool, StoreError>;
         approval_action(slug: &str, version: &str) -> Result<Option<String>, StoreError>;
         audit(limit: Option<usize>) -> Result<Vec<skillscan_mirror::model::AuditEvent>, StoreError>;
-        record_alert(a: &skillscan_mirror::model::IntegrityAlert, w: Vec<(String, String, String)>) -> Result<i64, StoreError>;
+        record_alert(a: &skillscan_mirror::model::IntegrityAlert, actor: &str, w: Vec<(String, String, String)>) -> Result<i64, StoreError>;
         alerts() -> Result<Vec<skillscan_mirror::model::IntegrityAlert>, StoreError>;
         record_sync_failure(f: &skillscan_mirror::model::SyncFailure) -> Result<(), StoreError>;
         sync_failures(limit: usize) -> Result<Vec<skillscan_mirror::model::SyncFailure>, StoreError>;

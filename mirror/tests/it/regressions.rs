@@ -108,3 +108,41 @@ async fn defect2_approve_of_rejected_needs_override_and_rescan_keeps_it() {
         "{res:?}"
     );
 }
+
+/// Defect 5: importing the same folder twice gave different bytes (`_meta.json` carried
+/// `publishedAt = now`), hence a false integrity alert that said "upstream served different
+/// bytes" with the actor hard-coded to `sync`.
+#[test]
+fn defect5_directory_import_is_deterministic_and_alerts_tell_the_truth() {
+    use skillscan_mirror::Mirror;
+    let e = env();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(dir.path().join("SKILL.md"), BENIGN_MD).unwrap();
+    std::fs::write(dir.path().join("scripts/run.py"), "print('hi')\n").unwrap();
+    std::fs::write(dir.path().join("b.txt"), "b\n").unwrap();
+
+    let first = Mirror::import_input(dir.path(), "weather-brief", "1.0.0", Some("acme")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let again = Mirror::import_input(dir.path(), "weather-brief", "1.0.0", Some("acme")).unwrap();
+    let digest = |zip: &[u8]| skillscan_mirror::archive::sha256_hex(zip);
+    assert_eq!(digest(&first.zip), digest(&again.zip), "packing the same folder twice gives the same bytes");
+    let o = e.mirror.ingest(first, "import").unwrap();
+    assert_eq!(state_of(&o), Some(State::Approved), "{o:?}");
+    let o = e.mirror.ingest(again, "import").unwrap();
+    assert!(matches!(o, IngestOutcome::Unchanged { .. }), "{o:?}");
+    assert!(e.mirror.meta.alerts().unwrap().is_empty());
+
+    // A changed folder is a real integrity alert: its actor and wording say it was an import.
+    std::fs::write(dir.path().join("b.txt"), "changed\n").unwrap();
+    let changed = Mirror::import_input(dir.path(), "weather-brief", "1.0.0", Some("acme")).unwrap();
+    let o = e.mirror.ingest(changed, "import").unwrap();
+    assert!(matches!(o, IngestOutcome::IntegrityAlert { .. }), "{o:?}");
+    let alerts = e.mirror.meta.alerts().unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert!(!alerts[0].detail.contains("upstream"), "{}", alerts[0].detail);
+    assert!(alerts[0].detail.contains("import"), "{}", alerts[0].detail);
+    let audit = e.mirror.meta.audit(None).unwrap();
+    let alert = audit.iter().find(|a| a.action == "integrity-alert").unwrap();
+    assert_eq!(alert.actor, "import");
+}
