@@ -146,3 +146,24 @@ fn defect5_directory_import_is_deterministic_and_alerts_tell_the_truth() {
     let alert = audit.iter().find(|a| a.action == "integrity-alert").unwrap();
     assert_eq!(alert.actor, "import");
 }
+
+/// Defect 6: opening the blob store emptied `tmp/`, so any command (even `list`) run during
+/// an import deleted the import's in-flight temp file and made it fail.
+#[test]
+fn defect6_opening_the_store_keeps_other_writers_temp_files() {
+    use skillscan_mirror::store::BlobStore;
+    use skillscan_mirror::store::blobs::FsBlobStore;
+    let dir = tempfile::tempdir().unwrap();
+    let writer = FsBlobStore::open(dir.path()).unwrap();
+    let in_flight = writer.write_temp(b"a large import").unwrap();
+    // Another process (here: another open) starts meanwhile.
+    let reader = FsBlobStore::open(dir.path()).unwrap();
+    assert!(in_flight.exists(), "a live writer's temp file was removed");
+    let h = writer.put(b"a large import").unwrap();
+    assert_eq!(reader.get(&h).unwrap(), b"a large import");
+    drop(reader);
+    // A dead owner's files are reaped by the next open.
+    drop(writer);
+    let _next = FsBlobStore::open(dir.path()).unwrap();
+    assert!(!in_flight.exists(), "a dead writer's temp file was kept");
+}
