@@ -427,6 +427,27 @@ impl Mirror {
     }
 
     fn sign(&self, rec: &VersionRecord) -> Result<String, MirrorError> {
+        self.sign_with(self.signer.as_ref(), rec)
+    }
+
+    /// Key rotation: sign every approved version with `signer` (the new key) and store the
+    /// signatures in one audited transaction (`re-sign` per version, one `key-rotate`).
+    /// Nothing is stored unless every version could be signed. Returns how many were.
+    pub fn resign_all(&self, signer: &dyn ApprovalSigner, actor: &str, reason: &str) -> Result<usize, MirrorError> {
+        if actor.trim().is_empty() {
+            return Err(MirrorError::Invalid("a key rotation needs --by".into()));
+        }
+        let approved = self.meta.versions(Some(State::Approved))?;
+        let signatures = approved
+            .iter()
+            .map(|rec| Ok((rec.id, self.sign_with(signer, rec)?)))
+            .collect::<Result<Vec<_>, MirrorError>>()?;
+        self.meta.resign(&signatures, actor, reason)?;
+        self.bump();
+        Ok(signatures.len())
+    }
+
+    fn sign_with(&self, signer: &dyn ApprovalSigner, rec: &VersionRecord) -> Result<String, MirrorError> {
         let bytes = self.blobs.get(&rec.archive_sha256)?;
         let st = ApprovalStatement {
             slug: rec.slug.clone(),
@@ -436,7 +457,7 @@ impl Mirror {
             timestamp: now_ms() / 1000,
             file: format!("{}-{}.zip", rec.slug, rec.version),
         };
-        self.signer.sign_archive(&st, &bytes).map_err(|e| MirrorError::Sign(e.to_string()))
+        signer.sign_archive(&st, &bytes).map_err(|e| MirrorError::Sign(e.to_string()))
     }
 
     /// Why the policy refuses this version, if it does: a `[[deny]]` entry matches it, or

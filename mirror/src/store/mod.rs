@@ -121,6 +121,12 @@ pub trait MetaStore: Send + Sync {
     /// The audit action (`approve`, `override`, `policy`, …) of the latest move of
     /// `slug@version` into `approved`.
     fn approval_action(&self, slug: &str, version: &str) -> Result<Option<String>, StoreError>;
+    /// How many versions carry a signature (approved at least once).
+    fn signed_versions(&self) -> Result<usize, StoreError>;
+    /// Replace the signatures of approved versions after a key rotation, in one
+    /// transaction: an audit row `re-sign` per version and one `key-rotate` row (slug and
+    /// version `-`) with `reason`.
+    fn resign(&self, signatures: &[(i64, String)], actor: &str, reason: &str) -> Result<(), StoreError>;
     fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError>;
     /// Record an integrity alert, audited under `actor` (the command that saw it).
     fn record_alert(

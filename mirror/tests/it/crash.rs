@@ -67,6 +67,8 @@ impl MetaStore for FailingInsert {
         update_scan(id: i64, scan: &skillscan_mirror::vetting::VetOutcome, actor: &str) -> Result<(), StoreError>;
         owner_has_approved(owner: &str) -> Result<bool, StoreError>;
         approval_action(slug: &str, version: &str) -> Result<Option<String>, StoreError>;
+        signed_versions() -> Result<usize, StoreError>;
+        resign(signatures: &[(i64, String)], actor: &str, reason: &str) -> Result<(), StoreError>;
         audit(limit: Option<usize>) -> Result<Vec<skillscan_mirror::model::AuditEvent>, StoreError>;
         record_alert(a: &skillscan_mirror::model::IntegrityAlert, actor: &str, w: Vec<(String, String, String)>) -> Result<i64, StoreError>;
         alerts() -> Result<Vec<skillscan_mirror::model::IntegrityAlert>, StoreError>;

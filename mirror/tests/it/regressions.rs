@@ -167,3 +167,73 @@ fn defect6_opening_the_store_keeps_other_writers_temp_files() {
     let _next = FsBlobStore::open(dir.path()).unwrap();
     assert!(!in_flight.exists(), "a dead writer's temp file was kept");
 }
+
+fn mirror_cmd(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_skillscan-mirror"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("SKILLSCAN_MIRROR_CONFIG")
+        .env_remove("SKILLSCAN_MIRROR_WEBHOOK_URL")
+        .output()
+        .unwrap()
+}
+
+fn import_benign(data: &std::path::Path, version: &str) {
+    let skill = tempfile::tempdir().unwrap();
+    std::fs::write(skill.path().join("SKILL.md"), BENIGN_MD).unwrap();
+    let path = skill.path().to_str().unwrap();
+    let out = mirror_cmd(data, &["import", path, "--slug", "weather-brief", "--version", version, "--owner", "acme"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("approved"), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// Defect 10: losing `keys/` made any command (even `list`) silently create a new signing
+/// identity, so every earlier signature failed against the served public key.
+#[test]
+fn defect10_signing_key_loss_refuses_to_start_and_rotation_is_explicit() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    let data = data.path().join("data");
+    let out = mirror_cmd(&data, &["key", "init"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    import_benign(&data, "1.0.0");
+    let key = data.join("keys/mirror.key");
+    let secret = std::fs::read_to_string(&key).unwrap();
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    let old_pub = std::fs::read_to_string(data.join("keys/mirror.pub")).unwrap();
+
+    std::fs::remove_dir_all(data.join("keys")).unwrap();
+    let out = mirror_cmd(&data, &["list"]);
+    assert_eq!(out.status.code(), Some(2), "a lost key must stop the mirror");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("signing key") && err.contains("key rotate"), "{err}");
+    assert!(!key.exists(), "no key may be generated once approvals exist");
+
+    // `key init` refuses to replace an identity that signed approvals; `key rotate` makes a new
+    // one, re-signs the approved versions and audits it. No secret is ever printed.
+    let out = mirror_cmd(&data, &["key", "init"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = mirror_cmd(&data, &["key", "rotate", "--by", "ops"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let new_secret = std::fs::read_to_string(&key).unwrap();
+    assert_ne!(new_secret, secret);
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    for line in new_secret.lines().skip(1) {
+        assert!(!printed.contains(line), "the secret key was printed");
+    }
+    let new_pub = std::fs::read_to_string(data.join("keys/mirror.pub")).unwrap();
+    assert_ne!(new_pub, old_pub);
+    let out = mirror_cmd(&data, &["show", "weather-brief@1.0.0", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sig = shown["version"]["signature"].as_str().unwrap();
+    let public = skillscan_signatures::minisign::PublicKey::parse(&new_pub).unwrap();
+    let sig = skillscan_signatures::minisign::SignatureFile::parse(sig).unwrap();
+    assert_eq!(sig.key_id, public.key_id, "the approved version is re-signed with the new key");
+    let out = mirror_cmd(&data, &["audit", "--json"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"action\":\"key-rotate\""));
+    // The mirror starts again with the new key.
+    assert!(mirror_cmd(&data, &["list"]).status.success());
+}

@@ -6,6 +6,7 @@ mod audit_cmd;
 mod decide_cmd;
 mod exit;
 mod import_cmd;
+mod key_cmd;
 mod list_cmd;
 mod rescan_cmd;
 mod serve_cmd;
@@ -70,6 +71,11 @@ enum Command {
     Audit(audit_cmd::AuditArgs),
     /// Print integrity alerts and recent sync failures.
     Alerts(alerts_cmd::AlertsArgs),
+    /// Manage the signing key: `init` (first key), `rotate` (new key, re-signs approvals).
+    Key {
+        #[command(subcommand)]
+        action: key_cmd::KeyAction,
+    },
     /// Manage API tokens (stored hashed).
     Token {
         #[command(subcommand)]
@@ -110,6 +116,10 @@ fn init_logging(cli: &Cli) {
 
 /// Open the mirror, then hand it to the command.
 async fn run(cli: Cli) -> Result<Exit> {
+    if let Command::Key { action } = cli.command {
+        let m = Arc::new(shared::open_without_key(&cli.global.data, cli.global.config.as_deref())?);
+        return key_cmd::run(m, action).await;
+    }
     let m = Arc::new(shared::open(&cli.global.data, cli.global.config.as_deref())?);
     match cli.command {
         Command::Serve(args) => serve_cmd::run(m, args).await,
@@ -124,6 +134,7 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Audit(args) => audit_cmd::run(&m, args),
         Command::Alerts(args) => alerts_cmd::run(&m, args),
         Command::Token { action } => token_cmd::run(&m, action),
+        Command::Key { .. } => unreachable!("handled above"),
     }
 }
 
