@@ -8,7 +8,9 @@
 //!   signatures, with the statement rendered by `SkillStatement::to_trusted_comment`.
 //!   The key is `<data>/keys/mirror.key` (unencrypted minisign secret key, 0600; the
 //!   server must sign unattended) and `mirror.pub`. Keys made by the earlier interim
-//!   signer (`minisign -G -W`) are read as they are.
+//!   signer (`minisign -G -W`) are read as they are. A key is generated only before the
+//!   mirror has signed anything; afterwards a missing key is an error ([`KeyError`]) and
+//!   only `key rotate` makes a new one.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -16,6 +18,8 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
+
+use thiserror::Error;
 
 use crate::vetting::{
     ApprovalSigner, ApprovalStatement, Capabilities, SignError, UnavailableSigner, UnavailableVetter, VetError,
@@ -112,14 +116,85 @@ impl Vetter for SkillscanVetter {
     }
 }
 
-/// Open (creating on first use) the mirror's signing key under `<data>/keys/`.
-pub fn open_signer(data_dir: &Path) -> Arc<dyn ApprovalSigner> {
-    match NativeSigner::open_or_create(data_dir) {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            tracing::warn!("no signing key available ({e}); approvals will stay quarantined");
-            Arc::new(UnavailableSigner)
+/// Why the signing key cannot be used. The mirror refuses to start on any of these rather
+/// than sign with a new identity that earlier signatures would not verify against.
+#[derive(Debug, Error)]
+pub enum KeyError {
+    #[error(
+        "the signing key {path} is missing, but {signed} approved version(s) were signed with it; \
+         restore the keys/ directory from a backup, or run `skillscan-mirror key rotate --by NAME` \
+         to make a new key and re-sign every approved version (clients must then pin the new public key)"
+    )]
+    Lost { path: String, signed: usize },
+    #[error("no signing key at {path}; run `skillscan-mirror key init` to create one")]
+    Missing { path: String },
+    #[error("a signing key already exists at {path}; use `skillscan-mirror key rotate --by NAME` to replace it")]
+    Exists { path: String },
+    #[error("a key rotation was interrupted ({path} exists); run `skillscan-mirror key rotate --by NAME` to finish it")]
+    InterruptedRotation { path: String },
+    #[error("signing key {path}: {detail}")]
+    Key { path: String, detail: String },
+}
+
+fn key_err(path: &Path, detail: impl std::fmt::Display) -> KeyError {
+    KeyError::Key { path: path.display().to_string(), detail: detail.to_string() }
+}
+
+/// The mirror's signing key under `<data>/keys/`. A key is generated here only on a
+/// mirror that has never signed anything (`signed_versions == 0`, the first start);
+/// once approvals exist, a missing key is [`KeyError::Lost`] and nothing is generated.
+pub fn open_signer(data_dir: &Path, signed_versions: usize) -> Result<Arc<dyn ApprovalSigner>, KeyError> {
+    let keys = KeyFiles::new(data_dir);
+    if keys.pending.exists() {
+        return Err(KeyError::InterruptedRotation { path: keys.pending.display().to_string() });
+    }
+    match NativeSigner::open(data_dir) {
+        Ok(s) => Ok(Arc::new(s)),
+        Err(KeyError::Missing { path }) if signed_versions > 0 => Err(KeyError::Lost { path, signed: signed_versions }),
+        Err(KeyError::Missing { .. }) => {
+            let s = NativeSigner::generate(data_dir)?;
+            tracing::info!("generated the mirror signing key in {}", keys.dir.display());
+            Ok(Arc::new(s))
         }
+        Err(e) => Err(e),
+    }
+}
+
+/// The signer of a command that must not sign (`key init`/`key rotate` bring their own).
+pub fn no_signer() -> Arc<dyn ApprovalSigner> {
+    Arc::new(UnavailableSigner)
+}
+
+/// Paths of the key files.
+struct KeyFiles {
+    dir: std::path::PathBuf,
+    secret: std::path::PathBuf,
+    public: std::path::PathBuf,
+    /// The new key of a rotation in progress.
+    pending: std::path::PathBuf,
+}
+
+impl KeyFiles {
+    fn new(data_dir: &Path) -> KeyFiles {
+        let dir = data_dir.join("keys");
+        KeyFiles {
+            secret: dir.join("mirror.key"),
+            public: dir.join("mirror.pub"),
+            pending: dir.join("mirror.key.new"),
+            dir,
+        }
+    }
+
+    /// `keys/`, mode 0700.
+    fn create_dir(&self) -> Result<(), KeyError> {
+        fs::create_dir_all(&self.dir).map_err(|e| key_err(&self.dir, e))?;
+        fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700)).map_err(|e| key_err(&self.dir, e))
+    }
+}
+
+fn fsync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
     }
 }
 
@@ -140,40 +215,94 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
 }
 
 impl NativeSigner {
-    pub fn open_or_create(data_dir: &Path) -> Result<NativeSigner, String> {
-        use skillscan_signatures::minisign::{KdfParams, SecretKey};
-        let dir = data_dir.join("keys");
-        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())?;
-        let key = dir.join("mirror.key");
-        let pubf = dir.join("mirror.pub");
-        if !key.exists() {
-            // Write a private temp file, then publish it with hard_link, which fails if
-            // another process won the race (we then load theirs).
-            let (secret, _) = SecretKey::generate().map_err(|e| e.to_string())?;
-            let text = secret.to_file_string(None, KdfParams::default()).map_err(|e| e.to_string())?;
-            let tmp = dir.join(format!("mirror.key.{}.tmp", std::process::id()));
-            let _ = fs::remove_file(&tmp);
-            write_private(&tmp, &text)?;
-            let _ = fs::hard_link(&tmp, &key);
-            let _ = fs::remove_file(&tmp);
-            if let Ok(d) = fs::File::open(&dir) {
-                let _ = d.sync_all();
-            }
-            tracing::info!("generated the mirror signing key in {}", dir.display());
+    /// Load the existing key ([`KeyError::Missing`] if there is none) and make sure
+    /// `mirror.pub` matches it.
+    pub fn open(data_dir: &Path) -> Result<NativeSigner, KeyError> {
+        let keys = KeyFiles::new(data_dir);
+        if !keys.secret.exists() {
+            return Err(KeyError::Missing { path: keys.secret.display().to_string() });
         }
-        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
-        let text = fs::read_to_string(&key).map_err(|e| format!("{}: {e}", key.display()))?;
-        let secret = SecretKey::parse(&text, None).map_err(|e| format!("{}: {e}", key.display()))?;
+        keys.create_dir()?;
+        fs::set_permissions(&keys.secret, fs::Permissions::from_mode(0o600)).map_err(|e| key_err(&keys.secret, e))?;
+        let signer = Self::load(&keys.secret)?;
+        signer.write_public(&keys)?;
+        Ok(signer)
+    }
+
+    /// Create a new key (`key init`, first start); [`KeyError::Exists`] if there is one.
+    pub fn generate(data_dir: &Path) -> Result<NativeSigner, KeyError> {
+        let keys = KeyFiles::new(data_dir);
+        keys.create_dir()?;
+        if keys.secret.exists() {
+            return Err(KeyError::Exists { path: keys.secret.display().to_string() });
+        }
+        // Write a private temp file, then publish it with hard_link, which fails if
+        // another process won the race (we then load theirs).
+        let tmp = keys.dir.join(format!("mirror.key.{}.tmp", std::process::id()));
+        new_secret_file(&tmp)?;
+        let _ = fs::hard_link(&tmp, &keys.secret);
+        let _ = fs::remove_file(&tmp);
+        fsync_dir(&keys.dir);
+        Self::open(data_dir)
+    }
+
+    /// Start (or resume) a rotation: the new key, kept in `mirror.key.new` until
+    /// [`NativeSigner::finish_rotation`] puts it in place.
+    pub fn begin_rotation(data_dir: &Path) -> Result<NativeSigner, KeyError> {
+        let keys = KeyFiles::new(data_dir);
+        keys.create_dir()?;
+        if !keys.pending.exists() {
+            let tmp = keys.dir.join(format!("mirror.key.new.{}.tmp", std::process::id()));
+            new_secret_file(&tmp)?;
+            fs::rename(&tmp, &keys.pending).map_err(|e| key_err(&keys.pending, e))?;
+            fsync_dir(&keys.dir);
+        }
+        Self::load(&keys.pending)
+    }
+
+    /// End a rotation once the approved versions are re-signed: the old secret key (if
+    /// any) is kept as `mirror.key.retired-<ms>` (0600), the new one becomes `mirror.key`
+    /// and `mirror.pub` is rewritten.
+    pub fn finish_rotation(data_dir: &Path) -> Result<NativeSigner, KeyError> {
+        let keys = KeyFiles::new(data_dir);
+        if keys.secret.exists() {
+            let retired = keys.dir.join(format!("mirror.key.retired-{}", crate::model::now_ms()));
+            fs::rename(&keys.secret, &retired).map_err(|e| key_err(&retired, e))?;
+        }
+        fs::rename(&keys.pending, &keys.secret).map_err(|e| key_err(&keys.secret, e))?;
+        fsync_dir(&keys.dir);
+        Self::open(data_dir)
+    }
+
+    fn load(path: &Path) -> Result<NativeSigner, KeyError> {
+        use skillscan_signatures::minisign::SecretKey;
+        let text = fs::read_to_string(path).map_err(|e| key_err(path, e))?;
+        // The parse error never carries the key material.
+        let secret = SecretKey::parse(&text, None).map_err(|e| key_err(path, e))?;
         let public = secret.public_key();
         let pubkey_text = public.to_file_string(&public.default_comment());
-        // The public key is derived from the secret key: (re)write it if missing or stale.
-        if fs::read_to_string(&pubf).ok().as_deref() != Some(pubkey_text.as_str()) {
-            let tmp = dir.join(format!("mirror.pub.{}.tmp", std::process::id()));
-            fs::write(&tmp, &pubkey_text).and_then(|_| fs::rename(&tmp, &pubf)).map_err(|e| e.to_string())?;
-        }
         Ok(NativeSigner { secret, pubkey_text })
     }
+
+    /// The public key is derived from the secret key: (re)write it if missing or stale.
+    fn write_public(&self, keys: &KeyFiles) -> Result<(), KeyError> {
+        if fs::read_to_string(&keys.public).ok().as_deref() != Some(self.pubkey_text.as_str()) {
+            let tmp = keys.dir.join(format!("mirror.pub.{}.tmp", std::process::id()));
+            fs::write(&tmp, &self.pubkey_text)
+                .and_then(|_| fs::rename(&tmp, &keys.public))
+                .map_err(|e| key_err(&keys.public, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Generate a secret key into a new file at `path` (created 0600, never existing before).
+fn new_secret_file(path: &Path) -> Result<(), KeyError> {
+    use skillscan_signatures::minisign::{KdfParams, SecretKey};
+    let (secret, _) = SecretKey::generate().map_err(|e| key_err(path, e))?;
+    let text = secret.to_file_string(None, KdfParams::default()).map_err(|e| key_err(path, e))?;
+    let _ = fs::remove_file(path);
+    write_private(path, &text).map_err(|e| key_err(path, e))
 }
 
 impl ApprovalSigner for NativeSigner {
@@ -214,7 +343,7 @@ mod tests {
     #[test]
     fn native_signer_generates_a_private_key_and_signs_verifiable_statements() {
         let d = tempfile::tempdir().unwrap();
-        let s = NativeSigner::open_or_create(d.path()).unwrap();
+        let s = NativeSigner::generate(d.path()).unwrap();
         let key = d.path().join("keys/mirror.key");
         assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(fs::metadata(d.path().join("keys")).unwrap().permissions().mode() & 0o777, 0o700);
@@ -242,7 +371,7 @@ mod tests {
             })
             .unwrap();
         // Reopening uses the same key.
-        let again = NativeSigner::open_or_create(d.path()).unwrap();
+        let again = NativeSigner::open(d.path()).unwrap();
         assert_eq!(again.public_key(), s.public_key());
         assert!(s.sign_bytes("two\nlines", b"x").is_err());
     }

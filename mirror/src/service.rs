@@ -193,7 +193,7 @@ impl Mirror {
             if existing.archive_sha256 == observed {
                 return Ok(IngestOutcome::Unchanged { state: existing.state });
             }
-            return self.integrity_alert(&existing, &inp.zip, &observed);
+            return self.integrity_alert(&existing, &inp, &observed, actor);
         }
 
         // An archive that is not a valid flat skill is refused before anything is stored
@@ -244,9 +244,11 @@ impl Mirror {
     fn integrity_alert(
         &self,
         existing: &VersionRecord,
-        zip: &[u8],
+        inp: &IngestInput,
         observed: &str,
+        actor: &str,
     ) -> Result<IngestOutcome, MirrorError> {
+        let zip = &inp.zip;
         // Keep the different bytes as evidence (content-addressed, never served).
         let evidence_kept = self.blobs.put(zip).is_ok();
         let tree_note = match SkillArchive::read(zip, &self.archive_limits()) {
@@ -256,8 +258,10 @@ impl Mirror {
             Ok(_) => "file contents differ",
             Err(_) => "new bytes are not a valid skill archive",
         };
+        // Say where the bytes came from: a sync (upstream) or an import (a local file or folder).
+        let origin = if inp.source.starts_with(IMPORT_SOURCE) { "the import gave" } else { "upstream served" };
         let detail = format!(
-            "upstream served different bytes for pinned {}@{} ({tree_note}); pinned sha256 {} kept, observed {}{}",
+            "{origin} different bytes for pinned {}@{} ({tree_note}); pinned sha256 {} kept, observed {}{}",
             existing.slug,
             existing.version,
             existing.archive_sha256,
@@ -283,7 +287,7 @@ impl Mirror {
             detail: &detail,
             at: alert.at,
         });
-        self.meta.record_alert(&alert, self.hooks("integrity_alert", payload))?;
+        self.meta.record_alert(&alert, actor, self.hooks("integrity_alert", payload))?;
         self.bump();
         tracing::warn!(slug = %existing.slug, version = %existing.version, "integrity alert: {detail}");
         Ok(IngestOutcome::IntegrityAlert { pinned: existing.archive_sha256.clone(), observed: observed.to_string() })
@@ -331,15 +335,6 @@ impl Mirror {
     fn policy_decision(&self, rec: &VersionRecord, outcome: &VetOutcome) -> Result<Decision, MirrorError> {
         let version = validate::version(&rec.version).map_err(|e| MirrorError::Invalid(e.to_string()))?;
         let base = self.base_version(&rec.slug, &rec.version)?;
-        if let Some(b) = &base
-            && b.owner != rec.owner
-        {
-            return Ok(Decision::Quarantine(format!(
-                "owner changed from {} to {} since the last approved version: held for review",
-                b.owner.as_deref().unwrap_or("(none)"),
-                rec.owner.as_deref().unwrap_or("(none)")
-            )));
-        }
         let delta = base
             .as_ref()
             .map(|b| CapabilityDelta::between(&b.capabilities.clone().unwrap_or_default(), &outcome.capabilities));
@@ -347,7 +342,7 @@ impl Mirror {
             Some(o) => self.meta.owner_has_approved(o)?,
             None => false,
         };
-        Ok(self.policy.decide(&Facts {
+        let decision = self.policy.decide(&Facts {
             slug: &rec.slug,
             version: &version,
             owner: rec.owner.as_deref(),
@@ -357,7 +352,18 @@ impl Mirror {
             scan_summary: &outcome.summary,
             owner_seen,
             update_delta: delta.as_ref(),
-        }))
+        });
+        // A slug transfer is a classic rug-pull, so an owner change holds an update for
+        // review. It comes after the policy and only ever downgrades an approval: a deny
+        // entry or a verdict that maps to reject stays a rejection.
+        Ok(match (decision, &base) {
+            (Decision::Approve(_), Some(b)) if b.owner != rec.owner => Decision::Quarantine(format!(
+                "owner changed from {} to {} since the last approved version: held for review",
+                b.owner.as_deref().unwrap_or("(none)"),
+                rec.owner.as_deref().unwrap_or("(none)")
+            )),
+            (decision, _) => decision,
+        })
     }
 
     /// Apply a decision to a version currently in `from`. Approval signs first and falls
@@ -421,6 +427,27 @@ impl Mirror {
     }
 
     fn sign(&self, rec: &VersionRecord) -> Result<String, MirrorError> {
+        self.sign_with(self.signer.as_ref(), rec)
+    }
+
+    /// Key rotation: sign every approved version with `signer` (the new key) and store the
+    /// signatures in one audited transaction (`re-sign` per version, one `key-rotate`).
+    /// Nothing is stored unless every version could be signed. Returns how many were.
+    pub fn resign_all(&self, signer: &dyn ApprovalSigner, actor: &str, reason: &str) -> Result<usize, MirrorError> {
+        if actor.trim().is_empty() {
+            return Err(MirrorError::Invalid("a key rotation needs --by".into()));
+        }
+        let approved = self.meta.versions(Some(State::Approved))?;
+        let signatures = approved
+            .iter()
+            .map(|rec| Ok((rec.id, self.sign_with(signer, rec)?)))
+            .collect::<Result<Vec<_>, MirrorError>>()?;
+        self.meta.resign(&signatures, actor, reason)?;
+        self.bump();
+        Ok(signatures.len())
+    }
+
+    fn sign_with(&self, signer: &dyn ApprovalSigner, rec: &VersionRecord) -> Result<String, MirrorError> {
         let bytes = self.blobs.get(&rec.archive_sha256)?;
         let st = ApprovalStatement {
             slug: rec.slug.clone(),
@@ -430,10 +457,29 @@ impl Mirror {
             timestamp: now_ms() / 1000,
             file: format!("{}-{}.zip", rec.slug, rec.version),
         };
-        self.signer.sign_archive(&st, &bytes).map_err(|e| MirrorError::Sign(e.to_string()))
+        signer.sign_archive(&st, &bytes).map_err(|e| MirrorError::Sign(e.to_string()))
     }
 
-    /// `approve|reject|revoke SLUG@VERSION --reason TEXT --by NAME`.
+    /// Why the policy refuses this version, if it does: a `[[deny]]` entry matches it, or
+    /// its stored verdict maps to `reject`. Approving such a version needs an override.
+    pub fn policy_objection(&self, rec: &VersionRecord) -> Option<String> {
+        let denied = validate::version(&rec.version)
+            .ok()
+            .and_then(|v| self.policy.denied(&rec.slug, &v, rec.owner.as_deref()).map(str::to_string));
+        let rejected = rec.verdict.filter(|v| self.policy.action_for(*v) == crate::policy::Action::Reject);
+        let findings = findings_count(rec);
+        let verdict = rec.verdict.map_or_else(|| "none".to_string(), |v| v.to_string());
+        let counted = format!("verdict {verdict} with {findings} finding{}", if findings == 1 { "" } else { "s" });
+        match (denied, rejected) {
+            (Some(d), _) => Some(format!("denied by policy: {d}; {counted}")),
+            (None, Some(_)) => Some(format!("{counted}, which the policy maps to reject")),
+            (None, None) => None,
+        }
+    }
+
+    /// `approve|reject|revoke SLUG@VERSION --reason TEXT --by NAME`. Approving a version
+    /// the policy refuses ([`Mirror::policy_objection`]) needs `override_policy` and is
+    /// audited as `override` with the verdict and the findings count.
     pub fn decide(
         &self,
         slug: &str,
@@ -441,6 +487,7 @@ impl Mirror {
         to: State,
         reason: &str,
         by: &str,
+        override_policy: bool,
     ) -> Result<VersionRecord, MirrorError> {
         let rec = self.get(slug, version)?;
         if reason.trim().is_empty() || by.trim().is_empty() {
@@ -460,7 +507,17 @@ impl Mirror {
         match to {
             State::Revoked => self.revoke(&rec, &reason, by, "revoke")?,
             State::Approved => {
-                let st = self.apply(&rec, rec.state, Decision::Approve(reason), None, by, "approve")?;
+                let (reason, action) = match (self.policy_objection(&rec), override_policy) {
+                    (Some(why), false) => {
+                        return Err(MirrorError::Conflict(format!(
+                            "{} is refused by policy ({why}); approving it needs --override",
+                            rec.key()
+                        )));
+                    }
+                    (Some(why), true) => (format!("override: {why}; {reason}"), "override"),
+                    (None, _) => (reason, "approve"),
+                };
+                let st = self.apply(&rec, rec.state, Decision::Approve(reason), None, by, action)?;
                 if st != State::Approved {
                     return Err(MirrorError::Sign(format!("{} could not be signed; left quarantined", rec.key())));
                 }
@@ -523,8 +580,36 @@ impl Mirror {
                     let denied = validate::version(&rec.version)
                         .ok()
                         .and_then(|v| self.policy.denied(&rec.slug, &v, rec.owner.as_deref()).map(str::to_string));
+                    let refused = action == crate::policy::Action::Reject || denied.is_some();
+                    // A human approved this over the policy's objection: only new rules that
+                    // find something the approval did not see take it back.
+                    let overridden = self.meta.approval_action(&rec.slug, &rec.version)?.as_deref() == Some("override");
+                    let unseen: Vec<&str> =
+                        o.reason_codes.iter().filter(|c| !rec.reason_codes.contains(c)).map(String::as_str).collect();
+                    let rules_changed = rec.rules_version.as_deref() != Some(o.rules_version.as_str());
                     self.meta.update_scan(rec.id, &o, actor)?;
-                    if action == crate::policy::Action::Reject || denied.is_some() {
+                    let finds_new = rules_changed && !unseen.is_empty();
+                    if refused && overridden && !finds_new {
+                        self.bump();
+                        out.push((
+                            rec.key(),
+                            rec.state,
+                            rec.state,
+                            format!(
+                                "still {} ({}); kept: approved with --override, nothing new found",
+                                o.verdict, o.rules_version
+                            ),
+                        ));
+                    } else if refused && overridden {
+                        let reason = format!(
+                            "retro-hunt: rules {} found what the override did not see: {}: {}",
+                            o.rules_version,
+                            unseen.join(", "),
+                            o.summary
+                        );
+                        self.revoke(&rec, &reason, actor, "rescan")?;
+                        out.push((rec.key(), State::Approved, State::Revoked, reason));
+                    } else if refused {
                         let reason = match denied {
                             Some(d) => format!("retro-hunt: now denied by policy: {d}"),
                             None => {
@@ -627,6 +712,11 @@ impl Mirror {
 
     /// Build the ingest input for `import PATH` (a zip file, stored byte-for-byte, or a
     /// directory, packed into a flat ClawHub-style zip with `_meta.json`).
+    ///
+    /// Packing a directory is deterministic: entries sorted, fixed zip timestamps and
+    /// modes, and `_meta.json`'s `publishedAt` fixed at [`IMPORT_PUBLISHED_AT`], so the
+    /// same folder always gives the same bytes (re-importing it is `unchanged`, not an
+    /// integrity alert). The import time is recorded on the version row instead.
     pub fn import_input(
         path: &Path,
         slug: &str,
@@ -637,7 +727,7 @@ impl Mirror {
         let zip = if path.is_dir() {
             let mut files = BTreeMap::new();
             collect_dir(path, path, &mut files)?;
-            files.insert("_meta.json".to_string(), archive::meta_json(owner, slug, version, now));
+            files.insert("_meta.json".to_string(), archive::meta_json(owner, slug, version, IMPORT_PUBLISHED_AT));
             archive::build_zip(&files).map_err(|e| MirrorError::Invalid(e.to_string()))?
         } else {
             std::fs::read(path).map_err(|e| MirrorError::Invalid(format!("cannot read {}: {e}", path.display())))?
@@ -650,13 +740,20 @@ impl Mirror {
             summary: None,
             changelog: String::new(),
             published_at: now,
-            source: format!("import:{}", path.display()),
+            source: format!("{IMPORT_SOURCE}{}", path.display()),
             metadata_json: None,
             license: None,
             zip,
         })
     }
 }
+
+/// `publishedAt` in the `_meta.json` of a packed directory: 1980-01-01T00:00:00Z in
+/// milliseconds, the zip epoch that the packed entries' timestamps use too.
+pub const IMPORT_PUBLISHED_AT: i64 = 315_532_800_000;
+
+/// The `source` prefix of imported versions.
+const IMPORT_SOURCE: &str = "import:";
 
 /// Directory walk for imports: regular files only (symlinks skipped, as `clawhub publish`
 /// does), dot-segments skipped, paths relative with `/`.
@@ -679,6 +776,22 @@ fn collect_dir(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) -> 
         }
     }
     Ok(())
+}
+
+/// The active findings of the stored scan report; the number of distinct rule ids when the
+/// report does not list them.
+fn findings_count(rec: &VersionRecord) -> usize {
+    let report: Option<serde_json::Value> = rec.report_json.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    let skills = report.as_ref().and_then(|r| r.get("skills")).and_then(serde_json::Value::as_array);
+    match skills {
+        Some(skills) => skills
+            .iter()
+            .filter_map(|s| s.get("findings").and_then(serde_json::Value::as_array))
+            .flatten()
+            .filter(|f| f.get("suppressed").is_none_or(serde_json::Value::is_null))
+            .count(),
+        None => rec.reason_codes.len(),
+    }
 }
 
 fn reason_of(d: &Decision) -> &str {

@@ -289,8 +289,8 @@ pub mod doubles {
 
     /// A vetter that reads the archive's files and decides from marker words in them:
     /// `MALICIOUS`, `SUSPICIOUS`, `CAUTION`, `SCANFAIL` (scanner error), `HOST:<name>` (a
-    /// network capability), and `RETRO` (malicious once the rules version contains
-    /// `strict`, for retro-hunt tests).
+    /// network capability), and `RETRO` (malicious, with the extra reason code `TEST-RETRO`,
+    /// once the rules version contains `strict`, for retro-hunt tests).
     pub struct MarkerVetter {
         pub rules_version: Mutex<String>,
     }
@@ -340,6 +340,9 @@ pub mod doubles {
             let mut o = outcome(verdict, &rules);
             if verdict >= Verdict::Suspicious {
                 o.reason_codes = vec!["TEST001".into()];
+            }
+            if strict && text.contains("RETRO") {
+                o.reason_codes.push("TEST-RETRO".into());
             }
             for word in text.split_whitespace() {
                 if let Some(h) = word.strip_prefix("HOST:") {

@@ -1,7 +1,7 @@
 //! Admin API (bearer token with role `admin`): the same decisions as the CLI.
 //!
 //! `POST /api/v1/admin/versions/{slug}/{version}/{approve|reject|revoke}` with
-//! `{"reason": "…"}`; the actor recorded in the audit log is `token:<name>`, so a token
+//! `{"reason": "…"}` (and `"override": true` to approve what the policy refuses); the actor recorded in the audit log is `token:<name>`, so a token
 //! holder cannot impersonate someone else.
 //!
 //! Answers carry stored records as they are, written with [`SortedKeys`].
@@ -132,6 +132,9 @@ async fn show(
 #[derive(Deserialize)]
 struct DecisionBody {
     reason: String,
+    /// Approve a version the policy refuses (deny entry, verdict mapped to reject).
+    #[serde(default, rename = "override")]
+    override_policy: bool,
 }
 
 async fn decide(
@@ -154,7 +157,7 @@ async fn decide(
     }
     let s2 = st.clone();
     let rec = blocking(move || {
-        let rec = s2.mirror.decide(&slug, &version, to, &body.reason, &actor)?;
+        let rec = s2.mirror.decide(&slug, &version, to, &body.reason, &actor, body.override_policy)?;
         // Read-your-writes: the next request already sees the decision.
         s2.rebuild()?;
         Ok(rec)

@@ -3,10 +3,16 @@
 //! Write protocol (panamax/cacache style): write `tmp/<hex>.<nonce>` on the same
 //! filesystem → fsync the file → create the fan-out directories → rename into place
 //! (atomic; if the target exists the content is identical, so this dedups) → fsync the
-//! directory. Only after `put` returns may a database row reference the blob. Leftover
-//! temp files from a crash are removed on open; they are never referenced.
+//! directory. Only after `put` returns may a database row reference the blob.
+//!
+//! Temp files are never referenced by anyone but their writer, and several processes
+//! (`serve`, an `import`, a `list`) may share the store. So each open store writes into its
+//! own `tmp/<owner>/` and holds an exclusive lock on `tmp/<owner>.lock` for as long as it
+//! lives (the OS drops the lock when the process dies, even on SIGKILL). Opening the store
+//! reaps only the directories whose lock can be taken, i.e. whose owner is gone; a live
+//! writer's files are never touched.
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +24,10 @@ use crate::validate;
 pub struct FsBlobStore {
     root: PathBuf,
     nonce: AtomicU64,
+    /// This store's own temp directory, `tmp/<owner>/`.
+    tmp: PathBuf,
+    /// The exclusive lock on `tmp/<owner>.lock` that marks the owner alive.
+    lock: File,
 }
 
 const LAYOUT_VERSION: &str = "skillscan-mirror blobs v1\n";
@@ -34,15 +44,10 @@ impl FsBlobStore {
         if !marker.exists() {
             fs::write(&marker, LAYOUT_VERSION).map_err(|e| StoreError::io(&marker, e))?;
         }
-        // Temp files are only ever referenced by the writer that created them; after a
-        // crash they are garbage.
-        if let Ok(rd) = fs::read_dir(&tmp) {
-            for e in rd.flatten() {
-                let _ = fs::remove_file(e.path());
-            }
-        }
         let seed = crate::model::now_ms() as u64 ^ std::process::id() as u64;
-        Ok(FsBlobStore { root, nonce: AtomicU64::new(seed) })
+        let (own, lock) = claim_temp_dir(&tmp, seed)?;
+        reap_dead_owners(&tmp, &own);
+        Ok(FsBlobStore { root, nonce: AtomicU64::new(seed), tmp: own, lock })
     }
 
     /// Final path of a blob.
@@ -54,11 +59,77 @@ impl FsBlobStore {
     /// crash tests can stop the protocol half-way.
     pub fn write_temp(&self, bytes: &[u8]) -> Result<PathBuf, StoreError> {
         let n = self.nonce.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.root.join("tmp").join(format!("{}.{n:x}", sha256_hex(bytes)));
+        let tmp = self.tmp.join(format!("{}.{n:x}", sha256_hex(bytes)));
         let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
         f.write_all(bytes).map_err(|e| StoreError::io(&tmp, e))?;
         f.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
         Ok(tmp)
+    }
+}
+
+impl Drop for FsBlobStore {
+    /// A clean close removes this store's temp directory and lock; after a crash the next
+    /// open reaps them.
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.tmp);
+        let _ = fs::remove_file(self.tmp.with_extension("lock"));
+        let _ = self.lock.unlock();
+    }
+}
+
+/// Create `tmp/<owner>.lock`, locked, then `tmp/<owner>/`. The lock file is created and
+/// locked under a hidden name and then renamed into place, so no other process can ever see
+/// an unlocked lock file of a live owner.
+fn claim_temp_dir(tmp: &Path, seed: u64) -> Result<(PathBuf, File), StoreError> {
+    let name = format!("{}-{seed:x}", std::process::id());
+    let pending = tmp.join(format!(".{name}.lock.new"));
+    let lock_path = tmp.join(format!("{name}.lock"));
+    let lock =
+        OpenOptions::new().write(true).create_new(true).open(&pending).map_err(|e| StoreError::io(&pending, e))?;
+    lock.try_lock().map_err(|e| StoreError::io(&pending, std::io::Error::other(e.to_string())))?;
+    fs::rename(&pending, &lock_path).map_err(|e| StoreError::io(&lock_path, e))?;
+    let own = tmp.join(&name);
+    fs::create_dir(&own).map_err(|e| StoreError::io(&own, e))?;
+    Ok((own, lock))
+}
+
+/// Remove the temp directories of owners that are gone: a lock file whose lock can be
+/// taken, a directory without a lock file, and (from before per-owner directories) loose
+/// temp files. Best effort: anything that cannot be removed now is left for a later open.
+fn reap_dead_owners(tmp: &Path, own: &Path) {
+    let Ok(rd) = fs::read_dir(tmp) else { return };
+    for e in rd.flatten() {
+        let path = e.path();
+        if path == own || path == own.with_extension("lock") {
+            continue;
+        }
+        let name = e.file_name().to_string_lossy().into_owned();
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir {
+            // Lock file first, directory second: a directory without one has no live owner.
+            if !tmp.join(format!("{name}.lock")).exists() {
+                let _ = fs::remove_dir_all(&path);
+            }
+        } else if let Some(owner) = name.strip_suffix(".lock") {
+            if owner.starts_with('.') {
+                continue;
+            }
+            let Ok(f) = OpenOptions::new().write(true).open(&path) else { continue };
+            if f.try_lock().is_ok() {
+                let _ = fs::remove_dir_all(tmp.join(owner));
+                let _ = fs::remove_file(&path);
+            }
+        } else if name.starts_with('.') && name.ends_with(".lock.new") {
+            // A claim interrupted before its rename; a live one is locked.
+            if let Ok(f) = OpenOptions::new().write(true).open(&path)
+                && f.try_lock().is_ok()
+            {
+                let _ = fs::remove_file(&path);
+            }
+        } else {
+            // A loose temp file from an older mirror whose writer is gone.
+            let _ = fs::remove_file(&path);
+        }
     }
 }
 
@@ -154,10 +225,36 @@ mod tests {
         assert!(tmp.exists());
         let h = sha256_hex(b"half-done");
         assert!(!s.contains(&h).unwrap());
-        drop(s);
+        // "Crash": the owner is gone without cleaning up (its lock released by the OS).
+        let _ = s.lock.unlock();
+        std::mem::forget(s);
         // "Restart": temp garbage is collected, the blob was never visible.
         let s = FsBlobStore::open(d.path()).unwrap();
         assert!(!tmp.exists());
         assert!(matches!(s.get(&h), Err(StoreError::BlobMissing(_))));
+    }
+
+    #[test]
+    fn only_dead_owners_temp_files_are_reaped() {
+        let d = tempfile::tempdir().unwrap();
+        let live = FsBlobStore::open(d.path()).unwrap();
+        let live_file = live.write_temp(b"in flight").unwrap();
+        // A dead owner: its lock file is not locked by anyone.
+        let dead = d.path().join("tmp/1-dead");
+        fs::create_dir_all(&dead).unwrap();
+        fs::write(dead.join("x.0"), b"garbage").unwrap();
+        fs::write(d.path().join("tmp/1-dead.lock"), b"").unwrap();
+        // An owner directory without a lock file, and a loose file from an older mirror.
+        fs::create_dir_all(d.path().join("tmp/2-orphan")).unwrap();
+        fs::write(d.path().join("tmp/abc.1"), b"old").unwrap();
+        let other = FsBlobStore::open(d.path()).unwrap();
+        assert!(live_file.exists(), "a live owner's file was reaped");
+        assert!(!dead.exists() && !d.path().join("tmp/1-dead.lock").exists());
+        assert!(!d.path().join("tmp/2-orphan").exists());
+        assert!(!d.path().join("tmp/abc.1").exists());
+        drop(other);
+        drop(live);
+        let left: Vec<_> = fs::read_dir(d.path().join("tmp")).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert!(left.is_empty(), "a clean close leaves nothing: {left:?}");
     }
 }

@@ -118,8 +118,23 @@ pub trait MetaStore: Send + Sync {
     /// Record a new scan result without changing state (retro-hunt that still passes).
     fn update_scan(&self, id: i64, scan: &VetOutcome, actor: &str) -> Result<(), StoreError>;
     fn owner_has_approved(&self, owner: &str) -> Result<bool, StoreError>;
+    /// The audit action (`approve`, `override`, `policy`, …) of the latest move of
+    /// `slug@version` into `approved`.
+    fn approval_action(&self, slug: &str, version: &str) -> Result<Option<String>, StoreError>;
+    /// How many versions carry a signature (approved at least once).
+    fn signed_versions(&self) -> Result<usize, StoreError>;
+    /// Replace the signatures of approved versions after a key rotation, in one
+    /// transaction: an audit row `re-sign` per version and one `key-rotate` row (slug and
+    /// version `-`) with `reason`.
+    fn resign(&self, signatures: &[(i64, String)], actor: &str, reason: &str) -> Result<(), StoreError>;
     fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError>;
-    fn record_alert(&self, a: &IntegrityAlert, webhooks: Vec<(String, String, String)>) -> Result<i64, StoreError>;
+    /// Record an integrity alert, audited under `actor` (the command that saw it).
+    fn record_alert(
+        &self,
+        a: &IntegrityAlert,
+        actor: &str,
+        webhooks: Vec<(String, String, String)>,
+    ) -> Result<i64, StoreError>;
     fn alerts(&self) -> Result<Vec<IntegrityAlert>, StoreError>;
     fn record_sync_failure(&self, f: &SyncFailure) -> Result<(), StoreError>;
     fn sync_failures(&self, limit: usize) -> Result<Vec<SyncFailure>, StoreError>;

@@ -426,6 +426,74 @@ impl MetaStore for SqliteStore {
         })
     }
 
+    fn approval_action(&self, slug: &str, version: &str) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT action FROM audit WHERE slug = ?1 AND version = ?2 AND to_state = 'approved'
+                   AND (from_state IS NULL OR from_state != 'approved') ORDER BY id DESC LIMIT 1",
+                params![slug, version],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?)
+        })
+    }
+
+    fn signed_versions(&self) -> Result<usize, StoreError> {
+        self.with(|c| {
+            let n: i64 = c.query_row("SELECT COUNT(*) FROM versions WHERE signature IS NOT NULL", [], |r| r.get(0))?;
+            Ok(n.max(0) as usize)
+        })
+    }
+
+    fn resign(&self, signatures: &[(i64, String)], actor: &str, reason: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for (id, sig) in signatures {
+                let row: Option<(String, String, Option<String>, Option<String>)> = tx
+                    .query_row(
+                        "SELECT slug, version, verdict, rules_version FROM versions WHERE id = ?1 AND state = 'approved'",
+                        params![id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    )
+                    .optional()?;
+                let Some((slug, version, verdict, rules)) = row else {
+                    return Err(StoreError::Conflict { key: format!("version id {id}"), expected: State::Approved });
+                };
+                tx.execute("UPDATE versions SET signature = ?2 WHERE id = ?1", params![id, sig])?;
+                insert_audit(
+                    &tx,
+                    AuditRow {
+                        actor,
+                        action: "re-sign",
+                        slug: &slug,
+                        version: &version,
+                        from: Some(State::Approved),
+                        to: Some(State::Approved),
+                        reason,
+                        verdict: verdict.as_deref(),
+                        rules: rules.as_deref(),
+                    },
+                )?;
+            }
+            insert_audit(
+                &tx,
+                AuditRow {
+                    actor,
+                    action: "key-rotate",
+                    slug: "-",
+                    version: "-",
+                    from: None,
+                    to: None,
+                    reason,
+                    verdict: None,
+                    rules: None,
+                },
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
     fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError> {
         self.with(|c| {
             let lim = limit.map(|l| l as i64).unwrap_or(-1);
@@ -438,7 +506,12 @@ impl MetaStore for SqliteStore {
         })
     }
 
-    fn record_alert(&self, a: &IntegrityAlert, webhooks: Vec<(String, String, String)>) -> Result<i64, StoreError> {
+    fn record_alert(
+        &self,
+        a: &IntegrityAlert,
+        actor: &str,
+        webhooks: Vec<(String, String, String)>,
+    ) -> Result<i64, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -450,7 +523,7 @@ impl MetaStore for SqliteStore {
             insert_audit(
                 &tx,
                 AuditRow {
-                    actor: "sync",
+                    actor,
                     action: "integrity-alert",
                     slug: &a.slug,
                     version: &a.version,

@@ -265,7 +265,7 @@ async fn refusals_are_enforced_on_every_route() {
     assert_eq!(get(e.app(), "/api/v1/download?slug=weather-brief").await.0, 200);
 
     // Revocation takes effect on the next request.
-    e.mirror.decide("weather-brief", "1.0.0", State::Revoked, "bad actor", "alice").unwrap();
+    e.mirror.decide("weather-brief", "1.0.0", State::Revoked, "bad actor", "alice", false).unwrap();
     e.state.rebuild().unwrap();
     let (s, _, b) = get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.0").await;
     assert_eq!(s, 403);

@@ -66,8 +66,11 @@ impl MetaStore for FailingInsert {
         transition(t: &skillscan_mirror::store::Transition<'_>) -> Result<(), StoreError>;
         update_scan(id: i64, scan: &skillscan_mirror::vetting::VetOutcome, actor: &str) -> Result<(), StoreError>;
         owner_has_approved(owner: &str) -> Result<bool, StoreError>;
+        approval_action(slug: &str, version: &str) -> Result<Option<String>, StoreError>;
+        signed_versions() -> Result<usize, StoreError>;
+        resign(signatures: &[(i64, String)], actor: &str, reason: &str) -> Result<(), StoreError>;
         audit(limit: Option<usize>) -> Result<Vec<skillscan_mirror::model::AuditEvent>, StoreError>;
-        record_alert(a: &skillscan_mirror::model::IntegrityAlert, w: Vec<(String, String, String)>) -> Result<i64, StoreError>;
+        record_alert(a: &skillscan_mirror::model::IntegrityAlert, actor: &str, w: Vec<(String, String, String)>) -> Result<i64, StoreError>;
         alerts() -> Result<Vec<skillscan_mirror::model::IntegrityAlert>, StoreError>;
         record_sync_failure(f: &skillscan_mirror::model::SyncFailure) -> Result<(), StoreError>;
         sync_failures(limit: usize) -> Result<Vec<skillscan_mirror::model::SyncFailure>, StoreError>;

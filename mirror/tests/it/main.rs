@@ -5,6 +5,7 @@ mod api;
 mod common;
 mod crash;
 mod fuzz;
+mod regressions;
 mod server;
 mod snapshots;
 mod sync;

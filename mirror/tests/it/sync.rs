@@ -298,7 +298,7 @@ fn every_alerting_event_is_queued_for_the_webhooks() {
     e.ingest("careful-skill", "0.1.0", "acme", &[("SKILL.md", "# c\nCAUTION\n")]);
     e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# c\nMALICIOUS\n")]);
     e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
-    e.mirror.decide("weather-brief", "1.0.0", State::Revoked, "pulled by the vendor", "alice").unwrap();
+    e.mirror.decide("weather-brief", "1.0.0", State::Revoked, "pulled by the vendor", "alice", false).unwrap();
     // Different bytes for a pinned version.
     e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# c\nMALICIOUS\nchanged\n")]);
     let queued: Vec<String> = e.mirror.meta.due_webhooks(i64::MAX, 8).unwrap().into_iter().map(|w| w.event).collect();

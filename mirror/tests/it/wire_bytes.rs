@@ -63,10 +63,10 @@ fn seeded() -> Env {
         &[("SKILL.md", "# n\nHOST:api.example.invalid HOST:evil.example.invalid\n")],
     );
     e.ingest("pulled-skill", "2.0.0", "acme", &[("SKILL.md", "# p\n")]);
-    m.decide("pulled-skill", "2.0.0", State::Revoked, "pulled by the vendor", "alice").unwrap();
+    m.decide("pulled-skill", "2.0.0", State::Revoked, "pulled by the vendor", "alice", false).unwrap();
     m.ingest(ownerless(input("lonely-skill", "0.2.0", "x", &[("SKILL.md", "# l\n")])), "test").unwrap();
     e.ingest("flaky-skill", "1.0.0", "acme", &[("SKILL.md", "# f\nSCANFAIL\n")]);
-    m.decide("flaky-skill", "1.0.0", State::Approved, "reviewed by hand", "alice").unwrap();
+    m.decide("flaky-skill", "1.0.0", State::Approved, "reviewed by hand", "alice", false).unwrap();
     // Different bytes for a pinned version: an integrity alert.
     e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# c\nMALICIOUS\nchanged\n")]);
     let failure = SyncFailure {

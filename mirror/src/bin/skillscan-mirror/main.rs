@@ -6,6 +6,7 @@ mod audit_cmd;
 mod decide_cmd;
 mod exit;
 mod import_cmd;
+mod key_cmd;
 mod list_cmd;
 mod rescan_cmd;
 mod serve_cmd;
@@ -54,8 +55,8 @@ enum Command {
     Sync(sync_cmd::SyncArgs),
     /// Import a skill from a zip file or a directory (air-gapped use).
     Import(import_cmd::ImportArgs),
-    /// Approve a version (signs it).
-    Approve(decide_cmd::DecisionArgs),
+    /// Approve a version (signs it); `--override` for a version the policy refuses.
+    Approve(decide_cmd::ApproveArgs),
     /// Reject a version.
     Reject(decide_cmd::DecisionArgs),
     /// Revoke an approved version.
@@ -70,6 +71,11 @@ enum Command {
     Audit(audit_cmd::AuditArgs),
     /// Print integrity alerts and recent sync failures.
     Alerts(alerts_cmd::AlertsArgs),
+    /// Manage the signing key: `init` (first key), `rotate` (new key, re-signs approvals).
+    Key {
+        #[command(subcommand)]
+        action: key_cmd::KeyAction,
+    },
     /// Manage API tokens (stored hashed).
     Token {
         #[command(subcommand)]
@@ -110,12 +116,16 @@ fn init_logging(cli: &Cli) {
 
 /// Open the mirror, then hand it to the command.
 async fn run(cli: Cli) -> Result<Exit> {
+    if let Command::Key { action } = cli.command {
+        let m = Arc::new(shared::open_without_key(&cli.global.data, cli.global.config.as_deref())?);
+        return key_cmd::run(m, action).await;
+    }
     let m = Arc::new(shared::open(&cli.global.data, cli.global.config.as_deref())?);
     match cli.command {
         Command::Serve(args) => serve_cmd::run(m, args).await,
         Command::Sync(args) => sync_cmd::run(m, args).await,
         Command::Import(args) => import_cmd::run(m, args).await,
-        Command::Approve(d) => decide_cmd::run(m, d, State::Approved).await,
+        Command::Approve(a) => decide_cmd::approve(m, a).await,
         Command::Reject(d) => decide_cmd::run(m, d, State::Rejected).await,
         Command::Revoke(d) => decide_cmd::run(m, d, State::Revoked).await,
         Command::List(args) => list_cmd::run(&m, args),
@@ -124,6 +134,7 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Audit(args) => audit_cmd::run(&m, args),
         Command::Alerts(args) => alerts_cmd::run(&m, args),
         Command::Token { action } => token_cmd::run(&m, action),
+        Command::Key { .. } => unreachable!("handled above"),
     }
 }
 

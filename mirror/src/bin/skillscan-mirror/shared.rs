@@ -13,8 +13,17 @@ use skillscan_mirror::store::blobs::FsBlobStore;
 use skillscan_mirror::store::sqlite::SqliteStore;
 use skillscan_mirror::{Mirror, adapters, webhooks};
 
-/// Open the mirror in `data` (created if missing) with its configuration and policy.
+/// Open the mirror in `data` (created if missing) with its configuration, policy and
+/// signing key. A lost key stops every command (see `adapters::open_signer`).
 pub fn open(data: &Path, config: Option<&Path>) -> Result<Mirror> {
+    let mut m = open_without_key(data, config)?;
+    let signed = m.meta.signed_versions().context("counting signed versions")?;
+    m.signer = adapters::open_signer(data, signed)?;
+    Ok(m)
+}
+
+/// Open the mirror without its signing key, for the `key` commands that manage it.
+pub fn open_without_key(data: &Path, config: Option<&Path>) -> Result<Mirror> {
     std::fs::create_dir_all(data).with_context(|| format!("cannot create data directory {}", data.display()))?;
     let config = Config::load(config, data)?;
     // Fail closed: an unreadable or invalid policy stops everything.
@@ -31,7 +40,7 @@ pub fn open(data: &Path, config: Option<&Path>) -> Result<Mirror> {
         meta: Arc::new(meta),
         blobs: Arc::new(blobs),
         vetter: adapters::default_vetter(),
-        signer: adapters::open_signer(data),
+        signer: adapters::no_signer(),
         local_changes: Arc::new(AtomicU64::new(0)),
     })
 }

@@ -1,0 +1,239 @@
+//! Regression tests for the defects of issue 16 (mirror hardening), one per defect, named
+//! after it. Each failed on `main` before its fix.
+
+use skillscan_mirror::config::Config;
+use skillscan_mirror::model::State;
+use skillscan_mirror::policy::Policy;
+use skillscan_mirror::service::IngestOutcome;
+
+use crate::common::*;
+
+fn state_of(o: &IngestOutcome) -> Option<State> {
+    match o {
+        IngestOutcome::New { state, .. } | IngestOutcome::Unchanged { state } => Some(*state),
+        IngestOutcome::IntegrityAlert { .. } => None,
+    }
+}
+
+/// Defect 1: the owner-change hold ran before `[[deny]]` and verdict → reject, so a
+/// malicious update from a denied publisher was quarantined (423) instead of rejected (403).
+#[tokio::test]
+async fn defect1_policy_precedence_owner_change_never_softens_reject() {
+    let p = Policy::parse("[[deny]]\nowner = \"mallory\"\nreason = \"known bad publisher\"\n").unwrap();
+    let e = env_with(p, Config::default());
+    let o = e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    assert_eq!(state_of(&o), Some(State::Approved), "{o:?}");
+
+    // A malicious update from a denied publisher: rejected, whatever the owner change says.
+    let o = e.ingest("weather-brief", "1.0.1", "mallory", &[("SKILL.md", "# W\nMALICIOUS payload\n")]);
+    assert!(
+        matches!(&o, IngestOutcome::New { state: State::Rejected, reason } if reason.contains("denied by policy")),
+        "{o:?}"
+    );
+    assert_eq!(get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.1").await.0, 403);
+
+    // A malicious update from a new, not denied owner: rejected by the verdict.
+    let o = e.ingest("weather-brief", "1.0.2", "eve", &[("SKILL.md", "# W\nMALICIOUS payload\n")]);
+    assert!(
+        matches!(&o, IngestOutcome::New { state: State::Rejected, reason } if reason.contains("malicious")),
+        "{o:?}"
+    );
+    assert_eq!(get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.2").await.0, 403);
+
+    // A clean update from a new owner: the owner change downgrades approve to quarantine.
+    let o = e.ingest("weather-brief", "1.0.3", "eve", &[("SKILL.md", BENIGN_MD)]);
+    assert!(
+        matches!(&o, IngestOutcome::New { state: State::Quarantined, reason } if reason.contains("owner changed")),
+        "{o:?}"
+    );
+    assert_eq!(get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.3").await.0, 423);
+}
+
+fn admin_post(uri: &str, token: &str, body: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::post(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// Defect 2: approving a version whose verdict maps to reject, or that a deny entry
+/// matches, succeeded silently; and `rescan` with unchanged rules revoked the human's
+/// explicit approval again.
+#[tokio::test]
+async fn defect2_approve_of_rejected_needs_override_and_rescan_keeps_it() {
+    let p = Policy::parse("[[deny]]\nslug = \"denied-*\"\nreason = \"no denied skills\"\n").unwrap();
+    let e = env_with(p, Config::default());
+    let o = e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# C\nMALICIOUS payload RETRO\n")]);
+    assert_eq!(state_of(&o), Some(State::Rejected), "{o:?}");
+    let o = e.ingest("denied-skill", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    assert_eq!(state_of(&o), Some(State::Rejected), "{o:?}");
+    let admin = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "alice", "admin").unwrap();
+    e.state.rebuild().unwrap();
+
+    // Without an override: refused with the reason, nothing changes.
+    let approve = "/api/v1/admin/versions/crypto-tracker/1.0.0/approve";
+    let (s, _, b) = call(e.app(), admin_post(approve, &admin, r#"{"reason":"looks fine"}"#)).await;
+    assert_eq!(s, 409, "{}", text(&b));
+    assert!(text(&b).contains("override") && text(&b).contains("malicious"), "{}", text(&b));
+    let denied = "/api/v1/admin/versions/denied-skill/1.0.0/approve";
+    let (s, _, b) = call(e.app(), admin_post(denied, &admin, r#"{"reason":"looks fine"}"#)).await;
+    assert_eq!(s, 409, "{}", text(&b));
+    assert!(text(&b).contains("no denied skills"), "{}", text(&b));
+    assert_eq!(e.mirror.get("crypto-tracker", "1.0.0").unwrap().state, State::Rejected);
+
+    // With an override: approved, audited as `override` with the verdict and findings count.
+    let body = r#"{"reason":"false positive","override":true}"#;
+    let (s, _, b) = call(e.app(), admin_post(approve, &admin, body)).await;
+    assert_eq!(s, 200, "{}", text(&b));
+    assert_eq!(e.mirror.get("crypto-tracker", "1.0.0").unwrap().state, State::Approved);
+    let audit = e.mirror.meta.audit(None).unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(last.action, "override");
+    assert_eq!(last.actor, "token:alice");
+    assert_eq!(last.verdict.as_deref(), Some("malicious"));
+    assert!(last.reason.contains("verdict malicious") && last.reason.contains("1 finding"), "{}", last.reason);
+
+    // rescan with the same rules keeps the override; so do new rules that find nothing new.
+    let res = e.mirror.rescan(false, "retro").unwrap();
+    assert!(res.iter().any(|(k, f, t, _)| k == "crypto-tracker@1.0.0" && *f == State::Approved && f == t), "{res:?}");
+    *e.vetter.rules_version.lock().unwrap() = "test-rules-2".into();
+    let res = e.mirror.rescan(false, "retro").unwrap();
+    assert!(res.iter().any(|(k, f, t, _)| k == "crypto-tracker@1.0.0" && *f == State::Approved && f == t), "{res:?}");
+    // New rules that find something the approval did not see: revoked.
+    *e.vetter.rules_version.lock().unwrap() = "test-rules-3-strict".into();
+    let res = e.mirror.rescan(false, "retro").unwrap();
+    assert!(
+        res.iter().any(|(k, f, t, _)| k == "crypto-tracker@1.0.0" && *f == State::Approved && *t == State::Revoked),
+        "{res:?}"
+    );
+}
+
+/// Defect 5: importing the same folder twice gave different bytes (`_meta.json` carried
+/// `publishedAt = now`), hence a false integrity alert that said "upstream served different
+/// bytes" with the actor hard-coded to `sync`.
+#[test]
+fn defect5_directory_import_is_deterministic_and_alerts_tell_the_truth() {
+    use skillscan_mirror::Mirror;
+    let e = env();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scripts")).unwrap();
+    std::fs::write(dir.path().join("SKILL.md"), BENIGN_MD).unwrap();
+    std::fs::write(dir.path().join("scripts/run.py"), "print('hi')\n").unwrap();
+    std::fs::write(dir.path().join("b.txt"), "b\n").unwrap();
+
+    let first = Mirror::import_input(dir.path(), "weather-brief", "1.0.0", Some("acme")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let again = Mirror::import_input(dir.path(), "weather-brief", "1.0.0", Some("acme")).unwrap();
+    let digest = |zip: &[u8]| skillscan_mirror::archive::sha256_hex(zip);
+    assert_eq!(digest(&first.zip), digest(&again.zip), "packing the same folder twice gives the same bytes");
+    let o = e.mirror.ingest(first, "import").unwrap();
+    assert_eq!(state_of(&o), Some(State::Approved), "{o:?}");
+    let o = e.mirror.ingest(again, "import").unwrap();
+    assert!(matches!(o, IngestOutcome::Unchanged { .. }), "{o:?}");
+    assert!(e.mirror.meta.alerts().unwrap().is_empty());
+
+    // A changed folder is a real integrity alert: its actor and wording say it was an import.
+    std::fs::write(dir.path().join("b.txt"), "changed\n").unwrap();
+    let changed = Mirror::import_input(dir.path(), "weather-brief", "1.0.0", Some("acme")).unwrap();
+    let o = e.mirror.ingest(changed, "import").unwrap();
+    assert!(matches!(o, IngestOutcome::IntegrityAlert { .. }), "{o:?}");
+    let alerts = e.mirror.meta.alerts().unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert!(!alerts[0].detail.contains("upstream"), "{}", alerts[0].detail);
+    assert!(alerts[0].detail.contains("import"), "{}", alerts[0].detail);
+    let audit = e.mirror.meta.audit(None).unwrap();
+    let alert = audit.iter().find(|a| a.action == "integrity-alert").unwrap();
+    assert_eq!(alert.actor, "import");
+}
+
+/// Defect 6: opening the blob store emptied `tmp/`, so any command (even `list`) run during
+/// an import deleted the import's in-flight temp file and made it fail.
+#[test]
+fn defect6_opening_the_store_keeps_other_writers_temp_files() {
+    use skillscan_mirror::store::BlobStore;
+    use skillscan_mirror::store::blobs::FsBlobStore;
+    let dir = tempfile::tempdir().unwrap();
+    let writer = FsBlobStore::open(dir.path()).unwrap();
+    let in_flight = writer.write_temp(b"a large import").unwrap();
+    // Another process (here: another open) starts meanwhile.
+    let reader = FsBlobStore::open(dir.path()).unwrap();
+    assert!(in_flight.exists(), "a live writer's temp file was removed");
+    let h = writer.put(b"a large import").unwrap();
+    assert_eq!(reader.get(&h).unwrap(), b"a large import");
+    drop(reader);
+    // A dead owner's files are reaped by the next open.
+    drop(writer);
+    let _next = FsBlobStore::open(dir.path()).unwrap();
+    assert!(!in_flight.exists(), "a dead writer's temp file was kept");
+}
+
+fn mirror_cmd(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_skillscan-mirror"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("SKILLSCAN_MIRROR_CONFIG")
+        .env_remove("SKILLSCAN_MIRROR_WEBHOOK_URL")
+        .output()
+        .unwrap()
+}
+
+fn import_benign(data: &std::path::Path, version: &str) {
+    let skill = tempfile::tempdir().unwrap();
+    std::fs::write(skill.path().join("SKILL.md"), BENIGN_MD).unwrap();
+    let path = skill.path().to_str().unwrap();
+    let out = mirror_cmd(data, &["import", path, "--slug", "weather-brief", "--version", version, "--owner", "acme"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("approved"), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// Defect 10: losing `keys/` made any command (even `list`) silently create a new signing
+/// identity, so every earlier signature failed against the served public key.
+#[test]
+fn defect10_signing_key_loss_refuses_to_start_and_rotation_is_explicit() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    let data = data.path().join("data");
+    let out = mirror_cmd(&data, &["key", "init"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    import_benign(&data, "1.0.0");
+    let key = data.join("keys/mirror.key");
+    let secret = std::fs::read_to_string(&key).unwrap();
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    let old_pub = std::fs::read_to_string(data.join("keys/mirror.pub")).unwrap();
+
+    std::fs::remove_dir_all(data.join("keys")).unwrap();
+    let out = mirror_cmd(&data, &["list"]);
+    assert_eq!(out.status.code(), Some(2), "a lost key must stop the mirror");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("signing key") && err.contains("key rotate"), "{err}");
+    assert!(!key.exists(), "no key may be generated once approvals exist");
+
+    // `key init` refuses to replace an identity that signed approvals; `key rotate` makes a new
+    // one, re-signs the approved versions and audits it. No secret is ever printed.
+    let out = mirror_cmd(&data, &["key", "init"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = mirror_cmd(&data, &["key", "rotate", "--by", "ops"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let new_secret = std::fs::read_to_string(&key).unwrap();
+    assert_ne!(new_secret, secret);
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    for line in new_secret.lines().skip(1) {
+        assert!(!printed.contains(line), "the secret key was printed");
+    }
+    let new_pub = std::fs::read_to_string(data.join("keys/mirror.pub")).unwrap();
+    assert_ne!(new_pub, old_pub);
+    let out = mirror_cmd(&data, &["show", "weather-brief@1.0.0", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sig = shown["version"]["signature"].as_str().unwrap();
+    let public = skillscan_signatures::minisign::PublicKey::parse(&new_pub).unwrap();
+    let sig = skillscan_signatures::minisign::SignatureFile::parse(sig).unwrap();
+    assert_eq!(sig.key_id, public.key_id, "the approved version is re-signed with the new key");
+    let out = mirror_cmd(&data, &["audit", "--json"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"action\":\"key-rotate\""));
+    // The mirror starts again with the new key.
+    assert!(mirror_cmd(&data, &["list"]).status.success());
+}
