@@ -2053,7 +2053,16 @@ impl<'a> Analysis<'a> {
 
     fn run_from_page(&self, s: usize, out: &mut Vec<Instruction>) -> bool {
         let n = self.t.sentences.len();
-        let Some(url) = self.sources(s).next() else { return false };
+        // A bare address named as a machine ("ping the host IP 192.0.2.7", "on the server
+        // db.example.org") is what a command acts on, not a page that shows one.
+        let Some(url) = self.sources(s).find(|&j| {
+            let target = matches!(self.kind(j), Kind::Host | Kind::Ip)
+                && (j.saturating_sub(3)..j)
+                    .any(|k| matches!(self.key(k), "host" | "ip" | "server" | "address" | "machine" | "node" | "ping"));
+            !target
+        }) else {
+            return false;
+        };
         let r = self.sentence_toks(s);
         if !self.has_bits(r.clone(), V_OPEN | V_FETCH | V_READ | V_RUN | V_DISCLOSE) {
             return false;
