@@ -109,6 +109,9 @@ pub struct Corroboration {
     /// Every distinctive word of the skill's name and of the binaries it declares
     /// (`requires.bins`): `hf` for `hf-cli`, `omni` for `omni-admin`.
     brand_words: HashSet<String>,
+    /// Accounts holding a repository named like the skill or its binary. Named after the skill,
+    /// like `brand_words`: enough for an installer's provenance, never documentation.
+    branded_accounts: HashSet<String>,
 }
 
 fn collect_urls(value: &serde_json::Value, out: &mut Vec<String>) {
@@ -175,7 +178,23 @@ impl Corroboration {
         for file in files.iter().filter(|f| f.markdown.is_some()) {
             let text = file.text();
             for (at, url) in urls::find_urls(text) {
-                if !url.starts_with("https://") || is_fetch_line(line_around(text, at)) {
+                if !url.starts_with("https://") {
+                    continue;
+                }
+                // A repository named exactly like the skill or its binary (`acme/kiro` for a
+                // skill `kiro-wallet`) is the vendor's, and so is its account: the same standard
+                // as a domain or an organisation named after the skill (anybody can pick a
+                // name, so this never makes the account documented).
+                if let Some((host, path)) = urls::host_and_path(url)
+                    && let Some(account) = code_account(&host, &path)
+                    && let Some(repo) = path.trim_start_matches('/').split('/').nth(1)
+                {
+                    let repo = repo.trim_end_matches(".git").to_ascii_lowercase();
+                    if c.brand_words.contains(&repo) || c.name_tokens.contains(&repo) {
+                        c.branded_accounts.insert(account);
+                    }
+                }
+                if is_fetch_line(line_around(text, at)) {
                     continue;
                 }
                 if let Some((host, path)) = urls::host_and_path(url) {
@@ -224,8 +243,8 @@ impl Corroboration {
         if let Some(account) = code_account(&host, &path) {
             // The vendor's organisation: named like the skill or its binary (`exploreomni` for
             // `omni-admin`, `acme` for `acme-cli`).
-            let branded =
-                self.brand_words.iter().any(|w| *w == account || (w.len() >= 4 && account.contains(w.as_str())));
+            let branded = self.branded_accounts.contains(&account)
+                || self.brand_words.iter().any(|w| *w == account || (w.len() >= 4 && account.contains(w.as_str())));
             return self.accounts.contains(&account)
                 || self.name_tokens.contains(&account)
                 || branded
@@ -409,7 +428,10 @@ mod tests {
             accounts: ["acme".to_string()].into(),
             name_tokens: ["opencode".to_string()].into(),
             brand_words: ["omni".to_string(), "hf".to_string()].into(),
+            branded_accounts: ["kirolabs".to_string()].into(),
         };
+        assert!(c.vouches_for("https://raw.githubusercontent.com/KiroLabs/node/main/install.sh", &lists));
+        assert!(!c.documents("https://raw.githubusercontent.com/KiroLabs/node/main/install.sh", &lists));
         assert!(c.vouches_for("https://pinchwork.dev/install.sh", &lists));
         assert!(c.vouches_for("https://raw.githubusercontent.com/Acme/tool/main/install.sh", &lists));
         assert!(c.vouches_for("https://opencode.dev/install", &lists));
