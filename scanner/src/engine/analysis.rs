@@ -398,6 +398,7 @@ fn add_rewrites(analysis: &mut FileAnalysis, text: &str, limits: &ParseLimits) {
             body: SegmentBody::Decoded { text: payload.text, span: payload.span, chain: payload.chain },
         });
     }
+    add_emulated(analysis, text, limits);
     for (span, hidden) in normalize::tag_runs(text) {
         analysis.segments.push(Segment {
             view: View::Decoded,
@@ -445,6 +446,41 @@ fn add_rewrites(analysis: &mut FileAnalysis, text: &str, limits: &ParseLimits) {
                 lang,
                 body: SegmentBody::Mapped { text: rewrite.text, map, step: step.to_string() },
             });
+        }
+    }
+}
+
+/// Adds what the small decoders of each code segment (a script, a fenced block) produce when
+/// emulated (see [`crate::engine::decode::emulate`]), and what that output itself decodes to.
+fn add_emulated(analysis: &mut FileAnalysis, text: &str, limits: &ParseLimits) {
+    let code: Vec<(Lang, Range<usize>)> = analysis
+        .segments
+        .iter()
+        .filter(|s| s.view == View::Code)
+        .filter_map(|s| match &s.body {
+            SegmentBody::Range(range) => Some((s.lang, range.clone())),
+            _ => None,
+        })
+        .collect();
+    for (lang, range) in code {
+        let Some(slice) = text.get(range.clone()) else { continue };
+        for payload in decode::emulate::emulate(slice, lang, &limits.decode) {
+            let span = range.start + payload.span.start..range.start + payload.span.end;
+            let inner = decode::decode_all(&payload.text, &limits.decode);
+            analysis.segments.push(Segment {
+                view: View::Decoded,
+                lang: guess_lang(&payload.text),
+                body: SegmentBody::Decoded { text: payload.text, span: span.clone(), chain: payload.chain.clone() },
+            });
+            for nested in inner {
+                let mut chain = payload.chain.clone();
+                chain.extend(nested.chain);
+                analysis.segments.push(Segment {
+                    view: View::Decoded,
+                    lang: guess_lang(&nested.text),
+                    body: SegmentBody::Decoded { text: nested.text, span: span.clone(), chain },
+                });
+            }
         }
     }
 }

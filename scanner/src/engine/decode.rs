@@ -10,6 +10,8 @@ use std::ops::Range;
 
 use base64::Engine as _;
 
+pub mod emulate;
+
 /// Bounds on decoding work per file.
 #[derive(Debug, Clone)]
 pub struct DecodeLimits {
@@ -163,12 +165,38 @@ fn decode_hex(run: &str) -> Option<Vec<u8>> {
 
 /// Python's b85 alphabet (also used by git): the dropper style `base64.b85decode(BLOB)`.
 fn decode_b85(run: &str) -> Option<Vec<u8>> {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~";
+    decode_85(run.as_bytes(), b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~")
+}
+
+/// ZeroMQ's Z85 alphabet (`zmq.utils.z85.decode`).
+fn decode_z85(run: &str) -> Option<Vec<u8>> {
+    decode_85(run.as_bytes(), b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#")
+}
+
+/// Ascii85 (`base64.a85decode`, Adobe `<~ … ~>`): `!`..`u`, `z` for four zero bytes, whitespace ignored.
+fn decode_a85(run: &str) -> Option<Vec<u8>> {
+    let body = run.trim();
+    let body = body.strip_prefix("<~").unwrap_or(body);
+    let body = body.strip_suffix("~>").unwrap_or(body);
+    let mut expanded = Vec::with_capacity(body.len());
+    for b in body.bytes() {
+        match b {
+            b'z' => expanded.extend_from_slice(b"!!!!!"),
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            _ => expanded.push(b),
+        }
+    }
+    let alphabet: Vec<u8> = (b'!'..=b'u').collect();
+    decode_85(&expanded, &alphabet)
+}
+
+/// Base85 over `alphabet`, big-endian groups of five digits, a short last group padded with the
+/// highest digit (the shared core of b85, Z85 and Ascii85).
+fn decode_85(chars: &[u8], alphabet: &[u8]) -> Option<Vec<u8>> {
     let mut table = [255u8; 256];
-    for (i, &c) in ALPHABET.iter().enumerate() {
+    for (i, &c) in alphabet.iter().enumerate() {
         table[c as usize] = i as u8;
     }
-    let chars: Vec<u8> = run.bytes().collect();
     let mut out = Vec::with_capacity(chars.len() * 4 / 5);
     for chunk in chars.chunks(5) {
         let mut acc: u64 = 0;
