@@ -1,7 +1,7 @@
 //! `skillscan scan` from the outside: exit codes, the JSON contract, and snapshots of the JSON
 //! and human outputs on the bundled examples.
 
-use crate::util::{json, repo, skill_dir, skillscan, skillscan_in, stderr, stdout};
+use crate::util::{bin, json, repo, skill_dir, skillscan, skillscan_in, stderr, stdout};
 
 #[test]
 fn examples_report_every_skill_and_fail_on_the_malicious_ones() {
@@ -204,4 +204,24 @@ fn a_skill_md_on_stdin_is_scanned_like_the_same_file_in_a_folder() {
         assert_ne!(finding["category"], "coverage", "no unreadable-input finding: {finding}");
     }
     assert_eq!(from_stdin["skills"][0]["verdict"], from_folder["skills"][0]["verdict"]);
+}
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_is_not_an_error() {
+    // `skillscan rules list | head -1`: the rest of the output has nowhere to go.
+    use std::process::{Command, Stdio};
+    for args in [&["rules", "list"][..], &["rules", "explain", "fetch-pipe-shell"][..]] {
+        let mut child = Command::new(bin("skillscan"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn skillscan");
+        // Closed before the rules are loaded, so the first write finds no reader.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(output.status.success(), "{args:?}: {:?} {err}", output.status);
+    }
 }

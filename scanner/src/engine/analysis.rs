@@ -485,35 +485,6 @@ fn add_emulated(analysis: &mut FileAnalysis, text: &str, limits: &ParseLimits) {
     }
 }
 
-/// Printable runs (at least 6 ASCII characters) of a binary file, at most `max` bytes of them:
-/// what `strings` shows, and what a script smuggled in an executable or bytecode still contains.
-pub fn printable_strings(bytes: &[u8], max: usize) -> String {
-    let mut out = String::new();
-    let mut run_start = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        let printable = (0x20..0x7f).contains(&b) || b == b'\t';
-        match (printable, run_start) {
-            (true, None) => run_start = Some(i),
-            (false, Some(start)) => {
-                if i - start >= 6 {
-                    out.push_str(&String::from_utf8_lossy(&bytes[start..i]));
-                    out.push('\n');
-                    if out.len() >= max {
-                        break;
-                    }
-                }
-                run_start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(start) = run_start.filter(|s| bytes.len() - s >= 6 && out.len() < max) {
-        out.push_str(&String::from_utf8_lossy(&bytes[start..]));
-    }
-    out.truncate(crate::engine::text::floor_char_boundary(&out, max));
-    out
-}
-
 /// Executables, bytecode and unknown binaries get their printable strings as a decoded segment,
 /// so a dropper hidden in an ELF or a `.pyc` still meets the rules. Images, archives and
 /// documents do not: their strings are noise, and archives are opened as archives.
@@ -534,7 +505,10 @@ fn add_binary_strings(analysis: &mut FileAnalysis) {
     if !worth_it {
         return;
     }
-    let strings = printable_strings(&analysis.bytes[..analysis.bytes.len().min(4 * 1024 * 1024)], 256 * 1024);
+    let strings = crate::engine::text::printable_strings(
+        &analysis.bytes[..analysis.bytes.len().min(4 * 1024 * 1024)],
+        256 * 1024,
+    );
     if strings.len() < 6 {
         return;
     }

@@ -289,6 +289,35 @@ pub fn line_around(text: &str, offset: usize) -> &str {
     &text[start..end]
 }
 
+/// Printable runs (at least 6 ASCII characters) of a binary file, at most `max` bytes of them:
+/// what `strings` shows, and what a script smuggled in an executable or bytecode still contains.
+pub fn printable_strings(bytes: &[u8], max: usize) -> String {
+    let mut out = String::new();
+    let mut run_start = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        let printable = (0x20..0x7f).contains(&b) || b == b'\t';
+        match (printable, run_start) {
+            (true, None) => run_start = Some(i),
+            (false, Some(start)) => {
+                if i - start >= 6 {
+                    out.push_str(&String::from_utf8_lossy(&bytes[start..i]));
+                    out.push('\n');
+                    if out.len() >= max {
+                        break;
+                    }
+                }
+                run_start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(start) = run_start.filter(|s| bytes.len() - s >= 6 && out.len() < max) {
+        out.push_str(&String::from_utf8_lossy(&bytes[start..]));
+    }
+    out.truncate(floor_char_boundary(&out, max));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,7 @@
 //! `skillscan rules list|explain|test`.
 
+use std::io::Write;
+
 use anyhow::bail;
 use clap::Subcommand;
 use skillscan::Scanner;
@@ -35,6 +37,8 @@ pub enum RulesCommand {
 }
 
 pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
+    // Written with `?`: `skillscan rules list | head` closes the pipe, which is not an error.
+    let mut out = std::io::stdout().lock();
     match command {
         RulesCommand::List { rules, format } => {
             let set = rules.load()?;
@@ -55,17 +59,18 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
                         })
                     })
                     .collect();
-                println!(
+                writeln!(
+                    out,
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({ "rules_version": set.version, "rules": list }))?
-                );
+                )?;
             } else {
                 for r in &set.rules {
                     let severity = r.severity.map_or("capability".to_string(), |s| s.to_string());
                     let off = if r.disabled_by_default { "  (off by default)" } else { "" };
-                    println!("{:<34} {:<10} {:<21} {}{off}", r.id, severity, r.category.name(), r.name);
+                    writeln!(out, "{:<34} {:<10} {:<21} {}{off}", r.id, severity, r.category.name(), r.name)?;
                 }
-                println!("{} rules, version {}", set.rules.len(), set.version);
+                writeln!(out, "{} rules, version {}", set.rules.len(), set.version)?;
             }
             Ok(Exit::Clean)
         }
@@ -73,21 +78,23 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
             let set = rules.load()?;
             let Some(r) = set.get(&id) else { bail!("no rule `{id}` (see `skillscan rules list`)") };
             let severity = r.severity.map_or("none (records a capability)".to_string(), |s| s.to_string());
-            println!("{} — {}\n", r.id, r.name);
-            println!(
+            writeln!(out, "{} — {}\n", r.id, r.name)?;
+            writeln!(
+                out,
                 "severity: {severity}   category: {} ({}, {})   confidence: {}",
                 r.category.name(),
                 r.category.code(),
                 r.category.title(),
                 r.confidence.as_str()
-            );
+            )?;
             let views: Vec<&str> = r.view_list.iter().map(|v| v.as_str()).collect();
             let langs: Vec<&str> = r.languages.iter().map(|l| l.as_str()).collect();
-            println!(
+            writeln!(
+                out,
                 "looks at: {}{}",
                 views.join(", "),
                 if langs.is_empty() { String::new() } else { format!(" ({})", langs.join(", ")) }
-            );
+            )?;
             let how = match &r.matcher {
                 Matcher::Regex(re) => format!("regex `{}`", re.as_str()),
                 Matcher::AtLeast { count, members, within } => {
@@ -99,25 +106,26 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
                     format!("co-occurrence of {} ({scope:?} scope)", all.join(" + "))
                 }
             };
-            println!("matches with: {how}");
+            writeln!(out, "matches with: {how}")?;
             if let Some(cap) = &r.capability {
-                println!("records capability: {cap}");
+                writeln!(out, "records capability: {cap}")?;
             }
-            println!("message: {}\n", r.message);
-            println!("{}\n", r.description);
-            println!("## Remediation\n{}\n", r.remediation);
+            writeln!(out, "message: {}\n", r.message)?;
+            writeln!(out, "{}\n", r.description)?;
+            writeln!(out, "## Remediation\n{}\n", r.remediation)?;
             if !r.references.is_empty() {
-                println!("## References");
+                writeln!(out, "## References")?;
                 for reference in &r.references {
-                    println!("- {reference}");
+                    writeln!(out, "- {reference}")?;
                 }
             }
-            println!(
+            writeln!(
+                out,
                 "\ndefined in {}; {} match and {} no_match examples",
                 r.origin,
                 r.examples.positive.len(),
                 r.examples.negative.len()
-            );
+            )?;
             Ok(Exit::Clean)
         }
         RulesCommand::Test { ids, rules } => {
@@ -129,7 +137,7 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
             for failure in &report.failures {
                 eprintln!("FAIL {failure}");
             }
-            println!("{} rules, {} examples, {} failures", report.rules, report.examples, report.failures.len());
+            writeln!(out, "{} rules, {} examples, {} failures", report.rules, report.examples, report.failures.len())?;
             Ok(if report.failures.is_empty() { Exit::Clean } else { Exit::Findings })
         }
     }

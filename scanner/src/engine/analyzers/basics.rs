@@ -114,7 +114,7 @@ fn pyc_checks(input: &SkillInput<'_>, index: usize, out: &mut Emitter<'_>) {
             );
         }
         Some(source) => {
-            let strings = crate::engine::analysis::printable_strings(&file.bytes, 64 * 1024);
+            let strings = crate::engine::text::printable_strings(&file.bytes, 64 * 1024);
             // Marshal type codes sit right next to string bytes; split them off and compare
             // only phrases (with a space) or URLs: names alone are too weak a signal.
             let foreign: Vec<&str> = strings

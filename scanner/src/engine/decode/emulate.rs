@@ -1751,7 +1751,7 @@ impl Emu<'_> {
                 // A marshalled code object: its string constants and names are what it does.
                 let bytes = to_bytes(first?)?;
                 note(ops, "marshal");
-                Some(Val::Str(crate::engine::analysis::printable_strings(&bytes, self.bounds.max_value)))
+                Some(Val::Str(crate::engine::text::printable_strings(&bytes, self.bounds.max_value)))
             }
             "from" if name.ends_with("buffer.from") => {
                 let enc = args.get(1).and_then(to_str).unwrap_or_default().to_ascii_lowercase();
