@@ -181,7 +181,15 @@ fn row_to_audit(r: &Row<'_>) -> rusqlite::Result<AuditEvent> {
 }
 
 impl SqliteStore {
+    /// Open the database at `path`, creating it readable by the owner only (0600: it holds
+    /// token hashes and the audit log). SQLite gives its `-wal` and `-shm` files the same mode.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(StoreError::io(path, e)),
+        }
         let conn = Connection::open(path)?;
         Self::init(conn)
     }

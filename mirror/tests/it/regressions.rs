@@ -237,3 +237,67 @@ fn defect10_signing_key_loss_refuses_to_start_and_rotation_is_explicit() {
     // The mirror starts again with the new key.
     assert!(mirror_cmd(&data, &["list"]).status.success());
 }
+
+fn get_with(uri: &str, headers: &[(&str, &str)]) -> axum::http::Request<axum::body::Body> {
+    let mut r = axum::http::Request::get(uri);
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    r.body(axum::body::Body::empty()).unwrap()
+}
+
+/// Defect 13 (smaller items): `/metrics` was open while reads needed a token; the database
+/// file and data directory were created with the umask's modes (0644/0755); `admin/audit`
+/// took any `limit`; without `public_url` the `Host:` header was echoed into `apiBase`; and
+/// a read-only command in a folder without a data directory created an empty one.
+#[tokio::test]
+async fn defect13_metrics_token_modes_audit_cap_host_and_missing_data_dir() {
+    use std::os::unix::fs::PermissionsExt;
+
+    // `/metrics` needs a token when reads do; `/healthz` stays open for probes.
+    let e = env_with(Policy::default(), Config { require_read_token: true, ..Config::default() });
+    let read = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "reader", "read").unwrap();
+    let admin = skillscan_mirror::auth::create_token(e.mirror.meta.as_ref(), "alice", "admin").unwrap();
+    e.state.rebuild().unwrap();
+    assert_eq!(get(e.app(), "/metrics").await.0, 401, "metrics without a token");
+    let bearer = format!("Bearer {read}");
+    assert_eq!(call(e.app(), get_with("/metrics", &[("authorization", &bearer)])).await.0, 200);
+    assert_eq!(get(e.app(), "/healthz").await.0, 200);
+
+    // `admin/audit?limit` is capped: an unbounded limit is refused, not run.
+    let bearer = format!("Bearer {admin}");
+    for limit in ["1000000", "18446744073709551615", "0"] {
+        let uri = format!("/api/v1/admin/audit?limit={limit}");
+        let (s, _, b) = call(e.app(), get_with(&uri, &[("authorization", &bearer)])).await;
+        assert_eq!(s, 400, "limit={limit}: {}", text(&b));
+    }
+    let (s, _, b) = call(e.app(), get_with("/api/v1/admin/audit?limit=5", &[("authorization", &bearer)])).await;
+    assert_eq!(s, 200, "{}", text(&b));
+
+    // Without `public_url`, `apiBase` is the listen address, never the client's `Host:`.
+    let e = env();
+    let (s, _, b) = call(e.app(), get_with("/.well-known/clawhub.json", &[("host", "evil.example")])).await;
+    assert_eq!(s, 200);
+    let body = json(&b);
+    assert_eq!(body["apiBase"], "http://127.0.0.1:8080", "{body}");
+    assert!(!text(&b).contains("evil.example"), "{}", text(&b));
+
+    // The data directory is created 0700 and the database 0600.
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let out = mirror_cmd(&data, &["key", "init"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "data directory");
+    assert_eq!(mode(&data.join("mirror.db")), 0o600, "database file");
+
+    // A read-only command where there is no data directory says so and creates nothing.
+    let missing = root.path().join("typo");
+    for args in [&["list"][..], &["audit"], &["alerts"], &["show", "weather-brief@1.0.0"], &["token", "list"]] {
+        let out = mirror_cmd(&missing, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no data directory") && err.contains("typo"), "{args:?}: {err}");
+        assert!(!missing.exists(), "{args:?} created an empty data directory");
+    }
+}
