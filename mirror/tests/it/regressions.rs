@@ -301,3 +301,143 @@ async fn defect13_metrics_token_modes_audit_cap_host_and_missing_data_dir() {
         assert!(!missing.exists(), "{args:?} created an empty data directory");
     }
 }
+
+/// A std-only HTTP server answering `routes` (path and query → status line and body; 404
+/// otherwise) and recording each request's head, for tests that drive the binary.
+fn std_upstream(
+    routes: Vec<(String, &'static str, Vec<u8>)>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).into_owned();
+            let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+            seen.lock().unwrap().push(head);
+            let (status, body) = routes
+                .iter()
+                .find(|(path, _, _)| *path == target)
+                .map(|(_, status, body)| (*status, body.clone()))
+                .unwrap_or(("404 Not Found", b"Skill not found".to_vec()));
+            let reply = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+            let _ = stream.write_all(reply.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    (base, heads)
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<std::path::PathBuf> {
+    let mut hits = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            hits.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes()) {
+            hits.push(path);
+        }
+    }
+    hits
+}
+
+/// Defect 8: `user:password@` in the upstream URL landed in the audit log, the versions
+/// table, sync failures, the admin API and debug logs, and a failing webhook's URL (for
+/// Slack or Discord the URL is the secret) was logged on every retry and kept in the outbox.
+#[test]
+fn defect8_secrets_in_upstream_and_webhook_urls_are_never_stored_or_logged() {
+    const PASSWORD: &str = "upstream-PASSWORD-4f1c";
+    const TOKEN: &str = "upstream-TOKEN-9a2e";
+    const HOOK_SECRET: &str = "hook-SECRET-77b3";
+    let malicious = include_str!("../../../tests/fixtures/mirror/malicious/crypto-tracker/SKILL.md");
+    let detail = serde_json::json!({
+        "skill": {"slug": "crypto-tracker", "displayName": "Crypto", "summary": "s"},
+        "latestVersion": {"version": "1.0.0", "createdAt": 1, "changelog": "c"},
+        "metadata": null, "owner": {"handle": "acme"}, "moderation": null,
+    });
+    let versions =
+        serde_json::json!({"items": [{"version": "1.0.0", "createdAt": 1, "changelog": "c"}], "nextCursor": null});
+    let (upstream, heads) = std_upstream(vec![
+        ("/api/v1/skills/crypto-tracker".into(), "200 OK", detail.to_string().into_bytes()),
+        ("/api/v1/skills/crypto-tracker/versions?limit=5".into(), "200 OK", versions.to_string().into_bytes()),
+        (
+            "/api/v1/download?slug=crypto-tracker&version=1.0.0&ownerHandle=acme".into(),
+            "200 OK",
+            zip("crypto-tracker", "1.0.0", &[("SKILL.md", malicious)]),
+        ),
+        ("/api/v1/skills/broken".into(), "500 Internal Server Error", b"upstream is down".to_vec()),
+    ]);
+    // A webhook that cannot be reached: its delivery fails and is retried.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // The operator's configuration lives outside the data directory.
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[upstream]\nretries = 0\ntoken = \"{TOKEN}\"\n\n[[webhooks]]\nurl = \"http://127.0.0.1:{closed}/services/T0/{HOOK_SECRET}\"\n"
+        ),
+    )
+    .unwrap();
+
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_skillscan-mirror"))
+            .arg("--data")
+            .arg(&data)
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_remove("SKILLSCAN_MIRROR_CONFIG")
+            .env_remove("SKILLSCAN_MIRROR_WEBHOOK_URL")
+            .env_remove("SKILLSCAN_MIRROR_UPSTREAM_TOKEN")
+            .env("SKILLSCAN_MIRROR_LOG", "trace")
+            .output()
+            .unwrap();
+        (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    };
+    let with_password = format!("http://mirror-user:{PASSWORD}@{upstream}");
+    let (code, sync_log) = run(&["sync", "--upstream", &with_password, "--slug", "crypto-tracker", "--slug", "broken"]);
+    assert_eq!(code, Some(1), "one item failed: {sync_log}");
+    assert!(sync_log.contains("crypto-tracker@1.0.0: rejected"), "{sync_log}");
+    assert!(sync_log.contains("webhook"), "the reject webhook failed: {sync_log}");
+    let mut printed = sync_log;
+    for args in [
+        &["list", "--json"][..],
+        &["show", "crypto-tracker@1.0.0", "--json"],
+        &["audit", "--json"],
+        &["alerts", "--json"],
+    ] {
+        let (code, out) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {out}");
+        printed.push_str(&out);
+    }
+    assert!(printed.contains("TRACE"), "TRACE logging was on");
+    // What was kept names the upstream without its credentials.
+    assert!(printed.contains(&format!("http://{upstream}")), "{printed}");
+
+    let mut leaks = Vec::new();
+    for secret in [PASSWORD, TOKEN, HOOK_SECRET] {
+        if printed.contains(secret) {
+            leaks.push(format!("{secret} in the output or TRACE logs"));
+        }
+        for file in files_containing(&data, secret) {
+            leaks.push(format!("{secret} stored in {}", file.display()));
+        }
+    }
+    assert!(leaks.is_empty(), "{leaks:#?}");
+    // Upstream credentials come from `upstream.token`, sent as a bearer token, never from the URL.
+    let heads = heads.lock().unwrap();
+    assert!(heads.iter().all(|h| h.contains(&format!("authorization: Bearer {TOKEN}"))), "{heads:?}");
+    assert!(heads.iter().all(|h| !h.to_lowercase().contains("basic")), "{heads:?}");
+}
