@@ -27,6 +27,8 @@
 //! max_retry_after = "120s"      # a longer Retry-After fails the item instead of sleeping
 //! max_versions = 5              # newest versions fetched per skill
 //! max_skills = 10000            # cap for `sync --all`
+//! redirect_hosts = []           # redirects stay within the upstream's origin unless listed here
+//! allow_private_targets = false # true: redirects may lead to loopback/private/link-local addresses
 //!
 //! [[webhooks]]
 //! url = "https://hooks.example.invalid/skillscan"
@@ -87,6 +89,10 @@ pub struct UpstreamConfig {
     pub max_retry_after: String,
     pub max_versions: usize,
     pub max_skills: usize,
+    /// Hosts a redirect may lead to besides the upstream's own origin (default none).
+    pub redirect_hosts: Vec<String>,
+    /// Allow redirects to loopback, private and link-local addresses (default false).
+    pub allow_private_targets: bool,
 }
 
 impl Default for UpstreamConfig {
@@ -98,6 +104,8 @@ impl Default for UpstreamConfig {
             max_retry_after: "120s".into(),
             max_versions: 5,
             max_skills: 10_000,
+            redirect_hosts: vec![],
+            allow_private_targets: false,
         }
     }
 }

@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
 use skillscan::clawhub::api;
+use skillscan::clawhub::containment::Containment;
 use skillscan::clawhub::retry::{Failure, Next, RetryPolicy, Stop, parse_retry_after};
 use thiserror::Error;
 
@@ -40,6 +41,8 @@ pub enum SyncError {
     TooLarge(u64),
     #[error("truncated body: Content-Length {declared}, received {received}")]
     Truncated { declared: u64, received: u64 },
+    #[error("refused: {0}")]
+    Redirect(String),
     #[error("malformed upstream JSON: {0}")]
     Malformed(String),
     #[error("invalid upstream data: {0}")]
@@ -56,7 +59,20 @@ pub struct Upstream {
 }
 
 impl Upstream {
+    /// A client with the default containment: same-origin redirects only, no internal targets.
     pub fn new(base: &str, timeout: Duration, retries: u32, max_retry_after: Duration) -> Result<Upstream, SyncError> {
+        Upstream::contained(base, timeout, retries, max_retry_after, &Containment::default())
+    }
+
+    /// A client whose redirects and resolved addresses follow `containment`, the policy
+    /// `skillscan install`'s client has too.
+    pub fn contained(
+        base: &str,
+        timeout: Duration,
+        retries: u32,
+        max_retry_after: Duration,
+        containment: &Containment,
+    ) -> Result<Upstream, SyncError> {
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() > 2048 {
             return Err(SyncError::Invalid("upstream must be an http(s) URL".into()));
         }
@@ -64,10 +80,13 @@ impl Upstream {
             tracing::warn!("credentials in the upstream URL are ignored: set upstream.token instead");
         }
         let base = redact::without_credentials(base);
+        let url =
+            reqwest::Url::parse(&base).map_err(|_| SyncError::Invalid("upstream must be an http(s) URL".into()))?;
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(containment.redirect_policy(&url))
+            .dns_resolver(containment.resolver(&url))
             .user_agent(concat!("skillscan-mirror/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SyncError::Network(e.to_string()))?;
@@ -117,8 +136,12 @@ impl Upstream {
             // Marked sensitive by reqwest: never shown in debug output.
             req = req.bearer_auth(token.expose());
         }
-        let mut resp =
-            req.send().await.map_err(|e| (SyncError::Network(redact::error_chain(&e.without_url())), None))?;
+        let mut resp = req.send().await.map_err(|e| {
+            // A refused redirect is the policy's answer: not retried.
+            let refused = e.is_redirect();
+            let text = redact::error_chain(&e.without_url());
+            (if refused { SyncError::Redirect(text) } else { SyncError::Network(text) }, None)
+        })?;
         let status = resp.status();
         if !status.is_success() {
             let ra = resp
@@ -265,8 +288,18 @@ async fn list_all(up: &Upstream, max: usize) -> Result<Vec<String>, SyncError> {
 /// Run a sync. Never fails as a whole for one bad skill: per-item failures are recorded.
 pub async fn run(mirror: Arc<Mirror>, opts: SyncOptions) -> Result<SyncReport, SyncError> {
     let cfg = &mirror.config;
-    let up = Upstream::new(&opts.upstream, cfg.upstream_timeout(), cfg.upstream.retries, cfg.max_retry_after())?
-        .with_token(cfg.upstream.token.clone());
+    let containment = Containment {
+        redirect_hosts: cfg.upstream.redirect_hosts.clone(),
+        allow_private_targets: cfg.upstream.allow_private_targets,
+    };
+    let up = Upstream::contained(
+        &opts.upstream,
+        cfg.upstream_timeout(),
+        cfg.upstream.retries,
+        cfg.max_retry_after(),
+        &containment,
+    )?
+    .with_token(cfg.upstream.token.clone());
     run_with(mirror, &up, opts).await
 }
 

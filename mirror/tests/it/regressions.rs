@@ -302,11 +302,9 @@ async fn defect13_metrics_token_modes_audit_cap_host_and_missing_data_dir() {
     }
 }
 
-/// A std-only HTTP server answering `routes` (path and query → status line and body; 404
-/// otherwise) and recording each request's head, for tests that drive the binary.
-fn std_upstream(
-    routes: Vec<(String, &'static str, Vec<u8>)>,
-) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+/// A std-only HTTP server answering `routes` (path and query → status, optionally followed by
+/// header lines, and body; 404 otherwise) and recording each request's head.
+fn std_upstream(routes: Vec<(String, String, Vec<u8>)>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -326,8 +324,8 @@ fn std_upstream(
             let (status, body) = routes
                 .iter()
                 .find(|(path, _, _)| *path == target)
-                .map(|(_, status, body)| (*status, body.clone()))
-                .unwrap_or(("404 Not Found", b"Skill not found".to_vec()));
+                .map(|(_, status, body)| (status.clone(), body.clone()))
+                .unwrap_or(("404 Not Found".into(), b"Skill not found".to_vec()));
             let reply = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
             let _ = stream.write_all(reply.as_bytes());
             let _ = stream.write_all(&body);
@@ -367,14 +365,14 @@ fn defect8_secrets_in_upstream_and_webhook_urls_are_never_stored_or_logged() {
     let versions =
         serde_json::json!({"items": [{"version": "1.0.0", "createdAt": 1, "changelog": "c"}], "nextCursor": null});
     let (upstream, heads) = std_upstream(vec![
-        ("/api/v1/skills/crypto-tracker".into(), "200 OK", detail.to_string().into_bytes()),
-        ("/api/v1/skills/crypto-tracker/versions?limit=5".into(), "200 OK", versions.to_string().into_bytes()),
+        ("/api/v1/skills/crypto-tracker".into(), "200 OK".into(), detail.to_string().into_bytes()),
+        ("/api/v1/skills/crypto-tracker/versions?limit=5".into(), "200 OK".into(), versions.to_string().into_bytes()),
         (
             "/api/v1/download?slug=crypto-tracker&version=1.0.0&ownerHandle=acme".into(),
-            "200 OK",
+            "200 OK".into(),
             zip("crypto-tracker", "1.0.0", &[("SKILL.md", malicious)]),
         ),
-        ("/api/v1/skills/broken".into(), "500 Internal Server Error", b"upstream is down".to_vec()),
+        ("/api/v1/skills/broken".into(), "500 Internal Server Error".into(), b"upstream is down".to_vec()),
     ]);
     // A webhook that cannot be reached: its delivery fails and is retried.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -440,4 +438,23 @@ fn defect8_secrets_in_upstream_and_webhook_urls_are_never_stored_or_logged() {
     let heads = heads.lock().unwrap();
     assert!(heads.iter().all(|h| h.contains(&format!("authorization: Bearer {TOKEN}"))), "{heads:?}");
     assert!(heads.iter().all(|h| !h.to_lowercase().contains("basic")), "{heads:?}");
+}
+
+/// Defect 14, the mirror's side: `sync` shares the install client's containment policy
+/// (`skillscan::clawhub::containment`). It followed a redirect to another host (here
+/// `localhost` on another port) and read that host's answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn defect14_sync_follows_only_same_origin_redirects() {
+    use skillscan_mirror::sync::{SyncOptions, run};
+    let (other, other_heads) = std_upstream(vec![]);
+    let port = other.rsplit(':').next().unwrap().to_string();
+    let elsewhere = format!("302 Found\r\nlocation: http://localhost:{port}/api/v1/skills/weather-brief");
+    let (base, _) = std_upstream(vec![("/api/v1/skills/weather-brief".into(), elsewhere, vec![])]);
+    let e = env();
+    let opts = SyncOptions { upstream: format!("http://{base}"), slugs: vec!["weather-brief".into()], all: false };
+    let report = run(e.mirror.clone(), opts).await.unwrap();
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    let error = &report.failures[0].error;
+    assert!(error.contains("another origin"), "{error}");
+    assert!(other_heads.lock().unwrap().is_empty(), "the other host was contacted");
 }

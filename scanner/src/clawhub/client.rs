@@ -220,6 +220,10 @@ impl RegistryClient {
                     }
                     (Failure::Status(status.as_u16()), retry_after(response.headers()), Ok(response))
                 }
+                // A redirect the containment policy refused is its answer: not retried.
+                Err(e) if e.is_redirect() => {
+                    return Err(RegistryError::Network { what: what.to_owned(), message: error_chain(&e) });
+                }
                 Err(e) => (Failure::Network, None, Err(e)),
             };
             match policy.next(retries_done, failure, retry_after) {
