@@ -28,12 +28,12 @@ async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response
 }
 
 /// Reads are anonymous unless `require_read_token` is set; then a `read` or `admin`
-/// token is needed (health and metrics stay open for probes).
+/// token is needed, for `/metrics` too (its counters describe what is stored and served).
+/// `/healthz` stays open for probes.
 async fn read_auth(State(st): State<AppState>, req: Request, next: Next) -> Response {
     if st.mirror.config.require_read_token {
         let p = req.uri().path();
-        let exempt =
-            p == "/healthz" || p == "/metrics" || p.starts_with("/.well-known/") || p.starts_with("/api/v1/admin/");
+        let exempt = p == "/healthz" || p.starts_with("/.well-known/") || p.starts_with("/api/v1/admin/");
         if !exempt && st.caller(req.headers()).is_none() {
             return ApiError::Unauthorized.into_response();
         }

@@ -21,11 +21,14 @@
 //! max_archive_bytes = 52428800  # larger upstream archives are refused
 //!
 //! [upstream]
+//! token = "…"                   # sent as `Authorization: Bearer`; or SKILLSCAN_MIRROR_UPSTREAM_TOKEN
 //! timeout = "30s"
 //! retries = 3
 //! max_retry_after = "120s"      # a longer Retry-After fails the item instead of sleeping
 //! max_versions = 5              # newest versions fetched per skill
 //! max_skills = 10000            # cap for `sync --all`
+//! redirect_hosts = []           # redirects stay within the upstream's origin unless listed here
+//! allow_private_targets = false # true: redirects may lead to loopback/private/link-local addresses
 //!
 //! [[webhooks]]
 //! url = "https://hooks.example.invalid/skillscan"
@@ -39,6 +42,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::policy::parse_duration;
+use crate::redact::{self, Secret};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -77,21 +81,31 @@ impl Default for Limits {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UpstreamConfig {
+    /// Upstream credential, sent as a bearer token (never credentials in the URL: those
+    /// are stripped and ignored).
+    pub token: Option<Secret>,
     pub timeout: String,
     pub retries: u32,
     pub max_retry_after: String,
     pub max_versions: usize,
     pub max_skills: usize,
+    /// Hosts a redirect may lead to besides the upstream's own origin (default none).
+    pub redirect_hosts: Vec<String>,
+    /// Allow redirects to loopback, private and link-local addresses (default false).
+    pub allow_private_targets: bool,
 }
 
 impl Default for UpstreamConfig {
     fn default() -> Self {
         UpstreamConfig {
+            token: None,
             timeout: "30s".into(),
             retries: 3,
             max_retry_after: "120s".into(),
             max_versions: 5,
             max_skills: 10_000,
+            redirect_hosts: vec![],
+            allow_private_targets: false,
         }
     }
 }
@@ -167,7 +181,8 @@ impl Config {
     }
 
     /// `SKILLSCAN_MIRROR_LISTEN`, `SKILLSCAN_MIRROR_PUBLIC_URL`, `SKILLSCAN_MIRROR_POLICY`,
-    /// `SKILLSCAN_MIRROR_REQUIRE_READ_TOKEN` (`1`/`true`), `SKILLSCAN_MIRROR_WEBHOOK_URL`.
+    /// `SKILLSCAN_MIRROR_REQUIRE_READ_TOKEN` (`1`/`true`), `SKILLSCAN_MIRROR_WEBHOOK_URL`,
+    /// `SKILLSCAN_MIRROR_UPSTREAM_TOKEN`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = get("SKILLSCAN_MIRROR_LISTEN") {
             self.listen = v;
@@ -180,6 +195,9 @@ impl Config {
         }
         if let Some(v) = get("SKILLSCAN_MIRROR_REQUIRE_READ_TOKEN") {
             self.require_read_token = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_UPSTREAM_TOKEN").filter(|v| !v.is_empty()) {
+            self.upstream.token = Some(Secret::new(v));
         }
         if let Some(v) = get("SKILLSCAN_MIRROR_WEBHOOK_URL") {
             self.webhooks.push(WebhookConfig { url: v, events: default_events() });
@@ -198,7 +216,9 @@ impl Config {
         dur(&self.upstream.max_retry_after, "upstream.max_retry_after")?;
         for w in &self.webhooks {
             if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
-                return Err(ConfigError::Parse(format!("webhook url must be http(s): {}", w.url)));
+                // The URL may be the secret: name only what is safe to show.
+                let shown = redact::origin(&w.url);
+                return Err(ConfigError::Parse(format!("webhook url must be http(s): {shown}")));
             }
             for e in &w.events {
                 if !WEBHOOK_EVENTS.contains(&e.as_str()) {

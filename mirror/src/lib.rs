@@ -26,7 +26,8 @@
 //! - [`model`] (version states and stored rows) over [`vetting`] (the scanner and signer
 //!   traits; the scanner's verdict and capability types, with the mirror's JSON for them) over
 //!   [`archive`] (reading skill zips);
-//! - leaves: [`validate`], [`digests`], [`metrics`].
+//! - leaves: [`validate`], [`digests`], [`metrics`], [`redact`] (what secrets become
+//!   before anything is stored or logged).
 //!
 //! Across crates: `skillscan-signatures` ← `skillscan` ← `skillscan-mirror`. The mirror uses
 //! the scanner's vocabulary as it is (`Verdict`, `Privilege`, `Capabilities`, re-exported by
@@ -43,6 +44,7 @@ pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod policy;
+pub mod redact;
 pub mod routes;
 pub mod server;
 pub mod service;

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::digests;
 use crate::model::{IntegrityAlert, State, VersionRecord, now_ms};
 use crate::policy::{Decision, Facts, Policy};
+use crate::redact;
 use crate::store::{BlobStore, MetaStore, NewVersion, StoreError, Transition};
 use crate::validate;
 use crate::vetting::{
@@ -163,7 +164,8 @@ impl Mirror {
             .webhooks
             .iter()
             .filter(|w| w.events.iter().any(|e| e == event))
-            .map(|w| (w.url.clone(), event.to_string(), payload.clone()))
+            // The outbox keeps a reference, not the URL (for Slack/Discord the URL is the secret).
+            .map(|w| (redact::webhook_ref(&w.url), event.to_string(), payload.clone()))
             .collect()
     }
 

@@ -9,16 +9,23 @@
 //! missing required key or a mistyped one is a failure naming the key. Every failure is
 //! recorded (`sync_failures`) and reported; nothing unvetted is ever served because
 //! everything fetched still goes through `Mirror::ingest`.
+//!
+//! Credentials: `user:password@` in the upstream URL is stripped before the URL is used,
+//! stored (version source, audit log, sync failures) or logged, and is not sent; the
+//! upstream credential is `upstream.token` (or `SKILLSCAN_MIRROR_UPSTREAM_TOKEN`), sent as a
+//! bearer token.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
 use skillscan::clawhub::api;
+use skillscan::clawhub::containment::Containment;
 use skillscan::clawhub::retry::{Failure, Next, RetryPolicy, Stop, parse_retry_after};
 use thiserror::Error;
 
 use crate::model::{SyncFailure, now_ms};
+use crate::redact::{self, Secret};
 use crate::service::{IngestInput, IngestOutcome, Mirror};
 use crate::validate;
 
@@ -34,6 +41,8 @@ pub enum SyncError {
     TooLarge(u64),
     #[error("truncated body: Content-Length {declared}, received {received}")]
     Truncated { declared: u64, received: u64 },
+    #[error("refused: {0}")]
+    Redirect(String),
     #[error("malformed upstream JSON: {0}")]
     Malformed(String),
     #[error("invalid upstream data: {0}")]
@@ -43,42 +52,57 @@ pub enum SyncError {
 pub struct Upstream {
     base: String,
     client: reqwest::Client,
+    /// Sent as `Authorization: Bearer` (`upstream.token`).
+    token: Option<Secret>,
     /// When to retry; tests shrink its backoff.
     pub retry: RetryPolicy,
 }
 
-/// An error with its causes ("error sending request: connection refused"), without URLs.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = c.source();
-    }
-    s
-}
-
 impl Upstream {
+    /// A client with the default containment: same-origin redirects only, no internal targets.
     pub fn new(base: &str, timeout: Duration, retries: u32, max_retry_after: Duration) -> Result<Upstream, SyncError> {
+        Upstream::contained(base, timeout, retries, max_retry_after, &Containment::default())
+    }
+
+    /// A client whose redirects and resolved addresses follow `containment`, the policy
+    /// `skillscan install`'s client has too.
+    pub fn contained(
+        base: &str,
+        timeout: Duration,
+        retries: u32,
+        max_retry_after: Duration,
+        containment: &Containment,
+    ) -> Result<Upstream, SyncError> {
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() > 2048 {
             return Err(SyncError::Invalid("upstream must be an http(s) URL".into()));
         }
+        if redact::has_credentials(base) {
+            tracing::warn!("credentials in the upstream URL are ignored: set upstream.token instead");
+        }
+        let base = redact::without_credentials(base);
+        let url =
+            reqwest::Url::parse(&base).map_err(|_| SyncError::Invalid("upstream must be an http(s) URL".into()))?;
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(containment.redirect_policy(&url))
+            .dns_resolver(containment.resolver(&url))
             .user_agent(concat!("skillscan-mirror/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SyncError::Network(e.to_string()))?;
         Ok(Upstream {
             base: base.trim_end_matches('/').to_string(),
             client,
+            token: None,
             retry: RetryPolicy { retries, max_retry_after, ..RetryPolicy::default() },
         })
+    }
+
+    /// Send `token` as `Authorization: Bearer` on every request (to the upstream only:
+    /// reqwest drops it on a redirect to another host).
+    pub fn with_token(mut self, token: Option<Secret>) -> Upstream {
+        self.token = token;
+        self
     }
 
     /// GET `path` (with query), retried per [`RetryPolicy`]; body capped at `cap`.
@@ -107,13 +131,17 @@ impl Upstream {
     }
 
     async fn try_once(&self, url: &str, cap: u64) -> Result<Vec<u8>, (SyncError, Option<Duration>)> {
-        let mut resp = self
-            .client
-            .get(url)
-            .header("accept", "application/json, application/zip;q=0.9, */*;q=0.1")
-            .send()
-            .await
-            .map_err(|e| (SyncError::Network(chain(&e.without_url())), None))?;
+        let mut req = self.client.get(url).header("accept", "application/json, application/zip;q=0.9, */*;q=0.1");
+        if let Some(token) = &self.token {
+            // Marked sensitive by reqwest: never shown in debug output.
+            req = req.bearer_auth(token.expose());
+        }
+        let mut resp = req.send().await.map_err(|e| {
+            // A refused redirect is the policy's answer: not retried.
+            let refused = e.is_redirect();
+            let text = redact::error_chain(&e.without_url());
+            (if refused { SyncError::Redirect(text) } else { SyncError::Network(text) }, None)
+        })?;
         let status = resp.status();
         if !status.is_success() {
             let ra = resp
@@ -150,7 +178,7 @@ impl Upstream {
                     let received = body.len() as u64;
                     return Err(match declared {
                         Some(d) if d != received => (SyncError::Truncated { declared: d, received }, None),
-                        _ => (SyncError::Network(chain(&e.without_url())), None),
+                        _ => (SyncError::Network(redact::error_chain(&e.without_url())), None),
                     });
                 }
             }
@@ -260,11 +288,25 @@ async fn list_all(up: &Upstream, max: usize) -> Result<Vec<String>, SyncError> {
 /// Run a sync. Never fails as a whole for one bad skill: per-item failures are recorded.
 pub async fn run(mirror: Arc<Mirror>, opts: SyncOptions) -> Result<SyncReport, SyncError> {
     let cfg = &mirror.config;
-    let up = Upstream::new(&opts.upstream, cfg.upstream_timeout(), cfg.upstream.retries, cfg.max_retry_after())?;
+    let containment = Containment {
+        redirect_hosts: cfg.upstream.redirect_hosts.clone(),
+        allow_private_targets: cfg.upstream.allow_private_targets,
+    };
+    let up = Upstream::contained(
+        &opts.upstream,
+        cfg.upstream_timeout(),
+        cfg.upstream.retries,
+        cfg.max_retry_after(),
+        &containment,
+    )?
+    .with_token(cfg.upstream.token.clone());
     run_with(mirror, &up, opts).await
 }
 
 pub async fn run_with(mirror: Arc<Mirror>, up: &Upstream, opts: SyncOptions) -> Result<SyncReport, SyncError> {
+    // What is recorded (version source, audit log, sync failures) names the upstream
+    // without credentials.
+    let opts = SyncOptions { upstream: redact::without_credentials(&opts.upstream), ..opts };
     let mut report = SyncReport::default();
     let slugs = if opts.all {
         match list_all(up, mirror.config.upstream.max_skills).await {

@@ -171,11 +171,11 @@ async fn decide(
     })))
 }
 
+/// The most audit entries one answer carries (also the default): the newest ones.
+pub const MAX_AUDIT_ITEMS: usize = 1000;
+
 async fn audit(_: Admin, State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let limit = match p.get("limit") {
-        Some(l) => Some(l.parse::<usize>().map_err(|_| ApiError::BadRequest("Invalid limit".into()))?),
-        None => Some(1000),
-    };
+    let limit = Some(p.limit(MAX_AUDIT_ITEMS, MAX_AUDIT_ITEMS)?);
     let m = st.mirror.clone();
     let items = blocking(move || Ok(m.meta.audit(limit)?)).await?;
     Ok(json_body(&SortedKeys(Items { items })))

@@ -36,6 +36,18 @@ impl Params {
     pub fn get(&self, k: &str) -> Option<&str> {
         self.0.get(k).map(String::as_str).filter(|s| !s.is_empty())
     }
+
+    /// `limit`: `default` when absent, else a number in `1..=max` (anything else is a 400,
+    /// so no route ever runs an unbounded query).
+    pub fn limit(&self, default: usize, max: usize) -> Result<usize, ApiError> {
+        match self.get("limit") {
+            None => Ok(default),
+            Some(s) => match s.parse::<usize>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(ApiError::BadRequest(format!("Invalid limit (1..{max})"))),
+            },
+        }
+    }
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {

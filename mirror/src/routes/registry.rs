@@ -82,19 +82,13 @@ fn checked_lookup(slug: &str, owner: Option<&str>, version: Option<&str>) -> Res
     Ok(Lookup { slug: slug.to_string(), owner, version: version.map(str::to_string) })
 }
 
-async fn well_known(State(st): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+/// `apiBase` is `public_url`, else the address the server listens on. Never the request's
+/// `Host:` header: a client (or a cache in front of the mirror) could make the mirror point
+/// other clients at a host of its choosing.
+async fn well_known(State(st): State<AppState>) -> Response {
     let base = match &st.mirror.config.public_url {
         Some(u) => u.trim_end_matches('/').to_string(),
-        None => {
-            // Only echo a Host header that looks like a host; otherwise use the listen address.
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .filter(|h| h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
-                .map(str::to_string)
-                .unwrap_or_else(|| st.mirror.config.listen.clone());
-            format!("http://{host}")
-        }
+        None => format!("http://{}", st.mirror.config.listen),
     };
     json_body(&api::WellKnownResponse {
         api_base: Some(base.clone()),
@@ -110,7 +104,7 @@ async fn search(State(st): State<AppState>, p: Params) -> Result<Response, ApiEr
     {
         return Err(ApiError::BadRequest("Invalid search mode".into()));
     }
-    let limit = parse_limit(p.get("limit"), 25, 200)?;
+    let limit = p.limit(25, 200)?;
     let q = p.get("q").unwrap_or("").trim().to_lowercase();
     if q.is_empty() {
         return Ok(json_body(&api::SearchResponse::default()));
@@ -156,16 +150,6 @@ async fn search(State(st): State<AppState>, p: Params) -> Result<Response, ApiEr
     Ok(json_body(&api::SearchResponse { results }))
 }
 
-fn parse_limit(v: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
-    match v {
-        None => Ok(default),
-        Some(s) => match s.parse::<usize>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::BadRequest(format!("Invalid limit (1..{max})"))),
-        },
-    }
-}
-
 /// Cursors are opaque to clients; here they are a decimal offset into the snapshot order.
 fn parse_cursor(v: Option<&str>) -> Result<usize, ApiError> {
     match v {
@@ -176,7 +160,7 @@ fn parse_cursor(v: Option<&str>) -> Result<usize, ApiError> {
 }
 
 async fn list(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
-    let limit = parse_limit(p.get("limit"), 25, 200)?;
+    let limit = p.limit(25, 200)?;
     let offset = parse_cursor(p.get("cursor"))?;
     let sort = p.get("sort").unwrap_or("updated");
     let prefix = match p.get("prefix") {
@@ -215,7 +199,7 @@ async fn detail(State(st): State<AppState>, Path(slug): Path<String>, p: Params)
 
 async fn versions(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
     validate::slug(&slug)?;
-    let limit = parse_limit(p.get("limit"), 25, 200)?;
+    let limit = p.limit(25, 200)?;
     let offset = parse_cursor(p.get("cursor"))?;
     let owner = owner_param(&p)?;
     let snap = st.snapshot.load();

@@ -79,7 +79,9 @@ pub struct NewVersion {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxItem {
     pub id: i64,
-    pub url: String,
+    /// Which configured webhook: [`crate::redact::webhook_ref`] of its URL (scheme, host
+    /// and a digest), never the URL itself, which may be the secret.
+    pub target: String,
     pub event: String,
     pub payload: String,
     pub attempts: u32,

@@ -181,7 +181,15 @@ fn row_to_audit(r: &Row<'_>) -> rusqlite::Result<AuditEvent> {
 }
 
 impl SqliteStore {
+    /// Open the database at `path`, creating it readable by the owner only (0600: it holds
+    /// token hashes and the audit log). SQLite gives its `-wal` and `-shm` files the same mode.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(StoreError::io(path, e)),
+        }
         let conn = Connection::open(path)?;
         Self::init(conn)
     }
@@ -198,6 +206,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        redact_legacy_outbox(&conn)?;
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 
@@ -207,6 +216,20 @@ impl SqliteStore {
         let mut g = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut g)
     }
+}
+
+/// Outbox rows written before webhook URLs were redacted held the full URL (for Slack or
+/// Discord, the secret): replace each with its reference, which delivery resolves the same way.
+fn redact_legacy_outbox(conn: &Connection) -> Result<(), StoreError> {
+    let mut st = conn.prepare("SELECT id, url FROM webhook_outbox WHERE url NOT LIKE '% #%'")?;
+    let legacy = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    for row in legacy.collect::<Result<Vec<_>, _>>()? {
+        conn.execute(
+            "UPDATE webhook_outbox SET url = ?2 WHERE id = ?1",
+            params![row.0, crate::redact::webhook_ref(&row.1)],
+        )?;
+    }
+    Ok(())
 }
 
 /// One audit row (the `audit` table is append-only, enforced by triggers).
@@ -669,7 +692,7 @@ impl MetaStore for SqliteStore {
             let rows = st.query_map(params![now, max_attempts], |r| {
                 Ok(OutboxItem {
                     id: r.get(0)?,
-                    url: r.get(1)?,
+                    target: r.get(1)?,
                     event: r.get(2)?,
                     payload: r.get(3)?,
                     attempts: r.get(4)?,

@@ -6,13 +6,16 @@
 //! The registry is not trusted to behave: every body is read under a size cap, JSON is decoded
 //! into the [`api`] types (a missing or mistyped key is a [`RegistryError::BadResponse`] naming
 //! the key, never a panic), error texts are escaped and cut before anyone prints them, and
-//! requests have timeouts. Retries follow the shared [`RetryPolicy`]: transient failures (network
+//! every request has an overall deadline: connecting, the answer and its whole body (a body
+//! trickled a byte at a time ends there, as [`RegistryError::Deadline`]). Redirects and the
+//! addresses connected to follow the [`Containment`] policy: same-origin redirects only and
+//! no internal targets, unless configured. Retries follow the shared [`RetryPolicy`]: transient failures (network
 //! errors, 408, 429, 5xx) are retried with backoff, honouring `Retry-After` up to a bound; policy
 //! refusals (403, 410, 423) are not retried and come back as [`RegistryError::Refused`] with the
 //! registry's reason.
 
 use std::io::Read;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
@@ -20,12 +23,14 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 
 use crate::clawhub::api;
+pub use crate::clawhub::containment::Containment;
 use crate::clawhub::retry::{self, Failure, Next, RetryPolicy, StatusClass, Stop};
 
 /// How the client behaves. The defaults suit an interactive install.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
-    /// Whole-request timeout.
+    /// Overall deadline of one request (each retry gets its own): connecting, the answer and
+    /// its whole body. A read that stalls completely also ends after this long.
     pub timeout: Duration,
     pub connect_timeout: Duration,
     /// When to retry and how long to wait (network errors, 408, 429, 5xx).
@@ -36,6 +41,8 @@ pub struct ClientOptions {
     pub max_json_bytes: u64,
     /// Sent as `Authorization: Bearer …` when set (a mirror with `require_read_token`).
     pub token: Option<String>,
+    /// Where redirects may lead (default: the registry's origin only, no internal targets).
+    pub containment: Containment,
 }
 
 impl Default for ClientOptions {
@@ -47,6 +54,7 @@ impl Default for ClientOptions {
             max_archive_bytes: 64 << 20,
             max_json_bytes: 1 << 20,
             token: None,
+            containment: Containment::default(),
         }
     }
 }
@@ -69,6 +77,8 @@ pub enum RegistryError {
     Status { what: String, status: u16, message: String },
     #[error("{what}: {message}")]
     Network { what: String, message: String },
+    #[error("{what}: no complete answer within the {seconds}s deadline")]
+    Deadline { what: String, seconds: u64 },
     #[error("{what}: the response is larger than {limit} bytes")]
     TooLarge { what: String, limit: u64 },
     #[error("{what}: unexpected response: {message}")]
@@ -153,12 +163,17 @@ fn escape(text: &str) -> String {
 impl RegistryClient {
     pub fn new(base: &str, options: ClientOptions) -> Result<Self, RegistryError> {
         validate_registry_url(base)?;
+        let url = reqwest::Url::parse(base)
+            .map_err(|e| RegistryError::BadUrl { url: escape(base), reason: e.to_string() })?;
         let http = Client::builder()
+            // Bounds each wait (for the answer, for each read); `Deadline` bounds the whole.
             .timeout(options.timeout)
             .connect_timeout(options.connect_timeout)
             .user_agent(concat!("skillscan/", env!("CARGO_PKG_VERSION")))
-            // The CLI follows redirects (blob storage); the bytes are verified whatever served them.
-            .redirect(reqwest::redirect::Policy::limited(5))
+            // Same-origin redirects only unless configured, never to internal addresses unless
+            // configured; the bytes are verified whatever served them.
+            .redirect(options.containment.redirect_policy(&url))
+            .dns_resolver(options.containment.resolver(&url))
             .build()
             .map_err(|e| RegistryError::BadUrl { url: escape(base), reason: e.to_string() })?;
         Ok(RegistryClient { base: base.trim_end_matches('/').to_owned(), http, options })
@@ -186,11 +201,13 @@ impl RegistryClient {
     }
 
     /// GET with retries (see [`RetryPolicy`]). Returns the response for any status that is not
-    /// retried, and for the last one when the retries are spent.
-    fn get(&self, what: &str, url: reqwest::Url) -> Result<Response, RegistryError> {
+    /// retried, and for the last one when the retries are spent, with the deadline by which its
+    /// body must be read.
+    fn get(&self, what: &str, url: reqwest::Url) -> Result<(Response, Deadline), RegistryError> {
         let policy = &self.options.retry;
         let mut retries_done = 0u32;
         loop {
+            let deadline = Deadline { at: Instant::now() + self.options.timeout, of: self.options.timeout };
             let mut request = self.http.get(url.clone());
             if let Some(token) = &self.options.token {
                 request = request.bearer_auth(token);
@@ -199,9 +216,13 @@ impl RegistryClient {
                 Ok(response) => {
                     let status = response.status();
                     if status.is_success() || retry::classify(status.as_u16()) != StatusClass::Transient {
-                        return Ok(response);
+                        return Ok((response, deadline));
                     }
                     (Failure::Status(status.as_u16()), retry_after(response.headers()), Ok(response))
+                }
+                // A redirect the containment policy refused is its answer: not retried.
+                Err(e) if e.is_redirect() => {
+                    return Err(RegistryError::Network { what: what.to_owned(), message: error_chain(&e) });
                 }
                 Err(e) => (Failure::Network, None, Err(e)),
             };
@@ -223,6 +244,7 @@ impl RegistryClient {
                 }
                 Next::Stop(Stop::Final | Stop::Exhausted) => {
                     return outcome
+                        .map(|response| (response, deadline))
                         .map_err(|e| RegistryError::Network { what: what.to_owned(), message: error_chain(&e) });
                 }
             }
@@ -231,9 +253,9 @@ impl RegistryClient {
     }
 
     /// Turns a non-2xx response into the error it means.
-    fn status_error(&self, what: &str, response: Response) -> RegistryError {
+    fn status_error(&self, what: &str, response: Response, deadline: Deadline) -> RegistryError {
         let status = response.status().as_u16();
-        let message = read_capped(response, 4096)
+        let message = read_capped(response, 4096, deadline)
             .ok()
             .map(|bytes| escape(&String::from_utf8_lossy(&bytes)))
             .filter(|m| !m.is_empty())
@@ -247,11 +269,11 @@ impl RegistryClient {
 
     /// GET a JSON answer and decode it into its [`api`] type.
     fn get_json<T: DeserializeOwned>(&self, what: &str, url: reqwest::Url) -> Result<T, RegistryError> {
-        let response = self.get(what, url)?;
+        let (response, deadline) = self.get(what, url)?;
         if !response.status().is_success() {
-            return Err(self.status_error(what, response));
+            return Err(self.status_error(what, response, deadline));
         }
-        let bytes = read_body(what, response, self.options.max_json_bytes)?;
+        let bytes = read_body(what, response, self.options.max_json_bytes, deadline)?;
         api::from_slice(&bytes)
             .map_err(|e| RegistryError::BadResponse { what: what.to_owned(), message: escape(&e.to_string()) })
     }
@@ -276,15 +298,15 @@ impl RegistryClient {
         let what = format!("download of {slug}@{version}");
         let url =
             self.url("/api/v1/download", &[("slug", Some(slug)), ("ownerHandle", owner), ("version", Some(version))])?;
-        let response = self.get(&what, url)?;
+        let (response, deadline) = self.get(&what, url)?;
         if !response.status().is_success() {
-            return Err(self.status_error(&what, response));
+            return Err(self.status_error(&what, response, deadline));
         }
         let header =
             |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_owned());
         let sha256_header = header("x-skillscan-sha256");
         let tree_digest_header = header("x-skillscan-tree-digest");
-        let bytes = read_body(&what, response, self.options.max_archive_bytes)?;
+        let bytes = read_body(&what, response, self.options.max_archive_bytes, deadline)?;
         Ok(Download { bytes, sha256_header, tree_digest_header })
     }
 
@@ -296,14 +318,14 @@ impl RegistryClient {
             "/api/v1/download/signature",
             &[("slug", Some(slug)), ("ownerHandle", owner), ("version", Some(version))],
         )?;
-        let response = self.get(&what, url)?;
+        let (response, deadline) = self.get(&what, url)?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
         if !response.status().is_success() {
-            return Err(self.status_error(&what, response));
+            return Err(self.status_error(&what, response, deadline));
         }
-        let bytes = read_body(&what, response, MAX_SIGNATURE_BYTES)?;
+        let bytes = read_body(&what, response, MAX_SIGNATURE_BYTES, deadline)?;
         String::from_utf8(bytes)
             .map(Some)
             .map_err(|_| RegistryError::BadResponse { what, message: "the signature is not UTF-8 text".to_owned() })
@@ -329,19 +351,50 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     retry::parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, SystemTime::now())
 }
 
-fn read_capped(response: Response, limit: u64) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    response.take(limit).read_to_end(&mut bytes)?;
-    Ok(bytes)
+/// When one request (one attempt) must be over.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    /// The configured timeout, for the error text.
+    of: Duration,
 }
 
-/// Reads a body of at most `limit` bytes; a declared or actual larger body is an error.
-fn read_body(what: &str, response: Response, limit: u64) -> Result<Vec<u8>, RegistryError> {
+/// Why a body could not be read.
+enum ReadFailure {
+    Io(std::io::Error),
+    /// The request's deadline passed before the body ended.
+    Deadline,
+}
+
+/// Reads at most `limit` bytes of a body, giving up at `deadline` (checked after every read,
+/// so a body trickled a byte at a time cannot outlast it).
+fn read_capped(response: Response, limit: u64, deadline: Deadline) -> Result<Vec<u8>, ReadFailure> {
+    let mut bytes = Vec::new();
+    let mut reader = response.take(limit);
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        if Instant::now() >= deadline.at {
+            return Err(ReadFailure::Deadline);
+        }
+        match reader.read(&mut buffer) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => bytes.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReadFailure::Io(e)),
+        }
+    }
+}
+
+/// Reads a body of at most `limit` bytes by `deadline`; a declared or actual larger body is an
+/// error, and so is one still arriving at the deadline.
+fn read_body(what: &str, response: Response, limit: u64, deadline: Deadline) -> Result<Vec<u8>, RegistryError> {
     if response.content_length().is_some_and(|length| length > limit) {
         return Err(RegistryError::TooLarge { what: what.to_owned(), limit });
     }
-    let bytes = read_capped(response, limit.saturating_add(1))
-        .map_err(|e| RegistryError::Network { what: what.to_owned(), message: error_chain(&e) })?;
+    let bytes = read_capped(response, limit.saturating_add(1), deadline).map_err(|failure| match failure {
+        ReadFailure::Io(e) => RegistryError::Network { what: what.to_owned(), message: error_chain(&e) },
+        ReadFailure::Deadline => RegistryError::Deadline { what: what.to_owned(), seconds: deadline.of.as_secs() },
+    })?;
     if bytes.len() as u64 > limit {
         return Err(RegistryError::TooLarge { what: what.to_owned(), limit });
     }
@@ -505,6 +558,97 @@ mod tests {
         let moderation = blocked.ok().map(SkillDetail::from).and_then(|d| d.moderation).unwrap_or_default();
         assert!(moderation.is_malware_blocked);
         assert_eq!(moderation.reason_codes, vec!["malicious.crypto_mining".to_owned()]);
+    }
+
+    /// Answers one connection: the response head, then `body` one byte per `gap`.
+    fn trickle(head: String, body: Vec<u8>, gap: Duration) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        std::thread::spawn(move || {
+            let Some(Ok(mut stream)) = listener.incoming().next() else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap_or_else(|e| panic!("{e}")));
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && !line.ends_with("\r\n\r\n") {}
+            let _ = stream.write_all(head.as_bytes());
+            for byte in body {
+                if stream.write_all(&[byte]).and_then(|()| stream.flush()).is_err() {
+                    return;
+                }
+                std::thread::sleep(gap);
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    /// Runs `f` on its own thread and gives up on it after `limit` (a hung client fails the test).
+    fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(limit).unwrap_or_else(|_| panic!("no answer within {limit:?}: the client hangs"))
+    }
+
+    /// Defect 14 (issue 16): `skillscan install` against a registry trickling its body one
+    /// byte a second hung with no overall deadline, and the client followed a redirect to
+    /// another host. One policy now: an overall per-request deadline, a body cap, same-origin
+    /// redirects only unless configured, no internal targets unless configured.
+    #[test]
+    fn defect14_deadline_body_cap_and_redirect_containment() {
+        let no_retry = RetryPolicy { retries: 0, ..fast().retry };
+        let options = ClientOptions { timeout: Duration::from_secs(2), retry: no_retry, ..fast() };
+
+        // A body trickled one byte a second ends at the deadline, not when the registry stops.
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 600\r\nconnection: close\r\n\r\n".to_owned();
+        let base = trickle(head, vec![b'x'; 600], Duration::from_secs(1));
+        let client = RegistryClient::new(&base, options.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let started = std::time::Instant::now();
+        let result =
+            within(Duration::from_secs(20), move || client.download("x", "1.0.0", None).map(|d| d.bytes.len()));
+        let err = result.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("deadline"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(6), "took {:?}", started.elapsed());
+
+        // An endless body without a length is cut at the cap.
+        let head = "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_owned();
+        let base = trickle(head, vec![b'x'; 1 << 20], Duration::ZERO);
+        let capped = ClientOptions { max_archive_bytes: 4096, ..options.clone() };
+        let client = RegistryClient::new(&base, capped).unwrap_or_else(|e| panic!("{e}"));
+        let result =
+            within(Duration::from_secs(20), move || client.download("x", "1.0.0", None).map(|d| d.bytes.len()));
+        assert!(matches!(result, Err(RegistryError::TooLarge { limit: 4096, .. })), "{result:?}");
+
+        // A redirect to another origin is refused; the other server never hears of it.
+        let detail = r#"{"skill":{"slug":"x"},"latestVersion":{"version":"1.0.0"},"owner":null}"#;
+        let (other, other_seen) = serve(vec![reply("200 OK", "", detail), reply("200 OK", "", detail)]);
+        let other_port = other.rsplit(':').next().unwrap_or_default().to_owned();
+        let elsewhere = format!("location: http://localhost:{other_port}/api/v1/skills/x\r\n");
+        let (base, _) = serve(vec![
+            reply("302 Found", &elsewhere, ""),
+            reply("302 Found", "location: /api/v1/skills/x?moved=1\r\n", ""),
+            reply("200 OK", "", detail),
+            reply("302 Found", &elsewhere, ""),
+            reply("302 Found", &elsewhere, ""),
+        ]);
+        let client = RegistryClient::new(&base, options.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let err = client.skill_detail("x", None).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("another origin"), "{err}");
+        // A same-origin redirect is followed.
+        let followed = client.skill_detail("x", None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(followed.latest_version.as_deref(), Some("1.0.0"));
+        // A configured redirect host is still refused when it is internal (localhost)...
+        let configured = Containment { redirect_hosts: vec!["localhost".into()], allow_private_targets: false };
+        let client = RegistryClient::new(&base, ClientOptions { containment: configured.clone(), ..options.clone() })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = client.skill_detail("x", None).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("internal address"), "{err}");
+        assert!(other_seen.lock().map(|s| s.is_empty()).unwrap_or(false), "the other origin was contacted");
+        // ... and followed when internal targets are allowed too.
+        let open = Containment { allow_private_targets: true, ..configured };
+        let client = RegistryClient::new(&base, ClientOptions { containment: open, ..options })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(client.skill_detail("x", None).is_ok());
+        assert_eq!(other_seen.lock().map(|s| s.len()).unwrap_or(0), 1);
     }
 
     #[test]

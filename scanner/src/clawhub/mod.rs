@@ -8,5 +8,6 @@
 
 pub mod api;
 pub mod client;
+pub mod containment;
 pub mod retry;
 pub mod state;

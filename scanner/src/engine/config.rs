@@ -76,6 +76,22 @@ pub struct Config {
     /// Settings for `skillscan inventory` (see README).
     #[serde(default)]
     pub inventory: InventoryConfig,
+    /// Settings for `skillscan install`'s registry client (see README).
+    #[serde(default)]
+    pub install: InstallConfig,
+}
+
+/// Where `skillscan install` may be sent by its registry. By default redirects stay within the
+/// registry's origin and never lead to loopback, private or link-local addresses.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstallConfig {
+    /// Hosts a redirect may lead to besides the registry's own origin (e.g. its blob store).
+    #[serde(default)]
+    pub redirect_hosts: Vec<String>,
+    /// Allow redirects to loopback, private and link-local addresses.
+    #[serde(default)]
+    pub allow_private_targets: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -83,6 +83,20 @@ enum Command {
     },
 }
 
+impl Command {
+    /// Commands that only read the mirror: they never create a data directory.
+    fn reads_only(&self) -> bool {
+        matches!(
+            self,
+            Command::List(_)
+                | Command::Show(_)
+                | Command::Audit(_)
+                | Command::Alerts(_)
+                | Command::Token { action: token_cmd::TokenAction::List }
+        )
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
@@ -116,6 +130,14 @@ fn init_logging(cli: &Cli) {
 
 /// Open the mirror, then hand it to the command.
 async fn run(cli: Cli) -> Result<Exit> {
+    let data = &cli.global.data;
+    if cli.command.reads_only() && !data.is_dir() {
+        anyhow::bail!(
+            "no data directory at {}: this command only reads a mirror (`serve`, `sync`, `import` or `key init` \
+             create one; pass --data or set SKILLSCAN_MIRROR_DATA to use another)",
+            data.display()
+        );
+    }
     if let Command::Key { action } = cli.command {
         let m = Arc::new(shared::open_without_key(&cli.global.data, cli.global.config.as_deref())?);
         return key_cmd::run(m, action).await;

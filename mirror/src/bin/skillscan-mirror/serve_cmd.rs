@@ -17,12 +17,14 @@ pub struct ServeArgs {
     listen: Option<String>,
 }
 
-pub async fn run(m: Arc<Mirror>, args: ServeArgs) -> Result<Exit> {
+pub async fn run(mut m: Arc<Mirror>, args: ServeArgs) -> Result<Exit> {
     let addr = args.listen.unwrap_or_else(|| m.config.listen.clone());
-    let m2 = m.clone();
-    let state = blocking(move || Ok(AppState::new(m2)?)).await?;
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
+    // Without `public_url`, discovery answers with the address actually bound (port 0 resolved).
+    Arc::get_mut(&mut m).context("the mirror is shared before serving")?.config.listen = local.to_string();
+    let m2 = m.clone();
+    let state = blocking(move || Ok(AppState::new(m2)?)).await?;
     let snap = state.snapshot.load();
     tracing::info!(
         "serving {} approved skills on http://{local} (signing: {})",

@@ -1,6 +1,7 @@
 //! What every command needs: the opened mirror, a way to run its synchronous work off the
 //! async runtime, and webhook delivery before the process exits.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -24,7 +25,12 @@ pub fn open(data: &Path, config: Option<&Path>) -> Result<Mirror> {
 
 /// Open the mirror without its signing key, for the `key` commands that manage it.
 pub fn open_without_key(data: &Path, config: Option<&Path>) -> Result<Mirror> {
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create data directory {}", data.display()))?;
+    // Owner only: the directory holds the database, the blobs and the signing key.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(data)
+        .with_context(|| format!("cannot create data directory {}", data.display()))?;
     let config = Config::load(config, data)?;
     // Fail closed: an unreadable or invalid policy stops everything.
     let policy = match config.policy_path(data) {

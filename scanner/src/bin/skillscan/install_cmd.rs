@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use skillscan::clawhub::client::{ClientOptions, Download, RegistryClient, RegistryError};
+use skillscan::clawhub::client::{ClientOptions, Containment, Download, RegistryClient, RegistryError};
 use skillscan::clawhub::state::{SkillRef, now_millis};
 use skillscan::guard::install::resolve::{Decision, Refusal, RefusalKind, Target, resolve};
 use skillscan::guard::install::{
@@ -190,6 +190,10 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     }
     let options = ClientOptions {
         token: std::env::var("CLAWHUB_TOKEN").ok().filter(|t| !t.trim().is_empty()),
+        containment: Containment {
+            redirect_hosts: config.install.redirect_hosts.clone(),
+            allow_private_targets: config.install.allow_private_targets,
+        },
         ..ClientOptions::default()
     };
     let client = RegistryClient::new(&registry, options)?;
