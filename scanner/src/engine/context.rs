@@ -29,7 +29,7 @@ use crate::engine::finding::Severity;
 use crate::engine::hit::{Hit, HitLocation};
 use crate::engine::normalize;
 use crate::engine::rules::RuleSet;
-use crate::engine::text::{builtin_regex, floor_char_boundary, lead_in, line_around};
+use crate::engine::text::{builtin_regex, floor_char_boundary, lead_in};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchContext {
@@ -120,7 +120,7 @@ fn heading_above(text: &str, offset: usize, max_lines: usize) -> Option<&str> {
 /// from the file's sentence stops.
 #[cfg(test)]
 fn sentence_around(text: &str, offset: usize) -> &str {
-    let line = line_around(text, offset);
+    let line = crate::engine::text::line_around(text, offset);
     let base = line.as_ptr() as usize - text.as_ptr() as usize;
     let at = offset.saturating_sub(base).min(line.len());
     let at = floor_char_boundary(line, at);

@@ -42,7 +42,8 @@ struct LineMemo {
     seg_lines: HashMap<usize, LineIndex>,
     /// URL separators of segment texts, by segment.
     urls: HashMap<usize, urls::UrlIndex>,
-    /// `unless.line` verdicts by (rule, segment, segment line start, file line start).
+    /// `unless.line` verdicts by (rule, segment (or kind of file slice), segment line start,
+    /// file line start).
     unless_line: HashMap<(usize, usize, usize, usize), bool>,
     /// `unless.lead_in` verdicts by (rule, file line start).
     unless_lead_in: HashMap<(usize, usize), bool>,
@@ -430,7 +431,17 @@ fn excluded(
             SegmentBody::Decoded { .. } => usize::MAX,
             _ => file_line_start(),
         };
-        let key = (rule_index, seg_index, seg_line, file_line);
+        // A slice of the file is judged by its file line alone (and whether prose wraps), so
+        // the thousand comment segments of one line share a verdict.
+        let key = match &segment.body {
+            SegmentBody::Range(_) => (
+                rule_index,
+                usize::MAX - usize::from(matches!(segment.view, View::Prose | View::Comments)),
+                seg_line,
+                file_line,
+            ),
+            _ => (rule_index, seg_index, seg_line, file_line),
+        };
         if let Some(&verdict) = memo.unless_line.get(&key) {
             if verdict {
                 return true;
