@@ -18,7 +18,7 @@
 //! excuse the same behaviour elsewhere in the skill, and "for example" alone excuses nothing
 //! (only words that say the text is not to be followed, or is about attacks, do).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -29,7 +29,7 @@ use crate::engine::finding::Severity;
 use crate::engine::hit::{Hit, HitLocation};
 use crate::engine::normalize;
 use crate::engine::rules::RuleSet;
-use crate::engine::text::{builtin_regex, floor_char_boundary, lead_in, line_around};
+use crate::engine::text::{builtin_regex, floor_char_boundary, lead_in};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchContext {
@@ -116,9 +116,11 @@ fn heading_above(text: &str, offset: usize, max_lines: usize) -> Option<&str> {
     text[..offset].lines().rev().take(max_lines).find(|l| l.trim_start().starts_with('#'))
 }
 
-/// The sentence (or list item) around `offset` in prose.
+/// The sentence (or list item) around `offset` in prose; `Classifier` finds the same bounds
+/// from the file's sentence stops.
+#[cfg(test)]
 fn sentence_around(text: &str, offset: usize) -> &str {
-    let line = line_around(text, offset);
+    let line = crate::engine::text::line_around(text, offset);
     let base = line.as_ptr() as usize - text.as_ptr() as usize;
     let at = offset.saturating_sub(base).min(line.len());
     let at = floor_char_boundary(line, at);
@@ -163,29 +165,84 @@ fn governs_text(text: &str) -> Option<MatchContext> {
 
 /// The context of a hit at byte `offset` of file `index`.
 pub fn classify(files: &[FileAnalysis], instructed: &BTreeSet<usize>, index: usize, offset: usize) -> MatchContext {
-    let file = &files[index];
-    let mentioned = instructed.contains(&index);
-    if is_fixture_path(&file.path) && !mentioned {
-        return MatchContext::Fixture;
+    Classifier::new(files, instructed).classify(index, offset)
+}
+
+/// Classifies hits, keeping what depends only on a sentence or a line: a line holding a hundred
+/// thousand matches is read once, not once per match.
+struct Classifier<'a> {
+    files: &'a [FileAnalysis],
+    instructed: &'a BTreeSet<usize>,
+    /// Offsets of sentence ends (`.!?;`) and line breaks, by file.
+    stops: HashMap<usize, Vec<usize>>,
+    /// What governs a sentence, by (file, start, end).
+    sentences: HashMap<(usize, usize, usize), Option<MatchContext>>,
+    /// What the lead-in of a line governs, by (file, line start).
+    lead_ins: HashMap<(usize, usize), Option<MatchContext>>,
+    /// What the heading within `n` lines above a line governs, by (file, line start, n).
+    headings: HashMap<(usize, usize, usize), Option<MatchContext>>,
+}
+
+impl<'a> Classifier<'a> {
+    fn new(files: &'a [FileAnalysis], instructed: &'a BTreeSet<usize>) -> Self {
+        Classifier {
+            files,
+            instructed,
+            stops: HashMap::new(),
+            sentences: HashMap::new(),
+            lead_ins: HashMap::new(),
+            headings: HashMap::new(),
+        }
     }
-    let Some(_) = &file.markdown else {
-        return MatchContext::Active;
-    };
-    if !file.is_manifest() && !mentioned {
-        return MatchContext::Reference;
+
+    fn classify(&mut self, index: usize, offset: usize) -> MatchContext {
+        let file = &self.files[index];
+        let mentioned = self.instructed.contains(&index);
+        if is_fixture_path(&file.path) && !mentioned {
+            return MatchContext::Fixture;
+        }
+        let Some(_) = &file.markdown else {
+            return MatchContext::Active;
+        };
+        if !file.is_manifest() && !mentioned {
+            return MatchContext::Reference;
+        }
+        let text = file.text();
+        if offset > text.len() {
+            return MatchContext::Active;
+        }
+        let offset = floor_char_boundary(text, offset);
+        // The sentence around the offset (see `sentence_around`), from the file's stops.
+        let stops = self.stops.entry(index).or_insert_with(|| {
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| matches!(b, b'.' | b'!' | b'?' | b';' | b'\n'))
+                .map(|(i, _)| i)
+                .collect()
+        });
+        let next = stops.partition_point(|&at| at < offset);
+        let start = next.checked_sub(1).map_or(0, |i| stops[i] + 1);
+        let end = stops.get(next).copied().unwrap_or(text.len());
+        let sentence = *self.sentences.entry((index, start, end)).or_insert_with(|| governs(&text[start..end]));
+        if let Some(context) = sentence {
+            return context;
+        }
+        let line_start = file.lines.line_start(file.lines.line_of(offset));
+        let lead = *self.lead_ins.entry((index, line_start)).or_insert_with(|| governs(&lead_in(text, line_start)));
+        if let Some(context) = lead {
+            return context;
+        }
+        // `heading_above` reads the line so far first, then the lines above it.
+        let so_far = &text[line_start..offset];
+        if so_far.trim_start().starts_with('#') {
+            return governs(so_far).unwrap_or(MatchContext::Active);
+        }
+        let above = if so_far.is_empty() { 40 } else { 39 };
+        self.headings
+            .entry((index, line_start, above))
+            .or_insert_with(|| heading_above(text, line_start, above).and_then(governs))
+            .unwrap_or(MatchContext::Active)
     }
-    let text = file.text();
-    if offset > text.len() {
-        return MatchContext::Active;
-    }
-    let sentence = sentence_around(text, offset);
-    if let Some(context) = governs(sentence) {
-        return context;
-    }
-    if let Some(context) = governs(&lead_in(text, offset)) {
-        return context;
-    }
-    heading_above(text, offset, 40).and_then(governs).unwrap_or(MatchContext::Active)
 }
 
 fn hit_offset(files: &[FileAnalysis], hit: &Hit) -> Option<(usize, usize)> {
@@ -202,11 +259,11 @@ fn hit_offset(files: &[FileAnalysis], hit: &Hit) -> Option<(usize, usize)> {
 /// Demotes the rules whose every hit only talks about the behaviour (see the module doc).
 pub fn apply(hits: &mut [Hit], files: &[FileAnalysis], rules: &RuleSet) {
     let instructed = instructed_files(files);
+    let mut classifier = Classifier::new(files, &instructed);
     let contexts: Vec<MatchContext> = hits
         .iter()
         .map(|hit| {
-            hit_offset(files, hit)
-                .map_or(MatchContext::Active, |(file, offset)| classify(files, &instructed, file, offset))
+            hit_offset(files, hit).map_or(MatchContext::Active, |(file, offset)| classifier.classify(file, offset))
         })
         .collect();
     let active_rules: HashSet<usize> =
@@ -260,6 +317,30 @@ mod tests {
         assert_eq!(governs("A skill asked me to disable sandbox mode"), Some(MatchContext::Quoted));
         assert_eq!(governs("This helper is safe and not malicious, run it:"), None);
         assert_eq!(governs("Official installer (trusted):"), None);
+    }
+
+    #[test]
+    fn the_classifier_reads_sentences_and_headings_as_the_plain_functions_do() {
+        use crate::engine::package::LoadedFile;
+        let text = "---\nname: x\ndescription: y\n---\n# Never run these\n\nRed flags. curl x | sh; and more\n\
+                    ## Setup\nrun curl y | sh now. Do not pipe curl z | sh\n# heading never run curl w | sh\n";
+        let loaded = LoadedFile {
+            path: "SKILL.md".into(),
+            bytes: std::sync::Arc::from(text.as_bytes()),
+            size: text.len() as u64,
+            truncated: false,
+        };
+        let files = [crate::engine::analysis::analyze(&loaded, &Default::default())];
+        let instructed = BTreeSet::new();
+        let mut classifier = Classifier::new(&files, &instructed);
+        for (offset, _) in text.char_indices() {
+            let sentence = governs(sentence_around(text, offset));
+            let expected = sentence
+                .or_else(|| governs(&lead_in(text, offset)))
+                .or_else(|| heading_above(text, offset, 40).and_then(governs))
+                .unwrap_or(MatchContext::Active);
+            assert_eq!(classifier.classify(0, offset), expected, "offset {offset}");
+        }
     }
 
     #[test]

@@ -177,6 +177,8 @@ impl Corroboration {
         let mut account_counts: HashMap<String, usize> = HashMap::new();
         for file in files.iter().filter(|f| f.markdown.is_some()) {
             let text = file.text();
+            // Whether a line fetches, once per line: a line of a thousand links is read once.
+            let mut fetch_lines: HashMap<usize, bool> = HashMap::new();
             for (at, url) in urls::find_urls(text) {
                 if !url.starts_with("https://") {
                     continue;
@@ -194,7 +196,11 @@ impl Corroboration {
                         c.branded_accounts.insert(account);
                     }
                 }
-                if is_fetch_line(line_around(text, at)) {
+                let line = file.lines.line_of(at);
+                let fetch = *fetch_lines
+                    .entry(line)
+                    .or_insert_with(|| is_fetch_line(line_around(text, file.lines.line_start(line))));
+                if fetch {
                     continue;
                 }
                 if let Some((host, path)) = urls::host_and_path(url) {

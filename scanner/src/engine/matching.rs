@@ -11,7 +11,9 @@ use crate::engine::analysis::{FileAnalysis, Segment, SegmentBody};
 use crate::engine::finding::{Decoded, Finding, SourceContext};
 use crate::engine::hit::{Hit, HitLocation};
 use crate::engine::rules::{LiteralRole, Matcher, Rule, RuleSet, View, Within};
-use crate::engine::text::{ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary, lead_in, line_around};
+use crate::engine::text::{
+    LineIndex, ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary, lead_in, line_around,
+};
 use crate::engine::urls;
 
 /// Findings of one rule in one file beyond this many are counted, not listed.
@@ -29,6 +31,34 @@ pub struct LiteralMatch {
 struct Scratch<'a> {
     marks: &'a mut [bool],
     seen: &'a mut [u32],
+    memo: &'a mut LineMemo,
+}
+
+/// Per-file answers that depend only on a line (or a segment), computed once: a line holding
+/// a hundred thousand matches must cost its length once, not once per match.
+#[derive(Default)]
+struct LineMemo {
+    /// Line starts of segment texts, by segment.
+    seg_lines: HashMap<usize, LineIndex>,
+    /// URL separators of segment texts, by segment.
+    urls: HashMap<usize, urls::UrlIndex>,
+    /// `unless.line` verdicts by (rule, segment (or kind of file slice), segment line start,
+    /// file line start).
+    unless_line: HashMap<(usize, usize, usize, usize), bool>,
+    /// `unless.lead_in` verdicts by (rule, file line start).
+    unless_lead_in: HashMap<(usize, usize), bool>,
+}
+
+impl LineMemo {
+    fn seg_lines(&mut self, seg: usize, text: &str) -> &LineIndex {
+        self.seg_lines.entry(seg).or_insert_with(|| LineIndex::new(text))
+    }
+
+    /// Start of the line of segment `seg` (text `text`) holding `offset`.
+    fn seg_line_start(&mut self, seg: usize, text: &str, offset: usize) -> usize {
+        let lines = self.seg_lines(seg, text);
+        lines.line_start(lines.line_of(offset))
+    }
 }
 
 /// Per-scan rule switches (from the config).
@@ -118,6 +148,7 @@ impl Matching<'_> {
         let text = file.text();
         let mut marks = vec![false; self.rules.rules.len()];
         let mut seen = vec![0u32; self.rules.rules.len()];
+        let mut memo = LineMemo::default();
         for (seg_index, segment) in file.segments.iter().enumerate() {
             let seg_text = segment.text(text);
             if seg_text.is_empty() {
@@ -141,7 +172,7 @@ impl Matching<'_> {
                     (&own[..], 0)
                 }
             };
-            let scratch = Scratch { marks: &mut marks, seen: &mut seen };
+            let scratch = Scratch { marks: &mut marks, seen: &mut seen, memo: &mut memo };
             self.match_segment(file_index, file, seg_index, segment, seg_text, literals, offset, scratch, hits);
         }
     }
@@ -159,7 +190,7 @@ impl Matching<'_> {
         scratch: Scratch<'_>,
         hits: &mut Vec<Hit>,
     ) {
-        let Scratch { marks, seen } = scratch;
+        let Scratch { marks, seen, memo } = scratch;
         let mut marked = Vec::new();
         let mut touched = Vec::new();
         let mut mentions: Vec<Mention> = Vec::new();
@@ -190,7 +221,7 @@ impl Matching<'_> {
         if !mentions.is_empty() {
             mentions.sort_unstable_by_key(|m| (m.rule, m.start, std::cmp::Reverse(m.end)));
             for group in mentions.chunk_by(|a, b| a.rule == b.rule) {
-                self.match_at_least(group, file_index, file, seg_index, text, hits);
+                self.match_at_least(group, file_index, file, seg_index, text, memo, hits);
             }
         }
         for rule in touched {
@@ -218,7 +249,7 @@ impl Matching<'_> {
                     continue;
                 }
                 let captures = named_captures(regex, &caps);
-                self.accept(rule, file_index, file, seg_index, whole.range(), captures, hits);
+                self.accept(rule, file_index, file, seg_index, whole.range(), captures, memo, hits);
             }
         }
     }
@@ -227,6 +258,7 @@ impl Matching<'_> {
     /// each region with `count` distinct members is a match, from its first mention to the one
     /// that completes the count; counting starts afresh after a match, as a regex's next match
     /// starts after the last.
+    #[allow(clippy::too_many_arguments)]
     fn match_at_least(
         &self,
         mentions: &[Mention],
@@ -234,6 +266,7 @@ impl Matching<'_> {
         file: &FileAnalysis,
         seg_index: usize,
         text: &str,
+        memo: &mut LineMemo,
         hits: &mut Vec<Hit>,
     ) {
         let rule = mentions[0].rule;
@@ -245,14 +278,14 @@ impl Matching<'_> {
                 outer.push(m);
             }
         }
-        let region_end = |start: usize| match within {
-            Within::Line => text[start..].find('\n').map_or(text.len(), |i| start + i),
-            Within::Segment => text.len(),
-        };
+
         let mut i = 0;
         while i < outer.len() {
             let first = outer[i];
-            let end_of_region = region_end(first.start);
+            let end_of_region = match within {
+                Within::Line => memo.seg_lines(seg_index, text).line_end(text, first.start),
+                Within::Segment => text.len(),
+            };
             let mut distinct: Vec<u32> = Vec::with_capacity(*count);
             let mut next = i;
             let mut matched = None;
@@ -280,7 +313,7 @@ impl Matching<'_> {
                 .join(", ");
             let captures =
                 vec![("value".to_string(), text[first.start..end].to_string()), ("members".to_string(), names)];
-            self.accept(rule, file_index, file, seg_index, first.start..end, captures, hits);
+            self.accept(rule, file_index, file, seg_index, first.start..end, captures, memo, hits);
             i = next;
         }
     }
@@ -295,6 +328,7 @@ impl Matching<'_> {
         segment: usize,
         range: Range<usize>,
         captures: Vec<(String, String)>,
+        memo: &mut LineMemo,
         hits: &mut Vec<Hit>,
     ) {
         let r = &self.rules.rules[rule];
@@ -304,15 +338,17 @@ impl Matching<'_> {
         if !captures.iter().any(|(name, _)| name == "url") {
             // Rules name the host in messages and host lists look at it: take the first URL of
             // the match, or else of the rest of its line (`curl -F f=@x https://host/…`).
-            let line_end =
-                seg_text[range.end.min(seg_text.len())..].find('\n').map_or(seg_text.len(), |i| range.end + i);
-            let in_match = seg_text.get(range.clone()).and_then(|m| urls::find_urls(m).next());
-            let on_line = || seg_text.get(range.start..line_end).and_then(|m| urls::find_urls(m).next());
-            if let Some((_, url)) = in_match.or_else(on_line) {
+            let in_match = seg_text.get(range.clone()).and_then(|m| urls::find_urls(m).next()).map(|(_, url)| url);
+            let url = in_match.or_else(|| {
+                let line_end = memo.seg_lines(segment, seg_text).line_end(seg_text, range.end.min(seg_text.len()));
+                let urls = memo.urls.entry(segment).or_insert_with(|| urls::UrlIndex::new(seg_text));
+                (range.start <= line_end).then(|| urls.first_in(seg_text, range.start, line_end)).flatten()
+            });
+            if let Some(url) = url {
                 captures.push(("url".to_string(), url.to_string()));
             }
         }
-        if excluded(self.rules, r, &file.path, seg, seg_text, file.text(), range.clone(), &captures) {
+        if excluded(self.rules, r, rule, file, segment, range.clone(), &captures, memo) {
             return;
         }
         // Rules consume a boundary character (`(?:^|\s)unzip`) since the regex engine has no
@@ -363,16 +399,20 @@ fn word_edges_free(text: &str, start: usize, end: usize) -> bool {
 fn excluded(
     rules: &RuleSet,
     rule: &Rule,
-    path: &str,
-    segment: &Segment,
-    seg_text: &str,
-    file_text: &str,
+    rule_index: usize,
+    file: &FileAnalysis,
+    seg_index: usize,
     range: Range<usize>,
     captures: &[(String, String)],
+    memo: &mut LineMemo,
 ) -> bool {
     let unless = &rule.unless;
+    let segment = &file.segments[seg_index];
+    let (seg_text, file_text) = (segment.text(file.text()), file.text());
+    // `unless.line` and `unless.lead_in` read whole lines: their verdicts are kept per line.
+    let file_line_start = || file.lines.line_start(file.lines.line_of(segment.file_range(range.clone()).start));
     if let Some(paths) = &unless.paths
-        && paths.is_match(path)
+        && paths.is_match(&file.path)
     {
         return true;
     }
@@ -383,31 +423,44 @@ fn excluded(
         return true;
     }
     if let Some(regex) = &unless.line {
-        // The line as the reader sees it: for decoded text the decoded line, otherwise the
-        // file line (a code block's line is a file line too).
-        let line = match &segment.body {
-            SegmentBody::Decoded { .. } | SegmentBody::Mapped { .. } => line_around(seg_text, range.start),
-            SegmentBody::Range(_) => line_around(file_text, segment.file_range(range.clone()).start),
+        let seg_line = match &segment.body {
+            SegmentBody::Range(_) => usize::MAX,
+            _ => memo.seg_line_start(seg_index, seg_text, range.start),
         };
-        // A rewritten view (joined, de-emphasised prose) is also judged by the file line the
-        // match starts on, so markup that labels a line (`- **Ignore previous instructions:**`)
-        // keeps its meaning.
         let file_line = match &segment.body {
-            SegmentBody::Mapped { .. } => Some(line_around(file_text, segment.file_range(range.clone()).start)),
-            // A hard-wrapped sentence of prose continues on the next lines.
-            SegmentBody::Range(_) if matches!(segment.view, View::Prose | View::Comments) => {
-                Some(wrapped_line(file_text, segment.file_range(range.clone()).start))
-            }
-            _ => None,
+            SegmentBody::Decoded { .. } => usize::MAX,
+            _ => file_line_start(),
         };
-        if regex.is_match(line) || file_line.is_some_and(|l| regex.is_match(l)) {
-            return true;
+        // A slice of the file is judged by its file line alone (and whether prose wraps), so
+        // the thousand comment segments of one line share a verdict.
+        let key = match &segment.body {
+            SegmentBody::Range(_) => (
+                rule_index,
+                usize::MAX - usize::from(matches!(segment.view, View::Prose | View::Comments)),
+                seg_line,
+                file_line,
+            ),
+            _ => (rule_index, seg_index, seg_line, file_line),
+        };
+        if let Some(&verdict) = memo.unless_line.get(&key) {
+            if verdict {
+                return true;
+            }
+        } else {
+            let verdict = line_excuses(regex, segment, seg_text, file_text, seg_line, file_line);
+            memo.unless_line.insert(key, verdict);
+            if verdict {
+                return true;
+            }
         }
     }
-    if let Some(regex) = &unless.lead_in
-        && regex.is_match(&lead_in(file_text, segment.file_range(range.clone()).start))
-    {
-        return true;
+    if let Some(regex) = &unless.lead_in {
+        let line = file_line_start();
+        let verdict =
+            *memo.unless_lead_in.entry((rule_index, line)).or_insert_with(|| regex.is_match(&lead_in(file_text, line)));
+        if verdict {
+            return true;
+        }
     }
     if !unless.host_in.is_empty() || !unless.require_host_in.is_empty() {
         let hosts = match_hosts(matched, captures);
@@ -422,6 +475,36 @@ fn excluded(
         }
     }
     false
+}
+
+/// Whether `unless.line` excuses a match on the segment line starting at `seg_line` (a
+/// decoded or normalised segment) and the file line starting at `file_line`.
+fn line_excuses(
+    regex: &regex::Regex,
+    segment: &Segment,
+    seg_text: &str,
+    file_text: &str,
+    seg_line: usize,
+    file_line: usize,
+) -> bool {
+    // The line as the reader sees it: for decoded text the decoded line, otherwise the
+    // file line (a code block's line is a file line too).
+    let line = match &segment.body {
+        SegmentBody::Decoded { .. } | SegmentBody::Mapped { .. } => line_around(seg_text, seg_line),
+        SegmentBody::Range(_) => line_around(file_text, file_line),
+    };
+    // A rewritten view (joined, de-emphasised prose) is also judged by the file line the
+    // match starts on, so markup that labels a line (`- **Ignore previous instructions:**`)
+    // keeps its meaning.
+    let file_line = match &segment.body {
+        SegmentBody::Mapped { .. } => Some(line_around(file_text, file_line)),
+        // A hard-wrapped sentence of prose continues on the next lines.
+        SegmentBody::Range(_) if matches!(segment.view, View::Prose | View::Comments) => {
+            Some(wrapped_line(file_text, file_line))
+        }
+        _ => None,
+    };
+    regex.is_match(line) || file_line.is_some_and(|l| regex.is_match(l))
 }
 
 /// The (host, path) pairs a match talks about: its `url`/`host` capture, else every URL in it.
@@ -558,9 +641,11 @@ fn source_context(f: &FileAnalysis, range: &Range<usize>) -> SourceContext {
     let line_range = f.lines.line_range(text, line);
     let start = range.start.clamp(line_range.start, line_range.end);
     let end = range.end.clamp(start, line_range.end);
+    // The last third of the window before the match, counted back from it (not from the line
+    // start: a long line must not cost its length for every match on it).
     let before = &text[line_range.start..start];
-    let skip = before.chars().count().saturating_sub(CONTEXT_CHARS / 3);
-    let window_start = before.char_indices().nth(skip).map_or(start, |(i, _)| line_range.start + i);
+    let window_start =
+        before.char_indices().rev().nth(CONTEXT_CHARS / 3 - 1).map_or(line_range.start, |(i, _)| line_range.start + i);
     let prefix = escape_snippet(&text[window_start..start], CONTEXT_CHARS);
     let marked = escape_snippet(&text[start..end], CONTEXT_CHARS);
     let mut shown = escape_snippet(&text[window_start..line_range.end], CONTEXT_CHARS);

@@ -89,10 +89,19 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
     control * 10 > head.len()
 }
 
+/// Byte distance between the character-count checkpoints of non-ASCII text.
+const CHAR_CHECKPOINT: usize = 4096;
+
 /// Maps byte offsets of a text to 1-based lines and columns (columns in Unicode scalar values).
+///
+/// A column is found in time independent of the line's length: ASCII text counts bytes, other
+/// text counts characters from the nearest checkpoint, so a megabyte line with a hundred thousand
+/// matches costs no more per match than a short one.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
+    /// `(byte offset, characters before it)` every `CHAR_CHECKPOINT` bytes; empty for ASCII text.
+    char_marks: Vec<(usize, usize)>,
 }
 
 impl LineIndex {
@@ -100,7 +109,17 @@ impl LineIndex {
         let mut line_starts = Vec::with_capacity(text.len() / 40 + 1);
         line_starts.push(0);
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        LineIndex { line_starts }
+        let mut char_marks = Vec::new();
+        if !text.is_ascii() {
+            let (mut at, mut chars) = (0, 0);
+            while at < text.len() {
+                char_marks.push((at, chars));
+                let next = floor_char_boundary(text, at + CHAR_CHECKPOINT).max(ceil_char_boundary(text, at + 1));
+                chars += text[at..next].chars().count();
+                at = next;
+            }
+        }
+        LineIndex { line_starts, char_marks }
     }
 
     /// 0-based line number containing `offset`.
@@ -111,12 +130,32 @@ impl LineIndex {
         }
     }
 
+    /// Byte offset where the 0-based line `line` starts.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts.get(line).copied().unwrap_or(0)
+    }
+
+    /// End of the line holding `offset`: its `\n`, or the end of the text.
+    pub fn line_end(&self, text: &str, offset: usize) -> usize {
+        self.line_starts.get(self.line_of(offset) + 1).map_or(text.len(), |next| next - 1)
+    }
+
+    /// Characters of `text` before `offset` (a character boundary).
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        if self.char_marks.is_empty() {
+            return offset;
+        }
+        let mark = self.char_marks.partition_point(|&(at, _)| at <= offset).saturating_sub(1);
+        let (at, chars) = self.char_marks.get(mark).copied().unwrap_or((0, 0));
+        chars + text[at..offset].chars().count()
+    }
+
     /// 1-based (line, column) of a byte offset; offsets inside a UTF-8 sequence round down.
     pub fn line_col(&self, text: &str, offset: usize) -> (u32, u32) {
         let offset = floor_char_boundary(text, offset.min(text.len()));
         let line = self.line_of(offset);
         let start = self.line_starts[line];
-        let column = text[start..offset].chars().count() + 1;
+        let column = self.chars_before(text, offset) - self.chars_before(text, start) + 1;
         (clamp_u32(line + 1), clamp_u32(column))
     }
 
@@ -360,6 +399,17 @@ mod tests {
         assert_eq!(index.line_col(text, offset), (2, 4));
         assert_eq!(index.line_col(text, 0), (1, 1));
         assert_eq!(&text[index.line_range(text, 1)], "cé d");
+    }
+
+    #[test]
+    fn line_col_counts_characters_past_checkpoints() {
+        let text = format!("x\n{}é{}", "é".repeat(5000), "a".repeat(9000));
+        let index = LineIndex::new(&text);
+        for offset in [2, 3, 4097, 10_003, text.len() - 1, text.len()] {
+            let offset = floor_char_boundary(&text, offset);
+            let expected = text[2..offset].chars().count() as u32 + 1;
+            assert_eq!(index.line_col(&text, offset), (2, expected), "offset {offset}");
+        }
     }
 
     #[test]

@@ -2,31 +2,123 @@
 //! half-URLs in shell quoting, and all rules need is the host and the path.
 
 /// `(offset, url)` for every `http(s)://`, `ftp://` or `stratum+tcp://` URL in `text`.
+///
+/// Linear in the text however many `://` it holds: each separator's scheme is the run of
+/// scheme characters before it (runs never overlap), and the end of its URL comes from a
+/// cursor over the delimiters that only moves forward.
 pub fn find_urls(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
+    let mut delimiters = DelimiterCursor::default();
+    memchr::memmem::find_iter(text.as_bytes(), b"://").filter_map(move |sep| {
+        let run = scheme_run_start(text, 0, sep);
+        url_of(text, run, sep, delimiters.url_end(text, sep))
+    })
+}
+
+fn is_scheme_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-')
+}
+
+fn is_url_delimiter(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>' | ')' | ']' | '}' | '|' | '\\' | '^')
+}
+
+/// Where the run of scheme characters that ends at `sep` starts, reading no further back than `lo`.
+fn scheme_run_start(text: &str, lo: usize, sep: usize) -> usize {
     let bytes = text.as_bytes();
-    memchr::memmem::find_iter(bytes, b"://").filter_map(move |sep| {
-        let scheme_start = text[..sep]
-            .char_indices()
-            .rev()
-            .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
-            .last()
-            .map(|(i, _)| i)?;
-        let scheme = &text[scheme_start..sep];
-        if !matches!(
-            scheme.to_ascii_lowercase().as_str(),
-            "http" | "https" | "ftp" | "ftps" | "stratum+tcp" | "stratum+ssl" | "ws" | "wss"
-        ) {
+    let mut start = sep;
+    while start > lo && is_scheme_char(bytes[start - 1]) {
+        start -= 1;
+    }
+    start
+}
+
+/// The first URL delimiter at or after an offset; offsets asked for never decrease.
+#[derive(Default)]
+struct DelimiterCursor {
+    /// `(searched from, found at)` of the last search.
+    last: Option<(usize, usize)>,
+}
+
+impl DelimiterCursor {
+    /// End of the URL whose `://` is at `sep`: the first delimiter after it, or the end of text.
+    fn url_end(&mut self, text: &str, sep: usize) -> usize {
+        let from = sep + 3;
+        if let Some((searched, found)) = self.last
+            && searched <= from
+            && found >= from
+        {
+            return found;
+        }
+        let found =
+            text[from..].char_indices().find(|(_, c)| is_url_delimiter(*c)).map_or(text.len(), |(i, _)| from + i);
+        self.last = Some((from, found));
+        found
+    }
+}
+
+/// The URL made of the scheme `text[run..sep]` and what follows the separator up to `end`.
+fn url_of(text: &str, run: usize, sep: usize, end: usize) -> Option<(usize, &str)> {
+    if run == sep || sep - run > "stratum+tcp".len() {
+        return None;
+    }
+    let scheme = &text[run..sep];
+    if !matches!(
+        scheme.to_ascii_lowercase().as_str(),
+        "http" | "https" | "ftp" | "ftps" | "stratum+tcp" | "stratum+ssl" | "ws" | "wss"
+    ) {
+        return None;
+    }
+    let url = text[run..end].trim_end_matches(['.', ',', ';', ':']);
+    (url.len() > scheme.len() + 3).then_some((run, url))
+}
+
+/// The `://` separators of a text, to find the first URL of any slice of it in logarithmic time
+/// (a rule match names the first URL of the rest of its line; a line may hold thousands).
+#[derive(Debug, Default)]
+pub struct UrlIndex {
+    seps: Vec<usize>,
+    runs: Vec<usize>,
+    ends: Vec<usize>,
+    /// Separators that begin a URL when the whole text is read.
+    found: Vec<usize>,
+}
+
+impl UrlIndex {
+    pub fn new(text: &str) -> Self {
+        let mut index = UrlIndex::default();
+        let mut delimiters = DelimiterCursor::default();
+        for sep in memchr::memmem::find_iter(text.as_bytes(), b"://") {
+            let (run, end) = (scheme_run_start(text, 0, sep), delimiters.url_end(text, sep));
+            if url_of(text, run, sep, end).is_some() {
+                index.found.push(index.seps.len());
+            }
+            index.seps.push(sep);
+            index.runs.push(run);
+            index.ends.push(end);
+        }
+        index
+    }
+
+    /// The first URL of `text[lo..hi]`, as `find_urls(&text[lo..hi]).next()` finds it, for a
+    /// `hi` at a line end (a `\n` or the end of the text) of the text this index was built from.
+    pub fn first_in<'t>(&self, text: &'t str, lo: usize, hi: usize) -> Option<&'t str> {
+        let first = self.seps.partition_point(|&sep| sep < lo);
+        let sep = *self.seps.get(first)?;
+        if sep + 3 > hi {
             return None;
         }
-        let end = text[sep + 3..]
-            .char_indices()
-            .find(|(_, c)| {
-                c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>' | ')' | ']' | '}' | '|' | '\\' | '^')
-            })
-            .map_or(text.len(), |(i, _)| sep + 3 + i);
-        let url = text[scheme_start..end].trim_end_matches(['.', ',', ';', ':']);
-        (url.len() > scheme.len() + 3).then_some((scheme_start, url))
-    })
+        // Only the first separator's scheme can reach back before `lo` (a scheme run ends at
+        // its `://`); every later one reads the same in the slice as in the whole text.
+        let run = self.runs[first].max(lo);
+        if let Some((_, url)) = url_of(text, run, sep, self.ends[first].min(hi)) {
+            return Some(url);
+        }
+        let next = self.found.partition_point(|&i| i <= first);
+        let i = *self.found.get(next)?;
+        (self.seps[i] + 3 <= hi)
+            .then(|| url_of(text, self.runs[i], self.seps[i], self.ends[i]).map(|(_, u)| u))
+            .flatten()
+    }
 }
 
 /// Host (lowercase, without port or credentials) and path (with query) of a URL, or of a bare
@@ -93,6 +185,20 @@ mod tests {
         let miner: Vec<_> = find_urls("-o stratum+tcp://pool.example.invalid:3333 -u W").map(|(_, u)| u).collect();
         assert_eq!(miner, ["stratum+tcp://pool.example.invalid:3333"]);
         assert_eq!(find_urls("file:///etc/passwd and ://nothing").count(), 0);
+    }
+
+    #[test]
+    fn the_index_finds_the_first_url_of_any_slice_like_find_urls() {
+        let text = "see xhttps://a.dev/x and https://b.dev/y.\nnext http://c.dev ws://d and ftp://e.org/f; \
+                    zz://no https://g.dev) end";
+        let index = UrlIndex::new(text);
+        let line_ends: Vec<usize> =
+            text.char_indices().filter(|(_, c)| *c == '\n').map(|(i, _)| i).chain([text.len()]).collect();
+        for lo in 0..text.len() {
+            let hi = *line_ends.iter().find(|&&e| e >= lo).unwrap();
+            let expected = find_urls(&text[lo..hi]).next().map(|(_, u)| u);
+            assert_eq!(index.first_in(text, lo, hi), expected, "from {lo}");
+        }
     }
 
     #[test]
