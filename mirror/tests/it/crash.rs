@@ -53,7 +53,12 @@ macro_rules! delegate {
 }
 
 impl MetaStore for FailingInsert {
-    fn insert_version(&self, v: &NewVersion, actor: &str, reason: &str) -> Result<i64, StoreError> {
+    fn insert_version(
+        &self,
+        v: &NewVersion,
+        actor: &str,
+        reason: &str,
+    ) -> Result<skillscan_mirror::store::Inserted, StoreError> {
         if self.armed.swap(false, Ordering::SeqCst) {
             return Err(StoreError::Db(rusqlite_err()));
         }
@@ -72,6 +77,9 @@ impl MetaStore for FailingInsert {
         audit(limit: Option<usize>) -> Result<Vec<skillscan_mirror::model::AuditEvent>, StoreError>;
         record_alert(a: &skillscan_mirror::model::IntegrityAlert, actor: &str, w: Vec<(String, String, String)>) -> Result<i64, StoreError>;
         alerts() -> Result<Vec<skillscan_mirror::model::IntegrityAlert>, StoreError>;
+        record_blob_fault(a: &skillscan_mirror::model::IntegrityAlert, actor: &str, w: Vec<(String, String, String)>) -> Result<bool, StoreError>;
+        blob_faults() -> Result<Vec<skillscan_mirror::model::BlobFault>, StoreError>;
+        clear_blob_fault(slug: &str, version: &str, actor: &str, reason: &str) -> Result<bool, StoreError>;
         record_sync_failure(f: &skillscan_mirror::model::SyncFailure) -> Result<(), StoreError>;
         sync_failures(limit: usize) -> Result<Vec<skillscan_mirror::model::SyncFailure>, StoreError>;
         insert_token(name: &str, role: &str, h: &str) -> Result<i64, StoreError>;
@@ -186,7 +194,7 @@ fn approved_versions_survive_reopen_and_blob_tampering_is_caught() {
     assert!(p.is_file());
     std::fs::write(&p, b"tampered").unwrap();
     assert!(matches!(blobs.get(&v.archive_sha256), Err(StoreError::BlobCorrupt(_))));
-    // A corrupt approved blob is left out of the served snapshot, never served.
+    // A corrupt approved blob is never served; its skill is unavailable (no fallback).
     let m = Arc::new(mirror_with(
         dir.path(),
         Policy::default(),
@@ -196,5 +204,12 @@ fn approved_versions_survive_reopen_and_blob_tampering_is_caught() {
         meta,
     ));
     let st = skillscan_mirror::AppState::new(m).unwrap();
-    assert!(st.snapshot.load().skills.is_empty());
+    let snap = st.snapshot.load();
+    let skill = &snap.skills["weather-brief"];
+    assert!(skill.unavailable.is_some(), "the skill must answer 503");
+    assert!(skill.versions.iter().all(|v| matches!(v.zip, skillscan_mirror::snapshot::ZipBytes::Unavailable)));
+    assert!(matches!(
+        snap.resolve(&skillscan_mirror::snapshot::Lookup { slug: "weather-brief".into(), ..Default::default() }),
+        skillscan_mirror::snapshot::Resolution::Unavailable(_)
+    ));
 }
