@@ -23,6 +23,9 @@ pub async fn run(mut m: Arc<Mirror>, args: ServeArgs) -> Result<Exit> {
     let local = listener.local_addr()?;
     // Without `public_url`, discovery answers with the address actually bound (port 0 resolved).
     Arc::get_mut(&mut m).context("the mirror is shared before serving")?.config.listen = local.to_string();
+    // Load the rules now (they load on first use), not on the first `/healthz`.
+    let m2 = m.clone();
+    blocking(move || Ok(m2.vetter.rules_version())).await?;
     for line in resume_stuck(&m, "serve").await? {
         tracing::info!("resumed {line}");
     }
