@@ -304,7 +304,9 @@ async fn defect13_metrics_token_modes_audit_cap_host_and_missing_data_dir() {
 
 /// A std-only HTTP server answering `routes` (path and query → status, optionally followed by
 /// header lines, and body; 404 otherwise) and recording each request's head.
-fn std_upstream(routes: Vec<(String, String, Vec<u8>)>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+pub(crate) fn std_upstream(
+    routes: Vec<(String, String, Vec<u8>)>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
