@@ -245,7 +245,7 @@ impl Mirror {
         let rec =
             self.meta.get_version(&inp.slug, &inp.version)?.ok_or_else(|| MirrorError::NotFound(new_key(&new)))?;
 
-        let (state, reason) = self.scan_and_decide(&rec, actor, Arc::new(inp.zip))?;
+        let (state, reason) = self.decide_pending(&rec, actor, Arc::new(inp.zip))?;
         Ok(IngestOutcome::New { state, reason })
     }
 
@@ -265,7 +265,7 @@ impl Mirror {
         }
         self.restore_blob(&existing, &inp.zip, actor)?;
         if resume && matches!(existing.state, State::Fetched | State::Scanned) {
-            let (state, _) = self.resume_one(&existing, actor, Arc::new(inp.zip))?;
+            let (state, _) = self.decide_pending(&existing, actor, Arc::new(inp.zip))?;
             return Ok(IngestOutcome::Unchanged { state });
         }
         Ok(IngestOutcome::Unchanged { state: existing.state })
@@ -344,16 +344,22 @@ impl Mirror {
                         continue;
                     }
                 };
-                let (to, reason) = self.resume_one(&rec, actor, zip)?;
+                let (to, reason) = self.decide_pending(&rec, actor, zip)?;
                 out.push((rec.key(), to, format!("resumed from {}: {reason}", rec.state)));
             }
         }
         Ok(out)
     }
 
-    /// Scan and decide `rec` (left in `fetched` or `scanned`) again. Another process that
-    /// decided it meanwhile wins (every transition is a compare-and-set): its state is reported.
-    fn resume_one(&self, rec: &VersionRecord, actor: &str, zip: Arc<Vec<u8>>) -> Result<(State, String), MirrorError> {
+    /// Scan and decide `rec` (new, or left in `fetched` or `scanned`). Another process that
+    /// decided it meanwhile (a resume elsewhere) wins, since every transition is a
+    /// compare-and-set: its state is reported instead of an error.
+    fn decide_pending(
+        &self,
+        rec: &VersionRecord,
+        actor: &str,
+        zip: Arc<Vec<u8>>,
+    ) -> Result<(State, String), MirrorError> {
         match self.scan_and_decide(rec, actor, zip) {
             Err(MirrorError::Store(StoreError::Conflict { .. })) => {
                 let now = self.get(&rec.slug, &rec.version)?;

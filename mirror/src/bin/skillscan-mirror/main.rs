@@ -72,7 +72,7 @@ enum Command {
     Scrub(scrub_cmd::ScrubArgs),
     /// Print the append-only audit log.
     Audit(audit_cmd::AuditArgs),
-    /// Print integrity alerts and recent sync failures.
+    /// Print integrity alerts, open blob faults and recent sync failures.
     Alerts(alerts_cmd::AlertsArgs),
     /// Manage the signing key: `init` (first key), `rotate` (new key, re-signs approvals).
     Key {
