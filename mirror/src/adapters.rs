@@ -28,12 +28,35 @@ use crate::vetting::{
 
 /// The scanner the binary uses.
 pub fn default_vetter() -> Arc<dyn Vetter> {
-    match SkillscanVetter::new() {
-        Ok(v) => Arc::new(v),
-        Err(e) => {
-            tracing::error!("scanner rules failed to load ({e}); every version will be quarantined");
-            Arc::new(UnavailableVetter)
-        }
+    Arc::new(LazyVetter::default())
+}
+
+/// The built-in scanner, loaded on first use. Compiling the rule set is most of the time a
+/// command takes to start, and most commands never scan (decisions, listings, a sync or
+/// import of unchanged versions); `serve` loads it before it listens.
+#[derive(Default)]
+pub struct LazyVetter {
+    loaded: std::sync::OnceLock<Arc<dyn Vetter>>,
+}
+
+impl LazyVetter {
+    fn get(&self) -> &Arc<dyn Vetter> {
+        self.loaded.get_or_init(|| match SkillscanVetter::new() {
+            Ok(v) => Arc::new(v),
+            Err(e) => {
+                tracing::error!("scanner rules failed to load ({e}); every version will be quarantined");
+                Arc::new(UnavailableVetter)
+            }
+        })
+    }
+}
+
+impl Vetter for LazyVetter {
+    fn vet(&self, display_name: &str, zip: &[u8]) -> Result<VetOutcome, VetError> {
+        self.get().vet(display_name, zip)
+    }
+    fn rules_version(&self) -> String {
+        self.get().rules_version()
     }
 }
 

@@ -148,7 +148,9 @@ pub struct AuditEvent {
     pub rules_version: Option<String>,
 }
 
-/// Recorded when upstream serves different bytes for a version that is already pinned.
+/// An integrity alert: different bytes for a version that is already pinned
+/// (`pinned-bytes-changed`), or a pinned blob that is missing or fails verification
+/// (`blob-corrupt`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct IntegrityAlert {
@@ -159,6 +161,19 @@ pub struct IntegrityAlert {
     pub version: String,
     pub pinned_sha256: String,
     pub observed_sha256: String,
+    pub detail: String,
+}
+
+/// An approved (or pending) version whose pinned blob is missing or fails verification.
+/// Open until an operator acts (see `Mirror::restore_blob`); while open, the skill answers
+/// 503 and `/healthz` reports degraded.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BlobFault {
+    pub slug: String,
+    pub version: String,
+    pub archive_sha256: String,
+    pub at: i64,
     pub detail: String,
 }
 

@@ -2,7 +2,7 @@
 //! update review. Synchronous on purpose: it is driven by CLI commands and, in the
 //! server, from `spawn_blocking`; the hot read path never calls into it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +17,7 @@ use crate::digests;
 use crate::model::{IntegrityAlert, State, VersionRecord, now_ms};
 use crate::policy::{Decision, Facts, Policy};
 use crate::redact;
-use crate::store::{BlobStore, MetaStore, NewVersion, StoreError, Transition};
+use crate::store::{BlobStore, Inserted, MetaStore, NewVersion, StoreError, Transition};
 use crate::validate;
 use crate::vetting::{
     ApprovalSigner, ApprovalStatement, Capabilities, CapabilityDelta, VetOutcome, Vetter, vet_with_timeout,
@@ -131,6 +131,9 @@ struct VersionEvent<'a> {
 #[serde(rename_all = "camelCase")]
 struct IntegrityEvent<'a> {
     event: &'a str,
+    /// `blob-corrupt`; absent for `pinned-bytes-changed` (the bodies it has always had).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
     slug: &'a str,
     version: &'a str,
     pinned_sha256: &'a str,
@@ -192,10 +195,7 @@ impl Mirror {
 
         // Pinning: the first bytes accepted for slug@version are final.
         if let Some(existing) = self.meta.get_version(&inp.slug, &inp.version)? {
-            if existing.archive_sha256 == observed {
-                return Ok(IngestOutcome::Unchanged { state: existing.state });
-            }
-            return self.integrity_alert(&existing, &inp, &observed, actor);
+            return self.pinned_again(existing, inp, &observed, actor, true);
         }
 
         // An archive that is not a valid flat skill is refused before anything is stored
@@ -234,13 +234,179 @@ impl Mirror {
         // Crash-safety order: blob durable first, then the row.
         let stored = self.blobs.put(&inp.zip)?;
         debug_assert_eq!(stored, observed);
-        self.meta.insert_version(&new, actor, &format!("fetched from {}", inp.source))?;
+        // Insert and compare in one transaction: another process may have pinned this
+        // version since the check above. Its pin wins and ours is compared with it, as on
+        // any later ingest (without resuming it: the winner is deciding it).
+        match self.meta.insert_version(&new, actor, &format!("fetched from {}", inp.source))? {
+            Inserted::New(_) => {}
+            Inserted::Existing(winner) => return self.pinned_again(*winner, inp, &observed, actor, false),
+        }
         self.bump();
         let rec =
             self.meta.get_version(&inp.slug, &inp.version)?.ok_or_else(|| MirrorError::NotFound(new_key(&new)))?;
 
-        let (state, reason) = self.scan_and_decide(&rec, actor, Arc::new(inp.zip))?;
+        let (state, reason) = self.decide_pending(&rec, actor, Arc::new(inp.zip))?;
         Ok(IngestOutcome::New { state, reason })
+    }
+
+    /// `slug@version` is pinned already: different bytes are an integrity alert; the
+    /// identical bytes are `unchanged`, restore a missing or rotten pinned blob (closing its
+    /// blob fault), and, with `resume`, finish a version a crash left undecided.
+    fn pinned_again(
+        &self,
+        existing: VersionRecord,
+        inp: IngestInput,
+        observed: &str,
+        actor: &str,
+        resume: bool,
+    ) -> Result<IngestOutcome, MirrorError> {
+        if existing.archive_sha256 != observed {
+            return self.integrity_alert(&existing, &inp, observed, actor);
+        }
+        self.restore_blob(&existing, &inp.zip, actor)?;
+        if resume && matches!(existing.state, State::Fetched | State::Scanned) {
+            let (state, _) = self.decide_pending(&existing, actor, Arc::new(inp.zip))?;
+            return Ok(IngestOutcome::Unchanged { state });
+        }
+        Ok(IngestOutcome::Unchanged { state: existing.state })
+    }
+
+    /// Store `zip` (the pinned bytes of `rec`) again, which replaces a missing or rotten
+    /// blob, and close the version's blob fault if one is open: the operator's way to
+    /// restore it (`import` or `sync` of the identical bytes).
+    fn restore_blob(&self, rec: &VersionRecord, zip: &[u8], actor: &str) -> Result<(), MirrorError> {
+        self.blobs.put(zip)?;
+        let reason = format!("the identical pinned bytes were stored again ({actor}); the blob verifies");
+        if self.meta.clear_blob_fault(&rec.slug, &rec.version, actor, &reason)? {
+            self.bump();
+            tracing::info!(slug = %rec.slug, version = %rec.version, "blob restored");
+        }
+        Ok(())
+    }
+
+    /// A pinned blob of `rec` is missing or fails verification (`problem`): open a blob
+    /// fault and, the first time, record a `blob-corrupt` integrity alert with its audit
+    /// entry and `integrity_alert` webhook. While the fault is open the skill answers 503 and
+    /// `/healthz` reports degraded; nothing else moves (no other version becomes `latest`, the
+    /// signed index keeps the version). Returns whether the alert is new.
+    pub fn blob_fault(&self, rec: &VersionRecord, problem: &StoreError, actor: &str) -> Result<bool, MirrorError> {
+        let (observed, what) = match problem {
+            StoreError::BlobMissing(_) => ("missing", "is missing"),
+            StoreError::BlobCorrupt(_) => ("mismatch", "fails verification (sha256 mismatch)"),
+            _ => ("unreadable", "cannot be read"),
+        };
+        let detail = format!(
+            "the stored archive of {}@{} ({}) {what}: pinned sha256 {}; it answers 503 until an \
+             operator stores the identical bytes again (`import` or `sync`) or revokes it",
+            rec.slug, rec.version, rec.state, rec.archive_sha256
+        );
+        let alert = IntegrityAlert {
+            id: 0,
+            at: now_ms(),
+            kind: BLOB_CORRUPT.into(),
+            slug: rec.slug.clone(),
+            version: rec.version.clone(),
+            pinned_sha256: rec.archive_sha256.clone(),
+            observed_sha256: observed.into(),
+            detail: detail.clone(),
+        };
+        let payload = webhook_body(&IntegrityEvent {
+            event: "integrity_alert",
+            kind: Some(BLOB_CORRUPT),
+            slug: &rec.slug,
+            version: &rec.version,
+            pinned_sha256: &rec.archive_sha256,
+            observed_sha256: observed,
+            detail: &detail,
+            at: alert.at,
+        });
+        let new = self.meta.record_blob_fault(&alert, actor, self.hooks("integrity_alert", payload))?;
+        if new {
+            self.bump();
+            tracing::error!(slug = %rec.slug, version = %rec.version, "integrity alert: {detail}");
+        }
+        Ok(new)
+    }
+
+    /// Resume every version a crash left in `fetched` or `scanned` (between the blob write
+    /// and the decision): scan and decide it again from its pinned blob, or, when that blob
+    /// is missing or corrupt, alert (`blob-corrupt`) and leave it for the operator. `sync`,
+    /// `import` and `serve` call this when they start. Returns (version, state, what happened).
+    pub fn resume_stuck(&self, actor: &str) -> Result<Vec<(String, State, String)>, MirrorError> {
+        let mut out = Vec::new();
+        for state in [State::Fetched, State::Scanned] {
+            for rec in self.meta.versions(Some(state))? {
+                let zip = match self.blobs.get(&rec.archive_sha256) {
+                    Ok(z) => Arc::new(z),
+                    Err(e) => {
+                        self.blob_fault(&rec, &e, actor)?;
+                        out.push((rec.key(), rec.state, format!("not resumed: pinned blob unusable ({e}); alerted")));
+                        continue;
+                    }
+                };
+                let (to, reason) = self.decide_pending(&rec, actor, zip)?;
+                out.push((rec.key(), to, format!("resumed from {}: {reason}", rec.state)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Scan and decide `rec` (new, or left in `fetched` or `scanned`). Another process that
+    /// decided it meanwhile (a resume elsewhere) wins, since every transition is a
+    /// compare-and-set: its state is reported instead of an error.
+    fn decide_pending(
+        &self,
+        rec: &VersionRecord,
+        actor: &str,
+        zip: Arc<Vec<u8>>,
+    ) -> Result<(State, String), MirrorError> {
+        match self.scan_and_decide(rec, actor, zip) {
+            Err(MirrorError::Store(StoreError::Conflict { .. })) => {
+                let now = self.get(&rec.slug, &rec.version)?;
+                Ok((now.state, format!("decided concurrently: {}", now.state_reason)))
+            }
+            r => r,
+        }
+    }
+
+    /// Re-hash every blob: each version's pinned blob (a missing or corrupt one is a blob
+    /// fault, alerted once; an open fault whose blob verifies again is closed), then every
+    /// other stored blob (evidence kept by integrity alerts, orphans of interrupted writes:
+    /// never served, so reported but not alerted).
+    pub fn scrub(&self, actor: &str) -> Result<ScrubReport, MirrorError> {
+        let mut report = ScrubReport::default();
+        let open: BTreeSet<(String, String)> =
+            self.meta.blob_faults()?.into_iter().map(|f| (f.slug, f.version)).collect();
+        let mut pinned = BTreeSet::new();
+        for rec in self.meta.versions(None)? {
+            report.checked += 1;
+            pinned.insert(rec.archive_sha256.clone());
+            match self.blobs.get(&rec.archive_sha256) {
+                Ok(_) => {
+                    let reason = format!("{actor}: the pinned blob verifies again");
+                    if open.contains(&(rec.slug.clone(), rec.version.clone()))
+                        && self.meta.clear_blob_fault(&rec.slug, &rec.version, actor, &reason)?
+                    {
+                        self.bump();
+                        report.restored.push(rec.key());
+                    }
+                }
+                Err(e) => {
+                    self.blob_fault(&rec, &e, actor)?;
+                    report.corrupt.push((format!("{} ({})", rec.key(), rec.state), e.to_string()));
+                }
+            }
+        }
+        for sha in self.blobs.list()? {
+            if pinned.contains(&sha) {
+                continue;
+            }
+            report.checked += 1;
+            if let Err(e) = self.blobs.get(&sha) {
+                report.corrupt.push((format!("unpinned blob {sha}"), e.to_string()));
+            }
+        }
+        Ok(report)
     }
 
     fn integrity_alert(
@@ -282,6 +448,7 @@ impl Mirror {
         };
         let payload = webhook_body(&IntegrityEvent {
             event: "integrity_alert",
+            kind: None,
             slug: &existing.slug,
             version: &existing.version,
             pinned_sha256: &existing.archive_sha256,
@@ -380,6 +547,9 @@ impl Mirror {
         action: &str,
     ) -> Result<State, MirrorError> {
         let mut from = from;
+        // A version decided from `scanned` (resumed after a crash, or re-run by `rescan
+        // --all`) keeps the scan it was decided on.
+        let decided_scan = if from == State::Scanned { scan } else { None };
         // Record the scan as its own step so the audit log shows fetched → scanned → decision.
         if let Some(s) = scan
             && from == State::Fetched
@@ -419,7 +589,7 @@ impl Mirror {
             actor,
             action,
             reason: &reason,
-            scan: None,
+            scan: decided_scan,
             signature: signature.as_deref(),
             webhooks,
         })?;
@@ -567,7 +737,8 @@ impl Mirror {
             let zip = match self.blobs.get(&rec.archive_sha256) {
                 Ok(z) => Arc::new(z),
                 Err(e) => {
-                    out.push((rec.key(), rec.state, rec.state, format!("blob unreadable: {e}")));
+                    self.blob_fault(&rec, &e, actor)?;
+                    out.push((rec.key(), rec.state, rec.state, format!("blob unreadable: {e} (alerted)")));
                     continue;
                 }
             };
@@ -750,6 +921,20 @@ impl Mirror {
     }
 }
 
+/// The alert kind of a pinned blob that is missing or fails verification.
+pub const BLOB_CORRUPT: &str = "blob-corrupt";
+
+/// What `scrub` found.
+#[derive(Debug, Default)]
+pub struct ScrubReport {
+    /// Blobs re-hashed (each version's pinned blob, then every other stored blob).
+    pub checked: usize,
+    /// What is missing or corrupt, and why.
+    pub corrupt: Vec<(String, String)>,
+    /// Versions whose open blob fault was closed because their blob verifies again.
+    pub restored: Vec<String>,
+}
+
 /// `publishedAt` in the `_meta.json` of a packed directory: 1980-01-01T00:00:00Z in
 /// milliseconds, the zip epoch that the packed entries' timestamps use too.
 pub const IMPORT_PUBLISHED_AT: i64 = 315_532_800_000;
@@ -864,6 +1049,7 @@ mod tests {
         assert_eq!(webhook_body(&version), before.to_string());
         let integrity = IntegrityEvent {
             event: "integrity_alert",
+            kind: None,
             slug: "a",
             version: "1.0.0",
             pinned_sha256: "ab",

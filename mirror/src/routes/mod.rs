@@ -49,7 +49,8 @@ pub fn json_with_status(status: axum::http::StatusCode, v: &impl Serialize) -> R
 }
 
 /// The version a route serves, or its refusal as the plain-text error every such route
-/// answers: 403 rejected or revoked, 423 pending review (both counted), 404 unknown.
+/// answers: 403 rejected or revoked, 423 pending review (both counted), 404 unknown, 503
+/// while a blob fault makes the skill unavailable.
 pub fn served(st: &AppState, resolution: Resolution) -> Result<(Arc<SkillView>, Arc<VersionView>), ApiError> {
     match resolution {
         Resolution::Served(skill, version) => Ok((skill, version)),
@@ -61,7 +62,16 @@ pub fn served(st: &AppState, resolution: Resolution) -> Result<(Arc<SkillView>, 
             count_pending(st);
             Err(ApiError::Locked(reason))
         }
+        Resolution::Unavailable(reason) => Err(ApiError::Unavailable(reason)),
         Resolution::Unknown(unknown) => Err(not_found(unknown)),
+    }
+}
+
+/// A served skill, unless a blob fault makes it unavailable (503 with the plain reason).
+pub fn available(skill: &Arc<SkillView>) -> Result<&Arc<SkillView>, ApiError> {
+    match &skill.unavailable {
+        Some(why) => Err(ApiError::Unavailable(why.clone())),
+        None => Ok(skill),
     }
 }
 

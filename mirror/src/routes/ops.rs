@@ -2,12 +2,12 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use skillscan::clawhub::api;
 
-use super::{SortedKeys, json_body};
+use super::{SortedKeys, json_body, json_with_status};
 use crate::model::State as VState;
 use crate::state::AppState;
 
@@ -22,17 +22,26 @@ pub struct Health {
     /// Whether the mirror has a signing key.
     pub signing: bool,
     pub rules_version: String,
+    /// Approved versions whose stored archive is missing or corrupt (blob faults); present
+    /// only when degraded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blob_faults: Vec<String>,
 }
 
+/// `ok` with 200, or degraded (`ok: false`, 503) while an approved version's blob is
+/// missing or corrupt, so probes and load balancers notice.
 pub async fn healthz(State(st): State<AppState>) -> Response {
     let snap = st.snapshot.load();
-    json_body(&SortedKeys(Health {
-        ok: true,
+    let degraded = !snap.blob_faults.is_empty();
+    let health = SortedKeys(Health {
+        ok: !degraded,
         generation: snap.generation,
         approved_versions: snap.counts.get(&VState::Approved).copied().unwrap_or(0),
         signing: !snap.pubkey.is_empty(),
         rules_version: st.mirror.vetter.rules_version(),
-    }))
+        blob_faults: snap.blob_faults.clone(),
+    });
+    if degraded { json_with_status(StatusCode::SERVICE_UNAVAILABLE, &health) } else { json_body(&health) }
 }
 
 pub async fn metrics(State(st): State<AppState>) -> Response {
@@ -56,6 +65,11 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
         "skillscan_mirror_hot_cache_bytes".into(),
         "Approved archive bytes held in memory.",
         snap.hot_bytes as f64,
+    ));
+    gauges.push((
+        "skillscan_mirror_blob_faults".into(),
+        "Approved versions whose stored archive is missing or corrupt (integrity alert blob-corrupt).",
+        snap.blob_faults.len() as f64,
     ));
     gauges.push((
         "skillscan_mirror_served_skills".into(),

@@ -20,12 +20,15 @@ use skillscan::clawhub::api;
 
 use super::params::Params;
 use super::{
-    SKILL_NOT_FOUND, VERSION_NOT_FOUND, count_pending, count_refused, json_body, json_bytes, json_with_status,
-    not_found, served, unknown_text,
+    SKILL_NOT_FOUND, VERSION_NOT_FOUND, available, count_pending, count_refused, json_body, json_bytes,
+    json_with_status, not_found, served, unknown_text,
 };
 use crate::error::ApiError;
-use crate::snapshot::{CHANGELOG_SOURCE, Lookup, Resolution, SkillView, VersionView, ZipBytes, moderation_blocked};
+use crate::snapshot::{
+    CHANGELOG_SOURCE, Lookup, Resolution, SkillView, VersionView, ZipBytes, moderation_blocked, unavailable_message,
+};
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::validate::{self, InvalidInput};
 
 pub fn router() -> Router<AppState> {
@@ -189,7 +192,7 @@ async fn detail(State(st): State<AppState>, Path(slug): Path<String>, p: Params)
     let owner = owner_param(&p)?;
     let snap = st.snapshot.load();
     if let Some(s) = snap.served_skill(&slug, owner.as_deref()) {
-        return Ok(json_bytes(s.detail_json.clone()));
+        return Ok(json_bytes(available(s)?.detail_json.clone()));
     }
     if let Some(b) = snap.blocked_skill(&slug, owner.as_deref()) {
         return Ok(json_bytes(b.detail_json.clone()));
@@ -209,7 +212,7 @@ async fn versions(State(st): State<AppState>, Path(slug): Path<String>, p: Param
         }
         return Err(ApiError::NotFound(SKILL_NOT_FOUND));
     };
-    let items = s
+    let items = available(s)?
         .versions
         .iter()
         .skip(offset)
@@ -235,18 +238,34 @@ async fn version(
     Ok(json_bytes(v.version_json.clone()))
 }
 
-/// Bytes of an approved archive: from memory, or from the blob store (verified).
-async fn zip_bytes(st: &AppState, v: &VersionView) -> Result<Bytes, ApiError> {
+/// Bytes of an approved archive: from memory, or from the blob store (verified). A cold
+/// blob found missing or corrupt is a blob fault: reported (alerted once; the next snapshot
+/// makes the skill unavailable) and answered 503 with the plain reason, never 500.
+async fn zip_bytes(st: &AppState, slug: &str, v: &VersionView) -> Result<Bytes, ApiError> {
+    let unavailable = || ApiError::Unavailable(unavailable_message(slug, &v.version));
     match &v.zip {
         ZipBytes::Hot(b) => Ok(b.clone()),
+        ZipBytes::Unavailable => Err(unavailable()),
         ZipBytes::Cold => {
             let m = st.mirror.clone();
-            let sha = v.archive_sha256.clone();
-            tokio::task::spawn_blocking(move || m.blobs.get(&sha))
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .map(Bytes::from)
-                .map_err(Into::into)
+            let (slug, version, sha) = (slug.to_string(), v.version.clone(), v.archive_sha256.clone());
+            let read = tokio::task::spawn_blocking(move || match m.blobs.get(&sha) {
+                Ok(b) => Ok(Bytes::from(b)),
+                Err(e @ (StoreError::BlobMissing(_) | StoreError::BlobCorrupt(_))) => {
+                    tracing::error!(%slug, %version, "approved blob unusable: {e}");
+                    let reported = m.get(&slug, &version).and_then(|rec| m.blob_fault(&rec, &e, "serve"));
+                    if let Err(report) = reported {
+                        tracing::error!(%slug, %version, "cannot record the blob fault: {report}");
+                    }
+                    Err(None)
+                }
+                Err(e) => Err(Some(ApiError::from(e))),
+            });
+            match read.await.map_err(|e| ApiError::Internal(e.to_string()))? {
+                Ok(b) => Ok(b),
+                Err(None) => Err(unavailable()),
+                Err(Some(e)) => Err(e),
+            }
         }
     }
 }
@@ -262,7 +281,7 @@ async fn file(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -
         .or_else(|| v.files.iter().find(|f| f.path.eq_ignore_ascii_case(&path)))
         .ok_or(ApiError::NotFound("File not found"))?
         .clone();
-    let zip = zip_bytes(&st, &v).await?;
+    let zip = zip_bytes(&st, &slug, &v).await?;
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         let a = crate::archive::SkillArchive::read(&zip, &Default::default())
             .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -327,6 +346,7 @@ async fn install(State(st): State<AppState>, Path(slug): Path<String>, p: Params
             count_pending(&st);
             Ok(refusal(StatusCode::LOCKED, "github_verification_pending", message))
         }
+        Resolution::Unavailable(message) => Err(ApiError::Unavailable(message)),
         Resolution::Unknown(unknown) => Err(not_found(unknown)),
     }
 }
@@ -344,6 +364,7 @@ async fn resolve(State(st): State<AppState>, p: Params) -> Result<Response, ApiE
     let Some(s) = snap.served_skill(slug, owner.as_deref()) else {
         return Err(ApiError::NotFound(SKILL_NOT_FOUND));
     };
+    let s = available(s)?;
     let m = s.versions.iter().find(|v| v.fingerprint == hash || v.fingerprint_installed == hash);
     Ok(json_body(&api::ResolveResponse {
         latest_version: Some(api::VersionRef { version: s.latest().version.clone() }),
@@ -356,7 +377,7 @@ async fn download(State(st): State<AppState>, p: Params) -> Result<Response, Api
     let slug = p.get("slug").ok_or_else(|| ApiError::BadRequest("Missing slug".into()))?.to_string();
     // The approval check happens here, on the download route itself, not only in listings.
     let (s, v) = served(&st, st.snapshot.load().resolve(&lookup(&slug, &p)?))?;
-    let bytes = zip_bytes(&st, &v).await?;
+    let bytes = zip_bytes(&st, &s.slug, &v).await?;
     st.metrics.downloads.fetch_add(1, Ordering::Relaxed);
     st.metrics.download_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
     let mut r = bytes.into_response();
@@ -431,6 +452,7 @@ async fn verify(State(st): State<AppState>, Path(slug): Path<String>, p: Params)
         })),
         Resolution::Refused(reason) => Ok(fail("malicious", reason)),
         Resolution::Pending(reason) => Ok(fail("pending", reason)),
+        Resolution::Unavailable(reason) => Ok(fail("unavailable", reason)),
         Resolution::Unknown(unknown) => Err(not_found(unknown)),
     }
 }
@@ -492,6 +514,7 @@ async fn security_verdicts(
                 }
                 Ok(Resolution::Refused(reason)) => ("blocked", reason),
                 Ok(Resolution::Pending(reason)) => ("pending", reason),
+                Ok(Resolution::Unavailable(reason)) => ("unavailable", reason),
                 Ok(Resolution::Unknown(unknown)) => ("not_found", unknown_text(unknown).to_string()),
                 Err(invalid) => ("invalid", invalid.to_string()),
             };

@@ -6,7 +6,7 @@
 //! The detail and version bodies ([`api`] types) are serialised here, once per build, so the
 //! read path only clones `Bytes`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -14,10 +14,14 @@ use serde::Serialize;
 use serde_json::Value;
 use skillscan::clawhub::api;
 
-use super::{BlockedSkill, CHANGELOG_SOURCE, Gate, SkillView, Snapshot, VersionView, ZipBytes, moderation_blocked};
+use super::{
+    BlockedSkill, CHANGELOG_SOURCE, Gate, SkillView, Snapshot, VersionView, ZipBytes, moderation_blocked,
+    unavailable_message,
+};
 use crate::archive::{FileEntry, sha256_hex};
 use crate::model::{State, VersionRecord, now_ms};
 use crate::service::{Mirror, MirrorError};
+use crate::store::StoreError;
 
 impl Snapshot {
     /// Build a snapshot from storage. `prev` lets unchanged hot zips be reused without
@@ -26,6 +30,7 @@ impl Snapshot {
         let rows = mirror.meta.versions(None)?;
         let counts = count_by_state(&rows);
         let mut built = Builder::new(mirror, prev);
+        built.open_faults = mirror.meta.blob_faults()?.into_iter().map(|f| (f.slug, f.version)).collect();
         // Slugs in name order: the hot-cache budget is spent in this order.
         for (slug, versions) in by_slug_newest_first(rows) {
             built.add_skill(slug, &versions);
@@ -45,6 +50,7 @@ impl Snapshot {
             tokens,
             counts,
             hot_bytes: built.hot_bytes,
+            blob_faults: built.blob_faults,
         })
     }
 }
@@ -79,6 +85,9 @@ struct Builder<'a> {
     blocked: HashMap<String, Arc<BlockedSkill>>,
     gates: HashMap<String, HashMap<String, Gate>>,
     index_entries: Vec<api::IndexEntry>,
+    /// `(slug, version)` of the blob faults recorded before this build.
+    open_faults: HashSet<(String, String)>,
+    blob_faults: Vec<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -92,6 +101,8 @@ impl<'a> Builder<'a> {
             blocked: HashMap::new(),
             gates: HashMap::new(),
             index_entries: Vec::new(),
+            open_faults: HashSet::new(),
+            blob_faults: Vec::new(),
         }
     }
 
@@ -110,40 +121,57 @@ impl<'a> Builder<'a> {
             return;
         }
         let mut views = Vec::new();
+        let mut unavailable = None;
         for v in &approved {
-            // A blob that fails verification is not served at all: the version is left out
-            // of the snapshot (and logged) rather than served corrupt.
-            let Some(zip) = self.zip_of(&slug, v) else { continue };
+            // A blob that is missing or fails verification is never served, and nothing is
+            // served in its place: the version stays (in `latest`, in the signed index), its
+            // skill answers 503 and the fault is alerted, until an operator acts.
+            let zip = self.zip_of(&slug, v);
+            if matches!(zip, ZipBytes::Unavailable) {
+                self.blob_faults.push(v.key());
+                unavailable.get_or_insert_with(|| unavailable_message(&slug, &v.version));
+            }
             self.index_entries.push(index_entry(&slug, v));
             views.push(Arc::new(version_view(&slug, v, zip)));
         }
-        if views.is_empty() {
-            return;
-        }
-        let skill = skill_view(&slug, &approved, views);
+        let skill = SkillView { unavailable, ..skill_view(&slug, &approved, views) };
         self.skills.insert(slug, Arc::new(skill));
     }
 
     /// Where an approved version's bytes are served from: memory while the hot-cache
     /// budget lasts (the previous snapshot's verified bytes when unchanged, else read and
-    /// verified from the blob store), the blob store per request after that. `None` when
-    /// the blob fails verification.
-    fn zip_of(&mut self, slug: &str, v: &VersionRecord) -> Option<ZipBytes> {
-        if self.hot_bytes + v.archive_size > self.hot_budget {
-            return Some(ZipBytes::Cold);
+    /// verified from the blob store), the blob store per request after that (present; its
+    /// bytes are verified per request). [`ZipBytes::Unavailable`] when a blob fault is open
+    /// or the blob is found missing or corrupt now (then reported: alerted once).
+    fn zip_of(&mut self, slug: &str, v: &VersionRecord) -> ZipBytes {
+        if self.open_faults.contains(&(v.slug.clone(), v.version.clone())) {
+            return ZipBytes::Unavailable;
         }
-        let bytes = match self.previous_hot_zip(slug, v) {
-            Some(b) => b,
-            None => match self.mirror.blobs.get(&v.archive_sha256) {
-                Ok(b) => Bytes::from(b),
-                Err(e) => {
-                    tracing::error!(slug = %v.slug, version = %v.version, "approved blob unusable: {e}");
-                    return None;
-                }
+        let hot = self.hot_bytes + v.archive_size <= self.hot_budget;
+        let found = match self.previous_hot_zip(slug, v) {
+            Some(b) if hot => Ok(ZipBytes::Hot(b)),
+            _ if hot => self.mirror.blobs.get(&v.archive_sha256).map(|b| ZipBytes::Hot(Bytes::from(b))),
+            _ => match self.mirror.blobs.contains(&v.archive_sha256) {
+                Ok(true) => Ok(ZipBytes::Cold),
+                Ok(false) => Err(StoreError::BlobMissing(v.archive_sha256.clone())),
+                Err(e) => Err(e),
             },
         };
-        self.hot_bytes += bytes.len() as u64;
-        Some(ZipBytes::Hot(bytes))
+        match found {
+            Ok(zip) => {
+                if let ZipBytes::Hot(b) = &zip {
+                    self.hot_bytes += b.len() as u64;
+                }
+                zip
+            }
+            Err(e) => {
+                tracing::error!(slug = %v.slug, version = %v.version, "approved blob unusable: {e}");
+                if let Err(report) = self.mirror.blob_fault(v, &e, "serve") {
+                    tracing::error!(slug = %v.slug, version = %v.version, "cannot record the blob fault: {report}");
+                }
+                ZipBytes::Unavailable
+            }
+        }
     }
 
     /// The bytes the previous snapshot held in memory for the same pinned archive.
@@ -281,6 +309,7 @@ fn skill_view(slug: &str, approved: &[&VersionRecord], views: Vec<Arc<VersionVie
         detail_json: to_bytes(&detail),
         list_item,
         haystack,
+        unavailable: None,
     }
 }
 

@@ -36,6 +36,8 @@ pub enum ZipBytes {
     Hot(Bytes),
     /// Over the hot-cache budget: read from the blob store and verified per request.
     Cold,
+    /// The pinned blob is missing or fails verification (a blob fault): never served.
+    Unavailable,
 }
 
 #[derive(Debug)]
@@ -76,6 +78,10 @@ pub struct SkillView {
     pub list_item: api::SkillListItem,
     /// Lowercased slug, name and summary for search.
     pub haystack: String,
+    /// Set while an approved version's pinned blob is missing or corrupt (a blob fault): the
+    /// plain reason every route that resolves this skill answers with 503, until an operator
+    /// acts. Nothing falls back to another version.
+    pub unavailable: Option<String>,
 }
 
 impl SkillView {
@@ -140,6 +146,9 @@ pub struct Snapshot {
     pub tokens: HashMap<String, String>,
     pub counts: HashMap<State, u64>,
     pub hot_bytes: u64,
+    /// Approved versions (`slug@version`) whose pinned blob is missing or corrupt: `/healthz`
+    /// reports degraded while there is any.
+    pub blob_faults: Vec<String>,
 }
 
 /// One version of one skill, as a client asks for it (validated by the route).
@@ -163,6 +172,9 @@ pub enum Resolution {
     Refused(String),
     /// Not decided yet (fetched, scanned or quarantined); the reason is [`Gate::message`].
     Pending(String),
+    /// The skill has an approved version whose stored archive failed an integrity check:
+    /// 503 with [`SkillView::unavailable`], never another version in its place.
+    Unavailable(String),
     /// No such skill (for this owner), or no such version of it.
     Unknown(Unknown),
 }
@@ -194,6 +206,9 @@ impl Snapshot {
     pub fn resolve(&self, lookup: &Lookup) -> Resolution {
         let (slug, owner) = (lookup.slug.as_str(), lookup.owner.as_deref());
         if let Some(skill) = self.served_skill(slug, owner) {
+            if let Some(why) = &skill.unavailable {
+                return Resolution::Unavailable(why.clone());
+            }
             return match &lookup.version {
                 None => Resolution::Served(skill.clone(), skill.latest().clone()),
                 Some(v) => match skill.version(v) {
@@ -216,6 +231,14 @@ impl Snapshot {
             None => Resolution::Unknown(Unknown::Version),
         }
     }
+}
+
+/// The 503 text of a skill whose approved `slug@version` has a blob fault.
+pub fn unavailable_message(slug: &str, version: &str) -> String {
+    format!(
+        "{slug}@{version} is temporarily unavailable on the skillscan mirror: its stored archive failed an \
+         integrity check (blob-corrupt) and the operators have been alerted"
+    )
 }
 
 /// `ownerHandle` scoping: no owner asked for matches every skill; handles compare

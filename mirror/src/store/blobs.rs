@@ -44,7 +44,10 @@ impl FsBlobStore {
         if !marker.exists() {
             fs::write(&marker, LAYOUT_VERSION).map_err(|e| StoreError::io(&marker, e))?;
         }
-        let seed = crate::model::now_ms() as u64 ^ std::process::id() as u64;
+        // Unique per open, also for two opens in one process within the same millisecond
+        // (the owner directory is created with create_new semantics).
+        static OPENS: AtomicU64 = AtomicU64::new(0);
+        let seed = ((crate::model::now_ms() as u64) << 16) ^ OPENS.fetch_add(1, Ordering::Relaxed);
         let (own, lock) = claim_temp_dir(&tmp, seed)?;
         reap_dead_owners(&tmp, &own);
         Ok(FsBlobStore { root, nonce: AtomicU64::new(seed), tmp: own, lock })
@@ -159,7 +162,10 @@ impl BlobStore for FsBlobStore {
     fn put(&self, bytes: &[u8]) -> Result<String, StoreError> {
         let hex = sha256_hex(bytes);
         let dest = self.path_of(&hex);
-        if dest.is_file() {
+        // Dedup only onto a blob that verifies: a rotten or truncated file with this name is
+        // replaced (atomically, by the rename below), which is how re-ingesting the identical
+        // bytes restores it.
+        if dest.is_file() && fs::read(&dest).is_ok_and(|old| sha256_hex(&old) == hex) {
             return Ok(hex);
         }
         let tmp = self.write_temp(bytes)?;
@@ -195,6 +201,27 @@ impl BlobStore for FsBlobStore {
     fn contains(&self, sha256: &str) -> Result<bool, StoreError> {
         Ok(validate::sha256_hex(sha256) && self.path_of(sha256).is_file())
     }
+
+    /// Every file under `blobs/sha256/aa/bb/`, by name (a name that is not a sha256 is
+    /// skipped: it cannot be asked for).
+    fn list(&self) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        let mut stack = vec![(self.root.join("blobs").join("sha256"), 0u8)];
+        while let Some((dir, depth)) = stack.pop() {
+            let rd = fs::read_dir(&dir).map_err(|e| StoreError::io(&dir, e))?;
+            for e in rd {
+                let e = e.map_err(|e| StoreError::io(&dir, e))?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                if depth < 2 && e.file_type().is_ok_and(|t| t.is_dir()) {
+                    stack.push((e.path(), depth + 1));
+                } else if depth == 2 && validate::sha256_hex(&name) {
+                    out.push(name);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
@@ -210,9 +237,13 @@ mod tests {
         assert_eq!(s.put(b"hello").unwrap(), h);
         assert_eq!(s.get(&h).unwrap(), b"hello");
         assert!(s.path_of(&h).starts_with(d.path().join("blobs/sha256").join(&h[..2]).join(&h[2..4])));
-        // Tampering is detected on read.
+        assert_eq!(s.list().unwrap(), vec![h.clone()]);
+        // Tampering is detected on read; putting the identical bytes again restores the blob.
         fs::write(s.path_of(&h), b"evil").unwrap();
         assert!(matches!(s.get(&h), Err(StoreError::BlobCorrupt(_))));
+        assert_eq!(s.put(b"hello").unwrap(), h);
+        assert_eq!(s.get(&h).unwrap(), b"hello");
+        fs::write(s.path_of(&h), b"evil").unwrap();
         assert!(matches!(s.get(&"0".repeat(64)), Err(StoreError::BlobMissing(_))));
         assert!(matches!(s.get("../../etc/passwd"), Err(StoreError::BlobMissing(_))));
     }

@@ -14,7 +14,7 @@ pub mod sqlite;
 
 use thiserror::Error;
 
-use crate::model::{AuditEvent, IntegrityAlert, State, SyncFailure, VersionRecord};
+use crate::model::{AuditEvent, BlobFault, IntegrityAlert, State, SyncFailure, VersionRecord};
 use crate::vetting::VetOutcome;
 
 #[derive(Debug, Error)]
@@ -50,6 +50,20 @@ pub trait BlobStore: Send + Sync {
     /// Read and verify the bytes whose sha256 is `sha256`.
     fn get(&self, sha256: &str) -> Result<Vec<u8>, StoreError>;
     fn contains(&self, sha256: &str) -> Result<bool, StoreError>;
+    /// The sha256 of every stored blob (what `scrub` walks beyond the version rows). Stores
+    /// that cannot list report none.
+    fn list(&self) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
+}
+
+/// What [`MetaStore::insert_version`] found: the row it inserted, or the row another writer
+/// committed first for the same `slug@version` (read in the same transaction, so the caller
+/// compares its bytes with the pin that won).
+#[derive(Debug, Clone)]
+pub enum Inserted {
+    New(i64),
+    Existing(Box<VersionRecord>),
 }
 
 /// A version as first seen, before any decision.
@@ -112,7 +126,9 @@ pub struct TokenRecord {
 
 /// Metadata storage.
 pub trait MetaStore: Send + Sync {
-    fn insert_version(&self, v: &NewVersion, actor: &str, reason: &str) -> Result<i64, StoreError>;
+    /// Insert-or-read, atomically: a `slug@version` that is already pinned is returned, not
+    /// an error.
+    fn insert_version(&self, v: &NewVersion, actor: &str, reason: &str) -> Result<Inserted, StoreError>;
     fn get_version(&self, slug: &str, version: &str) -> Result<Option<VersionRecord>, StoreError>;
     fn versions(&self, state: Option<State>) -> Result<Vec<VersionRecord>, StoreError>;
     fn versions_of(&self, slug: &str) -> Result<Vec<VersionRecord>, StoreError>;
@@ -138,6 +154,19 @@ pub trait MetaStore: Send + Sync {
         webhooks: Vec<(String, String, String)>,
     ) -> Result<i64, StoreError>;
     fn alerts(&self) -> Result<Vec<IntegrityAlert>, StoreError>;
+    /// Open a blob fault for `a.slug@a.version` and, only if none was open, record the alert
+    /// `a` with its audit entry and webhooks, in one transaction. Returns whether it was new.
+    fn record_blob_fault(
+        &self,
+        a: &IntegrityAlert,
+        actor: &str,
+        webhooks: Vec<(String, String, String)>,
+    ) -> Result<bool, StoreError>;
+    /// Blob faults not yet resolved by an operator.
+    fn blob_faults(&self) -> Result<Vec<BlobFault>, StoreError>;
+    /// Close the blob fault of `slug@version` (audited as `blob-restored`). Returns whether
+    /// one was open.
+    fn clear_blob_fault(&self, slug: &str, version: &str, actor: &str, reason: &str) -> Result<bool, StoreError>;
     fn record_sync_failure(&self, f: &SyncFailure) -> Result<(), StoreError>;
     fn sync_failures(&self, limit: usize) -> Result<Vec<SyncFailure>, StoreError>;
     fn insert_token(&self, name: &str, role: &str, token_sha256: &str) -> Result<i64, StoreError>;

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{MetaStore, NewVersion, OutboxItem, StoreError, TokenRecord, Transition};
-use crate::model::{AuditEvent, IntegrityAlert, State, SyncFailure, VersionRecord, now_ms};
+use super::{Inserted, MetaStore, NewVersion, OutboxItem, StoreError, TokenRecord, Transition};
+use crate::model::{AuditEvent, BlobFault, IntegrityAlert, State, SyncFailure, VersionRecord, now_ms};
 use crate::vetting::{CapabilitiesJson, VetOutcome};
 
 pub struct SqliteStore {
@@ -116,6 +116,15 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS webhook_due ON webhook_outbox (delivered_at, next_attempt_at);
+-- Open blob faults (missing or corrupt pinned blobs), one per version, until an operator acts.
+CREATE TABLE IF NOT EXISTS blob_faults (
+    slug TEXT NOT NULL,
+    version TEXT NOT NULL,
+    archive_sha256 TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (slug, version)
+);
 "#;
 
 const VERSION_COLS: &str = "id, slug, version, owner, display_name, summary, changelog, published_at, \
@@ -277,27 +286,33 @@ fn enqueue(tx: &rusqlite::Transaction<'_>, hooks: &[(String, String, String)]) -
 }
 
 impl MetaStore for SqliteStore {
-    fn insert_version(&self, v: &NewVersion, actor: &str, reason: &str) -> Result<i64, StoreError> {
+    fn insert_version(&self, v: &NewVersion, actor: &str, reason: &str) -> Result<Inserted, StoreError> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            // IMMEDIATE: the write lock is taken before the insert, so the row another writer
+            // committed first is the one read back below.
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let files = serde_json::to_string(&v.files).map_err(|e| StoreError::Malformed(e.to_string()))?;
-            let r = tx.execute(
+            let inserted = tx.execute(
                 "INSERT INTO versions (slug, version, owner, display_name, summary, changelog, published_at, fetched_at,
                    source, archive_sha256, archive_size, tree_digest, fingerprint, fingerprint_installed, files_json,
                    state, state_reason, metadata_json, license)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'fetched', ?16, ?17, ?18)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'fetched', ?16, ?17, ?18)
+                 ON CONFLICT (slug, version) DO NOTHING",
                 params![
                     v.slug, v.version, v.owner, v.display_name, v.summary, v.changelog, v.published_at, now_ms(),
                     v.source, v.archive_sha256, v.archive_size as i64, v.tree_digest, v.fingerprint,
                     v.fingerprint_installed, files, reason, v.metadata_json, v.license
                 ],
-            );
-            match r {
-                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    return Err(StoreError::AlreadyExists(format!("{}@{}", v.slug, v.version)));
-                }
-                r => r?,
-            };
+            )?;
+            if inserted == 0 {
+                // Pinned by another writer: hand back what won, for the caller to compare.
+                let existing = tx.query_row(
+                    &format!("SELECT {VERSION_COLS} FROM versions WHERE slug = ?1 AND version = ?2"),
+                    params![v.slug, v.version],
+                    row_to_version,
+                )?;
+                return Ok(Inserted::Existing(Box::new(existing)));
+            }
             let id = tx.last_insert_rowid();
             insert_audit(
                 &tx,
@@ -314,7 +329,7 @@ impl MetaStore for SqliteStore {
                 },
             )?;
             tx.commit()?;
-            Ok(id)
+            Ok(Inserted::New(id))
         })
     }
 
@@ -584,6 +599,91 @@ impl MetaStore for SqliteStore {
         })
     }
 
+    fn record_blob_fault(
+        &self,
+        a: &IntegrityAlert,
+        actor: &str,
+        webhooks: Vec<(String, String, String)>,
+    ) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let opened = tx.execute(
+                "INSERT INTO blob_faults (slug, version, archive_sha256, at, detail) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (slug, version) DO NOTHING",
+                params![a.slug, a.version, a.pinned_sha256, a.at, a.detail],
+            )?;
+            if opened == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO alerts (at, kind, slug, version, pinned_sha256, observed_sha256, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![a.at, a.kind, a.slug, a.version, a.pinned_sha256, a.observed_sha256, a.detail],
+            )?;
+            insert_audit(
+                &tx,
+                AuditRow {
+                    actor,
+                    action: "integrity-alert",
+                    slug: &a.slug,
+                    version: &a.version,
+                    from: None,
+                    to: None,
+                    reason: &a.detail,
+                    verdict: None,
+                    rules: None,
+                },
+            )?;
+            enqueue(&tx, &webhooks)?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn blob_faults(&self) -> Result<Vec<BlobFault>, StoreError> {
+        self.with(|c| {
+            let mut st =
+                c.prepare("SELECT slug, version, archive_sha256, at, detail FROM blob_faults ORDER BY slug, version")?;
+            let rows = st.query_map([], |r| {
+                Ok(BlobFault {
+                    slug: r.get(0)?,
+                    version: r.get(1)?,
+                    archive_sha256: r.get(2)?,
+                    at: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn clear_blob_fault(&self, slug: &str, version: &str, actor: &str, reason: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let closed =
+                tx.execute("DELETE FROM blob_faults WHERE slug = ?1 AND version = ?2", params![slug, version])?;
+            if closed == 0 {
+                return Ok(false);
+            }
+            insert_audit(
+                &tx,
+                AuditRow {
+                    actor,
+                    action: "blob-restored",
+                    slug,
+                    version,
+                    from: None,
+                    to: None,
+                    reason,
+                    verdict: None,
+                    rules: None,
+                },
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
     fn record_sync_failure(&self, f: &SyncFailure) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
@@ -757,8 +857,15 @@ mod tests {
     #[test]
     fn audit_is_append_only_and_pins_immutable() {
         let s = SqliteStore::open_in_memory().unwrap();
-        let id = s.insert_version(&new_version("a", "1.0.0"), "t", "r").unwrap();
-        assert!(matches!(s.insert_version(&new_version("a", "1.0.0"), "t", "r"), Err(StoreError::AlreadyExists(_))));
+        let Inserted::New(id) = s.insert_version(&new_version("a", "1.0.0"), "t", "r").unwrap() else {
+            panic!("a new version was not inserted")
+        };
+        // A second insert of the same slug@version hands back the pinned row instead.
+        let other = NewVersion { archive_sha256: "b".repeat(64), ..new_version("a", "1.0.0") };
+        match s.insert_version(&other, "t", "r").unwrap() {
+            Inserted::Existing(v) => assert_eq!((v.id, v.archive_sha256.as_str()), (id, "a".repeat(64).as_str())),
+            Inserted::New(_) => panic!("a pinned version was inserted twice"),
+        }
         s.with(|c| {
             assert!(c.execute("DELETE FROM audit", []).is_err());
             assert!(c.execute("UPDATE audit SET reason = 'x'", []).is_err());

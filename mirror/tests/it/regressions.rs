@@ -304,7 +304,9 @@ async fn defect13_metrics_token_modes_audit_cap_host_and_missing_data_dir() {
 
 /// A std-only HTTP server answering `routes` (path and query → status, optionally followed by
 /// header lines, and body; 404 otherwise) and recording each request's head.
-fn std_upstream(routes: Vec<(String, String, Vec<u8>)>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+pub(crate) fn std_upstream(
+    routes: Vec<(String, String, Vec<u8>)>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -457,4 +459,344 @@ async fn defect14_sync_follows_only_same_origin_redirects() {
     let error = &report.failures[0].error;
     assert!(error.contains("another origin"), "{error}");
     assert!(other_heads.lock().unwrap().is_empty(), "the other host was contacted");
+}
+
+/// The path of the blob `sha256` in the data directory `data`.
+fn blob_path(data: &std::path::Path, sha256: &str) -> std::path::PathBuf {
+    data.join("blobs/sha256").join(&sha256[..2]).join(&sha256[2..4]).join(sha256)
+}
+
+/// Defect 3: when the newest approved blob was corrupted or missing, `latest`, the install
+/// resolver and a download without a version fell back to the older version, the signed
+/// index was re-signed without it, `/healthz` stayed ok, nothing alerted, and a cold blob
+/// answered 500 (which clients retry).
+#[tokio::test]
+async fn defect3_corrupt_or_missing_blob_alerts_degrades_and_never_rolls_back() {
+    use skillscan_mirror::config::{Limits, WebhookConfig};
+    let hook = WebhookConfig { url: "http://127.0.0.1:9/hook".into(), events: vec!["integrity_alert".into()] };
+    for hot in [true, false] {
+        let limits = Limits { hot_cache_bytes: if hot { 1 << 30 } else { 0 }, ..Limits::default() };
+        let e = env_with(Policy::default(), Config { webhooks: vec![hook.clone()], limits, ..Config::default() });
+        e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+        let newest = input("weather-brief", "1.0.1", "acme", &[("SKILL.md", BENIGN_MD), ("notes.md", "v2\n")]);
+        assert_eq!(state_of(&e.mirror.ingest(newest.clone(), "test").unwrap()), Some(State::Approved));
+        let sha = skillscan_mirror::archive::sha256_hex(&newest.zip);
+        let blob = blob_path(e._dir.path(), &sha);
+        // Bit rot in the hot case; the file gone in the cold case.
+        if hot {
+            std::fs::write(&blob, b"bit rot").unwrap();
+        } else {
+            std::fs::remove_file(&blob).unwrap();
+        }
+        // The server (re)starts and builds its snapshot from storage.
+        let state = skillscan_mirror::AppState::new(e.mirror.clone()).unwrap();
+        let app = || skillscan_mirror::build_router(state.clone());
+        for uri in [
+            "/api/v1/download?slug=weather-brief",
+            "/api/v1/download?slug=weather-brief&version=1.0.1",
+            "/api/v1/skills/weather-brief/install",
+        ] {
+            let (s, h, b) = get(app(), uri).await;
+            assert_eq!(s, 503, "hot={hot} {uri}: {}", text(&b));
+            assert!(h["content-type"].to_str().unwrap().starts_with("text/plain"), "{uri}");
+            assert!(text(&b).contains("weather-brief@1.0.1"), "{uri}: {}", text(&b));
+        }
+        // `latest` and the signed index still name 1.0.1: nothing moved on its own.
+        let (_, _, b) = get(app(), "/api/v1/skillscan/index.json").await;
+        let index = json(&b);
+        let versions: Vec<&str> =
+            index["versions"].as_array().unwrap().iter().filter_map(|v| v["version"].as_str()).collect();
+        assert_eq!(versions.len(), 2, "hot={hot}: {index}");
+        assert!(versions.contains(&"1.0.1"), "hot={hot}: {index}");
+        let (s, _, b) = get(app(), "/healthz").await;
+        assert_eq!(s, 503, "hot={hot}: {}", text(&b));
+        assert_eq!(json(&b)["ok"], false);
+        let (_, _, b) = get(app(), "/metrics").await;
+        assert!(text(&b).contains("skillscan_mirror_blob_faults 1"), "hot={hot}: {}", text(&b));
+        // Alerted once: an alert, its audit entry and its webhook.
+        state.rebuild().unwrap();
+        let alerts = e.mirror.meta.alerts().unwrap();
+        assert_eq!(alerts.len(), 1, "hot={hot}: {alerts:?}");
+        assert_eq!((alerts[0].kind.as_str(), alerts[0].version.as_str()), ("blob-corrupt", "1.0.1"));
+        assert_eq!(alerts[0].pinned_sha256, sha);
+        let audit = e.mirror.meta.audit(None).unwrap();
+        assert!(audit.iter().any(|a| a.action == "integrity-alert" && a.version == "1.0.1"), "{audit:?}");
+        let due = e.mirror.meta.due_webhooks(i64::MAX, 8).unwrap();
+        assert!(due.iter().any(|w| w.event == "integrity_alert" && w.payload.contains("blob-corrupt")), "{due:?}");
+
+        // The operator acts: ingesting the identical bytes again restores the blob.
+        let o = e.mirror.ingest(newest.clone(), "import").unwrap();
+        assert_eq!(state_of(&o), Some(State::Approved), "{o:?}");
+        state.rebuild().unwrap();
+        let (s, _, b) = get(app(), "/api/v1/download?slug=weather-brief").await;
+        assert_eq!(s, 200, "hot={hot}: {}", text(&b));
+        assert_eq!(b.as_ref(), newest.zip.as_slice());
+        assert_eq!(get(app(), "/healthz").await.0, 200);
+        let audit = e.mirror.meta.audit(None).unwrap();
+        assert!(audit.iter().any(|a| a.action == "blob-restored" && a.version == "1.0.1"), "{audit:?}");
+    }
+}
+
+/// Defect 3, the read path: a cold blob that rots after the snapshot was built answered 500
+/// (retried by clients) and alerted nobody.
+#[tokio::test]
+async fn defect3_cold_blob_rotting_under_a_running_server_answers_503_and_alerts() {
+    use skillscan_mirror::config::Limits;
+    let limits = Limits { hot_cache_bytes: 0, ..Limits::default() };
+    let e = env_with(Policy::default(), Config { limits, ..Config::default() });
+    let o = e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    assert_eq!(state_of(&o), Some(State::Approved));
+    let sha = e.mirror.get("weather-brief", "1.0.0").unwrap().archive_sha256;
+    std::fs::write(blob_path(e._dir.path(), &sha), b"rotten").unwrap();
+    let (s, _, b) = get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.0").await;
+    assert_eq!(s, 503, "{}", text(&b));
+    assert!(text(&b).contains("weather-brief@1.0.0"), "{}", text(&b));
+    let (s, _, _) = get(e.app(), "/api/v1/skills/weather-brief/file?path=SKILL.md").await;
+    assert_eq!(s, 503);
+    let alerts = e.mirror.meta.alerts().unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].kind, "blob-corrupt");
+    // Once the server has noticed, the skill stays unavailable (and health degraded) until an
+    // operator acts.
+    e.state.rebuild().unwrap();
+    assert_eq!(get(e.app(), "/healthz").await.0, 503);
+    assert_eq!(get(e.app(), "/api/v1/skills/weather-brief/install").await.0, 503);
+}
+
+/// Defect 3, `scrub`: re-hash every blob, report and alert, exit non-zero while anything is
+/// corrupt; re-importing the identical bytes restores the blob.
+#[test]
+fn defect3_scrub_rehashes_every_blob_and_exits_non_zero_on_corruption() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    assert!(mirror_cmd(&data, &["key", "init"]).status.success());
+    import_benign(&data, "1.0.0");
+    let out = mirror_cmd(&data, &["scrub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = mirror_cmd(&data, &["show", "weather-brief@1.0.0", "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sha = shown["version"]["archiveSha256"].as_str().unwrap().to_string();
+    std::fs::write(blob_path(&data, &sha), b"flipped bits").unwrap();
+
+    let out = mirror_cmd(&data, &["scrub"]);
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{printed}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(printed.contains("weather-brief@1.0.0") && printed.contains("corrupt"), "{printed}");
+    let alerts = String::from_utf8_lossy(&mirror_cmd(&data, &["alerts"]).stdout).into_owned();
+    assert!(alerts.contains("blob-corrupt") && alerts.contains("weather-brief@1.0.0"), "{alerts}");
+    // A second scrub reports it again but does not alert twice.
+    assert_eq!(mirror_cmd(&data, &["scrub"]).status.code(), Some(3));
+    let alerts = String::from_utf8_lossy(&mirror_cmd(&data, &["alerts"]).stdout).into_owned();
+    assert_eq!(alerts.matches("blob-corrupt").count(), 1, "{alerts}");
+
+    import_benign(&data, "1.0.0");
+    let out = mirror_cmd(&data, &["scrub"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// Leave `slug@version` in `data` as a crash between the blob write and the scan leaves it:
+/// the pinned blob durable, the row `fetched` (or `scanned`). The bytes are what `import` of
+/// `folder` packs.
+fn leave_stuck(data: &std::path::Path, folder: &std::path::Path, version: &str, scanned: bool) -> String {
+    use skillscan_mirror::archive::SkillArchive;
+    use skillscan_mirror::store::blobs::FsBlobStore;
+    use skillscan_mirror::store::sqlite::SqliteStore;
+    use skillscan_mirror::store::{BlobStore, MetaStore, NewVersion, Transition};
+    use skillscan_mirror::{Mirror, digests};
+    let inp = Mirror::import_input(folder, "weather-brief", version, Some("acme")).unwrap();
+    let a = SkillArchive::read(&inp.zip, &Default::default()).unwrap();
+    let nv = NewVersion {
+        slug: inp.slug.clone(),
+        version: inp.version.clone(),
+        owner: inp.owner.clone(),
+        display_name: "weather-brief".into(),
+        summary: None,
+        changelog: String::new(),
+        published_at: inp.published_at,
+        source: inp.source.clone(),
+        archive_sha256: skillscan_mirror::archive::sha256_hex(&inp.zip),
+        archive_size: inp.zip.len() as u64,
+        tree_digest: digests::tree_digest(&a.files).unwrap(),
+        fingerprint: digests::server_fingerprint(&a.files),
+        fingerprint_installed: digests::installed_fingerprint(&a.files),
+        files: a.entries(),
+        metadata_json: None,
+        license: None,
+    };
+    let meta = SqliteStore::open(&data.join("mirror.db")).unwrap();
+    let blobs = FsBlobStore::open(data).unwrap();
+    blobs.put(&inp.zip).unwrap();
+    meta.insert_version(&nv, "import", "fetched from a crash test").unwrap();
+    if scanned {
+        let id = meta.get_version("weather-brief", version).unwrap().unwrap().id;
+        let t = Transition {
+            id,
+            from: State::Fetched,
+            to: State::Scanned,
+            actor: "import",
+            action: "scan",
+            reason: "scanned: verdict clean (score 0)",
+            scan: None,
+            signature: None,
+            webhooks: vec![],
+        };
+        meta.transition(&t).unwrap();
+    }
+    nv.archive_sha256
+}
+
+fn state_in(data: &std::path::Path, version: &str) -> State {
+    use skillscan_mirror::store::MetaStore;
+    let meta = skillscan_mirror::store::sqlite::SqliteStore::open(&data.join("mirror.db")).unwrap();
+    meta.get_version("weather-brief", version).unwrap().unwrap().state
+}
+
+fn skill_folder(body: &str) -> tempfile::TempDir {
+    let skill = tempfile::tempdir().unwrap();
+    std::fs::write(skill.path().join("SKILL.md"), BENIGN_MD).unwrap();
+    std::fs::write(skill.path().join("notes.md"), body).unwrap();
+    skill
+}
+
+/// Defect 4: a crash between the blob write and the scan left versions in `fetched` or
+/// `scanned`; re-running `sync` said unchanged, `approve` refused, only `rescan --all`
+/// recovered. `sync`, `import` and `serve` start-up now resume them from the pinned blob,
+/// and alert when that blob is missing.
+#[test]
+fn defect4_versions_stuck_after_a_crash_are_resumed_by_import_sync_and_serve() {
+    let (a, b, c) = (skill_folder("a\n"), skill_folder("b\n"), skill_folder("c\n"));
+    let fresh = || {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        assert!(mirror_cmd(&data, &["key", "init"]).status.success());
+        (root, data)
+    };
+
+    // `import`: re-importing the same folder resumes every stuck version; a stuck version
+    // whose blob is gone raises an integrity alert instead.
+    let (_root, data) = fresh();
+    leave_stuck(&data, a.path(), "1.0.0", false);
+    leave_stuck(&data, b.path(), "1.0.1", true);
+    let gone = leave_stuck(&data, c.path(), "0.9.0", false);
+    std::fs::remove_file(blob_path(&data, &gone)).unwrap();
+    let path = a.path().to_str().unwrap();
+    let out = mirror_cmd(&data, &["import", path, "--slug", "weather-brief", "--version", "1.0.0", "--owner", "acme"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(state_in(&data, "1.0.0"), State::Approved);
+    assert_eq!(state_in(&data, "1.0.1"), State::Approved);
+    let alerts = String::from_utf8_lossy(&mirror_cmd(&data, &["alerts"]).stdout).into_owned();
+    assert!(alerts.contains("blob-corrupt") && alerts.contains("weather-brief@0.9.0"), "{alerts}");
+
+    // `sync`: the same bytes upstream are "unchanged", and the stuck version is resumed.
+    let (_root, data) = fresh();
+    leave_stuck(&data, a.path(), "1.0.0", true);
+    let zip = skillscan_mirror::Mirror::import_input(a.path(), "weather-brief", "1.0.0", Some("acme")).unwrap().zip;
+    let detail = serde_json::json!({
+        "skill": {"slug": "weather-brief", "displayName": "Weather", "summary": "s"},
+        "latestVersion": {"version": "1.0.0", "createdAt": 1, "changelog": "c"},
+        "metadata": null, "owner": {"handle": "acme"}, "moderation": null,
+    });
+    let versions =
+        serde_json::json!({"items": [{"version": "1.0.0", "createdAt": 1, "changelog": "c"}], "nextCursor": null});
+    let (upstream, _) = std_upstream(vec![
+        ("/api/v1/skills/weather-brief".into(), "200 OK".into(), detail.to_string().into_bytes()),
+        ("/api/v1/skills/weather-brief/versions?limit=5".into(), "200 OK".into(), versions.to_string().into_bytes()),
+        ("/api/v1/download?slug=weather-brief&version=1.0.0&ownerHandle=acme".into(), "200 OK".into(), zip),
+    ]);
+    let out = mirror_cmd(&data, &["sync", "--upstream", &format!("http://{upstream}"), "--slug", "weather-brief"]);
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(state_in(&data, "1.0.0"), State::Approved, "{}", String::from_utf8_lossy(&out.stdout));
+
+    // `serve`: start-up resumes, so the version is served.
+    let (_root, data) = fresh();
+    leave_stuck(&data, a.path(), "1.0.0", false);
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_skillscan-mirror"))
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("SKILLSCAN_MIRROR_CONFIG")
+        .env_remove("SKILLSCAN_MIRROR_WEBHOOK_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut line).unwrap();
+    let resumed = state_in(&data, "1.0.0");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(line.contains("listening on"), "{line}");
+    assert_eq!(resumed, State::Approved);
+}
+
+/// A blob store that lets another writer run between the pinning check and the row insert
+/// (what a second process can do at any time).
+struct RacingBlobs {
+    inner: skillscan_mirror::store::blobs::FsBlobStore,
+    before_put: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl skillscan_mirror::store::BlobStore for RacingBlobs {
+    fn put(&self, bytes: &[u8]) -> Result<String, skillscan_mirror::store::StoreError> {
+        let other = self.before_put.lock().unwrap().take();
+        if let Some(other) = other {
+            other();
+        }
+        self.inner.put(bytes)
+    }
+    fn get(&self, sha256: &str) -> Result<Vec<u8>, skillscan_mirror::store::StoreError> {
+        self.inner.get(sha256)
+    }
+    fn contains(&self, sha256: &str) -> Result<bool, skillscan_mirror::store::StoreError> {
+        self.inner.contains(sha256)
+    }
+}
+
+/// Defect 7: two ingests of different bytes for the same `slug@version` raced; the loser
+/// exited 2 with "already exists" and no integrity alert. Now the loser compares with what
+/// won: different bytes are the same integrity alert as upstream-changed bytes, identical
+/// bytes are "unchanged".
+#[test]
+fn defect7_concurrent_ingest_loser_compares_with_the_winner() {
+    use skillscan_mirror::store::blobs::FsBlobStore;
+    use skillscan_mirror::store::sqlite::SqliteStore;
+    use skillscan_mirror::vetting::doubles::MarkerVetter;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let open = |blobs: Arc<dyn skillscan_mirror::store::BlobStore>| {
+        let meta = Arc::new(SqliteStore::open(&dir.path().join("mirror.db")).unwrap());
+        let vetter = Arc::new(MarkerVetter::default());
+        Arc::new(mirror_with(dir.path(), Policy::default(), Config::default(), vetter, blobs, meta))
+    };
+    let racing =
+        Arc::new(RacingBlobs { inner: FsBlobStore::open(dir.path()).unwrap(), before_put: Default::default() });
+    let loser = open(racing.clone());
+    let winner = open(Arc::new(FsBlobStore::open(dir.path()).unwrap()));
+
+    for (version, same_bytes) in [("1.0.0", false), ("2.0.0", true)] {
+        let theirs = input("weather-brief", version, "acme", &[("SKILL.md", BENIGN_MD)]);
+        let ours = if same_bytes {
+            theirs.clone()
+        } else {
+            input("weather-brief", version, "acme", &[("SKILL.md", BENIGN_MD), ("extra.md", "x\n")])
+        };
+        let w = winner.clone();
+        let won = theirs.clone();
+        *racing.before_put.lock().unwrap() = Some(Box::new(move || {
+            w.ingest(won, "sync").unwrap();
+        }));
+        let o = loser.ingest(ours.clone(), "import").unwrap_or_else(|e| panic!("{version}: the loser failed: {e}"));
+        let pinned = skillscan_mirror::archive::sha256_hex(&theirs.zip);
+        if same_bytes {
+            assert!(matches!(o, IngestOutcome::Unchanged { .. }), "{o:?}");
+        } else {
+            let observed = skillscan_mirror::archive::sha256_hex(&ours.zip);
+            assert_eq!(o, IngestOutcome::IntegrityAlert { pinned: pinned.clone(), observed });
+        }
+        assert_eq!(loser.get("weather-brief", version).unwrap().archive_sha256, pinned, "the winner's pin stays");
+    }
+    let alerts = loser.meta.alerts().unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!((alerts[0].kind.as_str(), alerts[0].version.as_str()), ("pinned-bytes-changed", "1.0.0"));
+    assert!(loser.meta.audit(None).unwrap().iter().any(|a| a.action == "integrity-alert" && a.actor == "import"));
 }

@@ -1,4 +1,4 @@
-//! `alerts`: integrity alerts and recent sync failures.
+//! `alerts`: integrity alerts, open blob faults and recent sync failures.
 
 use anyhow::Result;
 use clap::Args;
@@ -18,6 +18,13 @@ pub fn run(m: &Mirror, args: AlertsArgs) -> Result<Exit> {
             println!("{}", serde_json::to_string(&a)?);
         } else {
             println!("ALERT #{} {}@{} {}: {}", a.id, a.slug, a.version, a.kind, a.detail);
+        }
+    }
+    for f in m.meta.blob_faults()? {
+        if args.json {
+            println!("{}", serde_json::to_string(&f)?);
+        } else {
+            println!("OPEN blob fault {}@{} since {}: {}", f.slug, f.version, f.at, f.detail);
         }
     }
     for f in m.meta.sync_failures(100)? {

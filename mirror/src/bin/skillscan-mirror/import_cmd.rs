@@ -8,7 +8,7 @@ use clap::Args;
 use skillscan_mirror::Mirror;
 
 use crate::exit::Exit;
-use crate::shared::{blocking, flush_hooks};
+use crate::shared::{blocking, flush_hooks, resume_stuck};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -21,9 +21,12 @@ pub struct ImportArgs {
     owner: Option<String>,
 }
 
-/// Prints the ingest outcome as one JSON line.
+/// Prints the ingest outcome as one JSON line (versions resumed first go to stderr).
 pub async fn run(m: Arc<Mirror>, args: ImportArgs) -> Result<Exit> {
     let ImportArgs { path, slug, version, owner } = args;
+    for line in resume_stuck(&m, "import").await? {
+        eprintln!("resumed {line}");
+    }
     let m2 = m.clone();
     let outcome = blocking(move || {
         let input = Mirror::import_input(&path, &slug, &version, owner.as_deref())?;

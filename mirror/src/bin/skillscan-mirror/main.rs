@@ -9,6 +9,7 @@ mod import_cmd;
 mod key_cmd;
 mod list_cmd;
 mod rescan_cmd;
+mod scrub_cmd;
 mod serve_cmd;
 mod shared;
 mod show_cmd;
@@ -67,9 +68,11 @@ enum Command {
     Show(show_cmd::ShowArgs),
     /// Retro-hunt: rescan approved versions with the current rules (`--all`: pending ones too).
     Rescan(rescan_cmd::RescanArgs),
+    /// Re-hash every stored blob; alert on and report missing or corrupt ones (exit 3).
+    Scrub(scrub_cmd::ScrubArgs),
     /// Print the append-only audit log.
     Audit(audit_cmd::AuditArgs),
-    /// Print integrity alerts and recent sync failures.
+    /// Print integrity alerts, open blob faults and recent sync failures.
     Alerts(alerts_cmd::AlertsArgs),
     /// Manage the signing key: `init` (first key), `rotate` (new key, re-signs approvals).
     Key {
@@ -153,6 +156,7 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::List(args) => list_cmd::run(&m, args),
         Command::Show(args) => show_cmd::run(&m, args),
         Command::Rescan(args) => rescan_cmd::run(m, args).await,
+        Command::Scrub(args) => scrub_cmd::run(m, args).await,
         Command::Audit(args) => audit_cmd::run(&m, args),
         Command::Alerts(args) => alerts_cmd::run(&m, args),
         Command::Token { action } => token_cmd::run(&m, action),

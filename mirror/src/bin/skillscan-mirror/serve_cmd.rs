@@ -8,7 +8,7 @@ use clap::Args;
 use skillscan_mirror::{AppState, Mirror, app, build_router, server};
 
 use crate::exit::Exit;
-use crate::shared::blocking;
+use crate::shared::{blocking, resume_stuck};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -23,6 +23,12 @@ pub async fn run(mut m: Arc<Mirror>, args: ServeArgs) -> Result<Exit> {
     let local = listener.local_addr()?;
     // Without `public_url`, discovery answers with the address actually bound (port 0 resolved).
     Arc::get_mut(&mut m).context("the mirror is shared before serving")?.config.listen = local.to_string();
+    // Load the rules now (they load on first use), not on the first `/healthz`.
+    let m2 = m.clone();
+    blocking(move || Ok(m2.vetter.rules_version())).await?;
+    for line in resume_stuck(&m, "serve").await? {
+        tracing::info!("resumed {line}");
+    }
     let m2 = m.clone();
     let state = blocking(move || Ok(AppState::new(m2)?)).await?;
     let snap = state.snapshot.load();

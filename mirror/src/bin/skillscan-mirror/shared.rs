@@ -51,6 +51,14 @@ pub fn open_without_key(data: &Path, config: Option<&Path>) -> Result<Mirror> {
     })
 }
 
+/// Resume the versions a crash left in `fetched` or `scanned` (see `Mirror::resume_stuck`);
+/// `sync`, `import` and `serve` do this first. Returns one line per version.
+pub async fn resume_stuck(m: &Arc<Mirror>, actor: &'static str) -> Result<Vec<String>> {
+    let m = m.clone();
+    let resumed = blocking(move || Ok(m.resume_stuck(actor)?)).await?;
+    Ok(resumed.into_iter().map(|(key, state, what)| format!("{key}: {state} ({what})")).collect())
+}
+
 /// Run the curator's synchronous work on the blocking pool.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f).await?

@@ -8,7 +8,7 @@ use skillscan_mirror::service::IngestOutcome;
 use skillscan_mirror::{Mirror, sync};
 
 use crate::exit::Exit;
-use crate::shared::flush_hooks;
+use crate::shared::{flush_hooks, resume_stuck};
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -25,6 +25,9 @@ pub struct SyncArgs {
 /// One line per version offered and per failure; exits 1 when any item failed.
 pub async fn run(m: Arc<Mirror>, args: SyncArgs) -> Result<Exit> {
     let SyncArgs { upstream, slugs, all } = args;
+    for line in resume_stuck(&m, "sync").await? {
+        println!("resumed {line}");
+    }
     let report = sync::run(m.clone(), sync::SyncOptions { upstream, slugs, all }).await?;
     for (key, outcome) in &report.results {
         match outcome {
