@@ -5,6 +5,14 @@
 //! archive is only accepted when it is *flat* (`SKILL.md` at the root), has no symlinks,
 //! no absolute or `..` paths, no duplicate names, and stays under the size caps. Anything
 //! else is refused here: a policy refusal with a reason, never a crash.
+//!
+//! Before the zip library reads anything, [`check_structure`] walks the raw records: zip
+//! readers disagree about ambiguous archives (several end records, a local header that
+//! names another file than the central directory, entries hidden between listed ones,
+//! entries sharing bytes), so the mirror only accepts archives that every reader reads
+//! the same way. A refusal of that kind, or a traversal, symlink, encrypted entry, bomb or
+//! directory entry with data, is [hostile](ArchiveError::is_hostile): ingest records it as
+//! a security event, not a plain failure.
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
@@ -65,6 +73,237 @@ pub enum ArchiveError {
     NoSkillMd,
     #[error("archive has no files")]
     Empty,
+    #[error("entry {0:?}: local header and central directory disagree ({1})")]
+    HeaderMismatch(String, String),
+    #[error("more than one end-of-central-directory record")]
+    MultipleEndRecords,
+    #[error("directory entry {0:?} carries data")]
+    DirectoryWithData(String),
+    #[error("entry {0:?} expands {1}:1 (zip bomb)")]
+    Bomb(String, u64),
+    #[error("ambiguous archive layout: {0}")]
+    Layout(String),
+}
+
+impl ArchiveError {
+    /// Whether this refusal means the archive was crafted (a security event), rather than
+    /// damaged, truncated or simply not a skill (a plain failure).
+    pub fn is_hostile(&self) -> bool {
+        match self {
+            ArchiveError::UnsafeName(_)
+            | ArchiveError::Symlink(_)
+            | ArchiveError::Encrypted(_)
+            | ArchiveError::Duplicate(_)
+            | ArchiveError::TooManyEntries(_)
+            | ArchiveError::FileTooLarge(..)
+            | ArchiveError::TotalTooLarge(_)
+            | ArchiveError::HeaderMismatch(..)
+            | ArchiveError::MultipleEndRecords
+            | ArchiveError::DirectoryWithData(_)
+            | ArchiveError::Bomb(..)
+            | ArchiveError::Layout(_) => true,
+            ArchiveError::TooLarge(_)
+            | ArchiveError::NotZip(_)
+            | ArchiveError::Corrupt(..)
+            | ArchiveError::NoSkillMd
+            | ArchiveError::Empty => false,
+        }
+    }
+}
+
+/// An entry that expands more than this many times its compressed size, to more than
+/// [`BOMB_MIN_BYTES`], is a bomb (deflate of ordinary text stays far below it).
+pub const BOMB_RATIO: u64 = 200;
+pub const BOMB_MIN_BYTES: u64 = 1024 * 1024;
+
+const SIG_LOCAL: &[u8] = b"PK\x03\x04";
+const SIG_CENTRAL: &[u8] = b"PK\x01\x02";
+const SIG_END: &[u8] = b"PK\x05\x06";
+const SIG_DESCRIPTOR: &[u8] = b"PK\x07\x08";
+/// Flag bits: 0 encrypted, 3 sizes in a data descriptor after the data, 6 strong encryption.
+const FLAG_ENCRYPTED: u16 = 1;
+const FLAG_DESCRIPTOR: u16 = 1 << 3;
+const FLAG_STRONG: u16 = 1 << 6;
+/// Compression method 99: WinZip AES.
+const METHOD_AES: u16 = 99;
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    b.get(at..at.checked_add(2)?).map(|s| u16::from_le_bytes([s[0], s[1]]))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at.checked_add(4)?).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// One central directory record, as much of it as the walk compares.
+struct Central<'a> {
+    name: &'a [u8],
+    flags: u16,
+    method: u16,
+    crc: u32,
+    compressed: u64,
+    size: u64,
+    local_offset: u64,
+}
+
+impl Central<'_> {
+    fn shown(&self) -> String {
+        String::from_utf8_lossy(self.name).chars().take(100).collect()
+    }
+}
+
+/// Refuse an archive that zip readers could read differently, or that is crafted to hurt
+/// them, by its raw structure: exactly one end-of-central-directory record, ending the
+/// file; a central directory that ends where that record starts; local entries that start
+/// at byte 0 and follow each other with no gap and no overlap up to the central directory;
+/// each local header naming the same file, method, flags, CRC and sizes as its central
+/// record (or its data descriptor); no encryption; no directory entry with data; no entry
+/// beyond the caps or expanding more than [`BOMB_RATIO`]:1. Zip64 is refused (skills are far
+/// below 4 GiB). Reads bytes only, never panics.
+pub fn check_structure(bytes: &[u8], limits: &Limits) -> Result<(), ArchiveError> {
+    let layout = |m: &str| ArchiveError::Layout(m.to_string());
+    let truncated = || ArchiveError::NotZip("truncated central directory".into());
+    // Every end record: a signature followed by a whole record for disk 0.
+    let ends: Vec<usize> = bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == SIG_END)
+        .map(|(p, _)| p)
+        .filter(|&p| {
+            let comment = u16_at(bytes, p + 20).map(usize::from);
+            comment.is_some_and(|c| p + 22 + c <= bytes.len())
+                && u16_at(bytes, p + 4) == Some(0)
+                && u16_at(bytes, p + 6) == Some(0)
+                && u16_at(bytes, p + 8) == u16_at(bytes, p + 10)
+        })
+        .collect();
+    let end = match ends.as_slice() {
+        [] => return Err(ArchiveError::NotZip("no end-of-central-directory record".into())),
+        [end] => *end,
+        _ => return Err(ArchiveError::MultipleEndRecords),
+    };
+    let field16 = |at: usize| u16_at(bytes, end + at).ok_or_else(truncated);
+    let field32 = |at: usize| u32_at(bytes, end + at).ok_or_else(truncated);
+    let (count, cd_size, cd_offset, comment) = (field16(10)?, field32(12)?, field32(16)?, field16(20)?);
+    if end + 22 + usize::from(comment) != bytes.len() {
+        return Err(layout("data after the end-of-central-directory record"));
+    }
+    if count == u16::MAX || cd_size == u32::MAX || cd_offset == u32::MAX {
+        return Err(layout("zip64 archives are not accepted"));
+    }
+    let (cd_start, cd_end) = (cd_offset as usize, cd_offset as usize + cd_size as usize);
+    if cd_end != end {
+        return Err(layout("the central directory does not end where the end record starts"));
+    }
+    if usize::from(count) > limits.max_entries {
+        return Err(ArchiveError::TooManyEntries(limits.max_entries));
+    }
+
+    let mut central = Vec::with_capacity(usize::from(count));
+    let mut at = cd_start;
+    for _ in 0..count {
+        if bytes.get(at..at + 4) != Some(SIG_CENTRAL) {
+            return Err(layout("the central directory holds fewer records than the end record says"));
+        }
+        let f16 = |o: usize| u16_at(bytes, at + o).ok_or_else(truncated);
+        let f32 = |o: usize| u32_at(bytes, at + o).ok_or_else(truncated);
+        let (name_len, extra_len, comment_len) = (usize::from(f16(28)?), usize::from(f16(30)?), usize::from(f16(32)?));
+        let name = bytes.get(at + 46..at + 46 + name_len).ok_or_else(truncated)?;
+        let (compressed, size, local_offset) = (f32(20)?, f32(24)?, f32(42)?);
+        if [compressed, size, local_offset].contains(&u32::MAX) {
+            return Err(layout("zip64 archives are not accepted"));
+        }
+        central.push(Central {
+            name,
+            flags: f16(8)?,
+            method: f16(10)?,
+            crc: f32(16)?,
+            compressed: u64::from(compressed),
+            size: u64::from(size),
+            local_offset: u64::from(local_offset),
+        });
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    if at != cd_end {
+        return Err(layout("the central directory is larger than its records"));
+    }
+
+    // The local entries, in file order: contiguous from byte 0 to the central directory.
+    central.sort_by_key(|c| c.local_offset);
+    let mut cursor: u64 = 0;
+    let mut total: u64 = 0;
+    for c in &central {
+        let name = c.shown();
+        if c.flags & (FLAG_ENCRYPTED | FLAG_STRONG) != 0 || c.method == METHOD_AES {
+            return Err(ArchiveError::Encrypted(name));
+        }
+        // An empty deflate stream is 2 bytes: some writers deflate directory entries too.
+        if c.name.ends_with(b"/") && (c.size > 0 || c.compressed > 2) {
+            return Err(ArchiveError::DirectoryWithData(name));
+        }
+        if c.local_offset < cursor {
+            return Err(layout(&format!("entry {name:?} overlaps the entry before it")));
+        }
+        if c.local_offset > cursor {
+            return Err(layout(&format!("unlisted bytes before entry {name:?}")));
+        }
+        let lo = c.local_offset as usize;
+        if bytes.get(lo..lo + 4) != Some(SIG_LOCAL) {
+            return Err(ArchiveError::HeaderMismatch(
+                name,
+                "no local header where the central directory points".into(),
+            ));
+        }
+        let l16 = |o: usize| u16_at(bytes, lo + o).ok_or_else(truncated);
+        let l32 = |o: usize| u32_at(bytes, lo + o).ok_or_else(truncated);
+        let (flags, method, crc, compressed, size) = (l16(6)?, l16(8)?, l32(14)?, l32(18)?, l32(22)?);
+        let (name_len, extra_len) = (usize::from(l16(26)?), usize::from(l16(28)?));
+        let mismatch = |what: &str| ArchiveError::HeaderMismatch(name.clone(), what.to_string());
+        if bytes.get(lo + 30..lo + 30 + name_len) != Some(c.name) {
+            return Err(mismatch("the names differ"));
+        }
+        if method != c.method {
+            return Err(mismatch("the compression methods differ"));
+        }
+        if (flags ^ c.flags) & (FLAG_ENCRYPTED | FLAG_DESCRIPTOR | FLAG_STRONG) != 0 {
+            return Err(mismatch("the flags differ"));
+        }
+        let same = |local: u32, central: u64| u64::from(local) == central;
+        let deferred = c.flags & FLAG_DESCRIPTOR != 0;
+        // With a data descriptor the local header may leave CRC and sizes at zero.
+        let agree = |local: u32, central: u64| same(local, central) || (deferred && local == 0);
+        if !(agree(crc, u64::from(c.crc)) && agree(compressed, c.compressed) && agree(size, c.size)) {
+            return Err(mismatch("the CRC or sizes differ"));
+        }
+        let mut next = (lo + 30 + name_len + extra_len) as u64 + c.compressed;
+        if deferred {
+            let d = next as usize;
+            let d = if bytes.get(d..d + 4) == Some(SIG_DESCRIPTOR) { d + 4 } else { d };
+            let described = (u32_at(bytes, d), u32_at(bytes, d + 4), u32_at(bytes, d + 8));
+            if described != (Some(c.crc), Some(c.compressed as u32), Some(c.size as u32)) {
+                return Err(mismatch("the data descriptor differs"));
+            }
+            next = d as u64 + 12;
+        }
+        if next > cd_offset as u64 {
+            return Err(layout(&format!("entry {name:?} runs into the central directory")));
+        }
+        if c.size > BOMB_MIN_BYTES && c.size / c.compressed.max(1) > BOMB_RATIO {
+            return Err(ArchiveError::Bomb(name, c.size / c.compressed.max(1)));
+        }
+        if c.size > limits.max_file_bytes {
+            return Err(ArchiveError::FileTooLarge(name, limits.max_file_bytes));
+        }
+        total += c.size;
+        if total > limits.max_total_bytes {
+            return Err(ArchiveError::TotalTooLarge(limits.max_total_bytes));
+        }
+        cursor = next;
+    }
+    if cursor != cd_offset as u64 {
+        return Err(layout("unlisted bytes before the central directory"));
+    }
+    Ok(())
 }
 
 /// One file inside a stored skill archive, as listed by `versions/{v}.files[]`.
@@ -104,9 +343,12 @@ impl SkillArchive {
                 .map_err(|_| ArchiveError::UnsafeName(String::from_utf8_lossy(entry.name_raw()).into_owned()))?;
             if entry.is_dir() {
                 // Directory entries carry no content; clients skip them too. Still refuse
-                // hostile names so nothing odd is ever listed.
+                // hostile names so nothing odd is ever listed, and data nobody would see.
                 let trimmed = raw_name.trim_end_matches('/');
                 validate::file_path(trimmed).map_err(|_| ArchiveError::UnsafeName(raw_name.clone()))?;
+                if entry.size() > 0 || entry.compressed_size() > 2 {
+                    return Err(ArchiveError::DirectoryWithData(raw_name));
+                }
                 continue;
             }
             validate::file_path(&raw_name).map_err(|_| ArchiveError::UnsafeName(raw_name.clone()))?;
@@ -327,6 +569,41 @@ mod tests {
         assert!(matches!(SkillArchive::read(&big, &small), Err(ArchiveError::FileTooLarge(..))));
         let truncated = &zip_of(&[("SKILL.md", b"abc")])[..20];
         assert!(SkillArchive::read(truncated, &lim).is_err());
+    }
+
+    #[test]
+    fn structure_accepts_what_writers_write() {
+        let lim = Limits::default();
+        let mut f = BTreeMap::new();
+        f.insert("SKILL.md".to_string(), b"---\nname: x\n---\n".to_vec());
+        f.insert("scripts/a.py".to_string(), b"print(1)\n".to_vec());
+        assert_eq!(check_structure(&build_zip(&f).unwrap(), &lim), Ok(()));
+        assert_eq!(check_structure(&zip_of(&[("SKILL.md", b"a"), ("docs/", b"")]), &lim), Ok(()));
+        // A streamed zip: sizes in data descriptors after each entry's data.
+        let mut w = zip::ZipWriter::new_stream(Vec::new());
+        for (p, b) in [("SKILL.md", &b"hello"[..]), ("b.txt", b"world")] {
+            w.start_file(p, zip::write::SimpleFileOptions::default()).unwrap();
+            w.write_all(b).unwrap();
+        }
+        let streamed = w.finish().unwrap().into_inner();
+        assert_eq!(check_structure(&streamed, &lim), Ok(()));
+    }
+
+    #[test]
+    fn structure_refuses_ambiguous_layouts_and_damage_is_not_hostile() {
+        let lim = Limits::default();
+        let z = zip_of(&[("SKILL.md", b"a")]);
+        let mut prefixed = b"#!/bin/sh\nexit 0\n".to_vec();
+        prefixed.extend_from_slice(&z);
+        let refused = check_structure(&prefixed, &lim).unwrap_err();
+        assert!(matches!(refused, ArchiveError::Layout(_)) && refused.is_hostile(), "{refused:?}");
+        let mut trailing = z.clone();
+        trailing.extend_from_slice(b"junk");
+        assert!(check_structure(&trailing, &lim).is_err());
+        for cut in [0, 10, z.len() / 2, z.len() - 1] {
+            let e = check_structure(&z[..cut], &lim).unwrap_err();
+            assert!(!e.is_hostile(), "cut at {cut}: {e:?}");
+        }
     }
 
     #[test]

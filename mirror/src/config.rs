@@ -16,6 +16,8 @@
 //! request_timeout = "30s"
 //! header_timeout = "10s"        # a client must send its request headers within this time
 //! max_connections = 1024        # open connections at once; more wait to be accepted
+//! max_connections_per_ip = 64   # open connections per client address; more are closed (0: no cap)
+//! first_byte_timeout = "2s"     # a connection that sends nothing by then is closed
 //! scan_timeout = "120s"         # a slower scan is a scanner error: the version stays quarantined
 //! hot_cache_bytes = 268435456   # approved zips kept in memory for the download route
 //! max_archive_bytes = 52428800  # larger upstream archives are refused
@@ -29,10 +31,12 @@
 //! max_skills = 10000            # cap for `sync --all`
 //! redirect_hosts = []           # redirects stay within the upstream's origin unless listed here
 //! allow_private_targets = false # true: redirects may lead to loopback/private/link-local addresses
+//! sync_deadline = "1h"          # a whole `sync` (listing included) stops after this; the rest is a failure
 //!
 //! [[webhooks]]
 //! url = "https://hooks.example.invalid/skillscan"
-//! events = ["quarantine", "reject", "revoke", "integrity_alert"]   # the default
+//! events = ["quarantine", "reject", "revoke", "integrity_alert", "security_event"]   # the default
+//! secret = "…"                  # HMAC-SHA256 key for X-Skillscan-Signature; or SKILLSCAN_MIRROR_WEBHOOK_SECRET
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -59,6 +63,8 @@ pub struct Limits {
     pub request_timeout: String,
     pub header_timeout: String,
     pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    pub first_byte_timeout: String,
     pub scan_timeout: String,
     pub hot_cache_bytes: u64,
     pub max_archive_bytes: u64,
@@ -71,6 +77,8 @@ impl Default for Limits {
             request_timeout: "30s".into(),
             header_timeout: "10s".into(),
             max_connections: 1024,
+            max_connections_per_ip: 64,
+            first_byte_timeout: "2s".into(),
             scan_timeout: "120s".into(),
             hot_cache_bytes: 256 * 1024 * 1024,
             max_archive_bytes: 50 * 1024 * 1024,
@@ -93,6 +101,8 @@ pub struct UpstreamConfig {
     pub redirect_hosts: Vec<String>,
     /// Allow redirects to loopback, private and link-local addresses (default false).
     pub allow_private_targets: bool,
+    /// Overall deadline of one `sync` run (`--all` included): what is left is a recorded failure.
+    pub sync_deadline: String,
 }
 
 impl Default for UpstreamConfig {
@@ -106,6 +116,7 @@ impl Default for UpstreamConfig {
             max_skills: 10_000,
             redirect_hosts: vec![],
             allow_private_targets: false,
+            sync_deadline: "1h".into(),
         }
     }
 }
@@ -116,9 +127,12 @@ pub struct WebhookConfig {
     pub url: String,
     #[serde(default = "default_events")]
     pub events: Vec<String>,
+    /// Key of the `X-Skillscan-Signature` HMAC (else `SKILLSCAN_MIRROR_WEBHOOK_SECRET`); never logged.
+    #[serde(default)]
+    pub secret: Option<Secret>,
 }
 
-pub const WEBHOOK_EVENTS: [&str; 4] = ["quarantine", "reject", "revoke", "integrity_alert"];
+pub const WEBHOOK_EVENTS: [&str; 5] = ["quarantine", "reject", "revoke", "integrity_alert", "security_event"];
 
 fn default_events() -> Vec<String> {
     WEBHOOK_EVENTS.iter().map(|s| s.to_string()).collect()
@@ -182,7 +196,8 @@ impl Config {
 
     /// `SKILLSCAN_MIRROR_LISTEN`, `SKILLSCAN_MIRROR_PUBLIC_URL`, `SKILLSCAN_MIRROR_POLICY`,
     /// `SKILLSCAN_MIRROR_REQUIRE_READ_TOKEN` (`1`/`true`), `SKILLSCAN_MIRROR_WEBHOOK_URL`,
-    /// `SKILLSCAN_MIRROR_UPSTREAM_TOKEN`.
+    /// `SKILLSCAN_MIRROR_UPSTREAM_TOKEN`, `SKILLSCAN_MIRROR_WEBHOOK_SECRET` (the signing key of
+    /// every webhook that has no `secret` of its own).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = get("SKILLSCAN_MIRROR_LISTEN") {
             self.listen = v;
@@ -200,7 +215,12 @@ impl Config {
             self.upstream.token = Some(Secret::new(v));
         }
         if let Some(v) = get("SKILLSCAN_MIRROR_WEBHOOK_URL") {
-            self.webhooks.push(WebhookConfig { url: v, events: default_events() });
+            self.webhooks.push(WebhookConfig { url: v, events: default_events(), secret: None });
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_WEBHOOK_SECRET").filter(|v| !v.is_empty()) {
+            for w in self.webhooks.iter_mut().filter(|w| w.secret.is_none()) {
+                w.secret = Some(Secret::new(v.clone()));
+            }
         }
         Ok(())
     }
@@ -209,6 +229,10 @@ impl Config {
         dur(&self.limits.request_timeout, "limits.request_timeout")?;
         dur(&self.limits.scan_timeout, "limits.scan_timeout")?;
         dur(&self.limits.header_timeout, "limits.header_timeout")?;
+        dur(&self.limits.first_byte_timeout, "limits.first_byte_timeout")?;
+        if dur(&self.upstream.sync_deadline, "upstream.sync_deadline")?.is_zero() {
+            return Err(ConfigError::Parse("upstream.sync_deadline must be more than 0".into()));
+        }
         if self.limits.max_connections == 0 {
             return Err(ConfigError::Parse("limits.max_connections must be at least 1".into()));
         }
@@ -239,6 +263,12 @@ impl Config {
     }
     pub fn header_timeout(&self) -> Duration {
         dur(&self.limits.header_timeout, "").unwrap_or(Duration::from_secs(10))
+    }
+    pub fn first_byte_timeout(&self) -> Duration {
+        dur(&self.limits.first_byte_timeout, "").unwrap_or(Duration::from_secs(2))
+    }
+    pub fn sync_deadline(&self) -> Duration {
+        dur(&self.upstream.sync_deadline, "").unwrap_or(Duration::from_secs(3600))
     }
     pub fn scan_timeout(&self) -> Duration {
         dur(&self.limits.scan_timeout, "").unwrap_or(Duration::from_secs(120))
@@ -271,7 +301,7 @@ mod tests {
     fn parse_and_env() {
         let mut c =
             Config::parse("listen = \"0.0.0.0:1\"\n[[webhooks]]\nurl = \"http://h.example.invalid/\"\n").unwrap();
-        assert_eq!(c.webhooks[0].events.len(), 4);
+        assert_eq!(c.webhooks[0].events.len(), 5);
         c.apply_env(|k| (k == "SKILLSCAN_MIRROR_LISTEN").then(|| "127.0.0.1:9".to_string())).unwrap();
         assert_eq!(c.listen, "127.0.0.1:9");
         assert!(Config::parse("nope = 1").is_err());

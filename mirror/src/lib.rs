@@ -21,8 +21,9 @@
 //!   [`sync`] (upstream client), [`webhooks`] (outbox delivery), [`error`];
 //! - [`service`]: the curator ([`Mirror`]): ingest, scan, policy, sign, decide, retro-hunt;
 //!   [`server`] (connections), [`auth`] (tokens);
-//! - [`config`], [`policy`], [`store`] (traits + SQLite/filesystem), [`adapters`] (the
-//!   real scanner and signer);
+//! - [`config`], [`policy`], [`store`] (traits + SQLite/filesystem), [`evidence`] (hostile
+//!   archives, kept outside the blob store and never served), [`adapters`] (the real scanner
+//!   and signer);
 //! - [`model`] (version states and stored rows) over [`vetting`] (the scanner and signer
 //!   traits; the scanner's verdict and capability types, with the mirror's JSON for them) over
 //!   [`archive`] (reading skill zips);
@@ -41,6 +42,7 @@ pub mod auth;
 pub mod config;
 pub mod digests;
 pub mod error;
+pub mod evidence;
 pub mod metrics;
 pub mod model;
 pub mod policy;

@@ -149,8 +149,9 @@ pub struct AuditEvent {
 }
 
 /// An integrity alert: different bytes for a version that is already pinned
-/// (`pinned-bytes-changed`), or a pinned blob that is missing or fails verification
-/// (`blob-corrupt`).
+/// (`pinned-bytes-changed`), a pinned blob that is missing or fails verification
+/// (`blob-corrupt`), or a crafted archive that was refused ([`HOSTILE_ARCHIVE`], a security
+/// event: `pinned_sha256` is empty, nothing was pinned).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct IntegrityAlert {
@@ -175,6 +176,16 @@ pub struct BlobFault {
     pub archive_sha256: String,
     pub at: i64,
     pub detail: String,
+}
+
+/// The alert kind of a refused hostile archive.
+pub const HOSTILE_ARCHIVE: &str = "hostile-archive";
+
+impl IntegrityAlert {
+    /// The audit action the alert is recorded under.
+    pub fn audit_action(&self) -> &'static str {
+        if self.kind == HOSTILE_ARCHIVE { "security-event" } else { "integrity-alert" }
+    }
 }
 
 /// Recorded when a sync item fails (network, malformed upstream data, size caps...).

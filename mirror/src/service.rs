@@ -11,10 +11,11 @@ use serde::Serialize;
 use skillscan::clawhub::api::SortedKeys;
 use thiserror::Error;
 
-use crate::archive::{self, SkillArchive};
+use crate::archive::{self, ArchiveError, SkillArchive};
 use crate::config::Config;
 use crate::digests;
-use crate::model::{IntegrityAlert, State, VersionRecord, now_ms};
+use crate::evidence;
+use crate::model::{HOSTILE_ARCHIVE, IntegrityAlert, State, VersionRecord, now_ms};
 use crate::policy::{Decision, Facts, Policy};
 use crate::redact;
 use crate::store::{BlobStore, Inserted, MetaStore, NewVersion, StoreError, Transition};
@@ -142,6 +143,21 @@ struct IntegrityEvent<'a> {
     at: i64,
 }
 
+/// The body of a `security_event` webhook (a hostile archive was refused).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SecurityEvent<'a> {
+    event: &'a str,
+    kind: &'a str,
+    slug: &'a str,
+    version: &'a str,
+    source: &'a str,
+    observed_sha256: &'a str,
+    detail: &'a str,
+    evidence: &'a str,
+    at: i64,
+}
+
 /// A webhook body, with the sorted keys these bodies have always had.
 fn webhook_body(event: &impl Serialize) -> String {
     serde_json::to_string(&SortedKeys(event)).unwrap_or_default()
@@ -200,9 +216,15 @@ impl Mirror {
 
         // An archive that is not a valid flat skill is refused before anything is stored
         // or pinned: a truncated or lying upstream body must not pin garbage for the
-        // version (the caller records a sync failure and can retry later).
-        let a = SkillArchive::read(&inp.zip, &self.archive_limits())
-            .map_err(|e| MirrorError::Invalid(format!("invalid archive: {e}")))?;
+        // version (the caller records a sync failure and can retry later). One that was
+        // crafted (by its structure, before any scanner rule a human could override) is a
+        // security event too, and its bytes are kept as evidence.
+        let limits = self.archive_limits();
+        let a = match archive::check_structure(&inp.zip, &limits).and_then(|()| SkillArchive::read(&inp.zip, &limits)) {
+            Ok(a) => a,
+            Err(e) if e.is_hostile() => return Err(self.hostile_archive(&inp, &observed, &e, actor)),
+            Err(e) => return Err(MirrorError::Invalid(format!("invalid archive: {e}"))),
+        };
         let tree = digests::tree_digest(&a.files).map_err(|e| MirrorError::Invalid(format!("invalid archive: {e}")))?;
         let (files, fp, fp_inst, skill_md) = (
             a.entries(),
@@ -407,6 +429,64 @@ impl Mirror {
             }
         }
         Ok(report)
+    }
+
+    /// A crafted archive: refused, kept as evidence outside the blob store (never served),
+    /// and recorded as a security event: an alert, an audit entry (`security-event`), a
+    /// `security_event` webhook and the `skillscan_mirror_security_events` metric. The same
+    /// bytes for the same version again (every later sync) add no second event.
+    fn hostile_archive(&self, inp: &IngestInput, observed: &str, why: &ArchiveError, actor: &str) -> MirrorError {
+        let evidence = evidence::keep(&self.data_dir, &inp.zip).unwrap_or_else(|e| {
+            tracing::error!("cannot keep a hostile archive as evidence: {e}");
+            format!("not kept: {e}")
+        });
+        let seen = self.meta.alerts().ok().and_then(|all| {
+            all.into_iter().find(|a| {
+                a.kind == HOSTILE_ARCHIVE
+                    && a.slug == inp.slug
+                    && a.version == inp.version
+                    && a.observed_sha256 == observed
+            })
+        });
+        let id = match seen {
+            Some(a) => a.id,
+            None => {
+                let detail = format!(
+                    "hostile archive for {}@{} from {}: {why}; refused, kept as evidence (never served): {evidence}",
+                    inp.slug,
+                    inp.version,
+                    trunc(&inp.source)
+                );
+                let alert = IntegrityAlert {
+                    id: 0,
+                    at: now_ms(),
+                    kind: HOSTILE_ARCHIVE.into(),
+                    slug: inp.slug.clone(),
+                    version: inp.version.clone(),
+                    pinned_sha256: String::new(),
+                    observed_sha256: observed.to_string(),
+                    detail: detail.clone(),
+                };
+                let payload = webhook_body(&SecurityEvent {
+                    event: "security_event",
+                    kind: HOSTILE_ARCHIVE,
+                    slug: &inp.slug,
+                    version: &inp.version,
+                    source: &inp.source,
+                    observed_sha256: observed,
+                    detail: &detail,
+                    evidence: &evidence,
+                    at: alert.at,
+                });
+                match self.meta.record_alert(&alert, actor, self.hooks("security_event", payload)) {
+                    Ok(id) => id,
+                    Err(e) => return MirrorError::Store(e),
+                }
+            }
+        };
+        self.bump();
+        tracing::warn!(slug = %inp.slug, version = %inp.version, "security event #{id}: hostile archive refused: {why}");
+        MirrorError::Invalid(format!("hostile archive refused (security event #{id}, evidence {evidence}): {why}"))
     }
 
     fn integrity_alert(

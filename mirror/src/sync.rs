@@ -10,6 +10,12 @@
 //! recorded (`sync_failures`) and reported; nothing unvetted is ever served because
 //! everything fetched still goes through `Mirror::ingest`.
 //!
+//! Containment: redirects follow the policy `skillscan install` shares ([`Containment`]:
+//! same origin unless listed, no internal targets). The body of an error answer is kept
+//! (200 characters, in the failure text) only when it came from the URL asked for: a
+//! redirect target's answer is never stored. A whole run has a deadline
+//! (`upstream.sync_deadline`): what is left when it passes is a recorded failure.
+//!
 //! Credentials: `user:password@` in the upstream URL is stripped before the URL is used,
 //! stored (version source, audit log, sync failures) or logged, and is not sent; the
 //! upstream credential is `upstream.token` (or `SKILLSCAN_MIRROR_UPSTREAM_TOKEN`), sent as a
@@ -23,6 +29,7 @@ use skillscan::clawhub::api;
 use skillscan::clawhub::containment::Containment;
 use skillscan::clawhub::retry::{Failure, Next, RetryPolicy, Stop, parse_retry_after};
 use thiserror::Error;
+use tokio::time::Instant;
 
 use crate::model::{SyncFailure, now_ms};
 use crate::redact::{self, Secret};
@@ -47,6 +54,8 @@ pub enum SyncError {
     Malformed(String),
     #[error("invalid upstream data: {0}")]
     Invalid(String),
+    #[error("sync deadline of {0:?} reached")]
+    Deadline(Duration),
 }
 
 pub struct Upstream {
@@ -149,6 +158,11 @@ impl Upstream {
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            // A redirect target's answer (possibly an internal service's) is never kept.
+            let redirected = reqwest::Url::parse(url).ok().as_ref() != Some(resp.url());
+            if redirected {
+                return Err((SyncError::Http(status.as_u16(), "(answer of a redirect target, not kept)".into()), ra));
+            }
             let mut text = Vec::new();
             while let Ok(Some(c)) = resp.chunk().await {
                 text.extend_from_slice(&c);
@@ -174,9 +188,11 @@ impl Upstream {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    // hyper reports a body shorter than Content-Length as an error here.
+                    // hyper reports a body shorter than Content-Length as an error here; a
+                    // body still trickling at the deadline is a timeout, not a truncation.
                     let received = body.len() as u64;
                     return Err(match declared {
+                        _ if e.is_timeout() => (SyncError::Network(redact::error_chain(&e.without_url())), None),
                         Some(d) if d != received => (SyncError::Truncated { declared: d, received }, None),
                         _ => (SyncError::Network(redact::error_chain(&e.without_url())), None),
                     });
@@ -308,8 +324,13 @@ pub async fn run_with(mirror: Arc<Mirror>, up: &Upstream, opts: SyncOptions) -> 
     // without credentials.
     let opts = SyncOptions { upstream: redact::without_credentials(&opts.upstream), ..opts };
     let mut report = SyncReport::default();
+    let budget = mirror.config.sync_deadline();
+    let deadline = Instant::now() + budget;
     let slugs = if opts.all {
-        match list_all(up, mirror.config.upstream.max_skills).await {
+        let listed = tokio::time::timeout_at(deadline, list_all(up, mirror.config.upstream.max_skills))
+            .await
+            .unwrap_or(Err(SyncError::Deadline(budget)));
+        match listed {
             Ok(slugs) => slugs,
             Err(e) => {
                 // A broken listing is a sync failure like any other: recorded, then reported.
@@ -320,9 +341,22 @@ pub async fn run_with(mirror: Arc<Mirror>, up: &Upstream, opts: SyncOptions) -> 
     } else {
         opts.slugs.clone()
     };
-    for slug in slugs {
-        if let Err(e) = sync_skill(&mirror, up, &opts.upstream, &slug, &mut report).await {
-            fail(&mirror, &opts.upstream, &slug, None, &e.to_string(), &mut report);
+    for (i, slug) in slugs.iter().enumerate() {
+        let synced = tokio::time::timeout_at(deadline, sync_skill(&mirror, up, &opts.upstream, slug, &mut report))
+            .await
+            .unwrap_or(Err(SyncError::Deadline(budget)));
+        match synced {
+            Ok(()) => {}
+            Err(e @ SyncError::Deadline(_)) => {
+                fail(&mirror, &opts.upstream, slug, None, &e.to_string(), &mut report);
+                let left = slugs.len() - i - 1;
+                if left > 0 {
+                    let error = format!("{e}: {left} more skill(s) not synced, starting with {:?}", slugs[i + 1]);
+                    fail(&mirror, &opts.upstream, "*", None, &error, &mut report);
+                }
+                break;
+            }
+            Err(e) => fail(&mirror, &opts.upstream, slug, None, &e.to_string(), &mut report),
         }
     }
     Ok(report)

@@ -1,6 +1,14 @@
 //! Webhook delivery from the transactional outbox: JSON POST, retried with exponential
-//! backoff (up to [`MAX_ATTEMPTS`]), by the server's background task and at the end of
-//! every CLI command that changed state.
+//! backoff (up to [`MAX_ATTEMPTS`]) by the server's background task. CLI commands only queue:
+//! they leave their events in the outbox for `serve` (a down receiver must not hold a command
+//! for seconds of retries).
+//!
+//! The contract with receivers (at-least-once):
+//! - `X-Skillscan-Event`: the event name (`reject`, `security_event`, …);
+//! - `X-Skillscan-Event-Id`: the same on every retry of one event; deduplicate on it;
+//! - `X-Skillscan-Signature: sha256=<hex>`: HMAC-SHA256 of the exact body bytes, keyed with
+//!   the webhook's `secret` (absent when none is configured). Receivers recompute it over the
+//!   raw body and compare in constant time before parsing.
 //!
 //! A webhook URL can be its own secret (Slack, Discord), so it is never stored or logged:
 //! the outbox holds [`redact::webhook_ref`], resolved against the configuration at delivery;
@@ -8,11 +16,27 @@
 
 use std::time::Duration;
 
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
 use crate::model::now_ms;
 use crate::redact;
 use crate::service::Mirror;
 
 pub const MAX_ATTEMPTS: u32 = 8;
+
+/// Header with the event id, stable across retries.
+pub const EVENT_ID_HEADER: &str = "x-skillscan-event-id";
+/// Header with `sha256=<hex HMAC-SHA256 of the body>`.
+pub const SIGNATURE_HEADER: &str = "x-skillscan-signature";
+
+/// The `X-Skillscan-Signature` value of `body` under `secret`: `sha256=<hex>`.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    // HMAC takes keys of any length.
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC accepts any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
 
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -40,13 +64,15 @@ pub async fn deliver_due(mirror: &Mirror, client: &reqwest::Client) -> (u64, u64
             // Removed from the configuration since it was queued: nowhere to send it.
             None => Err("this webhook is no longer configured".to_string()),
             Some(w) => {
-                let r = client
+                let mut req = client
                     .post(&w.url)
                     .header("content-type", "application/json")
                     .header("x-skillscan-event", &item.event)
-                    .body(item.payload.clone())
-                    .send()
-                    .await;
+                    .header(EVENT_ID_HEADER, &item.event_id);
+                if let Some(secret) = &w.secret {
+                    req = req.header(SIGNATURE_HEADER, signature(secret.expose().as_bytes(), item.payload.as_bytes()));
+                }
+                let r = req.body(item.payload.clone()).send().await;
                 match r {
                     Ok(resp) if resp.status().is_success() => Ok(()),
                     Ok(resp) => Err(format!("HTTP {}", resp.status())),
@@ -73,7 +99,8 @@ pub async fn deliver_due(mirror: &Mirror, client: &reqwest::Client) -> (u64, u64
     (ok, failed)
 }
 
-/// For CLI commands: keep delivering until nothing is due or `budget` elapses.
+/// Keep delivering until nothing is due or `budget` elapses (tests and tools; CLI commands
+/// leave delivery to `serve`, see [`pending`]).
 pub async fn flush(mirror: &Mirror, budget: Duration) -> (u64, u64) {
     let client = client();
     let deadline = tokio::time::Instant::now() + budget;
@@ -87,5 +114,24 @@ pub async fn flush(mirror: &Mirror, budget: Duration) -> (u64, u64) {
             return (ok, failed);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Events queued and not yet delivered (nor given up on): what `serve` will deliver.
+pub fn pending(mirror: &Mirror) -> usize {
+    mirror.meta.due_webhooks(i64::MAX, MAX_ATTEMPTS).map(|v| v.len()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 4231 test case 2: receivers in any language get the same digest.
+    #[test]
+    fn signature_is_hmac_sha256_of_the_body() {
+        assert_eq!(
+            signature(b"Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

@@ -76,6 +76,20 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
         "Skills with at least one approved version.",
         snap.skills.len() as f64,
     ));
+    gauges.push((
+        "skillscan_mirror_security_events".into(),
+        "Security events recorded (hostile archives refused at ingest), all time.",
+        snap.alerts.get(crate::model::HOSTILE_ARCHIVE).copied().unwrap_or(0) as f64,
+    ));
+    let mut kinds: Vec<(&String, &u64)> = snap.alerts.iter().collect();
+    kinds.sort();
+    for (kind, n) in kinds {
+        gauges.push((
+            format!("skillscan_mirror_alerts{{kind=\"{kind}\"}}"),
+            "Integrity and security alerts recorded, by kind, all time.",
+            *n as f64,
+        ));
+    }
     let body = st.metrics.render(&gauges);
     let mut r = body.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));

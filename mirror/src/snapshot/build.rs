@@ -38,6 +38,10 @@ impl Snapshot {
         let by_updated = by_updated(&built.skills);
         let (index_json, index_sig) = signed_index(mirror, prev, built.index_entries);
         let tokens = mirror.meta.tokens_with_hashes()?.into_iter().collect();
+        let mut alerts: HashMap<String, u64> = HashMap::new();
+        for a in mirror.meta.alerts()? {
+            *alerts.entry(a.kind).or_default() += 1;
+        }
         Ok(Snapshot {
             generation,
             skills: built.skills,
@@ -49,6 +53,7 @@ impl Snapshot {
             pubkey: Bytes::from(mirror.signer.public_key()),
             tokens,
             counts,
+            alerts,
             hot_bytes: built.hot_bytes,
             blob_faults: built.blob_faults,
         })

@@ -145,6 +145,8 @@ pub struct Snapshot {
     /// sha256(token) → role, so token checks never touch the database.
     pub tokens: HashMap<String, String>,
     pub counts: HashMap<State, u64>,
+    /// Alerts recorded, by kind (`hostile-archive`, `pinned-bytes-changed`, …).
+    pub alerts: HashMap<String, u64>,
     pub hot_bytes: u64,
     /// Approved versions (`slug@version`) whose pinned blob is missing or corrupt: `/healthz`
     /// reports degraded while there is any.

@@ -97,6 +97,9 @@ pub struct OutboxItem {
     /// and a digest), never the URL itself, which may be the secret.
     pub target: String,
     pub event: String,
+    /// Identifies the event to receivers (`X-Skillscan-Event-Id`): the same on every retry,
+    /// so at-least-once delivery can be deduplicated.
+    pub event_id: String,
     pub payload: String,
     pub attempts: u32,
 }

@@ -216,6 +216,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
         redact_legacy_outbox(&conn)?;
+        outbox_event_ids(&conn)?;
         Ok(SqliteStore { conn: Mutex::new(conn) })
     }
 
@@ -239,6 +240,31 @@ fn redact_legacy_outbox(conn: &Connection) -> Result<(), StoreError> {
         )?;
     }
     Ok(())
+}
+
+/// Outbox rows carry an event id (older databases lack the column): add it, and give rows
+/// queued before it an id of their own, stable from now on.
+fn outbox_event_ids(conn: &Connection) -> Result<(), StoreError> {
+    let has: bool =
+        conn.prepare("SELECT 1 FROM pragma_table_info('webhook_outbox') WHERE name = 'event_id'")?.exists([])?;
+    if !has {
+        conn.execute_batch("ALTER TABLE webhook_outbox ADD COLUMN event_id TEXT")?;
+    }
+    conn.execute("UPDATE webhook_outbox SET event_id = 'outbox-' || id WHERE event_id IS NULL", [])?;
+    Ok(())
+}
+
+/// A new event id: 128 random bits, hex. Falls back to time and a counter if the OS has no
+/// randomness to give (an id must be unique, not secret).
+fn new_event_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static FALLBACK: AtomicU64 = AtomicU64::new(0);
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        b[..8].copy_from_slice(&now_ms().to_be_bytes());
+        b[8..].copy_from_slice(&FALLBACK.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+    }
+    format!("evt_{}", hex::encode(b))
 }
 
 /// One audit row (the `audit` table is append-only, enforced by triggers).
@@ -274,12 +300,23 @@ fn insert_audit(tx: &rusqlite::Transaction<'_>, a: AuditRow<'_>) -> rusqlite::Re
     Ok(())
 }
 
+/// Queue `hooks` (target, event, payload). One event sent to several webhooks has one id.
 fn enqueue(tx: &rusqlite::Transaction<'_>, hooks: &[(String, String, String)]) -> rusqlite::Result<()> {
     let now = now_ms();
+    let mut ids: Vec<(&str, &str, String)> = Vec::new();
     for (url, event, payload) in hooks {
+        let id = match ids.iter().find(|(e, p, _)| e == event && p == payload) {
+            Some((_, _, id)) => id.clone(),
+            None => {
+                let id = new_event_id();
+                ids.push((event, payload, id.clone()));
+                id
+            }
+        };
         tx.execute(
-            "INSERT INTO webhook_outbox (created_at, url, event, payload, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?1)",
-            params![now, url, event, payload],
+            "INSERT INTO webhook_outbox (created_at, url, event, payload, next_attempt_at, event_id)
+             VALUES (?1, ?2, ?3, ?4, ?1, ?5)",
+            params![now, url, event, payload, id],
         )?;
     }
     Ok(())
@@ -562,7 +599,7 @@ impl MetaStore for SqliteStore {
                 &tx,
                 AuditRow {
                     actor,
-                    action: "integrity-alert",
+                    action: a.audit_action(),
                     slug: &a.slug,
                     version: &a.version,
                     from: None,
@@ -786,7 +823,7 @@ impl MetaStore for SqliteStore {
     fn due_webhooks(&self, now: i64, max_attempts: u32) -> Result<Vec<OutboxItem>, StoreError> {
         self.with(|c| {
             let mut st = c.prepare(
-                "SELECT id, url, event, payload, attempts FROM webhook_outbox
+                "SELECT id, url, event, payload, attempts, event_id FROM webhook_outbox
                  WHERE delivered_at IS NULL AND next_attempt_at <= ?1 AND attempts < ?2 ORDER BY id LIMIT 100",
             )?;
             let rows = st.query_map(params![now, max_attempts], |r| {
@@ -796,6 +833,9 @@ impl MetaStore for SqliteStore {
                     event: r.get(2)?,
                     payload: r.get(3)?,
                     attempts: r.get(4)?,
+                    event_id: r
+                        .get::<_, Option<String>>(5)?
+                        .unwrap_or_else(|| format!("outbox-{}", r.get::<_, i64>(0).unwrap_or(0))),
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)

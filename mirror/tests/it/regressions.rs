@@ -473,7 +473,8 @@ fn blob_path(data: &std::path::Path, sha256: &str) -> std::path::PathBuf {
 #[tokio::test]
 async fn defect3_corrupt_or_missing_blob_alerts_degrades_and_never_rolls_back() {
     use skillscan_mirror::config::{Limits, WebhookConfig};
-    let hook = WebhookConfig { url: "http://127.0.0.1:9/hook".into(), events: vec!["integrity_alert".into()] };
+    let hook =
+        WebhookConfig { url: "http://127.0.0.1:9/hook".into(), events: vec!["integrity_alert".into()], secret: None };
     for hot in [true, false] {
         let limits = Limits { hot_cache_bytes: if hot { 1 << 30 } else { 0 }, ..Limits::default() };
         let e = env_with(Policy::default(), Config { webhooks: vec![hook.clone()], limits, ..Config::default() });
@@ -799,4 +800,342 @@ fn defect7_concurrent_ingest_loser_compares_with_the_winner() {
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!((alerts[0].kind.as_str(), alerts[0].version.as_str()), ("pinned-bytes-changed", "1.0.0"));
     assert!(loser.meta.audit(None).unwrap().iter().any(|a| a.action == "integrity-alert" && a.actor == "import"));
+}
+
+/// Defect 11: one client holding 1,100 idle sockets made every other client wait up to 9.5 s
+/// (all connection slots were held until the header deadline). With the default limits (a
+/// per-address cap and a short first-byte timeout), another address's p99 stays under 100 ms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defect11_idle_sockets_from_one_address_do_not_starve_others() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+    // The defaults an operator gets (1,024 connections in all), not a lowered cap.
+    let limits = skillscan_mirror::server::ConnectionLimits::default();
+    let e = env();
+    let app = skillscan_mirror::build_router(e.state.clone());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(skillscan_mirror::server::serve(listener, app, limits, async move {
+        let _ = stopped.await;
+    }));
+
+    // 1,100 silent sockets from 127.0.0.1 (2,200 descriptors in this process with the
+    // server's ends: the test machine's limit is 20,000).
+    let mut idle = Vec::new();
+    for _ in 0..1100 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Another client, from 127.0.0.2: one request per connection, as the clawhub CLI does.
+    let mut took = Vec::new();
+    for _ in 0..200 {
+        let started = Instant::now();
+        let request = async {
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+            let mut s = socket.connect(addr).await.unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: mirror\r\nConnection: close\r\n\r\n").await.unwrap();
+            let mut out = Vec::new();
+            s.read_to_end(&mut out).await.unwrap();
+            assert!(out.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&out));
+        };
+        // Waiting out the starvation would take seconds per request: cap it, count it as slow.
+        let _ = tokio::time::timeout(Duration::from_secs(2), request).await;
+        took.push(started.elapsed());
+        // p99 of 200 is under 100 ms exactly when at most 2 requests take longer: stop early.
+        if took.iter().filter(|t| **t >= Duration::from_millis(100)).count() > 2 {
+            break;
+        }
+    }
+    let slow: Vec<Duration> = took.iter().filter(|t| **t >= Duration::from_millis(100)).copied().collect();
+    took.sort();
+    assert!(
+        took.len() == 200 && slow.len() <= 2,
+        "p99 over 100 ms for the other client: slow requests {slow:?} (median {:?})",
+        took[took.len() / 2]
+    );
+    drop(idle);
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), server).await.expect("shutdown returns").unwrap().unwrap();
+}
+
+/// Requests a receiver got: head (lowercased) and body.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A tokio receiver that records each request's headers and body and answers with the
+/// statuses in `answers` (the last one repeats).
+async fn hook_receiver(answers: Vec<u16>) -> (String, Received) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let got: Received = Default::default();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/services/hook", l.local_addr().unwrap());
+    let rec = got.clone();
+    tokio::spawn(async move {
+        let mut n = 0;
+        while let Ok((mut s, _)) = l.accept().await {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head, body) = loop {
+                match s.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break (String::new(), Vec::new()),
+                    Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                }
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                        .unwrap_or(0);
+                    if buf.len() >= i + 4 + len {
+                        break (head, buf[i + 4..i + 4 + len].to_vec());
+                    }
+                }
+            };
+            rec.lock().unwrap().push((head, body));
+            let status = answers[n.min(answers.len() - 1)];
+            n += 1;
+            let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = s.write_all(reply.as_bytes()).await;
+        }
+    });
+    (url, got)
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')).map(str::trim))
+}
+
+/// Defect 12: webhooks were delivered at least once with no event id and no signature, and
+/// every CLI command retried a failing receiver for ~15 s before exiting.
+#[tokio::test]
+async fn defect12_webhooks_carry_a_stable_event_id_and_an_hmac_signature() {
+    use hmac::{Hmac, KeyInit, Mac};
+    use skillscan_mirror::config::WebhookConfig;
+    const SECRET: &str = "whsec-4d2c9e";
+
+    // The receiver fails the first attempt, accepts the retry.
+    let (url, got) = hook_receiver(vec![500, 204]).await;
+    let hook = WebhookConfig {
+        url,
+        events: vec!["reject".into()],
+        secret: Some(skillscan_mirror::redact::Secret::new(SECRET)),
+    };
+    let e = env_with(Policy::default(), Config { webhooks: vec![hook], ..Config::default() });
+    e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# c\nMALICIOUS\n")]);
+    let client = skillscan_mirror::webhooks::client();
+    assert_eq!(skillscan_mirror::webhooks::deliver_due(&e.mirror, &client).await, (0, 1));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(skillscan_mirror::webhooks::deliver_due(&e.mirror, &client).await, (1, 0));
+
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "one failed attempt and its retry");
+    let ids: Vec<&str> = got.iter().map(|(h, _)| header(h, "x-skillscan-event-id").unwrap_or_default()).collect();
+    assert!(ids[0].len() >= 16, "an event id: {:?}", got[0].0);
+    assert_eq!(ids[0], ids[1], "the retry carries the same event id");
+    for (head, body) in &got {
+        // What a receiver does: HMAC-SHA256 of the raw body with the shared secret.
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(body);
+        let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert_eq!(header(head, "x-skillscan-signature"), Some(expected.as_str()), "{head}");
+        assert!(!head.contains(SECRET), "the secret itself is never sent");
+    }
+    // Another event gets another id.
+    e.ingest("crypto-tracker", "1.0.1", "mallory", &[("SKILL.md", "# c\nMALICIOUS\n")]);
+    let queued = e.mirror.meta.due_webhooks(i64::MAX, 8).unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_ne!(queued[0].event_id, ids[0]);
+}
+
+/// Defect 12, the CLI's side: a command hands its undelivered events to `serve` (they stay
+/// in the outbox) instead of retrying a down receiver for ~15 s; the secret is never stored
+/// or printed, not even in TRACE logs.
+#[test]
+fn defect12_cli_commands_leave_undelivered_webhooks_to_serve() {
+    use skillscan_mirror::store::MetaStore;
+    const SECRET: &str = "whsec-env-1b7f";
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let skill = tempfile::tempdir().unwrap();
+    let malicious = include_str!("../../../tests/fixtures/mirror/malicious/crypto-tracker/SKILL.md");
+    std::fs::write(skill.path().join("SKILL.md"), malicious).unwrap();
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skillscan-mirror"))
+        .arg("--data")
+        .arg(&data)
+        .args(["import", skill.path().to_str().unwrap(), "--slug", "crypto-tracker", "--version", "1.0.0"])
+        .env_remove("SKILLSCAN_MIRROR_CONFIG")
+        .env("SKILLSCAN_MIRROR_WEBHOOK_URL", format!("http://127.0.0.1:{closed}/hook"))
+        .env("SKILLSCAN_MIRROR_WEBHOOK_SECRET", SECRET)
+        .env("SKILLSCAN_MIRROR_LOG", "trace")
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{printed}");
+    assert!(printed.contains("rejected"), "{printed}");
+    assert!(took < std::time::Duration::from_secs(8), "the import waited {took:?} for a down receiver");
+    assert!(printed.contains("queued") && printed.contains("serve"), "{printed}");
+    assert!(!printed.contains(SECRET), "the webhook secret was printed or logged");
+    assert!(files_containing(&data, SECRET).is_empty(), "the webhook secret was stored");
+    let store = skillscan_mirror::store::sqlite::SqliteStore::open(&data.join("mirror.db")).unwrap();
+    let queued = store.due_webhooks(i64::MAX, 8).unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!((queued[0].event.as_str(), queued[0].attempts), ("reject", 0), "left for serve, untried");
+}
+
+/// Defect 9: a hostile archive from upstream (traversal, symlink, encryption, bomb, local and
+/// central headers that disagree, two end records, a directory entry with data) was only a
+/// sync-failure row. Now it is refused by its structure and is a security event: an alert,
+/// an audit entry, a `security_event` webhook and a metric; its bytes are kept as evidence
+/// that no route serves.
+#[tokio::test]
+async fn defect9_hostile_archives_are_security_events_with_evidence_never_served() {
+    use skillscan_mirror::archive::{Limits, check_structure};
+    use skillscan_mirror::config::WebhookConfig;
+    let hook =
+        WebhookConfig { url: "http://127.0.0.1:9/hook".into(), events: vec!["security_event".into()], secret: None };
+    let e = env_with(Policy::default(), Config { webhooks: vec![hook], ..Config::default() });
+    let kinds = hostile_archives();
+    let expected = [
+        ("traversal", "unsafe entry name"),
+        ("symlink", "is a symlink"),
+        ("encrypted", "is encrypted"),
+        ("bomb", "zip bomb"),
+        ("header-mismatch", "local header and central directory disagree"),
+        ("two-end-records", "more than one end-of-central-directory record"),
+        ("directory-with-data", "carries data"),
+    ];
+    assert_eq!(kinds.iter().map(|k| k.0).collect::<Vec<_>>(), expected.map(|e| e.0));
+    for (i, ((kind, bytes), (_, why))) in kinds.iter().zip(expected).enumerate() {
+        let slug = format!("hostile-{kind}");
+        // By structure, whatever a scanner would say (the marker vetter passes all of these).
+        let refused = check_structure(bytes, &Limits::default())
+            .and_then(|()| skillscan_mirror::archive::SkillArchive::read(bytes, &Limits::default()).map(|_| ()));
+        assert!(refused.as_ref().is_err_and(|e| e.is_hostile()), "{kind}: {refused:?}");
+        let mut inp = input(&slug, "1.0.0", "mallory", &[]);
+        inp.zip = bytes.clone();
+        inp.source = "upstream:http://up.example".into();
+        let err = e.mirror.ingest(inp.clone(), "sync").unwrap_err().to_string();
+        assert!(err.contains("hostile archive refused") && err.contains("security event"), "{kind}: {err}");
+        assert!(err.contains(why), "{kind}: {err}");
+        // The same bytes again (the next sync): refused again, no second event.
+        let again = e.mirror.ingest(inp, "sync").unwrap_err().to_string();
+        assert!(again.contains("hostile archive refused"), "{kind}: {again}");
+        let alerts = e.mirror.meta.alerts().unwrap();
+        assert_eq!(alerts.len(), i + 1, "{kind}: one alert per archive: {alerts:#?}");
+        let alert = alerts.last().unwrap();
+        assert_eq!((alert.kind.as_str(), alert.slug.as_str()), ("hostile-archive", slug.as_str()));
+        assert!(alert.detail.contains("evidence"), "{}", alert.detail);
+
+        // Evidence kept outside the blob store, byte for byte, owner-only.
+        let sha = skillscan_mirror::archive::sha256_hex(bytes);
+        let evidence = e.mirror.data_dir.join("evidence").join(format!("{sha}.zip"));
+        assert_eq!(std::fs::read(&evidence).unwrap(), *bytes, "{kind}: evidence");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&evidence).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(!e.mirror.blobs.contains(&sha).unwrap(), "{kind}: evidence is not a servable blob");
+
+        // Never served: no version row, every route that names a version says unknown.
+        assert!(e.mirror.meta.get_version(&slug, "1.0.0").unwrap().is_none(), "{kind}: pinned");
+        e.state.rebuild().unwrap();
+        for uri in [
+            format!("/api/v1/download?slug={slug}&version=1.0.0"),
+            format!("/api/v1/download?slug={slug}"),
+            format!("/api/v1/skills/{slug}/file?path=SKILL.md&version=1.0.0"),
+            format!("/api/v1/skills/{slug}/install"),
+            format!("/evidence/{sha}.zip"),
+        ] {
+            assert_eq!(get(e.app(), &uri).await.0, 404, "{kind}: {uri}");
+        }
+    }
+    let audit = e.mirror.meta.audit(None).unwrap();
+    assert_eq!(audit.iter().filter(|a| a.action == "security-event" && a.actor == "sync").count(), kinds.len());
+    let queued = e.mirror.meta.due_webhooks(i64::MAX, 8).unwrap();
+    assert_eq!(queued.iter().filter(|w| w.event == "security_event").count(), kinds.len(), "{queued:?}");
+    let body: serde_json::Value = serde_json::from_str(&queued[0].payload).unwrap();
+    assert_eq!((body["event"].as_str(), body["kind"].as_str()), (Some("security_event"), Some("hostile-archive")));
+    assert!(body["evidence"].as_str().unwrap_or_default().starts_with("evidence/"), "{body}");
+    let (_, _, metrics) = get(e.app(), "/metrics").await;
+    let metrics = text(&metrics);
+    assert!(metrics.contains(&format!("skillscan_mirror_security_events {}", kinds.len())), "{metrics}");
+}
+
+/// Defect 9, the client's side: a redirect target's answer was stored (an internal service's
+/// reply showed up in `alerts`), and `sync --all` had no overall deadline.
+#[tokio::test(flavor = "multi_thread")]
+async fn defect9_redirect_bodies_are_never_stored_and_sync_all_has_a_deadline() {
+    use skillscan_mirror::sync::{SyncOptions, run};
+    const INTERNAL: &str = "internal-service-answer-5e1d";
+    // A same-origin redirect to a path that answers 500 with an internal body.
+    let (base, _) = std_upstream(vec![
+        ("/api/v1/skills/weather-brief".into(), "302 Found\r\nlocation: /internal/status".into(), vec![]),
+        ("/internal/status".into(), "500 Internal Server Error".into(), INTERNAL.as_bytes().to_vec()),
+    ]);
+    let mut config = Config::default();
+    config.upstream.retries = 0;
+    let e = env_with(Policy::default(), config);
+    let opts = SyncOptions { upstream: format!("http://{base}"), slugs: vec!["weather-brief".into()], all: false };
+    let report = run(e.mirror.clone(), opts).await.unwrap();
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert!(report.failures[0].error.contains("500"), "{}", report.failures[0].error);
+    let stored = format!("{:?}{:?}", e.mirror.meta.sync_failures(10).unwrap(), e.mirror.meta.alerts().unwrap());
+    assert!(!stored.contains(INTERNAL), "a redirect target's body was stored: {stored}");
+    assert!(files_containing(&e.mirror.data_dir, INTERNAL).is_empty());
+
+    // `sync --all` against an upstream that lists 30 skills and answers each in ~300 ms:
+    // a 1 s deadline stops the run, and what is left is a recorded failure.
+    let listing = serde_json::json!({
+        "items": (0..30).map(|i| serde_json::json!({"slug": format!("slow-{i}")})).collect::<Vec<_>>(),
+        "nextCursor": null,
+    });
+    let slow = slow_upstream(listing.to_string(), std::time::Duration::from_millis(300));
+    let mut config = Config::default();
+    config.upstream.retries = 0;
+    config.upstream.sync_deadline = "1s".into();
+    let e = env_with(Policy::default(), config);
+    let started = std::time::Instant::now();
+    let opts = SyncOptions { upstream: format!("http://{slow}"), slugs: vec![], all: true };
+    let report = run(e.mirror.clone(), opts).await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "took {:?}", started.elapsed());
+    let deadline: Vec<&String> = report.failures.iter().map(|f| &f.error).filter(|e| e.contains("deadline")).collect();
+    assert!(!deadline.is_empty(), "{:?}", report.failures);
+    assert!(deadline.iter().any(|e| e.contains("not synced")), "{deadline:?}");
+}
+
+/// An upstream whose skill listing is `listing` and whose every other answer is a 404 after
+/// `delay`.
+fn slow_upstream(listing: String, delay: std::time::Duration) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let listing = listing.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let target = String::from_utf8_lossy(&head).split_whitespace().nth(1).unwrap_or("/").to_string();
+                let (status, body) = if target.starts_with("/api/v1/skills?") {
+                    ("200 OK", listing.into_bytes())
+                } else {
+                    std::thread::sleep(delay);
+                    ("404 Not Found", b"Skill not found".to_vec())
+                };
+                let reply = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                let _ = stream.write_all(reply.as_bytes());
+                let _ = stream.write_all(&body);
+            });
+        }
+    });
+    base
 }

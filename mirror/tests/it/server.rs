@@ -39,7 +39,11 @@ async fn get_healthz(addr: std::net::SocketAddr) -> String {
 
 #[tokio::test]
 async fn requests_are_served_and_slow_headers_are_cut_off() {
-    let limits = ConnectionLimits { header_timeout: Duration::from_millis(300), max_connections: 16 };
+    let limits = ConnectionLimits {
+        header_timeout: Duration::from_millis(300),
+        max_connections: 16,
+        ..ConnectionLimits::default()
+    };
     let (addr, stop, task) = start(limits).await;
     assert!(get_healthz(addr).await.starts_with("HTTP/1.1 200"));
 
@@ -57,7 +61,12 @@ async fn requests_are_served_and_slow_headers_are_cut_off() {
 
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_for_a_free_slot() {
-    let limits = ConnectionLimits { header_timeout: Duration::from_millis(500), max_connections: 1 };
+    let limits = ConnectionLimits {
+        header_timeout: Duration::from_millis(500),
+        max_connections: 1,
+        first_byte_timeout: Duration::from_millis(500),
+        ..ConnectionLimits::default()
+    };
     let (addr, stop, task) = start(limits).await;
     // The only slot is taken by a connection that sends nothing until its header deadline.
     let idle = TcpStream::connect(addr).await.unwrap();

@@ -293,6 +293,7 @@ fn every_alerting_event_is_queued_for_the_webhooks() {
     let hook = WebhookConfig {
         url: "http://127.0.0.1:9/hook".into(),
         events: ["quarantine", "reject", "revoke", "integrity_alert"].map(String::from).to_vec(),
+        secret: None,
     };
     let e = env_with(Policy::default(), Config { webhooks: vec![hook], ..Config::default() });
     e.ingest("careful-skill", "0.1.0", "acme", &[("SKILL.md", "# c\nCAUTION\n")]);
@@ -354,7 +355,10 @@ async fn webhooks_are_posted_and_retried() {
                 .await;
         }
     });
-    let cfg = Config { webhooks: vec![WebhookConfig { url, events: vec!["reject".into()] }], ..Config::default() };
+    let cfg = Config {
+        webhooks: vec![WebhookConfig { url, events: vec!["reject".into()], secret: None }],
+        ..Config::default()
+    };
     let e = env_with(Policy::default(), cfg);
     e.ingest("crypto-tracker", "1.0.0", "mallory", &[("SKILL.md", "# c\nMALICIOUS\n")]);
     e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);

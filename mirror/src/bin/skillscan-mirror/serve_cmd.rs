@@ -37,6 +37,11 @@ pub async fn run(mut m: Arc<Mirror>, args: ServeArgs) -> Result<Exit> {
         snap.skills.len(),
         if snap.pubkey.is_empty() { "unavailable" } else { "minisign" }
     );
+    for w in m.config.webhooks.iter().filter(|w| w.secret.is_none()) {
+        // Scheme and host only: the URL may be the secret.
+        let target = skillscan_mirror::redact::origin(&w.url);
+        tracing::warn!(%target, "webhook has no secret: its deliveries are not signed");
+    }
     // Machine-readable line for scripts and tests that pass port 0.
     println!("skillscan-mirror listening on http://{local}");
     let (tx, rx) = tokio::sync::watch::channel(false);

@@ -5,7 +5,6 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use skillscan_mirror::config::Config;
@@ -64,13 +63,14 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 
     tokio::task::spawn_blocking(f).await?
 }
 
-/// Deliver the webhooks a command queued (failures stay queued for `serve`).
+/// Leave the webhooks a command queued to `serve`'s delivery loop and say so: a command
+/// never waits for a receiver (at-least-once delivery, deduplicated by event id).
 pub async fn flush_hooks(m: &Mirror) {
     if m.config.webhooks.is_empty() {
         return;
     }
-    let (ok, failed) = webhooks::flush(m, Duration::from_secs(15)).await;
-    if failed > 0 {
-        eprintln!("webhooks: {ok} delivered, {failed} failed attempts (will be retried by `serve`)");
+    let pending = webhooks::pending(m);
+    if pending > 0 {
+        eprintln!("webhooks: {pending} event(s) queued; `serve` delivers them");
     }
 }
