@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tree_sitter::Tree;
 
@@ -24,6 +24,11 @@ pub struct ParseLimits {
     pub tree_time: Duration,
     pub yaml: YamlBudget,
     pub decode: DecodeLimits,
+    /// Wall-clock budget for matching one skill's files and running its analyzers. Every stage
+    /// is meant to be linear; this is the defence in depth for the input that proves one is not:
+    /// what is left when it passes is reported as `analysis-incomplete` (high), so a gate fails
+    /// closed instead of stalling.
+    pub analysis_time: Duration,
 }
 
 impl Default for ParseLimits {
@@ -33,7 +38,40 @@ impl Default for ParseLimits {
             tree_time: Duration::from_secs(2),
             yaml: YamlBudget::default(),
             decode: DecodeLimits::default(),
+            // Ten times what the worst generated inputs of `bench/complexity.sh` take in a
+            // release build, so that a loaded machine or a debug build does not trip it on a
+            // large honest skill.
+            analysis_time: Duration::from_secs(20),
         }
+    }
+}
+
+/// When analysis of one skill must stop. Files analysed in parallel share it.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Option<Instant>,
+    budget: Duration,
+}
+
+/// The deadline passed before a stage finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlinePassed;
+
+impl Deadline {
+    pub fn after(budget: Duration) -> Deadline {
+        Deadline { at: Instant::now().checked_add(budget), budget }
+    }
+
+    /// `Err` once the deadline has passed (never, for a budget too large to represent).
+    pub fn check(&self) -> Result<(), DeadlinePassed> {
+        match self.at {
+            Some(at) if Instant::now() >= at => Err(DeadlinePassed),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn budget(&self) -> Duration {
+        self.budget
     }
 }
 

@@ -6,7 +6,7 @@ use std::ops::Range;
 use crate::engine::finding::{RelatedLocation, Severity};
 
 /// Where a hit is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HitLocation {
     /// A byte range of a segment's text.
     Segment { file: usize, segment: usize, range: Range<usize> },

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use regex::Captures;
 
-use crate::engine::analysis::{FileAnalysis, Segment, SegmentBody};
+use crate::engine::analysis::{Deadline, DeadlinePassed, FileAnalysis, Segment, SegmentBody};
 use crate::engine::finding::{Decoded, Finding, SourceContext};
 use crate::engine::hit::{Hit, HitLocation};
 use crate::engine::rules::{LiteralRole, Matcher, Rule, RuleSet, View, Within};
@@ -32,6 +32,7 @@ struct Scratch<'a> {
     marks: &'a mut [bool],
     seen: &'a mut [u32],
     memo: &'a mut LineMemo,
+    deadline: &'a Deadline,
 }
 
 /// Per-file answers that depend only on a line (or a segment), computed once: a line holding
@@ -143,13 +144,15 @@ impl Matching<'_> {
         file_index: usize,
         file: &FileAnalysis,
         file_literals: &[LiteralMatch],
+        deadline: &Deadline,
         hits: &mut Vec<Hit>,
-    ) {
+    ) -> Result<(), DeadlinePassed> {
         let text = file.text();
         let mut marks = vec![false; self.rules.rules.len()];
         let mut seen = vec![0u32; self.rules.rules.len()];
         let mut memo = LineMemo::default();
         for (seg_index, segment) in file.segments.iter().enumerate() {
+            deadline.check()?;
             let seg_text = segment.text(text);
             if seg_text.is_empty() {
                 continue;
@@ -172,9 +175,10 @@ impl Matching<'_> {
                     (&own[..], 0)
                 }
             };
-            let scratch = Scratch { marks: &mut marks, seen: &mut seen, memo: &mut memo };
-            self.match_segment(file_index, file, seg_index, segment, seg_text, literals, offset, scratch, hits);
+            let scratch = Scratch { marks: &mut marks, seen: &mut seen, memo: &mut memo, deadline };
+            self.match_segment(file_index, file, seg_index, segment, seg_text, literals, offset, scratch, hits)?;
         }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -189,8 +193,8 @@ impl Matching<'_> {
         offset: usize,
         scratch: Scratch<'_>,
         hits: &mut Vec<Hit>,
-    ) {
-        let Scratch { marks, seen, memo } = scratch;
+    ) -> Result<(), DeadlinePassed> {
+        let Scratch { marks, seen, memo, deadline } = scratch;
         let mut marked = Vec::new();
         let mut touched = Vec::new();
         let mut mentions: Vec<Mention> = Vec::new();
@@ -221,6 +225,7 @@ impl Matching<'_> {
         if !mentions.is_empty() {
             mentions.sort_unstable_by_key(|m| (m.rule, m.start, std::cmp::Reverse(m.end)));
             for group in mentions.chunk_by(|a, b| a.rule == b.rule) {
+                deadline.check()?;
                 self.match_at_least(group, file_index, file, seg_index, text, memo, hits);
             }
         }
@@ -240,10 +245,16 @@ impl Matching<'_> {
             }
         }
         marked.sort_unstable();
+        // A passed deadline ends the file's matching (its scratch is dropped with it, so marks
+        // left set here do not matter).
         for rule in marked {
             marks[rule] = false;
             let Matcher::Regex(regex) = &self.rules.rules[rule].matcher else { continue };
-            for caps in regex.captures_iter(text) {
+            for (n, caps) in regex.captures_iter(text).enumerate() {
+                // Each match costs little; a clock read per 256 of them keeps the check cheap.
+                if n % 256 == 0 {
+                    deadline.check()?;
+                }
                 let Some(whole) = caps.get(0) else { continue };
                 if whole.is_empty() {
                     continue;
@@ -252,6 +263,7 @@ impl Matching<'_> {
                 self.accept(rule, file_index, file, seg_index, whole.range(), captures, memo, hits);
             }
         }
+        Ok(())
     }
 
     /// One `at_least` rule's member mentions in a segment (sorted by start, longest first):

@@ -10,7 +10,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::engine::analysis::{self, FileAnalysis, ParseLimits};
+use crate::engine::analysis::{self, CoverageNote, Deadline, FileAnalysis, ParseLimits};
 use crate::engine::analyzers::{self, SkillInput};
 use crate::engine::capabilities::{self, Capabilities};
 use crate::engine::config::{Config, FailOn};
@@ -268,6 +268,7 @@ impl Scanner {
     /// capability-only rules that produce no finding (the rule self-tests need them).
     pub fn scan_loaded_with_hits(&self, skill: LoadedSkill, options: &ScanOptions) -> (SkillReport, Vec<String>) {
         let matching = Matching { rules: &self.rules, enabled: &self.enabled };
+        let deadline = Deadline::after(options.parse.analysis_time);
         let analysed: Vec<(FileAnalysis, Vec<Hit>)> = skill
             .files
             .par_iter()
@@ -277,7 +278,17 @@ impl Scanner {
                 let literals = matching.file_literals(analysis.text());
                 matching.parse_wanted_trees(&mut analysis, &literals, &options.parse);
                 let mut hits = Vec::new();
-                matching.match_file(index, &analysis, &literals, &mut hits);
+                if matching.match_file(index, &analysis, &literals, &deadline, &mut hits).is_err() {
+                    // What matched before the deadline stays; the note says the rest did not run.
+                    analysis.notes.push(CoverageNote {
+                        rule_id: "analysis-incomplete",
+                        range: None,
+                        detail: format!(
+                            "the skill's {:?} analysis deadline passed before every rule had run on this file",
+                            deadline.budget()
+                        ),
+                    });
+                }
                 (analysis, hits)
             })
             .collect();
@@ -288,7 +299,7 @@ impl Scanner {
             hits.extend(file_hits);
         }
         let input = SkillInput { root: &skill.root, files: &files, issues: &skill.issues, rules: &self.rules };
-        hits.extend(analyzers::run(&input, &|name| self.analyzer_wanted(name)));
+        hits.extend(analyzers::run(&input, &|name| self.analyzer_wanted(name), &deadline));
         hits.retain(|h| self.enabled.get(h.rule).copied().unwrap_or(false));
         let vouched = Corroboration::of(&files, &self.rules.lists);
         // Kept unless the host's standing contradicts the rule's condition on it. Hits set
@@ -371,5 +382,43 @@ impl Scanner {
             capabilities,
         };
         (report, hit_rules)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn scan_example(name: &str, analysis_time: Duration) -> SkillReport {
+        let scanner = Scanner::with_builtin_rules().expect("built-in rules");
+        let options = ScanOptions { parse: ParseLimits { analysis_time, ..Default::default() }, ..Default::default() };
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/skills").join(name);
+        let mut report = scanner.scan_paths(&[path], &options, &|_, _| {}).expect("scan");
+        assert_eq!(report.skills.len(), 1);
+        report.skills.remove(0)
+    }
+
+    #[test]
+    fn a_passed_deadline_is_a_high_finding_per_file_and_names_the_skipped_analyzers() {
+        let report = scan_example("notes-sync", Duration::ZERO);
+        let incomplete: Vec<&Finding> = report.findings.iter().filter(|f| f.rule_id == "analysis-incomplete").collect();
+        // One per file whose matching stopped; the manifest's also names the analyzers that never started.
+        assert_eq!(incomplete.len(), report.files, "{incomplete:#?}");
+        assert!(incomplete.iter().all(|f| f.severity == Severity::High));
+        assert!(incomplete.iter().any(|f| f.message.contains("dataflow") && f.message.contains("intent")));
+        assert!(
+            report.max_severity >= Some(Severity::High),
+            "a scan that did not finish must fail a gate at the default threshold"
+        );
+    }
+
+    #[test]
+    fn the_default_deadline_leaves_an_honest_skill_alone() {
+        let report = scan_example("markdown-tidy", ParseLimits::default().analysis_time);
+        assert!(report.findings.iter().all(|f| f.rule_id != "analysis-incomplete"), "{:#?}", report.findings);
+        assert!(report.max_severity < Some(Severity::High), "{:?}", report.max_severity);
     }
 }

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use skillscan_signatures::SkillPath;
 
 use crate::engine::lang::Lang;
-use crate::engine::package::{self, Limits, SkillSource, Source};
+use crate::engine::package::{self, SkillSource, Source};
 use crate::engine::rules::Rule;
 use crate::engine::rules::schema::{Example, ExampleSpec};
 use crate::engine::scan::{ScanOptions, Scanner};
@@ -152,16 +152,20 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
     encoder.finish().map_err(|e| e.to_string())
 }
 
-/// Packs an example as archive bytes and the limits to load it with.
-pub fn example_input(rule: &Rule, example: &Example) -> Result<(Vec<u8>, Limits), String> {
+/// Packs an example as archive bytes and the options to load and scan it with.
+pub fn example_input(rule: &Rule, example: &Example) -> Result<(Vec<u8>, ScanOptions), String> {
     let (spec, files) = files_of(rule, example)?;
-    let mut limits = Limits::default();
+    let mut options = ScanOptions { inline_ignores: false, ..Default::default() };
     if let Some(l) = &spec.limits {
+        let limits = &mut options.limits;
         limits.max_entries = l.max_entries.unwrap_or(limits.max_entries);
         limits.max_file_bytes = l.max_file_bytes.unwrap_or(limits.max_file_bytes);
         limits.max_total_bytes = l.max_total_bytes.unwrap_or(limits.max_total_bytes);
         limits.max_ratio = l.max_ratio.unwrap_or(limits.max_ratio);
         limits.max_depth = l.max_depth.unwrap_or(limits.max_depth);
+        if let Some(ms) = l.analysis_ms {
+            options.parse.analysis_time = std::time::Duration::from_millis(ms);
+        }
     }
     let bytes = if let Some(b64) = &spec.archive_base64 {
         let compact: String = b64.split_whitespace().collect();
@@ -176,7 +180,7 @@ pub fn example_input(rule: &Rule, example: &Example) -> Result<(Vec<u8>, Limits)
             }
         }
     };
-    Ok((bytes, limits))
+    Ok((bytes, options))
 }
 
 /// Runs the examples of every rule (or of the rules whose id is in `only`).
@@ -204,14 +208,13 @@ pub fn run(scanner: &Scanner, only: Option<&[String]>) -> SelfTestReport {
                 index,
                 detail,
             };
-            let (bytes, limits) = match example_input(rule, example) {
+            let (bytes, options) = match example_input(rule, example) {
                 Ok(input) => input,
                 Err(error) => {
                     report.failures.push(failure(format!("cannot build the example: {error}")));
                     continue;
                 }
             };
-            let options = ScanOptions { limits, inline_ignores: false, ..Default::default() };
             let source = SkillSource {
                 display: "example".to_string(),
                 source: Source::Bytes { name: "example".to_string(), bytes: Arc::from(bytes) },

@@ -152,7 +152,7 @@ fn python_source<'a>(input: &'a SkillInput<'_>, pyc_path: &str) -> Option<&'a cr
 }
 
 pub const COVERAGE_RULES: &[&str] =
-    &["text-undecodable", "text-unusual-encoding", "syntax-tree-skipped", "manifest-not-text"];
+    &["text-undecodable", "text-unusual-encoding", "syntax-tree-skipped", "manifest-not-text", "analysis-incomplete"];
 
 pub fn coverage(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     for (index, file) in input.files.iter().enumerate() {

@@ -12,7 +12,7 @@ mod intent;
 mod manifests;
 pub mod meta;
 
-use crate::engine::analysis::FileAnalysis;
+use crate::engine::analysis::{Deadline, FileAnalysis};
 use crate::engine::hit::{Hit, HitLocation};
 use crate::engine::package::LoadIssue;
 use crate::engine::rules::RuleSet;
@@ -79,12 +79,38 @@ pub fn emitted_rules(name: &str) -> &'static [&'static str] {
     ANALYZERS.iter().find(|(n, _, _)| *n == name).map_or(&[], |(_, _, ids)| ids)
 }
 
-/// Runs the analyzers that at least one enabled rule asks for.
-pub fn run(input: &SkillInput<'_>, wanted: &dyn Fn(&str) -> bool) -> Vec<Hit> {
+/// Analyzers that run even after the deadline: each is one pass over file metadata, and
+/// together they report what was not analysed.
+const ALWAYS_RUN: &[&str] = &["loader", "file-type", "coverage"];
+
+/// Runs the analyzers that at least one enabled rule asks for. Once `deadline` has passed the
+/// others are not started; they are named in one `analysis-incomplete` hit on the manifest (or
+/// the first file).
+pub fn run(input: &SkillInput<'_>, wanted: &dyn Fn(&str) -> bool, deadline: &Deadline) -> Vec<Hit> {
     let mut emitter = Emitter::new(input.rules);
+    let mut skipped = Vec::new();
     for (name, analyzer, _) in ANALYZERS {
-        if wanted(name) {
-            analyzer(input, &mut emitter);
+        if !wanted(name) {
+            continue;
+        }
+        if !ALWAYS_RUN.contains(name) && deadline.check().is_err() {
+            skipped.push(*name);
+            continue;
+        }
+        analyzer(input, &mut emitter);
+    }
+    let at = input.manifest().map(|(index, _)| index).or((!input.files.is_empty()).then_some(0));
+    if let (false, Some(file)) = (skipped.is_empty(), at) {
+        let what = format!("these analyzers did not run: {}", skipped.join(", "));
+        let location = HitLocation::File { file, range: None };
+        // The file may already carry its own note (its matching stopped too): one finding says both.
+        let rule = input.rules.index_of("analysis-incomplete");
+        match emitter.hits.iter_mut().find(|h| Some(h.rule) == rule && h.location == location) {
+            Some(hit) => hit.detail = Some(format!("{}; {what}", hit.detail.as_deref().unwrap_or_default())),
+            None => {
+                let detail = format!("the skill's {:?} analysis deadline passed; {what}", deadline.budget());
+                emitter.emit("analysis-incomplete", location, Some(detail));
+            }
         }
     }
     emitter.hits

@@ -293,4 +293,6 @@ pub struct ExampleLimits {
     pub max_total_bytes: Option<u64>,
     pub max_ratio: Option<u64>,
     pub max_depth: Option<u32>,
+    /// The per-skill analysis deadline, in milliseconds (0: it has passed before matching starts).
+    pub analysis_ms: Option<u64>,
 }
