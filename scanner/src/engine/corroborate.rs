@@ -76,7 +76,7 @@ pub fn registrable(host: &str) -> String {
     let labels: Vec<&str> = host.split('.').collect();
     let shared = SHARED_SUFFIXES
         .iter()
-        .filter(|suffix| host == **suffix || host.ends_with(&format!(".{suffix}")))
+        .filter(|suffix| host.strip_suffix(**suffix).is_some_and(|head| head.is_empty() || head.ends_with('.')))
         .map(|suffix| suffix.split('.').count())
         .max();
     let keep = match shared {

@@ -30,15 +30,21 @@ fn fold(name: &str) -> String {
 
 /// One edit that typosquats favour: a swap of neighbours, a doubled or dropped letter.
 fn typo_edit(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len() == b.len() {
-        let diffs: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-        return diffs.len() == 2
-            && diffs[1] == diffs[0] + 1
-            && a[diffs[0]] == b[diffs[1]]
-            && a[diffs[1]] == b[diffs[0]];
+    // Names are nearly always ASCII: compare bytes then, and spare the two char vectors.
+    if a.is_ascii() && b.is_ascii() {
+        return typo_edit_of(a.as_bytes(), b.as_bytes());
     }
-    let (long, short) = if a.len() > b.len() { (&a, &b) } else { (&b, &a) };
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    typo_edit_of(&a, &b)
+}
+
+fn typo_edit_of<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    if a.len() == b.len() {
+        let mut diffs = (0..a.len()).filter(|&i| a[i] != b[i]);
+        let (Some(first), Some(second), None) = (diffs.next(), diffs.next(), diffs.next()) else { return false };
+        return second == first + 1 && a[first] == b[second] && a[second] == b[first];
+    }
+    let (long, short) = if a.len() > b.len() { (a, b) } else { (b, a) };
     if long.len() != short.len() + 1 {
         return false;
     }
@@ -235,10 +241,13 @@ pub fn identity(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
             };
             let detail = judged.entry((domain, account)).or_insert_with_key(|(domain, account)| {
                 let known_domain = domains.contains(domain);
+                // A skill can name thousands of distinct hosts: prepare each one once, not once
+                // per well-known domain it is compared with.
+                let look = DomainLook::of(domain);
                 domains
                     .iter()
                     .filter(|_| !known_domain)
-                    .find(|known| domain_lookalike(domain, known))
+                    .find(|known| look.imitates(known))
                     .map(|known| format!("`{domain}` imitates `{known}`"))
                     .or_else(|| {
                         let account = account.as_deref().filter(|a| !protected.iter().any(|p| p == a))?;
@@ -264,23 +273,51 @@ fn known_scopes_contains(scopes: &[&str], scope: &str) -> bool {
 }
 
 /// Domains compare by their name label: `githuh.com` imitates `github.com`, `gitlab.com` does not.
+#[cfg(test)]
 fn domain_lookalike(domain: &str, known: &str) -> bool {
-    if domain == known {
-        return false;
+    DomainLook::of(domain).imitates(known)
+}
+
+/// A domain as the eye reads it, prepared once to be compared with every well-known domain.
+struct DomainLook<'a> {
+    domain: &'a str,
+    label: &'a str,
+    folded_label: String,
+    folded_domain: String,
+    rn_as_m: String,
+    vv_as_w: String,
+}
+
+impl<'a> DomainLook<'a> {
+    fn of(domain: &'a str) -> DomainLook<'a> {
+        let (label, _) = domain.split_once('.').unwrap_or((domain, ""));
+        DomainLook {
+            domain,
+            label,
+            folded_label: fold(label),
+            folded_domain: fold(domain),
+            rn_as_m: label.replace("rn", "m"),
+            vv_as_w: label.replace("vv", "w"),
+        }
     }
-    let (label, _) = domain.split_once('.').unwrap_or((domain, ""));
-    let (known_label, known_tld) = known.split_once('.').unwrap_or((known, ""));
-    if label == known_label || known_label.len() < 5 {
-        // Same name under another TLD is a different matter (country sites, mirrors).
-        return false;
+
+    fn imitates(&self, known: &str) -> bool {
+        if self.domain == known {
+            return false;
+        }
+        let (known_label, known_tld) = known.split_once('.').unwrap_or((known, ""));
+        if self.label == known_label || known_label.len() < 5 {
+            // Same name under another TLD is a different matter (country sites, mirrors).
+            return false;
+        }
+        // Registered look-alikes lean on what the eye skips: swapped or doubled letters, digits
+        // for letters, `rn` for `m`, `vv` for `w`. Any other one-letter change is a different name.
+        self.folded_label == known_label
+            || typo_edit(self.label, known_label)
+            || self.rn_as_m == known_label
+            || self.vv_as_w == known_label
+            || (self.folded_domain == known && !known_tld.is_empty())
     }
-    // Registered look-alikes lean on what the eye skips: swapped or doubled letters, digits for
-    // letters, `rn` for `m`, `vv` for `w`. Any other one-letter change is a different name.
-    fold(label) == known_label
-        || typo_edit(label, known_label)
-        || label.replace("rn", "m") == known_label
-        || label.replace("vv", "w") == known_label
-        || (fold(domain) == known && !known_tld.is_empty())
 }
 
 fn check_package(

@@ -14,6 +14,10 @@ pub struct HostLists {
     lists: BTreeMap<String, Vec<HostEntry>>,
     /// The same entries as written (lowercase), for lists of names rather than hosts.
     raw: BTreeMap<String, Vec<String>>,
+    /// List → host → the path prefixes it is listed with (`None`: any path). A lookup walks the
+    /// parent domains of the asked host, so its cost does not grow with the list: every URL of a
+    /// skill is checked against several lists.
+    by_host: BTreeMap<String, HashMap<String, Vec<Option<String>>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +31,7 @@ impl HostLists {
     pub fn parse<'a>(files: impl Iterator<Item = (&'a str, &'a str, &'a str)>) -> Result<Self, RuleError> {
         let mut lists = BTreeMap::new();
         let mut raw = BTreeMap::new();
+        let mut by_host = BTreeMap::new();
         for (name, origin, text) in files {
             let mut entries = Vec::new();
             let mut names = Vec::new();
@@ -48,10 +53,16 @@ impl HostLists {
                 entries.push(HostEntry { host: host.to_ascii_lowercase(), path_prefix: path });
                 names.push(line.to_ascii_lowercase());
             }
+            let mut hosts: HashMap<String, Vec<Option<String>>> = HashMap::new();
+            for entry in &entries {
+                let prefix = entry.path_prefix.as_ref().map(|p| p.to_ascii_lowercase());
+                hosts.entry(entry.host.clone()).or_default().push(prefix);
+            }
+            by_host.insert(name.to_string(), hosts);
             lists.insert(name.to_string(), entries);
             raw.insert(name.to_string(), names);
         }
-        Ok(HostLists { lists, raw })
+        Ok(HostLists { lists, raw, by_host })
     }
 
     /// The entries of a list as written (lowercase): for name lists.
@@ -74,17 +85,31 @@ impl HostLists {
 
     /// Whether `host` (or a parent domain of it) with `path` is in `list`.
     pub fn contains(&self, list: &str, host: &str, path: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.lists.get(list).is_some_and(|entries| {
-            entries.iter().any(|entry| {
-                let host_matches = host == entry.host || host.ends_with(&format!(".{}", entry.host));
-                host_matches
-                    && entry
-                        .path_prefix
-                        .as_deref()
-                        .is_none_or(|prefix| path.to_ascii_lowercase().starts_with(&prefix.to_ascii_lowercase()))
-            })
-        })
+        let Some(hosts) = self.by_host.get(list) else { return false };
+        let host = host.trim_end_matches('.');
+        let lowered;
+        let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            lowered = host.to_ascii_lowercase();
+            lowered.as_str()
+        } else {
+            host
+        };
+        let path_starts_with = |prefix: &str| {
+            path.len() >= prefix.len() && path.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+        };
+        // The host itself, then each parent domain: `a.b.example.com`, `b.example.com`, ...
+        let mut candidate = host;
+        loop {
+            if let Some(prefixes) = hosts.get(candidate)
+                && prefixes.iter().any(|prefix| prefix.as_deref().is_none_or(path_starts_with))
+            {
+                return true;
+            }
+            match candidate.split_once('.') {
+                Some((_, parent)) => candidate = parent,
+                None => return false,
+            }
+        }
     }
 
     /// The first list (of `lists`) containing the host, if any.
@@ -420,6 +445,15 @@ mod tests {
         assert!(!lists.contains("installers", "evilbun.sh", "/"));
         assert!(lists.contains("installers", "raw.githubusercontent.com", "/Homebrew/install/HEAD/install.sh"));
         assert!(!lists.contains("installers", "raw.githubusercontent.com", "/mallory/x/main/i.sh"));
+        // Hosts and path prefixes compare without ASCII case; a trailing root dot is the same host.
+        assert!(lists.contains("installers", "CDN.Bun.SH.", "/"));
+        assert!(lists.contains("installers", "raw.githubusercontent.com", "/homebrew/install/HEAD/install.sh"));
+        assert!(!lists.contains("installers", "raw.githubusercontent.com", "/Home"));
+        // A host that is not ASCII, or a list that does not exist, is simply not listed.
+        assert!(!lists.contains("installers", "bün.sh", "/"));
+        assert!(lists.contains("installers", "ü.bun.sh", "/"));
+        assert!(!lists.contains("nope", "bun.sh", "/"));
+        assert!(!lists.contains("installers", "", ""));
     }
 
     #[test]
