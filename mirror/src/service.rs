@@ -809,90 +809,138 @@ impl Mirror {
     /// scanner outage or `min_age` gets approved later).
     pub fn rescan(&self, all: bool, actor: &str) -> Result<Vec<(String, State, State, String)>, MirrorError> {
         let mut out = Vec::new();
-        for rec in self.meta.versions(None)? {
-            let eligible = rec.state == State::Approved || (all && rec.state.is_pending());
-            if !eligible {
-                continue;
-            }
-            let zip = match self.blobs.get(&rec.archive_sha256) {
-                Ok(z) => Arc::new(z),
-                Err(e) => {
-                    self.blob_fault(&rec, &e, actor)?;
-                    out.push((rec.key(), rec.state, rec.state, format!("blob unreadable: {e} (alerted)")));
-                    continue;
-                }
-            };
-            let r = vet_with_timeout(&self.vetter, &rec.display_name, zip.clone(), self.config.scan_timeout());
-            match (rec.state, r) {
-                (State::Approved, Err(e)) => {
-                    // A scanner outage must not revoke everything; it is reported instead.
-                    out.push((rec.key(), rec.state, rec.state, format!("rescan failed: {e} (kept)")));
-                }
-                (State::Approved, Ok(o)) => {
-                    let action = self.policy.action_for(o.verdict);
-                    let denied = validate::version(&rec.version)
-                        .ok()
-                        .and_then(|v| self.policy.denied(&rec.slug, &v, rec.owner.as_deref()).map(str::to_string));
-                    let refused = action == crate::policy::Action::Reject || denied.is_some();
-                    // A human approved this over the policy's objection: only new rules that
-                    // find something the approval did not see take it back.
-                    let overridden = self.meta.approval_action(&rec.slug, &rec.version)?.as_deref() == Some("override");
-                    let unseen: Vec<&str> =
-                        o.reason_codes.iter().filter(|c| !rec.reason_codes.contains(c)).map(String::as_str).collect();
-                    let rules_changed = rec.rules_version.as_deref() != Some(o.rules_version.as_str());
-                    self.meta.update_scan(rec.id, &o, actor)?;
-                    let finds_new = rules_changed && !unseen.is_empty();
-                    if refused && overridden && !finds_new {
-                        self.bump();
-                        out.push((
-                            rec.key(),
-                            rec.state,
-                            rec.state,
-                            format!(
-                                "still {} ({}); kept: approved with --override, nothing new found",
-                                o.verdict, o.rules_version
-                            ),
-                        ));
-                    } else if refused && overridden {
-                        let reason = format!(
-                            "retro-hunt: rules {} found what the override did not see: {}: {}",
-                            o.rules_version,
-                            unseen.join(", "),
-                            o.summary
-                        );
-                        self.revoke(&rec, &reason, actor, "rescan")?;
-                        out.push((rec.key(), State::Approved, State::Revoked, reason));
-                    } else if refused {
-                        let reason = match denied {
-                            Some(d) => format!("retro-hunt: now denied by policy: {d}"),
-                            None => {
-                                format!("retro-hunt: rules {} now say {}: {}", o.rules_version, o.verdict, o.summary)
-                            }
-                        };
-                        self.revoke(&rec, &reason, actor, "rescan")?;
-                        out.push((rec.key(), State::Approved, State::Revoked, reason));
-                    } else {
-                        self.bump();
-                        out.push((
-                            rec.key(),
-                            rec.state,
-                            rec.state,
-                            format!("still {} ({})", o.verdict, o.rules_version),
-                        ));
-                    }
-                }
-                (_, Err(e)) => out.push((rec.key(), rec.state, rec.state, format!("rescan failed: {e} (kept)"))),
-                (from, Ok(o)) => {
-                    let decision = self.policy_decision(&rec, &o)?;
-                    let to = self.apply(&rec, from, decision.clone(), Some(&o), actor, "rescan")?;
-                    if to == from {
-                        self.meta.update_scan(rec.id, &o, actor)?;
-                    }
-                    out.push((rec.key(), from, to, reason_of(&decision).to_string()));
-                }
+        let eligible: Vec<VersionRecord> = self
+            .meta
+            .versions(None)?
+            .into_iter()
+            .filter(|rec| rec.state == State::Approved || (all && rec.state.is_pending()))
+            .collect();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Scans run a batch at a time, on one thread per core; decisions are then taken one by
+        // one in store order, as before. A batch bounds the archives held in memory at once.
+        for batch in eligible.chunks(workers * 4) {
+            let scanned = self.read_and_vet(batch, workers);
+            for (rec, scanned) in batch.iter().zip(scanned) {
+                self.rescan_one(rec, scanned, actor, &mut out)?;
             }
         }
         Ok(out)
+    }
+
+    /// Reads and scans each version's archive on up to `workers` threads; results come back in
+    /// the order of `records`. Plain threads, not the scanner's rayon pool: a pool worker blocked
+    /// on a scan that needs the pool would starve it.
+    fn read_and_vet(
+        &self,
+        records: &[VersionRecord],
+        workers: usize,
+    ) -> Vec<Result<Result<VetOutcome, crate::vetting::VetError>, StoreError>> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<std::sync::Mutex<Option<_>>> = records.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..workers.min(records.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(rec) = records.get(i) else { break };
+                        let result = self.blobs.get(&rec.archive_sha256).map(|zip| {
+                            vet_with_timeout(&self.vetter, &rec.display_name, Arc::new(zip), self.config.scan_timeout())
+                        });
+                        *results[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
+                    }
+                });
+            }
+        });
+        results
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).unwrap_or_else(|| {
+                    Ok(Err(crate::vetting::VetError::Failed("the scan thread ended without a result".into())))
+                })
+            })
+            .collect()
+    }
+
+    /// Decides one rescanned version (see [`Mirror::rescan`]).
+    fn rescan_one(
+        &self,
+        rec: &VersionRecord,
+        scanned: Result<Result<VetOutcome, crate::vetting::VetError>, StoreError>,
+        actor: &str,
+        out: &mut Vec<(String, State, State, String)>,
+    ) -> Result<(), MirrorError> {
+        let r = match scanned {
+            Ok(r) => r,
+            Err(e) => {
+                self.blob_fault(rec, &e, actor)?;
+                out.push((rec.key(), rec.state, rec.state, format!("blob unreadable: {e} (alerted)")));
+                return Ok(());
+            }
+        };
+        match (rec.state, r) {
+            (State::Approved, Err(e)) => {
+                // A scanner outage must not revoke everything; it is reported instead.
+                out.push((rec.key(), rec.state, rec.state, format!("rescan failed: {e} (kept)")));
+            }
+            (State::Approved, Ok(o)) => {
+                let action = self.policy.action_for(o.verdict);
+                let denied = validate::version(&rec.version)
+                    .ok()
+                    .and_then(|v| self.policy.denied(&rec.slug, &v, rec.owner.as_deref()).map(str::to_string));
+                let refused = action == crate::policy::Action::Reject || denied.is_some();
+                // A human approved this over the policy's objection: only new rules that
+                // find something the approval did not see take it back.
+                let overridden = self.meta.approval_action(&rec.slug, &rec.version)?.as_deref() == Some("override");
+                let unseen: Vec<&str> =
+                    o.reason_codes.iter().filter(|c| !rec.reason_codes.contains(c)).map(String::as_str).collect();
+                let rules_changed = rec.rules_version.as_deref() != Some(o.rules_version.as_str());
+                self.meta.update_scan(rec.id, &o, actor)?;
+                let finds_new = rules_changed && !unseen.is_empty();
+                if refused && overridden && !finds_new {
+                    self.bump();
+                    out.push((
+                        rec.key(),
+                        rec.state,
+                        rec.state,
+                        format!(
+                            "still {} ({}); kept: approved with --override, nothing new found",
+                            o.verdict, o.rules_version
+                        ),
+                    ));
+                } else if refused && overridden {
+                    let reason = format!(
+                        "retro-hunt: rules {} found what the override did not see: {}: {}",
+                        o.rules_version,
+                        unseen.join(", "),
+                        o.summary
+                    );
+                    self.revoke(rec, &reason, actor, "rescan")?;
+                    out.push((rec.key(), State::Approved, State::Revoked, reason));
+                } else if refused {
+                    let reason = match denied {
+                        Some(d) => format!("retro-hunt: now denied by policy: {d}"),
+                        None => {
+                            format!("retro-hunt: rules {} now say {}: {}", o.rules_version, o.verdict, o.summary)
+                        }
+                    };
+                    self.revoke(rec, &reason, actor, "rescan")?;
+                    out.push((rec.key(), State::Approved, State::Revoked, reason));
+                } else {
+                    self.bump();
+                    out.push((rec.key(), rec.state, rec.state, format!("still {} ({})", o.verdict, o.rules_version)));
+                }
+            }
+            (_, Err(e)) => out.push((rec.key(), rec.state, rec.state, format!("rescan failed: {e} (kept)"))),
+            (from, Ok(o)) => {
+                let decision = self.policy_decision(rec, &o)?;
+                let to = self.apply(rec, from, decision.clone(), Some(&o), actor, "rescan")?;
+                if to == from {
+                    self.meta.update_scan(rec.id, &o, actor)?;
+                }
+                out.push((rec.key(), from, to, reason_of(&decision).to_string()));
+            }
+        }
+        Ok(())
     }
 
     /// Update review: file diff and capability delta against the last approved version.
