@@ -580,8 +580,8 @@ async fn update_review_and_retro_hunt() {
 async fn a_rescan_of_many_versions_decides_each_once_in_store_order() {
     let e = env();
     // More versions than one scan batch holds, so several batches run on several threads.
-    for i in 0..37 {
-        let marker = if i % 5 == 0 { " RETRO" } else { "" };
+    for i in 0..37u32 {
+        let marker = if i.is_multiple_of(5) { " RETRO" } else { "" };
         let text = format!("# Many {i}\nHOST:api.example.invalid{marker}\n");
         let o = e.ingest(&format!("many-{i}"), "1.0.0", "acme", &[("SKILL.md", text.as_str())]);
         assert!(matches!(o, IngestOutcome::New { state: State::Approved, .. }), "{o:?}");
@@ -592,8 +592,8 @@ async fn a_rescan_of_many_versions_decides_each_once_in_store_order() {
     let keys: Vec<String> = res.iter().map(|(k, ..)| k.clone()).collect();
     assert_eq!(keys, order);
     for (key, from, to, why) in &res {
-        let i: usize = key.trim_start_matches("many-").trim_end_matches("@1.0.0").parse().unwrap();
-        let expected = if i % 5 == 0 { State::Revoked } else { State::Approved };
+        let i: u32 = key.trim_start_matches("many-").trim_end_matches("@1.0.0").parse().unwrap();
+        let expected = if i.is_multiple_of(5) { State::Revoked } else { State::Approved };
         assert_eq!((*from, *to), (State::Approved, expected), "{key}: {why}");
     }
 }
