@@ -44,10 +44,10 @@ cp -a "$tmp/store" "$tmp/store.orig"
 best=""
 for i in $(seq "$runs"); do
   rm -rf "$tmp/store" && cp -a "$tmp/store.orig" "$tmp/store"
-  /usr/bin/time -f '%e %M' -o "$tmp/time" "$bin" rescan --all >"$tmp/rescan.out" 2>"$tmp/rescan.err"
-  read -r wall rss < <(tail -n 1 "$tmp/time")
+  /usr/bin/time -f '%U %S %e %M' -o "$tmp/time" "$bin" rescan --all >"$tmp/rescan.out" 2>"$tmp/rescan.err"
+  read -r user sys wall rss < <(tail -n 1 "$tmp/time")
   count=$(wc -l <"$tmp/rescan.out")
-  echo "run $i: $count versions rescanned in ${wall} s, peak RSS $((rss / 1024)) MB"
+  echo "run $i: $count versions rescanned in ${wall} s (CPU: ${user} s user, ${sys} s system), peak RSS $((rss / 1024)) MB"
   if [ -z "$best" ] || awk "BEGIN {exit !($wall < $best)}"; then best=$wall; best_count=$count; fi
 done
 awk -v w="$best" -v c="$best_count" 'BEGIN { printf "best: %d versions in %.2f s: %.0f versions/s\n", c, w, c / w }'

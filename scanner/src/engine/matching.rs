@@ -591,17 +591,20 @@ pub fn findings_of(rules: &RuleSet, files: &[FileAnalysis], hits: &[Hit]) -> Vec
             continue;
         };
         let severity = hit.severity.unwrap_or(severity);
-        let Located { file, line, column, end_line, end_column, snippet, decoded, context } = locate(files, hit);
+        // Where it starts decides whether it is listed; the snippet and source context cost far
+        // more, and a line of many matches must not pay them for the ones not listed.
+        let (file, line, column) = position(files, hit);
         if !seen.insert((hit.rule, file.clone(), line, column)) {
             continue;
         }
-        let key = (hit.rule, file.clone());
+        let key = (hit.rule, file);
         let count = per_rule_file.entry(key.clone()).or_insert(0);
         *count += 1;
         if *count > MAX_FINDINGS_PER_RULE_AND_FILE {
             *overflow.entry(key).or_insert(0) += 1;
             continue;
         }
+        let Located { file, line, column, end_line, end_column, snippet, decoded, context } = locate(files, hit);
         findings.push(Finding {
             rule_id: rule.id.clone(),
             severity,
@@ -670,13 +673,33 @@ fn source_context(f: &FileAnalysis, range: &Range<usize>) -> SourceContext {
     SourceContext { line: shown, marker_start, marker_len: marked.chars().count().clamp(1, visible) }
 }
 
+/// A hit's range in its file's text, widened to whole characters: a range mapped back from
+/// normalised text can end inside a multi-byte character (the map records where each source
+/// character starts), so positions, snippet and context all slice on boundaries.
+fn file_range(f: &FileAnalysis, range: Range<usize>) -> Range<usize> {
+    let text = f.text();
+    let start = floor_char_boundary(text, range.start);
+    start..ceil_char_boundary(text, range.end).max(start)
+}
+
+/// The file, line and column [`locate`] gives a hit, without its snippet and context.
+fn position(files: &[FileAnalysis], hit: &Hit) -> (String, u32, u32) {
+    let (f, range) = match &hit.location {
+        HitLocation::Path(path) => return (path.clone(), 0, 0),
+        HitLocation::File { file, range: None } => return (files[*file].path.clone(), 0, 0),
+        HitLocation::File { file, range: Some(range) } => (&files[*file], range.clone()),
+        HitLocation::Segment { file, segment, range } => {
+            let f = &files[*file];
+            (f, f.segments[*segment].file_range(range.clone()))
+        }
+    };
+    let (line, column) = f.lines.line_col(f.text(), file_range(f, range).start);
+    (f.path.clone(), line, column)
+}
+
 fn located_range(f: &FileAnalysis, range: Range<usize>, decoded: Option<Decoded>) -> Located {
     let text = f.text();
-    // A range mapped back from normalised text can end inside a multi-byte character (the map
-    // records where each source character starts); widen it to whole characters once, here,
-    // so positions, snippet and context all slice on boundaries.
-    let start = floor_char_boundary(text, range.start);
-    let range = start..ceil_char_boundary(text, range.end).max(start);
+    let range = file_range(f, range);
     let (line, column) = f.lines.line_col(text, range.start);
     let (end_line, end_column) = f.lines.line_col(text, range.end);
     let matched = text.get(range.clone()).unwrap_or("");

@@ -220,7 +220,9 @@ pub fn escape_snippet(text: &str, max_chars: usize) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c if c.is_control() || is_invisible(c) => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+                use std::fmt::Write as _;
+                // Writing into a String cannot fail.
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
         }
