@@ -95,12 +95,15 @@ impl Matching<'_> {
             return;
         }
         let text = file.text.clone().unwrap_or_default();
+        // The dataflow analyzer skips vendored bundles: a tree only it would read is not built
+        // for them (they are the costliest to parse).
+        let for_dataflow = self.rules.tree_demand_dataflow && !crate::engine::analyzers::dataflow::too_large(file);
         file.parse_trees(limits, |segment| {
             let Some(demand) = self.rules.tree_demand.get(&segment.lang) else { return false };
             let SegmentBody::Range(range) = &segment.body else { return false };
             let code = text.get(range.clone()).unwrap_or("");
             // The dataflow analyzer follows sources through the tree; most code has none.
-            if self.rules.tree_demand_dataflow && crate::engine::analyzers::dataflow::has_source(code) {
+            if for_dataflow && crate::engine::analyzers::dataflow::has_source(code) {
                 return true;
             }
             let first = literals.partition_point(|m| m.start < range.start);

@@ -51,7 +51,7 @@ pub fn has_source(code: &str) -> bool {
 }
 
 /// Files this large are vendored bundles; following values through them finds only noise.
-fn too_large(file: &FileAnalysis) -> bool {
+pub fn too_large(file: &FileAnalysis) -> bool {
     file.text().len() > 256 * 1024 || file.text().lines().any(|l| l.len() > 2000)
 }
 
