@@ -4,6 +4,7 @@
 mod api;
 mod common;
 mod crash;
+mod fake_upstream;
 mod fuzz;
 mod regressions;
 mod server;

