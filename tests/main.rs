@@ -7,6 +7,7 @@ mod identity;
 mod metamorphic;
 mod mirror_e2e;
 mod sarif;
+mod schemas;
 mod signatures_cli;
 mod threat_fixtures;
 mod util;

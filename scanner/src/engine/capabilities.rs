@@ -12,7 +12,9 @@ use crate::engine::rules::RuleSet;
 use crate::engine::urls;
 
 /// Least privilege a skill needs, in increasing order.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Privilege {
     /// Reads its own files only.
@@ -40,7 +42,7 @@ impl Privilege {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Capabilities {
     pub hosts: BTreeSet<String>,
     pub binaries: BTreeSet<String>,

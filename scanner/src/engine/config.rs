@@ -28,7 +28,7 @@ use serde::Deserialize;
 use crate::engine::finding::Severity;
 
 /// The `--fail-on` threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::EnumString)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, strum::EnumString, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase", ascii_case_insensitive, parse_err_ty = String, parse_err_fn = unknown_threshold)]
 pub enum FailOn {
@@ -57,7 +57,7 @@ fn unknown_threshold(s: &str) -> String {
     format!("unknown threshold `{s}` (info, low, medium, high, critical or never)")
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -83,7 +83,7 @@ pub struct Config {
 
 /// Where `skillscan install` may be sent by its registry. By default redirects stay within the
 /// registry's origin and never lead to loopback, private or link-local addresses.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstallConfig {
     /// Hosts a redirect may lead to besides the registry's own origin (e.g. its blob store).
@@ -94,7 +94,7 @@ pub struct InstallConfig {
     pub allow_private_targets: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InventoryConfig {
     /// URL of the vetted mirror: skills whose origin.json names another registry are flagged.
@@ -105,7 +105,7 @@ pub struct InventoryConfig {
     pub trusted_keys: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulesConfig {
     #[serde(default)]
@@ -116,7 +116,7 @@ pub struct RulesConfig {
     pub severity: BTreeMap<String, Severity>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IgnoreEntry {
     /// A rule id, or `*` for every rule.
@@ -128,6 +128,7 @@ pub struct IgnoreEntry {
     pub reason: String,
     /// `YYYY-MM-DD`; after this date the ignore no longer applies and a warning says so.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub expires: Option<toml::value::Datetime>,
 }
 
@@ -135,7 +136,7 @@ fn any_path() -> String {
     "**".to_string()
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CiConfig {
     /// Every skill must carry a signature that verifies against `trusted_keys`.

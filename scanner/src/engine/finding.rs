@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
     Hash,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
     strum::Display,
     strum::EnumString,
     strum::IntoStaticStr,
@@ -46,7 +47,19 @@ fn unknown_severity(s: &str) -> String {
 
 /// How sure a rule is that a match means what its message says.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default, strum::IntoStaticStr,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    strum::IntoStaticStr,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
@@ -204,6 +217,20 @@ impl<'de> Deserialize<'de> for Category {
     }
 }
 
+/// In a schema, a category is one of the codes or one of the names (rule files may give either;
+/// reports carry the code as `category` and the name as `category_name`).
+impl schemars::JsonSchema for Category {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Category".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut spellings: Vec<&str> = Category::ALL.iter().map(|c| c.code()).collect();
+        spellings.extend(Category::ALL.iter().map(|c| c.name()).filter(|name| *name != "coverage"));
+        schemars::json_schema!({ "type": "string", "enum": spellings })
+    }
+}
+
 /// A finding's category in JSON: the code as `category` (unchanged for existing consumers) and
 /// the readable name next to it as `category_name`.
 mod category_fields {
@@ -211,8 +238,8 @@ mod category_fields {
 
     use super::Category;
 
-    #[derive(Serialize)]
-    struct Written {
+    #[derive(Serialize, schemars::JsonSchema)]
+    pub struct Written {
         category: Category,
         category_name: &'static str,
     }
@@ -232,7 +259,7 @@ mod category_fields {
 }
 
 /// A decoded payload: how it was decoded and what it says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Decoded {
     /// Decoding steps from the file's text to the matched text, e.g. `["base64", "xor(0x5a)"]`.
     pub chain: Vec<String>,
@@ -241,14 +268,14 @@ pub struct Decoded {
 }
 
 /// Why a finding does not count.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Suppression {
     /// `config` (an `[[ignore]]` entry of skillscan.toml) or `inline` (a `skillscan-ignore` comment).
     pub kind: SuppressionKind,
     pub reason: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SuppressionKind {
     Config,
@@ -256,7 +283,7 @@ pub enum SuppressionKind {
 }
 
 /// A second location that contributes to a finding (e.g. the network send of a credential read).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RelatedLocation {
     pub file: String,
     pub line: u32,
@@ -266,12 +293,13 @@ pub struct RelatedLocation {
 }
 
 /// One piece of evidence: which rule matched, where, and what it matched.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     pub rule_id: String,
     pub severity: Severity,
     /// Serialised as `category` (the code) and `category_name`.
     #[serde(flatten, with = "category_fields")]
+    #[schemars(with = "category_fields::Written")]
     pub category: Category,
     pub confidence: Confidence,
     pub message: String,

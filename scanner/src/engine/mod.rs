@@ -14,7 +14,8 @@
 //!   [`matching`] (compiled rules over the views), [`capabilities`], [`correlate`];
 //! - policy and judgement: [`config`], [`suppress`], [`verdict`];
 //! - [`scan`]: the pipeline tying them together, [`selftest`] (every rule example through the
-//!   real scanner) and [`report`] (human, SARIF and GitHub renderings of a scan report).
+//!   real scanner), [`report`] (human, SARIF and GitHub renderings of a scan report) and
+//!   [`schemas`] (JSON Schemas of the report, rule files and `skillscan.toml`).
 
 pub mod analysis;
 pub mod analyzers;
@@ -35,6 +36,7 @@ pub mod provenance;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod schemas;
 pub mod selftest;
 pub mod suppress;
 pub mod text;

@@ -43,7 +43,7 @@ impl Default for ScanOptions {
 }
 
 /// One skill's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SkillReport {
     /// The skill root as found under the scanned path.
     pub root: String,
@@ -59,14 +59,14 @@ pub struct SkillReport {
     pub capabilities: Capabilities,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,
     pub rules_version: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub skills: usize,
     pub files: usize,
@@ -77,7 +77,7 @@ pub struct Summary {
 }
 
 /// The versioned report (`--format json` is this, serialised).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ScanReport {
     pub version: u32,
     pub tool: Tool,

@@ -32,6 +32,7 @@ use crate::engine::finding::{Category, Confidence, Finding, Severity};
     Hash,
     Serialize,
     Deserialize,
+    schemars::JsonSchema,
     strum::Display,
     strum::EnumString,
     strum::IntoStaticStr,

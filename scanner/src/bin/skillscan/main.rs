@@ -12,6 +12,7 @@ mod password;
 mod pin_cmd;
 mod rules_cmd;
 mod scan_cmd;
+mod schema_cmd;
 mod shared;
 mod sign_cmd;
 mod skills;
@@ -59,6 +60,8 @@ enum Command {
     Ci(Box<ci_cmd::CiArgs>),
     /// List the agent skills installed on this host, with source, pin, signature and scan status.
     Inventory(Box<inventory_cmd::InventoryArgs>),
+    /// Print the JSON Schema of the scan report, of a rule file or of skillscan.toml.
+    Schema(schema_cmd::SchemaArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Install(args) => install_cmd::run(*args),
         Command::Ci(args) => ci_cmd::run(*args),
         Command::Inventory(args) => inventory_cmd::run(*args),
+        Command::Schema(args) => schema_cmd::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -12,7 +12,7 @@ use crate::engine::finding::{Category, Confidence, Severity};
 use crate::engine::lang::Lang;
 pub use crate::engine::view::View;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFile {
     /// Stable identifier, kebab-case, never reused; equal to the file stem.
@@ -56,14 +56,14 @@ pub struct RuleFile {
     pub examples: Examples,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provenance {
     /// The match downloads code and runs it: judge the download's host.
     Installer,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RuleSeverity {
     None,
@@ -92,7 +92,7 @@ fn default_views() -> Vec<View> {
 }
 
 /// Exactly one matcher.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchSpec {
     /// A regular expression (Rust `regex` syntax). Named groups become message placeholders;
@@ -131,7 +131,7 @@ pub struct MatchSpec {
 /// word character (`.ssh` matches in `~/.ssh/id_rsa`, not in `~/.sshd`; `wallet.dat` not in
 /// `mywallet.dat`). A mention inside a longer mention of another member counts only for the
 /// longer one.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AtLeast {
     /// How many distinct members make a match (at least 2).
@@ -143,14 +143,14 @@ pub struct AtLeast {
     pub within: Within,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum MemberList {
     Named(String),
     Inline(Vec<String>),
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Within {
     /// One line of the segment (one command, one array literal written on a line).
@@ -169,7 +169,7 @@ impl Within {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Correlate {
     /// Every one of these capabilities must be present.
@@ -178,7 +178,7 @@ pub struct Correlate {
     pub scope: CorrelateScope,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CorrelateScope {
     /// All facts in one file (a Markdown file's code blocks count as one file).
@@ -189,7 +189,7 @@ pub enum CorrelateScope {
 }
 
 /// Conditions under which a match is not a finding.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Unless {
     /// The line holding the match matches this regex (e.g. a deny-list: "never run …").
@@ -216,7 +216,7 @@ pub struct Unless {
     pub corroborated: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Examples {
     #[serde(rename = "match")]
@@ -227,14 +227,14 @@ pub struct Examples {
 
 /// A small skill to scan: a string is the content of one file (named after the rule's first
 /// language, or SKILL.md); the long form names files, wraps them in an archive, or gives bytes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Example {
     Text(String),
     Spec(Box<ExampleSpec>),
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExampleSpec {
     /// For a `match` example of a rule whose severity depends on what matched (installer
@@ -278,14 +278,14 @@ pub struct ExampleSpec {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GeneratedFile {
     pub fill: String,
     pub size: usize,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExampleLimits {
     pub max_entries: Option<usize>,
