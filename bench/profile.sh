@@ -17,8 +17,8 @@ cutoff=${2:-3}
 command -v perf >/dev/null || { echo "perf is not installed (Debian: apt-get install linux-perf)" >&2; exit 2; }
 out=target/profile
 mkdir -p "$out"
-# Line tables only: enough for perf to name inlined frames, without changing the optimised code.
-CARGO_PROFILE_RELEASE_DEBUG=line-tables-only CARGO_TARGET_DIR=$out/target \
+# Line tables and symbols (release strips them): enough for perf to name inlined frames, without changing the optimised code.
+CARGO_PROFILE_RELEASE_DEBUG=line-tables-only CARGO_PROFILE_RELEASE_STRIP=false CARGO_TARGET_DIR=$out/target \
   cargo build --release --quiet --bin skillscan
 bin=$out/target/release/skillscan
 if [ "$target" = corpus ]; then

@@ -538,21 +538,11 @@ fn ci_reports_in_every_format_with_repository_relative_paths() {
     );
 }
 
-/// The `run:` lines of the workflow and the hook's `entry` + `args` that invoke skillscan.
-fn documented_commands() -> Vec<String> {
-    let workflow = std::fs::read_to_string(workspace().join("docs/github-actions/skillscan.yml")).unwrap();
-    let workflow: serde_json::Value = serde_saphyr::from_str(&workflow).unwrap();
-    let mut commands = Vec::new();
-    for job in workflow["jobs"].as_object().unwrap().values() {
-        for step in job["steps"].as_array().unwrap() {
-            if let Some(run) = step["run"].as_str() {
-                commands.extend(run.lines().filter(|l| l.trim_start().starts_with("skillscan ")).map(str::to_owned));
-            }
-        }
-    }
-    assert_eq!(commands.len(), 2, "the workflow runs skillscan ci twice (SARIF, annotations): {commands:?}");
+/// The pre-commit hook's `entry` + `args`.
+fn pre_commit_commands() -> Vec<String> {
     let hooks = std::fs::read_to_string(workspace().join("docs/pre-commit-hooks.yaml")).unwrap();
     let hooks: serde_json::Value = serde_saphyr::from_str(&hooks).unwrap();
+    let mut commands = Vec::new();
     for hook in hooks.as_array().unwrap() {
         assert_eq!(hook["language"], "system");
         assert_eq!(hook["pass_filenames"], false);
@@ -563,16 +553,19 @@ fn documented_commands() -> Vec<String> {
     commands
 }
 
+/// `PATH` with the freshly built `skillscan` first.
+fn path_with_skillscan() -> String {
+    let skillscan_dir = bin("skillscan").parent().unwrap().to_path_buf();
+    format!("{}:{}", skillscan_dir.display(), std::env::var("PATH").unwrap_or_default())
+}
+
 #[test]
-fn the_documented_workflow_and_pre_commit_hook_commands_work() {
-    let commands = documented_commands();
-    assert!(
-        commands.iter().any(|c| c.contains("--format sarif")) && commands.iter().any(|c| c.contains("--format github"))
-    );
+fn the_documented_pre_commit_hook_command_works() {
+    let commands = pre_commit_commands();
+    assert!(!commands.is_empty());
     let (repo, _) = pinned_repository();
     let r = repo.path();
-    let skillscan_dir = bin("skillscan").parent().unwrap().to_path_buf();
-    let path = format!("{}:{}", skillscan_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = path_with_skillscan();
     let run = |command: &str| -> Output {
         Command::new("sh")
             .arg("-c")
@@ -587,19 +580,135 @@ fn the_documented_workflow_and_pre_commit_hook_commands_work() {
         let o = run(command);
         assert_eq!(code(&o), 0, "`{command}` on a clean repository:\n{}", out_text(&o));
     }
-    assert!(r.join("skillscan.sarif").is_file(), "the workflow uploads skillscan.sarif");
-
-    // A tampered skill fails every documented command with exit 3, naming the file.
-    let script = r.join("skills/weather-brief/scripts/forecast.py");
-    let mut bytes = std::fs::read(&script).unwrap();
-    let last = bytes.len() - 2;
-    bytes[last] ^= 0x01;
-    std::fs::write(&script, bytes).unwrap();
+    tamper_forecast(r);
     for command in &commands {
         let o = run(command);
         assert_eq!(code(&o), 3, "`{command}` on a tampered repository:\n{}", out_text(&o));
         assert!(out_text(&o).contains("scripts/forecast.py"), "`{command}`:\n{}", out_text(&o));
     }
+}
+
+/// Flips one bit near the end of a pinned script.
+fn tamper_forecast(r: &Path) {
+    let script = r.join("skills/weather-brief/scripts/forecast.py");
+    let mut bytes = std::fs::read(&script).unwrap();
+    let last = bytes.len() - 2;
+    bytes[last] ^= 0x01;
+    std::fs::write(&script, bytes).unwrap();
+}
+
+fn yaml(rel: &str) -> serde_json::Value {
+    serde_saphyr::from_str(&std::fs::read_to_string(workspace().join(rel)).unwrap()).unwrap()
+}
+
+#[test]
+fn the_docs_workflow_runs_the_composite_action_with_the_permissions_code_scanning_needs() {
+    let workflow = yaml("docs/github-actions/skillscan.yml");
+    for (permission, level) in [("contents", "read"), ("security-events", "write"), ("actions", "read")] {
+        assert_eq!(workflow["permissions"][permission], level, "permission {permission}");
+    }
+    let steps: Vec<&serde_json::Value> =
+        workflow["jobs"].as_object().unwrap().values().flat_map(|j| j["steps"].as_array().unwrap()).collect();
+    let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
+    assert!(uses.iter().any(|u| u.split('@').next().unwrap().ends_with("/skillscan")), "{uses:?}");
+    assert!(steps.iter().all(|s| s["run"].is_null()), "the workflow leaves the work to the action");
+
+    let action = yaml("action.yml");
+    assert_eq!(action["runs"]["using"], "composite");
+    let steps = action["runs"]["steps"].as_array().unwrap();
+    let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
+    assert!(uses.contains(&"github/codeql-action/upload-sarif@v4"), "{uses:?}");
+    assert!(uses.contains(&"actions/cache@v4"), "{uses:?}");
+    assert!(!uses.iter().any(|u| u.contains("upload-sarif@v3")));
+    for step in steps.iter().filter(|s| s["run"].is_string()) {
+        assert_eq!(step["shell"], "bash", "composite run steps must name their shell");
+        let o = Command::new("bash").arg("-n").arg("-c").arg(step["run"].as_str().unwrap()).output().unwrap();
+        assert!(o.status.success(), "bash -n {}: {}", step["name"], out_text(&o));
+    }
+}
+
+/// Runs the composite action's own `run:` steps (after the build and cache steps, which need
+/// GitHub) the way the runner does: `${{ inputs.* }}` and `${{ steps.*.outputs.* }}` resolved,
+/// `GITHUB_OUTPUT` a file. Returns (the ci step's exit-code output, the result step's output).
+fn run_action(repo: &Path) -> (String, Output, Output) {
+    let action = yaml("action.yml");
+    let inputs = action["inputs"].as_object().unwrap();
+    let path = path_with_skillscan();
+    let github_output = repo.join(".github-output");
+    let mut outputs: BTreeMap<String, String> = BTreeMap::new();
+    let resolve = |value: &str, outputs: &BTreeMap<String, String>| -> String {
+        let mut out = value.to_owned();
+        for (name, input) in inputs {
+            let default = input["default"].as_str().unwrap_or_default();
+            out = out.replace(&format!("${{{{ inputs.{name} }}}}"), default);
+        }
+        for (name, value) in outputs {
+            out = out.replace(&format!("${{{{ steps.{name} }}}}"), value);
+        }
+        out
+    };
+    let mut annotations = None;
+    let mut result = None;
+    for step in action["runs"]["steps"].as_array().unwrap() {
+        let (Some(script), Some(name)) = (step["run"].as_str(), step["name"].as_str()) else { continue };
+        if step["id"] == "key" || script.contains("cargo install") {
+            continue; // the cache and the build are GitHub's business; the test built skillscan
+        }
+        std::fs::write(&github_output, "").unwrap();
+        let mut command = Command::new("bash");
+        command
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
+            .arg(script)
+            .current_dir(repo)
+            .env("PATH", &path)
+            .env("GITHUB_OUTPUT", &github_output)
+            .env_remove("CLAWHUB_REGISTRY");
+        for (key, value) in step["env"].as_object().into_iter().flatten() {
+            command.env(key, resolve(value.as_str().unwrap(), &outputs));
+        }
+        let o = command.output().unwrap();
+        if let Some(id) = step["id"].as_str() {
+            for line in std::fs::read_to_string(&github_output).unwrap().lines() {
+                if let Some((key, value)) = line.split_once('=') {
+                    outputs.insert(format!("{id}.outputs.{key}"), value.to_owned());
+                }
+            }
+        }
+        if name.contains("annotations") {
+            annotations = Some(o);
+        } else if name == "Result" {
+            result = Some(o);
+        } else {
+            assert!(o.status.success(), "step {name}: {}", out_text(&o));
+        }
+    }
+    let code = outputs.get("ci.outputs.exit-code").cloned().expect("the ci step sets exit-code");
+    (code, annotations.expect("an annotations step"), result.expect("a Result step"))
+}
+
+#[test]
+fn the_composite_action_gates_a_repository_and_fails_with_skillscans_exit_code() {
+    let (repo, _) = pinned_repository();
+    let r = repo.path();
+    let (ci_code, annotations, result) = run_action(r);
+    assert_eq!(ci_code, "0", "{}", out_text(&result));
+    assert_eq!(code(&result), 0, "{}", out_text(&result));
+    assert!(code(&annotations) == 0, "{}", out_text(&annotations));
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(r.join("skillscan.sarif")).unwrap()).expect("the action writes SARIF");
+    assert_eq!(sarif["version"], "2.1.0");
+
+    tamper_forecast(r);
+    let (ci_code, annotations, result) = run_action(r);
+    assert_eq!(ci_code, "3");
+    assert_eq!(code(&result), 3, "the job fails with skillscan's exit code: {}", out_text(&result));
+    assert!(
+        String::from_utf8_lossy(&annotations.stdout).contains("skills/weather-brief/scripts/forecast.py"),
+        "{}",
+        out_text(&annotations)
+    );
+    let sarif = std::fs::read_to_string(r.join("skillscan.sarif")).unwrap();
+    assert!(sarif.contains("skills/weather-brief/scripts/forecast.py"), "the SARIF of the failing run is uploaded");
 }
 
 // ---------------------------------------------------------------- inventory
