@@ -29,11 +29,12 @@ async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response
 
 /// Reads are anonymous unless `require_read_token` is set; then a `read` or `admin`
 /// token is needed, for `/metrics` too (its counters describe what is stored and served).
-/// `/healthz` stays open for probes.
+/// `/healthz` and `/readyz` stay open for probes.
 async fn read_auth(State(st): State<AppState>, req: Request, next: Next) -> Response {
     if st.mirror.config.require_read_token {
         let p = req.uri().path();
-        let exempt = p == "/healthz" || p.starts_with("/.well-known/") || p.starts_with("/api/v1/admin/");
+        let exempt =
+            p == "/healthz" || p == "/readyz" || p.starts_with("/.well-known/") || p.starts_with("/api/v1/admin/");
         if !exempt && st.caller(req.headers()).is_none() {
             return ApiError::Unauthorized.into_response();
         }
@@ -68,6 +69,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(routes::proof::router())
         .merge(routes::admin::router())
         .route("/healthz", get(routes::ops::healthz))
+        .route("/readyz", get(routes::ops::readyz))
         .route("/metrics", get(routes::ops::metrics))
         .route("/api/cli/telemetry/install", post(routes::ops::telemetry))
         .fallback(not_found)

@@ -4,7 +4,7 @@
 //! The snapshot is rebuilt here (off the request path) and swapped atomically.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use axum::http::HeaderMap;
@@ -25,6 +25,8 @@ pub struct Inner {
     generation: AtomicU64,
     /// Last seen (local change counter, store change counter).
     seen: std::sync::Mutex<(u64, i64)>,
+    /// The last rebuild failed: the snapshot being served is stale (`/readyz` says so).
+    stale: AtomicBool,
 }
 
 impl std::ops::Deref for AppState {
@@ -64,6 +66,7 @@ pub const ROUTES: &[&str] = &[
     "/api/v1/admin/alerts",
     "/api/v1/admin/sync-failures",
     "/healthz",
+    "/readyz",
     "/metrics",
 ];
 
@@ -78,6 +81,7 @@ impl AppState {
             snapshot: ArcSwap::from_pointee(snap),
             metrics: Metrics::new(ROUTES),
             generation: AtomicU64::new(1),
+            stale: AtomicBool::new(false),
             seen: std::sync::Mutex::new((local, store)),
         })))
     }
@@ -93,13 +97,20 @@ impl AppState {
                 self.snapshot.store(Arc::new(s));
                 self.metrics.snapshot_rebuilds.fetch_add(1, Ordering::Relaxed);
                 *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = (local, store);
+                self.stale.store(false, Ordering::SeqCst);
                 Ok(())
             }
             Err(e) => {
                 self.metrics.snapshot_rebuild_failures.fetch_add(1, Ordering::Relaxed);
+                self.stale.store(true, Ordering::SeqCst);
                 Err(e)
             }
         }
+    }
+
+    /// Whether the last snapshot rebuild failed (the served snapshot is older than the store).
+    pub fn snapshot_stale(&self) -> bool {
+        self.stale.load(Ordering::SeqCst)
     }
 
     /// Rebuild if anything changed since the last build (in this process or another).

@@ -11,11 +11,15 @@ use super::{SortedKeys, json_body, json_with_status};
 use crate::model::State as VState;
 use crate::state::AppState;
 
-/// `GET /healthz`.
+/// `GET /healthz`: liveness. The process is up and answering; what it serves is
+/// described, including a degraded state, but the answer is always 200: restarting the process
+/// would not mend a corrupt blob. Readiness (should traffic come here) is `/readyz`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
     pub ok: bool,
+    /// Approved versions are unavailable because their stored archive is missing or corrupt.
+    pub degraded: bool,
     /// The read snapshot's generation.
     pub generation: u64,
     pub approved_versions: u64,
@@ -28,20 +32,85 @@ pub struct Health {
     pub blob_faults: Vec<String>,
 }
 
-/// `ok` with 200, or degraded (`ok: false`, 503) while an approved version's blob is
-/// missing or corrupt, so probes and load balancers notice.
 pub async fn healthz(State(st): State<AppState>) -> Response {
     let snap = st.snapshot.load();
-    let degraded = !snap.blob_faults.is_empty();
-    let health = SortedKeys(Health {
-        ok: !degraded,
+    json_body(&SortedKeys(Health {
+        ok: true,
+        degraded: !snap.blob_faults.is_empty(),
         generation: snap.generation,
         approved_versions: snap.counts.get(&VState::Approved).copied().unwrap_or(0),
         signing: !snap.pubkey.is_empty(),
         rules_version: st.mirror.vetter.rules_version(),
         blob_faults: snap.blob_faults.clone(),
-    });
-    if degraded { json_with_status(StatusCode::SERVICE_UNAVAILABLE, &health) } else { json_body(&health) }
+    }))
+}
+
+/// One check of `/readyz`.
+#[derive(Debug, Serialize)]
+pub struct ReadyCheck {
+    pub name: &'static str,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// `GET /readyz`: 200 when the mirror can serve what it promises, else 503 with the failing
+/// checks, so a load balancer takes it out of rotation.
+#[derive(Debug, Serialize)]
+pub struct Readiness {
+    pub ready: bool,
+    pub checks: Vec<ReadyCheck>,
+}
+
+pub async fn readyz(State(st): State<AppState>) -> Response {
+    let snap = st.snapshot.load_full();
+    let mirror = st.mirror.clone();
+    // The store answers (a cheap read) and has no open blob fault the snapshot has not
+    // caught up with yet.
+    let store = tokio::task::spawn_blocking(move || -> Result<usize, String> {
+        mirror.meta.change_counter().map_err(|e| e.to_string())?;
+        mirror.meta.blob_faults().map(|f| f.len()).map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    let store_check = match &store {
+        Ok(_) => ReadyCheck { name: "store", ok: true, detail: "reachable".into() },
+        Err(e) => {
+            // The detail stays in the log: a probe's answer does not describe the host's files.
+            tracing::warn!(error = %e, "readiness: the store does not answer");
+            ReadyCheck { name: "store", ok: false, detail: "unreachable (see the server log)".into() }
+        }
+    };
+    let stale = st.snapshot_stale();
+    let faults = snap.blob_faults.len().max(*store.as_ref().unwrap_or(&0));
+    let checks = vec![
+        store_check,
+        ReadyCheck {
+            name: "snapshot",
+            ok: !stale,
+            detail: if stale {
+                format!("generation {} is stale: the last rebuild failed", snap.generation)
+            } else {
+                format!("generation {}", snap.generation)
+            },
+        },
+        ReadyCheck {
+            name: "signing-key",
+            ok: !snap.pubkey.is_empty(),
+            detail: if snap.pubkey.is_empty() { "no signing key loaded".into() } else { "loaded".into() },
+        },
+        ReadyCheck {
+            name: "integrity",
+            ok: faults == 0,
+            detail: if faults == 0 {
+                "no open corruption alert".into()
+            } else {
+                format!("{faults} approved version(s) with a missing or corrupt archive")
+            },
+        },
+    ];
+    let ready = checks.iter().all(|c| c.ok);
+    let body = Readiness { ready, checks };
+    if ready { json_body(&body) } else { json_with_status(StatusCode::SERVICE_UNAVAILABLE, &body) }
 }
 
 pub async fn metrics(State(st): State<AppState>) -> Response {

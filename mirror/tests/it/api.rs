@@ -6,6 +6,8 @@ use skillscan_mirror::config::Config;
 use skillscan_mirror::model::State;
 use skillscan_mirror::policy::Policy;
 use skillscan_mirror::service::IngestOutcome;
+use skillscan_mirror::{AppState, Mirror, build_router};
+use std::sync::Arc;
 
 use crate::common::*;
 
@@ -43,6 +45,47 @@ async fn well_known_and_health() {
     let m = text(&b);
     assert!(m.contains("skillscan_mirror_versions{state=\"approved\"} 1"), "{m}");
     assert!(m.contains("skillscan_mirror_http_requests_total{route=\"/healthz\",status=\"2xx\"} 1"), "{m}");
+}
+
+/// Liveness is the process answering; readiness is the store, a current snapshot, a signing
+/// key and no open corruption alert.
+#[tokio::test]
+async fn readyz_checks_store_snapshot_key_and_integrity() {
+    let e = seeded();
+    let (s, _, b) = get(e.app(), "/readyz").await;
+    assert_eq!(s, 200, "{}", text(&b));
+    let body = json(&b);
+    assert_eq!(body["ready"], true);
+    let names: Vec<&str> = body["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["store", "snapshot", "signing-key", "integrity"]);
+    assert!(body["checks"].as_array().unwrap().iter().all(|c| c["ok"] == true), "{body}");
+
+    // The same data served without a signing key: alive, not ready.
+    let unsigned = Arc::new(Mirror {
+        signer: Arc::new(skillscan_mirror::vetting::UnavailableSigner),
+        meta: e.mirror.meta.clone(),
+        blobs: e.mirror.blobs.clone(),
+        vetter: e.mirror.vetter.clone(),
+        data_dir: e.mirror.data_dir.clone(),
+        config: e.mirror.config.clone(),
+        policy: e.mirror.policy.clone(),
+        local_changes: e.mirror.local_changes.clone(),
+    });
+    let app = build_router(AppState::new(unsigned).unwrap());
+    let (s, _, b) = get(app.clone(), "/healthz").await;
+    assert_eq!(s, 200, "{}", text(&b));
+    let (s, _, b) = get(app, "/readyz").await;
+    assert_eq!(s, 503, "{}", text(&b));
+    let body = json(&b);
+    assert_eq!(body["ready"], false);
+    let failing: Vec<&str> = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing, ["signing-key"], "{body}");
 }
 
 #[tokio::test]

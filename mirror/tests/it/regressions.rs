@@ -509,9 +509,14 @@ async fn defect3_corrupt_or_missing_blob_alerts_degrades_and_never_rolls_back() 
             index["versions"].as_array().unwrap().iter().filter_map(|v| v["version"].as_str()).collect();
         assert_eq!(versions.len(), 2, "hot={hot}: {index}");
         assert!(versions.contains(&"1.0.1"), "hot={hot}: {index}");
+        // Alive (a restart would not mend the blob) but degraded, and not ready.
         let (s, _, b) = get(app(), "/healthz").await;
+        assert_eq!(s, 200, "hot={hot}: {}", text(&b));
+        assert_eq!(json(&b)["degraded"], true);
+        let (s, _, b) = get(app(), "/readyz").await;
         assert_eq!(s, 503, "hot={hot}: {}", text(&b));
-        assert_eq!(json(&b)["ok"], false);
+        let integrity = json(&b)["checks"].as_array().unwrap().iter().find(|c| c["name"] == "integrity").cloned();
+        assert_eq!(integrity.unwrap()["ok"], false, "hot={hot}: {}", text(&b));
         let (_, _, b) = get(app(), "/metrics").await;
         assert!(text(&b).contains("skillscan_mirror_blob_faults 1"), "hot={hot}: {}", text(&b));
         // Alerted once: an alert, its audit entry and its webhook.
@@ -532,7 +537,7 @@ async fn defect3_corrupt_or_missing_blob_alerts_degrades_and_never_rolls_back() 
         let (s, _, b) = get(app(), "/api/v1/download?slug=weather-brief").await;
         assert_eq!(s, 200, "hot={hot}: {}", text(&b));
         assert_eq!(b.as_ref(), newest.zip.as_slice());
-        assert_eq!(get(app(), "/healthz").await.0, 200);
+        assert_eq!(get(app(), "/readyz").await.0, 200);
         let audit = e.mirror.meta.audit(None).unwrap();
         assert!(audit.iter().any(|a| a.action == "blob-restored" && a.version == "1.0.1"), "{audit:?}");
     }
@@ -557,10 +562,14 @@ async fn defect3_cold_blob_rotting_under_a_running_server_answers_503_and_alerts
     let alerts = e.mirror.meta.alerts().unwrap();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].kind, "blob-corrupt");
+    // The store knows at once: not ready even before the snapshot catches up.
+    assert_eq!(get(e.app(), "/readyz").await.0, 503);
     // Once the server has noticed, the skill stays unavailable (and health degraded) until an
     // operator acts.
     e.state.rebuild().unwrap();
-    assert_eq!(get(e.app(), "/healthz").await.0, 503);
+    assert_eq!(get(e.app(), "/readyz").await.0, 503);
+    let (s, _, b) = get(e.app(), "/healthz").await;
+    assert_eq!((s.as_u16(), json(&b)["degraded"].as_bool()), (200, Some(true)));
     assert_eq!(get(e.app(), "/api/v1/skills/weather-brief/install").await.0, 503);
 }
 

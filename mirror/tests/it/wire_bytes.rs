@@ -135,6 +135,7 @@ async fn every_json_answer_byte_for_byte() {
         "/api/v1/skills/careful-skill/moderation",
         "/api/v1/skillscan/index.json",
         "/healthz",
+        "/readyz",
     ];
     let mut out = String::new();
     let mut record = |what: String, status: u16, body: &[u8]| {
