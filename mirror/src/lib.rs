@@ -39,6 +39,7 @@ pub mod adapters;
 pub mod app;
 pub mod archive;
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod digests;
 pub mod error;

@@ -203,6 +203,32 @@ impl SqliteStore {
         Self::init(conn)
     }
 
+    /// Open the database of an existing mirror; a missing file is an error, not a new mirror.
+    pub fn open_existing(path: &Path) -> Result<SqliteStore, StoreError> {
+        use rusqlite::OpenFlags;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| match e {
+                    rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::CannotOpen => {
+                        StoreError::io(path, std::io::Error::from(std::io::ErrorKind::NotFound))
+                    }
+                    other => StoreError::Db(other),
+                })?;
+        Self::init(conn)
+    }
+
+    /// Write a consistent copy of the database to `dest` (a new file) with `VACUUM INTO`: one
+    /// read transaction, so writers in other processes go on and the copy is one committed state.
+    pub fn vacuum_into(&self, dest: &Path) -> Result<(), StoreError> {
+        let dest = dest.to_str().ok_or_else(|| {
+            StoreError::io(dest, std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a UTF-8 path"))
+        })?;
+        self.with(|conn| {
+            conn.execute("VACUUM INTO ?1", [dest])?;
+            Ok(())
+        })
+    }
+
     pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
         Self::init(Connection::open_in_memory()?)
     }

@@ -2,6 +2,7 @@
 //! safety, and sync against hostile fake upstreams. One test binary (fast to link).
 
 mod api;
+mod backup;
 mod common;
 mod crash;
 mod fake_upstream;

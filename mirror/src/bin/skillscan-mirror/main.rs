@@ -3,6 +3,7 @@
 
 mod alerts_cmd;
 mod audit_cmd;
+mod backup_cmd;
 mod decide_cmd;
 mod exit;
 mod import_cmd;
@@ -79,6 +80,11 @@ enum Command {
         #[command(subcommand)]
         action: key_cmd::KeyAction,
     },
+    /// Copy the database, blobs, evidence, keys and config into a new directory, consistently,
+    /// while `serve` runs.
+    Backup(backup_cmd::BackupArgs),
+    /// Restore a backup into the data directory (`--data`), which must not exist or be empty.
+    Restore(backup_cmd::RestoreArgs),
     /// Manage API tokens (stored hashed).
     Token {
         #[command(subcommand)]
@@ -141,12 +147,19 @@ async fn run(cli: Cli) -> Result<Exit> {
             data.display()
         );
     }
-    if let Command::Key { action } = cli.command {
+    // Neither opens the mirror: a backup copies the keys without loading them, and a restore
+    // writes into a directory that holds no mirror yet.
+    let command = match cli.command {
+        Command::Backup(args) => return backup_cmd::backup(data.clone(), args).await,
+        Command::Restore(args) => return backup_cmd::restore(data.clone(), args).await,
+        other => other,
+    };
+    if let Command::Key { action } = command {
         let m = Arc::new(shared::open_without_key(&cli.global.data, cli.global.config.as_deref())?);
         return key_cmd::run(m, action).await;
     }
     let m = Arc::new(shared::open(&cli.global.data, cli.global.config.as_deref())?);
-    match cli.command {
+    match command {
         Command::Serve(args) => serve_cmd::run(m, args).await,
         Command::Sync(args) => sync_cmd::run(m, args).await,
         Command::Import(args) => import_cmd::run(m, args).await,
@@ -160,7 +173,7 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Audit(args) => audit_cmd::run(&m, args),
         Command::Alerts(args) => alerts_cmd::run(&m, args),
         Command::Token { action } => token_cmd::run(&m, action),
-        Command::Key { .. } => unreachable!("handled above"),
+        Command::Key { .. } | Command::Backup(_) | Command::Restore(_) => unreachable!("handled above"),
     }
 }
 
