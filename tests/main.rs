@@ -1,6 +1,7 @@
 //! Workspace-level integration and end-to-end tests, linked into one test binary.
 
 mod cli_scan;
+mod deploy;
 mod gates;
 mod hostile_inputs;
 mod identity;
