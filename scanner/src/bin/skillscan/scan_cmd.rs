@@ -9,6 +9,7 @@ use skillscan::{FailOn, ScanOptions, Scanner};
 
 use crate::exit::Exit;
 use crate::shared::{Color, Format, LimitArgs, Progress, RuleArgs, load_config, use_color, write_output};
+use crate::ui;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -44,9 +45,14 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
-    let (config, _) = load_config(args.config.as_deref())?;
+    let (config, config_path) = load_config(args.config.as_deref())?;
+    match &config_path {
+        Some(path) => ui::detail!("configuration {}", path.display()),
+        None => ui::detail!("no configuration file: defaults"),
+    }
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::High);
     let rules = args.rules.load()?;
+    ui::detail!("rules {} ({} rules)", rules.version, rules.rules.len());
     let scanner = Scanner::new(rules, &config);
     let options = ScanOptions {
         limits: args.limits.limits(),
