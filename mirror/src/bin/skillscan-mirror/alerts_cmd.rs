@@ -8,6 +8,7 @@ use crate::exit::Exit;
 
 #[derive(Debug, Args)]
 pub struct AlertsArgs {
+    /// As JSON.
     #[arg(long)]
     json: bool,
 }

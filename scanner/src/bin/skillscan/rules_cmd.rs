@@ -18,11 +18,13 @@ pub enum RulesCommand {
     List {
         #[command(flatten)]
         rules: RuleArgs,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
     /// Show a rule's documentation: what it detects, why, examples, remediation.
     Explain {
+        /// The rule's id (see `skillscan rules list`).
         id: String,
         #[command(flatten)]
         rules: RuleArgs,

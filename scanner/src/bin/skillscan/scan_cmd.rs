@@ -16,6 +16,7 @@ pub struct ScanArgs {
     /// Skill directories, SKILL.md files, .zip/.tar.gz/.tgz/.tar archives, or `-` (an archive, or a SKILL.md, on stdin).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Write the report to FILE instead of stdout.
@@ -38,6 +39,7 @@ pub struct ScanArgs {
     /// Show suppressed findings in human output.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Colour in human output: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     #[command(flatten)]
