@@ -1149,7 +1149,7 @@ pub fn parse_key(s: &str) -> Result<(String, String), MirrorError> {
 
 /// Sets of capabilities as sorted lists, for printing.
 pub fn caps_lines(c: &Capabilities) -> Vec<String> {
-    let mut out = vec![format!("privilege: {:?}", c.privilege)];
+    let mut out = vec![format!("privilege: {}", c.privilege.as_str())];
     let mut push = |label: &str, s: Vec<&str>| {
         if !s.is_empty() {
             out.push(format!("{label}: {}", s.join(", ")));

@@ -144,7 +144,10 @@ mod tests {
             for arg in command.get_arguments() {
                 let builtin = matches!(
                     arg.get_action(),
-                    clap::ArgAction::Help | clap::ArgAction::HelpShort | clap::ArgAction::HelpLong | clap::ArgAction::Version
+                    clap::ArgAction::Help
+                        | clap::ArgAction::HelpShort
+                        | clap::ArgAction::HelpLong
+                        | clap::ArgAction::Version
                 );
                 if !arg.is_hide_set() && !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
                     missing.push(format!("`{path}` argument `{}`", arg.get_id()));
