@@ -440,7 +440,7 @@ fn fail(mirror: &Mirror, upstream: &str, slug: &str, version: Option<&str>, erro
         version: version.map(|v| v.chars().take(64).collect()),
         error: error.chars().take(500).collect(),
     };
-    tracing::warn!(slug = %f.slug, version = f.version.as_deref().unwrap_or("-"), "sync failure: {}", f.error);
+    tracing::warn!(slug = %f.slug, version = %f.version.as_deref().unwrap_or("-"), "sync failure: {}", f.error);
     if let Err(e) = mirror.meta.record_sync_failure(&f) {
         tracing::error!("cannot record sync failure: {e}");
     }

@@ -84,8 +84,9 @@ impl std::fmt::Debug for TlsRoots {
 /// An extra CA file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CaCertError {
-    #[error("CA certificate file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    // Not a `source`: the reason is part of this message, and printed once.
+    #[error("CA certificate file {path}: {reason}")]
+    Read { path: String, reason: std::io::Error },
     #[error("CA certificate file {path}: {message}")]
     Invalid { path: String, message: String },
 }
@@ -100,7 +101,7 @@ impl TlsRoots {
         };
         let shown = path.display().to_string();
         let invalid = |message: String| CaCertError::Invalid { path: shown.clone(), message };
-        let pem = std::fs::read(path).map_err(|source| CaCertError::Read { path: shown.clone(), source })?;
+        let pem = std::fs::read(path).map_err(|reason| CaCertError::Read { path: shown.clone(), reason })?;
         let extra = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| invalid(error_chain(&e)))?;
         if extra.is_empty() {
             return Err(invalid("no PEM certificate (-----BEGIN CERTIFICATE-----) in it".to_owned()));
