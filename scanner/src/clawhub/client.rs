@@ -697,6 +697,30 @@ mod tests {
         format!("http://{addr}")
     }
 
+    #[test]
+    fn a_ca_file_must_hold_usable_certificates_and_tls_failures_say_what_to_do() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let missing = dir.path().join("missing.pem");
+        let err = TlsRoots::with_ca_file(Some(&missing)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.starts_with("CA certificate file ") && err.contains("missing.pem"), "{err}");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "no certificate here\n").unwrap_or_else(|e| panic!("{e}"));
+        let err = TlsRoots::with_ca_file(Some(&empty)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("no PEM certificate"), "{err}");
+        let garbled = dir.path().join("garbled.pem");
+        std::fs::write(&garbled, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(TlsRoots::with_ca_file(Some(&garbled)).is_err());
+        assert_eq!(TlsRoots::with_ca_file(None).map(|r| r.extra_certificates()).ok(), Some(0));
+
+        let rustls = "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer";
+        let explained = explain_tls_failure(rustls, INSTALL_CA_HINT);
+        assert!(explained.starts_with("TLS error: ") && explained.contains("--ca-cert"), "{explained}");
+        assert!(!explained.contains("UnknownIssuer"), "{explained}");
+        let refused = "tcp connect error: Connection refused (os error 111)";
+        assert_eq!(explain_tls_failure(refused, INSTALL_CA_HINT), refused);
+    }
+
     /// Runs `f` on its own thread and gives up on it after `limit` (a hung client fails the test).
     fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
         let (tx, rx) = std::sync::mpsc::channel();

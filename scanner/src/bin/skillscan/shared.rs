@@ -121,20 +121,27 @@ pub fn use_color(color: Color, output: Option<&Path>) -> bool {
 /// The scan's progress bar (inputs done of all, with an ETA) on stderr: only on a terminal,
 /// not with `--quiet`, and only when `enabled` (the report does not go to stdout as JSON).
 pub struct Progress {
-    bar: ProgressBar,
+    enabled: bool,
+    /// Made at the first tick, when the number of inputs is known.
+    bar: std::sync::OnceLock<ProgressBar>,
 }
 
 impl Progress {
     pub fn new(enabled: bool) -> Self {
-        Progress { bar: if enabled { ui::progress_bar(0, "inputs") } else { ProgressBar::hidden() } }
+        Progress { enabled, bar: std::sync::OnceLock::new() }
     }
 
     pub fn tick(&self, done: usize, total: usize) {
-        self.bar.set_length(total as u64);
-        self.bar.set_position(done as u64);
+        let bar = self.bar.get_or_init(|| {
+            if self.enabled { ui::progress_bar(total as u64, "inputs") } else { ProgressBar::hidden() }
+        });
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
     }
 
     pub fn finish(&self) {
-        self.bar.finish_and_clear();
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
     }
 }
