@@ -1,12 +1,14 @@
 //! Workspace-level integration and end-to-end tests, linked into one test binary.
 
 mod cli_scan;
+mod cli_ux;
 mod deploy;
 mod gates;
 mod hostile_inputs;
 mod identity;
 mod metamorphic;
 mod mirror_e2e;
+mod private_ca;
 mod sarif;
 mod schemas;
 mod signatures_cli;

@@ -132,7 +132,7 @@ fn respond(s: &mut TcpStream, status: &str, ctype: &str, body: &[u8]) {
     let _ = s.write_all(body);
 }
 
-fn upstream_reply(fixtures: &[Fixture], target: &str) -> (String, &'static str, Vec<u8>) {
+pub(crate) fn upstream_reply(fixtures: &[Fixture], target: &str) -> (String, &'static str, Vec<u8>) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let q: BTreeMap<&str, &str> = query.split('&').filter_map(|kv| kv.split_once('=')).collect();
     let json = |v: serde_json::Value| ("200 OK".to_string(), "application/json", v.to_string().into_bytes());

@@ -88,7 +88,7 @@ pub fn build_router(state: AppState) -> Router {
 
 /// Background task: refresh the snapshot on change, deliver webhooks.
 pub async fn background(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    let client = crate::webhooks::client();
+    let client = crate::webhooks::client_for(&state.mirror);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut n: u64 = 0;
     loop {

@@ -10,6 +10,8 @@
 //! public_url = "https://skills.example.invalid"   # apiBase in /.well-known/clawhub.json
 //! policy = "policy.toml"                          # relative to the data directory
 //! require_read_token = false                      # true: reads need a `read` or `admin` token
+//! ca_cert = "private-ca.pem"   # extra CA trusted for the upstream and webhooks (relative to the data
+//!                              # directory); or --ca-cert / SKILLSCAN_MIRROR_CA_CERT
 //!
 //! [limits]
 //! max_body_bytes = 65536        # request bodies (admin API, telemetry)
@@ -43,6 +45,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+use skillscan::clawhub::client::{CaCertError, TlsRoots};
 use thiserror::Error;
 
 use crate::policy::parse_duration;
@@ -145,6 +148,10 @@ pub struct Config {
     pub public_url: Option<String>,
     pub policy: Option<PathBuf>,
     pub require_read_token: bool,
+    /// PEM file of an extra certificate authority trusted for HTTPS to the upstream and to
+    /// webhook receivers, besides the bundled and the system's roots (relative to the data
+    /// directory; `--ca-cert` / `SKILLSCAN_MIRROR_CA_CERT` override it).
+    pub ca_cert: Option<PathBuf>,
     pub limits: Limits,
     pub upstream: UpstreamConfig,
     pub webhooks: Vec<WebhookConfig>,
@@ -157,6 +164,7 @@ impl Default for Config {
             public_url: None,
             policy: None,
             require_read_token: false,
+            ca_cert: None,
             limits: Limits::default(),
             upstream: UpstreamConfig::default(),
             webhooks: vec![],
@@ -197,7 +205,8 @@ impl Config {
     /// `SKILLSCAN_MIRROR_LISTEN`, `SKILLSCAN_MIRROR_PUBLIC_URL`, `SKILLSCAN_MIRROR_POLICY`,
     /// `SKILLSCAN_MIRROR_REQUIRE_READ_TOKEN` (`1`/`true`), `SKILLSCAN_MIRROR_WEBHOOK_URL`,
     /// `SKILLSCAN_MIRROR_UPSTREAM_TOKEN`, `SKILLSCAN_MIRROR_WEBHOOK_SECRET` (the signing key of
-    /// every webhook that has no `secret` of its own).
+    /// every webhook that has no `secret` of its own), `SKILLSCAN_MIRROR_CA_CERT` (relative to
+    /// the current directory).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = get("SKILLSCAN_MIRROR_LISTEN") {
             self.listen = v;
@@ -210,6 +219,9 @@ impl Config {
         }
         if let Some(v) = get("SKILLSCAN_MIRROR_REQUIRE_READ_TOKEN") {
             self.require_read_token = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_CA_CERT").filter(|v| !v.is_empty()) {
+            self.set_ca_cert(Path::new(&v));
         }
         if let Some(v) = get("SKILLSCAN_MIRROR_UPSTREAM_TOKEN").filter(|v| !v.is_empty()) {
             self.upstream.token = Some(Secret::new(v));
@@ -278,6 +290,19 @@ impl Config {
     }
     pub fn max_retry_after(&self) -> Duration {
         dur(&self.upstream.max_retry_after, "").unwrap_or(Duration::from_secs(120))
+    }
+
+    /// Use the CA file at `path` (`--ca-cert`, the environment): relative to the current
+    /// directory, not to the data directory as in the file.
+    pub fn set_ca_cert(&mut self, path: &Path) {
+        self.ca_cert = Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+    }
+
+    /// The roots trusted for HTTPS: the bundled and the system's, plus `ca_cert` (relative
+    /// to the data directory). An unreadable or empty CA file is an error.
+    pub fn tls_roots(&self, data_dir: &Path) -> Result<TlsRoots, CaCertError> {
+        let path = self.ca_cert.as_ref().map(|p| if p.is_absolute() { p.clone() } else { data_dir.join(p) });
+        TlsRoots::with_ca_file(path.as_deref())
     }
 
     /// The policy file to use, if any (config value relative to the data dir).

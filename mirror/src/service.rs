@@ -808,6 +808,17 @@ impl Mirror {
     /// pending ones, which re-enter the policy: this is how a version quarantined by a
     /// scanner outage or `min_age` gets approved later).
     pub fn rescan(&self, all: bool, actor: &str) -> Result<Vec<(String, State, State, String)>, MirrorError> {
+        self.rescan_observed(all, actor, &|_, _| {})
+    }
+
+    /// [`Mirror::rescan`], calling `progress(done, total)` as versions are decided (the
+    /// library prints nothing; a front end draws it).
+    pub fn rescan_observed(
+        &self,
+        all: bool,
+        actor: &str,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Vec<(String, State, State, String)>, MirrorError> {
         let mut out = Vec::new();
         let eligible: Vec<VersionRecord> = self
             .meta
@@ -816,12 +827,16 @@ impl Mirror {
             .filter(|rec| rec.state == State::Approved || (all && rec.state.is_pending()))
             .collect();
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut done = 0;
+        progress(done, eligible.len());
         // Scans run a batch at a time, on one thread per core; decisions are then taken one by
         // one in store order, as before. A batch bounds the archives held in memory at once.
         for batch in eligible.chunks(workers * 4) {
             let scanned = self.read_and_vet(batch, workers);
             for (rec, scanned) in batch.iter().zip(scanned) {
                 self.rescan_one(rec, scanned, actor, &mut out)?;
+                done += 1;
+                progress(done, eligible.len());
             }
         }
         Ok(out)
@@ -1134,7 +1149,7 @@ pub fn parse_key(s: &str) -> Result<(String, String), MirrorError> {
 
 /// Sets of capabilities as sorted lists, for printing.
 pub fn caps_lines(c: &Capabilities) -> Vec<String> {
-    let mut out = vec![format!("privilege: {:?}", c.privilege)];
+    let mut out = vec![format!("privilege: {}", c.privilege.as_str())];
     let mut push = |label: &str, s: Vec<&str>| {
         if !s.is_empty() {
             out.push(format!("{label}: {}", s.join(", ")));

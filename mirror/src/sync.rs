@@ -26,6 +26,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
 use skillscan::clawhub::api;
+use skillscan::clawhub::client::{TlsRoots, explain_tls_failure, is_certificate_failure};
 use skillscan::clawhub::containment::Containment;
 use skillscan::clawhub::retry::{Failure, Next, RetryPolicy, Stop, parse_retry_after};
 use thiserror::Error;
@@ -40,9 +41,12 @@ use crate::validate;
 pub enum SyncError {
     #[error("network error: {0}")]
     Network(String),
+    /// The upstream's certificate is not trusted: not retried.
+    #[error("{0}")]
+    Tls(String),
     #[error("upstream answered HTTP {0}: {1}")]
     Http(u16, String),
-    #[error("upstream asked to retry after {0:?}, longer than the configured maximum")]
+    #[error("upstream asked to retry after {}, longer than the configured maximum", span(*.0))]
     RetryAfterTooLong(Duration),
     #[error("body larger than {0} bytes")]
     TooLarge(u64),
@@ -54,9 +58,18 @@ pub enum SyncError {
     Malformed(String),
     #[error("invalid upstream data: {0}")]
     Invalid(String),
-    #[error("sync deadline of {0:?} reached")]
+    #[error("sync deadline of {} reached", span(*.0))]
     Deadline(Duration),
 }
+
+/// A duration as people write it: `90s`, `250ms`.
+fn span(d: Duration) -> String {
+    if d.subsec_nanos() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
+}
+
+/// What the mirror suggests for an upstream or webhook receiver behind a private CA.
+pub const CA_HINT: &str =
+    "pass its certificate with --ca-cert FILE (or SKILLSCAN_MIRROR_CA_CERT, or ca_cert in the mirror's config)";
 
 pub struct Upstream {
     base: String,
@@ -82,6 +95,19 @@ impl Upstream {
         max_retry_after: Duration,
         containment: &Containment,
     ) -> Result<Upstream, SyncError> {
+        Upstream::contained_with_tls(base, timeout, retries, max_retry_after, containment, &TlsRoots::default())
+    }
+
+    /// [`Upstream::contained`], trusting `roots` for HTTPS (the bundled and system roots plus
+    /// a configured CA file).
+    pub fn contained_with_tls(
+        base: &str,
+        timeout: Duration,
+        retries: u32,
+        max_retry_after: Duration,
+        containment: &Containment,
+        roots: &TlsRoots,
+    ) -> Result<Upstream, SyncError> {
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() > 2048 {
             return Err(SyncError::Invalid("upstream must be an http(s) URL".into()));
         }
@@ -91,7 +117,8 @@ impl Upstream {
         let base = redact::without_credentials(base);
         let url =
             reqwest::Url::parse(&base).map_err(|_| SyncError::Invalid("upstream must be an http(s) URL".into()))?;
-        let client = reqwest::Client::builder()
+        let client = roots
+            .apply(reqwest::Client::builder())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .redirect(containment.redirect_policy(&url))
@@ -134,7 +161,7 @@ impl Upstream {
                 Next::Stop(Stop::Final | Stop::Exhausted) => return Err(e),
             };
             retries_done += 1;
-            tracing::debug!(%url, retries_done, ?delay, "retrying upstream request");
+            tracing::debug!(%url, retries_done, delay_ms = delay.as_millis() as u64, "retrying upstream request");
             tokio::time::sleep(delay).await;
         }
     }
@@ -149,6 +176,9 @@ impl Upstream {
             // A refused redirect is the policy's answer: not retried.
             let refused = e.is_redirect();
             let text = redact::error_chain(&e.without_url());
+            if is_certificate_failure(&text) {
+                return (SyncError::Tls(explain_tls_failure(&text, CA_HINT)), None);
+            }
             (if refused { SyncError::Redirect(text) } else { SyncError::Network(text) }, None)
         })?;
         let status = resp.status();
@@ -301,25 +331,60 @@ async fn list_all(up: &Upstream, max: usize) -> Result<Vec<String>, SyncError> {
     Ok(slugs)
 }
 
+/// How far a sync has got, for a front end's progress display (the library prints nothing).
+#[derive(Debug, Clone, Copy)]
+pub enum SyncProgress<'a> {
+    /// The skills to sync are known (after the listing, with `--all`).
+    Skills(usize),
+    /// Work on a skill starts; `version` is set while one of its versions is fetched and vetted.
+    Working { slug: &'a str, version: Option<&'a str> },
+    /// A skill is finished, synced or failed.
+    SkillDone,
+}
+
+/// Receives [`SyncProgress`] from the sync task.
+pub type SyncObserver<'a> = &'a (dyn Fn(SyncProgress<'_>) + Send + Sync);
+
 /// Run a sync. Never fails as a whole for one bad skill: per-item failures are recorded.
 pub async fn run(mirror: Arc<Mirror>, opts: SyncOptions) -> Result<SyncReport, SyncError> {
+    run_observed(mirror, opts, &|_| {}).await
+}
+
+/// [`run`], reporting its progress to `observer`.
+pub async fn run_observed(
+    mirror: Arc<Mirror>,
+    opts: SyncOptions,
+    observer: SyncObserver<'_>,
+) -> Result<SyncReport, SyncError> {
     let cfg = &mirror.config;
     let containment = Containment {
         redirect_hosts: cfg.upstream.redirect_hosts.clone(),
         allow_private_targets: cfg.upstream.allow_private_targets,
     };
-    let up = Upstream::contained(
+    let roots = cfg.tls_roots(&mirror.data_dir).map_err(|e| SyncError::Invalid(e.to_string()))?;
+    let up = Upstream::contained_with_tls(
         &opts.upstream,
         cfg.upstream_timeout(),
         cfg.upstream.retries,
         cfg.max_retry_after(),
         &containment,
+        &roots,
     )?
     .with_token(cfg.upstream.token.clone());
-    run_with(mirror, &up, opts).await
+    run_with_observed(mirror, &up, opts, observer).await
 }
 
 pub async fn run_with(mirror: Arc<Mirror>, up: &Upstream, opts: SyncOptions) -> Result<SyncReport, SyncError> {
+    run_with_observed(mirror, up, opts, &|_| {}).await
+}
+
+/// [`run_with`], reporting its progress to `observer`.
+pub async fn run_with_observed(
+    mirror: Arc<Mirror>,
+    up: &Upstream,
+    opts: SyncOptions,
+    observer: SyncObserver<'_>,
+) -> Result<SyncReport, SyncError> {
     // What is recorded (version source, audit log, sync failures) names the upstream
     // without credentials.
     let opts = SyncOptions { upstream: redact::without_credentials(&opts.upstream), ..opts };
@@ -341,10 +406,14 @@ pub async fn run_with(mirror: Arc<Mirror>, up: &Upstream, opts: SyncOptions) -> 
     } else {
         opts.slugs.clone()
     };
+    observer(SyncProgress::Skills(slugs.len()));
     for (i, slug) in slugs.iter().enumerate() {
-        let synced = tokio::time::timeout_at(deadline, sync_skill(&mirror, up, &opts.upstream, slug, &mut report))
-            .await
-            .unwrap_or(Err(SyncError::Deadline(budget)));
+        observer(SyncProgress::Working { slug, version: None });
+        let synced =
+            tokio::time::timeout_at(deadline, sync_skill(&mirror, up, &opts.upstream, slug, &mut report, observer))
+                .await
+                .unwrap_or(Err(SyncError::Deadline(budget)));
+        observer(SyncProgress::SkillDone);
         match synced {
             Ok(()) => {}
             Err(e @ SyncError::Deadline(_)) => {
@@ -371,7 +440,7 @@ fn fail(mirror: &Mirror, upstream: &str, slug: &str, version: Option<&str>, erro
         version: version.map(|v| v.chars().take(64).collect()),
         error: error.chars().take(500).collect(),
     };
-    tracing::warn!(slug = %f.slug, version = ?f.version, "sync failure: {}", f.error);
+    tracing::warn!(slug = %f.slug, version = %f.version.as_deref().unwrap_or("-"), "sync failure: {}", f.error);
     if let Err(e) = mirror.meta.record_sync_failure(&f) {
         tracing::error!("cannot record sync failure: {e}");
     }
@@ -384,6 +453,7 @@ async fn sync_skill(
     upstream: &str,
     slug: &str,
     report: &mut SyncReport,
+    observer: SyncObserver<'_>,
 ) -> Result<(), SyncError> {
     validate::slug(slug).map_err(|e| SyncError::Invalid(e.to_string()))?;
     let detail = Detail::of(slug, up.get_json(&format!("/api/v1/skills/{slug}")).await?)?;
@@ -412,6 +482,7 @@ async fn sync_skill(
     // Oldest first, so an update is reviewed against an already-decided base version.
     parsed.reverse();
     for (_, v) in parsed {
+        observer(SyncProgress::Working { slug, version: Some(&v.version) });
         let mut path = format!("/api/v1/download?slug={slug}&version={}", urlencoding::encode(&v.version));
         if let Some(o) = &detail.owner {
             path.push_str(&format!("&ownerHandle={o}"));

@@ -142,7 +142,7 @@ impl CapabilityDelta {
         push("persistence", &self.new_persistence);
         push("install spec", &self.new_install_specs);
         if let Some((a, b)) = self.privilege_raised {
-            out.push(format!("+ privilege: {a:?} -> {b:?}"));
+            out.push(format!("+ privilege: {} -> {}", a.as_str(), b.as_str()));
         }
         out
     }
@@ -422,7 +422,7 @@ mod tests {
         b.privilege = Privilege::Shell;
         let d = CapabilityDelta::between(&a, &b);
         assert!(!d.is_empty());
-        assert_eq!(d.lines(), vec!["+ host: evil.example.invalid", "+ privilege: ReadOnly -> Shell"]);
+        assert_eq!(d.lines(), vec!["+ host: evil.example.invalid", "+ privilege: read-only -> shell"]);
         // Removing capabilities is never "new".
         assert!(CapabilityDelta::between(&b, &a).is_empty());
     }

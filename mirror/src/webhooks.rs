@@ -19,9 +19,12 @@ use std::time::Duration;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use skillscan::clawhub::client::{TlsRoots, explain_tls_failure};
+
 use crate::model::now_ms;
 use crate::redact;
 use crate::service::Mirror;
+use crate::sync::CA_HINT;
 
 pub const MAX_ATTEMPTS: u32 = 8;
 
@@ -38,8 +41,28 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// A delivery client trusting the bundled and the system's roots.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    client_with(&TlsRoots::default())
+}
+
+/// A delivery client trusting the mirror's roots: the bundled and system ones plus its
+/// `ca_cert` (a receiver behind a private CA). An unusable CA file was refused when the
+/// mirror opened; should it have gone since, delivery falls back to the built-in roots.
+pub fn client_for(mirror: &Mirror) -> reqwest::Client {
+    match mirror.config.tls_roots(&mirror.data_dir) {
+        Ok(roots) => client_with(&roots),
+        Err(e) => {
+            tracing::error!("webhooks: {e}; delivering with the built-in roots only");
+            client()
+        }
+    }
+}
+
+/// A delivery client trusting `roots`.
+pub fn client_with(roots: &TlsRoots) -> reqwest::Client {
+    roots
+        .apply(reqwest::Client::builder())
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
@@ -77,7 +100,7 @@ pub async fn deliver_due(mirror: &Mirror, client: &reqwest::Client) -> (u64, u64
                     Ok(resp) if resp.status().is_success() => Ok(()),
                     Ok(resp) => Err(format!("HTTP {}", resp.status())),
                     // Without the URL: reqwest's text embeds it.
-                    Err(e) => Err(redact::error_chain(&e.without_url())),
+                    Err(e) => Err(explain_tls_failure(&redact::error_chain(&e.without_url()), CA_HINT)),
                 }
             }
         };
@@ -102,7 +125,7 @@ pub async fn deliver_due(mirror: &Mirror, client: &reqwest::Client) -> (u64, u64
 /// Keep delivering until nothing is due or `budget` elapses (tests and tools; CLI commands
 /// leave delivery to `serve`, see [`pending`]).
 pub async fn flush(mirror: &Mirror, budget: Duration) -> (u64, u64) {
-    let client = client();
+    let client = client_for(mirror);
     let deadline = tokio::time::Instant::now() + budget;
     let (mut ok, mut failed) = (0, 0);
     loop {

@@ -43,6 +43,9 @@ pub struct ClientOptions {
     pub token: Option<String>,
     /// Where redirects may lead (default: the registry's origin only, no internal targets).
     pub containment: Containment,
+    /// The certificate authorities trusted for HTTPS (bundled and system roots, plus any
+    /// `--ca-cert`).
+    pub tls: TlsRoots,
 }
 
 impl Default for ClientOptions {
@@ -55,9 +58,116 @@ impl Default for ClientOptions {
             max_json_bytes: 1 << 20,
             token: None,
             containment: Containment::default(),
+            tls: TlsRoots::default(),
         }
     }
 }
+
+/// The certificate authorities an HTTPS client of ours trusts: the bundled Mozilla roots and
+/// the system's roots (a private CA installed on the host is honoured), plus the certificates
+/// of an extra PEM file (`skillscan install --ca-cert`, `skillscan-mirror --ca-cert`) for a
+/// registry, upstream or webhook receiver behind a private CA. One helper for every client:
+/// `install`'s blocking one here, the mirror's sync and webhook clients.
+#[derive(Clone, Default)]
+pub struct TlsRoots {
+    extra: Vec<reqwest::Certificate>,
+    /// The file they came from, for messages.
+    source: Option<String>,
+}
+
+impl std::fmt::Debug for TlsRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsRoots").field("extra", &self.extra.len()).field("source", &self.source).finish()
+    }
+}
+
+/// An extra CA file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CaCertError {
+    // Not a `source`: the reason is part of this message, and printed once.
+    #[error("CA certificate file {path}: {reason}")]
+    Read { path: String, reason: std::io::Error },
+    #[error("CA certificate file {path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl TlsRoots {
+    /// The built-in roots plus every certificate of the PEM file at `path` (when given). A file
+    /// that cannot be read, holds no certificate or holds a malformed one is an error: a
+    /// configured CA that silently does nothing would only surface as a TLS failure later.
+    pub fn with_ca_file(path: Option<&std::path::Path>) -> Result<TlsRoots, CaCertError> {
+        let Some(path) = path else {
+            return Ok(TlsRoots::default());
+        };
+        let shown = path.display().to_string();
+        let invalid = |message: String| CaCertError::Invalid { path: shown.clone(), message };
+        let pem = std::fs::read(path).map_err(|reason| CaCertError::Read { path: shown.clone(), reason })?;
+        let extra = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| invalid(error_chain(&e)))?;
+        if extra.is_empty() {
+            return Err(invalid("no PEM certificate (-----BEGIN CERTIFICATE-----) in it".to_owned()));
+        }
+        // Each must parse as a trust anchor; a client with only these roots says so at build.
+        for cert in &extra {
+            reqwest::Client::builder()
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(cert.clone())
+                .build()
+                .map_err(|e| invalid(format!("not a usable CA certificate ({})", error_chain(&e))))?;
+        }
+        Ok(TlsRoots { extra, source: Some(shown) })
+    }
+
+    /// How many extra certificates the CA file had.
+    pub fn extra_certificates(&self) -> usize {
+        self.extra.len()
+    }
+
+    /// The extra CA file, if any.
+    pub fn ca_file(&self) -> Option<&str> {
+        self.source.as_deref()
+    }
+
+    /// An async client builder (the mirror's) trusting these roots.
+    pub fn apply(&self, mut builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        for cert in &self.extra {
+            builder = builder.add_root_certificate(cert.clone());
+        }
+        builder.tls_built_in_root_certs(true)
+    }
+
+    /// A blocking client builder (`skillscan install`'s) trusting these roots.
+    pub fn apply_blocking(&self, mut builder: reqwest::blocking::ClientBuilder) -> reqwest::blocking::ClientBuilder {
+        for cert in &self.extra {
+            builder = builder.add_root_certificate(cert.clone());
+        }
+        builder.tls_built_in_root_certs(true)
+    }
+}
+
+/// Adds what to do to a TLS failure naming an untrusted certificate: `hint` says where the
+/// extra CA goes (`--ca-cert FILE`, a configuration key).
+pub fn explain_tls_failure(message: &str, hint: &str) -> String {
+    if !is_certificate_failure(message) {
+        return message.to_owned();
+    }
+    let message = message.replace("UnknownIssuer", "unknown issuer");
+    format!(
+        "TLS error: the server's certificate is not signed by a trusted certificate authority ({message}); \
+         if it uses a private CA, {hint}"
+    )
+}
+
+/// Whether an error text is a TLS certificate failure (not transient: retrying cannot help).
+pub fn is_certificate_failure(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    ["unknownissuer", "unknown issuer", "invalid peer certificate", "certificate verify failed", "self-signed"]
+        .iter()
+        .any(|needle| lower.contains(needle))
+}
+
+/// What `skillscan install` suggests for a registry behind a private CA.
+const INSTALL_CA_HINT: &str =
+    "pass its certificate with --ca-cert FILE (or set ca_cert under [install] in skillscan.toml)";
 
 /// Signatures and public keys are a few hundred bytes.
 const MAX_SIGNATURE_BYTES: u64 = 64 << 10;
@@ -165,7 +275,9 @@ impl RegistryClient {
         validate_registry_url(base)?;
         let url = reqwest::Url::parse(base)
             .map_err(|e| RegistryError::BadUrl { url: escape(base), reason: e.to_string() })?;
-        let http = Client::builder()
+        let http = options
+            .tls
+            .apply_blocking(Client::builder())
             // Bounds each wait (for the answer, for each read); `Deadline` bounds the whole.
             .timeout(options.timeout)
             .connect_timeout(options.connect_timeout)
@@ -223,6 +335,11 @@ impl RegistryClient {
                 // A redirect the containment policy refused is its answer: not retried.
                 Err(e) if e.is_redirect() => {
                     return Err(RegistryError::Network { what: what.to_owned(), message: error_chain(&e) });
+                }
+                // An untrusted certificate stays untrusted: said at once, with what to do.
+                Err(e) if is_certificate_failure(&error_chain(&e)) => {
+                    let message = explain_tls_failure(&error_chain(&e), INSTALL_CA_HINT);
+                    return Err(RegistryError::Network { what: what.to_owned(), message });
                 }
                 Err(e) => (Failure::Network, None, Err(e)),
             };
@@ -578,6 +695,30 @@ mod tests {
             }
         });
         format!("http://{addr}")
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_usable_certificates_and_tls_failures_say_what_to_do() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let missing = dir.path().join("missing.pem");
+        let err = TlsRoots::with_ca_file(Some(&missing)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.starts_with("CA certificate file ") && err.contains("missing.pem"), "{err}");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "no certificate here\n").unwrap_or_else(|e| panic!("{e}"));
+        let err = TlsRoots::with_ca_file(Some(&empty)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("no PEM certificate"), "{err}");
+        let garbled = dir.path().join("garbled.pem");
+        std::fs::write(&garbled, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(TlsRoots::with_ca_file(Some(&garbled)).is_err());
+        assert_eq!(TlsRoots::with_ca_file(None).map(|r| r.extra_certificates()).ok(), Some(0));
+
+        let rustls = "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer";
+        let explained = explain_tls_failure(rustls, INSTALL_CA_HINT);
+        assert!(explained.starts_with("TLS error: ") && explained.contains("--ca-cert"), "{explained}");
+        assert!(!explained.contains("UnknownIssuer"), "{explained}");
+        let refused = "tcp connect error: Connection refused (os error 111)";
+        assert_eq!(explain_tls_failure(refused, INSTALL_CA_HINT), refused);
     }
 
     /// Runs `f` on its own thread and gives up on it after `limit` (a hung client fails the test).

@@ -92,6 +92,11 @@ pub struct InstallConfig {
     /// Allow redirects to loopback, private and link-local addresses.
     #[serde(default)]
     pub allow_private_targets: bool,
+    /// PEM file of an extra certificate authority to trust for HTTPS (a registry behind a
+    /// private CA), besides the bundled and the system's roots; relative to the config file.
+    /// `--ca-cert` overrides it.
+    #[serde(default)]
+    pub ca_cert: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]

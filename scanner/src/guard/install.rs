@@ -712,7 +712,17 @@ impl InstallPlan {
         let archive = &self.verified.digest;
         if on_disk.tree_digest() != archive.tree_digest() {
             let diff = archive.manifest.diff(&on_disk.manifest);
-            return Err(InstallError::Staged(format!("{diff:?}")));
+            let list =
+                |label: &str, paths: &[String]| (!paths.is_empty()).then(|| format!("{label}: {}", paths.join(", ")));
+            let parts: Vec<String> =
+                [list("changed", &diff.changed), list("added", &diff.added), list("removed", &diff.removed)]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+            return Err(InstallError::Staged(format!(
+                "the files on disk differ from the archive ({})",
+                parts.join("; ")
+            )));
         }
         if on_disk.clawhub_fingerprint() != archive.clawhub_fingerprint() {
             return Err(InstallError::Staged("the ClawHub fingerprint changed".to_owned()));

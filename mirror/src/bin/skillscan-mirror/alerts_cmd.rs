@@ -8,6 +8,7 @@ use crate::exit::Exit;
 
 #[derive(Debug, Args)]
 pub struct AlertsArgs {
+    /// As JSON.
     #[arg(long)]
     json: bool,
 }
@@ -31,7 +32,8 @@ pub fn run(m: &Mirror, args: AlertsArgs) -> Result<Exit> {
         if args.json {
             println!("{}", serde_json::to_string(&f)?);
         } else {
-            println!("sync failure #{} {} {} {:?}: {}", f.id, f.upstream, f.slug, f.version, f.error);
+            let version = f.version.as_deref().map(|v| format!("@{v}")).unwrap_or_default();
+            println!("sync failure #{} {} {}{version}: {}", f.id, f.upstream, f.slug, f.error);
         }
     }
     Ok(Exit::Success)

@@ -10,9 +10,11 @@ use crate::exit::Exit;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
+    /// One JSON object per line.
     #[arg(long)]
     json: bool,
-    #[arg(long)]
+    /// Only the last N entries.
+    #[arg(long, value_name = "N")]
     limit: Option<usize>,
 }
 

@@ -15,8 +15,10 @@ use crate::shared::{blocking, flush_hooks};
 pub struct DecisionArgs {
     /// SLUG@VERSION
     key: String,
+    /// Why (recorded in the audit log and shown to clients).
     #[arg(long)]
     reason: String,
+    /// Who decides (recorded in the audit log).
     #[arg(long)]
     by: String,
 }

@@ -12,11 +12,15 @@ use crate::shared::{blocking, flush_hooks, resume_stuck};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    /// The skill: a ClawHub zip or a skill folder.
     path: PathBuf,
+    /// Slug to store it as.
     #[arg(long)]
     slug: String,
+    /// Version to store it as (semver).
     #[arg(long)]
     version: String,
+    /// Owner handle to record.
     #[arg(long)]
     owner: Option<String>,
 }

@@ -12,8 +12,10 @@ use crate::exit::Exit;
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Only versions in this state (fetched, scanned, quarantined, approved, rejected, revoked).
     #[arg(long)]
     state: Option<String>,
+    /// One JSON object per line.
     #[arg(long)]
     json: bool,
 }

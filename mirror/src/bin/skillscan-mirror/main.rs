@@ -16,13 +16,15 @@ mod shared;
 mod show_cmd;
 mod sync_cmd;
 mod token_cmd;
+mod ui;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Result;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use skillscan_mirror::model::State;
 
 use exit::Exit;
@@ -47,6 +49,16 @@ struct Global {
     /// Log as JSON lines (structured logs).
     #[arg(long, global = true)]
     log_json: bool,
+    /// PEM file of an extra certificate authority trusted for HTTPS to the upstream and to
+    /// webhook receivers, besides the bundled and the system's roots [default: the config's ca_cert].
+    #[arg(long, global = true, value_name = "FILE", env = "SKILLSCAN_MIRROR_CA_CERT")]
+    ca_cert: Option<PathBuf>,
+    /// Say less: errors only in the log, no progress bars or notes.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Say more: -v logs at info level, -vv at debug (SKILLSCAN_MIRROR_LOG overrides both).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +102,19 @@ enum Command {
         #[command(subcommand)]
         action: token_cmd::TokenAction,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command with --dir.
+    Manpage {
+        /// Write skillscan-mirror.1 and one page per command into DIR instead of printing
+        /// skillscan-mirror.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 impl Command {
@@ -108,6 +133,13 @@ impl Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    ui::set_quiet(cli.global.quiet);
+    // Generated from the definition; no data directory, no runtime.
+    match &cli.command {
+        Command::Completions { shell } => return ui::completions(*shell, Cli::command()),
+        Command::Manpage { dir } => return ui::manpage(dir.as_deref(), Cli::command()),
+        _ => {}
+    }
     init_logging(&cli);
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -126,10 +158,20 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(cli: &Cli) {
-    let default = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    let default = match (cli.global.quiet, cli.global.verbose) {
+        (true, _) => "error",
+        (_, 0) if matches!(cli.command, Command::Serve(_)) => "info",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        _ => "debug",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SKILLSCAN_MIRROR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only for a person at a terminal: never in a log file, a pipe or journald.
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if cli.global.log_json {
         b.json().init();
     } else {
@@ -154,11 +196,12 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Restore(args) => return backup_cmd::restore(data.clone(), args).await,
         other => other,
     };
+    let ca_cert = cli.global.ca_cert.as_deref();
     if let Command::Key { action } = command {
-        let m = Arc::new(shared::open_without_key(&cli.global.data, cli.global.config.as_deref())?);
+        let m = Arc::new(shared::open_without_key(&cli.global.data, cli.global.config.as_deref(), ca_cert)?);
         return key_cmd::run(m, action).await;
     }
-    let m = Arc::new(shared::open(&cli.global.data, cli.global.config.as_deref())?);
+    let m = Arc::new(shared::open(&cli.global.data, cli.global.config.as_deref(), ca_cert)?);
     match command {
         Command::Serve(args) => serve_cmd::run(m, args).await,
         Command::Sync(args) => sync_cmd::run(m, args).await,
@@ -173,7 +216,11 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Audit(args) => audit_cmd::run(&m, args),
         Command::Alerts(args) => alerts_cmd::run(&m, args),
         Command::Token { action } => token_cmd::run(&m, action),
-        Command::Key { .. } | Command::Backup(_) | Command::Restore(_) => unreachable!("handled above"),
+        Command::Key { .. }
+        | Command::Completions { .. }
+        | Command::Manpage { .. }
+        | Command::Backup(_)
+        | Command::Restore(_) => unreachable!("handled above"),
     }
 }
 
@@ -185,5 +232,36 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    /// Every command and every option a user can see explains itself in `--help` (and so in
+    /// the manual page and the completions).
+    #[test]
+    fn every_command_and_argument_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            if command.get_about().is_none() && path.contains(' ') {
+                missing.push(format!("command `{path}`"));
+            }
+            for arg in command.get_arguments() {
+                let builtin = matches!(
+                    arg.get_action(),
+                    clap::ArgAction::Help
+                        | clap::ArgAction::HelpShort
+                        | clap::ArgAction::HelpLong
+                        | clap::ArgAction::Version
+                );
+                if !arg.is_hide_set() && !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("`{path}` argument `{}`", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut command = super::Cli::command();
+        command.build();
+        let mut missing = Vec::new();
+        walk(&command, "skillscan-mirror", &mut missing);
+        assert!(missing.is_empty(), "without help text:\n{}", missing.join("\n"));
     }
 }

@@ -8,9 +8,11 @@ use skillscan_mirror::Mirror;
 
 use crate::exit::Exit;
 use crate::shared::{blocking, flush_hooks};
+use crate::ui;
 
 #[derive(Debug, Args)]
 pub struct RescanArgs {
+    /// Rescan pending (quarantined, held) versions too, not only approved ones.
     #[arg(long)]
     all: bool,
 }
@@ -18,7 +20,18 @@ pub struct RescanArgs {
 /// One line per rescanned version: its state, or its move and why.
 pub async fn run(m: Arc<Mirror>, args: RescanArgs) -> Result<Exit> {
     let m2 = m.clone();
-    let res = blocking(move || Ok(m2.rescan(args.all, "rescan")?)).await?;
+    let bar = ui::progress_bar(0, "versions");
+    let shown = bar.clone();
+    let res = blocking(move || {
+        let progress = |done: usize, total: usize| {
+            shown.set_length(total as u64);
+            shown.set_position(done as u64);
+        };
+        Ok(m2.rescan_observed(args.all, "rescan", &progress)?)
+    })
+    .await;
+    bar.finish_and_clear();
+    let res = res?;
     for (key, from, to, why) in &res {
         if from == to {
             println!("{key}: {to} ({why})");

@@ -15,22 +15,30 @@ use skillscan_mirror::{Mirror, adapters, webhooks};
 
 /// Open the mirror in `data` (created if missing) with its configuration, policy and
 /// signing key. A lost key stops every command (see `adapters::open_signer`).
-pub fn open(data: &Path, config: Option<&Path>) -> Result<Mirror> {
-    let mut m = open_without_key(data, config)?;
+pub fn open(data: &Path, config: Option<&Path>, ca_cert: Option<&Path>) -> Result<Mirror> {
+    let mut m = open_without_key(data, config, ca_cert)?;
     let signed = m.meta.signed_versions().context("counting signed versions")?;
     m.signer = adapters::open_signer(data, signed)?;
     Ok(m)
 }
 
 /// Open the mirror without its signing key, for the `key` commands that manage it.
-pub fn open_without_key(data: &Path, config: Option<&Path>) -> Result<Mirror> {
+/// `ca_cert` (`--ca-cert`) overrides the configuration's.
+pub fn open_without_key(data: &Path, config: Option<&Path>, ca_cert: Option<&Path>) -> Result<Mirror> {
     // Owner only: the directory holds the database, the blobs and the signing key.
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(data)
         .with_context(|| format!("cannot create data directory {}", data.display()))?;
-    let config = Config::load(config, data)?;
+    let mut config = Config::load(config, data)?;
+    if let Some(path) = ca_cert {
+        config.set_ca_cert(path);
+    }
+    // An unusable CA file stops here, not at the first upstream or webhook request.
+    if config.ca_cert.is_some() {
+        config.tls_roots(data)?;
+    }
     // Fail closed: an unreadable or invalid policy stops everything.
     let policy = match config.policy_path(data) {
         Some(p) => Policy::load(&p).with_context(|| format!("policy {}", p.display()))?,
@@ -70,7 +78,7 @@ pub async fn flush_hooks(m: &Mirror) {
         return;
     }
     let pending = webhooks::pending(m);
-    if pending > 0 {
+    if pending > 0 && !crate::ui::quiet() {
         eprintln!("webhooks: {pending} event(s) queued; `serve` delivers them");
     }
 }

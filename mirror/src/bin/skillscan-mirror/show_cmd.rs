@@ -13,9 +13,12 @@ use crate::exit::Exit;
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
+    /// SLUG@VERSION
     key: String,
+    /// Add the update review: what changed since the previous version.
     #[arg(long)]
     diff: bool,
+    /// As JSON.
     #[arg(long)]
     json: bool,
 }

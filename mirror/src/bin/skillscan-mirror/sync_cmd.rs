@@ -9,10 +9,12 @@ use skillscan_mirror::{Mirror, sync};
 
 use crate::exit::Exit;
 use crate::shared::{flush_hooks, resume_stuck};
+use crate::ui;
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    #[arg(long)]
+    /// Base URL of the upstream registry (ClawHub API), e.g. https://clawhub.ai.
+    #[arg(long, value_name = "URL")]
     upstream: String,
     /// Skill slug to sync (repeatable).
     #[arg(long = "slug", conflicts_with = "all", required_unless_present = "all")]
@@ -28,7 +30,16 @@ pub async fn run(m: Arc<Mirror>, args: SyncArgs) -> Result<Exit> {
     for line in resume_stuck(&m, "sync").await? {
         println!("resumed {line}");
     }
-    let report = sync::run(m.clone(), sync::SyncOptions { upstream, slugs, all }).await?;
+    let bar = ui::progress_bar(0, "skills");
+    let observer = |event: sync::SyncProgress<'_>| match event {
+        sync::SyncProgress::Skills(total) => bar.set_length(total as u64),
+        sync::SyncProgress::Working { slug, version: Some(version) } => bar.set_message(format!("{slug}@{version}")),
+        sync::SyncProgress::Working { slug, version: None } => bar.set_message(slug.to_owned()),
+        sync::SyncProgress::SkillDone => bar.inc(1),
+    };
+    let report = sync::run_observed(m.clone(), sync::SyncOptions { upstream, slugs, all }, &observer).await;
+    bar.finish_and_clear();
+    let report = report?;
     for (key, outcome) in &report.results {
         match outcome {
             IngestOutcome::New { state, reason } => println!("{key}: {state} ({reason})"),

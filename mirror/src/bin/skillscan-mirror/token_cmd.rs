@@ -10,13 +10,18 @@ use crate::exit::Exit;
 pub enum TokenAction {
     /// Create a token and print it once.
     Create {
+        /// The token's name (to list and revoke it by).
         #[arg(long)]
         name: String,
+        /// What it may do: admin (decisions, tokens) or read (a mirror with require_read_token).
         #[arg(long, value_parser = ["admin", "read"])]
         role: String,
     },
+    /// List tokens (names, roles; never the secrets).
     List,
+    /// Revoke a token.
     Revoke {
+        /// The token's name.
         #[arg(long)]
         name: String,
     },

@@ -19,6 +19,7 @@ pub struct CiArgs {
     /// Repository or workspace root [default: the current folder].
     #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Write the report to FILE instead of stdout.
@@ -41,6 +42,7 @@ pub struct CiArgs {
     pub require_signatures: bool,
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Colour in human output: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     #[command(flatten)]

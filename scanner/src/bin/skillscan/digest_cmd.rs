@@ -24,6 +24,7 @@ pub struct DigestArgs {
     /// Skill folders or archives; a folder holding several skills digests each.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = DigestFormat::Human)]
     pub format: DigestFormat,
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use skillscan::clawhub::client::{ClientOptions, Containment, Download, RegistryClient, RegistryError};
+use skillscan::clawhub::client::{ClientOptions, Containment, Download, RegistryClient, RegistryError, TlsRoots};
 use skillscan::clawhub::state::{SkillRef, now_millis};
 use skillscan::guard::install::resolve::{Decision, Refusal, RefusalKind, Target, resolve};
 use skillscan::guard::install::{
@@ -22,6 +22,7 @@ use skillscan::{FailOn, ScanOptions, Scanner};
 use crate::exit::Exit;
 use crate::shared::{RuleArgs, load_config};
 use crate::trust::{LoadedTrust, TrustArgs};
+use crate::ui;
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
@@ -54,6 +55,10 @@ pub struct InstallArgs {
     /// Configuration file [default: ./skillscan.toml if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// PEM file of an extra certificate authority to trust (a registry behind a private CA),
+    /// besides the bundled and the system's roots [default: the config's install.ca_cert].
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     #[command(flatten)]
     pub rules: RuleArgs,
 }
@@ -153,7 +158,7 @@ fn fetch(
         Ok(signature) => signature,
         Err(e) if signature_checked => return Err(e),
         Err(e) => {
-            eprintln!("skillscan: note: could not fetch a signature ({e}); none is required");
+            ui::note!("could not fetch a signature ({e}); none is required");
             None
         }
     };
@@ -175,7 +180,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     let reference: SkillRef = args.reference.parse()?;
     let registry = registry_url(&args)?;
     let trust = args.trust.load()?;
-    let (config, _) = load_config(args.config.as_deref())?;
+    let (config, config_path) = load_config(args.config.as_deref())?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::High);
     let scanner = Scanner::new(args.rules.load()?, &config);
     let workdir = workdir(&args)?;
@@ -188,15 +193,27 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
         // Checked again (with links and lock files) before writing; this only spares the download.
         bail!("{} is already installed; pass --force to replace it", install_dir.display());
     }
+    // `--ca-cert` as given; the config's relative to the config file.
+    let ca_cert = args.ca_cert.clone().or_else(|| {
+        let configured = PathBuf::from(config.install.ca_cert.as_ref()?);
+        let base = config_path.as_deref().and_then(std::path::Path::parent).unwrap_or(std::path::Path::new(""));
+        Some(base.join(configured))
+    });
+    let tls = TlsRoots::with_ca_file(ca_cert.as_deref())?;
+    if let Some(file) = tls.ca_file() {
+        ui::detail!("trusting {} extra CA certificate(s) from {file}", tls.extra_certificates());
+    }
     let options = ClientOptions {
         token: std::env::var("CLAWHUB_TOKEN").ok().filter(|t| !t.trim().is_empty()),
         containment: Containment {
             redirect_hosts: config.install.redirect_hosts.clone(),
             allow_private_targets: config.install.allow_private_targets,
         },
+        tls,
         ..ClientOptions::default()
     };
     let client = RegistryClient::new(&registry, options)?;
+    ui::detail!("registry {}", client.base());
 
     // What to download: the registry's answer against the request and the pin.
     let what = reference.to_string();
@@ -206,7 +223,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     };
     let resolution = resolve(&reference, pin.as_ref(), &detail);
     for note in &resolution.notes {
-        eprintln!("skillscan: note: {note}");
+        ui::note!("{note}");
     }
     let target = match resolution.decision {
         Decision::Download(target) => target,
@@ -214,10 +231,16 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     };
 
     let what = format!("{}@{}", reference.lock_key(), target.version);
+    ui::detail!("resolved {} to version {}", reference, target.version);
     let fetched = match fetch(&client, &reference.slug, &target, trust.is_some()) {
         Ok(fetched) => fetched,
         Err(e) => return registry_failure(&what, e),
     };
+    ui::detail!(
+        "downloaded {what}: {} bytes, {}",
+        fetched.download.bytes.len(),
+        if fetched.signature.is_some() { "with the registry's signature" } else { "no signature" }
+    );
     let expected = Expected {
         slug: reference.slug.to_string(),
         owner_handle: target.owner.clone(),
@@ -236,13 +259,18 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     for warning in &report.warnings {
         eprintln!("skillscan: warning: {warning}");
     }
+    ui::detail!(
+        "scanned {what}: {} finding(s), rules {}",
+        report.skills.iter().map(|s| s.findings.len()).sum::<usize>(),
+        report.tool.rules_version
+    );
     let verdict = match check_policy(&report, fail_on, args.allow_incomplete) {
         Ok(verdict) => verdict,
         Err(refusal) => return refuse(&what, &refusal.reasons, Exit::Findings),
     };
 
     for note in &verified.notes {
-        eprintln!("skillscan: note: {note}");
+        ui::note!("{note}");
     }
     let signed = signed_by(&verified);
     let record = InstallRecord {

@@ -23,6 +23,7 @@ pub struct InventoryArgs {
     /// Default: $HOME, and $OPENCLAW_STATE_DIR when set.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = InventoryFormat::Human)]
     pub format: InventoryFormat,
     /// Write the report to FILE instead of stdout.
@@ -46,6 +47,7 @@ pub struct InventoryArgs {
     pub no_scan: bool,
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Colour in human output: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
 }

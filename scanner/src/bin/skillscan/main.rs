@@ -2,6 +2,7 @@
 //! returns typed errors.
 
 mod ci_cmd;
+mod completions_cmd;
 mod digest_cmd;
 mod exit;
 mod files;
@@ -17,11 +18,12 @@ mod shared;
 mod sign_cmd;
 mod skills;
 mod trust;
+mod ui;
 mod verify_cmd;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use exit::Exit;
 
@@ -29,8 +31,21 @@ use exit::Exit;
 #[derive(Parser)]
 #[command(name = "skillscan", version, about, long_about = None, propagate_version = true)]
 struct Cli {
+    #[command(flatten)]
+    verbosity: Verbosity,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `-q`/`-v`, accepted before or after the subcommand.
+#[derive(clap::Args)]
+struct Verbosity {
+    /// Say less on stderr: no progress bars, no notes; errors, failures and warnings remain.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Say more on stderr: which configuration and rules, what was fetched and checked.
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
@@ -62,10 +77,19 @@ enum Command {
     Inventory(Box<inventory_cmd::InventoryArgs>),
     /// Print the JSON Schema of the scan report, of a rule file or of skillscan.toml.
     Schema(schema_cmd::SchemaArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions_cmd::CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command with --dir.
+    Manpage(completions_cmd::ManpageArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    ui::set_level(match (cli.verbosity.quiet, cli.verbosity.verbose) {
+        (true, _) => ui::Level::Quiet,
+        (_, true) => ui::Level::Verbose,
+        _ => ui::Level::Normal,
+    });
     let result = match cli.command {
         Command::Scan(args) => scan_cmd::run(args),
         Command::Rules(command) => rules_cmd::run(command),
@@ -78,6 +102,8 @@ fn main() -> ExitCode {
         Command::Ci(args) => ci_cmd::run(*args),
         Command::Inventory(args) => inventory_cmd::run(*args),
         Command::Schema(args) => schema_cmd::run(args),
+        Command::Completions(args) => completions_cmd::completions(args, Cli::command()),
+        Command::Manpage(args) => completions_cmd::manpage(args, Cli::command()),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -105,5 +131,36 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    /// Every command and every argument a user can see explains itself in `--help` (and so in
+    /// the manual page and the completions).
+    #[test]
+    fn every_command_and_argument_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            if command.get_about().is_none() && path.contains(' ') {
+                missing.push(format!("command `{path}`"));
+            }
+            for arg in command.get_arguments() {
+                let builtin = matches!(
+                    arg.get_action(),
+                    clap::ArgAction::Help
+                        | clap::ArgAction::HelpShort
+                        | clap::ArgAction::HelpLong
+                        | clap::ArgAction::Version
+                );
+                if !arg.is_hide_set() && !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("`{path}` argument `{}`", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut command = super::Cli::command();
+        command.build();
+        let mut missing = Vec::new();
+        walk(&command, "skillscan", &mut missing);
+        assert!(missing.is_empty(), "without help text:\n{}", missing.join("\n"));
     }
 }

@@ -31,6 +31,7 @@ use crate::exit::Exit;
 use crate::files::{local_source, now, write_atomic};
 use crate::skills::{report_tree_error, targets, worse};
 use crate::trust::load_lock_if_exists;
+use crate::ui;
 
 #[derive(Debug, Args)]
 pub struct PinArgs {
@@ -66,10 +67,17 @@ pub fn run(args: PinArgs) -> anyhow::Result<Exit> {
     let rules_version = scanner.rules().version.clone();
     let pinned_at = now();
 
+    let bar = ui::progress_bar(found.len() as u64, "skills");
     let results: Vec<(&SkillTarget, Result<LockedSkill, Exit>)> = found
         .par_iter()
-        .map(|target| (target, pin_one(&scanner, &options, target, &args, &rules_version, pinned_at)))
+        .map(|target| {
+            ui::detail!("pinning {}", target.display);
+            let result = pin_one(&scanner, &options, target, &args, &rules_version, pinned_at);
+            bar.inc(1);
+            (target, result)
+        })
         .collect();
+    bar.finish_and_clear();
     let mut entries = Vec::new();
     for (target, result) in results {
         match result {

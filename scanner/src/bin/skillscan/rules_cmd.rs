@@ -7,6 +7,7 @@ use clap::Subcommand;
 use skillscan::Scanner;
 use skillscan::engine::config::Config;
 use skillscan::engine::rules::Matcher;
+use skillscan::engine::rules::schema::CorrelateScope;
 use skillscan::engine::selftest;
 
 use crate::exit::Exit;
@@ -18,11 +19,13 @@ pub enum RulesCommand {
     List {
         #[command(flatten)]
         rules: RuleArgs,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
     /// Show a rule's documentation: what it detects, why, examples, remediation.
     Explain {
+        /// The rule's id (see `skillscan rules list`).
         id: String,
         #[command(flatten)]
         rules: RuleArgs,
@@ -103,7 +106,11 @@ pub fn run(command: RulesCommand) -> anyhow::Result<Exit> {
                 }
                 Matcher::Analyzer(name) => format!("analyzer `{name}`"),
                 Matcher::Correlate { all, scope } => {
-                    format!("co-occurrence of {} ({scope:?} scope)", all.join(" + "))
+                    let scope = match scope {
+                        CorrelateScope::File => "file",
+                        CorrelateScope::Skill => "skill",
+                    };
+                    format!("co-occurrence of {} ({scope} scope)", all.join(" + "))
                 }
             };
             writeln!(out, "matches with: {how}")?;

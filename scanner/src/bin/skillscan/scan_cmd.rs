@@ -9,12 +9,14 @@ use skillscan::{FailOn, ScanOptions, Scanner};
 
 use crate::exit::Exit;
 use crate::shared::{Color, Format, LimitArgs, Progress, RuleArgs, load_config, use_color, write_output};
+use crate::ui;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Skill directories, SKILL.md files, .zip/.tar.gz/.tgz/.tar archives, or `-` (an archive, or a SKILL.md, on stdin).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Write the report to FILE instead of stdout.
@@ -37,6 +39,7 @@ pub struct ScanArgs {
     /// Show suppressed findings in human output.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Colour in human output: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     #[command(flatten)]
@@ -44,9 +47,14 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
-    let (config, _) = load_config(args.config.as_deref())?;
+    let (config, config_path) = load_config(args.config.as_deref())?;
+    match &config_path {
+        Some(path) => ui::detail!("configuration {}", path.display()),
+        None => ui::detail!("no configuration file: defaults"),
+    }
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::High);
     let rules = args.rules.load()?;
+    ui::detail!("rules {} ({} rules)", rules.version, rules.rules.len());
     let scanner = Scanner::new(rules, &config);
     let options = ScanOptions {
         limits: args.limits.limits(),

@@ -1,15 +1,16 @@
 //! Options several commands share: rules, config, limits, output.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use indicatif::ProgressBar;
 use skillscan::engine::package::Limits;
 use skillscan::engine::rules::RuleSources;
 use skillscan::{Config, RuleSet};
+
+use crate::ui;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -107,46 +108,40 @@ pub fn write_output(output: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     }
 }
 
+/// Colour in a human report: `--color always`/`never`, else (auto) only on stdout and as
+/// anstream decides: a terminal, `NO_COLOR` off, `CLICOLOR_FORCE` on.
 pub fn use_color(color: Color, output: Option<&Path>) -> bool {
     match color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        Color::Auto => output.is_none() && ui::stdout_color(anstream::ColorChoice::Auto),
     }
 }
 
-/// A one-line progress indicator on stderr, only on a terminal and only for long scans.
+/// The scan's progress bar (inputs done of all, with an ETA) on stderr: only on a terminal,
+/// not with `--quiet`, and only when `enabled` (the report does not go to stdout as JSON).
 pub struct Progress {
     enabled: bool,
-    started: Instant,
-    last: Mutex<Instant>,
+    /// Made at the first tick, when the number of inputs is known.
+    bar: std::sync::OnceLock<ProgressBar>,
 }
 
 impl Progress {
     pub fn new(enabled: bool) -> Self {
-        let now = Instant::now();
-        Progress { enabled: enabled && std::io::stderr().is_terminal(), started: now, last: Mutex::new(now) }
+        Progress { enabled, bar: std::sync::OnceLock::new() }
     }
 
     pub fn tick(&self, done: usize, total: usize) {
-        if !self.enabled || self.started.elapsed() < Duration::from_millis(300) {
-            return;
-        }
-        let Ok(mut last) = self.last.lock() else {
-            return;
-        };
-        if last.elapsed() < Duration::from_millis(100) && done < total {
-            return;
-        }
-        *last = Instant::now();
-        let width = 30;
-        let filled = (done * width).checked_div(total).unwrap_or(width);
-        eprint!("\r[{}{}] {done}/{total} inputs", "#".repeat(filled), " ".repeat(width - filled));
+        let bar = self.bar.get_or_init(|| {
+            if self.enabled { ui::progress_bar(total as u64, "inputs") } else { ProgressBar::hidden() }
+        });
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
     }
 
     pub fn finish(&self) {
-        if self.enabled && self.started.elapsed() >= Duration::from_millis(300) {
-            eprint!("\r{}\r", " ".repeat(60));
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
         }
     }
 }

@@ -118,7 +118,7 @@ fn verify_one(
     };
     let report = integrity::verify_skill(&digest, &options).map_err(anyhow::Error::new)?;
     for note in &report.notes {
-        eprintln!("skillscan: note: {display}: {note}");
+        crate::ui::note!("{display}: {note}");
     }
     if report.checks_run() == 0 {
         bail!(

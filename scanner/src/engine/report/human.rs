@@ -1,9 +1,10 @@
 //! Human output: one block per skill with its verdict, each finding as `file:line:col`, severity,
 //! rule, category name and message, the source line with a marker under the match, decoded text when there is
-//! some, the capability manifest, and a summary line. Colour only when asked (on a TTY).
+//! some, the capability manifest, and a summary line. Colour only when asked (see [`super::paint`]).
 
 use std::io::{self, Write};
 
+use super::paint::{self, Paint};
 use crate::engine::finding::{Finding, Severity};
 use crate::engine::scan::{ScanReport, SkillReport};
 use crate::engine::verdict::Verdict;
@@ -15,48 +16,13 @@ pub struct Style {
     pub show_suppressed: bool,
 }
 
-struct Paint {
-    color: bool,
-}
-
-impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
-    }
-    fn severity(&self, severity: Severity) -> String {
-        let code = match severity {
-            Severity::Critical => "1;35",
-            Severity::High => "1;31",
-            Severity::Medium => "33",
-            Severity::Low => "36",
-            Severity::Info => "2",
-        };
-        self.wrap(code, &format!("{:<8}", severity.as_str()))
-    }
-    fn verdict(&self, verdict: Verdict) -> String {
-        let code = match verdict {
-            Verdict::Malicious => "1;35",
-            Verdict::Suspicious => "1;31",
-            Verdict::Caution => "1;33",
-            Verdict::Clean => "1;32",
-        };
-        self.wrap(code, &verdict.as_str().to_uppercase())
-    }
-    fn dim(&self, text: &str) -> String {
-        self.wrap("2", text)
-    }
-    fn bold(&self, text: &str) -> String {
-        self.wrap("1", text)
-    }
-}
-
 pub fn render(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let paint = Paint { color: style.color };
+    let paint = Paint::new(style.color);
     for skill in &report.skills {
         render_skill(skill, &paint, style, out)?;
     }
     for warning in &report.warnings {
-        writeln!(out, "{} {warning}", paint.wrap("33", "warning:"))?;
+        writeln!(out, "{} {warning}", paint.paint(paint::WARNING, "warning:"))?;
     }
     let s = &report.summary;
     let verdicts = [Verdict::Malicious, Verdict::Suspicious, Verdict::Caution, Verdict::Clean]
@@ -148,7 +114,7 @@ fn render_finding(finding: &Finding, paint: &Paint, out: &mut dyn Write) -> io::
         let gutter = format!("{} | ", finding.line);
         writeln!(out, "      {}{}", paint.dim(&gutter), context.line)?;
         let pad = " ".repeat(gutter.chars().count() + context.marker_start);
-        writeln!(out, "      {pad}{}", paint.wrap("31", &"^".repeat(context.marker_len)))?;
+        writeln!(out, "      {pad}{}", paint.paint(paint::ERROR, &"^".repeat(context.marker_len)))?;
     }
     if let Some(decoded) = &finding.decoded {
         writeln!(out, "      {} {}", paint.dim(&format!("decoded ({}):", decoded.chain.join(" → "))), decoded.text)?;

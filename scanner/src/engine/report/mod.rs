@@ -2,4 +2,5 @@
 
 pub mod github;
 pub mod human;
+pub mod paint;
 pub mod sarif;

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::{CiReport, Problem, ProblemKind};
 use crate::engine::config::FailOn;
+use crate::engine::report::paint::{self as styles, Paint};
 use crate::engine::report::{github, human, sarif};
 use crate::engine::rules::RuleSet;
 
@@ -172,12 +173,15 @@ pub fn github(report: &CiReport, out: &mut dyn Write) -> io::Result<()> {
 /// Human output: one block per skill with its pin and signature status and every problem, the
 /// scan's own output, then a summary line.
 pub fn human(report: &CiReport, style: human::Style, fail_on: FailOn, out: &mut dyn Write) -> io::Result<()> {
-    let paint =
-        |code: &str, text: &str| if style.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() };
+    let p = Paint::new(style.color);
+    let paint = |style, text: &str| p.paint(style, text);
     writeln!(
         out,
         "{}",
-        paint("1", &format!("Integrity ({} skill(s) under {})", report.skills.len(), report.searched.join(", ")))
+        paint(
+            styles::BOLD,
+            &format!("Integrity ({} skill(s) under {})", report.skills.len(), report.searched.join(", "))
+        )
     )?;
     for skill in &report.skills {
         let identity = match (&skill.slug, &skill.version) {
@@ -185,7 +189,7 @@ pub fn human(report: &CiReport, style: human::Style, fail_on: FailOn, out: &mut 
             (Some(slug), None) => slug.clone(),
             _ => "(unknown)".to_owned(),
         };
-        let status = if skill.problems.is_empty() { paint("1;32", "ok") } else { paint("1;31", "FAIL") };
+        let status = if skill.problems.is_empty() { paint(styles::OK, "ok") } else { paint(styles::FAIL, "FAIL") };
         writeln!(
             out,
             "  {status} {}  {identity}  pin: {}  signature: {}{}",
@@ -195,17 +199,17 @@ pub fn human(report: &CiReport, style: human::Style, fail_on: FailOn, out: &mut 
             if skill.installed { "  (installed from a registry)" } else { "" }
         )?;
         for problem in &skill.problems {
-            writeln!(out, "      {} {}: {}", paint("31", "-"), problem.code, problem.message)?;
+            writeln!(out, "      {} {}: {}", paint(styles::ERROR, "-"), problem.code, problem.message)?;
         }
         for note in &skill.notes {
             writeln!(out, "      note: {note}")?;
         }
     }
     for problem in &report.problems {
-        writeln!(out, "  {} {}: {}", paint("1;31", "FAIL"), problem.code, problem.message)?;
+        writeln!(out, "  {} {}: {}", paint(styles::FAIL, "FAIL"), problem.code, problem.message)?;
     }
     for warning in &report.warnings {
-        writeln!(out, "  {} {warning}", paint("33", "warning:"))?;
+        writeln!(out, "  {} {warning}", paint(styles::WARNING, "warning:"))?;
     }
     writeln!(out)?;
     human::render(&report.scan, style, out)?;

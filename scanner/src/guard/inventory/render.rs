@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Inventory;
+use crate::engine::report::paint::{self as styles, Paint};
 
 #[derive(Serialize)]
 struct JsonOut<'a> {
@@ -22,7 +23,8 @@ pub fn json(inventory: &Inventory) -> String {
 }
 
 pub fn human(inventory: &Inventory, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let paint = |code: &str, text: &str| if color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() };
+    let p = Paint::new(color);
+    let paint = |style, text: &str| p.paint(style, text);
     if inventory.installations.is_empty() {
         writeln!(out, "No OpenClaw installation under {}", inventory.root)?;
     }
@@ -30,7 +32,7 @@ pub fn human(inventory: &Inventory, color: bool, out: &mut dyn Write) -> io::Res
         writeln!(
             out,
             "{} {} (config: {}; workspaces: {})",
-            paint("1", &installation.kind),
+            paint(styles::BOLD, &installation.kind),
             installation.state_dir,
             installation.config.as_deref().unwrap_or("none"),
             if installation.workspaces.is_empty() { "none".to_owned() } else { installation.workspaces.join(", ") }
@@ -41,7 +43,7 @@ pub fn human(inventory: &Inventory, color: bool, out: &mut dyn Write) -> io::Res
         writeln!(
             out,
             "{} ({}{}): {} skill(s)",
-            paint("1", &location.path),
+            paint(styles::BOLD, &location.path),
             location.kind,
             location.agent.as_ref().map(|a| format!(", agent {a}")).unwrap_or_default(),
             location.skills
@@ -52,11 +54,12 @@ pub fn human(inventory: &Inventory, color: bool, out: &mut dyn Write) -> io::Res
             let registry = match (&skill.registry, skill.from_mirror) {
                 (None, _) => "not from a registry".to_owned(),
                 (Some(r), Some(true)) => format!("{r} (mirror)"),
-                (Some(r), Some(false)) => paint("33", &format!("{r} (NOT the mirror)")),
+                (Some(r), Some(false)) => paint(styles::WARNING, &format!("{r} (NOT the mirror)")),
                 (Some(r), None) => r.clone(),
             };
             let verdict = skill.scan.as_ref().map(|s| s.verdict.clone()).unwrap_or_else(|| "not scanned".to_owned());
-            let status = if skill.problems.is_empty() { paint("1;32", "ok  ") } else { paint("1;31", "FAIL") };
+            let status =
+                if skill.problems.is_empty() { paint(styles::OK, "ok  ") } else { paint(styles::FAIL, "FAIL") };
             writeln!(out, "  {status} {name} {version}  {registry}")?;
             writeln!(
                 out,
@@ -71,7 +74,7 @@ pub fn human(inventory: &Inventory, color: bool, out: &mut dyn Write) -> io::Res
             )?;
             writeln!(out, "       {}", skill.path)?;
             for problem in &skill.problems {
-                writeln!(out, "       {} {problem}", paint("31", "-"))?;
+                writeln!(out, "       {} {problem}", paint(styles::ERROR, "-"))?;
             }
             if let Some(scan) = &skill.scan {
                 for finding in &scan.top {
@@ -82,12 +85,12 @@ pub fn human(inventory: &Inventory, color: bool, out: &mut dyn Write) -> io::Res
     }
     if !inventory.problems.is_empty() {
         writeln!(out)?;
-        writeln!(out, "{}", paint("1", "Problems"))?;
+        writeln!(out, "{}", paint(styles::BOLD, "Problems"))?;
         for problem in &inventory.problems {
             writeln!(
                 out,
                 "  {} {}: {}",
-                if problem.kind == "integrity" { paint("1;31", "FAIL") } else { paint("33", "warn") },
+                if problem.kind == "integrity" { paint(styles::FAIL, "FAIL") } else { paint(styles::WARNING, "warn") },
                 problem.path,
                 problem.message
             )?;
