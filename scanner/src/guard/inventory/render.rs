@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Inventory;
+use super::{Inventory, SkillStatus};
 
 #[derive(Serialize)]
 struct JsonOut<'a> {
@@ -56,7 +56,13 @@ pub fn human(inventory: &Inventory, color: bool, out: &mut dyn Write) -> io::Res
                 (Some(r), None) => r.clone(),
             };
             let verdict = skill.scan.as_ref().map(|s| s.verdict.clone()).unwrap_or_else(|| "not scanned".to_owned());
-            let status = if skill.problems.is_empty() { paint("1;32", "ok  ") } else { paint("1;31", "FAIL") };
+            let label = format!("{:<17}", skill.status.as_str());
+            let status = match skill.status {
+                SkillStatus::Ok => paint("1;32", &label),
+                SkillStatus::NotScanned => label,
+                SkillStatus::Error => paint("1;33", &label),
+                _ => paint("1;31", &label),
+            };
             writeln!(out, "  {status} {name} {version}  {registry}")?;
             writeln!(
                 out,
