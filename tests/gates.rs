@@ -438,9 +438,12 @@ fn ci_config_requires_signatures_and_a_signed_folder_changed_afterwards_is_not_v
         format!("require_signature = false\n\n[[key]]\nname = \"team\"\npublic_key = \"{public}\"\n"),
     )
     .unwrap();
-    // The [ci] table of skillscan.toml, not a flag, asks for signatures.
-    std::fs::write(r.join("skillscan.toml"), "[ci]\nrequire_signatures = true\ntrusted_keys = \"trusted-keys.toml\"\n")
-        .unwrap();
+    // skillscan.toml, not a flag, asks for signatures ([ci]) and names the keys ([trust]).
+    std::fs::write(
+        r.join("skillscan.toml"),
+        "[ci]\nrequire_signatures = true\n\n[trust]\ntrusted_keys = \"trusted-keys.toml\"\n",
+    )
+    .unwrap();
     let o = skillscan(r, &["sign", "--secret-key", "team.key", "skills/team-notes"]);
     assert_eq!(code(&o), 0, "{}", out_text(&o));
     let json_of = |o: &Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap();

@@ -13,4 +13,5 @@ mod sarif;
 mod schemas;
 mod signatures_cli;
 mod threat_fixtures;
+mod trust;
 mod util;

@@ -127,11 +127,10 @@ path = "skills/x/tests/**"
 expires = 2027-01-31
 [ci]
 require_signatures = true
-trusted_keys = "keys.toml"
 lock = "skills.lock"
-[inventory]
-mirror = "https://mirror.example.com"
+[trust]
 trusted_keys = "keys.toml"
+mirror = "https://mirror.example.com"
 [install]
 redirect_hosts = ["blobs.example.com"]
 allow_private_targets = false
@@ -146,7 +145,15 @@ allow_private_targets = false
         assert!(found.is_empty(), "{name}: {}", found.join("\n"));
     }
     // What the loader refuses, the schema refuses.
-    for bad in ["fail_on = \"sometimes\"\n", "[ci]\nrequire_signature = true\n", "colour = true\n"] {
+    for bad in [
+        "fail_on = \"sometimes\"\n",
+        "[ci]\nrequire_signature = true\n",
+        "colour = true\n",
+        // The former homes of the trust settings, now [trust].
+        "[ci]\ntrusted_keys = \"keys.toml\"\n",
+        "[inventory]\nmirror = \"https://mirror.example.com\"\n",
+        "[trust]\npublic_key = \"mirror.pub\"\nmirror = 1\n",
+    ] {
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, bad).unwrap();
         assert!(Config::load(&path).is_err(), "{bad}");

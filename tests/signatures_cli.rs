@@ -343,10 +343,15 @@ fn a_missing_signature_fails_only_when_required() {
     );
     let out = work.run(&["verify", "weather-brief", "--trusted-keys", "required.toml"]);
     assert_exit(&out, 3);
-    assert_stderr_has(&out, "no signature at weather-brief.minisig, and the trust store requires one");
+    // Both places a folder's signature can be: beside it, and inside it where install keeps the mirror's.
+    assert_stderr_has(
+        &out,
+        "no signature at weather-brief.minisig or weather-brief/.clawhub/skillscan.minisig, and the trust store \
+         (require_signature) requires one",
+    );
     let out = work.run(&["verify", "weather-brief", "--public-key", "k.pub"]);
     assert_exit(&out, 3);
-    assert_stderr_has(&out, "--public-key requires one");
+    assert_stderr_has(&out, "the trusted public key requires one");
     // Not required and nothing else to check: that is a usage error, not a pass.
     let out = work.run(&["verify", "weather-brief", "--trusted-keys", "optional.toml"]);
     assert_exit(&out, 2);

@@ -15,6 +15,10 @@
 //! path = "skills/installer/**"
 //! reason = "documents the vendor installer; reviewed by sec-team"
 //! expires = 2027-06-30
+//!
+//! [trust]
+//! public_key = "mirror.pub"          # or trusted_keys = "trusted-keys.toml"
+//! mirror = "https://skills.example.internal"
 //! ```
 
 use std::collections::BTreeMap;
@@ -73,12 +77,39 @@ pub struct Config {
     /// Settings for `skillscan ci` (see README).
     #[serde(default)]
     pub ci: CiConfig,
-    /// Settings for `skillscan inventory` (see README).
+    /// Who may sign skills, and the vetted mirror: one setting for `verify`, `ci`, `install` and
+    /// `inventory` (see README).
     #[serde(default)]
-    pub inventory: InventoryConfig,
+    pub trust: TrustConfig,
     /// Settings for `skillscan install`'s registry client (see README).
     #[serde(default)]
     pub install: InstallConfig,
+    /// The former `[inventory]` table (`mirror`, `trusted_keys`), now `[trust]`: refused with a
+    /// message saying so.
+    #[serde(default)]
+    #[schemars(skip)]
+    inventory: Option<toml::Value>,
+}
+
+/// `[trust]`: the keys `skillscan verify`, `ci`, `install` and `inventory` trust, and the mirror.
+/// `--trusted-keys` and `--public-key` override the keys; `--registry`/`--mirror` the mirror.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrustConfig {
+    /// Trust store file (TOML: keys, validity windows, revocations, `require_signature`), or a
+    /// minisign public key file (`.pub`, then used as `public_key`); relative to this file.
+    #[serde(default)]
+    pub trusted_keys: Option<String>,
+    /// One trusted minisign public key: a `.pub` file (relative to this file) or the key line
+    /// itself (`RWQ…`), such as a mirror's `/.well-known/skillscan.pub`. A signature is then
+    /// required. Exclusive with `trusted_keys`.
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// URL of the vetted mirror: the registry `skillscan install` uses when neither `--registry`
+    /// nor `$CLAWHUB_REGISTRY` names one, and the registry `skillscan inventory` expects skills
+    /// to come from.
+    #[serde(default)]
+    pub mirror: Option<String>,
 }
 
 /// Where `skillscan install` may be sent by its registry. By default redirects stay within the
@@ -97,17 +128,6 @@ pub struct InstallConfig {
     /// `--ca-cert` overrides it.
     #[serde(default)]
     pub ca_cert: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InventoryConfig {
-    /// URL of the vetted mirror: skills whose origin.json names another registry are flagged.
-    #[serde(default)]
-    pub mirror: Option<String>,
-    /// Trust store for signature checks (relative to the config file).
-    #[serde(default)]
-    pub trusted_keys: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
@@ -144,12 +164,13 @@ fn any_path() -> String {
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CiConfig {
-    /// Every skill must carry a signature that verifies against `trusted_keys`.
+    /// Every skill must carry a signature that verifies against the `[trust]` keys.
     #[serde(default)]
     pub require_signatures: bool,
-    /// Trust store file (relative to the config file).
+    /// The former `[ci] trusted_keys`, now `[trust] trusted_keys`: refused with a message saying so.
     #[serde(default)]
-    pub trusted_keys: Option<String>,
+    #[schemars(skip)]
+    trusted_keys: Option<toml::Value>,
     /// Lock file (default `skills.lock` next to the config file).
     #[serde(default)]
     pub lock: Option<String>,
@@ -173,6 +194,22 @@ impl Config {
     pub fn parse(origin: &str, text: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text)
             .map_err(|e| ConfigError::Invalid { path: origin.to_string(), message: e.to_string() })?;
+        let invalid = |message: &str| ConfigError::Invalid { path: origin.to_string(), message: message.to_owned() };
+        if config.ci.trusted_keys.is_some() {
+            return Err(invalid(
+                "`[ci] trusted_keys` is now `[trust] trusted_keys`: one [trust] table serves verify, ci, install \
+                 and inventory",
+            ));
+        }
+        if config.inventory.is_some() {
+            return Err(invalid(
+                "the `[inventory]` table is now `[trust]` (`mirror`, `trusted_keys`, `public_key`): one [trust] \
+                 table serves verify, ci, install and inventory",
+            ));
+        }
+        if config.trust.trusted_keys.is_some() && config.trust.public_key.is_some() {
+            return Err(invalid("[trust]: set `trusted_keys` or `public_key`, not both"));
+        }
         for (i, entry) in config.ignore.iter().enumerate() {
             if entry.reason.trim().is_empty() {
                 return Err(ConfigError::Invalid {
@@ -249,6 +286,24 @@ expires = 2027-01-31
         let err = Config::parse("t", "[[ignore]]\nrule = \"c\"\nreason = \" \"\n").unwrap_err();
         assert!(err.to_string().contains("reason"), "{err}");
         assert!(Config::parse("t", "unknown = 1\n").is_err());
+    }
+
+    #[test]
+    fn one_trust_table() {
+        let config = Config::parse(
+            "t",
+            "[trust]\npublic_key = \"mirror.pub\"\nmirror = \"https://m.example\"\n[ci]\nrequire_signatures = true\n",
+        )
+        .unwrap();
+        assert_eq!(config.trust.public_key.as_deref(), Some("mirror.pub"));
+        assert_eq!(config.trust.mirror.as_deref(), Some("https://m.example"));
+        let both = Config::parse("t", "[trust]\npublic_key = \"a.pub\"\ntrusted_keys = \"k.toml\"\n").unwrap_err();
+        assert!(both.to_string().contains("not both"), "{both}");
+        // The former places say where the setting went.
+        let moved = Config::parse("t", "[ci]\ntrusted_keys = \"k.toml\"\n").unwrap_err();
+        assert!(moved.to_string().contains("now `[trust] trusted_keys`"), "{moved}");
+        let moved = Config::parse("t", "[inventory]\nmirror = \"https://m.example\"\n").unwrap_err();
+        assert!(moved.to_string().contains("is now `[trust]`"), "{moved}");
     }
 
     #[test]

@@ -14,14 +14,20 @@
 //!   it (by the `@owner`/slug of its folder and the slug its `origin.json`, `_meta.json` or front
 //!   matter gives, or a `local:` entry for its path), and the files match it: changed, added and
 //!   removed files are named ([`crate::guard::integrity::verify`]).
-//! - *origin*: a `.clawhub/origin.json` fingerprint must match the files (modified since install).
-//! - *signature*: with trusted keys, a signature is verified when present and required when
-//!   `[ci] require_signatures` (or the trust store's `require_signature`) says so. Two places are
-//!   looked at: `<skill>.minisig` next to the folder, as `skillscan sign DIR` writes it (full
-//!   minisign verification over the signed manifest `<skill>.manifest` beside it), and
-//!   `<skill>/.clawhub/skillscan.minisig`, the mirror's signature that `skillscan install` keeps.
-//!   The latter was made over the archive, which is gone: its trusted comment is verified
-//!   ([`TrustStore::verify_trusted_comment`]) and the tree digest it binds must equal the folder's.
+//! - *origin*: a `.clawhub/origin.json` fingerprint must match the files (modified since install),
+//!   unless the pin covers them (below).
+//! - *signature*: with trusted keys (a trust store or a single public key), a signature is
+//!   verified when present and required when `[ci] require_signatures` or the trust says so (a
+//!   trust store's `require_signature`; always for a single key). Two places are looked at:
+//!   `<skill>.minisig` next to the folder, as `skillscan sign DIR` writes it (full minisign
+//!   verification over the signed manifest `<skill>.manifest` beside it), else
+//!   `<skill>/.clawhub/skillscan.minisig`, the mirror's signature that `skillscan install` keeps,
+//!   whose trusted comment is verified and whose tree digest must be the folder's. Both through
+//!   [`crate::guard::integrity::verify`], the code behind `skillscan verify`.
+//! - *the pin outranks install records*: once the pin lists exactly the files on disk (a
+//!   reviewed edit, re-pinned), a stale `origin.json` fingerprint is a note, and so is a stale
+//!   mirror signature (status `stale`) unless signatures are required: then it is a failure, since
+//!   no signature covers the edited files (sign them with a trusted key, or reinstall).
 //! - *policy*: the scan, with the config of the repository. Inline `skillscan-ignore` comments
 //!   count only in skills the team wrote: a skill installed from a registry (it has an
 //!   `origin.json`, or its pin's source is a registry URL) is scanned with them off.
@@ -36,15 +42,18 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use skillscan_signatures::error::IntegrityError;
 use skillscan_signatures::minisign::SignatureFile;
-use skillscan_signatures::{ExpectedSubject, LockedSkill, SkillStatement, SkillsLock, TrustStore};
+use skillscan_signatures::{LockedSkill, SkillsLock};
 
 use crate::clawhub::state::LockJson;
 use crate::engine::config::FailOn;
 use crate::engine::scan::{ScanOptions, ScanReport, Scanner};
-use crate::guard::caps::{MAX_FILE_LIST_BYTES, MAX_SIGNATURE_FILE_BYTES};
-use crate::guard::install::SIGNATURE_FILE;
-use crate::guard::integrity::verify::{IntegrityFailure, SignatureEvidence, Trust, VerifyOptions, verify_skill};
-use crate::guard::integrity::{IntegrityLimits, SkillDigest, digest_dir};
+use crate::guard::caps::MAX_FILE_LIST_BYTES;
+use crate::guard::integrity::verify::{
+    IntegrityFailure, SignatureEvidence, SignedOver, Trust, VerifyOptions, verify_skill,
+};
+use crate::guard::integrity::{
+    INSTALLED_SIGNATURE_FILE, IntegrityLimits, SkillDigest, digest_dir, load_installed_signature, read_signature_file,
+};
 
 /// How a problem affects the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -96,8 +105,9 @@ pub struct SkillCheck {
     pub version: Option<String>,
     /// `pinned`, `unpinned`, or `modified` (pinned, files differ).
     pub pin: &'static str,
-    /// `verified`, `invalid`, `missing` (required but absent), `unchecked` (present, no keys),
-    /// or `none`.
+    /// `verified`, `invalid`, `missing` (required but absent), `stale` (the mirror's signature of
+    /// the files as installed; they were edited and re-pinned since), `unchecked` (present, no
+    /// keys), or `none`.
     pub signature: &'static str,
     /// Installed from a registry (has `origin.json`): scanned with inline ignores off.
     pub installed: bool,
@@ -159,7 +169,9 @@ pub struct CiOptions<'a> {
     /// `skills.lock`, parsed by the caller (a corrupt lock is an error of its own), and where it
     /// lives (for messages, and `local:` sources are relative to its folder).
     pub lock: Option<(&'a SkillsLock, &'a Path)>,
-    pub trust: Option<&'a TrustStore>,
+    /// Who may sign: a trust store or a single key (which requires signatures).
+    pub trust: Option<Trust<'a>>,
+    /// Signatures are required whatever the trust says (`[ci] require_signatures`).
     pub require_signatures: bool,
     pub now: u64,
     pub limits: IntegrityLimits,
@@ -285,6 +297,9 @@ fn failure_problem(failure: &IntegrityFailure) -> Problem {
             problem.code = "files-changed";
             problem.files = changed.iter().chain(added).cloned().collect();
         }
+        // What the pin says about the signature (its key, the archive it was made over) is
+        // about the signature; a folder has no archive sha256 of its own.
+        IntegrityFailure::LockField { field: "signing_key_id" | "archive_sha256", .. } => {}
         IntegrityFailure::LockField { .. } => problem.code = "pin-mismatch",
         IntegrityFailure::OriginUnreadable(_) | IntegrityFailure::OriginFingerprint { .. } => problem.code = "origin",
         _ => {}
@@ -317,12 +332,15 @@ pub(crate) fn check_skill(found: &Found, options: &CiOptions<'_>) -> (SkillCheck
     if let Some(entry) = pin {
         check.take_pin(entry);
     }
-    let sibling = SiblingSignature::load(found, &mut check);
-    verify_pin_and_sibling(&mut check, &digest, pin, &sibling, options);
-    if sibling.signature.is_none() {
-        check_installed_signature_file(&mut check, found, &digest, pin, options);
+    let signature = FoundSignature::load(found, &mut check);
+    verify_with_integrity(&mut check, &digest, pin, &signature, options);
+    if options.require_signatures && options.trust.is_none() && check.signature == "unchecked" {
+        check.signature = "invalid";
+        check.problems.push(Problem::error(
+            "signature",
+            "signatures are required but no trusted keys are configured (--trusted-keys, --public-key or [trust])",
+        ));
     }
-    require_signature(&mut check, found, &sibling, options);
     (check, Some(digest))
 }
 
@@ -367,83 +385,115 @@ impl SkillCheck {
     }
 }
 
-/// `<skill>.minisig` next to the folder, as `skillscan sign DIR` writes it, with the signed
-/// manifest `<skill>.manifest` beside it.
-struct SiblingSignature {
-    path: PathBuf,
-    manifest_path: PathBuf,
+/// The signature of a skill folder, from one of two places: `<skill>.minisig` beside the folder,
+/// as `skillscan sign DIR` writes it (with the signed manifest `<skill>.manifest` beside it),
+/// else `<skill>/.clawhub/skillscan.minisig`, the mirror's signature `skillscan install` keeps.
+struct FoundSignature {
+    /// Where it was found, or both places when it was not.
+    location: String,
+    manifest_location: String,
     signature: Option<SignatureFile>,
     signed_manifest: Option<String>,
+    over: SignedOver,
 }
 
-impl SiblingSignature {
-    /// Reads both files; what cannot be read or parsed is a problem of `check`.
+impl FoundSignature {
+    /// Reads the files (links not followed); what cannot be read or parsed is a problem of
+    /// `check`, and then no signature is used at all (not even the other place's).
     fn load(found: &Found, check: &mut SkillCheck) -> Self {
-        let folder_name = found.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let path = found.path.with_file_name(format!("{folder_name}.minisig"));
-        let manifest_path = found.path.with_file_name(format!("{folder_name}.manifest"));
-        let signature = match load_signature(&path) {
-            Ok(signature) => signature,
-            Err(message) => {
-                check.signature_problem(message);
-                None
+        // A path without a final name (`.`) is resolved first, so "beside" is outside the folder.
+        let base = match found.path.file_name() {
+            Some(_) => found.path.clone(),
+            None => fs::canonicalize(&found.path).unwrap_or_else(|_| found.path.clone()),
+        };
+        let folder_name = base.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let sibling = base.with_file_name(format!("{folder_name}.minisig"));
+        let sibling_shown =
+            if found.rel == "." { format!("../{folder_name}.minisig") } else { format!("{}.minisig", found.rel) };
+        let manifest_path = base.with_file_name(format!("{folder_name}.manifest"));
+        let installed_shown = if found.rel == "." {
+            INSTALLED_SIGNATURE_FILE.to_owned()
+        } else {
+            format!("{}/{INSTALLED_SIGNATURE_FILE}", found.rel)
+        };
+        let mut out = FoundSignature {
+            location: format!("{sibling_shown} or {installed_shown}"),
+            manifest_location: manifest_path.display().to_string(),
+            signature: None,
+            signed_manifest: None,
+            over: SignedOver::Input,
+        };
+        match read_signature_file(&sibling) {
+            Err(e) => check.signature_problem(e.to_string()),
+            Ok(Some(signature)) => {
+                out.location = sibling_shown;
+                out.signed_manifest = match read_small(&manifest_path, MAX_FILE_LIST_BYTES) {
+                    Ok(text) => text,
+                    Err(message) => {
+                        check.problems.push(Problem::error("unreadable", message));
+                        None
+                    }
+                };
+                out.signature = Some(signature);
             }
-        };
-        let signed_manifest = match &signature {
-            Some(_) => match read_small(&manifest_path, MAX_FILE_LIST_BYTES) {
-                Ok(text) => text,
-                Err(message) => {
-                    check.problems.push(Problem::error("unreadable", message));
-                    None
+            Ok(None) => match load_installed_signature(&found.path) {
+                Err(e) => check.signature_problem(e.to_string()),
+                Ok(Some(signature)) => {
+                    out.location = installed_shown;
+                    out.signature = Some(signature);
+                    out.over = SignedOver::InstalledArchive;
                 }
+                Ok(None) => {}
             },
-            None => None,
-        };
-        SiblingSignature { path, manifest_path, signature, signed_manifest }
+        }
+        out
+    }
+
+    fn evidence(&self) -> Option<SignatureEvidence<'_>> {
+        self.signature.as_ref().map(|signature| SignatureEvidence {
+            signature,
+            location: &self.location,
+            signed_manifest: self.signed_manifest.as_deref(),
+            manifest_location: Some(&self.manifest_location),
+            over: self.over,
+        })
     }
 }
 
-fn load_signature(path: &Path) -> Result<Option<SignatureFile>, String> {
-    match read_small(path, MAX_SIGNATURE_FILE_BYTES)? {
-        None => Ok(None),
-        Some(text) => SignatureFile::parse(&text).map(Some).map_err(|e| format!("{}: {e}", path.display())),
-    }
-}
+/// Who requires signatures when `[ci] require_signatures` does, for messages.
+const REQUIRED_BY_CONFIG: &str = "[ci] require_signatures (or --require-signatures)";
 
-/// The integrity library's checks against the pin and the sibling signature; failures become
-/// problems, and the pin and signature statuses follow from them.
-fn verify_pin_and_sibling(
+/// The integrity library's checks against the pin, the signature and `origin.json`; failures
+/// become problems, and the pin and signature statuses follow from them.
+fn verify_with_integrity(
     check: &mut SkillCheck,
     digest: &SkillDigest,
     pin: Option<&LockedSkill>,
-    sibling: &SiblingSignature,
+    found: &FoundSignature,
     options: &CiOptions<'_>,
 ) {
-    let sibling_location = sibling.path.display().to_string();
-    let manifest_location = sibling.manifest_path.display().to_string();
     let single_lock = pin.map(|entry| SkillsLock { skills: vec![entry.clone()], ..SkillsLock::new() });
     let no_pin_lock = SkillsLock::new();
+    let unusable_signature = check.signature == "invalid";
     let verify_options = VerifyOptions {
-        // The trust store takes part only when there is a signature for it to check here: a
-        // required-but-missing signature is decided below, across both places.
-        trust: options.trust.filter(|_| sibling.signature.is_some()).map(Trust::Store),
-        signature: sibling.signature.as_ref().map(|signature| SignatureEvidence {
-            signature,
-            location: &sibling_location,
-            signed_manifest: sibling.signed_manifest.as_deref(),
-            manifest_location: Some(&manifest_location),
-        }),
-        signature_location: Some(&sibling_location),
+        trust: options.trust,
+        signature: found.evidence(),
+        signature_location: Some(&found.location),
         // Without a lock, "not pinned" must still be reported: an empty lock makes it so.
         lock: Some(single_lock.as_ref().unwrap_or(&no_pin_lock)),
         local_source: pin.map(|entry| entry.source.as_str()),
         archive_bytes: None,
         now: options.now,
+        require_signature: options.require_signatures.then_some(REQUIRED_BY_CONFIG),
     };
     match verify_skill(digest, &verify_options) {
         Err(e) => check.problems.push(Problem::error("unreadable", e.to_string())),
         Ok(report) => {
             for failure in &report.failures {
+                // A signature file that could not be read is already the problem.
+                if unusable_signature && matches!(failure, IntegrityFailure::SignatureMissing { .. }) {
+                    continue;
+                }
                 let mut problem = failure_problem(failure);
                 if problem.code == "not-pinned" {
                     problem.message = match options.lock {
@@ -451,19 +501,26 @@ fn verify_pin_and_sibling(
                         None => "not pinned: there is no skills.lock".to_owned(),
                     };
                 }
-                // An authentic signature over other files does not vouch for these ones.
-                if problem.code == "signature" || matches!(failure, IntegrityFailure::SignedFiles { .. }) {
-                    check.signature = "invalid";
+                match failure {
+                    IntegrityFailure::SignatureMissing { .. } => check.signature = "missing",
+                    IntegrityFailure::StaleSignature { .. } => check.signature = "stale",
+                    // An authentic signature over other files does not vouch for these ones.
+                    IntegrityFailure::SignedFiles { .. } => check.signature = "invalid",
+                    _ if problem.code == "signature" => check.signature = "invalid",
+                    _ => {}
                 }
                 check.problems.push(problem);
             }
             check.passed.extend(report.passed.iter().cloned());
             check.notes.extend(report.notes.iter().filter(|n| !n.contains("not checked")).cloned());
-            if report.signer.is_some() && check.signature == "none" {
-                check.signature = "verified";
-            }
-            if sibling.signature.is_some() && options.trust.is_none() {
-                check.signature = "unchecked";
+            if check.signature == "none" {
+                if report.stale_signature {
+                    check.signature = "stale";
+                } else if report.signer.is_some() {
+                    check.signature = "verified";
+                } else if found.signature.is_some() && options.trust.is_none() {
+                    check.signature = "unchecked";
+                }
             }
         }
     }
@@ -474,103 +531,6 @@ fn verify_pin_and_sibling(
             "pinned"
         };
     }
-}
-
-/// `<skill>/.clawhub/skillscan.minisig`, the mirror's signature `skillscan install` keeps.
-fn check_installed_signature_file(
-    check: &mut SkillCheck,
-    found: &Found,
-    digest: &SkillDigest,
-    pin: Option<&LockedSkill>,
-    options: &CiOptions<'_>,
-) {
-    match load_signature(&found.path.join(SIGNATURE_FILE)) {
-        Err(message) => check.signature_problem(message),
-        Ok(None) => {}
-        Ok(Some(signature)) => match options.trust {
-            None => check.signature = "unchecked",
-            Some(store) => check_installed_signature(check, store, &signature, digest, pin, options.now),
-        },
-    }
-}
-
-/// Signatures required (by `[ci] require_signatures` or the trust store) but absent, or present
-/// with no keys to check them.
-fn require_signature(check: &mut SkillCheck, found: &Found, sibling: &SiblingSignature, options: &CiOptions<'_>) {
-    let required = options.require_signatures || options.trust.is_some_and(TrustStore::require_signature);
-    if required && check.signature == "none" {
-        check.signature = "missing";
-        check.problems.push(Problem::integrity(
-            "signature",
-            format!(
-                "no signature ({} or {}/{SIGNATURE_FILE}), and signatures are required",
-                sibling.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-                found.rel
-            ),
-        ));
-    }
-    if required && options.trust.is_none() && check.signature == "unchecked" {
-        check.signature = "invalid";
-        check.problems.push(Problem::error(
-            "signature",
-            "signatures are required but no trusted keys are configured ([ci] trusted_keys)",
-        ));
-    }
-}
-
-/// The mirror's signature kept by `skillscan install`: its trusted comment must come from a
-/// trusted key and bind this folder's tree digest, slug and version (see the module docs).
-fn check_installed_signature(
-    check: &mut SkillCheck,
-    store: &TrustStore,
-    signature: &SignatureFile,
-    digest: &SkillDigest,
-    pin: Option<&LockedSkill>,
-    now: u64,
-) {
-    let fail = |check: &mut SkillCheck, message: String| {
-        check.signature = "invalid";
-        check.problems.push(Problem::integrity("signature", format!("{SIGNATURE_FILE}: {message}")));
-    };
-    let key = match store.verify_trusted_comment(signature, now) {
-        Ok(key) => key,
-        Err(e) => return fail(check, e.to_string()),
-    };
-    let statement = match SkillStatement::parse(&signature.trusted_comment) {
-        Ok(statement) => statement,
-        Err(e) => return fail(check, format!("the trusted comment is not a skillscan statement: {e}")),
-    };
-    let expected = ExpectedSubject {
-        slug: check.slug.clone().unwrap_or_else(|| statement.slug.clone()),
-        version: check.version.clone().unwrap_or_else(|| statement.version.clone()),
-        archive_sha256: None,
-        tree_digest: Some(digest.tree_digest()),
-    };
-    let mismatches = statement.mismatches(&expected);
-    if !mismatches.is_empty() {
-        let described: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
-        return fail(check, format!("signed statement does not match the folder: {}", described.join("; ")));
-    }
-    if let Some(entry) = pin {
-        if let (Some(pinned), Some(signed)) = (entry.archive_sha256, statement.archive_sha256)
-            && pinned != signed
-        {
-            return fail(check, format!("signed for archive {signed}, but skills.lock pins archive {pinned}"));
-        }
-        if let Some(pinned) = entry.signing_key_id
-            && pinned != key.key_id()
-        {
-            return fail(check, format!("signed by key {}, but skills.lock pins key {pinned}", key.key_id()));
-        }
-    }
-    check.signature = "verified";
-    check.passed.push(format!(
-        "{SIGNATURE_FILE}: key {} (\"{}\") signed {} {} with this tree digest",
-        key.key_id(),
-        key.name,
-        statement.slug,
-        statement.version
-    ));
 }
 
 /// Cross-checks `.clawhub/lock.json` with what is on disk and pinned: warnings, plus a problem

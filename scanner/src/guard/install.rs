@@ -40,14 +40,13 @@ use crate::engine::verdict::Verdict;
 use crate::guard::atomic_file;
 use crate::guard::caps::MAX_FILE_LIST_BYTES;
 use crate::guard::integrity::verify::{
-    SignatureEvidence, Trust, VerifyIoError, VerifyOptions, VerifyReport, verify_skill,
+    SignatureEvidence, SignedOver, Trust, VerifyIoError, VerifyOptions, VerifyReport, verify_skill,
 };
 use crate::guard::integrity::{IntegrityLimits, SkillDigest, digest_archive_bytes, digest_dir};
 
-/// Where an installed skill keeps the mirror's signature, so that `skillscan ci` and
-/// `skillscan inventory` can check the folder later. Under `.clawhub/`, so it is install
-/// metadata: outside the tree digest and ClawHub's fingerprint.
-pub const SIGNATURE_FILE: &str = ".clawhub/skillscan.minisig";
+/// Where an installed skill keeps the mirror's signature, so that `skillscan verify`, `ci` and
+/// `inventory` can check the folder later ([`crate::guard::integrity::INSTALLED_SIGNATURE_FILE`]).
+pub const SIGNATURE_FILE: &str = crate::guard::integrity::INSTALLED_SIGNATURE_FILE;
 
 /// Bounds for reading a downloaded archive. ClawHub caps a skill at 50 MB of files; twice that
 /// is room enough, and a bomb stops after a bounded amount of work.
@@ -287,6 +286,7 @@ fn verify_with_integrity(
             location: &location,
             signed_manifest: None,
             manifest_location: None,
+            over: SignedOver::Input,
         }),
         signature_location: Some("/api/v1/download/signature"),
         lock: single_entry_lock.as_ref(),
@@ -294,6 +294,7 @@ fn verify_with_integrity(
         local_source: same_version_pin.map(|entry| entry.source.as_str()),
         archive_bytes: Some(artifact.bytes),
         now: now_unix,
+        require_signature: None,
     };
     verify_skill(digest, &options)
 }

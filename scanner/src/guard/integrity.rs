@@ -52,12 +52,47 @@ mod walk;
 
 use std::path::{Path, PathBuf};
 
+use skillscan_signatures::minisign::SignatureFile;
+
 pub use digest::{
     DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TOTAL_BYTES, InputKind, IntegrityLimits, MAX_HINT_FILE_BYTES, SkillDigest,
     TreeError,
 };
 pub use hints::{FrontMatterHints, HintError, IdentityHints, MetaHints, OriginHints};
-pub use verify::{IntegrityFailure, SignatureEvidence, Trust, VerifyOptions, VerifyReport, verify_skill};
+pub use verify::{IntegrityFailure, SignatureEvidence, SignedOver, Trust, VerifyOptions, VerifyReport, verify_skill};
+
+/// Where an installed skill keeps the mirror's signature, written by `skillscan install` and
+/// checked by `verify`, `ci` and `inventory` ([`SignedOver::InstalledArchive`]). Under
+/// `.clawhub/`, so it is install metadata: outside the tree digest and ClawHub's fingerprint.
+pub const INSTALLED_SIGNATURE_FILE: &str = ".clawhub/skillscan.minisig";
+
+/// A signature file found beside or inside a skill could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureFileError {
+    /// Unreadable, a link, not a regular file, too large, not UTF-8.
+    #[error("{0}")]
+    Unreadable(String),
+    /// Read, but not a minisign signature.
+    #[error("{path}: {message}")]
+    Garbled { path: String, message: String },
+}
+
+/// Reads and parses a signature file the library found itself (links are not followed, the
+/// size is capped); `Ok(None)` when there is none.
+pub fn read_signature_file(path: &Path) -> Result<Option<SignatureFile>, SignatureFileError> {
+    let text = crate::clawhub::state::read_state_file_limited(path, crate::guard::caps::MAX_SIGNATURE_FILE_BYTES)
+        .map_err(|e| SignatureFileError::Unreadable(e.to_string()))?;
+    text.map(|text| {
+        SignatureFile::parse(&text)
+            .map_err(|e| SignatureFileError::Garbled { path: path.display().to_string(), message: e.to_string() })
+    })
+    .transpose()
+}
+
+/// The mirror's signature an installed skill folder keeps ([`INSTALLED_SIGNATURE_FILE`]), if any.
+pub fn load_installed_signature(skill_dir: &Path) -> Result<Option<SignatureFile>, SignatureFileError> {
+    read_signature_file(&skill_dir.join(INSTALLED_SIGNATURE_FILE))
+}
 
 /// Digests a skill folder or archive file (recognised by content).
 pub fn digest_path(path: &Path, limits: &IntegrityLimits) -> Result<SkillDigest, TreeError> {

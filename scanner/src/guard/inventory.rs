@@ -14,7 +14,9 @@
 //! pin status against the `skills.lock` of the folder holding the skills folder (the workspace),
 //! with changed, added and removed files named; signature status (the same checks as
 //! `skillscan ci`); the scan verdict (inline ignores off: the skill's author does not get to
-//! silence it); and whether it came from a registry other than the vetted mirror.
+//! silence it); and whether it came from a registry other than the vetted mirror. One
+//! [`SkillStatus`] sums it up, the first that applies of: integrity failure, malicious,
+//! suspicious, fails policy, error, not scanned, ok.
 //!
 //! **Containment.** With `--root` (a fake or mounted home), `~` in the config means the root and
 //! nothing outside it is inspected: a workspace, config or state folder that resolves elsewhere
@@ -30,14 +32,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::Value;
-use skillscan_signatures::{SkillsLock, TrustStore};
+use skillscan_signatures::SkillsLock;
 
 use crate::clawhub::state::{LockJson, same_registry};
 use crate::engine::config::FailOn;
 use crate::engine::scan::{ScanOptions, Scanner};
 use crate::guard::caps::MAX_FILE_LIST_BYTES;
 use crate::guard::ci::{CiOptions, Found, ProblemKind, SkillCheck, check_skill};
-use crate::guard::integrity::{IntegrityLimits, SkillDigest};
+use crate::guard::integrity::{IntegrityLimits, SkillDigest, Trust};
 
 /// A config file larger than this is not read.
 const MAX_CONFIG_BYTES: u64 = 4 << 20;
@@ -58,7 +60,8 @@ pub struct InventoryOptions<'a> {
     pub extra_state_dirs: Vec<PathBuf>,
     /// The vetted mirror's URL, to tell skills from other registries.
     pub mirror: Option<String>,
-    pub trust: Option<&'a TrustStore>,
+    /// Who may sign (a trust store or a single key); signatures are listed, never required.
+    pub trust: Option<Trust<'a>>,
     /// `None`: no scan (`--no-scan`).
     pub scanner: Option<&'a Scanner>,
     pub scan_options: ScanOptions,
@@ -112,10 +115,69 @@ pub struct ScanSummary {
     pub fails_policy: bool,
 }
 
+/// One word for a skill: the worst of what its checks and its scan found, in this order of
+/// precedence (the first that applies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkillStatus {
+    /// An integrity check failed: modified since install, differs from its pin, a bad
+    /// signature, links, an `origin.json` that cannot be trusted (exit 3).
+    IntegrityFailure,
+    /// The scan's verdict is malicious.
+    Malicious,
+    /// The scan's verdict is suspicious.
+    Suspicious,
+    /// The scan has an active finding at or above `--fail-on` (exit 1).
+    FailsPolicy,
+    /// Something could not be read or checked (the scan, a file).
+    Error,
+    /// Checked, not scanned (`--no-scan`).
+    NotScanned,
+    Ok,
+}
+
+impl SkillStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkillStatus::IntegrityFailure => "integrity-failure",
+            SkillStatus::Malicious => "malicious",
+            SkillStatus::Suspicious => "suspicious",
+            SkillStatus::FailsPolicy => "fails-policy",
+            SkillStatus::Error => "error",
+            SkillStatus::NotScanned => "not-scanned",
+            SkillStatus::Ok => "ok",
+        }
+    }
+
+    /// The status of a skill, the first that applies of: integrity failure, malicious,
+    /// suspicious, fails policy, error, not scanned, ok. `problems` says whether anything else
+    /// went wrong (an unreadable file, a scan that failed to run).
+    pub fn of(integrity_failure: bool, scan: Option<&ScanSummary>, problems: bool) -> SkillStatus {
+        let verdict = scan.map(|s| s.verdict.as_str());
+        if integrity_failure {
+            SkillStatus::IntegrityFailure
+        } else if verdict == Some(crate::Verdict::Malicious.as_str()) {
+            SkillStatus::Malicious
+        } else if verdict == Some(crate::Verdict::Suspicious.as_str()) {
+            SkillStatus::Suspicious
+        } else if scan.is_some_and(|s| s.fails_policy) {
+            SkillStatus::FailsPolicy
+        } else if problems {
+            SkillStatus::Error
+        } else if scan.is_none() {
+            SkillStatus::NotScanned
+        } else {
+            SkillStatus::Ok
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct InstalledSkill {
     pub name: Option<String>,
     pub path: String,
+    /// The worst of integrity and scan ([`SkillStatus::of`]).
+    pub status: SkillStatus,
     pub location: String,
     pub location_kind: &'static str,
     pub slug: Option<String>,
@@ -131,7 +193,8 @@ pub struct InstalledSkill {
     /// `None` when there is nothing to compare with.
     pub modified_since_install: Option<bool>,
     pub pin: PinStatus,
-    /// `verified`, `invalid`, `unchecked` (a signature, no trusted keys), `none`.
+    /// `verified`, `invalid`, `stale` (the mirror's signature of the files as installed; they
+    /// were changed and re-pinned since), `unchecked` (a signature, no trusted keys), `none`.
     pub signature: &'static str,
     pub scan: Option<ScanSummary>,
     /// Everything wrong with it, each naming the file or check.
@@ -701,6 +764,7 @@ fn inspect(
     let mut skill = InstalledSkill {
         name: None,
         path: shown,
+        status: SkillStatus::NotScanned,
         location: location.path.clone(),
         location_kind: plan.kind,
         slug: check.slug.clone(),
@@ -733,6 +797,7 @@ fn inspect(
             Err(e) => skill.problems.push(format!("scan: {e}")),
         }
     }
+    skill.status = SkillStatus::of(skill.integrity_failure, skill.scan.as_ref(), !skill.problems.is_empty());
     skill
 }
 
@@ -753,8 +818,12 @@ fn take_checks(skill: &mut InstalledSkill, check: &SkillCheck, lock: &Result<Opt
         skill.signature = "none";
     }
     for problem in &check.problems {
-        let missing_signature = problem.code == "signature" && check.signature == "missing";
-        if problem.code == "not-pinned" || missing_signature {
+        // Likewise a stale mirror signature (edited and re-pinned since): listed, explained.
+        let absent_signature = problem.code == "signature" && matches!(check.signature, "missing" | "stale");
+        if absent_signature && check.signature == "stale" {
+            skill.notes.push(problem.message.clone());
+        }
+        if problem.code == "not-pinned" || absent_signature {
             continue;
         }
         if matches!(problem.code, "files-changed" | "pin-mismatch") {

@@ -12,7 +12,7 @@ use skillscan::{Config, FailOn, ScanOptions, Scanner};
 
 use crate::exit::Exit;
 use crate::shared::{Color, Format, LimitArgs, RuleArgs, use_color, write_output};
-use crate::trust::{load_lock_if_exists, load_trust_store};
+use crate::trust::{LoadedTrust, TrustArgs, load_lock_if_exists};
 
 #[derive(Debug, Args)]
 pub struct CiArgs {
@@ -34,9 +34,8 @@ pub struct CiArgs {
     /// The pins [default: the config's [ci] lock, else skills.lock next to the config, else PATH/skills.lock].
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
-    /// Trust store for signatures [default: the config's [ci] trusted_keys].
-    #[arg(long, value_name = "FILE")]
-    pub trusted_keys: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Every skill must carry a signature by a trusted key (also `[ci] require_signatures`).
     #[arg(long)]
     pub require_signatures: bool,
@@ -86,15 +85,13 @@ pub fn run(args: CiArgs) -> anyhow::Result<Exit> {
         None => None,
     };
 
-    let trust_path = match (&args.trusted_keys, &config.ci.trusted_keys) {
-        (Some(path), _) => Some(path.clone()),
-        (None, Some(value)) => Some(relative_to_config(value)),
-        (None, None) => None,
-    };
-    let trust = trust_path.as_deref().map(load_trust_store).transpose()?;
+    let trust = args.trust.resolve(&config.trust, config_path.as_deref())?;
     let require_signatures = args.require_signatures || config.ci.require_signatures;
     if require_signatures && trust.is_none() {
-        bail!("signatures are required but no trusted keys are configured (--trusted-keys or [ci] trusted_keys)");
+        bail!(
+            "signatures are required but no trusted keys are configured (--trusted-keys, --public-key, or \
+             trusted_keys or public_key in the [trust] table of skillscan.toml)"
+        );
     }
 
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::High);
@@ -106,7 +103,7 @@ pub fn run(args: CiArgs) -> anyhow::Result<Exit> {
     };
     let options = CiOptions {
         lock: lock.as_ref().map(|l| (l, lock_path.as_path())),
-        trust: trust.as_ref(),
+        trust: trust.as_ref().map(LoadedTrust::trust),
         require_signatures,
         now: skillscan::clawhub::state::now_millis() / 1000,
         limits: IntegrityLimits::default(),

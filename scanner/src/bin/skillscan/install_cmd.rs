@@ -30,8 +30,8 @@ pub struct InstallArgs {
     /// pinned in skills.lock, else the registry's latest.
     #[arg(value_name = "SLUG[@VERSION]")]
     pub reference: String,
-    /// Registry speaking the ClawHub API (a skillscan mirror) [default: $CLAWHUB_REGISTRY].
-    /// There is deliberately no built-in default; see the README.
+    /// Registry speaking the ClawHub API (a skillscan mirror) [default: $CLAWHUB_REGISTRY, else
+    /// [trust] mirror in skillscan.toml]. There is deliberately no built-in default; see the README.
     #[arg(long, value_name = "URL")]
     pub registry: Option<String>,
     /// Folder holding skills/ and .clawhub/ [default: $CLAWHUB_WORKDIR, else the current folder].
@@ -63,19 +63,23 @@ pub struct InstallArgs {
     pub rules: RuleArgs,
 }
 
-/// `--registry`, else `CLAWHUB_REGISTRY`. Never a built-in default: an installer that silently
-/// falls back to the public registry when the mirror variable is unset would bypass the vetting
-/// the mirror exists for, and do so without anyone noticing.
-fn registry_url(args: &InstallArgs) -> anyhow::Result<String> {
+/// `--registry`, else `CLAWHUB_REGISTRY`, else `[trust] mirror`. Never a built-in default: an
+/// installer that silently falls back to the public registry when the mirror is not configured
+/// would bypass the vetting the mirror exists for, and do so without anyone noticing.
+fn registry_url(args: &InstallArgs, config_mirror: Option<&str>) -> anyhow::Result<String> {
     if let Some(url) = &args.registry {
         return Ok(url.clone());
     }
     match std::env::var("CLAWHUB_REGISTRY") {
         Ok(url) if !url.trim().is_empty() => Ok(url.trim().to_owned()),
-        _ => bail!(
-            "no registry given: pass --registry URL or set CLAWHUB_REGISTRY (normally your vetted skillscan \
-             mirror). skillscan never falls back to the public registry on its own."
-        ),
+        _ => match config_mirror.map(str::trim).filter(|url| !url.is_empty()) {
+            Some(url) => Ok(url.to_owned()),
+            None => bail!(
+                "no registry given: pass --registry URL, set CLAWHUB_REGISTRY or [trust] mirror in skillscan.toml \
+                 (normally your vetted skillscan mirror). skillscan never falls back to the public registry on its \
+                 own."
+            ),
+        },
     }
 }
 
@@ -166,21 +170,24 @@ fn fetch(
 }
 
 /// How the archive is vouched for, in the CLI's words.
-fn signed_by(verified: &VerifiedArchive) -> String {
-    match &verified.signer {
-        Some((key_id, name)) => format!("signed by key {key_id} (\"{name}\")"),
-        None if verified.signature.is_some() => {
-            "signature kept, not checked (no --public-key or --trusted-keys)".into()
+fn signed_by(verified: &VerifiedArchive, trust: Option<&LoadedTrust>) -> String {
+    match (&verified.signer, trust) {
+        (Some((key_id, name)), Some(trust)) => format!("signed by key {key_id} (\"{name}\", from {})", trust.origin),
+        (Some((key_id, name)), None) => format!("signed by key {key_id} (\"{name}\")"),
+        (None, _) if verified.signature.is_some() => {
+            "signature kept, not checked (no --public-key, --trusted-keys or [trust] keys)".into()
         }
-        None => "unsigned".to_owned(),
+        (None, _) => "unsigned".to_owned(),
     }
 }
 
 pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     let reference: SkillRef = args.reference.parse()?;
-    let registry = registry_url(&args)?;
-    let trust = args.trust.load()?;
     let (config, config_path) = load_config(args.config.as_deref())?;
+    let registry = registry_url(&args, config.trust.mirror.as_deref())?;
+    // With keys (flags or [trust]) the mirror's signature is required and checked before
+    // anything is written; a missing or bad one refuses the install (exit 3).
+    let trust = args.trust.resolve(&config.trust, config_path.as_deref())?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::High);
     let scanner = Scanner::new(args.rules.load()?, &config);
     let workdir = workdir(&args)?;
@@ -246,8 +253,13 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
         owner_handle: target.owner.clone(),
         version: target.version.clone(),
     };
-    let trust = trust.as_ref().map(LoadedTrust::trust);
-    let verified = match check_archive(&fetched.artifact(), &expected, pin.as_ref(), trust, unix_now()) {
+    let verified = match check_archive(
+        &fetched.artifact(),
+        &expected,
+        pin.as_ref(),
+        trust.as_ref().map(LoadedTrust::trust),
+        unix_now(),
+    ) {
         Ok(verified) => verified,
         Err(refusal) => return refuse(&what, &refusal.problems, Exit::Integrity),
     };
@@ -272,7 +284,7 @@ pub fn run(args: InstallArgs) -> anyhow::Result<Exit> {
     for note in &verified.notes {
         ui::note!("{note}");
     }
-    let signed = signed_by(&verified);
+    let signed = signed_by(&verified, trust.as_ref());
     let record = InstallRecord {
         reference: &reference,
         expected: &expected,

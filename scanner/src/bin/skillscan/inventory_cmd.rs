@@ -1,6 +1,6 @@
 //! `skillscan inventory`: list the agent skills installed on this host ([`skillscan::guard::inventory`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{Args, ValueEnum};
@@ -9,7 +9,7 @@ use skillscan::{FailOn, ScanOptions, Scanner};
 
 use crate::exit::Exit;
 use crate::shared::{Color, RuleArgs, load_config, use_color, write_output};
-use crate::trust::load_trust_store;
+use crate::trust::{LoadedTrust, TrustArgs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InventoryFormat {
@@ -30,12 +30,11 @@ pub struct InventoryArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// The vetted mirror's URL; skills installed from any other registry are flagged
-    /// [default: the config's [inventory] mirror].
+    /// [default: [trust] mirror in skillscan.toml].
     #[arg(long, value_name = "URL")]
     pub mirror: Option<String>,
-    /// Trust store for signature checks [default: the config's [inventory] trusted_keys].
-    #[arg(long, value_name = "FILE")]
-    pub trusted_keys: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Configuration file [default: ./skillscan.toml if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -54,7 +53,6 @@ pub struct InventoryArgs {
 
 pub fn run(args: InventoryArgs) -> anyhow::Result<Exit> {
     let (config, config_path) = load_config(args.config.as_deref())?;
-    let config_dir = config_path.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
     let (home, contained) = match &args.root {
         Some(root) => (root.clone(), true),
         None => match std::env::var_os("HOME").filter(|h| !h.is_empty()) {
@@ -71,13 +69,8 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<Exit> {
     } else {
         std::env::var_os("OPENCLAW_STATE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from).into_iter().collect()
     };
-    let trust_path = match (&args.trusted_keys, &config.inventory.trusted_keys) {
-        (Some(path), _) => Some(path.clone()),
-        (None, Some(value)) => Some(config_dir.join(value)),
-        (None, None) => None,
-    };
-    let trust = trust_path.as_deref().map(load_trust_store).transpose()?;
-    let mirror = args.mirror.clone().or(config.inventory.mirror.clone());
+    let trust = args.trust.resolve(&config.trust, config_path.as_deref())?;
+    let mirror = args.mirror.clone().or(config.trust.mirror.clone());
     if let Some(url) = &mirror {
         skillscan::clawhub::client::validate_registry_url(url)?;
     }
@@ -87,7 +80,7 @@ pub fn run(args: InventoryArgs) -> anyhow::Result<Exit> {
         contained,
         extra_state_dirs,
         mirror,
-        trust: trust.as_ref(),
+        trust: trust.as_ref().map(LoadedTrust::trust),
         scanner: scanner.as_ref(),
         scan_options: ScanOptions::default(),
         fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::High),

@@ -32,13 +32,14 @@ const RULES: &[(&str, &str, &str)] = &[
     (
         "pin-mismatch",
         "Skill identity differs from the pin",
-        "The skill's version, slug, archive digest or signing key differs from what skills.lock pins for it.",
+        "The skill's version or slug differs from what skills.lock pins for it.",
     ),
     (
         "signature",
         "Skill signature missing or invalid",
         "A signature by a trusted key is required (or was present) and does not verify for these files: unknown, \
-         revoked or expired key, modified trusted comment, or a statement for another skill, version or tree.",
+         revoked or expired key, modified trusted comment, a statement for another skill, version or tree, or \
+         another signing key or archive than skills.lock pins.",
     ),
     (
         "origin",

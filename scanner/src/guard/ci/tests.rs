@@ -1,4 +1,5 @@
 use skillscan_signatures::minisign::{SecretKey, sign};
+use skillscan_signatures::{SkillStatement, TrustStore};
 
 use super::*;
 use crate::{Config, RuleSet};
@@ -51,7 +52,7 @@ fn run(root: &Path, lock: Option<&SkillsLock>, trust: Option<&TrustStore>, requi
     let lock_path = root.join("skills.lock");
     let options = CiOptions {
         lock: lock.map(|l| (l, lock_path.as_path())),
-        trust,
+        trust: trust.map(Trust::Store),
         require_signatures: require,
         now: NOW,
         limits: IntegrityLimits::default(),
@@ -170,7 +171,7 @@ fn installed_signature(secret: &SecretKey, root: &Path, rel: &str, slug: &str) {
     };
     let comment = statement.to_trusted_comment().unwrap_or_else(|e| panic!("{e}"));
     let signature = sign(secret, &b"the archive"[..], &comment, "mirror").unwrap_or_else(|e| panic!("{e}"));
-    write(root, &format!("{rel}/{SIGNATURE_FILE}"), &signature.to_file_string());
+    write(root, &format!("{rel}/{INSTALLED_SIGNATURE_FILE}"), &signature.to_file_string());
 }
 
 #[test]
@@ -189,7 +190,13 @@ fn installed_signatures_verify_against_the_folder() {
     assert_eq!(weather.signature, "verified", "{:?}", weather.problems);
     // The other skill has no signature and signatures are required.
     assert_eq!(codes(&report), [("skills/@acme/notes".to_owned(), "signature")]);
-    assert!(report.skills[0].problems[0].message.contains("signatures are required"));
+    let message = &report.skills[0].problems[0].message;
+    assert!(
+        message.contains("no signature at skills/@acme/notes.minisig or skills/@acme/notes/.clawhub/skillscan.minisig")
+            && message.contains("[ci] require_signatures (or --require-signatures) requires one"),
+        "{message}"
+    );
+    assert_eq!(report.skills[0].signature, "missing");
 
     // Without the requirement, only what is there is checked.
     assert!(codes(&run(root, Some(&lock), Some(&trust), false)).is_empty());
@@ -271,4 +278,84 @@ fn inline_ignores_count_only_in_skills_the_team_wrote() {
     assert_eq!(active("ours"), Some(0));
     assert_eq!(active("theirs"), Some(1));
     assert!(report.skills.iter().any(|s| s.root == "skills/theirs" && s.installed));
+}
+
+/// After a reviewed edit and a re-pin, the pin is the authority: the stale `origin.json`
+/// fingerprint and the stale mirror signature are notes, unless signatures are required (then
+/// nothing signs the edited files).
+#[test]
+fn a_re_pinned_edit_outranks_the_install_records() {
+    let dir = repo();
+    let root = dir.path();
+    let (secret, public) = SecretKey::generate().unwrap_or_else(|e| panic!("{e}"));
+    installed_signature(&secret, root, "skills/weather-brief", "weather-brief");
+    let installed =
+        digest_dir(&root.join("skills/weather-brief"), &IntegrityLimits::default()).unwrap_or_else(|e| panic!("{e}"));
+    write(
+        root,
+        "skills/weather-brief/.clawhub/origin.json",
+        &format!(
+            "{{\"version\":1,\"registry\":\"http://127.0.0.1:9\",\"slug\":\"weather-brief\",\"installedVersion\":\"1.0.0\",\
+             \"installedAt\":1,\"fingerprint\":\"{}\"}}",
+            installed.clawhub_fingerprint()
+        ),
+    );
+    let mut trust = TrustStore::new(false);
+    trust.add_key(skillscan_signatures::TrustedKey::new("mirror", public)).unwrap_or_else(|e| panic!("{e}"));
+    let weather = |report: &CiReport| {
+        report.skills.iter().find(|s| s.root == "skills/weather-brief").cloned().unwrap_or_else(|| panic!("?"))
+    };
+    let codes_of = |check: &SkillCheck| check.problems.iter().map(|p| p.code).collect::<Vec<_>>();
+    let check = weather(&run(root, Some(&lock_all(root)), Some(&trust), false));
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    assert_eq!(check.signature, "verified");
+
+    // A local edit: the pin, the origin fingerprint and the signed tree all disagree.
+    write(root, "skills/weather-brief/scripts/forecast.py", "print('sunny, reviewed')\n");
+    let check = weather(&run(root, Some(&lock_all_but_weather(root, &installed)), Some(&trust), false));
+    assert_eq!(codes_of(&check), ["signature", "files-changed", "origin"], "{:?}", check.problems);
+    assert_eq!((check.pin, check.signature), ("modified", "invalid"));
+
+    // Reviewed and re-pinned: the pin vouches for the files; the install records are history.
+    let repinned = lock_all(root);
+    let report = run(root, Some(&repinned), Some(&trust), false);
+    let check = weather(&report);
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    assert_eq!((check.pin, check.signature), ("pinned", "stale"));
+    assert!(check.notes.iter().any(|n| n.contains("the pin is the authority")), "{:?}", check.notes);
+    assert!(check.notes.iter().any(|n| n.contains("the pin vouches for them, no signature does")), "{:?}", check.notes);
+    assert_eq!(report.exit_code(FailOn::Never), 0);
+
+    // With signatures required, no signature covers the edited files: a failure that says so.
+    let report = run(root, Some(&repinned), Some(&trust), true);
+    let check = weather(&report);
+    assert_eq!(codes_of(&check), ["signature"], "{:?}", check.problems);
+    assert_eq!(check.signature, "stale");
+    assert!(check.problems[0].message.contains("changed and re-pinned since"), "{:?}", check.problems);
+    assert!(check.problems[0].message.contains("skillscan sign"), "{:?}", check.problems);
+    assert_eq!(report.exit_code(FailOn::Never), 3);
+    // A single trusted key requires signatures by itself.
+    let lock_path = root.join("skills.lock");
+    let scanner = Scanner::new(RuleSet::builtin().unwrap_or_else(|e| panic!("{e}")), &Config::default());
+    let options = CiOptions {
+        lock: Some((&repinned, lock_path.as_path())),
+        trust: Some(Trust::Key(&public)),
+        require_signatures: false,
+        now: NOW,
+        limits: IntegrityLimits::default(),
+    };
+    let report =
+        check_repository(root, ".", &scanner, &ScanOptions::default(), &options).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(weather(&report).signature, "stale");
+    assert!(weather(&report).problems[0].message.contains("the trusted public key requires one"));
+}
+
+/// The lock as it was at install: weather-brief pinned with the installed files.
+fn lock_all_but_weather(root: &Path, installed: &SkillDigest) -> SkillsLock {
+    let mut lock = lock_all(root);
+    let mut entry = pin(root, "skills/weather-brief", "weather-brief", None);
+    entry.tree_digest = installed.tree_digest();
+    entry.files = installed.manifest.file_map();
+    lock.upsert(entry).unwrap_or_else(|e| panic!("{e}"));
+    lock
 }

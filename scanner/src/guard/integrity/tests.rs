@@ -465,6 +465,7 @@ fn a_signed_folder_verifies_and_a_changed_file_is_named() {
         location: "s.minisig",
         signed_manifest: Some(&manifest),
         manifest_location: Some("s.manifest"),
+        over: SignedOver::Input,
     };
     let options = VerifyOptions {
         trust: Some(Trust::Store(&store)),
@@ -506,6 +507,7 @@ fn a_signature_replayed_on_another_slug_names_the_slug_field() {
             location: "s.minisig",
             signed_manifest: None,
             manifest_location: None,
+            over: SignedOver::Input,
         }),
         now: 1_767_225_700,
         ..VerifyOptions::default()
@@ -577,4 +579,130 @@ fn input_kinds_keep_their_names() {
     assert_eq!(kinds.map(InputKind::as_str), ["directory", "zip", "tar", "tar.gz"]);
     assert_eq!(kinds.map(|k| k.to_string()), ["directory", "zip", "tar", "tar.gz"]);
     assert_eq!(serde_json::to_value(InputKind::TarGz).ok(), Some(serde_json::json!("tar-gz")));
+}
+
+/// The mirror's signature an installed folder keeps: its trusted comment against one key, the
+/// tree digest it binds against the folder, and what a re-pin after a local edit changes.
+#[test]
+fn an_installed_signature_is_checked_through_its_trusted_comment() {
+    let (secret, public) = SecretKey::generate().unwrap();
+    let (dir, digest) = folder(&skill_files());
+    let statement = SkillStatement {
+        slug: "weather-brief".into(),
+        version: "1.0.0".into(),
+        archive_sha256: Some(sha256(b"the archive")),
+        tree_digest: digest.tree_digest(),
+        timestamp: 1_767_225_600,
+        file: Some("weather-brief-1.0.0.zip".into()),
+    };
+    // Made over the archive, which the folder no longer has.
+    let signature = sign(&secret, &b"the archive"[..], &statement.to_trusted_comment().unwrap(), "mirror").unwrap();
+    std::fs::create_dir_all(dir.path().join(".clawhub")).unwrap();
+    std::fs::write(dir.path().join(INSTALLED_SIGNATURE_FILE), signature.to_file_string()).unwrap();
+    let loaded = load_installed_signature(dir.path()).unwrap().unwrap();
+    let evidence = SignatureEvidence {
+        signature: &loaded,
+        location: "x/.clawhub/skillscan.minisig",
+        signed_manifest: None,
+        manifest_location: None,
+        over: SignedOver::InstalledArchive,
+    };
+    let options = VerifyOptions {
+        trust: Some(Trust::Key(&public)),
+        signature: Some(evidence),
+        now: 1_767_225_700,
+        ..VerifyOptions::default()
+    };
+    let report = verify_skill(&digest, &options).unwrap();
+    assert!(report.is_ok() && report.signer.is_some(), "{report}");
+    // As full signature over the folder's manifest it would not verify: it is the archive's.
+    let as_input =
+        VerifyOptions { signature: Some(SignatureEvidence { over: SignedOver::Input, ..evidence }), ..options };
+    assert!(matches!(
+        verify_skill(&digest, &as_input).unwrap().failures.as_slice(),
+        [IntegrityFailure::Signature { .. }]
+    ));
+    // Another key.
+    let (_, stranger) = SecretKey::generate().unwrap();
+    let other = VerifyOptions { trust: Some(Trust::Key(&stranger)), ..options };
+    assert!(matches!(verify_skill(&digest, &other).unwrap().failures.as_slice(), [IntegrityFailure::Signature { .. }]));
+
+    // Edited: the signed tree no longer matches.
+    std::fs::write(dir.path().join("scripts/forecast.py"), "print('rain')\n").unwrap();
+    let edited = digest_path(dir.path(), &limits()).unwrap();
+    let report = verify_skill(&edited, &options).unwrap();
+    assert!(matches!(report.failures.as_slice(), [IntegrityFailure::StatementField { field: "tree", .. }]), "{report}");
+
+    // Re-pinned: the pin covers the files; the signature is stale, and a single key requires one.
+    let entry = LockedSkill {
+        slug: "weather-brief".to_owned(),
+        owner: None,
+        version: "1.0.0".to_owned(),
+        source: "local:x".to_owned(),
+        archive_sha256: None,
+        tree_digest: edited.tree_digest(),
+        clawhub_fingerprint: None,
+        signing_key_id: None,
+        verdict: "clean".to_owned(),
+        rules_version: "test".to_owned(),
+        pinned_at: 1,
+        files: edited.manifest.file_map(),
+    };
+    let mut lock = SkillsLock::new();
+    lock.upsert(entry).unwrap();
+    let pinned = VerifyOptions { lock: Some(&lock), ..options };
+    let report = verify_skill(&edited, &pinned).unwrap();
+    assert!(report.stale_signature && report.signer.is_none(), "{report}");
+    assert!(matches!(report.failures.as_slice(), [IntegrityFailure::StaleSignature { .. }]), "{report}");
+    let mut store = TrustStore::new(false);
+    store.add_key(skillscan_signatures::TrustedKey::new("mirror", public)).unwrap();
+    let lenient = VerifyOptions { trust: Some(Trust::Store(&store)), ..pinned };
+    let report = verify_skill(&edited, &lenient).unwrap();
+    assert!(report.is_ok() && report.stale_signature, "{report}");
+    // Required by the caller even though the store is lenient.
+    let required = VerifyOptions { require_signature: Some("the gate"), ..lenient };
+    let report = verify_skill(&edited, &required).unwrap();
+    assert!(report.to_string().contains("the gate requires one"), "{report}");
+}
+
+/// `origin.json`'s fingerprint records the install; a pin of the files as they are now outranks it.
+#[test]
+fn a_pin_of_the_current_files_outranks_a_stale_origin_fingerprint() {
+    let mut files = skill_files();
+    let (_dir, clean) = folder(&files);
+    let origin = format!("{{\"slug\":\"weather-brief\",\"fingerprint\":\"{}\"}}", clean.clawhub_fingerprint());
+    files.push((".clawhub/origin.json", origin.as_bytes()));
+    let (dir, _) = folder(&files);
+    std::fs::write(dir.path().join("SKILL.md"), SKILL_MD.replace("# Weather", "# Weather, reviewed")).unwrap();
+    let edited = digest_path(dir.path(), &limits()).unwrap();
+    let pin_of = |digest: &SkillDigest| LockedSkill {
+        slug: "weather-brief".to_owned(),
+        owner: None,
+        version: "1.0.0".to_owned(),
+        source: "local:x".to_owned(),
+        archive_sha256: None,
+        tree_digest: digest.tree_digest(),
+        clawhub_fingerprint: None,
+        signing_key_id: None,
+        verdict: "clean".to_owned(),
+        rules_version: "test".to_owned(),
+        pinned_at: 1,
+        files: digest.manifest.file_map(),
+    };
+    // Pinned as installed: the edit fails the pin and the fingerprint.
+    let mut old = SkillsLock::new();
+    old.upsert(pin_of(&clean)).unwrap();
+    let report = verify_skill(&edited, &VerifyOptions { lock: Some(&old), ..VerifyOptions::default() }).unwrap();
+    let kinds: Vec<String> =
+        report.failures.iter().map(|f| format!("{f:?}").split([' ', '(']).next().unwrap_or("").to_owned()).collect();
+    assert_eq!(kinds, ["Lock", "OriginFingerprint"], "{report}");
+    // Re-pinned: a note, no failure.
+    let mut new = SkillsLock::new();
+    new.upsert(pin_of(&edited)).unwrap();
+    let report = verify_skill(&edited, &VerifyOptions { lock: Some(&new), ..VerifyOptions::default() }).unwrap();
+    assert!(report.is_ok(), "{report}");
+    assert!(report.notes.iter().any(|n| n.contains("the pin is the authority")), "{report}");
+    // Without any pin the fingerprint still decides.
+    let report = verify_skill(&edited, &VerifyOptions::default()).unwrap();
+    assert!(matches!(report.failures.as_slice(), [IntegrityFailure::OriginFingerprint { .. }]), "{report}");
 }

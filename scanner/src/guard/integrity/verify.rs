@@ -1,4 +1,4 @@
-//! The checks behind `skillscan verify` (and, later, `install` and `ci`): a signature and its
+//! The checks behind `skillscan verify`, `install`, `ci` and `inventory`: a signature and its
 //! statement, a `skills.lock` pin, and `origin.json`'s fingerprint, against a [`SkillDigest`].
 //!
 //! Every check that applies runs, and every failure is collected, so one run names everything
@@ -21,10 +21,21 @@
 //!    manifest text computed now. With the signed manifest, a tampered folder names the files that
 //!    changed, appeared or disappeared. Then the trusted comment must be a skillscan statement
 //!    whose `slug`, `version`, `sha256` (archives) and `tree` match; every differing field
-//!    is named.
+//!    is named. The mirror's signature an installed folder keeps ([`SignedOver::InstalledArchive`])
+//!    was made over an archive that is gone: its trusted comment is verified, and the tree digest
+//!    it binds must be the folder's. Missing, it fails when the trust requires a signature (a
+//!    trust store's `require_signature`, always for a single key) or [`VerifyOptions`] does.
 //! 4. **Pin**: files against the lock's file list (changed, added, removed), the version the
 //!    hints give, the archive sha256 (archives), and the signing key the lock recorded.
 //! 5. **origin.json**: its `fingerprint` against the files' ClawHub fingerprint.
+//!
+//! **The pin outranks install records.** `origin.json`'s fingerprint and the mirror's signature
+//! describe the files as they were installed. Once a pin lists exactly the files on disk (a
+//! reviewed local edit, re-pinned with `skillscan pin`), the pin is the authority: a stale
+//! fingerprint is a note, and a stale mirror signature is a note too — unless a signature is
+//! required, because then no signature covers the files ([`IntegrityFailure::StaleSignature`]).
+//! A signature that is not the installed mirror's, or a pin that does not cover the files, is
+//! checked as before: tampering without a re-pin still fails every check it breaks.
 
 use std::fmt;
 use std::io::{self, Read};
@@ -50,12 +61,37 @@ pub enum Trust<'a> {
 }
 
 impl Trust<'_> {
-    fn requires_signature(&self) -> bool {
+    /// Whether a skill without a signature fails: the trust store's `require_signature`; always
+    /// for a single key.
+    pub fn requires_signature(&self) -> bool {
         match self {
             Self::Store(store) => store.require_signature(),
             Self::Key(_) => true,
         }
     }
+
+    /// Who requires a signature, for messages.
+    fn requirer(&self) -> &'static str {
+        match self {
+            Self::Store(_) => "the trust store (require_signature)",
+            Self::Key(_) => "the trusted public key",
+        }
+    }
+}
+
+/// What a signature was made over.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SignedOver {
+    /// The input itself: an archive's exact bytes, or a folder's manifest text (what
+    /// `skillscan sign` makes). Fully verified.
+    #[default]
+    Input,
+    /// The archive an installed folder was extracted from: the mirror's signature that
+    /// `skillscan install` keeps in [`INSTALLED_SIGNATURE_FILE`](super::INSTALLED_SIGNATURE_FILE).
+    /// The archive is gone, so only the trusted comment is verified (the global signature, by a
+    /// trusted key); the tree digest it binds must then be the folder's, the slug and version
+    /// the expected ones, and the archive sha256 the pinned one.
+    InstalledArchive,
 }
 
 /// A parsed signature and what goes with it.
@@ -68,6 +104,8 @@ pub struct SignatureEvidence<'a> {
     pub signed_manifest: Option<&'a str>,
     /// For a folder: where the signed manifest was looked for, for messages.
     pub manifest_location: Option<&'a str>,
+    /// What it was made over.
+    pub over: SignedOver,
 }
 
 /// What to check a digest against.
@@ -84,6 +122,16 @@ pub struct VerifyOptions<'a> {
     pub archive_bytes: Option<&'a [u8]>,
     /// Unix time used for key validity windows.
     pub now: u64,
+    /// Who requires a signature besides the trust (`[ci] require_signatures`), for messages;
+    /// `None` leaves the decision to the trust ([`Trust::requires_signature`]).
+    pub require_signature: Option<&'a str>,
+}
+
+impl VerifyOptions<'_> {
+    /// Who requires a signature, if anyone does.
+    fn signature_required_by(&self) -> Option<&str> {
+        self.require_signature.or_else(|| self.trust.filter(Trust::requires_signature).map(|t| t.requirer()))
+    }
 }
 
 /// A check could not run.
@@ -100,7 +148,16 @@ pub struct VerifyIoError {
 #[non_exhaustive]
 pub enum IntegrityFailure {
     #[error("no signature at {location}, and {required_by} requires one")]
-    SignatureMissing { location: String, required_by: &'static str },
+    SignatureMissing { location: String, required_by: String },
+    /// The mirror's signature an installed folder keeps is authentic, but for the files as they
+    /// were installed: they were changed and re-pinned since (the pin vouches for them, no
+    /// signature does), and a signature is required.
+    #[error(
+        "{location} is the mirror's signature of the files as installed (tree {signed_tree}); they were \
+         changed and re-pinned since, so no signature covers them, and {required_by} requires one: sign the \
+         reviewed folder with a trusted key (`skillscan sign`) or reinstall it"
+    )]
+    StaleSignature { location: String, signed_tree: Sha256Digest, required_by: String },
     #[error("{0}")]
     Trust(TrustError),
     #[error("{source}{context}")]
@@ -164,6 +221,10 @@ pub struct VerifyReport {
     pub signer: Option<(KeyId, String)>,
     /// The lock entry the skill was compared with.
     pub lock_entry: Option<LockedSkill>,
+    /// The signature was an installed folder's mirror signature for the files as installed,
+    /// and the pin vouches for the files as they are now ([`IntegrityFailure::StaleSignature`]
+    /// when a signature is required, a note otherwise).
+    pub stale_signature: bool,
 }
 
 impl VerifyReport {
@@ -191,13 +252,28 @@ pub fn verify_skill(digest: &SkillDigest, options: &VerifyOptions<'_>) -> Result
     let expected_version =
         entry.map(|e| e.version.clone()).or_else(|| digest.hints.version().map(|h| h.value.to_owned()));
 
-    check_signature(digest, options, expected_slug.as_deref(), expected_version.as_deref(), entry, &mut report)?;
+    // The pin is the authority on what the files should be once it covers them as they are:
+    // after a reviewed local edit and a re-pin, what `origin.json` and the mirror's signature
+    // recorded at install time is history, not evidence against the files.
+    let pin_covers_files = entry.is_some_and(|e| e.check_tree(&digest.manifest).is_ok());
+    let expected =
+        Expected { slug: expected_slug.as_deref(), version: expected_version.as_deref(), entry, pin_covers_files };
+    check_signature(digest, options, &expected, &mut report)?;
     if let Some(entry) = entry {
         check_lock(digest, entry, &mut report);
         report.lock_entry = Some(entry.clone());
     }
-    check_origin(digest, &mut report);
+    check_origin(digest, pin_covers_files, &mut report);
     Ok(report)
+}
+
+/// What the skill is expected to be, from the pin or its identity files.
+struct Expected<'a> {
+    slug: Option<&'a str>,
+    version: Option<&'a str>,
+    entry: Option<&'a LockedSkill>,
+    /// The pin lists exactly the files on disk.
+    pin_covers_files: bool,
 }
 
 fn find_entry<'l>(
@@ -255,15 +331,17 @@ fn mismatch_field(mismatch: &StatementMismatch) -> &'static str {
 fn check_signature(
     digest: &SkillDigest,
     options: &VerifyOptions<'_>,
-    expected_slug: Option<&str>,
-    expected_version: Option<&str>,
-    entry: Option<&LockedSkill>,
+    expected: &Expected<'_>,
     report: &mut VerifyReport,
 ) -> Result<(), VerifyIoError> {
     let (Some(trust), Some(evidence)) = (options.trust, options.signature) else {
         report_unchecked_signature(options, report);
         return Ok(());
     };
+    if evidence.over == SignedOver::InstalledArchive && !digest.kind.is_archive() {
+        check_installed_signature(digest, options, trust, &evidence, expected, report);
+        return Ok(());
+    }
     let Some(signer) = verify_signer(digest, options, trust, &evidence, report)? else {
         return Ok(());
     };
@@ -275,7 +353,14 @@ fn check_signature(
         }
     };
     let files_failed = check_signed_manifest(digest, &evidence, &statement, report);
-    check_statement(digest, &statement, expected_slug, expected_version, files_failed, report);
+    check_statement(digest, &statement, expected.slug, expected.version, files_failed, report);
+    check_pinned_signer(expected.entry, &signer, report);
+    report.statement = Some(statement);
+    Ok(())
+}
+
+/// The signing key the lock recorded, if any, against the one that signed.
+fn check_pinned_signer(entry: Option<&LockedSkill>, signer: &(KeyId, String), report: &mut VerifyReport) {
     if let Some(pinned) = entry.and_then(|e| e.signing_key_id)
         && pinned != signer.0
     {
@@ -286,24 +371,94 @@ fn check_signature(
             found_in: "the signature".to_owned(),
         });
     }
-    report.statement = Some(statement);
-    Ok(())
 }
 
-/// No trust or no signature: a failure when the trust requires one, else a note.
+/// The mirror's signature an installed folder keeps ([`SignedOver::InstalledArchive`]): its
+/// trusted comment must be authentic, and the statement must bind this folder's tree digest, the
+/// expected slug and version, and the pinned archive — unless the pin covers the files as they
+/// are now and the statement is for other files: the folder was edited and re-pinned since, and
+/// the signature is stale (a failure only when a signature is required).
+fn check_installed_signature(
+    digest: &SkillDigest,
+    options: &VerifyOptions<'_>,
+    trust: Trust<'_>,
+    evidence: &SignatureEvidence<'_>,
+    expected: &Expected<'_>,
+    report: &mut VerifyReport,
+) {
+    let signature = evidence.signature;
+    let signer = match trust {
+        Trust::Store(store) => match store.verify_trusted_comment(signature, options.now) {
+            Ok(key) => (key.key_id(), key.name.clone()),
+            Err(e) => {
+                report.failures.push(IntegrityFailure::Trust(e));
+                return;
+            }
+        },
+        Trust::Key(key) => match minisign::verify_trusted_comment(key, signature) {
+            Ok(()) => (key.key_id, "the trusted public key".to_owned()),
+            Err(source) => {
+                report
+                    .failures
+                    .push(IntegrityFailure::Signature { source, context: format!(" ({})", evidence.location) });
+                return;
+            }
+        },
+    };
+    let statement = match SkillStatement::parse(&signature.trusted_comment) {
+        Ok(statement) => statement,
+        Err(e) => {
+            report.failures.push(IntegrityFailure::Statement(e));
+            return;
+        }
+    };
+    if expected.pin_covers_files && statement.tree_digest != digest.tree_digest() {
+        report.stale_signature = true;
+        match options.signature_required_by() {
+            Some(required_by) => report.failures.push(IntegrityFailure::StaleSignature {
+                location: evidence.location.to_owned(),
+                signed_tree: statement.tree_digest,
+                required_by: required_by.to_owned(),
+            }),
+            None => report.notes.push(format!(
+                "{} is the mirror's signature of the files as installed (tree {}); they were changed and \
+                 re-pinned since: the pin vouches for them, no signature does",
+                evidence.location, statement.tree_digest
+            )),
+        }
+        return;
+    }
+    report.passed.push(format!(
+        "signature by key {} (\"{}\") over the archive this folder was installed from (its trusted comment, {})",
+        signer.0, signer.1, evidence.location
+    ));
+    check_statement(digest, &statement, expected.slug, expected.version, false, report);
+    if let (Some(pinned), Some(signed)) = (expected.entry.and_then(|e| e.archive_sha256), statement.archive_sha256)
+        && pinned != signed
+    {
+        report.failures.push(IntegrityFailure::LockField {
+            field: "archive_sha256",
+            expected: pinned.to_string(),
+            found: signed.to_string(),
+            found_in: "the signed statement".to_owned(),
+        });
+    }
+    check_pinned_signer(expected.entry, &signer, report);
+    report.signer = Some(signer);
+    report.statement = Some(statement);
+}
+
+/// No trust or no signature: a failure when a signature is required, else a note.
 fn report_unchecked_signature(options: &VerifyOptions<'_>, report: &mut VerifyReport) {
-    match (options.trust, options.signature) {
-        (Some(trust), None) if trust.requires_signature() => {
+    match (options.trust, options.signature, options.signature_required_by()) {
+        (_, None, Some(required_by)) => {
             report.failures.push(IntegrityFailure::SignatureMissing {
                 location: options.signature_location.unwrap_or("the default location").to_owned(),
-                required_by: match trust {
-                    Trust::Store(_) => "the trust store",
-                    Trust::Key(_) => "--public-key",
-                },
+                required_by: required_by.to_owned(),
             });
         }
-        (Some(_), None) => report.notes.push("no signature; the trust store does not require one".to_owned()),
-        (None, Some(evidence)) => report
+        (Some(_), None, None) => report.notes.push("no signature; the trust store does not require one".to_owned()),
+        (None, Some(evidence), _) => report
             .notes
             .push(format!("signature {} not checked: no --public-key or --trusted-keys given", evidence.location)),
         _ => {}
@@ -377,7 +532,7 @@ fn verify_signer(
             }
         },
         Trust::Key(key) => match minisign::verify(key, message, signature) {
-            Ok(()) => (key.key_id, "--public-key".to_owned()),
+            Ok(()) => (key.key_id, "the trusted public key".to_owned()),
             Err(SignatureVerifyError::Io(e)) => return Err(io_error(e)),
             Err(source @ SignatureVerifyError::KeyIdMismatch { .. }) => {
                 report.failures.push(IntegrityFailure::Signature { source, context: String::new() });
@@ -572,7 +727,10 @@ fn check_lock(digest: &SkillDigest, entry: &LockedSkill, report: &mut VerifyRepo
     }
 }
 
-fn check_origin(digest: &SkillDigest, report: &mut VerifyReport) {
+/// Check 5: `origin.json`'s fingerprint against the files. When the pin covers the files as
+/// they are, a different fingerprint is the record of an install the folder was edited from and
+/// re-pinned since: a note, not a failure (the pin is the authority).
+fn check_origin(digest: &SkillDigest, pin_covers_files: bool, report: &mut VerifyReport) {
     match &digest.hints.origin {
         None => {}
         Some(Err(e)) => report.failures.push(IntegrityFailure::OriginUnreadable(e.clone())),
@@ -581,6 +739,12 @@ fn check_origin(digest: &SkillDigest, report: &mut VerifyReport) {
             let computed = digest.fingerprint(FingerprintScope::Installed);
             if recorded == computed {
                 report.passed.push(format!("{} fingerprint matches", origin.file));
+            } else if pin_covers_files {
+                report.notes.push(format!(
+                    "{} records the fingerprint of the files as installed ({recorded}); they were changed since \
+                     and skills.lock pins them as they are now, so the pin is the authority",
+                    origin.file
+                ));
             } else if digest.all_files.iter().any(|f| !f.path.is_ascii()) {
                 // Our port of JS localeCompare is exact for ASCII only (signatures crate docs):
                 // with other paths a difference may be ours, not the files'.

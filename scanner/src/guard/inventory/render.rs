@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Inventory;
+use super::{Inventory, SkillStatus};
 use crate::engine::report::paint::{self as styles, Paint};
 
 #[derive(Serialize)]
@@ -58,8 +58,13 @@ pub fn human(inventory: &Inventory, color: bool, out: &mut dyn Write) -> io::Res
                 (Some(r), None) => r.clone(),
             };
             let verdict = skill.scan.as_ref().map(|s| s.verdict.clone()).unwrap_or_else(|| "not scanned".to_owned());
-            let status =
-                if skill.problems.is_empty() { paint(styles::OK, "ok  ") } else { paint(styles::FAIL, "FAIL") };
+            let label = format!("{:<17}", skill.status.as_str());
+            let status = match skill.status {
+                SkillStatus::Ok => paint(styles::OK, &label),
+                SkillStatus::NotScanned => label,
+                SkillStatus::Error => paint(styles::WARNING, &label),
+                _ => paint(styles::FAIL, &label),
+            };
             writeln!(out, "  {status} {name} {version}  {registry}")?;
             writeln!(
                 out,
