@@ -25,6 +25,7 @@
 //! max_archive_bytes = 52428800  # larger upstream archives are refused
 //!
 //! [upstream]
+//! url = "https://clawhub.ai"    # what `serve`'s scheduled sync pulls from
 //! token = "…"                   # sent as `Authorization: Bearer`; or SKILLSCAN_MIRROR_UPSTREAM_TOKEN
 //! timeout = "30s"
 //! retries = 3
@@ -34,6 +35,12 @@
 //! redirect_hosts = []           # redirects stay within the upstream's origin unless listed here
 //! allow_private_targets = false # true: redirects may lead to loopback/private/link-local addresses
 //! sync_deadline = "1h"          # a whole `sync` (listing included) stops after this; the rest is a failure
+//!
+//! [schedule]                    # jobs `serve` runs by itself; one at a time, never overlapping
+//! sync = "1h"                   # sync every this long (unset: never); needs upstream.url
+//! sync_all = false              # true: every skill upstream lists; false: the skills the mirror knows
+//! rescan_on_rules_change = true # a new rules version rescans the approved versions (retro-hunt)
+//! rules_check = "1m"            # how often the rules version is compared
 //!
 //! [[webhooks]]
 //! url = "https://hooks.example.invalid/skillscan"
@@ -92,6 +99,9 @@ impl Default for Limits {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UpstreamConfig {
+    /// The registry `serve`'s scheduled sync pulls from (`sync --upstream` names it for a
+    /// one-off run).
+    pub url: Option<String>,
     /// Upstream credential, sent as a bearer token (never credentials in the URL: those
     /// are stripped and ignored).
     pub token: Option<Secret>,
@@ -111,6 +121,7 @@ pub struct UpstreamConfig {
 impl Default for UpstreamConfig {
     fn default() -> Self {
         UpstreamConfig {
+            url: None,
             token: None,
             timeout: "30s".into(),
             retries: 3,
@@ -135,6 +146,28 @@ pub struct WebhookConfig {
     pub secret: Option<Secret>,
 }
 
+/// Jobs `serve` runs by itself (see `crate::schedule`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// Period of the scheduled sync (`"1h"`); unset: no scheduled sync. Needs `upstream.url`.
+    pub sync: Option<String>,
+    /// The scheduled sync pulls every skill upstream lists (bounded by `upstream.max_skills`),
+    /// not only the skills the mirror already knows.
+    pub sync_all: bool,
+    /// Rescan the approved versions (the retro-hunt of `rescan`) when the scanner's rules
+    /// version differs from the one they were last scanned with.
+    pub rescan_on_rules_change: bool,
+    /// How often the rules version is compared.
+    pub rules_check: String,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig { sync: None, sync_all: false, rescan_on_rules_change: true, rules_check: "1m".into() }
+    }
+}
+
 pub const WEBHOOK_EVENTS: [&str; 5] = ["quarantine", "reject", "revoke", "integrity_alert", "security_event"];
 
 fn default_events() -> Vec<String> {
@@ -154,6 +187,7 @@ pub struct Config {
     pub ca_cert: Option<PathBuf>,
     pub limits: Limits,
     pub upstream: UpstreamConfig,
+    pub schedule: ScheduleConfig,
     pub webhooks: Vec<WebhookConfig>,
 }
 
@@ -167,6 +201,7 @@ impl Default for Config {
             ca_cert: None,
             limits: Limits::default(),
             upstream: UpstreamConfig::default(),
+            schedule: ScheduleConfig::default(),
             webhooks: vec![],
         }
     }
@@ -249,6 +284,17 @@ impl Config {
             return Err(ConfigError::Parse("limits.max_connections must be at least 1".into()));
         }
         dur(&self.upstream.timeout, "upstream.timeout")?;
+        if dur(&self.schedule.rules_check, "schedule.rules_check")?.is_zero() {
+            return Err(ConfigError::Parse("schedule.rules_check must be more than 0".into()));
+        }
+        if let Some(every) = &self.schedule.sync {
+            if dur(every, "schedule.sync")?.is_zero() {
+                return Err(ConfigError::Parse("schedule.sync must be more than 0".into()));
+            }
+            if self.upstream.url.is_none() {
+                return Err(ConfigError::Parse("schedule.sync needs upstream.url (the registry to pull from)".into()));
+            }
+        }
         dur(&self.upstream.max_retry_after, "upstream.max_retry_after")?;
         for w in &self.webhooks {
             if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {

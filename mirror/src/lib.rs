@@ -49,6 +49,7 @@ pub mod model;
 pub mod policy;
 pub mod redact;
 pub mod routes;
+pub mod schedule;
 pub mod server;
 pub mod service;
 pub mod snapshot;

@@ -31,6 +31,13 @@ pub struct Metrics {
     pub snapshot_rebuild_failures: AtomicU64,
     pub webhook_delivered: AtomicU64,
     pub webhook_failed: AtomicU64,
+    /// Scheduled runs (`crate::schedule`): sync ok / failed, rescan ok / failed.
+    pub scheduled_sync_ok: AtomicU64,
+    pub scheduled_sync_failed: AtomicU64,
+    pub scheduled_rescan_ok: AtomicU64,
+    pub scheduled_rescan_failed: AtomicU64,
+    /// Unix seconds of the last finished scheduled run (0: none yet).
+    pub scheduled_last_run: AtomicU64,
 }
 
 impl Metrics {
@@ -94,7 +101,7 @@ impl Metrics {
             );
             let _ = writeln!(out, "skillscan_mirror_http_request_duration_seconds_count{{route=\"{route}\"}} {count}");
         }
-        let counters: [(&str, &str, &AtomicU64); 8] = [
+        let counters: [(&str, &str, &AtomicU64); 12] = [
             ("skillscan_mirror_downloads_total", "Archives served.", &self.downloads),
             ("skillscan_mirror_download_bytes_total", "Archive bytes served.", &self.download_bytes),
             (
@@ -115,6 +122,26 @@ impl Metrics {
             ),
             ("skillscan_mirror_webhook_delivered_total", "Webhook deliveries that succeeded.", &self.webhook_delivered),
             ("skillscan_mirror_webhook_failed_total", "Webhook delivery attempts that failed.", &self.webhook_failed),
+            (
+                "skillscan_mirror_scheduled_sync_total",
+                "Scheduled syncs that finished without a failed item.",
+                &self.scheduled_sync_ok,
+            ),
+            (
+                "skillscan_mirror_scheduled_sync_failed_total",
+                "Scheduled syncs with a failed item or that could not run.",
+                &self.scheduled_sync_failed,
+            ),
+            (
+                "skillscan_mirror_scheduled_rescan_total",
+                "Rescans started by a rules version change.",
+                &self.scheduled_rescan_ok,
+            ),
+            (
+                "skillscan_mirror_scheduled_rescan_failed_total",
+                "Rescans started by a rules version change that failed.",
+                &self.scheduled_rescan_failed,
+            ),
         ];
         for (name, help, v) in counters {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Ordering::Relaxed));

@@ -126,6 +126,11 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
         })
         .collect();
     gauges.push((
+        "skillscan_mirror_scheduled_last_run_seconds".into(),
+        "Unix time of the last finished scheduled run (0: none yet).",
+        st.metrics.scheduled_last_run.load(std::sync::atomic::Ordering::Relaxed) as f64,
+    ));
+    gauges.push((
         "skillscan_mirror_snapshot_generation".into(),
         "Current read snapshot generation.",
         snap.generation as f64,

@@ -295,3 +295,102 @@ async fn webhooks_are_posted_and_retried() {
     assert_eq!(v["state"], "rejected");
     assert_eq!(skillscan_mirror::webhooks::deliver_due(&e.mirror, &client).await, (0, 0));
 }
+
+/// `[schedule] sync`: `serve`'s scheduler picks up a new upstream version by itself, serves it,
+/// and counts the run; no command is run.
+#[tokio::test]
+async fn the_scheduled_sync_picks_up_a_new_upstream_version() {
+    use skillscan_mirror::schedule::{self, Plan};
+    let v1 = zip("weather-brief", "1.0.0", &[("SKILL.md", BENIGN_MD)]);
+    let v2 = zip("weather-brief", "1.0.1", &[("SKILL.md", BENIGN_MD)]);
+    let rt = routes(skill_routes("weather-brief", "acme", &[("1.0.0", v1.clone())]));
+    let (base, _) = fake_upstream(rt.clone()).await;
+    let config: skillscan_mirror::config::Config =
+        skillscan_mirror::config::Config::parse(&format!("[upstream]\nurl = \"{base}\"\n[schedule]\nsync = \"1h\"\n"))
+            .unwrap();
+    let e = env_with(skillscan_mirror::policy::Policy::default(), config.clone());
+    run_with(e.mirror.clone(), &upstream(&base), opts(&base, &["weather-brief"])).await.unwrap();
+    assert_eq!(e.mirror.get("weather-brief", "1.0.0").unwrap().state, State::Approved);
+
+    // Upstream publishes 1.0.1.
+    for (k, v) in skill_routes("weather-brief", "acme", &[("1.0.0", v1), ("1.0.1", v2.clone())]) {
+        rt.lock().unwrap().insert(k, v);
+    }
+    let mut plan = Plan::of(&e.mirror.config);
+    assert_eq!(plan.sync_every, Some(Duration::from_secs(3600)));
+    assert_eq!(plan.upstream.as_deref(), Some(base.as_str()));
+    plan.sync_every = Some(Duration::from_millis(200));
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn(schedule::run(e.state.clone(), plan, rx));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (s, _, b) = get(e.app(), "/api/v1/download?slug=weather-brief&version=1.0.1").await;
+        if s == 200 {
+            assert_eq!(b.as_ref(), v2.as_slice());
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "1.0.1 not served after 20 s: {s} {}", text(&b));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, _, m) = get(e.app(), "/metrics").await;
+    let m = text(&m);
+    let synced: u64 = m
+        .lines()
+        .find_map(|l| l.strip_prefix("skillscan_mirror_scheduled_sync_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(synced >= 1, "{m}");
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), jobs).await.expect("the scheduler stops on shutdown").unwrap();
+}
+
+/// `[schedule] rescan_on_rules_change`: new rules that reject an approved version revoke it
+/// without a command, once, audited under the actor `schedule`.
+#[tokio::test]
+async fn a_rules_version_change_triggers_a_rescan_that_revokes() {
+    use skillscan_mirror::schedule::{self, Plan};
+    let e = env();
+    e.ingest("retro-skill", "1.0.0", "acme", &[("SKILL.md", "# r\nRETRO\n")]);
+    e.ingest("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    assert_eq!(e.mirror.get("retro-skill", "1.0.0").unwrap().state, State::Approved);
+    let plan = Plan {
+        sync_every: None,
+        upstream: None,
+        sync_all: false,
+        rescan_on_rules_change: true,
+        rules_check: Duration::from_millis(100),
+    };
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn(schedule::run(e.state.clone(), plan, rx));
+    // Same rules: nothing happens.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(e.mirror.get("retro-skill", "1.0.0").unwrap().state, State::Approved);
+    // New rules (the marker vetter's strict rules reject RETRO).
+    *e.vetter.rules_version.lock().unwrap() = "test-rules-2-strict".into();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while e.mirror.get("retro-skill", "1.0.0").unwrap().state != State::Revoked {
+        assert!(std::time::Instant::now() < deadline, "not revoked after 20 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(e.mirror.get("weather-brief", "1.0.0").unwrap().state, State::Approved);
+    let (s, _, _) = get(e.app(), "/api/v1/download?slug=retro-skill&version=1.0.0").await;
+    assert_eq!(s, 403, "the revoked version is refused at once");
+    let audit = e.mirror.meta.audit(None).unwrap();
+    assert!(audit.iter().any(|a| a.version == "1.0.0" && a.actor == "schedule"), "{audit:?}");
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), jobs).await.expect("the scheduler stops on shutdown").unwrap();
+}
+
+#[test]
+fn a_scheduled_sync_needs_an_upstream_and_a_period() {
+    use skillscan_mirror::config::Config;
+    let err = Config::parse("[schedule]\nsync = \"1h\"\n").unwrap_err().to_string();
+    assert!(err.contains("upstream.url"), "{err}");
+    let err = Config::parse("[upstream]\nurl = \"https://r.example\"\n[schedule]\nsync = \"0\"\n").unwrap_err();
+    assert!(err.to_string().contains("schedule.sync"), "{err}");
+    let err = Config::parse("[schedule]\nsink = \"1h\"\n").unwrap_err();
+    assert!(err.to_string().contains("sink"), "{err}");
+    let ok = Config::parse("[upstream]\nurl = \"https://r.example\"\n[schedule]\nsync = \"30m\"\nsync_all = true\n")
+        .unwrap();
+    assert!(ok.schedule.sync_all && ok.schedule.rescan_on_rules_change);
+}

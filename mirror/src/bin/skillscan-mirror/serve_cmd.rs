@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use skillscan_mirror::{AppState, Mirror, app, build_router, server};
+use skillscan_mirror::{AppState, Mirror, app, build_router, schedule, server};
 
 use crate::exit::Exit;
 use crate::shared::{blocking, resume_stuck};
@@ -46,6 +46,11 @@ pub async fn run(mut m: Arc<Mirror>, args: ServeArgs) -> Result<Exit> {
     println!("skillscan-mirror listening on http://{local}");
     let (tx, rx) = tokio::sync::watch::channel(false);
     let bg = tokio::spawn(app::background(state.clone(), rx.clone()));
+    let plan = schedule::Plan::of(&m.config);
+    if let Some(every) = plan.sync_every {
+        tracing::info!("scheduled sync every {}s", every.as_secs());
+    }
+    let jobs = tokio::spawn(schedule::run(state.clone(), plan, rx.clone()));
     let app = build_router(state);
     let stop = tx.clone();
     let limits = server::ConnectionLimits::of(&m.config);
@@ -65,6 +70,7 @@ pub async fn run(mut m: Arc<Mirror>, args: ServeArgs) -> Result<Exit> {
     }
     let _ = tx.send(true);
     let _ = bg.await;
+    let _ = jobs.await;
     Ok(Exit::Success)
 }
 
