@@ -1039,3 +1039,25 @@ fn regression_7_padding_entries_do_not_keep_skill_md_from_being_read() {
     assert!(max_active_severity(&report) >= Some(Severity::High), "{}", listing(&report));
     assert!(!listing(&report).contains("missing-skill-manifest"), "{}", listing(&report));
 }
+
+#[test]
+fn regression_8_a_tiny_entry_limit_does_not_hide_skill_md_in_a_tar() {
+    // With `max_entries` 1 the look-ahead past the limit was bounded by the limit itself: one
+    // header, so the manifest after two files was never seen and the tar.gz scan (not the folder
+    // or zip scan) reported a missing manifest.
+    let options = ScanOptions { limits: Limits { max_entries: 1, ..Limits::default() }, ..ScanOptions::default() };
+    let files: Vec<(String, Vec<u8>)> = [".hidden.js", ".hidden.ts", "SKILL.md"]
+        .iter()
+        .map(|p| {
+            (
+                (*p).to_owned(),
+                if *p == "SKILL.md" { format!("```bash\n{DROPPER}\n```\n").into_bytes() } else { Vec::new() },
+            )
+        })
+        .collect();
+    for archive in [zip_of(&files), tar_gz_of(&files)] {
+        let report = scanner().scan_archive_bytes(SKILL_FOLDER, &archive, &options);
+        assert!(!listing(&report).contains("missing-skill-manifest"), "{}", listing(&report));
+        assert!(max_active_severity(&report) >= Some(Severity::High), "{}", listing(&report));
+    }
+}

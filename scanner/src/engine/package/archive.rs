@@ -556,6 +556,9 @@ fn collect_gzip<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str,
     }
 }
 
+/// Headers a tar walk may read past its entry limit to find a root manifest, at least.
+const MIN_MANIFEST_LOOKAHEAD: usize = 4096;
+
 fn collect_tar<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str, depth: u32) {
     let mut archive = tar::Archive::new(reader);
     let entries = match archive.entries() {
@@ -570,11 +573,14 @@ fn collect_tar<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str, 
         }
     };
     let mut seen_any = false;
-    // Headers read after a limit stopped the walk, looking only for a root manifest; bounded so
-    // that the look-ahead costs at most as much as the walk did.
+    // Headers read after a limit stopped the walk, looking only for a root manifest (as the
+    // folder walk reads `SKILL.md` past its limits, so entries ahead of it cannot hide it);
+    // bounded so that the look-ahead costs at most as much as the walk did, or a few thousand
+    // headers when the entry limit itself is tiny.
+    let lookahead_limit = collector.limits.max_entries.max(MIN_MANIFEST_LOOKAHEAD);
     let mut lookahead = 0usize;
     for entry in entries {
-        if collector.stopped() && (depth > 0 || lookahead >= collector.limits.max_entries) {
+        if collector.stopped() && (depth > 0 || lookahead >= lookahead_limit) {
             break;
         }
         let mut entry = match entry {
@@ -635,7 +641,9 @@ fn collect_tar<R: Read>(collector: &mut Collector<'_>, reader: R, prefix: &str, 
             let size = entry.size();
             collector.read_file(path, &mut entry, size, None, depth);
         } else {
-            collector.issue(IssueKind::Unreadable, &path, format!("unsupported tar entry type {:?}", entry_type));
+            let code = entry_type.as_byte();
+            let shown = if code.is_ascii_graphic() { format!("'{}'", code as char) } else { format!("0x{code:02x}") };
+            collector.issue(IssueKind::Unreadable, &path, format!("unsupported tar entry type {shown}"));
         }
     }
     if !seen_any && prefix.is_empty() && collector.issues.is_empty() {
