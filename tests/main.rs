@@ -6,6 +6,7 @@ mod hostile_inputs;
 mod identity;
 mod metamorphic;
 mod mirror_e2e;
+mod reports;
 mod sarif;
 mod schemas;
 mod signatures_cli;

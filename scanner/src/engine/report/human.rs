@@ -1,9 +1,12 @@
 //! Human output: one block per skill with its verdict, each finding as `file:line:col`, severity,
 //! rule, category name and message, the source line with a marker under the match, decoded text when there is
-//! some, the capability manifest, and a summary line. Colour only when asked (on a TTY).
+//! some, the capability manifest, and a summary table (verdicts, severities, the rules that fired
+//! most). Colour only when asked (on a TTY). With a minimum severity, only skills whose worst
+//! active finding reaches it are shown, with their findings at or above it; the summary counts all.
 
 use std::io::{self, Write};
 
+use super::{Hidden, VERDICTS, finding_shown, skill_shown, suppressed_count, top_rules};
 use crate::engine::finding::{Finding, Severity};
 use crate::engine::scan::{ScanReport, SkillReport};
 use crate::engine::verdict::Verdict;
@@ -13,6 +16,31 @@ pub struct Style {
     pub color: bool,
     /// Show suppressed findings too (marked as such).
     pub show_suppressed: bool,
+    /// Show only skills whose worst active finding is at or above this, and only their findings
+    /// at or above it (`--min-severity`). The summary still counts everything.
+    pub min_severity: Option<Severity>,
+}
+
+/// Rules listed in the summary's "top rules" table.
+const TOP_RULES: usize = 10;
+
+fn severity_code(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "1;35",
+        Severity::High => "1;31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+        Severity::Info => "2",
+    }
+}
+
+fn verdict_code(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Malicious => "1;35",
+        Verdict::Suspicious => "1;31",
+        Verdict::Caution => "1;33",
+        Verdict::Clean => "1;32",
+    }
 }
 
 struct Paint {
@@ -24,23 +52,18 @@ impl Paint {
         if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }
     fn severity(&self, severity: Severity) -> String {
-        let code = match severity {
-            Severity::Critical => "1;35",
-            Severity::High => "1;31",
-            Severity::Medium => "33",
-            Severity::Low => "36",
-            Severity::Info => "2",
-        };
-        self.wrap(code, &format!("{:<8}", severity.as_str()))
+        self.severity_padded(severity, 8)
+    }
+    fn severity_padded(&self, severity: Severity, width: usize) -> String {
+        self.wrap(severity_code(severity), &format!("{:<width$}", severity.as_str()))
     }
     fn verdict(&self, verdict: Verdict) -> String {
-        let code = match verdict {
-            Verdict::Malicious => "1;35",
-            Verdict::Suspicious => "1;31",
-            Verdict::Caution => "1;33",
-            Verdict::Clean => "1;32",
-        };
-        self.wrap(code, &verdict.as_str().to_uppercase())
+        self.wrap(verdict_code(verdict), &verdict.as_str().to_uppercase())
+    }
+    /// A verdict, lower case, padded to the widest one.
+    fn verdict_cell(&self, verdict: Verdict) -> String {
+        let text = format!("{:<10}", verdict.as_str());
+        if verdict == Verdict::Clean { text } else { self.wrap(verdict_code(verdict), &text) }
     }
     fn dim(&self, text: &str) -> String {
         self.wrap("2", text)
@@ -52,34 +75,91 @@ impl Paint {
 
 pub fn render(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint { color: style.color };
-    for skill in &report.skills {
+    for skill in report.skills.iter().filter(|s| skill_shown(s, style.min_severity)) {
         render_skill(skill, &paint, style, out)?;
     }
     for warning in &report.warnings {
         writeln!(out, "{} {warning}", paint.wrap("33", "warning:"))?;
     }
+    render_summary(report, &paint, style, out)
+}
+
+/// The closing table: totals, verdicts next to severities, the rules with the most findings,
+/// and what was left out.
+fn render_summary(report: &ScanReport, paint: &Paint, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
-    let verdicts = [Verdict::Malicious, Verdict::Suspicious, Verdict::Caution, Verdict::Clean]
-        .iter()
-        .map(|v| format!("{} {}", s.verdicts.get(v).copied().unwrap_or(0), v.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let findings = Severity::ALL
-        .iter()
-        .rev()
-        .filter_map(|sev| s.findings_by_severity.get(sev).filter(|n| **n > 0).map(|n| format!("{n} {sev}")))
-        .collect::<Vec<_>>();
-    let findings = if findings.is_empty() { "no findings".to_string() } else { findings.join(", ") };
     writeln!(
         out,
-        "{} {} skill(s) ({verdicts}); {} file(s), {} bytes; {findings}; {} ms; rules {}",
+        "{} {} skill(s) scanned, {} file(s), {} bytes, {} ms; rules {}",
         paint.bold("Summary:"),
         s.skills,
         s.files,
         s.bytes,
         s.elapsed_ms,
         report.tool.rules_version
-    )
+    )?;
+    writeln!(out)?;
+    let header = format!("{:<10} {:>6}   {:<9} {:>9}", "verdict", "skills", "severity", "findings");
+    writeln!(out, "  {}", paint.dim(&header))?;
+    let severities: Vec<Severity> = Severity::ALL.iter().rev().copied().collect();
+    for row in 0..severities.len().max(VERDICTS.len()) {
+        let verdict = VERDICTS.get(row).map_or_else(
+            || " ".repeat(17),
+            |v| format!("{} {:>6}", paint.verdict_cell(*v), s.verdicts.get(v).copied().unwrap_or(0)),
+        );
+        let severity = severities.get(row).map_or_else(String::new, |sev| {
+            format!("{} {:>9}", paint.severity_padded(*sev, 9), s.findings_by_severity.get(sev).copied().unwrap_or(0))
+        });
+        writeln!(out, "  {verdict}   {severity}")?;
+    }
+    let rules = top_rules(report, TOP_RULES);
+    if !rules.is_empty() {
+        let width = rules.iter().map(|r| r.rule_id.chars().count()).max().unwrap_or(0).max("top rules".len());
+        writeln!(out)?;
+        let header = format!("{:<width$}   {:<9} {:>9} {:>7}", "top rules", "severity", "findings", "skills");
+        writeln!(out, "  {}", paint.dim(&header))?;
+        for rule in &rules {
+            writeln!(
+                out,
+                "  {:<width$}   {} {:>9} {:>7}",
+                rule.rule_id,
+                paint.severity_padded(rule.severity, 9),
+                rule.findings,
+                rule.skills
+            )?;
+        }
+    }
+    let mut notes = Vec::new();
+    let suppressed = suppressed_count(report);
+    if suppressed > 0 {
+        notes.push(format!(
+            "{suppressed} suppressed finding(s) not counted{}",
+            if style.show_suppressed { "" } else { " (--show-suppressed lists them)" }
+        ));
+    }
+    if let Some(baseline) = &report.baseline {
+        notes.push(format!(
+            "{} finding(s) already in the baseline {} not counted or shown",
+            baseline.baselined, baseline.file
+        ));
+    }
+    if let Some(min) = style.min_severity {
+        let hidden = Hidden::of(report, Some(min));
+        if !hidden.is_empty() {
+            notes.push(format!(
+                "not shown (--min-severity {min}): {} skill(s) whose worst finding is below {min}, and {} \
+                 finding(s) below {min} of the skills shown",
+                hidden.skills, hidden.findings
+            ));
+        }
+    }
+    if !notes.is_empty() {
+        writeln!(out)?;
+        for note in notes {
+            writeln!(out, "  {}", paint.dim(&note))?;
+        }
+    }
+    Ok(())
 }
 
 fn render_skill(skill: &SkillReport, paint: &Paint, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -92,7 +172,12 @@ fn render_skill(skill: &SkillReport, paint: &Paint, style: Style, out: &mut dyn 
         paint.verdict(skill.verdict),
         skill.score
     )?;
-    for finding in skill.findings.iter().filter(|f| style.show_suppressed || f.is_active()) {
+    for finding in skill
+        .findings
+        .iter()
+        .filter(|f| style.show_suppressed || f.is_active())
+        .filter(|f| finding_shown(f, style.min_severity))
+    {
         render_finding(finding, paint, out)?;
     }
     let suppressed = skill.findings.iter().filter(|f| !f.is_active()).count();
