@@ -135,7 +135,7 @@ fn stdin_archives_are_scanned() {
 }
 
 /// Values that change between runs or releases.
-fn normalise(text: &str) -> String {
+pub(crate) fn normalise(text: &str) -> String {
     let text = regex::Regex::new(r#""elapsed_ms": \d+"#).unwrap().replace_all(text, r#""elapsed_ms": 0"#);
     let text = regex::Regex::new(r"\d+ ms;").unwrap().replace_all(&text, "0 ms;");
     let text = regex::Regex::new(r"\d+\.\d+\.\d+\+[0-9a-f]{12}").unwrap().replace_all(&text, "[rules-version]");

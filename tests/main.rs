@@ -9,6 +9,7 @@ mod identity;
 mod metamorphic;
 mod mirror_e2e;
 mod private_ca;
+mod reports;
 mod sarif;
 mod schemas;
 mod signatures_cli;

@@ -8,12 +8,12 @@ use skillscan::engine::schemas::Document;
 
 use crate::util::{json, repo, skillscan, skillscan_in, stdout};
 
-fn validator(document: Document) -> jsonschema::Validator {
+pub(crate) fn validator(document: Document) -> jsonschema::Validator {
     let schema: serde_json::Value = serde_json::from_str(&document.schema_text()).expect("schema is JSON");
     jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{} schema compiles: {e}", document.as_str()))
 }
 
-fn errors(validator: &jsonschema::Validator, instance: &serde_json::Value) -> Vec<String> {
+pub(crate) fn errors(validator: &jsonschema::Validator, instance: &serde_json::Value) -> Vec<String> {
     validator.iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path())).collect()
 }
 

@@ -270,7 +270,8 @@ pub struct Decoded {
 /// Why a finding does not count.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Suppression {
-    /// `config` (an `[[ignore]]` entry of skillscan.toml) or `inline` (a `skillscan-ignore` comment).
+    /// `config` (an `[[ignore]]` entry of skillscan.toml), `inline` (a `skillscan-ignore` comment)
+    /// or `baseline` (present in the report given to `--baseline`).
     pub kind: SuppressionKind,
     pub reason: String,
 }
@@ -280,6 +281,8 @@ pub struct Suppression {
 pub enum SuppressionKind {
     Config,
     Inline,
+    // Already in the earlier report given to `--baseline`: known, not new.
+    Baseline,
 }
 
 /// A second location that contributes to a finding (e.g. the network send of a credential read).

@@ -59,6 +59,26 @@ pub struct SkillReport {
     pub capabilities: Capabilities,
 }
 
+impl SkillReport {
+    /// Recomputes verdict, highest severity, score and counts from the findings.
+    pub fn reassess(&mut self) {
+        let (verdict, max_severity, score) = verdict::assess(&self.findings);
+        self.verdict = verdict;
+        self.max_severity = max_severity;
+        self.score = score;
+        self.counts = active_counts(&self.findings);
+    }
+}
+
+/// Active findings per severity.
+fn active_counts(findings: &[Finding]) -> BTreeMap<Severity, usize> {
+    let mut counts: BTreeMap<Severity, usize> = BTreeMap::new();
+    for finding in findings.iter().filter(|f| f.is_active()) {
+        *counts.entry(finding.severity).or_insert(0) += 1;
+    }
+    counts
+}
+
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Tool {
     pub name: &'static str,
@@ -86,6 +106,19 @@ pub struct ScanReport {
     /// Configuration problems worth a look: expired or unused ignores, unknown rule ids.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Present when the scan was compared with an earlier report (`--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineSummary>,
+}
+
+/// What `--baseline` set aside.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct BaselineSummary {
+    /// The earlier report, as named on the command line.
+    pub file: String,
+    /// Active findings the earlier report already had. They stay in `findings`, suppressed with
+    /// kind `baseline`, and count neither for verdicts nor for the exit code.
+    pub baselined: usize,
 }
 
 impl ScanReport {
@@ -100,6 +133,22 @@ impl ScanReport {
             None => false,
             Some(threshold) => self.max_severity().is_some_and(|s| s >= threshold),
         }
+    }
+
+    /// Recomputes every skill's verdict, score and counts, and the summary's counts, from the
+    /// findings (after findings were suppressed, e.g. by a baseline).
+    pub fn reassess(&mut self) {
+        let mut findings_by_severity: BTreeMap<Severity, usize> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
+        let mut verdicts: BTreeMap<Verdict, usize> = BTreeMap::new();
+        for skill in &mut self.skills {
+            skill.reassess();
+            for (severity, count) in &skill.counts {
+                *findings_by_severity.entry(*severity).or_insert(0) += count;
+            }
+            *verdicts.entry(skill.verdict).or_insert(0) += 1;
+        }
+        self.summary.findings_by_severity = findings_by_severity;
+        self.summary.verdicts = verdicts;
     }
 
     pub fn to_json(&self) -> String {
@@ -256,6 +305,7 @@ impl Scanner {
             },
             skills,
             warnings,
+            baseline: None,
         }
     }
 
@@ -352,10 +402,7 @@ impl Scanner {
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
         });
         let (verdict, max_severity, score) = verdict::assess(&findings);
-        let mut counts: BTreeMap<Severity, usize> = BTreeMap::new();
-        for finding in findings.iter().filter(|f| f.is_active()) {
-            *counts.entry(finding.severity).or_insert(0) += 1;
-        }
+        let counts = active_counts(&findings);
         let name = files
             .iter()
             .find(|f| f.is_manifest())

@@ -677,6 +677,7 @@ fn merge_reports(scanner: &Scanner, reports: Vec<ScanReport>, started: std::time
             elapsed_ms: 0,
         },
         warnings: scanner.config_warnings.clone(),
+        baseline: None,
     };
     for report in reports {
         merged.skills.extend(report.skills);

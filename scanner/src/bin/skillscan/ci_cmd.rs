@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use clap::Args;
+use skillscan::engine::report::baseline::Baseline;
 use skillscan::engine::report::human;
 use skillscan::guard::ci::{CiOptions, check_repository, render};
 use skillscan::guard::integrity::IntegrityLimits;
-use skillscan::{Config, FailOn, ScanOptions, Scanner};
+use skillscan::{Config, FailOn, ScanOptions, Scanner, Severity};
 
 use crate::exit::Exit;
-use crate::shared::{Color, Format, LimitArgs, RuleArgs, use_color, write_output};
+use crate::shared::{Color, LimitArgs, ReportFormat, RuleArgs, use_color, write_output};
 use crate::trust::{LoadedTrust, TrustArgs, load_lock_if_exists};
 
 #[derive(Debug, Args)]
@@ -20,8 +21,8 @@ pub struct CiArgs {
     #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -39,6 +40,14 @@ pub struct CiArgs {
     /// Every skill must carry a signature by a trusted key (also `[ci] require_signatures`).
     #[arg(long)]
     pub require_signatures: bool,
+    /// Human, Markdown and HTML output list only skills whose worst finding is at or above
+    /// LEVEL (info, low, medium, high, critical), and only their findings at or above it.
+    #[arg(long, value_name = "LEVEL")]
+    pub min_severity: Option<Severity>,
+    /// Count only scan findings that are not in FILE, an earlier `scan` or `ci --format json`
+    /// report; integrity checks are never baselined.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub rules: RuleArgs,
     /// Colour in human output: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never.
@@ -95,6 +104,7 @@ pub fn run(args: CiArgs) -> anyhow::Result<Exit> {
     }
 
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::High);
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let scanner = Scanner::new(args.rules.load()?, &config);
     let scan_options = ScanOptions {
         limits: args.limits.limits(),
@@ -108,31 +118,43 @@ pub fn run(args: CiArgs) -> anyhow::Result<Exit> {
         now: skillscan::clawhub::state::now_millis() / 1000,
         limits: IntegrityLimits::default(),
     };
-    let report = check_repository(root, &root.display().to_string(), &scanner, &scan_options, &options)?;
+    let mut report = check_repository(root, &root.display().to_string(), &scanner, &scan_options, &options)?;
+    if let Some(baseline) = &baseline {
+        baseline.apply(&mut report.scan);
+    }
 
     let bytes = match args.format {
-        Format::Json => render::json(&report, fail_on).into_bytes(),
-        Format::Sarif => {
+        ReportFormat::Json => render::json(&report, fail_on).into_bytes(),
+        ReportFormat::Sarif => {
             let mut text = serde_json::to_string_pretty(&render::sarif(&report, scanner.rules()))?;
             text.push('\n');
             text.into_bytes()
         }
-        Format::Github => {
+        ReportFormat::Github => {
             let mut out = Vec::new();
             render::github(&report, &mut out)?;
             out
         }
-        Format::Human => {
+        ReportFormat::Human => {
             let mut out = Vec::new();
-            let style = human::Style { color: use_color(args.color, args.output.as_deref()), show_suppressed: false };
+            let style = human::Style {
+                color: use_color(args.color, args.output.as_deref()),
+                show_suppressed: false,
+                min_severity: args.min_severity,
+            };
             render::human(&report, style, fail_on, &mut out)?;
             out
         }
+        ReportFormat::Markdown => render::markdown(&report, fail_on, args.min_severity).into_bytes(),
+        ReportFormat::Html => render::html(&report, fail_on, args.min_severity).into_bytes(),
     };
     write_output(args.output.as_deref(), &bytes)?;
-    if args.format != Format::Human {
+    if args.format != ReportFormat::Human {
         for warning in report.warnings.iter().chain(&report.scan.warnings) {
             eprintln!("skillscan: warning: {warning}");
+        }
+        if let Some(summary) = &report.scan.baseline {
+            eprintln!("skillscan: {} finding(s) already in the baseline {} set aside", summary.baselined, summary.file);
         }
         // The reason for a failing exit, even when the report went to a file.
         for skill in &report.skills {

@@ -4,11 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use skillscan::engine::report::{github, human, sarif};
-use skillscan::{FailOn, ScanOptions, Scanner};
+use skillscan::engine::report::baseline::Baseline;
+use skillscan::engine::report::{github, html, human, markdown, sarif};
+use skillscan::{FailOn, ScanOptions, Scanner, Severity};
 
 use crate::exit::Exit;
-use crate::shared::{Color, Format, LimitArgs, Progress, RuleArgs, load_config, use_color, write_output};
+use crate::shared::{Color, LimitArgs, Progress, ReportFormat, RuleArgs, load_config, use_color, write_output};
 use crate::ui;
 
 #[derive(Debug, Args)]
@@ -17,8 +18,8 @@ pub struct ScanArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -39,6 +40,16 @@ pub struct ScanArgs {
     /// Show suppressed findings in human output.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Human, Markdown and HTML output list only skills whose worst finding is at or above
+    /// LEVEL (info, low, medium, high, critical), and only their findings at or above it. The
+    /// summary, JSON, SARIF and the exit code still count everything.
+    #[arg(long, value_name = "LEVEL")]
+    pub min_severity: Option<Severity>,
+    /// Report only findings that are not in FILE, an earlier `--format json` report (matched by
+    /// the SARIF fingerprint: skill, rule, file, matched text). Verdicts and the exit code then
+    /// count only new findings; known ones stay in JSON and SARIF, suppressed as `baseline`.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Colour in human output: auto (a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it), always or never.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -52,6 +63,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         Some(path) => ui::detail!("configuration {}", path.display()),
         None => ui::detail!("no configuration file: defaults"),
     }
+    // Read before scanning: a bad baseline is an error, found before the wait.
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::High);
     let rules = args.rules.load()?;
     ui::detail!("rules {} ({} rules)", rules.version, rules.rules.len());
@@ -65,42 +78,57 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .context("starting worker threads")?;
-    let progress = Progress::new(args.format == Format::Human || args.output.is_some());
+    let progress = Progress::new(args.format == ReportFormat::Human || args.output.is_some());
     let report = pool.install(|| scanner.scan_paths(&args.paths, &options, &|done, total| progress.tick(done, total)));
     progress.finish();
-    let report = report?;
+    let mut report = report?;
+    if let Some(baseline) = &baseline {
+        baseline.apply(&mut report);
+    }
 
     let bytes = match args.format {
-        Format::Json => {
+        ReportFormat::Json => {
             let mut text = report.to_json();
             text.push('\n');
             text.into_bytes()
         }
-        Format::Sarif => {
+        ReportFormat::Sarif => {
             let mut text =
                 serde_json::to_string_pretty(&sarif::render(&report, scanner.rules(), sarif::Paths::SkillRelative))?;
             text.push('\n');
             text.into_bytes()
         }
-        Format::Github => {
+        ReportFormat::Github => {
             let mut out = Vec::new();
             github::render(&report, &mut out)?;
             out
         }
-        Format::Human => {
+        ReportFormat::Human => {
             let mut out = Vec::new();
             let style = human::Style {
                 color: use_color(args.color, args.output.as_deref()),
                 show_suppressed: args.show_suppressed,
+                min_severity: args.min_severity,
             };
             human::render(&report, style, &mut out)?;
             out
         }
+        ReportFormat::Markdown => {
+            let options = markdown::Options { min_severity: args.min_severity, ..markdown::Options::default() };
+            markdown::to_string(&report, options).into_bytes()
+        }
+        ReportFormat::Html => {
+            let options = html::Options { min_severity: args.min_severity, title: None };
+            html::render(&report, &options, None).into_bytes()
+        }
     };
     write_output(args.output.as_deref(), &bytes)?;
-    if args.format != Format::Human {
+    if args.format != ReportFormat::Human {
         for warning in &report.warnings {
             eprintln!("skillscan: warning: {warning}");
+        }
+        if let Some(summary) = &report.baseline {
+            eprintln!("skillscan: {} finding(s) already in the baseline {} set aside", summary.baselined, summary.file);
         }
     }
     Ok(if report.fails(fail_on) { Exit::Findings } else { Exit::Clean })

@@ -20,6 +20,23 @@ pub enum Format {
     Github,
 }
 
+/// The formats of a scan report (`scan`, `ci`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For a terminal: one block per skill and a summary table.
+    Human,
+    /// The versioned report (docs/schemas/scan-report.schema.json).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+    /// GitHub-flavoured Markdown, for a pull request comment or $GITHUB_STEP_SUMMARY.
+    Markdown,
+    /// One self-contained HTML page (inline style and script, no network) with filters.
+    Html,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Color {
     Auto,

@@ -1,51 +1,116 @@
 //! Human output: one block per skill with its verdict, each finding as `file:line:col`, severity,
 //! rule, category name and message, the source line with a marker under the match, decoded text when there is
-//! some, the capability manifest, and a summary line. Colour only when asked (see [`super::paint`]).
+//! some, the capability manifest, and a summary table (verdicts, severities, the rules that fired
+//! most). Colour only when asked (see [`super::paint`]). With a minimum severity, only skills whose worst
+//! active finding reaches it are shown, with their findings at or above it; the summary counts all.
 
 use std::io::{self, Write};
 
 use super::paint::{self, Paint};
+use super::{Hidden, VERDICTS, finding_shown, skill_shown, suppressed_count, top_rules};
 use crate::engine::finding::{Finding, Severity};
 use crate::engine::scan::{ScanReport, SkillReport};
-use crate::engine::verdict::Verdict;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
     pub color: bool,
     /// Show suppressed findings too (marked as such).
     pub show_suppressed: bool,
+    /// Show only skills whose worst active finding is at or above this, and only their findings
+    /// at or above it (`--min-severity`). The summary still counts everything.
+    pub min_severity: Option<Severity>,
 }
+
+/// Rules listed in the summary's "top rules" table.
+const TOP_RULES: usize = 10;
 
 pub fn render(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let paint = Paint::new(style.color);
-    for skill in &report.skills {
+    for skill in report.skills.iter().filter(|s| skill_shown(s, style.min_severity)) {
         render_skill(skill, &paint, style, out)?;
     }
     for warning in &report.warnings {
         writeln!(out, "{} {warning}", paint.paint(paint::WARNING, "warning:"))?;
     }
+    render_summary(report, &paint, style, out)
+}
+
+/// The closing table: totals, verdicts next to severities, the rules with the most findings,
+/// and what was left out.
+fn render_summary(report: &ScanReport, paint: &Paint, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
-    let verdicts = [Verdict::Malicious, Verdict::Suspicious, Verdict::Caution, Verdict::Clean]
-        .iter()
-        .map(|v| format!("{} {}", s.verdicts.get(v).copied().unwrap_or(0), v.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let findings = Severity::ALL
-        .iter()
-        .rev()
-        .filter_map(|sev| s.findings_by_severity.get(sev).filter(|n| **n > 0).map(|n| format!("{n} {sev}")))
-        .collect::<Vec<_>>();
-    let findings = if findings.is_empty() { "no findings".to_string() } else { findings.join(", ") };
     writeln!(
         out,
-        "{} {} skill(s) ({verdicts}); {} file(s), {} bytes; {findings}; {} ms; rules {}",
+        "{} {} skill(s) scanned, {} file(s), {} bytes, {} ms; rules {}",
         paint.bold("Summary:"),
         s.skills,
         s.files,
         s.bytes,
         s.elapsed_ms,
         report.tool.rules_version
-    )
+    )?;
+    writeln!(out)?;
+    let header = format!("{:<10} {:>6}   {:<9} {:>9}", "verdict", "skills", "severity", "findings");
+    writeln!(out, "  {}", paint.dim(&header))?;
+    let severities: Vec<Severity> = Severity::ALL.iter().rev().copied().collect();
+    for row in 0..severities.len().max(VERDICTS.len()) {
+        let verdict = VERDICTS.get(row).map_or_else(
+            || " ".repeat(17),
+            |v| format!("{} {:>6}", paint.verdict_cell(*v), s.verdicts.get(v).copied().unwrap_or(0)),
+        );
+        let severity = severities.get(row).map_or_else(String::new, |sev| {
+            format!("{} {:>9}", paint.severity_padded(*sev, 9), s.findings_by_severity.get(sev).copied().unwrap_or(0))
+        });
+        writeln!(out, "  {verdict}   {severity}")?;
+    }
+    let rules = top_rules(report, TOP_RULES);
+    if !rules.is_empty() {
+        let width = rules.iter().map(|r| r.rule_id.chars().count()).max().unwrap_or(0).max("top rules".len());
+        writeln!(out)?;
+        let header = format!("{:<width$}   {:<9} {:>9} {:>7}", "top rules", "severity", "findings", "skills");
+        writeln!(out, "  {}", paint.dim(&header))?;
+        for rule in &rules {
+            writeln!(
+                out,
+                "  {:<width$}   {} {:>9} {:>7}",
+                rule.rule_id,
+                paint.severity_padded(rule.severity, 9),
+                rule.findings,
+                rule.skills
+            )?;
+        }
+    }
+    let mut notes = Vec::new();
+    let suppressed = suppressed_count(report);
+    if suppressed > 0 {
+        notes.push(format!(
+            "{suppressed} suppressed finding(s) not counted{}",
+            if style.show_suppressed { "" } else { " (--show-suppressed lists them)" }
+        ));
+    }
+    if let Some(baseline) = &report.baseline {
+        notes.push(format!(
+            "{} finding(s) already in the baseline {} not counted or shown",
+            baseline.baselined, baseline.file
+        ));
+    }
+    if let Some(min) = style.min_severity {
+        let hidden = Hidden::of(report, Some(min));
+        if !hidden.is_empty() {
+            notes.push(format!(
+                "not shown (--min-severity {min}): {} skill(s) whose worst finding is below {min}, and {} \
+                 finding(s) below {min} of the skills shown",
+                hidden.skills, hidden.findings
+            ));
+        }
+    }
+    if !notes.is_empty() {
+        writeln!(out)?;
+        for note in notes {
+            writeln!(out, "  {}", paint.dim(&note))?;
+        }
+    }
+    Ok(())
 }
 
 fn render_skill(skill: &SkillReport, paint: &Paint, style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -58,7 +123,12 @@ fn render_skill(skill: &SkillReport, paint: &Paint, style: Style, out: &mut dyn 
         paint.verdict(skill.verdict),
         skill.score
     )?;
-    for finding in skill.findings.iter().filter(|f| style.show_suppressed || f.is_active()) {
+    for finding in skill
+        .findings
+        .iter()
+        .filter(|f| style.show_suppressed || f.is_active())
+        .filter(|f| finding_shown(f, style.min_severity))
+    {
         render_finding(finding, paint, out)?;
     }
     let suppressed = skill.findings.iter().filter(|f| !f.is_active()).count();

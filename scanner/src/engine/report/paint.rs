@@ -61,7 +61,18 @@ impl Paint {
 
     /// A severity, padded to the width of the longest one.
     pub fn severity(&self, severity: Severity) -> String {
-        self.paint(severity_style(severity), &format!("{:<8}", severity.as_str()))
+        self.severity_padded(severity, 8)
+    }
+
+    /// A severity, padded to `width`.
+    pub fn severity_padded(&self, severity: Severity, width: usize) -> String {
+        self.paint(severity_style(severity), &format!("{:<width$}", severity.as_str()))
+    }
+
+    /// A verdict, lower case, padded to the widest one; `clean` unstyled (a table cell).
+    pub fn verdict_cell(&self, verdict: Verdict) -> String {
+        let text = format!("{:<10}", verdict.as_str());
+        if verdict == Verdict::Clean { text } else { self.paint(verdict_style(verdict), &text) }
     }
 
     /// A verdict, in capitals.

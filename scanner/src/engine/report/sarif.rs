@@ -8,7 +8,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::engine::finding::{Severity, SuppressionKind};
+use crate::engine::finding::{Finding, Severity, SuppressionKind};
 use crate::engine::rules::RuleSet;
 use crate::engine::scan::ScanReport;
 
@@ -67,6 +67,24 @@ pub enum Paths {
     Full,
 }
 
+/// The stable fingerprint of each of a skill's findings (SARIF `partialFingerprints`, and what
+/// `--baseline` matches on): a hash of the skill's name, the rule, the file and the matched text,
+/// and how many findings of the skill had those before it. Line numbers are left out, so a
+/// finding keeps its fingerprint when lines are added above it; `findings` must be in report order.
+pub fn fingerprints(skill_name: Option<&str>, findings: &[Finding]) -> Vec<String> {
+    let mut occurrences: HashMap<String, usize> = HashMap::new();
+    findings
+        .iter()
+        .map(|finding| {
+            let key =
+                format!("{}\0{}\0{}\0{}", skill_name.unwrap_or(""), finding.rule_id, finding.file, finding.snippet);
+            let occurrence = occurrences.entry(key.clone()).or_insert(0);
+            *occurrence += 1;
+            hex::encode(&Sha256::digest(format!("{key}\0{occurrence}").as_bytes())[..16])
+        })
+        .collect()
+}
+
 pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
     let mut rule_index: HashMap<&str, usize> = HashMap::new();
     let mut sarif_rules = Vec::new();
@@ -107,8 +125,8 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
             json!({ "uri": format!("{}/", uri_reference(skill.root.replace("!/", "/").trim_end_matches('/'))), "uriBaseId": "SCANROOT",
                     "description": { "text": format!("skill root {}", skill.root) } }),
         );
-        let mut occurrences: HashMap<String, usize> = HashMap::new();
-        for finding in &skill.findings {
+        let fingerprints = fingerprints(skill.name.as_deref(), &skill.findings);
+        for (finding, fingerprint) in skill.findings.iter().zip(fingerprints) {
             let mut physical = serde_json::Map::new();
             let artifact = match paths {
                 Paths::SkillRelative => {
@@ -130,16 +148,6 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
                     }),
                 );
             }
-            let key = format!(
-                "{}\0{}\0{}\0{}",
-                skill.name.as_deref().unwrap_or(""),
-                finding.rule_id,
-                finding.file,
-                finding.snippet
-            );
-            let occurrence = occurrences.entry(key.clone()).or_insert(0);
-            *occurrence += 1;
-            let fingerprint = hex::encode(&Sha256::digest(format!("{key}\0{occurrence}").as_bytes())[..16]);
             let mut result = json!({
                 "ruleId": finding.rule_id,
                 "level": level(finding.severity),
@@ -183,11 +191,15 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
             }
             if let Some(suppression) = &finding.suppressed {
                 let kind = match suppression.kind {
-                    SuppressionKind::Config => "external",
+                    SuppressionKind::Config | SuppressionKind::Baseline => "external",
                     SuppressionKind::Inline => "inSource",
                 };
                 result["suppressions"] =
                     json!([{ "kind": kind, "status": "accepted", "justification": suppression.reason }]);
+            }
+            if report.baseline.is_some() {
+                let known = finding.suppressed.as_ref().is_some_and(|s| s.kind == SuppressionKind::Baseline);
+                result["baselineState"] = json!(if known { "unchanged" } else { "new" });
             }
             results.push(result);
         }

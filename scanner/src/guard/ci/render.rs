@@ -10,8 +10,9 @@ use sha2::{Digest, Sha256};
 
 use super::{CiReport, Problem, ProblemKind};
 use crate::engine::config::FailOn;
+use crate::engine::finding::Severity;
 use crate::engine::report::paint::{self as styles, Paint};
-use crate::engine::report::{github, human, sarif};
+use crate::engine::report::{github, html, human, markdown, sarif};
 use crate::engine::rules::RuleSet;
 
 /// The SARIF rule (and annotation title) for each problem code, with its help text.
@@ -218,11 +219,88 @@ pub fn human(report: &CiReport, style: human::Style, fail_on: FailOn, out: &mut 
         report.skills.iter().filter(|s| s.problems.iter().any(|p| p.kind == ProblemKind::Integrity)).count()
             + report.problems.iter().filter(|p| p.kind == ProblemKind::Integrity).count();
     let code = report.exit_code(fail_on);
-    let outcome = match code {
+    writeln!(out, "ci: {} ({integrity} integrity failure(s); exit {code})", outcome(code))
+}
+
+/// What an exit code of `ci` means.
+fn outcome(code: u8) -> &'static str {
+    match code {
         3 => "integrity check failed",
         2 => "could not check everything",
         1 => "scan fails policy",
         _ => "passed",
+    }
+}
+
+fn identity(skill: &super::SkillCheck) -> String {
+    match (&skill.slug, &skill.version) {
+        (Some(slug), Some(version)) => format!("{slug} {version}"),
+        (Some(slug), None) => slug.clone(),
+        _ => "(unknown)".to_owned(),
+    }
+}
+
+/// Markdown: the outcome, a table of the integrity checks, then the scan's report
+/// ([`markdown::to_string`], one heading level down).
+pub fn markdown(report: &CiReport, fail_on: FailOn, min_severity: Option<Severity>) -> String {
+    use markdown::{code, text};
+    let exit = report.exit_code(fail_on);
+    let mut md = format!("## skillscan ci: {} (exit {exit})\n\n### Integrity\n\n", outcome(exit));
+    md.push_str(&format!("{} skill(s) under {}.\n", report.skills.len(), text(&report.searched.join(", "))));
+    if !report.skills.is_empty() {
+        md.push_str("\n| Skill | Identity | Pin | Signature | Problems |\n| :-- | :-- | :-- | :-- | :-- |\n");
+        for skill in &report.skills {
+            let mut problems: Vec<String> =
+                skill.problems.iter().map(|p| format!("{}: {}", code(p.code, 40, true), text(&p.message))).collect();
+            problems.extend(skill.notes.iter().map(|n| format!("note: {}", text(n))));
+            let problems = if problems.is_empty() { "none".to_owned() } else { problems.join("; ") };
+            md.push_str(&format!(
+                "| {}{} | {} | {} | {} | {problems} |\n",
+                code(&skill.root, 200, true),
+                if skill.installed { " (installed from a registry)" } else { "" },
+                code(&identity(skill), 200, true),
+                skill.pin,
+                skill.signature,
+            ));
+        }
+    }
+    if !report.problems.is_empty() || !report.warnings.is_empty() {
+        md.push('\n');
+        for problem in &report.problems {
+            md.push_str(&format!("- **FAIL** {}: {}\n", code(problem.code, 40, false), text(&problem.message)));
+        }
+        for warning in &report.warnings {
+            md.push_str(&format!("- Warning: {}\n", text(warning)));
+        }
+    }
+    md.push('\n');
+    let options = markdown::Options { min_severity, heading_level: 3, title: "Scan" };
+    md.push_str(&markdown::to_string(&report.scan, options));
+    md
+}
+
+/// One HTML page: the integrity checks above the scan's report.
+pub fn html(report: &CiReport, fail_on: FailOn, min_severity: Option<Severity>) -> String {
+    let exit = report.exit_code(fail_on);
+    let integrity = html::Integrity {
+        outcome: format!("{} (exit {exit})", outcome(exit)),
+        failed: report.has_integrity_failure() || report.has_error(),
+        skills: report
+            .skills
+            .iter()
+            .map(|skill| html::IntegritySkill {
+                root: skill.root.clone(),
+                identity: identity(skill),
+                pin: skill.pin.to_owned(),
+                signature: skill.signature.to_owned(),
+                installed: skill.installed,
+                problems: skill.problems.iter().map(|p| (p.code.to_owned(), p.message.clone())).collect(),
+                notes: skill.notes.clone(),
+            })
+            .collect(),
+        problems: report.problems.iter().map(|p| (p.code.to_owned(), p.message.clone())).collect(),
+        warnings: report.warnings.clone(),
     };
-    writeln!(out, "ci: {outcome} ({integrity} integrity failure(s); exit {code})")
+    let options = html::Options { min_severity, title: Some("skillscan ci".to_owned()) };
+    html::render(&report.scan, &options, Some(&integrity))
 }
