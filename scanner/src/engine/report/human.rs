@@ -4,6 +4,8 @@
 
 use std::io::{self, Write};
 
+use unicode_width::UnicodeWidthStr;
+
 use crate::engine::finding::{Finding, Severity};
 use crate::engine::scan::{ScanReport, SkillReport};
 use crate::engine::verdict::Verdict;
@@ -147,8 +149,12 @@ fn render_finding(finding: &Finding, paint: &Paint, out: &mut dyn Write) -> io::
     if let Some(context) = &finding.context {
         let gutter = format!("{} | ", finding.line);
         writeln!(out, "      {}{}", paint.dim(&gutter), context.line)?;
-        let pad = " ".repeat(gutter.chars().count() + context.marker_start);
-        writeln!(out, "      {pad}{}", paint.wrap("31", &"^".repeat(context.marker_len)))?;
+        // The marker is in characters; a terminal lays out columns: a CJK character or an emoji
+        // takes two, a combining mark none.
+        let before: String = context.line.chars().take(context.marker_start).collect();
+        let marked: String = context.line.chars().skip(context.marker_start).take(context.marker_len).collect();
+        let pad = " ".repeat(gutter.width() + before.width());
+        writeln!(out, "      {pad}{}", paint.wrap("31", &"^".repeat(marked.width().max(1))))?;
     }
     if let Some(decoded) = &finding.decoded {
         writeln!(out, "      {} {}", paint.dim(&format!("decoded ({}):", decoded.chain.join(" → "))), decoded.text)?;
