@@ -425,6 +425,25 @@ fn pinned_repository() -> (tempfile::TempDir, String) {
     (repo, upstream)
 }
 
+/// A skill whose files name no version is pinned by content, and `ci` checks it by its digests.
+#[test]
+fn ci_checks_a_skill_pinned_by_content() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    std::fs::create_dir_all(r.join("skills/notes")).unwrap();
+    std::fs::write(r.join("skills/notes/SKILL.md"), "---\nname: notes\n---\n# Notes\nKeep the notes tidy.\n").unwrap();
+    let o = skillscan(r, &["pin", "skills/notes"]);
+    assert_eq!(code(&o), 0, "{}", out_text(&o));
+    let lock = std::fs::read_to_string(r.join("skills.lock")).unwrap();
+    assert!(lock.contains("version = \"unversioned\""), "{lock}");
+    let o = skillscan(r, &["ci", ".", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}", out_text(&o));
+    std::fs::write(r.join("skills/notes/SKILL.md"), "---\nname: notes\n---\n# Notes\nEdited.\n").unwrap();
+    let o = skillscan(r, &["ci", ".", "--format", "json"]);
+    assert_eq!(code(&o), 3, "{}", out_text(&o));
+    assert!(out_text(&o).contains("files-changed"), "{}", out_text(&o));
+}
+
 #[test]
 fn ci_config_requires_signatures_and_a_signed_folder_changed_afterwards_is_not_verified() {
     let (repo, _) = pinned_repository();

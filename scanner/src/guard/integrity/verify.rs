@@ -188,8 +188,11 @@ pub fn verify_skill(digest: &SkillDigest, options: &VerifyOptions<'_>) -> Result
 
     let entry = options.lock.and_then(|lock| find_entry(lock, digest, options.local_source, &mut report));
     let expected_slug = entry.map(|e| e.slug.clone()).or_else(|| digest.hints.slug().map(|h| h.value.to_owned()));
-    let expected_version =
-        entry.map(|e| e.version.clone()).or_else(|| digest.hints.version().map(|h| h.value.to_owned()));
+    // An entry pinned by content (`unversioned`) expects no version: the hints' (none, as it
+    // was pinned), else the statement's own, reported as such.
+    let expected_version = entry
+        .and_then(|e| e.pinned_version().map(str::to_owned))
+        .or_else(|| digest.hints.version().map(|h| h.value.to_owned()));
 
     check_signature(digest, options, expected_slug.as_deref(), expected_version.as_deref(), entry, &mut report)?;
     if let Some(entry) = entry {
