@@ -72,7 +72,7 @@ mod validate;
 
 pub use digest::{FileDigest, Sha256Digest, TreeDiff, TreeManifest};
 pub use identity::{Owner, SkillPath, Slug, Version, is_manifest_name, preferred_manifest};
-pub use lock::{LockedSkill, SkillsLock};
+pub use lock::{LockedSkill, SkillsLock, UNSCANNED, UNVERSIONED};
 pub use minisign::{KeyId, PublicKey, SecretKey, SignatureFile};
 pub use statement::{ExpectedSubject, SkillStatement};
 pub use trust::{TrustStore, TrustedKey};

@@ -55,6 +55,10 @@
 //!
 //! `source` is the registry URL (`http://` or `https://`) or `local:<path>` for a skill
 //! pinned from a folder or archive on disk.
+//!
+//! `version = "unversioned"` ([`UNVERSIONED`]) pins a skill whose files name no version by its
+//! content alone; `verdict = "unscanned"` and `rules_version = "unscanned"` ([`UNSCANNED`]) mark
+//! an entry written without a scan. Both are ordinary strings, so older readers accept them.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -70,6 +74,11 @@ use crate::validate::{self, excerpt};
 pub const LOCK_HEADER: &str = "# skills.lock: written by skillscan; do not edit by hand\n";
 /// The lock format version this crate reads and writes.
 pub const LOCK_FORMAT_VERSION: u32 = 1;
+/// `version` of a skill pinned by content: its files say no version, so the pin is its digests.
+pub const UNVERSIONED: &str = "unversioned";
+/// `verdict` (and `rules_version`) of an entry written without a scan (`skillscan pin` without
+/// `--scan`): the lock records digests and identity; policy is enforced by whatever scans.
+pub const UNSCANNED: &str = "unscanned";
 
 /// One pinned skill.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,9 +99,10 @@ pub struct LockedSkill {
     pub clawhub_fingerprint: Option<Sha256Digest>,
     /// Key that signed the approval, when signed.
     pub signing_key_id: Option<KeyId>,
-    /// Scanner verdict at pin time (e.g. `clean`).
+    /// Scanner verdict at pin time (e.g. `clean`), or [`UNSCANNED`]. A record of what was
+    /// vetted, not a policy decision: `ci` and `install` scan for themselves.
     pub verdict: String,
-    /// Version of the rule set that produced the verdict.
+    /// Version of the rule set that produced the verdict ([`UNSCANNED`] when there was no scan).
     pub rules_version: String,
     /// When the entry was written, Unix seconds.
     pub pinned_at: u64,
@@ -239,6 +249,18 @@ impl LockedSkill {
             return Err(invalid("tree_digest", "does not match the digest of [skill.files] (was the file edited?)"));
         }
         Ok(())
+    }
+
+    /// The version a skill must say it is, `None` for an entry pinned by content
+    /// ([`UNVERSIONED`]): that pin is its digests, and a signature's version is not checked
+    /// against it.
+    pub fn pinned_version(&self) -> Option<&str> {
+        (self.version != UNVERSIONED).then_some(self.version.as_str())
+    }
+
+    /// Whether [`Self::verdict`] records a scan (not [`UNSCANNED`]).
+    pub fn is_scanned(&self) -> bool {
+        self.verdict != UNSCANNED
     }
 
     /// Checks the entry the way [`SkillsLock::parse`] does.

@@ -375,7 +375,10 @@ impl SkillCheck {
     fn take_pin(&mut self, entry: &LockedSkill) {
         self.slug = Some(entry.slug.clone());
         self.owner = entry.owner.clone().or(self.owner.take());
-        self.version = Some(entry.version.clone());
+        // A pin by content (`unversioned`) names no version; the files' own (none) stands.
+        if let Some(version) = entry.pinned_version() {
+            self.version = Some(version.to_owned());
+        }
         self.installed |= entry.source.starts_with("http://") || entry.source.starts_with("https://");
     }
 

@@ -93,8 +93,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             text.into_bytes()
         }
         ReportFormat::Sarif => {
-            let mut text =
-                serde_json::to_string_pretty(&sarif::render(&report, scanner.rules(), sarif::Paths::SkillRelative))?;
+            // URIs relative to the repository around the current folder, as code scanning resolves them.
+            let cwd = std::env::current_dir().context("the current folder")?;
+            let base = sarif::UriBase::around(&cwd);
+            let mut text = serde_json::to_string_pretty(&sarif::render(&report, scanner.rules(), Some(&base)))?;
             text.push('\n');
             text.into_bytes()
         }

@@ -10,6 +10,7 @@ use super::paint::{self, Paint};
 use super::{Hidden, VERDICTS, finding_shown, skill_shown, suppressed_count, top_rules};
 use crate::engine::finding::{Finding, Severity};
 use crate::engine::scan::{ScanReport, SkillReport};
+use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
@@ -183,8 +184,12 @@ fn render_finding(finding: &Finding, paint: &Paint, out: &mut dyn Write) -> io::
     if let Some(context) = &finding.context {
         let gutter = format!("{} | ", finding.line);
         writeln!(out, "      {}{}", paint.dim(&gutter), context.line)?;
-        let pad = " ".repeat(gutter.chars().count() + context.marker_start);
-        writeln!(out, "      {pad}{}", paint.paint(paint::ERROR, &"^".repeat(context.marker_len)))?;
+        // The marker is in characters; a terminal lays out columns: a CJK character or an emoji
+        // takes two, a combining mark none.
+        let before: String = context.line.chars().take(context.marker_start).collect();
+        let marked: String = context.line.chars().skip(context.marker_start).take(context.marker_len).collect();
+        let pad = " ".repeat(gutter.width() + before.width());
+        writeln!(out, "      {pad}{}", paint.paint(paint::ERROR, &"^".repeat(marked.width().max(1))))?;
     }
     if let Some(decoded) = &finding.decoded {
         writeln!(out, "      {} {}", paint.dim(&format!("decoded ({}):", decoded.chain.join(" → "))), decoded.text)?;

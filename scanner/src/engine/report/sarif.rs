@@ -1,8 +1,17 @@
 //! SARIF 2.1.0 (validated against the OASIS schema in the tests): one run, every rule with its
-//! help text, results located relative to their skill root (`uriBaseId` per skill), stable
-//! `partialFingerprints`, suppressions kept with their justification.
+//! help text, stable `partialFingerprints`, suppressions kept with their justification.
+//!
+//! **Locations** are plain relative URIs from the repository root (no `uriBaseId`), which is what
+//! GitHub code scanning resolves: `skills/x/SKILL.md`. `skillscan ci` reports paths relative to
+//! the repository it checks; `skillscan scan` gives [`render`] the repository (the nearest folder
+//! at or above the current one holding `.git`, else the current folder) and paths are made
+//! relative to it. A path outside it becomes an absolute `file://` URI (the upload action
+//! relativises those against its checkout). A finding inside an archive is located at the archive
+//! file, with the member and its line in the result's `archiveMember` property: a line number of
+//! a zip file would mean nothing to a code viewer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
@@ -58,13 +67,25 @@ pub fn uri_reference(path: &str) -> String {
     utf8_percent_encode(path, URI_PATH).to_string()
 }
 
-/// How result locations are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Paths {
-    /// `uri` relative to the skill root, with a `uriBaseId` naming the root (the default).
-    SkillRelative,
-    /// `uri` relative to the scanned path (what GitHub code scanning expects from a repo scan).
-    Full,
+/// Where the file of a finding is: the file on disk (as a path under the scanned path), and the
+/// member inside it when that file is an archive: the skill root is one (`archive_root`, for
+/// `x.zip` whose files are its members), or the path says so (`x.zip!/a/SKILL.md`, a nested
+/// `a.zip!/b.sh`).
+fn split_archive(root: &str, file: &str, archive_root: bool) -> (String, Option<String>) {
+    if archive_root {
+        return (root.to_owned(), (!file.is_empty()).then(|| file.to_owned()));
+    }
+    let joined = if file.is_empty() {
+        root.to_owned()
+    } else if root.is_empty() || root == "." {
+        file.to_owned()
+    } else {
+        format!("{}/{}", root.trim_end_matches('/'), file)
+    };
+    match joined.split_once("!/") {
+        Some((disk, member)) => (disk.to_owned(), Some(member.to_owned())),
+        None => (joined, None),
+    }
 }
 
 /// The stable fingerprint of each of a skill's findings (SARIF `partialFingerprints`, and what
@@ -85,7 +106,98 @@ pub fn fingerprints(skill_name: Option<&str>, findings: &[Finding]) -> Vec<Strin
         .collect()
 }
 
-pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
+/// `path` with `.` and `..` resolved without looking at the disk (the scanned path may be gone,
+/// and links must not change what a report says).
+fn lexical_normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Where the scanned paths were given from, and the repository URIs are relative to.
+#[derive(Debug, Clone)]
+pub struct UriBase {
+    /// The folder relative paths in the report are relative to (the current folder of `scan`).
+    pub cwd: PathBuf,
+    /// The folder URIs are made relative to.
+    pub repository: PathBuf,
+}
+
+impl UriBase {
+    /// `cwd` and the repository around it: the nearest folder at or above `cwd` holding `.git`
+    /// (a folder, or a file in a worktree), else `cwd` itself.
+    pub fn around(cwd: &Path) -> Self {
+        let repository = cwd.ancestors().find(|d| d.join(".git").exists()).unwrap_or(cwd).to_path_buf();
+        UriBase { cwd: cwd.to_path_buf(), repository }
+    }
+}
+
+/// The `uri` of a path on disk: relative to the repository when it is under it, else `file://`
+/// and absolute. Without a base the path is taken as already relative to the repository.
+fn artifact_uri(path: &str, base: Option<&UriBase>) -> String {
+    let Some(base) = base else {
+        let trimmed = path.trim_start_matches("./");
+        return uri_reference(if trimmed.is_empty() { "." } else { trimmed });
+    };
+    let absolute = lexical_normal(&base.cwd.join(path));
+    match absolute.strip_prefix(lexical_normal(&base.repository)) {
+        Ok(relative) if relative.as_os_str().is_empty() => ".".to_owned(),
+        Ok(relative) => uri_reference(&slashes(relative)),
+        Err(_) => {
+            let path = slashes(&absolute);
+            let slash = if path.starts_with('/') { "" } else { "/" };
+            format!("file://{slash}{}", uri_reference(&path))
+        }
+    }
+}
+
+/// A path with `/` separators, as URIs use.
+fn slashes(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    if cfg!(windows) { text.replace('\\', "/") } else { text.into_owned() }
+}
+
+/// A result's artifact location and region; an archive member gets the archive as its artifact
+/// and its own place in `member` (`a/SKILL.md:7`).
+fn physical_location(
+    root: &str,
+    archive_root: bool,
+    file: &str,
+    line: u32,
+    region: Option<Value>,
+    base: Option<&UriBase>,
+) -> (Value, Option<String>) {
+    let (disk, member) = split_archive(root, file, archive_root);
+    let mut physical = serde_json::Map::new();
+    physical.insert("artifactLocation".into(), json!({ "uri": artifact_uri(&disk, base) }));
+    match member {
+        Some(member) => {
+            let place = if line > 0 { format!("{member}:{line}") } else { member };
+            (Value::Object(physical), Some(place))
+        }
+        None => {
+            if let Some(region) = region {
+                physical.insert("region".into(), region);
+            }
+            (Value::Object(physical), None)
+        }
+    }
+}
+
+/// The SARIF document of a scan. `base` says where the report's paths are relative to and what
+/// the URIs are made relative to (see the module docs); `None` when the report's paths already
+/// are relative to the repository (`skillscan ci`).
+pub fn render(report: &ScanReport, rules: &RuleSet, base: Option<&UriBase>) -> Value {
     let mut rule_index: HashMap<&str, usize> = HashMap::new();
     let mut sarif_rules = Vec::new();
     for rule in &rules.rules {
@@ -116,43 +228,28 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
         }));
     }
 
-    let mut base_ids = BTreeMap::new();
     let mut results = Vec::new();
-    for (skill_number, skill) in report.skills.iter().enumerate() {
-        let base_id = format!("SKILL{skill_number}");
-        base_ids.insert(
-            base_id.clone(),
-            json!({ "uri": format!("{}/", uri_reference(skill.root.replace("!/", "/").trim_end_matches('/'))), "uriBaseId": "SCANROOT",
-                    "description": { "text": format!("skill root {}", skill.root) } }),
-        );
+    for skill in &report.skills {
+        // A skill root that is a file is an archive (`x.zip`): its files are members.
+        let archive_root = base.is_some_and(|b| !skill.root.contains("!/") && b.cwd.join(&skill.root).is_file());
         let fingerprints = fingerprints(skill.name.as_deref(), &skill.findings);
         for (finding, fingerprint) in skill.findings.iter().zip(fingerprints) {
-            let mut physical = serde_json::Map::new();
-            let artifact = match paths {
-                Paths::SkillRelative => {
-                    let uri = if finding.file.is_empty() { ".".to_string() } else { uri_reference(&finding.file) };
-                    json!({ "uri": uri, "uriBaseId": base_id })
-                }
-                Paths::Full => json!({ "uri": uri_reference(&super::github::full_path(&skill.root, &finding.file)) }),
-            };
-            physical.insert("artifactLocation".into(), artifact);
-            if finding.line > 0 {
-                physical.insert(
-                    "region".into(),
-                    json!({
-                        "startLine": finding.line,
-                        "startColumn": finding.column,
-                        "endLine": finding.end_line.max(finding.line),
-                        "endColumn": finding.end_column.max(1),
-                        "snippet": { "text": finding.snippet },
-                    }),
-                );
-            }
+            let region = (finding.line > 0).then(|| {
+                json!({
+                    "startLine": finding.line,
+                    "startColumn": finding.column,
+                    "endLine": finding.end_line.max(finding.line),
+                    "endColumn": finding.end_column.max(1),
+                    "snippet": { "text": finding.snippet },
+                })
+            });
+            let (physical, member) =
+                physical_location(&skill.root, archive_root, &finding.file, finding.line, region, base);
             let mut result = json!({
                 "ruleId": finding.rule_id,
                 "level": level(finding.severity),
                 "message": { "text": finding.message },
-                "locations": [{ "physicalLocation": Value::Object(physical) }],
+                "locations": [{ "physicalLocation": physical }],
                 "partialFingerprints": { "skillscan/v1": fingerprint },
                 "properties": {
                     "severity": finding.severity.as_str(),
@@ -166,6 +263,9 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
             if let Some(index) = rule_index.get(finding.rule_id.as_str()) {
                 result["ruleIndex"] = json!(index);
             }
+            if let Some(member) = member {
+                result["properties"]["archiveMember"] = json!(member);
+            }
             if let Some(decoded) = &finding.decoded {
                 result["properties"]["decoded"] = json!({ "chain": decoded.chain, "text": decoded.text });
             }
@@ -176,13 +276,14 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
                         .iter()
                         .enumerate()
                         .map(|(id, r)| {
-                            let artifact = match paths {
-                                Paths::SkillRelative => json!({ "uri": uri_reference(&r.file), "uriBaseId": base_id }),
-                                Paths::Full => json!({ "uri": uri_reference(&super::github::full_path(&skill.root, &r.file)) }),
-                            };
-                            let mut location = json!({ "id": id, "message": { "text": r.message }, "physicalLocation": { "artifactLocation": artifact } });
-                            if r.line > 0 {
-                                location["physicalLocation"]["region"] = json!({ "startLine": r.line, "startColumn": r.column.max(1) });
+                            let region =
+                                (r.line > 0).then(|| json!({ "startLine": r.line, "startColumn": r.column.max(1) }));
+                            let (physical, member) =
+                                physical_location(&skill.root, archive_root, &r.file, r.line, region, base);
+                            let mut location =
+                                json!({ "id": id, "message": { "text": r.message }, "physicalLocation": physical });
+                            if let Some(member) = member {
+                                location["properties"] = json!({ "archiveMember": member });
                             }
                             location
                         })
@@ -204,12 +305,6 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
             results.push(result);
         }
     }
-    let mut original_uri_base_ids = serde_json::Map::new();
-    original_uri_base_ids
-        .insert("SCANROOT".into(), json!({ "description": { "text": "the path given to skillscan" } }));
-    for (id, value) in base_ids {
-        original_uri_base_ids.insert(id, value);
-    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -223,7 +318,6 @@ pub fn render(report: &ScanReport, rules: &RuleSet, paths: Paths) -> Value {
                 "properties": { "rulesVersion": report.tool.rules_version },
             } },
             "columnKind": "unicodeCodePoints",
-            "originalUriBaseIds": original_uri_base_ids,
             "results": results,
             "properties": {
                 "skills": report.skills.iter().map(|s| json!({ "root": s.root, "name": s.name, "verdict": s.verdict.as_str(), "score": s.score })).collect::<Vec<_>>(),

@@ -100,10 +100,10 @@ pub fn json(report: &CiReport, fail_on: FailOn) -> String {
     text
 }
 
-/// SARIF 2.1.0: the scan's run with `Paths::Full` locations, plus one rule per problem code
-/// and one result per problem and file.
+/// SARIF 2.1.0: the scan's run (its paths are relative to the checked repository already), plus
+/// one rule per problem code and one result per problem and file.
 pub fn sarif(report: &CiReport, rules: &RuleSet) -> Value {
-    let mut document = sarif::render(&report.scan, rules, sarif::Paths::Full);
+    let mut document = sarif::render(&report.scan, rules, None);
     let run = &mut document["runs"][0];
     let mut index_of = std::collections::HashMap::new();
     if let Some(rules) = run["tool"]["driver"]["rules"].as_array_mut() {

@@ -249,8 +249,11 @@ pub fn verify_skill(digest: &SkillDigest, options: &VerifyOptions<'_>) -> Result
 
     let entry = options.lock.and_then(|lock| find_entry(lock, digest, options.local_source, &mut report));
     let expected_slug = entry.map(|e| e.slug.clone()).or_else(|| digest.hints.slug().map(|h| h.value.to_owned()));
-    let expected_version =
-        entry.map(|e| e.version.clone()).or_else(|| digest.hints.version().map(|h| h.value.to_owned()));
+    // An entry pinned by content (`unversioned`) expects no version: the hints' (none, as it
+    // was pinned), else the statement's own, reported as such.
+    let expected_version = entry
+        .and_then(|e| e.pinned_version().map(str::to_owned))
+        .or_else(|| digest.hints.version().map(|h| h.value.to_owned()));
 
     // The pin is the authority on what the files should be once it covers them as they are:
     // after a reviewed local edit and a re-pin, what `origin.json` and the mirror's signature

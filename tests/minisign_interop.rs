@@ -1,12 +1,13 @@
-//! Interoperability with the real `minisign` binary (0.11 on Debian).
+//! Interoperability of `skillscan-signatures` with the real `minisign` binary (0.11 on Debian).
 //!
 //! Covers both directions for keys, signatures and encrypted secret keys. minisign reads
 //! passwords from standard input when it is not a terminal (one line for `-S`, the same
 //! line twice for `-G`), so the encrypted-key tests drive it non-interactively.
 //!
-//! When the binary is missing the tests print a skip notice and pass, unless
-//! `SKILLSCAN_REQUIRE_MINISIGN=1`, in which case they fail. `SKILLSCAN_MINISIGN` overrides
-//! the binary path.
+//! These tests live in the workspace's test package, not in the signatures crate, so that the
+//! published library needs no build script probing for a tool: `tests/build.rs` marks them
+//! ignored when minisign was not found as they were built, unless `SKILLSCAN_REQUIRE_MINISIGN=1`
+//! (then a missing binary fails them). `SKILLSCAN_MINISIGN` overrides the binary path.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -19,22 +20,14 @@ use skillscan_signatures::minisign::{
 };
 use skillscan_signatures::statement::SkillStatement;
 
-/// The binary to run, or `None` (after printing why) when the test should be skipped.
-fn minisign() -> Option<PathBuf> {
+/// The binary to run; fails the test when it cannot be run (it is ignored when minisign was
+/// missing at build time).
+fn minisign() -> PathBuf {
     let binary = std::env::var_os("SKILLSCAN_MINISIGN").map_or_else(|| PathBuf::from("minisign"), PathBuf::from);
     match Command::new(&binary).arg("-v").output() {
-        Ok(output) if output.status.success() => Some(binary),
-        result => {
-            let reason = match result {
-                Ok(output) => format!("`{} -v` exited with {}", binary.display(), output.status),
-                Err(e) => format!("cannot run `{}`: {e}", binary.display()),
-            };
-            if std::env::var("SKILLSCAN_REQUIRE_MINISIGN").as_deref() == Ok("1") {
-                panic!("SKILLSCAN_REQUIRE_MINISIGN=1 but {reason}");
-            }
-            eprintln!("skipping minisign interop test: {reason} (set SKILLSCAN_REQUIRE_MINISIGN=1 to fail instead)");
-            None
-        }
+        Ok(output) if output.status.success() => binary,
+        Ok(output) => panic!("`{} -v` exited with {}", binary.display(), output.status),
+        Err(e) => panic!("cannot run `{}`: {e}", binary.display()),
     }
 }
 
@@ -84,8 +77,9 @@ fn statement_comment(archive: &[u8]) -> String {
 
 /// (a) Our key and prehashed signature verify with `minisign -V`, and tampering fails.
 #[test]
+#[cfg_attr(no_minisign, ignore = "needs minisign (apt-get install minisign; SKILLSCAN_REQUIRE_MINISIGN=1 requires it)")]
 fn minisign_verifies_our_signatures() {
-    let Some(bin) = minisign() else { return };
+    let bin = minisign();
     let dir = tempfile::tempdir().expect("tempdir");
     let (secret, public) = SecretKey::generate().expect("generate");
     let message = b"PK\x03\x04 pretend this is weather-brief-1.0.0.zip".to_vec();
@@ -141,8 +135,9 @@ fn minisign_verifies_our_signatures() {
 
 /// Our unencrypted secret key file (with a real checksum) works for `minisign -S -W`.
 #[test]
+#[cfg_attr(no_minisign, ignore = "needs minisign (apt-get install minisign; SKILLSCAN_REQUIRE_MINISIGN=1 requires it)")]
 fn minisign_signs_with_our_unencrypted_secret_key() {
-    let Some(bin) = minisign() else { return };
+    let bin = minisign();
     let dir = tempfile::tempdir().expect("tempdir");
     let (secret, public) = SecretKey::generate().expect("generate");
     let secret_path = dir.path().join("key.sec");
@@ -166,8 +161,9 @@ fn minisign_signs_with_our_unencrypted_secret_key() {
 /// (b) `minisign -G -W` keys and `minisign -S` signatures (prehashed and legacy) are
 /// accepted by our parser and verifier.
 #[test]
+#[cfg_attr(no_minisign, ignore = "needs minisign (apt-get install minisign; SKILLSCAN_REQUIRE_MINISIGN=1 requires it)")]
 fn we_verify_minisign_signatures_and_read_its_keys() {
-    let Some(bin) = minisign() else { return };
+    let bin = minisign();
     let dir = tempfile::tempdir().expect("tempdir");
     let public_path = dir.path().join("mini.pub");
     let secret_path = dir.path().join("mini.sec");
@@ -208,8 +204,9 @@ fn we_verify_minisign_signatures_and_read_its_keys() {
 /// (c) Our ENCRYPTED secret key (cheap scrypt parameters) is usable by `minisign -S` with
 /// the password on standard input; a wrong password is refused by minisign.
 #[test]
+#[cfg_attr(no_minisign, ignore = "needs minisign (apt-get install minisign; SKILLSCAN_REQUIRE_MINISIGN=1 requires it)")]
 fn minisign_decrypts_our_encrypted_secret_key() {
-    let Some(bin) = minisign() else { return };
+    let bin = minisign();
     let dir = tempfile::tempdir().expect("tempdir");
     let (secret, public) = SecretKey::generate().expect("generate");
     let password = "correct horse battery staple";
@@ -240,17 +237,16 @@ fn minisign_decrypts_our_encrypted_secret_key() {
 /// parameters: 1 GiB, N = 2^20) is decrypted by us; a wrong password gives `WrongPassword`.
 ///
 /// scrypt at that cost takes about a minute per attempt in an unoptimised build, so debug
-/// builds skip this test unless `SKILLSCAN_SLOW_TESTS=1`; `cargo test --release` runs it.
+/// builds ignore this test unless `SKILLSCAN_SLOW_TESTS=1`; `cargo test --release` runs it.
 /// The opposite direction (minisign decrypting our keys) always runs, above.
 #[test]
+#[cfg_attr(no_minisign, ignore = "needs minisign (apt-get install minisign; SKILLSCAN_REQUIRE_MINISIGN=1 requires it)")]
+#[cfg_attr(
+    all(not(no_minisign), debug_assertions, not(slow_tests)),
+    ignore = "slow in a debug build (minisign's default scrypt cost): set SKILLSCAN_SLOW_TESTS=1 or test --release"
+)]
 fn we_decrypt_minisign_encrypted_secret_key() {
-    let Some(bin) = minisign() else { return };
-    if cfg!(debug_assertions) && std::env::var("SKILLSCAN_SLOW_TESTS").as_deref() != Ok("1") {
-        eprintln!(
-            "skipping: decrypting minisign's default scrypt cost is slow in debug builds (SKILLSCAN_SLOW_TESTS=1 runs it)"
-        );
-        return;
-    }
+    let bin = minisign();
     let dir = tempfile::tempdir().expect("tempdir");
     let public_path = dir.path().join("mini.pub");
     let secret_path = dir.path().join("mini.sec");
