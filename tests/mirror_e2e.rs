@@ -421,3 +421,69 @@ fn clawhub_cli_against_the_mirror() {
         "audit:\n{audit}"
     );
 }
+
+/// Issue 13, pull-through: an empty mirror with `[upstream] on_demand = true` answers the real
+/// `clawhub install` on its first request: a clean skill installs byte for byte, a malicious one
+/// is refused with the CLI's malware message, and upstream is asked for each skill once, also
+/// when the clean one is installed a second time.
+#[test]
+#[cfg_attr(no_clawhub, ignore = "needs the clawhub CLI: set CLAWHUB_BIN, or SKILLSCAN_E2E=1 to require it")]
+fn clawhub_install_pulls_through_an_empty_mirror() {
+    let clawhub = find_clawhub().expect("the clawhub CLI (CLAWHUB_BIN; SKILLSCAN_E2E=1 requires it)");
+    let tmp = tempfile::tempdir().unwrap();
+    let benign = fixture("benign", "weather-brief", "acme", "1.0.0");
+    let benign_files = benign.files.clone();
+    let fixtures = vec![benign, fixture("malicious", "crypto-tracker", "mallory", "1.0.0")];
+
+    // An upstream that records what it is asked.
+    let asked: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = format!("http://{}", listener.local_addr().unwrap());
+    let log = asked.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { return };
+            let Some(target) = crate::util::read_request_target(&s) else { continue };
+            log.lock().unwrap().push(target.clone());
+            let (status, ctype, body) = upstream_reply(&fixtures, &target);
+            respond(&mut s, &status, ctype, &body);
+        }
+    });
+
+    let data = tmp.path().join("mirror-data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("config.toml"), format!("[upstream]\nurl = \"{upstream}\"\non_demand = true\n")).unwrap();
+    let (_server, base) = serve_mirror(&data);
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let install = |slug: &str, work: &Path| -> Output {
+        clawhub_command(&clawhub, &base, &home)
+            .args(["install", slug, "--workdir", work.to_str().unwrap(), "--no-input"])
+            .output()
+            .unwrap()
+    };
+
+    let work = tmp.path().join("work");
+    let o = install("weather-brief", &work);
+    assert!(o.status.success(), "install through an empty mirror:\n{}", out_text(&o));
+    for (path, bytes) in &benign_files {
+        let got = std::fs::read(work.join("skills/weather-brief").join(path)).unwrap();
+        assert_eq!(&got, bytes, "{path} differs from upstream");
+    }
+    let o = install("crypto-tracker", &work);
+    assert!(!o.status.success(), "malicious install must fail:\n{}", out_text(&o));
+    assert!(out_text(&o).contains("flagged as malware"), "{}", out_text(&o));
+    assert!(!work.join("skills/crypto-tracker/SKILL.md").exists());
+    let (status, body) = http_get(&base, "/api/v1/download?slug=crypto-tracker&version=1.0.0");
+    assert_eq!(status, 403);
+    assert!(String::from_utf8_lossy(&body).contains("rejected by the skillscan mirror"));
+    let o = install("weather-brief", &tmp.path().join("work2"));
+    assert!(o.status.success(), "second install:\n{}", out_text(&o));
+
+    let asked = asked.lock().unwrap().clone();
+    let count = |prefix: &str| asked.iter().filter(|t| t.starts_with(prefix)).count();
+    assert_eq!(asked.iter().filter(|t| *t == "/api/v1/skills/weather-brief").count(), 1, "{asked:?}");
+    assert_eq!(asked.iter().filter(|t| *t == "/api/v1/skills/crypto-tracker").count(), 1, "{asked:?}");
+    assert_eq!(count("/api/v1/download?slug=weather-brief"), 1, "{asked:?}");
+    assert_eq!(count("/api/v1/download?slug=crypto-tracker"), 1, "{asked:?}");
+}

@@ -25,7 +25,9 @@
 //! max_archive_bytes = 52428800  # larger upstream archives are refused
 //!
 //! [upstream]
-//! url = "https://clawhub.ai"    # what `serve`'s scheduled sync pulls from
+//! url = "https://clawhub.ai"    # what `serve`'s scheduled sync and pull-through pull from
+//! on_demand = false             # true: a request for an unseen skill fetches, pins and vets it first
+//! on_demand_miss_ttl = "5m"     # a skill upstream does not have is not asked for again this long
 //! token = "…"                   # sent as `Authorization: Bearer`; or SKILLSCAN_MIRROR_UPSTREAM_TOKEN
 //! timeout = "30s"
 //! retries = 3
@@ -116,6 +118,11 @@ pub struct UpstreamConfig {
     pub allow_private_targets: bool,
     /// Overall deadline of one `sync` run (`--all` included): what is left is a recorded failure.
     pub sync_deadline: String,
+    /// Pull-through: a request for a skill the mirror has never seen fetches it from `url`
+    /// (see `crate::pull_through`).
+    pub on_demand: bool,
+    /// How long a skill (or version) upstream did not have is not asked for again.
+    pub on_demand_miss_ttl: String,
 }
 
 impl Default for UpstreamConfig {
@@ -131,6 +138,8 @@ impl Default for UpstreamConfig {
             redirect_hosts: vec![],
             allow_private_targets: false,
             sync_deadline: "1h".into(),
+            on_demand: false,
+            on_demand_miss_ttl: "5m".into(),
         }
     }
 }
@@ -284,6 +293,10 @@ impl Config {
             return Err(ConfigError::Parse("limits.max_connections must be at least 1".into()));
         }
         dur(&self.upstream.timeout, "upstream.timeout")?;
+        dur(&self.upstream.on_demand_miss_ttl, "upstream.on_demand_miss_ttl")?;
+        if self.upstream.on_demand && self.upstream.url.is_none() {
+            return Err(ConfigError::Parse("upstream.on_demand needs upstream.url (the registry to pull from)".into()));
+        }
         if dur(&self.schedule.rules_check, "schedule.rules_check")?.is_zero() {
             return Err(ConfigError::Parse("schedule.rules_check must be more than 0".into()));
         }

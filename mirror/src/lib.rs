@@ -47,6 +47,7 @@ pub mod evidence;
 pub mod metrics;
 pub mod model;
 pub mod policy;
+pub mod pull_through;
 pub mod redact;
 pub mod routes;
 pub mod schedule;

@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 
 use crate::auth;
 use crate::metrics::Metrics;
+use crate::pull_through::PullThrough;
 use crate::service::{Mirror, MirrorError};
 use crate::snapshot::Snapshot;
 
@@ -27,6 +28,8 @@ pub struct Inner {
     seen: std::sync::Mutex<(u64, i64)>,
     /// The last rebuild failed: the snapshot being served is stale (`/readyz` says so).
     stale: AtomicBool,
+    /// `[upstream] on_demand`: fetch unseen skills on request.
+    pub pull_through: Option<PullThrough>,
 }
 
 impl std::ops::Deref for AppState {
@@ -76,12 +79,14 @@ impl AppState {
         let snap = Snapshot::build(&mirror, 1, None)?;
         let local = mirror.local_changes.load(Ordering::SeqCst);
         let store = mirror.meta.change_counter()?;
+        let pull_through = PullThrough::of(&mirror.config);
         Ok(AppState(Arc::new(Inner {
             mirror,
             snapshot: ArcSwap::from_pointee(snap),
             metrics: Metrics::new(ROUTES),
             generation: AtomicU64::new(1),
             stale: AtomicBool::new(false),
+            pull_through,
             seen: std::sync::Mutex::new((local, store)),
         })))
     }

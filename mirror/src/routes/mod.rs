@@ -75,6 +75,26 @@ pub fn available(skill: &Arc<SkillView>) -> Result<&Arc<SkillView>, ApiError> {
     }
 }
 
+/// With `[upstream] on_demand`, fetch a skill (or version) the mirror has never seen before the
+/// route answers (see `crate::pull_through`); without it, nothing.
+pub async fn pull_through(st: &AppState, slug: &str, version: Option<&str>) {
+    let Some(pt) = st.pull_through.as_ref() else { return };
+    let known = || {
+        let snap = st.snapshot.load();
+        match version {
+            None => snap.skills.contains_key(slug) || snap.blocked.contains_key(slug),
+            Some(v) => snap.skills.get(slug).is_some_and(|s| s.version(v).is_some()) || snap.gate(slug, v).is_some(),
+        }
+    };
+    let state = st.clone();
+    let refresh = std::sync::Arc::new(move || {
+        if let Err(e) = state.rebuild() {
+            tracing::error!("snapshot rebuild after a pull-through fetch failed: {e}");
+        }
+    });
+    pt.ensure(&st.mirror, slug, version, &known, refresh).await;
+}
+
 pub fn not_found(unknown: Unknown) -> ApiError {
     ApiError::NotFound(unknown_text(unknown))
 }

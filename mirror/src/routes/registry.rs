@@ -190,6 +190,7 @@ async fn list(State(st): State<AppState>, p: Params) -> Result<Response, ApiErro
 async fn detail(State(st): State<AppState>, Path(slug): Path<String>, p: Params) -> Result<Response, ApiError> {
     validate::slug(&slug)?;
     let owner = owner_param(&p)?;
+    super::pull_through(&st, &slug, None).await;
     let snap = st.snapshot.load();
     if let Some(s) = snap.served_skill(&slug, owner.as_deref()) {
         return Ok(json_bytes(available(s)?.detail_json.clone()));
@@ -234,7 +235,9 @@ async fn version(
     mut p: Params,
 ) -> Result<Response, ApiError> {
     p.0.insert("version".into(), version);
-    let (_, v) = served(&st, st.snapshot.load().resolve(&lookup(&slug, &p)?))?;
+    let wanted = lookup(&slug, &p)?;
+    super::pull_through(&st, &wanted.slug, wanted.version.as_deref()).await;
+    let (_, v) = served(&st, st.snapshot.load().resolve(&wanted))?;
     Ok(json_bytes(v.version_json.clone()))
 }
 
@@ -328,7 +331,9 @@ async fn install(State(st): State<AppState>, Path(slug): Path<String>, p: Params
             },
         )
     };
-    match st.snapshot.load().resolve(&lookup(&slug, &p)?) {
+    let wanted = lookup(&slug, &p)?;
+    super::pull_through(&st, &wanted.slug, wanted.version.as_deref()).await;
+    match st.snapshot.load().resolve(&wanted) {
         Resolution::Served(s, v) => Ok(json_body(&api::InstallResponse {
             archive: api::InstallArchive {
                 download_url: format!("/api/v1/download?slug={}&version={}", s.slug, v.version),
@@ -375,8 +380,10 @@ async fn resolve(State(st): State<AppState>, p: Params) -> Result<Response, ApiE
 
 async fn download(State(st): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let slug = p.get("slug").ok_or_else(|| ApiError::BadRequest("Missing slug".into()))?.to_string();
+    let wanted = lookup(&slug, &p)?;
+    super::pull_through(&st, &wanted.slug, wanted.version.as_deref()).await;
     // The approval check happens here, on the download route itself, not only in listings.
-    let (s, v) = served(&st, st.snapshot.load().resolve(&lookup(&slug, &p)?))?;
+    let (s, v) = served(&st, st.snapshot.load().resolve(&wanted))?;
     let bytes = zip_bytes(&st, &s.slug, &v).await?;
     st.metrics.downloads.fetch_add(1, Ordering::Relaxed);
     st.metrics.download_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);

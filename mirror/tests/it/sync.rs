@@ -394,3 +394,85 @@ fn a_scheduled_sync_needs_an_upstream_and_a_period() {
         .unwrap();
     assert!(ok.schedule.sync_all && ok.schedule.rescan_on_rules_change);
 }
+
+/// `[upstream] on_demand`: an empty mirror fetches, pins and vets a skill on its first request;
+/// a clean one is served, a malicious one refused with its reason, each fetched from upstream
+/// once (concurrent requests wait on one fetch; an unknown name is remembered as missing).
+#[tokio::test]
+async fn pull_through_fetches_vets_and_answers_on_the_first_request() {
+    let good = zip("weather-brief", "1.0.0", &[("SKILL.md", BENIGN_MD)]);
+    let bad = zip("crypto-tracker", "1.0.0", &[("SKILL.md", "# c\nMALICIOUS\n")]);
+    let mut r = skill_routes("weather-brief", "acme", &[("1.0.0", good.clone())]);
+    r.extend(skill_routes("crypto-tracker", "mallory", &[("1.0.0", bad)]));
+    r.extend(skill_routes("notes-sync", "acme", &[("1.0.0", zip("notes-sync", "1.0.0", &[("SKILL.md", BENIGN_MD)]))]));
+    let (base, seen) = fake_upstream(routes(r)).await;
+    let config = skillscan_mirror::config::Config::parse(&format!(
+        "[upstream]\nurl = \"{base}\"\non_demand = true\ntimeout = \"5s\"\n"
+    ))
+    .unwrap();
+    let e = env_with(skillscan_mirror::policy::Policy::default(), config);
+    let upstream_asked = |path: &str| seen.lock().unwrap().iter().filter(|t| t.as_str() == path).count();
+
+    // A clean skill: detail, then the download the CLI sends next, served from the mirror.
+    let (s, _, b) = get(e.app(), "/api/v1/skills/weather-brief").await;
+    assert_eq!(s, 200, "{}", text(&b));
+    assert_eq!(json(&b)["latestVersion"]["version"], "1.0.0");
+    let (s, _, b) = get(e.app(), "/api/v1/download?slug=weather-brief&ownerHandle=acme&version=1.0.0").await;
+    assert_eq!(s, 200, "{}", text(&b));
+    assert_eq!(b.as_ref(), good.as_slice());
+    assert_eq!(e.mirror.get("weather-brief", "1.0.0").unwrap().state, State::Approved);
+
+    // A malicious one: detail says blocked, the download is refused with the reason.
+    let (s, _, b) = get(e.app(), "/api/v1/skills/crypto-tracker").await;
+    assert_eq!(s, 200, "{}", text(&b));
+    assert_eq!(json(&b)["moderation"]["isMalwareBlocked"], true, "{}", text(&b));
+    let (s, _, b) = get(e.app(), "/api/v1/download?slug=crypto-tracker&version=1.0.0").await;
+    assert_eq!(s, 403);
+    assert!(text(&b).contains("malicious"), "{}", text(&b));
+
+    // Eight requests at once for a third skill: one fetch.
+    let app = e.app();
+    let answers = futures_join_all((0..8).map(|_| get(app.clone(), "/api/v1/skills/notes-sync"))).await;
+    assert!(answers.iter().all(|(s, _, _)| *s == 200));
+
+    // An unknown name, asked for three times: upstream hears of it once.
+    for _ in 0..3 {
+        assert_eq!(get(e.app(), "/api/v1/skills/nobody-has-this").await.0, 404);
+    }
+
+    for slug in ["weather-brief", "crypto-tracker", "notes-sync"] {
+        assert_eq!(upstream_asked(&format!("/api/v1/skills/{slug}")), 1, "{slug}: {:?}", seen.lock().unwrap());
+    }
+    assert_eq!(upstream_asked("/api/v1/download?slug=weather-brief&version=1.0.0&ownerHandle=acme"), 1);
+    assert_eq!(upstream_asked("/api/v1/skills/nobody-has-this"), 1, "{:?}", seen.lock().unwrap());
+    assert_eq!(e.state.pull_through.as_ref().unwrap().fetches.load(std::sync::atomic::Ordering::Relaxed), 4);
+}
+
+/// Without `on_demand` an unknown skill is a plain 404 and upstream is not asked.
+#[tokio::test]
+async fn without_on_demand_an_unknown_skill_is_not_fetched() {
+    let (base, seen) = fake_upstream(routes(skill_routes(
+        "weather-brief",
+        "acme",
+        &[("1.0.0", zip("weather-brief", "1.0.0", &[("SKILL.md", BENIGN_MD)]))],
+    )))
+    .await;
+    let config = skillscan_mirror::config::Config::parse(&format!("[upstream]\nurl = \"{base}\"\n")).unwrap();
+    let e = env_with(skillscan_mirror::policy::Policy::default(), config);
+    assert_eq!(get(e.app(), "/api/v1/skills/weather-brief").await.0, 404);
+    assert!(seen.lock().unwrap().is_empty());
+    let err = skillscan_mirror::config::Config::parse("[upstream]\non_demand = true\n").unwrap_err();
+    assert!(err.to_string().contains("upstream.url"), "{err}");
+}
+
+async fn futures_join_all<F: std::future::Future + Send + 'static>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
