@@ -281,8 +281,19 @@ fn copy_verified(data_dir: &Path, dest: &Path, rel: &Path) -> Result<ManifestFil
 
 /// Copy `from` to a new file `to` (mode 0600, fsynced), hashing what was copied.
 fn copy_hashed(from: &Path, to: &Path) -> Result<(String, u64), BackupError> {
-    let mut input = File::open(from).map_err(io_err(from))?;
     let mut output = OpenOptions::new().write(true).create_new(true).mode(0o600).open(to).map_err(io_err(to))?;
+    let hashed = hash_into(from, Some((to, &mut output)))?;
+    output.sync_all().map_err(io_err(to))?;
+    Ok(hashed)
+}
+
+fn hash_file(path: &Path) -> Result<(String, u64), BackupError> {
+    hash_into(path, None)
+}
+
+/// The sha256 and size of `from`, streamed (a blob can be large), written to `copy` too if given.
+fn hash_into(from: &Path, mut copy: Option<(&Path, &mut File)>) -> Result<(String, u64), BackupError> {
+    let mut input = File::open(from).map_err(io_err(from))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 << 10];
     let mut total = 0u64;
@@ -292,24 +303,9 @@ fn copy_hashed(from: &Path, to: &Path) -> Result<(String, u64), BackupError> {
             break;
         }
         hasher.update(&buf[..n]);
-        output.write_all(&buf[..n]).map_err(io_err(to))?;
-        total += n as u64;
-    }
-    output.sync_all().map_err(io_err(to))?;
-    Ok((hex::encode(hasher.finalize()), total))
-}
-
-fn hash_file(path: &Path) -> Result<(String, u64), BackupError> {
-    let mut input = File::open(path).map_err(io_err(path))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 << 10];
-    let mut total = 0u64;
-    loop {
-        let n = input.read(&mut buf).map_err(io_err(path))?;
-        if n == 0 {
-            break;
+        if let Some((to, output)) = copy.as_mut() {
+            output.write_all(&buf[..n]).map_err(io_err(to))?;
         }
-        hasher.update(&buf[..n]);
         total += n as u64;
     }
     Ok((hex::encode(hasher.finalize()), total))

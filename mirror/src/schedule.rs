@@ -99,24 +99,16 @@ async fn rescan_if_rules_changed(state: &AppState, rescanned_for: &mut Option<St
     if rescanned_for.as_deref() == Some(current.as_str()) {
         return;
     }
-    let outdated = {
-        let m = m.clone();
-        let current = current.clone();
-        tokio::task::spawn_blocking(move || -> Result<usize, String> {
-            let approved = m.meta.versions(Some(State::Approved)).map_err(|e| e.to_string())?;
-            Ok(approved.iter().filter(|v| v.rules_version.as_deref() != Some(current.as_str())).count())
-        })
-        .await
-    };
+    let (m2, rules) = (m.clone(), current.clone());
+    let outdated = blocking(move || {
+        let approved = m2.meta.versions(Some(State::Approved)).map_err(|e| e.to_string())?;
+        Ok(approved.iter().filter(|v| v.rules_version.as_deref() != Some(rules.as_str())).count())
+    })
+    .await;
     let outdated = match outdated {
-        Ok(Ok(n)) => n,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "scheduled rescan: cannot read the approved versions");
-            state.metrics.scheduled_rescan_failed.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
+        Ok(n) => n,
         Err(e) => {
-            tracing::error!(error = %e, "scheduled rescan: the check stopped");
+            tracing::error!(error = %e, "scheduled rescan: cannot read the approved versions");
             state.metrics.scheduled_rescan_failed.fetch_add(1, Ordering::Relaxed);
             return;
         }
@@ -159,15 +151,10 @@ async fn scheduled_sync(state: &AppState, plan: &Plan) {
         Vec::new()
     } else {
         let m = m.clone();
-        match tokio::task::spawn_blocking(move || m.meta.versions(None)).await {
-            Ok(Ok(all)) => all.into_iter().map(|v| v.slug).collect::<BTreeSet<_>>().into_iter().collect(),
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "scheduled sync: cannot list the known skills");
-                state.metrics.scheduled_sync_failed.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
+        match blocking(move || m.meta.versions(None).map_err(|e| e.to_string())).await {
+            Ok(all) => all.into_iter().map(|v| v.slug).collect::<BTreeSet<_>>().into_iter().collect(),
             Err(e) => {
-                tracing::error!(error = %e, "scheduled sync: listing stopped");
+                tracing::error!(error = %e, "scheduled sync: cannot list the known skills");
                 state.metrics.scheduled_sync_failed.fetch_add(1, Ordering::Relaxed);
                 return;
             }
@@ -196,6 +183,11 @@ async fn scheduled_sync(state: &AppState, plan: &Plan) {
     }
     refresh(state).await;
     finished(state);
+}
+
+/// Runs store work off the async threads; a task that panicked is an error like any other.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, String> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| e.to_string()).and_then(|r| r)
 }
 
 /// Serve what the run changed without waiting for the background refresher (which also
