@@ -76,16 +76,6 @@ fn visible(text: &str, max_chars: usize) -> String {
     escape_snippet(text, max_chars)
 }
 
-fn location(finding: &Finding) -> String {
-    if finding.line > 0 {
-        format!("{}:{}:{}", finding.file, finding.line, finding.column)
-    } else if finding.file.is_empty() {
-        "(skill)".to_string()
-    } else {
-        finding.file.clone()
-    }
-}
-
 pub fn render(report: &ScanReport, options: &Options, integrity: Option<&Integrity>) -> String {
     page(report, options, integrity).into_string()
 }
@@ -291,7 +281,7 @@ fn finding_row(finding: &Finding) -> Markup {
         tr.finding data-severity=(finding.severity.as_str()) data-rule=(finding.rule_id) {
             td { span class={ "sev sev-" (finding.severity.as_str()) } { (finding.severity.as_str()) } }
             td { code.rule { (finding.rule_id) } br; span.category { (finding.category.name()) } }
-            td.loc { code { (visible(&location(finding), 300)) } }
+            td.loc { code { (visible(&super::finding_location(finding), 300)) } }
             td {
                 p.message { (visible(&finding.message, 2000)) }
                 @if let Some(context) = &finding.context {

@@ -107,16 +107,6 @@ fn skill_label(skill: &SkillReport, in_table: bool) -> String {
     }
 }
 
-fn location(finding: &Finding) -> String {
-    if finding.line > 0 {
-        format!("{}:{}:{}", finding.file, finding.line, finding.column)
-    } else if finding.file.is_empty() {
-        "(skill)".to_string()
-    } else {
-        finding.file.clone()
-    }
-}
-
 pub fn render(report: &ScanReport, options: Options, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(to_string(report, options).as_bytes())
 }
@@ -275,7 +265,7 @@ pub fn to_string(report: &ScanReport, options: Options) -> String {
                 "| {} | {} | {} | {} | {} | {decoded} |",
                 finding.severity,
                 code(&finding.rule_id, 100, true),
-                code(&location(finding), 200, true),
+                code(&super::finding_location(finding), 200, true),
                 text(&finding.message),
                 code(&finding.snippet, MAX_CELL_CHARS, true),
             );

@@ -107,6 +107,18 @@ pub fn suppressed_count(report: &ScanReport) -> usize {
         .count()
 }
 
+/// Where a finding is, as reports show it: `file:line:col`, the file alone, or `(skill)` for a
+/// finding about the skill as a whole.
+pub fn finding_location(finding: &Finding) -> String {
+    if finding.line > 0 {
+        format!("{}:{}:{}", finding.file, finding.line, finding.column)
+    } else if finding.file.is_empty() {
+        "(skill)".to_string()
+    } else {
+        finding.file.clone()
+    }
+}
+
 /// Skills listed worst first: verdict, then score, then root.
 pub fn worst_first<'r>(skills: impl Iterator<Item = &'r SkillReport>) -> Vec<&'r SkillReport> {
     let mut skills: Vec<&SkillReport> = skills.collect();
