@@ -29,12 +29,16 @@ async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response
 
 /// Reads are anonymous unless `require_read_token` is set; then a `read` or `admin`
 /// token is needed, for `/metrics` too (its counters describe what is stored and served).
-/// `/healthz` and `/readyz` stay open for probes.
+/// `/healthz` and `/readyz` stay open for probes; the review UI (`/ui/`) has its own sign-in.
 async fn read_auth(State(st): State<AppState>, req: Request, next: Next) -> Response {
     if st.mirror.config.require_read_token {
         let p = req.uri().path();
-        let exempt =
-            p == "/healthz" || p == "/readyz" || p.starts_with("/.well-known/") || p.starts_with("/api/v1/admin/");
+        let exempt = p == "/healthz"
+            || p == "/readyz"
+            || p.starts_with("/.well-known/")
+            || p.starts_with("/api/v1/admin/")
+            || p == "/ui"
+            || p.starts_with("/ui/");
         if !exempt && st.caller(req.headers()).is_none() {
             return ApiError::Unauthorized.into_response();
         }
@@ -68,6 +72,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(routes::registry::router())
         .merge(routes::proof::router())
         .merge(routes::admin::router())
+        .merge(routes::ui::router(state.clone()))
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))
         .route("/metrics", get(routes::ops::metrics))

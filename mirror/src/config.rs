@@ -44,6 +44,11 @@
 //! rescan_on_rules_change = true # a new rules version rescans the approved versions (retro-hunt)
 //! rules_check = "1m"            # how often the rules version is compared
 //!
+//! [ui]                          # the review UI under /ui/ (see `crate::routes::ui`)
+//! secure_cookies = false        # true: the session cookie is `Secure` (set it when clients reach the
+//!                               # mirror over HTTPS through a TLS-terminating proxy); or
+//!                               # SKILLSCAN_MIRROR_UI_SECURE_COOKIES=1
+//!
 //! [[webhooks]]
 //! url = "https://hooks.example.invalid/skillscan"
 //! events = ["quarantine", "reject", "revoke", "integrity_alert", "security_event"]   # the default
@@ -177,6 +182,16 @@ impl Default for ScheduleConfig {
     }
 }
 
+/// The review UI (`/ui/`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// Mark the session cookie `Secure`. The mirror has no TLS of its own, so it cannot tell
+    /// whether the browser reached it over HTTPS; a forwarded-proto header could be forged by any
+    /// client when no proxy strips it, so the operator states it here instead.
+    pub secure_cookies: bool,
+}
+
 pub const WEBHOOK_EVENTS: [&str; 5] = ["quarantine", "reject", "revoke", "integrity_alert", "security_event"];
 
 fn default_events() -> Vec<String> {
@@ -197,6 +212,7 @@ pub struct Config {
     pub limits: Limits,
     pub upstream: UpstreamConfig,
     pub schedule: ScheduleConfig,
+    pub ui: UiConfig,
     pub webhooks: Vec<WebhookConfig>,
 }
 
@@ -211,6 +227,7 @@ impl Default for Config {
             limits: Limits::default(),
             upstream: UpstreamConfig::default(),
             schedule: ScheduleConfig::default(),
+            ui: UiConfig::default(),
             webhooks: vec![],
         }
     }
@@ -250,7 +267,7 @@ impl Config {
     /// `SKILLSCAN_MIRROR_REQUIRE_READ_TOKEN` (`1`/`true`), `SKILLSCAN_MIRROR_WEBHOOK_URL`,
     /// `SKILLSCAN_MIRROR_UPSTREAM_TOKEN`, `SKILLSCAN_MIRROR_WEBHOOK_SECRET` (the signing key of
     /// every webhook that has no `secret` of its own), `SKILLSCAN_MIRROR_CA_CERT` (relative to
-    /// the current directory).
+    /// the current directory), `SKILLSCAN_MIRROR_UI_SECURE_COOKIES` (`1`/`true`).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = get("SKILLSCAN_MIRROR_LISTEN") {
             self.listen = v;
@@ -263,6 +280,9 @@ impl Config {
         }
         if let Some(v) = get("SKILLSCAN_MIRROR_REQUIRE_READ_TOKEN") {
             self.require_read_token = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_UI_SECURE_COOKIES") {
+            self.ui.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = get("SKILLSCAN_MIRROR_CA_CERT").filter(|v| !v.is_empty()) {
             self.set_ca_cert(Path::new(&v));

@@ -205,6 +205,62 @@ pub enum Decision {
     Reject(String),
 }
 
+/// Why a version is held, read back from the reason [`Policy::decide`] (and the curator) wrote
+/// for it: the review queue filters and labels by it. The texts it reads are written in this file
+/// and in `service.rs`; the tests below pin each one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case")]
+pub enum HoldReason {
+    /// The scanner's verdict maps to quarantine (`caution` by default).
+    Verdict,
+    NewCapabilities,
+    UnseenPublisher,
+    MinAge,
+    OwnerChange,
+    NotAllowlisted,
+    /// The scanner failed or timed out: held, fail closed.
+    ScanFailed,
+    Other,
+}
+
+impl HoldReason {
+    pub const ALL: [HoldReason; 8] = [
+        HoldReason::Verdict,
+        HoldReason::NewCapabilities,
+        HoldReason::UnseenPublisher,
+        HoldReason::MinAge,
+        HoldReason::OwnerChange,
+        HoldReason::NotAllowlisted,
+        HoldReason::ScanFailed,
+        HoldReason::Other,
+    ];
+
+    pub fn of(state_reason: &str) -> HoldReason {
+        let r = state_reason;
+        if r.starts_with("update adds capabilities") {
+            HoldReason::NewCapabilities
+        } else if r.starts_with("owner changed from") {
+            HoldReason::OwnerChange
+        } else if r.starts_with("publisher ") && r.contains("not seen before") {
+            HoldReason::UnseenPublisher
+        } else if r.contains("policy minimum age") {
+            HoldReason::MinAge
+        } else if r.starts_with("not on the policy allowlist") {
+            HoldReason::NotAllowlisted
+        } else if r.starts_with("scanner verdict ") && r.contains("held for review") {
+            HoldReason::Verdict
+        } else if r.ends_with("(fail closed)") {
+            HoldReason::ScanFailed
+        } else {
+            HoldReason::Other
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// A duration of the config and policy files: `"0"` or a number and one unit, `s`, `m`, `h`, `d`
 /// (24 hours) or `w` (7 days): `"7d"`, `"12h"`, `"30m"`, `"45s"`. Nothing else (`"7 days"` is
 /// refused, as the documented grammar says).
@@ -323,6 +379,19 @@ impl Policy {
 mod tests {
     use super::*;
 
+    /// The reasons the curator writes besides `decide`'s (service.rs) read back as what they are.
+    #[test]
+    fn hold_reasons_written_elsewhere_read_back() {
+        let owner = "owner changed from acme to mallory since the last approved version: held for review";
+        assert_eq!(HoldReason::of(owner), HoldReason::OwnerChange);
+        let failed = "scan failed: marker SCANFAIL: held in quarantine (fail closed)";
+        assert_eq!(HoldReason::of(failed), HoldReason::ScanFailed);
+        assert_eq!(HoldReason::of("by hand"), HoldReason::Other);
+        for reason in HoldReason::ALL {
+            assert_eq!(reason.as_str().parse::<HoldReason>(), Ok(reason));
+        }
+    }
+
     #[test]
     fn durations() {
         let secs = |s: &str| parse_duration(s).map(|d| d.as_secs());
@@ -371,7 +440,9 @@ mod tests {
         let p = Policy::default();
         let v = semver::Version::new(1, 0, 0);
         assert!(matches!(p.decide(&facts(&v, Verdict::Clean)), Decision::Approve(_)));
-        assert!(matches!(p.decide(&facts(&v, Verdict::Caution)), Decision::Quarantine(_)));
+        assert!(
+            matches!(p.decide(&facts(&v, Verdict::Caution)), Decision::Quarantine(r) if HoldReason::of(&r) == HoldReason::Verdict)
+        );
         assert!(matches!(p.decide(&facts(&v, Verdict::Suspicious)), Decision::Reject(_)));
         assert!(matches!(p.decide(&facts(&v, Verdict::Malicious)), Decision::Reject(_)));
     }
@@ -399,10 +470,12 @@ mod tests {
         assert_eq!(p.decide(&f), Decision::Reject("denied by policy: no miners".into()));
         f.slug = "weather-brief";
         assert!(matches!(p.decide(&f), Decision::Quarantine(r) if r.contains("minimum age")));
+        assert!(matches!(p.decide(&f), Decision::Quarantine(r) if HoldReason::of(&r) == HoldReason::MinAge));
         f.now = 8 * 86_400_000;
         assert!(matches!(p.decide(&f), Decision::Approve(_)));
         f.owner_seen = false;
         assert!(matches!(p.decide(&f), Decision::Quarantine(r) if r.contains("not seen before")));
+        assert!(matches!(p.decide(&f), Decision::Quarantine(r) if HoldReason::of(&r) == HoldReason::UnseenPublisher));
         f.owner = Some("trusted");
         f.now = 1;
         assert!(matches!(p.decide(&f), Decision::Approve(_)), "allowlisted owner skips age and review");
@@ -415,6 +488,7 @@ mod tests {
         grown.new_hosts.insert("evil.example.invalid".into());
         f.update_delta = Some(&grown);
         assert!(matches!(p.decide(&f), Decision::Quarantine(r) if r.contains("evil.example.invalid")));
+        assert!(matches!(p.decide(&f), Decision::Quarantine(r) if HoldReason::of(&r) == HoldReason::NewCapabilities));
         f.verdict = Verdict::Malicious;
         assert!(matches!(p.decide(&f), Decision::Reject(_)));
     }

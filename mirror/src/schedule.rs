@@ -4,16 +4,18 @@
 //! One task runs them one after the other, so a run never overlaps another (a slow sync
 //! delays the next check instead of stacking up). Each run is logged, counted in `/metrics`
 //! (`skillscan_mirror_scheduled_*`) and leaves its decisions in the audit log under the actor
-//! `schedule`, like the CLI's runs do under theirs.
+//! `schedule`, like the CLI's runs do under theirs. The last runs are kept in memory
+//! ([`RunLog`], lost on restart: the audit log and the metrics are the durable record) for the
+//! review UI's schedule page.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::model::State;
+use crate::model::{State, now_ms};
 use crate::policy::parse_duration;
 use crate::service::Mirror;
 use crate::state::AppState;
@@ -21,6 +23,56 @@ use crate::sync::{self, SyncOptions};
 
 /// The audit actor of scheduled runs.
 pub const ACTOR: &str = "schedule";
+
+/// How many scheduled runs [`RunLog`] keeps.
+pub const KEPT_RUNS: usize = 50;
+
+/// Which job a run was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    Sync,
+    Rescan,
+}
+
+impl Job {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Job::Sync => "sync",
+            Job::Rescan => "rescan",
+        }
+    }
+}
+
+/// One finished scheduled run, as the review UI shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub job: Job,
+    /// Start and end, ms since the Unix epoch.
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub ok: bool,
+    /// What it did or why it failed, in one line.
+    pub summary: String,
+}
+
+/// The last [`KEPT_RUNS`] scheduled runs, newest last; in memory only.
+#[derive(Debug, Default)]
+pub struct RunLog(std::sync::Mutex<VecDeque<Run>>);
+
+impl RunLog {
+    pub fn record(&self, run: Run) {
+        let mut runs = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if runs.len() == KEPT_RUNS {
+            runs.pop_front();
+        }
+        runs.push_back(run);
+    }
+
+    /// The kept runs, newest first.
+    pub fn newest_first(&self) -> Vec<Run> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).iter().rev().cloned().collect()
+    }
+}
 
 /// What to run and how often, from the validated config.
 #[derive(Debug, Clone)]
@@ -118,29 +170,37 @@ async fn rescan_if_rules_changed(state: &AppState, rescanned_for: &mut Option<St
         return;
     }
     tracing::info!(rules = %current, outdated, "rules version changed: rescanning the approved versions");
+    let started_at = now_ms();
     let m2 = m.clone();
     let result = tokio::task::spawn_blocking(move || m2.rescan(false, ACTOR)).await;
-    match result {
+    let (ok, summary) = match result {
         Ok(Ok(changes)) => {
             for (key, from, to, reason) in &changes {
                 tracing::warn!(version = %key, %from, %to, %reason, "scheduled rescan changed a version");
             }
             tracing::info!(changed = changes.len(), "scheduled rescan finished");
             state.metrics.scheduled_rescan_ok.fetch_add(1, Ordering::Relaxed);
+            (
+                true,
+                format!("rules {current}: {outdated} outdated approved versions rescanned, {} changed", changes.len()),
+            )
         }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "scheduled rescan failed");
             state.metrics.scheduled_rescan_failed.fetch_add(1, Ordering::Relaxed);
             *rescanned_for = None; // try again at the next check
+            (false, format!("rules {current}: failed: {e}"))
         }
         Err(e) => {
             tracing::error!(error = %e, "scheduled rescan stopped");
             state.metrics.scheduled_rescan_failed.fetch_add(1, Ordering::Relaxed);
             *rescanned_for = None;
+            (false, format!("rules {current}: stopped: {e}"))
         }
-    }
+    };
     refresh(state).await;
     finished(state);
+    state.schedule_runs.record(Run { job: Job::Rescan, started_at, finished_at: now_ms(), ok, summary });
 }
 
 /// Sync the skills the mirror knows (or all, with `sync_all`) from `upstream.url`.
@@ -164,25 +224,28 @@ async fn scheduled_sync(state: &AppState, plan: &Plan) {
         return; // nothing known yet: `sync --slug` or pull-through brings the first skills
     }
     let skills = slugs.len();
-    match sync::run(m.clone(), SyncOptions { upstream, slugs, all: plan.sync_all }).await {
+    let started_at = now_ms();
+    let (ok, summary) = match sync::run(m.clone(), SyncOptions { upstream, slugs, all: plan.sync_all }).await {
         Ok(report) => {
             let new =
                 report.results.iter().filter(|(_, o)| matches!(o, crate::service::IngestOutcome::New { .. })).count();
-            tracing::info!(skills, new, failures = report.failures.len(), "scheduled sync finished");
-            let counter = if report.failures.is_empty() {
-                &state.metrics.scheduled_sync_ok
-            } else {
-                &state.metrics.scheduled_sync_failed
-            };
+            let failures = report.failures.len();
+            tracing::info!(skills, new, failures, "scheduled sync finished");
+            let counter =
+                if failures == 0 { &state.metrics.scheduled_sync_ok } else { &state.metrics.scheduled_sync_failed };
             counter.fetch_add(1, Ordering::Relaxed);
+            let scope = if plan.sync_all { "all upstream skills".to_string() } else { format!("{skills} skills") };
+            (failures == 0, format!("{scope}: {new} new versions, {failures} failures"))
         }
         Err(e) => {
             tracing::error!(error = %e, "scheduled sync failed");
             state.metrics.scheduled_sync_failed.fetch_add(1, Ordering::Relaxed);
+            (false, format!("failed: {e}"))
         }
-    }
+    };
     refresh(state).await;
     finished(state);
+    state.schedule_runs.record(Run { job: Job::Sync, started_at, finished_at: now_ms(), ok, summary });
 }
 
 /// Runs store work off the async threads; a task that panicked is an error like any other.

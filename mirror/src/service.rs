@@ -192,7 +192,7 @@ impl Mirror {
         self.local_changes.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn archive_limits(&self) -> archive::Limits {
+    pub fn archive_limits(&self) -> archive::Limits {
         archive::Limits { max_archive_bytes: self.config.limits.max_archive_bytes, ..Default::default() }
     }
 

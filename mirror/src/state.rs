@@ -12,6 +12,8 @@ use axum::http::HeaderMap;
 use crate::auth;
 use crate::metrics::Metrics;
 use crate::pull_through::PullThrough;
+use crate::routes::ui::session::Sessions;
+use crate::schedule::RunLog;
 use crate::service::{Mirror, MirrorError};
 use crate::snapshot::Snapshot;
 
@@ -30,6 +32,10 @@ pub struct Inner {
     stale: AtomicBool,
     /// `[upstream] on_demand`: fetch unseen skills on request.
     pub pull_through: Option<PullThrough>,
+    /// The last scheduled runs (in memory), for the review UI.
+    pub schedule_runs: RunLog,
+    /// The review UI's sign-in sessions (in memory: a restart signs everyone out).
+    pub ui_sessions: Sessions,
 }
 
 impl std::ops::Deref for AppState {
@@ -71,6 +77,16 @@ pub const ROUTES: &[&str] = &[
     "/healthz",
     "/readyz",
     "/metrics",
+    "/ui/",
+    "/ui/style.css",
+    "/ui/login",
+    "/ui/logout",
+    "/ui/versions/{slug}/{version}",
+    "/ui/versions/{slug}/{version}/files/{*path}",
+    "/ui/versions/{slug}/{version}/{action}",
+    "/ui/audit",
+    "/ui/alerts",
+    "/ui/schedule",
 ];
 
 impl AppState {
@@ -87,6 +103,8 @@ impl AppState {
             generation: AtomicU64::new(1),
             stale: AtomicBool::new(false),
             pull_through,
+            schedule_runs: RunLog::default(),
+            ui_sessions: Sessions::default(),
             seen: std::sync::Mutex::new((local, store)),
         })))
     }

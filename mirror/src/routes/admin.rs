@@ -56,7 +56,10 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+/// Store and curator work off the async threads; a task that panicked is an internal error.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
@@ -144,31 +147,49 @@ async fn decide(
     body: Result<axum::Json<DecisionBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let axum::Json(body) = body?;
-    validate::slug(&slug)?;
-    validate::version(&version)?;
-    let to = match action.as_str() {
-        "approve" => VState::Approved,
-        "reject" => VState::Rejected,
-        "revoke" => VState::Revoked,
-        _ => return Err(ApiError::NotFound("Not found")),
-    };
-    if body.reason.trim().is_empty() || body.reason.len() > 2000 {
-        return Err(ApiError::BadRequest("reason must be 1..2000 characters".into()));
-    }
-    let s2 = st.clone();
-    let rec = blocking(move || {
-        let rec = s2.mirror.decide(&slug, &version, to, &body.reason, &actor, body.override_policy)?;
-        // Read-your-writes: the next request already sees the decision.
-        s2.rebuild()?;
-        Ok(rec)
-    })
-    .await?;
+    let rec = apply_decision(&st, slug, version, &action, body.reason, actor, body.override_policy).await?;
     Ok(json_body(&SortedKeys(Decided {
         slug: rec.slug,
         version: rec.version,
         state: rec.state,
         reason: rec.state_reason,
     })))
+}
+
+/// The longest decision reason accepted.
+pub const MAX_REASON_LEN: usize = 2000;
+
+/// A decision (`approve`, `reject`, `revoke`) as the admin API and the review UI take it: the
+/// same checks, the curator's [`crate::Mirror::decide`] (override rules included), then the
+/// served snapshot rebuilt at once, so the next request (a client's install) already sees it.
+pub async fn apply_decision(
+    st: &AppState,
+    slug: String,
+    version: String,
+    action: &str,
+    reason: String,
+    actor: String,
+    override_policy: bool,
+) -> Result<VersionRecord, ApiError> {
+    validate::slug(&slug)?;
+    validate::version(&version)?;
+    let to = match action {
+        "approve" => VState::Approved,
+        "reject" => VState::Rejected,
+        "revoke" => VState::Revoked,
+        _ => return Err(ApiError::NotFound("Not found")),
+    };
+    if reason.trim().is_empty() || reason.len() > MAX_REASON_LEN {
+        return Err(ApiError::BadRequest(format!("reason must be 1..{MAX_REASON_LEN} characters")));
+    }
+    let s2 = st.clone();
+    blocking(move || {
+        let rec = s2.mirror.decide(&slug, &version, to, &reason, &actor, override_policy)?;
+        // Read-your-writes: the next request already sees the decision.
+        s2.rebuild()?;
+        Ok(rec)
+    })
+    .await
 }
 
 /// The most audit entries one answer carries (also the default): the newest ones.

@@ -11,6 +11,7 @@ pub mod ops;
 pub mod params;
 pub mod proof;
 pub mod registry;
+pub mod ui;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

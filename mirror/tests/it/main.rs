@@ -11,5 +11,6 @@ mod regressions;
 mod server;
 mod snapshots;
 mod sync;
+mod ui;
 mod upstream_faults;
 mod wire_bytes;
