@@ -10,6 +10,8 @@
 //!   `SKILLSCAN_REQUIRE_MINISIGN` is not `1`;
 //! - `no_chromium`: `chromium` (or `chromium-browser`) was not found on `PATH` and
 //!   `SKILLSCAN_REQUIRE_CHROMIUM` is not `1`;
+//! - `no_chromedriver`: `chromedriver` (Debian's `chromium-driver`) was not found on `PATH`
+//!   (or at `CHROMEDRIVER`) and `SKILLSCAN_REQUIRE_CHROMIUM` is not `1`;
 //! - `slow_tests`: `SKILLSCAN_SLOW_TESTS=1` (tests too slow for a debug build run anyway);
 //! - `package_test`: `SKILLSCAN_PACKAGE_TEST=1` (the packaged-crate build test runs).
 //!
@@ -18,7 +20,8 @@
 
 use std::path::{Path, PathBuf};
 
-const CFGS: &[&str] = &["no_clawhub", "no_mirror_e2e", "no_minisign", "no_chromium", "slow_tests", "package_test"];
+const CFGS: &[&str] =
+    &["no_clawhub", "no_mirror_e2e", "no_minisign", "no_chromium", "no_chromedriver", "slow_tests", "package_test"];
 
 fn env_is_1(name: &str) -> bool {
     println!("cargo:rerun-if-env-changed={name}");
@@ -91,9 +94,13 @@ fn main() {
     if !minisign {
         set.push("no_minisign");
     }
-    let chromium = which("chromium") || which("chromium-browser") || env_is_1("SKILLSCAN_REQUIRE_CHROMIUM");
+    let require_chromium = env_is_1("SKILLSCAN_REQUIRE_CHROMIUM");
+    let chromium = which("chromium") || which("chromium-browser") || require_chromium;
     if !chromium {
         set.push("no_chromium");
+    }
+    if !(find_tool(&["CHROMEDRIVER"], &[], "chromedriver") || require_chromium) {
+        set.push("no_chromedriver");
     }
     if env_is_1("SKILLSCAN_SLOW_TESTS") {
         set.push("slow_tests");

@@ -12,6 +12,7 @@ mod mirror_e2e;
 mod packaging;
 mod private_ca;
 mod reports;
+mod review_ui;
 mod sarif;
 mod schemas;
 mod signatures_cli;

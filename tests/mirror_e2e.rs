@@ -109,6 +109,16 @@ pub(crate) fn fixture(kind: &str, slug: &'static str, owner: &'static str, versi
     }))
     .unwrap();
     files.insert("_meta.json".into(), meta);
+    fixture_of(slug, owner, version, files)
+}
+
+/// A fixture of the given files (`_meta.json` included, as the caller wants it).
+pub(crate) fn fixture_of(
+    slug: &'static str,
+    owner: &'static str,
+    version: &'static str,
+    files: BTreeMap<String, Vec<u8>>,
+) -> Fixture {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)

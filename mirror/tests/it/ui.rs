@@ -200,10 +200,33 @@ async fn forms_without_the_sessions_csrf_token_or_from_another_site_are_refused(
         assert_eq!(s, StatusCode::FORBIDDEN, "{what}: {}", text(&b));
         assert_eq!(ui.state_of("careful-skill", "0.1.0"), State::Quarantined, "{what}");
     }
+    // `Origin: null` (what a browser sends from a no-referrer page) with a cross-site fetch.
+    let null_cross = [("origin", "null"), ("sec-fetch-site", "cross-site")];
+    let (s, _, _) =
+        call(ui.env.app(), post_form(uri, Some(&cookie), &[("reason", "ok"), ("csrf", &csrf)], &null_cross)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     // Same origin (as a browser sends it) is accepted.
     let same = [("sec-fetch-site", "same-origin"), ("origin", "http://mirror.test"), ("host", "mirror.test")];
+    let (s, _, b) = call(
+        ui.env.app(),
+        post_form(
+            "/ui/versions/crypto-tracker/1.0.0/reject",
+            Some(&cookie),
+            &[("reason", "x"), ("csrf", &csrf)],
+            &same,
+        ),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "a same-origin form reaches the decision (rejected stays rejected): {}",
+        text(&b)
+    );
+    // And so is `Origin: null` from a same-origin fetch: the UI's own no-referrer pages send it.
+    let no_referrer = [("sec-fetch-site", "same-origin"), ("origin", "null")];
     let (s, _, b) =
-        call(ui.env.app(), post_form(uri, Some(&cookie), &[("reason", "ok"), ("csrf", &csrf)], &same)).await;
+        call(ui.env.app(), post_form(uri, Some(&cookie), &[("reason", "ok"), ("csrf", &csrf)], &no_referrer)).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{}", text(&b));
     assert_eq!(ui.state_of("careful-skill", "0.1.0"), State::Approved);
 }

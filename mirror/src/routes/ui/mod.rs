@@ -141,13 +141,17 @@ impl FromRequestParts<AppState> for Reviewer {
 
 /// Whether the browser says this request comes from another site: `Sec-Fetch-Site` other than
 /// `same-origin`, or an `Origin` that is neither the `Host` asked for nor `public_url`'s.
+///
+/// `Origin: null` says nothing here: browsers send it for every form post from a page served with
+/// `Referrer-Policy: no-referrer`, as the UI's own pages are. `Sec-Fetch-Site`, the session's CSRF
+/// token and the `SameSite=Strict` cookie still stand against a cross-site post.
 fn cross_site(headers: &HeaderMap, st: &AppState) -> bool {
     if let Some(site) = headers.get("sec-fetch-site")
         && site.as_bytes() != b"same-origin"
     {
         return true;
     }
-    let Some(origin) = headers.get(header::ORIGIN) else { return false };
+    let Some(origin) = headers.get(header::ORIGIN).filter(|o| o.as_bytes() != b"null") else { return false };
     let origin = origin.to_str().unwrap_or("");
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
     let own = !host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}"));
