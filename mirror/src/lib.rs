@@ -50,6 +50,7 @@ pub mod policy;
 pub mod pull_through;
 pub mod redact;
 pub mod routes;
+pub mod run_log;
 pub mod schedule;
 pub mod server;
 pub mod service;

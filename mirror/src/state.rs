@@ -13,7 +13,7 @@ use crate::auth;
 use crate::metrics::Metrics;
 use crate::pull_through::PullThrough;
 use crate::routes::ui::session::Sessions;
-use crate::schedule::RunLog;
+use crate::run_log::RunLog;
 use crate::service::{Mirror, MirrorError};
 use crate::snapshot::Snapshot;
 
