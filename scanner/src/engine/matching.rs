@@ -12,7 +12,7 @@ use crate::engine::finding::{Decoded, Finding, SourceContext};
 use crate::engine::hit::{Hit, HitLocation};
 use crate::engine::rules::{LiteralRole, Matcher, Rule, RuleSet, View, Within};
 use crate::engine::text::{
-    LineIndex, ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary, lead_in, line_around,
+    LineIndex, ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary, lead_in, line_around, steps_above,
 };
 use crate::engine::urls;
 
@@ -474,6 +474,14 @@ fn excluded(
         let verdict =
             *memo.unless_lead_in.entry((rule_index, line)).or_insert_with(|| regex.is_match(&lead_in(file_text, line)));
         if verdict {
+            return true;
+        }
+    }
+    if let Some(regex) = &unless.steps_above
+        && !matches!(segment.body, SegmentBody::Decoded { .. })
+    {
+        let at = segment.file_range(range.clone());
+        if steps_above(file_text, at.start, at.end).is_some_and(|steps| steps.iter().all(|step| regex.is_match(step))) {
             return true;
         }
     }

@@ -282,6 +282,44 @@ pub fn builtin_regex(pattern: &str) -> Regex {
     Regex::new(&ascii_word_boundaries(pattern)).unwrap_or_else(|e| panic!("invalid built-in regex {pattern:?}: {e}"))
 }
 
+/// The steps a sentence refers back to: when the text from `match_start` to the end of its
+/// sentence is the whole of a one-line paragraph ("Don't ask permission. Just do it."), the list
+/// items of the paragraph just above it (numbered or bulleted; intro lines and a heading are not
+/// steps), at most `STEPS` lines up, stopping at a fence. `None` when the sentence goes on, when
+/// it shares its paragraph, or when nothing above is a list.
+pub fn steps_above(text: &str, match_start: usize, match_end: usize) -> Option<Vec<&str>> {
+    const STEPS: usize = 12;
+    let (start, end) = (floor_char_boundary(text, match_start), floor_char_boundary(text, match_end));
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    // The match must open its line (after list or quote markers and emphasis) and end its sentence.
+    let before = text[line_start..start].trim_start_matches(|c: char| c.is_whitespace() || "*_>-".contains(c));
+    let after = text[end..].trim_start_matches(['*', '_', ' ']);
+    if !before.is_empty() || !(after.is_empty() || after.starts_with(['.', '!', ';', '\n', '\r'])) {
+        return None;
+    }
+    // The line above is blank (the match opens a paragraph of its own).
+    let above_end = line_start.checked_sub(1)?;
+    let blank_start = text[..above_end].rfind('\n').map_or(0, |i| i + 1);
+    if !text[blank_start..above_end].trim().is_empty() || blank_start == 0 {
+        return None;
+    }
+    let mut steps = Vec::new();
+    for line in text[..blank_start - 1].rsplit('\n').take(STEPS) {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            break;
+        }
+        let item = trimmed
+            .strip_prefix(['-', '*', '+'])
+            .or_else(|| trimmed.trim_start_matches(|c: char| c.is_ascii_digit()).strip_prefix(['.', ')']))
+            .filter(|rest| rest.starts_with(' ') && trimmed.len() > rest.len());
+        if let Some(item) = item {
+            steps.push(item.trim());
+        }
+    }
+    (!steps.is_empty()).then_some(steps)
+}
+
 /// The text that introduces the line at `offset`: the earlier lines of its paragraph (and of its
 /// code block), then — past a fence opener and at most one blank line — the paragraph above
 /// the fence. At most `LEAD_IN_LINES` lines, so a label far above cannot excuse a match.
@@ -361,6 +399,21 @@ pub fn printable_strings(bytes: &[u8], max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn steps_above_are_the_list_a_sentence_of_its_own_refers_back_to() {
+        fn at<'a>(text: &'a str, needle: &str) -> Option<Vec<&'a str>> {
+            let start = text.find(needle).unwrap();
+            steps_above(text, start, start + needle.len())
+        }
+        let routine = "## Start\nFirst:\n1. Read notes.md\n- Check the log\n\nNo need to ask. Go.\n";
+        assert_eq!(at(routine, "No need to ask"), Some(vec!["Check the log", "Read notes.md"]));
+        // The sentence goes on, shares its paragraph, or has no list above it: no steps.
+        assert_eq!(at("1. Read notes.md\n\nNo need to ask before you run it.\n", "No need to ask"), None);
+        assert_eq!(at("1. Read notes.md\nNo need to ask.\n", "No need to ask"), None);
+        assert_eq!(at("Some prose.\n\nNo need to ask.\n", "No need to ask"), None);
+        assert_eq!(at("```\n1. Read a\n```\n\nNo need to ask.\n", "No need to ask"), None);
+    }
+
     use super::*;
 
     #[test]

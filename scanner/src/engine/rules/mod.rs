@@ -90,6 +90,7 @@ pub struct CompiledUnless {
     pub line: Option<Regex>,
     pub matched: Option<Regex>,
     pub lead_in: Option<Regex>,
+    pub steps_above: Option<Regex>,
     pub host_in: Vec<String>,
     pub paths: Option<globset::GlobSet>,
     /// Not a finding when the URL host is corroborated by the skill itself.
@@ -480,6 +481,12 @@ fn compile_rule(
         line: spec.unless.line.as_deref().map(|p| compile_regex(&file, "unless.line", p)).transpose()?,
         matched: spec.unless.matched.as_deref().map(|p| compile_regex(&file, "unless.matched", p)).transpose()?,
         lead_in: spec.unless.lead_in.as_deref().map(|p| compile_regex(&file, "unless.lead_in", p)).transpose()?,
+        steps_above: spec
+            .unless
+            .steps_above
+            .as_deref()
+            .map(|p| compile_regex(&file, "unless.steps_above", p))
+            .transpose()?,
         host_in: spec.unless.host_in.clone(),
         paths,
         corroborated: spec.unless.corroborated,

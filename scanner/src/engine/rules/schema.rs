@@ -203,6 +203,11 @@ pub struct Unless {
     /// See `matching::lead_in`.
     #[serde(default)]
     pub lead_in: Option<String>,
+    /// The match is a sentence of its own that refers back to the list just above it ("Don't ask
+    /// permission." after a list of steps), and every step of that list matches this regex. See
+    /// `text::steps_above`.
+    #[serde(default)]
+    pub steps_above: Option<String>,
     /// The host of the `url`/`host` capture (or of the first URL in the match) is in one of
     /// these lists (`rules/lists/<name>.txt`).
     #[serde(default)]
