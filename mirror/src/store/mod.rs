@@ -21,8 +21,10 @@ use crate::vetting::VetOutcome;
 pub enum StoreError {
     #[error("I/O error on {path}: {source}")]
     Io { path: String, source: std::io::Error },
-    #[error("database error: {0}")]
-    Db(#[from] rusqlite::Error),
+    /// The backend failed (connection lost, disk full, constraint it enforces itself); the
+    /// message is the backend's own, already free of credentials.
+    #[error("{backend} error: {message}")]
+    Backend { backend: &'static str, message: String },
     #[error("blob {0} not found")]
     BlobMissing(String),
     #[error("blob {0} is corrupt (hash mismatch)")]
@@ -38,6 +40,10 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    pub fn backend(backend: &'static str, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Backend { backend, message: e.to_string() }
+    }
+
     pub fn io(path: impl AsRef<std::path::Path>, source: std::io::Error) -> StoreError {
         StoreError::Io { path: path.as_ref().display().to_string(), source }
     }

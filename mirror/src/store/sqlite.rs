@@ -16,6 +16,12 @@ use super::{Inserted, MetaStore, NewVersion, OutboxItem, StoreError, TokenRecord
 use crate::model::{AuditEvent, BlobFault, IntegrityAlert, State, SyncFailure, VersionRecord, now_ms};
 use crate::vetting::{CapabilitiesJson, VetOutcome};
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::backend("sqlite", e)
+    }
+}
+
 pub struct SqliteStore {
     conn: Mutex<Connection>,
 }
@@ -212,7 +218,7 @@ impl SqliteStore {
                     rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::CannotOpen => {
                         StoreError::io(path, std::io::Error::from(std::io::ErrorKind::NotFound))
                     }
-                    other => StoreError::Db(other),
+                    other => StoreError::from(other),
                 })?;
         Self::init(conn)
     }

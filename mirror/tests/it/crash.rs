@@ -60,7 +60,7 @@ impl MetaStore for FailingInsert {
         reason: &str,
     ) -> Result<skillscan_mirror::store::Inserted, StoreError> {
         if self.armed.swap(false, Ordering::SeqCst) {
-            return Err(StoreError::Db(rusqlite_err()));
+            return Err(StoreError::from(rusqlite_err()));
         }
         self.inner.insert_version(v, actor, reason)
     }
