@@ -242,7 +242,6 @@ fn mirror_webhooks_reach_a_receiver_behind_a_private_ca() {
             blobs: Arc::new(FsBlobStore::open(&data).unwrap()),
             vetter: adapters::default_vetter(),
             signer: adapters::no_signer(),
-            local_changes: Arc::default(),
         }
     };
     let malicious = fixture("malicious", "crypto-tracker", "mallory", "1.0.0");

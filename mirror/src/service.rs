@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 use skillscan::clawhub::api::SortedKeys;
@@ -107,9 +107,6 @@ pub struct Mirror {
     pub blobs: Arc<dyn BlobStore>,
     pub vetter: Arc<dyn Vetter>,
     pub signer: Arc<dyn ApprovalSigner>,
-    /// Bumped after every committed change made through this instance; the server's
-    /// snapshot refresher watches it (and the store's cross-process change counter).
-    pub local_changes: Arc<AtomicU64>,
 }
 
 /// The body of a webhook about a version's new state (`quarantine`, `reject`, `revoke`).
@@ -188,10 +185,6 @@ impl Mirror {
             .collect()
     }
 
-    fn bump(&self) {
-        self.local_changes.fetch_add(1, Ordering::SeqCst);
-    }
-
     pub fn archive_limits(&self) -> archive::Limits {
         archive::Limits { max_archive_bytes: self.config.limits.max_archive_bytes, ..Default::default() }
     }
@@ -263,7 +256,6 @@ impl Mirror {
             Inserted::New(_) => {}
             Inserted::Existing(winner) => return self.pinned_again(*winner, inp, &observed, actor, false),
         }
-        self.bump();
         let rec =
             self.meta.get_version(&inp.slug, &inp.version)?.ok_or_else(|| MirrorError::NotFound(new_key(&new)))?;
 
@@ -300,7 +292,6 @@ impl Mirror {
         self.blobs.put(zip)?;
         let reason = format!("the identical pinned bytes were stored again ({actor}); the blob verifies");
         if self.meta.clear_blob_fault(&rec.slug, &rec.version, actor, &reason)? {
-            self.bump();
             tracing::info!(slug = %rec.slug, version = %rec.version, "blob restored");
         }
         Ok(())
@@ -344,7 +335,6 @@ impl Mirror {
         });
         let new = self.meta.record_blob_fault(&alert, actor, self.hooks("integrity_alert", payload))?;
         if new {
-            self.bump();
             tracing::error!(slug = %rec.slug, version = %rec.version, "integrity alert: {detail}");
         }
         Ok(new)
@@ -409,7 +399,6 @@ impl Mirror {
                     if open.contains(&(rec.slug.clone(), rec.version.clone()))
                         && self.meta.clear_blob_fault(&rec.slug, &rec.version, actor, &reason)?
                     {
-                        self.bump();
                         report.restored.push(rec.key());
                     }
                 }
@@ -484,7 +473,6 @@ impl Mirror {
                 }
             }
         };
-        self.bump();
         tracing::warn!(slug = %inp.slug, version = %inp.version, "security event #{id}: hostile archive refused: {why}");
         MirrorError::Invalid(format!("hostile archive refused (security event #{id}, evidence {evidence}): {why}"))
     }
@@ -537,7 +525,6 @@ impl Mirror {
             at: alert.at,
         });
         self.meta.record_alert(&alert, actor, self.hooks("integrity_alert", payload))?;
-        self.bump();
         tracing::warn!(slug = %existing.slug, version = %existing.version, "integrity alert: {detail}");
         Ok(IngestOutcome::IntegrityAlert { pinned: existing.archive_sha256.clone(), observed: observed.to_string() })
     }
@@ -673,7 +660,6 @@ impl Mirror {
             signature: signature.as_deref(),
             webhooks,
         })?;
-        self.bump();
         tracing::info!(slug = %rec.slug, version = %rec.version, %from, %to, "{reason}");
         Ok(to)
     }
@@ -695,7 +681,6 @@ impl Mirror {
             .map(|rec| Ok((rec.id, self.sign_with(signer, rec)?)))
             .collect::<Result<Vec<_>, MirrorError>>()?;
         self.meta.resign(&signatures, actor, reason)?;
-        self.bump();
         Ok(signatures.len())
     }
 
@@ -795,7 +780,6 @@ impl Mirror {
             signature: None,
             webhooks: hooks,
         })?;
-        self.bump();
         Ok(())
     }
 
@@ -912,7 +896,6 @@ impl Mirror {
                 self.meta.update_scan(rec.id, &o, actor)?;
                 let finds_new = rules_changed && !unseen.is_empty();
                 if refused && overridden && !finds_new {
-                    self.bump();
                     out.push((
                         rec.key(),
                         rec.state,
@@ -941,7 +924,6 @@ impl Mirror {
                     self.revoke(rec, &reason, actor, "rescan")?;
                     out.push((rec.key(), State::Approved, State::Revoked, reason));
                 } else {
-                    self.bump();
                     out.push((rec.key(), rec.state, rec.state, format!("still {} ({})", o.verdict, o.rules_version)));
                 }
             }

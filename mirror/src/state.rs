@@ -26,8 +26,8 @@ pub struct Inner {
     pub snapshot: ArcSwap<Snapshot>,
     pub metrics: Metrics,
     generation: AtomicU64,
-    /// Last seen (local change counter, store change counter).
-    seen: std::sync::Mutex<(u64, i64)>,
+    /// The store revision the served snapshot was built from.
+    seen: std::sync::Mutex<u64>,
     /// The last rebuild failed: the snapshot being served is stale (`/readyz` says so).
     stale: AtomicBool,
     /// `[upstream] on_demand`: fetch unseen skills on request.
@@ -93,8 +93,7 @@ impl AppState {
     /// Build the state and its first snapshot (fails if storage is unreadable).
     pub fn new(mirror: Arc<Mirror>) -> Result<AppState, MirrorError> {
         let snap = Snapshot::build(&mirror, 1, None)?;
-        let local = mirror.local_changes.load(Ordering::SeqCst);
-        let store = mirror.meta.change_counter()?;
+        let revision = mirror.meta.revision()?;
         let pull_through = PullThrough::of(&mirror.config);
         Ok(AppState(Arc::new(Inner {
             mirror,
@@ -105,21 +104,22 @@ impl AppState {
             pull_through,
             schedule_runs: RunLog::default(),
             ui_sessions: Sessions::default(),
-            seen: std::sync::Mutex::new((local, store)),
+            seen: std::sync::Mutex::new(revision),
         })))
     }
 
     /// Rebuild the snapshot now (blocking; call from `spawn_blocking` in async code).
     pub fn rebuild(&self) -> Result<(), MirrorError> {
-        let local = self.mirror.local_changes.load(Ordering::SeqCst);
-        let store = self.mirror.meta.change_counter()?;
+        // Read before building: a commit that lands during the build moves the revision past
+        // this value, so the next check rebuilds again instead of missing it.
+        let revision = self.mirror.meta.revision()?;
         let prev = self.snapshot.load_full();
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         match Snapshot::build(&self.mirror, generation, Some(&prev)) {
             Ok(s) => {
                 self.snapshot.store(Arc::new(s));
                 self.metrics.snapshot_rebuilds.fetch_add(1, Ordering::Relaxed);
-                *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = (local, store);
+                *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = revision;
                 self.stale.store(false, Ordering::SeqCst);
                 Ok(())
             }
@@ -138,10 +138,9 @@ impl AppState {
 
     /// Rebuild if anything changed since the last build (in this process or another).
     pub fn refresh_if_changed(&self) -> Result<bool, MirrorError> {
-        let local = self.mirror.local_changes.load(Ordering::SeqCst);
-        let store = self.mirror.meta.change_counter()?;
+        let revision = self.mirror.meta.revision()?;
         let seen = *self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen == (local, store) {
+        if seen == revision {
             return Ok(false);
         }
         self.rebuild()?;

@@ -67,7 +67,7 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
     // The store answers (a cheap read) and has no open blob fault the snapshot has not
     // caught up with yet.
     let store = tokio::task::spawn_blocking(move || -> Result<usize, String> {
-        mirror.meta.change_counter().map_err(|e| e.to_string())?;
+        mirror.meta.revision().map_err(|e| e.to_string())?;
         mirror.meta.blob_faults().map(|f| f.len()).map_err(|e| e.to_string())
     })
     .await

@@ -133,14 +133,17 @@ pub struct TokenRecord {
     pub revoked: bool,
 }
 
-/// Metadata storage.
-pub trait MetaStore: Send + Sync {
+/// Versions, their pins and their decisions. Every state change is a compare-and-set on the
+/// current state, committed in one transaction with its audit row and queued webhooks.
+pub trait VersionStore: Send + Sync {
     /// Insert-or-read, atomically: a `slug@version` that is already pinned is returned, not
     /// an error.
     fn insert_version(&self, v: &NewVersion, actor: &str, reason: &str) -> Result<Inserted, StoreError>;
     fn get_version(&self, slug: &str, version: &str) -> Result<Option<VersionRecord>, StoreError>;
     fn versions(&self, state: Option<State>) -> Result<Vec<VersionRecord>, StoreError>;
     fn versions_of(&self, slug: &str) -> Result<Vec<VersionRecord>, StoreError>;
+    /// Move `t.id` from `t.from` to `t.to`; [`StoreError::Conflict`] (and nothing written) if
+    /// its state is no longer `t.from`.
     fn transition(&self, t: &Transition<'_>) -> Result<(), StoreError>;
     /// Record a new scan result without changing state (retro-hunt that still passes).
     fn update_scan(&self, id: i64, scan: &VetOutcome, actor: &str) -> Result<(), StoreError>;
@@ -154,7 +157,17 @@ pub trait MetaStore: Send + Sync {
     /// transaction: an audit row `re-sign` per version and one `key-rotate` row (slug and
     /// version `-`) with `reason`.
     fn resign(&self, signatures: &[(i64, String)], actor: &str, reason: &str) -> Result<(), StoreError>;
+}
+
+/// The audit log: append-only (the backend itself refuses updates and deletes); rows are
+/// written only by the other traits' state changes, in their transactions.
+pub trait AuditLog: Send + Sync {
+    /// The newest `limit` events (all without a limit), oldest first.
     fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError>;
+}
+
+/// What went wrong and must be seen: integrity alerts, open blob faults, sync failures.
+pub trait IncidentStore: Send + Sync {
     /// Record an integrity alert, audited under `actor` (the command that saw it).
     fn record_alert(
         &self,
@@ -177,17 +190,44 @@ pub trait MetaStore: Send + Sync {
     /// one was open.
     fn clear_blob_fault(&self, slug: &str, version: &str, actor: &str, reason: &str) -> Result<bool, StoreError>;
     fn record_sync_failure(&self, f: &SyncFailure) -> Result<(), StoreError>;
+    /// The newest `limit` sync failures, newest first.
     fn sync_failures(&self, limit: usize) -> Result<Vec<SyncFailure>, StoreError>;
+}
+
+/// API tokens, kept as sha256 hashes only.
+pub trait TokenStore: Send + Sync {
+    /// [`StoreError::AlreadyExists`] if the name is taken.
     fn insert_token(&self, name: &str, role: &str, token_sha256: &str) -> Result<i64, StoreError>;
     fn find_token(&self, token_sha256: &str) -> Result<Option<TokenRecord>, StoreError>;
     fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError>;
     fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
     /// `(sha256(token), role)` of every live token, for the server's in-memory check.
     fn tokens_with_hashes(&self) -> Result<Vec<(String, String)>, StoreError>;
+}
+
+/// The webhook outbox: rows queued by state changes, delivered at least once.
+pub trait WebhookOutbox: Send + Sync {
+    /// Undelivered rows due at `now` with fewer than `max_attempts` attempts, oldest first.
     fn due_webhooks(&self, now: i64, max_attempts: u32) -> Result<Vec<OutboxItem>, StoreError>;
     fn webhook_delivered(&self, id: i64, now: i64) -> Result<(), StoreError>;
     fn webhook_failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<(), StoreError>;
-    /// Changes whenever any connection (any process) commits; the server polls it to
-    /// rebuild its read snapshot after CLI-driven changes.
-    fn change_counter(&self) -> Result<i64, StoreError>;
+}
+
+/// All metadata of a mirror, in one backend. The conformance suite
+/// (`mirror/tests/it/conformance.rs`) is what every backend must pass.
+pub trait MetaStore: VersionStore + AuditLog + IncidentStore + TokenStore + WebhookOutbox {
+    /// The revision of the served state: moves forward on every commit that changes what a
+    /// replica serves or shows (versions, decisions, audit, alerts, faults, tokens, queued
+    /// webhooks), from any writer (this handle, another process, another machine), and on
+    /// nothing else (reads, a refused compare-and-set, webhook delivery bookkeeping). A
+    /// replica rebuilds its snapshot when the revision it last built from differs.
+    fn revision(&self) -> Result<u64, StoreError>;
+    /// The backend's name (`sqlite`, `postgres`), for `/status` and logs.
+    fn backend(&self) -> &'static str;
+}
+
+/// Every storage trait, for code that calls a concrete store's methods (`use
+/// skillscan_mirror::store::prelude::*`); through `dyn MetaStore` they need no import.
+pub mod prelude {
+    pub use super::{AuditLog, BlobStore, IncidentStore, MetaStore, TokenStore, VersionStore, WebhookOutbox};
 }

@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{Inserted, MetaStore, NewVersion, OutboxItem, StoreError, TokenRecord, Transition};
+use super::{
+    AuditLog, IncidentStore, Inserted, MetaStore, NewVersion, OutboxItem, StoreError, TokenRecord, TokenStore,
+    Transition, VersionStore, WebhookOutbox,
+};
 use crate::model::{AuditEvent, BlobFault, IntegrityAlert, State, SyncFailure, VersionRecord, now_ms};
 use crate::vetting::{CapabilitiesJson, VetOutcome};
 
@@ -131,6 +134,33 @@ CREATE TABLE IF NOT EXISTS blob_faults (
     detail TEXT NOT NULL,
     PRIMARY KEY (slug, version)
 );
+-- The revision of the served state (`MetaStore::revision`): bumped by triggers inside the
+-- transaction of every change, so it moves on commits from any connection or process and
+-- never on a rolled-back one. Webhook delivery bookkeeping (outbox updates) does not count.
+CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT OR IGNORE INTO revision (id, n) VALUES (1, 0);
+CREATE TRIGGER IF NOT EXISTS revision_versions_insert AFTER INSERT ON versions
+BEGIN UPDATE revision SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_versions_update AFTER UPDATE ON versions
+BEGIN UPDATE revision SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_audit_insert AFTER INSERT ON audit
+BEGIN UPDATE revision SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_alerts_insert AFTER INSERT ON alerts
+BEGIN UPDATE revision SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_sync_failures_insert AFTER INSERT ON sync_failures
+BEGIN UPDATE revision SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_tokens_insert AFTER INSERT ON tokens
+BEGIN UPDATE revision SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_tokens_update AFTER UPDATE ON tokens
+BEGIN UPDATE revision SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_blob_faults_insert AFTER INSERT ON blob_faults
+BEGIN UPDATE revision SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_blob_faults_update AFTER UPDATE ON blob_faults
+BEGIN UPDATE revision SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_blob_faults_delete AFTER DELETE ON blob_faults
+BEGIN UPDATE revision SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS revision_webhook_outbox_insert AFTER INSERT ON webhook_outbox
+BEGIN UPDATE revision SET n = n + 1 WHERE id = 1; END;
 "#;
 
 const VERSION_COLS: &str = "id, slug, version, owner, display_name, summary, changelog, published_at, \
@@ -354,7 +384,7 @@ fn enqueue(tx: &rusqlite::Transaction<'_>, hooks: &[(String, String, String)]) -
     Ok(())
 }
 
-impl MetaStore for SqliteStore {
+impl VersionStore for SqliteStore {
     fn insert_version(&self, v: &NewVersion, actor: &str, reason: &str) -> Result<Inserted, StoreError> {
         self.with(|c| {
             // IMMEDIATE: the write lock is taken before the insert, so the row another writer
@@ -600,7 +630,9 @@ impl MetaStore for SqliteStore {
             Ok(())
         })
     }
+}
 
+impl AuditLog for SqliteStore {
     fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError> {
         self.with(|c| {
             let lim = limit.map(|l| l as i64).unwrap_or(-1);
@@ -612,7 +644,9 @@ impl MetaStore for SqliteStore {
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
+}
 
+impl IncidentStore for SqliteStore {
     fn record_alert(
         &self,
         a: &IntegrityAlert,
@@ -781,7 +815,9 @@ impl MetaStore for SqliteStore {
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
+}
 
+impl TokenStore for SqliteStore {
     fn insert_token(&self, name: &str, role: &str, token_sha256: &str) -> Result<i64, StoreError> {
         self.with(|c| {
             match c.execute(
@@ -851,7 +887,9 @@ impl MetaStore for SqliteStore {
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
+}
 
+impl WebhookOutbox for SqliteStore {
     fn due_webhooks(&self, now: i64, max_attempts: u32) -> Result<Vec<OutboxItem>, StoreError> {
         self.with(|c| {
             let mut st = c.prepare(
@@ -893,11 +931,16 @@ impl MetaStore for SqliteStore {
             Ok(())
         })
     }
+}
 
-    fn change_counter(&self) -> Result<i64, StoreError> {
-        // `data_version` changes when *another* connection commits; our own commits are
-        // signalled in-process by the service, so both paths trigger a snapshot rebuild.
-        self.with(|c| Ok(c.query_row("PRAGMA data_version", [], |r| r.get(0))?))
+impl MetaStore for SqliteStore {
+    fn revision(&self) -> Result<u64, StoreError> {
+        let n: i64 = self.with(|c| Ok(c.query_row("SELECT n FROM revision WHERE id = 1", [], |r| r.get(0))?))?;
+        u64::try_from(n).map_err(|_| StoreError::Malformed(format!("revision {n} is negative")))
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
     }
 }
 

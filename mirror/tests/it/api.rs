@@ -69,7 +69,6 @@ async fn readyz_checks_store_snapshot_key_and_integrity() {
         data_dir: e.mirror.data_dir.clone(),
         config: e.mirror.config.clone(),
         policy: e.mirror.policy.clone(),
-        local_changes: e.mirror.local_changes.clone(),
     });
     let app = build_router(AppState::new(unsigned).unwrap());
     let (s, _, b) = get(app.clone(), "/healthz").await;

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use skillscan_mirror::backup::{self, BackupError};
 use skillscan_mirror::model::State;
 use skillscan_mirror::policy::Policy;
-use skillscan_mirror::store::MetaStore;
 use skillscan_mirror::store::blobs::FsBlobStore;
+use skillscan_mirror::store::prelude::*;
 use skillscan_mirror::store::sqlite::SqliteStore;
 use skillscan_mirror::{AppState, Mirror, build_router};
 

@@ -1,6 +1,5 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use axum::Router;
 use axum::body::Body;
@@ -34,16 +33,7 @@ pub fn mirror_with(
     meta: Arc<dyn MetaStore>,
 ) -> Mirror {
     let signer: Arc<dyn ApprovalSigner> = Arc::new(FakeSigner);
-    Mirror {
-        data_dir: dir.to_path_buf(),
-        config,
-        policy,
-        meta,
-        blobs,
-        vetter,
-        signer,
-        local_changes: Arc::new(AtomicU64::new(0)),
-    }
+    Mirror { data_dir: dir.to_path_buf(), config, policy, meta, blobs, vetter, signer }
 }
 
 pub fn env_with(policy: Policy, config: Config) -> Env {

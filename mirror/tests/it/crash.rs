@@ -10,7 +10,9 @@ use skillscan_mirror::policy::Policy;
 use skillscan_mirror::service::IngestOutcome;
 use skillscan_mirror::store::blobs::FsBlobStore;
 use skillscan_mirror::store::sqlite::SqliteStore;
-use skillscan_mirror::store::{BlobStore, MetaStore, NewVersion, StoreError};
+use skillscan_mirror::store::{
+    AuditLog, BlobStore, IncidentStore, MetaStore, NewVersion, StoreError, TokenStore, VersionStore, WebhookOutbox,
+};
 use skillscan_mirror::vetting::doubles::MarkerVetter;
 
 use crate::common::*;
@@ -52,7 +54,7 @@ macro_rules! delegate {
     };
 }
 
-impl MetaStore for FailingInsert {
+impl VersionStore for FailingInsert {
     fn insert_version(
         &self,
         v: &NewVersion,
@@ -74,7 +76,17 @@ impl MetaStore for FailingInsert {
         approval_action(slug: &str, version: &str) -> Result<Option<String>, StoreError>;
         signed_versions() -> Result<usize, StoreError>;
         resign(signatures: &[(i64, String)], actor: &str, reason: &str) -> Result<(), StoreError>;
+    }
+}
+
+impl AuditLog for FailingInsert {
+    delegate! {
         audit(limit: Option<usize>) -> Result<Vec<skillscan_mirror::model::AuditEvent>, StoreError>;
+    }
+}
+
+impl IncidentStore for FailingInsert {
+    delegate! {
         record_alert(a: &skillscan_mirror::model::IntegrityAlert, actor: &str, w: Vec<(String, String, String)>) -> Result<i64, StoreError>;
         alerts() -> Result<Vec<skillscan_mirror::model::IntegrityAlert>, StoreError>;
         record_blob_fault(a: &skillscan_mirror::model::IntegrityAlert, actor: &str, w: Vec<(String, String, String)>) -> Result<bool, StoreError>;
@@ -82,15 +94,33 @@ impl MetaStore for FailingInsert {
         clear_blob_fault(slug: &str, version: &str, actor: &str, reason: &str) -> Result<bool, StoreError>;
         record_sync_failure(f: &skillscan_mirror::model::SyncFailure) -> Result<(), StoreError>;
         sync_failures(limit: usize) -> Result<Vec<skillscan_mirror::model::SyncFailure>, StoreError>;
+    }
+}
+
+impl TokenStore for FailingInsert {
+    delegate! {
         insert_token(name: &str, role: &str, h: &str) -> Result<i64, StoreError>;
         find_token(h: &str) -> Result<Option<skillscan_mirror::store::TokenRecord>, StoreError>;
         tokens() -> Result<Vec<skillscan_mirror::store::TokenRecord>, StoreError>;
         revoke_token(name: &str) -> Result<bool, StoreError>;
         tokens_with_hashes() -> Result<Vec<(String, String)>, StoreError>;
+    }
+}
+
+impl WebhookOutbox for FailingInsert {
+    delegate! {
         due_webhooks(now: i64, max: u32) -> Result<Vec<skillscan_mirror::store::OutboxItem>, StoreError>;
         webhook_delivered(id: i64, now: i64) -> Result<(), StoreError>;
         webhook_failed(id: i64, next: i64, e: &str) -> Result<(), StoreError>;
-        change_counter() -> Result<i64, StoreError>;
+    }
+}
+
+impl MetaStore for FailingInsert {
+    delegate! {
+        revision() -> Result<u64, StoreError>;
+    }
+    fn backend(&self) -> &'static str {
+        "sqlite (failing insert)"
     }
 }
 

@@ -610,8 +610,9 @@ fn defect3_scrub_rehashes_every_blob_and_exits_non_zero_on_corruption() {
 fn leave_stuck(data: &std::path::Path, folder: &std::path::Path, version: &str, scanned: bool) -> String {
     use skillscan_mirror::archive::SkillArchive;
     use skillscan_mirror::store::blobs::FsBlobStore;
+    use skillscan_mirror::store::prelude::*;
     use skillscan_mirror::store::sqlite::SqliteStore;
-    use skillscan_mirror::store::{BlobStore, MetaStore, NewVersion, Transition};
+    use skillscan_mirror::store::{NewVersion, Transition};
     use skillscan_mirror::{Mirror, digests};
     let inp = Mirror::import_input(folder, "weather-brief", version, Some("acme")).unwrap();
     let a = SkillArchive::read(&inp.zip, &Default::default()).unwrap();
@@ -656,7 +657,7 @@ fn leave_stuck(data: &std::path::Path, folder: &std::path::Path, version: &str, 
 }
 
 fn state_in(data: &std::path::Path, version: &str) -> State {
-    use skillscan_mirror::store::MetaStore;
+    use skillscan_mirror::store::prelude::*;
     let meta = skillscan_mirror::store::sqlite::SqliteStore::open(&data.join("mirror.db")).unwrap();
     meta.get_version("weather-brief", version).unwrap().unwrap().state
 }
@@ -965,7 +966,7 @@ async fn defect12_webhooks_carry_a_stable_event_id_and_an_hmac_signature() {
 /// or printed, not even in TRACE logs.
 #[test]
 fn defect12_cli_commands_leave_undelivered_webhooks_to_serve() {
-    use skillscan_mirror::store::MetaStore;
+    use skillscan_mirror::store::prelude::*;
     const SECRET: &str = "whsec-env-1b7f";
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let root = tempfile::tempdir().unwrap();

@@ -4,7 +4,6 @@
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context, Result};
 use skillscan_mirror::config::Config;
@@ -54,7 +53,6 @@ pub fn open_without_key(data: &Path, config: Option<&Path>, ca_cert: Option<&Pat
         blobs: Arc::new(blobs),
         vetter: adapters::default_vetter(),
         signer: adapters::no_signer(),
-        local_changes: Arc::new(AtomicU64::new(0)),
     })
 }
 
