@@ -10,6 +10,7 @@
 //! row pointing at a missing blob, and never loses a committed approval.
 
 pub mod blobs;
+pub mod postgres;
 pub mod sqlite;
 
 use thiserror::Error;
