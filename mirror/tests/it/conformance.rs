@@ -18,6 +18,9 @@ pub trait Database {
     fn handle(&self) -> Arc<dyn MetaStore>;
 }
 
+/// A write through some handle, for checks that try several.
+type Change<'a> = Box<dyn Fn(&dyn MetaStore) + 'a>;
+
 /// A webhook as the service queues it: (target reference, event, payload).
 type Hook = (String, String, String);
 
@@ -450,7 +453,7 @@ pub fn the_revision_moves_on_every_commit_from_any_writer_and_on_nothing_else(db
     let signed = at_state(&*a, "signed", State::Approved);
     let mut last = a.revision().unwrap();
     assert!(last > r2);
-    let moves: Vec<Box<dyn Fn(&dyn MetaStore)>> = vec![
+    let moves: Vec<Change<'_>> = vec![
         Box::new(|s| assert!(s.insert_token("t", "read", &"7".repeat(64)).unwrap() > 0)),
         Box::new(|s| assert!(s.revoke_token("t").unwrap())),
         Box::new(|s| s.update_scan(id, &outcome(Verdict::Clean, "r9"), "x").unwrap()),
