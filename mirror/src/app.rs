@@ -75,6 +75,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(routes::ui::router(state.clone()))
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))
+        .route("/status", get(routes::ops::status))
         .route("/metrics", get(routes::ops::metrics))
         .route("/api/cli/telemetry/install", post(routes::ops::telemetry))
         .fallback(not_found)

@@ -49,6 +49,14 @@
 //!                               # mirror over HTTPS through a TLS-terminating proxy); or
 //!                               # SKILLSCAN_MIRROR_UI_SECURE_COOKIES=1
 //!
+//! [storage]                     # unset: SQLite and files in the data directory (one machine)
+//! database = "postgres://skillscan@db.internal/skillscan"   # or sqlite:PATH; or SKILLSCAN_MIRROR_DATABASE
+//!                               # / --database (a password belongs in the environment, not here)
+//! blobs = "s3://skillscan-blobs/mirror"   # or a directory; or SKILLSCAN_MIRROR_BLOBS / --blobs
+//! s3_endpoint = "http://127.0.0.1:3900"   # S3-compatible server; else AWS_ENDPOINT_URL, else AWS
+//! s3_allow_http = false         # true: plain HTTP to the endpoint (loopback/private network only)
+//! replica = "mirror-a"          # this replica's name in /status (default: the listen address)
+//!
 //! [[webhooks]]
 //! url = "https://hooks.example.invalid/skillscan"
 //! events = ["quarantine", "reject", "revoke", "integrity_alert", "security_event"]   # the default
@@ -182,6 +190,26 @@ impl Default for ScheduleConfig {
     }
 }
 
+/// Where the mirror keeps its state (see `crate::store::location`). Unset: the embedded
+/// default, SQLite and files in the data directory. Several replicas share state by pointing
+/// at one PostgreSQL database and one S3 bucket.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// `sqlite:PATH` or `postgres://…` (the URL may hold a password: prefer
+    /// `SKILLSCAN_MIRROR_DATABASE` or `--database` over a config file).
+    pub database: Option<Secret>,
+    /// A directory, or `s3://bucket[/prefix]` (credentials from the usual `AWS_*` environment).
+    pub blobs: Option<String>,
+    /// S3 endpoint for S3-compatible servers (Garage, MinIO, Ceph); else `AWS_ENDPOINT_URL`,
+    /// else AWS.
+    pub s3_endpoint: Option<String>,
+    /// Allow plain HTTP to the S3 endpoint (a loopback or private-network server).
+    pub s3_allow_http: bool,
+    /// This replica's name in `/status` (default: the listen address).
+    pub replica: Option<String>,
+}
+
 /// The review UI (`/ui/`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -213,6 +241,7 @@ pub struct Config {
     pub upstream: UpstreamConfig,
     pub schedule: ScheduleConfig,
     pub ui: UiConfig,
+    pub storage: StorageConfig,
     pub webhooks: Vec<WebhookConfig>,
 }
 
@@ -228,6 +257,7 @@ impl Default for Config {
             upstream: UpstreamConfig::default(),
             schedule: ScheduleConfig::default(),
             ui: UiConfig::default(),
+            storage: StorageConfig::default(),
             webhooks: vec![],
         }
     }
@@ -267,7 +297,9 @@ impl Config {
     /// `SKILLSCAN_MIRROR_REQUIRE_READ_TOKEN` (`1`/`true`), `SKILLSCAN_MIRROR_WEBHOOK_URL`,
     /// `SKILLSCAN_MIRROR_UPSTREAM_TOKEN`, `SKILLSCAN_MIRROR_WEBHOOK_SECRET` (the signing key of
     /// every webhook that has no `secret` of its own), `SKILLSCAN_MIRROR_CA_CERT` (relative to
-    /// the current directory), `SKILLSCAN_MIRROR_UI_SECURE_COOKIES` (`1`/`true`).
+    /// the current directory), `SKILLSCAN_MIRROR_UI_SECURE_COOKIES` (`1`/`true`),
+    /// `SKILLSCAN_MIRROR_DATABASE`, `SKILLSCAN_MIRROR_BLOBS`, `SKILLSCAN_MIRROR_S3_ENDPOINT`,
+    /// `SKILLSCAN_MIRROR_REPLICA` (`[storage]`).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = get("SKILLSCAN_MIRROR_LISTEN") {
             self.listen = v;
@@ -283,6 +315,18 @@ impl Config {
         }
         if let Some(v) = get("SKILLSCAN_MIRROR_UI_SECURE_COOKIES") {
             self.ui.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_DATABASE").filter(|v| !v.is_empty()) {
+            self.storage.database = Some(Secret::new(v));
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_BLOBS").filter(|v| !v.is_empty()) {
+            self.storage.blobs = Some(v);
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_S3_ENDPOINT").filter(|v| !v.is_empty()) {
+            self.storage.s3_endpoint = Some(v);
+        }
+        if let Some(v) = get("SKILLSCAN_MIRROR_REPLICA").filter(|v| !v.is_empty()) {
+            self.storage.replica = Some(v);
         }
         if let Some(v) = get("SKILLSCAN_MIRROR_CA_CERT").filter(|v| !v.is_empty()) {
             self.set_ca_cert(Path::new(&v));

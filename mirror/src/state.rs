@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 
 use crate::auth;
 use crate::metrics::Metrics;
+use crate::model::now_ms;
 use crate::pull_through::PullThrough;
 use crate::routes::ui::session::Sessions;
 use crate::run_log::RunLog;
@@ -26,8 +27,9 @@ pub struct Inner {
     pub snapshot: ArcSwap<Snapshot>,
     pub metrics: Metrics,
     generation: AtomicU64,
-    /// The store revision the served snapshot was built from.
-    seen: std::sync::Mutex<u64>,
+    /// Which store revision the served snapshot was built from, and since when the store has
+    /// been ahead of it (replication state, for `/status` and `/readyz`).
+    served: std::sync::Mutex<Served>,
     /// The last rebuild failed: the snapshot being served is stale (`/readyz` says so).
     stale: AtomicBool,
     /// `[upstream] on_demand`: fetch unseen skills on request.
@@ -44,6 +46,22 @@ impl std::ops::Deref for AppState {
         &self.0
     }
 }
+
+/// What this replica serves, relative to the shared store.
+#[derive(Debug, Clone, Copy)]
+pub struct Served {
+    /// The store revision the served snapshot was built from.
+    pub revision: u64,
+    /// When that snapshot was built (ms since the epoch).
+    pub built_at_ms: i64,
+    /// When this replica first saw the store at a newer revision than it serves and has not
+    /// caught up since (None: caught up at the last check).
+    pub behind_since: Option<std::time::Instant>,
+}
+
+/// How long a replica may serve an older revision than the store's (a rebuild failing, or
+/// the store ahead) before `/readyz` takes it out of rotation.
+pub const MAX_REPLICATION_LAG: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Every route the router serves: the fixed label set of the per-route metrics.
 pub const ROUTES: &[&str] = &[
@@ -77,6 +95,7 @@ pub const ROUTES: &[&str] = &[
     "/healthz",
     "/readyz",
     "/metrics",
+    "/status",
     "/ui/",
     "/ui/style.css",
     "/ui/login",
@@ -104,7 +123,7 @@ impl AppState {
             pull_through,
             schedule_runs: RunLog::default(),
             ui_sessions: Sessions::default(),
-            seen: std::sync::Mutex::new(revision),
+            served: std::sync::Mutex::new(Served { revision, built_at_ms: now_ms(), behind_since: None }),
         })))
     }
 
@@ -119,7 +138,8 @@ impl AppState {
             Ok(s) => {
                 self.snapshot.store(Arc::new(s));
                 self.metrics.snapshot_rebuilds.fetch_add(1, Ordering::Relaxed);
-                *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = revision;
+                *self.served.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Served { revision, built_at_ms: now_ms(), behind_since: None };
                 self.stale.store(false, Ordering::SeqCst);
                 Ok(())
             }
@@ -139,12 +159,21 @@ impl AppState {
     /// Rebuild if anything changed since the last build (in this process or another).
     pub fn refresh_if_changed(&self) -> Result<bool, MirrorError> {
         let revision = self.mirror.meta.revision()?;
-        let seen = *self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen == revision {
-            return Ok(false);
+        {
+            let mut served = self.served.lock().unwrap_or_else(|p| p.into_inner());
+            if served.revision == revision {
+                served.behind_since = None;
+                return Ok(false);
+            }
+            served.behind_since.get_or_insert_with(std::time::Instant::now);
         }
         self.rebuild()?;
         Ok(true)
+    }
+
+    /// What this replica serves: the revision its snapshot was built from.
+    pub fn served(&self) -> Served {
+        *self.served.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Who presented the bearer token in `headers`, if the token is valid (checked

@@ -9,7 +9,7 @@ use skillscan::clawhub::api;
 
 use super::{SortedKeys, json_body, json_with_status};
 use crate::model::State as VState;
-use crate::state::AppState;
+use crate::state::{AppState, MAX_REPLICATION_LAG};
 
 /// `GET /healthz`: liveness. The process is up and answering; what it serves is
 /// described, including a degraded state, but the answer is always 200: restarting the process
@@ -66,9 +66,10 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
     let mirror = st.mirror.clone();
     // The store answers (a cheap read) and has no open blob fault the snapshot has not
     // caught up with yet.
-    let store = tokio::task::spawn_blocking(move || -> Result<usize, String> {
-        mirror.meta.revision().map_err(|e| e.to_string())?;
-        mirror.meta.blob_faults().map(|f| f.len()).map_err(|e| e.to_string())
+    let store = tokio::task::spawn_blocking(move || -> Result<(u64, usize), String> {
+        let revision = mirror.meta.revision().map_err(|e| e.to_string())?;
+        let faults = mirror.meta.blob_faults().map(|f| f.len()).map_err(|e| e.to_string())?;
+        Ok((revision, faults))
     })
     .await
     .unwrap_or_else(|e| Err(e.to_string()));
@@ -81,9 +82,11 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
         }
     };
     let stale = st.snapshot_stale();
-    let faults = snap.blob_faults.len().max(*store.as_ref().unwrap_or(&0));
+    let faults = snap.blob_faults.len().max(store.as_ref().map(|s| s.1).unwrap_or(0));
+    let replication = replication_check(&st, store.as_ref().ok().map(|s| s.0));
     let checks = vec![
         store_check,
+        replication,
         ReadyCheck {
             name: "snapshot",
             ok: !stale,
@@ -111,6 +114,79 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
     let ready = checks.iter().all(|c| c.ok);
     let body = Readiness { ready, checks };
     if ready { json_body(&body) } else { json_with_status(StatusCode::SERVICE_UNAVAILABLE, &body) }
+}
+
+/// Whether this replica serves the store's current revision, or has been behind it for less
+/// than [`MAX_REPLICATION_LAG`] (a rebuild in progress). `store` is None when the store did
+/// not answer (the `store` check says so).
+fn replication_check(st: &AppState, store: Option<u64>) -> ReadyCheck {
+    let served = st.served();
+    let Some(store) = store else {
+        return ReadyCheck {
+            name: "replication",
+            ok: false,
+            detail: format!("serving revision {}; the store's is unknown", served.revision),
+        };
+    };
+    if store == served.revision {
+        return ReadyCheck { name: "replication", ok: true, detail: format!("serving revision {store} (current)") };
+    }
+    let behind = served.behind_since.map(|t| t.elapsed()).unwrap_or_default();
+    ReadyCheck {
+        name: "replication",
+        ok: behind < MAX_REPLICATION_LAG,
+        detail: format!(
+            "serving revision {}, store at {store}, behind for {} ms (at most {} ms)",
+            served.revision,
+            behind.as_millis(),
+            MAX_REPLICATION_LAG.as_millis()
+        ),
+    }
+}
+
+/// `GET /status`: what this replica serves, for operators comparing replicas.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaStatus {
+    /// `[storage] replica`, else the listen address.
+    pub replica: String,
+    /// Metadata backend (`sqlite`, `postgres`) and blob backend (`files`, `s3`).
+    pub database: &'static str,
+    pub blobs: &'static str,
+    /// The store revision this replica's snapshot was built from.
+    pub served_revision: u64,
+    /// The store's revision now (None: the store did not answer).
+    pub store_revision: Option<u64>,
+    /// How long the store has been ahead of what is served (0: current).
+    pub behind_ms: u64,
+    /// When the served snapshot was built (ms since the epoch).
+    pub built_at: i64,
+    pub generation: u64,
+    pub approved_versions: u64,
+    pub rules_version: String,
+}
+
+pub async fn status(State(st): State<AppState>) -> Response {
+    let mirror = st.mirror.clone();
+    let store = tokio::task::spawn_blocking(move || mirror.meta.revision()).await.ok().and_then(Result::ok);
+    let served = st.served();
+    let snap = st.snapshot.load();
+    let behind = match store {
+        Some(r) if r != served.revision => served.behind_since.map(|t| t.elapsed().as_millis() as u64).unwrap_or(0),
+        _ => 0,
+    };
+    json_body(&SortedKeys(ReplicaStatus {
+        replica: st.mirror.config.storage.replica.clone().unwrap_or_else(|| st.mirror.config.listen.clone()),
+        database: st.mirror.meta.backend(),
+        blobs: st.mirror.blobs.backend(),
+        served_revision: served.revision,
+        store_revision: store,
+        behind_ms: behind,
+        built_at: served.built_at_ms,
+        generation: snap.generation,
+        approved_versions: snap.counts.get(&VState::Approved).copied().unwrap_or(0),
+        rules_version: st.mirror.vetter.rules_version(),
+    }))
 }
 
 pub async fn metrics(State(st): State<AppState>) -> Response {

@@ -62,6 +62,10 @@ pub trait BlobStore: Send + Sync {
     fn list(&self) -> Result<Vec<String>, StoreError> {
         Ok(Vec::new())
     }
+    /// The backend's name (`files`, `s3`), for `/status` and logs.
+    fn backend(&self) -> &'static str {
+        "files"
+    }
 }
 
 /// What [`MetaStore::insert_version`] found: the row it inserted, or the row another writer

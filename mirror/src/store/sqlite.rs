@@ -463,7 +463,7 @@ impl VersionStore for SqliteStore {
 
     fn transition(&self, t: &Transition<'_>) -> Result<(), StoreError> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let row: Option<(String, String, String)> = tx
                 .query_row("SELECT slug, version, state FROM versions WHERE id = ?1", params![t.id], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -518,7 +518,7 @@ impl VersionStore for SqliteStore {
 
     fn update_scan(&self, id: i64, s: &VetOutcome, actor: &str) -> Result<(), StoreError> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let caps = CapabilitiesJson::to_json(&s.capabilities).map_err(|e| StoreError::Malformed(e.to_string()))?;
             let codes = serde_json::to_string(&s.reason_codes).map_err(|e| StoreError::Malformed(e.to_string()))?;
             let n = tx.execute(
@@ -584,7 +584,7 @@ impl VersionStore for SqliteStore {
 
     fn resign(&self, signatures: &[(i64, String)], actor: &str, reason: &str) -> Result<(), StoreError> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             for (id, sig) in signatures {
                 let row: Option<(String, String, Option<String>, Option<String>)> = tx
                     .query_row(
@@ -654,7 +654,7 @@ impl IncidentStore for SqliteStore {
         webhooks: Vec<(String, String, String)>,
     ) -> Result<i64, StoreError> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute(
                 "INSERT INTO alerts (at, kind, slug, version, pinned_sha256, observed_sha256, detail)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -762,7 +762,7 @@ impl IncidentStore for SqliteStore {
 
     fn clear_blob_fault(&self, slug: &str, version: &str, actor: &str, reason: &str) -> Result<bool, StoreError> {
         self.with(|c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let closed =
                 tx.execute("DELETE FROM blob_faults WHERE slug = ?1 AND version = ?2", params![slug, version])?;
             if closed == 0 {

@@ -57,7 +57,7 @@ async fn readyz_checks_store_snapshot_key_and_integrity() {
     let body = json(&b);
     assert_eq!(body["ready"], true);
     let names: Vec<&str> = body["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["store", "snapshot", "signing-key", "integrity"]);
+    assert_eq!(names, ["store", "replication", "snapshot", "signing-key", "integrity"]);
     assert!(body["checks"].as_array().unwrap().iter().all(|c| c["ok"] == true), "{body}");
 
     // The same data served without a signing key: alive, not ready.
@@ -85,6 +85,39 @@ async fn readyz_checks_store_snapshot_key_and_integrity() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(failing, ["signing-key"], "{body}");
+}
+
+/// `/status` names the revision this replica serves beside the store's; a commit from another
+/// writer puts the store ahead until the refresher rebuilds.
+#[tokio::test]
+async fn status_shows_the_served_revision_against_the_store() {
+    let e = seeded();
+    let st = AppState::new(e.mirror.clone()).unwrap();
+    let app = build_router(st.clone());
+    let (s, _, b) = get(app.clone(), "/status").await;
+    assert_eq!(s, 200, "{}", text(&b));
+    let v = json(&b);
+    assert_eq!((v["database"].as_str(), v["blobs"].as_str()), (Some("sqlite"), Some("files")));
+    assert_eq!(v["servedRevision"], v["storeRevision"]);
+    assert_eq!(v["behindMs"], 0);
+    assert_eq!(v["approvedVersions"], 1);
+    let served = v["servedRevision"].as_u64().unwrap();
+
+    // Another writer (a CLI command, another replica) commits: the store moves ahead.
+    let other = skillscan_mirror::store::sqlite::SqliteStore::open(&e.mirror.data_dir.join("mirror.db")).unwrap();
+    skillscan_mirror::auth::create_token(&other, "ci", "read").unwrap();
+    let (_, _, b) = get(app.clone(), "/status").await;
+    let v = json(&b);
+    assert_eq!(v["servedRevision"].as_u64(), Some(served));
+    assert!(v["storeRevision"].as_u64().unwrap() > served, "{v}");
+    let (s, _, b) = get(app.clone(), "/readyz").await;
+    assert_eq!(s, 200, "a replica just behind is still ready: {}", text(&b));
+
+    assert!(st.refresh_if_changed().unwrap());
+    let (_, _, b) = get(app, "/status").await;
+    let v = json(&b);
+    assert_eq!(v["servedRevision"], v["storeRevision"], "caught up: {v}");
+    assert!(v["servedRevision"].as_u64().unwrap() > served);
 }
 
 #[tokio::test]

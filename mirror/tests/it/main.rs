@@ -4,6 +4,7 @@
 mod api;
 mod backup;
 mod common;
+mod conformance;
 mod crash;
 mod fake_upstream;
 mod fuzz;

@@ -1,0 +1,529 @@
+//! The storage contract: what every metadata backend must do, checked the same way on each.
+//!
+//! Each check takes a [`Database`], which hands out independent handles (connections) on one
+//! database, so multi-writer checks are real: two handles are what two replicas, or the server
+//! and a CLI command, are. The `backend!` macro instantiates every check as its own test per
+//! backend; a new backend adds one line at the bottom.
+
+use std::sync::{Arc, Barrier};
+
+use skillscan_mirror::model::{IntegrityAlert, State, SyncFailure, now_ms};
+use skillscan_mirror::store::{Inserted, MetaStore, NewVersion, StoreError, Transition};
+use skillscan_mirror::vetting::Verdict;
+use skillscan_mirror::vetting::doubles::outcome;
+
+/// One database a backend can open several handles on.
+pub trait Database {
+    /// A new, independent handle (its own connection) on the same database.
+    fn handle(&self) -> Arc<dyn MetaStore>;
+}
+
+/// A write through some handle, for checks that try several.
+type Change<'a> = Box<dyn Fn(&dyn MetaStore) + 'a>;
+
+/// A webhook as the service queues it: (target reference, event, payload).
+type Hook = (String, String, String);
+
+fn new_version(slug: &str, version: &str, sha_digit: char) -> NewVersion {
+    NewVersion {
+        slug: slug.into(),
+        version: version.into(),
+        owner: Some("acme".into()),
+        display_name: format!("{slug} display"),
+        summary: Some("a summary with 'quotes' and ünïcode".into()),
+        changelog: "first".into(),
+        published_at: 1_700_000_000_000,
+        source: "test".into(),
+        archive_sha256: sha_digit.to_string().repeat(64),
+        archive_size: 4242,
+        tree_digest: format!("sha256:{}", sha_digit.to_string().repeat(64)),
+        fingerprint: "fp".into(),
+        fingerprint_installed: "fpi".into(),
+        files: vec![],
+        metadata_json: Some(r#"{"k":"v"}"#.into()),
+        license: Some("MIT".into()),
+    }
+}
+
+fn insert(store: &dyn MetaStore, slug: &str, version: &str) -> i64 {
+    match store.insert_version(&new_version(slug, version, 'a'), "test", "fetched").unwrap() {
+        Inserted::New(id) => id,
+        Inserted::Existing(r) => panic!("{slug}@{version} already existed: {r:?}"),
+    }
+}
+
+fn step<'a>(id: i64, from: State, to: State, webhooks: Vec<Hook>) -> Transition<'a> {
+    Transition {
+        id,
+        from,
+        to,
+        actor: "tester",
+        action: "decide",
+        reason: "conformance",
+        scan: None,
+        signature: None,
+        webhooks,
+    }
+}
+
+fn hook(target: &str, event: &str, payload: &str) -> Hook {
+    (target.into(), event.into(), payload.into())
+}
+
+/// Insert a version and move it to `to` through the usual path.
+fn at_state(store: &dyn MetaStore, slug: &str, to: State) -> i64 {
+    let id = insert(store, slug, "1.0.0");
+    let scan = outcome(Verdict::Clean, "rules-1");
+    let mut t = step(id, State::Fetched, State::Scanned, vec![]);
+    t.scan = Some(&scan);
+    store.transition(&t).unwrap();
+    if to != State::Scanned {
+        store.transition(&step(id, State::Scanned, to, vec![])).unwrap();
+    }
+    id
+}
+
+pub fn a_version_reads_back_as_written(db: &dyn Database) {
+    let s = db.handle();
+    let id = insert(&*s, "weather", "1.0.0");
+    let r = s.get_version("weather", "1.0.0").unwrap().expect("inserted version");
+    let v = new_version("weather", "1.0.0", 'a');
+    assert_eq!(r.id, id);
+    assert_eq!((r.slug.as_str(), r.version.as_str()), ("weather", "1.0.0"));
+    assert_eq!(r.owner, v.owner);
+    assert_eq!(r.display_name, v.display_name);
+    assert_eq!(r.summary, v.summary);
+    assert_eq!(r.changelog, v.changelog);
+    assert_eq!(r.published_at, v.published_at);
+    assert_eq!(r.archive_sha256, v.archive_sha256);
+    assert_eq!(r.archive_size, v.archive_size);
+    assert_eq!(r.tree_digest, v.tree_digest);
+    assert_eq!((r.fingerprint.as_str(), r.fingerprint_installed.as_str()), ("fp", "fpi"));
+    assert_eq!(r.metadata_json, v.metadata_json);
+    assert_eq!(r.license, v.license);
+    assert_eq!(r.state, State::Fetched);
+    assert_eq!(r.state_reason, "fetched");
+    assert_eq!(r.verdict, None);
+    assert_eq!(r.signature, None);
+    assert!(r.fetched_at > 0 && r.decided_at.is_none());
+    assert!(s.get_version("weather", "9.9.9").unwrap().is_none());
+    assert!(s.get_version("nothing", "1.0.0").unwrap().is_none());
+    let fetch: Vec<_> = s.audit(None).unwrap().into_iter().filter(|e| e.action == "fetch").collect();
+    assert_eq!(fetch.len(), 1, "a new version is audited once");
+    assert_eq!(fetch[0].to_state.as_deref(), Some("fetched"));
+}
+
+pub fn an_insert_of_a_pinned_version_reads_the_pin_back(db: &dyn Database) {
+    let (a, b) = (db.handle(), db.handle());
+    let id = insert(&*a, "weather", "1.0.0");
+    // Different bytes under the same name, from another writer: the first pin wins, unchanged.
+    match b.insert_version(&new_version("weather", "1.0.0", 'b'), "other", "again").unwrap() {
+        Inserted::Existing(r) => {
+            assert_eq!(r.id, id);
+            assert_eq!(r.archive_sha256, "a".repeat(64), "the pin that won is handed back");
+        }
+        Inserted::New(_) => panic!("a pinned version was inserted twice"),
+    }
+    assert_eq!(a.versions_of("weather").unwrap().len(), 1);
+    assert_eq!(a.get_version("weather", "1.0.0").unwrap().unwrap().archive_sha256, "a".repeat(64));
+}
+
+pub fn concurrent_inserts_of_one_version_pin_it_once(db: &dyn Database) {
+    let writers = 6;
+    let barrier = Arc::new(Barrier::new(writers));
+    let handles: Vec<_> = (0..writers)
+        .map(|i| {
+            let (s, barrier) = (db.handle(), barrier.clone());
+            std::thread::spawn(move || {
+                let digit = char::from(b'a' + i as u8);
+                barrier.wait();
+                s.insert_version(&new_version("race", "1.0.0", digit), "w", "r").unwrap()
+            })
+        })
+        .collect();
+    let results: Vec<Inserted> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let new: Vec<i64> =
+        results.iter().filter_map(|r| if let Inserted::New(id) = r { Some(*id) } else { None }).collect();
+    assert_eq!(new.len(), 1, "exactly one writer pins the version");
+    let pinned = db.handle().get_version("race", "1.0.0").unwrap().unwrap();
+    for r in &results {
+        if let Inserted::Existing(e) = r {
+            assert_eq!(e.archive_sha256, pinned.archive_sha256, "losers are handed the winning pin");
+        }
+    }
+}
+
+pub fn versions_list_by_state_and_by_slug(db: &dyn Database) {
+    let s = db.handle();
+    at_state(&*s, "one", State::Approved);
+    at_state(&*s, "two", State::Quarantined);
+    insert(&*s, "one", "2.0.0");
+    assert_eq!(s.versions(None).unwrap().len(), 3);
+    let approved = s.versions(Some(State::Approved)).unwrap();
+    assert_eq!(approved.iter().map(|v| v.slug.as_str()).collect::<Vec<_>>(), ["one"]);
+    assert_eq!(s.versions(Some(State::Rejected)).unwrap().len(), 0);
+    let mut of_one: Vec<_> = s.versions_of("one").unwrap().into_iter().map(|v| v.version).collect();
+    of_one.sort();
+    assert_eq!(of_one, ["1.0.0", "2.0.0"]);
+    assert!(s.versions_of("missing").unwrap().is_empty());
+}
+
+pub fn a_transition_is_a_compare_and_set_with_its_audit_and_webhooks(db: &dyn Database) {
+    let s = db.handle();
+    let id = insert(&*s, "weather", "1.0.0");
+    let scan = outcome(Verdict::Suspicious, "rules-7");
+    let mut t = step(id, State::Fetched, State::Quarantined, vec![hook("hook-a", "quarantine", "{}")]);
+    t.scan = Some(&scan);
+    s.transition(&t).unwrap();
+    let r = s.get_version("weather", "1.0.0").unwrap().unwrap();
+    assert_eq!(r.state, State::Quarantined);
+    assert_eq!(r.state_reason, "conformance");
+    assert_eq!(r.verdict, Some(Verdict::Suspicious));
+    assert_eq!(r.rules_version.as_deref(), Some("rules-7"));
+    assert!(r.decided_at.is_none(), "quarantine is still pending");
+
+    // The same move again: the state is no longer `Fetched`, so nothing is written.
+    let audit_before = s.audit(None).unwrap().len();
+    let queued_before = s.due_webhooks(i64::MAX, 100).unwrap().len();
+    let err = s.transition(&step(id, State::Fetched, State::Approved, vec![hook("hook-a", "x", "{}")])).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { expected: State::Fetched, .. }), "{err:?}");
+    assert_eq!(s.get_version("weather", "1.0.0").unwrap().unwrap().state, State::Quarantined);
+    assert_eq!(s.audit(None).unwrap().len(), audit_before, "a refused move leaves no audit row");
+    assert_eq!(s.due_webhooks(i64::MAX, 100).unwrap().len(), queued_before, "nor a webhook");
+
+    let mut approve = step(id, State::Quarantined, State::Approved, vec![]);
+    approve.action = "approve";
+    approve.signature = Some("untrusted comment: sig");
+    s.transition(&approve).unwrap();
+    let r = s.get_version("weather", "1.0.0").unwrap().unwrap();
+    assert_eq!(r.state, State::Approved);
+    assert_eq!(r.signature.as_deref(), Some("untrusted comment: sig"));
+    assert!(r.decided_at.is_some());
+    assert_eq!(r.verdict, Some(Verdict::Suspicious), "a move without a scan keeps the verdict");
+    let last = s.audit(Some(1)).unwrap().pop().unwrap();
+    assert_eq!((last.action.as_str(), last.actor.as_str()), ("approve", "tester"));
+    assert_eq!((last.from_state.as_deref(), last.to_state.as_deref()), (Some("quarantined"), Some("approved")));
+    assert_eq!(last.verdict.as_deref(), Some("suspicious"));
+    assert_eq!(last.rules_version.as_deref(), Some("rules-7"));
+    assert_eq!(s.approval_action("weather", "1.0.0").unwrap().as_deref(), Some("approve"));
+    assert_eq!(s.signed_versions().unwrap(), 1);
+    assert!(s.owner_has_approved("acme").unwrap());
+    assert!(!s.owner_has_approved("someone-else").unwrap());
+
+    let missing = s.transition(&step(id + 1000, State::Fetched, State::Scanned, vec![])).unwrap_err();
+    assert!(matches!(missing, StoreError::NotFound(_)), "{missing:?}");
+}
+
+pub fn concurrent_deciders_from_two_handles_one_wins(db: &dyn Database) {
+    let id = at_state(&*db.handle(), "contested", State::Quarantined);
+    let deciders = 8;
+    let barrier = Arc::new(Barrier::new(deciders));
+    let threads: Vec<_> = (0..deciders)
+        .map(|i| {
+            let (s, barrier) = (db.handle(), barrier.clone());
+            std::thread::spawn(move || {
+                let to = if i % 2 == 0 { State::Approved } else { State::Rejected };
+                let t = step(id, State::Quarantined, to, vec![hook("hook", "decision", &format!("{i}"))]);
+                barrier.wait();
+                s.transition(&t)
+            })
+        })
+        .collect();
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    for r in &results {
+        if let Err(e) = r {
+            assert!(matches!(e, StoreError::Conflict { .. }), "a losing decider gets a conflict, not {e:?}");
+        }
+    }
+    assert_eq!(won, 1, "exactly one decider wins: {results:?}");
+    let s = db.handle();
+    let decisions =
+        s.audit(None).unwrap().into_iter().filter(|e| e.from_state.as_deref() == Some("quarantined")).count();
+    assert_eq!(decisions, 1, "only the winning decision is audited");
+    assert_eq!(s.due_webhooks(i64::MAX, 100).unwrap().len(), 1, "only the winner's webhook is queued");
+}
+
+pub fn a_reader_never_sees_a_decision_without_its_audit_and_webhook(db: &dyn Database) {
+    let writer = db.handle();
+    let ids: Vec<i64> = (0..30).map(|i| at_state(&*writer, &format!("s{i}"), State::Quarantined)).collect();
+    let reader = db.handle();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let check = std::thread::spawn(move || {
+        let mut looks = 0;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) || looks == 0 {
+            // Versions first, then audit and outbox: whatever decision the first read shows
+            // committed, the later reads must show its audit row and webhook too.
+            let approved = reader.versions(Some(State::Approved)).unwrap();
+            let audit = reader.audit(None).unwrap();
+            let queued = reader.due_webhooks(i64::MAX, 100).unwrap();
+            for v in approved {
+                assert!(
+                    audit.iter().any(|e| e.slug == v.slug && e.to_state.as_deref() == Some("approved")),
+                    "{} approved without its audit row",
+                    v.slug
+                );
+                assert!(queued.iter().any(|q| q.payload == v.slug), "{} approved without its webhook", v.slug);
+            }
+            looks += 1;
+        }
+        looks
+    });
+    for (i, id) in ids.iter().enumerate() {
+        writer
+            .transition(&step(
+                *id,
+                State::Quarantined,
+                State::Approved,
+                vec![hook("hook", "approve", &format!("s{i}"))],
+            ))
+            .unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(check.join().unwrap() > 0);
+}
+
+pub fn a_rescan_updates_the_verdict_and_is_audited(db: &dyn Database) {
+    let s = db.handle();
+    let id = at_state(&*s, "weather", State::Approved);
+    s.update_scan(id, &outcome(Verdict::Malicious, "rules-2"), "schedule").unwrap();
+    let r = s.get_version("weather", "1.0.0").unwrap().unwrap();
+    assert_eq!((r.verdict, r.rules_version.as_deref()), (Some(Verdict::Malicious), Some("rules-2")));
+    assert_eq!(r.state, State::Approved, "a rescan alone does not change state");
+    let last = s.audit(Some(1)).unwrap().pop().unwrap();
+    assert_eq!((last.action.as_str(), last.actor.as_str()), ("rescan", "schedule"));
+    assert_eq!(last.rules_version.as_deref(), Some("rules-2"));
+    let err = s.update_scan(id + 1000, &outcome(Verdict::Clean, "r"), "x").unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+pub fn resigning_replaces_signatures_with_one_audit_row_each(db: &dyn Database) {
+    let s = db.handle();
+    let a = at_state(&*s, "a", State::Approved);
+    let b = at_state(&*s, "b", State::Approved);
+    s.resign(&[(a, "sig-a2".into()), (b, "sig-b2".into())], "admin", "rotated").unwrap();
+    assert_eq!(s.get_version("a", "1.0.0").unwrap().unwrap().signature.as_deref(), Some("sig-a2"));
+    assert_eq!(s.get_version("b", "1.0.0").unwrap().unwrap().signature.as_deref(), Some("sig-b2"));
+    let audit = s.audit(None).unwrap();
+    assert_eq!(audit.iter().filter(|e| e.action == "re-sign").count(), 2);
+    let rotate: Vec<_> = audit.iter().filter(|e| e.action == "key-rotate").collect();
+    assert_eq!(rotate.len(), 1);
+    assert_eq!((rotate[0].slug.as_str(), rotate[0].reason.as_str()), ("-", "rotated"));
+    assert_eq!(s.signed_versions().unwrap(), 2);
+}
+
+pub fn the_audit_log_is_append_only_and_ordered(db: &dyn Database) {
+    let s = db.handle();
+    at_state(&*s, "a", State::Approved);
+    let first = s.audit(None).unwrap();
+    assert!(first.len() >= 3);
+    assert!(first.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+    at_state(&*db.handle(), "b", State::Rejected);
+    let later = s.audit(None).unwrap();
+    assert_eq!(&later[..first.len()], &first[..], "earlier events are never changed or dropped");
+    let newest = s.audit(Some(2)).unwrap();
+    assert_eq!(&newest[..], &later[later.len() - 2..], "a limit keeps the newest, still oldest first");
+    assert!(s.audit(Some(0)).unwrap().is_empty());
+}
+
+pub fn incidents_are_recorded_once_and_audited(db: &dyn Database) {
+    let s = db.handle();
+    let alert = IntegrityAlert {
+        id: 0,
+        at: now_ms(),
+        kind: "blob-corrupt".into(),
+        slug: "weather".into(),
+        version: "1.0.0".into(),
+        pinned_sha256: "a".repeat(64),
+        observed_sha256: "b".repeat(64),
+        detail: "hash mismatch".into(),
+    };
+    let id = s.record_alert(&alert, "scrub", vec![hook("hook", "integrity_alert", "{1}")]).unwrap();
+    let alerts = s.alerts().unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].id, id);
+    assert_eq!((alerts[0].kind.as_str(), alerts[0].observed_sha256.as_str()), ("blob-corrupt", &*"b".repeat(64)));
+
+    assert!(s.record_blob_fault(&alert, "serve", vec![hook("hook", "integrity_alert", "{2}")]).unwrap());
+    assert!(!db.handle().record_blob_fault(&alert, "serve", vec![hook("hook", "integrity_alert", "{3}")]).unwrap());
+    assert_eq!(s.alerts().unwrap().len(), 2, "a fault already open raises no second alert");
+    let faults = s.blob_faults().unwrap();
+    assert_eq!(faults.len(), 1);
+    assert_eq!((faults[0].slug.as_str(), faults[0].archive_sha256.as_str()), ("weather", &*"a".repeat(64)));
+    let payloads: Vec<_> = s.due_webhooks(i64::MAX, 100).unwrap().into_iter().map(|q| q.payload).collect();
+    assert_eq!(payloads, ["{1}", "{2}"]);
+
+    assert!(s.clear_blob_fault("weather", "1.0.0", "admin", "restored from backup").unwrap());
+    assert!(!s.clear_blob_fault("weather", "1.0.0", "admin", "again").unwrap());
+    assert!(s.blob_faults().unwrap().is_empty());
+    assert!(s.audit(None).unwrap().iter().any(|e| e.action == "blob-restored" && e.reason == "restored from backup"));
+
+    for i in 0..5 {
+        let f = SyncFailure {
+            id: 0,
+            at: now_ms(),
+            upstream: "https://upstream.invalid".into(),
+            slug: format!("s{i}"),
+            version: (i % 2 == 0).then(|| "1.0.0".to_string()),
+            error: format!("error {i}"),
+        };
+        s.record_sync_failure(&f).unwrap();
+    }
+    let newest: Vec<_> = s.sync_failures(3).unwrap().into_iter().map(|f| f.slug).collect();
+    assert_eq!(newest, ["s4", "s3", "s2"], "newest first, limited");
+    assert_eq!(s.sync_failures(100).unwrap()[4].version.as_deref(), Some("1.0.0"));
+}
+
+pub fn tokens_are_kept_by_hash_and_revocable(db: &dyn Database) {
+    let s = db.handle();
+    let (h1, h2) = ("1".repeat(64), "2".repeat(64));
+    let id = s.insert_token("ci", "read", &h1).unwrap();
+    s.insert_token("ops", "admin", &h2).unwrap();
+    let dup = s.insert_token("ci", "admin", &"3".repeat(64)).unwrap_err();
+    assert!(matches!(dup, StoreError::AlreadyExists(_)), "{dup:?}");
+    let found = db.handle().find_token(&h1).unwrap().expect("token by hash");
+    assert_eq!((found.id, found.name.as_str(), found.role.as_str(), found.revoked), (id, "ci", "read", false));
+    assert!(s.find_token(&"9".repeat(64)).unwrap().is_none());
+    let mut live = s.tokens_with_hashes().unwrap();
+    live.sort();
+    assert_eq!(live, [(h1.clone(), "read".to_string()), (h2.clone(), "admin".to_string())]);
+    assert!(s.revoke_token("ci").unwrap());
+    assert!(!s.revoke_token("nobody").unwrap());
+    assert_eq!(s.tokens_with_hashes().unwrap(), [(h2, "admin".to_string())]);
+    assert!(s.find_token(&h1).unwrap().unwrap().revoked);
+    assert_eq!(s.tokens().unwrap().len(), 2, "a revoked token stays listed");
+}
+
+pub fn the_outbox_delivers_at_least_once_with_stable_event_ids(db: &dyn Database) {
+    let s = db.handle();
+    let id = insert(&*s, "weather", "1.0.0");
+    // One event to two webhooks: one event id, two deliveries.
+    s.transition(&step(
+        id,
+        State::Fetched,
+        State::Quarantined,
+        vec![hook("hook-a", "quarantine", "{q}"), hook("hook-b", "quarantine", "{q}")],
+    ))
+    .unwrap();
+    let due = s.due_webhooks(now_ms() + 1_000, 5).unwrap();
+    assert_eq!(due.len(), 2);
+    assert_eq!(due[0].event_id, due[1].event_id, "one event, one id");
+    assert!(due[0].event_id.len() >= 16);
+    assert_eq!((due[0].target.as_str(), due[1].target.as_str()), ("hook-a", "hook-b"));
+    assert_eq!(due[0].attempts, 0);
+
+    s.webhook_delivered(due[0].id, now_ms()).unwrap();
+    let later = now_ms() + 60_000;
+    s.webhook_failed(due[1].id, later, "503 from receiver").unwrap();
+    assert!(s.due_webhooks(now_ms() + 1_000, 5).unwrap().is_empty(), "delivered, and the retry not yet due");
+    let retry = s.due_webhooks(later, 5).unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!((retry[0].attempts, retry[0].event_id.as_str()), (1, due[1].event_id.as_str()), "same id on retry");
+    assert!(s.due_webhooks(later, 1).unwrap().is_empty(), "no attempt past the maximum");
+}
+
+pub fn the_revision_moves_on_every_commit_from_any_writer_and_on_nothing_else(db: &dyn Database) {
+    let (a, b) = (db.handle(), db.handle());
+    let r0 = a.revision().unwrap();
+    assert_eq!(b.revision().unwrap(), r0, "two handles on one database agree");
+    let id = insert(&*a, "weather", "1.0.0");
+    let r1 = a.revision().unwrap();
+    assert!(r1 > r0, "the writer's own commit moves it");
+    assert_eq!(b.revision().unwrap(), r1, "another handle sees the same revision");
+
+    b.transition(&step(id, State::Fetched, State::Quarantined, vec![hook("h", "quarantine", "{}")])).unwrap();
+    let r2 = a.revision().unwrap();
+    assert!(r2 > r1, "another writer's commit moves it");
+
+    // Reads, a refused compare-and-set and delivery bookkeeping move nothing.
+    a.versions(None).unwrap();
+    a.audit(None).unwrap();
+    a.tokens().unwrap();
+    assert!(a.transition(&step(id, State::Fetched, State::Approved, vec![])).is_err());
+    assert!(matches!(
+        a.insert_version(&new_version("weather", "1.0.0", 'c'), "t", "r").unwrap(),
+        Inserted::Existing(_)
+    ));
+    let due = a.due_webhooks(i64::MAX, 10).unwrap();
+    a.webhook_failed(due[0].id, 0, "boom").unwrap();
+    a.webhook_delivered(due[0].id, now_ms()).unwrap();
+    assert_eq!(a.revision().unwrap(), r2, "nothing served changed");
+
+    let signed = at_state(&*a, "signed", State::Approved);
+    let mut last = a.revision().unwrap();
+    assert!(last > r2);
+    let moves: Vec<Change<'_>> = vec![
+        Box::new(|s| assert!(s.insert_token("t", "read", &"7".repeat(64)).unwrap() > 0)),
+        Box::new(|s| assert!(s.revoke_token("t").unwrap())),
+        Box::new(|s| s.update_scan(id, &outcome(Verdict::Clean, "r9"), "x").unwrap()),
+        Box::new(|s| {
+            let f =
+                SyncFailure { id: 0, at: 1, upstream: "u".into(), slug: "s".into(), version: None, error: "e".into() };
+            s.record_sync_failure(&f).unwrap()
+        }),
+        Box::new(|s| s.resign(&[(signed, "sig".into())], "admin", "rotate").unwrap()),
+    ];
+    for (i, m) in moves.iter().enumerate() {
+        m(if i % 2 == 0 { &*a } else { &*b });
+        let now = b.revision().unwrap();
+        assert!(now > last, "change {i} moved the revision");
+        last = now;
+    }
+}
+
+/// Every check, as one test per backend. `$db` is an expression giving a `Box<dyn Database>`.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($backend:ident, $db:expr $(, #[$attr:meta])*) => {
+        mod $backend {
+            #[allow(unused_imports)]
+            use super::*;
+            $crate::conformance_suite!(@checks $db, { $(#[$attr])* },
+                a_version_reads_back_as_written,
+                an_insert_of_a_pinned_version_reads_the_pin_back,
+                concurrent_inserts_of_one_version_pin_it_once,
+                versions_list_by_state_and_by_slug,
+                a_transition_is_a_compare_and_set_with_its_audit_and_webhooks,
+                concurrent_deciders_from_two_handles_one_wins,
+                a_reader_never_sees_a_decision_without_its_audit_and_webhook,
+                a_rescan_updates_the_verdict_and_is_audited,
+                resigning_replaces_signatures_with_one_audit_row_each,
+                the_audit_log_is_append_only_and_ordered,
+                incidents_are_recorded_once_and_audited,
+                tokens_are_kept_by_hash_and_revocable,
+                the_outbox_delivers_at_least_once_with_stable_event_ids,
+                the_revision_moves_on_every_commit_from_any_writer_and_on_nothing_else,
+            );
+        }
+    };
+    // The attributes travel as one group so each check can repeat them.
+    (@checks $db:expr, $attrs:tt, $($check:ident),* $(,)?) => {
+        $( $crate::conformance_suite!(@one $db, $attrs, $check); )*
+    };
+    (@one $db:expr, { $(#[$attr:meta])* }, $check:ident) => {
+        #[test]
+        $(#[$attr])*
+        fn $check() {
+            let db = $db;
+            $crate::conformance::$check(&*db);
+        }
+    };
+}
+
+/// The embedded default: one SQLite file, a connection per handle.
+struct SqliteDb {
+    dir: tempfile::TempDir,
+}
+
+impl Database for SqliteDb {
+    fn handle(&self) -> Arc<dyn MetaStore> {
+        Arc::new(skillscan_mirror::store::sqlite::SqliteStore::open(&self.dir.path().join("mirror.db")).unwrap())
+    }
+}
+
+fn sqlite() -> Box<dyn Database> {
+    Box::new(SqliteDb { dir: tempfile::tempdir().unwrap() })
+}
+
+conformance_suite!(sqlite_backend, sqlite());
