@@ -527,3 +527,269 @@ fn sqlite() -> Box<dyn Database> {
 }
 
 conformance_suite!(sqlite_backend, sqlite());
+
+/// PostgreSQL: one fresh schema of the database at `SKILLSCAN_PG_URL` per test (tests run in
+/// parallel and never see each other), a store (its own connection pool) per handle.
+mod pg {
+    use std::sync::Arc;
+
+    use skillscan_mirror::store::MetaStore;
+    use skillscan_mirror::store::postgres::PgStore;
+
+    pub fn url() -> String {
+        match std::env::var("SKILLSCAN_PG_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => panic!(
+                "SKILLSCAN_PG_URL is not set, and the PostgreSQL tests are required (SKILLSCAN_REQUIRE_POSTGRES=1): \
+                 start a server with `.ci/postgres.sh start DIR` and `source DIR/env`"
+            ),
+        }
+    }
+
+    /// A schema name no other test uses.
+    pub fn fresh_schema() -> String {
+        let mut b = [0u8; 8];
+        getrandom::fill(&mut b).unwrap();
+        format!("conformance_{}", hex::encode(b))
+    }
+
+    pub struct PgDb {
+        pub url: String,
+        pub schema: String,
+    }
+
+    impl PgDb {
+        pub fn store(&self) -> PgStore {
+            PgStore::connect_with_schema(&self.url, &self.schema).unwrap()
+        }
+    }
+
+    impl super::Database for PgDb {
+        fn handle(&self) -> Arc<dyn MetaStore> {
+            Arc::new(self.store())
+        }
+    }
+
+    pub fn db() -> PgDb {
+        PgDb { url: url(), schema: fresh_schema() }
+    }
+
+    /// `url` with `key=value` added to its query string.
+    pub fn with_param(url: &str, key: &str, value: &str) -> String {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}{key}={value}")
+    }
+
+    /// A plain client on `db`'s schema, on a runtime of the test's own, for what the store does
+    /// not offer (raw SQL against the triggers, terminating its connections).
+    pub struct Raw {
+        pub rt: tokio::runtime::Runtime,
+        pub client: tokio_postgres::Client,
+    }
+
+    impl Raw {
+        pub fn new(db: &PgDb) -> Raw {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let client = rt.block_on(async {
+                let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(conn);
+                client.batch_execute(&format!("SET search_path = {}", db.schema)).await.unwrap();
+                client
+            });
+            Raw { rt, client }
+        }
+
+        pub fn execute(&self, sql: &str) -> Result<u64, tokio_postgres::Error> {
+            self.rt.block_on(self.client.execute(sql, &[]))
+        }
+
+        pub fn count(&self, sql: &str) -> i64 {
+            self.rt.block_on(self.client.query_one(sql, &[])).unwrap().get(0)
+        }
+    }
+}
+
+fn postgres() -> Box<dyn Database> {
+    Box::new(pg::db())
+}
+
+conformance_suite!(postgres_backend, postgres(), #[cfg_attr(no_postgres, ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env")]);
+
+/// What only PostgreSQL needs checking: its own enforcement, connections, timeouts, migrations.
+mod postgres_only {
+    use std::sync::Arc;
+
+    use skillscan_mirror::store::postgres::PgStore;
+    use skillscan_mirror::store::prelude::*;
+    use skillscan_mirror::store::{MetaStore, StoreError};
+
+    use super::insert;
+    use super::pg;
+
+    #[test]
+    #[cfg_attr(
+        no_postgres,
+        ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env"
+    )]
+    fn the_database_itself_refuses_to_rewrite_pins_audit_or_versions() {
+        let db = pg::db();
+        let s = db.store();
+        insert(&s, "weather", "1.0.0");
+        let raw = pg::Raw::new(&db);
+        for sql in [
+            "UPDATE versions SET archive_sha256 = 'b'",
+            "UPDATE versions SET tree_digest = 'sha256:b'",
+            "UPDATE versions SET archive_size = 1",
+            "UPDATE versions SET slug = 'other'",
+            "UPDATE versions SET version = '9'",
+            "DELETE FROM versions",
+            "TRUNCATE versions CASCADE",
+            "UPDATE audit SET reason = 'x'",
+            "DELETE FROM audit",
+            "TRUNCATE audit",
+        ] {
+            let err = raw.execute(sql).expect_err(sql);
+            let msg = err.as_db_error().map(|e| e.message().to_string()).unwrap_or_default();
+            assert!(
+                msg.contains("immutable") || msg.contains("never deleted") || msg.contains("append-only"),
+                "{sql}: {msg}"
+            );
+        }
+        // What is not pinned may change (the store itself does it on every decision).
+        assert_eq!(raw.execute("UPDATE versions SET state_reason = 'r'").unwrap(), 1);
+        assert_eq!(raw.count("SELECT COUNT(*) FROM audit"), 1);
+        assert_eq!(s.get_version("weather", "1.0.0").unwrap().unwrap().archive_sha256, "a".repeat(64));
+    }
+
+    #[test]
+    #[cfg_attr(
+        no_postgres,
+        ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env"
+    )]
+    fn a_lost_connection_is_replaced_on_the_next_call() {
+        let db = pg::db();
+        let app = format!("skillscan_{}", db.schema);
+        let s: Arc<dyn MetaStore> = Arc::new(
+            PgStore::connect_with_schema(&pg::with_param(&db.url, "application_name", &app), &db.schema).unwrap(),
+        );
+        insert(&*s, "weather", "1.0.0");
+        let raw = pg::Raw::new(&db);
+        for round in 0..3 {
+            let killed = raw.count(&format!(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{app}'"
+            ));
+            assert!(killed >= 1, "round {round}: the store had a connection to terminate");
+            // Reads and writes both go on, on new connections.
+            assert!(s.get_version("weather", "1.0.0").unwrap().is_some(), "round {round}");
+            insert(&*s, "weather", &format!("2.0.{round}"));
+            assert_eq!(s.versions_of("weather").unwrap().len(), 2 + round);
+        }
+    }
+
+    #[test]
+    #[cfg_attr(
+        no_postgres,
+        ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env"
+    )]
+    fn calls_from_inside_an_async_context_do_not_panic() {
+        let db = pg::db();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            // Opened, used and dropped on a runtime worker: no block_on in the caller's context.
+            let s = db.store();
+            insert(&s, "weather", "1.0.0");
+            assert_eq!(s.versions(None).unwrap().len(), 1);
+            let s = Arc::new(s);
+            let s2 = s.clone();
+            tokio::spawn(async move { s2.revision().unwrap() }).await.unwrap();
+            tokio::task::spawn_blocking(move || s.tokens().unwrap()).await.unwrap();
+        });
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let s = db.store();
+            assert!(s.get_version("weather", "1.0.0").unwrap().is_some());
+            drop(s);
+        });
+    }
+
+    #[test]
+    #[cfg_attr(
+        no_postgres,
+        ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env"
+    )]
+    fn migrations_apply_once_even_when_replicas_start_together() {
+        let db = pg::db();
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                let (url, schema) = (db.url.clone(), db.schema.clone());
+                std::thread::spawn(move || PgStore::connect_with_schema(&url, &schema).map(|s| s.schema_version()))
+            })
+            .collect();
+        for s in starts {
+            assert_eq!(s.join().unwrap().unwrap().unwrap(), 1);
+        }
+        let raw = pg::Raw::new(&db);
+        assert_eq!(raw.count("SELECT COUNT(*) FROM schema_migrations"), 1);
+        // A database migrated by a newer build is refused, not used half-understood.
+        raw.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)").unwrap();
+        let err = PgStore::connect_with_schema(&db.url, &db.schema).unwrap_err();
+        assert!(err.to_string().contains("9999"), "{err}");
+    }
+
+    #[test]
+    #[cfg_attr(
+        no_postgres,
+        ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env"
+    )]
+    fn errors_never_show_the_password() {
+        let url = pg::url();
+        // postgres://user:PASSWORD@host:port/db
+        let password = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split_once('@'))
+            .and_then(|(auth, _)| auth.split_once(':'))
+            .map(|(_, p)| p.to_string());
+        let Some(password) = password.filter(|p| !p.is_empty()) else { return };
+        let wrong = url.replacen(&format!(":{password}@"), ":not-the-password-s3cr3t@", 1);
+        let err = PgStore::connect(&wrong).unwrap_err().to_string();
+        assert!(!err.contains("s3cr3t"), "{err}");
+        assert!(err.contains("password authentication failed") || err.contains("authentication"), "{err}");
+        for bad in [
+            format!("{url}&port=notaport"),
+            format!("{url}?sslmode=bogus-{password}"),
+            url.replacen("127.0.0.1", "127.0.0.1:99999", 1),
+        ] {
+            let err = PgStore::connect(&bad).unwrap_err().to_string();
+            assert!(!err.contains(&password), "{err}");
+        }
+        let err = PgStore::connect("mysql://root:hunter2@localhost/db").unwrap_err().to_string();
+        assert!(!err.contains("hunter2") && err.contains("postgres://"), "{err}");
+        // Nothing listens on port 1: a prompt error, not a hang.
+        let t = std::time::Instant::now();
+        let err = PgStore::connect("postgresql://u:hunter2@127.0.0.1:1/db").unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    #[cfg_attr(
+        no_postgres,
+        ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env"
+    )]
+    fn schemas_keep_tests_apart_and_slugs_sort_bytewise() {
+        let (a, b) = (pg::db(), pg::db());
+        let (sa, sb) = (a.store(), b.store());
+        for slug in ["b", "B", "a-z", "az", "_x"] {
+            insert(&sa, slug, "1.0.0");
+        }
+        assert!(sb.versions(None).unwrap().is_empty(), "another schema sees nothing");
+        let order: Vec<_> = sa.versions(None).unwrap().into_iter().map(|v| v.slug).collect();
+        // Byte order, as SQLite sorts, whatever the database's locale.
+        assert_eq!(order, ["B", "_x", "a-z", "az", "b"]);
+        assert_eq!(sa.backend(), "postgres");
+        assert!(matches!(
+            PgStore::connect_with_schema(&a.url, "Robert'); DROP TABLE versions;--"),
+            Err(StoreError::Backend { .. })
+        ));
+    }
+}
