@@ -218,9 +218,58 @@ pub trait WebhookOutbox: Send + Sync {
     fn webhook_failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<(), StoreError>;
 }
 
+/// A token row as stored (its hash, never the token).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub token_sha256: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// An outbox row as stored, delivery bookkeeping included.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub created_at: i64,
+    pub target: String,
+    pub event: String,
+    pub payload: String,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+    pub delivered_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub event_id: String,
+}
+
+/// Every row of a metadata store, ids and times kept, as one committed state: what
+/// `migrate` copies from one backend to another.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Export {
+    pub versions: Vec<VersionRecord>,
+    pub audit: Vec<AuditEvent>,
+    pub alerts: Vec<IntegrityAlert>,
+    pub sync_failures: Vec<SyncFailure>,
+    pub tokens: Vec<TokenRow>,
+    pub outbox: Vec<OutboxRow>,
+    pub blob_faults: Vec<BlobFault>,
+}
+
+/// Copying a whole store between backends.
+pub trait Transfer: Send + Sync {
+    /// Every row, read in one transaction (a consistent state while other writers go on).
+    fn export(&self) -> Result<Export, StoreError>;
+    /// Write `e` into this store, which must hold no version, audit event or token yet
+    /// ([`StoreError::AlreadyExists`] otherwise), in one transaction: a failed import leaves
+    /// it empty. Ids are kept, and new rows are numbered after them.
+    fn import(&self, e: &Export) -> Result<(), StoreError>;
+}
+
 /// All metadata of a mirror, in one backend. The conformance suite
 /// (`mirror/tests/it/conformance.rs`) is what every backend must pass.
-pub trait MetaStore: VersionStore + AuditLog + IncidentStore + TokenStore + WebhookOutbox {
+pub trait MetaStore: VersionStore + AuditLog + IncidentStore + TokenStore + WebhookOutbox + Transfer {
     /// The revision of the served state: moves forward on every commit that changes what a
     /// replica serves or shows (versions, decisions, audit, alerts, faults, tokens, queued
     /// webhooks), from any writer (this handle, another process, another machine), and on
@@ -234,5 +283,5 @@ pub trait MetaStore: VersionStore + AuditLog + IncidentStore + TokenStore + Webh
 /// Every storage trait, for code that calls a concrete store's methods (`use
 /// skillscan_mirror::store::prelude::*`); through `dyn MetaStore` they need no import.
 pub mod prelude {
-    pub use super::{AuditLog, BlobStore, IncidentStore, MetaStore, TokenStore, VersionStore, WebhookOutbox};
+    pub use super::{AuditLog, BlobStore, IncidentStore, MetaStore, TokenStore, Transfer, VersionStore, WebhookOutbox};
 }

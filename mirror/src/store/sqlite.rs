@@ -13,8 +13,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
-    AuditLog, IncidentStore, Inserted, MetaStore, NewVersion, OutboxItem, StoreError, TokenRecord, TokenStore,
-    Transition, VersionStore, WebhookOutbox,
+    AuditLog, Export, IncidentStore, Inserted, MetaStore, NewVersion, OutboxItem, OutboxRow, StoreError, TokenRecord,
+    TokenRow, TokenStore, Transfer, Transition, VersionStore, WebhookOutbox,
 };
 use crate::model::{AuditEvent, BlobFault, IntegrityAlert, State, SyncFailure, VersionRecord, now_ms};
 use crate::vetting::{CapabilitiesJson, VetOutcome};
@@ -928,6 +928,233 @@ impl WebhookOutbox for SqliteStore {
                 "UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3 WHERE id = ?1",
                 params![id, next_attempt_at, error],
             )?;
+            Ok(())
+        })
+    }
+}
+
+impl Transfer for SqliteStore {
+    fn export(&self) -> Result<Export, StoreError> {
+        self.with(|c| {
+            // One read transaction: under WAL, a consistent state while writers go on.
+            let tx = c.transaction()?;
+            let mut e = Export::default();
+            {
+                let mut st = tx.prepare(&format!("SELECT {VERSION_COLS} FROM versions ORDER BY id"))?;
+                e.versions = st.query_map([], row_to_version)?.collect::<Result<_, _>>()?;
+                let mut st = tx.prepare(
+                    "SELECT id, at, actor, action, slug, version, from_state, to_state, reason, verdict, rules_version
+                     FROM audit ORDER BY id",
+                )?;
+                e.audit = st.query_map([], row_to_audit)?.collect::<Result<_, _>>()?;
+                let mut st = tx.prepare(
+                    "SELECT id, at, kind, slug, version, pinned_sha256, observed_sha256, detail FROM alerts ORDER BY id",
+                )?;
+                e.alerts = st
+                    .query_map([], |r| {
+                        Ok(IntegrityAlert {
+                            id: r.get(0)?,
+                            at: r.get(1)?,
+                            kind: r.get(2)?,
+                            slug: r.get(3)?,
+                            version: r.get(4)?,
+                            pinned_sha256: r.get(5)?,
+                            observed_sha256: r.get(6)?,
+                            detail: r.get(7)?,
+                        })
+                    })?
+                    .collect::<Result<_, _>>()?;
+                let mut st =
+                    tx.prepare("SELECT id, at, upstream, slug, version, error FROM sync_failures ORDER BY id")?;
+                e.sync_failures = st
+                    .query_map([], |r| {
+                        Ok(SyncFailure {
+                            id: r.get(0)?,
+                            at: r.get(1)?,
+                            upstream: r.get(2)?,
+                            slug: r.get(3)?,
+                            version: r.get(4)?,
+                            error: r.get(5)?,
+                        })
+                    })?
+                    .collect::<Result<_, _>>()?;
+                let mut st = tx.prepare(
+                    "SELECT id, name, role, token_sha256, created_at, revoked_at FROM tokens ORDER BY id",
+                )?;
+                e.tokens = st
+                    .query_map([], |r| {
+                        Ok(TokenRow {
+                            id: r.get(0)?,
+                            name: r.get(1)?,
+                            role: r.get(2)?,
+                            token_sha256: r.get(3)?,
+                            created_at: r.get(4)?,
+                            revoked_at: r.get(5)?,
+                        })
+                    })?
+                    .collect::<Result<_, _>>()?;
+                let mut st = tx.prepare(
+                    "SELECT id, created_at, url, event, payload, attempts, next_attempt_at, delivered_at, last_error,
+                       event_id FROM webhook_outbox ORDER BY id",
+                )?;
+                e.outbox = st
+                    .query_map([], |r| {
+                        Ok(OutboxRow {
+                            id: r.get(0)?,
+                            created_at: r.get(1)?,
+                            target: r.get(2)?,
+                            event: r.get(3)?,
+                            payload: r.get(4)?,
+                            attempts: r.get(5)?,
+                            next_attempt_at: r.get(6)?,
+                            delivered_at: r.get(7)?,
+                            last_error: r.get(8)?,
+                            event_id: r
+                                .get::<_, Option<String>>(9)?
+                                .unwrap_or_else(|| format!("outbox-{}", r.get::<_, i64>(0).unwrap_or(0))),
+                        })
+                    })?
+                    .collect::<Result<_, _>>()?;
+                let mut st = tx.prepare(
+                    "SELECT slug, version, archive_sha256, at, detail FROM blob_faults ORDER BY slug, version",
+                )?;
+                e.blob_faults = st
+                    .query_map([], |r| {
+                        Ok(BlobFault {
+                            slug: r.get(0)?,
+                            version: r.get(1)?,
+                            archive_sha256: r.get(2)?,
+                            at: r.get(3)?,
+                            detail: r.get(4)?,
+                        })
+                    })?
+                    .collect::<Result<_, _>>()?;
+            }
+            tx.commit()?;
+            Ok(e)
+        })
+    }
+
+    fn import(&self, e: &Export) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let held: i64 = tx.query_row(
+                "SELECT (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM tokens)",
+                [],
+                |r| r.get(0),
+            )?;
+            if held > 0 {
+                return Err(StoreError::AlreadyExists("a mirror in the target database".into()));
+            }
+            for v in &e.versions {
+                let files = serde_json::to_string(&v.files).map_err(|x| StoreError::Malformed(x.to_string()))?;
+                let codes = serde_json::to_string(&v.reason_codes).map_err(|x| StoreError::Malformed(x.to_string()))?;
+                let caps = v
+                    .capabilities
+                    .as_ref()
+                    .map(CapabilitiesJson::to_json)
+                    .transpose()
+                    .map_err(|x| StoreError::Malformed(x.to_string()))?;
+                tx.execute(
+                    &format!(
+                        "INSERT INTO versions ({VERSION_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
+                         ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
+                    ),
+                    params![
+                        v.id,
+                        v.slug,
+                        v.version,
+                        v.owner,
+                        v.display_name,
+                        v.summary,
+                        v.changelog,
+                        v.published_at,
+                        v.fetched_at,
+                        v.decided_at,
+                        v.source,
+                        v.archive_sha256,
+                        v.archive_size as i64,
+                        v.tree_digest,
+                        v.fingerprint,
+                        v.fingerprint_installed,
+                        files,
+                        v.state.as_str(),
+                        v.state_reason,
+                        v.verdict.map(|x| x.as_str()),
+                        v.rules_version,
+                        codes,
+                        caps,
+                        v.report_json,
+                        v.signature,
+                        v.metadata_json,
+                        v.license
+                    ],
+                )?;
+            }
+            for a in &e.audit {
+                tx.execute(
+                    "INSERT INTO audit (id, at, actor, action, slug, version, from_state, to_state, reason, verdict,
+                       rules_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    params![
+                        a.id,
+                        a.at,
+                        a.actor,
+                        a.action,
+                        a.slug,
+                        a.version,
+                        a.from_state,
+                        a.to_state,
+                        a.reason,
+                        a.verdict,
+                        a.rules_version
+                    ],
+                )?;
+            }
+            for a in &e.alerts {
+                tx.execute(
+                    "INSERT INTO alerts (id, at, kind, slug, version, pinned_sha256, observed_sha256, detail)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![a.id, a.at, a.kind, a.slug, a.version, a.pinned_sha256, a.observed_sha256, a.detail],
+                )?;
+            }
+            for f in &e.sync_failures {
+                tx.execute(
+                    "INSERT INTO sync_failures (id, at, upstream, slug, version, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![f.id, f.at, f.upstream, f.slug, f.version, f.error],
+                )?;
+            }
+            for t in &e.tokens {
+                tx.execute(
+                    "INSERT INTO tokens (id, name, role, token_sha256, created_at, revoked_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![t.id, t.name, t.role, t.token_sha256, t.created_at, t.revoked_at],
+                )?;
+            }
+            for o in &e.outbox {
+                tx.execute(
+                    "INSERT INTO webhook_outbox (id, created_at, url, event, payload, attempts, next_attempt_at,
+                       delivered_at, last_error, event_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![
+                        o.id,
+                        o.created_at,
+                        o.target,
+                        o.event,
+                        o.payload,
+                        o.attempts,
+                        o.next_attempt_at,
+                        o.delivered_at,
+                        o.last_error,
+                        o.event_id
+                    ],
+                )?;
+            }
+            for f in &e.blob_faults {
+                tx.execute(
+                    "INSERT INTO blob_faults (slug, version, archive_sha256, at, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![f.slug, f.version, f.archive_sha256, f.at, f.detail],
+                )?;
+            }
+            tx.commit()?;
             Ok(())
         })
     }

@@ -16,6 +16,8 @@ use skillscan_mirror::vetting::doubles::outcome;
 pub trait Database {
     /// A new, independent handle (its own connection) on the same database.
     fn handle(&self) -> Arc<dyn MetaStore>;
+    /// Another, empty database of the same backend.
+    fn fresh(&self) -> Box<dyn Database>;
 }
 
 /// A write through some handle, for checks that try several.
@@ -472,6 +474,65 @@ pub fn the_revision_moves_on_every_commit_from_any_writer_and_on_nothing_else(db
     }
 }
 
+pub fn an_export_imports_into_an_empty_store_unchanged(db: &dyn Database) {
+    let s = db.handle();
+    let id = at_state(&*s, "weather", State::Approved);
+    s.update_scan(id, &outcome(Verdict::Caution, "rules-3"), "schedule").unwrap();
+    at_state(&*s, "other", State::Rejected);
+    insert(&*s, "pending", "0.1.0");
+    s.insert_token("ci", "read", &"1".repeat(64)).unwrap();
+    s.insert_token("old", "admin", &"2".repeat(64)).unwrap();
+    s.revoke_token("old").unwrap();
+    let alert = IntegrityAlert {
+        id: 0,
+        at: 5,
+        kind: "blob-missing".into(),
+        slug: "weather".into(),
+        version: "1.0.0".into(),
+        pinned_sha256: "a".repeat(64),
+        observed_sha256: String::new(),
+        detail: "gone".into(),
+    };
+    s.record_blob_fault(&alert, "scrub", vec![hook("hook", "integrity_alert", "{}")]).unwrap();
+    let due = s.due_webhooks(i64::MAX, 10).unwrap();
+    s.webhook_failed(due[0].id, 77, "timeout").unwrap();
+    s.record_sync_failure(&SyncFailure {
+        id: 0,
+        at: 9,
+        upstream: "u".into(),
+        slug: "x".into(),
+        version: None,
+        error: "e".into(),
+    })
+    .unwrap();
+    let exported = s.export().unwrap();
+    assert_eq!(exported.versions.len(), 3);
+    assert_eq!(exported.tokens.len(), 2);
+    assert_eq!(exported.outbox[0].last_error.as_deref(), Some("timeout"));
+
+    let target = db.fresh();
+    let t = target.handle();
+    t.import(&exported).unwrap();
+    let again = t.export().unwrap();
+    assert_eq!(
+        serde_json::to_value(&again).unwrap(),
+        serde_json::to_value(&exported).unwrap(),
+        "every row, id and time survives the copy"
+    );
+    assert_eq!(t.find_token(&"1".repeat(64)).unwrap().unwrap().name, "ci");
+    assert!(t.find_token(&"2".repeat(64)).unwrap().unwrap().revoked);
+    // New rows are numbered after the imported ones, and the state machine goes on.
+    let next = insert(&*t, "new", "1.0.0");
+    assert!(exported.versions.iter().all(|v| v.id < next));
+    let last_audit = exported.audit.iter().map(|a| a.id).max().unwrap();
+    assert!(t.audit(Some(1)).unwrap()[0].id > last_audit);
+    assert!(t.revision().unwrap() > 0);
+    // A second import into a store that now holds a mirror is refused, and changes nothing.
+    let err = t.import(&exported).unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists(_)), "{err:?}");
+    assert_eq!(t.versions(None).unwrap().len(), 4);
+}
+
 /// Every check, as one test per backend. `$db` is an expression giving a `Box<dyn Database>`.
 #[macro_export]
 macro_rules! conformance_suite {
@@ -494,6 +555,7 @@ macro_rules! conformance_suite {
                 tokens_are_kept_by_hash_and_revocable,
                 the_outbox_delivers_at_least_once_with_stable_event_ids,
                 the_revision_moves_on_every_commit_from_any_writer_and_on_nothing_else,
+                an_export_imports_into_an_empty_store_unchanged,
             );
         }
     };
@@ -519,6 +581,9 @@ struct SqliteDb {
 impl Database for SqliteDb {
     fn handle(&self) -> Arc<dyn MetaStore> {
         Arc::new(skillscan_mirror::store::sqlite::SqliteStore::open(&self.dir.path().join("mirror.db")).unwrap())
+    }
+    fn fresh(&self) -> Box<dyn Database> {
+        sqlite()
     }
 }
 

@@ -11,7 +11,8 @@ use skillscan_mirror::service::IngestOutcome;
 use skillscan_mirror::store::blobs::FsBlobStore;
 use skillscan_mirror::store::sqlite::SqliteStore;
 use skillscan_mirror::store::{
-    AuditLog, BlobStore, IncidentStore, MetaStore, NewVersion, StoreError, TokenStore, VersionStore, WebhookOutbox,
+    AuditLog, BlobStore, IncidentStore, MetaStore, NewVersion, StoreError, TokenStore, Transfer, VersionStore,
+    WebhookOutbox,
 };
 use skillscan_mirror::vetting::doubles::MarkerVetter;
 
@@ -112,6 +113,13 @@ impl WebhookOutbox for FailingInsert {
         due_webhooks(now: i64, max: u32) -> Result<Vec<skillscan_mirror::store::OutboxItem>, StoreError>;
         webhook_delivered(id: i64, now: i64) -> Result<(), StoreError>;
         webhook_failed(id: i64, next: i64, e: &str) -> Result<(), StoreError>;
+    }
+}
+
+impl Transfer for FailingInsert {
+    delegate! {
+        export() -> Result<skillscan_mirror::store::Export, StoreError>;
+        import(e: &skillscan_mirror::store::Export) -> Result<(), StoreError>;
     }
 }
 
