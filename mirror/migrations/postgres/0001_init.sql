@@ -143,20 +143,18 @@ CREATE TABLE blob_faults (
 --
 -- Row-level (as SQLite's triggers are), so a statement that changes no row (a refused
 -- compare-and-set, `ON CONFLICT DO NOTHING`, revoking a revoked token) does not move it; a
--- statement-level trigger would. Deferred to commit: every writer updates this one row, so it
--- is locked last and for the shortest time, after the writer's other row locks (taken in the
--- middle of a transaction it would be held across the rest of it, and writers that lock
--- versions in different orders would deadlock on it).
+-- statement-level trigger would. Deferred to commit, so the one row every writer updates is
+-- locked last and for the shortest time even by a writer that did not lock it first (PgStore's
+-- writers do: they take turns on this row, see `lock_writers` in mirror/src/store/postgres.rs).
 CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL);
 INSERT INTO revision (id, n) VALUES (1, 0);
 
 CREATE FUNCTION bump_revision() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    next BIGINT;
 BEGIN
-    UPDATE revision SET n = n + 1 WHERE id = 1 RETURNING n INTO next;
-    -- For replicas that LISTEN instead of polling revision().
-    PERFORM pg_notify('skillscan_revision', current_schema() || ' ' || next);
+    UPDATE revision SET n = n + 1 WHERE id = 1;
+    -- For replicas that LISTEN instead of polling revision(): one notification per transaction
+    -- and schema (identical payloads in a transaction are delivered once), then read revision().
+    PERFORM pg_notify('skillscan_revision', current_schema());
     RETURN NULL;
 END $$;
 

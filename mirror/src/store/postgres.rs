@@ -44,15 +44,19 @@
 //! replicas starting together do not race; `schema_migrations(version, applied_at)` records
 //! them. A database migrated by a newer build (a version this build does not know) is refused.
 //!
-//! Every state change is one transaction at READ COMMITTED, with the decision made by a
-//! row-level compare-and-set (`UPDATE versions ... WHERE id = $1 AND state = $from`: a writer
-//! that waited for another's row lock re-checks the condition against the committed row, so
-//! exactly one of two concurrent deciders wins and the other gets [`StoreError::Conflict`]),
-//! insert-or-read through `INSERT ... ON CONFLICT DO NOTHING` (which waits for a concurrent
-//! insert of the same key to commit or abort). REPEATABLE READ would add nothing for these
-//! single-row decisions and would fail most concurrent writers with serialization errors: every
-//! write updates the one-row `revision` table. Serialization failures and deadlocks (SQLSTATE
-//! 40001, 40P01) are retried anyway, a bounded number of times ([`MAX_ATTEMPTS`]).
+//! Every state change is one transaction at READ COMMITTED, and writers take turns as SQLite's
+//! do: each write transaction first locks the one-row `revision` table (which every write
+//! updates anyway), so ids are handed out in commit order and writers cannot deadlock. The
+//! decisions do not rely on that lock alone: a transition is a row-level compare-and-set
+//! (`UPDATE versions ... WHERE id = $1 AND state = $from`; at READ COMMITTED a writer that
+//! waited for another's row lock re-checks the condition against the committed row, so exactly
+//! one of two concurrent deciders wins and the other gets [`StoreError::Conflict`]), and
+//! insert-or-read is `INSERT ... ON CONFLICT DO NOTHING` (which waits for a concurrent insert of
+//! the same key to commit or abort, so the row read back is the one that won). REPEATABLE READ
+//! would add nothing for these single-row decisions and would fail concurrent writers with
+//! serialization errors on the `revision` row; it is used only for [`Transfer::export`], whose
+//! reads must all see one snapshot. Serialization failures and deadlocks (SQLSTATE 40001,
+//! 40P01) are retried anyway, a bounded number of times ([`MAX_ATTEMPTS`]).
 //!
 //! # Tests
 //!
@@ -69,8 +73,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{Config, IsolationLevel, NoTls, Row};
 
 use super::{
-    AuditLog, IncidentStore, Inserted, MetaStore, NewVersion, OutboxItem, StoreError, TokenRecord, TokenStore,
-    Transition, VersionStore, WebhookOutbox,
+    AuditLog, Export, IncidentStore, Inserted, MetaStore, NewVersion, OutboxItem, OutboxRow, StoreError, TokenRecord,
+    TokenRow, TokenStore, Transfer, Transition, VersionStore, WebhookOutbox,
 };
 use crate::model::{AuditEvent, BlobFault, IntegrityAlert, State, SyncFailure, VersionRecord, now_ms};
 use crate::vetting::{CapabilitiesJson, VetOutcome};
@@ -226,18 +230,57 @@ async fn after_failure(client: Object, retry: &Retry, attempt: u32) {
     }
 }
 
+/// What kind of transaction a call runs in.
+#[derive(Clone, Copy)]
+struct TxKind {
+    level: IsolationLevel,
+    read_only: bool,
+    /// Take the writers' lock first (see [`lock_writers`]).
+    lock_writers: bool,
+}
+
+/// A state change: READ COMMITTED, under the writers' lock.
+const WRITE: TxKind = TxKind { level: IsolationLevel::ReadCommitted, read_only: false, lock_writers: true };
+/// Several reads that must see one committed state.
+const SNAPSHOT: TxKind = TxKind { level: IsolationLevel::RepeatableRead, read_only: true, lock_writers: false };
+/// Schema changes, which take their own (advisory) lock: the `revision` table may not exist yet.
+const MIGRATION: TxKind = TxKind { level: IsolationLevel::ReadCommitted, read_only: false, lock_writers: false };
+
+/// Writers take turns, as SQLite's do (`BEGIN IMMEDIATE`): every write transaction first locks
+/// the one `revision` row, which every write also updates. So row ids are handed out in commit
+/// order (a reader never sees audit event or outbox row N+1 committed before N, and "the newest
+/// N" by id are the last N committed), the compare-and-sets never wait on each other half-way,
+/// and no two writers can deadlock. Writes are rare; reads take no lock.
+async fn lock_writers(tx: &tokio_postgres::Transaction<'_>) -> Result<(), Fail> {
+    tx.query_one("SELECT n FROM revision WHERE id = 1 FOR UPDATE", &[]).await?;
+    Ok(())
+}
+
 /// Run `$body` (a block using `$tx`, a `&Transaction`, evaluating to `Result<T, Fail>`) in one
-/// READ COMMITTED transaction and commit it; retried on serialization failures, deadlocks and
-/// connections lost before `COMMIT`. Evaluates to `Result<T, StoreError>`.
+/// transaction ([`WRITE`] unless another [`TxKind`] is given) and commit it; retried on
+/// serialization failures, deadlocks and connections lost before `COMMIT`. Evaluates to
+/// `Result<T, StoreError>`.
 macro_rules! in_tx {
     ($pool:expr, |$tx:ident| $body:block) => {
+        in_tx!($pool, WRITE, |$tx| $body)
+    };
+    ($pool:expr, $kind:expr, |$tx:ident| $body:block) => {
         async {
+            let kind: TxKind = $kind;
             let mut attempt = 0u32;
             loop {
                 attempt += 1;
                 let mut client = $pool.get().await.map_err(pool_error)?;
                 let outcome: Result<_, Fail> = async {
-                    let $tx = client.build_transaction().isolation_level(IsolationLevel::ReadCommitted).start().await?;
+                    let $tx = client
+                        .build_transaction()
+                        .isolation_level(kind.level)
+                        .read_only(kind.read_only)
+                        .start()
+                        .await?;
+                    if kind.lock_writers {
+                        lock_writers(&$tx).await?;
+                    }
                     let value: Result<_, Fail> = async {
                         let $tx = &$tx;
                         $body
@@ -437,7 +480,7 @@ fn tls_connector() -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreErro
 /// Apply the migrations the database lacks, in order, in one transaction under an advisory
 /// lock (replicas starting together wait for each other; the second finds nothing to do).
 async fn migrate(pool: &Pool, schema: Option<&str>) -> Result<(), StoreError> {
-    in_tx!(pool, |tx| {
+    in_tx!(pool, MIGRATION, |tx| {
         tx.query_one("SELECT pg_advisory_xact_lock($1)::text", &[&MIGRATION_LOCK]).await?;
         if let Some(schema) = schema {
             // `schema` is a checked plain identifier (valid_schema).
@@ -536,6 +579,51 @@ fn row_to_audit(r: &Row) -> Result<AuditEvent, Fail> {
         rules_version: col(r, 10)?,
     })
 }
+
+fn row_to_alert(r: &Row) -> Result<IntegrityAlert, Fail> {
+    Ok(IntegrityAlert {
+        id: col(r, 0)?,
+        at: col(r, 1)?,
+        kind: col(r, 2)?,
+        slug: col(r, 3)?,
+        version: col(r, 4)?,
+        pinned_sha256: col(r, 5)?,
+        observed_sha256: col(r, 6)?,
+        detail: col(r, 7)?,
+    })
+}
+
+fn row_to_sync_failure(r: &Row) -> Result<SyncFailure, Fail> {
+    Ok(SyncFailure {
+        id: col(r, 0)?,
+        at: col(r, 1)?,
+        upstream: col(r, 2)?,
+        slug: col(r, 3)?,
+        version: col(r, 4)?,
+        error: col(r, 5)?,
+    })
+}
+
+fn row_to_blob_fault(r: &Row) -> Result<BlobFault, Fail> {
+    Ok(BlobFault {
+        slug: col(r, 0)?,
+        version: col(r, 1)?,
+        archive_sha256: col(r, 2)?,
+        at: col(r, 3)?,
+        detail: col(r, 4)?,
+    })
+}
+
+fn attempts(id: i64, n: i64) -> Result<u32, Fail> {
+    u32::try_from(n).map_err(|_| malformed(format!("outbox row {id}: {n} attempts")))
+}
+
+const SELECT_AUDIT: &str =
+    "SELECT id, at, actor, action, slug, version, from_state, to_state, reason, verdict, rules_version FROM audit";
+const SELECT_ALERTS: &str =
+    "SELECT id, at, kind, slug, version, pinned_sha256, observed_sha256, detail FROM alerts ORDER BY id";
+const SELECT_BLOB_FAULTS: &str =
+    "SELECT slug, version, archive_sha256, at, detail FROM blob_faults ORDER BY slug, version";
 
 fn row_to_token(r: &Row) -> Result<TokenRecord, Fail> {
     Ok(TokenRecord { id: col(r, 0)?, name: col(r, 1)?, role: col(r, 2)?, created_at: col(r, 3)?, revoked: col(r, 4)? })
@@ -957,7 +1045,7 @@ impl AuditLog for PgStore {
                 let rows = c
                     .query(
                         "SELECT id, at, actor, action, slug, version, from_state, to_state, reason, verdict, rules_version
-                         FROM (SELECT * FROM audit ORDER BY id DESC LIMIT $1) newest ORDER BY id",
+                         FROM (SELECT * FROM audit ORDER BY id DESC LIMIT $1) AS newest ORDER BY id",
                         &[&limit],
                     )
                     .await?;
@@ -1012,26 +1100,8 @@ impl IncidentStore for PgStore {
     fn alerts(&self) -> Result<Vec<IntegrityAlert>, StoreError> {
         self.call(|pool| async move {
             read!(pool, |c| {
-                let rows = c
-                    .query(
-                        "SELECT id, at, kind, slug, version, pinned_sha256, observed_sha256, detail FROM alerts ORDER BY id",
-                        &[],
-                    )
-                    .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(IntegrityAlert {
-                            id: col(r, 0)?,
-                            at: col(r, 1)?,
-                            kind: col(r, 2)?,
-                            slug: col(r, 3)?,
-                            version: col(r, 4)?,
-                            pinned_sha256: col(r, 5)?,
-                            observed_sha256: col(r, 6)?,
-                            detail: col(r, 7)?,
-                        })
-                    })
-                    .collect()
+                let rows = c.query(SELECT_ALERTS, &[]).await?;
+                rows.iter().map(row_to_alert).collect()
             })
         })
     }
@@ -1086,23 +1156,8 @@ impl IncidentStore for PgStore {
     fn blob_faults(&self) -> Result<Vec<BlobFault>, StoreError> {
         self.call(|pool| async move {
             read!(pool, |c| {
-                let rows = c
-                    .query(
-                        "SELECT slug, version, archive_sha256, at, detail FROM blob_faults ORDER BY slug, version",
-                        &[],
-                    )
-                    .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(BlobFault {
-                            slug: col(r, 0)?,
-                            version: col(r, 1)?,
-                            archive_sha256: col(r, 2)?,
-                            at: col(r, 3)?,
-                            detail: col(r, 4)?,
-                        })
-                    })
-                    .collect()
+                let rows = c.query(SELECT_BLOB_FAULTS, &[]).await?;
+                rows.iter().map(row_to_blob_fault).collect()
             })
         })
     }
@@ -1160,18 +1215,7 @@ impl IncidentStore for PgStore {
                         &[&limit],
                     )
                     .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(SyncFailure {
-                            id: col(r, 0)?,
-                            at: col(r, 1)?,
-                            upstream: col(r, 2)?,
-                            slug: col(r, 3)?,
-                            version: col(r, 4)?,
-                            error: col(r, 5)?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(row_to_sync_failure).collect()
             })
         })
     }
@@ -1268,14 +1312,12 @@ impl WebhookOutbox for PgStore {
                 rows.iter()
                     .map(|r| {
                         let id: i64 = col(r, 0)?;
-                        let attempts: i64 = col(r, 4)?;
                         Ok(OutboxItem {
                             id,
                             target: col(r, 1)?,
                             event: col(r, 2)?,
                             payload: col(r, 3)?,
-                            attempts: u32::try_from(attempts)
-                                .map_err(|_| malformed(format!("outbox row {id}: {attempts} attempts")))?,
+                            attempts: attempts(id, col(r, 4)?)?,
                             event_id: col::<Option<String>>(r, 5)?.unwrap_or_else(|| format!("outbox-{id}")),
                         })
                     })
@@ -1306,6 +1348,243 @@ impl WebhookOutbox for PgStore {
                     &[&id, &next_attempt_at, &error],
                 )
                 .await?;
+                Ok(())
+            })
+        })
+    }
+}
+
+/// The tables with a serial id, whose sequences an import moves past the ids it wrote.
+const SERIAL_TABLES: &[&str] = &["versions", "audit", "alerts", "sync_failures", "tokens", "webhook_outbox"];
+
+impl Transfer for PgStore {
+    fn export(&self) -> Result<Export, StoreError> {
+        self.call(|pool| async move {
+            // One REPEATABLE READ transaction: every table as of one snapshot, while writers go on.
+            in_tx!(pool, SNAPSHOT, |tx| {
+                let mut e = Export::default();
+                for r in tx.query(concat!("SELECT ", version_cols!(), " FROM versions ORDER BY id"), &[]).await? {
+                    e.versions.push(row_to_version(&r)?);
+                }
+                for r in tx.query(&format!("{SELECT_AUDIT} ORDER BY id"), &[]).await? {
+                    e.audit.push(row_to_audit(&r)?);
+                }
+                for r in tx.query(SELECT_ALERTS, &[]).await? {
+                    e.alerts.push(row_to_alert(&r)?);
+                }
+                let failures = "SELECT id, at, upstream, slug, version, error FROM sync_failures ORDER BY id";
+                for r in tx.query(failures, &[]).await? {
+                    e.sync_failures.push(row_to_sync_failure(&r)?);
+                }
+                let tokens = "SELECT id, name, role, token_sha256, created_at, revoked_at FROM tokens ORDER BY id";
+                for r in tx.query(tokens, &[]).await? {
+                    e.tokens.push(TokenRow {
+                        id: col(&r, 0)?,
+                        name: col(&r, 1)?,
+                        role: col(&r, 2)?,
+                        token_sha256: col(&r, 3)?,
+                        created_at: col(&r, 4)?,
+                        revoked_at: col(&r, 5)?,
+                    });
+                }
+                let outbox = "SELECT id, created_at, url, event, payload, attempts, next_attempt_at, delivered_at,
+                    last_error, event_id FROM webhook_outbox ORDER BY id";
+                for r in tx.query(outbox, &[]).await? {
+                    let id: i64 = col(&r, 0)?;
+                    e.outbox.push(OutboxRow {
+                        id,
+                        created_at: col(&r, 1)?,
+                        target: col(&r, 2)?,
+                        event: col(&r, 3)?,
+                        payload: col(&r, 4)?,
+                        attempts: attempts(id, col(&r, 5)?)?,
+                        next_attempt_at: col(&r, 6)?,
+                        delivered_at: col(&r, 7)?,
+                        last_error: col(&r, 8)?,
+                        event_id: col::<Option<String>>(&r, 9)?.unwrap_or_else(|| format!("outbox-{id}")),
+                    });
+                }
+                for r in tx.query(SELECT_BLOB_FAULTS, &[]).await? {
+                    e.blob_faults.push(row_to_blob_fault(&r)?);
+                }
+                Ok(e)
+            })
+        })
+    }
+
+    fn import(&self, e: &Export) -> Result<(), StoreError> {
+        // The columns the rows need, converted and checked before the transaction: a size out
+        // of range is malformed input, not a database error.
+        let mut versions = Vec::with_capacity(e.versions.len());
+        for v in &e.versions {
+            let files = serde_json::to_string(&v.files).map_err(|x| StoreError::Malformed(x.to_string()))?;
+            let codes = serde_json::to_string(&v.reason_codes).map_err(|x| StoreError::Malformed(x.to_string()))?;
+            let caps = v
+                .capabilities
+                .as_ref()
+                .map(CapabilitiesJson::to_json)
+                .transpose()
+                .map_err(|x| StoreError::Malformed(x.to_string()))?;
+            let size = i64::try_from(v.archive_size)
+                .map_err(|_| StoreError::Malformed(format!("archive size {} is too large", v.archive_size)))?;
+            versions.push((v.clone(), files, codes, caps, size));
+        }
+        let e = e.clone();
+        self.call(move |pool| async move {
+            in_tx!(pool, |tx| {
+                let held = tx
+                    .query_one(
+                        "SELECT (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM tokens)",
+                        &[],
+                    )
+                    .await?;
+                if col::<i64>(&held, 0)? > 0 {
+                    return Err(Fail::Store(StoreError::AlreadyExists("a mirror in the target database".into())));
+                }
+                // Each statement prepared once: one round trip per row.
+                let st = tx
+                    .prepare(concat!(
+                        "INSERT INTO versions (",
+                        version_cols!(),
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                         $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+                    ))
+                    .await?;
+                for (v, files, codes, caps, size) in &versions {
+                    let verdict = v.verdict.map(|x| x.as_str());
+                    tx.execute(
+                        &st,
+                        &[
+                            &v.id,
+                            &v.slug,
+                            &v.version,
+                            &v.owner,
+                            &v.display_name,
+                            &v.summary,
+                            &v.changelog,
+                            &v.published_at,
+                            &v.fetched_at,
+                            &v.decided_at,
+                            &v.source,
+                            &v.archive_sha256,
+                            size,
+                            &v.tree_digest,
+                            &v.fingerprint,
+                            &v.fingerprint_installed,
+                            files,
+                            &v.state.as_str(),
+                            &v.state_reason,
+                            &verdict,
+                            &v.rules_version,
+                            codes,
+                            caps,
+                            &v.report_json,
+                            &v.signature,
+                            &v.metadata_json,
+                            &v.license,
+                        ],
+                    )
+                    .await?;
+                }
+                let st = tx
+                    .prepare(
+                        "INSERT INTO audit (id, at, actor, action, slug, version, from_state, to_state, reason, verdict,
+                           rules_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .await?;
+                for a in &e.audit {
+                    tx.execute(
+                        &st,
+                        &[
+                            &a.id,
+                            &a.at,
+                            &a.actor,
+                            &a.action,
+                            &a.slug,
+                            &a.version,
+                            &a.from_state,
+                            &a.to_state,
+                            &a.reason,
+                            &a.verdict,
+                            &a.rules_version,
+                        ],
+                    )
+                    .await?;
+                }
+                let st = tx
+                    .prepare(
+                        "INSERT INTO alerts (id, at, kind, slug, version, pinned_sha256, observed_sha256, detail)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .await?;
+                for a in &e.alerts {
+                    tx.execute(
+                        &st,
+                        &[&a.id, &a.at, &a.kind, &a.slug, &a.version, &a.pinned_sha256, &a.observed_sha256, &a.detail],
+                    )
+                    .await?;
+                }
+                let st = tx
+                    .prepare(
+                        "INSERT INTO sync_failures (id, at, upstream, slug, version, error) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .await?;
+                for f in &e.sync_failures {
+                    tx.execute(&st, &[&f.id, &f.at, &f.upstream, &f.slug, &f.version, &f.error]).await?;
+                }
+                let st = tx
+                    .prepare(
+                        "INSERT INTO tokens (id, name, role, token_sha256, created_at, revoked_at)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .await?;
+                for t in &e.tokens {
+                    tx.execute(&st, &[&t.id, &t.name, &t.role, &t.token_sha256, &t.created_at, &t.revoked_at]).await?;
+                }
+                let st = tx
+                    .prepare(
+                        "INSERT INTO webhook_outbox (id, created_at, url, event, payload, attempts, next_attempt_at,
+                           delivered_at, last_error, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .await?;
+                for o in &e.outbox {
+                    tx.execute(
+                        &st,
+                        &[
+                            &o.id,
+                            &o.created_at,
+                            &o.target,
+                            &o.event,
+                            &o.payload,
+                            &i64::from(o.attempts),
+                            &o.next_attempt_at,
+                            &o.delivered_at,
+                            &o.last_error,
+                            &o.event_id,
+                        ],
+                    )
+                    .await?;
+                }
+                let st = tx
+                    .prepare(
+                        "INSERT INTO blob_faults (slug, version, archive_sha256, at, detail) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .await?;
+                for f in &e.blob_faults {
+                    tx.execute(&st, &[&f.slug, &f.version, &f.archive_sha256, &f.at, &f.detail]).await?;
+                }
+                // New rows are numbered after the imported ones (explicit ids do not move a
+                // sequence). `table` is one of our own constant names.
+                for table in SERIAL_TABLES {
+                    tx.query_one(
+                        &format!(
+                            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                             COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                        ),
+                        &[],
+                    )
+                    .await?;
+                }
                 Ok(())
             })
         })

@@ -633,6 +633,9 @@ mod pg {
         fn handle(&self) -> Arc<dyn MetaStore> {
             Arc::new(self.store())
         }
+        fn fresh(&self) -> Box<dyn super::Database> {
+            Box::new(db())
+        }
     }
 
     pub fn db() -> PgDb {
