@@ -385,16 +385,22 @@ impl PgStore {
         }
         // Dead peers are noticed within minutes, not the kernel's default two hours.
         config.keepalives(true).keepalives_idle(Duration::from_secs(60));
-        let mut options = config.get_options().map(str::to_owned).unwrap_or_default();
-        options.push_str(&format!(
-            " -c statement_timeout={} -c idle_in_transaction_session_timeout={}",
+        // Server settings for every session: our timeouts first, so that the URL's own
+        // `options` (e.g. `options=-c%20statement_timeout%3D5000`) override them; the schema
+        // of `connect_with_schema` last, so nothing overrides it.
+        let mut options = format!(
+            "-c statement_timeout={} -c idle_in_transaction_session_timeout={}",
             STATEMENT_TIMEOUT.as_millis(),
             IDLE_IN_TRANSACTION_TIMEOUT.as_millis()
-        ));
+        );
+        if let Some(own) = config.get_options() {
+            options.push(' ');
+            options.push_str(own);
+        }
         if let Some(schema) = schema {
             options.push_str(&format!(" -c search_path={schema}"));
         }
-        config.options(options.trim_start());
+        config.options(&options);
 
         let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
         let manager = if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {

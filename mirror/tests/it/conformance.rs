@@ -759,6 +759,30 @@ mod postgres_only {
         no_postgres,
         ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env"
     )]
+    fn a_stuck_database_fails_the_call_instead_of_hanging_it() {
+        let db = pg::db();
+        // The URL's own server options override the store's timeouts: half a second here.
+        let url = pg::with_param(&db.url, "options", "-c%20statement_timeout%3D500");
+        let s = PgStore::connect_with_schema(&url, &db.schema).unwrap();
+        insert(&s, "weather", "1.0.0");
+        // Another session holds the writers' lock (the revision row) and does not let go.
+        let raw = pg::Raw::new(&db);
+        raw.rt.block_on(raw.client.batch_execute("BEGIN; SELECT n FROM revision WHERE id = 1 FOR UPDATE")).unwrap();
+        let t = std::time::Instant::now();
+        let err = s.revoke_token("nobody").unwrap_err();
+        assert!(err.to_string().contains("statement timeout"), "{err}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(10), "{:?}", t.elapsed());
+        // Reads take no lock and go on meanwhile; writes do once the lock is released.
+        assert!(s.get_version("weather", "1.0.0").unwrap().is_some());
+        raw.rt.block_on(raw.client.batch_execute("ROLLBACK")).unwrap();
+        insert(&s, "weather", "2.0.0");
+    }
+
+    #[test]
+    #[cfg_attr(
+        no_postgres,
+        ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env"
+    )]
     fn calls_from_inside_an_async_context_do_not_panic() {
         let db = pg::db();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -830,6 +854,9 @@ mod postgres_only {
             let err = PgStore::connect(&bad).unwrap_err().to_string();
             assert!(!err.contains(&password), "{err}");
         }
+        // sslmode=require goes through rustls; this server has no TLS, which is an error, not plain text.
+        let err = PgStore::connect(&pg::with_param(&url, "sslmode", "require")).unwrap_err().to_string();
+        assert!(!err.contains(&password) && err.to_lowercase().contains("tls"), "{err}");
         let err = PgStore::connect("mysql://root:hunter2@localhost/db").unwrap_err().to_string();
         assert!(!err.contains("hunter2") && err.contains("postgres://"), "{err}");
         // Nothing listens on port 1: a prompt error, not a hang.
