@@ -208,6 +208,9 @@ fn classify(f: Fail, closed: bool) -> (StoreError, Retry) {
         Fail::Pg(e) if is_connection_lost(&e, closed) => (pg_error(&e), Retry::Reconnect),
         Fail::Pg(e) => (pg_error(&e), Retry::No),
         Fail::Commit(e) if is_serialization(&e) => (pg_error(&e), Retry::Again),
+        // The server answered with an error (a deferred trigger failed, a timeout): rolled back.
+        Fail::Commit(e) if e.as_db_error().is_some() => (pg_error(&e), Retry::No),
+        // No answer: the commit may have happened or not, so it is not repeated.
         Fail::Commit(e) => (
             StoreError::backend(
                 BACKEND,

@@ -783,6 +783,57 @@ mod postgres_only {
         no_postgres,
         ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env"
     )]
+    fn a_write_cut_off_before_commit_is_retried_on_a_new_connection() {
+        let db = pg::db();
+        let app = format!("skillscan_{}", db.schema);
+        let url = pg::with_param(&db.url, "application_name", &app);
+        let s = Arc::new(PgStore::connect_with_schema(&url, &db.schema).unwrap());
+        insert(&*s, "weather", "1.0.0");
+        // Hold the writers' lock, so the store's write waits inside its transaction.
+        let holder = pg::Raw::new(&db);
+        holder
+            .rt
+            .block_on(holder.client.batch_execute("BEGIN; SELECT n FROM revision WHERE id = 1 FOR UPDATE"))
+            .unwrap();
+        let watcher = pg::Raw::new(&db);
+        // The store's sessions waiting for a lock.
+        let waiters = || -> Vec<i32> {
+            let sql = format!(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = '{app}' AND wait_event_type = 'Lock'"
+            );
+            watcher.rt.block_on(watcher.client.query(&sql, &[])).unwrap().iter().map(|r| r.get(0)).collect()
+        };
+        let writer = {
+            let s = s.clone();
+            std::thread::spawn(move || s.insert_version(&super::new_version("weather", "2.0.0", 'b'), "t", "r"))
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let first = loop {
+            if let Some(pid) = waiters().first() {
+                break *pid;
+            }
+            assert!(std::time::Instant::now() < deadline, "the store's write never waited for the lock");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(watcher.count(&format!("SELECT COUNT(pg_terminate_backend({first}))")), 1);
+        // The write comes back on another connection and waits again; then the lock is freed.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !waiters().iter().any(|p| *p != first) {
+            assert!(std::time::Instant::now() < deadline, "the cut-off write was not retried");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        holder.rt.block_on(holder.client.batch_execute("ROLLBACK")).unwrap();
+        assert!(matches!(writer.join().unwrap().unwrap(), skillscan_mirror::store::Inserted::New(_)));
+        assert_eq!(s.versions_of("weather").unwrap().len(), 2);
+        let fetches = s.audit(None).unwrap().into_iter().filter(|e| e.action == "fetch").count();
+        assert_eq!(fetches, 2, "the retried write is audited once");
+    }
+
+    #[test]
+    #[cfg_attr(
+        no_postgres,
+        ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env"
+    )]
     fn calls_from_inside_an_async_context_do_not_panic() {
         let db = pg::db();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
