@@ -385,7 +385,7 @@ fn scrub(message: &str, secrets: &[String]) -> String {
     if out.len() > MAX {
         let cut = (0..=MAX).rev().find(|i| out.is_char_boundary(*i)).unwrap_or(0);
         out.truncate(cut);
-        out.push_str("…");
+        out.push('…');
     }
     out
 }
