@@ -3,6 +3,7 @@
 
 mod api;
 mod backup;
+mod blob_conformance;
 mod common;
 mod crash;
 mod fake_upstream;

@@ -1,0 +1,223 @@
+//! One contract, every blob backend: the same checks run against the file store and the S3
+//! store (a real S3-compatible server: `.ci/garage.sh start DIR`, then `source DIR/env`), each
+//! check its own test (`fs::put_get_roundtrip`, `s3::put_get_roundtrip`, …).
+//!
+//! The S3 tests use a fresh random prefix in `SKILLSCAN_S3_URL`'s bucket, so they never see
+//! each other's blobs (or a previous run's). They are ignored when `SKILLSCAN_S3_URL` was
+//! not set at build time (see `mirror/build.rs`) and fail without it when
+//! `SKILLSCAN_REQUIRE_S3=1`.
+
+use std::sync::{Arc, Barrier};
+
+use skillscan_mirror::archive::sha256_hex;
+use skillscan_mirror::store::blobs::FsBlobStore;
+use skillscan_mirror::store::s3::{S3BlobStore, S3Options};
+use skillscan_mirror::store::{BlobStore, StoreError};
+
+/// Writes bytes at a blob's key behind the store's back (bit rot, a hostile writer).
+type Plant = Box<dyn Fn(&str, &[u8])>;
+
+/// A backend under test.
+pub struct Subject {
+    store: Arc<dyn BlobStore>,
+    plant: Plant,
+    /// Whether a blob, once stored, is never replaced (S3: conditional create), or a
+    /// rotten one is replaced by `put` of the right bytes (the file store: how
+    /// re-ingesting the identical bytes restores a blob).
+    write_once: bool,
+    /// Whatever must outlive the test (the file store's directory).
+    _keep: Option<tempfile::TempDir>,
+}
+
+fn fs_subject() -> Option<Subject> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FsBlobStore::open(dir.path()).unwrap());
+    let at = store.clone();
+    let plant = move |sha: &str, bytes: &[u8]| {
+        let path = at.path_of(sha);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    Some(Subject { store, plant: Box::new(plant), write_once: false, _keep: Some(dir) })
+}
+
+const NO_S3: &str = "SKILLSCAN_S3_URL not set (start one with .ci/garage.sh start DIR)";
+
+fn s3_subject() -> Option<Subject> {
+    let Some(url) = std::env::var("SKILLSCAN_S3_URL").ok().filter(|u| !u.is_empty()) else {
+        if std::env::var("SKILLSCAN_REQUIRE_S3").is_ok_and(|v| v == "1") {
+            panic!(
+                "{NO_S3}, and SKILLSCAN_REQUIRE_S3=1 requires the S3 tests to run: \
+                 `bash .ci/garage.sh start DIR && source DIR/env`"
+            );
+        }
+        eprintln!("skipped: {NO_S3}");
+        return None;
+    };
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).unwrap();
+    let url = format!("{}/conformance-{}", url.trim_end_matches('/'), hex::encode(nonce));
+    let store = Arc::new(S3BlobStore::from_url(&url, &S3Options::default()).unwrap());
+    // A plain (overwriting) put with the raw client, driven by a runtime of the test's own.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let at = store.clone();
+    let plant = move |sha: &str, bytes: &[u8]| {
+        let key = at.key_of(sha).unwrap();
+        let client = at.client();
+        let payload = object_store::PutPayload::from(bytes.to_vec());
+        rt.block_on(object_store::ObjectStoreExt::put(&*client, &key, payload)).unwrap();
+    };
+    Some(Subject { store, plant: Box::new(plant), write_once: true, _keep: None })
+}
+
+pub fn put_get_roundtrip(s: Subject) {
+    let bytes = b"a skill archive, more or less";
+    let h = s.store.put(bytes).unwrap();
+    assert_eq!(h, sha256_hex(bytes));
+    assert_eq!(s.store.get(&h).unwrap(), bytes);
+}
+
+pub fn put_is_idempotent(s: Subject) {
+    let h = s.store.put(b"twice").unwrap();
+    assert_eq!(s.store.put(b"twice").unwrap(), h);
+    assert_eq!(s.store.get(&h).unwrap(), b"twice");
+    assert_eq!(s.store.list().unwrap(), vec![h]);
+}
+
+pub fn concurrent_puts_of_the_same_bytes(s: Subject) {
+    let bytes = vec![7u8; 64 * 1024];
+    let barrier = Barrier::new(8);
+    let hashes: Vec<Result<String, StoreError>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    s.store.put(&bytes)
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    for h in &hashes {
+        assert_eq!(h.as_ref().unwrap(), &sha256_hex(&bytes), "{hashes:?}");
+    }
+    assert_eq!(s.store.list().unwrap(), vec![sha256_hex(&bytes)], "one object");
+    assert_eq!(s.store.get(&sha256_hex(&bytes)).unwrap(), bytes);
+}
+
+pub fn unknown_hash_is_missing(s: Subject) {
+    let h = sha256_hex(b"never stored");
+    assert!(matches!(s.store.get(&h), Err(StoreError::BlobMissing(x)) if x == h));
+    assert!(!s.store.contains(&h).unwrap());
+}
+
+pub fn planted_bytes_are_never_served(s: Subject) {
+    let right = b"the pinned archive".as_slice();
+    let h = sha256_hex(right);
+    (s.plant)(&h, b"something else entirely");
+    match s.store.get(&h) {
+        Err(StoreError::BlobCorrupt(x)) => assert_eq!(x, h),
+        other => panic!("planted bytes: expected BlobCorrupt, got {other:?}"),
+    }
+    // `put` of the right bytes never reports success while the wrong bytes stay in place.
+    let put = s.store.put(right);
+    if s.write_once {
+        assert!(matches!(&put, Err(StoreError::BlobCorrupt(x)) if *x == h), "write-once put: {put:?}");
+        assert!(matches!(s.store.get(&h), Err(StoreError::BlobCorrupt(_))), "the planted bytes stay, refused");
+    } else {
+        assert_eq!(put.unwrap(), h);
+        assert_eq!(s.store.get(&h).unwrap(), right, "a put that succeeds has replaced them");
+    }
+}
+
+pub fn contains_what_was_put(s: Subject) {
+    let h = sha256_hex(b"here");
+    assert!(!s.store.contains(&h).unwrap());
+    s.store.put(b"here").unwrap();
+    assert!(s.store.contains(&h).unwrap());
+}
+
+pub fn list_returns_exactly_the_stored_hashes(s: Subject) {
+    assert_eq!(s.store.list().unwrap(), Vec::<String>::new());
+    let mut want: Vec<String> = (0..5).map(|i| s.store.put(format!("blob {i}").as_bytes()).unwrap()).collect();
+    s.store.put(b"blob 0").unwrap();
+    want.sort();
+    assert_eq!(s.store.list().unwrap(), want);
+}
+
+pub fn malformed_hashes_are_refused(s: Subject) {
+    let h = s.store.put(b"real").unwrap();
+    let upper = h.to_uppercase();
+    let long = format!("{h}0");
+    let slashed = format!("{}/{}", &h[..2], &h[3..]);
+    for bad in [
+        "../x",
+        "../../etc/passwd",
+        "",
+        &upper,
+        &h[..63],
+        &h[..8],
+        long.as_str(),
+        slashed.as_str(),
+        "g".repeat(64).as_str(),
+    ] {
+        assert!(
+            matches!(s.store.get(bad), Err(StoreError::BlobMissing(_))),
+            "get({bad:?}) must be refused, not looked up"
+        );
+        assert!(!s.store.contains(bad).unwrap(), "contains({bad:?})");
+    }
+    assert_eq!(s.store.get(&h).unwrap(), b"real");
+}
+
+pub fn empty_blob(s: Subject) {
+    let h = s.store.put(b"").unwrap();
+    assert_eq!(h, sha256_hex(b""));
+    assert_eq!(s.store.get(&h).unwrap(), b"");
+    assert!(s.store.contains(&h).unwrap());
+    assert_eq!(s.store.list().unwrap(), vec![h]);
+}
+
+pub fn five_mib_blob(s: Subject) {
+    // Not one repeated byte: a store that mangled or truncated a chunk would still differ.
+    let bytes: Vec<u8> = (0..5 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let h = s.store.put(&bytes).unwrap();
+    assert_eq!(h, sha256_hex(&bytes));
+    assert!(s.store.get(&h).unwrap() == bytes, "5 MiB round trip");
+}
+
+/// Every check above as a `#[test]` of `$backend`, built by `$factory` (which returns
+/// `None` to skip), with `$attr` on each test.
+macro_rules! conformance {
+    ($backend:ident, $factory:ident, #[$attr:meta]) => {
+        mod $backend {
+            conformance!(@tests $factory, $attr,
+                put_get_roundtrip,
+                put_is_idempotent,
+                concurrent_puts_of_the_same_bytes,
+                unknown_hash_is_missing,
+                planted_bytes_are_never_served,
+                contains_what_was_put,
+                list_returns_exactly_the_stored_hashes,
+                malformed_hashes_are_refused,
+                empty_blob,
+                five_mib_blob,
+            );
+        }
+    };
+    (@tests $factory:ident, $attr:meta, $($check:ident),+ $(,)?) => {
+        $(
+            #[test]
+            #[$attr]
+            fn $check() {
+                if let Some(subject) = super::$factory() {
+                    super::$check(subject);
+                }
+            }
+        )+
+    };
+}
+
+// `cfg_attr(any(), …)` never applies: the file store's tests always run.
+conformance!(fs, fs_subject, #[cfg_attr(any(), ignore)]);
+conformance!(s3, s3_subject, #[cfg_attr(no_s3, ignore = "SKILLSCAN_S3_URL not set (start one with .ci/garage.sh start DIR)")]);
