@@ -1,10 +1,12 @@
 //! Blobs in S3-compatible object storage (AWS S3, Garage, MinIO, R2, …) through
 //! `object_store`, so several mirror replicas can share one blob store.
 //!
-//! Keys are `{prefix}/sha256/{first two hex}/{hex}`. Blobs stay write-once: `put` uses a
-//! conditional create (`If-None-Match: *`), and when the key is taken it reads the object
-//! back and checks its hash instead of overwriting it, so bytes someone planted under a
-//! hash are reported ([`StoreError::BlobCorrupt`]) and never papered over. Every `get`
+//! Keys are `{prefix}/sha256/{first two hex}/{hex}`. Blobs stay write-once: `put` reads
+//! the key first and then uses a conditional create (`If-None-Match: *`); when the key is
+//! taken it checks the object's hash instead of overwriting it, so bytes someone planted
+//! under a hash are reported ([`StoreError::BlobCorrupt`]) and never papered over. (Unlike
+//! the file store, which replaces a rotten blob on `put` of the identical bytes: here an
+//! operator deletes the bad object first.) Every `get`
 //! hashes what it read before returning it, and reads at most
 //! [`S3Options::max_blob_bytes`], so a hostile or rotten object is neither served nor able
 //! to exhaust memory.
@@ -184,12 +186,10 @@ impl S3BlobStore {
         Ok(self.root.clone().join(&sha256[..2]).join(sha256))
     }
 
-    /// The underlying client, for tests and tools that need to reach past the blob
-    /// protocol (planting bytes to check that they are caught).
-    pub fn client(&self) -> Arc<dyn ObjectStore> {
-        self.store.clone()
-    }
-
+    /// No accessor to the client itself: its connection pool is driven by the `s3-io`
+    /// runtime, and a connection opened from another runtime would be pooled with its I/O
+    /// tied to that runtime, hanging whichever request picks it up next. Tools that need to
+    /// reach past the blob protocol build a client of their own for [`Self::bucket`].
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
@@ -280,6 +280,18 @@ impl BlobStore for S3BlobStore {
         }
         let hex = sha256_hex(bytes);
         let key = self.key_of(&hex)?;
+        // Look first, then create. Not every S3-compatible server honours the conditional
+        // create: Garage 2.5 ignores `If-None-Match: *` and overwrites. Reading first means
+        // such a server still never has wrong bytes papered over (they are reported as
+        // corrupt, like below); what remains there is a race with another writer in the
+        // instant between the read and the write, which can only ever write bytes that hash
+        // to this key (everything we write is content-addressed). On servers that honour
+        // the condition (AWS S3, MinIO, R2) the create below closes that gap too.
+        match self.get(&hex) {
+            Ok(_) => return Ok(hex),
+            Err(StoreError::BlobMissing(_)) => {}
+            Err(e) => return Err(e),
+        }
         let payload = PutPayload::from(bytes.to_vec());
         // A few rounds for the case where a concurrent writer's create won but its object
         // is not readable yet (S3 answers 409 to a conditional create while another one
