@@ -27,6 +27,8 @@ pub struct Subject {
     write_once: bool,
     /// Whatever must outlive the test (the file store's directory).
     _keep: Option<tempfile::TempDir>,
+    /// The S3 store's URL, random prefix included.
+    url: Option<String>,
 }
 
 fn fs_subject() -> Option<Subject> {
@@ -38,7 +40,7 @@ fn fs_subject() -> Option<Subject> {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
     };
-    Some(Subject { store, plant: Box::new(plant), write_once: false, _keep: Some(dir) })
+    Some(Subject { store, plant: Box::new(plant), write_once: false, _keep: Some(dir), url: None })
 }
 
 const NO_S3: &str = "SKILLSCAN_S3_URL not set (start one with .ci/garage.sh start DIR)";
@@ -68,7 +70,7 @@ fn s3_subject() -> Option<Subject> {
         let payload = object_store::PutPayload::from(bytes.to_vec());
         rt.block_on(object_store::ObjectStoreExt::put(&client, &key, payload)).unwrap();
     };
-    Some(Subject { store, plant: Box::new(plant), write_once: true, _keep: None })
+    Some(Subject { store, plant: Box::new(plant), write_once: true, _keep: None, url: Some(url) })
 }
 
 pub fn put_get_roundtrip(s: Subject) {
@@ -243,4 +245,48 @@ fn s3_errors_name_no_credentials_or_queries() {
         assert!(secret.is_empty() || !message.contains(&secret), "{var} in: {message}");
     }
     eprintln!("{message}");
+}
+
+/// S3 only: the size cap holds both ways. An object at a blob's key that is larger than
+/// `max_blob_bytes` is refused by `get` (an error, never its bytes), and `put` refuses a
+/// blob over the cap rather than store what it could not read back.
+#[test]
+#[cfg_attr(no_s3, ignore = "SKILLSCAN_S3_URL not set (start one with .ci/garage.sh start DIR)")]
+fn s3_size_cap() {
+    let Some(s) = s3_subject() else { return };
+    let big = vec![1u8; 4096];
+    let h = s.store.put(&big).unwrap();
+    // The same prefix through a store with a smaller cap.
+    let url = s.url.clone().unwrap();
+    let small = S3BlobStore::from_url(&url, &S3Options { max_blob_bytes: 1024, ..S3Options::default() }).unwrap();
+    assert!(small.contains(&h).unwrap(), "same prefix");
+    let got = small.get(&h);
+    assert!(matches!(&got, Err(StoreError::Backend { message, .. }) if message.contains("over 1024 bytes")), "{got:?}");
+    assert!(matches!(small.put(&big), Err(StoreError::Backend { .. })));
+    assert_eq!(small.get(&small.put(&big[..1024]).unwrap()).unwrap(), &big[..1024]);
+}
+
+/// S3 only: the sync calls work from everywhere the mirror makes them: plain threads, the
+/// blocking pool (`spawn_blocking`, as the registry routes do), and even directly on an
+/// async worker thread, where a `block_on` of the caller's would panic.
+#[test]
+#[cfg_attr(no_s3, ignore = "SKILLSCAN_S3_URL not set (start one with .ci/garage.sh start DIR)")]
+fn s3_called_from_async_code() {
+    let Some(s) = s3_subject() else { return };
+    let store = s.store.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async move {
+        let h = {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || store.put(b"from the blocking pool")).await.unwrap().unwrap()
+        };
+        let direct = tokio::spawn({
+            let (store, h) = (store.clone(), h.clone());
+            async move { store.get(&h) }
+        });
+        assert_eq!(direct.await.unwrap().unwrap(), b"from the blocking pool");
+        // Dropped inside async code: shutting its runtime down must not panic.
+        drop(store);
+    });
+    drop(s);
 }
