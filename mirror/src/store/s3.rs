@@ -143,17 +143,18 @@ impl S3BlobStore {
                 .collect();
         // Timeouts through `with_config`, which (unlike `with_client_options`) keeps the
         // client settings read from the environment, such as AWS_ALLOW_HTTP.
-        let secs = |d: Duration| format!("{}ms", d.as_millis().max(1));
+        let ms = |d: Duration| format!("{}ms", d.as_millis().max(1));
         let b = b
-            .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout), secs(opts.connect_timeout))
-            .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), secs(opts.request_timeout))
+            .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout), ms(opts.connect_timeout))
+            .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), ms(opts.request_timeout))
             .with_retry(RetryConfig {
                 backoff: BackoffConfig::default(),
                 max_retries: opts.max_retries,
                 retry_timeout: opts.retry_timeout,
             })
-            // Write-once depends on it; an AWS_CONDITIONAL_PUT=disabled in the environment
-            // must not quietly turn creates into overwrites (they would fail instead).
+            // The conditional create `put` relies on; an AWS_CONDITIONAL_PUT=disabled in the
+            // environment would make every put fail (object_store refuses a create it
+            // cannot make conditional).
             .with_conditional_put(S3ConditionalPut::ETagMatch);
         let store = b.build().map_err(|e| StoreError::backend(BACKEND, scrub(&e.to_string(), &secrets)))?;
         let rt = tokio::runtime::Builder::new_multi_thread()

@@ -290,3 +290,30 @@ fn s3_called_from_async_code() {
     });
     drop(s);
 }
+
+/// S3 only: a server that is not there is an error (not a missing blob) within the bounded
+/// retries, naming the endpoint; the explicit endpoint option overrides AWS_ENDPOINT_URL.
+#[test]
+#[cfg_attr(no_s3, ignore = "SKILLSCAN_S3_URL not set (start one with .ci/garage.sh start DIR)")]
+fn s3_unreachable_endpoint_fails_fast() {
+    if s3_subject().is_none() {
+        return;
+    }
+    // A port that was free a moment ago: connections are refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let opts = S3Options {
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        allow_http: true,
+        max_retries: 1,
+        retry_timeout: std::time::Duration::from_secs(5),
+        ..S3Options::default()
+    };
+    let store = S3BlobStore::from_url("s3://skillscan-test", &opts).unwrap();
+    let started = std::time::Instant::now();
+    let err = store.get(&sha256_hex(b"anything")).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(
+        matches!(&err, StoreError::Backend { backend: "s3", message } if message.contains(&format!("127.0.0.1:{port}"))),
+        "{err:?}"
+    );
+}
