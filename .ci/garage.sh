@@ -17,9 +17,18 @@ GARAGE="${GARAGE_BIN:-garage}"
 
 usage() { echo "usage: $0 start DIR | stop DIR" >&2; exit 2; }
 
-# A TCP port on 127.0.0.1 that nobody listens on right now.
+# A TCP port on 127.0.0.1 that nobody listens on right now: the kernel's pick when python3
+# is there, else a random high port that refuses a connection.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  if command -v python3 >/dev/null; then
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    return
+  fi
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
 }
 
 random_hex() {
