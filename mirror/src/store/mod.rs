@@ -10,6 +10,7 @@
 //! row pointing at a missing blob, and never loses a committed approval.
 
 pub mod blobs;
+pub mod s3;
 pub mod sqlite;
 
 use thiserror::Error;
