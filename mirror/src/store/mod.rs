@@ -11,6 +11,7 @@
 
 pub mod blobs;
 pub mod postgres;
+pub mod s3;
 pub mod sqlite;
 
 use thiserror::Error;

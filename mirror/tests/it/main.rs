@@ -3,6 +3,7 @@
 
 mod api;
 mod backup;
+mod blob_conformance;
 mod common;
 mod conformance;
 mod crash;
