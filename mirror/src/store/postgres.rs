@@ -376,9 +376,15 @@ impl PgStore {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(StoreError::backend(BACKEND, "the database URL must start with postgres:// or postgresql://"));
         }
-        // The parser's message may quote part of the URL: say only that it did not parse.
+        // The parser's message may quote part of the URL (an option name cut out of a password
+        // holding `?`): say only that it did not parse, and what is commonly at fault.
         let mut config: Config = url.parse().map_err(|_| {
-            StoreError::backend(BACKEND, "the database URL does not parse (not shown: it may hold a password)")
+            StoreError::backend(
+                BACKEND,
+                "the database URL does not parse (not shown: it may hold a password); percent-encode \
+                 special characters in the password, and use only options this client knows (sslmode is \
+                 disable, prefer or require; sslrootcert, sslcert and sslkey are not supported)",
+            )
         })?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);

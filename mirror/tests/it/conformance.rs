@@ -829,6 +829,28 @@ mod postgres_only {
         assert_eq!(fetches, 2, "the retried write is audited once");
     }
 
+    /// Where PostgreSQL differs from SQLite: its text cannot hold NUL, which SQLite stores. Such
+    /// a row is refused whole (nothing written), and the store goes on.
+    #[test]
+    #[cfg_attr(
+        no_postgres,
+        ignore = "SKILLSCAN_PG_URL not set: start one with .ci/postgres.sh start DIR and source DIR/env"
+    )]
+    fn text_with_nul_is_refused_whole() {
+        let db = pg::db();
+        let s = db.store();
+        let before = s.revision().unwrap();
+        let v = skillscan_mirror::store::NewVersion {
+            changelog: "hostile\0changelog".into(),
+            ..super::new_version("weather", "1.0.0", 'a')
+        };
+        let err = s.insert_version(&v, "sync", "fetched").unwrap_err();
+        assert!(matches!(err, StoreError::Backend { .. }) && err.to_string().contains("0x00"), "{err}");
+        assert!(s.versions(None).unwrap().is_empty() && s.audit(None).unwrap().is_empty());
+        assert_eq!(s.revision().unwrap(), before);
+        insert(&s, "weather", "1.0.0");
+    }
+
     #[test]
     #[cfg_attr(
         no_postgres,
