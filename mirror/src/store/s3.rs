@@ -118,6 +118,21 @@ fn parse_url(url: &str) -> Result<(String, Option<Path>), StoreError> {
 }
 
 impl S3BlobStore {
+    /// The object under `key` does not hash to its name (rot, or bytes planted by hand): put
+    /// the bytes that do. This restores the pinned bytes, it never replaces them: everything
+    /// ever written under a key hashes to it, so a rotten object is the only thing this can
+    /// overwrite. It is what the file store does too, and how re-importing the identical
+    /// archive closes a blob fault (see the operator guide, "Blob faults").
+    fn restore(&self, hex: &str, key: Path, bytes: &[u8]) -> Result<String, StoreError> {
+        tracing::warn!(blob = %hex, "an S3 object did not match its sha256; writing the bytes that do");
+        let (store, payload) = (self.store.clone(), PutPayload::from(bytes.to_vec()));
+        self.run(async move {
+            let opts = PutOptions { mode: PutMode::Overwrite, ..Default::default() };
+            Ok(store.put_opts(&key, payload, opts).await)
+        })?
+        .map_err(|e| self.err(e))?;
+        self.get(hex).map(|_| hex.to_string())
+    }
     /// Open the blob store at `url` (`s3://bucket` or `s3://bucket/prefix`), with
     /// credentials and region from the usual `AWS_*` environment (`AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`/`AWS_DEFAULT_REGION`,
@@ -272,6 +287,10 @@ impl Drop for S3BlobStore {
 }
 
 impl BlobStore for S3BlobStore {
+    fn backend(&self) -> &'static str {
+        "s3"
+    }
+
     fn put(&self, bytes: &[u8]) -> Result<String, StoreError> {
         if bytes.len() as u64 > self.max_blob_bytes {
             return Err(StoreError::backend(
@@ -291,6 +310,7 @@ impl BlobStore for S3BlobStore {
         match self.get(&hex) {
             Ok(_) => return Ok(hex),
             Err(StoreError::BlobMissing(_)) => {}
+            Err(StoreError::BlobCorrupt(_)) => return self.restore(&hex, key, bytes),
             Err(e) => return Err(e),
         }
         let payload = PutPayload::from(bytes.to_vec());
