@@ -638,6 +638,19 @@ mod pg {
         }
     }
 
+    /// A passing test's schema is dropped (a failing one's is kept, to look at).
+    impl Drop for PgDb {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                eprintln!("kept the schema {} of the failed test", self.schema);
+                return;
+            }
+            let raw = Raw::new(self);
+            let _ =
+                raw.rt.block_on(raw.client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema)));
+        }
+    }
+
     pub fn db() -> PgDb {
         PgDb { url: url(), schema: fresh_schema() }
     }
