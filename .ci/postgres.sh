@@ -8,7 +8,8 @@
 #
 # The superuser `skillscan` gets a random password (scram-sha-256 over TCP); the socket directory
 # is private to the server's user, which alone may use it (trust). DIR/env holds the password: it
-# is made readable by its owner only.
+# is made readable by its owner only. TCP takes TLS too (needs the openssl CLI), with a server
+# certificate for 127.0.0.1 from a throwaway CA: DIR/tls/ca.crt, SKILLSCAN_PG_CA in DIR/env.
 #
 # initdb refuses to run as root: as root, the server runs as the `postgres` user (Debian's package
 # creates it) or, failing that, a system user `skillscan-pg` made here; as anyone else it runs as
@@ -68,6 +69,25 @@ start)
       fi
     done
   fi
+  # TLS with a CA of its own (DIR/tls/ca.crt, in DIR/env as SKILLSCAN_PG_CA) for the sslmode=require
+  # tests; plain connections stay allowed. The keys never leave DIR/tls.
+  mkdir -p "$dir/tls"
+  (
+    cd "$dir/tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt \
+      -days 30 -subj "/CN=skillscan test CA" -addext "basicConstraints=critical,CA:TRUE" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr \
+      -subj "/CN=localhost" 2>/dev/null
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
+      "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 30 \
+      -extfile server.ext 2>/dev/null
+    rm -f ca.key server.csr server.ext ca.srl
+    chmod 600 server.key
+    chmod 644 ca.crt server.crt
+  )
+  [ "$(id -u)" = 0 ] && chown -R "$user" "$dir/tls"
   as_pg "$bin/initdb" -D "$dir/data" -U skillscan --pwfile="$dir/pwfile" -E UTF8 --locale=C.UTF-8 \
     --auth-host=scram-sha-256 --auth-local=trust >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
@@ -78,7 +98,7 @@ start)
     port=$((20000 + RANDOM % 30000))
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
     if as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c max_connections=200 -c fsync=off" start >/dev/null; then
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c max_connections=200 -c fsync=off -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key" start >/dev/null; then
       started=1
       break
     fi
@@ -95,6 +115,7 @@ start)
     echo "export SKILLSCAN_PG_PORT=$port"
     echo "export SKILLSCAN_PG_SOCKET=$dir/sock"
     echo "export SKILLSCAN_PG_BIN=$bin"
+    echo "export SKILLSCAN_PG_CA=$dir/tls/ca.crt"
   } >"$dir/env"
   [ "$(id -u)" = 0 ] || chmod 600 "$dir/env"
   echo "postgres.sh: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $dir/data); source $dir/env"

@@ -149,12 +149,20 @@ fn malformed(e: impl std::fmt::Display) -> Fail {
 }
 
 /// The client's error, for a [`StoreError`]: the server's message and SQLSTATE, or the
-/// client's description (neither holds the connection URL).
+/// client's description with its causes (`error performing TLS handshake: invalid peer
+/// certificate: UnknownIssuer`). None of them holds the connection URL: the client's only
+/// error quoting the URL is the one of parsing it, which `PgStore::open` reports without it.
 fn pg_message(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code()),
-        None => e.to_string(),
+    if let Some(db) = e.as_db_error() {
+        return format!("{}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code());
     }
+    let mut message = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        message.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    message
 }
 
 fn pg_error(e: &tokio_postgres::Error) -> StoreError {
