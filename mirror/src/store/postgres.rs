@@ -318,8 +318,8 @@ macro_rules! in_tx {
     };
 }
 
-/// Run `$body` (a block using `$c`, a `&Client`, evaluating to `Result<T, Fail>`): reads, one
-/// statement each, retried like [`in_tx`] (a read is safe to repeat).
+/// Run `$body` (a block using `$c`, a `&ClientWrapper`, evaluating to `Result<T, Fail>`): reads,
+/// one statement each, retried like [`in_tx`] (a read is safe to repeat).
 macro_rules! read {
     ($pool:expr, |$c:ident| $body:block) => {
         async {
@@ -328,7 +328,8 @@ macro_rules! read {
                 attempt += 1;
                 let client = $pool.get().await.map_err(pool_error)?;
                 let outcome: Result<_, Fail> = async {
-                    let $c: &tokio_postgres::Client = &client;
+                    // A `Client` (through `Deref`) with `prepare_cached` for the polled reads.
+                    let $c: &deadpool_postgres::ClientWrapper = &client;
                     $body
                 }
                 .await;
@@ -1325,13 +1326,14 @@ impl WebhookOutbox for PgStore {
         let max_attempts = i64::from(max_attempts);
         self.call(move |pool| async move {
             read!(pool, |c| {
-                let rows = c
-                    .query(
+                // Polled by the delivery loop: prepared once per connection.
+                let st = c
+                    .prepare_cached(
                         "SELECT id, url, event, payload, attempts, event_id FROM webhook_outbox
                          WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND attempts < $2 ORDER BY id LIMIT 100",
-                        &[&now, &max_attempts],
                     )
                     .await?;
+                let rows = c.query(&st, &[&now, &max_attempts]).await?;
                 rows.iter()
                     .map(|r| {
                         let id: i64 = col(r, 0)?;
@@ -1618,7 +1620,10 @@ impl MetaStore for PgStore {
     fn revision(&self) -> Result<u64, StoreError> {
         self.call(|pool| async move {
             read!(pool, |c| {
-                let row = c.query_one("SELECT n FROM revision WHERE id = 1", &[]).await?;
+                // Polled by every replica (every 250 ms): prepared once per connection, so each
+                // poll is one round trip.
+                let st = c.prepare_cached("SELECT n FROM revision WHERE id = 1").await?;
+                let row = c.query_one(&st, &[]).await?;
                 let n: i64 = col(&row, 0)?;
                 u64::try_from(n).map_err(|_| malformed(format!("revision {n} is negative")))
             })
