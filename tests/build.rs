@@ -12,6 +12,8 @@
 //!   `SKILLSCAN_REQUIRE_CHROMIUM` is not `1`;
 //! - `no_chromedriver`: `chromedriver` (Debian's `chromium-driver`) was not found on `PATH`
 //!   (or at `CHROMEDRIVER`) and `SKILLSCAN_REQUIRE_CHROMIUM` is not `1`;
+//! - `no_replicas`: `SKILLSCAN_PG_URL` or `SKILLSCAN_S3_URL` is unset (and
+//!   `SKILLSCAN_REQUIRE_POSTGRES` / `SKILLSCAN_REQUIRE_S3` is not `1`), or `no_mirror_e2e`;
 //! - `slow_tests`: `SKILLSCAN_SLOW_TESTS=1` (tests too slow for a debug build run anyway);
 //! - `package_test`: `SKILLSCAN_PACKAGE_TEST=1` (the packaged-crate build test runs).
 //!
@@ -20,12 +22,25 @@
 
 use std::path::{Path, PathBuf};
 
-const CFGS: &[&str] =
-    &["no_clawhub", "no_mirror_e2e", "no_minisign", "no_chromium", "no_chromedriver", "slow_tests", "package_test"];
+const CFGS: &[&str] = &[
+    "no_clawhub",
+    "no_mirror_e2e",
+    "no_minisign",
+    "no_chromium",
+    "no_chromedriver",
+    "no_replicas",
+    "slow_tests",
+    "package_test",
+];
 
 fn env_is_1(name: &str) -> bool {
     println!("cargo:rerun-if-env-changed={name}");
     std::env::var(name).is_ok_and(|v| v == "1")
+}
+
+fn env_is_set(name: &str) -> bool {
+    println!("cargo:rerun-if-env-changed={name}");
+    std::env::var_os(name).is_some_and(|v| !v.is_empty())
 }
 
 /// Rebuild when `path` changes or, while it does not exist, when its nearest existing ancestor
@@ -101,6 +116,11 @@ fn main() {
     }
     if !(find_tool(&["CHROMEDRIVER"], &[], "chromedriver") || require_chromium) {
         set.push("no_chromedriver");
+    }
+    let postgres = env_is_set("SKILLSCAN_PG_URL") || env_is_1("SKILLSCAN_REQUIRE_POSTGRES");
+    let s3 = env_is_set("SKILLSCAN_S3_URL") || env_is_1("SKILLSCAN_REQUIRE_S3");
+    if !(postgres && s3 && mirror_e2e) {
+        set.push("no_replicas");
     }
     if env_is_1("SKILLSCAN_SLOW_TESTS") {
         set.push("slow_tests");

@@ -11,6 +11,7 @@ mod minisign_interop;
 mod mirror_e2e;
 mod packaging;
 mod private_ca;
+mod replicas;
 mod reports;
 mod review_ui;
 mod sarif;

@@ -4,6 +4,8 @@
 //! `mirror-load run URL PATH [CONCURRENCY] [SECONDS] [MAX_REQUESTS]` hammers one route with
 //! CONCURRENCY keep-alive connections for at most SECONDS or MAX_REQUESTS (both bounded, so
 //! it always stops by itself) and prints req/s, p50, p99, errors and bytes. Loopback only.
+//! URL may list several replicas, comma-separated: each connection sticks to one of them, in
+//! turn (as a load balancer spreads clients).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,12 +41,12 @@ fn main() {
             let conc: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(64);
             let secs: u64 = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(10);
             let max: u64 = args.get(6).and_then(|s| s.parse().ok()).unwrap_or(2_000_000);
-            assert!(
-                url.starts_with("http://127.")
-                    || url.starts_with("http://localhost")
-                    || url.starts_with("http://[::1]"),
-                "loopback targets only"
-            );
+            for u in url.split(',') {
+                assert!(
+                    u.starts_with("http://127.") || u.starts_with("http://localhost") || u.starts_with("http://[::1]"),
+                    "loopback targets only"
+                );
+            }
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
             rt.block_on(run(url, path, conc, Duration::from_secs(secs), max));
         }
@@ -54,10 +56,10 @@ fn main() {
 
 async fn run(url: String, path: String, conc: usize, dur: Duration, max: u64) {
     let client = reqwest::Client::builder().pool_max_idle_per_host(conc).build().unwrap();
-    let target = format!("{url}{path}");
+    let targets: Vec<String> = url.split(',').map(|u| format!("{u}{path}")).collect();
     // Warm-up: open the connections.
-    for _ in 0..conc {
-        let _ = client.get(&target).send().await.map(|r| r.bytes());
+    for i in 0..conc {
+        let _ = client.get(&targets[i % targets.len()]).send().await.map(|r| r.bytes());
     }
     let issued = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -65,9 +67,9 @@ async fn run(url: String, path: String, conc: usize, dur: Duration, max: u64) {
     let start = Instant::now();
     let deadline = start + dur;
     let mut tasks = Vec::new();
-    for _ in 0..conc {
-        let (client, target, issued, errors, bytes) =
-            (client.clone(), target.clone(), issued.clone(), errors.clone(), bytes.clone());
+    for i in 0..conc {
+        let target = targets[i % targets.len()].clone();
+        let (client, issued, errors, bytes) = (client.clone(), issued.clone(), errors.clone(), bytes.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(1 << 16);
             while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < max {

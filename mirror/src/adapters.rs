@@ -184,6 +184,31 @@ pub fn open_signer(data_dir: &Path, signed_versions: usize) -> Result<Arc<dyn Ap
 }
 
 /// The signer of a command that must not sign (`key init`/`key rotate` bring their own).
+/// Check that `signature` (a `.minisig`) is the mirror key's approval of exactly these bytes
+/// as `slug@version`: a good signature by `public_key` whose trusted statement names this slug,
+/// version and the bytes' sha256. The error says what failed.
+pub fn verify_approval(
+    public_key: &str,
+    slug: &str,
+    version: &str,
+    archive: &[u8],
+    signature: &str,
+) -> Result<(), String> {
+    use skillscan_signatures::minisign::{PublicKey, SignatureFile, verify};
+    use skillscan_signatures::statement::{ExpectedSubject, SkillStatement};
+    let key = PublicKey::parse(public_key).map_err(|e| format!("public key: {e}"))?;
+    let sig = SignatureFile::parse(signature).map_err(|e| format!("signature: {e}"))?;
+    verify(&key, archive, &sig).map_err(|e| format!("signature does not verify: {e}"))?;
+    let statement = SkillStatement::parse(&sig.trusted_comment).map_err(|e| format!("signed statement: {e}"))?;
+    let expected = ExpectedSubject {
+        slug: slug.to_string(),
+        version: version.to_string(),
+        archive_sha256: Some(skillscan_signatures::digest::sha256(archive)),
+        tree_digest: None,
+    };
+    statement.check(&expected).map_err(|e| format!("signed statement is about something else: {e}"))
+}
+
 pub fn no_signer() -> Arc<dyn ApprovalSigner> {
     Arc::new(UnavailableSigner)
 }

@@ -9,6 +9,7 @@ mod conformance;
 mod crash;
 mod fake_upstream;
 mod fuzz;
+mod migrate;
 mod regressions;
 mod server;
 mod snapshots;

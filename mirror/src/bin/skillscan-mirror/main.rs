@@ -9,6 +9,7 @@ mod exit;
 mod import_cmd;
 mod key_cmd;
 mod list_cmd;
+mod migrate_cmd;
 mod rescan_cmd;
 mod scrub_cmd;
 mod serve_cmd;
@@ -53,6 +54,14 @@ struct Global {
     /// webhook receivers, besides the bundled and the system's roots [default: the config's ca_cert].
     #[arg(long, global = true, value_name = "FILE", env = "SKILLSCAN_MIRROR_CA_CERT")]
     ca_cert: Option<PathBuf>,
+    /// Metadata database: `sqlite:PATH` or `postgres://HOST/DB` (several replicas share one
+    /// PostgreSQL) [default: the config's [storage] database, else sqlite:<data>/mirror.db].
+    #[arg(long, global = true, value_name = "URL", env = "SKILLSCAN_MIRROR_DATABASE", hide_env_values = true)]
+    database: Option<String>,
+    /// Blob store: a directory or `s3://bucket[/prefix]` (credentials from the AWS_* environment)
+    /// [default: the config's [storage] blobs, else the data directory].
+    #[arg(long, global = true, value_name = "URL", env = "SKILLSCAN_MIRROR_BLOBS")]
+    blobs: Option<String>,
     /// Say less: errors only in the log, no progress bars or notes.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
@@ -97,6 +106,9 @@ enum Command {
     Backup(backup_cmd::BackupArgs),
     /// Restore a backup into the data directory (`--data`), which must not exist or be empty.
     Restore(backup_cmd::RestoreArgs),
+    /// Copy this mirror into other backends (SQLite + files to PostgreSQL + S3): every blob
+    /// re-hashed and every signature verified before the rows are written.
+    Migrate(migrate_cmd::MigrateArgs),
     /// Manage API tokens (stored hashed).
     Token {
         #[command(subcommand)]
@@ -126,6 +138,7 @@ impl Command {
                 | Command::Show(_)
                 | Command::Audit(_)
                 | Command::Alerts(_)
+                | Command::Migrate(_)
                 | Command::Token { action: token_cmd::TokenAction::List }
         )
     }
@@ -191,17 +204,30 @@ async fn run(cli: Cli) -> Result<Exit> {
     }
     // Neither opens the mirror: a backup copies the keys without loading them, and a restore
     // writes into a directory that holds no mirror yet.
+    let place = shared::Place {
+        data,
+        config: cli.global.config.as_deref(),
+        ca_cert: cli.global.ca_cert.as_deref(),
+        database: cli.global.database.as_deref(),
+        blobs: cli.global.blobs.as_deref(),
+    };
     let command = match cli.command {
-        Command::Backup(args) => return backup_cmd::backup(data.clone(), args).await,
-        Command::Restore(args) => return backup_cmd::restore(data.clone(), args).await,
+        Command::Backup(args) => {
+            shared::embedded_only(&place, "backup")?;
+            return backup_cmd::backup(data.clone(), args).await;
+        }
+        Command::Restore(args) => {
+            shared::embedded_only(&place, "restore")?;
+            return backup_cmd::restore(data.clone(), args).await;
+        }
+        Command::Migrate(args) => return migrate_cmd::run(&place, args).await,
         other => other,
     };
-    let ca_cert = cli.global.ca_cert.as_deref();
     if let Command::Key { action } = command {
-        let m = Arc::new(shared::open_without_key(&cli.global.data, cli.global.config.as_deref(), ca_cert)?);
+        let m = Arc::new(shared::open_without_key(&place)?);
         return key_cmd::run(m, action).await;
     }
-    let m = Arc::new(shared::open(&cli.global.data, cli.global.config.as_deref(), ca_cert)?);
+    let m = Arc::new(shared::open(&place)?);
     match command {
         Command::Serve(args) => serve_cmd::run(m, args).await,
         Command::Sync(args) => sync_cmd::run(m, args).await,
@@ -220,7 +246,8 @@ async fn run(cli: Cli) -> Result<Exit> {
         | Command::Completions { .. }
         | Command::Manpage { .. }
         | Command::Backup(_)
-        | Command::Restore(_) => unreachable!("handled above"),
+        | Command::Restore(_)
+        | Command::Migrate(_) => unreachable!("handled above"),
     }
 }
 

@@ -8,22 +8,59 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use skillscan_mirror::config::Config;
 use skillscan_mirror::policy::Policy;
-use skillscan_mirror::store::blobs::FsBlobStore;
-use skillscan_mirror::store::sqlite::SqliteStore;
+use skillscan_mirror::redact::Secret;
+use skillscan_mirror::storage::StorageLocations;
 use skillscan_mirror::{Mirror, adapters, webhooks};
 
-/// Open the mirror in `data` (created if missing) with its configuration, policy and
-/// signing key. A lost key stops every command (see `adapters::open_signer`).
-pub fn open(data: &Path, config: Option<&Path>, ca_cert: Option<&Path>) -> Result<Mirror> {
-    let mut m = open_without_key(data, config, ca_cert)?;
+/// Where a command finds the mirror: the global flags.
+pub struct Place<'a> {
+    /// The data directory: configuration, policy, signing key, evidence, and the embedded store.
+    pub data: &'a Path,
+    pub config: Option<&'a Path>,
+    /// `--ca-cert`, over the configuration's.
+    pub ca_cert: Option<&'a Path>,
+    /// `--database` / `--blobs`, over the configuration's `[storage]`.
+    pub database: Option<&'a str>,
+    pub blobs: Option<&'a str>,
+}
+
+/// Open the mirror at `place` (its data directory created if missing) with its configuration,
+/// policy and signing key. A lost key stops every command (see `adapters::open_signer`).
+pub fn open(place: &Place<'_>) -> Result<Mirror> {
+    let mut m = open_without_key(place)?;
     let signed = m.meta.signed_versions().context("counting signed versions")?;
-    m.signer = adapters::open_signer(data, signed)?;
+    m.signer = adapters::open_signer(place.data, signed)?;
     Ok(m)
 }
 
+/// `backup` and `restore` copy the embedded store (one SQLite file and a directory); a shared
+/// PostgreSQL database and S3 bucket are backed up with their own tools.
+pub fn embedded_only(place: &Place<'_>, command: &str) -> Result<()> {
+    let mut config = Config::load(place.config, place.data)?;
+    override_storage(&mut config, place);
+    let locations = StorageLocations::resolve(&config.storage, place.data)?;
+    if !locations.is_embedded() {
+        anyhow::bail!(
+            "{command} copies the embedded store (SQLite and files in the data directory); this mirror uses {}: \
+             back up PostgreSQL with pg_dump or its replication, and the bucket with its versioning or replication",
+            locations.describe()
+        );
+    }
+    Ok(())
+}
+
+pub fn override_storage(config: &mut Config, place: &Place<'_>) {
+    if let Some(url) = place.database {
+        config.storage.database = Some(Secret::new(url));
+    }
+    if let Some(url) = place.blobs {
+        config.storage.blobs = Some(url.to_string());
+    }
+}
+
 /// Open the mirror without its signing key, for the `key` commands that manage it.
-/// `ca_cert` (`--ca-cert`) overrides the configuration's.
-pub fn open_without_key(data: &Path, config: Option<&Path>, ca_cert: Option<&Path>) -> Result<Mirror> {
+pub fn open_without_key(place: &Place<'_>) -> Result<Mirror> {
+    let Place { data, config, ca_cert, .. } = *place;
     // Owner only: the directory holds the database, the blobs and the signing key.
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -31,6 +68,7 @@ pub fn open_without_key(data: &Path, config: Option<&Path>, ca_cert: Option<&Pat
         .create(data)
         .with_context(|| format!("cannot create data directory {}", data.display()))?;
     let mut config = Config::load(config, data)?;
+    override_storage(&mut config, place);
     if let Some(path) = ca_cert {
         config.set_ca_cert(path);
     }
@@ -43,14 +81,20 @@ pub fn open_without_key(data: &Path, config: Option<&Path>, ca_cert: Option<&Pat
         Some(p) => Policy::load(&p).with_context(|| format!("policy {}", p.display()))?,
         None => Policy::default(),
     };
-    let meta = SqliteStore::open(&data.join("mirror.db")).context("opening the metadata database")?;
-    let blobs = FsBlobStore::open(data).context("opening the blob store")?;
+    let locations = StorageLocations::resolve(&config.storage, data)?;
+    let meta = locations
+        .database
+        .open()
+        .with_context(|| format!("opening the metadata database {}", locations.database.describe()))?;
+    let blobs =
+        locations.blobs.open().with_context(|| format!("opening the blob store {}", locations.blobs.describe()))?;
+    tracing::debug!(storage = %locations.describe(), "storage opened");
     Ok(Mirror {
         data_dir: data.to_path_buf(),
         config,
         policy,
-        meta: Arc::new(meta),
-        blobs: Arc::new(blobs),
+        meta,
+        blobs,
         vetter: adapters::default_vetter(),
         signer: adapters::no_signer(),
     })

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Replicas benchmark (issue 14): downloads/s and p99 on loopback for
+#   1. the embedded default (SQLite + files), hot cache and cold reads;
+#   2. one replica on PostgreSQL + S3 (Garage), hot cache and cold reads (every download read
+#      from S3 and re-hashed before a byte is served);
+#   3. two replicas over the same PostgreSQL and bucket, clients spread over both.
+# Usage: bench/mirror-replicas.sh [SECONDS] [CONCURRENCY]
+# Uses SKILLSCAN_PG_URL / SKILLSCAN_S3_URL (+ AWS_*) when set, else starts throwaway servers with
+# .ci/postgres.sh and .ci/garage.sh (PostgreSQL from Debian, garage from `cargo install`).
+set -euo pipefail
+SECS=${1:-10}
+CONC=${2:-64}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+cargo build --release -p skillscan-mirror --bin skillscan-mirror --example mirror-load >/dev/null
+BIN=$ROOT/target/release/skillscan-mirror
+LOAD=$ROOT/target/release/examples/mirror-load
+TMP=$(mktemp -d)
+PIDS=()
+STARTED=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for s in "${STARTED[@]}"; do bash ".ci/$s.sh" stop "$TMP/$s" >/dev/null 2>&1 || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if [ -z "${SKILLSCAN_PG_URL:-}" ]; then
+  bash .ci/postgres.sh start "$TMP/postgres" >/dev/null
+  STARTED+=(postgres)
+  # shellcheck disable=SC1091
+  source "$TMP/postgres/env"
+fi
+if [ -z "${SKILLSCAN_S3_URL:-}" ]; then
+  bash .ci/garage.sh start "$TMP/garage" >/dev/null
+  STARTED+=(garage)
+  # shellcheck disable=SC1091
+  source "$TMP/garage/env"
+fi
+DB="$SKILLSCAN_PG_URL"
+# A database of its own, so a rerun starts empty.
+NAME="bench_$(date +%s)_$$"
+psql "$DB" -qc "CREATE DATABASE $NAME" >/dev/null
+DB="${DB%/*}/$NAME"
+BLOBS="${SKILLSCAN_S3_URL%/}/bench-$NAME"
+
+"$LOAD" seed "$TMP/skill"
+printf '[limits]\nhot_cache_bytes = 0\n' >"$TMP/cold.toml"
+printf '\n' >"$TMP/hot.toml"
+PATH_DL="/api/v1/download?slug=load-skill&version=1.0.0"
+
+seed() { # DATA [storage flags...]
+  local data=$1; shift
+  "$BIN" --data "$data" "$@" key init >/dev/null 2>&1 || true
+  "$BIN" --data "$data" "$@" import "$TMP/skill" --slug load-skill --version 1.0.0 --owner bench >/dev/null
+  if ! "$BIN" --data "$data" "$@" list --state approved | grep -q '^load-skill@1.0.0'; then
+    "$BIN" --data "$data" "$@" approve load-skill@1.0.0 --reason "benchmark fixture" --by bench >/dev/null
+  fi
+}
+
+serve() { # NAME CONFIG DATA [storage flags...]; prints the URL
+  local name=$1 config=$2 data=$3; shift 3
+  SKILLSCAN_MIRROR_LOG=warn "$BIN" --data "$data" --config "$config" "$@" serve --listen 127.0.0.1:0 \
+    >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  PIDS+=($!)
+  for _ in $(seq 100); do grep -q listening "$TMP/$name.out" 2>/dev/null && break; sleep 0.1; done
+  sed -n 's/.*listening on //p' "$TMP/$name.out"
+}
+
+stop_all() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  PIDS=()
+}
+
+run() { # LABEL URLS
+  printf '%-40s ' "$1"
+  "$LOAD" run "$2" "$PATH_DL" "$CONC" "$SECS" | sed 's/^[^:]*: //'
+}
+
+echo "$(nproc) cores, ${SECS}s per run, concurrency $CONC, download of a ~20 KB approved archive"
+seed "$TMP/embedded"
+for mode in hot cold; do
+  URL=$(serve "embedded-$mode" "$TMP/$mode.toml" "$TMP/embedded")
+  run "embedded (sqlite+files), $mode" "$URL"
+  stop_all
+done
+
+STORAGE=(--database "$DB" --blobs "$BLOBS")
+seed "$TMP/replica-a" "${STORAGE[@]}"
+mkdir -p "$TMP/replica-b/keys" && chmod 700 "$TMP/replica-b" "$TMP/replica-b/keys"
+cp "$TMP/replica-a/keys/mirror.key" "$TMP/replica-a/keys/mirror.pub" "$TMP/replica-b/keys/"
+for mode in hot cold; do
+  A=$(serve "a-$mode" "$TMP/$mode.toml" "$TMP/replica-a" "${STORAGE[@]}")
+  run "1 replica (postgres+s3), $mode" "$A"
+  B=$(serve "b-$mode" "$TMP/$mode.toml" "$TMP/replica-b" "${STORAGE[@]}")
+  run "2 replicas (postgres+s3), $mode" "$A,$B"
+  stop_all
+done
