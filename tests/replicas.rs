@@ -287,3 +287,68 @@ fn two_replicas_over_one_postgres_and_one_bucket() {
     assert_eq!(done.load(Ordering::Relaxed), clients * per_client);
     assert!(retried.load(Ordering::Relaxed) > 0, "A was killed while clients were still using it");
 }
+
+/// `migrate` copies a running embedded mirror to PostgreSQL + S3: the replica started on the
+/// copy serves the same archives and signatures, keeps the audit log, and refuses a second
+/// migration into the now occupied database.
+#[test]
+#[cfg_attr(
+    no_replicas,
+    ignore = "needs PostgreSQL and S3 (SKILLSCAN_PG_URL, SKILLSCAN_S3_URL: .ci/postgres.sh and .ci/garage.sh), \
+              the clawhub CLI and minisign; SKILLSCAN_REQUIRE_POSTGRES=1 / SKILLSCAN_REQUIRE_S3=1 make them required"
+)]
+fn migrate_copies_a_running_embedded_mirror_to_postgres_and_s3() {
+    let pg = required_env("SKILLSCAN_PG_URL");
+    let s3 = required_env("SKILLSCAN_S3_URL");
+    let database = fresh_database(&pg);
+    let blobs = format!("{}/migrate-{}", s3.trim_end_matches('/'), nonce());
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("embedded");
+    let bin = mirror_bin();
+    let run = |args: &[&str]| -> Output {
+        Command::new(&bin).arg("--data").arg(&data).args(args).env_remove("SKILLSCAN_MIRROR_CONFIG").output().unwrap()
+    };
+    let o = run(&["key", "init"]);
+    assert!(o.status.success(), "key init: {}", out_text(&o));
+    let benign = fixture("benign", "weather-brief", "acme", "1.0.0");
+    let zip = tmp.path().join("weather-brief.zip");
+    std::fs::write(&zip, &benign.zip).unwrap();
+    let o = run(&["import", "--slug", "weather-brief", "--version", "1.0.0", "--owner", "acme", zip.to_str().unwrap()]);
+    assert!(o.status.success(), "import: {}", out_text(&o));
+    let (_embedded, embedded_base) = serve(&data, &[], "embedded");
+    let (s, before) = get(&embedded_base, "/api/v1/download?slug=weather-brief&version=1.0.0");
+    assert_eq!(s, 200);
+    let (_, sig_before) = get(&embedded_base, "/api/v1/download/signature?slug=weather-brief&version=1.0.0");
+
+    // While the embedded mirror serves.
+    let o = run(&["migrate", "--to", &database, "--blobs-to", &blobs]);
+    let text = out_text(&o);
+    assert!(o.status.success(), "migrate: {text}");
+    assert!(text.contains("1 signatures verified"), "{text}");
+    let password = database
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(credentials, _)| credentials.split_once(':'))
+        .map(|(_, password)| password.to_string());
+    if let Some(password) = password.filter(|p| !p.is_empty()) {
+        assert!(!text.contains(&password), "the database password is never shown: {text}");
+    }
+
+    let storage = vec!["--database".to_string(), database.clone(), "--blobs".to_string(), blobs.clone()];
+    let (_copy, copy_base) = serve(&data, &storage, "migrated");
+    let (s, after) = get(&copy_base, "/api/v1/download?slug=weather-brief&version=1.0.0");
+    assert_eq!(s, 200);
+    assert_eq!(after, before, "the same archive bytes");
+    let (_, sig_after) = get(&copy_base, "/api/v1/download/signature?slug=weather-brief&version=1.0.0");
+    assert_eq!(sig_after, sig_before, "the same signature");
+    let status: serde_json::Value = serde_json::from_slice(&get(&copy_base, "/status").1).unwrap();
+    assert_eq!((status["database"].as_str(), status["blobs"].as_str()), (Some("postgres"), Some("s3")), "{status}");
+    let audit = |storage: &[String]| -> String {
+        let o = Command::new(&bin).arg("--data").arg(&data).args(storage).args(["audit", "--json"]).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    assert_eq!(audit(&storage), audit(&[]), "the audit log, event for event");
+
+    let o = run(&["migrate", "--to", &database, "--blobs-to", &blobs]);
+    assert!(!o.status.success() && out_text(&o).contains("already holds a mirror"), "{}", out_text(&o));
+}
