@@ -20,8 +20,10 @@
 //! - [`snapshot`]: the in-memory read model and [`snapshot::Snapshot::resolve`];
 //!   [`sync`] (upstream client), [`webhooks`] (outbox delivery), [`error`];
 //! - [`service`]: the curator ([`Mirror`]): ingest, scan, policy, sign, decide, retro-hunt;
-//!   [`server`] (connections), [`auth`] (tokens);
-//! - [`config`], [`policy`], [`store`] (traits + SQLite/filesystem), [`evidence`] (hostile
+//!   [`server`] (connections), [`auth`] (tokens), [`migrate`] (copying a mirror between
+//!   backends);
+//! - [`storage`]: which backends the configuration names, and opening them;
+//! - [`config`], [`policy`], [`store`] (traits + SQLite/filesystem, PostgreSQL, S3), [`evidence`] (hostile
 //!   archives, kept outside the blob store and never served), [`adapters`] (the real scanner
 //!   and signer);
 //! - [`model`] (version states and stored rows) over [`vetting`] (the scanner and signer

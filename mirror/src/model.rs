@@ -201,6 +201,14 @@ pub struct SyncFailure {
 }
 
 /// Milliseconds since the Unix epoch (ClawHub's time unit).
+/// `text` as every metadata backend can store it: NUL, which PostgreSQL's text type refuses
+/// (and SQLite keeps), becomes U+FFFD. Applied to text from upstream and from people before it
+/// reaches a store, so a hostile changelog is kept the same way on every backend instead of
+/// failing the whole row on one of them.
+pub fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

@@ -15,7 +15,7 @@ use crate::archive::{self, ArchiveError, SkillArchive};
 use crate::config::Config;
 use crate::digests;
 use crate::evidence;
-use crate::model::{HOSTILE_ARCHIVE, IntegrityAlert, State, VersionRecord, now_ms};
+use crate::model::{HOSTILE_ARCHIVE, IntegrityAlert, State, VersionRecord, now_ms, storable};
 use crate::policy::{Decision, Facts, Policy};
 use crate::redact;
 use crate::store::{BlobStore, Inserted, MetaStore, NewVersion, StoreError, Transition};
@@ -231,19 +231,19 @@ impl Mirror {
             slug: inp.slug.clone(),
             version: inp.version.clone(),
             owner: owner.clone(),
-            display_name: display_name.chars().take(200).collect(),
-            summary: inp.summary.clone().or(fm_desc).map(|s| s.chars().take(1000).collect()),
-            changelog: inp.changelog.chars().take(10_000).collect(),
+            display_name: storable(&display_name.chars().take(200).collect::<String>()),
+            summary: inp.summary.clone().or(fm_desc).map(|s| storable(&s.chars().take(1000).collect::<String>())),
+            changelog: storable(&inp.changelog.chars().take(10_000).collect::<String>()),
             published_at: inp.published_at,
-            source: inp.source.clone(),
+            source: storable(&inp.source),
             archive_sha256: observed.clone(),
             archive_size: inp.zip.len() as u64,
             tree_digest: tree,
             fingerprint: fp,
             fingerprint_installed: fp_inst,
             files,
-            metadata_json: inp.metadata_json.clone(),
-            license: inp.license.clone(),
+            metadata_json: inp.metadata_json.as_deref().map(storable),
+            license: inp.license.as_deref().map(storable),
         };
 
         // Crash-safety order: blob durable first, then the row.
@@ -727,6 +727,7 @@ impl Mirror {
         override_policy: bool,
     ) -> Result<VersionRecord, MirrorError> {
         let rec = self.get(slug, version)?;
+        let (reason, by) = (&*storable(reason), &*storable(by));
         if reason.trim().is_empty() || by.trim().is_empty() {
             return Err(MirrorError::Invalid("a decision needs --reason and --by".into()));
         }

@@ -32,7 +32,7 @@ use skillscan::clawhub::retry::{Failure, Next, RetryPolicy, Stop, parse_retry_af
 use thiserror::Error;
 use tokio::time::Instant;
 
-use crate::model::{SyncFailure, now_ms};
+use crate::model::{SyncFailure, now_ms, storable};
 use crate::redact::{self, Secret};
 use crate::service::{IngestInput, IngestOutcome, Mirror};
 use crate::validate;
@@ -436,9 +436,9 @@ fn fail(mirror: &Mirror, upstream: &str, slug: &str, version: Option<&str>, erro
         id: 0,
         at: now_ms(),
         upstream: upstream.to_string(),
-        slug: slug.chars().take(100).collect(),
-        version: version.map(|v| v.chars().take(64).collect()),
-        error: error.chars().take(500).collect(),
+        slug: storable(&slug.chars().take(100).collect::<String>()),
+        version: version.map(|v| storable(&v.chars().take(64).collect::<String>())),
+        error: storable(&error.chars().take(500).collect::<String>()),
     };
     tracing::warn!(slug = %f.slug, version = %f.version.as_deref().unwrap_or("-"), "sync failure: {}", f.error);
     if let Err(e) = mirror.meta.record_sync_failure(&f) {

@@ -1149,3 +1149,21 @@ fn slow_upstream(listing: String, delay: std::time::Duration) -> String {
     });
     base
 }
+
+/// Issue 14: PostgreSQL's text type refuses NUL, which SQLite keeps. Text from upstream and from
+/// reviewers is made storable before any backend sees it, so a hostile changelog is kept the same
+/// way on every backend (and a migration between them compares equal) instead of failing the row.
+#[test]
+fn nul_in_upstream_text_and_decision_reasons_is_stored_the_same_on_every_backend() {
+    let e = env();
+    let mut inp = input("nul-notes", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]);
+    inp.changelog = "fixed\0things".into();
+    inp.summary = Some("a\0b".into());
+    e.mirror.ingest(inp, "test").unwrap();
+    let rec = e.mirror.meta.get_version("nul-notes", "1.0.0").unwrap().unwrap();
+    assert_eq!(rec.changelog, "fixed\u{FFFD}things");
+    assert_eq!(rec.summary.as_deref(), Some("a\u{FFFD}b"));
+    e.mirror.decide("nul-notes", "1.0.0", State::Revoked, "bad\0reason", "rev\0iewer", false).unwrap();
+    let last = e.mirror.meta.audit(Some(1)).unwrap().pop().unwrap();
+    assert!(!last.reason.contains('\0') && !last.actor.contains('\0'), "{last:?}");
+}
