@@ -232,10 +232,17 @@ impl Drop for Server {
 /// `skillscan-mirror serve` on an ephemeral port of loopback; the first stdout line gives the
 /// address. The server stops when the returned guard is dropped.
 pub(crate) fn serve_mirror(data: &Path) -> (Server, String) {
+    serve_mirror_with(data, &[], &[])
+}
+
+/// [`serve_mirror`] with more global flags (`--database`, `--blobs`) and environment.
+pub(crate) fn serve_mirror_with(data: &Path, global: &[String], env: &[(&str, &str)]) -> (Server, String) {
     let mut child = Command::new(mirror_bin())
         .arg("--data")
         .arg(data)
+        .args(global)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .envs(env.iter().copied())
         .env_remove("SKILLSCAN_MIRROR_CONFIG")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -8,15 +8,17 @@
 //! Needs `SKILLSCAN_PG_URL` (`.ci/postgres.sh start DIR`) and `SKILLSCAN_S3_URL` with the
 //! `AWS_*` environment (`.ci/garage.sh start DIR`), the clawhub CLI and minisign.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::mirror_e2e::{Server, clawhub_command, find_clawhub, find_tool, fixture, fixture_of, mirror_bin, out_text};
+use crate::mirror_e2e::{
+    Server, clawhub_command, find_clawhub, find_tool, fixture, fixture_of, mirror_bin, out_text, serve_mirror_with,
+};
 
 /// Held for review by the default policy (a shortener link is a `caution` finding).
 const HELD_MD: &str = "---\nname: release-notes\ndescription: Summarises release notes.\n---\n# Release notes\n\n\
@@ -92,25 +94,9 @@ fn get(base: &str, path: &str) -> (u16, Vec<u8>) {
     request(base, "GET", path, &[], b"").unwrap_or_else(|e| panic!("GET {base}{path}: {e}"))
 }
 
-/// `serve` on an ephemeral port; the first stdout line gives the address.
+/// `serve` on an ephemeral port over `storage`, named `name` in `/status`.
 fn serve(data: &Path, storage: &[String], name: &str) -> (Server, String) {
-    let mut child = Command::new(mirror_bin())
-        .arg("--data")
-        .arg(data)
-        .args(storage)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("SKILLSCAN_MIRROR_REPLICA", name)
-        .env_remove("SKILLSCAN_MIRROR_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let server = Server(child);
-    let base = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(base.starts_with("http://127.0.0.1:"), "unexpected serve output: {line:?}");
-    (server, base)
+    serve_mirror_with(data, storage, &[("SKILLSCAN_MIRROR_REPLICA", name)])
 }
 
 fn copy_keys(from: &Path, to: &Path) {

@@ -209,6 +209,44 @@ fn row_to_version(r: &Row<'_>) -> rusqlite::Result<VersionRecord> {
     })
 }
 
+fn row_to_alert(r: &Row<'_>) -> rusqlite::Result<IntegrityAlert> {
+    Ok(IntegrityAlert {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        kind: r.get(2)?,
+        slug: r.get(3)?,
+        version: r.get(4)?,
+        pinned_sha256: r.get(5)?,
+        observed_sha256: r.get(6)?,
+        detail: r.get(7)?,
+    })
+}
+
+fn row_to_blob_fault(r: &Row<'_>) -> rusqlite::Result<BlobFault> {
+    Ok(BlobFault { slug: r.get(0)?, version: r.get(1)?, archive_sha256: r.get(2)?, at: r.get(3)?, detail: r.get(4)? })
+}
+
+fn row_to_sync_failure(r: &Row<'_>) -> rusqlite::Result<SyncFailure> {
+    Ok(SyncFailure {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        upstream: r.get(2)?,
+        slug: r.get(3)?,
+        version: r.get(4)?,
+        error: r.get(5)?,
+    })
+}
+
+/// Every row `sql` selects, mapped by `f`.
+fn rows<T>(c: &Connection, sql: &str, f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>) -> Result<Vec<T>, StoreError> {
+    let mut st = c.prepare(sql)?;
+    let all = st.query_map([], f)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(all)
+}
+
+const ALERT_COLS: &str = "id, at, kind, slug, version, pinned_sha256, observed_sha256, detail";
+const AUDIT_COLS: &str = "id, at, actor, action, slug, version, from_state, to_state, reason, verdict, rules_version";
+
 fn row_to_audit(r: &Row<'_>) -> rusqlite::Result<AuditEvent> {
     Ok(AuditEvent {
         id: r.get(0)?,
@@ -636,10 +674,9 @@ impl AuditLog for SqliteStore {
     fn audit(&self, limit: Option<usize>) -> Result<Vec<AuditEvent>, StoreError> {
         self.with(|c| {
             let lim = limit.map(|l| l as i64).unwrap_or(-1);
-            let mut st = c.prepare(
-                "SELECT id, at, actor, action, slug, version, from_state, to_state, reason, verdict, rules_version
-                 FROM (SELECT * FROM audit ORDER BY id DESC LIMIT ?1) ORDER BY id",
-            )?;
+            let mut st = c.prepare(&format!(
+                "SELECT {AUDIT_COLS} FROM (SELECT * FROM audit ORDER BY id DESC LIMIT ?1) ORDER BY id"
+            ))?;
             let rows = st.query_map(params![lim], row_to_audit)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
@@ -682,24 +719,7 @@ impl IncidentStore for SqliteStore {
     }
 
     fn alerts(&self) -> Result<Vec<IntegrityAlert>, StoreError> {
-        self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT id, at, kind, slug, version, pinned_sha256, observed_sha256, detail FROM alerts ORDER BY id",
-            )?;
-            let rows = st.query_map([], |r| {
-                Ok(IntegrityAlert {
-                    id: r.get(0)?,
-                    at: r.get(1)?,
-                    kind: r.get(2)?,
-                    slug: r.get(3)?,
-                    version: r.get(4)?,
-                    pinned_sha256: r.get(5)?,
-                    observed_sha256: r.get(6)?,
-                    detail: r.get(7)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
+        self.with(|c| rows(c, &format!("SELECT {ALERT_COLS} FROM alerts ORDER BY id"), row_to_alert))
     }
 
     fn record_blob_fault(
@@ -745,18 +765,11 @@ impl IncidentStore for SqliteStore {
 
     fn blob_faults(&self) -> Result<Vec<BlobFault>, StoreError> {
         self.with(|c| {
-            let mut st =
-                c.prepare("SELECT slug, version, archive_sha256, at, detail FROM blob_faults ORDER BY slug, version")?;
-            let rows = st.query_map([], |r| {
-                Ok(BlobFault {
-                    slug: r.get(0)?,
-                    version: r.get(1)?,
-                    archive_sha256: r.get(2)?,
-                    at: r.get(3)?,
-                    detail: r.get(4)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            rows(
+                c,
+                "SELECT slug, version, archive_sha256, at, detail FROM blob_faults ORDER BY slug, version",
+                row_to_blob_fault,
+            )
         })
     }
 
@@ -802,16 +815,7 @@ impl IncidentStore for SqliteStore {
             let mut st = c.prepare(
                 "SELECT id, at, upstream, slug, version, error FROM sync_failures ORDER BY id DESC LIMIT ?1",
             )?;
-            let rows = st.query_map(params![limit as i64], |r| {
-                Ok(SyncFailure {
-                    id: r.get(0)?,
-                    at: r.get(1)?,
-                    upstream: r.get(2)?,
-                    slug: r.get(3)?,
-                    version: r.get(4)?,
-                    error: r.get(5)?,
-                })
-            })?;
+            let rows = st.query_map(params![limit as i64], row_to_sync_failure)?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }
@@ -938,51 +942,19 @@ impl Transfer for SqliteStore {
         self.with(|c| {
             // One read transaction: under WAL, a consistent state while writers go on.
             let tx = c.transaction()?;
-            let mut e = Export::default();
-            {
-                let mut st = tx.prepare(&format!("SELECT {VERSION_COLS} FROM versions ORDER BY id"))?;
-                e.versions = st.query_map([], row_to_version)?.collect::<Result<_, _>>()?;
-                let mut st = tx.prepare(
-                    "SELECT id, at, actor, action, slug, version, from_state, to_state, reason, verdict, rules_version
-                     FROM audit ORDER BY id",
-                )?;
-                e.audit = st.query_map([], row_to_audit)?.collect::<Result<_, _>>()?;
-                let mut st = tx.prepare(
-                    "SELECT id, at, kind, slug, version, pinned_sha256, observed_sha256, detail FROM alerts ORDER BY id",
-                )?;
-                e.alerts = st
-                    .query_map([], |r| {
-                        Ok(IntegrityAlert {
-                            id: r.get(0)?,
-                            at: r.get(1)?,
-                            kind: r.get(2)?,
-                            slug: r.get(3)?,
-                            version: r.get(4)?,
-                            pinned_sha256: r.get(5)?,
-                            observed_sha256: r.get(6)?,
-                            detail: r.get(7)?,
-                        })
-                    })?
-                    .collect::<Result<_, _>>()?;
-                let mut st =
-                    tx.prepare("SELECT id, at, upstream, slug, version, error FROM sync_failures ORDER BY id")?;
-                e.sync_failures = st
-                    .query_map([], |r| {
-                        Ok(SyncFailure {
-                            id: r.get(0)?,
-                            at: r.get(1)?,
-                            upstream: r.get(2)?,
-                            slug: r.get(3)?,
-                            version: r.get(4)?,
-                            error: r.get(5)?,
-                        })
-                    })?
-                    .collect::<Result<_, _>>()?;
-                let mut st = tx.prepare(
+            let e = Export {
+                versions: rows(&tx, &format!("SELECT {VERSION_COLS} FROM versions ORDER BY id"), row_to_version)?,
+                audit: rows(&tx, &format!("SELECT {AUDIT_COLS} FROM audit ORDER BY id"), row_to_audit)?,
+                alerts: rows(&tx, &format!("SELECT {ALERT_COLS} FROM alerts ORDER BY id"), row_to_alert)?,
+                sync_failures: rows(
+                    &tx,
+                    "SELECT id, at, upstream, slug, version, error FROM sync_failures ORDER BY id",
+                    row_to_sync_failure,
+                )?,
+                tokens: rows(
+                    &tx,
                     "SELECT id, name, role, token_sha256, created_at, revoked_at FROM tokens ORDER BY id",
-                )?;
-                e.tokens = st
-                    .query_map([], |r| {
+                    |r| {
                         Ok(TokenRow {
                             id: r.get(0)?,
                             name: r.get(1)?,
@@ -991,14 +963,13 @@ impl Transfer for SqliteStore {
                             created_at: r.get(4)?,
                             revoked_at: r.get(5)?,
                         })
-                    })?
-                    .collect::<Result<_, _>>()?;
-                let mut st = tx.prepare(
+                    },
+                )?,
+                outbox: rows(
+                    &tx,
                     "SELECT id, created_at, url, event, payload, attempts, next_attempt_at, delivered_at, last_error,
                        event_id FROM webhook_outbox ORDER BY id",
-                )?;
-                e.outbox = st
-                    .query_map([], |r| {
+                    |r| {
                         Ok(OutboxRow {
                             id: r.get(0)?,
                             created_at: r.get(1)?,
@@ -1013,23 +984,14 @@ impl Transfer for SqliteStore {
                                 .get::<_, Option<String>>(9)?
                                 .unwrap_or_else(|| format!("outbox-{}", r.get::<_, i64>(0).unwrap_or(0))),
                         })
-                    })?
-                    .collect::<Result<_, _>>()?;
-                let mut st = tx.prepare(
+                    },
+                )?,
+                blob_faults: rows(
+                    &tx,
                     "SELECT slug, version, archive_sha256, at, detail FROM blob_faults ORDER BY slug, version",
-                )?;
-                e.blob_faults = st
-                    .query_map([], |r| {
-                        Ok(BlobFault {
-                            slug: r.get(0)?,
-                            version: r.get(1)?,
-                            archive_sha256: r.get(2)?,
-                            at: r.get(3)?,
-                            detail: r.get(4)?,
-                        })
-                    })?
-                    .collect::<Result<_, _>>()?;
-            }
+                    row_to_blob_fault,
+                )?,
+            };
             tx.commit()?;
             Ok(e)
         })
