@@ -18,25 +18,29 @@ LOAD=$ROOT/target/release/examples/mirror-load
 TMP=$(mktemp -d)
 PIDS=()
 STARTED=()
+declare -A DIRS
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  for s in "${STARTED[@]}"; do bash ".ci/$s.sh" stop "$TMP/$s" >/dev/null 2>&1 || true; done
+  for s in "${STARTED[@]}"; do bash ".ci/$s.sh" stop "${DIRS[$s]}" >/dev/null 2>&1 || true; rm -rf "${DIRS[$s]}"; done
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 if [ -z "${SKILLSCAN_PG_URL:-}" ]; then
-  bash .ci/postgres.sh start "$TMP/postgres" >/dev/null
+  # Directly under /tmp: the server runs as the postgres user, which must reach its directory.
+  DIRS[postgres]=$(mktemp -d /tmp/skillscan-pg.XXXXXX)
   STARTED+=(postgres)
+  bash .ci/postgres.sh start "${DIRS[postgres]}" >/dev/null
   # shellcheck disable=SC1091
-  source "$TMP/postgres/env"
+  source "${DIRS[postgres]}/env"
 fi
 if [ -z "${SKILLSCAN_S3_URL:-}" ]; then
-  bash .ci/garage.sh start "$TMP/garage" >/dev/null
+  DIRS[garage]=$(mktemp -d)
   STARTED+=(garage)
+  bash .ci/garage.sh start "${DIRS[garage]}" >/dev/null
   # shellcheck disable=SC1091
-  source "$TMP/garage/env"
+  source "${DIRS[garage]}/env"
 fi
 DB="$SKILLSCAN_PG_URL"
 # A database of its own, so a rerun starts empty.
@@ -46,8 +50,10 @@ DB="${DB%/*}/$NAME"
 BLOBS="${SKILLSCAN_S3_URL%/}/bench-$NAME"
 
 "$LOAD" seed "$TMP/skill"
-printf '[limits]\nhot_cache_bytes = 0\n' >"$TMP/cold.toml"
-printf '\n' >"$TMP/hot.toml"
+# The load generator is one address standing for many clients: no per-address connection cap
+# (at the default 64 its reconnects are refused now and then and counted as errors).
+printf '[limits]\nmax_connections_per_ip = 0\nhot_cache_bytes = 0\n' >"$TMP/cold.toml"
+printf '[limits]\nmax_connections_per_ip = 0\n' >"$TMP/hot.toml"
 PATH_DL="/api/v1/download?slug=load-skill&version=1.0.0"
 
 seed() { # DATA [storage flags...]
