@@ -138,6 +138,14 @@ fn two_replicas_over_one_postgres_and_one_bucket() {
             .unwrap()
     };
 
+    // On shared storage no command makes a key by itself, even before anything is signed: each
+    // replica would make its own.
+    let d = tmp.path().join("replica-d");
+    std::fs::create_dir_all(&d).unwrap();
+    let o = mirror(&d, &["list"]);
+    assert!(!o.status.success() && out_text(&o).contains("none is made by"), "{}", out_text(&o));
+    assert!(!d.join("keys/mirror.key").exists(), "no key was generated on a shared store");
+
     // The signing key lives where writes happen: made on A, given to B by the operator.
     let o = mirror(&a, &["key", "init"]);
     assert!(o.status.success(), "key init: {}", out_text(&o));
@@ -209,6 +217,15 @@ fn two_replicas_over_one_postgres_and_one_bucket() {
         .output()
         .unwrap();
     assert!(o.status.success() && out_text(&o).contains("slug:release-notes"), "minisign: {}", out_text(&o));
+
+    // A replica with a key of its own would sign with a key the others do not have: refused.
+    let other = tmp.path().join("other-key");
+    let o = Command::new(&bin).arg("--data").arg(&other).args(["key", "init"]).output().unwrap();
+    assert!(o.status.success(), "key init (embedded): {}", out_text(&o));
+    let c = tmp.path().join("replica-c");
+    copy_keys(&other, &c);
+    let o = mirror(&c, &["list"]);
+    assert!(!o.status.success() && out_text(&o).contains("is not the key that signed"), "{}", out_text(&o));
 
     // Both replicas say which revision they serve: the same one.
     let status = |base: &str| -> serde_json::Value { serde_json::from_slice(&get(base, "/status").1).unwrap() };

@@ -157,16 +157,29 @@ pub enum KeyError {
     InterruptedRotation { path: String },
     #[error("signing key {path}: {detail}")]
     Key { path: String, detail: String },
+    #[error(
+        "no signing key at {path}, and this mirror's storage is shared by replicas, so none is made by \
+         itself: every replica must hold the same key. Run `skillscan-mirror key init` on one replica (on \
+         a mirror that has signed nothing yet) and copy its keys/ directory (0600) to the others"
+    )]
+    MissingOnSharedStore { path: String },
+    #[error(
+        "the signing key {path} (key id {local}) is not the key that signed this mirror's approvals (key id \
+         {signed}): replicas must share one key; copy keys/ from a replica whose key signed them"
+    )]
+    NotTheMirrorsKey { path: String, local: String, signed: String },
 }
 
 fn key_err(path: &Path, detail: impl std::fmt::Display) -> KeyError {
     KeyError::Key { path: path.display().to_string(), detail: detail.to_string() }
 }
 
-/// The mirror's signing key under `<data>/keys/`. A key is generated here only on a
-/// mirror that has never signed anything (`signed_versions == 0`, the first start);
-/// once approvals exist, a missing key is [`KeyError::Lost`] and nothing is generated.
-pub fn open_signer(data_dir: &Path, signed_versions: usize) -> Result<Arc<dyn ApprovalSigner>, KeyError> {
+/// The mirror's signing key under `<data>/keys/`. A key is generated here only on an
+/// embedded mirror that has never signed anything (`signed_versions == 0`, the first start);
+/// once approvals exist, a missing key is [`KeyError::Lost`] and nothing is generated. On
+/// storage shared by replicas (`shared`), nothing is ever generated: a replica making a key of
+/// its own would sign with a key the others do not have.
+pub fn open_signer(data_dir: &Path, signed_versions: usize, shared: bool) -> Result<Arc<dyn ApprovalSigner>, KeyError> {
     let keys = KeyFiles::new(data_dir);
     if keys.pending.exists() {
         return Err(KeyError::InterruptedRotation { path: keys.pending.display().to_string() });
@@ -174,6 +187,7 @@ pub fn open_signer(data_dir: &Path, signed_versions: usize) -> Result<Arc<dyn Ap
     match NativeSigner::open(data_dir) {
         Ok(s) => Ok(Arc::new(s)),
         Err(KeyError::Missing { path }) if signed_versions > 0 => Err(KeyError::Lost { path, signed: signed_versions }),
+        Err(KeyError::Missing { path }) if shared => Err(KeyError::MissingOnSharedStore { path }),
         Err(KeyError::Missing { .. }) => {
             let s = NativeSigner::generate(data_dir)?;
             tracing::info!("generated the mirror signing key in {}", keys.dir.display());
@@ -184,6 +198,25 @@ pub fn open_signer(data_dir: &Path, signed_versions: usize) -> Result<Arc<dyn Ap
 }
 
 /// The signer of a command that must not sign (`key init`/`key rotate` bring their own).
+/// Check that the key in `data_dir` made `signature` (any approval's `.minisig`): the key ids
+/// must agree. A replica holding another key than the one its peers sign with is refused.
+pub fn check_same_key(data_dir: &Path, signature: &str) -> Result<(), KeyError> {
+    use skillscan_signatures::minisign::{PublicKey, SignatureFile};
+    let keys = KeyFiles::new(data_dir);
+    let text = fs::read_to_string(&keys.public).map_err(|e| key_err(&keys.public, e))?;
+    let local = PublicKey::parse(&text).map_err(|e| key_err(&keys.public, e))?.key_id;
+    let signed =
+        SignatureFile::parse(signature).map_err(|e| key_err(&keys.public, format!("a stored signature: {e}")))?;
+    if signed.key_id != local {
+        return Err(KeyError::NotTheMirrorsKey {
+            path: keys.secret.display().to_string(),
+            local: local.to_string(),
+            signed: signed.key_id.to_string(),
+        });
+    }
+    Ok(())
+}
+
 /// Check that `signature` (a `.minisig`) is the mirror key's approval of exactly these bytes
 /// as `slug@version`: a good signature by `public_key` whose trusted statement names this slug,
 /// version and the bytes' sha256. The error says what failed.

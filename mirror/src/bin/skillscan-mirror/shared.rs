@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use skillscan_mirror::config::Config;
+use skillscan_mirror::model::State;
 use skillscan_mirror::policy::Policy;
 use skillscan_mirror::redact::Secret;
-use skillscan_mirror::storage::StorageLocations;
+use skillscan_mirror::storage::{DatabaseLocation, StorageLocations};
 use skillscan_mirror::{Mirror, adapters, webhooks};
 
 /// Where a command finds the mirror: the global flags.
@@ -29,7 +30,16 @@ pub struct Place<'a> {
 pub fn open(place: &Place<'_>) -> Result<Mirror> {
     let mut m = open_without_key(place)?;
     let signed = m.meta.signed_versions().context("counting signed versions")?;
-    m.signer = adapters::open_signer(place.data, signed)?;
+    // Replicas share the database: each must hold the key the others sign with.
+    let shared =
+        matches!(StorageLocations::resolve(&m.config.storage, place.data)?.database, DatabaseLocation::Postgres(_));
+    m.signer = adapters::open_signer(place.data, signed, shared)?;
+    if shared && signed > 0 {
+        let approved = m.meta.versions(Some(State::Approved)).context("reading approved versions")?;
+        if let Some(signature) = approved.iter().find_map(|v| v.signature.as_deref()) {
+            adapters::check_same_key(place.data, signature)?;
+        }
+    }
     Ok(m)
 }
 
