@@ -46,7 +46,8 @@ DB="$SKILLSCAN_PG_URL"
 # A database of its own, so a rerun starts empty.
 NAME="bench_$(date +%s)_$$"
 psql "$DB" -qc "CREATE DATABASE $NAME" >/dev/null
-DB="${DB%/*}/$NAME"
+# The URL holds a password: the mirror reads it from the environment, not from its command line.
+export SKILLSCAN_MIRROR_DATABASE="${DB%/*}/$NAME"
 BLOBS="${SKILLSCAN_S3_URL%/}/bench-$NAME"
 
 "$LOAD" seed "$TMP/skill"
@@ -65,13 +66,14 @@ seed() { # DATA [storage flags...]
   fi
 }
 
-serve() { # NAME CONFIG DATA [storage flags...]; prints the URL
+serve() { # NAME CONFIG DATA [storage flags...]; sets URL (not in a subshell: PIDS must keep the pid)
   local name=$1 config=$2 data=$3; shift 3
   SKILLSCAN_MIRROR_LOG=warn "$BIN" --data "$data" --config "$config" "$@" serve --listen 127.0.0.1:0 \
     >"$TMP/$name.out" 2>"$TMP/$name.err" &
   PIDS+=($!)
   for _ in $(seq 100); do grep -q listening "$TMP/$name.out" 2>/dev/null && break; sleep 0.1; done
-  sed -n 's/.*listening on //p' "$TMP/$name.out"
+  URL=$(sed -n 's/.*listening on //p' "$TMP/$name.out")
+  [ -n "$URL" ] || { echo "serve $name did not start: $(cat "$TMP/$name.err")" >&2; exit 1; }
 }
 
 stop_all() {
@@ -86,21 +88,22 @@ run() { # LABEL URLS
 }
 
 echo "$(nproc) cores, ${SECS}s per run, concurrency $CONC, download of a ~20 KB approved archive"
-seed "$TMP/embedded"
+(unset SKILLSCAN_MIRROR_DATABASE; seed "$TMP/embedded")
 for mode in hot cold; do
-  URL=$(serve "embedded-$mode" "$TMP/$mode.toml" "$TMP/embedded")
+  SKILLSCAN_MIRROR_DATABASE="sqlite:$TMP/embedded/mirror.db" serve "embedded-$mode" "$TMP/$mode.toml" "$TMP/embedded"
   run "embedded (sqlite+files), $mode" "$URL"
   stop_all
 done
 
-STORAGE=(--database "$DB" --blobs "$BLOBS")
+STORAGE=(--blobs "$BLOBS")
 seed "$TMP/replica-a" "${STORAGE[@]}"
 mkdir -p "$TMP/replica-b/keys" && chmod 700 "$TMP/replica-b" "$TMP/replica-b/keys"
 cp "$TMP/replica-a/keys/mirror.key" "$TMP/replica-a/keys/mirror.pub" "$TMP/replica-b/keys/"
 for mode in hot cold; do
-  A=$(serve "a-$mode" "$TMP/$mode.toml" "$TMP/replica-a" "${STORAGE[@]}")
+  serve "a-$mode" "$TMP/$mode.toml" "$TMP/replica-a" "${STORAGE[@]}"
+  A=$URL
   run "1 replica (postgres+s3), $mode" "$A"
-  B=$(serve "b-$mode" "$TMP/$mode.toml" "$TMP/replica-b" "${STORAGE[@]}")
-  run "2 replicas (postgres+s3), $mode" "$A,$B"
+  serve "b-$mode" "$TMP/$mode.toml" "$TMP/replica-b" "${STORAGE[@]}"
+  run "2 replicas (postgres+s3), $mode" "$A,$URL"
   stop_all
 done

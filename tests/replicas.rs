@@ -94,9 +94,14 @@ fn get(base: &str, path: &str) -> (u16, Vec<u8>) {
     request(base, "GET", path, &[], b"").unwrap_or_else(|e| panic!("GET {base}{path}: {e}"))
 }
 
-/// `serve` on an ephemeral port over `storage`, named `name` in `/status`.
-fn serve(data: &Path, storage: &[String], name: &str) -> (Server, String) {
-    serve_mirror_with(data, storage, &[("SKILLSCAN_MIRROR_REPLICA", name)])
+/// `serve` on an ephemeral port over `storage` and `database` (in the environment), named `name`
+/// in `/status`.
+fn serve(data: &Path, storage: &[String], database: Option<&str>, name: &str) -> (Server, String) {
+    let mut env = vec![("SKILLSCAN_MIRROR_REPLICA", name)];
+    if let Some(url) = database {
+        env.push(("SKILLSCAN_MIRROR_DATABASE", url));
+    }
+    serve_mirror_with(data, storage, &env)
 }
 
 fn copy_keys(from: &Path, to: &Path) {
@@ -122,7 +127,8 @@ fn two_replicas_over_one_postgres_and_one_bucket() {
     let minisign = find_tool("MINISIGN_BIN", &[PathBuf::from("/usr/bin/minisign")], "minisign").expect("minisign");
     let database = fresh_database(&pg);
     let blobs = format!("{}/replicas-{}", s3.trim_end_matches('/'), nonce());
-    let storage = vec!["--database".to_string(), database.clone(), "--blobs".to_string(), blobs.clone()];
+    // The database URL holds a password: it goes in the environment, not on command lines (`ps`).
+    let storage = vec!["--blobs".to_string(), blobs.clone()];
 
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("replica-a"), tmp.path().join("replica-b"));
@@ -133,6 +139,7 @@ fn two_replicas_over_one_postgres_and_one_bucket() {
             .arg(data)
             .args(&storage)
             .args(args)
+            .env("SKILLSCAN_MIRROR_DATABASE", &database)
             .env_remove("SKILLSCAN_MIRROR_CONFIG")
             .output()
             .unwrap()
@@ -154,8 +161,8 @@ fn two_replicas_over_one_postgres_and_one_bucket() {
     assert!(o.status.success(), "token create: {}", out_text(&o));
     let token = String::from_utf8(o.stdout).unwrap().trim().to_string();
 
-    let (server_a, base_a) = serve(&a, &storage, "replica-a");
-    let (_server_b, base_b) = serve(&b, &storage, "replica-b");
+    let (server_a, base_a) = serve(&a, &storage, Some(&database), "replica-a");
+    let (_server_b, base_b) = serve(&b, &storage, Some(&database), "replica-b");
 
     // An import through A: a clean skill (approved by policy) and a held one.
     let benign = fixture("benign", "weather-brief", "acme", "1.0.0");
@@ -318,13 +325,23 @@ fn migrate_copies_a_running_embedded_mirror_to_postgres_and_s3() {
     std::fs::write(&zip, &benign.zip).unwrap();
     let o = run(&["import", "--slug", "weather-brief", "--version", "1.0.0", "--owner", "acme", zip.to_str().unwrap()]);
     assert!(o.status.success(), "import: {}", out_text(&o));
-    let (_embedded, embedded_base) = serve(&data, &[], "embedded");
+    let (_embedded, embedded_base) = serve(&data, &[], None, "embedded");
     let (s, before) = get(&embedded_base, "/api/v1/download?slug=weather-brief&version=1.0.0");
     assert_eq!(s, 200);
     let (_, sig_before) = get(&embedded_base, "/api/v1/download/signature?slug=weather-brief&version=1.0.0");
 
     // While the embedded mirror serves.
-    let o = run(&["migrate", "--to", &database, "--blobs-to", &blobs]);
+    let migrate = || {
+        Command::new(&bin)
+            .arg("--data")
+            .arg(&data)
+            .args(["migrate", "--blobs-to", &blobs])
+            .env("SKILLSCAN_MIRROR_MIGRATE_TO", &database)
+            .env_remove("SKILLSCAN_MIRROR_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let o = migrate();
     let text = out_text(&o);
     assert!(o.status.success(), "migrate: {text}");
     assert!(text.contains("1 signatures verified"), "{text}");
@@ -337,8 +354,8 @@ fn migrate_copies_a_running_embedded_mirror_to_postgres_and_s3() {
         assert!(!text.contains(&password), "the database password is never shown: {text}");
     }
 
-    let storage = vec!["--database".to_string(), database.clone(), "--blobs".to_string(), blobs.clone()];
-    let (_copy, copy_base) = serve(&data, &storage, "migrated");
+    let storage = vec!["--blobs".to_string(), blobs.clone()];
+    let (_copy, copy_base) = serve(&data, &storage, Some(&database), "migrated");
     let (s, after) = get(&copy_base, "/api/v1/download?slug=weather-brief&version=1.0.0");
     assert_eq!(s, 200);
     assert_eq!(after, before, "the same archive bytes");
@@ -346,12 +363,18 @@ fn migrate_copies_a_running_embedded_mirror_to_postgres_and_s3() {
     assert_eq!(sig_after, sig_before, "the same signature");
     let status: serde_json::Value = serde_json::from_slice(&get(&copy_base, "/status").1).unwrap();
     assert_eq!((status["database"].as_str(), status["blobs"].as_str()), (Some("postgres"), Some("s3")), "{status}");
-    let audit = |storage: &[String]| -> String {
-        let o = Command::new(&bin).arg("--data").arg(&data).args(storage).args(["audit", "--json"]).output().unwrap();
-        String::from_utf8_lossy(&o.stdout).to_string()
+    let audit = |database: Option<&str>| -> String {
+        let mut c = Command::new(&bin);
+        c.arg("--data").arg(&data).args(["audit", "--json"]).env_remove("SKILLSCAN_MIRROR_DATABASE");
+        if let Some(url) = database {
+            c.args(["--blobs", &blobs]).env("SKILLSCAN_MIRROR_DATABASE", url);
+        }
+        String::from_utf8_lossy(&c.output().unwrap().stdout).to_string()
     };
-    assert_eq!(audit(&storage), audit(&[]), "the audit log, event for event");
+    let copied = audit(Some(&database));
+    assert!(copied.lines().count() >= 3, "{copied}");
+    assert_eq!(copied, audit(None), "the audit log, event for event");
 
-    let o = run(&["migrate", "--to", &database, "--blobs-to", &blobs]);
+    let o = migrate();
     assert!(!o.status.success() && out_text(&o).contains("already holds a mirror"), "{}", out_text(&o));
 }

@@ -61,11 +61,20 @@ pub fn migrate(
     public_key: Option<&str>,
     progress: &dyn Fn(usize, usize),
 ) -> Result<MigrateReport, MigrateError> {
-    if !meta_to.versions(None)?.is_empty() {
-        return Err(MigrateError::TargetNotEmpty("versions".into()));
-    }
-    if !meta_to.audit(Some(1))?.is_empty() || !meta_to.tokens()?.is_empty() {
-        return Err(MigrateError::TargetNotEmpty("audit events or tokens".into()));
+    // Every table, not only versions: queued webhooks or alerts left in a reused database
+    // would otherwise be merged into the copy (and delivered).
+    let held = meta_to.export()?;
+    let counts = [
+        ("versions", held.versions.len()),
+        ("audit events", held.audit.len()),
+        ("tokens", held.tokens.len()),
+        ("alerts", held.alerts.len()),
+        ("sync failures", held.sync_failures.len()),
+        ("queued webhooks", held.outbox.len()),
+        ("blob faults", held.blob_faults.len()),
+    ];
+    if let Some((what, n)) = counts.iter().find(|(_, n)| *n > 0) {
+        return Err(MigrateError::TargetNotEmpty(format!("{n} {what}")));
     }
     let export = meta_from.export()?;
     let faulted: BTreeSet<(&str, &str)> =

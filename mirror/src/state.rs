@@ -30,6 +30,8 @@ pub struct Inner {
     /// Which store revision the served snapshot was built from, and since when the store has
     /// been ahead of it (replication state, for `/status` and `/readyz`).
     served: std::sync::Mutex<Served>,
+    /// Held across a whole rebuild (build, swap, `served`).
+    rebuilding: std::sync::Mutex<()>,
     /// The last rebuild failed: the snapshot being served is stale (`/readyz` says so).
     stale: AtomicBool,
     /// `[upstream] on_demand`: fetch unseen skills on request.
@@ -111,8 +113,11 @@ pub const ROUTES: &[&str] = &[
 impl AppState {
     /// Build the state and its first snapshot (fails if storage is unreadable).
     pub fn new(mirror: Arc<Mirror>) -> Result<AppState, MirrorError> {
-        let snap = Snapshot::build(&mirror, 1, None)?;
+        // The revision first, then the build (as in `rebuild`): a commit during the build moves
+        // the revision past this value and the refresher rebuilds, instead of it being taken as
+        // already served.
         let revision = mirror.meta.revision()?;
+        let snap = Snapshot::build(&mirror, 1, None)?;
         let pull_through = PullThrough::of(&mirror.config);
         Ok(AppState(Arc::new(Inner {
             mirror,
@@ -124,11 +129,15 @@ impl AppState {
             schedule_runs: RunLog::default(),
             ui_sessions: Sessions::default(),
             served: std::sync::Mutex::new(Served { revision, built_at_ms: now_ms(), behind_since: None }),
+            rebuilding: std::sync::Mutex::new(()),
         })))
     }
 
     /// Rebuild the snapshot now (blocking; call from `spawn_blocking` in async code).
     pub fn rebuild(&self) -> Result<(), MirrorError> {
+        // One rebuild at a time (the refresher, a decision, a pull-through may all ask): two
+        // overlapping ones could store the older snapshot last and mark it current.
+        let _one = self.rebuilding.lock().unwrap_or_else(|p| p.into_inner());
         // Read before building: a commit that lands during the build moves the revision past
         // this value, so the next check rebuilds again instead of missing it.
         let revision = self.mirror.meta.revision()?;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::StorageConfig;
-use crate::redact::{self, Secret};
+use crate::redact::Secret;
 use crate::store::blobs::FsBlobStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{BlobStore, MetaStore, StoreError};
@@ -65,11 +65,30 @@ impl DatabaseLocation {
     pub fn describe(&self) -> String {
         match self {
             DatabaseLocation::Sqlite(p) => format!("sqlite:{}", p.display()),
-            DatabaseLocation::Postgres(url) => {
-                let shown = redact::without_credentials(url.expose());
-                // Query parameters may carry a password too (`?password=`): drop them.
-                shown.split('?').next().unwrap_or_default().to_string()
-            }
+            // Built from the PostgreSQL client's own reading of the URL (hosts, ports, database),
+            // never from the text: a password holding `/`, `?` or `#` reads differently to a
+            // generic URL parser, which could then leave it in place.
+            DatabaseLocation::Postgres(url) => match url.expose().parse::<tokio_postgres::Config>() {
+                Ok(c) => {
+                    let hosts: Vec<String> = c
+                        .get_hosts()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, h)| {
+                            let host = match h {
+                                tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                                tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+                            };
+                            match c.get_ports().get(i).or(c.get_ports().first()) {
+                                Some(port) => format!("{host}:{port}"),
+                                None => host,
+                            }
+                        })
+                        .collect();
+                    format!("postgres://{}/{}", hosts.join(","), c.get_dbname().unwrap_or(""))
+                }
+                Err(_) => "postgres://[unparsable URL]".to_string(),
+            },
         }
     }
 
@@ -83,10 +102,19 @@ impl DatabaseLocation {
 
 impl BlobLocation {
     /// A directory (relative to `data_dir` unless absolute), `file:PATH`, or `s3://bucket[/prefix]`.
+    /// Refused text is never quoted (it may hold credentials).
     pub fn parse(text: &str, data_dir: &Path, cfg: &StorageConfig) -> Result<BlobLocation, StoreError> {
         if let Some(rest) = text.strip_prefix("s3://") {
             if rest.is_empty() || rest.starts_with('/') {
                 return Err(bad("blobs", "s3:// needs a bucket (s3://bucket or s3://bucket/prefix)".into()));
+            }
+            if rest.contains(['@', '?', '#']) {
+                return Err(bad(
+                    "blobs",
+                    "an s3:// location has no user, password, query or fragment (credentials come from AWS_* \
+                     variables)"
+                        .into(),
+                ));
             }
             return Ok(BlobLocation::S3 {
                 url: text.to_string(),
@@ -94,9 +122,19 @@ impl BlobLocation {
                 allow_http: cfg.s3_allow_http,
             });
         }
-        if text.contains("://") {
-            let scheme = text.split_once(':').map(|(s, _)| s).unwrap_or_default();
-            return Err(bad("blobs", format!("unsupported location ({scheme}://); use a directory or s3://bucket")));
+        // Any other `scheme:` is a mistake (`s3:bucket`, `gs://…`), not a directory of that name:
+        // on replicas a blob store silently local to one host would be a fault on the others.
+        if let Some((scheme, _)) = text.split_once(':') {
+            let looks_like_scheme = scheme.len() > 1
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            if looks_like_scheme && scheme != "file" {
+                let shown: String = scheme.chars().take(20).collect();
+                return Err(bad(
+                    "blobs",
+                    format!("unsupported location ({shown}:); use a directory, file:PATH or s3://bucket[/prefix]"),
+                ));
+            }
         }
         let path = text.strip_prefix("file:").unwrap_or(text);
         if path.is_empty() {
@@ -112,13 +150,16 @@ impl BlobLocation {
         }
     }
 
-    pub fn open(&self) -> Result<Arc<dyn BlobStore>, StoreError> {
+    /// `max_blob_bytes`: the largest blob a read may return (the mirror's archive size limit),
+    /// so a bucket object replaced by junk cannot make a read buffer more.
+    pub fn open(&self, max_blob_bytes: u64) -> Result<Arc<dyn BlobStore>, StoreError> {
         match self {
             BlobLocation::Dir(dir) => Ok(Arc::new(FsBlobStore::open(dir)?)),
             BlobLocation::S3 { url, endpoint, allow_http } => {
                 let opts = crate::store::s3::S3Options {
                     endpoint: endpoint.clone(),
                     allow_http: *allow_http,
+                    max_blob_bytes,
                     ..Default::default()
                 };
                 Ok(Arc::new(crate::store::s3::S3BlobStore::from_url(url, &opts)?))
@@ -174,6 +215,15 @@ mod tests {
             DatabaseLocation::parse("sqlite:///abs/m.db", data).unwrap(),
             DatabaseLocation::Sqlite(p) if p == Path::new("/abs/m.db")
         ));
+        // Passwords a generic URL parser reads as a port or a path: shown from the client's reading.
+        for url in [
+            "postgres://skill:2024/Secret@db.internal:5432/mirror",
+            "postgres://skill:/Secret@db.internal/mirror",
+            "postgres://skill:99?Secret@db.internal/mirror",
+        ] {
+            let shown = DatabaseLocation::parse(url, data).unwrap().describe();
+            assert!(!shown.contains("Secret") && !shown.contains("skill"), "{url} shown as {shown}");
+        }
         let err = DatabaseLocation::parse("mysql://root:hunter2@h/db", data).unwrap_err().to_string();
         assert!(err.contains("mysql") && !err.contains("hunter2"), "{err}");
         assert!(DatabaseLocation::parse("sqlite:", data).is_err());
@@ -184,6 +234,13 @@ mod tests {
         ));
         assert!(BlobLocation::parse("s3://", data, &cfg).is_err());
         assert!(BlobLocation::parse("gs://bucket", data, &cfg).is_err());
+        assert!(BlobLocation::parse("s3:bucket", data, &cfg).is_err(), "a mistyped s3 URL is not a directory");
+        let err = BlobLocation::parse("s3://AKIDEXAMPLE:wJalrSECRET@bucket/p", data, &cfg).unwrap_err().to_string();
+        assert!(!err.contains("SECRET") && !err.contains("AKID"), "{err}");
+        assert!(matches!(
+            BlobLocation::parse("file:blobs:v2", data, &cfg).unwrap(),
+            BlobLocation::Dir(p) if p == Path::new("/srv/mirror/blobs:v2")
+        ));
         assert!(matches!(
             BlobLocation::parse("blobs-elsewhere", data, &cfg).unwrap(),
             BlobLocation::Dir(p) if p == Path::new("/srv/mirror/blobs-elsewhere")

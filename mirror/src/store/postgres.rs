@@ -1459,7 +1459,9 @@ impl Transfer for PgStore {
             in_tx!(pool, |tx| {
                 let held = tx
                     .query_one(
-                        "SELECT (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM tokens)",
+                        "SELECT (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM tokens)
+                   + (SELECT COUNT(*) FROM alerts) + (SELECT COUNT(*) FROM sync_failures)
+                   + (SELECT COUNT(*) FROM webhook_outbox) + (SELECT COUNT(*) FROM blob_faults)",
                         &[],
                     )
                     .await?;

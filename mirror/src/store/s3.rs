@@ -1,15 +1,15 @@
 //! Blobs in S3-compatible object storage (AWS S3, Garage, MinIO, R2, …) through
 //! `object_store`, so several mirror replicas can share one blob store.
 //!
-//! Keys are `{prefix}/sha256/{first two hex}/{hex}`. Blobs stay write-once: `put` reads
-//! the key first and then uses a conditional create (`If-None-Match: *`); when the key is
-//! taken it checks the object's hash instead of overwriting it, so bytes someone planted
-//! under a hash are reported ([`StoreError::BlobCorrupt`]) and never papered over. (Unlike
-//! the file store, which replaces a rotten blob on `put` of the identical bytes: here an
-//! operator deletes the bad object first.) Every `get`
-//! hashes what it read before returning it, and reads at most
-//! [`S3Options::max_blob_bytes`], so a hostile or rotten object is neither served nor able
-//! to exhaust memory.
+//! Keys are `{prefix}/sha256/{first two hex}/{hex}`. Blobs are write-once and
+//! content-addressed: `put` reads the key first (identical bytes: nothing to do), then uses a
+//! conditional create (`If-None-Match: *`). The only object `put` ever replaces is one whose
+//! bytes do not hash to its key (rot, or bytes planted by hand): the bytes that do are written
+//! over it, as the file store does, which is how re-importing the identical archive closes a
+//! blob fault. The fault itself is recorded by whoever read the bad object first (download,
+//! snapshot build, `scrub`). Every `get` hashes what it read before returning it, and reads at
+//! most [`S3Options::max_blob_bytes`] (the mirror's archive size limit), so a hostile or rotten
+//! object is neither served nor able to exhaust memory.
 //!
 //! `object_store` is async and [`BlobStore`] is not: see [`S3BlobStore::run`] for how the
 //! two meet.
@@ -32,6 +32,10 @@ use crate::archive::sha256_hex;
 use crate::validate;
 
 const BACKEND: &str = "s3";
+
+/// The most objects `list` walks under the blob prefix (two million: far more versions than a
+/// registry holds, and about 200 MB of names at most).
+const MAX_LISTED: usize = 2_000_000;
 
 /// Settings that do not come from the `AWS_*` environment.
 #[derive(Debug, Clone)]
@@ -93,7 +97,8 @@ impl std::fmt::Debug for S3BlobStore {
 
 /// `s3://bucket` or `s3://bucket/some/prefix`, split; anything else is refused.
 fn parse_url(url: &str) -> Result<(String, Option<Path>), StoreError> {
-    let bad = |why: &str| StoreError::backend(BACKEND, format!("blob store URL {url:?} {why}"));
+    // The URL is not quoted: refused text may hold credentials.
+    let bad = |why: &str| StoreError::backend(BACKEND, format!("blob store URL {why}"));
     let rest = url.strip_prefix("s3://").ok_or_else(|| bad("is not s3://bucket[/prefix]"))?;
     // Credentials, queries and fragments have no place here; refusing them keeps secrets
     // out of the URL (they come from the environment).
@@ -367,22 +372,31 @@ impl BlobStore for S3BlobStore {
     fn list(&self) -> Result<Vec<String>, StoreError> {
         let store = self.store.clone();
         let root = self.root.clone();
-        let locations = self.run(async move {
+        // Names only, filtered as they stream in, and at most MAX_LISTED of them: a bucket
+        // prefix stuffed with millions of stray keys cannot make scrub hold them all.
+        let names = self.run(async move {
             let mut out = Vec::new();
+            let mut seen = 0usize;
             let mut objects = store.list(Some(&root));
             while let Some(meta) = objects.next().await {
-                out.push(meta);
+                let meta = match meta {
+                    Ok(meta) => meta,
+                    Err(e) => return Ok(Err(e)),
+                };
+                seen += 1;
+                if seen > MAX_LISTED {
+                    return Ok(Ok(None));
+                }
+                let Some(name) = meta.location.filename() else { continue };
+                if validate::sha256_hex(name) && root.clone().join(&name[..2]).join(name) == meta.location {
+                    out.push(name.to_string());
+                }
             }
-            Ok(out)
+            Ok(Ok(Some(out)))
         })?;
-        let mut out = Vec::new();
-        for meta in locations {
-            let meta = meta.map_err(|e| self.err(e))?;
-            let Some(name) = meta.location.filename() else { continue };
-            if validate::sha256_hex(name) && self.key_of(name).is_ok_and(|k| k == meta.location) {
-                out.push(name.to_string());
-            }
-        }
+        let mut out = names.map_err(|e| self.err(e))?.ok_or_else(|| {
+            StoreError::backend(BACKEND, format!("more than {MAX_LISTED} objects under the blob prefix; not listed"))
+        })?;
         out.sort();
         Ok(out)
     }

@@ -1001,7 +1001,9 @@ impl Transfer for SqliteStore {
         self.with(|c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let held: i64 = tx.query_row(
-                "SELECT (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM tokens)",
+                "SELECT (SELECT COUNT(*) FROM versions) + (SELECT COUNT(*) FROM audit) + (SELECT COUNT(*) FROM tokens)
+                   + (SELECT COUNT(*) FROM alerts) + (SELECT COUNT(*) FROM sync_failures)
+                   + (SELECT COUNT(*) FROM webhook_outbox) + (SELECT COUNT(*) FROM blob_faults)",
                 [],
                 |r| r.get(0),
             )?;

@@ -73,6 +73,22 @@ fn a_migrated_mirror_has_every_row_blob_and_signature() {
     assert_eq!(approved.state, State::Approved);
     assert!(approved.signature.is_some());
 
+    // A target holding only a queued webhook or a sync failure is not empty either: they would be
+    // merged into the copy (and the webhook delivered).
+    let (_d2, busy, busy_blobs) = target();
+    busy.record_sync_failure(&skillscan_mirror::model::SyncFailure {
+        id: 0,
+        at: 1,
+        upstream: "u".into(),
+        slug: "s".into(),
+        version: None,
+        error: "e".into(),
+    })
+    .unwrap();
+    let err = migrate(&*m.meta, &*m.blobs, &*busy, &*busy_blobs, Some(&src.public_key), &|_, _| {}).unwrap_err();
+    assert!(matches!(&err, MigrateError::TargetNotEmpty(what) if what.contains("sync failure")), "{err}");
+    assert!(busy.versions(None).unwrap().is_empty());
+
     // Again into the same target: refused, nothing doubled.
     let again = migrate(&*m.meta, &*m.blobs, &*meta, &*blobs, Some(&src.public_key), &|_, _| {}).unwrap_err();
     assert!(matches!(again, MigrateError::TargetNotEmpty(_)), "{again}");

@@ -60,7 +60,7 @@ struct Global {
     database: Option<String>,
     /// Blob store: a directory or `s3://bucket[/prefix]` (credentials from the AWS_* environment)
     /// [default: the config's [storage] blobs, else the data directory].
-    #[arg(long, global = true, value_name = "URL", env = "SKILLSCAN_MIRROR_BLOBS")]
+    #[arg(long, global = true, value_name = "URL", env = "SKILLSCAN_MIRROR_BLOBS", hide_env_values = true)]
     blobs: Option<String>,
     /// Say less: errors only in the log, no progress bars or notes.
     #[arg(short, long, global = true, conflicts_with = "verbose")]

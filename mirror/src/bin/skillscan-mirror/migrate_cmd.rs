@@ -57,11 +57,12 @@ pub async fn run(place: &Place<'_>, args: MigrateArgs) -> Result<Exit> {
     if !crate::ui::quiet() {
         eprintln!("migrate: from {} to {}", source.describe(), target.describe());
     }
+    let max_blob_bytes = config.limits.max_archive_bytes;
     let report = shared::blocking(move || {
         let meta_from = source.database.open().context("opening the source database")?;
-        let blobs_from = source.blobs.open().context("opening the source blobs")?;
+        let blobs_from = source.blobs.open(max_blob_bytes).context("opening the source blobs")?;
         let meta_to = target.database.open().context("opening the target database")?;
-        let blobs_to = target.blobs.open().context("opening the target blobs")?;
+        let blobs_to = target.blobs.open(max_blob_bytes).context("opening the target blobs")?;
         let bar = crate::ui::progress_bar(0, "versions");
         let progress = |done: usize, total: usize| {
             bar.set_length(total as u64);

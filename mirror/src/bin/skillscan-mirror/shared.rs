@@ -96,8 +96,10 @@ pub fn open_without_key(place: &Place<'_>) -> Result<Mirror> {
         .database
         .open()
         .with_context(|| format!("opening the metadata database {}", locations.database.describe()))?;
-    let blobs =
-        locations.blobs.open().with_context(|| format!("opening the blob store {}", locations.blobs.describe()))?;
+    let blobs = locations
+        .blobs
+        .open(config.limits.max_archive_bytes)
+        .with_context(|| format!("opening the blob store {}", locations.blobs.describe()))?;
     tracing::debug!(storage = %locations.describe(), "storage opened");
     Ok(Mirror {
         data_dir: data.to_path_buf(),
