@@ -46,6 +46,25 @@ async fn read_auth(State(st): State<AppState>, req: Request, next: Next) -> Resp
     next.run(req).await
 }
 
+/// Fail closed: a replica that has not been able to confirm, for longer than `[storage]
+/// max_lag`, that it serves the store's current state (store unreachable, rebuilds failing)
+/// could be serving a version revoked since. It answers the read API with 503, which clients
+/// retry (on another replica behind the load balancer, which `/readyz` has told already). The
+/// admin API writes to the store itself, and the probes and the UI stay up.
+async fn fresh_or_unavailable(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let p = req.uri().path();
+    let reads = p.starts_with("/api/v1/") && !p.starts_with("/api/v1/admin/");
+    if let Some(behind) = st.too_far_behind().filter(|_| reads) {
+        return ApiError::Unavailable(format!(
+            "this skillscan mirror replica has not been able to confirm for {} s that it serves the current \
+             approvals; retry on another replica",
+            behind.as_secs()
+        ))
+        .into_response();
+    }
+    next.run(req).await
+}
+
 async fn not_found() -> ApiError {
     ApiError::NotFound("Not found")
 }
@@ -80,6 +99,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/api/cli/telemetry/install", post(routes::ops::telemetry))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), fresh_or_unavailable))
         .layer(middleware::from_fn_with_state(state.clone(), read_auth))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(DefaultBodyLimit::max(body_limit))

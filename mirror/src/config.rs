@@ -56,6 +56,8 @@
 //! s3_endpoint = "http://127.0.0.1:3900"   # S3-compatible server; else AWS_ENDPOINT_URL, else AWS
 //! s3_allow_http = false         # true: plain HTTP to the endpoint (loopback/private network only)
 //! replica = "mirror-a"          # this replica's name in /status (default: the listen address)
+//! max_lag = "5s"                # unable to confirm it serves the store's current state for longer:
+//!                               # the read API answers 503 (clients retry elsewhere), /readyz fails
 //!
 //! [[webhooks]]
 //! url = "https://hooks.example.invalid/skillscan"
@@ -190,10 +192,10 @@ impl Default for ScheduleConfig {
     }
 }
 
-/// Where the mirror keeps its state (see `crate::store::location`). Unset: the embedded
-/// default, SQLite and files in the data directory. Several replicas share state by pointing
-/// at one PostgreSQL database and one S3 bucket.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Where the mirror keeps its state (see `crate::storage`). Unset: the embedded default,
+/// SQLite and files in the data directory. Several replicas share state by pointing at one
+/// PostgreSQL database and one S3 bucket.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
     /// `sqlite:PATH` or `postgres://…` (the URL may hold a password: prefer
@@ -208,6 +210,23 @@ pub struct StorageConfig {
     pub s3_allow_http: bool,
     /// This replica's name in `/status` (default: the listen address).
     pub replica: Option<String>,
+    /// How long a replica may fail to confirm that it serves the store's current state (the
+    /// store unreachable, a rebuild failing, the store ahead) before it stops answering the
+    /// read API (503, so clients retry elsewhere) and `/readyz` fails. Default "5s".
+    pub max_lag: String,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            database: None,
+            blobs: None,
+            s3_endpoint: None,
+            s3_allow_http: false,
+            replica: None,
+            max_lag: "5s".into(),
+        }
+    }
 }
 
 /// The review UI (`/ui/`).
@@ -268,6 +287,11 @@ fn dur(s: &str, what: &str) -> Result<Duration, ConfigError> {
 }
 
 impl Config {
+    /// `[storage] max_lag` (validated when the configuration was loaded).
+    pub fn max_replication_lag(&self) -> Duration {
+        parse_duration(&self.storage.max_lag).unwrap_or(Duration::from_secs(5))
+    }
+
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         let c: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
         c.validate()?;
@@ -360,6 +384,9 @@ impl Config {
         dur(&self.upstream.on_demand_miss_ttl, "upstream.on_demand_miss_ttl")?;
         if self.upstream.on_demand && self.upstream.url.is_none() {
             return Err(ConfigError::Parse("upstream.on_demand needs upstream.url (the registry to pull from)".into()));
+        }
+        if dur(&self.storage.max_lag, "storage.max_lag")?.is_zero() {
+            return Err(ConfigError::Parse("storage.max_lag must be more than 0".into()));
         }
         if dur(&self.schedule.rules_check, "schedule.rules_check")?.is_zero() {
             return Err(ConfigError::Parse("schedule.rules_check must be more than 0".into()));

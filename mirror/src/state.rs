@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use axum::http::HeaderMap;
@@ -56,14 +57,11 @@ pub struct Served {
     pub revision: u64,
     /// When that snapshot was built (ms since the epoch).
     pub built_at_ms: i64,
-    /// When this replica first saw the store at a newer revision than it serves and has not
-    /// caught up since (None: caught up at the last check).
+    /// Since when this replica cannot confirm that it serves the store's current state: it saw
+    /// the store at a newer revision and has not caught up, or the store did not answer (None:
+    /// current at the last check).
     pub behind_since: Option<std::time::Instant>,
 }
-
-/// How long a replica may serve an older revision than the store's (a rebuild failing, or
-/// the store ahead) before `/readyz` takes it out of rotation.
-pub const MAX_REPLICATION_LAG: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Every route the router serves: the fixed label set of the per-route metrics.
 pub const ROUTES: &[&str] = &[
@@ -167,17 +165,31 @@ impl AppState {
 
     /// Rebuild if anything changed since the last build (in this process or another).
     pub fn refresh_if_changed(&self) -> Result<bool, MirrorError> {
-        let revision = self.mirror.meta.revision()?;
+        let revision = match self.mirror.meta.revision() {
+            Ok(r) => r,
+            Err(e) => {
+                // An unreachable store cannot confirm that what is served is current.
+                self.served.lock().unwrap_or_else(|p| p.into_inner()).behind_since.get_or_insert_with(Instant::now);
+                return Err(e.into());
+            }
+        };
         {
             let mut served = self.served.lock().unwrap_or_else(|p| p.into_inner());
             if served.revision == revision {
                 served.behind_since = None;
                 return Ok(false);
             }
-            served.behind_since.get_or_insert_with(std::time::Instant::now);
+            served.behind_since.get_or_insert_with(Instant::now);
         }
         self.rebuild()?;
         Ok(true)
+    }
+
+    /// How long this replica has been unable to confirm it serves the store's current state,
+    /// when that is past `[storage] max_lag`: it must then not answer reads (fail closed).
+    pub fn too_far_behind(&self) -> Option<std::time::Duration> {
+        let behind = self.served().behind_since?.elapsed();
+        (behind > self.mirror.config.max_replication_lag()).then_some(behind)
     }
 
     /// What this replica serves: the revision its snapshot was built from.

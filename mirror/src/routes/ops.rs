@@ -9,7 +9,7 @@ use skillscan::clawhub::api;
 
 use super::{SortedKeys, json_body, json_with_status};
 use crate::model::State as VState;
-use crate::state::{AppState, MAX_REPLICATION_LAG};
+use crate::state::AppState;
 
 /// `GET /healthz`: liveness. The process is up and answering; what it serves is
 /// described, including a degraded state, but the answer is always 200: restarting the process
@@ -117,10 +117,11 @@ pub async fn readyz(State(st): State<AppState>) -> Response {
 }
 
 /// Whether this replica serves the store's current revision, or has been behind it for less
-/// than [`MAX_REPLICATION_LAG`] (a rebuild in progress). `store` is None when the store did
-/// not answer (the `store` check says so).
+/// than `[storage] max_lag` (a rebuild in progress). `store` is None when the store did not
+/// answer (the `store` check says so).
 fn replication_check(st: &AppState, store: Option<u64>) -> ReadyCheck {
     let served = st.served();
+    let max_lag = st.mirror.config.max_replication_lag();
     let Some(store) = store else {
         return ReadyCheck {
             name: "replication",
@@ -134,12 +135,12 @@ fn replication_check(st: &AppState, store: Option<u64>) -> ReadyCheck {
     let behind = served.behind_since.map(|t| t.elapsed()).unwrap_or_default();
     ReadyCheck {
         name: "replication",
-        ok: behind < MAX_REPLICATION_LAG,
+        ok: behind < max_lag,
         detail: format!(
             "serving revision {}, store at {store}, behind for {} ms (at most {} ms)",
             served.revision,
             behind.as_millis(),
-            MAX_REPLICATION_LAG.as_millis()
+            max_lag.as_millis()
         ),
     }
 }

@@ -47,6 +47,8 @@ impl BlobStore for CrashAfterBlob {
 struct FailingInsert {
     inner: SqliteStore,
     armed: AtomicBool,
+    /// While set, `revision()` fails: the store is unreachable.
+    unreachable: AtomicBool,
 }
 
 macro_rules! delegate {
@@ -124,8 +126,11 @@ impl Transfer for FailingInsert {
 }
 
 impl MetaStore for FailingInsert {
-    delegate! {
-        revision() -> Result<u64, StoreError>;
+    fn revision(&self) -> Result<u64, StoreError> {
+        if self.unreachable.load(Ordering::SeqCst) {
+            return Err(StoreError::backend("test", "connection refused"));
+        }
+        self.inner.revision()
     }
     fn backend(&self) -> &'static str {
         "sqlite (failing insert)"
@@ -184,6 +189,7 @@ fn failed_row_commit_leaves_only_an_orphan_blob() {
     let meta = Arc::new(FailingInsert {
         inner: SqliteStore::open(&dir.path().join("mirror.db")).unwrap(),
         armed: AtomicBool::new(true),
+        unreachable: AtomicBool::new(false),
     });
     let m = mirror_with(
         dir.path(),
@@ -510,4 +516,51 @@ fn sigkill_campaign_keeps_approvals_pins_and_blobs_and_leaves_nothing_stuck() {
     let _ = server.wait();
     assert!(problems.is_empty(), "seed {seed}: {problems:?}");
     assert_eq!(health, 200, "seed {seed}");
+}
+
+/// Fail closed: a replica that cannot confirm, for longer than `[storage] max_lag`, that it
+/// serves the store's current state (here: the store stops answering) answers the read API with
+/// 503 and fails `/readyz`, instead of serving what may have been revoked since; the probes stay
+/// up, and it serves again once the store answers.
+#[tokio::test]
+async fn a_replica_that_cannot_confirm_it_is_current_stops_serving_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = Arc::new(FsBlobStore::open(dir.path()).unwrap());
+    let meta = Arc::new(FailingInsert {
+        inner: SqliteStore::open(&dir.path().join("mirror.db")).unwrap(),
+        armed: AtomicBool::new(false),
+        unreachable: AtomicBool::new(false),
+    });
+    let config = Config::parse("[storage]\nmax_lag = \"1s\"\n").unwrap();
+    let m = Arc::new(mirror_with(
+        dir.path(),
+        Policy::default(),
+        config,
+        Arc::new(MarkerVetter::default()),
+        blobs,
+        meta.clone(),
+    ));
+    let o = m.ingest(input("weather-brief", "1.0.0", "acme", &[("SKILL.md", BENIGN_MD)]), "t").unwrap();
+    assert!(matches!(o, IngestOutcome::New { state: State::Approved, .. }), "{o:?}");
+    let st = skillscan_mirror::AppState::new(m).unwrap();
+    let app = skillscan_mirror::build_router(st.clone());
+    let download = "/api/v1/download?slug=weather-brief&version=1.0.0";
+    assert_eq!(get(app.clone(), download).await.0, 200);
+
+    meta.unreachable.store(true, Ordering::SeqCst);
+    assert!(st.refresh_if_changed().is_err());
+    assert_eq!(get(app.clone(), download).await.0, 200, "within max_lag it still serves");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert!(st.refresh_if_changed().is_err());
+    let (s, _, body) = get(app.clone(), download).await;
+    assert_eq!(s, 503, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("retry on another replica"));
+    assert_eq!(get(app.clone(), "/api/v1/skills/weather-brief").await.0, 503);
+    assert_eq!(get(app.clone(), "/healthz").await.0, 200, "alive");
+    assert_eq!(get(app.clone(), "/readyz").await.0, 503, "not ready");
+
+    meta.unreachable.store(false, Ordering::SeqCst);
+    st.refresh_if_changed().unwrap();
+    assert_eq!(get(app.clone(), download).await.0, 200, "current again");
+    assert_eq!(get(app, "/readyz").await.0, 200);
 }
