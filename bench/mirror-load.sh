@@ -22,7 +22,10 @@ trap cleanup EXIT
 if ! "$BIN" --data "$TMP/data" list --state approved | grep -q '^load-skill@1.0.0'; then
   "$BIN" --data "$TMP/data" approve load-skill@1.0.0 --reason "benchmark fixture" --by bench >/dev/null
 fi
-SKILLSCAN_MIRROR_LOG=warn "$BIN" --data "$TMP/data" serve --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
+# The load generator is one address standing for many clients: no per-address connection cap
+# (at the default 64 its reconnects are refused now and then and counted as errors).
+printf '[limits]\nmax_connections_per_ip = 0\n' >"$TMP/bench.toml"
+SKILLSCAN_MIRROR_LOG=warn "$BIN" --data "$TMP/data" --config "$TMP/bench.toml" serve --listen 127.0.0.1:0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
 SERVER_PID=$!
 for _ in $(seq 50); do grep -q listening "$TMP/serve.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/.*listening on //p' "$TMP/serve.out")

@@ -54,7 +54,9 @@ async fn read_auth(State(st): State<AppState>, req: Request, next: Next) -> Resp
 async fn fresh_or_unavailable(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let p = req.uri().path();
     let reads = p.starts_with("/api/v1/") && !p.starts_with("/api/v1/admin/");
-    if let Some(behind) = st.too_far_behind().filter(|_| reads) {
+    // Asked only for reads: everything else passes without looking at the replication state.
+    let behind = if reads { st.too_far_behind() } else { None };
+    if let Some(behind) = behind {
         return ApiError::Unavailable(format!(
             "this skillscan mirror replica has not been able to confirm for {} s that it serves the current \
              approvals; retry on another replica",
