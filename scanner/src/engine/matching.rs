@@ -10,6 +10,7 @@ use regex::Captures;
 use crate::engine::analysis::{Deadline, DeadlinePassed, FileAnalysis, Segment, SegmentBody};
 use crate::engine::finding::{Decoded, Finding, SourceContext};
 use crate::engine::hit::{Hit, HitLocation};
+use crate::engine::rules::prefilter::{Gaps, VisibleBytes};
 use crate::engine::rules::{LiteralRole, Matcher, Rule, RuleSet, View, Within};
 use crate::engine::text::{
     LineIndex, ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary, lead_in, line_around, steps_above,
@@ -201,6 +202,8 @@ impl Matching<'_> {
         let mut marked = Vec::new();
         let mut touched = Vec::new();
         let mut mentions: Vec<Mention> = Vec::new();
+        // Where the literals of rules with prefilter distances are: (rule, bit, start, end).
+        let mut placed: Vec<(usize, u8, usize, usize)> = Vec::new();
         for m in literals {
             if m.end - offset > text.len() {
                 continue;
@@ -215,6 +218,9 @@ impl Matching<'_> {
                             touched.push(rule);
                         }
                         seen[rule] |= 1 << bit;
+                        if self.rules.prefilter_has_distance(rule) {
+                            placed.push((rule, bit, m.start - offset, m.end - offset));
+                        }
                     }
                     LiteralRole::Member(member) => {
                         let (start, end) = (m.start - offset, m.end - offset);
@@ -232,9 +238,20 @@ impl Matching<'_> {
                 self.match_at_least(group, file_index, file, seg_index, text, memo, hits);
             }
         }
+        placed.sort_unstable();
+        let mut gaps = SegmentGaps { text, visible: None, lines: None };
         for rule in touched {
             let groups = std::mem::take(&mut seen[rule]);
-            if self.rules.prefilter_satisfied(rule, groups) && !marks[rule] {
+            let satisfied = if self.rules.prefilter_has_distance(rule) {
+                let first = placed.partition_point(|p| p.0 < rule);
+                let last = placed.partition_point(|p| p.0 <= rule);
+                let found: Vec<(u8, usize, usize)> = placed[first..last].iter().map(|p| (p.1, p.2, p.3)).collect();
+                // Sorted by bit, then start: one bit's literals are in start order.
+                self.rules.prefilter_satisfied_near(rule, groups, &found, &mut gaps)
+            } else {
+                self.rules.prefilter_satisfied(rule, groups)
+            };
+            if satisfied && !marks[rule] {
                 marks[rule] = true;
                 marked.push(rule);
             }
@@ -388,6 +405,24 @@ fn named_captures(regex: &regex::Regex, caps: &Captures<'_>) -> Vec<(String, Str
         .flatten()
         .filter_map(|name| caps.name(name).map(|m| (name.to_string(), m.as_str().to_string())))
         .collect()
+}
+
+/// [`Gaps`] of one segment, with indexes built on first use.
+struct SegmentGaps<'t> {
+    text: &'t str,
+    visible: Option<VisibleBytes>,
+    lines: Option<LineIndex>,
+}
+
+impl Gaps for SegmentGaps<'_> {
+    fn visible_between(&mut self, from: usize, to: usize) -> usize {
+        self.visible.get_or_insert_with(|| VisibleBytes::new(self.text)).between(from, to)
+    }
+
+    fn same_line(&mut self, from: usize, to: usize) -> bool {
+        let lines = self.lines.get_or_insert_with(|| LineIndex::new(self.text));
+        lines.line_of(from) == lines.line_of(to)
+    }
 }
 
 /// A mention of an `at_least` member in a segment.

@@ -165,6 +165,10 @@ pub struct RuleSet {
     /// Per rule: the branches of its prefilter as bit masks over `LiteralRole::Prefilter` bits;
     /// the regex runs when all bits of one branch were seen in a segment.
     pub prefilter_masks: Vec<Vec<u32>>,
+    /// Per rule and branch (as `prefilter_masks`): how far apart the literal of the branch's
+    /// first group (bit `2b`) and the literal of its second group (bit `2b + 1`) after it can
+    /// start, when the pattern bounds it (see [`prefilter::Branch::within`]).
+    pub prefilter_within: Vec<Vec<Option<prefilter::Distance>>>,
     /// Regex rules without a usable prefilter literal: run on every applicable segment.
     pub unfiltered: Vec<usize>,
     /// Regex rules that can only match non-ASCII text: run on segments that have some.
@@ -384,8 +388,14 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         }
     }
 
-    let LiteralEngine { automaton: literals, owners: literal_owners, prefilter_masks, unfiltered, non_ascii } =
-        build_literal_engine(&rules, &lists)?;
+    let LiteralEngine {
+        automaton: literals,
+        owners: literal_owners,
+        prefilter_masks,
+        prefilter_within,
+        unfiltered,
+        non_ascii,
+    } = build_literal_engine(&rules, &lists)?;
     let tree_demand = build_tree_demand(&rules);
     let tree_demand_dataflow = rules.iter().any(|r| matches!(&r.matcher, Matcher::Analyzer(a) if a == "dataflow"));
     Ok(RuleSet {
@@ -394,6 +404,7 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         literals,
         literal_owners,
         prefilter_masks,
+        prefilter_within,
         unfiltered,
         non_ascii,
         tree_demand_dataflow,
@@ -563,6 +574,7 @@ struct LiteralEngine {
     automaton: Option<AhoCorasick>,
     owners: Vec<Vec<(usize, LiteralRole)>>,
     prefilter_masks: Vec<Vec<u32>>,
+    prefilter_within: Vec<Vec<Option<prefilter::Distance>>>,
     unfiltered: Vec<usize>,
     non_ascii: Vec<usize>,
 }
@@ -574,6 +586,7 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
     let mut unfiltered = Vec::new();
     let mut non_ascii = Vec::new();
     let mut prefilter_masks = vec![Vec::new(); rules.len()];
+    let mut prefilter_within = vec![Vec::new(); rules.len()];
     let mut add = |pattern: String,
                    owner: (usize, LiteralRole),
                    patterns: &mut Vec<String>,
@@ -598,14 +611,16 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
                 add(host.to_string(), (i, LiteralRole::Prefilter(0)), &mut patterns, &mut owners);
             }
             prefilter_masks[i] = vec![1];
+            prefilter_within[i] = vec![None];
             continue;
         }
         match &rule.matcher {
             Matcher::Regex(regex) => {
                 if let Some(branches) = prefilter::prefilter_branches(regex.as_str()) {
-                    for (b, groups) in branches.into_iter().enumerate() {
+                    for (b, branch) in branches.into_iter().enumerate() {
                         let mut mask = 0u32;
-                        for (g, words) in groups.into_iter().enumerate() {
+                        prefilter_within[i].push(branch.within);
+                        for (g, words) in branch.groups.into_iter().enumerate() {
                             let bit = (2 * b + g) as u8;
                             mask |= 1 << bit;
                             for w in words {
@@ -622,6 +637,7 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
                             add(w, (i, LiteralRole::Prefilter(0)), &mut patterns, &mut owners);
                         }
                         prefilter_masks[i] = vec![1];
+                        prefilter_within[i] = vec![None];
                     }
                     Some(prefilter::Prefilter::NonAscii) => non_ascii.push(i),
                     None => unfiltered.push(i),
@@ -639,7 +655,7 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
         }
     }
     if patterns.is_empty() {
-        return Ok(LiteralEngine { automaton: None, owners, prefilter_masks, unfiltered, non_ascii });
+        return Ok(LiteralEngine { automaton: None, owners, prefilter_masks, prefilter_within, unfiltered, non_ascii });
     }
     let automaton = aho_corasick::AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
@@ -649,7 +665,7 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
         .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(&patterns)
         .map_err(|e| invalid("rules", format!("literal automaton: {e}")))?;
-    Ok(LiteralEngine { automaton: Some(automaton), owners, prefilter_masks, unfiltered, non_ascii })
+    Ok(LiteralEngine { automaton: Some(automaton), owners, prefilter_masks, prefilter_within, unfiltered, non_ascii })
 }
 
 fn build_tree_demand(rules: &[Rule]) -> HashMap<Lang, TreeDemand> {
@@ -692,6 +708,47 @@ impl RuleSet {
     pub fn prefilter_satisfied(&self, rule: usize, groups: u32) -> bool {
         for &mask in &self.prefilter_masks[rule] {
             if groups & mask == mask {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether a rule's prefilter distances matter (some branch of it bounds how far apart its
+    /// two literal groups are): then the engine records where its literals occur.
+    pub fn prefilter_has_distance(&self, rule: usize) -> bool {
+        self.prefilter_within[rule].iter().any(Option::is_some)
+    }
+
+    /// [`RuleSet::prefilter_satisfied`], and for a branch with a distance, a literal of its first
+    /// group followed, no further than the distance, by one of its second group. `found` is
+    /// the rule's literals in the segment as (bit, start, end), each bit's in start order.
+    pub fn prefilter_satisfied_near(
+        &self,
+        rule: usize,
+        groups: u32,
+        found: &[(u8, usize, usize)],
+        gaps: &mut dyn prefilter::Gaps,
+    ) -> bool {
+        let branches = self.prefilter_masks[rule].iter().zip(&self.prefilter_within[rule]);
+        for (branch, (&mask, within)) in branches.enumerate() {
+            if groups & mask != mask {
+                continue;
+            }
+            let Some(within) = *within else { return true };
+            let (first, second) = ((2 * branch) as u8, (2 * branch + 1) as u8);
+            let seconds: Vec<usize> = found.iter().filter(|f| f.0 == second).map(|f| f.1).collect();
+            // The nearest second-group literal that starts after the first one ends is the only
+            // one worth checking: any later one is further away.
+            let near = found.iter().filter(|f| f.0 == first).any(|&(_, start, end)| {
+                let next = seconds.partition_point(|&s| s < end);
+                seconds.get(next).is_some_and(|&s| {
+                    within.bytes.is_none_or(|most| s - start <= most)
+                        && within.visible.is_none_or(|most| gaps.visible_between(start, s) <= most)
+                        && (!within.one_line || gaps.same_line(start, s))
+                })
+            });
+            if near {
                 return true;
             }
         }

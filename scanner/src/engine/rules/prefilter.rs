@@ -108,30 +108,43 @@ fn cross(a: &[String], b: &[String]) -> Option<Vec<String>> {
 /// The requirements of a concatenation's parts, in order: `Ok` with one exact set when the
 /// whole concatenation is literal, else every part's requirement (literal runs joined).
 fn concat_parts(children: &[Hir]) -> Result<Vec<String>, Vec<Req>> {
-    let mut candidates: Vec<Req> = Vec::new();
+    concat_parts_spanned(children).map_err(|parts| parts.into_iter().map(|(req, _)| req).collect())
+}
+
+/// [`concat_parts`] with, for each part, the children it covers (`first..=last`).
+fn concat_parts_spanned(children: &[Hir]) -> Result<Vec<String>, Vec<(Req, (usize, usize))>> {
+    let mut candidates: Vec<(Req, (usize, usize))> = Vec::new();
     let mut run: Option<Vec<String>> = Some(vec![String::new()]);
+    // First child of the literal run being joined.
+    let mut run_start = 0;
     let mut all_exact = true;
-    for child in children {
+    for (index, child) in children.iter().enumerate() {
         match req(child) {
             Req::Lits { set, exact: true } => {
                 run = match run.take() {
                     Some(current) => match cross(&current, &set) {
                         Some(next) => Some(next),
                         None => {
-                            candidates.push(Req::Lits { set: current, exact: false });
+                            candidates.push((Req::Lits { set: current, exact: false }, (run_start, index - 1)));
+                            run_start = index;
                             Some(set)
                         }
                     },
-                    None => Some(set),
+                    None => {
+                        run_start = index;
+                        Some(set)
+                    }
                 };
             }
             other => {
                 all_exact = false;
                 if let Some(current) = run.take() {
-                    candidates.push(Req::Lits { set: current, exact: false });
+                    // An empty run (nothing joined yet) is dropped by the callers as unusable.
+                    candidates.push((Req::Lits { set: current, exact: false }, (run_start, index.saturating_sub(1))));
                 }
-                candidates.push(other);
+                candidates.push((other, (index, index)));
                 run = Some(vec![String::new()]);
+                run_start = index + 1;
             }
         }
     }
@@ -139,7 +152,7 @@ fn concat_parts(children: &[Hir]) -> Result<Vec<String>, Vec<Req>> {
         return Ok(set);
     }
     if let Some(current) = run {
-        candidates.push(Req::Lits { set: current, exact: false });
+        candidates.push((Req::Lits { set: current, exact: false }, (run_start, children.len().saturating_sub(1))));
     }
     Err(candidates)
 }
@@ -173,12 +186,18 @@ fn req(hir: &Hir) -> Req {
         HirKind::Alternation(branches) => {
             let mut union = Vec::new();
             let mut exact = true;
+            // Branches that need some non-ASCII character (a class of them), and literal sets
+            // whose strings all hold one.
             let mut non_ascii = 0;
+            let mut non_ascii_lits = 0;
             for branch in branches {
                 match req(branch) {
                     Req::Any => return Req::Any,
                     Req::NonAscii => non_ascii += 1,
                     Req::Lits { set, exact: e } => {
+                        if !set.is_empty() && set.iter().all(|s| !s.is_ascii()) {
+                            non_ascii_lits += 1;
+                        }
                         exact &= e;
                         union.extend(set);
                     }
@@ -188,7 +207,8 @@ fn req(hir: &Hir) -> Req {
                 return Req::NonAscii;
             }
             if non_ascii > 0 {
-                return Req::Any;
+                // Every alternative needs a non-ASCII character (`\p{Cyrillic}` or `aο`).
+                return if non_ascii + non_ascii_lits == branches.len() { Req::NonAscii } else { Req::Any };
             }
             union.sort();
             union.dedup();
@@ -215,12 +235,138 @@ fn req(hir: &Hir) -> Req {
     }
 }
 
+/// One alternative of a regex: the literal groups all of which occur in each of its matches,
+/// in the order their parts come in the pattern, and, for two groups, how far apart they can
+/// be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Branch {
+    pub groups: Vec<Vec<String>>,
+    /// With two groups, how far the start of a first-group literal can be from the start of
+    /// the second-group literal after it, when the pattern between them bounds it. A literal
+    /// found somewhere and another found pages later do not make a match; most segments that
+    /// hold a rule's literals hold them far apart.
+    pub within: Option<Distance>,
+}
+
+/// A bound on the text between two positions of a match (at least one of its fields bounds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Distance {
+    /// Bytes, when the pattern bounds them.
+    pub bytes: Option<usize>,
+    /// Bytes of characters that are not white space (`char::is_whitespace`, the regex `\s`):
+    /// bounded also where the pattern allows any run of white space between its words
+    /// (`never\s+tell`), which most rules do so that wrapped lines still match.
+    pub visible: Option<usize>,
+    /// No line break between them (`curl[^\n]*https?://`).
+    pub one_line: bool,
+}
+
+/// Whether a match of `hir` can hold a line feed.
+fn can_match_newline(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(literal) => literal.0.contains(&b'\n'),
+        HirKind::Class(Class::Unicode(unicode)) => {
+            unicode.ranges().iter().any(|r| r.start() <= '\n' && '\n' <= r.end())
+        }
+        HirKind::Class(Class::Bytes(bytes)) => bytes.ranges().iter().any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        HirKind::Capture(capture) => can_match_newline(&capture.sub),
+        HirKind::Repetition(repetition) => repetition.max != Some(0) && can_match_newline(&repetition.sub),
+        HirKind::Concat(children) | HirKind::Alternation(children) => children.iter().any(can_match_newline),
+    }
+}
+
+/// What lies between two offsets of a segment's text: the engine answers from indexes it
+/// builds once per segment, and only for segments where some rule asks.
+pub trait Gaps {
+    /// Bytes of non-white-space characters in `from..to`.
+    fn visible_between(&mut self, from: usize, to: usize) -> usize;
+    /// No line feed in `from..to`.
+    fn same_line(&mut self, from: usize, to: usize) -> bool;
+}
+
+/// Bytes of non-white-space characters before each byte offset of a text, so that those
+/// between two offsets cost one subtraction.
+pub struct VisibleBytes(Vec<u32>);
+
+impl VisibleBytes {
+    pub fn new(text: &str) -> VisibleBytes {
+        let bytes = text.as_bytes();
+        let mut before = Vec::with_capacity(bytes.len() + 1);
+        let mut count = 0u32;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            // ASCII white space is what `char::is_whitespace` says it is: U+0009..U+000D, space.
+            let (len, visible) = if b < 0x80 {
+                (1, !matches!(b, b'\t'..=b'\r' | b' '))
+            } else {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                (c.len_utf8(), !c.is_whitespace())
+            };
+            before.extend(std::iter::repeat_n(count, len));
+            if visible {
+                count = count.saturating_add(len as u32);
+            }
+            i += len;
+        }
+        before.push(count);
+        VisibleBytes(before)
+    }
+
+    /// Non-white-space bytes in `from..to` (offsets past the end count as the end).
+    pub fn between(&self, from: usize, to: usize) -> usize {
+        let at = |i: usize| self.0.get(i).or(self.0.last()).copied().unwrap_or(0);
+        at(to).saturating_sub(at(from)) as usize
+    }
+}
+
+/// The most bytes of non-white-space characters a match of `hir` can hold (`None`: unbounded).
+fn max_visible(hir: &Hir) -> Option<usize> {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some(0),
+        HirKind::Literal(literal) => Some(match std::str::from_utf8(&literal.0) {
+            Ok(text) => text.chars().filter(|c| !c.is_whitespace()).map(char::len_utf8).sum(),
+            Err(_) => literal.0.len(),
+        }),
+        HirKind::Class(class) => Some(class_max_visible(class)),
+        HirKind::Capture(capture) => max_visible(&capture.sub),
+        HirKind::Repetition(repetition) => match max_visible(&repetition.sub)? {
+            0 => Some(0),
+            one => one.checked_mul(repetition.max? as usize),
+        },
+        HirKind::Concat(children) => children.iter().try_fold(0usize, |sum, c| sum.checked_add(max_visible(c)?)),
+        HirKind::Alternation(branches) => branches.iter().try_fold(0usize, |most, b| Some(most.max(max_visible(b)?))),
+    }
+}
+
+/// The longest non-white-space character of a class, in bytes (0 when it holds only white space).
+fn class_max_visible(class: &Class) -> usize {
+    // Long ranges are never all white space (the longest run of it, U+2000..U+200A, has 11).
+    let all_space = |start: u32, end: u32| {
+        end - start < 16 && (start..=end).all(|c| char::from_u32(c).is_some_and(char::is_whitespace))
+    };
+    match class {
+        Class::Unicode(unicode) => unicode
+            .ranges()
+            .iter()
+            .filter(|r| !all_space(r.start() as u32, r.end() as u32))
+            .map(|r| r.end().len_utf8())
+            .max()
+            .unwrap_or(0),
+        Class::Bytes(bytes) => {
+            let visible = bytes.ranges().iter().any(|r| !all_space(u32::from(r.start()), u32::from(r.end())));
+            usize::from(visible)
+        }
+    }
+}
+
 /// Branches of required literal groups: the regex can match only where, for at least one
 /// branch, every group of that branch has a literal present. A top-level alternation gives one
 /// branch per alternative; each branch keeps the two best literal sets of distinct parts of its
 /// concatenation (`(?:print|echo)…(?:api key|token)` needs a verb *and* a secret word), which
 /// rules out far more text than either set alone. `None` when some branch has no usable set.
-pub type Branches = Vec<Vec<Vec<String>>>;
+pub type Branches = Vec<Branch>;
 
 /// At most this many branches (each takes two bits of a `u32` mask in the engine).
 pub const MAX_BRANCHES: usize = 16;
@@ -262,28 +408,60 @@ fn usable(set: &[String]) -> bool {
         && (set.iter().all(|s| s.len() >= 2) || set.iter().all(|s| !s.is_ascii()))
 }
 
-fn branch_groups(hir: &Hir) -> Option<Vec<Vec<String>>> {
+fn branch_groups(hir: &Hir) -> Option<Branch> {
     let hir = strip_captures(hir);
     let HirKind::Concat(children) = hir.kind() else {
         return match req(hir) {
-            Req::Lits { set, .. } if usable(&set) => Some(vec![set]),
+            Req::Lits { set, .. } if usable(&set) => Some(Branch { groups: vec![set], within: None }),
             _ => None,
         };
     };
-    let mut sets: Vec<Vec<String>> = match concat_parts(children) {
-        Ok(set) => vec![set],
+    let mut sets: Vec<(Vec<String>, (usize, usize))> = match concat_parts_spanned(children) {
+        Ok(set) => vec![(set, (0, children.len().saturating_sub(1)))],
         Err(candidates) => candidates
             .into_iter()
-            .filter_map(|c| match c {
-                Req::Lits { set, .. } => Some(set),
+            .filter_map(|(c, span)| match c {
+                Req::Lits { set, .. } => Some((set, span)),
                 _ => None,
             })
             .collect(),
     };
-    sets.retain(|set| usable(set));
-    sets.sort_by_key(|set| std::cmp::Reverse(score(&Req::Lits { set: set.clone(), exact: false })));
-    sets.truncate(2);
-    (!sets.is_empty()).then_some(sets)
+    sets.retain(|(set, _)| usable(set));
+    let set_score = |set: &Vec<String>| score(&Req::Lits { set: set.clone(), exact: false });
+    let distance = |first: usize, last: usize| {
+        let parts = children.get(first..=last)?;
+        let visible = parts.iter().try_fold(0usize, |sum, part| sum.checked_add(max_visible(part)?));
+        let bytes = parts.iter().try_fold(0usize, |sum, part| sum.checked_add(part.properties().maximum_len()?));
+        let one_line = !parts.iter().any(can_match_newline);
+        (visible.is_some() || one_line).then_some(Distance { bytes, visible, one_line })
+    };
+    // Two literals that must be near each other rule out far more segments than two better
+    // literals that may be pages apart: a pair with a distance wins over one without, then
+    // the better weaker set. `sets` is in pattern order.
+    let mut best: Option<(bool, i64, usize, usize, Option<Distance>)> = None;
+    for i in 0..sets.len() {
+        for j in i + 1..sets.len() {
+            let within = distance(sets[i].1.0, sets[j].1.1);
+            let pair = (within.is_some(), set_score(&sets[i].0).min(set_score(&sets[j].0)));
+            if best.as_ref().is_none_or(|b| pair > (b.0, b.1)) {
+                best = Some((pair.0, pair.1, i, j, within));
+            }
+        }
+    }
+    let within = match best {
+        Some((_, _, i, j, within)) => {
+            let second = sets.swap_remove(j);
+            let first = sets.swap_remove(i);
+            sets = vec![first, second];
+            within
+        }
+        None => {
+            sets.truncate(1);
+            None
+        }
+    };
+    let groups: Vec<Vec<String>> = sets.into_iter().map(|(set, _)| set).collect();
+    (!groups.is_empty()).then_some(Branch { groups, within })
 }
 
 /// The prefilter of a pattern, or `None` when there is no useful one.
@@ -336,6 +514,24 @@ mod tests {
     }
 
     #[test]
+    fn visible_bytes_skip_every_kind_of_white_space() {
+        let text = "a \t\r\nb\u{a0}é\u{2003}x\u{3000}";
+        let visible = VisibleBytes::new(text);
+        assert_eq!(
+            visible.between(0, text.len()),
+            text.chars().filter(|c| !c.is_whitespace()).map(char::len_utf8).sum::<usize>()
+        );
+        assert_eq!(visible.between(1, 6), 1, "only the b");
+        assert_eq!(visible.between(0, text.len() + 10), visible.between(0, text.len()));
+    }
+
+    #[test]
+    fn alternatives_that_each_need_non_ascii_text_need_it() {
+        assert_eq!(prefilter(r"\p{Latin}\p{Cyrillic}|[a-z]ο|ο[a-z]"), Some(Prefilter::NonAscii));
+        assert_eq!(prefilter(r"\p{Cyrillic}|[a-z]x"), None, "one alternative is ASCII");
+    }
+
+    #[test]
     fn non_ascii_classes() {
         assert_eq!(prefilter(r"[\x{E0000}-\x{E007F}]+").map(|p| matches!(p, Prefilter::Literals(_))), Some(true));
         assert_eq!(prefilter(r"\p{Latin}\p{Cyrillic}"), Some(Prefilter::NonAscii));
@@ -346,15 +542,30 @@ mod tests {
     #[test]
     fn branches_keep_two_groups_per_alternative() {
         let branches =
-            prefilter_branches(r"(?i)\b(?:print|echo)\b[^\n]{0,40}\b(?:api\s+key|token)\b|\bask\s+the\s+user\b")
+            prefilter_branches(r"(?i)\b(?:print|echo)\b[^\n]{0,40}\b(?:api[ _]key|token)\b|\bask\s+the\s+user\b")
                 .unwrap();
         assert_eq!(branches.len(), 2);
-        assert_eq!(branches[0].len(), 2, "{branches:?}");
-        assert!(branches[0].contains(&vec!["echo".to_string(), "print".to_string()]), "{branches:?}");
-        assert!(
-            branches[0].contains(&vec!["token".to_string()])
-                || branches[0].iter().any(|g| g.contains(&"token".to_string()))
-        );
+        assert_eq!(branches[0].groups.len(), 2, "{branches:?}");
+        assert_eq!(branches[0].groups[0], ["echo", "print"], "pattern order: {branches:?}");
+        assert!(branches[0].groups[1].iter().any(|l| l == "token"), "{branches:?}");
+        // `print` (5 bytes) + `\b[^\n]{0,40}\b` (40 characters of up to 4 bytes) + `api_key`:
+        // no further apart than the pattern is long. In `ask\s+the\s+user`, `ask` and `user` are
+        // at most `ask` + `the` + `user` visible bytes apart, however wrapped.
+        let within = branches[0].within.expect("bounded");
+        let bytes = within.bytes.expect("bounded bytes");
+        assert!((165..400).contains(&bytes), "{within:?}");
+        assert!(within.visible.is_some_and(|v| v <= bytes) && within.one_line, "{within:?}");
+        assert!(branches[1].within.is_some_and(|d| d.visible.is_some_and(|v| v <= 10)), "{branches:?}");
+        // Any white space between the parts: visible characters still bounded, bytes not.
+        let spaced = prefilter_branches(r"(?i)\b(?:print|echo)\s+(?:the\s+)?(?:api_key|token)\b").unwrap();
+        // `print` + `the` + `api_key`, where case folding lets `k` be the three-byte Kelvin sign.
+        assert_eq!(spaced[0].within, Some(Distance { bytes: None, visible: Some(5 + 3 + 7 + 2), one_line: false }));
+        // Anything but a line break between them: on one line.
+        let line = prefilter_branches(r"(?i)\b(?:curl|wget)\b[^\n]*?https?://").unwrap();
+        assert_eq!(line[0].within, Some(Distance { bytes: None, visible: None, one_line: true }));
+        // Anything else unbounded between them: no distance.
+        let unbounded = prefilter_branches(r"(?i)\b(?:print|echo)\b[\s\S]*\b(?:api_key|token)\b").unwrap();
+        assert_eq!((unbounded[0].groups.len(), unbounded[0].within), (2, None));
         // A branch without any literal makes the whole pattern unfilterable this way.
         assert_eq!(prefilter_branches(r"foo\d+|[a-z]+"), None);
     }
@@ -365,13 +576,41 @@ mod tests {
             (r"(?i)\b(?:print|echo)\b[^\n]{0,40}\b(?:api\s+key|token)\b|\bask\s+the\s+user\b", "Echo the API key"),
             (r"(?i)\b(?:curl|wget)\b[^\n|]*\|\s*(?:ba)?sh\b", "wget -qO- x | sh"),
             (r"(?i)\bnever\s+tell\s+the\s+(?:user|owner)\b", "NEVER tell the owner"),
+            (r#"(?i)[/|"'(](?:key|token)s?[/|"')][^\n]{0,60}?\b(?:test|match)\s*\("#, "x = '/token/' if re.match(y)"),
+            (r"(?i)\bexport\s+\w+=[^\n]{0,30}\bhttps?://", "EXPORT A=1 b=https://x"),
+            (r"(?i)\b(?:curl|wget)\b[^\n]*?(?P<url>https?://\S+)", "x\nWGET -q  --header 'a: b' https://x.example/y"),
+            (r"(?i)\bnever\s+(?:ever\s+)?tell\s+(?:the\s+)?(?:user|owner)\b", "never \n\n  ever\t tell   the\nuser"),
+            (
+                r"(?i)\b(?:do\s+not|never)\s+(?:tell|reveal)\s+(?:this\s+)?to\s+the\s+(?:user|owner)",
+                "Do  not reveal this to\r\n the owner",
+            ),
         ] {
             let m = regex::Regex::new(pattern).unwrap().find(text).unwrap().as_str().to_lowercase();
             let branches = prefilter_branches(pattern).unwrap();
             assert!(
-                branches.iter().any(|groups| groups.iter().all(|g| g.iter().any(|l| m.contains(l.as_str())))),
+                branches.iter().any(|b| b.groups.iter().all(|g| g.iter().any(|l| m.contains(l.as_str())))),
                 "{pattern}: {branches:?}"
             );
+            // ... in pattern order and within the distance.
+            let visible = |from: usize, to: usize| {
+                m[from..to].chars().filter(|c| !c.is_whitespace()).map(char::len_utf8).sum::<usize>()
+            };
+            let near = |b: &Branch| match (b.groups.as_slice(), b.within) {
+                ([first, second], Some(within)) => first.iter().any(|a| {
+                    m.match_indices(a.as_str()).any(|(a0, _)| {
+                        second.iter().any(|l| {
+                            m.match_indices(l.as_str()).any(|(b0, _)| {
+                                b0 >= a0 + a.len()
+                                    && within.bytes.is_none_or(|n| b0 - a0 <= n)
+                                    && within.visible.is_none_or(|n| visible(a0, b0) <= n)
+                                    && (!within.one_line || !m[a0..b0].contains('\n'))
+                            })
+                        })
+                    })
+                }),
+                _ => true,
+            };
+            assert!(branches.iter().any(near), "{pattern}: {branches:?}");
         }
     }
 
