@@ -12,14 +12,15 @@
 //! sink is reported with both ends named, and the destination resolved where the code says it.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::num::NonZeroU16 as FieldId;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex::Regex;
-use tree_sitter::Node;
+use tree_sitter::{Language, Node};
 
 use super::secrets::{self, Owner, Secret, SecretKind};
-use crate::engine::lang::Lang;
+use crate::engine::lang::{Lang, syntax};
 use crate::engine::rules::Services;
 use crate::engine::text::builtin_regex;
 use crate::engine::urls;
@@ -517,41 +518,173 @@ fn identifiers_of(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty())
 }
 
-/// Visits the tree in document order with an explicit stack: hostile code nests thousands of
-/// brackets deep, and a recursive walk would run out of thread stack long before `MAX_DEPTH`
-/// bounds the work.
-fn collect(lang: Lang, root: Node<'_>, code: &str, out: &mut Collected) {
-    let mut stack = vec![(root, 0usize)];
-    let mut children = Vec::new();
-    while let Some((node, depth)) = stack.pop() {
-        visit(lang, node, code, out);
-        if depth >= MAX_DEPTH {
-            continue;
+/// What `visit` does with a node, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Other,
+    Assignment,
+    VariableDeclarator,
+    WithItem,
+    ForLoop,
+    ShellFor,
+    ShellAssignment,
+    Function,
+    ShellFunction,
+    Call,
+    ShellCommand,
+    Redirected,
+    Pipeline,
+}
+
+/// The kinds and fields `visit` reads, as a grammar's numeric ids. A kind name or a field name
+/// costs a string comparison or a linear search of the grammar's names per node; the walk
+/// visits every node of every tree, so it compares ids instead. The table is built from the
+/// grammar's own names (`Node::kind` is the name of `Node::kind_id`), so it picks the same
+/// nodes the names did.
+struct Grammar {
+    /// `Kind` by kind id.
+    kinds: Vec<Kind>,
+    left: Option<FieldId>,
+    right: Option<FieldId>,
+    name: Option<FieldId>,
+    value: Option<FieldId>,
+    alias: Option<FieldId>,
+    variable: Option<FieldId>,
+    body: Option<FieldId>,
+    function: Option<FieldId>,
+    constructor: Option<FieldId>,
+    arguments: Option<FieldId>,
+    parameters: Option<FieldId>,
+    redirect: Option<FieldId>,
+    destination: Option<FieldId>,
+}
+
+impl Grammar {
+    fn of(lang: Lang) -> Option<&'static Grammar> {
+        static SHELL: OnceLock<Option<Grammar>> = OnceLock::new();
+        static PYTHON: OnceLock<Option<Grammar>> = OnceLock::new();
+        static JAVASCRIPT: OnceLock<Option<Grammar>> = OnceLock::new();
+        static TYPESCRIPT: OnceLock<Option<Grammar>> = OnceLock::new();
+        let cell = match lang {
+            Lang::Shell => &SHELL,
+            Lang::Python => &PYTHON,
+            Lang::Javascript => &JAVASCRIPT,
+            Lang::Typescript => &TYPESCRIPT,
+            _ => return None,
+        };
+        cell.get_or_init(|| syntax::grammar(lang).map(|language| Grammar::new(lang, &language))).as_ref()
+    }
+
+    fn new(lang: Lang, language: &Language) -> Grammar {
+        let kinds = (0..language.node_kind_count())
+            .map(|id| {
+                let name = u16::try_from(id).ok().and_then(|id| language.node_kind_for_id(id)).unwrap_or("");
+                kind_named(lang, name)
+            })
+            .collect();
+        let field = |name: &str| language.field_id_for_name(name);
+        Grammar {
+            kinds,
+            left: field("left"),
+            right: field("right"),
+            name: field("name"),
+            value: field("value"),
+            alias: field("alias"),
+            variable: field("variable"),
+            body: field("body"),
+            function: field("function"),
+            constructor: field("constructor"),
+            arguments: field("arguments"),
+            parameters: field("parameters"),
+            redirect: field("redirect"),
+            destination: field("destination"),
         }
-        let mut cursor = node.walk();
-        children.clear();
-        children.extend(node.children(&mut cursor));
-        stack.extend(children.drain(..).rev().map(|child| (child, depth + 1)));
+    }
+
+    fn kind(&self, node: Node<'_>) -> Kind {
+        self.kinds.get(usize::from(node.kind_id())).copied().unwrap_or(Kind::Other)
     }
 }
 
-fn visit(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected) {
-    match (lang, node.kind()) {
+/// The node kinds `visit` acts on, per language, by name.
+fn kind_named(lang: Lang, kind: &str) -> Kind {
+    match (lang, kind) {
         (Lang::Python, "assignment" | "augmented_assignment")
         | (Lang::Javascript | Lang::Typescript, "assignment_expression" | "augmented_assignment_expression") => {
-            if let (Some(left), Some(right)) = (node.child_by_field_name("left"), node.child_by_field_name("right")) {
+            Kind::Assignment
+        }
+        (Lang::Javascript | Lang::Typescript, "variable_declarator") => Kind::VariableDeclarator,
+        (Lang::Python, "with_item") => Kind::WithItem,
+        (Lang::Python, "for_statement" | "for_in_clause")
+        | (Lang::Javascript | Lang::Typescript, "for_in_statement") => Kind::ForLoop,
+        (Lang::Shell, "for_statement") => Kind::ShellFor,
+        (Lang::Shell, "variable_assignment") => Kind::ShellAssignment,
+        (Lang::Python, "function_definition")
+        | (Lang::Javascript | Lang::Typescript, "function_declaration" | "method_definition") => Kind::Function,
+        (Lang::Shell, "function_definition") => Kind::ShellFunction,
+        (Lang::Python, "call") | (Lang::Javascript | Lang::Typescript, "call_expression" | "new_expression") => {
+            Kind::Call
+        }
+        (Lang::Shell, "command") => Kind::ShellCommand,
+        (Lang::Shell, "redirected_statement") => Kind::Redirected,
+        (Lang::Shell, "pipeline") => Kind::Pipeline,
+        _ => Kind::Other,
+    }
+}
+
+/// The child of `node` in field `field`, if the grammar has that field.
+fn field<'t>(node: Node<'t>, field: Option<FieldId>) -> Option<Node<'t>> {
+    field.and_then(|id| node.child_by_field_id(id.get()))
+}
+
+/// Visits the tree in document order with one cursor, without recursion: hostile code nests
+/// thousands of brackets deep, and a recursive walk would run out of thread stack long before
+/// `MAX_DEPTH` bounds the work. (One cursor, rather than a stack of nodes and a cursor per
+/// node to list its children, because the walk touches every node of every tree.)
+fn collect(lang: Lang, root: Node<'_>, code: &str, out: &mut Collected) {
+    let Some(grammar) = Grammar::of(lang) else { return };
+    let mut cursor = root.walk();
+    let mut depth = 0usize;
+    loop {
+        let node = cursor.node();
+        let kind = grammar.kind(node);
+        if kind != Kind::Other {
+            visit(grammar, kind, node, code, out);
+        }
+        if depth < MAX_DEPTH && cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if depth == 0 {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            cursor.goto_parent();
+            depth -= 1;
+        }
+    }
+}
+
+fn visit(g: &Grammar, kind: Kind, node: Node<'_>, code: &str, out: &mut Collected) {
+    match kind {
+        Kind::Other => {}
+        Kind::Assignment => {
+            if let (Some(left), Some(right)) = (field(node, g.left), field(node, g.right)) {
                 for name in node_text(code, left).split([',', '(', ')', '[', ']', ' ']).filter(|s| !s.is_empty()) {
                     let name = name.trim_start_matches("self.").trim_start_matches("this.");
                     out.assignments.push((name.to_string(), right.byte_range()));
                 }
             }
         }
-        (Lang::Javascript | Lang::Typescript, "variable_declarator") => {
-            if let (Some(name), Some(value)) = (node.child_by_field_name("name"), node.child_by_field_name("value")) {
+        Kind::VariableDeclarator => {
+            if let (Some(name), Some(value)) = (field(node, g.name), field(node, g.value)) {
                 let value_text = node_text(code, value);
                 let names = node_text(code, name);
                 if matches!(value.kind(), "arrow_function" | "function_expression" | "function") {
-                    push_function(lang, names, value, code, out);
+                    push_function(g, names, value, code, out);
                 }
                 // `const { GITHUB_TOKEN: t } = process.env` reads the variable by name.
                 let destructures_env = value_text.trim() == "process.env";
@@ -566,49 +699,44 @@ fn visit(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected) {
                 }
             }
         }
-        (Lang::Python, "with_item") => {
-            if let Some(value) = node.child_by_field_name("value")
+        Kind::WithItem => {
+            if let Some(value) = field(node, g.value)
                 && value.kind() == "as_pattern"
-                && let (Some(expr), Some(alias)) = (value.child(0), value.child_by_field_name("alias"))
+                && let (Some(expr), Some(alias)) = (value.child(0), field(value, g.alias))
             {
                 out.assignments.push((node_text(code, alias).to_string(), expr.byte_range()));
             }
         }
-        (Lang::Python, "for_statement" | "for_in_clause")
-        | (Lang::Javascript | Lang::Typescript, "for_in_statement") => {
-            if let (Some(left), Some(right)) = (node.child_by_field_name("left"), node.child_by_field_name("right")) {
+        Kind::ForLoop => {
+            if let (Some(left), Some(right)) = (field(node, g.left), field(node, g.right)) {
                 for name in identifiers_of(node_text(code, left)) {
                     out.assignments.push((name.to_string(), right.byte_range()));
                 }
             }
         }
-        (Lang::Shell, "for_statement") => {
-            if let Some(variable) = node.child_by_field_name("variable") {
-                let mut cursor = node.walk();
-                let values: Vec<Range<usize>> =
-                    node.children_by_field_name("value", &mut cursor).map(|v| v.byte_range()).collect();
+        Kind::ShellFor => {
+            if let Some(variable) = field(node, g.variable) {
+                let values: Vec<Range<usize>> = match g.value {
+                    Some(id) => node.children_by_field_id(id, &mut node.walk()).map(|v| v.byte_range()).collect(),
+                    None => Vec::new(),
+                };
                 if let (Some(first), Some(last)) = (values.first(), values.last()) {
                     out.assignments.push((node_text(code, variable).to_string(), first.start..last.end));
                 }
             }
         }
-        (Lang::Shell, "variable_assignment") => {
-            if let (Some(name), Some(value)) = (node.child_by_field_name("name"), node.child_by_field_name("value")) {
+        Kind::ShellAssignment => {
+            if let (Some(name), Some(value)) = (field(node, g.name), field(node, g.value)) {
                 out.assignments.push((node_text(code, name).to_string(), value.byte_range()));
             }
         }
-        (Lang::Python, "function_definition") | (Lang::Javascript | Lang::Typescript, "function_declaration") => {
-            if let Some(name) = node.child_by_field_name("name") {
-                push_function(lang, node_text(code, name), node, code, out);
+        Kind::Function => {
+            if let Some(name) = field(node, g.name) {
+                push_function(g, node_text(code, name), node, code, out);
             }
         }
-        (Lang::Javascript | Lang::Typescript, "method_definition") => {
-            if let Some(name) = node.child_by_field_name("name") {
-                push_function(lang, node_text(code, name), node, code, out);
-            }
-        }
-        (Lang::Shell, "function_definition") => {
-            if let (Some(name), Some(body)) = (node.child_by_field_name("name"), node.child_by_field_name("body")) {
+        Kind::ShellFunction => {
+            if let (Some(name), Some(body)) = (field(node, g.name), field(node, g.body)) {
                 // Shell functions take positional parameters.
                 out.functions.push(Function {
                     name: node_text(code, name).to_string(),
@@ -617,30 +745,30 @@ fn visit(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected) {
                 });
             }
         }
-        (Lang::Python, "call") | (Lang::Javascript | Lang::Typescript, "call_expression" | "new_expression") => {
-            let callee = node.child_by_field_name("function").or_else(|| node.child_by_field_name("constructor"));
+        Kind::Call => {
+            let callee = field(node, g.function).or_else(|| field(node, g.constructor));
             if let Some(callee) = callee {
-                let args = node
-                    .child_by_field_name("arguments")
-                    .map_or(callee.end_byte()..node.end_byte(), |a| a.byte_range());
+                let args = field(node, g.arguments).map_or(callee.end_byte()..node.end_byte(), |a| a.byte_range());
                 out.calls.push(Call { callee: node_text(code, callee).to_string(), args, whole: node.byte_range() });
             }
         }
-        (Lang::Shell, "command") => {
-            if let Some(name) = node.child_by_field_name("name") {
+        Kind::ShellCommand => {
+            if let Some(name) = field(node, g.name) {
                 let callee = unquote(node_text(code, name));
                 out.calls.push(Call { callee, args: name.end_byte()..node.end_byte(), whole: node.byte_range() });
             }
         }
-        (Lang::Shell, "redirected_statement") => {
-            let body = node.child_by_field_name("body");
-            let mut cursor = node.walk();
-            let target = node
-                .children_by_field_name("redirect", &mut cursor)
-                .filter(|r| r.kind() == "file_redirect")
-                .find(|r| node_text(code, *r).trim_start().starts_with(['>', '1']))
-                .and_then(|r| r.child_by_field_name("destination"))
-                .map(|d| unquote(node_text(code, d)));
+        Kind::Redirected => {
+            let body = field(node, g.body);
+            let target = match g.redirect {
+                Some(id) => node
+                    .children_by_field_id(id, &mut node.walk())
+                    .filter(|r| r.kind() == "file_redirect")
+                    .find(|r| node_text(code, *r).trim_start().starts_with(['>', '1']))
+                    .and_then(|r| field(r, g.destination))
+                    .map(|d| unquote(node_text(code, d))),
+                None => None,
+            };
             if let (Some(body), Some(target)) = (body, target)
                 && body.kind() == "command"
             {
@@ -648,13 +776,13 @@ fn visit(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected) {
                 out.redirects.push((out.calls.len(), target));
             }
         }
-        (Lang::Shell, "pipeline") => {
+        Kind::Pipeline => {
             // `cat ~/.ssh/id_rsa | curl -d @- …`: what flows down a pipe reaches the later commands.
             let mut upstream: Option<Range<usize>> = None;
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
                 if child.kind() == "command"
-                    && let (Some(up), Some(name)) = (&upstream, child.child_by_field_name("name"))
+                    && let (Some(up), Some(name)) = (&upstream, field(child, g.name))
                 {
                     out.calls.push(Call {
                         callee: unquote(node_text(code, name)),
@@ -665,13 +793,11 @@ fn visit(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected) {
                 upstream = Some(upstream.map_or(child.byte_range(), |u| u.start..child.end_byte()));
             }
         }
-        _ => {}
     }
 }
 
-fn push_function(lang: Lang, name: &str, node: Node<'_>, code: &str, out: &mut Collected) {
-    let params = node
-        .child_by_field_name("parameters")
+fn push_function(g: &Grammar, name: &str, node: Node<'_>, code: &str, out: &mut Collected) {
+    let params = field(node, g.parameters)
         .map(|p| {
             identifiers_of(node_text(code, p))
                 .filter(|w| !matches!(*w, "self" | "cls" | "this" | "str" | "int" | "dict" | "string" | "any" | "None"))
@@ -679,8 +805,7 @@ fn push_function(lang: Lang, name: &str, node: Node<'_>, code: &str, out: &mut C
                 .collect()
         })
         .unwrap_or_default();
-    let body = node.child_by_field_name("body").map_or(node.byte_range(), |b| b.byte_range());
-    let _ = lang;
+    let body = field(node, g.body).map_or(node.byte_range(), |b| b.byte_range());
     out.functions.push(Function { name: name.trim().to_string(), params, body });
 }
 
