@@ -66,9 +66,10 @@ struct Analysed<'f> {
 pub fn dataflow(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     let services = &input.rules.services;
     // Two passes: the first finds the skill's own sending helpers, the second follows calls to
-    // them from every file.
-    let mut helpers: Vec<SinkFunction> = Vec::new();
-    let mut trees = Vec::new();
+    // them from every file. What the names of each piece of code hold does not depend on the
+    // helpers of other files: it is worked out once, between the passes only the calls are
+    // judged again.
+    let mut collected = Vec::new();
     for (index, file) in input.files.iter().enumerate() {
         if too_large(file) {
             continue;
@@ -77,27 +78,26 @@ pub fn dataflow(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
             let Some(segment) = file.segments.get(tree.segment) else { continue };
             let SegmentBody::Range(range) = &segment.body else { continue };
             let code_text = file.text().get(range.clone()).unwrap_or("");
-            let facts = code::analyse(tree.lang, &tree.tree, code_text, services, &[]);
-            helpers.extend(facts.sink_functions.iter().cloned());
-            trees.push((index, tree, range.clone(), facts));
+            collected.push((index, tree, range.clone(), code::collect_tree(tree.lang, &tree.tree, code_text)));
         }
     }
+    let models: Vec<(usize, usize, &str, code::Model<'_>)> = collected
+        .iter()
+        .map(|(index, tree, range, calls)| {
+            let code_text = input.files[*index].text().get(range.clone()).unwrap_or("");
+            (*index, range.start, code_text, code::Model::new(tree.lang, calls, code_text, services))
+        })
+        .collect();
+    let helpers: Vec<&SinkFunction> = models.iter().flat_map(|(_, _, _, model)| model.sink_functions()).collect();
     let mut analysed = Vec::new();
-    for (index, tree, range, facts) in trees {
-        let file = &input.files[index];
-        let base = range.start;
-        let code_text = file.text().get(range).unwrap_or("");
+    for (index, base, code_text, model) in &models {
+        let file = &input.files[*index];
         let foreign: Vec<SinkFunction> = helpers
             .iter()
-            .filter(|h| !facts.sink_functions.iter().any(|own| own.name == h.name) && code_text.contains(&h.name))
-            .cloned()
+            .filter(|h| !model.sink_functions().iter().any(|own| own.name == h.name) && code_text.contains(&h.name))
+            .map(|h| (*h).clone())
             .collect();
-        let facts = if foreign.is_empty() {
-            facts
-        } else {
-            code::analyse(tree.lang, &tree.tree, code_text, services, &foreign)
-        };
-        analysed.push(Analysed { file: index, analysis: file, base, facts });
+        analysed.push(Analysed { file: *index, analysis: file, base: *base, facts: model.facts(&foreign) });
     }
     if analysed.is_empty() {
         return;
