@@ -361,11 +361,12 @@ pub fn analyze(file: &LoadedFile, limits: &ParseLimits) -> FileAnalysis {
 impl FileAnalysis {
     /// Parses the candidate segments `wanted` selects, adding their comment and string-literal
     /// segments and their trees. Each segment is parsed at most once.
-    pub fn parse_trees(&mut self, limits: &ParseLimits, wanted: impl Fn(&Segment) -> bool) {
+    /// `wanted` is given the segment and the file's text.
+    pub fn parse_trees(&mut self, limits: &ParseLimits, wanted: impl Fn(&Segment, &str) -> bool) {
         let Some(text) = self.text.take() else { return };
         for index in std::mem::take(&mut self.tree_candidates) {
             let segment = &self.segments[index];
-            let (lang, body, want) = (segment.lang, segment.body.clone(), wanted(segment));
+            let (lang, body, want) = (segment.lang, segment.body.clone(), wanted(segment, &text));
             if let (true, SegmentBody::Range(range)) = (want, body) {
                 self.add_tree(&text, index, lang, range, limits);
             }

@@ -95,11 +95,10 @@ impl Matching<'_> {
         if file.tree_candidates.is_empty() {
             return;
         }
-        let text = file.text.clone().unwrap_or_default();
         // The dataflow analyzer skips vendored bundles: a tree only it would read is not built
         // for them (they are the costliest to parse).
         let for_dataflow = self.rules.tree_demand_dataflow && !crate::engine::analyzers::dataflow::too_large(file);
-        file.parse_trees(limits, |segment| {
+        file.parse_trees(limits, |segment, text| {
             let Some(demand) = self.rules.tree_demand.get(&segment.lang) else { return false };
             let SegmentBody::Range(range) = &segment.body else { return false };
             let code = text.get(range.clone()).unwrap_or("");

@@ -52,7 +52,24 @@ pub fn has_source(code: &str) -> bool {
 
 /// Files this large are vendored bundles; following values through them finds only noise.
 pub fn too_large(file: &FileAnalysis) -> bool {
-    file.text().len() > 256 * 1024 || file.text().lines().any(|l| l.len() > 2000)
+    file.text().len() > 256 * 1024 || has_line_longer_than(file.text(), 2000)
+}
+
+/// `text.lines().any(|l| l.len() > limit)`, with `memchr` finding the line ends: every file
+/// is checked (twice), and `lines()` is several times slower at it.
+fn has_line_longer_than(text: &str, limit: usize) -> bool {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes) {
+        // `lines()` drops the `\r` of a `\r\n` ending.
+        let line = &bytes[start..end];
+        if line.strip_suffix(b"\r").unwrap_or(line).len() > limit {
+            return true;
+        }
+        start = end + 1;
+    }
+    // The last line has no ending to drop (a lone `\r` there stays).
+    bytes.len() - start > limit
 }
 
 struct Analysed<'f> {
@@ -66,9 +83,10 @@ struct Analysed<'f> {
 pub fn dataflow(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     let services = &input.rules.services;
     // Two passes: the first finds the skill's own sending helpers, the second follows calls to
-    // them from every file.
-    let mut helpers: Vec<SinkFunction> = Vec::new();
-    let mut trees = Vec::new();
+    // them from every file. What the names of each piece of code hold does not depend on the
+    // helpers of other files: it is worked out once, between the passes only the calls are
+    // judged again.
+    let mut collected = Vec::new();
     for (index, file) in input.files.iter().enumerate() {
         if too_large(file) {
             continue;
@@ -77,27 +95,26 @@ pub fn dataflow(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
             let Some(segment) = file.segments.get(tree.segment) else { continue };
             let SegmentBody::Range(range) = &segment.body else { continue };
             let code_text = file.text().get(range.clone()).unwrap_or("");
-            let facts = code::analyse(tree.lang, &tree.tree, code_text, services, &[]);
-            helpers.extend(facts.sink_functions.iter().cloned());
-            trees.push((index, tree, range.clone(), facts));
+            collected.push((index, tree, range.clone(), code::collect_tree(tree.lang, &tree.tree, code_text)));
         }
     }
+    let models: Vec<(usize, usize, &str, code::Model<'_>)> = collected
+        .iter()
+        .map(|(index, tree, range, calls)| {
+            let code_text = input.files[*index].text().get(range.clone()).unwrap_or("");
+            (*index, range.start, code_text, code::Model::new(tree.lang, calls, code_text, services))
+        })
+        .collect();
+    let helpers: Vec<&SinkFunction> = models.iter().flat_map(|(_, _, _, model)| model.sink_functions()).collect();
     let mut analysed = Vec::new();
-    for (index, tree, range, facts) in trees {
-        let file = &input.files[index];
-        let base = range.start;
-        let code_text = file.text().get(range).unwrap_or("");
+    for (index, base, code_text, model) in &models {
+        let file = &input.files[*index];
         let foreign: Vec<SinkFunction> = helpers
             .iter()
-            .filter(|h| !facts.sink_functions.iter().any(|own| own.name == h.name) && code_text.contains(&h.name))
-            .cloned()
+            .filter(|h| !model.sink_functions().iter().any(|own| own.name == h.name) && code_text.contains(&h.name))
+            .map(|h| (*h).clone())
             .collect();
-        let facts = if foreign.is_empty() {
-            facts
-        } else {
-            code::analyse(tree.lang, &tree.tree, code_text, services, &foreign)
-        };
-        analysed.push(Analysed { file: index, analysis: file, base, facts });
+        analysed.push(Analysed { file: *index, analysis: file, base: *base, facts: model.facts(&foreign) });
     }
     if analysed.is_empty() {
         return;
@@ -349,5 +366,33 @@ fn emit_flow(a: &Analysed<'_>, flow: &Flow, rule: &str, why: &str, severity: Opt
     }
     for source in flow.sources.iter().take(4) {
         hit.related.push(related(a, source.range.clone(), "source"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_line_longer_than;
+
+    #[test]
+    fn long_lines_are_measured_as_lines_measures_them() {
+        let texts = [
+            String::new(),
+            "abc".to_string(),
+            "abc\r\n".to_string(),
+            "abcd\r".to_string(),
+            "ab\r\nabc\nabcd\r".to_string(),
+            "\n\n\r\n".to_string(),
+            "a\r\r\nb".to_string(),
+            "x\u{E9}\u{1F600}\ny".to_string(),
+        ];
+        for text in &texts {
+            for limit in 0..6 {
+                assert_eq!(
+                    has_line_longer_than(text, limit),
+                    text.lines().any(|l| l.len() > limit),
+                    "{text:?} {limit}"
+                );
+            }
+        }
     }
 }

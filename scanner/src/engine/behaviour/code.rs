@@ -11,15 +11,17 @@
 //! taking the data as a parameter, in this file or another file of the skill). What reaches a
 //! sink is reported with both ends named, and the destination resolved where the code says it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::num::NonZeroU16 as FieldId;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex::Regex;
-use tree_sitter::Node;
+use tree_sitter::{Language, Node};
 
 use super::secrets::{self, Owner, Secret, SecretKind};
-use crate::engine::lang::Lang;
+use crate::engine::lang::{Lang, syntax};
 use crate::engine::rules::Services;
 use crate::engine::text::builtin_regex;
 use crate::engine::urls;
@@ -430,8 +432,9 @@ struct Function {
     body: Range<usize>,
 }
 
+/// The assignments, calls and functions of a piece of code.
 #[derive(Debug, Default)]
-struct Collected {
+pub struct Collected {
     assignments: Vec<(String, Range<usize>)>,
     calls: Vec<Call>,
     functions: Vec<Function>,
@@ -517,41 +520,173 @@ fn identifiers_of(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty())
 }
 
-/// Visits the tree in document order with an explicit stack: hostile code nests thousands of
-/// brackets deep, and a recursive walk would run out of thread stack long before `MAX_DEPTH`
-/// bounds the work.
-fn collect(lang: Lang, root: Node<'_>, code: &str, out: &mut Collected) {
-    let mut stack = vec![(root, 0usize)];
-    let mut children = Vec::new();
-    while let Some((node, depth)) = stack.pop() {
-        visit(lang, node, code, out);
-        if depth >= MAX_DEPTH {
-            continue;
+/// What `visit` does with a node, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Other,
+    Assignment,
+    VariableDeclarator,
+    WithItem,
+    ForLoop,
+    ShellFor,
+    ShellAssignment,
+    Function,
+    ShellFunction,
+    Call,
+    ShellCommand,
+    Redirected,
+    Pipeline,
+}
+
+/// The kinds and fields `visit` reads, as a grammar's numeric ids. A kind name or a field name
+/// costs a string comparison or a linear search of the grammar's names per node; the walk
+/// visits every node of every tree, so it compares ids instead. The table is built from the
+/// grammar's own names (`Node::kind` is the name of `Node::kind_id`), so it picks the same
+/// nodes the names did.
+struct Grammar {
+    /// `Kind` by kind id.
+    kinds: Vec<Kind>,
+    left: Option<FieldId>,
+    right: Option<FieldId>,
+    name: Option<FieldId>,
+    value: Option<FieldId>,
+    alias: Option<FieldId>,
+    variable: Option<FieldId>,
+    body: Option<FieldId>,
+    function: Option<FieldId>,
+    constructor: Option<FieldId>,
+    arguments: Option<FieldId>,
+    parameters: Option<FieldId>,
+    redirect: Option<FieldId>,
+    destination: Option<FieldId>,
+}
+
+impl Grammar {
+    fn of(lang: Lang) -> Option<&'static Grammar> {
+        static SHELL: OnceLock<Option<Grammar>> = OnceLock::new();
+        static PYTHON: OnceLock<Option<Grammar>> = OnceLock::new();
+        static JAVASCRIPT: OnceLock<Option<Grammar>> = OnceLock::new();
+        static TYPESCRIPT: OnceLock<Option<Grammar>> = OnceLock::new();
+        let cell = match lang {
+            Lang::Shell => &SHELL,
+            Lang::Python => &PYTHON,
+            Lang::Javascript => &JAVASCRIPT,
+            Lang::Typescript => &TYPESCRIPT,
+            _ => return None,
+        };
+        cell.get_or_init(|| syntax::grammar(lang).map(|language| Grammar::new(lang, &language))).as_ref()
+    }
+
+    fn new(lang: Lang, language: &Language) -> Grammar {
+        let kinds = (0..language.node_kind_count())
+            .map(|id| {
+                let name = u16::try_from(id).ok().and_then(|id| language.node_kind_for_id(id)).unwrap_or("");
+                kind_named(lang, name)
+            })
+            .collect();
+        let field = |name: &str| language.field_id_for_name(name);
+        Grammar {
+            kinds,
+            left: field("left"),
+            right: field("right"),
+            name: field("name"),
+            value: field("value"),
+            alias: field("alias"),
+            variable: field("variable"),
+            body: field("body"),
+            function: field("function"),
+            constructor: field("constructor"),
+            arguments: field("arguments"),
+            parameters: field("parameters"),
+            redirect: field("redirect"),
+            destination: field("destination"),
         }
-        let mut cursor = node.walk();
-        children.clear();
-        children.extend(node.children(&mut cursor));
-        stack.extend(children.drain(..).rev().map(|child| (child, depth + 1)));
+    }
+
+    fn kind(&self, node: Node<'_>) -> Kind {
+        self.kinds.get(usize::from(node.kind_id())).copied().unwrap_or(Kind::Other)
     }
 }
 
-fn visit(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected) {
-    match (lang, node.kind()) {
+/// The node kinds `visit` acts on, per language, by name.
+fn kind_named(lang: Lang, kind: &str) -> Kind {
+    match (lang, kind) {
         (Lang::Python, "assignment" | "augmented_assignment")
         | (Lang::Javascript | Lang::Typescript, "assignment_expression" | "augmented_assignment_expression") => {
-            if let (Some(left), Some(right)) = (node.child_by_field_name("left"), node.child_by_field_name("right")) {
+            Kind::Assignment
+        }
+        (Lang::Javascript | Lang::Typescript, "variable_declarator") => Kind::VariableDeclarator,
+        (Lang::Python, "with_item") => Kind::WithItem,
+        (Lang::Python, "for_statement" | "for_in_clause")
+        | (Lang::Javascript | Lang::Typescript, "for_in_statement") => Kind::ForLoop,
+        (Lang::Shell, "for_statement") => Kind::ShellFor,
+        (Lang::Shell, "variable_assignment") => Kind::ShellAssignment,
+        (Lang::Python, "function_definition")
+        | (Lang::Javascript | Lang::Typescript, "function_declaration" | "method_definition") => Kind::Function,
+        (Lang::Shell, "function_definition") => Kind::ShellFunction,
+        (Lang::Python, "call") | (Lang::Javascript | Lang::Typescript, "call_expression" | "new_expression") => {
+            Kind::Call
+        }
+        (Lang::Shell, "command") => Kind::ShellCommand,
+        (Lang::Shell, "redirected_statement") => Kind::Redirected,
+        (Lang::Shell, "pipeline") => Kind::Pipeline,
+        _ => Kind::Other,
+    }
+}
+
+/// The child of `node` in field `field`, if the grammar has that field.
+fn field<'t>(node: Node<'t>, field: Option<FieldId>) -> Option<Node<'t>> {
+    field.and_then(|id| node.child_by_field_id(id.get()))
+}
+
+/// Visits the tree in document order with one cursor, without recursion: hostile code nests
+/// thousands of brackets deep, and a recursive walk would run out of thread stack long before
+/// `MAX_DEPTH` bounds the work. (One cursor, rather than a stack of nodes and a cursor per
+/// node to list its children, because the walk touches every node of every tree.)
+fn collect(lang: Lang, root: Node<'_>, code: &str, out: &mut Collected) {
+    let Some(grammar) = Grammar::of(lang) else { return };
+    let mut cursor = root.walk();
+    let mut depth = 0usize;
+    loop {
+        let node = cursor.node();
+        let kind = grammar.kind(node);
+        if kind != Kind::Other {
+            visit(grammar, kind, node, code, out);
+        }
+        if depth < MAX_DEPTH && cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if depth == 0 {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            cursor.goto_parent();
+            depth -= 1;
+        }
+    }
+}
+
+fn visit(g: &Grammar, kind: Kind, node: Node<'_>, code: &str, out: &mut Collected) {
+    match kind {
+        Kind::Other => {}
+        Kind::Assignment => {
+            if let (Some(left), Some(right)) = (field(node, g.left), field(node, g.right)) {
                 for name in node_text(code, left).split([',', '(', ')', '[', ']', ' ']).filter(|s| !s.is_empty()) {
                     let name = name.trim_start_matches("self.").trim_start_matches("this.");
                     out.assignments.push((name.to_string(), right.byte_range()));
                 }
             }
         }
-        (Lang::Javascript | Lang::Typescript, "variable_declarator") => {
-            if let (Some(name), Some(value)) = (node.child_by_field_name("name"), node.child_by_field_name("value")) {
+        Kind::VariableDeclarator => {
+            if let (Some(name), Some(value)) = (field(node, g.name), field(node, g.value)) {
                 let value_text = node_text(code, value);
                 let names = node_text(code, name);
                 if matches!(value.kind(), "arrow_function" | "function_expression" | "function") {
-                    push_function(lang, names, value, code, out);
+                    push_function(g, names, value, code, out);
                 }
                 // `const { GITHUB_TOKEN: t } = process.env` reads the variable by name.
                 let destructures_env = value_text.trim() == "process.env";
@@ -566,49 +701,44 @@ fn visit(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected) {
                 }
             }
         }
-        (Lang::Python, "with_item") => {
-            if let Some(value) = node.child_by_field_name("value")
+        Kind::WithItem => {
+            if let Some(value) = field(node, g.value)
                 && value.kind() == "as_pattern"
-                && let (Some(expr), Some(alias)) = (value.child(0), value.child_by_field_name("alias"))
+                && let (Some(expr), Some(alias)) = (value.child(0), field(value, g.alias))
             {
                 out.assignments.push((node_text(code, alias).to_string(), expr.byte_range()));
             }
         }
-        (Lang::Python, "for_statement" | "for_in_clause")
-        | (Lang::Javascript | Lang::Typescript, "for_in_statement") => {
-            if let (Some(left), Some(right)) = (node.child_by_field_name("left"), node.child_by_field_name("right")) {
+        Kind::ForLoop => {
+            if let (Some(left), Some(right)) = (field(node, g.left), field(node, g.right)) {
                 for name in identifiers_of(node_text(code, left)) {
                     out.assignments.push((name.to_string(), right.byte_range()));
                 }
             }
         }
-        (Lang::Shell, "for_statement") => {
-            if let Some(variable) = node.child_by_field_name("variable") {
-                let mut cursor = node.walk();
-                let values: Vec<Range<usize>> =
-                    node.children_by_field_name("value", &mut cursor).map(|v| v.byte_range()).collect();
+        Kind::ShellFor => {
+            if let Some(variable) = field(node, g.variable) {
+                let values: Vec<Range<usize>> = match g.value {
+                    Some(id) => node.children_by_field_id(id, &mut node.walk()).map(|v| v.byte_range()).collect(),
+                    None => Vec::new(),
+                };
                 if let (Some(first), Some(last)) = (values.first(), values.last()) {
                     out.assignments.push((node_text(code, variable).to_string(), first.start..last.end));
                 }
             }
         }
-        (Lang::Shell, "variable_assignment") => {
-            if let (Some(name), Some(value)) = (node.child_by_field_name("name"), node.child_by_field_name("value")) {
+        Kind::ShellAssignment => {
+            if let (Some(name), Some(value)) = (field(node, g.name), field(node, g.value)) {
                 out.assignments.push((node_text(code, name).to_string(), value.byte_range()));
             }
         }
-        (Lang::Python, "function_definition") | (Lang::Javascript | Lang::Typescript, "function_declaration") => {
-            if let Some(name) = node.child_by_field_name("name") {
-                push_function(lang, node_text(code, name), node, code, out);
+        Kind::Function => {
+            if let Some(name) = field(node, g.name) {
+                push_function(g, node_text(code, name), node, code, out);
             }
         }
-        (Lang::Javascript | Lang::Typescript, "method_definition") => {
-            if let Some(name) = node.child_by_field_name("name") {
-                push_function(lang, node_text(code, name), node, code, out);
-            }
-        }
-        (Lang::Shell, "function_definition") => {
-            if let (Some(name), Some(body)) = (node.child_by_field_name("name"), node.child_by_field_name("body")) {
+        Kind::ShellFunction => {
+            if let (Some(name), Some(body)) = (field(node, g.name), field(node, g.body)) {
                 // Shell functions take positional parameters.
                 out.functions.push(Function {
                     name: node_text(code, name).to_string(),
@@ -617,30 +747,30 @@ fn visit(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected) {
                 });
             }
         }
-        (Lang::Python, "call") | (Lang::Javascript | Lang::Typescript, "call_expression" | "new_expression") => {
-            let callee = node.child_by_field_name("function").or_else(|| node.child_by_field_name("constructor"));
+        Kind::Call => {
+            let callee = field(node, g.function).or_else(|| field(node, g.constructor));
             if let Some(callee) = callee {
-                let args = node
-                    .child_by_field_name("arguments")
-                    .map_or(callee.end_byte()..node.end_byte(), |a| a.byte_range());
+                let args = field(node, g.arguments).map_or(callee.end_byte()..node.end_byte(), |a| a.byte_range());
                 out.calls.push(Call { callee: node_text(code, callee).to_string(), args, whole: node.byte_range() });
             }
         }
-        (Lang::Shell, "command") => {
-            if let Some(name) = node.child_by_field_name("name") {
+        Kind::ShellCommand => {
+            if let Some(name) = field(node, g.name) {
                 let callee = unquote(node_text(code, name));
                 out.calls.push(Call { callee, args: name.end_byte()..node.end_byte(), whole: node.byte_range() });
             }
         }
-        (Lang::Shell, "redirected_statement") => {
-            let body = node.child_by_field_name("body");
-            let mut cursor = node.walk();
-            let target = node
-                .children_by_field_name("redirect", &mut cursor)
-                .filter(|r| r.kind() == "file_redirect")
-                .find(|r| node_text(code, *r).trim_start().starts_with(['>', '1']))
-                .and_then(|r| r.child_by_field_name("destination"))
-                .map(|d| unquote(node_text(code, d)));
+        Kind::Redirected => {
+            let body = field(node, g.body);
+            let target = match g.redirect {
+                Some(id) => node
+                    .children_by_field_id(id, &mut node.walk())
+                    .filter(|r| r.kind() == "file_redirect")
+                    .find(|r| node_text(code, *r).trim_start().starts_with(['>', '1']))
+                    .and_then(|r| field(r, g.destination))
+                    .map(|d| unquote(node_text(code, d))),
+                None => None,
+            };
             if let (Some(body), Some(target)) = (body, target)
                 && body.kind() == "command"
             {
@@ -648,13 +778,13 @@ fn visit(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected) {
                 out.redirects.push((out.calls.len(), target));
             }
         }
-        (Lang::Shell, "pipeline") => {
+        Kind::Pipeline => {
             // `cat ~/.ssh/id_rsa | curl -d @- …`: what flows down a pipe reaches the later commands.
             let mut upstream: Option<Range<usize>> = None;
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
                 if child.kind() == "command"
-                    && let (Some(up), Some(name)) = (&upstream, child.child_by_field_name("name"))
+                    && let (Some(up), Some(name)) = (&upstream, field(child, g.name))
                 {
                     out.calls.push(Call {
                         callee: unquote(node_text(code, name)),
@@ -665,13 +795,11 @@ fn visit(lang: Lang, node: Node<'_>, code: &str, out: &mut Collected) {
                 upstream = Some(upstream.map_or(child.byte_range(), |u| u.start..child.end_byte()));
             }
         }
-        _ => {}
     }
 }
 
-fn push_function(lang: Lang, name: &str, node: Node<'_>, code: &str, out: &mut Collected) {
-    let params = node
-        .child_by_field_name("parameters")
+fn push_function(g: &Grammar, name: &str, node: Node<'_>, code: &str, out: &mut Collected) {
+    let params = field(node, g.parameters)
         .map(|p| {
             identifiers_of(node_text(code, p))
                 .filter(|w| !matches!(*w, "self" | "cls" | "this" | "str" | "int" | "dict" | "string" | "any" | "None"))
@@ -679,8 +807,7 @@ fn push_function(lang: Lang, name: &str, node: Node<'_>, code: &str, out: &mut C
                 .collect()
         })
         .unwrap_or_default();
-    let body = node.child_by_field_name("body").map_or(node.byte_range(), |b| b.byte_range());
-    let _ = lang;
+    let body = field(node, g.body).map_or(node.byte_range(), |b| b.byte_range());
     out.functions.push(Function { name: name.trim().to_string(), params, body });
 }
 
@@ -718,6 +845,8 @@ struct Scopes<'a> {
     functions: &'a [Function],
     /// Every (name, scope) an assignment gives a value, tainted or not.
     assigned: HashSet<(&'a str, usize)>,
+    /// The scope of each assignment.
+    assignment_scopes: Vec<usize>,
 }
 
 impl<'a> Scopes<'a> {
@@ -742,10 +871,13 @@ impl<'a> Scopes<'a> {
         // Looking a scope up is linear in the functions: generated bundles with thousands of
         // them are read as one scope, as they were before scopes.
         let functions = if functions.len() > MAX_SCOPED_FUNCTIONS { &[] } else { functions };
-        let mut scopes = Scopes { functions, assigned: HashSet::new() };
-        let assigned =
-            assignments.iter().map(|(name, value)| (name.as_str(), scopes.of(value.start))).collect::<HashSet<_>>();
-        scopes.assigned = assigned;
+        let mut scopes = Scopes { functions, assigned: HashSet::new(), assignment_scopes: Vec::new() };
+        scopes.assignment_scopes = assignments.iter().map(|(_, value)| scopes.of(value.start)).collect();
+        scopes.assigned = assignments
+            .iter()
+            .zip(&scopes.assignment_scopes)
+            .map(|((name, _), &scope)| (name.as_str(), scope))
+            .collect();
         scopes
     }
 
@@ -879,19 +1011,19 @@ impl Names<'_> {
     }
 
     fn url_of(&self, text: &str, at: usize) -> Option<(String, String, bool)> {
-        // `"https://" + "host.example"` and `'https://' 'host'` spell one literal.
-        let joined = join_adjacent_literals(text);
-        let text = joined.as_deref().unwrap_or(text);
-        for (_, url) in urls::find_urls(text) {
-            if let Some((url, host)) = clean_url(url) {
-                return Some((url, host, false));
-            }
+        match literal_url(text) {
+            Ok(found) => found.map(|(url, host)| (url, host, false)),
+            Err(text) => self.url_through(self.mentioned(&text), at),
         }
-        if let Some(url) = host_literal(text) {
-            let (url, host) = clean_url(&url)?;
-            return Some((url, host, false));
-        }
-        for name in self.mentioned(text) {
+    }
+
+    /// The first clean URL one of `mentioned` holds at `at`.
+    fn url_through<'t>(
+        &self,
+        mentioned: impl IntoIterator<Item = &'t str>,
+        at: usize,
+    ) -> Option<(String, String, bool)> {
+        for name in mentioned {
             if let Some(url) = self.url.get(name, at, &self.scopes)
                 && let Some((url, host)) = clean_url(url)
             {
@@ -925,7 +1057,18 @@ impl Names<'_> {
                 s
             })
             .collect();
-        for name in self.mentioned(text) {
+        self.add_named_secrets(self.mentioned(text), base, &mut out);
+        out
+    }
+
+    /// Adds the secrets the names in `mentioned` hold where they are used (`base`).
+    fn add_named_secrets<'t>(
+        &self,
+        mentioned: impl IntoIterator<Item = &'t str>,
+        base: usize,
+        out: &mut Vec<SourceRef>,
+    ) {
+        for name in mentioned {
             if let Some(sources) = self.taint.get(name, base, &self.scopes) {
                 out.extend(sources.iter().cloned());
             }
@@ -933,7 +1076,6 @@ impl Names<'_> {
                 out.extend(sources.iter().cloned());
             }
         }
-        out
     }
 }
 
@@ -989,14 +1131,21 @@ fn client_call_arguments<'t>(text: &'t str, clients: &HashSet<&str>) -> Option<&
 /// Whether a function's `return` hands out a secret it reads: directly, or through a local
 /// name whose value reads one (`key = os.environ[…]; …; return url, key`). A function that
 /// reads a key to call its API and returns the answer does not.
-fn returns_a_secret(lang: Lang, code: &str, function: &Function, collected: &Collected, services: &Services) -> bool {
+fn returns_a_secret(
+    lang: Lang,
+    code: &str,
+    function: &Function,
+    collected: &Collected,
+    sinks: &[Option<Channel>],
+    services: &Services,
+) -> bool {
     let inside = |r: &Range<usize>| function.body.start <= r.start && r.end <= function.body.end;
     let mut carrying: HashSet<&str> = HashSet::new();
     for _ in 0..4 {
         let before = carrying.len();
         for (name, value) in collected.assignments.iter().filter(|(_, v)| inside(v)) {
             // What a request returns is the server's answer, not the key it carried.
-            let masked = mask_request_arguments(lang, code, value, &collected.calls);
+            let masked = mask_request_arguments(code, value, &collected.calls, sinks);
             let text = masked.as_deref().unwrap_or_else(|| code.get(value.clone()).unwrap_or(""));
             if !carrying.contains(name.as_str())
                 && (!sources_in(lang, text, services).is_empty()
@@ -1106,6 +1255,65 @@ fn decoded_or_downloaded(lang: Lang, text: &str) -> Option<&'static str> {
     }
 }
 
+/// What the taint of an assignment's value is worked out from (see `Names::secrets_of`): the
+/// secrets the value reads itself (offsets in `code`), the names it mentions, and the position
+/// their scope is looked up at.
+fn taint_inputs<'c>(
+    names: &Names<'c>,
+    code: &'c str,
+    value: &Range<usize>,
+    calls: &[Call],
+    sinks: &[Option<Channel>],
+    clients: &HashSet<&str>,
+) -> (Vec<SourceRef>, Vec<Cow<'c, str>>, usize) {
+    let text = code.get(value.clone()).unwrap_or("");
+    // What a request returns is the server's answer, not the secret the request
+    // carried: the arguments of network calls inside the value do not taint it.
+    let masked = mask_request_arguments(code, value, calls, sinks);
+    let text_for_taint = masked.as_deref().unwrap_or(text);
+    // A client built with a key (`genai = Client(key)`) answers its method calls
+    // with the service's data: `genai.generate(prompt)` carries the prompt, not the key.
+    let (part, base) = match client_call_arguments(text_for_taint, clients) {
+        Some(args) => (args, value.start + (args.as_ptr() as usize - text_for_taint.as_ptr() as usize)),
+        None => (text_for_taint, value.start),
+    };
+    let direct = sources_in(names.lang, part, names.services)
+        .into_iter()
+        .map(|mut s| {
+            s.range = base + s.range.start..base + s.range.end;
+            s
+        })
+        .collect();
+    let mentioned = match &masked {
+        None => {
+            // `part` is a slice of `text`, so of `code`.
+            let start = base - value.start;
+            let part = text.get(start..start + part.len()).unwrap_or("");
+            names.mentioned(part).into_iter().map(Cow::Borrowed).collect()
+        }
+        Some(_) => names.mentioned(part).into_iter().map(|n| Cow::Owned(n.to_string())).collect(),
+    };
+    (direct, mentioned, base)
+}
+
+/// The URL `text` spells out (`Ok(Some)`), a host literal that makes no clean URL (`Ok(None)`:
+/// no URL at all), or neither: then the text (adjacent literals joined) whose names may hold
+/// one (`Err`).
+fn literal_url(text: &str) -> Result<Option<(String, String)>, Cow<'_, str>> {
+    // `"https://" + "host.example"` and `'https://' 'host'` spell one literal.
+    let joined = join_adjacent_literals(text);
+    let spelled = joined.as_deref().unwrap_or(text);
+    for (_, url) in urls::find_urls(spelled) {
+        if let Some(found) = clean_url(url) {
+            return Ok(Some(found));
+        }
+    }
+    if let Some(url) = host_literal(spelled) {
+        return Ok(clean_url(&url));
+    }
+    Err(joined.map_or(Cow::Borrowed(text), Cow::Owned))
+}
+
 // ----------------------------------------------------------------------------------------------
 // Analysis
 
@@ -1118,255 +1326,329 @@ pub fn analyse(
     services: &Services,
     foreign: &[SinkFunction],
 ) -> CodeFacts {
+    let collected = collect_tree(lang, tree, code);
+    Model::new(lang, &collected, code, services).facts(foreign)
+}
+
+/// The assignments, calls and functions of a piece of code, read off its syntax tree.
+pub fn collect_tree(lang: Lang, tree: &tree_sitter::Tree, code: &str) -> Collected {
     let mut collected = Collected::default();
     collect(lang, tree.root_node(), code, &mut collected);
-    let mut names = Names {
-        lang,
-        code,
-        services,
-        scopes: Scopes::new(&collected.functions, &collected.assignments),
-        taint: ScopedMap::new(),
-        url: ScopedMap::new(),
-        dynamic: HashMap::new(),
-        source_functions: HashMap::new(),
-    };
+    collected
+}
 
-    // Functions that return a secret.
-    for function in &collected.functions {
-        let body = code.get(function.body.clone()).unwrap_or("");
-        if body.contains("return") || lang == Lang::Shell {
-            let found = sources_in(lang, body, services);
-            if !found.is_empty()
-                && (lang == Lang::Shell || returns_a_secret(lang, code, function, &collected, services))
-            {
-                let base = function.body.start;
-                // A call returns one value: the keys of its branches are alternatives
-                // (`if openai { return OPENAI_KEY } return ELEVEN_KEY`), one slot of a request.
-                names.source_functions.insert(
-                    function.name.clone(),
-                    found
-                        .into_iter()
-                        .map(|mut s| {
-                            s.range = base + s.range.start..base + s.range.end;
-                            s.alternative.get_or_insert(base);
-                            s
-                        })
-                        .collect(),
-                );
+/// What the names of one piece of code hold and which of its functions send their argument
+/// over the network. Worked out once per piece of code; its facts then depend only on the sink
+/// functions of the skill's other files ([`Model::facts`]).
+pub struct Model<'a> {
+    lang: Lang,
+    code: &'a str,
+    collected: &'a Collected,
+    names: Names<'a>,
+    /// Per call of `collected.calls`: the channel when it sends over the network.
+    sinks: Vec<Option<Channel>>,
+    /// The code's own sink functions.
+    own_sinks: Vec<SinkFunction>,
+}
+
+/// What the fixed point over names reads of one assignment: the same every round, so worked
+/// out once (lazily, as the rounds first need it).
+#[derive(Default)]
+struct AssignmentCache<'c> {
+    /// The secrets the value reads itself (offsets in the code), the names it mentions, and
+    /// where they are looked up (see `Names::secrets_of`).
+    taint: Option<(Vec<SourceRef>, Vec<Cow<'c, str>>, usize)>,
+    is_alternation: bool,
+    /// The URL the value spells out (`Ok`), or the names through which it may hold one.
+    url: Option<Result<Option<String>, Vec<Cow<'c, str>>>>,
+    /// Whether the value decodes or downloads data, and the names it mentions.
+    dynamic: Option<(Option<&'static str>, Vec<&'c str>)>,
+}
+
+impl<'a> Model<'a> {
+    pub fn new(lang: Lang, collected: &'a Collected, code: &'a str, services: &'a Services) -> Model<'a> {
+        let sinks: Vec<Option<Channel>> = collected.calls.iter().map(|c| network_sink(lang, &c.callee)).collect();
+        let mut names = Names {
+            lang,
+            code,
+            services,
+            scopes: Scopes::new(&collected.functions, &collected.assignments),
+            taint: ScopedMap::new(),
+            url: ScopedMap::new(),
+            dynamic: HashMap::new(),
+            source_functions: HashMap::new(),
+        };
+
+        // Functions that return a secret.
+        for function in &collected.functions {
+            let body = code.get(function.body.clone()).unwrap_or("");
+            if body.contains("return") || lang == Lang::Shell {
+                let found = sources_in(lang, body, services);
+                if !found.is_empty()
+                    && (lang == Lang::Shell || returns_a_secret(lang, code, function, collected, &sinks, services))
+                {
+                    let base = function.body.start;
+                    // A call returns one value: the keys of its branches are alternatives
+                    // (`if openai { return OPENAI_KEY } return ELEVEN_KEY`), one slot of a request.
+                    names.source_functions.insert(
+                        function.name.clone(),
+                        found
+                            .into_iter()
+                            .map(|mut s| {
+                                s.range = base + s.range.start..base + s.range.end;
+                                s.alternative.get_or_insert(base);
+                                s
+                            })
+                            .collect(),
+                    );
+                }
             }
         }
-    }
 
-    let clients = client_objects(code, &collected.assignments);
+        let clients = client_objects(code, &collected.assignments);
 
-    // Fixed point over assignments (bounded: each round adds at least one fact).
-    for _ in 0..8 {
-        let mut changed = false;
-        for (name, value) in &collected.assignments {
-            if matches!(name.as_str(), "this" | "self" | "cls" | "_") {
-                continue;
-            }
-            let text = code.get(value.clone()).unwrap_or("");
-            // What a request returns is the server's answer, not the secret the request
-            // carried: the arguments of network calls inside the value do not taint it.
-            let masked = mask_request_arguments(lang, code, value, &collected.calls);
-            let text_for_taint = masked.as_deref().unwrap_or(text);
-            if let Some(env_key) = name.strip_prefix("\u{0}env:") {
-                let _ = env_key;
-                continue;
-            }
-            let scope = names.scopes.of(value.start);
-            if !names.taint.contains(name, scope) {
-                // A client built with a key (`genai = Client(key)`) answers its method calls
-                // with the service's data: `genai.generate(prompt)` carries the prompt, not the key.
-                let mut found = match client_call_arguments(text_for_taint, &clients) {
-                    Some(args) => {
-                        let offset = args.as_ptr() as usize - text_for_taint.as_ptr() as usize;
-                        names.secrets_of(args, value.start + offset)
+        // Fixed point over assignments (bounded: each round adds at least one fact).
+        let mut cache: Vec<AssignmentCache<'a>> =
+            std::iter::repeat_with(AssignmentCache::default).take(collected.assignments.len()).collect();
+        for _ in 0..8 {
+            let mut changed = false;
+            for (index, (name, value)) in collected.assignments.iter().enumerate() {
+                if matches!(name.as_str(), "this" | "self" | "cls" | "_") {
+                    continue;
+                }
+                if name.starts_with("\u{0}env:") {
+                    continue;
+                }
+                let text = code.get(value.clone()).unwrap_or("");
+                let cached = &mut cache[index];
+                let scope = names.scopes.assignment_scopes[index];
+                if !names.taint.contains(name, scope) {
+                    let (direct, mentioned, base) = cached.taint.get_or_insert_with(|| {
+                        cached.is_alternation = is_alternation(lang, text);
+                        taint_inputs(&names, code, value, &collected.calls, &sinks, &clients)
+                    });
+                    let mut found = direct.clone();
+                    names.add_named_secrets(mentioned.iter().map(|n| n.as_ref()), *base, &mut found);
+                    if cached.is_alternation {
+                        for source in &mut found {
+                            source.alternative.get_or_insert(value.start);
+                        }
                     }
-                    None => names.secrets_of(text_for_taint, value.start),
-                };
-                if is_alternation(lang, text) {
-                    for source in &mut found {
-                        source.alternative.get_or_insert(value.start);
+                    // `const { GITHUB_TOKEN } = process.env`: the destructured key is the variable.
+                    if text.trim() == "process.env" && secrets::is_secret_env_name(name) {
+                        found.push(SourceRef {
+                            range: value.clone(),
+                            alternative: None,
+                            secret: Secret {
+                                kind: SecretKind::EnvVar,
+                                name: name.clone(),
+                                owner: secrets::owner_of_env(name, services),
+                            },
+                        });
+                    }
+                    if !found.is_empty() {
+                        names.taint.insert(name.clone(), scope, found);
+                        changed = true;
                     }
                 }
-                // `const { GITHUB_TOKEN } = process.env`: the destructured key is the variable.
-                if text.trim() == "process.env" && secrets::is_secret_env_name(name) {
-                    found.push(SourceRef {
-                        range: value.clone(),
-                        alternative: None,
-                        secret: Secret {
-                            kind: SecretKind::EnvVar,
-                            name: name.clone(),
-                            owner: secrets::owner_of_env(name, services),
-                        },
+                if !names.url.contains(name, scope) {
+                    let spelled = cached.url.get_or_insert_with(|| match literal_url(text) {
+                        Ok(found) => Ok(found.map(|(url, _)| url)),
+                        Err(Cow::Borrowed(text)) => Err(names.mentioned(text).into_iter().map(Cow::Borrowed).collect()),
+                        Err(Cow::Owned(text)) => {
+                            Err(names.mentioned(&text).into_iter().map(|n| Cow::Owned(n.to_string())).collect())
+                        }
+                    });
+                    let url = match spelled {
+                        Ok(url) => url.clone(),
+                        Err(mentioned) => {
+                            names.url_through(mentioned.iter().map(|n| n.as_ref()), value.start).map(|(url, _, _)| url)
+                        }
+                    };
+                    if let Some(url) = url {
+                        names.url.insert(name.clone(), scope, url);
+                        changed = true;
+                    }
+                }
+                if !names.dynamic.contains_key(name) {
+                    let (decoded, mentioned) = cached
+                        .dynamic
+                        .get_or_insert_with(|| (decoded_or_downloaded(lang, text), names.mentioned(text)));
+                    let origin =
+                        decoded.or_else(|| mentioned.iter().find_map(|n| names.dynamic.get(*n).map(|(_, what)| *what)));
+                    if let Some(what) = origin {
+                        names.dynamic.insert(name.clone(), (value.clone(), what));
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+
+        // Sink functions: a function passing one of its parameters to a network call.
+        let mut own_sinks = Vec::new();
+        for function in &collected.functions {
+            let inside = |r: &Range<usize>| function.body.start <= r.start && r.end <= function.body.end;
+            // Names in the body that carry a parameter (`payload = urlencode(fields)`).
+            let mut carried: Vec<&str> = function.params.iter().map(String::as_str).collect();
+            for _ in 0..4 {
+                let before = carried.len();
+                for (name, value) in collected.assignments.iter().filter(|(_, v)| inside(v)) {
+                    let text = code.get(value.clone()).unwrap_or("");
+                    if !carried.contains(&name.as_str()) && names.mentioned(text).iter().any(|n| carried.contains(n)) {
+                        carried.push(name);
+                    }
+                }
+                if carried.len() == before {
+                    break;
+                }
+            }
+            for (call, sink) in collected.calls.iter().zip(&sinks).filter(|(c, _)| inside(&c.whole)) {
+                let Some(channel) = *sink else { continue };
+                let args = code.get(call.args.clone()).unwrap_or("");
+                let mentioned = names.mentioned(args);
+                if carried.iter().any(|p| mentioned.contains(p)) {
+                    let resolved = names.url_of(args, call.args.start);
+                    own_sinks.push(SinkFunction {
+                        name: function.name.clone(),
+                        url: resolved.as_ref().map(|r| r.0.clone()),
+                        host: resolved.map(|r| r.1),
+                        channel,
+                    });
+                    break;
+                }
+            }
+        }
+        Model { lang, code, collected, names, sinks, own_sinks }
+    }
+
+    /// The functions of this code that send their argument over the network.
+    pub fn sink_functions(&self) -> &[SinkFunction] {
+        &self.own_sinks
+    }
+
+    /// The facts of the code, given the sink functions of the skill's other files it may call.
+    pub fn facts(&self, foreign: &[SinkFunction]) -> CodeFacts {
+        let Model { lang, code, collected, ref names, ref sinks, ref own_sinks } = *self;
+        let mut facts = CodeFacts::default();
+        let sink_functions: Vec<&SinkFunction> = foreign.iter().chain(own_sinks).collect();
+        facts.sink_functions =
+            own_sinks.iter().filter(|s| !foreign.iter().any(|f| f.name == s.name)).cloned().collect();
+
+        let mut seen = BTreeSet::new();
+        // `import { connect } from "node:net"`: a bare `connect(…)` opens a raw socket.
+        let imports_net = matches!(lang, Lang::Javascript | Lang::Typescript)
+            && ["\"net\"", "'net'", "\"node:net\"", "'node:net'", "\"tls\"", "'tls'", "\"node:tls\"", "'node:tls'"]
+                .iter()
+                .any(|m| code.contains(m));
+        for (call, sink) in collected.calls.iter().zip(sinks) {
+            let args = code.get(call.args.clone()).unwrap_or("");
+            let direct = sink.or_else(|| {
+                (imports_net && matches!(call.callee.as_str(), "connect" | "createConnection"))
+                    .then_some(Channel::Socket)
+            });
+            let wrapper = if direct.is_none() {
+                let last = last_segment(&call.callee);
+                sink_functions.iter().find(|s| s.name == last || s.name == call.callee)
+            } else {
+                None
+            };
+            if let Some(channel) = direct.or(wrapper.map(|w| w.channel)) {
+                // A call of the skill's own wrapper (`get(API + path)` where `get` calls
+                // `urlopen`) reaches the host as surely as the library call inside it. A wrapper
+                // whose body names its destination (`post(payload)` calling `fetch(HOOK, …)`) sends
+                // there whatever its arguments are: they are the data, not the address.
+                let own = wrapper.and_then(|w| Some((w.url.clone()?, w.host.clone()?, true)));
+                let resolved = own.or_else(|| names.url_of(args, call.args.start));
+                if let Some((url, host, through_variable)) = &resolved {
+                    facts.endpoints.push(Endpoint {
+                        call: call.whole.clone(),
+                        url: url.clone(),
+                        host: host.clone(),
+                        through_variable: *through_variable,
                     });
                 }
-                if !found.is_empty() {
-                    names.taint.insert(name.clone(), scope, found);
-                    changed = true;
+                let sources = names.secrets_of(args, call.args.start);
+                if sources.is_empty() || !seen.insert(call.whole.start) {
+                    continue;
                 }
-            }
-            if !names.url.contains(name, scope)
-                && let Some((url, _, _)) = names.url_of(text, value.start)
-            {
-                names.url.insert(name.clone(), scope, url);
-                changed = true;
-            }
-            if !names.dynamic.contains_key(name) {
-                let origin = decoded_or_downloaded(lang, text).or_else(|| {
-                    names.mentioned(text).iter().find_map(|n| names.dynamic.get(*n).map(|(_, what)| *what))
-                });
-                if let Some(what) = origin {
-                    names.dynamic.insert(name.clone(), (value.clone(), what));
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-
-    let mut facts = CodeFacts::default();
-
-    // Sink functions: a function passing one of its parameters to a network call.
-    let mut sink_functions: Vec<SinkFunction> = foreign.to_vec();
-    for function in &collected.functions {
-        let inside = |r: &Range<usize>| function.body.start <= r.start && r.end <= function.body.end;
-        // Names in the body that carry a parameter (`payload = urlencode(fields)`).
-        let mut carried: Vec<&str> = function.params.iter().map(String::as_str).collect();
-        for _ in 0..4 {
-            let before = carried.len();
-            for (name, value) in collected.assignments.iter().filter(|(_, v)| inside(v)) {
-                let text = code.get(value.clone()).unwrap_or("");
-                if !carried.contains(&name.as_str()) && names.mentioned(text).iter().any(|n| carried.contains(n)) {
-                    carried.push(name);
-                }
-            }
-            if carried.len() == before {
-                break;
-            }
-        }
-        for call in collected.calls.iter().filter(|c| inside(&c.whole)) {
-            let Some(channel) = network_sink(lang, &call.callee) else { continue };
-            let args = code.get(call.args.clone()).unwrap_or("");
-            let mentioned = names.mentioned(args);
-            if carried.iter().any(|p| mentioned.contains(p)) {
-                let resolved = names.url_of(args, call.args.start);
-                sink_functions.push(SinkFunction {
-                    name: function.name.clone(),
-                    url: resolved.as_ref().map(|r| r.0.clone()),
-                    host: resolved.map(|r| r.1),
+                let channel = if channel == Channel::Unknown {
+                    channel_of(args, names.first_secret_mention(args))
+                } else {
+                    channel
+                };
+                let host = match channel {
+                    Channel::Dns => dns_domain(args).or_else(|| resolved.as_ref().map(|r| r.1.clone())),
+                    Channel::Socket => resolved.as_ref().map(|r| r.1.clone()).or_else(|| socket_host(args)),
+                    _ => resolved.as_ref().map(|r| r.1.clone()),
+                };
+                let mut sources = sources;
+                sources.sort_by_key(|s| s.range.start);
+                sources.dedup_by(|a, b| a.secret == b.secret);
+                facts.flows.push(Flow {
+                    call: call.whole.clone(),
+                    callee: call.callee.clone(),
+                    sources,
+                    url: resolved.map(|r| r.0),
+                    host,
                     channel,
                 });
-                break;
+            } else if exec_sink(lang, &call.callee) {
+                // Code runners (`exec`, `eval`, `Function`) run whatever they are given; program
+                // runners (`subprocess.run`, `os.system`, `execSync`) only count when the program
+                // itself is the data (`os.system(cmd)`), not when the data is an argument of a
+                // program the script names (`subprocess.run(["ffmpeg", url])`).
+                let code_runner = is_code_runner(lang, &call.callee);
+                let first = first_argument(args);
+                let mentioned = if code_runner { names.mentioned(args) } else { names.mentioned(first) };
+                let bare = code_runner
+                    || names.mentioned(first).len() == 1
+                        && first.trim().chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+                let runs = if code_runner { args } else { first };
+                // A literal script that itself downloads something (`node -e "https.get(…)"`) runs
+                // code written in the skill, not downloaded data; decoding inside one stays suspect.
+                let literal_download = |text: &str| {
+                    decoded_or_downloaded(lang, text).filter(|w| *w != "downloaded" || !is_one_literal(text))
+                };
+                let origin = literal_download(runs)
+                    .map(|what| (call.args.clone(), what))
+                    .or_else(|| mentioned.iter().find_map(|n| names.dynamic.get(*n).cloned()))
+                    .filter(|_| bare || literal_download(first).is_some());
+                if let Some((origin, what)) = origin {
+                    facts.dynamic_execs.push(DynamicExec {
+                        call: call.whole.clone(),
+                        origin,
+                        what,
+                        callee: call.callee.clone(),
+                    });
+                }
             }
         }
-    }
-    facts.sink_functions =
-        sink_functions.iter().filter(|s| !foreign.iter().any(|f| f.name == s.name)).cloned().collect();
-
-    let mut seen = BTreeSet::new();
-    // `import { connect } from "node:net"`: a bare `connect(…)` opens a raw socket.
-    let imports_net = matches!(lang, Lang::Javascript | Lang::Typescript)
-        && ["\"net\"", "'net'", "\"node:net\"", "'node:net'", "\"tls\"", "'tls'", "\"node:tls\"", "'node:tls'"]
-            .iter()
-            .any(|m| code.contains(m));
-    for call in &collected.calls {
-        let args = code.get(call.args.clone()).unwrap_or("");
-        let direct = network_sink(lang, &call.callee).or_else(|| {
-            (imports_net && matches!(call.callee.as_str(), "connect" | "createConnection")).then_some(Channel::Socket)
-        });
-        let wrapper = if direct.is_none() {
-            let last = last_segment(&call.callee);
-            sink_functions.iter().find(|s| s.name == last || s.name == call.callee)
-        } else {
-            None
-        };
-        if let Some(channel) = direct.or(wrapper.map(|w| w.channel)) {
-            // A call of the skill's own wrapper (`get(API + path)` where `get` calls
-            // `urlopen`) reaches the host as surely as the library call inside it. A wrapper
-            // whose body names its destination (`post(payload)` calling `fetch(HOOK, …)`) sends
-            // there whatever its arguments are: they are the data, not the address.
-            let own = wrapper.and_then(|w| Some((w.url.clone()?, w.host.clone()?, true)));
-            let resolved = own.or_else(|| names.url_of(args, call.args.start));
-            if let Some((url, host, through_variable)) = &resolved {
-                facts.endpoints.push(Endpoint {
-                    call: call.whole.clone(),
-                    url: url.clone(),
-                    host: host.clone(),
-                    through_variable: *through_variable,
-                });
-            }
-            let sources = names.secrets_of(args, call.args.start);
-            if sources.is_empty() || !seen.insert(call.whole.start) {
-                continue;
-            }
-            let channel =
-                if channel == Channel::Unknown { channel_of(args, names.first_secret_mention(args)) } else { channel };
-            let host = match channel {
-                Channel::Dns => dns_domain(args).or_else(|| resolved.as_ref().map(|r| r.1.clone())),
-                Channel::Socket => resolved.as_ref().map(|r| r.1.clone()).or_else(|| socket_host(args)),
-                _ => resolved.as_ref().map(|r| r.1.clone()),
-            };
-            let mut sources = sources;
-            sources.sort_by_key(|s| s.range.start);
-            sources.dedup_by(|a, b| a.secret == b.secret);
-            facts.flows.push(Flow {
-                call: call.whole.clone(),
-                callee: call.callee.clone(),
-                sources,
-                url: resolved.map(|r| r.0),
-                host,
-                channel,
-            });
-        } else if exec_sink(lang, &call.callee) {
-            // Code runners (`exec`, `eval`, `Function`) run whatever they are given; program
-            // runners (`subprocess.run`, `os.system`, `execSync`) only count when the program
-            // itself is the data (`os.system(cmd)`), not when the data is an argument of a
-            // program the script names (`subprocess.run(["ffmpeg", url])`).
-            let code_runner = is_code_runner(lang, &call.callee);
-            let first = first_argument(args);
-            let mentioned = if code_runner { names.mentioned(args) } else { names.mentioned(first) };
-            let bare = code_runner
-                || names.mentioned(first).len() == 1
-                    && first.trim().chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$');
-            let runs = if code_runner { args } else { first };
-            // A literal script that itself downloads something (`node -e "https.get(…)"`) runs
-            // code written in the skill, not downloaded data; decoding inside one stays suspect.
-            let literal_download =
-                |text: &str| decoded_or_downloaded(lang, text).filter(|w| *w != "downloaded" || !is_one_literal(text));
-            let origin = literal_download(runs)
-                .map(|what| (call.args.clone(), what))
-                .or_else(|| mentioned.iter().find_map(|n| names.dynamic.get(*n).cloned()))
-                .filter(|_| bare || literal_download(first).is_some());
-            if let Some((origin, what)) = origin {
-                facts.dynamic_execs.push(DynamicExec {
-                    call: call.whole.clone(),
-                    origin,
-                    what,
-                    callee: call.callee.clone(),
-                });
-            }
+        facts.agent_file_writes = agent_file_writes(lang, collected, code);
+        if lang == Lang::Shell {
+            facts.fetched_runs = fetched_runs(collected, names);
+        } else if lang == Lang::Python {
+            facts.fetched_runs = python_fetched_runs(collected, names);
         }
+        facts
     }
-    facts.agent_file_writes = agent_file_writes(lang, &collected, code);
-    if lang == Lang::Shell {
-        facts.fetched_runs = fetched_runs(&collected, &names);
-    } else if lang == Lang::Python {
-        facts.fetched_runs = python_fetched_runs(&collected, &names);
-    }
-    facts
 }
 
 /// `code[value]` with the arguments of the network calls inside it blanked out (same length, so
 /// offsets hold), or `None` when it contains no network call.
-fn mask_request_arguments(lang: Lang, code: &str, value: &Range<usize>, calls: &[Call]) -> Option<String> {
+fn mask_request_arguments(
+    code: &str,
+    value: &Range<usize>,
+    calls: &[Call],
+    sinks: &[Option<Channel>],
+) -> Option<String> {
     let inside: Vec<&Call> = calls
         .iter()
-        .filter(|c| value.start <= c.whole.start && c.whole.end <= value.end && network_sink(lang, &c.callee).is_some())
+        .zip(sinks)
+        .filter(|(c, sink)| value.start <= c.whole.start && c.whole.end <= value.end && sink.is_some())
+        .map(|(c, _)| c)
         .collect();
     if inside.is_empty() {
         return None;

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::{ControlFlow, Range};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use tree_sitter::{Language, Node, ParseOptions, Parser, Tree};
@@ -113,22 +114,65 @@ fn is_string(lang: Lang, kind: &str) -> bool {
     }
 }
 
+/// What a node kind is to [`comments_and_strings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Literal {
+    Neither,
+    Comment,
+    String,
+}
+
+/// `Literal` by kind id for `lang`'s grammar. The walk below visits every node of every tree;
+/// a table lookup by id is cheaper than reading the kind's name and comparing strings, and the
+/// table is built from the grammar's own names (`Node::kind` is the name of `Node::kind_id`),
+/// so it picks the same nodes.
+fn literal_kinds(lang: Lang) -> &'static [Literal] {
+    static SHELL: OnceLock<Vec<Literal>> = OnceLock::new();
+    static PYTHON: OnceLock<Vec<Literal>> = OnceLock::new();
+    static JAVASCRIPT: OnceLock<Vec<Literal>> = OnceLock::new();
+    static TYPESCRIPT: OnceLock<Vec<Literal>> = OnceLock::new();
+    let cell = match lang {
+        Lang::Shell => &SHELL,
+        Lang::Python => &PYTHON,
+        Lang::Javascript => &JAVASCRIPT,
+        Lang::Typescript => &TYPESCRIPT,
+        _ => return &[],
+    };
+    cell.get_or_init(|| {
+        let Some(language) = grammar(lang) else { return Vec::new() };
+        (0..language.node_kind_count())
+            .map(|id| {
+                let kind = u16::try_from(id).ok().and_then(|id| language.node_kind_for_id(id)).unwrap_or("");
+                if is_comment(kind) {
+                    Literal::Comment
+                } else if is_string(lang, kind) {
+                    Literal::String
+                } else {
+                    Literal::Neither
+                }
+            })
+            .collect()
+    })
+}
+
 /// Byte ranges of the comments and string literals of a tree (string quotes stripped).
 pub fn comments_and_strings(lang: Lang, tree: &Tree, text: &str) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+    let kinds = literal_kinds(lang);
     let mut comments = Vec::new();
     let mut strings = Vec::new();
     let mut cursor = tree.walk();
     let mut descend = true;
     loop {
         let node = cursor.node();
-        let kind = node.kind();
         if descend {
-            if is_comment(kind) {
-                comments.push(node.byte_range());
-            } else if is_string(lang, kind) {
-                strings.push(strip_quotes(text, node));
-                // Nested strings (interpolations) are inside this range already.
-                descend = false;
+            match kinds.get(usize::from(node.kind_id())).copied().unwrap_or(Literal::Neither) {
+                Literal::Comment => comments.push(node.byte_range()),
+                Literal::String => {
+                    strings.push(strip_quotes(text, node));
+                    // Nested strings (interpolations) are inside this range already.
+                    descend = false;
+                }
+                Literal::Neither => {}
             }
         }
         if descend && cursor.goto_first_child() {
