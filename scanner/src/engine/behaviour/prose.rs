@@ -481,7 +481,7 @@ impl<'a> Analysis<'a> {
         // Phrases over runs of words (and paths such as id_rsa).
         let mut i = 0;
         while i < n {
-            if !self.is_word(i) && self.kind(i) != Kind::Path {
+            if (!self.is_word(i) && self.kind(i) != Kind::Path) || !starts_phrase(self.key(i), self.ann[i].lemma) {
                 i += 1;
                 continue;
             }
@@ -1903,9 +1903,15 @@ impl<'a> Analysis<'a> {
             let name = if let Some(t) = a.target {
                 Some(t.to_string())
             } else if self.kind(j) == Kind::Path {
-                let raw: String =
-                    self.unit.text[self.t.toks[j].range.clone()].chars().filter(|c| !norm::is_marker(*c)).collect();
-                agent_file(&raw.to_ascii_lowercase()).then_some(raw)
+                let text = &self.unit.text[self.t.toks[j].range.clone()];
+                if text.is_ascii() {
+                    // No markers (they are not ASCII) and the key is its lower case: most paths
+                    // are not agent files, so allocate only for one that is.
+                    agent_file(self.key(j)).then(|| text.to_string())
+                } else {
+                    let raw: String = text.chars().filter(|c| !norm::is_marker(*c)).collect();
+                    agent_file(&raw.to_ascii_lowercase()).then_some(raw)
+                }
             } else {
                 None
             };

@@ -1733,6 +1733,13 @@ fn phrases() -> &'static PhraseMap {
     })
 }
 
+/// Whether a phrase starts with this word or its lemma: [`phrase_at`] finds nothing elsewhere,
+/// so the words after it need not be gathered.
+pub(super) fn starts_phrase(key: &str, lemma: Option<&str>) -> bool {
+    let lists = phrases();
+    lists.contains_key(key) || lemma.is_some_and(|l| lists.contains_key(l))
+}
+
 /// The longest phrase starting at `keys[0]`: (number of words, effect). `lemma` gives a word's
 /// lemma when it has one (so `sends back` matches `send back`).
 pub(super) fn phrase_at<'a>(keys: &[&'a str], lemmas: &[Option<&'a str>]) -> Option<(usize, Effect)> {

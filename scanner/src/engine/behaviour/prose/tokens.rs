@@ -358,9 +358,9 @@ impl Tokens {
             if let Some(ch) = chunk.take() {
                 // A sentence break decided by the previous chunk: does this chunk start a new
                 // sentence?
-                let first = text[ch.range.clone()].chars().find(|c| !is_open_punct(*c) && !is_marker(*c));
                 if boundary_pending {
                     boundary_pending = false;
+                    let first = text[ch.range.clone()].chars().find(|c| !is_open_punct(*c) && !is_marker(*c));
                     if first.is_none_or(|f| {
                         f.is_uppercase() || f.is_ascii_digit() || (f.is_alphabetic() && !f.is_lowercase())
                     }) {
