@@ -1694,15 +1694,16 @@ impl<'a> Analysis<'a> {
 
     fn send_secret(&self, s: usize, out: &mut Vec<Instruction>) {
         let r = self.sentence_toks(s);
+        // Most sentences have no such verb: test that before anything else.
+        if !self.has_bits(r.clone(), V_SEND | V_CARRY | V_WRITE | V_SHOW | V_DISCLOSE) {
+            return;
+        }
         // A carrier noun after in/into/as/with: "in the Authorization header", "as a query parameter".
         let has_carrier = r.clone().any(|j| {
             !self.ann[j].inner
                 && self.ann[j].bits & N_CARRIER != 0
                 && (j.saturating_sub(3).max(r.start)..j).any(|k| self.ann[k].bits & (P_IN | P_TO | P_WITH) != 0)
         });
-        if !self.has_bits(r.clone(), V_SEND | V_CARRY | V_WRITE | V_SHOW | V_DISCLOSE) {
-            return;
-        }
         // Destinations in the sentence, with their direction, computed once.
         let mut dests: Vec<(usize, Role, bool)> = Vec::new();
         for j in r.clone() {
