@@ -481,10 +481,14 @@ impl<'a> Analysis<'a> {
         // Phrases over runs of words (and paths such as id_rsa).
         let mut i = 0;
         while i < n {
-            if (!self.is_word(i) && self.kind(i) != Kind::Path) || !starts_phrase(self.key(i), self.ann[i].lemma) {
+            if !self.is_word(i) && self.kind(i) != Kind::Path {
                 i += 1;
                 continue;
             }
+            let Some(candidates) = phrases_from(self.key(i), self.ann[i].lemma) else {
+                i += 1;
+                continue;
+            };
             let mut keys: [&str; MAX_PHRASE] = [""; MAX_PHRASE];
             let mut lemmas: [Option<&str>; MAX_PHRASE] = [None; MAX_PHRASE];
             let mut len = 0;
@@ -494,7 +498,7 @@ impl<'a> Analysis<'a> {
                 lemmas[len] = self.ann[i + len].lemma;
                 len += 1;
             }
-            match phrase_at(&keys[..len], &lemmas[..len]) {
+            match phrase_at(candidates, &keys[..len], &lemmas[..len]) {
                 Some((words, effect)) => {
                     let head = &mut self.ann[i];
                     head.span = words as u8;

@@ -1745,19 +1745,21 @@ fn phrases() -> &'static PhraseMap {
     })
 }
 
-/// Whether a phrase starts with this word or its lemma: [`phrase_at`] finds nothing elsewhere,
-/// so the words after it need not be gathered.
-pub(super) fn starts_phrase(key: &str, lemma: Option<&str>) -> bool {
+/// The phrases that start with this word, or else with its lemma (longest first); `None` for
+/// most words, whose following words then need not be gathered for [`phrase_at`].
+pub(super) fn phrases_from(key: &str, lemma: Option<&str>) -> Option<&'static [(Vec<&'static str>, Effect)]> {
     let lists = phrases();
-    lists.contains_key(key) || lemma.is_some_and(|l| lists.contains_key(l))
+    lists.get(key).or_else(|| lemma.and_then(|l| lists.get(l))).map(Vec::as_slice)
 }
 
-/// The longest phrase starting at `keys[0]`: (number of words, effect). `lemma` gives a word's
-/// lemma when it has one (so `sends back` matches `send back`).
-pub(super) fn phrase_at<'a>(keys: &[&'a str], lemmas: &[Option<&'a str>]) -> Option<(usize, Effect)> {
-    let first = keys.first()?;
-    let lists = phrases();
-    let candidates = lists.get(first).or_else(|| lemmas.first().copied().flatten().and_then(|l| lists.get(l)))?;
+/// The longest of `candidates` (from [`phrases_from`] for `keys[0]`) at `keys`: (number of
+/// words, effect). `lemma` gives a word's lemma when it has one (so `sends back` matches
+/// `send back`).
+pub(super) fn phrase_at(
+    candidates: &[(Vec<&'static str>, Effect)],
+    keys: &[&str],
+    lemmas: &[Option<&str>],
+) -> Option<(usize, Effect)> {
     'outer: for (words, effect) in candidates {
         if words.len() > keys.len() {
             continue;

@@ -299,6 +299,12 @@ impl Normalizer {
                     k += run;
                     continue;
                 }
+                // The space between words: all a space does in that state.
+                if s.as_bytes()[k] == b' ' {
+                    out.space(base + k);
+                    k += 1;
+                    continue;
+                }
             }
             let rest = &s[k..];
             let Some(c) = rest.chars().next() else { break };
