@@ -431,15 +431,39 @@ pub fn prose(text: &str) -> Option<Rewrite> {
     changed.then(|| out.finish(text.len()))
 }
 
+/// Appends ASCII text whose byte `i` comes from `from + i` (what [`Builder::push`] does for each
+/// of its chars).
+fn push_ascii(out: &mut Builder, s: &str, from: usize) {
+    debug_assert!(s.is_ascii());
+    out.map.extend((from..from + s.len()).map(|f| u32::try_from(f).unwrap_or(u32::MAX)));
+    out.text.push_str(s);
+}
+
 /// One line's inline text without emphasis markers, emoji or invisible characters.
 fn push_inline(out: &mut Builder, text: &str, start: usize, end: usize, changed: &mut bool) {
     let line = &text[start..end];
+    // Plain ASCII (no `*`, `_`, `~`; emoji and invisible characters are never ASCII) is copied
+    // as it is, byte for byte: copy the run at once (the whole line, usually, without building
+    // the char table below).
+    let plain = |b: &u8| b.is_ascii() && !matches!(b, b'*' | b'_' | b'~');
+    if line.bytes().all(|b| plain(&b)) {
+        push_ascii(out, line, start);
+        return;
+    }
     let chars: Vec<(usize, char)> = line.char_indices().collect();
     let word = |c: Option<&(usize, char)>| c.is_some_and(|(_, c)| c.is_alphanumeric());
     let space_or_edge = |c: Option<&(usize, char)>| c.is_none_or(|(_, c)| !c.is_alphanumeric());
     let mut k = 0;
     while k < chars.len() {
         let (i, c) = chars[k];
+        // A char's own branches below only look at its neighbours in the line, not at the
+        // output, so a plain run can be copied at once.
+        let run = line.as_bytes()[i..].iter().take_while(|b| plain(b)).count();
+        if run > 0 {
+            push_ascii(out, &line[i..i + run], start + i);
+            k += run;
+            continue;
+        }
         let next = chars.get(k + 1);
         // `**`, `__`, `~~`: always markup in prose.
         if matches!(c, '*' | '_' | '~') && next.is_some_and(|(_, n)| *n == c) {

@@ -485,6 +485,10 @@ impl<'a> Analysis<'a> {
                 i += 1;
                 continue;
             }
+            let Some(candidates) = phrases_from(self.key(i), self.ann[i].lemma) else {
+                i += 1;
+                continue;
+            };
             let mut keys: [&str; MAX_PHRASE] = [""; MAX_PHRASE];
             let mut lemmas: [Option<&str>; MAX_PHRASE] = [None; MAX_PHRASE];
             let mut len = 0;
@@ -494,7 +498,7 @@ impl<'a> Analysis<'a> {
                 lemmas[len] = self.ann[i + len].lemma;
                 len += 1;
             }
-            match phrase_at(&keys[..len], &lemmas[..len]) {
+            match phrase_at(candidates, &keys[..len], &lemmas[..len]) {
                 Some((words, effect)) => {
                     let head = &mut self.ann[i];
                     head.span = words as u8;
@@ -1694,15 +1698,16 @@ impl<'a> Analysis<'a> {
 
     fn send_secret(&self, s: usize, out: &mut Vec<Instruction>) {
         let r = self.sentence_toks(s);
+        // Most sentences have no such verb: test that before anything else.
+        if !self.has_bits(r.clone(), V_SEND | V_CARRY | V_WRITE | V_SHOW | V_DISCLOSE) {
+            return;
+        }
         // A carrier noun after in/into/as/with: "in the Authorization header", "as a query parameter".
         let has_carrier = r.clone().any(|j| {
             !self.ann[j].inner
                 && self.ann[j].bits & N_CARRIER != 0
                 && (j.saturating_sub(3).max(r.start)..j).any(|k| self.ann[k].bits & (P_IN | P_TO | P_WITH) != 0)
         });
-        if !self.has_bits(r.clone(), V_SEND | V_CARRY | V_WRITE | V_SHOW | V_DISCLOSE) {
-            return;
-        }
         // Destinations in the sentence, with their direction, computed once.
         let mut dests: Vec<(usize, Role, bool)> = Vec::new();
         for j in r.clone() {
@@ -1903,9 +1908,15 @@ impl<'a> Analysis<'a> {
             let name = if let Some(t) = a.target {
                 Some(t.to_string())
             } else if self.kind(j) == Kind::Path {
-                let raw: String =
-                    self.unit.text[self.t.toks[j].range.clone()].chars().filter(|c| !norm::is_marker(*c)).collect();
-                agent_file(&raw.to_ascii_lowercase()).then_some(raw)
+                let text = &self.unit.text[self.t.toks[j].range.clone()];
+                if text.is_ascii() {
+                    // No markers (they are not ASCII) and the key is its lower case: most paths
+                    // are not agent files, so allocate only for one that is.
+                    agent_file(self.key(j)).then(|| text.to_string())
+                } else {
+                    let raw: String = text.chars().filter(|c| !norm::is_marker(*c)).collect();
+                    agent_file(&raw.to_ascii_lowercase()).then_some(raw)
+                }
             } else {
                 None
             };

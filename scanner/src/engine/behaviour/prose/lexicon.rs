@@ -793,33 +793,45 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
-fn words() -> &'static FastMap<u64> {
-    static MAP: OnceLock<FastMap<u64>> = OnceLock::new();
+/// A key of the word table (its classes), an irregular form (its lemma and whether it is a
+/// past), or both: one map, so that a word in neither costs one lookup rather than two.
+#[derive(Clone, Copy, Default)]
+struct Entry {
+    bits: Option<u64>,
+    irregular: Option<(&'static str, bool)>,
+}
+
+fn entries() -> &'static FastMap<Entry> {
+    static MAP: OnceLock<FastMap<Entry>> = OnceLock::new();
     MAP.get_or_init(|| {
-        let mut m = FastMap::default();
+        let mut m: FastMap<Entry> = FastMap::default();
         for &(w, bits) in WORDS {
             if !w.ends_with('_') {
-                *m.entry(w).or_insert(0) |= bits;
+                let e = m.entry(w).or_default();
+                e.bits = Some(e.bits.unwrap_or(0) | bits);
             }
+        }
+        // The last entry for a form wins, as when the forms were collected into their own map.
+        for &(w, lemma, past) in IRREGULAR {
+            m.entry(w).or_default().irregular = Some((lemma, past));
         }
         m
     })
 }
 
-fn irregular() -> &'static FastMap<(&'static str, bool)> {
-    static MAP: OnceLock<FastMap<(&'static str, bool)>> = OnceLock::new();
-    MAP.get_or_init(|| IRREGULAR.iter().map(|&(w, l, p)| (w, (l, p))).collect())
-}
-
 /// The word's classes, its lemma (a key of the table) and the form it was written in.
 pub(super) fn lookup(key: &str) -> Option<(u64, &'static str, Form)> {
-    let map = words();
-    if let Some((k, &bits)) = map.get_key_value(key) {
-        return Some((bits, k, Form::Base));
-    }
-    if let Some(&(lemma, past)) = irregular().get(key) {
-        let form = if past { Form::Past } else { Form::Third };
-        return map.get_key_value(lemma).map(|(k, &b)| (b, *k, form)).or(Some((0, lemma, form)));
+    let map = entries();
+    // A key of the word table with its classes.
+    let word = |k: &str| map.get_key_value(k).and_then(|(k, e)| e.bits.map(|b| (b, *k)));
+    if let Some((k, e)) = map.get_key_value(key) {
+        if let Some(bits) = e.bits {
+            return Some((bits, k, Form::Base));
+        }
+        if let Some((lemma, past)) = e.irregular {
+            let form = if past { Form::Past } else { Form::Third };
+            return word(lemma).map(|(b, k)| (b, k, form)).or(Some((0, lemma, form)));
+        }
     }
     let n = key.len();
     if n < 4 || !key.is_ascii() {
@@ -834,7 +846,7 @@ pub(super) fn lookup(key: &str) -> Option<(u64, &'static str, Form)> {
         buf[..stem.len()].copy_from_slice(stem.as_bytes());
         buf[stem.len()..len].copy_from_slice(add.as_bytes());
         let cand = std::str::from_utf8(&buf[..len]).ok()?;
-        map.get_key_value(cand).map(|(k, &b)| (b, *k, form))
+        word(cand).map(|(b, k)| (b, k, form))
     };
     let undouble = |stem: &str| -> Option<usize> {
         let b = stem.as_bytes();
@@ -1733,12 +1745,21 @@ fn phrases() -> &'static PhraseMap {
     })
 }
 
-/// The longest phrase starting at `keys[0]`: (number of words, effect). `lemma` gives a word's
-/// lemma when it has one (so `sends back` matches `send back`).
-pub(super) fn phrase_at<'a>(keys: &[&'a str], lemmas: &[Option<&'a str>]) -> Option<(usize, Effect)> {
-    let first = keys.first()?;
+/// The phrases that start with this word, or else with its lemma (longest first); `None` for
+/// most words, whose following words then need not be gathered for [`phrase_at`].
+pub(super) fn phrases_from(key: &str, lemma: Option<&str>) -> Option<&'static [(Vec<&'static str>, Effect)]> {
     let lists = phrases();
-    let candidates = lists.get(first).or_else(|| lemmas.first().copied().flatten().and_then(|l| lists.get(l)))?;
+    lists.get(key).or_else(|| lemma.and_then(|l| lists.get(l))).map(Vec::as_slice)
+}
+
+/// The longest of `candidates` (from [`phrases_from`] for `keys[0]`) at `keys`: (number of
+/// words, effect). `lemma` gives a word's lemma when it has one (so `sends back` matches
+/// `send back`).
+pub(super) fn phrase_at(
+    candidates: &[(Vec<&'static str>, Effect)],
+    keys: &[&str],
+    lemmas: &[Option<&str>],
+) -> Option<(usize, Effect)> {
     'outer: for (words, effect) in candidates {
         if words.len() > keys.len() {
             continue;

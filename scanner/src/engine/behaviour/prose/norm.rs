@@ -59,6 +59,14 @@ fn is_invisible(c: char) -> bool {
         | 0x2066..=0x2069 | 0xFE00..=0xFE0F | 0xFEFF | 0xE0100..=0xE01EF)
 }
 
+/// A printable ASCII byte that [`Normalizer::piece`] copies as it is in any state: not a space
+/// or control, not markup (`<`, `&`, `\`, `*`, `` ` ``, `~`, `_`, `[`, `]`, `!`, `|`) and not
+/// `-` (which may close a comment).
+fn is_plain(b: u8) -> bool {
+    b.is_ascii_graphic()
+        && !matches!(b, b'<' | b'&' | b'\\' | b'*' | b'`' | b'~' | b'_' | b'[' | b']' | b'!' | b'|' | b'-')
+}
+
 fn is_space(c: char) -> bool {
     c.is_whitespace() || (c as u32) < 0x20 || c == '\u{7F}'
 }
@@ -86,6 +94,13 @@ impl Unit {
             self.map.push(from);
         }
         self.text.push(c);
+    }
+
+    /// Appends ASCII text whose byte `i` comes from `from + i`.
+    fn push_ascii(&mut self, s: &str, from: usize) {
+        debug_assert!(s.is_ascii());
+        self.map.extend((from..from + s.len()).map(|f| u32::try_from(f).unwrap_or(u32::MAX)));
+        self.text.push_str(s);
     }
 
     fn last(&self) -> Option<char> {
@@ -273,6 +288,24 @@ impl Normalizer {
         let mut tag_run = false;
         let mut pending_zw = false;
         while k < s.len() {
+            // Most of a unit is plain ASCII (letters, digits, ordinary punctuation) that every
+            // branch below would copy one char at a time: copy the whole run at once. Only
+            // bytes without a branch of their own qualify, and only when no tag run or
+            // invisible character is pending, so the result is the same.
+            if !tag_run && !pending_zw {
+                let run = s.as_bytes()[k..].iter().take_while(|&&b| is_plain(b)).count();
+                if run > 0 {
+                    out.push_ascii(&s[k..k + run], base + k);
+                    k += run;
+                    continue;
+                }
+                // The space between words: all a space does in that state.
+                if s.as_bytes()[k] == b' ' {
+                    out.space(base + k);
+                    k += 1;
+                    continue;
+                }
+            }
             let rest = &s[k..];
             let Some(c) = rest.chars().next() else { break };
             let at = base + k;

@@ -63,6 +63,8 @@ pub(super) struct Tokens {
     pub toks: Vec<Tok>,
     pub keys: String,
     pub sentences: Vec<Sentence>,
+    /// Scratch for [`Tokens::chunk`]: trailing punctuation peeled off a word.
+    trailing: Vec<(u8, usize)>,
 }
 
 impl Tokens {
@@ -326,6 +328,17 @@ impl Tokens {
         let mut boundary_pending = false;
         let mut i = 0;
         while i <= text.len() {
+            // Printable ASCII never separates words (markers are private-use characters): take
+            // the whole run into the chunk at once.
+            let run = text.as_bytes()[i..].iter().take_while(|&&b| b.is_ascii() && b != b' ').count();
+            if run > 0 {
+                match &mut chunk {
+                    Some(ch) => ch.range.end = i + run,
+                    None => chunk = Some(Chunk { range: i..i + run, hidden, code }),
+                }
+                i += run;
+                continue;
+            }
             let c = if i < text.len() { text[i..].chars().next().unwrap_or(' ') } else { ' ' };
             let at_end = i >= text.len();
             let sep = at_end || c == ' ' || (is_marker(c) && c != norm::ZW);
@@ -345,9 +358,9 @@ impl Tokens {
             if let Some(ch) = chunk.take() {
                 // A sentence break decided by the previous chunk: does this chunk start a new
                 // sentence?
-                let first = text[ch.range.clone()].chars().find(|c| !is_open_punct(*c) && !is_marker(*c));
                 if boundary_pending {
                     boundary_pending = false;
+                    let first = text[ch.range.clone()].chars().find(|c| !is_open_punct(*c) && !is_marker(*c));
                     if first.is_none_or(|f| {
                         f.is_uppercase() || f.is_ascii_digit() || (f.is_alphabetic() && !f.is_lowercase())
                     }) {
@@ -441,7 +454,9 @@ impl Tokens {
         }
         // Peel trailing punctuation (but keep a URL's or path's own slash).
         let mut b = s.len();
-        let mut trailing: Vec<(u8, usize)> = Vec::new();
+        // Reused across chunks: one allocation per unit rather than per word with punctuation.
+        let mut trailing = std::mem::take(&mut self.trailing);
+        trailing.clear();
         while b > a {
             let Some(c) = s[..b].chars().next_back() else { break };
             if !is_close_punct(c) {
@@ -490,6 +505,7 @@ impl Tokens {
                 }
             }
         }
+        self.trailing = trailing;
         ends
     }
 
@@ -509,6 +525,19 @@ impl Tokens {
         let mut letters = 0;
         let mut upper = 0;
         for c in core_clean.chars() {
+            if c.is_ascii() {
+                // The same steps as below for ASCII, where folding and case mapping are trivial.
+                if c.is_ascii_alphabetic() {
+                    letters += 1;
+                    if c.is_ascii_uppercase() {
+                        upper += 1;
+                    }
+                }
+                if !(matches!(kind, Kind::Word | Kind::Num) && matches!(c, '-' | '\'' | '.' | '+')) {
+                    self.keys.push(c.to_ascii_lowercase());
+                }
+                continue;
+            }
             let c = fold(c);
             if c.is_alphabetic() {
                 letters += 1;
