@@ -111,9 +111,12 @@ fn concat_parts(children: &[Hir]) -> Result<Vec<String>, Vec<Req>> {
     concat_parts_spanned(children).map_err(|parts| parts.into_iter().map(|(req, _)| req).collect())
 }
 
-/// [`concat_parts`] with, for each part, the children it covers (`first..=last`).
-fn concat_parts_spanned(children: &[Hir]) -> Result<Vec<String>, Vec<(Req, (usize, usize))>> {
-    let mut candidates: Vec<(Req, (usize, usize))> = Vec::new();
+/// A part of a concatenation: its requirement and the children it covers (`first..=last`).
+type Part = (Req, (usize, usize));
+
+/// [`concat_parts`] with, for each part, the children it covers.
+fn concat_parts_spanned(children: &[Hir]) -> Result<Vec<String>, Vec<Part>> {
+    let mut candidates: Vec<Part> = Vec::new();
     let mut run: Option<Vec<String>> = Some(vec![String::new()]);
     // First child of the literal run being joined.
     let mut run_start = 0;
