@@ -744,7 +744,7 @@ impl RuleSet {
                 let next = seconds.partition_point(|&s| s < end);
                 seconds.get(next).is_some_and(|&s| {
                     within.bytes.is_none_or(|most| s - start <= most)
-                        && within.visible.is_none_or(|most| gaps.visible_between(start, s) <= most)
+                        && within.visible.is_none_or(|most| gaps.visible_within(start, s, most))
                         && (!within.one_line || gaps.same_line(start, s))
                 })
             });

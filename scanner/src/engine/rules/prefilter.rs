@@ -282,8 +282,8 @@ fn can_match_newline(hir: &Hir) -> bool {
 /// What lies between two offsets of a segment's text: the engine answers from indexes it
 /// builds once per segment, and only for segments where some rule asks.
 pub trait Gaps {
-    /// Bytes of non-white-space characters in `from..to`.
-    fn visible_between(&mut self, from: usize, to: usize) -> usize;
+    /// At most `most` bytes of non-white-space characters in `from..to`.
+    fn visible_within(&mut self, from: usize, to: usize, most: usize) -> bool;
     /// No line feed in `from..to`.
     fn same_line(&mut self, from: usize, to: usize) -> bool;
 }
