@@ -10,7 +10,7 @@ use regex::Captures;
 use crate::engine::analysis::{Deadline, DeadlinePassed, FileAnalysis, Segment, SegmentBody};
 use crate::engine::finding::{Decoded, Finding, SourceContext};
 use crate::engine::hit::{Hit, HitLocation};
-use crate::engine::rules::prefilter::{Gaps, VisibleBytes};
+use crate::engine::rules::prefilter::Gaps;
 use crate::engine::rules::{LiteralRole, Matcher, Rule, RuleSet, View, Within};
 use crate::engine::text::{
     LineIndex, ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary, lead_in, line_around, steps_above,
@@ -238,7 +238,7 @@ impl Matching<'_> {
             }
         }
         placed.sort_unstable();
-        let mut gaps = SegmentGaps { text, visible: None, lines: None };
+        let mut gaps = Gaps::new(text);
         for rule in touched {
             let groups = std::mem::take(&mut seen[rule]);
             let satisfied = if self.rules.prefilter_has_distance(rule) {
@@ -404,49 +404,6 @@ fn named_captures(regex: &regex::Regex, caps: &Captures<'_>) -> Vec<(String, Str
         .flatten()
         .filter_map(|name| caps.name(name).map(|m| (name.to_string(), m.as_str().to_string())))
         .collect()
-}
-
-/// [`Gaps`] of one segment, with indexes built on first use.
-struct SegmentGaps<'t> {
-    text: &'t str,
-    visible: Option<VisibleBytes>,
-    lines: Option<LineIndex>,
-}
-
-impl Gaps for SegmentGaps<'_> {
-    fn visible_within(&mut self, from: usize, to: usize, most: usize) -> bool {
-        // Most gaps are short or soon hold more than `most` visible bytes: counting them costs
-        // less than indexing the segment. A long run of white space makes the index worth it
-        // (and keeps many such checks linear in the segment).
-        const COUNT_UP_TO: usize = 4096;
-        if self.visible.is_none() {
-            let gap = self.text.get(from..to.min(self.text.len())).unwrap_or("");
-            let mut visible = 0;
-            for (at, c) in gap.char_indices() {
-                if at > COUNT_UP_TO {
-                    break;
-                }
-                if !c.is_whitespace() {
-                    visible += c.len_utf8();
-                    if visible > most {
-                        return false;
-                    }
-                }
-                if at + c.len_utf8() == gap.len() {
-                    return true;
-                }
-            }
-            if gap.is_empty() {
-                return true;
-            }
-        }
-        self.visible.get_or_insert_with(|| VisibleBytes::new(self.text)).between(from, to) <= most
-    }
-
-    fn same_line(&mut self, from: usize, to: usize) -> bool {
-        let lines = self.lines.get_or_insert_with(|| LineIndex::new(self.text));
-        lines.line_of(from) == lines.line_of(to)
-    }
 }
 
 /// A mention of an `at_least` member in a segment.
@@ -809,24 +766,7 @@ pub fn locate(files: &[FileAnalysis], hit: &Hit) -> Located {
 
 #[cfg(test)]
 mod tests {
-    use super::{Gaps, SegmentGaps};
     use crate::engine::text::lead_in;
-
-    #[test]
-    fn gap_counts_agree_whether_counted_or_indexed() {
-        let spaces = " \n\t".repeat(3000);
-        let text = format!("ab  cd\u{a0}é {spaces}xyz");
-        let fresh = || SegmentGaps { text: &text, visible: None, lines: None };
-        for (from, to, most, expected) in
-            [(0, 6, 4, true), (0, 6, 3, false), (0, text.len(), 9, true), (0, text.len(), 8, false), (3, 3, 0, true)]
-        {
-            assert_eq!(fresh().visible_within(from, to, most), expected, "{from}..{to} <= {most}");
-            let mut indexed = fresh();
-            indexed.visible = Some(super::VisibleBytes::new(&text));
-            assert_eq!(indexed.visible_within(from, to, most), expected, "indexed {from}..{to} <= {most}");
-        }
-        assert!(fresh().same_line(0, 6) && !fresh().same_line(0, text.len()));
-    }
 
     fn lead_in_of(text: &str, needle: &str) -> String {
         lead_in(text, text.find(needle).expect("needle in text"))

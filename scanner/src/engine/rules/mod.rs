@@ -169,6 +169,8 @@ pub struct RuleSet {
     /// first group (bit `2b`) and the literal of its second group (bit `2b + 1`) after it can
     /// start, when the pattern bounds it (see [`prefilter::Branch::within`]).
     pub prefilter_within: Vec<Vec<Option<prefilter::Distance>>>,
+    /// Per rule: some branch has a distance (asked once per literal found, so kept, not derived).
+    prefilter_distanced: Vec<bool>,
     /// Regex rules without a usable prefilter literal: run on every applicable segment.
     pub unfiltered: Vec<usize>,
     /// Regex rules that can only match non-ASCII text: run on segments that have some.
@@ -404,6 +406,7 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         literals,
         literal_owners,
         prefilter_masks,
+        prefilter_distanced: prefilter_within.iter().map(|b| b.iter().any(Option::is_some)).collect(),
         prefilter_within,
         unfiltered,
         non_ascii,
@@ -717,7 +720,7 @@ impl RuleSet {
     /// Whether a rule's prefilter distances matter (some branch of it bounds how far apart its
     /// two literal groups are): then the engine records where its literals occur.
     pub fn prefilter_has_distance(&self, rule: usize) -> bool {
-        self.prefilter_within[rule].iter().any(Option::is_some)
+        self.prefilter_distanced[rule]
     }
 
     /// [`RuleSet::prefilter_satisfied`], and for a branch with a distance, a literal of its first
@@ -728,7 +731,7 @@ impl RuleSet {
         rule: usize,
         groups: u32,
         found: &[(u8, usize, usize)],
-        gaps: &mut dyn prefilter::Gaps,
+        gaps: &mut prefilter::Gaps<'_>,
     ) -> bool {
         let branches = self.prefilter_masks[rule].iter().zip(&self.prefilter_within[rule]);
         for (branch, (&mask, within)) in branches.enumerate() {

@@ -8,6 +8,8 @@
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
+use crate::engine::text::LineIndex;
+
 /// What a regex needs to see before it can match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prefilter {
@@ -279,21 +281,62 @@ fn can_match_newline(hir: &Hir) -> bool {
     }
 }
 
-/// What lies between two offsets of a segment's text: the engine answers from indexes it
-/// builds once per segment, and only for segments where some rule asks.
-pub trait Gaps {
+/// What lies between two offsets of a segment's text, answered from indexes built on first
+/// use, so only for segments where some rule asks.
+pub struct Gaps<'t> {
+    text: &'t str,
+    visible: Option<VisibleBytes>,
+    lines: Option<LineIndex>,
+}
+
+impl<'t> Gaps<'t> {
+    pub fn new(text: &'t str) -> Gaps<'t> {
+        Gaps { text, visible: None, lines: None }
+    }
+
     /// At most `most` bytes of non-white-space characters in `from..to`.
-    fn visible_within(&mut self, from: usize, to: usize, most: usize) -> bool;
+    pub fn visible_within(&mut self, from: usize, to: usize, most: usize) -> bool {
+        // Most gaps are short or soon hold more than `most` visible bytes: counting them costs
+        // less than indexing the segment. A long run of white space makes the index worth it
+        // (and keeps many such checks linear in the segment).
+        const COUNT_UP_TO: usize = 4096;
+        if self.visible.is_none() {
+            let gap = self.text.get(from..to.min(self.text.len())).unwrap_or("");
+            if gap.is_empty() {
+                return true;
+            }
+            let mut visible = 0;
+            for (at, c) in gap.char_indices() {
+                if at > COUNT_UP_TO {
+                    break;
+                }
+                if !c.is_whitespace() {
+                    visible += c.len_utf8();
+                    if visible > most {
+                        return false;
+                    }
+                }
+                if at + c.len_utf8() == gap.len() {
+                    return true;
+                }
+            }
+        }
+        self.visible.get_or_insert_with(|| VisibleBytes::new(self.text)).between(from, to) <= most
+    }
+
     /// No line feed in `from..to`.
-    fn same_line(&mut self, from: usize, to: usize) -> bool;
+    pub fn same_line(&mut self, from: usize, to: usize) -> bool {
+        let lines = self.lines.get_or_insert_with(|| LineIndex::new(self.text));
+        lines.line_of(from) == lines.line_of(to)
+    }
 }
 
 /// Bytes of non-white-space characters before each byte offset of a text, so that those
 /// between two offsets cost one subtraction.
-pub struct VisibleBytes(Vec<u32>);
+struct VisibleBytes(Vec<u32>);
 
 impl VisibleBytes {
-    pub fn new(text: &str) -> VisibleBytes {
+    fn new(text: &str) -> VisibleBytes {
         let bytes = text.as_bytes();
         let mut before = Vec::with_capacity(bytes.len() + 1);
         let mut count = 0u32;
@@ -318,7 +361,7 @@ impl VisibleBytes {
     }
 
     /// Non-white-space bytes in `from..to` (offsets past the end count as the end).
-    pub fn between(&self, from: usize, to: usize) -> usize {
+    fn between(&self, from: usize, to: usize) -> usize {
         let at = |i: usize| self.0.get(i).or(self.0.last()).copied().unwrap_or(0);
         at(to).saturating_sub(at(from)) as usize
     }
@@ -532,6 +575,21 @@ mod tests {
     fn alternatives_that_each_need_non_ascii_text_need_it() {
         assert_eq!(prefilter(r"\p{Latin}\p{Cyrillic}|[a-z]ο|ο[a-z]"), Some(Prefilter::NonAscii));
         assert_eq!(prefilter(r"\p{Cyrillic}|[a-z]x"), None, "one alternative is ASCII");
+    }
+
+    #[test]
+    fn gap_counts_agree_whether_counted_or_indexed() {
+        let spaces = " \n\t".repeat(3000);
+        let text = format!("ab  cd\u{a0}é {spaces}xyz");
+        for (from, to, most, expected) in
+            [(0, 6, 4, true), (0, 6, 3, false), (0, text.len(), 9, true), (0, text.len(), 8, false), (3, 3, 0, true)]
+        {
+            assert_eq!(Gaps::new(&text).visible_within(from, to, most), expected, "{from}..{to} <= {most}");
+            let mut indexed = Gaps::new(&text);
+            indexed.visible = Some(VisibleBytes::new(&text));
+            assert_eq!(indexed.visible_within(from, to, most), expected, "indexed {from}..{to} <= {most}");
+        }
+        assert!(Gaps::new(&text).same_line(0, 6) && !Gaps::new(&text).same_line(0, text.len()));
     }
 
     #[test]
