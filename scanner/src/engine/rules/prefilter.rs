@@ -409,9 +409,10 @@ fn class_max_visible(class: &Class) -> usize {
 
 /// Branches of required literal groups: the regex can match only where, for at least one
 /// branch, every group of that branch has a literal present. A top-level alternation gives one
-/// branch per alternative; each branch keeps the two best literal sets of distinct parts of its
+/// branch per alternative; each branch keeps two literal sets of distinct parts of its
 /// concatenation (`(?:print|echo)…(?:api key|token)` needs a verb *and* a secret word), which
-/// rules out far more text than either set alone. `None` when some branch has no usable set.
+/// rules out far more text than either set alone: a pair whose distance the pattern bounds
+/// when there is one, else the two best-scoring sets. `None` when some branch has no usable set.
 pub type Branches = Vec<Branch>;
 
 /// At most this many branches (each takes two bits of a `u32` mask in the engine).
