@@ -204,7 +204,8 @@ impl Matching<'_> {
         // Where the literals of rules with prefilter distances are: (rule, bit, start, end).
         let mut placed: Vec<(usize, u8, usize, usize)> = Vec::new();
         for m in literals {
-            if m.end - offset > text.len() {
+            // `active` below would skip each owner of such a literal one by one.
+            if m.end - offset > text.len() || !self.rules.literal_views[m.pattern].contains(segment.view) {
                 continue;
             }
             for &(rule, role) in &self.rules.literal_owners[m.pattern] {

@@ -65,6 +65,9 @@ impl ViewSet {
     pub fn contains(self, view: View) -> bool {
         self.0 & (1 << view as u16) != 0
     }
+    pub fn union(self, other: ViewSet) -> ViewSet {
+        ViewSet(self.0 | other.0)
+    }
 }
 
 #[derive(Debug)]
@@ -162,6 +165,10 @@ pub struct RuleSet {
     by_id: HashMap<String, usize>,
     pub literals: Option<AhoCorasick>,
     pub literal_owners: Vec<Vec<(usize, LiteralRole)>>,
+    /// Per literal: the views its owners look at. A segment skips the literals of rules that
+    /// do not look at its view (every literal of a file is in its raw segment, and few rules
+    /// read raw text).
+    pub literal_views: Vec<ViewSet>,
     /// Per rule: the branches of its prefilter as bit masks over `LiteralRole::Prefilter` bits;
     /// the regex runs when all bits of one branch were seen in a segment.
     pub prefilter_masks: Vec<Vec<u32>>,
@@ -398,12 +405,17 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         unfiltered,
         non_ascii,
     } = build_literal_engine(&rules, &lists)?;
+    let literal_views = literal_owners
+        .iter()
+        .map(|owners| owners.iter().fold(ViewSet::default(), |views, (rule, _)| views.union(rules[*rule].views)))
+        .collect();
     let tree_demand = build_tree_demand(&rules);
     let tree_demand_dataflow = rules.iter().any(|r| matches!(&r.matcher, Matcher::Analyzer(a) if a == "dataflow"));
     Ok(RuleSet {
         rules,
         by_id,
         literals,
+        literal_views,
         literal_owners,
         prefilter_masks,
         prefilter_distanced: prefilter_within.iter().map(|b| b.iter().any(Option::is_some)).collect(),
