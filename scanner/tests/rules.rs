@@ -38,6 +38,34 @@ fn every_analyzer_rule_is_emitted_by_its_analyzer_and_vice_versa() {
     }
 }
 
+/// Built-in rules' regexes are only parsed when the rules load and compiled when a scan first
+/// runs them; this compiles every one, so a pattern over the size limit fails here, not in a
+/// scan.
+#[test]
+fn every_builtin_rule_regex_compiles() {
+    let rules = RuleSet::builtin().unwrap();
+    let mut compiled = 0;
+    for rule in &rules.rules {
+        if let skillscan::engine::rules::Matcher::Regex(regex) = &rule.matcher {
+            assert_eq!(regex.get().as_str(), regex.as_str(), "{}", rule.id);
+            compiled += 1;
+        }
+    }
+    assert!(compiled >= 50, "only {compiled} regex rules");
+}
+
+/// A rule from the user's directory is compiled when it loads: a regex that parses but is too
+/// large to compile is a load error naming the file, not a failure in the middle of a scan.
+#[test]
+fn a_user_rule_regex_too_large_to_compile_is_a_load_error() {
+    let huge = AT_LEAST_SEGMENT_RULE.replace("id: test-at-least-segment", "id: test-huge-regex").replace(
+        r#"at_least: { count: 3, list: ["nmap", "hydra | thc-hydra", "john{,-the-ripper}"], within: segment }"#,
+        r#"regex: '(?:\w{50}){50}'"#,
+    );
+    let error = with_rule(&huge).unwrap_err();
+    assert!(error.contains("test-huge-regex.yaml") && error.contains("match.regex"), "{error}");
+}
+
 #[test]
 fn a_broken_rule_file_is_a_clear_error() {
     let mut sources = skillscan::engine::rules::RuleSources::builtin();

@@ -132,7 +132,7 @@ impl Matching<'_> {
                     return false;
                 }
                 match &self.rules.rules[rule].matcher {
-                    Matcher::Regex(regex) => regex.is_match(code),
+                    Matcher::Regex(regex) => regex.get().is_match(code),
                     _ => true,
                 }
             })
@@ -270,6 +270,7 @@ impl Matching<'_> {
         for rule in marked {
             marks[rule] = false;
             let Matcher::Regex(regex) = &self.rules.rules[rule].matcher else { continue };
+            let regex = regex.get();
             for (n, caps) in regex.captures_iter(text).enumerate() {
                 // Each match costs little; a clock read per 256 of them keeps the check cheap.
                 if n % 256 == 0 {

@@ -192,6 +192,7 @@ fn carries_safety_override(instruction: &Instruction, text: &str, input: &SkillI
         input.rules.get(id).is_some_and(|rule| match &rule.matcher {
             // The rule's own exceptions for what it matched (a waiver scoped to reading notes).
             Matcher::Regex(regex) => regex
+                .get()
                 .find_iter(window)
                 .any(|m| !rule.unless.matched.as_ref().is_some_and(|unless| unless.is_match(m.as_str()))),
             _ => false,

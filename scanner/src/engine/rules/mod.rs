@@ -8,6 +8,7 @@ pub mod schema;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 use regex::Regex;
@@ -70,9 +71,43 @@ impl ViewSet {
     }
 }
 
+/// A rule's `match.regex`, compiled when a scan first runs it. Compiling every rule's regex was
+/// three quarters of the start-up of a scan of one skill (a CI gate, `skillscan install`), and
+/// such a scan runs few of them: the literal prefilter rules out the rest. The pattern is checked
+/// when the rule loads: parsed for a built-in rule (a test compiles every one of them), compiled
+/// for a rule from the user's directory, so an invalid pattern is still a load error.
+pub struct RuleRegex {
+    pattern: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl RuleRegex {
+    /// The pattern as compiled (`\b` already made ASCII).
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The compiled regex.
+    ///
+    /// # Panics
+    /// When a built-in pattern that parses does not compile (the size limit): a defect of the
+    /// rule set that the test compiling every built-in rule catches.
+    pub fn get(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            build_regex(&self.pattern).unwrap_or_else(|e| panic!("built-in rule regex does not compile: {e}"))
+        })
+    }
+}
+
+impl std::fmt::Debug for RuleRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RuleRegex").field(&self.pattern).finish()
+    }
+}
+
 #[derive(Debug)]
 pub enum Matcher {
-    Regex(Regex),
+    Regex(RuleRegex),
     /// At least `count` distinct `members` in one `within` region (see [`schema::AtLeast`]).
     AtLeast {
         count: usize,
@@ -466,7 +501,7 @@ fn compile_rule(
         return Err(invalid(&file, "`match` needs exactly one of regex, at_least, analyzer, correlate"));
     }
     let matcher = if let Some(pattern) = &m.regex {
-        Matcher::Regex(compile_regex(&file, "match.regex", pattern)?)
+        Matcher::Regex(rule_regex(&file, pattern, matches!(origin, RuleOrigin::Builtin(_)))?)
     } else if let Some(at_least) = &m.at_least {
         compile_at_least(&file, at_least, terms)?
     } else if let Some(name) = &m.analyzer {
@@ -572,8 +607,27 @@ fn compile_at_least(file: &str, spec: &schema::AtLeast, terms: &TermLists) -> Re
 }
 
 fn compile_regex(file: &str, field: &str, pattern: &str) -> Result<Regex, RuleError> {
+    build_regex(&ascii_word_boundaries(pattern)).map_err(|e| invalid(file, format!("{field}: {e}")))
+}
+
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern).size_limit(8 << 20).build()
+}
+
+/// A rule's `match.regex`: only parsed now when built in (see [`RuleRegex`]).
+fn rule_regex(file: &str, pattern: &str, builtin: bool) -> Result<RuleRegex, RuleError> {
     let pattern = ascii_word_boundaries(pattern);
-    regex::RegexBuilder::new(&pattern).size_limit(8 << 20).build().map_err(|e| invalid(file, format!("{field}: {e}")))
+    let compiled = OnceLock::new();
+    if builtin {
+        // The parser the regex crate uses, with its defaults.
+        regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(&pattern)
+            .map_err(|e| invalid(file, format!("match.regex: {e}")))?;
+    } else {
+        let _ = compiled.set(build_regex(&pattern).map_err(|e| invalid(file, format!("match.regex: {e}")))?);
+    }
+    Ok(RuleRegex { pattern, compiled })
 }
 
 /// Literals at least one of which must occur (case-insensitively) wherever `pattern` matches;
