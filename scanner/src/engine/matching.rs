@@ -451,7 +451,7 @@ fn excluded(
     }
     let matched = seg_text.get(range.clone()).unwrap_or("");
     if let Some(regex) = &unless.matched
-        && regex.is_match(matched)
+        && regex.get().is_match(matched)
     {
         return true;
     }
@@ -480,7 +480,7 @@ fn excluded(
                 return true;
             }
         } else {
-            let verdict = line_excuses(regex, segment, seg_text, file_text, seg_line, file_line);
+            let verdict = line_excuses(regex.get(), segment, seg_text, file_text, seg_line, file_line);
             memo.unless_line.insert(key, verdict);
             if verdict {
                 return true;
@@ -489,8 +489,10 @@ fn excluded(
     }
     if let Some(regex) = &unless.lead_in {
         let line = file_line_start();
-        let verdict =
-            *memo.unless_lead_in.entry((rule_index, line)).or_insert_with(|| regex.is_match(&lead_in(file_text, line)));
+        let verdict = *memo
+            .unless_lead_in
+            .entry((rule_index, line))
+            .or_insert_with(|| regex.get().is_match(&lead_in(file_text, line)));
         if verdict {
             return true;
         }
@@ -499,7 +501,9 @@ fn excluded(
         && !matches!(segment.body, SegmentBody::Decoded { .. })
     {
         let at = segment.file_range(range.clone());
-        if steps_above(file_text, at.start, at.end).is_some_and(|steps| steps.iter().all(|step| regex.is_match(step))) {
+        if steps_above(file_text, at.start, at.end)
+            .is_some_and(|steps| steps.iter().all(|step| regex.get().is_match(step)))
+        {
             return true;
         }
     }

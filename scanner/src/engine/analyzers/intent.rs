@@ -194,7 +194,7 @@ fn carries_safety_override(instruction: &Instruction, text: &str, input: &SkillI
             Matcher::Regex(regex) => regex
                 .get()
                 .find_iter(window)
-                .any(|m| !rule.unless.matched.as_ref().is_some_and(|unless| unless.is_match(m.as_str()))),
+                .any(|m| !rule.unless.matched.as_ref().is_some_and(|unless| unless.get().is_match(m.as_str()))),
             _ => false,
         })
     })

@@ -71,11 +71,12 @@ impl ViewSet {
     }
 }
 
-/// A rule's `match.regex`, compiled when a scan first runs it. Compiling every rule's regex was
-/// three quarters of the start-up of a scan of one skill (a CI gate, `skillscan install`), and
-/// such a scan runs few of them: the literal prefilter rules out the rest. The pattern is checked
-/// when the rule loads: parsed for a built-in rule (a test compiles every one of them), compiled
-/// for a rule from the user's directory, so an invalid pattern is still a load error.
+/// A rule's regex (`match.regex`, `unless.*`), compiled when a scan first needs it. Compiling
+/// every rule's regexes was three quarters of the start-up of a scan of one skill (a CI gate,
+/// `skillscan install`), and such a scan runs few of them: the literal prefilter rules out the
+/// rest. A rule from the user's directory is compiled when it loads, so an invalid pattern is
+/// still a load error naming the file; the built-in ones are checked by a test that compiles
+/// every one of them.
 pub struct RuleRegex {
     pattern: String,
     compiled: OnceLock<Regex>,
@@ -90,8 +91,8 @@ impl RuleRegex {
     /// The compiled regex.
     ///
     /// # Panics
-    /// When a built-in pattern that parses does not compile (the size limit): a defect of the
-    /// rule set that the test compiling every built-in rule catches.
+    /// When a built-in pattern does not compile: a defect of the rule set that the test
+    /// compiling every built-in regex catches.
     pub fn get(&self) -> &Regex {
         self.compiled.get_or_init(|| {
             build_regex(&self.pattern).unwrap_or_else(|e| panic!("built-in rule regex does not compile: {e}"))
@@ -125,10 +126,10 @@ pub enum Matcher {
 pub struct CompiledUnless {
     /// Positive condition (from `match.host_in`): a URL host of the match must be in one of these.
     pub require_host_in: Vec<String>,
-    pub line: Option<Regex>,
-    pub matched: Option<Regex>,
-    pub lead_in: Option<Regex>,
-    pub steps_above: Option<Regex>,
+    pub line: Option<RuleRegex>,
+    pub matched: Option<RuleRegex>,
+    pub lead_in: Option<RuleRegex>,
+    pub steps_above: Option<RuleRegex>,
     pub host_in: Vec<String>,
     pub paths: Option<globset::GlobSet>,
     /// Not a finding when the URL host is corroborated by the skill itself.
@@ -378,7 +379,8 @@ fn compile(sources: &RuleSources) -> Result<RuleSet, RuleError> {
         None => Services::default(),
     };
 
-    // Regex compilation is most of the start-up time: rules compile on all cores.
+    // Rule files parse and their prefilters are worked out on all cores (built-in regexes
+    // compile later, on first use: see `RuleRegex`).
     let rules = {
         use rayon::prelude::*;
         let files: Vec<_> = rule_files.iter().collect();
@@ -495,13 +497,14 @@ fn compile_rule(
             return Err(invalid(&file, format!("`{field}` must not be empty")));
         }
     }
+    let builtin = matches!(origin, RuleOrigin::Builtin(_));
     let m = &spec.matcher;
     let kinds = [m.regex.is_some(), m.at_least.is_some(), m.analyzer.is_some(), m.correlate.is_some()];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err(invalid(&file, "`match` needs exactly one of regex, at_least, analyzer, correlate"));
     }
     let matcher = if let Some(pattern) = &m.regex {
-        Matcher::Regex(rule_regex(&file, pattern, matches!(origin, RuleOrigin::Builtin(_)))?)
+        Matcher::Regex(rule_regex(&file, "match.regex", pattern, builtin)?)
     } else if let Some(at_least) = &m.at_least {
         compile_at_least(&file, at_least, terms)?
     } else if let Some(name) = &m.analyzer {
@@ -539,14 +542,14 @@ fn compile_rule(
     };
     let unless = CompiledUnless {
         require_host_in: m.host_in.clone(),
-        line: spec.unless.line.as_deref().map(|p| compile_regex(&file, "unless.line", p)).transpose()?,
-        matched: spec.unless.matched.as_deref().map(|p| compile_regex(&file, "unless.matched", p)).transpose()?,
-        lead_in: spec.unless.lead_in.as_deref().map(|p| compile_regex(&file, "unless.lead_in", p)).transpose()?,
+        line: spec.unless.line.as_deref().map(|p| rule_regex(&file, "unless.line", p, builtin)).transpose()?,
+        matched: spec.unless.matched.as_deref().map(|p| rule_regex(&file, "unless.matched", p, builtin)).transpose()?,
+        lead_in: spec.unless.lead_in.as_deref().map(|p| rule_regex(&file, "unless.lead_in", p, builtin)).transpose()?,
         steps_above: spec
             .unless
             .steps_above
             .as_deref()
-            .map(|p| compile_regex(&file, "unless.steps_above", p))
+            .map(|p| rule_regex(&file, "unless.steps_above", p, builtin))
             .transpose()?,
         host_in: spec.unless.host_in.clone(),
         paths,
@@ -606,26 +609,17 @@ fn compile_at_least(file: &str, spec: &schema::AtLeast, terms: &TermLists) -> Re
     Ok(Matcher::AtLeast { count: spec.count, members, within: spec.within })
 }
 
-fn compile_regex(file: &str, field: &str, pattern: &str) -> Result<Regex, RuleError> {
-    build_regex(&ascii_word_boundaries(pattern)).map_err(|e| invalid(file, format!("{field}: {e}")))
-}
-
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
     regex::RegexBuilder::new(pattern).size_limit(8 << 20).build()
 }
 
-/// A rule's `match.regex`: only parsed now when built in (see [`RuleRegex`]).
-fn rule_regex(file: &str, pattern: &str, builtin: bool) -> Result<RuleRegex, RuleError> {
+/// A rule's regex (`match.regex`, `unless.*`): a built-in one is compiled on first use (see
+/// [`RuleRegex`]), a user's now.
+fn rule_regex(file: &str, field: &str, pattern: &str, builtin: bool) -> Result<RuleRegex, RuleError> {
     let pattern = ascii_word_boundaries(pattern);
     let compiled = OnceLock::new();
-    if builtin {
-        // The parser the regex crate uses, with its defaults.
-        regex_syntax::ParserBuilder::new()
-            .build()
-            .parse(&pattern)
-            .map_err(|e| invalid(file, format!("match.regex: {e}")))?;
-    } else {
-        let _ = compiled.set(build_regex(&pattern).map_err(|e| invalid(file, format!("match.regex: {e}")))?);
+    if !builtin {
+        let _ = compiled.set(build_regex(&pattern).map_err(|e| invalid(file, format!("{field}: {e}")))?);
     }
     Ok(RuleRegex { pattern, compiled })
 }
