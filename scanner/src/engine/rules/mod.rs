@@ -633,6 +633,13 @@ pub fn prefilter_literals(pattern: &str) -> Option<Vec<String>> {
     }
 }
 
+/// A regex rule's prefilter, worked out from its pattern (see `build_literal_engine`).
+enum PrefilterPlan {
+    Branches(prefilter::Branches),
+    /// No branches: one literal set for the whole pattern, or none.
+    Whole(Option<prefilter::Prefilter>),
+}
+
 struct LiteralEngine {
     automaton: Option<AhoCorasick>,
     owners: Vec<Vec<(usize, LiteralRole)>>,
@@ -663,6 +670,26 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
             owners[id].push(owner);
         }
     };
+    // Working out the literals from each pattern's syntax tree is most of this function's
+    // time and independent per rule: on all cores (a small scan's start-up is mostly this).
+    let mut plans: Vec<Option<PrefilterPlan>> = {
+        use rayon::prelude::*;
+        rules
+            .par_iter()
+            .map(|rule| match &rule.matcher {
+                // (Not for a rule whose literals are its hosts, below.)
+                Matcher::Regex(regex)
+                    if rule.unless.require_host_in.iter().flat_map(|list| lists.hosts(list)).all(|h| h.is_empty()) =>
+                {
+                    Some(match prefilter::prefilter_branches(regex.as_str()) {
+                        Some(branches) => PrefilterPlan::Branches(branches),
+                        None => PrefilterPlan::Whole(prefilter::prefilter(regex.as_str())),
+                    })
+                }
+                _ => None,
+            })
+            .collect()
+    };
     for (i, rule) in rules.iter().enumerate() {
         // A rule whose URL host must be in a list cannot match where none of the list's hosts
         // occurs (hosts are compared as written, lowercased): those are its literals, far
@@ -678,23 +705,28 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
             continue;
         }
         match &rule.matcher {
-            Matcher::Regex(regex) => {
-                if let Some(branches) = prefilter::prefilter_branches(regex.as_str()) {
-                    for (b, branch) in branches.into_iter().enumerate() {
-                        let mut mask = 0u32;
-                        prefilter_within[i].push(branch.within);
-                        for (g, words) in branch.groups.into_iter().enumerate() {
-                            let bit = (2 * b + g) as u8;
-                            mask |= 1 << bit;
-                            for w in words {
-                                add(w, (i, LiteralRole::Prefilter(bit)), &mut patterns, &mut owners);
+            Matcher::Regex(_) => {
+                let whole = match plans[i].take() {
+                    Some(PrefilterPlan::Whole(whole)) => whole,
+                    Some(PrefilterPlan::Branches(branches)) => {
+                        for (b, branch) in branches.into_iter().enumerate() {
+                            let mut mask = 0u32;
+                            prefilter_within[i].push(branch.within);
+                            for (g, words) in branch.groups.into_iter().enumerate() {
+                                let bit = (2 * b + g) as u8;
+                                mask |= 1 << bit;
+                                for w in words {
+                                    add(w, (i, LiteralRole::Prefilter(bit)), &mut patterns, &mut owners);
+                                }
                             }
+                            prefilter_masks[i].push(mask);
                         }
-                        prefilter_masks[i].push(mask);
+                        continue;
                     }
-                    continue;
-                }
-                match prefilter::prefilter(regex.as_str()) {
+                    // Not worked out: the safe default, run everywhere.
+                    None => None,
+                };
+                match whole {
                     Some(prefilter::Prefilter::Literals(words)) => {
                         for w in words {
                             add(w, (i, LiteralRole::Prefilter(0)), &mut patterns, &mut owners);
