@@ -670,17 +670,24 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
             owners[id].push(owner);
         }
     };
+    // A rule whose URL host must be in a list cannot match where none of the list's hosts
+    // occurs (hosts are compared as written, lowercased): those are its literals, far rarer
+    // than anything in a URL-shaped regex.
+    let required_hosts: Vec<Vec<&str>> = rules
+        .iter()
+        .map(|rule| {
+            rule.unless.require_host_in.iter().flat_map(|list| lists.hosts(list)).filter(|h| !h.is_empty()).collect()
+        })
+        .collect();
     // Working out the literals from each pattern's syntax tree is most of this function's
     // time and independent per rule: on all cores (a small scan's start-up is mostly this).
     let mut plans: Vec<Option<PrefilterPlan>> = {
         use rayon::prelude::*;
         rules
             .par_iter()
-            .map(|rule| match &rule.matcher {
-                // (Not for a rule whose literals are its hosts, below.)
-                Matcher::Regex(regex)
-                    if rule.unless.require_host_in.iter().flat_map(|list| lists.hosts(list)).all(|h| h.is_empty()) =>
-                {
+            .zip(&required_hosts)
+            .map(|(rule, hosts)| match &rule.matcher {
+                Matcher::Regex(regex) if hosts.is_empty() => {
                     Some(match prefilter::prefilter_branches(regex.as_str()) {
                         Some(branches) => PrefilterPlan::Branches(branches),
                         None => PrefilterPlan::Whole(prefilter::prefilter(regex.as_str())),
@@ -691,13 +698,8 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
             .collect()
     };
     for (i, rule) in rules.iter().enumerate() {
-        // A rule whose URL host must be in a list cannot match where none of the list's hosts
-        // occurs (hosts are compared as written, lowercased): those are its literals, far
-        // rarer than anything in a URL-shaped regex.
-        let required_hosts: Vec<&str> =
-            rule.unless.require_host_in.iter().flat_map(|list| lists.hosts(list)).filter(|h| !h.is_empty()).collect();
-        if matches!(rule.matcher, Matcher::Regex(_)) && !required_hosts.is_empty() {
-            for host in required_hosts {
+        if matches!(rule.matcher, Matcher::Regex(_)) && !required_hosts[i].is_empty() {
+            for &host in &required_hosts[i] {
                 add(host.to_string(), (i, LiteralRole::Prefilter(0)), &mut patterns, &mut owners);
             }
             prefilter_masks[i] = vec![1];
