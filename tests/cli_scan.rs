@@ -248,3 +248,28 @@ fn a_reader_that_closes_the_pipe_early_is_not_an_error() {
         assert!(output.status.success(), "{args:?}: {:?} {err}", output.status);
     }
 }
+
+#[test]
+fn timings_report_where_the_time_went_and_change_no_finding() {
+    let examples = repo().join("examples/skills");
+    let path = examples.to_str().unwrap();
+    let plain = skillscan(&["scan", path, "--format", "json"]);
+    let timed = skillscan(&["scan", path, "--format", "json", "--timings"]);
+    assert_eq!(plain.status.code(), timed.status.code());
+    let strip = |mut report: serde_json::Value| {
+        report["summary"]["elapsed_ms"] = serde_json::Value::Null;
+        report
+    };
+    assert_eq!(strip(json(&plain)), strip(json(&timed)), "--timings changed the report");
+    assert!(!stderr(&plain).contains("timings"), "{}", stderr(&plain));
+    let err = stderr(&timed);
+    assert!(err.contains("skillscan: timings:"), "{err}");
+    for phase in ["load", "views", "literals", "trees", "rules", "analyzers", "verdict"] {
+        assert!(err.lines().any(|l| l.starts_with(&format!("{phase} "))), "phase {phase} missing:\n{err}");
+    }
+    // The bundled droppers run rules and analyzers: some rule and the dataflow analyzer appear
+    // with at least one run.
+    assert!(err.lines().any(|l| l.starts_with("fetch-pipe-shell ")), "{err}");
+    let dataflow = err.lines().find(|l| l.starts_with("dataflow ")).unwrap_or_else(|| panic!("{err}"));
+    assert!(dataflow.split_whitespace().nth(3).is_some_and(|runs| runs.parse::<u32>().unwrap() >= 4), "{dataflow}");
+}

@@ -67,6 +67,8 @@ impl LineMemo {
 pub struct Matching<'r> {
     pub rules: &'r RuleSet,
     pub enabled: &'r [bool],
+    /// Per-rule costs for `--timings`.
+    pub timings: Option<&'r crate::engine::timings::Timings>,
 }
 
 impl Matching<'_> {
@@ -235,7 +237,11 @@ impl Matching<'_> {
             mentions.sort_unstable_by_key(|m| (m.rule, m.start, std::cmp::Reverse(m.end)));
             for group in mentions.chunk_by(|a, b| a.rule == b.rule) {
                 deadline.check()?;
-                self.match_at_least(group, file_index, file, seg_index, text, memo, hits);
+                crate::engine::timings::timed(
+                    self.timings,
+                    |t, took| t.rule(group[0].rule, took, text.len()),
+                    || self.match_at_least(group, file_index, file, seg_index, text, memo, hits),
+                );
             }
         }
         placed.sort_unstable();
@@ -271,6 +277,7 @@ impl Matching<'_> {
             marks[rule] = false;
             let Matcher::Regex(regex) = &self.rules.rules[rule].matcher else { continue };
             let regex = regex.get();
+            let started = self.timings.map(|_| std::time::Instant::now());
             for (n, caps) in regex.captures_iter(text).enumerate() {
                 // Each match costs little; a clock read per 256 of them keeps the check cheap.
                 if n % 256 == 0 {
@@ -282,6 +289,9 @@ impl Matching<'_> {
                 }
                 let captures = named_captures(regex, &caps);
                 self.accept(rule, file_index, file, seg_index, whole.range(), captures, memo, hits);
+            }
+            if let (Some(timings), Some(started)) = (self.timings, started) {
+                timings.rule(rule, started.elapsed(), text.len());
             }
         }
         Ok(())

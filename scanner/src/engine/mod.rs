@@ -2,8 +2,8 @@
 //!
 //! Modules are listed from the ground up; each uses only modules listed above it:
 //!
-//! - text helpers ([`text`], [`urls`], [`normalize`], [`decode`]) and the evidence model
-//!   ([`finding`], [`hit`]);
+//! - text helpers ([`text`], [`urls`], [`normalize`], [`decode`]), the evidence model
+//!   ([`finding`], [`hit`]) and the cost counters of `--timings` ([`timings`]);
 //! - front ends ([`lang`]: Markdown and tree-sitter syntax) and loading ([`package`]: directories,
 //!   archives and stdin into memory under limits, hostile input turned into findings);
 //! - [`analysis`]: each file parsed once into views; [`rules`]: rule files compiled into one
@@ -40,6 +40,7 @@ pub mod schemas;
 pub mod selftest;
 pub mod suppress;
 pub mod text;
+pub mod timings;
 pub mod urls;
 pub mod verdict;
 pub mod view;

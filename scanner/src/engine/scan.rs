@@ -24,6 +24,7 @@ use crate::engine::package::{self, Limits, LoadError, LoadedSkill, SkillSource, 
 use crate::engine::provenance;
 use crate::engine::rules::{Matcher, RuleError, RuleSet};
 use crate::engine::suppress::{self, Ignores};
+use crate::engine::timings::{Phase, Timings, timed};
 use crate::engine::verdict::{self, Verdict};
 
 /// How to scan.
@@ -34,11 +35,13 @@ pub struct ScanOptions {
     /// Honour `skillscan-ignore` comments in scanned files. Off whenever the skill's author is
     /// not the one asking for the scan (mirror ingest, `skillscan install`).
     pub inline_ignores: bool,
+    /// Where the CPU time goes (`skillscan scan --timings`); `None` reads no clock for it.
+    pub timings: Option<Arc<Timings>>,
 }
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        ScanOptions { limits: Limits::default(), parse: ParseLimits::default(), inline_ignores: true }
+        ScanOptions { limits: Limits::default(), parse: ParseLimits::default(), inline_ignores: true, timings: None }
     }
 }
 
@@ -245,7 +248,13 @@ impl Scanner {
                 if failed.load(Ordering::Relaxed) {
                     return Ok(Vec::new());
                 }
+                let timings = options.timings.as_deref();
+                let started = timings.map(|_| Instant::now());
                 let loaded = package::load(source, &options.limits);
+                if let (Some(timings), Some(started)) = (timings, started) {
+                    let bytes = loaded.as_ref().map_or(0, |skills| skills.iter().map(|s| s.bytes()).sum::<u64>());
+                    timings.phase(Phase::Load, started.elapsed(), usize::try_from(bytes).unwrap_or(usize::MAX));
+                }
                 let reports = loaded.map(|skills| skills.into_iter().map(|s| self.scan_loaded(s, options)).collect());
                 if reports.is_err() {
                     failed.store(true, Ordering::Relaxed);
@@ -317,18 +326,26 @@ impl Scanner {
     /// Scans one loaded skill; also returns the ids of every rule that hit, including
     /// capability-only rules that produce no finding (the rule self-tests need them).
     pub fn scan_loaded_with_hits(&self, skill: LoadedSkill, options: &ScanOptions) -> (SkillReport, Vec<String>) {
-        let matching = Matching { rules: &self.rules, enabled: &self.enabled };
+        let timings = options.timings.as_deref();
+        let matching = Matching { rules: &self.rules, enabled: &self.enabled, timings };
         let deadline = Deadline::after(options.parse.analysis_time);
         let analysed: Vec<(FileAnalysis, Vec<Hit>)> = skill
             .files
             .par_iter()
             .enumerate()
             .map(|(index, file)| {
-                let mut analysis = analysis::analyze(file, &options.parse);
-                let literals = matching.file_literals(analysis.text());
-                matching.parse_wanted_trees(&mut analysis, &literals, &options.parse);
+                let bytes = file.bytes.len();
+                let record = |phase| move |t: &Timings, took| t.phase(phase, took, bytes);
+                let mut analysis = timed(timings, record(Phase::Views), || analysis::analyze(file, &options.parse));
+                let literals = timed(timings, record(Phase::Literals), || matching.file_literals(analysis.text()));
+                timed(timings, record(Phase::Trees), || {
+                    matching.parse_wanted_trees(&mut analysis, &literals, &options.parse);
+                });
                 let mut hits = Vec::new();
-                if matching.match_file(index, &analysis, &literals, &deadline, &mut hits).is_err() {
+                let matched = timed(timings, record(Phase::Rules), || {
+                    matching.match_file(index, &analysis, &literals, &deadline, &mut hits)
+                });
+                if matched.is_err() {
                     // What matched before the deadline stays; the note says the rest did not run.
                     analysis.notes.push(CoverageNote {
                         rule_id: "analysis-incomplete",
@@ -349,7 +366,13 @@ impl Scanner {
             hits.extend(file_hits);
         }
         let input = SkillInput { root: &skill.root, files: &files, issues: &skill.issues, rules: &self.rules };
-        hits.extend(analyzers::run(&input, &|name| self.analyzer_wanted(name), &deadline));
+        let by_analyzers = timed(
+            timings,
+            |t, took| t.phase(Phase::Analyzers, took, 0),
+            || analyzers::run(&input, &|name| self.analyzer_wanted(name), &deadline, timings),
+        );
+        let verdict_started = timings.map(|_| Instant::now());
+        hits.extend(by_analyzers);
         hits.retain(|h| self.enabled.get(h.rule).copied().unwrap_or(false));
         let vouched = Corroboration::of(&files, &self.rules.lists);
         // Kept unless the host's standing contradicts the rule's condition on it. Hits set
@@ -416,6 +439,9 @@ impl Scanner {
                 let last = skill.root.rsplit(['/', '!']).find(|s| !s.is_empty())?;
                 Some(last.to_string())
             });
+        if let (Some(timings), Some(started)) = (timings, verdict_started) {
+            timings.phase(Phase::Verdict, started.elapsed(), 0);
+        }
         let report = SkillReport {
             root: skill.root.clone(),
             name,

@@ -1,11 +1,14 @@
 //! `skillscan scan`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
 use skillscan::engine::report::baseline::Baseline;
 use skillscan::engine::report::{github, html, human, markdown, sarif};
+use skillscan::engine::timings::Timings;
 use skillscan::{FailOn, ScanOptions, Scanner, Severity};
 
 use crate::exit::Exit;
@@ -55,6 +58,11 @@ pub struct ScanArgs {
     pub color: Color,
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// After the report, print to standard error where the CPU time went: per phase (load,
+    /// views, literals, trees, rules, analyzers, verdict), the costliest rules (regex runs and
+    /// bytes searched) and each analyzer.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
@@ -68,10 +76,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::High);
     let rules = args.rules.load()?;
     ui::detail!("rules {} ({} rules)", rules.version, rules.rules.len());
+    let timings =
+        args.timings.then(|| Arc::new(Timings::new(rules.rules.len(), &skillscan::engine::analyzers::names())));
     let scanner = Scanner::new(rules, &config);
     let options = ScanOptions {
         limits: args.limits.limits(),
         inline_ignores: !args.no_inline_ignores && config.inline_ignores.unwrap_or(true),
+        timings: timings.clone(),
         ..ScanOptions::default()
     };
     let pool = rayon::ThreadPoolBuilder::new()
@@ -79,7 +90,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         .build()
         .context("starting worker threads")?;
     let progress = Progress::new(args.format == ReportFormat::Human || args.output.is_some());
+    let started = Instant::now();
     let report = pool.install(|| scanner.scan_paths(&args.paths, &options, &|done, total| progress.tick(done, total)));
+    let wall = started.elapsed();
     progress.finish();
     let mut report = report?;
     if let Some(baseline) = &baseline {
@@ -125,6 +138,15 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         }
     };
     write_output(args.output.as_deref(), &bytes)?;
+    if let Some(timings) = &timings {
+        let rules = scanner.rules();
+        eprintln!(
+            "skillscan: timings: {:.3} s wall on {} worker threads; CPU time per phase, summed over them",
+            wall.as_secs_f64(),
+            pool.current_num_threads()
+        );
+        eprint!("{}", timings.render(|i| rules.rules.get(i).map_or_else(String::new, |r| r.id.clone()), 25));
+    }
     if args.format != ReportFormat::Human {
         for warning in &report.warnings {
             eprintln!("skillscan: warning: {warning}");

@@ -86,7 +86,12 @@ const ALWAYS_RUN: &[&str] = &["loader", "file-type", "coverage"];
 /// Runs the analyzers that at least one enabled rule asks for. Once `deadline` has passed the
 /// others are not started; they are named in one `analysis-incomplete` hit on the manifest (or
 /// the first file).
-pub fn run(input: &SkillInput<'_>, wanted: &dyn Fn(&str) -> bool, deadline: &Deadline) -> Vec<Hit> {
+pub fn run(
+    input: &SkillInput<'_>,
+    wanted: &dyn Fn(&str) -> bool,
+    deadline: &Deadline,
+    timings: Option<&crate::engine::timings::Timings>,
+) -> Vec<Hit> {
     let mut emitter = Emitter::new(input.rules);
     let mut skipped = Vec::new();
     for (name, analyzer, _) in ANALYZERS {
@@ -97,7 +102,7 @@ pub fn run(input: &SkillInput<'_>, wanted: &dyn Fn(&str) -> bool, deadline: &Dea
             skipped.push(*name);
             continue;
         }
-        analyzer(input, &mut emitter);
+        crate::engine::timings::timed(timings, |t, took| t.analyzer(name, took), || analyzer(input, &mut emitter));
     }
     let at = input.manifest().map(|(index, _)| index).or((!input.files.is_empty()).then_some(0));
     if let (false, Some(file)) = (skipped.is_empty(), at) {
