@@ -16,7 +16,6 @@ use crate::engine::capabilities::{self, Capabilities};
 use crate::engine::config::{Config, FailOn};
 use crate::engine::context;
 use crate::engine::correlate;
-use crate::engine::corroborate::Corroboration;
 use crate::engine::finding::{Finding, Severity};
 use crate::engine::hit::Hit;
 use crate::engine::matching::{self, Matching};
@@ -365,7 +364,7 @@ impl Scanner {
             files.push(analysis);
             hits.extend(file_hits);
         }
-        let input = SkillInput { root: &skill.root, files: &files, issues: &skill.issues, rules: &self.rules };
+        let input = SkillInput::new(&skill.root, &files, &skill.issues, &self.rules);
         let by_analyzers = timed(
             timings,
             |t, took| t.phase(Phase::Analyzers, took, 0),
@@ -374,7 +373,7 @@ impl Scanner {
         let verdict_started = timings.map(|_| Instant::now());
         hits.extend(by_analyzers);
         hits.retain(|h| self.enabled.get(h.rule).copied().unwrap_or(false));
-        let vouched = Corroboration::of(&files, &self.rules.lists);
+        let vouched = input.vouched();
         // Kept unless the host's standing contradicts the rule's condition on it. Hits set
         // aside still describe what the skill does, so they feed the capability manifest.
         let (kept, set_aside): (Vec<Hit>, Vec<Hit>) = hits.into_iter().partition(|hit| {
@@ -386,7 +385,7 @@ impl Scanner {
             if vouched { !unless.corroborated } else { !unless.require_corroborated }
         });
         let mut hits = kept;
-        provenance::apply(&mut hits, &self.rules, &vouched, |hit| capabilities::matched_text(&files, hit));
+        provenance::apply(&mut hits, &self.rules, vouched, |hit| capabilities::matched_text(&files, hit));
 
         let facts = capabilities::facts(&self.rules, &files, &hits);
         let correlated = correlate::correlate(&self.rules, &self.enabled, &files, &facts);

@@ -158,10 +158,10 @@ pub fn campaign(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
         None => (body, None),
     };
     let to_file = |i: usize| body_start + map.map_or(i, |m| m.get(i).copied().unwrap_or(0) as usize);
-    let vouched = Corroboration::of(input.files, &input.rules.lists);
+    let vouched = input.vouched();
     let required = required_regex().find(text);
     for (at, url) in urls::find_urls(text) {
-        let Some(place) = unvouched_delivery(url, &vouched, input) else { continue };
+        let Some(place) = unvouched_delivery(url, vouched, input) else { continue };
         let start = floor_char_boundary(text, at.saturating_sub(WINDOW));
         let end = floor_char_boundary(text, (at + url.len() + WINDOW).min(text.len()));
         let window = &text[start..end];

@@ -119,10 +119,10 @@ pub fn dataflow(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     if analysed.is_empty() {
         return;
     }
-    let vouched = Corroboration::of(input.files, &input.rules.lists);
+    let vouched = input.vouched();
     for a in &analysed {
         for flow in &a.facts.flows {
-            judge_flow(a, flow, &vouched, input.rules, out);
+            judge_flow(a, flow, vouched, input.rules, out);
         }
         emit_endpoints(a, out);
         for write in &a.facts.agent_file_writes {

@@ -4,7 +4,6 @@
 
 use super::meta::SkillMeta;
 use super::{Emitter, SkillInput};
-use crate::engine::corroborate::Corroboration;
 use crate::engine::hit::HitLocation;
 use crate::engine::urls;
 
@@ -67,7 +66,7 @@ pub fn frontmatter(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     if let Some(error) = &meta.runtime_error {
         out.emit("frontmatter-malformed", top(), Some(crate::engine::text::escape_snippet(error, 300)));
     }
-    let vouched = Corroboration::of(input.files, &input.rules.lists);
+    let vouched = input.vouched();
     for spec in &meta.install {
         let location = HitLocation::File { file: index, range: at(&spec.target).or_else(top_range(doc)) };
         if spec.kind == "download" || spec.target.starts_with("http") {

@@ -61,7 +61,6 @@ fn is_document(file: &FileAnalysis) -> bool {
 }
 
 pub fn intent(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
-    let mut vouched: Option<Corroboration> = None;
     for (index, file) in input.files.iter().enumerate() {
         if !is_document(file) {
             continue;
@@ -80,7 +79,7 @@ pub fn intent(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
         if found.is_empty() {
             continue;
         }
-        let vouched = vouched.get_or_insert_with(|| Corroboration::of(input.files, &input.rules.lists));
+        let vouched = input.vouched();
         let mut seen = BTreeSet::new();
         for (instruction, place) in &found {
             if instruction.polarity != Polarity::Imperative {

@@ -13,6 +13,7 @@ mod manifests;
 pub mod meta;
 
 use crate::engine::analysis::{Deadline, FileAnalysis};
+use crate::engine::corroborate::Corroboration;
 use crate::engine::hit::{Hit, HitLocation};
 use crate::engine::package::LoadIssue;
 use crate::engine::rules::RuleSet;
@@ -23,11 +24,23 @@ pub struct SkillInput<'a> {
     pub files: &'a [FileAnalysis],
     pub issues: &'a [LoadIssue],
     pub rules: &'a RuleSet,
+    /// What the skill vouches for, worked out on first use and shared by the analyzers and
+    /// the pipeline after them (it was worked out by each of them).
+    vouched: std::cell::OnceCell<Corroboration>,
 }
 
-impl SkillInput<'_> {
+impl<'a> SkillInput<'a> {
+    pub fn new(root: &'a str, files: &'a [FileAnalysis], issues: &'a [LoadIssue], rules: &'a RuleSet) -> Self {
+        SkillInput { root, files, issues, rules, vouched: std::cell::OnceCell::new() }
+    }
+
     pub fn manifest(&self) -> Option<(usize, &FileAnalysis)> {
         self.files.iter().enumerate().find(|(_, f)| f.is_manifest())
+    }
+
+    /// The hosts, organisations and names the skill's own files vouch for.
+    pub fn vouched(&self) -> &Corroboration {
+        self.vouched.get_or_init(|| Corroboration::of(self.files, &self.rules.lists))
     }
 }
 
