@@ -144,56 +144,47 @@ impl Timings {
         use std::fmt::Write as _;
         let phases = self.phases();
         let total: Duration = phases.iter().map(|l| l.time).sum();
-        let share = |d: Duration| if total.is_zero() { 0.0 } else { 100.0 * d.as_secs_f64() / total.as_secs_f64() };
-        let mb = |bytes: u64| bytes as f64 / 1_048_576.0;
         let mut out = String::new();
-        let _ = writeln!(out, "{:<34} {:>9} {:>7} {:>9} {:>10}", "phase", "cpu s", "share", "runs", "MB");
+        heading(&mut out, "phase", "runs", Some("MB"));
         for line in &phases {
-            let _ = writeln!(
-                out,
-                "{:<34} {:>9.3} {:>6.1}% {:>9} {:>10.1}",
-                line.name,
-                line.time.as_secs_f64(),
-                share(line.time),
-                line.runs,
-                mb(line.bytes)
-            );
+            row(&mut out, line, total, true);
         }
         let _ = writeln!(out, "{:<34} {:>9.3}", "total", total.as_secs_f64());
         let rules = self.rules(rule_names);
-        let _ = writeln!(
-            out,
-            "\n{:<34} {:>9} {:>7} {:>9} {:>10}",
-            format!("rule (costliest {} of {} that ran)", top.min(rules.len()), rules.len()),
-            "cpu s",
-            "share",
-            "runs",
-            "MB read"
-        );
+        out.push('\n');
+        let what = format!("rule (costliest {} of {} that ran)", top.min(rules.len()), rules.len());
+        heading(&mut out, &what, "runs", Some("MB read"));
         for line in rules.iter().take(top) {
-            let _ = writeln!(
-                out,
-                "{:<34} {:>9.3} {:>6.1}% {:>9} {:>10.1}",
-                line.name,
-                line.time.as_secs_f64(),
-                share(line.time),
-                line.runs,
-                mb(line.bytes)
-            );
+            row(&mut out, line, total, true);
         }
-        let _ = writeln!(out, "\n{:<34} {:>9} {:>7} {:>9}", "analyzer", "cpu s", "share", "skills");
+        out.push('\n');
+        heading(&mut out, "analyzer", "skills", None);
         for line in self.analyzers() {
-            let _ = writeln!(
-                out,
-                "{:<34} {:>9.3} {:>6.1}% {:>9}",
-                line.name,
-                line.time.as_secs_f64(),
-                share(line.time),
-                line.runs
-            );
+            row(&mut out, &line, total, false);
         }
         out
     }
+}
+
+/// A heading of the `--timings` report; `bytes` names the last column, if the table has one.
+fn heading(out: &mut String, what: &str, runs: &str, bytes: Option<&str>) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{what:<34} {:>9} {:>7} {runs:>9}", "cpu s", "share");
+    let _ = match bytes {
+        Some(bytes) => writeln!(out, " {bytes:>10}"),
+        None => writeln!(out),
+    };
+}
+
+/// A row: CPU time, its share of all phases, runs, and MB read when `bytes`.
+fn row(out: &mut String, line: &Line, total: Duration, bytes: bool) {
+    use std::fmt::Write as _;
+    let share = if total.is_zero() { 0.0 } else { 100.0 * line.time.as_secs_f64() / total.as_secs_f64() };
+    let _ = write!(out, "{:<34} {:>9.3} {:>6.1}% {:>9}", line.name, line.time.as_secs_f64(), share, line.runs);
+    let _ = match bytes {
+        true => writeln!(out, " {:>10.1}", line.bytes as f64 / 1_048_576.0),
+        false => writeln!(out),
+    };
 }
 
 /// Times `work` into `timings` when there are timings to keep; otherwise just runs it.
