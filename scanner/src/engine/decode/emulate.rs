@@ -101,6 +101,9 @@ pub fn emulate_with(text: &str, lang: Lang, limits: &DecodeLimits, bounds: &Emul
         }
         emu.out
     };
+    if candidates.is_empty() {
+        return Vec::new();
+    }
     let source = text.to_ascii_lowercase();
     let mut seen = HashSet::new();
     let mut total = 0usize;
