@@ -81,7 +81,14 @@ pub fn emulate_with(text: &str, lang: Lang, limits: &DecodeLimits, bounds: &Emul
         shell::run(text, &bounds, &mut budget)
     } else {
         let tokens = lex(text, dialect, &mut budget);
-        let statements = split_statements(&tokens, &bounds);
+        // Parsed once, evaluated in both passes (parsing is pure; it was half the work).
+        let statements: Vec<(Stmt, Range<usize>)> = split_statements(&tokens, &bounds)
+            .into_iter()
+            .filter_map(|stmt| {
+                let parsed = Parser::new(&tokens[stmt.clone()], bounds.max_depth).statement()?;
+                Some((parsed, span_of(&tokens, &stmt)))
+            })
+            .collect();
         let mut emu = Emu {
             bounds: &bounds,
             budget,
@@ -92,11 +99,11 @@ pub fn emulate_with(text: &str, lang: Lang, limits: &DecodeLimits, bounds: &Emul
         };
         for _pass in 0..2 {
             emu.pending = None;
-            for stmt in &statements {
+            for (stmt, span) in &statements {
                 if emu.budget.exhausted() {
                     break;
                 }
-                emu.statement(&tokens[stmt.clone()], span_of(&tokens, stmt));
+                emu.statement(stmt, span);
             }
         }
         emu.out
@@ -1247,70 +1254,69 @@ fn note(ops: &mut Ops, op: &'static str) {
 }
 
 impl Emu<'_> {
-    fn statement(&mut self, tokens: &[Token], span: Range<usize>) {
-        let mut parser = Parser::new(tokens, self.bounds.max_depth);
-        let Some(stmt) = parser.statement() else { return };
+    fn statement(&mut self, stmt: &Stmt, span: &Range<usize>) {
         let mut ops = Ops::new();
         match stmt {
             Stmt::Import(names) => {
                 for (alias, full) in names {
-                    self.globals.insert(alias, Val::Func(full.to_ascii_lowercase()));
+                    self.globals.insert(alias.clone(), Val::Func(full.to_ascii_lowercase()));
                 }
             }
             Stmt::Assign(targets, expr) => {
-                let value = self.eval(&expr, &mut ops, 0, &span);
+                let value = self.eval(expr, &mut ops, 0, span);
                 match (targets.len(), value) {
                     (1, Some(v)) if nesting_ok(&v) => {
-                        self.keep(&span, &v, &ops);
+                        self.keep(span, &v, &ops);
                         self.globals.insert(targets[0].clone(), v);
                     }
                     (n, Some(Val::List(items))) if n == items.len() && items.iter().all(nesting_ok) => {
-                        for (t, v) in targets.into_iter().zip(items) {
-                            self.globals.insert(t, v);
+                        for (t, v) in targets.iter().zip(items) {
+                            self.globals.insert(t.clone(), v);
                         }
                     }
                     _ => {
                         for t in targets {
-                            self.globals.remove(&t);
+                            self.globals.remove(t);
                         }
                     }
                 }
             }
             Stmt::AddAssign(target, expr) => {
-                let joined = Expr::Bin("+", Box::new(Expr::Name(target.clone())), Box::new(expr));
-                match self.eval(&joined, &mut ops, 0, &span) {
+                let joined = Expr::Bin("+", Box::new(Expr::Name(target.clone())), Box::new(expr.clone()));
+                match self.eval(&joined, &mut ops, 0, span) {
                     Some(v) if nesting_ok(&v) => {
-                        self.keep(&span, &v, &ops);
-                        self.globals.insert(target, v);
+                        self.keep(span, &v, &ops);
+                        self.globals.insert(target.clone(), v);
                     }
                     _ => {
-                        self.globals.remove(&target);
+                        self.globals.remove(target);
                     }
                 }
             }
             Stmt::Expr(expr) => {
-                if let Some(v) = self.eval(&expr, &mut ops, 0, &span) {
-                    self.keep(&span, &v, &ops);
+                if let Some(v) = self.eval(expr, &mut ops, 0, span) {
+                    self.keep(span, &v, &ops);
                 }
             }
             Stmt::Return(expr) => {
                 if let Some((name, params)) = self.pending.take() {
                     let zero_args = params.is_empty();
-                    let function = Rc::new(Lambda { params, body: expr });
+                    let function = Rc::new(Lambda { params, body: expr.clone() });
                     self.globals.insert(name, Val::Lambda(function.clone()));
-                    if zero_args && let Some(v) = self.eval(&function.body, &mut ops, 0, &span) {
-                        self.keep(&span, &v, &ops);
+                    if zero_args && let Some(v) = self.eval(&function.body, &mut ops, 0, span) {
+                        self.keep(span, &v, &ops);
                     }
-                } else if let Some(v) = self.eval(&expr, &mut ops, 0, &span) {
-                    self.keep(&span, &v, &ops);
+                } else if let Some(v) = self.eval(expr, &mut ops, 0, span) {
+                    self.keep(span, &v, &ops);
                 }
             }
             Stmt::Def(name, params, body) => match body {
                 Some(body) => {
                     self.pending = None;
-                    self.globals.insert(name, Val::Lambda(Rc::new(Lambda { params, body })));
+                    let function = Lambda { params: params.clone(), body: body.clone() };
+                    self.globals.insert(name.clone(), Val::Lambda(Rc::new(function)));
                 }
-                None => self.pending = Some((name, params)),
+                None => self.pending = Some((name.clone(), params.clone())),
             },
         }
     }
