@@ -277,7 +277,7 @@ impl Matching<'_> {
             marks[rule] = false;
             let Matcher::Regex(regex) = &self.rules.rules[rule].matcher else { continue };
             let regex = regex.get();
-            let started = self.timings.map(|_| std::time::Instant::now());
+            let watch = crate::engine::timings::Stopwatch::start(self.timings);
             for (n, caps) in regex.captures_iter(text).enumerate() {
                 // Each match costs little; a clock read per 256 of them keeps the check cheap.
                 if n % 256 == 0 {
@@ -290,9 +290,7 @@ impl Matching<'_> {
                 let captures = named_captures(regex, &caps);
                 self.accept(rule, file_index, file, seg_index, whole.range(), captures, memo, hits);
             }
-            if let (Some(timings), Some(started)) = (self.timings, started) {
-                timings.rule(rule, started.elapsed(), text.len());
-            }
+            watch.stop(|t, took| t.rule(rule, took, text.len()));
         }
         Ok(())
     }

@@ -23,7 +23,7 @@ use crate::engine::package::{self, Limits, LoadError, LoadedSkill, SkillSource, 
 use crate::engine::provenance;
 use crate::engine::rules::{Matcher, RuleError, RuleSet};
 use crate::engine::suppress::{self, Ignores};
-use crate::engine::timings::{Phase, Timings, timed};
+use crate::engine::timings::{Phase, Stopwatch, Timings, timed};
 use crate::engine::verdict::{self, Verdict};
 
 /// How to scan.
@@ -247,13 +247,12 @@ impl Scanner {
                 if failed.load(Ordering::Relaxed) {
                     return Ok(Vec::new());
                 }
-                let timings = options.timings.as_deref();
-                let started = timings.map(|_| Instant::now());
+                let watch = Stopwatch::start(options.timings.as_deref());
                 let loaded = package::load(source, &options.limits);
-                if let (Some(timings), Some(started)) = (timings, started) {
+                watch.stop(|timings, took| {
                     let bytes = loaded.as_ref().map_or(0, |skills| skills.iter().map(|s| s.bytes()).sum::<u64>());
-                    timings.phase(Phase::Load, started.elapsed(), usize::try_from(bytes).unwrap_or(usize::MAX));
-                }
+                    timings.phase(Phase::Load, took, usize::try_from(bytes).unwrap_or(usize::MAX));
+                });
                 let reports = loaded.map(|skills| skills.into_iter().map(|s| self.scan_loaded(s, options)).collect());
                 if reports.is_err() {
                     failed.store(true, Ordering::Relaxed);
@@ -370,7 +369,7 @@ impl Scanner {
             |t, took| t.phase(Phase::Analyzers, took, 0),
             || analyzers::run(&input, &|name| self.analyzer_wanted(name), &deadline, timings),
         );
-        let verdict_started = timings.map(|_| Instant::now());
+        let verdict_watch = Stopwatch::start(timings);
         hits.extend(by_analyzers);
         hits.retain(|h| self.enabled.get(h.rule).copied().unwrap_or(false));
         let vouched = input.vouched();
@@ -438,9 +437,7 @@ impl Scanner {
                 let last = skill.root.rsplit(['/', '!']).find(|s| !s.is_empty())?;
                 Some(last.to_string())
             });
-        if let (Some(timings), Some(started)) = (timings, verdict_started) {
-            timings.phase(Phase::Verdict, started.elapsed(), 0);
-        }
+        verdict_watch.stop(|t, took| t.phase(Phase::Verdict, took, 0));
         let report = SkillReport {
             root: skill.root.clone(),
             name,

@@ -1,5 +1,7 @@
-//! Where a scan's time goes (`skillscan scan --timings`): CPU time per phase of the pipeline,
-//! per text rule (regex runs, bytes searched) and per analyzer, summed over the worker threads.
+//! Where a scan's time goes (`skillscan scan --timings`): time per phase of the pipeline, per
+//! text rule (regex runs, bytes searched) and per analyzer, summed over the worker threads.
+//! Each piece of work is timed by the clock while its thread runs it: that is its CPU time
+//! while the machine has a core free for each worker, more when other processes take the cores.
 //!
 //! It answers the questions speed work and rule authors ask first (which phase, which rule),
 //! without a profiler. Off by default: the scan then reads no clock for it. Counters are
@@ -61,7 +63,7 @@ pub struct Timings {
     analyzers: Vec<(&'static str, Cost)>,
 }
 
-/// One line of the report: what, CPU time, how many runs, bytes read.
+/// One line of the report: what, time, how many runs, bytes read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub name: String,
@@ -138,8 +140,8 @@ impl Timings {
 
 impl Timings {
     /// The report `--timings` prints: phases, then the `top` costliest rules, then analyzers.
-    /// Times are CPU time summed over the worker threads, so with several threads they add up
-    /// to more than the wall time.
+    /// Times are summed over the worker threads, so with several threads they add up to more
+    /// than the wall time.
     pub fn render(&self, rule_names: impl Fn(usize) -> String, top: usize) -> String {
         use std::fmt::Write as _;
         let phases = self.phases();
@@ -169,14 +171,14 @@ impl Timings {
 /// A heading of the `--timings` report; `bytes` names the last column, if the table has one.
 fn heading(out: &mut String, what: &str, runs: &str, bytes: Option<&str>) {
     use std::fmt::Write as _;
-    let _ = write!(out, "{what:<34} {:>9} {:>7} {runs:>9}", "cpu s", "share");
+    let _ = write!(out, "{what:<34} {:>9} {:>7} {runs:>9}", "time s", "share");
     let _ = match bytes {
         Some(bytes) => writeln!(out, " {bytes:>10}"),
         None => writeln!(out),
     };
 }
 
-/// A row: CPU time, its share of all phases, runs, and MB read when `bytes`.
+/// A row: time, its share of all phases, runs, and MB read when `bytes`.
 fn row(out: &mut String, line: &Line, total: Duration, bytes: bool) {
     use std::fmt::Write as _;
     let share = if total.is_zero() { 0.0 } else { 100.0 * line.time.as_secs_f64() / total.as_secs_f64() };
@@ -187,17 +189,28 @@ fn row(out: &mut String, line: &Line, total: Duration, bytes: bool) {
     };
 }
 
-/// Times `work` into `timings` when there are timings to keep; otherwise just runs it.
-pub fn timed<T>(timings: Option<&Timings>, record: impl FnOnce(&Timings, Duration), work: impl FnOnce() -> T) -> T {
-    match timings {
-        None => work(),
-        Some(timings) => {
-            let started = Instant::now();
-            let out = work();
+/// A running clock for one piece of work, or nothing when there are no timings to keep.
+pub struct Stopwatch<'t>(Option<(&'t Timings, Instant)>);
+
+impl<'t> Stopwatch<'t> {
+    pub fn start(timings: Option<&'t Timings>) -> Stopwatch<'t> {
+        Stopwatch(timings.map(|timings| (timings, Instant::now())))
+    }
+
+    /// Records the time since `start` with `record`, when there are timings.
+    pub fn stop(self, record: impl FnOnce(&Timings, Duration)) {
+        if let Some((timings, started)) = self.0 {
             record(timings, started.elapsed());
-            out
         }
     }
+}
+
+/// Times `work` into `timings` when there are timings to keep; otherwise just runs it.
+pub fn timed<T>(timings: Option<&Timings>, record: impl FnOnce(&Timings, Duration), work: impl FnOnce() -> T) -> T {
+    let watch = Stopwatch::start(timings);
+    let out = work();
+    watch.stop(record);
+    out
 }
 
 #[cfg(test)]
@@ -248,5 +261,8 @@ mod tests {
         let timings = Timings::new(1, &[]);
         assert_eq!(timed(Some(&timings), |t, took| t.phase(Phase::Load, took, 0), || 5), 5);
         assert_eq!(timings.phases()[0].runs, 1);
+        Stopwatch::start(None).stop(|_, _| unreachable!());
+        Stopwatch::start(Some(&timings)).stop(|t, took| t.phase(Phase::Load, took, 7));
+        assert_eq!((timings.phases()[0].runs, timings.phases()[0].bytes), (2, 7));
     }
 }

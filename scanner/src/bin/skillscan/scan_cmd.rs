@@ -58,7 +58,7 @@ pub struct ScanArgs {
     pub color: Color,
     #[command(flatten)]
     pub limits: LimitArgs,
-    /// After the report, print to standard error where the CPU time went: per phase (load,
+    /// After the report, print to standard error where the time went: per phase (load,
     /// views, literals, trees, rules, analyzers, verdict), the costliest rules (regex runs and
     /// bytes searched) and each analyzer.
     #[arg(long)]
@@ -141,7 +141,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     if let Some(timings) = &timings {
         let rules = scanner.rules();
         eprintln!(
-            "skillscan: timings: {:.3} s wall on {} worker threads; CPU time per phase, summed over them",
+            "skillscan: timings: {:.3} s wall on {} worker threads; time per phase, summed over them",
             wall.as_secs_f64(),
             pool.current_num_threads()
         );
