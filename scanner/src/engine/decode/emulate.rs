@@ -81,14 +81,7 @@ pub fn emulate_with(text: &str, lang: Lang, limits: &DecodeLimits, bounds: &Emul
         shell::run(text, &bounds, &mut budget)
     } else {
         let tokens = lex(text, dialect, &mut budget);
-        // Parsed once, evaluated in both passes (parsing is pure; it was half the work).
-        let statements: Vec<(Stmt, Range<usize>)> = split_statements(&tokens, &bounds)
-            .into_iter()
-            .filter_map(|stmt| {
-                let parsed = Parser::new(&tokens[stmt.clone()], bounds.max_depth).statement()?;
-                Some((parsed, span_of(&tokens, &stmt)))
-            })
-            .collect();
+        let statements = split_statements(&tokens, &bounds);
         let mut emu = Emu {
             bounds: &bounds,
             budget,
@@ -97,14 +90,25 @@ pub fn emulate_with(text: &str, lang: Lang, limits: &DecodeLimits, bounds: &Emul
             pending: None,
             out: Vec::new(),
         };
-        for _pass in 0..2 {
-            emu.pending = None;
-            for (stmt, span) in &statements {
-                if emu.budget.exhausted() {
-                    break;
-                }
-                emu.statement(stmt, span);
+        // The first pass parses each statement it reaches and keeps it; the second evaluates
+        // what the first kept (parsing is pure, and a statement the first pass did not reach
+        // before the budget ran out is not reached by the second either).
+        let mut parsed: Vec<(Stmt, Range<usize>)> = Vec::new();
+        for range in &statements {
+            if emu.budget.exhausted() {
+                break;
             }
+            let Some(stmt) = Parser::new(&tokens[range.clone()], bounds.max_depth).statement() else { continue };
+            let span = span_of(&tokens, range);
+            emu.statement(&stmt, &span);
+            parsed.push((stmt, span));
+        }
+        emu.pending = None;
+        for (stmt, span) in &parsed {
+            if emu.budget.exhausted() {
+                break;
+            }
+            emu.statement(stmt, span);
         }
         emu.out
     };
