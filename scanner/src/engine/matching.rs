@@ -244,6 +244,9 @@ impl Matching<'_> {
                 );
             }
         }
+        // Only the positions of rules whose distance is in question are looked at: ordering the
+        // others' (common words mostly) cost more than the check itself.
+        placed.retain(|p| self.rules.prefilter_distance_in_question(p.0, seen[p.0]));
         placed.sort_unstable();
         let mut gaps = Gaps::new(text);
         for rule in touched {
