@@ -246,7 +246,17 @@ impl Matching<'_> {
         }
         // Only the positions of rules whose distance is in question are looked at: ordering the
         // others' (common words mostly) cost more than the check itself.
-        placed.retain(|p| self.rules.prefilter_distance_in_question(p.0, seen[p.0]));
+        if !placed.is_empty() {
+            let mut in_question = vec![0u64; self.rules.rules.len().div_ceil(64)];
+            for &rule in &touched {
+                if self.rules.prefilter_has_distance(rule)
+                    && self.rules.prefilter_distance_in_question(rule, seen[rule])
+                {
+                    in_question[rule / 64] |= 1 << (rule % 64);
+                }
+            }
+            placed.retain(|p| in_question[p.0 / 64] & (1 << (p.0 % 64)) != 0);
+        }
         placed.sort_unstable();
         let mut gaps = Gaps::new(text);
         for rule in touched {
