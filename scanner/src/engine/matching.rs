@@ -244,8 +244,8 @@ impl Matching<'_> {
                 );
             }
         }
-        // Only the positions of rules whose distance is in question are looked at: ordering the
-        // others' (common words mostly) cost more than the check itself.
+        // Only the positions of rules whose distance is in question are read below; the others'
+        // (mostly common words such as "in" or "to" whose partner group is absent) need no order.
         if !placed.is_empty() {
             let mut in_question = vec![0u64; self.rules.rules.len().div_ceil(64)];
             for &rule in &touched {

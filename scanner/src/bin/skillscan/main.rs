@@ -1,9 +1,9 @@
 //! The `skillscan` command line. Errors are reported here, at the edge, with anyhow; the library
 //! returns typed errors.
 
-// jemalloc instead of the system allocator: measured on the dev corpus with one worker, 5% less
-// CPU time, peak RSS 187 MB instead of 170 MB (mimalloc saved 6% but took 260 MB). Unix only:
-// the crate does not build with MSVC.
+// jemalloc instead of the system allocator: on the dev corpus with one worker, 5-8% less CPU
+// time, for a peak RSS of 181-187 MB instead of 170 MB (mimalloc saved 6% but took 260 MB).
+// Unix only: the crate does not build on Windows with MSVC.
 #[cfg(unix)]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -820,8 +820,8 @@ impl RuleSet {
     /// Whether the distance between a rule's literals has to be checked: some branch with a
     /// distance has all its groups among `groups` (else where its literals are does not matter).
     pub fn prefilter_distance_in_question(&self, rule: usize, groups: u32) -> bool {
-        let branches = self.prefilter_masks[rule].iter().zip(&self.prefilter_within[rule]);
-        branches.into_iter().any(|(&mask, within)| within.is_some() && groups & mask == mask)
+        let mut branches = self.prefilter_masks[rule].iter().zip(&self.prefilter_within[rule]);
+        branches.any(|(&mask, within)| within.is_some() && groups & mask == mask)
     }
 
     /// [`RuleSet::prefilter_satisfied`], and for a branch with a distance, a literal of its first
