@@ -331,7 +331,8 @@ fn lex(text: &str, dialect: Dialect, budget: &mut Budget) -> Vec<Token> {
             }
             _ => {
                 let rest = &text[i..];
-                let p = PUNCTS.iter().find(|p| rest.starts_with(**p)).copied();
+                // The first byte rules out most of the list without a comparison of the rest.
+                let p = PUNCTS.iter().find(|p| p.as_bytes()[0] == c && rest.starts_with(**p)).copied();
                 out.push(Token { tok: p.map_or(Tok::Unknown, Tok::Punct), span: i..i + p.map_or(1, str::len) });
                 i += p.map_or(1, str::len);
             }
