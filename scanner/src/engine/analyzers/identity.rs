@@ -151,7 +151,31 @@ fn installed_packages(text: &str) -> Vec<(&'static str, String, usize)> {
     out
 }
 
-/// `reqeusts==2.31.0` → `reqeusts`; `@0penclaw/helper@latest` → `@0penclaw/helper`.
+/// A capital I between lower-case letters (`react-devtooIs`, `reqIuests`), in a name with no other
+/// capital: it reads as an l in most fonts, and an honest name has no use for it (npm names are
+/// lower-case, PyPI compares names case-insensitively), so it is there for the eye alone. Needs
+/// no list of popular packages: the name imitates whatever it reads as. A capital at the start
+/// (`Inflector`) is ordinary capitalisation and is left to the list comparison.
+fn hidden_capital_i(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let mut found = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'I' {
+            let before = i.checked_sub(1).map(|j| bytes[j]);
+            let after = bytes.get(i + 1).copied();
+            if !(before.is_some_and(|c| c.is_ascii_lowercase()) && after.is_none_or(|c| c.is_ascii_lowercase())) {
+                return false;
+            }
+            found = true;
+        } else if b.is_ascii_uppercase() {
+            return false;
+        }
+    }
+    found
+}
+
+/// `reqeusts==2.31.0` → `reqeusts`; `@0penclaw/helper@latest` → `@0penclaw/helper` (as written:
+/// the case of a letter can be the look-alike).
 fn package_name(spec: &str) -> String {
     let spec = spec.trim_matches(['"', '\'', '`', ',', '(', ')']);
     let (scope, rest) = match spec.strip_prefix('@') {
@@ -163,7 +187,7 @@ fn package_name(spec: &str) -> String {
     if let Some(at) = name.find('@') {
         name = &name[..at];
     }
-    format!("{scope}{}", name.to_ascii_lowercase())
+    format!("{scope}{name}")
 }
 
 pub fn identity(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
@@ -181,9 +205,16 @@ pub fn identity(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
             if protected.iter().any(|p| p == &name.to_ascii_lowercase()) {
                 continue;
             }
-            let hit =
-                dressed_up(&name, protected).map(|target| format!("`{name}` dresses up `{target}`")).or_else(|| {
+            let hit = dressed_up(&name, protected)
+                .map(|target| format!("`{name}` dresses up `{target}`"))
+                .or_else(|| {
                     protected.iter().find(|t| lookalike(&name, t)).map(|t| format!("`{name}` is a look-alike of `{t}`"))
+                })
+                .or_else(|| {
+                    hidden_capital_i(&name).then(|| {
+                        let reads = name.replace('I', "l");
+                        format!("`{name}` has a capital I among lower-case letters: it reads as `{reads}`")
+                    })
                 });
             if let Some(detail) = hit {
                 let range = find(manifest.text(), &name);
@@ -211,7 +242,7 @@ pub fn identity(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
                 for section in ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies"] {
                     if let Some(deps) = json.get(section).and_then(|d| d.as_object()) {
                         for dep in deps.keys() {
-                            check_package(input, out, index, "npm", &dep.to_ascii_lowercase(), protected);
+                            check_package(input, out, index, "npm", dep, protected);
                         }
                     }
                 }
@@ -325,28 +356,39 @@ fn check_package(
     out: &mut Emitter<'_>,
     file: usize,
     ecosystem: &str,
-    package: &str,
+    written: &str,
     protected: &[String],
 ) {
-    if package.is_empty() {
+    if written.is_empty() {
         return;
     }
+    let package = &written.to_ascii_lowercase();
     let popular = input.rules.lists.entries(if ecosystem == "npm" { "popular-npm" } else { "popular-pypi" });
     if popular.iter().any(|p| p == package) || protected.iter().any(|p| p == package) {
         return;
     }
     let text = input.files[file].text();
-    let location = || HitLocation::File { file, range: find(text, package) };
+    let location = || HitLocation::File { file, range: find(text, written) };
     let (scope, bare) = match package.strip_prefix('@').and_then(|p| p.split_once('/')) {
         Some((scope, bare)) => (Some(scope), bare),
-        None => (None, package),
+        None => (None, package.as_str()),
     };
+    // As written, for the capital I that reads as an l.
+    let written_bare = written.rsplit('/').next().unwrap_or(written);
     let mut known_scopes: Vec<&str> = popular.iter().filter_map(|p| p.strip_prefix('@')?.split('/').next()).collect();
     known_scopes.extend(protected.iter().map(String::as_str));
     let detail = popular
         .iter()
-        .find(|p| !p.starts_with('@') && lookalike(bare, p) && scope.is_none())
-        .map(|p| format!("{ecosystem} package `{package}` is a look-alike of `{p}`"))
+        .find(|p| !p.starts_with('@') && lookalike(written_bare, p) && scope.is_none())
+        .map(|p| format!("{ecosystem} package `{written}` is a look-alike of `{p}`"))
+        .or_else(|| {
+            hidden_capital_i(written_bare).then(|| {
+                let reads = written_bare.replace('I', "l");
+                format!(
+                    "{ecosystem} package `{written}` has a capital I among lower-case letters: it reads as `{reads}`"
+                )
+            })
+        })
         .or_else(|| {
             let scope = scope?;
             known_scopes
@@ -409,5 +451,22 @@ mod tests {
             installed_packages("pip install reqeusts==2.31.0 pdfminner.six && npx -y @0penclaw/helper@latest x");
         let names: Vec<&str> = found.iter().map(|(_, n, _)| n.as_str()).collect();
         assert_eq!(names, ["reqeusts", "pdfminner.six", "@0penclaw/helper"]);
+        // The case is kept: a capital can be the look-alike.
+        let found = installed_packages("npm i --save Left-Pad react-devtooIs@2");
+        let names: Vec<&str> = found.iter().map(|(_, n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Left-Pad", "react-devtooIs"]);
+    }
+
+    #[test]
+    fn a_capital_i_among_lower_case_letters_reads_as_an_l() {
+        for name in ["react-devtooIs", "reqIuests", "coIors", "mcp-fiIesystem", "chaIk"] {
+            assert!(hidden_capital_i(name), "{name}");
+        }
+        // Ordinary capitals: a capitalised name, CamelCase, acronyms, none at all.
+        for name in
+            ["Inflector", "PyYAML", "GitPython", "pyOpenSSL", "IPython", "JSONStream", "requests", "Imath", "pyImgui-X"]
+        {
+            assert!(!hidden_capital_i(name), "{name}");
+        }
     }
 }
