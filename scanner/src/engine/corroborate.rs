@@ -105,6 +105,9 @@ fn code_account(host: &str, path: &str) -> Option<String> {
 pub struct Corroboration {
     domains: HashSet<String>,
     accounts: HashSet<String>,
+    /// Domains and code-hosting accounts of the front matter alone (homepage, repository,
+    /// metadata): what the skill declares as its own, as opposed to what its prose repeats.
+    declared: HashSet<String>,
     name_tokens: HashSet<String>,
     /// Every distinctive word of the skill's name and of the binaries it declares
     /// (`requires.bins`): `hf` for `hf-cli`, `omni` for `omni-admin`.
@@ -140,9 +143,11 @@ impl Corroboration {
             }
             match code_account(&host, &path) {
                 Some(account) => {
+                    c.declared.insert(account.clone());
                     c.accounts.insert(account);
                 }
                 None => {
+                    c.declared.insert(registrable(&host));
                     c.domains.insert(registrable(&host));
                 }
             }
@@ -234,6 +239,24 @@ impl Corroboration {
         match code_account(&host, &path) {
             Some(account) => self.accounts.contains(&account),
             None => self.domains.contains(&registrable(&host)),
+        }
+    }
+
+    /// Whether the skill's front matter names this URL's host (or code-hosting account) as its
+    /// own: the standard for what only the skill's own service should receive (the user's
+    /// files), where a domain the prose repeats or one named like the skill is not enough —
+    /// whoever wrote the skill wrote those too, and the front matter is what a reviewer checks.
+    pub fn declares(&self, url: &str, lists: &HostLists) -> bool {
+        if !url.starts_with("https://") {
+            return false;
+        }
+        let Some((host, path)) = urls::host_and_path(url) else { return false };
+        if urls::is_ip(&host) || UNTRUSTWORTHY_LISTS.iter().any(|l| lists.contains(l, &host, &path)) {
+            return false;
+        }
+        match code_account(&host, &path) {
+            Some(account) => self.declared.contains(&account),
+            None => self.declared.contains(&registrable(&host)),
         }
     }
 
@@ -427,6 +450,26 @@ mod tests {
     }
 
     #[test]
+    fn only_the_front_matter_declares_a_host() {
+        let lists = HostLists::default();
+        // `pinchwork.dev` repeated in the prose and a brand word vouch; only `pagedrop.example`
+        // and the `acme` account are declared.
+        let c = Corroboration {
+            domains: ["pinchwork.dev".to_string(), "pagedrop.example".to_string()].into(),
+            accounts: ["acme".to_string()].into(),
+            brand_words: ["omni".to_string()].into(),
+            declared: ["pagedrop.example".to_string(), "acme".to_string()].into(),
+            ..Corroboration::default()
+        };
+        assert!(c.declares("https://api.pagedrop.example/v1/deploy", &lists));
+        assert!(c.declares("https://github.com/acme/site", &lists));
+        assert!(c.vouches_for("https://pinchwork.dev/api", &lists) && !c.declares("https://pinchwork.dev/api", &lists));
+        assert!(c.vouches_for("https://omni.example.invalid/x", &lists));
+        assert!(!c.declares("https://omni.example.invalid/x", &lists));
+        assert!(!c.declares("http://api.pagedrop.example/v1/deploy", &lists));
+    }
+
+    #[test]
     fn homepage_account_and_name_vouch_but_ips_and_http_never_do() {
         let lists = HostLists::default();
         let c = Corroboration {
@@ -435,6 +478,7 @@ mod tests {
             name_tokens: ["opencode".to_string()].into(),
             brand_words: ["omni".to_string(), "hf".to_string()].into(),
             branded_accounts: ["kirolabs".to_string()].into(),
+            declared: HashSet::new(),
         };
         assert!(c.vouches_for("https://raw.githubusercontent.com/KiroLabs/node/main/install.sh", &lists));
         assert!(!c.documents("https://raw.githubusercontent.com/KiroLabs/node/main/install.sh", &lists));

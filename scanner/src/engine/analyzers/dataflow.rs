@@ -14,7 +14,9 @@
 //!   `secret-to-skill-host` (medium: a broker holds your key);
 //! - a secret of a service the table does not know, sent to a host that neither carries its
 //!   name nor is vouched for: `secret-to-unrelated-host` (high; medium for names that say
-//!   nothing about their owner, such as `API_KEY`).
+//!   nothing about their owner, such as `API_KEY`);
+//! - the user's files, listed in bulk and read, sent to a host that is neither a service of the
+//!   table nor vouched for: `workspace-upload` (high; critical like any secret to a hostile host).
 
 use std::collections::BTreeSet;
 
@@ -34,6 +36,7 @@ pub const RULES: &[&str] = &[
     "credential-dataflow",
     "secret-to-unrelated-host",
     "secret-to-skill-host",
+    "workspace-upload",
     "network-endpoint",
     "multi-service-key-forwarding",
     "fetched-file-executed",
@@ -188,13 +191,15 @@ fn emit_endpoints(a: &Analysed<'_>, out: &mut Emitter<'_>) {
 
 enum Verdict {
     Theft(String),
+    /// The user's files, read in bulk, go to a host that is neither a known service nor the skill's.
+    Harvest(String),
     SeveralServices(String),
     Unrelated(String, Severity),
     Broker(String),
     Fine,
 }
 
-fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet) -> Verdict {
+fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet, reads_files: bool) -> Verdict {
     let services = &rules.services;
     let lists = &rules.lists;
     let host = flow.host.as_deref();
@@ -204,8 +209,13 @@ fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet) -> Verdict {
     // Alternatives (`OPENAI_KEY || ELEVEN_KEY`, the branches of a key-choosing function) are
     // one value: when one of them is the destination's own key, that is the one being sent.
     let chosen: BTreeSet<usize> = flow.sources.iter().filter(|s| own(s)).filter_map(|s| s.alternative).collect();
-    let foreign: Vec<&code::SourceRef> =
-        flow.sources.iter().filter(|s| !own(s) && !s.alternative.is_some_and(|a| chosen.contains(&a))).collect();
+    // A listing of the user's files whose contents the code never reads sends names, not work.
+    let foreign: Vec<&code::SourceRef> = flow
+        .sources
+        .iter()
+        .filter(|s| !own(s) && !s.alternative.is_some_and(|a| chosen.contains(&a)))
+        .filter(|s| reads_files || s.secret.kind != SecretKind::Workspace)
+        .collect();
     if foreign.is_empty() {
         return Verdict::Fine;
     }
@@ -251,6 +261,18 @@ fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet) -> Verdict {
     for source in foreign {
         let secret = &source.secret;
         match secret.kind {
+            // The user's files go where the user sends them on purpose: a service of the table
+            // (a code-review model, a repository host) or the host the skill's front matter
+            // declares as its own (a prose link repeated or a look-alike name is not enough).
+            SecretKind::Workspace => {
+                let Some(h) = host else { continue };
+                if !vouched.declares(url, &rules.lists) && services.by_host(h).is_none() {
+                    return Verdict::Harvest(format!(
+                        "the user's files (`{}`), read in bulk, go to {h}",
+                        escape_snippet(&secret.name, 60)
+                    ));
+                }
+            }
             // A credential store, the whole environment or the clipboard has no business leaving
             // except to its own service.
             // The agent's per-agent auth profiles hold the model providers' tokens: sent to a
@@ -326,8 +348,11 @@ fn judge_flow(a: &Analysed<'_>, flow: &Flow, vouched: &Corroboration, rules: &Ru
     let placeholder = flow.host.as_deref().is_some_and(|h| {
         urls::is_reserved_example_host(h) || (a.analysis.lang == Lang::Markdown && urls::is_placeholder_host(h))
     });
-    let verdict = match judge(flow, vouched, rules) {
-        Verdict::Theft(why) | Verdict::SeveralServices(why) | Verdict::Unrelated(why, _) if placeholder => {
+    let reads_files = code::reads_file_contents(a.analysis.text());
+    let verdict = match judge(flow, vouched, rules, reads_files) {
+        Verdict::Theft(why) | Verdict::SeveralServices(why) | Verdict::Unrelated(why, _) | Verdict::Harvest(why)
+            if placeholder =>
+        {
             Verdict::Unrelated(format!("{why} (a placeholder host of an example)"), Severity::Medium)
         }
         verdict => verdict,
@@ -335,6 +360,7 @@ fn judge_flow(a: &Analysed<'_>, flow: &Flow, vouched: &Corroboration, rules: &Ru
     let (rule, why, severity) = match verdict {
         Verdict::Fine => return,
         Verdict::Theft(why) => ("credential-dataflow", why, None),
+        Verdict::Harvest(why) => ("workspace-upload", why, None),
         // Both: the request mishandles several services' credentials (B14) and takes them
         // where at least one of them does not belong (B5).
         Verdict::SeveralServices(why) => {

@@ -163,6 +163,43 @@ fn clipboard_regex() -> &'static Regex {
     CLIP.get_or_init(|| builtin_regex(r"(?i)\bpbpaste\b|Get-Clipboard|pyperclip\.paste|clipboard\.readText"))
 }
 
+/// Recursive listings of the user's working folder or home folder (not of a folder the skill
+/// names): the start of a bulk read of the user's files.
+fn workspace_regex() -> &'static Regex {
+    static WALK: OnceLock<Regex> = OnceLock::new();
+    WALK.get_or_init(|| {
+        builtin_regex(
+            r#"(?x)
+            # A glob from the working folder down: "**/*.js", "./**", "**" (JS glob, fast-glob, globby; Python glob, pathlib).
+            \b(?:glob|globSync|globby|fg|fastGlob|iglob)(?:\.(?:sync|glob|iglob))?\s*\(\s*[\[]?\s*[fr]?['"`](?:\./)?\*\*
+            | \bglob\.i?glob\s*\(\s*[fr]?['"](?:\./)?\*\*
+            # pathlib: the working folder or home, walked in full.
+            | \bPath\s*\(\s*(?:['"]\.?['"]|os\.getcwd\(\)|\))\s*\)?\s*\.(?:rglob\s*\(|glob\s*\(\s*['"]\*\*)
+            | \bPath\.(?:cwd|home)\s*\(\s*\)\s*\.(?:rglob\s*\(|glob\s*\(\s*['"]\*\*)
+            # os.walk of the working folder or home.
+            | \bos\.walk\s*\(\s*(?:['"]\.?/?['"]|os\.getcwd\(\)|os\.curdir|os\.path\.expanduser\(\s*['"]~/?['"]\s*\)|Path\.(?:home|cwd)\(\))
+            # Node: a recursive directory read of the working folder or home.
+            | \breaddir(?:Sync)?\s*\(\s*(?:['"`]\.?/?['"`]|process\.cwd\(\)|os\.homedir\(\))\s*,\s*\{[^}]*\brecursive\s*:\s*true
+            # Shell: every tracked file, or a find from here or home.
+            | \bgit\s+ls-files\b
+            | \bfind\s+(?:\.|~|\$HOME|\$\{HOME\}|\$PWD|\$\{PWD\})/?\s+(?:-\w+\s+\S+\s+)*-type\s+f\b
+            "#,
+        )
+    })
+}
+
+/// Whether code reads the contents of files (what a listing becomes when it is uploaded).
+pub fn reads_file_contents(code: &str) -> bool {
+    static READ: OnceLock<Regex> = OnceLock::new();
+    READ.get_or_init(|| {
+        builtin_regex(
+            r"\b(?:readFileSync|readFile|read_text|read_bytes|createReadStream)\s*\(|\bopen\s*\([^)
+]*\)\s*(?:as\s+\w+\s*:|\.read\s*\()|\.read\s*\(\s*\)|\bxargs\s+(?:-\S+\s+)*cat\b|\btar\s+-?c\w*\b",
+        )
+    })
+    .is_match(code)
+}
+
 /// Environment variables read by name, per language.
 fn env_read_regex(lang: Lang) -> &'static Regex {
     static PY: OnceLock<Regex> = OnceLock::new();
@@ -202,6 +239,13 @@ fn sources_in(lang: Lang, text: &str, services: &Services) -> Vec<SourceRef> {
             range: m.range(),
             alternative: None,
             secret: Secret { kind: SecretKind::Environment, name: m.as_str().to_string(), owner: Owner::Unknown },
+        });
+    }
+    for m in workspace_regex().find_iter(text) {
+        out.push(SourceRef {
+            range: m.range(),
+            alternative: None,
+            secret: Secret { kind: SecretKind::Workspace, name: m.as_str().to_string(), owner: Owner::Unknown },
         });
     }
     for m in clipboard_regex().find_iter(text) {
@@ -751,7 +795,18 @@ fn visit(g: &Grammar, kind: Kind, node: Node<'_>, code: &str, out: &mut Collecte
             let callee = field(node, g.function).or_else(|| field(node, g.constructor));
             if let Some(callee) = callee {
                 let args = field(node, g.arguments).map_or(callee.end_byte()..node.end_byte(), |a| a.byte_range());
-                out.calls.push(Call { callee: node_text(code, callee).to_string(), args, whole: node.byte_range() });
+                // `blobs.append(data)`, `parts.push(x)`, `form.update(y)`: the container holds what
+                // was put in it, as if assigned (taint and URLs reach it as through `=`).
+                let callee_text = node_text(code, callee);
+                if let Some((receiver, method)) = callee_text.rsplit_once('.')
+                    && matches!(method, "append" | "extend" | "push" | "unshift" | "add" | "update" | "insert")
+                {
+                    let receiver = receiver.trim_start_matches("self.").trim_start_matches("this.");
+                    if !receiver.is_empty() && receiver.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                        out.assignments.push((receiver.to_string(), args.clone()));
+                    }
+                }
+                out.calls.push(Call { callee: callee_text.to_string(), args, whole: node.byte_range() });
             }
         }
         Kind::ShellCommand => {

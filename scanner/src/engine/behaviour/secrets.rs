@@ -22,6 +22,11 @@ pub enum SecretKind {
     Environment,
     /// The clipboard (wallet addresses, copied passwords).
     Clipboard,
+    /// The user's files listed in bulk: a recursive listing of the working folder or the home
+    /// folder (`glob("**/*.py")`, `os.walk(".")`, `Path.home().rglob("*")`, `git ls-files`),
+    /// whose contents the code reads. Nobody's credential, but the user's work: it has no
+    /// business going to a host that is neither a known service nor the skill's own.
+    Workspace,
 }
 
 /// The service a secret belongs to.
