@@ -169,6 +169,11 @@ impl Corroboration {
                 c.name_tokens.extend(name_tokens(name));
                 c.brand_words.extend(brand_words(name));
             }
+            // The product a description opens with ("Hugging Face Hub CLI …" for a skill named
+            // `hf-cli`) names the vendor as much as the skill's name does.
+            if let Some(product) = front.get("description").and_then(|d| d.as_str()).and_then(leading_product) {
+                c.brand_words.insert(product);
+            }
             let mut bins = Vec::new();
             collect_bins(front, &mut bins, 0);
             for bin in bins {
@@ -396,6 +401,23 @@ fn brand_words(name: &str) -> HashSet<String> {
         .collect()
 }
 
+/// The two-word proper name a description opens with, joined (`Hugging Face Hub CLI (hf) for …`
+/// → `huggingface`): the vendor's name as its domain and GitHub organisation usually spell it.
+/// One capitalised word is only the sentence's start ("Manage …"), so it takes two.
+fn leading_product(description: &str) -> Option<String> {
+    let mut words = description.trim_start_matches(['"', '\'', '`', '*', ' ']).split(' ');
+    let proper = |w: &str| {
+        let mut chars = w.chars();
+        chars.next().is_some_and(|c| c.is_ascii_uppercase()) && w.len() >= 2 && chars.all(|c| c.is_ascii_lowercase())
+    };
+    let (first, second) = (words.next()?, words.next()?);
+    if !proper(first) || !proper(second) {
+        return None;
+    }
+    let joined = format!("{first}{second}").to_ascii_lowercase();
+    (joined.len() >= 6 && brand_words(&joined).contains(&joined)).then_some(joined)
+}
+
 /// Distinctive words of a skill name (`opencode-acp-control` → `opencode`, `opencodeacpcontrol`):
 /// generic words would let any `setup.…` or `example.…` host pass as the vendor.
 fn name_tokens(name: &str) -> HashSet<String> {
@@ -447,6 +469,16 @@ mod tests {
         assert_eq!(registrable("cdn.example.invalid"), "cdn.example.invalid");
         assert_eq!(registrable("docs.tool.example.invalid"), "tool.example.invalid");
         assert_eq!(registrable("alice.github.io"), "alice.github.io");
+    }
+
+    #[test]
+    fn a_description_opening_with_a_two_word_name_names_the_vendor() {
+        assert_eq!(leading_product("Hugging Face Hub CLI (`hf`) for models").as_deref(), Some("huggingface"));
+        assert_eq!(leading_product("\"Google Cloud storage helpers\"").as_deref(), Some("googlecloud"));
+        // A sentence's capital, acronyms and short names are not a vendor's name.
+        assert_eq!(leading_product("Manage your notes"), None);
+        assert_eq!(leading_product("AWS Cost Explorer queries"), None);
+        assert_eq!(leading_product("An Ok tool"), None);
     }
 
     #[test]
