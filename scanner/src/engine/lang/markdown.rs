@@ -70,6 +70,31 @@ fn fence_open(line: &str) -> Option<(u8, usize, &str)> {
     Some((ch, len, info.trim()))
 }
 
+/// A line of an indented code block: four spaces or a tab before its text (CommonMark).
+fn is_indented_code(line: &str) -> bool {
+    (line.starts_with("    ") || line.starts_with('\t')) && !line.trim().is_empty()
+}
+
+/// A list item's first line: up to three spaces, then `-`, `*`, `+` or `1.`/`1)` and a space.
+fn is_list_item(line: &str) -> bool {
+    let rest = line.trim_start_matches(' ');
+    if line.len() - rest.len() > 3 {
+        return false;
+    }
+    let marker = match rest.as_bytes().first() {
+        Some(b'-' | b'*' | b'+') => 1,
+        Some(b'0'..=b'9') => {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 9 || !matches!(rest.as_bytes().get(digits), Some(b'.' | b')')) {
+                return false;
+            }
+            digits + 1
+        }
+        _ => return false,
+    };
+    matches!(rest.as_bytes().get(marker), Some(b' ' | b'\t') | None)
+}
+
 fn fence_close(line: &str, ch: u8, len: usize) -> bool {
     let trimmed = line.trim_start_matches(' ');
     if line.len() - trimmed.len() > 3 {
@@ -111,10 +136,49 @@ pub fn parse(text: &str, yaml_budget: &YamlBudget) -> MarkdownDoc {
 
     let mut prose_start: Option<usize> = None;
     let mut open: Option<(u8, usize, String, usize)> = None;
+    // An indented code block being read: (content start, end of its last non-blank line).
+    let mut indented: Option<(usize, usize)> = None;
+    // Whether the line before was blank (or there was none), and whether the text above is a
+    // list: a list item's indented lines are its paragraphs, not code.
+    let (mut after_blank, mut in_list) = (true, false);
     for (start, end, next) in
         lines(&text[body_start..]).map(|(s, e, n)| (s + body_start, e + body_start, n + body_start))
     {
         let line = &text[start..end];
+        let blank = line.trim().is_empty();
+        if open.is_none() {
+            if let Some((content_start, last)) = indented {
+                if blank || is_indented_code(line) {
+                    if !blank {
+                        indented = Some((content_start, next));
+                    }
+                    after_blank = blank;
+                    continue;
+                }
+                doc.code_blocks.push(CodeBlock {
+                    lang: Lang::from_fence(""),
+                    info: String::new(),
+                    content: content_start..last,
+                    closed: true,
+                });
+                indented = None;
+                prose_start = Some(last);
+            } else if after_blank && !in_list && !blank && is_indented_code(line) {
+                if let Some(ps) = prose_start.take() {
+                    doc.prose.push(ps..start);
+                }
+                indented = Some((start, next));
+                continue;
+            }
+            if !blank {
+                if is_list_item(line) {
+                    in_list = true;
+                } else if line.len() - line.trim_start().len() < 2 {
+                    in_list = false;
+                }
+            }
+            after_blank = blank;
+        }
         match &open {
             Some((ch, len, info, content_start)) => {
                 if fence_close(line, *ch, *len) {
@@ -137,6 +201,17 @@ pub fn parse(text: &str, yaml_budget: &YamlBudget) -> MarkdownDoc {
                     prose_start = Some(start);
                 }
             }
+        }
+    }
+    if let Some((content_start, last)) = indented {
+        doc.code_blocks.push(CodeBlock {
+            lang: Lang::from_fence(""),
+            info: String::new(),
+            content: content_start..last,
+            closed: true,
+        });
+        if last < text.len() {
+            prose_start = Some(last);
         }
     }
     if let Some((_, _, info, content_start)) = open {
@@ -283,6 +358,23 @@ pub fn parse_yaml(yaml: &str, budget: &YamlBudget) -> Result<serde_json::Value, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indented_code_blocks_are_code_but_list_paragraphs_and_continuations_are_not() {
+        let text = "Run it once:\n\n    bash -c \"$(curl -fsSL https://x.example.invalid/s)\"\n\n    echo done\n\nAfter.\n\n- a step\n\n    more of the step\n\nText\n    continued, not code\n";
+        let doc = parse(text, &YamlBudget::default());
+        let blocks: Vec<&str> = doc.code_blocks.iter().map(|b| &text[b.content.clone()]).collect();
+        assert_eq!(blocks, ["    bash -c \"$(curl -fsSL https://x.example.invalid/s)\"\n\n    echo done\n"]);
+        let prose: String = doc.prose.iter().map(|r| &text[r.clone()]).collect();
+        assert!(
+            prose.contains("After.") && prose.contains("more of the step") && prose.contains("continued, not code")
+        );
+        assert!(!prose.contains("curl"));
+        // One at the end of the file is closed by it.
+        let doc = parse("Intro\n\n    make install\n", &YamlBudget::default());
+        assert_eq!(doc.code_blocks.len(), 1);
+        assert_eq!(doc.code_blocks[0].content, 7..24);
+    }
 
     fn parse_default(text: &str) -> MarkdownDoc {
         parse(text, &YamlBudget::default())
