@@ -1547,7 +1547,7 @@ impl<'a> Model<'a> {
         // headers)`, which calls `https.request`): found in rounds, one level of wrapping each.
         let mut own_sinks: Vec<SinkFunction> = Vec::new();
         for _ in 0..4 {
-            let found = Self::sink_functions_over(code, &collected, &names, &sinks, &own_sinks);
+            let found = Self::sink_functions_over(code, collected, &names, &sinks, &own_sinks);
             if found.is_empty() {
                 break;
             }
