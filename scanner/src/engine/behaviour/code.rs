@@ -1546,11 +1546,17 @@ impl<'a> Model<'a> {
         // another sink function of this code (`registerInstall(acct)` calling `send(url, body,
         // headers)`, which calls `https.request`): found in rounds, one level of wrapping each.
         let mut own_sinks: Vec<SinkFunction> = Vec::new();
-        for _ in 0..4 {
-            let found = Self::sink_functions_over(code, collected, &names, &sinks, &own_sinks);
+        let mut fresh = 0;
+        for round in 0..4 {
+            // After the first round a function can only become a sink by calling one found in
+            // the round before: the others were judged already.
+            let newly = &own_sinks[fresh..];
+            let worth = |body: &str| round == 0 || newly.iter().any(|k| body.contains(k.name.as_str()));
+            let found = Self::sink_functions_over(code, collected, &names, &sinks, &own_sinks, worth);
             if found.is_empty() {
                 break;
             }
+            fresh = own_sinks.len();
             own_sinks.extend(found);
         }
         Model { lang, code, collected, names, sinks, own_sinks }
@@ -1564,10 +1570,11 @@ impl<'a> Model<'a> {
         names: &Names<'_>,
         sinks: &[Option<Channel>],
         known: &[SinkFunction],
+        worth: impl Fn(&str) -> bool,
     ) -> Vec<SinkFunction> {
         let mut own_sinks = Vec::new();
         for function in &collected.functions {
-            if known.iter().any(|k| k.name == function.name) {
+            if known.iter().any(|k| k.name == function.name) || !worth(code.get(function.body.clone()).unwrap_or("")) {
                 continue;
             }
             let inside = |r: &Range<usize>| function.body.start <= r.start && r.end <= function.body.end;
