@@ -129,6 +129,19 @@ fn collect_urls(value: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
+/// The host and path of a URL that anything can vouch for: HTTPS, a name (not an address), on
+/// no list of hosts that serve anybody's content.
+fn vouchable(url: &str, lists: &HostLists) -> Option<(String, String)> {
+    if !url.starts_with("https://") {
+        return None;
+    }
+    let (host, path) = urls::host_and_path(url)?;
+    if urls::is_ip(&host) || UNTRUSTWORTHY_LISTS.iter().any(|l| lists.contains(l, &host, &path)) {
+        return None;
+    }
+    Some((host, path))
+}
+
 impl Corroboration {
     pub fn of(files: &[FileAnalysis], lists: &HostLists) -> Corroboration {
         let mut c = Corroboration::default();
@@ -234,13 +247,7 @@ impl Corroboration {
     /// homepage, repository, or a domain or account it links repeatedly) — not merely a host
     /// named like the skill, which anybody can register.
     pub fn documents(&self, url: &str, lists: &HostLists) -> bool {
-        if !url.starts_with("https://") {
-            return false;
-        }
-        let Some((host, path)) = urls::host_and_path(url) else { return false };
-        if urls::is_ip(&host) || UNTRUSTWORTHY_LISTS.iter().any(|l| lists.contains(l, &host, &path)) {
-            return false;
-        }
+        let Some((host, path)) = vouchable(url, lists) else { return false };
         match code_account(&host, &path) {
             Some(account) => self.accounts.contains(&account),
             None => self.domains.contains(&registrable(&host)),
@@ -252,13 +259,7 @@ impl Corroboration {
     /// files), where a domain the prose repeats or one named like the skill is not enough —
     /// whoever wrote the skill wrote those too, and the front matter is what a reviewer checks.
     pub fn declares(&self, url: &str, lists: &HostLists) -> bool {
-        if !url.starts_with("https://") {
-            return false;
-        }
-        let Some((host, path)) = urls::host_and_path(url) else { return false };
-        if urls::is_ip(&host) || UNTRUSTWORTHY_LISTS.iter().any(|l| lists.contains(l, &host, &path)) {
-            return false;
-        }
+        let Some((host, path)) = vouchable(url, lists) else { return false };
         match code_account(&host, &path) {
             Some(account) => self.declared.contains(&account),
             None => self.declared.contains(&registrable(&host)),
@@ -267,13 +268,7 @@ impl Corroboration {
 
     /// Whether the skill vouches for this URL's host.
     pub fn vouches_for(&self, url: &str, lists: &HostLists) -> bool {
-        if !url.starts_with("https://") {
-            return false;
-        }
-        let Some((host, path)) = urls::host_and_path(url) else { return false };
-        if urls::is_ip(&host) || UNTRUSTWORTHY_LISTS.iter().any(|l| lists.contains(l, &host, &path)) {
-            return false;
-        }
+        let Some((host, path)) = vouchable(url, lists) else { return false };
         if let Some(account) = code_account(&host, &path) {
             // The vendor's organisation: named like the skill or its binary (`exploreomni` for
             // `omni-admin`, `acme` for `acme-cli`).
