@@ -182,8 +182,8 @@ impl Corroboration {
                 c.name_tokens.extend(name_tokens(name));
                 c.brand_words.extend(brand_words(name));
             }
-            // The product a description opens with ("Hugging Face Hub CLI …" for a skill named
-            // `hf-cli`) names the vendor as much as the skill's name does.
+            // The product a description opens with ("Lumen Grid CLI …" for a skill named
+            // `lg-cli`) names the vendor as much as the skill's name does.
             if let Some(product) = front.get("description").and_then(|d| d.as_str()).and_then(leading_product) {
                 c.brand_words.insert(product);
             }
@@ -396,8 +396,8 @@ fn brand_words(name: &str) -> HashSet<String> {
         .collect()
 }
 
-/// The two-word proper name a description opens with, joined (`Hugging Face Hub CLI (hf) for …`
-/// → `huggingface`): the vendor's name as its domain and GitHub organisation usually spell it.
+/// The two-word proper name a description opens with, joined (`Lumen Grid CLI (lg) for …`
+/// → `lumengrid`): the vendor's name as its domain and GitHub organisation usually spell it.
 /// One capitalised word is only the sentence's start ("Manage …"), so it takes two.
 fn leading_product(description: &str) -> Option<String> {
     let mut words = description.trim_start_matches(['"', '\'', '`', '*', ' ']).split(' ');
@@ -468,7 +468,7 @@ mod tests {
 
     #[test]
     fn a_description_opening_with_a_two_word_name_names_the_vendor() {
-        assert_eq!(leading_product("Hugging Face Hub CLI (`hf`) for models").as_deref(), Some("huggingface"));
+        assert_eq!(leading_product("Lumen Grid CLI (`lg`) for clusters").as_deref(), Some("lumengrid"));
         assert_eq!(leading_product("\"Google Cloud storage helpers\"").as_deref(), Some("googlecloud"));
         // A sentence's capital, acronyms and short names are not a vendor's name.
         assert_eq!(leading_product("Manage your notes"), None);

