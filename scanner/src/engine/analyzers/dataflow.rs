@@ -124,8 +124,12 @@ pub fn dataflow(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
     }
     let vouched = input.vouched();
     for a in &analysed {
+        // Only a listing of the user's files asks whether the code reads file contents.
+        let lists_files =
+            a.facts.flows.iter().any(|f| f.sources.iter().any(|s| s.secret.kind == SecretKind::Workspace));
+        let reads_files = lists_files && code::reads_file_contents(a.analysis.text());
         for flow in &a.facts.flows {
-            judge_flow(a, flow, vouched, input.rules, out);
+            judge_flow(a, flow, vouched, input.rules, reads_files, out);
         }
         emit_endpoints(a, out);
         for write in &a.facts.agent_file_writes {
@@ -341,14 +345,20 @@ fn is_private_ip(host: &str) -> bool {
     }
 }
 
-fn judge_flow(a: &Analysed<'_>, flow: &Flow, vouched: &Corroboration, rules: &RuleSet, out: &mut Emitter<'_>) {
+fn judge_flow(
+    a: &Analysed<'_>,
+    flow: &Flow,
+    vouched: &Corroboration,
+    rules: &RuleSet,
+    reads_files: bool,
+    out: &mut Emitter<'_>,
+) {
     // A request to a documentation host shows how to call an API: nobody receives what goes
     // to `example.com`, and `your-server.com` in a Markdown example is the reader's own. In a
     // script only the reserved names count; any other "placeholder" there is a real host.
     let placeholder = flow.host.as_deref().is_some_and(|h| {
         urls::is_reserved_example_host(h) || (a.analysis.lang == Lang::Markdown && urls::is_placeholder_host(h))
     });
-    let reads_files = code::reads_file_contents(a.analysis.text());
     let verdict = match judge(flow, vouched, rules, reads_files) {
         Verdict::Theft(why) | Verdict::SeveralServices(why) | Verdict::Unrelated(why, _) | Verdict::Harvest(why)
             if placeholder =>
