@@ -325,6 +325,19 @@ pub fn worth_a_tree(code: &str) -> bool {
 // ----------------------------------------------------------------------------------------------
 // Sinks
 
+/// The sink function of the skill a call calls, by its full or last name (`api.post` → `post`).
+fn wrapper_called<'s>(callee: &str, mut known: impl Iterator<Item = &'s SinkFunction>) -> Option<&'s SinkFunction> {
+    let last = last_segment(callee);
+    known.find(|s| s.name == last || s.name == callee)
+}
+
+impl SinkFunction {
+    /// The URL and host the function's own body sends to, when it names them.
+    fn destination(&self) -> Option<(String, String)> {
+        Some((self.url.clone()?, self.host.clone()?))
+    }
+}
+
 fn last_segment(callee: &str) -> &str {
     callee.rsplit(['.', ':']).next().unwrap_or(callee)
 }
@@ -1595,10 +1608,7 @@ impl<'a> Model<'a> {
             for (call, sink) in collected.calls.iter().zip(sinks).filter(|(c, _)| inside(&c.whole)) {
                 let via = match sink {
                     Some(_) => None,
-                    None => {
-                        let last = last_segment(&call.callee);
-                        known.iter().find(|k| k.name == last || k.name == call.callee)
-                    }
+                    None => wrapper_called(&call.callee, known.iter()),
                 };
                 let Some(channel) = sink.or(via.map(|v| v.channel)) else { continue };
                 let args = code.get(call.args.clone()).unwrap_or("");
@@ -1606,7 +1616,7 @@ impl<'a> Model<'a> {
                 if carried.iter().any(|p| mentioned.contains(p)) {
                     // A wrapper whose own body names the destination sends there.
                     let resolved = via
-                        .and_then(|v| Some((v.url.clone()?, v.host.clone()?)))
+                        .and_then(SinkFunction::destination)
                         .or_else(|| names.url_of(args, call.args.start).map(|r| (r.0, r.1)));
                     own_sinks.push(SinkFunction {
                         name: function.name.clone(),
@@ -1646,18 +1656,14 @@ impl<'a> Model<'a> {
                 (imports_net && matches!(call.callee.as_str(), "connect" | "createConnection"))
                     .then_some(Channel::Socket)
             });
-            let wrapper = if direct.is_none() {
-                let last = last_segment(&call.callee);
-                sink_functions.iter().find(|s| s.name == last || s.name == call.callee)
-            } else {
-                None
-            };
+            let wrapper =
+                if direct.is_none() { wrapper_called(&call.callee, sink_functions.iter().copied()) } else { None };
             if let Some(channel) = direct.or(wrapper.map(|w| w.channel)) {
                 // A call of the skill's own wrapper (`get(API + path)` where `get` calls
                 // `urlopen`) reaches the host as surely as the library call inside it. A wrapper
                 // whose body names its destination (`post(payload)` calling `fetch(HOOK, …)`) sends
                 // there whatever its arguments are: they are the data, not the address.
-                let own = wrapper.and_then(|w| Some((w.url.clone()?, w.host.clone()?, true)));
+                let own = wrapper.and_then(SinkFunction::destination).map(|(url, host)| (url, host, true));
                 let resolved = own.or_else(|| names.url_of(args, call.args.start));
                 if let Some((url, host, through_variable)) = &resolved {
                     facts.endpoints.push(Endpoint {
