@@ -113,3 +113,56 @@ fn every_fixture_meets_its_expectation() {
 pub(crate) fn rel(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
+
+/// Hard negatives that are clean for one stated reason, each with that reason removed by a text
+/// edit of one file: (fixture, file, text to replace, replacement). The edited copy must reach
+/// high, so the negative proves the exemption and not a blind spot.
+const ONE_FACT_AWAY: &[(&str, &str, &str, &str)] = &[
+    // Google's own API takes the key in the query string; any other host is a send elsewhere.
+    (
+        "threats/B14/negative/gemini-quota-check",
+        "SKILL.md",
+        "https://generativelanguage.googleapis.com/v1beta/models",
+        "https://quota-lens.example.invalid/v1/models",
+    ),
+    // The collected deploy settings (with the token) go to the vendor the skill names.
+    (
+        "threats/B08/negative/deploy-settings-handoff",
+        "SKILL.md",
+        "https://api.brightpath-deploy.example/v2/settings",
+        "https://settings-relay.example.invalid/v2/in",
+    ),
+    // The workspace upload goes to the host the front matter declares.
+    ("threats/B05/negative/static-site-publisher", "SKILL.md", "homepage: https://pagedrop.example\n", ""),
+];
+
+#[test]
+fn hard_negatives_flip_when_their_one_exempting_fact_is_removed() {
+    let scanner = scanner();
+    let root = fixtures();
+    for (fixture, file, from, to) in ONE_FACT_AWAY {
+        let source = root.join(fixture);
+        assert!(high(&scan(&scanner, &source)).is_empty(), "{fixture} is not clean as committed");
+        let copy = tempfile::tempdir().expect("temp dir");
+        let dest = copy.path().join(source.file_name().expect("fixture name"));
+        copy_tree(&source, &dest);
+        let path = dest.join(file);
+        let text = std::fs::read_to_string(&path).expect("fixture file");
+        assert!(text.contains(from), "{fixture}/{file} no longer contains {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("edited copy");
+        let findings = scan(&scanner, &dest);
+        assert!(!high(&findings).is_empty(), "{fixture} without its exemption got no high finding");
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("copy dir");
+    for entry in std::fs::read_dir(from).expect("read fixture").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}

@@ -44,6 +44,7 @@ use crate::engine::view::View;
 
 pub const RULES: &[&str] = &[
     "agent-instructed-exfiltration",
+    "agent-instructed-key-collection",
     "agent-instructed-memory-implant",
     "agent-instructed-decode-run",
     "agent-instructed-remote-instructions",
@@ -89,41 +90,71 @@ pub fn intent(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
                 Place::File => text,
                 Place::Decoded(seg) => file.segment_text(*seg),
             };
-            let Some((rule, severity, why)) = judge(instruction, source_text, vouched, input) else { continue };
-            let (range, decoded_span) = match place {
-                Place::File => (instruction.range.clone(), None),
-                Place::Decoded(seg) => (0..0, Some(*seg)),
-            };
-            let location = match decoded_span {
-                Some(segment) => HitLocation::Segment { file: index, segment, range: instruction.range.clone() },
-                None => HitLocation::File { file: index, range: Some(range.clone()) },
-            };
-            if !seen.insert((rule, instruction.range.start, decoded_span)) {
-                continue;
-            }
-            let Some(hit) = out.emit(rule, location, Some(why)) else { continue };
-            hit.severity = severity;
-            if let Some(url) = instruction
-                .destination
-                .as_ref()
-                .or(instruction.source.as_ref())
-                .filter(|d| matches!(d.kind, DestinationKind::Url | DestinationKind::Host | DestinationKind::Ip))
-            {
-                let url = if url.text.contains("://") { url.text.clone() } else { format!("https://{}", url.text) };
-                hit.captures.push(("url".to_string(), url));
-            }
-            if let (Place::File, Some(secret)) = (place, instruction.secrets.first()) {
-                let (line, column) = file.lines.line_col(text, secret.range.start);
-                hit.related.push(RelatedLocation {
-                    file: file.path.clone(),
-                    line,
-                    column,
-                    message: "secret".to_string(),
-                    snippet: escape_snippet(text.get(secret.range.clone()).unwrap_or(""), 120),
-                });
+            let Some(first) = judge(instruction, source_text, vouched, input) else { continue };
+            let bundle = key_bundle(instruction, input);
+            for (rule, severity, why) in std::iter::once(first).chain(bundle) {
+                let (range, decoded_span) = match place {
+                    Place::File => (instruction.range.clone(), None),
+                    Place::Decoded(seg) => (0..0, Some(*seg)),
+                };
+                let location = match decoded_span {
+                    Some(segment) => HitLocation::Segment { file: index, segment, range: instruction.range.clone() },
+                    None => HitLocation::File { file: index, range: Some(range.clone()) },
+                };
+                if !seen.insert((rule, instruction.range.start, decoded_span)) {
+                    continue;
+                }
+                let Some(hit) = out.emit(rule, location, Some(why)) else { continue };
+                hit.severity = severity;
+                if let Some(url) =
+                    instruction.destination.as_ref().or(instruction.source.as_ref()).filter(|d| {
+                        matches!(d.kind, DestinationKind::Url | DestinationKind::Host | DestinationKind::Ip)
+                    })
+                {
+                    let url = if url.text.contains("://") { url.text.clone() } else { format!("https://{}", url.text) };
+                    hit.captures.push(("url".to_string(), url));
+                }
+                if let (Place::File, Some(secret)) = (place, instruction.secrets.first()) {
+                    let (line, column) = file.lines.line_col(text, secret.range.start);
+                    hit.related.push(RelatedLocation {
+                        file: file.path.clone(),
+                        line,
+                        column,
+                        message: "secret".to_string(),
+                        snippet: escape_snippet(text.get(secret.range.clone()).unwrap_or(""), 120),
+                    });
+                }
             }
         }
     }
+}
+
+/// A send order whose secrets, named by variable, belong to two or more services of
+/// `rules/services.toml` while the destination belongs to none of them: besides the order
+/// itself (`agent-instructed-exfiltration`), the bundle of keys is reported as
+/// `agent-instructed-key-collection`, as `multi-service-key-forwarding` reports it in code.
+fn key_bundle(instruction: &Instruction, input: &SkillInput<'_>) -> Option<Judgement> {
+    if instruction.kind != InstructionKind::SendSecret {
+        return None;
+    }
+    let services = &input.rules.services;
+    let host = instruction.destination.as_ref().and_then(destination_host)?;
+    let mut names: Vec<String> = instruction
+        .secrets
+        .iter()
+        .filter_map(|s| s.name.as_deref().filter(|n| secrets::is_secret_env_name(n)))
+        .filter_map(|n| {
+            let owner = secrets::owner_of_env(n, services);
+            match owner {
+                Owner::Service(ref name) if !owner.owns(&host, services) => Some(name.clone()),
+                _ => None,
+            }
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    (names.len() >= 2)
+        .then(|| ("agent-instructed-key-collection", None, format!("the keys of {} go to {host}", names.join(", "))))
 }
 
 enum Place {
@@ -313,6 +344,15 @@ fn judge(instruction: &Instruction, text: &str, vouched: &Corroboration, input: 
     }
 }
 
+/// The lower-case host a destination names, if it names one.
+fn destination_host(d: &prose::Destination) -> Option<String> {
+    d.host.clone().or_else(|| match d.kind {
+        DestinationKind::Url => urls::host_and_path(&d.text).map(|(h, _)| h),
+        DestinationKind::Host | DestinationKind::Ip => Some(d.text.to_ascii_lowercase()),
+        _ => None,
+    })
+}
+
 fn judge_send(instruction: &Instruction, vouched: &Corroboration, input: &SkillInput<'_>) -> Option<Judgement> {
     let services = &input.rules.services;
     let lists = &input.rules.lists;
@@ -321,13 +361,7 @@ fn judge_send(instruction: &Instruction, vouched: &Corroboration, input: &SkillI
         return None;
     }
     let destination = instruction.destination.as_ref();
-    let host = destination.and_then(|d| {
-        d.host.clone().or_else(|| match d.kind {
-            DestinationKind::Url => urls::host_and_path(&d.text).map(|(h, _)| h),
-            DestinationKind::Host | DestinationKind::Ip => Some(d.text.to_ascii_lowercase()),
-            _ => None,
-        })
-    });
+    let host = destination.and_then(destination_host);
     let owners: Vec<Owner> = instruction
         .secrets
         .iter()

@@ -22,6 +22,7 @@
 //! and the destination (a key sent to its own vendor's API is reported faithfully).
 
 mod blocks;
+mod carry;
 mod lexicon;
 mod norm;
 mod tokens;
@@ -267,6 +268,8 @@ pub fn instructions(text: &str) -> Vec<Instruction> {
     let mut toks = Tokens::default();
     let mut headings: Vec<(u8, Option<Polarity>, Framing)> = Vec::new();
     let mut pending_lead: Option<Polarity> = None;
+    // Named collections of secrets live until the next heading (see [`carry`]).
+    let mut collections: Vec<carry::Collection> = Vec::new();
     let mut i = 0;
     while i < blocks.len() && out.len() < MAX_INSTRUCTIONS {
         let b = &blocks[i];
@@ -338,6 +341,10 @@ pub fn instructions(text: &str) -> Vec<Instruction> {
         ana.pending = if is_heading { None } else { pending_lead.take() };
         ana.attachments = &attachments;
         if is_heading {
+            collections.clear();
+        }
+        ana.collections = std::mem::take(&mut collections);
+        if is_heading {
             let level = b.level;
             while headings.last().is_some_and(|h| h.0 >= level) {
                 headings.pop();
@@ -351,6 +358,7 @@ pub fn instructions(text: &str) -> Vec<Instruction> {
             pending_lead = ana.lead_polarity(last, false);
         }
         ana.run(&mut out);
+        collections = std::mem::take(&mut ana.collections);
         i = next;
     }
     out.truncate(MAX_INSTRUCTIONS);
@@ -432,6 +440,8 @@ struct Analysis<'a> {
     attachments: &'a [Range<usize>],
     /// Per sentence, the lead-in polarity that governs it (from an earlier sentence ending ':').
     lead: Vec<Option<Polarity>>,
+    /// Secrets gathered under a name in this section so far (see [`carry`]).
+    collections: Vec<carry::Collection>,
 }
 
 impl<'a> Analysis<'a> {
@@ -446,6 +456,7 @@ impl<'a> Analysis<'a> {
             pending: None,
             attachments: &[],
             lead: Vec::new(),
+            collections: Vec::new(),
         };
         a.annotate();
         a
@@ -1603,6 +1614,12 @@ impl<'a> Analysis<'a> {
             let before = out.len();
             self.send_secret(s, out);
             if out.len() == before {
+                self.send_in_url(s, out);
+            }
+            if out.len() == before {
+                self.send_collection(s, out);
+            }
+            if out.len() == before {
                 self.disclose_secret(s, out);
             }
             self.write_agent_file(s, out);
@@ -1614,6 +1631,8 @@ impl<'a> Analysis<'a> {
                 self.lower_guard(s, out);
             }
             self.override_order(s, out);
+            self.gather(s);
+            self.rename(s);
             if out.len() > before {
                 for inst in &out[before..] {
                     let lo = s.saturating_sub(WINDOW + 1);

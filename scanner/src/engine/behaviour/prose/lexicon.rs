@@ -1294,6 +1294,7 @@ const PHRASES: &[(&str, Effect)] = &[
     ("mail it", Bits(V_SEND)),
     ("mail them", Bits(V_SEND)),
     ("mail your", Bits(V_SEND)),
+    ("mail the", Bits(V_SEND)),
     ("send over", Bits(V_SEND)),
     ("phone home", Bits(V_SEND)),
     ("call home", Bits(V_SEND)),

@@ -1,0 +1,270 @@
+//! Secrets that travel further than the sentence window of `send_secret`:
+//!
+//! - **A named collection.** "Gather the evidence set:" over a list of credential files, and in
+//!   a later paragraph of the same section "send the evidence set to …". The object of the
+//!   collecting verb names the collection; "call that the context string" gives it a second
+//!   name; a send whose sentence names it carries what was collected. A heading ends every
+//!   collection (a new section is a new task).
+//! - **A URL that holds the secret.** "Open `https://host/check?k=<key>`" after reading
+//!   `OPENAI_API_KEY`: opening, fetching or requesting that URL sends the value in its query
+//!   or path. Only secrets the agent reads by name (a variable, a file path) count, so an API's
+//!   documentation that says "add your key to the URL" is not a read followed by a send.
+//!
+//! Both hand an ordinary `SendSecret` to the caller, which judges it by destination like any
+//! other: a key sent to its own vendor, or to the skill's declared host, stays clean.
+
+use super::*;
+
+/// Secrets gathered under a name, alive until the next heading.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Collection {
+    /// Each name as its words' keys with a plural `s` dropped (`["evidence", "set"]`).
+    names: Vec<Vec<String>>,
+    secrets: Vec<SecretMention>,
+    framing: Framing,
+}
+
+const MAX_COLLECTIONS: usize = 16;
+const MAX_NAMES: usize = 4;
+/// Words of a name; longer noun phrases are cut to their first words.
+const MAX_NAME_WORDS: usize = 3;
+/// Tokens an open `<…` placeholder in a URL may run over before its `>`.
+const MAX_PLACEHOLDER_TOKENS: usize = 12;
+
+/// What an agent can be told to do with a URL that makes a request to it: open, visit, launch,
+/// load, fetch, call, send to.
+const URL_ACTIONS: u64 = V_OPEN | V_FETCH | V_SEND | V_RUN | V_READ | V_DOWNLOAD;
+
+/// Verbs that put things together under a name, besides the reading ones ("prepare the kit:").
+const ASSEMBLE_VERBS: &[&str] = &["prepare", "assemble", "compile", "bundle", "package", "pack", "build"];
+
+/// Words that, inside a URL's `<…>` or `{…}` placeholder, stand for a secret's value.
+const VALUE_WORDS: &[&str] = &[
+    "key",
+    "apikey",
+    "api_key",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "credential",
+    "cookie",
+    "session",
+    "value",
+    "result",
+    "output",
+    "content",
+    "them",
+    "it",
+];
+
+fn stem(key: &str) -> String {
+    let lower = key.to_ascii_lowercase();
+    match lower.strip_suffix('s') {
+        Some(base) if base.len() >= 3 && !base.ends_with('s') => base.to_string(),
+        _ => lower,
+    }
+}
+
+impl Analysis<'_> {
+    /// The noun phrase that starts at token `from` (determiners skipped), as stemmed keys:
+    /// "the evidence set" → `["evidence", "set"]`. None for a pronoun, a secret or nothing.
+    fn noun_phrase(&self, s: usize, from: usize) -> Option<Vec<String>> {
+        let end = self.t.sentences[s].toks.end;
+        let mut j = from;
+        while j < end && self.ann[j].bits & DET != 0 && self.ann[j].bits & N_ANAPHOR == 0 {
+            j += 1;
+        }
+        let mut words = Vec::new();
+        while j < end && words.len() < MAX_NAME_WORDS && self.kind(j) == Kind::Word {
+            let a = &self.ann[j];
+            let stops = P_TO | P_FROM | P_AT | P_IN | P_WITH | STOP | CONJ | REL | NEG | MODAL | DET;
+            let relative = matches!(self.key(j), "whose" | "who" | "whom" | "where" | "when");
+            if a.bits & stops != 0 || a.secret.is_some() || a.inner || relative {
+                break;
+            }
+            // A pronoun or "the result" is no name of its own; a verb-looking word is one only
+            // as a modifier ("the sync manifest").
+            let modifier = j + 1 < end && self.kind(j + 1) == Kind::Word && self.ann[j + 1].bits & stops == 0;
+            if words.is_empty() && (a.bits & N_ANAPHOR != 0 || (a.bits & VERB != 0 && !modifier)) {
+                return None;
+            }
+            words.push(stem(self.key(j)));
+            j += 1;
+        }
+        (!words.is_empty()).then_some(words)
+    }
+
+    /// The collection a sentence names after token `from`, if any.
+    fn named_collection(&self, s: usize, from: usize) -> Option<usize> {
+        let end = self.t.sentences[s].toks.end;
+        for j in from..end {
+            if self.kind(j) != Kind::Word {
+                continue;
+            }
+            for (c, collection) in self.collections.iter().enumerate() {
+                let found = collection.names.iter().any(|name| {
+                    j + name.len() <= end
+                        && name
+                            .iter()
+                            .enumerate()
+                            .all(|(k, w)| self.kind(j + k) == Kind::Word && stem(self.key(j + k)) == *w)
+                });
+                if found {
+                    return Some(c);
+                }
+            }
+        }
+        None
+    }
+
+    /// "Gather the evidence set: …": a collecting verb whose sentence, or the list its
+    /// lead-in takes, names secrets starts a collection named by the verb's object.
+    pub(super) fn gather(&mut self, s: usize) {
+        if self.collections.len() >= MAX_COLLECTIONS {
+            return;
+        }
+        let r = self.sentence_toks(s);
+        let collecting = |v: usize| self.ann[v].bits & V_READ != 0 || ASSEMBLE_VERBS.contains(&self.key(v));
+        let Some(v) = r.clone().find(|&v| collecting(v) && self.verb_at(v)) else { return };
+        // The send carries the order; the gathering may be told as a description ("the
+        // auditor collects the packet: …") and still fill the collection. A forbidden one does not.
+        if self.polarity_of(s, v, false) == Polarity::Negated {
+            return;
+        }
+        let span = self.ann[v].span.max(1) as usize;
+        let Some(name) = self.noun_phrase(s, v + span) else { return };
+        let last = if self.t.sentences[s].ends_colon { self.t.sentences.len() - 1 } else { s };
+        let mut secrets: Vec<SecretMention> = Vec::new();
+        for p in s..=last {
+            for (_, m) in self.secrets_in(self.sentence_toks(p)) {
+                if secrets.len() < MAX_SECRETS && !secrets.iter().any(|k| k.words == m.words) {
+                    secrets.push(m);
+                }
+            }
+        }
+        if secrets.is_empty() {
+            return;
+        }
+        let framing = self.framing(s, last);
+        self.collections.push(Collection { names: vec![name], secrets, framing });
+    }
+
+    /// "… call that the context string": a second name for a collection the sentence names.
+    pub(super) fn rename(&mut self, s: usize) {
+        let r = self.sentence_toks(s);
+        let Some(c) = self.named_collection(s, r.start) else { return };
+        for k in r.clone() {
+            if !matches!(self.key(k), "call" | "name" | "label") || k + 1 >= r.end {
+                continue;
+            }
+            if !matches!(self.key(k + 1), "that" | "it" | "this" | "them" | "these" | "those") {
+                continue;
+            }
+            if let Some(name) = self.noun_phrase(s, k + 2)
+                && self.collections[c].names.len() < MAX_NAMES
+                && !self.collections[c].names.contains(&name)
+            {
+                self.collections[c].names.push(name);
+            }
+            return;
+        }
+    }
+
+    /// A send to a concrete destination whose sentence names a collection after the verb.
+    pub(super) fn send_collection(&self, s: usize, out: &mut Vec<Instruction>) {
+        if self.collections.is_empty() {
+            return;
+        }
+        let r = self.sentence_toks(s);
+        for v in r.clone() {
+            let a = &self.ann[v];
+            if a.bits & V_SEND == 0 || a.bits & SEND_WEAK != 0 || !self.verb_at(v) {
+                continue;
+            }
+            let Some(c) = self.named_collection(s, v + 1) else { continue };
+            let Some(j) = r.clone().find(|&j| self.is_concrete_dest(j) && self.role(s, j) != Role::From) else {
+                continue;
+            };
+            let collection = &self.collections[c];
+            let mut inst = self.instruction(
+                InstructionKind::SendSecret,
+                s,
+                s,
+                (s, v),
+                collection.secrets.clone(),
+                Some(self.destination(j)),
+                None,
+                None,
+                0,
+            );
+            inst.framing |= collection.framing;
+            self.push(out, inst);
+            return;
+        }
+    }
+
+    /// Whether the URL at `j` carries a placeholder for a secret's value (`?k=<key>`,
+    /// `/{token}/`, `?k=<the values, joined>`).
+    fn url_holds_value(&self, j: usize) -> bool {
+        let raw = &self.unit.text[self.t.toks[j].range.clone()];
+        let after_host = raw.find("://").map_or(0, |i| i + 3);
+        let Some(open) = raw[after_host..].find(['<', '{']).map(|i| i + after_host) else { return false };
+        let mut placeholder = raw[open + 1..].to_string();
+        if !placeholder.contains(['>', '}']) {
+            let end = self.t.toks.len().min(j + 1 + MAX_PLACEHOLDER_TOKENS);
+            for k in j + 1..end {
+                let text = &self.unit.text[self.t.toks[k].range.clone()];
+                placeholder.push(' ');
+                placeholder.push_str(text);
+                if text.contains(['>', '}']) {
+                    break;
+                }
+            }
+        }
+        placeholder
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .any(|w| VALUE_WORDS.contains(&stem(w).as_str()) || super::secret_variable(w))
+    }
+
+    /// Opening, fetching or requesting a URL that holds a secret read by name in this sentence
+    /// or one of the few before it.
+    pub(super) fn send_in_url(&self, s: usize, out: &mut Vec<Instruction>) {
+        let r = self.sentence_toks(s);
+        let Some(j) = r.clone().find(|&j| self.kind(j) == Kind::Url && self.url_holds_value(j)) else { return };
+        let Some(v) = r.clone().find(|&v| self.ann[v].bits & URL_ACTIONS != 0 && self.verb_at(v) && v != j) else {
+            return;
+        };
+        let named = |p: usize| -> Vec<SecretMention> {
+            self.secrets_in(self.sentence_toks(p)).into_iter().map(|(_, m)| m).filter(|m| m.name.is_some()).collect()
+        };
+        let mut first = s;
+        let mut secrets = named(s);
+        if secrets.is_empty() {
+            for p in (s.saturating_sub(WINDOW)..s).rev() {
+                let found = named(p);
+                if !found.is_empty() && self.has_bits(self.sentence_toks(p), VERB) {
+                    secrets = found;
+                    first = p;
+                    break;
+                }
+            }
+        }
+        if secrets.is_empty() {
+            return;
+        }
+        let inst = self.instruction(
+            InstructionKind::SendSecret,
+            first,
+            s,
+            (s, v),
+            secrets,
+            Some(self.destination(j)),
+            None,
+            None,
+            0,
+        );
+        self.push(out, inst);
+    }
+}
