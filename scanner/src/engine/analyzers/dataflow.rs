@@ -41,6 +41,7 @@ pub const RULES: &[&str] = &[
     "multi-service-key-forwarding",
     "fetched-file-executed",
     "dynamic-code-exec",
+    "downloaded-code-executed",
     "agent-file-write",
 ];
 
@@ -153,8 +154,16 @@ pub fn dataflow(input: &SkillInput<'_>, out: &mut Emitter<'_>) {
             let location =
                 HitLocation::File { file: a.file, range: Some(a.base + exec.call.start..a.base + exec.call.end) };
             let detail = format!("`{}` runs {} data", escape_snippet(&exec.callee, 60), exec.what);
-            if let Some(hit) = out.emit("dynamic-code-exec", location, Some(detail)) {
+            if let Some(hit) = out.emit("dynamic-code-exec", location.clone(), Some(detail)) {
                 hit.related.push(related(a, exec.origin.clone(), exec.what));
+            }
+            // Code that comes from the network is also remote code execution, whatever decoding
+            // it passes through on the way.
+            if exec.what.contains("downloaded") {
+                let detail = format!("`{}` runs {} data", escape_snippet(&exec.callee, 60), exec.what);
+                if let Some(hit) = out.emit("downloaded-code-executed", location, Some(detail)) {
+                    hit.related.push(related(a, exec.origin.clone(), "download"));
+                }
             }
         }
     }

@@ -104,7 +104,7 @@ pub struct FetchedRun {
 pub struct DynamicExec {
     pub call: Range<usize>,
     pub origin: Range<usize>,
-    /// `decoded` or `downloaded`.
+    /// `decoded`, `downloaded` or `downloaded and decoded`.
     pub what: &'static str,
     pub callee: String,
 }
@@ -1300,6 +1300,9 @@ fn is_one_literal(text: &str) -> bool {
     !inner.contains("${") || inner.split("${").skip(1).all(|part| !part.split('}').next().unwrap_or("").contains('('))
 }
 
+/// Data fetched over the network and decoded on the way to the code runner.
+const DOWNLOADED_AND_DECODED: &str = "downloaded and decoded";
+
 fn decoded_or_downloaded(lang: Lang, text: &str) -> Option<&'static str> {
     static DECODE: OnceLock<Regex> = OnceLock::new();
     static FETCH: OnceLock<Regex> = OnceLock::new();
@@ -1315,7 +1318,7 @@ fn decoded_or_downloaded(lang: Lang, text: &str) -> Option<&'static str> {
     });
     let _ = lang;
     if decode.is_match(text) {
-        Some("decoded")
+        Some(if fetch.is_match(text) { DOWNLOADED_AND_DECODED } else { "decoded" })
     } else if fetch.is_match(text) {
         Some("downloaded")
     } else {
@@ -1542,8 +1545,17 @@ impl<'a> Model<'a> {
                     let (decoded, mentioned) = cached
                         .dynamic
                         .get_or_insert_with(|| (decoded_or_downloaded(lang, text), names.mentioned(text)));
-                    let origin =
-                        decoded.or_else(|| mentioned.iter().find_map(|n| names.dynamic.get(*n).map(|(_, what)| *what)));
+                    let inherited = mentioned.iter().find_map(|n| names.dynamic.get(*n).map(|(_, what)| *what));
+                    // Decoding what was downloaded keeps both facts: the server still decides
+                    // what runs.
+                    let fetched = mentioned
+                        .iter()
+                        .any(|n| names.dynamic.get(*n).is_some_and(|(_, what)| what.contains("downloaded")));
+                    let origin = match *decoded {
+                        Some("decoded") if fetched => Some(DOWNLOADED_AND_DECODED),
+                        Some(what) => Some(what),
+                        None => inherited,
+                    };
                     if let Some(what) = origin {
                         names.dynamic.insert(name.clone(), (value.clone(), what));
                         changed = true;

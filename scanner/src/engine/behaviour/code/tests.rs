@@ -118,6 +118,26 @@ fn decoded_or_downloaded_code_executed_later() {
 }
 
 #[test]
+fn a_download_stays_a_download_through_decoding() {
+    // Split over statements: fetched, decoded, run.
+    let split = "import base64, urllib.request\nraw = urllib.request.urlopen(PLUGINS).read()\nsrc = base64.b64decode(raw).decode()\nexec(src, ns)\n";
+    let f = facts(Lang::Python, split);
+    assert_eq!(f.dynamic_execs.len(), 1, "{f:?}");
+    assert_eq!(f.dynamic_execs[0].what, "downloaded and decoded");
+    // In one expression, in another language and with other names.
+    let inline = "const payload = atob(await (await fetch(pluginUrl)).text());\nnew Function(payload)();\n";
+    let f = facts(Lang::Javascript, inline);
+    assert_eq!(f.dynamic_execs.len(), 1, "{f:?}");
+    assert_eq!(f.dynamic_execs[0].what, "downloaded and decoded");
+    // Decoding a constant of the skill is decoding only.
+    let local = "import base64\nsrc = base64.b64decode(BUNDLED).decode()\nexec(src)\n";
+    assert_eq!(facts(Lang::Python, local).dynamic_execs[0].what, "decoded");
+    // A download parsed as data is not run at all.
+    let data = "import base64, json, urllib.request\nraw = urllib.request.urlopen(FEED).read()\nitems = json.loads(base64.b64decode(raw))\nprint(items)\n";
+    assert!(facts(Lang::Python, data).dynamic_execs.is_empty());
+}
+
+#[test]
 fn declared_names_that_are_not_secrets_do_not_taint() {
     let code = "import os, requests\nurl = os.environ.get('SERVICE_URL')\nregion = os.getenv('AWS_REGION')\nrequests.post('https://x.example.invalid', json={'r': region, 'u': url})\n";
     assert!(facts(Lang::Python, code).flows.is_empty());
