@@ -132,6 +132,14 @@ const ONE_FACT_AWAY: &[(&str, &str, &str, &str)] = &[
         "https://api.brightpath-deploy.example/v2/settings",
         "https://settings-relay.example.invalid/v2/in",
     ),
+    // The Python installer comes from python.org's release downloads (a known official
+    // installer); from another host, the PowerShell download-then-run is flagged.
+    (
+        "threats/B02/negative/scoop-dev-tools",
+        "scripts/setup.ps1",
+        "https://www.python.org/ftp/python/",
+        "https://py-mirror.example.invalid/ftp/python/",
+    ),
     // The workspace upload goes to the host the front matter declares.
     ("threats/B05/negative/static-site-publisher", "SKILL.md", "homepage: https://pagedrop.example\n", ""),
 ];

@@ -216,7 +216,8 @@ fn env_read_regex(lang: Lang) -> &'static Regex {
                 r#"\b(?:process|Bun|import\.meta)\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"`]([A-Za-z_][A-Za-z0-9_]*)['"`]\s*\])|\bDeno\.env\.get\(\s*['"`]([A-Za-z_][A-Za-z0-9_]*)"#,
             )
         }),
-        _ => SH.get_or_init(|| builtin_regex(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)|\$env:([A-Za-z_][A-Za-z0-9_]*)")),
+        // PowerShell's `$env:NAME` first: the shell form would read it as the variable `env`.
+        _ => SH.get_or_init(|| builtin_regex(r"(?i:\$env:)([A-Za-z_][A-Za-z0-9_]*)|\$\{?([A-Za-z_][A-Za-z0-9_]*)")),
     }
 }
 
@@ -410,9 +411,11 @@ fn network_sink(lang: Lang, callee: &str) -> Option<Channel> {
                 || c.ends_with("ws.send");
             http.then_some(Channel::Unknown)
         }
-        Lang::Shell => match c.rsplit('/').next().unwrap_or(&c) {
+        Lang::Shell | Lang::Powershell => match c.rsplit(['/', '\\']).next().unwrap_or(&c) {
             "curl" | "wget" | "http" | "https" | "xh" | "aria2c" | "invoke-webrequest" | "invoke-restmethod"
-            | "iwr" | "irm" => Some(Channel::Unknown),
+            | "iwr" | "irm" | "curl.exe" | "wget.exe" | "start-bitstransfer" => Some(Channel::Unknown),
+            "resolve-dnsname" | "nslookup.exe" => Some(Channel::Dns),
+            "send-mailmessage" => Some(Channel::Mail),
             "scp" | "sftp" | "ftp" | "rsync" | "nc" | "ncat" | "netcat" | "socat" | "telnet" => Some(Channel::Socket),
             "dig" | "nslookup" | "host" | "drill" | "resolvectl" | "ping" => Some(Channel::Dns),
             "mail" | "sendmail" | "mutt" => Some(Channel::Mail),
@@ -438,6 +441,7 @@ fn exec_sink(lang: Lang, callee: &str) -> bool {
                 || c.ends_with("runinnewcontext")
                 || (c.contains("child_process") && matches!(last, "exec" | "execsync" | "spawn" | "spawnsync"))
         }
+        Lang::Powershell => is_code_runner(lang, callee),
         _ => false,
     }
 }
@@ -452,6 +456,7 @@ fn is_code_runner(lang: Lang, callee: &str) -> bool {
                 || c.ends_with("runinthiscontext")
                 || c.ends_with("runinnewcontext")
         }
+        Lang::Powershell => matches!(c.as_str(), "invoke-expression" | "iex"),
         _ => false,
     }
 }
@@ -593,6 +598,10 @@ enum Kind {
     ShellCommand,
     Redirected,
     Pipeline,
+    PsAssignment,
+    PsCommand,
+    PsPipeline,
+    PsFunction,
 }
 
 /// The kinds and fields `visit` reads, as a grammar's numeric ids. A kind name or a field name
@@ -616,6 +625,7 @@ struct Grammar {
     parameters: Option<FieldId>,
     redirect: Option<FieldId>,
     destination: Option<FieldId>,
+    command_name: Option<FieldId>,
 }
 
 impl Grammar {
@@ -624,11 +634,13 @@ impl Grammar {
         static PYTHON: OnceLock<Option<Grammar>> = OnceLock::new();
         static JAVASCRIPT: OnceLock<Option<Grammar>> = OnceLock::new();
         static TYPESCRIPT: OnceLock<Option<Grammar>> = OnceLock::new();
+        static POWERSHELL: OnceLock<Option<Grammar>> = OnceLock::new();
         let cell = match lang {
             Lang::Shell => &SHELL,
             Lang::Python => &PYTHON,
             Lang::Javascript => &JAVASCRIPT,
             Lang::Typescript => &TYPESCRIPT,
+            Lang::Powershell => &POWERSHELL,
             _ => return None,
         };
         cell.get_or_init(|| syntax::grammar(lang).map(|language| Grammar::new(lang, &language))).as_ref()
@@ -657,6 +669,7 @@ impl Grammar {
             parameters: field("parameters"),
             redirect: field("redirect"),
             destination: field("destination"),
+            command_name: field("command_name"),
         }
     }
 
@@ -687,6 +700,10 @@ fn kind_named(lang: Lang, kind: &str) -> Kind {
         (Lang::Shell, "command") => Kind::ShellCommand,
         (Lang::Shell, "redirected_statement") => Kind::Redirected,
         (Lang::Shell, "pipeline") => Kind::Pipeline,
+        (Lang::Powershell, "assignment_expression") => Kind::PsAssignment,
+        (Lang::Powershell, "command") => Kind::PsCommand,
+        (Lang::Powershell, "pipeline_chain") => Kind::PsPipeline,
+        (Lang::Powershell, "function_statement") => Kind::PsFunction,
         _ => Kind::Other,
     }
 }
@@ -846,6 +863,66 @@ fn visit(g: &Grammar, kind: Kind, node: Node<'_>, code: &str, out: &mut Collecte
                 out.redirects.push((out.calls.len(), target));
             }
         }
+        Kind::PsAssignment => {
+            // `$seat = @{ pat = $env:AZURE_DEVOPS_PAT } | ConvertTo-Json`: the left side is the
+            // first child (no field), the right side the `value` field.
+            if let (Some(left), Some(value)) = (node.named_child(0), field(node, g.value))
+                && let Some(name) = ps_variable(node_text(code, left))
+            {
+                out.assignments.push((name.to_string(), value.byte_range()));
+            }
+        }
+        Kind::PsCommand => {
+            if let Some(name) = ps_command_name(g, node) {
+                let callee = unquote(node_text(code, name));
+                out.calls.push(Call { callee, args: name.end_byte()..node.end_byte(), whole: node.byte_range() });
+            }
+        }
+        Kind::PsFunction => {
+            let mut cursor = node.walk();
+            let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+            let name = children.iter().find(|c| c.kind() == "function_name");
+            let body = children.iter().find(|c| c.kind() == "script_block");
+            if let (Some(name), Some(body)) = (name, body) {
+                // Parameters are declared before the body or in its `param(…)` block.
+                let declared: String = children
+                    .iter()
+                    .filter(|c| c.kind() == "function_parameter_declaration")
+                    .map(|c| node_text(code, *c))
+                    .chain(body.named_child(0).filter(|b| b.kind() == "param_block").map(|b| node_text(code, b)))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let params =
+                    declared.split('$').skip(1).filter_map(|p| ps_variable(&format!("${p}")).map(String::from));
+                out.functions.push(Function {
+                    name: node_text(code, *name).trim().to_string(),
+                    params: params.collect(),
+                    body: body.byte_range(),
+                });
+            }
+        }
+        Kind::PsPipeline => {
+            // `@{ k = $env:TOKEN } | ConvertTo-Json | Invoke-RestMethod -Uri …`: what flows down
+            // the pipe reaches the later commands. Except `… | iex`: that is the installer shape
+            // `powershell-download-exec` judges with the URL's provenance (a vendor's own
+            // `irm https://vendor/install.ps1 | iex`), as `curl … | sh` is left to
+            // `fetch-pipe-shell`; the split form (`$p = irm $u; iex $p`) is still followed.
+            let mut upstream: Option<Range<usize>> = None;
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                if child.kind() == "command"
+                    && let (Some(up), Some(name)) = (&upstream, ps_command_name(g, child))
+                    && !is_code_runner(Lang::Powershell, node_text(code, name))
+                {
+                    out.calls.push(Call {
+                        callee: unquote(node_text(code, name)),
+                        args: up.start..child.end_byte(),
+                        whole: node.byte_range(),
+                    });
+                }
+                upstream = Some(upstream.map_or(child.byte_range(), |u| u.start..child.end_byte()));
+            }
+        }
         Kind::Pipeline => {
             // `cat ~/.ssh/id_rsa | curl -d @- …`: what flows down a pipe reaches the later commands.
             let mut upstream: Option<Range<usize>> = None;
@@ -864,6 +941,29 @@ fn visit(g: &Grammar, kind: Kind, node: Node<'_>, code: &str, out: &mut Collecte
             }
         }
     }
+}
+
+/// A PowerShell variable as the analysis names it: `[string]$script:Token` → `Token` (the
+/// shell spelling without `$`, so that `$Token` and `${Token}` mention it).
+fn ps_variable(text: &str) -> Option<&str> {
+    let after = &text[text.rfind('$')? + 1..];
+    let after = after.trim_start_matches('{');
+    let after = after.split_once(':').filter(|(scope, _)| is_ps_scope(scope)).map_or(after, |(_, name)| name);
+    let end = after.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(after.len());
+    (end > 0).then(|| &after[..end])
+}
+
+fn is_ps_scope(word: &str) -> bool {
+    matches!(word.to_ascii_lowercase().as_str(), "script" | "global" | "local" | "private" | "using")
+}
+
+/// The program a PowerShell command runs: its name (`Invoke-RestMethod`), or for `& $tool` /
+/// `. $script` the expression after the operator.
+fn ps_command_name<'t>(g: &Grammar, node: Node<'t>) -> Option<Node<'t>> {
+    field(node, g.command_name).or_else(|| {
+        let mut cursor = node.walk();
+        node.named_children(&mut cursor).find(|c| c.kind() == "command_name_expr")
+    })
 }
 
 fn push_function(g: &Grammar, name: &str, node: Node<'_>, code: &str, out: &mut Collected) {
@@ -1055,7 +1155,7 @@ fn host_literal(text: &str) -> Option<String> {
 impl Names<'_> {
     /// The names mentioned in `text`: identifiers in Python/JS, `$name`/`${name}` in shell.
     fn mentioned<'t>(&self, text: &'t str) -> Vec<&'t str> {
-        if self.lang == Lang::Shell {
+        if matches!(self.lang, Lang::Shell | Lang::Powershell) {
             let mut out = Vec::new();
             let bytes = text.as_bytes();
             let mut i = 0;
@@ -1064,9 +1164,17 @@ impl Names<'_> {
                 if bytes.get(start) == Some(&b'{') {
                     start += 1;
                 }
-                let end = text[start..]
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '@' || c == '*'))
-                    .map_or(text.len(), |e| start + e);
+                let word_end = |from: usize| {
+                    text[from..]
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '@' || c == '*'))
+                        .map_or(text.len(), |e| from + e)
+                };
+                let mut end = word_end(start);
+                // PowerShell's `$script:Name` is the variable `Name` (see `ps_variable`).
+                if self.lang == Lang::Powershell && bytes.get(end) == Some(&b':') && is_ps_scope(&text[start..end]) {
+                    start = end + 1;
+                    end = word_end(start);
+                }
                 if end > start {
                     out.push(&text[start..end]);
                 }
@@ -1308,12 +1416,12 @@ fn decoded_or_downloaded(lang: Lang, text: &str) -> Option<&'static str> {
     static FETCH: OnceLock<Regex> = OnceLock::new();
     let decode = DECODE.get_or_init(|| {
         builtin_regex(
-            r"(?i)\b(?:b64decode|b32decode|b85decode|a85decode|decodebytes|unhexlify|fromhex|decompress|marshal\.loads|atob|codecs\.decode)\s*\(|Buffer\.from\s*\([^)]*['\x22](?:base64|hex)['\x22]|\bfromCharCode\b|\bchr\s*\(",
+            r"(?i)\b(?:b64decode|b32decode|b85decode|a85decode|decodebytes|unhexlify|fromhex|decompress|marshal\.loads|atob|codecs\.decode|FromBase64String)\s*\(|Buffer\.from\s*\([^)]*['\x22](?:base64|hex)['\x22]|\bfromCharCode\b|\bchr\s*\(",
         )
     });
     let fetch = FETCH.get_or_init(|| {
         builtin_regex(
-            r"(?i)\b(?:requests|httpx)\.get\s*\(|\burlopen\s*\(|\bfetch\s*\(|\baxios(?:\.get)?\s*\(|\bhttps?\.get\s*\(",
+            r"(?i)\b(?:requests|httpx)\.get\s*\(|\burlopen\s*\(|\bfetch\s*\(|\baxios(?:\.get)?\s*\(|\bhttps?\.get\s*\(|\b(?:Invoke-WebRequest|Invoke-RestMethod|iwr|irm)\s|\.DownloadString\s*\(",
         )
     });
     let _ = lang;
@@ -1453,10 +1561,11 @@ impl<'a> Model<'a> {
         // Functions that return a secret.
         for function in &collected.functions {
             let body = code.get(function.body.clone()).unwrap_or("");
-            if body.contains("return") || lang == Lang::Shell {
+            // Shell and PowerShell functions return what they print.
+            let prints = matches!(lang, Lang::Shell | Lang::Powershell);
+            if body.contains("return") || prints {
                 let found = sources_in(lang, body, services);
-                if !found.is_empty()
-                    && (lang == Lang::Shell || returns_a_secret(lang, code, function, collected, &sinks, services))
+                if !found.is_empty() && (prints || returns_a_secret(lang, code, function, collected, &sinks, services))
                 {
                     let base = function.body.start;
                     // A call returns one value: the keys of its branches are alternatives
@@ -1746,6 +1855,8 @@ impl<'a> Model<'a> {
             facts.fetched_runs = fetched_runs(collected, names);
         } else if lang == Lang::Python {
             facts.fetched_runs = python_fetched_runs(collected, names);
+        } else if lang == Lang::Powershell {
+            facts.fetched_runs = powershell_fetched_runs(collected, names);
         }
         facts
     }
@@ -2033,6 +2144,60 @@ fn fetched_runs(collected: &Collected, names: &Names<'_>) -> Vec<FetchedRun> {
                 || (file.contains('/') && target.ends_with(&format!("/{file}")))
                 || (target.contains('/') && target.rsplit('/').next() == Some(file.as_str()) && !file.contains('/'));
             if same && call.whole.start > download.start && !target.is_empty() {
+                runs.push(FetchedRun {
+                    download: download.clone(),
+                    run: call.whole.clone(),
+                    url: url.clone(),
+                    file: file.clone(),
+                });
+            }
+        }
+    }
+    runs
+}
+
+/// PowerShell: `Invoke-WebRequest -Uri $src -OutFile $tool` (also `iwr`, `Invoke-RestMethod`,
+/// `Start-BitsTransfer -Source … -Destination …`, `curl.exe -o`), then the file run by
+/// `Start-Process [-FilePath] $tool`, `Invoke-Item $tool`, `& $tool` or `. $tool`. Paths and
+/// variables compare without case, as PowerShell compares them.
+fn powershell_fetched_runs(collected: &Collected, names: &Names<'_>) -> Vec<FetchedRun> {
+    let code = names.code;
+    let words_of = |call: &Call| -> Vec<String> { shell_words(code.get(call.args.clone()).unwrap_or("")) };
+    let value_of = |words: &[String], flags: &[&str]| -> Option<String> {
+        words.windows(2).find(|w| flags.contains(&w[0].to_ascii_lowercase().as_str())).map(|w| w[1].clone())
+    };
+    let program = |call: &Call| -> String {
+        let callee = call.callee.to_ascii_lowercase();
+        callee.rsplit(['/', '\\']).next().unwrap_or(&callee).to_string()
+    };
+    let mut downloads: Vec<(Range<usize>, String, String)> = Vec::new();
+    for call in &collected.calls {
+        let (url_flags, file_flags): (&[&str], &[&str]) = match program(call).as_str() {
+            "invoke-webrequest" | "iwr" | "invoke-restmethod" | "irm" | "wget" | "curl" => (&["-uri"], &["-outfile"]),
+            "start-bitstransfer" => (&["-source"], &["-destination"]),
+            "curl.exe" => (&[], &["-o", "--output"]),
+            _ => continue,
+        };
+        let words = words_of(call);
+        let Some(file) = value_of(&words, file_flags) else { continue };
+        let url_word = value_of(&words, url_flags).or_else(|| words.iter().find(|w| !w.starts_with('-')).cloned());
+        let expanded = url_word.map(|w| expand(&w, names)).unwrap_or_default();
+        let Some(url) = urls::find_urls(&expanded).next().map(|(_, u)| u.to_string()) else { continue };
+        downloads.push((call.whole.clone(), url, unquote(&file).to_ascii_lowercase()));
+    }
+    let mut runs = Vec::new();
+    for call in &collected.calls {
+        let words = words_of(call);
+        let target = match program(call).as_str() {
+            "start-process" | "saps" | "start" | "invoke-item" | "ii" => {
+                value_of(&words, &["-filepath"]).or_else(|| words.iter().find(|w| !w.starts_with('-')).cloned())
+            }
+            // `& $tool …` and `. $tool`: the callee is the expression after the operator.
+            _ => Some(call.callee.clone()),
+        };
+        let Some(target) = target.map(|t| unquote(&t).to_ascii_lowercase()) else { continue };
+        for (download, url, file) in &downloads {
+            if target == *file && call.whole.start > download.end {
                 runs.push(FetchedRun {
                     download: download.clone(),
                     run: call.whole.clone(),

@@ -18,6 +18,9 @@ pub fn grammar(lang: Lang) -> Option<Language> {
         Lang::Python => tree_sitter_python::LANGUAGE.into(),
         Lang::Javascript => tree_sitter_javascript::LANGUAGE.into(),
         Lang::Typescript => tree_sitter_typescript::LANGUAGE_TSX.into(),
+        // For the dataflow analysis only: no rule reads PowerShell comments or strings through a
+        // tree (`literal_kinds` has none for it), so its views are what they were without one.
+        Lang::Powershell => tree_sitter_powershell::LANGUAGE.into(),
         _ => return None,
     })
 }

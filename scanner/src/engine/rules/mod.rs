@@ -767,7 +767,7 @@ fn build_literal_engine(rules: &[Rule], lists: &HostLists) -> Result<LiteralEngi
 
 fn build_tree_demand(rules: &[Rule]) -> HashMap<Lang, TreeDemand> {
     let mut demand: HashMap<Lang, TreeDemand> = HashMap::new();
-    for lang in [Lang::Shell, Lang::Python, Lang::Javascript, Lang::Typescript] {
+    for lang in [Lang::Shell, Lang::Python, Lang::Javascript, Lang::Typescript, Lang::Powershell] {
         let entry = demand.entry(lang).or_default();
         for (index, rule) in rules.iter().enumerate() {
             match &rule.matcher {

