@@ -2139,21 +2139,33 @@ fn fetched_runs(collected: &Collected, names: &Names<'_>) -> Vec<FetchedRun> {
             Some(callee.clone())
         };
         let Some(target) = target else { continue };
-        for (download, url, file) in &downloads {
+        push_runs(call, &downloads, &mut runs, |download, file| {
             let same = target == *file
                 || (file.contains('/') && target.ends_with(&format!("/{file}")))
-                || (target.contains('/') && target.rsplit('/').next() == Some(file.as_str()) && !file.contains('/'));
-            if same && call.whole.start > download.start && !target.is_empty() {
-                runs.push(FetchedRun {
-                    download: download.clone(),
-                    run: call.whole.clone(),
-                    url: url.clone(),
-                    file: file.clone(),
-                });
-            }
-        }
+                || (target.contains('/') && target.rsplit('/').next() == Some(file) && !file.contains('/'));
+            same && call.whole.start > download.start && !target.is_empty()
+        });
     }
     runs
+}
+
+/// Records `call` as running each download that `runs(download call, file)` says it runs.
+fn push_runs(
+    call: &Call,
+    downloads: &[(Range<usize>, String, String)],
+    out: &mut Vec<FetchedRun>,
+    runs: impl Fn(&Range<usize>, &str) -> bool,
+) {
+    for (download, url, file) in downloads {
+        if runs(download, file) {
+            out.push(FetchedRun {
+                download: download.clone(),
+                run: call.whole.clone(),
+                url: url.clone(),
+                file: file.clone(),
+            });
+        }
+    }
 }
 
 /// PowerShell: `Invoke-WebRequest -Uri $src -OutFile $tool` (also `iwr`, `Invoke-RestMethod`,
@@ -2196,16 +2208,7 @@ fn powershell_fetched_runs(collected: &Collected, names: &Names<'_>) -> Vec<Fetc
             _ => Some(call.callee.clone()),
         };
         let Some(target) = target.map(|t| unquote(&t).to_ascii_lowercase()) else { continue };
-        for (download, url, file) in &downloads {
-            if target == *file && call.whole.start > download.end {
-                runs.push(FetchedRun {
-                    download: download.clone(),
-                    run: call.whole.clone(),
-                    url: url.clone(),
-                    file: file.clone(),
-                });
-            }
-        }
+        push_runs(call, &downloads, &mut runs, |download, file| target == file && call.whole.start > download.end);
     }
     runs
 }
