@@ -2274,13 +2274,18 @@ fn request_handles(
     if !matches!(lang, Lang::Javascript | Lang::Typescript) {
         return handles;
     }
+    // Network calls by start, so that each assignment finds the first one inside its value
+    // with a binary search (a bundle has thousands of both).
+    let mut network: Vec<&Call> =
+        collected.calls.iter().zip(sinks).filter(|(_, s)| s.is_some()).map(|(c, _)| c).collect();
+    if network.is_empty() {
+        return handles;
+    }
+    network.sort_by_key(|c| c.whole.start);
     for (name, value) in &collected.assignments {
-        let created = collected
-            .calls
-            .iter()
-            .zip(sinks)
-            .find(|(c, sink)| sink.is_some() && value.start <= c.whole.start && c.whole.end <= value.end);
-        if let Some((call, _)) = created {
+        let first = network.partition_point(|c| c.whole.start < value.start);
+        let created = network.get(first).filter(|c| c.whole.end <= value.end);
+        if let Some(call) = created {
             let args = names.code.get(call.args.clone()).unwrap_or("");
             if let Some(resolved) = names.url_of(args, call.args.start) {
                 handles.insert(name.clone(), resolved);

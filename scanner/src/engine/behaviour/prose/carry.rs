@@ -28,6 +28,8 @@ const MAX_COLLECTIONS: usize = 16;
 const MAX_NAMES: usize = 4;
 /// Words of a name; longer noun phrases are cut to their first words.
 const MAX_NAME_WORDS: usize = 3;
+/// Sentences after a lead-in ending with ':' that can hold the gathered secrets.
+const MAX_LIST_STEPS: usize = 32;
 /// Tokens an open `<…` placeholder in a URL may run over before its `>`.
 const MAX_PLACEHOLDER_TOKENS: usize = 12;
 
@@ -125,16 +127,24 @@ impl Analysis<'_> {
             return;
         }
         let r = self.sentence_toks(s);
+        // A lead-in takes the list under it; a bounded number of its steps, so that a unit of
+        // thousands of lead-ins costs linear time.
+        let last =
+            if self.t.sentences[s].ends_colon { (self.t.sentences.len() - 1).min(s + MAX_LIST_STEPS) } else { s };
+        // Most sentences name no secret: that is the cheapest test, so it comes first.
+        let names_secret = |p: usize| self.sentence_toks(p).any(|i| self.ann[i].secret.is_some());
+        if !(s..=last).any(names_secret) {
+            return;
+        }
         let collecting = |v: usize| self.ann[v].bits & V_READ != 0 || ASSEMBLE_VERBS.contains(&self.key(v));
         let Some(v) = r.clone().find(|&v| collecting(v) && self.verb_at(v)) else { return };
+        let span = self.ann[v].span.max(1) as usize;
+        let Some(name) = self.noun_phrase(s, v + span) else { return };
         // The send carries the order; the gathering may be told as a description ("the
         // auditor collects the packet: …") and still fill the collection. A forbidden one does not.
         if self.polarity_of(s, v, false) == Polarity::Negated {
             return;
         }
-        let span = self.ann[v].span.max(1) as usize;
-        let Some(name) = self.noun_phrase(s, v + span) else { return };
-        let last = if self.t.sentences[s].ends_colon { self.t.sentences.len() - 1 } else { s };
         let mut secrets: Vec<SecretMention> = Vec::new();
         for p in s..=last {
             for (_, m) in self.secrets_in(self.sentence_toks(p)) {
@@ -152,6 +162,9 @@ impl Analysis<'_> {
 
     /// "… call that the context string": a second name for a collection the sentence names.
     pub(super) fn rename(&mut self, s: usize) {
+        if self.collections.is_empty() {
+            return;
+        }
         let r = self.sentence_toks(s);
         let Some(c) = self.named_collection(s, r.start) else { return };
         for k in r.clone() {
