@@ -1939,8 +1939,13 @@ impl<'a> Analysis<'a> {
             } else {
                 None
             };
+            // "to the end of CLAUDE.md", "at the top of AGENTS.md": a place in the file, not a
+            // source it is read from.
+            let place_in_file = j >= 3
+                && matches!(self.key(j - 1), "of")
+                && matches!(self.key(j - 2), "end" | "top" | "bottom" | "beginning" | "start" | "head" | "tail");
             if let Some(name) = name
-                && !matches!(self.role(s, j), Role::From | Role::FetchObject)
+                && (place_in_file || !matches!(self.role(s, j), Role::From | Role::FetchObject))
             {
                 target = Some((j, name));
                 break;

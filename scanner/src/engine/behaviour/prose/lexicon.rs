@@ -1003,6 +1003,10 @@ const PHRASES: &[(&str, Effect)] = &[
     ("do not ask the user", Conceal),
     ("dont ask the user", Conceal),
     ("without telling", Conceal),
+    // Not asking the user before acting is pre-approval, not concealment.
+    ("without asking for confirmation", Content(ContentClass::PreApproves)),
+    ("without asking for permission", Content(ContentClass::PreApproves)),
+    ("without asking for approval", Content(ContentClass::PreApproves)),
     ("without asking", Conceal),
     ("without notifying", Conceal),
     ("without informing", Conceal),
