@@ -139,22 +139,31 @@ fn key_bundle(instruction: &Instruction, input: &SkillInput<'_>) -> Option<Judge
     }
     let services = &input.rules.services;
     let host = instruction.destination.as_ref().and_then(destination_host)?;
-    let mut names: Vec<String> = instruction
-        .secrets
-        .iter()
-        .filter_map(|s| s.name.as_deref().filter(|n| secrets::is_secret_env_name(n)))
-        .filter_map(|n| {
-            let owner = secrets::owner_of_env(n, services);
-            match owner {
-                Owner::Service(ref name) if !owner.owns(&host, services) => Some(name.clone()),
-                _ => None,
-            }
+    let mut names: Vec<String> = owners_of(instruction, services)
+        .into_iter()
+        .filter(|owner| !owner.owns(&host, services))
+        .filter_map(|owner| match owner {
+            Owner::Service(name) => Some(name),
+            _ => None,
         })
         .collect();
     names.sort_unstable();
     names.dedup();
     (names.len() >= 2)
         .then(|| ("agent-instructed-key-collection", None, format!("the keys of {} go to {host}", names.join(", "))))
+}
+
+/// Who owns each secret of an instruction: the service of a secret variable's name, else nobody
+/// in particular.
+fn owners_of(instruction: &Instruction, services: &crate::engine::rules::Services) -> Vec<Owner> {
+    instruction
+        .secrets
+        .iter()
+        .map(|s| match &s.name {
+            Some(name) if secrets::is_secret_env_name(name) => secrets::owner_of_env(name, services),
+            _ => Owner::Unknown,
+        })
+        .collect()
 }
 
 enum Place {
@@ -362,14 +371,7 @@ fn judge_send(instruction: &Instruction, vouched: &Corroboration, input: &SkillI
     }
     let destination = instruction.destination.as_ref();
     let host = destination.and_then(destination_host);
-    let owners: Vec<Owner> = instruction
-        .secrets
-        .iter()
-        .map(|s| match (&s.name, s.class) {
-            (Some(name), _) if secrets::is_secret_env_name(name) => secrets::owner_of_env(name, services),
-            _ => Owner::Unknown,
-        })
-        .collect();
+    let owners = owners_of(instruction, services);
     let secret_words: Vec<String> = instruction.secrets.iter().map(|s| escape_snippet(&s.words, 60)).collect();
     let what = secret_words.join(", ");
     let Some(host) = host else {
