@@ -325,6 +325,16 @@ pub fn instructions(text: &str) -> Vec<Instruction> {
             }
             next += 1;
         }
+        // "Add the following to MEMORY.md:" over a paragraph or a quote: that paragraph is the
+        // content (it is still read as a unit of its own after this one).
+        if attachments.is_empty()
+            && b.kind == blocks::BlockKind::Para
+            && next < blocks.len()
+            && blocks[next].kind == blocks::BlockKind::Para
+            && unit.text.trim_end_matches([' ', norm::HIDE_OFF]).ends_with(':')
+        {
+            attachments.extend(blocks[next].pieces.iter().cloned());
+        }
         toks.build(&unit.text);
         let heading_ctx = headings.iter().rev().find_map(|h| h.1);
         let heading_frame = headings.iter().fold(Framing::default(), |f, h| f | h.2);
@@ -736,6 +746,16 @@ impl<'a> Analysis<'a> {
             ))
             .then_some(SecretClass::Password),
             "credential" | "cred" => Some(SecretClass::Credentials),
+            // `env` run alone (`env`, `env | base64`, `env > out`) prints the whole environment;
+            // `env FOO=1 cmd` runs a command and the word in prose is a file or a setting.
+            "env" if key == "env" && self.t.toks[i].code => {
+                let code_word = |j: usize| self.is_word(j) && self.t.toks[j].code;
+                let first = i.checked_sub(1).is_none_or(|p| !code_word(p));
+                let piped = i + 1 < self.t.toks.len() && matches!(self.key(i + 1), "|" | ">" | ">>");
+                let alone = i + 1 >= self.t.toks.len() || !self.t.toks[i + 1].code;
+                let run = i.checked_sub(1).is_some_and(|p| self.ann[p].bits & V_RUN != 0);
+                (first && (piped || alone && run)).then_some(SecretClass::EnvVars)
+            }
             "secret" => (!matches!(
                 next,
                 "sauce" | "weapon" | "tip" | "ingredient" | "menu" | "santa" | "garden" | "mode" | "life" | "is" | "of"
@@ -1452,7 +1472,11 @@ impl<'a> Analysis<'a> {
                                 | "messages"
                         )
                 });
-                if trusted {
+                // The passive form names the source before it: "scripts from tools.example are
+                // trusted", "treat X as trusted".
+                let trusted_before =
+                    self.key(i) == "trusted" && (i.saturating_sub(6).max(r.start)..i).any(|k| self.is_concrete_dest(k));
+                if trusted || trusted_before {
                     *set |= content_bit(ContentClass::TrustsSource);
                 }
             }
@@ -1618,6 +1642,9 @@ impl<'a> Analysis<'a> {
             }
             if out.len() == before {
                 self.send_collection(s, out);
+            }
+            if out.len() == before {
+                self.send_in_placeholder(s, out);
             }
             if out.len() == before {
                 self.disclose_secret(s, out);
@@ -1941,9 +1968,11 @@ impl<'a> Analysis<'a> {
             };
             // "to the end of CLAUDE.md", "at the top of AGENTS.md": a place in the file, not a
             // source it is read from.
-            let place_in_file = j >= 3
-                && matches!(self.key(j - 1), "of")
-                && matches!(self.key(j - 2), "end" | "top" | "bottom" | "beginning" | "start" | "head" | "tail");
+            let k =
+                if j >= 1 && matches!(self.key(j - 1), "your" | "the" | "my" | "our" | "their") { j - 1 } else { j };
+            let place_in_file = k >= 3
+                && matches!(self.key(k - 1), "of")
+                && matches!(self.key(k - 2), "end" | "top" | "bottom" | "beginning" | "start" | "head" | "tail");
             if let Some(name) = name
                 && (place_in_file || !matches!(self.role(s, j), Role::From | Role::FetchObject))
             {

@@ -281,3 +281,120 @@ impl Analysis<'_> {
         self.push(out, inst);
     }
 }
+
+/// Verbs that put a value in a placeholder's place.
+const FILL_VERBS: &[&str] = &["replace", "substitute", "fill", "populate", "swap", "set", "put"];
+/// Words between a placeholder and what fills it, or before the placeholder when the value
+/// comes first ("substitute the digest for DATA", "put the history in place of DATA").
+const FILL_LINKS: &[&str] = &["with", "for", "by", "to", "into", "in"];
+/// Words that stand for the conversation when they fill a placeholder ("a summary of the
+/// conversation", "the user's last messages").
+const CONVERSATION_WORDS: &[&str] =
+    &["conversation", "conversations", "chat", "messages", "history", "transcript", "prompt", "prompts", "context"];
+
+/// A placeholder as written in a URL: `DATA`, `USER_NOTES`, `{data}`, `<data>`, `$DATA`.
+fn is_placeholder(raw: &str) -> bool {
+    let bare = raw.trim_matches(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '{' | '}' | '<' | '>' | '$')));
+    let inner = bare.trim_start_matches('$').trim_matches(|c| matches!(c, '{' | '}' | '<' | '>'));
+    let wrapped = bare.len() != inner.len();
+    inner.len() >= 3
+        && inner.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && (wrapped || inner.bytes().all(|b| !b.is_ascii_lowercase()) && inner.bytes().any(|b| b.is_ascii_uppercase()))
+}
+
+impl Analysis<'_> {
+    /// "Replace DATA with a summary of the conversation" where `DATA` sits in a URL of this unit
+    /// or of the paragraph or code it announces: whatever fills the placeholder goes to that
+    /// host when the URL is requested. An image in the reply is requested as soon as it is
+    /// rendered. Reported when the filling is the conversation, or a secret in an image's
+    /// URL; an API's "replace YOUR_KEY with your key" fills a request the user makes to it.
+    pub(super) fn send_in_placeholder(&self, s: usize, out: &mut Vec<Instruction>) {
+        let r = self.sentence_toks(s);
+        let Some(v) = r.clone().find(|&v| FILL_VERBS.contains(&self.key(v)) && self.verb_at(v)) else { return };
+        // Braces and angle brackets are peeled off a word: look at the text around it.
+        let placeholder_at = |k: usize| {
+            let range = self.t.toks[k].range.clone();
+            let before = self.unit.text[..range.start].chars().next_back();
+            let after = self.unit.text[range.end..].chars().next();
+            let wrapped = matches!((before, after), (Some('{'), Some('}')) | (Some('<'), Some('>')));
+            let raw = &self.unit.text[range];
+            is_placeholder(raw) || wrapped && is_placeholder(&format!("{{{raw}}}"))
+        };
+        let Some(p) = (v + 1..r.end.min(v + 16)).find(|&k| placeholder_at(k)) else {
+            return;
+        };
+        // The placeholder and its value are linked: "X with Y", "X for Y", "Y for X", "Y in place of X".
+        let linked = (p + 1..r.end.min(p + 4))
+            .chain(p.saturating_sub(3).max(v + 1)..p)
+            .any(|k| FILL_LINKS.contains(&self.key(k)));
+        if !linked {
+            return;
+        }
+        let filling = v + 1..r.end;
+        let mut secrets: Vec<SecretMention> = self.secrets_in(filling.clone()).into_iter().map(|(_, m)| m).collect();
+        let conversation = filling.clone().find(|&k| CONVERSATION_WORDS.contains(&self.key(k)));
+        if let Some(k) = conversation.filter(|_| !secrets.iter().any(|m| m.class == SecretClass::Conversation)) {
+            secrets.push(SecretMention {
+                class: SecretClass::Conversation,
+                name: None,
+                words: self.key(k).to_string(),
+                range: self.src_range(k, k + 1),
+            });
+        }
+        if secrets.is_empty() {
+            return;
+        }
+        let raw_placeholder: String =
+            self.unit.text[self.t.toks[p].range.clone()].chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
+        let Some((destination, image)) = self.placeholder_url(&raw_placeholder) else { return };
+        let has_conversation = secrets.iter().any(|m| m.class == SecretClass::Conversation);
+        if !has_conversation && !image {
+            return;
+        }
+        let inst =
+            self.instruction(InstructionKind::SendSecret, s, s, (s, v), secrets, Some(destination), None, None, 0);
+        self.push(out, inst);
+    }
+
+    /// The first URL holding `placeholder`, in this unit or in what it announces, and whether it
+    /// is the address of a Markdown image (`![…](URL)`).
+    fn placeholder_url(&self, placeholder: &str) -> Option<(Destination, bool)> {
+        let holds = |url: &str| {
+            url.find("://").is_some_and(|at| {
+                url[at + 3..].split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == placeholder)
+            })
+        };
+        let is_image = |start: usize| {
+            let before = &self.src[..start];
+            let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+            line.ends_with("](") && line.contains("![")
+        };
+        for j in 0..self.t.toks.len() {
+            if self.kind(j) != Kind::Url {
+                continue;
+            }
+            let dest = self.destination(j);
+            if holds(&dest.text) {
+                let image = is_image(dest.range.start);
+                return Some((dest, image));
+            }
+        }
+        for piece in self.attachments {
+            let text = self.src.get(piece.clone())?;
+            for (at, url) in urls::find_urls(text) {
+                if holds(url) {
+                    let start = piece.start + at;
+                    let host = urls::host_and_path(url).map(|h| h.0);
+                    let dest = Destination {
+                        kind: DestinationKind::Url,
+                        text: url.to_string(),
+                        host,
+                        range: start..start + url.len(),
+                    };
+                    return Some((dest, is_image(start)));
+                }
+            }
+        }
+        None
+    }
+}
