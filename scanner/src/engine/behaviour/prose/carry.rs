@@ -282,6 +282,13 @@ impl Analysis<'_> {
     }
 }
 
+/// Sentences before and after a fill order searched for the URL holding its placeholder.
+const PLACEHOLDER_WINDOW: usize = 3;
+/// Bytes of the announced paragraph or code searched for it.
+const MAX_ANNOUNCED_BYTES: usize = 4096;
+/// Bytes before a URL looked at for the `![…](` of an image.
+const MAX_IMAGE_PREFIX: usize = 512;
+
 /// Verbs that put a value in a placeholder's place.
 const FILL_VERBS: &[&str] = &["replace", "substitute", "fill", "populate", "swap", "set", "put"];
 /// Words between a placeholder and what fills it, or before the placeholder when the value
@@ -346,7 +353,7 @@ impl Analysis<'_> {
         }
         let raw_placeholder: String =
             self.unit.text[self.t.toks[p].range.clone()].chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
-        let Some((destination, image)) = self.placeholder_url(&raw_placeholder) else { return };
+        let Some((destination, image)) = self.placeholder_url(s, &raw_placeholder) else { return };
         let has_conversation = secrets.iter().any(|m| m.class == SecretClass::Conversation);
         if !has_conversation && !image {
             return;
@@ -356,20 +363,25 @@ impl Analysis<'_> {
         self.push(out, inst);
     }
 
-    /// The first URL holding `placeholder`, in this unit or in what it announces, and whether it
-    /// is the address of a Markdown image (`![…](URL)`).
-    fn placeholder_url(&self, placeholder: &str) -> Option<(Destination, bool)> {
+    /// The first URL holding `placeholder`, in the sentences around `s` or at the start of what
+    /// the unit announces, and whether it is the address of a Markdown image (`![…](URL)`).
+    /// Both searches are bounded, so a unit of many such sentences stays linear.
+    fn placeholder_url(&self, s: usize, placeholder: &str) -> Option<(Destination, bool)> {
         let holds = |url: &str| {
             url.find("://").is_some_and(|at| {
                 url[at + 3..].split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == placeholder)
             })
         };
         let is_image = |start: usize| {
-            let before = &self.src[..start];
+            let from = crate::engine::text::floor_char_boundary(self.src, start.saturating_sub(MAX_IMAGE_PREFIX));
+            let Some(before) = self.src.get(from..start) else { return false };
             let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
             line.ends_with("](") && line.contains("![")
         };
-        for j in 0..self.t.toks.len() {
+        let n = self.t.sentences.len();
+        let near = self.sentence_toks(s.saturating_sub(PLACEHOLDER_WINDOW)).start
+            ..self.sentence_toks((s + PLACEHOLDER_WINDOW).min(n - 1)).end;
+        for j in near {
             if self.kind(j) != Kind::Url {
                 continue;
             }
@@ -379,8 +391,14 @@ impl Analysis<'_> {
                 return Some((dest, image));
             }
         }
+        let mut budget = MAX_ANNOUNCED_BYTES;
         for piece in self.attachments {
-            let text = self.src.get(piece.clone())?;
+            if budget == 0 {
+                break;
+            }
+            let end = crate::engine::text::floor_char_boundary(self.src, piece.end.min(piece.start + budget));
+            let text = self.src.get(piece.start..end)?;
+            budget -= text.len().min(budget);
             for (at, url) in urls::find_urls(text) {
                 if holds(url) {
                     let start = piece.start + at;
