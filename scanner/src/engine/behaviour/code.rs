@@ -180,6 +180,11 @@ fn workspace_regex() -> &'static Regex {
             | \bos\.walk\s*\(\s*(?:['"]\.?/?['"]|os\.getcwd\(\)|os\.curdir|os\.path\.expanduser\(\s*['"]~/?['"]\s*\)|Path\.(?:home|cwd)\(\))
             # Node: a recursive directory read of the working folder or home.
             | \breaddir(?:Sync)?\s*\(\s*(?:['"`]\.?/?['"`]|process\.cwd\(\)|os\.homedir\(\))\s*,\s*\{[^}]*\brecursive\s*:\s*true
+            # An archive of home, or of one of its folders that hold the user's settings or documents
+            # as a whole (`~/.config` holds the tokens of many tools); a folder below them is an
+            # app's own.
+            | \bmake_archive\s*\([^\n]{0,200}?(?:expanduser\(\s*['"]~/?['"]\s*\)\s*\)|Path\.home\(\)\s*\)|['"](?:~/?|(?:~/)?(?:\.config|Documents|Desktop))['"])
+            | \b(?:tar|zip)\s+-?\w+\s+(?:[^\s;|&]+\s+)*?(?:~|\$HOME|\$\{HOME\})(?:/(?:\.config|Documents|Desktop))?/?(?:[\s;|&)'"]|$)
             # Shell: every tracked file, or a find from here or home.
             | \bgit\s+ls-files\b
             | \bfind\s+(?:\.|~|\$HOME|\$\{HOME\}|\$PWD|\$\{PWD\})/?\s+(?:-\w+\s+\S+\s+)*-type\s+f\b
