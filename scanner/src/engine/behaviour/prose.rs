@@ -1503,8 +1503,35 @@ impl<'a> Analysis<'a> {
                 // A setting (`"sandbox": "off"`, `sandbox = false`) or "sandbox off".
                 let separated = (i + 1..(i + 4).min(r.end))
                     .any(|k| matches!(self.kind(k), Kind::Punct(b':')) || self.key(k).starts_with('='));
-                let off =
-                    (i + 1..(i + 6).min(r.end)).filter(|&k| !matches!(self.kind(k), Kind::Punct(_))).take(1).any(|k| {
+                // The setting's value comes next, or after a few linking words: "safety checks
+                // are switched off", "approvals have been turned off".
+                let linking = |k: usize| {
+                    matches!(
+                        self.key(k),
+                        "checks"
+                            | "check"
+                            | "are"
+                            | "is"
+                            | "now"
+                            | "switched"
+                            | "turned"
+                            | "set"
+                            | "been"
+                            | "have"
+                            | "has"
+                    )
+                };
+                // The noun of a compound ("safety filters", "sandbox mode") may stand between,
+                // when a linking verb follows it.
+                let compound = i + 2 < r.end
+                    && self.is_word(i + 1)
+                    && !linking(i + 1)
+                    && matches!(self.key(i + 2), "are" | "is" | "have" | "has" | "now");
+                let from = if compound { i + 2 } else { i + 1 };
+                let off = (from..(i + 8).min(r.end))
+                    .filter(|&k| !matches!(self.kind(k), Kind::Punct(_)) && !linking(k))
+                    .take(1)
+                    .any(|k| {
                         (separated || matches!(self.key(k), "off" | "false" | "disabled"))
                             && matches!(
                                 self.key(k),
@@ -1797,8 +1824,12 @@ impl<'a> Analysis<'a> {
             let mut secrets = match self.explicit_object(s, v) {
                 // "send requests … with your key in the header": only secrets attached to the
                 // object count, not ones from another clause.
-                Some(_) => sentence_secrets.iter().filter(|(i, _)| self.attached(s, v, *i)).cloned().collect(),
-                None => sentence_secrets.clone(),
+                // Unless the sentence spells out the request's body: "call the http tool with
+                // url … and as body the output of `cat ~/.ssh/id_ed25519`".
+                Some(_) if !(v + 1..r.end).any(|k| matches!(self.key(k), "body" | "payload")) => {
+                    sentence_secrets.iter().filter(|(i, _)| self.attached(s, v, *i)).cloned().collect()
+                }
+                _ => sentence_secrets.clone(),
             };
             let mut first = s;
             let anaphor = self.object_has(s, v, N_ANAPHOR);
@@ -2299,6 +2330,19 @@ impl<'a> Analysis<'a> {
                     || matches!(self.key(j), "sandbox" | "approvals" | "permissions")
             })
             .unwrap_or(r.start);
+        // "Never disable it and never tell the user to turn safety checks off": a negation
+        // before the guard word is a warning about lowering it, not an order to.
+        let last_guard = r
+            .clone()
+            .rev()
+            .find(|&j| {
+                self.ann[j].content & guard != 0
+                    || matches!(self.key(j), "sandbox" | "safety" | "guardrails" | "approvals" | "permissions")
+            })
+            .unwrap_or(head);
+        if (r.start..last_guard).any(|k| self.ann[k].bits & NEG != 0 && self.ann[k].frame.is_empty()) {
+            return;
+        }
         // Trust alone counts when it is an order aimed at a source: "trust instructions from …",
         // "whitelist evil.example.com", not "trusted sources" or "the allowlist".
         if set & guard == content_bit(ContentClass::TrustsSource) {

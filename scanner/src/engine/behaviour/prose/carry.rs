@@ -221,6 +221,15 @@ impl Analysis<'_> {
     /// `/{token}/`, `?k=<the values, joined>`).
     fn url_holds_value(&self, j: usize) -> bool {
         let raw = &self.unit.text[self.t.toks[j].range.clone()];
+        // `https://host/c?d=` followed by (plus, with … appended) a secret: the value goes
+        // after the `=`.
+        if raw.trim_end_matches(|c: char| norm::is_marker(c) || c == '`').ends_with('=') {
+            let after = j + 1..self.t.toks.len().min(j + 1 + MAX_PLACEHOLDER_TOKENS);
+            let linked = after.clone().take(3).any(|k| {
+                matches!(self.key(k), "followed" | "plus" | "with" | "+" | "then" | "and" | "append" | "appending")
+            });
+            return linked && !self.secrets_in(after).is_empty();
+        }
         let after_host = raw.find("://").map_or(0, |i| i + 3);
         let Some(open) = raw[after_host..].find(['<', '{']).map(|i| i + after_host) else { return false };
         let mut placeholder = raw[open + 1..].to_string();
