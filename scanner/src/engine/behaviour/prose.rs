@@ -1794,6 +1794,12 @@ impl<'a> Analysis<'a> {
             }
         }
         let sentence_secrets = self.secrets_in(r.clone());
+        // Where the sentence last names a request body ("… and as body the output of …").
+        let last_body = if sentence_secrets.is_empty() {
+            None
+        } else {
+            r.clone().rev().find(|&k| matches!(self.key(k), "body" | "payload"))
+        };
         for v in r.clone() {
             let a = &self.ann[v];
             if a.bits & (V_SEND | V_CARRY | V_WRITE | V_SHOW | V_DISCLOSE) == 0 || !self.verb_at(v) {
@@ -1826,7 +1832,7 @@ impl<'a> Analysis<'a> {
                 // object count, not ones from another clause.
                 // Unless the sentence spells out the request's body: "call the http tool with
                 // url … and as body the output of `cat ~/.ssh/id_ed25519`".
-                Some(_) if !(v + 1..r.end).any(|k| matches!(self.key(k), "body" | "payload")) => {
+                Some(_) if last_body.is_none_or(|b| b <= v) => {
                     sentence_secrets.iter().filter(|(i, _)| self.attached(s, v, *i)).cloned().collect()
                 }
                 _ => sentence_secrets.clone(),
