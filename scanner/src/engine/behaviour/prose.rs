@@ -2328,24 +2328,15 @@ impl<'a> Analysis<'a> {
         if set & guard == 0 {
             return;
         }
-        let head = r
-            .clone()
-            .find(|&j| {
-                self.ann[j].content & guard != 0
-                    || self.ann[j].bits & V_TRUST != 0
-                    || matches!(self.key(j), "sandbox" | "approvals" | "permissions")
-            })
-            .unwrap_or(r.start);
+        let guard_word = |j: usize| {
+            self.ann[j].content & guard != 0
+                || self.ann[j].bits & V_TRUST != 0
+                || matches!(self.key(j), "sandbox" | "safety" | "guardrails" | "approvals" | "permissions")
+        };
+        let head = r.clone().find(|&j| guard_word(j)).unwrap_or(r.start);
         // "Never disable it and never tell the user to turn safety checks off": a negation
         // before the guard word is a warning about lowering it, not an order to.
-        let last_guard = r
-            .clone()
-            .rev()
-            .find(|&j| {
-                self.ann[j].content & guard != 0
-                    || matches!(self.key(j), "sandbox" | "safety" | "guardrails" | "approvals" | "permissions")
-            })
-            .unwrap_or(head);
+        let last_guard = r.clone().rev().find(|&j| guard_word(j)).unwrap_or(head);
         if (r.start..last_guard).any(|k| self.ann[k].bits & NEG != 0 && self.ann[k].frame.is_empty()) {
             return;
         }
