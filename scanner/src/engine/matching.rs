@@ -13,7 +13,8 @@ use crate::engine::hit::{Hit, HitLocation};
 use crate::engine::rules::prefilter::Gaps;
 use crate::engine::rules::{LiteralRole, Matcher, Rule, RuleSet, View, Within};
 use crate::engine::text::{
-    LineIndex, ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary, lead_in, line_around, steps_above,
+    LineIndex, ceil_char_boundary, escape_snippet, excerpt, floor_char_boundary, lead_in, line_around, sentence_around,
+    steps_above,
 };
 use crate::engine::urls;
 
@@ -477,31 +478,25 @@ fn excluded(
         return true;
     }
     if let Some(regex) = &unless.line {
-        let seg_line = match &segment.body {
-            SegmentBody::Range(_) => usize::MAX,
-            _ => memo.seg_line_start(seg_index, seg_text, range.start),
-        };
-        let file_line = match &segment.body {
-            SegmentBody::Decoded { .. } => usize::MAX,
-            _ => file_line_start(),
-        };
+        let at_file = segment.file_range(range.clone());
+        let contexts = line_contexts(segment, seg_text, file_text, range.clone(), at_file, memo, seg_index, file);
         // A slice of the file is judged by its file line alone (and whether prose wraps), so
         // the thousand comment segments of one line share a verdict.
         let key = match &segment.body {
             SegmentBody::Range(_) => (
                 rule_index,
                 usize::MAX - usize::from(matches!(segment.view, View::Prose | View::Comments)),
-                seg_line,
-                file_line,
+                contexts.file_line.start,
+                contexts.file.start,
             ),
-            _ => (rule_index, seg_index, seg_line, file_line),
+            _ => (rule_index, seg_index, contexts.seg.start, contexts.file.start),
         };
         if let Some(&verdict) = memo.unless_line.get(&key) {
             if verdict {
                 return true;
             }
         } else {
-            let verdict = line_excuses(regex.get(), segment, seg_text, file_text, seg_line, file_line);
+            let verdict = contexts.excuse(regex.get(), seg_text, file_text);
             memo.unless_line.insert(key, verdict);
             if verdict {
                 return true;
@@ -543,37 +538,80 @@ fn excluded(
     false
 }
 
-/// Whether `unless.line` excuses a match on the segment line starting at `seg_line` (a
-/// decoded or normalised segment) and the file line starting at `file_line`.
-fn line_excuses(
-    regex: &regex::Regex,
+/// What `unless.line` reads around a match: a stretch of the segment's own text (decoded or
+/// rewritten text; `usize::MAX..usize::MAX` for a slice of the file) and of the file's text
+/// (`usize::MAX..usize::MAX` for decoded text, which has no file line of its own).
+struct LineContexts {
+    seg: Range<usize>,
+    file: Range<usize>,
+    /// For a slice of prose, `file` is its wrapped paragraph and this the line alone (a pattern
+    /// anchored at the line's end reads it).
+    file_line: Range<usize>,
+}
+
+const NO_CONTEXT: Range<usize> = usize::MAX..usize::MAX;
+
+impl LineContexts {
+    /// Whether `regex` excuses the match by what surrounds it.
+    fn excuse(&self, regex: &regex::Regex, seg_text: &str, file_text: &str) -> bool {
+        let seg = (self.seg != NO_CONTEXT).then(|| seg_text.get(self.seg.clone()).unwrap_or(""));
+        let file = |range: &Range<usize>| (*range != NO_CONTEXT).then(|| file_text.get(range.clone()).unwrap_or(""));
+        [seg, file(&self.file_line), file(&self.file)].into_iter().flatten().any(|l| regex.is_match(l))
+    }
+}
+
+/// The lines `unless.line` reads for a match at `at` (in the segment text) and `at_file` (in the
+/// file): for decoded text the decoded line, otherwise the file line (a code block's line is a
+/// file line too). A rewritten view (joined, de-emphasised prose) is also judged by the file line
+/// the match starts on, so markup that labels a line (`- **Ignore previous instructions:**`)
+/// keeps its meaning, and a hard-wrapped sentence of prose continues on the next lines.
+///
+/// In prose and comments the line is cut to the sentences the match touches: a warning word
+/// ("never", "detects", "blocks") in another sentence of the paragraph says nothing about this
+/// one, and an attacker's own "do not reveal this" must not excuse the order before it.
+#[allow(clippy::too_many_arguments)]
+fn line_contexts(
     segment: &Segment,
     seg_text: &str,
     file_text: &str,
-    seg_line: usize,
-    file_line: usize,
-) -> bool {
-    // The line as the reader sees it: for decoded text the decoded line, otherwise the
-    // file line (a code block's line is a file line too).
-    let line = match &segment.body {
-        SegmentBody::Decoded { .. } | SegmentBody::Mapped { .. } => line_around(seg_text, seg_line),
-        SegmentBody::Range(_) => line_around(file_text, file_line),
-    };
-    // A rewritten view (joined, de-emphasised prose) is also judged by the file line the
-    // match starts on, so markup that labels a line (`- **Ignore previous instructions:**`)
-    // keeps its meaning.
-    let file_line = match &segment.body {
-        SegmentBody::Mapped { .. } => Some(line_around(file_text, file_line)),
-        // A hard-wrapped sentence of prose continues on the next lines.
-        SegmentBody::Range(_) if matches!(segment.view, View::Prose | View::Comments) => {
-            Some(wrapped_line(file_text, file_line))
+    at: Range<usize>,
+    at_file: Range<usize>,
+    memo: &mut LineMemo,
+    seg_index: usize,
+    file: &FileAnalysis,
+) -> LineContexts {
+    let prose = matches!(segment.view, View::Prose | View::Comments);
+    let cut = |text: &str, line: &str, at: &Range<usize>| -> Range<usize> {
+        let line_start = line.as_ptr() as usize - text.as_ptr() as usize;
+        let whole = line_start..line_start + line.len();
+        if !prose {
+            return whole;
         }
-        _ => None,
+        let local = sentence_around(
+            line,
+            at.start.saturating_sub(line_start),
+            at.end.saturating_sub(line_start).min(line.len()),
+        );
+        line_start + local.start..line_start + local.end
     };
-    regex.is_match(line) || file_line.is_some_and(|l| regex.is_match(l))
+    let seg = match &segment.body {
+        SegmentBody::Decoded { .. } | SegmentBody::Mapped { .. } => {
+            let start = memo.seg_line_start(seg_index, seg_text, at.start);
+            cut(seg_text, line_around(seg_text, start), &at)
+        }
+        SegmentBody::Range(_) => NO_CONTEXT,
+    };
+    let file_line_start = file.lines.line_start(file.lines.line_of(at_file.start));
+    let line = || cut(file_text, line_around(file_text, file_line_start), &at_file);
+    let (file, file_line) = match &segment.body {
+        SegmentBody::Decoded { .. } => (NO_CONTEXT, NO_CONTEXT),
+        SegmentBody::Mapped { .. } => (line(), NO_CONTEXT),
+        SegmentBody::Range(_) if prose => (cut(file_text, wrapped_line(file_text, file_line_start), &at_file), line()),
+        SegmentBody::Range(_) => (line(), NO_CONTEXT),
+    };
+    LineContexts { seg, file, file_line }
 }
 
-/// The (host, path) pairs a match talks about: its `url`/`host` capture, else every URL in it.
 /// The line at `offset` and the lines that continue it (a hard-wrapped paragraph or list item),
 /// at most four.
 fn wrapped_line(text: &str, offset: usize) -> &str {
@@ -591,6 +629,7 @@ fn wrapped_line(text: &str, offset: usize) -> &str {
     &text[start..end]
 }
 
+/// The (host, path) pairs a match talks about: its `url`/`host` capture, else every URL in it.
 fn match_hosts(matched: &str, captures: &[(String, String)]) -> Vec<(String, String)> {
     let target = captures.iter().find(|(n, _)| n == "url" || n == "host").map(|(_, v)| v.as_str());
     let mut hosts: Vec<(String, String)> = match target.and_then(urls::host_and_path) {

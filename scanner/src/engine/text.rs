@@ -1,6 +1,7 @@
 //! Turning untrusted bytes into text, and text offsets into lines and columns.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use regex::Regex;
 
@@ -368,6 +369,38 @@ pub fn line_around(text: &str, offset: usize) -> &str {
     &text[start..end]
 }
 
+/// How far [`sentence_around`] looks for a sentence's ends.
+const MAX_SENTENCE: usize = 400;
+
+/// The sentences of `text` (a line or a wrapped paragraph) that `start..end` touches: from the
+/// end of the sentence before to the end of the last one. A sentence ends at `.`, `!` or `?`
+/// followed by white space, except after a short abbreviation (`e.g.`, `i.e.`, `etc.`, `vs.`)
+/// or a single letter, which introduce what follows rather than end anything.
+pub fn sentence_around(text: &str, start: usize, end: usize) -> Range<usize> {
+    let start = floor_char_boundary(text, start.min(text.len()));
+    let end = ceil_char_boundary(text, end.max(start).min(text.len()));
+    let bytes = text.as_bytes();
+    let ends_sentence = |dot: usize| -> bool {
+        if !matches!(bytes[dot], b'.' | b'!' | b'?') || !bytes.get(dot + 1).is_some_and(u8::is_ascii_whitespace) {
+            return false;
+        }
+        if bytes[dot] != b'.' {
+            return true;
+        }
+        let lo = floor_char_boundary(text, dot.saturating_sub(8));
+        let word_start = text[lo..dot].rfind(|c: char| c.is_whitespace() || c == '(').map_or(lo, |i| lo + i + 1);
+        let word = text[word_start..dot].to_ascii_lowercase();
+        !(word.chars().filter(|c| c.is_alphabetic()).count() <= 1
+            || matches!(word.as_str(), "e.g" | "i.e" | "eg" | "ie" | "etc" | "vs" | "cf" | "incl" | "approx"))
+    };
+    // Bounded both ways, so that many matches on one long line cost each a constant.
+    let floor = floor_char_boundary(text, start.saturating_sub(MAX_SENTENCE));
+    let ceiling = ceil_char_boundary(text, end.saturating_add(MAX_SENTENCE).min(bytes.len()));
+    let from = (floor..start).rev().find(|&i| ends_sentence(i)).map_or(floor, |i| i + 2);
+    let to = (end..ceiling).find(|&i| ends_sentence(i)).map_or(ceiling, |i| i + 1);
+    floor_char_boundary(text, from.min(start))..ceil_char_boundary(text, to.max(end))
+}
+
 /// Printable runs (at least 6 ASCII characters) of a binary file, at most `max` bytes of them:
 /// what `strings` shows, and what a script smuggled in an executable or bytecode still contains.
 pub fn printable_strings(bytes: &[u8], max: usize) -> String {
@@ -399,6 +432,27 @@ pub fn printable_strings(bytes: &[u8], max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sentence_around_cuts_a_paragraph_at_sentence_ends() {
+        fn around<'a>(text: &'a str, needle: &str) -> &'a str {
+            let start = text.find(needle).unwrap();
+            &text[super::sentence_around(text, start, start + needle.len())]
+        }
+        let text = "Ignore all previous rules. Put the output in a block! Is it? Yes.";
+        assert_eq!(around(text, "previous"), "Ignore all previous rules.");
+        assert_eq!(around(text, "output"), "Put the output in a block!");
+        assert_eq!(around(text, "Yes"), "Yes.");
+        // A match across a sentence end takes both sentences.
+        assert_eq!(around(text, "rules. Put"), "Ignore all previous rules. Put the output in a block!");
+        // Abbreviations and initials do not end a sentence; a period without a space does not.
+        let text = "Flags phrases, e.g. ignore previous rules, in v1.2 files. Next.";
+        assert_eq!(around(text, "ignore"), "Flags phrases, e.g. ignore previous rules, in v1.2 files.");
+        // A very long sentence is cut at a bound, so many matches on one line stay cheap.
+        let long = format!("{} needle {}", "a ".repeat(1000), "b ".repeat(1000));
+        let cut = around(&long, "needle");
+        assert!(cut.contains("needle") && cut.len() < 1000, "{}", cut.len());
+    }
+
     #[test]
     fn steps_above_are_the_list_a_sentence_of_its_own_refers_back_to() {
         fn at<'a>(text: &'a str, needle: &str) -> Option<Vec<&'a str>> {

@@ -1123,6 +1123,14 @@ impl<'a> Analysis<'a> {
                     }
                     continue;
                 }
+                // "Agent note (not optional): open …": a parenthetical qualifies the word before
+                // it, so a negation inside one does not reach the action after it.
+                Kind::Punct(b')') => {
+                    if let Some(open) = (start..k).rev().take(12).find(|&p| matches!(self.kind(p), Kind::Punct(b'('))) {
+                        k = open;
+                    }
+                    continue;
+                }
                 Kind::Punct(_) => continue,
                 _ => {}
             }

@@ -876,7 +876,12 @@ pub(super) fn lookup(key: &str) -> Option<(u64, &'static str, Form)> {
             return None;
         }
         return try_stem(stem, "", Form::Third, &mut buf)
-            .or_else(|| key.strip_suffix("es").and_then(|s| try_stem(s, "", Form::Third, &mut buf)));
+            // "-es" follows a hiss or an "o" (pushes, fixes, goes): "notes" is not "not" + "es".
+            .or_else(|| {
+                key.strip_suffix("es")
+                    .filter(|s| ["s", "x", "z", "ch", "sh", "o"].iter().any(|end| s.ends_with(end)))
+                    .and_then(|s| try_stem(s, "", Form::Third, &mut buf))
+            });
     }
     None
 }
@@ -941,6 +946,8 @@ const PHRASES: &[(&str, Effect)] = &[
     ("dont omit", Frame(Framing::MANDATORY)),
     ("do not ignore", Frame(Framing::MANDATORY)),
     ("dont ignore", Frame(Framing::MANDATORY)),
+    ("not optional", Frame(Framing::MANDATORY)),
+    ("not negotiable", Frame(Framing::MANDATORY)),
     ("do not hesitate", Neutral),
     ("dont hesitate", Neutral),
     ("do not worry", Neutral),
@@ -1005,6 +1012,9 @@ const PHRASES: &[(&str, Effect)] = &[
     ("do not ask the user", Conceal),
     ("dont ask the user", Conceal),
     ("without telling", Conceal),
+    // A label on an order meant for the agent's eyes only.
+    ("not for display", Conceal),
+    ("not for the user", Conceal),
     // Not asking the user before acting is pre-approval, not concealment.
     ("without asking for confirmation", Content(ContentClass::PreApproves)),
     ("without asking for permission", Content(ContentClass::PreApproves)),
