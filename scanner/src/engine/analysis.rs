@@ -468,6 +468,14 @@ fn add_rewrites(analysis: &mut FileAnalysis, text: &str, limits: &ParseLimits) {
                 },
             ),
             (
+                "windows-paths",
+                if matches!(view, View::Code | View::Prose | View::Comments) {
+                    normalize::windows_paths(slice)
+                } else {
+                    None
+                },
+            ),
+            (
                 "string-concat",
                 if view == View::Code && matches!(lang, Lang::Python | Lang::Javascript | Lang::Typescript) {
                     normalize::string_concat(slice)

@@ -8,6 +8,8 @@
 //! - Shell: line continuations are joined, quotes inside words and backslashes before letters
 //!   are dropped (`cu'r'l`, `s\h`), and simple variable aliases are substituted
 //!   (`C=curl; $C …`).
+//! - Windows paths: `$env:USERPROFILE\.ssh\id_rsa`, `%APPDATA%\Exodus`, `C:\Users\jo\.aws`
+//!   are spelt as the rules spell paths (`~/.ssh/id_rsa` …).
 //! - Scripts: adjacent string literals joined with `+` are merged (`"ex"+"ec"` → `exec`).
 //! - Prose: the sentence a reader sees — CR LF line ends become LF, lines hard-wrapped inside a
 //!   paragraph, list item or block quote are joined, Markdown emphasis (`**`, `__`, `~~`, and
@@ -351,6 +353,103 @@ pub fn string_concat(code: &str) -> Option<Rewrite> {
     changed.then(|| out.finish(code.len()))
 }
 
+/// Windows spellings of the home folder and its well-known subfolders, and what they become.
+const WINDOWS_HOMES: &[(&str, &str)] = &[
+    ("${env:userprofile}", "~"),
+    ("$env:userprofile", "~"),
+    ("%userprofile%", "~"),
+    ("%homedrive%%homepath%", "~"),
+    ("$env:home", "~"),
+    ("${env:appdata}", "~/AppData/Roaming"),
+    ("$env:appdata", "~/AppData/Roaming"),
+    ("%appdata%", "~/AppData/Roaming"),
+    ("${env:localappdata}", "~/AppData/Local"),
+    ("$env:localappdata", "~/AppData/Local"),
+    ("%localappdata%", "~/AppData/Local"),
+];
+
+/// Windows paths as the rules spell paths: `$env:USERPROFILE\.ssh\id_rsa`,
+/// `%APPDATA%\Exodus`, `C:\Users\jo\.aws\credentials` (also with doubled backslashes, as in
+/// a C-style string) become `~/.ssh/id_rsa`, `~/AppData/Roaming/Exodus`, `~/.aws/credentials`.
+/// Only a text that names the home folder this way or a dot-folder behind a backslash is
+/// rewritten, and only backslashes between path characters are turned: the credential,
+/// wallet and browser-store rules then read a PowerShell or batch stealer as they read a
+/// shell one.
+pub fn windows_paths(code: &str) -> Option<Rewrite> {
+    let bytes = code.as_bytes();
+    let env = memchr::memmem::find(bytes, b"$env:").or_else(|| memchr::memmem::find(bytes, b"${env:"));
+    let first = match (memchr::memchr2(b'\\', b'%', bytes), env) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    // A drive letter and its colon come before the first backslash.
+    let first = crate::engine::text::floor_char_boundary(code, first.saturating_sub(2));
+    let path_char = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'*' | b'~' | b' ');
+    let mut out = Builder::new(code.len() + 16);
+    let mut changed = false;
+    for (k, ch) in code[..first].char_indices() {
+        out.push(ch, k);
+    }
+    let mut i = first;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if matches!(bytes[i], b'$' | b'%')
+            && let Some((from, to)) = WINDOWS_HOMES
+                .iter()
+                .find(|(from, _)| rest.len() >= from.len() && rest[..from.len()].eq_ignore_ascii_case(from.as_bytes()))
+            && !rest.get(from.len()).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
+            out.push_str(to, i);
+            i += from.len();
+            changed = true;
+            continue;
+        }
+        // `C:\Users\<name>` (any drive) is the home folder.
+        if bytes[i].is_ascii_alphabetic()
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+            && rest.len() > 3
+            && rest[1] == b':'
+            && rest[2] == b'\\'
+        {
+            let after = &rest[2..];
+            let slashes = after.iter().take_while(|&&b| b == b'\\').count();
+            let tail = &after[slashes..];
+            if tail.len() > 6 && tail[..5].eq_ignore_ascii_case(b"users") && tail[5] == b'\\' {
+                let name_start = 2 + slashes + 5;
+                let name_slashes = rest[name_start..].iter().take_while(|&&b| b == b'\\').count();
+                let name_len = rest[name_start + name_slashes..]
+                    .iter()
+                    .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+                    .count();
+                if name_len > 0 {
+                    out.push_str("~", i);
+                    i += name_start + name_slashes + name_len;
+                    changed = true;
+                    continue;
+                }
+            }
+        }
+        if bytes[i] == b'\\' {
+            let run = rest.iter().take_while(|&&b| b == b'\\').count();
+            let before = i.checked_sub(1).map(|p| bytes[p]);
+            let after = bytes.get(i + run).copied();
+            let joins = run <= 2
+                && before.is_some_and(|b| path_char(b) && b != b' ' || matches!(b, b'%' | b'}' | b')' | b'"' | b'\''))
+                && after.is_some_and(|b| path_char(b) && b != b' ');
+            if joins {
+                changed |= after == Some(b'.');
+                out.push('/', i);
+                i += run;
+                continue;
+            }
+        }
+        let ch = code[i..].chars().next().unwrap_or('\u{FFFD}');
+        out.push(ch, i);
+        i += ch.len_utf8().max(1);
+    }
+    changed.then(|| out.finish(code.len()))
+}
+
 /// Emoji and pictographs (and the joiners and selectors that glue them): decoration, never words.
 fn is_decoration(c: char) -> bool {
     matches!(c,
@@ -501,6 +600,39 @@ fn push_inline(out: &mut Builder, text: &str, start: usize, end: usize, changed:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_paths_are_spelt_like_unix_home_paths() {
+        let text = |code: &str| windows_paths(code).map(|r| r.text);
+        assert_eq!(
+            text(r#"$k = Get-Content "$env:USERPROFILE\.ssh\id_rsa" -Raw"#).as_deref(),
+            Some(r#"$k = Get-Content "~/.ssh/id_rsa" -Raw"#)
+        );
+        assert_eq!(
+            text(r"copy %APPDATA%\Exodus\exodus.wallet x").as_deref(),
+            Some("copy ~/AppData/Roaming/Exodus/exodus.wallet x")
+        );
+        assert_eq!(
+            text(r#"open("C:\\Users\\jo\\.aws\\credentials")"#).as_deref(),
+            Some(r#"open("~/.aws/credentials")"#)
+        );
+        assert_eq!(
+            text(r"type ${env:LocalAppData}\Google\Chrome").as_deref(),
+            Some("type ~/AppData/Local/Google/Chrome")
+        );
+        // Nothing Windows-like about the home folder, no dot-folder: left alone.
+        assert_eq!(text(r#"print("a\nb"); re.compile(r"\d+\.\w")"#), None);
+        assert_eq!(text("ls ~/.ssh"), None);
+        // A variable that only starts like one of the home variables is another variable.
+        assert_eq!(text("echo $env:HOMEBREW_PREFIX"), None);
+        // The map points every rewritten byte back into the original.
+        let code = "x; $env:USERPROFILE\\.ssh";
+        let rewrite = windows_paths(code).unwrap();
+        assert_eq!(rewrite.text, "x; ~/.ssh");
+        assert_eq!(rewrite.map.len(), rewrite.text.len() + 1);
+        assert_eq!(rewrite.map[3] as usize, code.find('$').unwrap());
+        assert_eq!(rewrite.map[5] as usize, code.find(".ssh").unwrap());
+    }
 
     fn prose_text(text: &str) -> String {
         prose(text).map_or_else(|| text.to_string(), |r| r.text)
