@@ -1866,7 +1866,6 @@ impl<'a> Model<'a> {
                     Channel::Socket => resolved.as_ref().map(|r| r.1.clone()).or_else(|| socket_host(args)),
                     _ => resolved.as_ref().map(|r| r.1.clone()),
                 };
-                let mut sources = sources;
                 sources.sort_by_key(|s| s.range.start);
                 sources.dedup_by(|a, b| a.secret == b.secret);
                 facts.flows.push(Flow {
