@@ -495,7 +495,7 @@ mod tests {
         )
         .expect("write");
         let scanner = Scanner::with_builtin_rules().expect("built-in rules");
-        let report = scanner.scan_paths(&[dir.clone()], &ScanOptions::default(), &|_, _| {}).expect("scan");
+        let report = scanner.scan_paths(std::slice::from_ref(&dir), &ScanOptions::default(), &|_, _| {}).expect("scan");
         std::fs::remove_dir_all(&dir).ok();
         let findings = &report.skills[0].findings;
         assert!(findings.iter().any(|f| f.rule_id == "fetch-pipe-shell"), "{findings:#?}");
