@@ -368,6 +368,20 @@ const WINDOWS_HOMES: &[(&str, &str)] = &[
     ("%localappdata%", "~/AppData/Local"),
 ];
 
+/// Cheap test before [`windows_paths`] builds anything: a Windows name of the home folder, or a
+/// dot-folder behind a backslash (`\.ssh`). Most text with a `%` or a backslash has neither.
+fn names_a_windows_path(bytes: &[u8]) -> bool {
+    static HOMES: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let homes = HOMES.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["userprofile", "appdata", "homedrive", "$env:home", ":\\users\\", ":\\\\users\\\\"])
+            .expect("valid literals")
+    });
+    memchr::memmem::find_iter(bytes, b"\\.").any(|i| bytes.get(i + 2).is_some_and(u8::is_ascii_alphabetic))
+        || homes.is_match(bytes)
+}
+
 /// Windows paths as the rules spell paths: `$env:USERPROFILE\.ssh\id_rsa`,
 /// `%APPDATA%\Exodus`, `C:\Users\jo\.aws\credentials` (also with doubled backslashes, as in
 /// a C-style string) become `~/.ssh/id_rsa`, `~/AppData/Roaming/Exodus`, `~/.aws/credentials`.
@@ -377,6 +391,9 @@ const WINDOWS_HOMES: &[(&str, &str)] = &[
 /// shell one.
 pub fn windows_paths(code: &str) -> Option<Rewrite> {
     let bytes = code.as_bytes();
+    if !names_a_windows_path(bytes) {
+        return None;
+    }
     let env = memchr::memmem::find(bytes, b"$env:").or_else(|| memchr::memmem::find(bytes, b"${env:"));
     let first = match (memchr::memchr2(b'\\', b'%', bytes), env) {
         (Some(a), Some(b)) => a.min(b),
@@ -437,7 +454,7 @@ pub fn windows_paths(code: &str) -> Option<Rewrite> {
                 && before.is_some_and(|b| path_char(b) && b != b' ' || matches!(b, b'%' | b'}' | b')' | b'"' | b'\''))
                 && after.is_some_and(|b| path_char(b) && b != b' ');
             if joins {
-                changed |= after == Some(b'.');
+                changed |= after == Some(b'.') && bytes.get(i + run + 1).is_some_and(u8::is_ascii_alphabetic);
                 out.push('/', i);
                 i += run;
                 continue;
