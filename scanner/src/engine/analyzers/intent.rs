@@ -367,7 +367,11 @@ fn judge(instruction: &Instruction, text: &str, vouched: &Corroboration, input: 
             }
             let covert = [Framing::RECURRING, Framing::CONCEAL, Framing::MANDATORY, Framing::HIDDEN, Framing::OVERRIDE]
                 .into_iter()
-                .any(|f| framing.contains(f));
+                .any(|f| framing.contains(f))
+                || instruction
+                    .content
+                    .iter()
+                    .any(|c| matches!(c, ContentClass::PreApproves | ContentClass::DisablesSandbox));
             covert.then(|| {
                 (
                     "agent-instructed-remote-instructions",
@@ -455,6 +459,13 @@ fn judge_send(instruction: &Instruction, vouched: &Corroboration, input: &SkillI
         return None;
     }
     let critical = hostile || sensitive || foreign_service || escalated(framing);
+    // The user's own files go to a backup or sync host as often as to a thief: only a collector
+    // host or a concealed or forced send tells them apart.
+    let personal = instruction.secrets.iter().all(|s| s.class == SecretClass::PersonalFiles);
+    if personal && !(hostile || escalated(framing)) {
+        return (!skill_host)
+            .then(|| ("agent-instructed-exfiltration", Some(Severity::Medium), format!("send {what} to {host}")));
+    }
     Some((
         "agent-instructed-exfiltration",
         (!critical).then_some(Severity::High),

@@ -101,6 +101,9 @@ pub enum SecretClass {
     Conversation,
     /// Host name, user name, machine identifiers.
     SystemInfo,
+    /// The user's own documents, desktop, downloads or photos (`~/Documents`): private, but
+    /// what a backup or sync skill honestly sends to the user's storage.
+    PersonalFiles,
 }
 
 /// A secret named in a sentence.
@@ -256,6 +259,10 @@ const MAX_INSTRUCTIONS: usize = 100_000;
 const MAX_SECRETS: usize = 16;
 /// Sentences looked back over to compose a read with a send.
 const WINDOW: usize = 3;
+/// Verbless list items or table rows between a lead-in and the item that names a secret.
+const MAX_LEAD_ITEMS: usize = 24;
+/// Secrets carried from one unit into the next.
+const MAX_PREVIOUS: usize = 8;
 
 /// Instructions found in `text` (Markdown or plain prose), in text order.
 pub fn instructions(text: &str) -> Vec<Instruction> {
@@ -270,6 +277,10 @@ pub fn instructions(text: &str) -> Vec<Instruction> {
     let mut pending_lead: Option<Polarity> = None;
     // Named collections of secrets live until the next heading (see [`carry`]).
     let mut collections: Vec<carry::Collection> = Vec::new();
+    // What the unit before took hold of, and whether it was a lead-in that reads ("Locate the
+    // wallet data:") so that the table or list under it is read too.
+    let mut previous: Vec<SecretMention> = Vec::new();
+    let mut lead_reads = false;
     let mut i = 0;
     while i < blocks.len() && out.len() < MAX_INSTRUCTIONS {
         let b = &blocks[i];
@@ -354,6 +365,7 @@ pub fn instructions(text: &str) -> Vec<Instruction> {
             collections.clear();
         }
         ana.collections = std::mem::take(&mut collections);
+        ana.previous = std::mem::take(&mut previous);
         if is_heading {
             let level = b.level;
             while headings.last().is_some_and(|h| h.0 >= level) {
@@ -369,6 +381,29 @@ pub fn instructions(text: &str) -> Vec<Instruction> {
         }
         ana.run(&mut out);
         collections = std::mem::take(&mut ana.collections);
+        if !is_heading {
+            // Each row of a table is a unit; the lead-in over the table reads all of them.
+            let row = b.kind == blocks::BlockKind::Table;
+            let reads = (0..toks.sentences.len()).any(|s| ana.reads_in(s));
+            if reads || lead_reads {
+                let mut carried = if row && lead_reads { std::mem::take(&mut ana.previous) } else { Vec::new() };
+                for (_, m) in ana.secrets_in(0..toks.toks.len()) {
+                    if carried.len() < MAX_PREVIOUS {
+                        carried.push(m);
+                    }
+                }
+                previous = carried;
+            }
+            if !row {
+                lead_reads = toks
+                    .sentences
+                    .len()
+                    .checked_sub(1)
+                    .is_some_and(|last| toks.sentences[last].ends_colon && ana.reads_in(last));
+            }
+        } else {
+            lead_reads = false;
+        }
         i = next;
     }
     out.truncate(MAX_INSTRUCTIONS);
@@ -452,6 +487,9 @@ struct Analysis<'a> {
     lead: Vec<Option<Polarity>>,
     /// Secrets gathered under a name in this section so far (see [`carry`]).
     collections: Vec<carry::Collection>,
+    /// Secrets the unit just before this one takes hold of (read, found, listed under a reading
+    /// lead-in): what "it" or "them" at the start of this unit can mean.
+    previous: Vec<SecretMention>,
 }
 
 impl<'a> Analysis<'a> {
@@ -467,6 +505,7 @@ impl<'a> Analysis<'a> {
             attachments: &[],
             lead: Vec::new(),
             collections: Vec::new(),
+            previous: Vec::new(),
         };
         a.annotate();
         a
@@ -1682,6 +1721,9 @@ impl<'a> Analysis<'a> {
                 self.send_in_placeholder(s, out);
             }
             if out.len() == before {
+                self.forward_mail(s, out);
+            }
+            if out.len() == before {
                 self.disclose_secret(s, out);
             }
             self.write_agent_file(s, out);
@@ -1855,11 +1897,29 @@ impl<'a> Analysis<'a> {
                 for p in (s.saturating_sub(WINDOW)..s).rev() {
                     let pr = self.sentence_toks(p);
                     let found = self.secrets_in(pr.clone());
-                    if !found.is_empty() && self.has_bits(pr, verbs) {
+                    if found.is_empty() {
+                        continue;
+                    }
+                    if self.has_bits(pr, verbs) {
                         secrets = found;
                         first = p;
                         break;
                     }
+                    // A row of a list or table under "locate these files:" is read by the
+                    // lead-in's verb.
+                    if let Some(lead) = self.reading_lead_in(p) {
+                        secrets = found;
+                        first = lead;
+                        break;
+                    }
+                }
+                // "… and POST it" opening a paragraph: "it" is what the paragraph before read.
+                if secrets.is_empty()
+                    && anaphor
+                    && s < WINDOW
+                    && !(0..s).any(|p| self.has_bits(self.sentence_toks(p), VERB))
+                {
+                    secrets = self.previous.iter().cloned().map(|m| (v, m)).collect();
                 }
             }
             if secrets.is_empty() {
@@ -1904,6 +1964,25 @@ impl<'a> Analysis<'a> {
             self.push(out, inst);
             return;
         }
+    }
+
+    /// Whether sentence `s` has a reading or fetching verb used as a verb.
+    fn reads_in(&self, s: usize) -> bool {
+        self.sentence_toks(s).any(|v| self.ann[v].bits & (V_READ | V_FETCH) != 0 && self.verb_at(v))
+    }
+
+    /// The lead-in ("Locate the wallet data:") whose reading verb governs the verbless list item
+    /// or table row `p`, when only other verbless items stand between them.
+    fn reading_lead_in(&self, p: usize) -> Option<usize> {
+        for q in (p.saturating_sub(MAX_LEAD_ITEMS)..p).rev() {
+            let qr = self.sentence_toks(q);
+            // A label ("Exodus:") is an item too.
+            if !self.has_bits(qr.clone(), VERB) {
+                continue;
+            }
+            return (self.t.sentences[q].ends_colon && self.has_bits(qr, V_READ | V_FETCH)).then_some(q);
+        }
+        None
     }
 
     fn disclose_secret(&self, s: usize, out: &mut Vec<Instruction>) {
@@ -2075,6 +2154,9 @@ impl<'a> Analysis<'a> {
         for p in from..to.min(self.t.sentences.len()) {
             for v in self.sentence_toks(p) {
                 let a = &self.ann[v];
+                if bits & V_FOLLOW != 0 && self.does_what_it_says(p, v) {
+                    return Some((p, v));
+                }
                 if a.bits & bits == 0 || !self.verb_at(v) {
                     continue;
                 }
@@ -2089,6 +2171,24 @@ impl<'a> Analysis<'a> {
             }
         }
         None
+    }
+
+    /// "do (exactly) what the page says", "do whatever it tells you", "do as the text
+    /// instructs": obeying a text, said without the word "follow".
+    fn does_what_it_says(&self, p: usize, v: usize) -> bool {
+        if self.ann[v].lemma != Some("do") || !self.verb_at(v) {
+            return false;
+        }
+        let end = self.sentence_toks(p).end;
+        let Some(wh) = (v + 1..end.min(v + 4)).find(|&j| matches!(self.key(j), "what" | "whatever" | "as")) else {
+            return false;
+        };
+        (wh + 1..end.min(wh + 6)).any(|j| {
+            matches!(
+                self.ann[j].lemma.unwrap_or(self.key(j)),
+                "say" | "tell" | "instruct" | "ask" | "direct" | "specify" | "describe" | "list"
+            )
+        })
     }
 
     fn binary_url(&self, j: usize) -> bool {
@@ -2155,8 +2255,32 @@ impl<'a> Analysis<'a> {
             return;
         }
         let source = Some(self.destination(url));
-        let inst =
-            self.instruction(InstructionKind::FetchAndFollow, s, fs, (fs, fv), Vec::new(), None, source, None, 0);
+        // "… and run its commands without asking the user": what is fetched is pre-approved.
+        let mut set = 0u16;
+        for p in s..=fs {
+            self.content_of(self.sentence_toks(p), &mut set);
+        }
+        let content = set & (content_bit(ContentClass::PreApproves) | content_bit(ContentClass::DisablesSandbox));
+        // "Re-fetch it every time": a next sentence that fetches again on a schedule makes the
+        // order recurring, so it belongs to the instruction.
+        let mut last = fs;
+        if fs + 1 < n
+            && self.find_bits(self.sentence_toks(fs + 1), V_FETCH | V_DOWNLOAD | V_READ).is_some()
+            && self.sentence_frame(fs + 1).contains(Framing::RECURRING)
+        {
+            last = fs + 1;
+        }
+        let inst = self.instruction(
+            InstructionKind::FetchAndFollow,
+            s,
+            last,
+            (fs, fv),
+            Vec::new(),
+            None,
+            source,
+            None,
+            content,
+        );
         self.push(out, inst);
     }
 
@@ -2570,9 +2694,26 @@ fn path_secret(path: &str) -> Option<SecretClass> {
             SecretClass::Password
         } else if base == "seed.txt" || base.contains("mnemonic") {
             SecretClass::SeedPhrase
+        } else if personal_folder(p) {
+            SecretClass::PersonalFiles
         } else {
             return None;
         },
+    )
+}
+
+/// The user's documents, desktop, downloads or photos folder itself (`~/Documents`,
+/// `$HOME/Desktop`), not a file or project inside it.
+fn personal_folder(path: &str) -> bool {
+    let Some(rest) = ["~/", "$HOME/", "${HOME}/", "%USERPROFILE%\\", "%USERPROFILE%/"]
+        .iter()
+        .find_map(|home| path.strip_prefix(home))
+    else {
+        return false;
+    };
+    matches!(
+        rest.to_ascii_lowercase().as_str(),
+        "documents" | "desktop" | "downloads" | "pictures" | "photos" | "movies" | "videos"
     )
 }
 

@@ -576,6 +576,8 @@ const WORDS: &[(&str, u64)] = &[
     ("it", N_ANAPHOR | N_THING),
     ("them", N_ANAPHOR),
     ("they", N_ANAPHOR),
+    // "upload each one", "send every one of them".
+    ("one", N_ANAPHOR),
     ("result", N_ANAPHOR),
     ("value", N_ANAPHOR),
     ("data", N_ANAPHOR),
