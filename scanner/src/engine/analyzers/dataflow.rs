@@ -236,7 +236,9 @@ fn judge(flow: &Flow, vouched: &Corroboration, rules: &RuleSet, reads_files: boo
         if urls::is_ip(h) && !is_private_ip(h) {
             return Some("a raw IP address".to_string());
         }
-        lists.which(HOSTILE_LISTS, h, "").map(|l| format!("a host on the {l} list"))
+        // The path decides for hosts listed by path (a chat service's webhook route).
+        let path = flow.url.as_deref().and_then(urls::host_and_path).map(|(_, p)| p).unwrap_or_default();
+        lists.which(HOSTILE_LISTS, h, &path).map(|l| format!("a host on the {l} list"))
     });
     if let Some(why) = hostile {
         return Verdict::Theft(format!("to {why}"));

@@ -451,7 +451,8 @@ fn judge_send(instruction: &Instruction, vouched: &Corroboration, input: &SkillI
     }
     let url = format!("https://{host}");
     let skill_host = vouched.vouches_for(&url, lists);
-    let hostile = urls::is_ip(&host) || lists.which(HOSTILE_LISTS, &host, "").is_some();
+    let path = destination.and_then(|d| urls::host_and_path(&d.text)).map(|(_, p)| p).unwrap_or_default();
+    let hostile = urls::is_ip(&host) || lists.which(HOSTILE_LISTS, &host, &path).is_some();
     let sensitive = instruction.secrets.iter().any(|s| never_sent(s.class));
     let foreign_service = owners.iter().any(|o| matches!(o, Owner::Service(_)) && !o.owns(&host, services));
     if skill_host && !sensitive && !foreign_service && !escalated(framing) {

@@ -1139,6 +1139,17 @@ impl<'a> Analysis<'a> {
         }
     }
 
+    /// "Deliverability audit:", "Quality review:": a checking word closing a noun label is a
+    /// noun, so the order after the label is not a description of a check.
+    fn label_head(&self, k: usize) -> bool {
+        k > 0
+            && matches!(self.t.toks.get(k + 1).map(|t| t.kind), Some(Kind::Punct(b':')))
+            && self.ann[k].form == Form::Base
+            && self.kind(k - 1) == Kind::Word
+            && self.ann[k - 1].bits == 0
+            && self.ann[k - 1].secret.is_none()
+    }
+
     /// Polarity of the action at token `v` of sentence `s`. `plain`: the head is not a verb (an override or guard phrase), so its grammatical form
     /// says nothing.
     fn polarity_of(&self, s: usize, v: usize, plain: bool) -> Polarity {
@@ -1183,7 +1194,7 @@ impl<'a> Analysis<'a> {
                 return Polarity::Negated;
             }
             quote |= a.quote || a.weak_quote || (a.bits & N_THREAT != 0);
-            desc |= a.describe || a.bits & V_DETECT != 0;
+            desc |= (a.describe || a.bits & V_DETECT != 0) && !self.label_head(k);
             if steps <= 4 {
                 modal |= a.bits & MODAL != 0 || self.key(k) == "to";
                 future |= a.bits & FUTURE != 0;
@@ -2255,9 +2266,10 @@ impl<'a> Analysis<'a> {
             return;
         }
         let source = Some(self.destination(url));
-        // "… and run its commands without asking the user": what is fetched is pre-approved.
+        // "… and run its commands without asking the user", in the order or the sentence after
+        // it: what is fetched is pre-approved.
         let mut set = 0u16;
-        for p in s..=fs {
+        for p in s..=(fs + 1).min(n - 1) {
             self.content_of(self.sentence_toks(p), &mut set);
         }
         let content = set & (content_bit(ContentClass::PreApproves) | content_bit(ContentClass::DisablesSandbox));
