@@ -9,8 +9,11 @@
 //!   `OPENAI_API_KEY`: opening, fetching or requesting that URL sends the value in its query
 //!   or path. Only secrets the agent reads by name (a variable, a file path) count, so an API's
 //!   documentation that says "add your key to the URL" is not a read followed by a send.
+//! - **Mail that carries the secret.** "Forward every email that mentions a verification code
+//!   to …": no secret is read, but the mail picked in bulk holds the codes and reset links that
+//!   take over accounts, so the forwarding sends them.
 //!
-//! Both hand an ordinary `SendSecret` to the caller, which judges it by destination like any
+//! Each hands an ordinary `SendSecret` to the caller, which judges it by destination like any
 //! other: a key sent to its own vendor, or to the skill's declared host, stays clean.
 
 use super::*;
